@@ -1,0 +1,77 @@
+// SHA-256 hashing: plain, double (for ids) and BIP340-style tagged hashes.
+//
+// Every distinct kind of object is hashed under its own tag, so a hash of one
+// kind can never be replayed as a hash of another:
+//   TaggedHash(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m)
+// Tags are the constants in namespace cc::tags below; add one per new kind.
+//
+// The implementation is Crypto++'s SHA-256, which uses the SHA-NI or AVX2
+// code path where the processor has it.
+//
+// Thread safety: free functions are safe to call concurrently; a Sha256
+// object must not be shared between threads without synchronisation.
+
+#ifndef COMPUTECOIN_CHAIN_HASH_H
+#define COMPUTECOIN_CHAIN_HASH_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "chain/uint256.h"
+
+namespace cc {
+
+using ByteSpan = std::span<const uint8_t>;
+
+/// Views the characters of a string as bytes.
+inline ByteSpan AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+/// Incremental SHA-256. Write() any number of times, then Finalize() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  Sha256& Write(ByteSpan data);
+  /// Returns the digest. REQUIRES: called at most once per object.
+  Uint256 Finalize();
+
+  /// Starts a hasher pre-loaded with the tagged-hash prefix for `tag`.
+  static Sha256 Tagged(std::string_view tag);
+
+ private:
+  Sha256(Sha256&&) noexcept;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// SHA256(data).
+Uint256 Sha256Hash(ByteSpan data);
+/// SHA256(SHA256(data)): block ids and txids.
+Uint256 Hash256(ByteSpan data);
+/// SHA256(SHA256(tag) || SHA256(tag) || data).
+Uint256 TaggedHash(std::string_view tag, ByteSpan data);
+
+namespace tags {
+inline constexpr std::string_view kSighash = "Computecoin/Sighash";
+inline constexpr std::string_view kBlockSig = "Computecoin/BlockSig";
+inline constexpr std::string_view kKeyHash = "Computecoin/KeyHash";
+inline constexpr std::string_view kWorkRecord = "Computecoin/WorkRecord";
+inline constexpr std::string_view kWorkSig = "Computecoin/WorkSig";
+inline constexpr std::string_view kTensor = "Computecoin/Tensor";
+inline constexpr std::string_view kStateLeaf = "Computecoin/StateLeaf";
+inline constexpr std::string_view kDataChunk = "Computecoin/DataChunk";
+inline constexpr std::string_view kModelConfig = "Computecoin/ModelConfig";
+inline constexpr std::string_view kWeightInit = "Computecoin/WeightInit";
+}  // namespace tags
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CHAIN_HASH_H

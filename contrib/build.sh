@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs dependencies (idempotent) and builds everything into build/.
+# Usage: contrib/build.sh [extra cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash contrib/install-deps.sh
+cmake -S . -B build -G Ninja "$@"
+cmake --build build

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, idempotently, every Debian 12 package Computecoin needs to build,
+# test and benchmark. Run as root (or with sudo available). Nothing else is
+# downloaded at build or run time.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas0-openmp
+  libleveldb-dev libsecp256k1-dev
+  libboost-dev libboost-system-dev libboost-program-options-dev
+  libcereal-dev libcrypto++-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  openssl python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
