@@ -1,0 +1,102 @@
+// Transactions (UTXO model).
+//
+// A transaction spends earlier outputs (inputs, by outpoint) and creates new
+// ones. Each input carries the spender's BIP340 x-only public key and a
+// Schnorr signature over the transaction's sighash for that input.
+//
+// Output kinds:
+//   kPayToKeyHash  `lock` is KeyHash(pubkey): TaggedHash(tags::kKeyHash, pubkey32).
+//                  Spendable by an input whose pubkey hashes to `lock`.
+//   kWorkerBond    `lock` is the worker's x-only public key itself; while the
+//                  output is unspent the key is a registered worker (the
+//                  consensus registry reads it), `value` is the bond. Spending
+//                  it (signed by that key) deregisters the worker.
+//
+// A coinbase has no inputs; its lock_height must equal the block height, so
+// two coinbases never share a txid.
+//
+// Wire format (see serialize.h):
+//   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut> lock_height:u32
+//   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
+//   OutPoint    = txid:Uint256 index:u32
+//   TxOut       = value:i64 kind:u8 lock:Uint256
+// txid = Hash256(encoding with every input's signature zeroed), so a
+// signature can never change a txid (no malleability).
+// sighash(i) = TaggedHash(tags::kSighash, txid || i:u32 || spent TxOut).
+
+#ifndef COMPUTECOIN_CHAIN_TRANSACTION_H
+#define COMPUTECOIN_CHAIN_TRANSACTION_H
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "chain/amount.h"
+#include "chain/serialize.h"
+#include "chain/uint256.h"
+
+namespace cc {
+
+using XOnlyPubKeyBytes = std::array<uint8_t, 32>;
+using SchnorrSigBytes = std::array<uint8_t, 64>;
+
+/// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks to.
+Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
+
+struct OutPoint {
+  Uint256 txid;
+  uint32_t index = 0;
+
+  CC_SERIALIZE_METHODS(OutPoint, obj) { ar(obj.txid, obj.index); }
+  auto operator<=>(const OutPoint&) const = default;
+};
+
+struct TxIn {
+  OutPoint prevout;
+  XOnlyPubKeyBytes pubkey{};
+  SchnorrSigBytes signature{};
+
+  CC_SERIALIZE_METHODS(TxIn, obj) { ar(obj.prevout, obj.pubkey, obj.signature); }
+  bool operator==(const TxIn&) const = default;
+};
+
+enum class OutputKind : uint8_t {
+  kPayToKeyHash = 0,
+  kWorkerBond = 1,
+};
+
+struct TxOut {
+  Amount value = 0;
+  OutputKind kind = OutputKind::kPayToKeyHash;
+  Uint256 lock;
+
+  bool operator==(const TxOut&) const = default;
+};
+/// TxOut has a hand-written codec: decoding rejects unknown kinds.
+void Put(Writer& w, const TxOut& out);
+void Get(Reader& r, TxOut& out);
+
+struct Transaction {
+  uint32_t version = 1;
+  std::vector<TxIn> inputs;
+  std::vector<TxOut> outputs;
+  uint32_t lock_height = 0;
+
+  CC_SERIALIZE_METHODS(Transaction, obj) {
+    ar(obj.version, obj.inputs, obj.outputs, obj.lock_height);
+  }
+  bool operator==(const Transaction&) const = default;
+
+  bool IsCoinbase() const { return inputs.empty(); }
+  /// Hash256 of the encoding with signatures zeroed (see file comment).
+  Uint256 Txid() const;
+  /// The message input `input_index` signs. REQUIRES: input_index < inputs.size().
+  Uint256 Sighash(uint32_t input_index, const TxOut& spent) const;
+  /// Sum of output values. REQUIRES: each value in MoneyRange (checked by
+  /// CheckTransaction), so the sum cannot overflow.
+  Amount ValueOut() const;
+};
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CHAIN_TRANSACTION_H
