@@ -1,0 +1,75 @@
+// EncodedTensor: a tensor as it is committed, stored and sent on the wire.
+//
+// Every tensor a block commits to (activations, gradients, weights, optimizer
+// state, token batches) is referenced by the hash of its encoding, so the
+// encoding must be canonical: one byte string per (codec, shape, values).
+//
+// Codecs (whitepaper §4.1: compressing activations):
+//   kFloat32   little-endian IEEE binary32, 4 bytes per element.
+//   kBFloat16  the upper 16 bits of binary32, rounded to nearest-even,
+//              2 bytes per element (relative error ≤ 2^-8).
+//   kInt8Rows  per row (last dimension) one binary32 scale = max|x|/127
+//              followed by the row's int8 values round(x/scale); rows of zeros
+//              have scale 0. Error ≤ scale/2 per element.
+//   kUInt8     raw bytes 0..255 (token ids of a batch), 1 byte per element.
+//
+// Wire format:
+//   EncodedTensor = codec:u8 rank:compact dims:u64[rank] payload:bytes
+// Decoding rejects unknown codecs, rank > kMaxRank, a dimension product over
+// kMaxElements, a payload whose length does not match codec and shape, and
+// (kBFloat16/kFloat32) non-finite values — each with its own reason.
+// Hash() = TaggedHash(tags::kTensor, encoding).
+//
+// Thread safety: values; no shared state.
+
+#ifndef COMPUTECOIN_COMPUTE_TENSOR_H
+#define COMPUTECOIN_COMPUTE_TENSOR_H
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "chain/serialize.h"
+#include "chain/status.h"
+#include "chain/uint256.h"
+
+namespace cc::compute {
+
+enum class Codec : uint8_t {
+  kFloat32 = 0,
+  kBFloat16 = 1,
+  kInt8Rows = 2,
+  kUInt8 = 3,
+};
+
+inline constexpr size_t kMaxRank = 8;
+inline constexpr uint64_t kMaxElements = uint64_t{1} << 31;
+
+struct EncodedTensor {
+  Codec codec = Codec::kFloat32;
+  std::vector<uint64_t> shape;   //!< e.g. (B, T, C) = (64, 16, 128)
+  std::vector<uint8_t> payload;  //!< layout fixed by `codec` (file comment)
+
+  bool operator==(const EncodedTensor&) const = default;
+
+  uint64_t NumElements() const;
+  /// TaggedHash(tags::kTensor, Serialize(*this)): the committed id.
+  Uint256 Hash() const;
+};
+/// Decoding validates codec, rank, element count and payload length.
+void Put(Writer& w, const EncodedTensor& t);
+void Get(Reader& r, EncodedTensor& t);
+
+/// Encodes `values` (row-major, `shape`) with a float codec.
+/// REQUIRES: codec != kUInt8; values.size() == product(shape); values finite.
+EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape, Codec codec);
+/// Encodes token bytes with kUInt8. REQUIRES: values.size() == product(shape).
+EncodedTensor EncodeBytes(std::span<const uint8_t> values, std::span<const uint64_t> shape);
+
+/// Decodes a float-codec tensor to binary32 values (row-major) in *out.
+/// Returns Corruption if the tensor is malformed or its codec is kUInt8.
+Status DecodeFloats(const EncodedTensor& t, std::vector<float>* out);
+
+}  // namespace cc::compute
+
+#endif  // COMPUTECOIN_COMPUTE_TENSOR_H
