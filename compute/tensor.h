@@ -7,17 +7,33 @@
 // Codecs (whitepaper §4.1: compressing activations):
 //   kFloat32   little-endian IEEE binary32, 4 bytes per element.
 //   kBFloat16  the upper 16 bits of binary32, rounded to nearest-even,
-//              2 bytes per element (relative error ≤ 2^-8).
+//              2 bytes per element (relative error ≤ 2^-8); finite values
+//              that would round to infinity saturate to ±0x7f7f.
 //   kInt8Rows  per row (last dimension) one binary32 scale = max|x|/127
-//              followed by the row's int8 values round(x/scale); rows of zeros
-//              have scale 0. Error ≤ scale/2 per element.
+//              followed by the row's int8 values round(x/scale) (half away
+//              from zero); rows of zeros have scale 0. Error ≤ scale/2 per
+//              element. Rows with max|x| < 127·FLT_MIN are stored as zeros.
+//              Canonical: a non-zero scale s is normal with (127·s)/127 == s
+//              in binary32 (the encoder steps s down one ulp where this fails,
+//              only at max|x| = FLT_MAX), and its row has max|q| = 127; a
+//              zero row has scale +0 and all q = 0; q = -128 never occurs.
 //   kUInt8     raw bytes 0..255 (token ids of a batch), 1 byte per element.
+// Decode→encode gives back the same bytes for every codec.
 //
 // Wire format:
 //   EncodedTensor = codec:u8 rank:compact dims:u64[rank] payload:bytes
-// Decoding rejects unknown codecs, rank > kMaxRank, a dimension product over
-// kMaxElements, a payload whose length does not match codec and shape, and
-// (kBFloat16/kFloat32) non-finite values — each with its own reason.
+// The payload's length prefix is a canonical CompactSize that is not capped
+// at kMaxCompactSize (the codec and shape bound it; large presets have
+// tensors over 32 MiB). Decoding rejects, each with its own reason:
+//   "bad-tensor-codec"           unknown codec
+//   "bad-tensor-rank"            rank > kMaxRank
+//   "bad-tensor-size"            product of the non-zero dims > kMaxElements
+//   "bad-tensor-payload-length"  length does not match codec and shape
+//   "bad-tensor-nonfinite"       (kBFloat16/kFloat32) an infinity or NaN
+//   "bad-tensor-scale"           (kInt8Rows) a non-canonical scale
+//   "bad-tensor-quant"           (kInt8Rows) non-canonical int8 values
+// plus serialize.h's "unexpected end of data" for a truncated encoding and
+// "trailing bytes" from Deserialize().
 // Hash() = TaggedHash(tags::kTensor, encoding).
 //
 // Thread safety: values; no shared state.
@@ -52,11 +68,13 @@ struct EncodedTensor {
 
   bool operator==(const EncodedTensor&) const = default;
 
+  /// Product of the dims; UINT64_MAX if the shape exceeds kMaxElements.
   uint64_t NumElements() const;
   /// TaggedHash(tags::kTensor, Serialize(*this)): the committed id.
   Uint256 Hash() const;
 };
-/// Decoding validates codec, rank, element count and payload length.
+/// Get validates everything the file comment lists and throws DecodeError
+/// with that reason; Deserialize() turns it into Status::Corruption.
 void Put(Writer& w, const EncodedTensor& t);
 void Get(Reader& r, EncodedTensor& t);
 
