@@ -1,0 +1,185 @@
+#include "chain/utxo.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
+
+#include "chain/store_format.h"
+
+namespace cc {
+namespace {
+
+std::string Describe(const OutPoint& op) { return op.txid.ToHex() + ":" + std::to_string(op.index); }
+
+leveldb::ReadOptions VerifyingReads() {
+  leveldb::ReadOptions ro;
+  ro.verify_checksums = true;
+  return ro;
+}
+
+// The set as a block being connected or disconnected sees it: the database
+// plus the changes made so far by the block's earlier transactions. Nothing
+// reaches the database until StageInto().
+class CoinOverlay {
+ public:
+  explicit CoinOverlay(const UtxoSet& base) : base_(base) {}
+
+  Status Get(const OutPoint& op, Coin* coin) const {
+    if (auto it = changes_.find(op); it != changes_.end()) {
+      if (!it->second) return Status::NotFound("coin " + Describe(op) + " spent in this block");
+      *coin = *it->second;
+      return Status::OK();
+    }
+    return base_.GetCoin(op, coin);
+  }
+  /// OK if `op` is absent, InvalidArgument if present, or the read error.
+  Status CheckAbsent(const OutPoint& op, const char* what) const {
+    Coin ignored;
+    Status s = Get(op, &ignored);
+    if (s.ok()) return Status::InvalidArgument(std::string(what) + " " + Describe(op));
+    return s.IsNotFound() ? Status::OK() : s;
+  }
+  void Remove(const OutPoint& op) { changes_[op] = std::nullopt; }
+  void Add(const OutPoint& op, const Coin& coin) { changes_[op] = coin; }
+
+  void StageInto(leveldb::WriteBatch* batch) const {
+    for (const auto& [op, coin] : changes_) {
+      const std::string key = store::CoinKey(op);
+      if (coin) {
+        const std::vector<uint8_t> bytes = Serialize(*coin);
+        batch->Put(key, store::ToSlice(ByteSpan(bytes)));
+      } else {
+        batch->Delete(key);
+      }
+    }
+  }
+
+ private:
+  const UtxoSet& base_;
+  std::map<OutPoint, std::optional<Coin>> changes_;
+};
+
+}  // namespace
+
+Status UtxoSet::GetCoin(const OutPoint& outpoint, Coin* coin) const {
+  std::string value;
+  const leveldb::Status s = db_->Get(VerifyingReads(), store::CoinKey(outpoint), &value);
+  if (s.IsNotFound()) return Status::NotFound("coin " + Describe(outpoint) + " not in the UTXO set");
+  if (!s.ok()) return store::FromLevelDb(s, "coin " + Describe(outpoint));
+  Status d = Deserialize(store::ToBytes(value), coin);
+  if (!d.ok()) return Status::Corruption("coin " + Describe(outpoint) + ": " + d.message());
+  return d;
+}
+
+Status UtxoSet::ConnectBlock(const Block& block, BlockUndo* undo,
+                             leveldb::WriteBatch* batch) const {
+  const uint32_t height = block.header.height;
+  CoinOverlay view(*this);
+  BlockUndo result;
+  for (const Transaction& tx : block.txs) {
+    if (!tx.IsCoinbase()) {
+      TxUndo& tx_undo = result.txs.emplace_back();
+      tx_undo.spent.reserve(tx.inputs.size());
+      for (const TxIn& in : tx.inputs) {
+        Coin coin;
+        Status s = view.Get(in.prevout, &coin);
+        if (s.IsNotFound()) {
+          return Status::InvalidArgument("block spends missing coin " + Describe(in.prevout));
+        }
+        if (!s.ok()) return s;
+        tx_undo.spent.push_back(std::move(coin));
+        view.Remove(in.prevout);
+      }
+    }
+    const OutPoint first{tx.Txid(), 0};
+    for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
+      const OutPoint op{first.txid, i};
+      Status s = view.CheckAbsent(op, "block would overwrite unspent coin");
+      if (!s.ok()) return s;
+      view.Add(op, Coin{tx.outputs[i], height, tx.IsCoinbase()});
+    }
+  }
+  view.StageInto(batch);
+  *undo = std::move(result);
+  return Status::OK();
+}
+
+Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
+                                leveldb::WriteBatch* batch) const {
+  size_t spending_txs = 0;
+  for (const Transaction& tx : block.txs) spending_txs += tx.IsCoinbase() ? 0 : 1;
+  if (undo.txs.size() != spending_txs) {
+    return Status::InvalidArgument("undo data has " + std::to_string(undo.txs.size()) +
+                                   " entries for " + std::to_string(spending_txs) +
+                                   " non-coinbase transactions");
+  }
+  const uint32_t height = block.header.height;
+  CoinOverlay view(*this);
+  size_t next_undo = undo.txs.size();
+  // Reverse order: a later transaction may spend an earlier one's output, so
+  // it must be undone first.
+  for (auto tx = block.txs.rbegin(); tx != block.txs.rend(); ++tx) {
+    const Uint256 txid = tx->Txid();
+    for (uint32_t i = 0; i < tx->outputs.size(); ++i) {
+      const OutPoint op{txid, i};
+      Coin coin;
+      Status s = view.Get(op, &coin);
+      if (s.IsNotFound()) return Status::InvalidArgument("block output " + Describe(op) + " not in the set");
+      if (!s.ok()) return s;
+      if (coin != Coin{tx->outputs[i], height, tx->IsCoinbase()}) {
+        return Status::InvalidArgument("block output " + Describe(op) +
+                                       " differs from the stored coin");
+      }
+      view.Remove(op);
+    }
+    if (tx->IsCoinbase()) continue;
+    const TxUndo& tx_undo = undo.txs[--next_undo];
+    if (tx_undo.spent.size() != tx->inputs.size()) {
+      return Status::InvalidArgument("undo data has " + std::to_string(tx_undo.spent.size()) +
+                                     " coins for a transaction with " +
+                                     std::to_string(tx->inputs.size()) + " inputs");
+    }
+    for (size_t j = tx->inputs.size(); j-- > 0;) {
+      const OutPoint& op = tx->inputs[j].prevout;
+      Status s = view.CheckAbsent(op, "undo would restore already unspent coin");
+      if (!s.ok()) return s;
+      view.Add(op, tx_undo.spent[j]);
+    }
+  }
+  view.StageInto(batch);
+  return Status::OK();
+}
+
+Status UtxoSet::ForEachCoin(
+    const std::function<Status(const OutPoint&, const Coin&)>& fn) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(VerifyingReads()));
+  const std::string prefix(1, store::kCoinPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    OutPoint op;
+    if (!store::DecodeCoinKey(std::string_view(it->key().data(), it->key().size()), &op)) {
+      return Status::Corruption("malformed UTXO key");
+    }
+    Coin coin;
+    Status s = Deserialize(store::ToBytes(it->value()), &coin);
+    if (!s.ok()) return Status::Corruption("coin " + Describe(op) + ": " + s.message());
+    s = fn(op, coin);
+    if (!s.ok()) return s;
+  }
+  return store::FromLevelDb(it->status(), "UTXO scan");
+}
+
+Status UtxoSet::SerializeCoins(std::vector<uint8_t>* out) const {
+  out->clear();
+  Writer w(out);
+  return ForEachCoin([&w](const OutPoint& op, const Coin& coin) {
+    w(op, coin);
+    return Status::OK();
+  });
+}
+
+}  // namespace cc
