@@ -301,6 +301,11 @@ EncodedTensor EncodeBytes(std::span<const uint8_t> values, std::span<const uint6
   return t;
 }
 
+Status CheckEncoding(const EncodedTensor& t) {
+  if (const char* e = TensorError(t)) return Status::Corruption(e);
+  return Status::OK();
+}
+
 Status DecodeFloats(const EncodedTensor& t, std::vector<float>* out) {
   if (const char* e = TensorError(t)) return Status::Corruption(e);
   const uint64_t n = Product(t.shape);

@@ -78,6 +78,11 @@ struct EncodedTensor {
 void Put(Writer& w, const EncodedTensor& t);
 void Get(Reader& r, EncodedTensor& t);
 
+/// Returns OK if `t` is well formed — everything Get checks, so Serialize(t)
+/// decodes — else Corruption with the reason from the file comment.
+/// For tensors built or received in memory before they are stored or committed.
+Status CheckEncoding(const EncodedTensor& t);
+
 /// Encodes `values` (row-major, `shape`) with a float codec.
 /// REQUIRES: codec != kUInt8; values.size() == product(shape); values finite.
 EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape, Codec codec);
