@@ -1,7 +1,8 @@
 // Block headers and blocks.
 //
 // Headers link by hash. Each commits three Merkle roots (merkle.h scheme):
-//   tx_root     over the txids of the block's transactions, coinbase first
+//   tx_root     over the wtxids of the block's transactions (signatures
+//               included, see transaction.h), coinbase first
 //   work_root   over WorkRecord::Hash() of its records, in block order
 //   state_root  over the model state after this block (consensus/ computes it)
 // and is signed by the producer whose slot it was.
@@ -60,7 +61,7 @@ struct Block {
   bool operator==(const Block&) const = default;
 
   Uint256 Hash() const { return header.Hash(); }
-  /// Merkle root over the txids, in order.
+  /// Merkle root over the wtxids, in order.
   Uint256 ComputeTxRoot() const;
   /// Merkle root over the record hashes, in order.
   Uint256 ComputeWorkRoot() const;

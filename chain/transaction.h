@@ -22,6 +22,10 @@
 //   TxOut       = value:i64 kind:u8 lock:Uint256
 // txid = Hash256(encoding with every input's signature zeroed), so a
 // signature can never change a txid (no malleability).
+// wtxid = Hash256(full encoding): what a block's tx_root commits to, so the
+// signatures a block carries are fixed by its header too (as Bitcoin's
+// witness commitment does); otherwise a relayer could swap in bad signatures
+// without changing the block id and get the honest block marked invalid.
 // sighash(i) = TaggedHash(tags::kSighash, txid || i:u32 || spent TxOut).
 
 #ifndef COMPUTECOIN_CHAIN_TRANSACTION_H
@@ -76,6 +80,10 @@ struct TxOut {
 void Put(Writer& w, const TxOut& out);
 void Get(Reader& r, TxOut& out);
 
+/// True if an input carrying `pubkey` meets the lock of `out` (the rule of
+/// its kind, see the file comment); the signature is checked separately.
+[[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
+
 struct Transaction {
   uint32_t version = 1;
   std::vector<TxIn> inputs;
@@ -90,12 +98,20 @@ struct Transaction {
   bool IsCoinbase() const { return inputs.empty(); }
   /// Hash256 of the encoding with signatures zeroed (see file comment).
   Uint256 Txid() const;
-  /// The message input `input_index` signs. REQUIRES: input_index < inputs.size().
+  /// Hash256 of the full encoding, signatures included: the tx_root leaf.
+  Uint256 Wtxid() const;
+  /// The message input `input_index` signs. Hashes the whole transaction;
+  /// to check or sign every input, compute Txid() once and use
+  /// SighashFromTxid(), or the work grows with the square of the size.
+  /// REQUIRES: input_index < inputs.size().
   Uint256 Sighash(uint32_t input_index, const TxOut& spent) const;
-  /// Sum of output values. REQUIRES: each value in MoneyRange (checked by
-  /// CheckTransaction), so the sum cannot overflow.
+  /// Sum of output values. REQUIRES: CheckTransaction passed (every value
+  /// and every partial sum in MoneyRange), so the sum cannot overflow.
   Amount ValueOut() const;
 };
+
+/// Transaction::Sighash for the transaction whose Txid() is `txid`.
+Uint256 SighashFromTxid(const Uint256& txid, uint32_t input_index, const TxOut& spent);
 
 }  // namespace cc
 
