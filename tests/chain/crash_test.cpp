@@ -45,10 +45,10 @@ constexpr int kMaxKillDelayMs = 40;
 // ---------------------------------------------------------------------------
 // The child: mutate the chain until killed.
 
-// Connects, and with probability 1/6 first disconnects 1-3 blocks and
-// connects a longer replacement branch (stored before it is connected, as a
-// node does with a side branch). Writes one byte to `progress_fd` after each
-// operation. Never returns.
+// Connects a block; with probability 1/6 instead disconnects 1-3 blocks
+// (never the genesis block) and connects a longer replacement branch, each
+// block stored before it is connected, as a node does with a side branch.
+// Writes one byte to `progress_fd` after each operation. Never returns.
 [[noreturn]] void RunWriter(const std::string& dir, int progress_fd, uint64_t seed) {
   BlockStoreOptions options;  // production defaults: fsync on
   std::unique_ptr<ChainState> chain;
@@ -66,7 +66,7 @@ constexpr int kMaxKillDelayMs = 40;
     int connect = 1;
     if (!empty && gen.rng()() % 6 == 0) {
       const uint32_t depth = 1 + gen.rng()() % 3;
-      for (uint32_t i = 0; i < depth && i <= height; ++i) {
+      for (uint32_t i = 0; i < depth && i < height; ++i) {  // genesis stays
         if (!chain->DisconnectTip(nullptr).ok()) _exit(3);
         progress();
       }

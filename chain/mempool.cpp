@@ -1,0 +1,272 @@
+#include "chain/mempool.h"
+
+#include <queue>
+#include <string>
+#include <utility>
+
+#include "chain/serialize.h"
+#include "chain/tx_check.h"
+
+namespace cc {
+namespace {
+
+// fee * size products reach 2^57 * 2^20; 128 bits compare them exactly.
+__extension__ typedef __int128 Int128;
+
+std::string Vin(size_t i) { return "vin " + std::to_string(i); }
+
+}  // namespace
+
+bool Mempool::FeeRateKey::operator<(const FeeRateKey& other) const {
+  const Int128 lhs = static_cast<Int128>(fee) * static_cast<Int128>(other.size);
+  const Int128 rhs = static_cast<Int128>(other.fee) * static_cast<Int128>(size);
+  if (lhs != rhs) return lhs < rhs;
+  return sequence > other.sequence;
+}
+
+Mempool::FeeRateKey Mempool::KeyOf(const Entry& entry) {
+  return FeeRateKey{entry.info.fee, entry.info.size, entry.sequence, entry.info.txid};
+}
+
+Mempool::Mempool(const MempoolOptions& options) : options_(options) {}
+
+bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view,
+                                uint32_t spend_height, ValidationState* state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return AcceptLocked(tx, view, spend_height, state);
+}
+
+bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
+                           ValidationState* state) {
+  if (!CheckTransaction(tx, state)) return false;
+  if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
+  const Uint256 txid = tx.Txid();
+  if (entries_.contains(txid)) {
+    return state->Invalid(ValidationResult::kConflict, "txn-already-in-mempool");
+  }
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    if (spenders_.contains(tx.inputs[i].prevout)) {
+      return state->Invalid(ValidationResult::kConflict, "txn-mempool-conflict", Vin(i));
+    }
+  }
+
+  std::vector<TxOut> spent;
+  spent.reserve(tx.inputs.size());
+  std::set<Uint256> parents;
+  Amount in_total = 0;
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    const OutPoint& prevout = tx.inputs[i].prevout;
+    TxOut out;
+    if (auto parent = entries_.find(prevout.txid); parent != entries_.end()) {
+      const std::vector<TxOut>& outputs = parent->second.info.tx.outputs;
+      if (prevout.index >= outputs.size()) {
+        return state->Invalid(ValidationResult::kMissingInputs, "bad-txns-inputs-missingorspent",
+                              Vin(i));
+      }
+      out = outputs[prevout.index];
+      parents.insert(prevout.txid);
+    } else {
+      Coin coin;
+      const Status s = view.GetCoin(prevout, &coin);
+      if (s.IsNotFound()) {
+        return state->Invalid(ValidationResult::kMissingInputs, "bad-txns-inputs-missingorspent",
+                              Vin(i));
+      }
+      if (!s.ok()) return state->Error("coins-view-error");
+      if (!coin.IsMature(spend_height)) {
+        return state->Invalid(ValidationResult::kPolicy, "bad-txns-premature-spend-of-coinbase",
+                              Vin(i));
+      }
+      out = coin.out;
+    }
+    // Checked before and after adding, so the total stays in [0, 2*kMaxMoney].
+    if (!MoneyRange(out.value)) {
+      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange",
+                            Vin(i));
+    }
+    in_total += out.value;
+    if (!MoneyRange(in_total)) {
+      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange",
+                            Vin(i));
+    }
+    spent.push_back(out);
+  }
+
+  const Amount out_total = tx.ValueOut();
+  if (in_total < out_total) {
+    return state->Invalid(ValidationResult::kConsensus, "bad-txns-in-belowout",
+                          std::to_string(in_total) + " < " + std::to_string(out_total));
+  }
+  const Amount fee = in_total - out_total;
+  const size_t size = Serialize(tx).size();
+  const Int128 min_fee =
+      static_cast<Int128>(options_.min_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;
+  if (static_cast<Int128>(fee) < min_fee) {
+    return state->Invalid(ValidationResult::kPolicy, "min-relay-fee-not-met",
+                          std::to_string(fee) + " < " +
+                              std::to_string(static_cast<int64_t>(min_fee)));
+  }
+  // Last, being the expensive check.
+  if (!CheckInputSignatures(tx, spent, state)) return false;
+
+  Entry entry;
+  entry.info = MempoolEntryInfo{tx, txid, fee, size};
+  entry.sequence = next_sequence_++;
+  entry.parents = std::move(parents);
+  AddLocked(std::move(entry));
+  TrimLocked();
+  if (!entries_.contains(txid)) {
+    return state->Invalid(ValidationResult::kPolicy, "mempool-full");
+  }
+  return true;
+}
+
+void Mempool::AddLocked(Entry entry) {
+  const Uint256 txid = entry.info.txid;
+  for (const TxIn& in : entry.info.tx.inputs) spenders_[in.prevout] = txid;
+  for (const Uint256& parent : entry.parents) entries_.at(parent).children.insert(txid);
+  // Entries that already spend this transaction's outputs: it is being
+  // re-added after a reorg, and they become its children again.
+  for (uint32_t i = 0; i < entry.info.tx.outputs.size(); ++i) {
+    if (auto it = spenders_.find(OutPoint{txid, i}); it != spenders_.end()) {
+      entry.children.insert(it->second);
+      entries_.at(it->second).parents.insert(txid);
+    }
+  }
+  by_fee_rate_.insert(KeyOf(entry));
+  bytes_ += entry.info.size;
+  entries_.emplace(txid, std::move(entry));
+}
+
+void Mempool::RemoveLocked(const Uint256& txid) {
+  auto it = entries_.find(txid);
+  if (it == entries_.end()) return;
+  const Entry& entry = it->second;
+  for (const TxIn& in : entry.info.tx.inputs) spenders_.erase(in.prevout);
+  for (const Uint256& parent : entry.parents) entries_.at(parent).children.erase(txid);
+  for (const Uint256& child : entry.children) entries_.at(child).parents.erase(txid);
+  by_fee_rate_.erase(KeyOf(entry));
+  bytes_ -= entry.info.size;
+  entries_.erase(it);
+}
+
+void Mempool::RemoveWithDescendantsLocked(const Uint256& txid) {
+  if (!entries_.contains(txid)) return;
+  std::set<Uint256> doomed{txid};
+  std::vector<Uint256> frontier{txid};
+  while (!frontier.empty()) {
+    const Uint256 current = frontier.back();
+    frontier.pop_back();
+    for (const Uint256& child : entries_.at(current).children) {
+      if (doomed.insert(child).second) frontier.push_back(child);
+    }
+  }
+  for (const Uint256& id : doomed) RemoveLocked(id);
+}
+
+void Mempool::TrimLocked() {
+  while (bytes_ > options_.max_bytes && !by_fee_rate_.empty()) {
+    RemoveWithDescendantsLocked(by_fee_rate_.begin()->txid);
+  }
+}
+
+std::vector<MempoolEntryInfo> Mempool::SelectForBlock(size_t max_bytes) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Kahn's topological sort, taking the best fee rate among the ready
+  // entries (all in-mempool parents chosen) each time. An entry that does
+  // not fit is dropped, and its descendants never become ready.
+  std::priority_queue<FeeRateKey> ready;
+  std::unordered_map<Uint256, size_t, Uint256Hasher> unchosen_parents;
+  for (const auto& [txid, entry] : entries_) {
+    if (entry.parents.empty()) {
+      ready.push(KeyOf(entry));
+    } else {
+      unchosen_parents[txid] = entry.parents.size();
+    }
+  }
+  std::vector<MempoolEntryInfo> chosen;
+  size_t used = 0;
+  while (!ready.empty()) {
+    const Entry& entry = entries_.at(ready.top().txid);
+    ready.pop();
+    if (entry.info.size > max_bytes - used) continue;
+    used += entry.info.size;
+    chosen.push_back(entry.info);
+    for (const Uint256& child : entry.children) {
+      if (--unchosen_parents.at(child) == 0) ready.push(KeyOf(entries_.at(child)));
+    }
+  }
+  return chosen;
+}
+
+void Mempool::RemoveForBlock(const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Transaction& tx : block.txs) {
+    RemoveLocked(tx.Txid());
+    for (const TxIn& in : tx.inputs) {
+      if (auto it = spenders_.find(in.prevout); it != spenders_.end()) {
+        const Uint256 conflicting = it->second;
+        RemoveWithDescendantsLocked(conflicting);
+      }
+    }
+  }
+}
+
+size_t Mempool::UpdateForReorg(const std::vector<Block>& disconnected, const CoinsView& view,
+                               uint32_t spend_height) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t added = 0;
+  for (const Block& block : disconnected) {
+    for (const Transaction& tx : block.txs) {
+      if (tx.IsCoinbase()) continue;
+      ValidationState ignored;
+      if (AcceptLocked(tx, view, spend_height, &ignored)) ++added;
+    }
+  }
+  std::vector<Uint256> unspendable;
+  for (const auto& [txid, entry] : entries_) {
+    for (const TxIn& in : entry.info.tx.inputs) {
+      if (entries_.contains(in.prevout.txid)) continue;
+      Coin coin;
+      if (!view.GetCoin(in.prevout, &coin).ok() || !coin.IsMature(spend_height)) {
+        unspendable.push_back(txid);
+        break;
+      }
+    }
+  }
+  for (const Uint256& txid : unspendable) RemoveWithDescendantsLocked(txid);
+  return added;
+}
+
+bool Mempool::Contains(const Uint256& txid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.contains(txid);
+}
+
+bool Mempool::GetEntry(const Uint256& txid, MempoolEntryInfo* info) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(txid);
+  if (it == entries_.end()) return false;
+  *info = it->second.info;
+  return true;
+}
+
+std::vector<Uint256> Mempool::Txids() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Uint256> txids;
+  txids.reserve(entries_.size());
+  for (const auto& [txid, entry] : entries_) txids.push_back(txid);
+  return txids;
+}
+
+size_t Mempool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+size_t Mempool::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
+}  // namespace cc

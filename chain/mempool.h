@@ -1,0 +1,187 @@
+// Mempool: valid transactions waiting for a block.
+//
+// Entry checks (AcceptTransaction), cheapest first; reject reasons:
+//   (CheckTransaction's, kConsensus)       context-free rules, tx_check.h
+//   coinbase                          kConsensus     a coinbase is only valid in a block
+//   txn-already-in-mempool            kConflict      same txid already accepted
+//   txn-mempool-conflict              kConflict      spends an outpoint another
+//                                                    mempool transaction spends
+//                                                    (no replacement)
+//   bad-txns-inputs-missingorspent    kMissingInputs an input is neither an unspent
+//                                                    coin of the view nor an output
+//                                                    of a mempool transaction
+//   bad-txns-premature-spend-of-coinbase kPolicy     coinbase younger than
+//                                                    kCoinbaseMaturity (valid later)
+//   bad-txns-inputvalues-outofrange   kConsensus     spent values leave MoneyRange
+//   bad-txns-in-belowout              kConsensus     outputs exceed inputs
+//   min-relay-fee-not-met             kPolicy        fee < min_relay_fee_per_kb * size / 1000
+//   (CheckInputSignatures', kConsensus) wrong key or bad signature, tx_check.h
+//   mempool-full                      kPolicy        the byte cap evicted the
+//                                                    transaction itself
+// A read error of the view is Error("coins-view-error").
+//
+// Unconfirmed chains are allowed: an input may spend an output of another
+// mempool transaction (its in-mempool parent). This is what lets a payment
+// be spent again before a block confirms it, and it means every removal of
+// a transaction for a reason other than confirmation also removes its
+// descendants.
+//
+// Size is the transaction's serialized size (signatures included); fee rate
+// is fee / size. Block assembly (SelectForBlock) takes the best fee rate
+// first among transactions whose in-mempool parents are already chosen, so
+// its output is always in a valid order. It does not do child-pays-for-
+// parent: a high-fee child does not lift a low-fee parent. When the sum of
+// sizes exceeds max_bytes, the lowest-fee-rate entry and its descendants are
+// evicted until it fits.
+//
+// Keeping in step with the chain (the caller holds its chain lock):
+//   after ConnectTip(block):        RemoveForBlock(block)
+//   after a reorg (DisconnectTip... then ConnectTip... of the new branch, with
+//   RemoveForBlock for each new block): UpdateForReorg(disconnected blocks,
+//   oldest first, view at the new tip, new tip height + 1)
+//
+// Thread safety: every method may be called from any thread; mu_ guards all
+// state. The CoinsView passed in is read while mu_ is held, so it must not
+// call back into the mempool, and the caller must keep it from changing
+// during the call (e.g. by holding its chain lock).
+
+#ifndef COMPUTECOIN_CHAIN_MEMPOOL_H
+#define COMPUTECOIN_CHAIN_MEMPOOL_H
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "chain/amount.h"
+#include "chain/block.h"
+#include "chain/coins.h"
+#include "chain/transaction.h"
+#include "chain/uint256.h"
+#include "chain/validation.h"
+
+namespace cc {
+
+/// Default minimum fee rate for relay and entry: base units per 1000 bytes.
+inline constexpr Amount kDefaultMinRelayFeePerKb = 1000;
+/// Default cap on the mempool's total transaction bytes.
+inline constexpr size_t kDefaultMempoolMaxBytes = 64 << 20;
+
+struct MempoolOptions {
+  size_t max_bytes = kDefaultMempoolMaxBytes;
+  Amount min_relay_fee_per_kb = kDefaultMinRelayFeePerKb;
+};
+
+/// One transaction as the mempool holds it.
+struct MempoolEntryInfo {
+  Transaction tx;
+  Uint256 txid;
+  Amount fee = 0;   //!< inputs minus outputs
+  size_t size = 0;  //!< serialized bytes
+};
+
+class Mempool {
+ public:
+  explicit Mempool(const MempoolOptions& options = {});
+
+  Mempool(const Mempool&) = delete;
+  Mempool& operator=(const Mempool&) = delete;
+
+  /** Runs every entry check (file comment) and, if they pass, adds `tx`,
+   *  then evicts down to the byte cap.
+   *
+   *  Returns: true if tx is in the mempool afterwards; false with *state
+   *           Invalid(...) or Error(...) and the mempool unchanged (except
+   *           for "mempool-full", where the eviction that pushed tx out may
+   *           also have removed other low-fee-rate entries).
+   *  Out:     state: REQUIRES: not null.
+   *  In:      tx.
+   *           view:         the UTXO set at the tip.
+   *           spend_height: height of the next block (tip height + 1), for
+   *                         coinbase maturity.
+   */
+  [[nodiscard]] bool AcceptTransaction(const Transaction& tx, const CoinsView& view,
+                                       uint32_t spend_height, ValidationState* state);
+
+  /** Chooses transactions for a block: best fee rate first, each after its
+   *  in-mempool parents, skipping any that would exceed `max_bytes` (and
+   *  with them their descendants).
+   *
+   *  Returns: the chosen entries in an order a block may carry them.
+   *  In:      max_bytes: room left in the block for transactions.
+   */
+  std::vector<MempoolEntryInfo> SelectForBlock(size_t max_bytes) const;
+
+  /// Removes the transactions `block` confirmed (their descendants stay: they
+  /// now spend confirmed coins) and every transaction that conflicts with
+  /// the block, with its descendants.
+  void RemoveForBlock(const Block& block);
+
+  /** After a reorg, offers the disconnected blocks' transactions to the
+   *  mempool again and removes entries the new chain made unspendable.
+   *
+   *  Each non-coinbase transaction goes through AcceptTransaction; those
+   *  that fail (confirmed again, or in conflict with the new chain) are
+   *  dropped. Then every entry whose input is neither in `view` (mature at
+   *  `spend_height`) nor an output of another entry is removed with its
+   *  descendants.
+   *  In:      disconnected: the disconnected blocks, oldest first.
+   *           view:         the UTXO set at the new tip.
+   *           spend_height: new tip height + 1.
+   *  Returns: the number of transactions re-added.
+   */
+  size_t UpdateForReorg(const std::vector<Block>& disconnected, const CoinsView& view,
+                        uint32_t spend_height);
+
+  [[nodiscard]] bool Contains(const Uint256& txid) const;
+  /// Copies the entry for `txid` into *info; returns false if absent.
+  [[nodiscard]] bool GetEntry(const Uint256& txid, MempoolEntryInfo* info) const;
+  /// The txids of all entries, in no particular order.
+  std::vector<Uint256> Txids() const;
+  size_t size() const;
+  /// Sum of the entries' sizes.
+  size_t bytes() const;
+
+ private:
+  struct Entry {
+    MempoolEntryInfo info;
+    uint64_t sequence = 0;        //!< arrival order: the fee-rate tie-break
+    std::set<Uint256> parents;    //!< in-mempool transactions it spends from
+    std::set<Uint256> children;   //!< in-mempool transactions spending from it
+  };
+  /// Orders entries by fee rate, lowest first; ties: later arrival first,
+  /// so eviction takes the newest of equals.
+  struct FeeRateKey {
+    Amount fee;
+    size_t size;
+    uint64_t sequence;
+    Uint256 txid;
+    bool operator<(const FeeRateKey& other) const;
+  };
+
+  bool AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
+                    ValidationState* state);  // REQUIRES: mu_ held.
+  void AddLocked(Entry entry);                // REQUIRES: mu_ held.
+  void RemoveLocked(const Uint256& txid);     // REQUIRES: mu_ held.
+  /// Removes `txid` and all its descendants. REQUIRES: mu_ held.
+  void RemoveWithDescendantsLocked(const Uint256& txid);
+  /// Evicts lowest fee rate first until bytes_ <= max_bytes. REQUIRES: mu_ held.
+  void TrimLocked();
+  static FeeRateKey KeyOf(const Entry& entry);
+
+  const MempoolOptions options_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<Uint256, Entry, Uint256Hasher> entries_;  // GUARDED_BY(mu_)
+  std::map<OutPoint, Uint256> spenders_;  // GUARDED_BY(mu_): outpoint -> mempool tx spending it
+  std::set<FeeRateKey> by_fee_rate_;      // GUARDED_BY(mu_): one key per entry
+  size_t bytes_ = 0;                      // GUARDED_BY(mu_)
+  uint64_t next_sequence_ = 0;            // GUARDED_BY(mu_)
+};
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CHAIN_MEMPOOL_H

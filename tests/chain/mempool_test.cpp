@@ -1,0 +1,383 @@
+// Mempool: every entry rejection reason, fee-rate order for block assembly,
+// eviction under the byte cap, removal on block connect, and re-adding
+// transactions after a reorg. Transactions are signed with real keys and
+// spend coins of a real ChainState in a temporary directory.
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "chain/chain_state.h"
+#include "chain/key.h"
+#include "chain/mempool.h"
+#include "chain/tx_sign.h"
+#include "tests/chain/store_test_util.h"
+
+namespace cc {
+namespace {
+
+/// Spend height far past every coin's maturity.
+constexpr uint32_t kMatureHeight = 1000;
+constexpr int kGenesisOutputs = 20;
+constexpr Amount kCoinValue = 10 * kCoin;
+
+PrivateKey KeyFromByte(uint8_t b) {
+  std::array<uint8_t, 32> bytes{};
+  bytes.fill(b);
+  return *PrivateKey::FromBytes(bytes);
+}
+
+using Prevout = std::pair<OutPoint, TxOut>;
+
+class MempoolTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ChainState::Open(dir_.Sub("chainstate"), test::FastOptions(), &chain_).ok());
+    Transaction coinbase;
+    for (int i = 0; i < kGenesisOutputs; ++i) coinbase.outputs.push_back(Pays(kCoinValue));
+    genesis_ = MakeBlock(Uint256(), 0, {});
+    genesis_.txs[0] = coinbase;
+    genesis_.header.tx_root = genesis_.ComputeTxRoot();
+    ASSERT_TRUE(chain_->ConnectTip(genesis_).ok());
+  }
+
+  TxOut Pays(Amount value) const {
+    return TxOut{value, OutputKind::kPayToKeyHash, KeyHash(key_.PublicKey())};
+  }
+  /// Genesis coinbase output i.
+  Prevout Funding(int i) const {
+    return {OutPoint{genesis_.txs[0].Txid(), static_cast<uint32_t>(i)}, genesis_.txs[0].outputs[i]};
+  }
+  static Prevout Output(const Transaction& tx, uint32_t i) {
+    return {OutPoint{tx.Txid(), i}, tx.outputs[i]};
+  }
+
+  /// A transaction spending `inputs` into outputs of `values`, signed by `signer`.
+  Transaction Spend(const std::vector<Prevout>& inputs, const std::vector<Amount>& values,
+                    const PrivateKey* signer = nullptr) const {
+    const PrivateKey& key = signer != nullptr ? *signer : key_;
+    Transaction tx;
+    for (const Prevout& in : inputs) tx.inputs.push_back(TxIn{in.first, key.PublicKey(), {}});
+    for (Amount v : values) tx.outputs.push_back(Pays(v));
+    for (uint32_t i = 0; i < inputs.size(); ++i) {
+      // Signing with a key that does not own the coin is refused by
+      // SignInput; such inputs keep the pubkey and a zero signature.
+      (void)SignInput(&tx, i, inputs[i].second, key).ok();
+    }
+    return tx;
+  }
+  /// Spends one input into one output, paying `fee`.
+  Transaction Pay(const Prevout& in, Amount fee) const {
+    return Spend({in}, {in.second.value - fee});
+  }
+
+  Block MakeBlock(const Uint256& prev, uint32_t height, std::vector<Transaction> txs) const {
+    Block block;
+    block.header.prev = prev;
+    block.header.height = height;
+    Transaction coinbase;
+    coinbase.lock_height = height;
+    coinbase.outputs.push_back(Pays(kCoinValue));
+    block.txs.push_back(coinbase);
+    for (Transaction& tx : txs) block.txs.push_back(std::move(tx));
+    block.header.tx_root = block.ComputeTxRoot();
+    return block;
+  }
+
+  ValidationState Accept(const Transaction& tx, uint32_t spend_height = kMatureHeight) {
+    ValidationState state;
+    const bool ok = pool_.AcceptTransaction(tx, *chain_, spend_height, &state);
+    EXPECT_EQ(ok, state.IsValid()) << state.ToString();
+    return state;
+  }
+  void ExpectAccepted(const Transaction& tx) {
+    const ValidationState state = Accept(tx);
+    EXPECT_TRUE(state.IsValid()) << state.ToString();
+  }
+  static size_t SizeOf(const Transaction& tx) { return Serialize(tx).size(); }
+  std::vector<Uint256> Selected(size_t max_bytes = 1 << 20) const {
+    std::vector<Uint256> ids;
+    for (const MempoolEntryInfo& e : pool_.SelectForBlock(max_bytes)) ids.push_back(e.txid);
+    return ids;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<ChainState> chain_;
+  const PrivateKey key_ = KeyFromByte(0x11);
+  Block genesis_;
+  Mempool pool_;
+};
+
+// ---- Accepting.
+
+TEST_F(MempoolTest, AcceptsSignedSpendAndRecordsFeeAndSize) {
+  const Transaction tx = Pay(Funding(0), 5000);
+  ExpectAccepted(tx);
+  MempoolEntryInfo info;
+  ASSERT_TRUE(pool_.GetEntry(tx.Txid(), &info));
+  EXPECT_EQ(info.tx, tx);
+  EXPECT_EQ(info.fee, 5000);
+  EXPECT_EQ(info.size, SizeOf(tx));
+  EXPECT_EQ(pool_.bytes(), SizeOf(tx));
+  EXPECT_EQ(pool_.size(), 1u);
+  EXPECT_EQ(pool_.Txids(), std::vector<Uint256>{tx.Txid()});
+}
+
+TEST_F(MempoolTest, AcceptsChainOfUnconfirmedTransactions) {
+  const Transaction parent = Spend({Funding(0)}, {4 * kCoin, 5 * kCoin});
+  const Transaction child = Pay(Output(parent, 1), 5000);
+  ExpectAccepted(parent);
+  ExpectAccepted(child);
+  EXPECT_EQ(Selected(), (std::vector<Uint256>{parent.Txid(), child.Txid()}));
+}
+
+// ---- Each rejection reason.
+
+TEST_F(MempoolTest, RejectsContextFreeInvalid) {
+  Transaction tx = Pay(Funding(0), 5000);
+  tx.outputs.clear();
+  const ValidationState state = Accept(tx);
+  EXPECT_EQ(state.reason(), "bad-txns-vout-empty");
+  EXPECT_EQ(state.result(), ValidationResult::kConsensus);
+}
+
+TEST_F(MempoolTest, RejectsCoinbase) {
+  Transaction coinbase;
+  coinbase.lock_height = 1;
+  coinbase.outputs.push_back(Pays(kCoin));
+  const ValidationState state = Accept(coinbase);
+  EXPECT_EQ(state.reason(), "coinbase");
+  EXPECT_EQ(pool_.size(), 0u);
+}
+
+TEST_F(MempoolTest, RejectsTransactionAlreadyInMempool) {
+  const Transaction tx = Pay(Funding(0), 5000);
+  ExpectAccepted(tx);
+  const ValidationState state = Accept(tx);
+  EXPECT_EQ(state.reason(), "txn-already-in-mempool");
+  EXPECT_EQ(state.result(), ValidationResult::kConflict);
+}
+
+TEST_F(MempoolTest, RejectsDoubleSpendOfMempoolTransaction) {
+  ExpectAccepted(Pay(Funding(0), 5000));
+  const ValidationState state = Accept(Spend({Funding(1), Funding(0)}, {kCoinValue}));
+  EXPECT_EQ(state.reason(), "txn-mempool-conflict");
+  EXPECT_EQ(state.debug(), "vin 1");
+  EXPECT_EQ(state.result(), ValidationResult::kConflict);
+  EXPECT_EQ(pool_.size(), 1u);
+}
+
+TEST_F(MempoolTest, RejectsMissingOrSpentInputs) {
+  std::mt19937_64 rng(1);
+  const Prevout unknown{OutPoint{test::RandomHash(rng), 0}, Pays(kCoin)};
+  ValidationState state = Accept(Pay(unknown, 5000));
+  EXPECT_EQ(state.reason(), "bad-txns-inputs-missingorspent");
+  EXPECT_EQ(state.result(), ValidationResult::kMissingInputs);
+
+  // An output index a mempool parent does not have.
+  const Transaction parent = Pay(Funding(0), 5000);
+  ExpectAccepted(parent);
+  const Prevout beyond{OutPoint{parent.Txid(), 1}, Pays(kCoin)};
+  state = Accept(Pay(beyond, 5000));
+  EXPECT_EQ(state.reason(), "bad-txns-inputs-missingorspent");
+}
+
+TEST_F(MempoolTest, RejectsImmatureCoinbaseSpend) {
+  const Transaction tx = Pay(Funding(0), 5000);
+  const ValidationState state = Accept(tx, /*spend_height=*/kCoinbaseMaturity - 1);
+  EXPECT_EQ(state.reason(), "bad-txns-premature-spend-of-coinbase");
+  EXPECT_EQ(state.result(), ValidationResult::kPolicy);
+  EXPECT_TRUE(Accept(tx, /*spend_height=*/kCoinbaseMaturity).IsValid());
+}
+
+TEST_F(MempoolTest, RejectsOutputsAboveInputs) {
+  const ValidationState state = Accept(Spend({Funding(0)}, {kCoinValue + 1}));
+  EXPECT_EQ(state.reason(), "bad-txns-in-belowout");
+  EXPECT_EQ(state.result(), ValidationResult::kConsensus);
+}
+
+TEST_F(MempoolTest, RejectsFeeBelowMinimumRelayRate) {
+  // Sizes do not depend on values, so the minimum fee is known up front.
+  const Amount min_fee =
+      kDefaultMinRelayFeePerKb * static_cast<Amount>(SizeOf(Pay(Funding(0), 0))) / 1000;
+  ASSERT_GT(min_fee, 0);
+  ValidationState state = Accept(Pay(Funding(0), min_fee - 1));
+  EXPECT_EQ(state.reason(), "min-relay-fee-not-met");
+  EXPECT_EQ(state.result(), ValidationResult::kPolicy);
+  EXPECT_TRUE(Accept(Pay(Funding(0), min_fee)).IsValid());
+}
+
+TEST_F(MempoolTest, RejectsBadSignatureAndWrongKey) {
+  Transaction tx = Pay(Funding(0), 5000);
+  tx.inputs[0].signature[10] ^= 1;
+  ValidationState state = Accept(tx);
+  EXPECT_EQ(state.reason(), "bad-txns-bad-sig");
+
+  const PrivateKey other = KeyFromByte(0x22);
+  state = Accept(Spend({Funding(1)}, {kCoinValue - 5000}, &other));
+  EXPECT_EQ(state.reason(), "bad-txns-wrong-key");
+  EXPECT_EQ(pool_.size(), 0u);
+}
+
+// ---- Block assembly.
+
+TEST_F(MempoolTest, SelectForBlockOrdersByFeeRate) {
+  const Transaction low = Pay(Funding(0), 1000);
+  const Transaction high = Pay(Funding(1), 9000);
+  const Transaction mid = Pay(Funding(2), 4000);
+  // Larger, with a fee rate between `high`'s and `mid`'s.
+  const Transaction big = Spend({Funding(3), Funding(4)}, {2 * kCoinValue - 8100 - 40});
+  ExpectAccepted(low);
+  ExpectAccepted(high);
+  ExpectAccepted(mid);
+  ExpectAccepted(big);
+  ASSERT_GT(SizeOf(big), SizeOf(mid));
+  EXPECT_EQ(Selected(), (std::vector<Uint256>{high.Txid(), big.Txid(), mid.Txid(), low.Txid()}));
+}
+
+TEST_F(MempoolTest, SelectForBlockPutsParentsBeforeChildren) {
+  const Transaction parent = Pay(Funding(0), 1000);  // lowest rate
+  const Transaction child = Pay(Output(parent, 0), 50000);
+  const Transaction other = Pay(Funding(1), 3000);
+  ExpectAccepted(parent);
+  ExpectAccepted(child);
+  ExpectAccepted(other);
+  // No child-pays-for-parent: `other` outranks the parent, and the child
+  // waits for its parent.
+  EXPECT_EQ(Selected(), (std::vector<Uint256>{other.Txid(), parent.Txid(), child.Txid()}));
+}
+
+TEST_F(MempoolTest, SelectForBlockRespectsByteLimit) {
+  const Transaction parent = Pay(Funding(0), 9000);
+  const Transaction child = Pay(Output(parent, 0), 9000);
+  const Transaction small_fee = Pay(Funding(1), 2000);
+  ExpectAccepted(parent);
+  ExpectAccepted(child);
+  ExpectAccepted(small_fee);
+  const size_t one = SizeOf(parent);
+  EXPECT_EQ(Selected(one), std::vector<Uint256>{parent.Txid()});
+  EXPECT_EQ(Selected(2 * one), (std::vector<Uint256>{parent.Txid(), child.Txid()}));
+  EXPECT_TRUE(Selected(one - 1).empty());
+}
+
+// ---- Size cap.
+
+TEST_F(MempoolTest, EvictsLowestFeeRateWithDescendantsUnderCap) {
+  const Transaction a = Pay(Funding(0), 8000);
+  const Transaction b = Pay(Funding(1), 1000);  // the lowest rate
+  const Transaction b_child = Pay(Output(b, 0), 9000);
+  const Transaction d = Pay(Funding(2), 5000);
+  MempoolOptions options;
+  options.max_bytes = SizeOf(a) + SizeOf(b) + SizeOf(b_child);  // exactly three
+  Mempool pool(options);
+  ValidationState state;
+  ASSERT_TRUE(pool.AcceptTransaction(a, *chain_, kMatureHeight, &state)) << state.ToString();
+  ASSERT_TRUE(pool.AcceptTransaction(b, *chain_, kMatureHeight, &state)) << state.ToString();
+  ASSERT_TRUE(pool.AcceptTransaction(b_child, *chain_, kMatureHeight, &state));
+  EXPECT_EQ(pool.size(), 3u);
+
+  // A fourth pushes the pool over the cap: b goes, and b_child with it.
+  ASSERT_TRUE(pool.AcceptTransaction(d, *chain_, kMatureHeight, &state)) << state.ToString();
+  EXPECT_TRUE(pool.Contains(a.Txid()));
+  EXPECT_TRUE(pool.Contains(d.Txid()));
+  EXPECT_FALSE(pool.Contains(b.Txid()));
+  EXPECT_FALSE(pool.Contains(b_child.Txid()));
+  EXPECT_EQ(pool.bytes(), SizeOf(a) + SizeOf(d));
+
+  // Fill up again; a newcomer with the lowest rate is the one evicted.
+  ASSERT_TRUE(pool.AcceptTransaction(Pay(Funding(3), 6000), *chain_, kMatureHeight, &state));
+  const Transaction cheap = Pay(Funding(4), 900);
+  EXPECT_FALSE(pool.AcceptTransaction(cheap, *chain_, kMatureHeight, &state));
+  EXPECT_EQ(state.reason(), "mempool-full");
+  EXPECT_EQ(pool.size(), 3u);
+  EXPECT_FALSE(pool.Contains(cheap.Txid()));
+}
+
+// ---- Following the chain.
+
+TEST_F(MempoolTest, RemoveForBlockDropsConfirmedAndConflicting) {
+  const Transaction confirmed = Pay(Funding(0), 5000);
+  const Transaction confirmed_child = Pay(Output(confirmed, 0), 5000);
+  const Transaction loser = Pay(Funding(1), 5000);
+  const Transaction loser_child = Pay(Output(loser, 0), 5000);
+  const Transaction unrelated = Pay(Funding(2), 5000);
+  for (const Transaction* tx : {&confirmed, &confirmed_child, &loser, &loser_child, &unrelated}) {
+    ExpectAccepted(*tx);
+  }
+  const Transaction winner = Pay(Funding(1), 7000);  // conflicts with `loser`
+  const Block block = MakeBlock(genesis_.Hash(), 1, {confirmed, winner});
+  ASSERT_TRUE(chain_->ConnectTip(block).ok());
+  pool_.RemoveForBlock(block);
+
+  EXPECT_FALSE(pool_.Contains(confirmed.Txid()));
+  EXPECT_FALSE(pool_.Contains(loser.Txid()));
+  EXPECT_FALSE(pool_.Contains(loser_child.Txid()));
+  EXPECT_TRUE(pool_.Contains(unrelated.Txid()));
+  EXPECT_TRUE(pool_.Contains(confirmed_child.Txid()));
+  EXPECT_EQ(pool_.bytes(), SizeOf(confirmed_child) + SizeOf(unrelated));
+  // The child now spends a confirmed coin and is minable on its own.
+  const std::vector<Uint256> selected = Selected();
+  EXPECT_NE(std::find(selected.begin(), selected.end(), confirmed_child.Txid()), selected.end());
+  // And the confirmed coin it spends can no longer be double-spent in the pool.
+  EXPECT_EQ(Accept(Pay(Output(confirmed, 0), 9000)).reason(), "txn-mempool-conflict");
+}
+
+TEST_F(MempoolTest, ReorgReaddsDisconnectedTransactions) {
+  const Transaction confirmed = Spend({Funding(0)}, {4 * kCoin, 5 * kCoin});
+  const Block block = MakeBlock(genesis_.Hash(), 1, {confirmed});
+  ASSERT_TRUE(chain_->ConnectTip(block).ok());
+  const Transaction child = Pay(Output(confirmed, 1), 5000);
+  ExpectAccepted(child);
+  EXPECT_EQ(Selected(), std::vector<Uint256>{child.Txid()});
+
+  Block disconnected;
+  ASSERT_TRUE(chain_->DisconnectTip(&disconnected).ok());
+  EXPECT_EQ(pool_.UpdateForReorg({disconnected}, *chain_, kMatureHeight), 1u);
+  EXPECT_TRUE(pool_.Contains(confirmed.Txid()));
+  // The child is linked to its re-added parent again: the parent comes first.
+  EXPECT_EQ(Selected(), (std::vector<Uint256>{confirmed.Txid(), child.Txid()}));
+  MempoolEntryInfo info;
+  ASSERT_TRUE(pool_.GetEntry(confirmed.Txid(), &info));
+  EXPECT_EQ(info.fee, kCoinValue - 9 * kCoin);
+}
+
+TEST_F(MempoolTest, ReorgDropsTransactionsTheNewBranchInvalidates) {
+  const Transaction old_spend = Pay(Funding(0), 5000);
+  const Block old_block = MakeBlock(genesis_.Hash(), 1, {old_spend});
+  ASSERT_TRUE(chain_->ConnectTip(old_block).ok());
+  const Transaction child = Pay(Output(old_spend, 0), 5000);
+  const Transaction survivor = Pay(Funding(1), 5000);
+  ExpectAccepted(child);
+  ExpectAccepted(survivor);
+
+  // The new branch spends the same coin differently.
+  Block disconnected;
+  ASSERT_TRUE(chain_->DisconnectTip(&disconnected).ok());
+  const Block new_block = MakeBlock(genesis_.Hash(), 1, {Pay(Funding(0), 7000), Pay(Funding(5), 7000)});
+  ASSERT_TRUE(chain_->ConnectTip(new_block).ok());
+  pool_.RemoveForBlock(new_block);
+  EXPECT_EQ(pool_.UpdateForReorg({disconnected}, *chain_, kMatureHeight), 0u);
+
+  EXPECT_FALSE(pool_.Contains(old_spend.Txid()));
+  EXPECT_FALSE(pool_.Contains(child.Txid()));
+  EXPECT_TRUE(pool_.Contains(survivor.Txid()));
+  EXPECT_EQ(pool_.size(), 1u);
+}
+
+TEST_F(MempoolTest, ReorgRemovesSpendsOfCoinbaseThatBecameImmature) {
+  // A coinbase at height 1, spent while mature; after a reorg to a shorter
+  // view (spend height lower) the spend is premature and must leave.
+  const Block block = MakeBlock(genesis_.Hash(), 1, {});
+  ASSERT_TRUE(chain_->ConnectTip(block).ok());
+  const Transaction spend = Pay(Output(block.txs[0], 0), 5000);
+  ExpectAccepted(spend);
+  pool_.UpdateForReorg({}, *chain_, /*spend_height=*/kCoinbaseMaturity);
+  EXPECT_FALSE(pool_.Contains(spend.Txid()));
+}
+
+}  // namespace
+}  // namespace cc
