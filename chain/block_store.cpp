@@ -62,9 +62,8 @@ Status BlockStore::Open(const std::string& path, const BlockStoreOptions& option
   leveldb::DB* raw = nullptr;
   Status s = store::FromLevelDb(leveldb::DB::Open(lo, path, &raw), "open " + path);
   if (!s.ok()) return s;
-  std::unique_ptr<BlockStore> bs(
-      new BlockStore(std::unique_ptr<leveldb::DB>(raw), std::move(cache), std::move(filter),
-                     options.sync));
+  std::unique_ptr<BlockStore> bs(new BlockStore(std::unique_ptr<leveldb::DB>(raw), std::move(cache),
+                                                std::move(filter), options.sync));
 
   std::string value;
   s = bs->Get(std::string(store::kVersionKey), &value, "schema version");
@@ -212,8 +211,7 @@ void BlockStore::EraseUndo(const Uint256& hash, leveldb::WriteBatch* batch) {
   batch->Delete(store::HashKey(store::kUndoPrefix, hash));
 }
 
-void BlockStore::PutHashAtHeight(uint32_t height, const Uint256& hash,
-                                 leveldb::WriteBatch* batch) {
+void BlockStore::PutHashAtHeight(uint32_t height, const Uint256& hash, leveldb::WriteBatch* batch) {
   PutValue(batch, store::HeightKey(height), hash);
 }
 

@@ -73,8 +73,8 @@ Status ChainState::LookupOrCreateEntry(const BlockHeader& header, BlockIndexEntr
     BlockIndexEntry parent;
     s = store_->ReadIndex(header.prev, &parent);
     if (s.IsNotFound()) {
-      return Status::InvalidArgument("parent " + header.prev.ToHex() + " of block " +
-                                     hash.ToHex() + " is unknown");
+      return Status::InvalidArgument("parent " + header.prev.ToHex() + " of block " + hash.ToHex() +
+                                     " is unknown");
     }
     if (!s.ok()) return s;
     if (header.height != static_cast<uint64_t>(parent.height()) + 1) {

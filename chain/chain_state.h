@@ -118,16 +118,16 @@ class ChainState final : public CoinsView {
 
   /// The existing index entry for `header`, or a new one (status 0, the
   /// next sequence number; *is_new set) after checking its parent.
-  Status LookupOrCreateEntry(const BlockHeader& header, BlockIndexEntry* entry, bool* is_new)
-      const;  // REQUIRES: mu_ held.
+  Status LookupOrCreateEntry(const BlockHeader& header, BlockIndexEntry* entry,
+                             bool* is_new) const;  // REQUIRES: mu_ held.
 
   const std::unique_ptr<BlockStore> store_;
   const UtxoSet utxo_;
 
   mutable std::mutex mu_;
-  bool has_tip_ = false;       // GUARDED_BY(mu_)
-  Uint256 tip_hash_;           // GUARDED_BY(mu_)
-  uint32_t tip_height_ = 0;    // GUARDED_BY(mu_)
+  bool has_tip_ = false;        // GUARDED_BY(mu_)
+  Uint256 tip_hash_;            // GUARDED_BY(mu_)
+  uint32_t tip_height_ = 0;     // GUARDED_BY(mu_)
   uint64_t next_sequence_ = 0;  // GUARDED_BY(mu_)
 };
 

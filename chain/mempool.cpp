@@ -30,8 +30,8 @@ Mempool::FeeRateKey Mempool::KeyOf(const Entry& entry) {
 
 Mempool::Mempool(const MempoolOptions& options) : options_(options) {}
 
-bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view,
-                                uint32_t spend_height, ValidationState* state) {
+bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
+                                ValidationState* state) {
   std::lock_guard<std::mutex> lock(mu_);
   return AcceptLocked(tx, view, spend_height, state);
 }
@@ -102,9 +102,9 @@ bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_
   const Int128 min_fee =
       static_cast<Int128>(options_.min_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;
   if (static_cast<Int128>(fee) < min_fee) {
-    return state->Invalid(ValidationResult::kPolicy, "min-relay-fee-not-met",
-                          std::to_string(fee) + " < " +
-                              std::to_string(static_cast<int64_t>(min_fee)));
+    return state->Invalid(
+        ValidationResult::kPolicy, "min-relay-fee-not-met",
+        std::to_string(fee) + " < " + std::to_string(static_cast<int64_t>(min_fee)));
   }
   // Last, being the expensive check.
   if (!CheckInputSignatures(tx, spent, state)) return false;

@@ -148,9 +148,9 @@ class Mempool {
  private:
   struct Entry {
     MempoolEntryInfo info;
-    uint64_t sequence = 0;        //!< arrival order: the fee-rate tie-break
-    std::set<Uint256> parents;    //!< in-mempool transactions it spends from
-    std::set<Uint256> children;   //!< in-mempool transactions spending from it
+    uint64_t sequence = 0;       //!< arrival order: the fee-rate tie-break
+    std::set<Uint256> parents;   //!< in-mempool transactions it spends from
+    std::set<Uint256> children;  //!< in-mempool transactions spending from it
   };
   /// Orders entries by fee rate, lowest first; ties: later arrival first,
   /// so eviction takes the newest of equals.

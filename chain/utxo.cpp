@@ -14,7 +14,9 @@
 namespace cc {
 namespace {
 
-std::string Describe(const OutPoint& op) { return op.txid.ToHex() + ":" + std::to_string(op.index); }
+std::string Describe(const OutPoint& op) {
+  return op.txid.ToHex() + ":" + std::to_string(op.index);
+}
 
 leveldb::ReadOptions VerifyingReads() {
   leveldb::ReadOptions ro;
@@ -69,7 +71,8 @@ class CoinOverlay {
 Status UtxoSet::GetCoin(const OutPoint& outpoint, Coin* coin) const {
   std::string value;
   const leveldb::Status s = db_->Get(VerifyingReads(), store::CoinKey(outpoint), &value);
-  if (s.IsNotFound()) return Status::NotFound("coin " + Describe(outpoint) + " not in the UTXO set");
+  if (s.IsNotFound())
+    return Status::NotFound("coin " + Describe(outpoint) + " not in the UTXO set");
   if (!s.ok()) return store::FromLevelDb(s, "coin " + Describe(outpoint));
   Status d = Deserialize(store::ToBytes(value), coin);
   if (!d.ok()) return Status::Corruption("coin " + Describe(outpoint) + ": " + d.message());
@@ -129,7 +132,8 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
       const OutPoint op{txid, i};
       Coin coin;
       Status s = view.Get(op, &coin);
-      if (s.IsNotFound()) return Status::InvalidArgument("block output " + Describe(op) + " not in the set");
+      if (s.IsNotFound())
+        return Status::InvalidArgument("block output " + Describe(op) + " not in the set");
       if (!s.ok()) return s;
       if (coin != Coin{tx->outputs[i], height, tx->IsCoinbase()}) {
         return Status::InvalidArgument("block output " + Describe(op) +
@@ -155,8 +159,7 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
   return Status::OK();
 }
 
-Status UtxoSet::ForEachCoin(
-    const std::function<Status(const OutPoint&, const Coin&)>& fn) const {
+Status UtxoSet::ForEachCoin(const std::function<Status(const OutPoint&, const Coin&)>& fn) const {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(VerifyingReads()));
   const std::string prefix(1, store::kCoinPrefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {

@@ -357,7 +357,8 @@ TEST_F(MempoolTest, ReorgDropsTransactionsTheNewBranchInvalidates) {
   // The new branch spends the same coin differently.
   Block disconnected;
   ASSERT_TRUE(chain_->DisconnectTip(&disconnected).ok());
-  const Block new_block = MakeBlock(genesis_.Hash(), 1, {Pay(Funding(0), 7000), Pay(Funding(5), 7000)});
+  const Block new_block =
+      MakeBlock(genesis_.Hash(), 1, {Pay(Funding(0), 7000), Pay(Funding(5), 7000)});
   ASSERT_TRUE(chain_->ConnectTip(new_block).ok());
   pool_.RemoveForBlock(new_block);
   EXPECT_EQ(pool_.UpdateForReorg({disconnected}, *chain_, kMatureHeight), 0u);
