@@ -4,6 +4,7 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -227,7 +228,27 @@ Uint256 EncodedTensor::Hash() const {
   Writer w(&header);
   PutHeader(w, *this);
   Sha256 hasher = Sha256::Tagged(tags::kTensor);
-  hasher.Write(header).Write(payload);
+  hasher.Write(header);
+  // Crypto++ compresses whole blocks straight from the caller's pointer, but
+  // takes a ~25% slower path when that pointer is not 4-byte aligned — as it
+  // is here whenever the header leaves the payload's first full block at an
+  // odd offset. So complete the current block, then stream the rest through
+  // an aligned buffer whose size is a multiple of the 64-byte block.
+  ByteSpan rest = payload;
+  const size_t fill = std::min(rest.size(), (64 - header.size() % 64) % 64);  // the tag prefix is 64 bytes
+  hasher.Write(rest.first(fill));
+  rest = rest.subspan(fill);
+  if (reinterpret_cast<uintptr_t>(rest.data()) % 4 == 0) {
+    hasher.Write(rest);
+  } else {
+    alignas(64) uint8_t staging[16384];
+    while (!rest.empty()) {
+      const size_t n = std::min(rest.size(), sizeof(staging));
+      std::memcpy(staging, rest.data(), n);
+      hasher.Write(ByteSpan(staging, n));
+      rest = rest.subspan(n);
+    }
+  }
   return hasher.Finalize();
 }
 
