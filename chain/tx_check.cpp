@@ -1,0 +1,69 @@
+#include "chain/tx_check.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "chain/key.h"
+
+namespace cc {
+namespace {
+
+bool Reject(ValidationState* state, const char* reason, std::string debug = {}) {
+  return state->Invalid(ValidationResult::kConsensus, reason, std::move(debug));
+}
+
+std::string Vout(size_t i) { return "vout " + std::to_string(i); }
+std::string Vin(size_t i) { return "vin " + std::to_string(i); }
+
+}  // namespace
+
+bool CheckTransaction(const Transaction& tx, ValidationState* state) {
+  if (tx.outputs.empty()) return Reject(state, "bad-txns-vout-empty");
+  if (Serialize(tx).size() > kMaxTxSize) return Reject(state, "bad-txns-oversize");
+
+  // Each value is checked before it is added, and the total after, so the
+  // total never leaves [0, 2 * kMaxMoney] and cannot overflow.
+  Amount total = 0;
+  for (size_t i = 0; i < tx.outputs.size(); ++i) {
+    const TxOut& out = tx.outputs[i];
+    if (out.value < 0) return Reject(state, "bad-txns-vout-negative", Vout(i));
+    if (out.value > kMaxMoney) return Reject(state, "bad-txns-vout-toolarge", Vout(i));
+    total += out.value;
+    if (!MoneyRange(total)) return Reject(state, "bad-txns-txouttotal-toolarge", Vout(i));
+    if (out.kind == OutputKind::kWorkerBond) {
+      XOnlyPubKeyBytes key;
+      std::copy(out.lock.begin(), out.lock.end(), key.begin());
+      if (!IsValidXOnlyPubKey(key)) return Reject(state, "bad-txns-bond-key", Vout(i));
+    }
+  }
+
+  std::vector<OutPoint> prevouts;
+  prevouts.reserve(tx.inputs.size());
+  for (const TxIn& in : tx.inputs) prevouts.push_back(in.prevout);
+  std::sort(prevouts.begin(), prevouts.end());
+  if (std::adjacent_find(prevouts.begin(), prevouts.end()) != prevouts.end()) {
+    return Reject(state, "bad-txns-inputs-duplicate");
+  }
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    if (tx.inputs[i].prevout.txid.IsZero()) return Reject(state, "bad-txns-prevout-null", Vin(i));
+  }
+  return true;
+}
+
+bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
+                          ValidationState* state) {
+  if (spent.size() != tx.inputs.size()) return state->Error("spent-outputs-mismatch");
+  const Uint256 txid = tx.Txid();
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    const TxIn& in = tx.inputs[i];
+    if (!IsSpendableBy(spent[i], in.pubkey)) return Reject(state, "bad-txns-wrong-key", Vin(i));
+    const Uint256 sighash = SighashFromTxid(txid, static_cast<uint32_t>(i), spent[i]);
+    if (!VerifySchnorr(in.pubkey, sighash, in.signature)) {
+      return Reject(state, "bad-txns-bad-sig", Vin(i));
+    }
+  }
+  return true;
+}
+
+}  // namespace cc

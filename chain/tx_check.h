@@ -1,0 +1,71 @@
+// Transaction checks that need no chain state, and the signature check that
+// needs only the outputs being spent.
+//
+// Consensus code runs CheckTransaction first (cheap, context-free), then
+// looks the inputs up in the UTXO set and runs CheckInputSignatures; the
+// rules that need the chain (inputs exist and are unspent, input value
+// covers output value, a coinbase's lock_height equals its block height and
+// it sits first in its block, and only there) belong to consensus/ and the
+// mempool. A coinbase is recognised by having no inputs, so "a non-coinbase
+// transaction has inputs" holds by construction, and the mempool must refuse
+// coinbases outright.
+//
+// Reject reasons (all ValidationResult::kConsensus):
+//   bad-txns-vout-empty            no outputs
+//   bad-txns-oversize              encoding longer than kMaxTxSize
+//   bad-txns-vout-negative         an output value < 0
+//   bad-txns-vout-toolarge         an output value > kMaxMoney
+//   bad-txns-txouttotal-toolarge   the running output total leaves MoneyRange
+//   bad-txns-bond-key              a worker bond locked to a value that is not a
+//                                  public key (it would register a worker that
+//                                  can never sign)
+//   bad-txns-inputs-duplicate      two inputs spend the same outpoint
+//   bad-txns-prevout-null          an input spends txid 0, which no transaction has
+//   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
+//   bad-txns-bad-sig               an input's signature does not verify
+// The debug detail names the offending output or input ("vout 3", "vin 0").
+//
+// Thread safety: free functions with no shared state.
+
+#ifndef COMPUTECOIN_CHAIN_TX_CHECK_H
+#define COMPUTECOIN_CHAIN_TX_CHECK_H
+
+#include <cstddef>
+#include <span>
+
+#include "chain/transaction.h"
+#include "chain/validation.h"
+
+namespace cc {
+
+/// Largest encoded transaction (bytes); about 7,500 inputs or 24,000 outputs.
+inline constexpr size_t kMaxTxSize = 1'000'000;
+
+/** Context-free validity: the rules in the file comment up to
+ *  bad-txns-prevout-null.
+ *
+ *  Returns: true if tx passes; false with *state Invalid(kConsensus, reason).
+ *  Out:     state: REQUIRES: not null.
+ *  In:      tx.
+ */
+[[nodiscard]] bool CheckTransaction(const Transaction& tx, ValidationState* state);
+
+/** Checks every input's pubkey against the lock of the output it spends and
+ *  its Schnorr signature over the input's sighash. Hashes the transaction
+ *  once, whatever the number of inputs.
+ *
+ *  Returns: true if all inputs pass (always for a coinbase); false with
+ *           *state Invalid(kConsensus, "bad-txns-wrong-key" or
+ *           "bad-txns-bad-sig", "vin <i>") at the first failing input, or
+ *           Error("spent-outputs-mismatch") if spent.size() differs from the
+ *           number of inputs (the caller's bug, not the sender's).
+ *  Out:     state: REQUIRES: not null.
+ *  In:      tx:    REQUIRES: CheckTransaction passed.
+ *           spent: the outputs the inputs spend, in input order.
+ */
+[[nodiscard]] bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
+                                        ValidationState* state);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CHAIN_TX_CHECK_H
