@@ -76,23 +76,26 @@ uint64_t ChunkLength(const DatasetManifest& m, uint64_t index) {
 }
 
 Status CheckShape(const BatchSpec& spec) {
-  if (spec.rows == 0 || spec.context == 0) return Status::InvalidArgument("batch rows and context must be positive");
+  if (spec.rows == 0 || spec.context == 0)
+    return Status::InvalidArgument("batch rows and context must be positive");
   if (uint64_t{spec.rows} * spec.context > kMaxBatchTokens) {
-    return Status::InvalidArgument("batch of " + std::to_string(spec.rows) + "x" + std::to_string(spec.context) +
-                                   " tokens exceeds the limit");
+    return Status::InvalidArgument("batch of " + std::to_string(spec.rows) + "x" +
+                                   std::to_string(spec.context) + " tokens exceeds the limit");
   }
   return Status::OK();
 }
 
 // Row r of an addition batch: T + 1 bytes and, per byte, whether it is an
 // answer token.
-void AdditionRow(const BatchSpec& spec, uint32_t digits, uint32_t row, uint8_t* bytes, uint8_t* answer) {
+void AdditionRow(const BatchSpec& spec, uint32_t digits, uint32_t row, uint8_t* bytes,
+                 uint8_t* answer) {
   const uint64_t length = uint64_t{spec.context} + 1;
   uint64_t filled = 0;
   for (uint32_t k = 0; filled < length; ++k) {
     uint64_t a = 0, b = 0;
     for (uint32_t j = 0;; ++j) {
-      std::tie(a, b) = Operands(CounterHash(kDataSampleTag, spec.seed, spec.step, spec.lane, row, k, j), digits);
+      std::tie(a, b) =
+          Operands(CounterHash(kDataSampleTag, spec.seed, spec.step, spec.lane, row, k, j), digits);
       if (!IsHeldOut(digits, a, b)) break;
     }
     const AdditionProblem p = MakeAdditionProblem(digits, a, b);
@@ -117,12 +120,15 @@ Uint256 DatasetManifest::Root() const {
   return MerkleRoot(leaves);
 }
 
-void Put(Writer& w, const DatasetManifest& m) { w(static_cast<uint8_t>(m.kind), m.digits, m.size, m.chunks); }
+void Put(Writer& w, const DatasetManifest& m) {
+  w(static_cast<uint8_t>(m.kind), m.digits, m.size, m.chunks);
+}
 
 void Get(Reader& r, DatasetManifest& m) {
   uint8_t kind = 0;
   r(kind);
-  if (kind != static_cast<uint8_t>(DatasetKind::kAddition) && kind != static_cast<uint8_t>(DatasetKind::kText)) {
+  if (kind != static_cast<uint8_t>(DatasetKind::kAddition) &&
+      kind != static_cast<uint8_t>(DatasetKind::kText)) {
     throw DecodeError("bad-dataset-kind");
   }
   m.kind = static_cast<DatasetKind>(kind);
@@ -135,7 +141,8 @@ void Get(Reader& r, DatasetManifest& m) {
 
 Status Dataset::Addition(uint32_t digits, Dataset* out) {
   if (!ValidDigits(digits)) {
-    return Status::InvalidArgument("addition digits must be 1.." + std::to_string(kMaxAdditionDigits));
+    return Status::InvalidArgument("addition digits must be 1.." +
+                                   std::to_string(kMaxAdditionDigits));
   }
   out->manifest_ = DatasetManifest{DatasetKind::kAddition, digits, 0, {}};
   out->bytes_.clear();
@@ -147,7 +154,8 @@ Status Dataset::FromText(std::vector<uint8_t> bytes, Dataset* out) {
   if (bytes.size() > kMaxTextBytes) return Status::InvalidArgument("text dataset exceeds 1 GiB");
   DatasetManifest m{DatasetKind::kText, 0, bytes.size(), {}};
   for (uint64_t offset = 0; offset < bytes.size(); offset += kChunkSize) {
-    const ByteSpan chunk(bytes.data() + offset, std::min<uint64_t>(kChunkSize, bytes.size() - offset));
+    const ByteSpan chunk(bytes.data() + offset,
+                         std::min<uint64_t>(kChunkSize, bytes.size() - offset));
     m.chunks.push_back(TaggedHash(tags::kDataChunk, chunk));
   }
   out->manifest_ = std::move(m);
@@ -165,25 +173,27 @@ Status Dataset::LoadTextFile(const std::string& path, Dataset* out) {
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return Status::IOError("cannot read dataset " + path);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Status::IOError("cannot read dataset " + path);
   const Status s = FromText(std::move(bytes), out);
   if (!s.ok()) return Status::InvalidArgument("dataset " + path + ": " + s.message());
   return Status::OK();
 }
 
-Status Dataset::FromChunks(const DatasetManifest& manifest, std::span<const std::vector<uint8_t>> chunks,
-                           Dataset* out) {
+Status Dataset::FromChunks(const DatasetManifest& manifest,
+                           std::span<const std::vector<uint8_t>> chunks, Dataset* out) {
   if (manifest.kind != DatasetKind::kText || ManifestError(manifest) != nullptr) {
     return Status::InvalidArgument("not a valid text dataset manifest");
   }
   if (chunks.size() != manifest.chunks.size()) {
-    return Status::InvalidArgument("manifest lists " + std::to_string(manifest.chunks.size()) + " chunks, got " +
-                                   std::to_string(chunks.size()));
+    return Status::InvalidArgument("manifest lists " + std::to_string(manifest.chunks.size()) +
+                                   " chunks, got " + std::to_string(chunks.size()));
   }
   std::vector<uint8_t> bytes;
   bytes.reserve(manifest.size);
   for (uint64_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].size() != ChunkLength(manifest, i) || TaggedHash(tags::kDataChunk, chunks[i]) != manifest.chunks[i]) {
+    if (chunks[i].size() != ChunkLength(manifest, i) ||
+        TaggedHash(tags::kDataChunk, chunks[i]) != manifest.chunks[i]) {
       return Status::Corruption("chunk " + std::to_string(i) + " does not match the manifest");
     }
     bytes.insert(bytes.end(), chunks[i].begin(), chunks[i].end());
@@ -200,7 +210,8 @@ Status Dataset::Chunk(uint64_t index, ByteSpan* out) const {
 }
 
 Status Dataset::MakeBatch(const BatchSpec& spec, Batch* out) const {
-  if (const char* e = ManifestError(manifest_)) return Status::InvalidArgument(std::string("dataset: ") + e);
+  if (const char* e = ManifestError(manifest_))
+    return Status::InvalidArgument(std::string("dataset: ") + e);
   if (Status s = CheckShape(spec); !s.ok()) return s;
   const uint64_t row_length = uint64_t{spec.context} + 1;
   if (manifest_.kind == DatasetKind::kAddition && row_length < MaxLineLength(manifest_.digits)) {
@@ -225,13 +236,16 @@ Status Dataset::MakeBatch(const BatchSpec& spec, Batch* out) const {
       AdditionRow(spec, manifest_.digits, r, row.data(), answer.data());
     } else {
       const uint64_t offset =
-          Le64(CounterHash(kDataSampleTag, spec.seed, spec.step, spec.lane, r), 0) % (manifest_.size - spec.context);
+          Le64(CounterHash(kDataSampleTag, spec.seed, spec.step, spec.lane, r), 0) %
+          (manifest_.size - spec.context);
       std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(offset), row_length, row.begin());
     }
     const size_t base = size_t{r} * spec.context;
     std::copy_n(row.begin(), spec.context, out->inputs.begin() + static_cast<std::ptrdiff_t>(base));
-    std::copy_n(row.begin() + 1, spec.context, out->targets.begin() + static_cast<std::ptrdiff_t>(base));
-    std::copy_n(answer.begin() + 1, spec.context, out->mask.begin() + static_cast<std::ptrdiff_t>(base));
+    std::copy_n(row.begin() + 1, spec.context,
+                out->targets.begin() + static_cast<std::ptrdiff_t>(base));
+    std::copy_n(answer.begin() + 1, spec.context,
+                out->mask.begin() + static_cast<std::ptrdiff_t>(base));
   }
   return Status::OK();
 }
@@ -263,23 +277,28 @@ bool IsHeldOut(uint32_t digits, uint64_t a, uint64_t b) {
   return Le64(CounterHash(kDataSplitTag, digits, a, b), 0) % kHeldOutOneIn == 0;
 }
 
-Status HeldOutProblems(uint32_t digits, uint64_t count, uint64_t seed, std::vector<AdditionProblem>* out) {
+Status HeldOutProblems(uint32_t digits, uint64_t count, uint64_t seed,
+                       std::vector<AdditionProblem>* out) {
   if (!ValidDigits(digits)) {
-    return Status::InvalidArgument("addition digits must be 1.." + std::to_string(kMaxAdditionDigits));
+    return Status::InvalidArgument("addition digits must be 1.." +
+                                   std::to_string(kMaxAdditionDigits));
   }
   if (count > kMaxHeldOutProblems) {
-    return Status::InvalidArgument("at most " + std::to_string(kMaxHeldOutProblems) + " held-out problems per call");
+    return Status::InvalidArgument("at most " + std::to_string(kMaxHeldOutProblems) +
+                                   " held-out problems per call");
   }
   out->clear();
   std::set<std::pair<uint64_t, uint64_t>> kept;
   const uint64_t draws = 64 * count + 4096;
   for (uint64_t i = 0; i < draws && kept.size() < count; ++i) {
     const auto [a, b] = Operands(CounterHash(kDataEvalTag, seed, digits, i), digits);
-    if (IsHeldOut(digits, a, b) && kept.emplace(a, b).second) out->push_back(MakeAdditionProblem(digits, a, b));
+    if (IsHeldOut(digits, a, b) && kept.emplace(a, b).second)
+      out->push_back(MakeAdditionProblem(digits, a, b));
   }
   if (kept.size() < count) {
     return Status::InvalidArgument("found only " + std::to_string(kept.size()) + " held-out " +
-                                   std::to_string(digits) + "-digit problems of " + std::to_string(count));
+                                   std::to_string(digits) + "-digit problems of " +
+                                   std::to_string(count));
   }
   return Status::OK();
 }

@@ -101,11 +101,11 @@ void Get(Reader& r, DatasetManifest& m);
 
 /// Which rows of which step a lane trains on, and their shape.
 struct BatchSpec {
-  uint64_t seed = 0;      //!< the model configuration's seed
+  uint64_t seed = 0;  //!< the model configuration's seed
   uint64_t step = 0;
   uint32_t lane = 0;
-  uint32_t rows = 0;      //!< B, e.g. 64
-  uint32_t context = 0;   //!< T, e.g. 16
+  uint32_t rows = 0;     //!< B, e.g. 64
+  uint32_t context = 0;  //!< T, e.g. 16
 };
 
 struct Batch {
@@ -141,8 +141,8 @@ class Dataset {
   /// Returns InvalidArgument if the manifest is not a valid kText manifest or
   /// the chunk count differs; Corruption naming the first chunk whose size or
   /// id does not match the manifest.
-  static Status FromChunks(const DatasetManifest& manifest, std::span<const std::vector<uint8_t>> chunks,
-                           Dataset* out);
+  static Status FromChunks(const DatasetManifest& manifest,
+                           std::span<const std::vector<uint8_t>> chunks, Dataset* out);
 
   const DatasetManifest& manifest() const { return manifest_; }
 
@@ -187,10 +187,11 @@ inline uint32_t MaxAnswerTokens(uint32_t digits) { return digits + 2; }
 
 /// Fills *out with `count` distinct held-out problems chosen by `seed`
 /// (file comment). Returns InvalidArgument if digits is out of range, count
-/// exceeds kMaxHeldOutProblems, or
-/// fewer than `count` are found within 64·count + 4096 draws (only when
-/// count approaches the size of the held-out set, e.g. for n = 1).
-Status HeldOutProblems(uint32_t digits, uint64_t count, uint64_t seed, std::vector<AdditionProblem>* out);
+/// exceeds kMaxHeldOutProblems, or fewer than `count` are found within
+/// 64·count + 4096 draws (only when count approaches the size of the
+/// held-out set, e.g. for n = 1).
+Status HeldOutProblems(uint32_t digits, uint64_t count, uint64_t seed,
+                       std::vector<AdditionProblem>* out);
 
 }  // namespace cc::compute
 

@@ -49,10 +49,14 @@ uint64_t RowCount(std::span<const uint64_t> shape) {
 uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape) {
   const uint64_t n = Product(shape);
   switch (codec) {
-    case Codec::kFloat32: return 4 * n;
-    case Codec::kBFloat16: return 2 * n;
-    case Codec::kInt8Rows: return RowCount(shape) * 4 + n;
-    case Codec::kUInt8: return n;
+    case Codec::kFloat32:
+      return 4 * n;
+    case Codec::kBFloat16:
+      return 2 * n;
+    case Codec::kInt8Rows:
+      return RowCount(shape) * 4 + n;
+    case Codec::kUInt8:
+      return n;
   }
   return 0;
 }
@@ -79,8 +83,9 @@ uint16_t ToBf16(float x) {
   const uint32_t bits = std::bit_cast<uint32_t>(x);
   const uint32_t sign = bits & 0x80000000u;
   const uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x0040);  // NaN stays NaN
-  if (magnitude == 0x7f800000u) return static_cast<uint16_t>(bits >> 16);           // ±inf
+  if (magnitude > 0x7f800000u)
+    return static_cast<uint16_t>((bits >> 16) | 0x0040);                   // NaN stays NaN
+  if (magnitude == 0x7f800000u) return static_cast<uint16_t>(bits >> 16);  // ±inf
   // Round to nearest, ties to even: add 0x7fff plus the lowest kept bit.
   uint32_t rounded = (magnitude + 0x7fffu + ((magnitude >> 16) & 1u)) >> 16;
   if (rounded > kBf16MaxFinite) rounded = kBf16MaxFinite;
@@ -120,7 +125,8 @@ void EncodeInt8Row(std::span<const float> row, uint8_t* out) {
   }
   if (!CanonicalScale(scale)) scale = std::nextafter(scale, 0.0f);
   StoreU32(out, std::bit_cast<uint32_t>(scale));
-  for (size_t i = 0; i < row.size(); ++i) out[4 + i] = static_cast<uint8_t>(Quantize(row[i], scale));
+  for (size_t i = 0; i < row.size(); ++i)
+    out[4 + i] = static_cast<uint8_t>(Quantize(row[i], scale));
 }
 
 // ---------------------------------------------------------------------------
@@ -143,7 +149,8 @@ const char* PayloadError(Codec codec, std::span<const uint64_t> shape, ByteSpan 
       return nullptr;
     case Codec::kBFloat16:
       for (size_t i = 0; i < payload.size(); i += 2) {
-        if ((payload[i + 1] & 0x7f) == 0x7f && (payload[i] & 0x80) == 0x80) return "bad-tensor-nonfinite";
+        if ((payload[i + 1] & 0x7f) == 0x7f && (payload[i] & 0x80) == 0x80)
+          return "bad-tensor-nonfinite";
       }
       return nullptr;
     case Codec::kInt8Rows: {
@@ -235,7 +242,8 @@ Uint256 EncodedTensor::Hash() const {
   // odd offset. So complete the current block, then stream the rest through
   // an aligned buffer whose size is a multiple of the 64-byte block.
   ByteSpan rest = payload;
-  const size_t fill = std::min(rest.size(), (64 - header.size() % 64) % 64);  // the tag prefix is 64 bytes
+  const size_t fill =
+      std::min(rest.size(), (64 - header.size() % 64) % 64);  // the tag prefix is 64 bytes
   hasher.Write(rest.first(fill));
   rest = rest.subspan(fill);
   if (reinterpret_cast<uintptr_t>(rest.data()) % 4 == 0) {
@@ -276,7 +284,8 @@ void Get(Reader& r, EncodedTensor& t) {
   t.payload.assign(payload.begin(), payload.end());
 }
 
-EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape, Codec codec) {
+EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape,
+                           Codec codec) {
   EncodedTensor t;
   t.codec = codec;
   t.shape.assign(shape.begin(), shape.end());
@@ -286,7 +295,8 @@ EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64
   switch (codec) {
     case Codec::kFloat32:
       t.payload.resize(4 * values.size());
-      for (size_t i = 0; i < values.size(); ++i) StoreU32(&t.payload[4 * i], std::bit_cast<uint32_t>(values[i]));
+      for (size_t i = 0; i < values.size(); ++i)
+        StoreU32(&t.payload[4 * i], std::bit_cast<uint32_t>(values[i]));
       break;
     case Codec::kBFloat16:
       t.payload.resize(2 * values.size());
@@ -303,7 +313,8 @@ EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64
       const uint64_t rows = row_length == 0 ? RowCount(shape) : values.size() / row_length;
       t.payload.resize(rows * (4 + row_length));
       for (uint64_t row = 0; row < rows; ++row) {
-        EncodeInt8Row(values.subspan(row * row_length, row_length), &t.payload[row * (4 + row_length)]);
+        EncodeInt8Row(values.subspan(row * row_length, row_length),
+                      &t.payload[row * (4 + row_length)]);
       }
       break;
     }
@@ -347,7 +358,8 @@ Status DecodeFloats(const EncodedTensor& t, std::vector<float>* out) {
         const uint8_t* src = &t.payload[row * (4 + row_length)];
         const float scale = std::bit_cast<float>(LoadU32(src));
         for (uint64_t i = 0; i < row_length; ++i) {
-          (*out)[row * row_length + i] = static_cast<float>(static_cast<int8_t>(src[4 + i])) * scale;
+          (*out)[row * row_length + i] =
+              static_cast<float>(static_cast<int8_t>(src[4 + i])) * scale;
         }
       }
       return Status::OK();

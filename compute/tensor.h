@@ -85,7 +85,8 @@ Status CheckEncoding(const EncodedTensor& t);
 
 /// Encodes `values` (row-major, `shape`) with a float codec.
 /// REQUIRES: codec != kUInt8; values.size() == product(shape); values finite.
-EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape, Codec codec);
+EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape,
+                           Codec codec);
 /// Encodes token bytes with kUInt8. REQUIRES: values.size() == product(shape).
 EncodedTensor EncodeBytes(std::span<const uint8_t> values, std::span<const uint64_t> shape);
 

@@ -91,7 +91,8 @@ Status SyncDirectory(const std::string& path) {
 
 // The step in a file header, or nullopt-like false if the header is damaged.
 bool ParseHeader(ByteSpan file, uint64_t* step) {
-  if (file.size() < kFileHeaderSize || std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0) return false;
+  if (file.size() < kFileHeaderSize || std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0)
+    return false;
   std::memcpy(step, file.data() + kMagic.size(), 8);
   return true;
 }
@@ -124,8 +125,9 @@ Status TensorStore::Open(const std::string& dir, const TensorStoreOptions& optio
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot open", lock_path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const Status s = errno == EWOULDBLOCK ? Status::IOError("tensor store " + dir + " is in use by another process")
-                                          : ErrnoError("cannot lock", lock_path);
+    const Status s = errno == EWOULDBLOCK
+                         ? Status::IOError("tensor store " + dir + " is in use by another process")
+                         : ErrnoError("cannot lock", lock_path);
     ::close(fd);
     return s;
   }
@@ -261,9 +263,11 @@ Status TensorStore::Get(const Uint256& hash, EncodedTensor* t) {
     // Delete the damaged file unless a concurrent Put has already replaced it.
     std::lock_guard<std::mutex> lock(mu_);
     struct stat now = {};
-    if (::stat(path.c_str(), &now) == 0 && now.st_dev == read_stat.st_dev && now.st_ino == read_stat.st_ino) {
+    if (::stat(path.c_str(), &now) == 0 && now.st_dev == read_stat.st_dev &&
+        now.st_ino == read_stat.st_ino) {
       const Status removed = RemoveLocked(hash);
-      if (!removed.ok()) return Status::Corruption("tensor file " + path + ": " + error + "; " + removed.ToString());
+      if (!removed.ok())
+        return Status::Corruption("tensor file " + path + ": " + error + "; " + removed.ToString());
     }
   }
   return Status::Corruption("tensor file " + path + ": " + error);
@@ -292,11 +296,13 @@ Status TensorStore::RemoveLocked(const Uint256& hash) {
   return Status::OK();
 }
 
-Status TensorStore::Prune(uint64_t oldest_step_to_keep, const std::set<Uint256>& keep_always, PruneStats* stats) {
+Status TensorStore::Prune(uint64_t oldest_step_to_keep, const std::set<Uint256>& keep_always,
+                          PruneStats* stats) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<Uint256, uint64_t>> victims;
   for (const auto& [hash, entry] : index_) {
-    if (entry.step < oldest_step_to_keep && keep_always.count(hash) == 0) victims.emplace_back(hash, entry.bytes);
+    if (entry.step < oldest_step_to_keep && keep_always.count(hash) == 0)
+      victims.emplace_back(hash, entry.bytes);
   }
   PruneStats result;
   Status first_error;

@@ -58,9 +58,9 @@ struct TensorStoreOptions {
 
 /// What one Prune() removed and left.
 struct PruneStats {
-  uint64_t removed = 0;       //!< tensors deleted
-  uint64_t bytes_freed = 0;   //!< their file sizes, in bytes
-  uint64_t kept = 0;          //!< tensors still stored
+  uint64_t removed = 0;      //!< tensors deleted
+  uint64_t bytes_freed = 0;  //!< their file sizes, in bytes
+  uint64_t kept = 0;         //!< tensors still stored
 };
 
 class TensorStore {
@@ -100,7 +100,8 @@ class TensorStore {
   /// Deletes every tensor whose step is < oldest_step_to_keep and whose hash
   /// is not in keep_always. Returns OK with *stats (if not null) filled in,
   /// or IOError if a file could not be deleted (the others still are).
-  Status Prune(uint64_t oldest_step_to_keep, const std::set<Uint256>& keep_always, PruneStats* stats);
+  Status Prune(uint64_t oldest_step_to_keep, const std::set<Uint256>& keep_always,
+               PruneStats* stats);
 
   /// Number of tensors stored and the bytes their files take.
   uint64_t Count() const;

@@ -55,7 +55,8 @@ class DatasetTest : public ::testing::Test {
     return Text(std::string(v.begin(), v.end()));
   }
 
-  static constexpr BatchSpec kSpec = {/*seed=*/42, /*step=*/7, /*lane=*/1, /*rows=*/8, /*context=*/16};
+  static constexpr BatchSpec kSpec = {/*seed=*/42, /*step=*/7, /*lane=*/1, /*rows=*/8,
+                                      /*context=*/16};
 };
 
 // ---------------------------------------------------------------------------
@@ -121,7 +122,8 @@ TEST_F(DatasetTest, LongRowsPackSeveralProblemsAndMaskEveryAnswer) {
       if (row[i] == '=') in_answer = true;
       if (row[i] == '\n') in_answer = false;
     }
-    for (uint32_t t = 0; t < 63; ++t) EXPECT_EQ(b.mask[r * 63 + t], expected[t + 1]) << r << " " << t;
+    for (uint32_t t = 0; t < 63; ++t)
+      EXPECT_EQ(b.mask[r * 63 + t], expected[t + 1]) << r << " " << t;
     EXPECT_GE(std::count(row.begin(), row.end(), '\n'), 5);
   }
 }
@@ -131,7 +133,8 @@ TEST_F(DatasetTest, BatchIsAPureFunctionOfTheSpec) {
   const Batch b = MakeBatch(Addition(3), kSpec);
   EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.mask, b.mask);
-  for (BatchSpec other : {BatchSpec{43, 7, 1, 8, 16}, BatchSpec{42, 8, 1, 8, 16}, BatchSpec{42, 7, 0, 8, 16}}) {
+  for (BatchSpec other :
+       {BatchSpec{43, 7, 1, 8, 16}, BatchSpec{42, 8, 1, 8, 16}, BatchSpec{42, 7, 0, 8, 16}}) {
     EXPECT_NE(MakeBatch(Addition(3), other).inputs, a.inputs);
   }
   // Row r does not depend on B: a larger batch extends a smaller one.
@@ -148,14 +151,17 @@ TEST_F(DatasetTest, GoldenBatchHashes) {
   const EncodedBatch addition = EncodeBatch(MakeBatch(Addition(3), kSpec));
   EXPECT_EQ(addition.inputs.shape, (std::vector<uint64_t>{8, 16}));
   EXPECT_EQ(addition.inputs.codec, Codec::kUInt8);
-  EXPECT_EQ(addition.inputs.Hash().ToHex(), "eab54f6fd6886c21c60ce700beb7109822fc11f23f9527354b2f04b40a0a7fca");
-  EXPECT_EQ(addition.mask.Hash().ToHex(), "9e199f4862d4a2048f66d0add7ee74fdd21d2c17a9cd23232dec2546c10ae45e");
+  EXPECT_EQ(addition.inputs.Hash().ToHex(),
+            "eab54f6fd6886c21c60ce700beb7109822fc11f23f9527354b2f04b40a0a7fca");
+  EXPECT_EQ(addition.mask.Hash().ToHex(),
+            "9e199f4862d4a2048f66d0add7ee74fdd21d2c17a9cd23232dec2546c10ae45e");
   const Batch first = MakeBatch(Addition(3), BatchSpec{0, 0, 0, 1, 16});
   EXPECT_EQ(Row(first.inputs, 16, 0), "314+328=642\n076+");
 
   const Dataset text = LongTextDataset(1000);
   const EncodedBatch t = EncodeBatch(MakeBatch(text, kSpec));
-  EXPECT_EQ(t.inputs.Hash().ToHex(), "33730948f33780fb71f40cad3ac445ecedfdc39f3ea2d5c27f57f489bc940d81");
+  EXPECT_EQ(t.inputs.Hash().ToHex(),
+            "33730948f33780fb71f40cad3ac445ecedfdc39f3ea2d5c27f57f489bc940d81");
 }
 
 TEST_F(DatasetTest, HeldOutNeverAppearsInTraining) {
@@ -213,7 +219,8 @@ TEST_F(DatasetTest, RejectsBadBatchSpecs) {
   Batch b;
   EXPECT_TRUE(Addition(3).MakeBatch(BatchSpec{1, 0, 0, 0, 16}, &b).IsInvalidArgument());
   EXPECT_TRUE(Addition(3).MakeBatch(BatchSpec{1, 0, 0, 4, 0}, &b).IsInvalidArgument());
-  EXPECT_TRUE(Addition(3).MakeBatch(BatchSpec{1, 0, 0, 1u << 20, 1u << 10}, &b).IsInvalidArgument());
+  EXPECT_TRUE(
+      Addition(3).MakeBatch(BatchSpec{1, 0, 0, 1u << 20, 1u << 10}, &b).IsInvalidArgument());
   // "999+999=1998\n" is 13 bytes: T = 12 is the shortest context for n = 3.
   EXPECT_TRUE(Addition(3).MakeBatch(BatchSpec{1, 0, 0, 4, 11}, &b).IsInvalidArgument());
   EXPECT_TRUE(Addition(3).MakeBatch(BatchSpec{1, 0, 0, 4, 12}, &b).ok());
@@ -249,10 +256,12 @@ TEST_F(DatasetTest, TextWindowsAreSlicesOfTheFileWithFullMask) {
 }
 
 TEST_F(DatasetTest, LoadsATextFile) {
-  const std::string path = (fs::temp_directory_path() / ("cc_dataset_" + std::to_string(::getpid()))).string();
+  const std::string path =
+      (fs::temp_directory_path() / ("cc_dataset_" + std::to_string(::getpid()))).string();
   const std::vector<uint8_t> bytes = LongText(3 * kChunkSize + 100);
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                             static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   Dataset d;
   ASSERT_TRUE(Dataset::LoadTextFile(path, &d).ok());
   fs::remove(path);
@@ -352,7 +361,8 @@ TEST_F(DatasetTest, FromChunksChecksEveryChunk) {
   EXPECT_EQ(s.message(), "chunk 1 does not match the manifest");
   chunks[1][100] ^= 1;
   chunks[2].push_back(0);
-  EXPECT_EQ(Dataset::FromChunks(d.manifest(), chunks, &rebuilt).message(), "chunk 2 does not match the manifest");
+  EXPECT_EQ(Dataset::FromChunks(d.manifest(), chunks, &rebuilt).message(),
+            "chunk 2 does not match the manifest");
   chunks.pop_back();
   EXPECT_TRUE(Dataset::FromChunks(d.manifest(), chunks, &rebuilt).IsInvalidArgument());
   EXPECT_TRUE(Dataset::FromChunks(Addition(3).manifest(), {}, &rebuilt).IsInvalidArgument());

@@ -18,8 +18,9 @@ namespace fs = std::filesystem;
 class TensorStoreTest : public ::testing::Test {
  protected:
   TensorStoreTest() {
-    dir_ = (fs::temp_directory_path() / ("cc_tensor_store_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+    dir_ = (fs::temp_directory_path() /
+            ("cc_tensor_store_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
                .string();
     fs::remove_all(dir_);
     Reopen();
@@ -40,7 +41,8 @@ class TensorStoreTest : public ::testing::Test {
   // A small distinct tensor per `seed`.
   static EncodedTensor Tensor(int seed) {
     std::vector<float> v(6);
-    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(seed) + 0.25f * static_cast<float>(i);
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<float>(seed) + 0.25f * static_cast<float>(i);
     return EncodeFloats(v, std::vector<uint64_t>{2, 3}, Codec::kFloat32);
   }
 
@@ -201,7 +203,8 @@ TEST_F(TensorStoreTest, PruneKeepsRecentStepsAndPinnedTensors) {
   // Steps 0..9, one tensor each; the state tensor from step 1 is still current
   // and a non-final block references the step-3 tensor.
   std::vector<Uint256> hashes;
-  for (int step = 0; step < 10; ++step) hashes.push_back(Put(Tensor(step), static_cast<uint64_t>(step)));
+  for (int step = 0; step < 10; ++step)
+    hashes.push_back(Put(Tensor(step), static_cast<uint64_t>(step)));
   const std::set<Uint256> keep_always = {hashes[1], hashes[3]};
   const uint64_t bytes_before = store_->Bytes();
 

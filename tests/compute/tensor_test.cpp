@@ -53,8 +53,8 @@ class TensorTest : public ::testing::Test {
 
   // Builds a wire encoding by hand: codec, dims, then a payload of `length`
   // bytes announced with a prefix of `announced` bytes.
-  static std::vector<uint8_t> Raw(uint8_t codec, const std::vector<uint64_t>& dims, uint64_t announced,
-                                  size_t length) {
+  static std::vector<uint8_t> Raw(uint8_t codec, const std::vector<uint64_t>& dims,
+                                  uint64_t announced, size_t length) {
     std::vector<uint8_t> out;
     Writer w(&out);
     w(codec);
@@ -74,7 +74,8 @@ TEST_F(TensorTest, Float32RoundTripIsExact) {
   EXPECT_EQ(t.NumElements(), 42u);
   const std::vector<float> back = Decode(t);
   ASSERT_EQ(back.size(), v.size());
-  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(std::bit_cast<uint32_t>(back[i]), std::bit_cast<uint32_t>(v[i]));
+  for (size_t i = 0; i < v.size(); ++i)
+    EXPECT_EQ(std::bit_cast<uint32_t>(back[i]), std::bit_cast<uint32_t>(v[i]));
 }
 
 TEST_F(TensorTest, Float32PayloadIsLittleEndianBinary32) {
@@ -83,7 +84,8 @@ TEST_F(TensorTest, Float32PayloadIsLittleEndianBinary32) {
   const EncodedTensor t = EncodeFloats({&one, 1}, shape, Codec::kFloat32);
   EXPECT_EQ(t.payload, (std::vector<uint8_t>{0x00, 0x00, 0x80, 0x3f}));
   // codec 0, rank 1, dim 1 (u64), length 4, payload.
-  EXPECT_EQ(Wire(t), (std::vector<uint8_t>{0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0x00, 0x00, 0x80, 0x3f}));
+  EXPECT_EQ(Wire(t),
+            (std::vector<uint8_t>{0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0x00, 0x00, 0x80, 0x3f}));
 }
 
 TEST_F(TensorTest, BFloat16RelativeErrorWithin2ToMinus8) {
@@ -135,7 +137,8 @@ TEST_F(TensorTest, Int8ErrorWithinHalfScalePerRow) {
     std::memcpy(&scale, &t.payload[r * (4 + cols)], 4);
     EXPECT_EQ(scale, max_abs / 127.0f) << r;
     for (size_t c = 0; c < cols; ++c) {
-      EXPECT_LE(std::fabs(back[r * cols + c] - v[r * cols + c]), scale / 2 * (1 + 0x1p-20f)) << r << "," << c;
+      EXPECT_LE(std::fabs(back[r * cols + c] - v[r * cols + c]), scale / 2 * (1 + 0x1p-20f))
+          << r << "," << c;
     }
   }
 }
@@ -144,7 +147,8 @@ TEST_F(TensorTest, Int8ZeroRowsHaveZeroScale) {
   const std::vector<float> v = {0, 0, 0, 1, -2, 0.5f};
   const std::vector<uint64_t> shape = {2, 3};
   const EncodedTensor t = EncodeFloats(v, shape, Codec::kInt8Rows);
-  EXPECT_EQ(std::vector<uint8_t>(t.payload.begin(), t.payload.begin() + 7), std::vector<uint8_t>(7, 0));
+  EXPECT_EQ(std::vector<uint8_t>(t.payload.begin(), t.payload.begin() + 7),
+            std::vector<uint8_t>(7, 0));
   const std::vector<float> back = Decode(t);
   EXPECT_EQ(back[0], 0.0f);
   EXPECT_EQ(back[4], -2.0f);  // the row's maximum is exact: 127 · (2/127)
@@ -178,18 +182,21 @@ TEST_F(TensorTest, DecodeThenEncodeGivesTheSameBytes) {
 }
 
 TEST_F(TensorTest, WireRoundTripForEveryCodecAndRank) {
-  const std::vector<std::vector<uint64_t>> shapes = {{}, {0}, {4}, {2, 0}, {0, 3}, {2, 3, 4}, {1, 1, 1, 1, 1, 1, 1, 2}};
+  const std::vector<std::vector<uint64_t>> shapes = {
+      {}, {0}, {4}, {2, 0}, {0, 3}, {2, 3, 4}, {1, 1, 1, 1, 1, 1, 1, 2}};
   for (const auto& shape : shapes) {
     uint64_t n = 1;
     for (uint64_t d : shape) n *= d;
     const std::vector<float> v = Values(n, static_cast<uint32_t>(shape.size()));
     std::vector<uint8_t> bytes(n);
     for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(i * 37);
-    for (const EncodedTensor& t : {EncodeFloats(v, shape, Codec::kFloat32), EncodeFloats(v, shape, Codec::kBFloat16),
-                                   EncodeFloats(v, shape, Codec::kInt8Rows), EncodeBytes(bytes, shape)}) {
+    for (const EncodedTensor& t :
+         {EncodeFloats(v, shape, Codec::kFloat32), EncodeFloats(v, shape, Codec::kBFloat16),
+          EncodeFloats(v, shape, Codec::kInt8Rows), EncodeBytes(bytes, shape)}) {
       EncodedTensor back;
       const Status s = Deserialize(Wire(t), &back);
-      ASSERT_TRUE(s.ok()) << s.ToString() << " codec " << static_cast<int>(t.codec) << " rank " << shape.size();
+      ASSERT_TRUE(s.ok()) << s.ToString() << " codec " << static_cast<int>(t.codec) << " rank "
+                          << shape.size();
       EXPECT_EQ(back, t);
       EXPECT_EQ(back.NumElements(), n);
     }
@@ -210,10 +217,12 @@ TEST_F(TensorTest, HashOfLargeTensorsMatchesTheEncodingForEveryHeaderLength) {
   // Hash() streams the payload in aligned pieces; the digest must not depend
   // on where the header leaves the payload relative to SHA-256's blocks.
   const std::vector<float> v = Values(3 * 10007);
-  for (const std::vector<uint64_t>& shape : std::vector<std::vector<uint64_t>>{{30021}, {3, 10007}, {1, 3, 10007}}) {
+  for (const std::vector<uint64_t>& shape :
+       std::vector<std::vector<uint64_t>>{{30021}, {3, 10007}, {1, 3, 10007}}) {
     for (Codec codec : {Codec::kFloat32, Codec::kBFloat16, Codec::kInt8Rows}) {
       const EncodedTensor t = EncodeFloats(v, shape, codec);
-      EXPECT_EQ(t.Hash(), TaggedHash(tags::kTensor, Wire(t))) << shape.size() << " " << static_cast<int>(codec);
+      EXPECT_EQ(t.Hash(), TaggedHash(tags::kTensor, Wire(t)))
+          << shape.size() << " " << static_cast<int>(codec);
     }
   }
 }
@@ -305,7 +314,8 @@ TEST_F(TensorTest, RejectsNonFiniteFloats) {
     EXPECT_EQ(Reject(Wire(EncodeFloats(v, shape, Codec::kFloat32))), "bad-tensor-nonfinite");
     EXPECT_EQ(Reject(Wire(EncodeFloats(v, shape, Codec::kBFloat16))), "bad-tensor-nonfinite");
     std::vector<float> out;
-    EXPECT_EQ(DecodeFloats(EncodeFloats(v, shape, Codec::kFloat32), &out).message(), "bad-tensor-nonfinite");
+    EXPECT_EQ(DecodeFloats(EncodeFloats(v, shape, Codec::kFloat32), &out).message(),
+              "bad-tensor-nonfinite");
   }
 }
 
@@ -322,13 +332,16 @@ TEST_F(TensorTest, RejectsNonCanonicalInt8Rows) {
   };
   auto set_scale = [](std::vector<uint8_t>& p, float s) { std::memcpy(p.data(), &s, 4); };
   EXPECT_EQ(with([&](auto& p) { set_scale(p, -1.0f / 127); }), "bad-tensor-scale");
-  EXPECT_EQ(with([&](auto& p) { set_scale(p, std::numeric_limits<float>::infinity()); }), "bad-tensor-scale");
-  EXPECT_EQ(with([&](auto& p) { set_scale(p, std::numeric_limits<float>::quiet_NaN()); }), "bad-tensor-scale");
+  EXPECT_EQ(with([&](auto& p) { set_scale(p, std::numeric_limits<float>::infinity()); }),
+            "bad-tensor-scale");
+  EXPECT_EQ(with([&](auto& p) { set_scale(p, std::numeric_limits<float>::quiet_NaN()); }),
+            "bad-tensor-scale");
   EXPECT_EQ(with([&](auto& p) { set_scale(p, 1e-40f); }), "bad-tensor-scale");  // subnormal
   EXPECT_EQ(with([&](auto& p) { set_scale(p, -0.0f); }), "bad-tensor-scale");
   EXPECT_EQ(with([](auto& p) { p[4] = 100; }), "bad-tensor-quant");   // max|q| != 127
   EXPECT_EQ(with([](auto& p) { p[5] = 0x80; }), "bad-tensor-quant");  // q = -128
-  EXPECT_EQ(with([](auto& p) { std::fill(p.begin(), p.begin() + 4, 0); }), "bad-tensor-quant");  // scale 0, q != 0
+  EXPECT_EQ(with([](auto& p) { std::fill(p.begin(), p.begin() + 4, 0); }),
+            "bad-tensor-quant");  // scale 0, q != 0
   // A scale for which 127·s/127 != s would not survive decode→encode.
   float odd = 0;
   for (uint32_t bits = std::bit_cast<uint32_t>(1.0f);; ++bits) {
