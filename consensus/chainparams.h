@@ -1,0 +1,79 @@
+// Network parameters: what makes main, test, devnet and regtest separate
+// networks that cannot mistake each other's peers, addresses, data or blocks.
+//
+//   network  magic        P2P    RPC    address prefix  data subdirectory
+//   main     c3 0c 7a e1  9333   9332   cc              (the datadir itself)
+//   test     c3 0c 7e 57  19333  19332  tc              testnet
+//   devnet   c3 0c de 7e  29333  29332  dc              devnet
+//   regtest  c3 0c fa bf  39444  39443  rcc             regtest
+//
+// The magic bytes start every P2P message; they have the high bit set and
+// are not printable, so they never occur at the start of text. Each network's
+// genesis block is built from its parameters (genesis.h); its hash is fixed
+// by a test, so changing any genesis field here is a deliberate hard fork.
+//
+// Thread safety: the parameter sets are immutable statics.
+
+#ifndef COMPUTECOIN_CONSENSUS_CHAINPARAMS_H
+#define COMPUTECOIN_CONSENSUS_CHAINPARAMS_H
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/status.h"
+#include "chain/uint256.h"
+
+namespace cc {
+
+enum class Network { kMain, kTest, kDevnet, kRegtest };
+
+struct ChainParams {
+  Network network = Network::kMain;
+  /// The name -chain= takes and getblockchaininfo reports: "main", "test",
+  /// "devnet", "regtest".
+  std::string name;
+  std::array<uint8_t, 4> magic{};
+  uint16_t p2p_port = 0;
+  uint16_t rpc_port = 0;
+  /// bech32m human-readable part of addresses, e.g. "cc".
+  std::string bech32_hrp;
+  /// Where this network's files live under the datadir; empty for main,
+  /// which uses the datadir itself (as Bitcoin Core does).
+  std::string data_subdir;
+
+  // Genesis (see genesis.h).
+  int64_t genesis_time = 0;  //!< seconds since the Unix epoch
+  /// Committed by the genesis coinbase's only output: proof that the chain
+  /// did not exist before the date the message names.
+  std::string genesis_message;
+  /// The model state commitment in the genesis header: the Merkle root over
+  /// the hashes of every section's initial weights and optimizer state.
+  /// Zero until the consensus layer derives it from the model configuration.
+  Uint256 genesis_state_root;
+
+  /// Blocks are produced on request (RPC) rather than on a schedule.
+  bool blocks_on_demand = false;
+};
+
+const ChainParams& MainParams();
+const ChainParams& TestParams();
+const ChainParams& DevnetParams();
+const ChainParams& RegtestParams();
+
+/// The parameters of `network`.
+const ChainParams& ParamsFor(Network network);
+
+/// Looks a network up by name ("main", "test", "devnet", "regtest").
+/// Returns NotFound ("unknown chain 'x'") for any other name; *out is then
+/// unchanged. REQUIRES: out is not null.
+Status ParamsForName(std::string_view name, const ChainParams** out);
+
+/// Every network's name, in the order of the table above.
+std::vector<std::string> NetworkNames();
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_CHAINPARAMS_H

@@ -1,0 +1,28 @@
+// The genesis block of each network, built deterministically from its
+// ChainParams:
+//
+//   header: version 1, height 0, prev zero, time = genesis_time,
+//           tx_root over the one coinbase, work_root over no records,
+//           state_root = genesis_state_root, producer and signature zero
+//           (the genesis block is fixed by its hash, not by a signature)
+//   txs:    one coinbase (no inputs, lock_height 0) with one output of
+//           value 0 whose lock is SHA256(genesis_message): nobody holds a
+//           key hashing to it, so it commits the message and pays nothing
+//   records: none
+//
+// Thread safety: a pure function.
+
+#ifndef COMPUTECOIN_CONSENSUS_GENESIS_H
+#define COMPUTECOIN_CONSENSUS_GENESIS_H
+
+#include "chain/block.h"
+#include "consensus/chainparams.h"
+
+namespace cc {
+
+/// The genesis block of the network `params` describes.
+Block BuildGenesisBlock(const ChainParams& params);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_GENESIS_H

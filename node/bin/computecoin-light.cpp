@@ -1,0 +1,3 @@
+#include "node/light_client.h"
+
+int main(int argc, char* argv[]) { return cc::LightMain(argc, argv); }

@@ -1,0 +1,35 @@
+// NodeContext: what a running node is made of, handed to the RPC methods and
+// to whatever else needs the node's parts (Bitcoin Core's node::NodeContext).
+// Later parts (mempool, P2P, wallet, the consensus engine) become members here.
+//
+// Lifetime: owned by NodeMain (init.h). `chain` is set before the RPC
+// server leaves warm-up and reset only after the server has stopped, so RPC
+// methods may use it without checking.
+//
+// Thread safety: the members are set during start-up, before the RPC server
+// serves calls, and not reassigned until it has stopped; the objects they
+// point to state their own rules (ChainState is safe from any thread).
+
+#ifndef COMPUTECOIN_NODE_CONTEXT_H
+#define COMPUTECOIN_NODE_CONTEXT_H
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "chain/chain_state.h"
+#include "consensus/chainparams.h"
+
+namespace cc {
+
+struct NodeContext {
+  const ChainParams* params = nullptr;
+  /// The network directory (datadir.h).
+  std::filesystem::path datadir;
+  std::unique_ptr<ChainState> chain;
+  std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
+};
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_NODE_CONTEXT_H

@@ -1,0 +1,221 @@
+#include "node/init.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "consensus/genesis.h"
+#include "node/args.h"
+#include "node/config.h"
+#include "node/datadir.h"
+#include "node/logging.h"
+#include "node/rpc_register.h"
+#include "node/shutdown.h"
+#include "node/version.h"
+#include "rpc/auth.h"
+#include "rpc/http_server.h"
+#include "rpc/table.h"
+
+namespace cc {
+namespace {
+
+void InitError(const std::string& message) {
+  LogPrintf("Error: " + message);
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+}
+
+std::filesystem::path CookiePath(const Config& config, const std::filesystem::path& network_dir) {
+  std::filesystem::path cookie = config.GetArg("rpccookiefile", std::string(rpc::kCookieFileName));
+  return cookie.is_relative() ? network_dir / cookie : cookie;
+}
+
+// Reads a positive integer option; InvalidArgument names it otherwise.
+Status PositiveArg(const Config& config, const std::string& name, int64_t fallback, int64_t* out) {
+  const int64_t value = config.GetIntArg(name, fallback);
+  if (value <= 0) return Status::InvalidArgument("-" + name + " must be positive");
+  *out = value;
+  return Status::OK();
+}
+
+Status ServerOptionsFromConfig(const Config& config, const ChainParams& params,
+                               rpc::HttpServerOptions* options) {
+  rpc::HttpServerOptions out;
+  const int64_t port = config.GetIntArg("rpcport", params.rpc_port);
+  if (port <= 0 || port > 65535) return Status::InvalidArgument("Invalid -rpcport=" + std::to_string(port));
+  out.port = static_cast<uint16_t>(port);
+  out.allow_ip = config.GetArgs("rpcallowip");
+  const std::vector<std::string> binds = config.GetArgs("rpcbind");
+  if (out.allow_ip.empty()) {
+    // As Bitcoin Core: without -rpcallowip only loopback can connect, so
+    // binding anything else would only expose the port.
+    if (!binds.empty()) LogPrintf("WARNING: option -rpcbind was ignored because -rpcallowip was not specified");
+    out.bind = {"127.0.0.1"};
+  } else {
+    out.bind = binds.empty() ? std::vector<std::string>{"0.0.0.0"} : binds;
+  }
+  int64_t value = 0;
+  Status s = PositiveArg(config, "rpcthreads", 4, &value);
+  out.threads = static_cast<size_t>(value);
+  if (s.ok()) s = PositiveArg(config, "rpcworkqueue", 16, &value);
+  out.work_queue = static_cast<size_t>(value);
+  if (s.ok()) s = PositiveArg(config, "rpcservertimeout", 30, &value);
+  out.idle_timeout = std::chrono::seconds(value);
+  if (s.ok()) s = PositiveArg(config, "rpcmaxconnections", 64, &value);
+  out.max_connections = static_cast<size_t>(value);
+  if (s.ok()) s = PositiveArg(config, "rpcmaxbodysize", 32 << 20, &value);
+  out.max_body_bytes = static_cast<size_t>(value);
+  if (!s.ok()) return s;
+  out.log = [](const std::string& line) { LogPrintf(line); };
+  *options = std::move(out);
+  return Status::OK();
+}
+
+// Sets up the credentials: rpcpassword, or else a fresh cookie; plus every
+// rpcauth line. *cookie is set when a cookie file was written.
+Status SetUpAuth(const Config& config, const std::filesystem::path& cookie_path,
+                 rpc::RpcAuthenticator* auth, bool* cookie) {
+  *cookie = false;
+  if (std::optional<std::string> password = config.Get("rpcpassword")) {
+    auth->AddUserPassword(config.GetArg("rpcuser", ""), *password);
+  } else {
+    std::string secret;
+    Status s = rpc::GenerateAuthCookie(cookie_path, &secret);
+    if (!s.ok()) return s;
+    auth->AddUserPassword(std::string(rpc::kCookieUser), secret);
+    *cookie = true;
+    LogPrintf("Generated RPC authentication cookie " + cookie_path.string());
+  }
+  for (const std::string& line : config.GetArgs("rpcauth")) {
+    Status s = auth->AddRpcAuth(line);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status LoadChain(NodeContext* node) {
+  const std::filesystem::path path = node->datadir / "chainstate";
+  Status s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
+  if (!s.ok()) return s;
+
+  const Block genesis = BuildGenesisBlock(*node->params);
+  const Uint256 genesis_hash = genesis.Hash();
+  Uint256 tip;
+  uint32_t height = 0;
+  s = node->chain->GetTip(&tip, &height);
+  if (s.IsNotFound()) {
+    s = node->chain->ConnectTip(genesis);
+    if (!s.ok()) return s;
+    LogPrintf("Wrote the " + node->params->name + " genesis block " + genesis_hash.ToHex());
+    return Status::OK();
+  }
+  if (!s.ok()) return s;
+  Uint256 first;
+  s = node->chain->GetBlockHashAtHeight(0, &first);
+  if (!s.ok()) return s;
+  if (first != genesis_hash) {
+    return Status::Corruption("Incorrect or no genesis block found. Wrong datadir for network?");
+  }
+  LogPrintf("Loaded the chain: height " + std::to_string(height) + ", tip " + tip.ToHex());
+  return Status::OK();
+}
+
+int NodeMain(int argc, const char* const argv[]) {
+  Config config;
+  AddNodeArgs(&config);
+  Status s = config.ParseCommandLine(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error parsing command line arguments: %s\n", s.message().c_str());
+    return 1;
+  }
+  if (HelpRequested(config)) {
+    std::printf("Computecoin daemon version v%s\n\nUsage:  computecoind [options]  Start Computecoin daemon\n\n%s",
+                FormatVersion().c_str(), config.HelpMessage().c_str());
+    return 0;
+  }
+  if (config.GetBoolArg("version", false)) {
+    std::printf("Computecoin daemon version v%s\n", FormatVersion().c_str());
+    return 0;
+  }
+  if (!config.positional().empty()) {
+    std::fprintf(stderr, "Error: Command line contains unexpected token '%s', see computecoind -h for a list of options.\n",
+                 config.positional().front().c_str());
+    return 1;
+  }
+
+  NodeContext node;
+  s = LoadConfiguration(&config, &node.params, &node.datadir);
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error: %s\n", s.message().c_str());
+    return 1;
+  }
+  s = InitShutdownHandling();
+  std::unique_ptr<DirectoryLock> lock;
+  if (s.ok()) s = DirectoryLock::Acquire(node.datadir, &lock);
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error: %s\n", s.message().c_str());
+    return 1;
+  }
+
+  Logger& logger = GetLogger();
+  logger.SetPrintToConsole(config.GetBoolArg("printtoconsole", false));
+  s = logger.OpenFile(node.datadir / "debug.log");
+  if (!s.ok()) {
+    InitError(s.message());
+    return 1;
+  }
+  LogPrintf("Computecoin version v" + FormatVersion());
+  LogPrintf("Network: " + node.params->name);
+  LogPrintf("Using data directory " + node.datadir.string());
+  for (const std::string& warning : config.Warnings()) LogPrintf("Warning: " + warning);
+
+  // From here on every exit goes through the same shutdown steps.
+  rpc::RpcTable table;
+  rpc::RpcAuthenticator auth;
+  std::unique_ptr<rpc::HttpRpcServer> server;
+  bool wrote_cookie = false;
+  const std::filesystem::path cookie_path = CookiePath(config, node.datadir);
+  int exit_status = 0;
+
+  s = RegisterNodeRpcs(table, node);
+  if (s.ok() && config.GetBoolArg("server", true)) {
+    table.SetWarmupStatus("Loading block index...");
+    rpc::HttpServerOptions options;
+    s = ServerOptionsFromConfig(config, *node.params, &options);
+    if (s.ok()) s = SetUpAuth(config, cookie_path, &auth, &wrote_cookie);
+    if (s.ok()) {
+      server = std::make_unique<rpc::HttpRpcServer>(table, auth, std::move(options));
+      s = server->Start();
+      if (s.ok()) {
+        const std::vector<uint16_t> ports = server->ports();
+        LogPrintf("RPC server listening on port " + std::to_string(ports.front()));
+      }
+    }
+    if (!s.ok()) s = Status::IOError("Unable to start HTTP server: " + s.message());
+  }
+  if (s.ok()) {
+    LogPrintf("Loading block index...");
+    s = LoadChain(&node);
+  }
+  if (s.ok()) {
+    table.SetWarmupFinished();
+    LogPrintf("Done loading");
+    WaitForShutdown();
+  } else {
+    InitError(s.message());
+    exit_status = 1;
+  }
+
+  LogPrintf("Shutdown: In progress...");
+  if (server) server->Stop();
+  server.reset();
+  if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  node.chain.reset();
+  LogPrintf("Shutdown: done");
+  logger.Close();
+  return exit_status;
+}
+
+}  // namespace cc

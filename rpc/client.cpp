@@ -1,0 +1,176 @@
+#include "rpc/client.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "rpc/auth.h"
+
+namespace cc::rpc {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Replies larger than this are refused rather than buffered.
+constexpr uint64_t kMaxReplyBytes = uint64_t{1} << 30;
+
+// Which parameters the cli passes as JSON rather than as strings. Keep in
+// step with the methods' argument lists (tests/node checks it).
+constexpr CliParamConversion kJsonParams[] = {
+    {"getblock", 1, "verbosity"},
+    {"getblockhash", 0, "height"},
+    {"getblockheader", 1, "verbose"},
+    {"getheaders", 0, "start"},
+    {"getheaders", 1, "count"},
+};
+
+const CliParamConversion* FindByIndex(const std::string& method, size_t index) {
+  for (const CliParamConversion& row : kJsonParams) {
+    if (method == row.method && index == static_cast<size_t>(row.index)) return &row;
+  }
+  return nullptr;
+}
+
+const CliParamConversion* FindByName(const std::string& method, const std::string& name) {
+  for (const CliParamConversion& row : kJsonParams) {
+    if (method == row.method && name == row.name) return &row;
+  }
+  return nullptr;
+}
+
+Status ParseJsonArg(const std::string& text, json* out) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return Status::InvalidArgument("Error parsing JSON: " + text);
+  *out = std::move(value);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::span<const CliParamConversion> CliJsonParams() { return kJsonParams; }
+
+Status CliPositionalParams(const std::string& method, const std::vector<std::string>& args,
+                           json* params) {
+  json out = json::array();
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (FindByIndex(method, i) == nullptr) {
+      out.push_back(args[i]);
+      continue;
+    }
+    json value;
+    Status s = ParseJsonArg(args[i], &value);
+    if (!s.ok()) return s;
+    out.push_back(std::move(value));
+  }
+  *params = std::move(out);
+  return Status::OK();
+}
+
+Status CliNamedParams(const std::string& method, const std::vector<std::string>& args, json* params) {
+  json out = json::object();
+  for (const std::string& arg : args) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("No '=' in named argument '" + arg +
+                                     "', this needs to be name=value");
+    }
+    const std::string name = arg.substr(0, eq);
+    const std::string text = arg.substr(eq + 1);
+    if (FindByName(method, name) == nullptr) {
+      out[name] = text;
+      continue;
+    }
+    json value;
+    Status s = ParseJsonArg(text, &value);
+    if (!s.ok()) return s;
+    out[name] = std::move(value);
+  }
+  *params = std::move(out);
+  return Status::OK();
+}
+
+Status RpcClient::Call(const std::string& method, const json& params, json* reply) {
+  const json request = {{"jsonrpc", "1.0"}, {"id", 1}, {"method", method}, {"params", params}};
+  json body;
+  Status s = Send(request, &body);
+  if (!s.ok()) return s;
+  if (!body.is_object() || !body.contains("result") || !body.contains("error")) {
+    return Status::Corruption("expected a JSON-RPC reply object from the server");
+  }
+  *reply = std::move(body);
+  return Status::OK();
+}
+
+Status RpcClient::Send(const json& request, json* reply) {
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc);
+  const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+  if (ec) return Status::IOError("Could not connect to the server " + where);
+
+  http::request<http::string_body> http_request{http::verb::post, options_.path, 11};
+  http_request.set(http::field::host, options_.host);
+  http_request.set(http::field::content_type, "application/json");
+  http_request.set(http::field::authorization, BasicAuthHeader(options_.user, options_.password));
+  http_request.keep_alive(false);
+  http_request.body() = request.dump() + "\n";
+  http_request.prepare_payload();
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxReplyBytes);
+
+  // One chain of asynchronous steps, so that the stream's deadline covers
+  // connect, write and read alike.
+  std::optional<boost::system::error_code> connect_error;
+  boost::system::error_code io_error;
+  stream.expires_after(options_.timeout);
+  stream.async_connect(endpoints, [&](boost::system::error_code connect_ec, const tcp::endpoint&) {
+    connect_error = connect_ec;
+    if (connect_ec) return;
+    http::async_write(stream, http_request, [&](boost::system::error_code write_ec, size_t) {
+      if (write_ec) {
+        io_error = write_ec;
+        return;
+      }
+      http::async_read(stream, buffer, parser,
+                       [&](boost::system::error_code read_ec, size_t) { io_error = read_ec; });
+    });
+  });
+  ioc.run();
+
+  if (!connect_error || *connect_error) return Status::IOError("Could not connect to the server " + where);
+  if (io_error) {
+    return Status::IOError("no response from server " + where + ": " + io_error.message());
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+
+  const auto& response = parser.get();
+  const unsigned status = response.result_int();
+  if (status == 401) {
+    return Status::InvalidArgument("Authorization failed: Incorrect rpcuser or rpcpassword");
+  }
+  // 400, 404 and 500 carry JSON-RPC error replies; anything else is an HTTP failure.
+  if (status >= 400 && status != 400 && status != 404 && status != 500) {
+    return Status::Corruption("server returned HTTP error " + std::to_string(status));
+  }
+  if (response.body().empty()) return Status::Corruption("no response body from server " + where);
+  json body = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Status::Corruption("couldn't parse reply from server");
+  *reply = std::move(body);
+  return Status::OK();
+}
+
+}  // namespace cc::rpc

@@ -1,0 +1,482 @@
+#include "rpc/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "rpc/dispatcher.h"
+
+namespace cc::rpc {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxHeaderBytes = 8 << 10;
+// How long a refused client may keep sending before we close on it.
+constexpr std::chrono::seconds kLingerTimeout{2};
+// How long Stop() waits for replies in flight to be written.
+constexpr std::chrono::seconds kStopGrace{10};
+constexpr const char* kServerName = "computecoin-json-rpc";
+
+// An allowed client subnet.
+struct Subnet {
+  std::optional<net::ip::network_v4> v4;
+  std::optional<net::ip::network_v6> v6;
+
+  bool Contains(const net::ip::address& addr) const {
+    if (addr.is_v4() && v4) {
+      return net::ip::make_network_v4(addr.to_v4(), v4->prefix_length()).canonical() ==
+             v4->canonical();
+    }
+    if (addr.is_v6() && v6) {
+      return net::ip::make_network_v6(addr.to_v6(), v6->prefix_length()).canonical() ==
+             v6->canonical();
+    }
+    return false;
+  }
+};
+
+Status ParseSubnet(const std::string& text, Subnet* out) {
+  boost::system::error_code ec;
+  const bool has_prefix = text.find('/') != std::string::npos;
+  const std::string with_prefix = text.substr(0, text.find('/'));
+  const net::ip::address addr = net::ip::make_address(with_prefix, ec);
+  if (ec) return Status::InvalidArgument("Invalid -rpcallowip subnet specification: " + text);
+  if (addr.is_v4()) {
+    out->v4 = has_prefix ? net::ip::make_network_v4(text, ec) : net::ip::make_network_v4(addr.to_v4(), 32);
+  } else {
+    out->v6 = has_prefix ? net::ip::make_network_v6(text, ec) : net::ip::make_network_v6(addr.to_v6(), 128);
+  }
+  if (ec) return Status::InvalidArgument("Invalid -rpcallowip subnet specification: " + text);
+  return Status::OK();
+}
+
+// "host", "host:port", "[v6]:port" or a bare IPv6 address.
+Status ParseBind(const std::string& text, uint16_t default_port, tcp::endpoint* out) {
+  std::string host = text;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos) return Status::InvalidArgument("Invalid -rpcbind address: " + text);
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return Status::InvalidArgument("Invalid -rpcbind address: " + text);
+      port_text = text.substr(close + 2);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    host = text.substr(0, text.find(':'));
+    port_text = text.substr(text.find(':') + 1);
+  }
+  boost::system::error_code ec;
+  const net::ip::address addr = net::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("Invalid -rpcbind address: " + text);
+  uint16_t port = default_port;
+  if (!port_text.empty()) {
+    unsigned long value = 0;
+    size_t used = 0;
+    try {
+      value = std::stoul(port_text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != port_text.size() || value > 65535) {
+      return Status::InvalidArgument("Invalid port in -rpcbind address: " + text);
+    }
+    port = static_cast<uint16_t>(value);
+  }
+  *out = tcp::endpoint(addr, port);
+  return Status::OK();
+}
+
+std::string EndpointText(const tcp::endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" +
+         std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Server state shared by all sessions.
+
+class HttpRpcServer::Impl {
+ public:
+  class Session;
+
+  Impl(const RpcTable& table, const RpcAuthenticator& auth, HttpServerOptions options)
+      : table_(table), auth_(auth), options_(std::move(options)), pool_(std::max<size_t>(1, options_.threads)) {}
+
+  Status Start();
+  void Stop();
+
+  bool IsAllowed(const net::ip::address& addr) const {
+    net::ip::address a = addr;
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+      a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+    }
+    if (a.is_loopback()) return true;
+    for (const Subnet& subnet : allowed_) {
+      if (subnet.Contains(a)) return true;
+    }
+    return false;
+  }
+
+  void Log(const std::string& message) const {
+    if (options_.log) options_.log(message);
+  }
+
+  // Registers a new session; false if it is over the connection limit.
+  bool Register(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    sessions_.emplace(session, std::move(weak));
+    return sessions_.size() <= options_.max_connections;
+  }
+  void Unregister(Session* session) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    sessions_.erase(session);
+    sessions_cv_.notify_all();
+  }
+
+  void Accept(tcp::acceptor& acceptor);
+
+  const RpcTable& table_;
+  const RpcAuthenticator& auth_;
+  const HttpServerOptions options_;
+  std::vector<Subnet> allowed_;
+
+  // Declared before the I/O context and the pool: destroying those destroys
+  // the sessions their queued handlers hold, and ~Session unregisters here.
+  std::mutex sessions_mutex_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
+
+  net::io_context ioc_;
+  net::thread_pool pool_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::vector<uint16_t> ports_;
+  std::thread io_thread_;
+  std::atomic<size_t> queued_{0};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// One connection. Every member function runs on the session's strand.
+
+class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), timer_(stream_.get_executor()) {}
+
+  ~Session() { server_.Unregister(this); }
+
+  void Start(bool over_limit) {
+    over_limit_ = over_limit;
+    boost::system::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    allowed_ = !ec && server_.IsAllowed(remote.address());
+    if (!allowed_) server_.Log("RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  auto executor() { return stream_.get_executor(); }
+
+  // Posted by Stop(): close idle connections now, busy ones after their reply.
+  void OnServerStop() {
+    stopping_ = true;
+    switch (state_) {
+      case State::kReadingHeader:
+      case State::kReadingBody:
+      case State::kLingering:
+        stream_.cancel();
+        break;
+      case State::kDelaying:
+        timer_.cancel();
+        break;
+      case State::kProcessing:
+      case State::kWriting:
+      case State::kClosed:
+        break;
+    }
+  }
+
+ private:
+  enum class State { kReadingHeader, kReadingBody, kDelaying, kProcessing, kWriting, kLingering, kClosed };
+
+  void ReadHeader() {
+    if (stopping_) return Close();
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(server_.options_.max_body_bytes);
+    state_ = State::kReadingHeader;
+    stream_.expires_after(server_.options_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) return Refuse(http::status::payload_too_large, "Request body too large\n");
+    if (ec == http::error::header_limit) return Refuse(http::status::bad_request, "Request header too large\n");
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return Close();
+    }
+    if (ec) return Refuse(http::status::bad_request, "Malformed HTTP request\n");
+
+    const auto& request = parser_->get();
+    if (!allowed_) return Refuse(http::status::forbidden, "");
+    if (over_limit_) return Refuse(http::status::service_unavailable, "Too many connections\n");
+    if (request.method() != http::verb::post) {
+      return Refuse(http::status::method_not_allowed, "JSONRPC server handles only POST requests\n");
+    }
+    const beast::string_view target = request.target();
+    if (target != "/" && !target.starts_with("/wallet/")) return Refuse(http::status::not_found, "");
+
+    const auto authorization = request.find(http::field::authorization);
+    const std::string_view credentials =
+        authorization == request.end()
+            ? std::string_view()
+            : std::string_view(authorization->value().data(), authorization->value().size());
+    if (!server_.auth_.Check(credentials, &user_)) {
+      boost::system::error_code remote_ec;
+      const tcp::endpoint remote = stream_.socket().remote_endpoint(remote_ec);
+      server_.Log("RPC: incorrect password attempt from " + (remote_ec ? "unknown" : EndpointText(remote)));
+      // Delay the refusal to slow down password guessing.
+      state_ = State::kDelaying;
+      timer_.expires_after(server_.options_.auth_failure_delay);
+      timer_.async_wait([self = shared_from_this()](beast::error_code) {
+        self->Refuse(http::status::unauthorized, "");
+      });
+      return;
+    }
+
+    if (beast::iequals(request[http::field::expect], "100-continue")) {
+      // curl asks before sending bodies over 1 KiB; answer, then read on.
+      auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      state_ = State::kWriting;
+      http::async_write(stream_, *interim,
+                        [self = shared_from_this(), interim](beast::error_code write_ec, size_t) {
+                          if (write_ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (stopping_) return Close();
+    state_ = State::kReadingBody;
+    stream_.expires_after(server_.options_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnBody(ec);
+    });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) return Refuse(http::status::payload_too_large, "Request body too large\n");
+    if (ec) return Close();
+
+    keep_alive_ = parser_->get().keep_alive();
+    if (server_.queued_.fetch_add(1) >= server_.options_.work_queue) {
+      server_.queued_.fetch_sub(1);
+      server_.Log("RPC: work queue depth exceeded");
+      return Write(http::status::service_unavailable, "Work queue depth exceeded\n", "text/plain",
+                   keep_alive_);
+    }
+    state_ = State::kProcessing;
+    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
+      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_);
+      self->server_.queued_.fetch_sub(1);
+      net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+        self->Write(static_cast<http::status>(reply.status), std::move(reply.body), "application/json",
+                    self->keep_alive_);
+      });
+    });
+  }
+
+  void Write(http::status status, std::string body, const char* content_type, bool keep_alive) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+    response->set(http::field::server, kServerName);
+    if (status == http::status::unauthorized) {
+      response->set(http::field::www_authenticate, "Basic realm=\"jsonrpc\"");
+    }
+    if (!body.empty()) response->set(http::field::content_type, content_type);
+    response->keep_alive(keep_alive && !stopping_);
+    response->body() = std::move(body);
+    response->prepare_payload();
+
+    state_ = State::kWriting;
+    stream_.expires_after(server_.options_.idle_timeout);
+    http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      if (!response->keep_alive()) return self->Linger();
+      self->ReadHeader();
+    });
+  }
+
+  // Answers with `status` and closes the connection without reading its body.
+  void Refuse(http::status status, const char* text) {
+    Write(status, text, "text/plain", /*keep_alive=*/false);
+  }
+
+  // Half-closes, then reads and drops what the client still sends until it
+  // closes or kLingerTimeout passes: closing a socket with unread input would
+  // send a reset, and the client could lose our reply.
+  void Linger() {
+    state_ = State::kLingering;
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(kLingerTimeout);
+    Drain();
+  }
+
+  void Drain() {
+    if (stopping_) return Close();
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Drain();
+    });
+  }
+
+  void Close() {
+    state_ = State::kClosed;
+    boost::system::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> drain_{};
+  std::string user_;
+  State state_ = State::kReadingHeader;
+  bool allowed_ = false;
+  bool over_limit_ = false;
+  bool keep_alive_ = false;
+  bool stopping_ = false;
+};
+
+// ---------------------------------------------------------------------------
+
+Status HttpRpcServer::Impl::Start() {
+  for (const std::string& entry : options_.allow_ip) {
+    Subnet subnet;
+    Status s = ParseSubnet(entry, &subnet);
+    if (!s.ok()) return s;
+    allowed_.push_back(subnet);
+  }
+  std::vector<tcp::endpoint> endpoints;
+  for (const std::string& entry : options_.bind) {
+    tcp::endpoint endpoint;
+    Status s = ParseBind(entry, options_.port, &endpoint);
+    if (!s.ok()) return s;
+    endpoints.push_back(endpoint);
+  }
+  for (const tcp::endpoint& endpoint : endpoints) {
+    auto acceptor = std::make_unique<tcp::acceptor>(ioc_);
+    boost::system::error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec && endpoint.address().is_v6()) acceptor->set_option(net::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      acceptors_.clear();
+      return Status::IOError("Unable to bind RPC on " + EndpointText(endpoint) + ": " + ec.message());
+    }
+    ports_.push_back(acceptor->local_endpoint().port());
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (auto& acceptor : acceptors_) Accept(*acceptor);
+  io_thread_ = std::thread([this] { ioc_.run(); });
+  started_ = true;
+  return Status::OK();
+}
+
+void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
+  acceptor.async_accept(net::make_strand(ioc_), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || stopping_) return;
+    if (!ec) {
+      auto session = std::make_shared<Session>(*this, std::move(socket));
+      const bool within_limit = Register(session.get(), session);
+      if (!within_limit) Log("RPC: connection limit reached");
+      session->Start(!within_limit);
+    }
+    Accept(acceptor);
+  });
+}
+
+void HttpRpcServer::Impl::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  stopping_ = true;
+  net::post(ioc_, [this] {
+    for (auto& acceptor : acceptors_) {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    }
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    for (auto& [raw, weak] : sessions_) {
+      if (std::shared_ptr<Session> session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (std::shared_ptr<Session>& session : live) {
+    net::post(session->executor(), [session] { session->OnServerStop(); });
+  }
+  live.clear();  // outside the lock: the last reference may run ~Session, which takes it
+  {
+    std::unique_lock<std::mutex> lock(sessions_mutex_);
+    sessions_cv_.wait_for(lock, kStopGrace, [this] { return sessions_.empty(); });
+  }
+  pool_.join();
+  ioc_.stop();
+  if (io_thread_.joinable()) io_thread_.join();
+}
+
+// ---------------------------------------------------------------------------
+
+HttpRpcServer::HttpRpcServer(const RpcTable& table, const RpcAuthenticator& auth,
+                             HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(table, auth, std::move(options))) {}
+
+HttpRpcServer::~HttpRpcServer() { Stop(); }
+
+Status HttpRpcServer::Start() { return impl_->Start(); }
+
+std::vector<uint16_t> HttpRpcServer::ports() const { return impl_->ports_; }
+
+void HttpRpcServer::Stop() { impl_->Stop(); }
+
+}  // namespace cc::rpc

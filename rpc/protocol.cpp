@@ -1,0 +1,59 @@
+#include "rpc/protocol.h"
+
+#include <utility>
+
+namespace cc::rpc {
+
+json ErrorObject(int code, const std::string& message) {
+  return json{{"code", code}, {"message", message}};
+}
+
+void ParseRequest(const json& value, JsonRpcRequest* out) {
+  *out = JsonRpcRequest{};
+  if (!value.is_object()) throw RpcError(kRpcInvalidRequest, "Invalid Request object");
+
+  // The id first, so that every later error reply can echo it.
+  if (auto it = value.find("id"); it != value.end()) {
+    out->id = *it;
+    out->has_id = true;
+  }
+  if (auto it = value.find("jsonrpc"); it != value.end() && !it->is_null()) {
+    if (!it->is_string()) throw RpcError(kRpcInvalidRequest, "jsonrpc field must be a string");
+    const std::string& version = it->get_ref<const std::string&>();
+    if (version == "2.0") {
+      out->version = JsonRpcVersion::kV2;
+    } else if (version != "1.0") {
+      throw RpcError(kRpcInvalidRequest, "JSON-RPC version not supported");
+    }
+  }
+
+  auto method = value.find("method");
+  if (method == value.end() || method->is_null()) throw RpcError(kRpcInvalidRequest, "Missing method");
+  if (!method->is_string()) throw RpcError(kRpcInvalidRequest, "Method must be a string");
+  out->method = method->get<std::string>();
+
+  auto params = value.find("params");
+  if (params == value.end() || params->is_null()) {
+    out->params = json::array();
+  } else if (params->is_array() || params->is_object()) {
+    out->params = *params;
+  } else {
+    throw RpcError(kRpcInvalidRequest, "Params must be an array or object");
+  }
+}
+
+json SuccessReply(const JsonRpcRequest& request, json result) {
+  if (request.version == JsonRpcVersion::kV2) {
+    return json{{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", request.id}};
+  }
+  return json{{"result", std::move(result)}, {"error", nullptr}, {"id", request.id}};
+}
+
+json ErrorReply(const JsonRpcRequest& request, const json& error) {
+  if (request.version == JsonRpcVersion::kV2) {
+    return json{{"jsonrpc", "2.0"}, {"error", error}, {"id", request.id}};
+  }
+  return json{{"result", nullptr}, {"error", error}, {"id", request.id}};
+}
+
+}  // namespace cc::rpc
