@@ -18,10 +18,10 @@
  *
  * Both lists have the same root (CVE-2012-2459). A node that received the
  * mutated list marks that block id invalid and then refuses the honest block
- * with the same id. Bitcoin also hashes leaves and inner nodes the same way,
- * so the 64 bytes H(a)||H(b) of an inner node can be passed off as a leaf (a
- * 64-byte transaction) and a proof can stop one level early or go one level
- * deeper than the real tree.
+ * with the same id. Bitcoin also hashes a leaf and an inner node the same
+ * way, H(64 bytes), so a 64-byte transaction whose halves are two hashes
+ * looks exactly like an inner node: an SPV proof can stop at it as if it were
+ * a leaf, or descend through it into a fake subtree.
  *
  * THE SCHEME (RFC 6962 §2.1, the Certificate Transparency tree, plus a head)
  *
@@ -44,10 +44,11 @@
  *           /         \             /         \
  *          a'          b'          c'          d'     x' = LeafHash(x)
  *
- * An odd node is carried up unchanged, never paired with itself, so no two
- * leaf lists of different lengths share a tree shape, and the leading byte
- * (0x00 leaf, 0x01 inner, 0x02 head) means a value of one kind can never be
- * read as another: no duplication mutation and no leaf/inner confusion.
+ * An odd node is carried up unchanged, never paired with itself, so two
+ * different leaf lists always differ in some hashed preimage; and the
+ * leading byte (0x00 leaf, 0x01 inner, 0x02 head) means a value of one kind
+ * can never be read as another: no duplication mutation and no leaf/inner
+ * confusion.
  *
  * Why the head: an RFC 9162 proof checked against the bare MTH does not bind
  * the tree size. Checking a proof for leaf 0 consumes one sibling per level
