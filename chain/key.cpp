@@ -13,7 +13,8 @@
 namespace cc {
 namespace {
 
-static_assert(sizeof(secp256k1_keypair) == 96, "PrivateKey::keypair_ must hold a secp256k1_keypair");
+static_assert(sizeof(secp256k1_keypair) == 96,
+              "PrivateKey::keypair_ must hold a secp256k1_keypair");
 
 [[noreturn]] void Fatal(const char* what) {
   std::fprintf(stderr, "fatal: %s\n", what);
@@ -124,8 +125,7 @@ bool VerifySchnorr(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
                    const SchnorrSigBytes& sig64) {
   secp256k1_xonly_pubkey pk;
   if (!secp256k1_xonly_pubkey_parse(Context(), &pk, pubkey.data())) return false;
-  return secp256k1_schnorrsig_verify(Context(), sig64.data(), msg32.data(), msg32.size(), &pk) ==
-         1;
+  return secp256k1_schnorrsig_verify(Context(), sig64.data(), msg32.data(), msg32.size(), &pk) == 1;
 }
 
 bool IsValidXOnlyPubKey(const XOnlyPubKeyBytes& pubkey) {

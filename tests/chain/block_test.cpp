@@ -1,11 +1,12 @@
 // Block headers, blocks and work records: what their hashes commit to, and
 // that a light client can prove a record or a transaction against a header.
 
-#include <vector>
+#include "chain/block.h"
 
 #include <gtest/gtest.h>
 
-#include "chain/block.h"
+#include <vector>
+
 #include "chain/hash.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
@@ -76,8 +77,8 @@ TEST_F(BlockTest, ProducerSignsTaggedBlockId) {
   const PrivateKey producer = PrivateKey::Generate();
   block_.header.producer = producer.PublicKey();
   block_.header.signature = producer.Sign(block_.header.SigningHash());
-  EXPECT_TRUE(VerifySchnorr(block_.header.producer, block_.header.SigningHash(),
-                            block_.header.signature));
+  EXPECT_TRUE(
+      VerifySchnorr(block_.header.producer, block_.header.SigningHash(), block_.header.signature));
 }
 
 // ---------------------------------------------------------------------------

@@ -5,14 +5,14 @@
 //   th=$(printf 'Computecoin/KeyHash' | sha256sum | cut -d' ' -f1)
 //   (printf "$th$th" | xxd -r -p; head -c 32 /dev/zero) | sha256sum
 
+#include "chain/hash.h"
+
+#include <gtest/gtest.h>
 #include <secp256k1.h>
 
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "chain/hash.h"
 #include "chain/uint256.h"
 
 namespace cc {
@@ -98,10 +98,9 @@ TEST_F(HashTest, TaggedHasherContinuesLikeTaggedHash) {
 }
 
 TEST_F(HashTest, EveryTagSeparatesTheSameMessage) {
-  const std::string_view all[] = {tags::kSighash,     tags::kBlockSig,  tags::kKeyHash,
-                                  tags::kWorkRecord,  tags::kWorkSig,   tags::kTensor,
-                                  tags::kStateLeaf,   tags::kDataChunk, tags::kModelConfig,
-                                  tags::kWeightInit};
+  const std::string_view all[] = {
+      tags::kSighash, tags::kBlockSig,  tags::kKeyHash,   tags::kWorkRecord,  tags::kWorkSig,
+      tags::kTensor,  tags::kStateLeaf, tags::kDataChunk, tags::kModelConfig, tags::kWeightInit};
   std::vector<Uint256> hashes;
   for (std::string_view tag : all) hashes.push_back(TaggedHash(tag, AsBytes("same bytes")));
   for (size_t i = 0; i < hashes.size(); ++i) {
@@ -115,7 +114,8 @@ TEST_F(HashTest, Uint256HexRoundTripsInHashOrder) {
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->ToHex(), hex);
   EXPECT_EQ(v->data()[0], 0xba);  // no Bitcoin-style byte reversal
-  EXPECT_EQ(Uint256::FromHex("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"), v);
+  EXPECT_EQ(Uint256::FromHex("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
+            v);
 }
 
 TEST_F(HashTest, Uint256FromHexRejectsBadText) {

@@ -3,14 +3,15 @@
 // lifecycle: generation, parsing, signing with fresh randomness, and use
 // from several threads at once.
 
+#include "chain/key.h"
+
+#include <gtest/gtest.h>
+
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "chain/hash.h"
-#include "chain/key.h"
 #include "tests/chain/primitives_samples.h"
 
 namespace cc {

@@ -4,14 +4,15 @@
 // leaves verifies, and a flipped bit in the leaf, any sibling, the index or
 // the size makes it fail.
 
+#include "chain/merkle.h"
+
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cstring>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "chain/hash.h"
-#include "chain/merkle.h"
 
 namespace cc {
 namespace {
@@ -76,7 +77,9 @@ class MerkleTest : public ::testing::Test {
     while (t.levels.back().size() > 1) {
       const std::vector<Uint256>& below = t.levels.back();
       std::vector<Uint256> above;
-      for (size_t j = 0; j + 1 < below.size(); j += 2) above.push_back(Inner(below[j], below[j + 1]));
+      for (size_t j = 0; j + 1 < below.size(); j += 2) {
+        above.push_back(Inner(below[j], below[j + 1]));
+      }
       if (below.size() % 2 == 1) above.push_back(below.back());
       t.levels.push_back(std::move(above));
     }
@@ -267,8 +270,8 @@ TEST_F(MerkleTest, ProofOutsideTheTreeIsRefused) {
   EXPECT_EQ(MakeMerkleProof(d, ~uint64_t{0}, &proof).ToString(),
             "InvalidArgument: leaf index 18446744073709551615 outside a tree of 4 leaves");
   EXPECT_FALSE(VerifyMerkleProof(d[0], MerkleProof{0, 0, {}}, MerkleRoot({})));
-  EXPECT_FALSE(VerifyMerkleProof(d[0], MerkleProof{4, 4, BuildReference(d).Proof(3).path},
-                                 MerkleRoot(d)));
+  EXPECT_FALSE(
+      VerifyMerkleProof(d[0], MerkleProof{4, 4, BuildReference(d).Proof(3).path}, MerkleRoot(d)));
 }
 
 TEST_F(MerkleTest, DuplicatedLastLeafChangesRoot) {

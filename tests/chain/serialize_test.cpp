@@ -3,6 +3,10 @@
 // exact reason: truncation, trailing bytes, oversize and non-canonical
 // lengths, unknown enum values and non-0/1 bools.
 
+#include "chain/serialize.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -10,11 +14,8 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "chain/block.h"
 #include "chain/merkle.h"
-#include "chain/serialize.h"
 #include "chain/transaction.h"
 #include "chain/work.h"
 #include "tests/chain/primitives_samples.h"
@@ -36,6 +37,7 @@ constexpr size_t kHeaderSize = 4 + 4 + 4 * 32 + 8 + 32 + 64;
 // CompactSize length, where the first one sits; for types with a checked
 // enum byte, where it sits and which values are unknown.
 
+// clang-format off
 template <typename T>
 T Sample();
 template <> uint8_t Sample() { return 0xab; }
@@ -71,6 +73,7 @@ template <> size_t LengthOffset<Transaction>() { return 4; }  // after version
 template <> size_t LengthOffset<WorkRecord>() { return kUnitIdSize; }
 template <> size_t LengthOffset<Block>() { return kHeaderSize; }
 template <> size_t LengthOffset<MerkleProof>() { return 16; }
+// clang-format on
 
 struct EnumField {
   size_t offset;
@@ -90,6 +93,7 @@ EnumField UnitKindAt(size_t offset) {
   return {offset, bad, "Corruption: bad-unit-kind"};
 }
 
+// clang-format off
 template <typename T>
 EnumField Enum();
 template <> EnumField Enum<TxOut>() { return OutputKindAt(8); }
@@ -97,11 +101,12 @@ template <> EnumField Enum<UnitId>() { return UnitKindAt(0); }
 template <> EnumField Enum<WorkRecord>() { return UnitKindAt(0); }
 // version, input count, two inputs, output count, then the first TxOut.
 template <> EnumField Enum<Transaction>() { return OutputKindAt(4 + 1 + 2 * kTxInSize + 1 + 8); }
+// clang-format on
 // The first record's unit kind, after the header and both transactions.
-template <> EnumField Enum<Block>() {
+template <>
+EnumField Enum<Block>() {
   const Block b = Sample<Block>();
-  return UnitKindAt(kHeaderSize + 1 + Serialize(b.txs[0]).size() + Serialize(b.txs[1]).size() +
-                    1);
+  return UnitKindAt(kHeaderSize + 1 + Serialize(b.txs[0]).size() + Serialize(b.txs[1]).size() + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -227,6 +232,11 @@ class SerializeTest : public ::testing::Test {
   static std::string Decode(const std::string& hex, T* out) {
     return Deserialize(test::FromHex(hex), out).ToString();
   }
+  static std::string Join(std::initializer_list<std::string> parts) {
+    std::string out;
+    for (const std::string& p : parts) out += p;
+    return out;
+  }
   static std::string CompactSizeHex(uint64_t n) {
     std::vector<uint8_t> out;
     Writer(&out).WriteCompactSize(n);
@@ -338,7 +348,7 @@ TEST_F(SerializeTest, OutPointIsTxidThenIndex) {
 
 TEST_F(SerializeTest, TxOutIsValueKindLock) {
   const TxOut out{0x0102030405060708, OutputKind::kWorkerBond, SampleHash(7)};
-  EXPECT_EQ(Encode(out), "0807060504030201" "01" + SampleHash(7).ToHex());
+  EXPECT_EQ(Encode(out), Join({"0807060504030201", "01", SampleHash(7).ToHex()}));
   EXPECT_EQ(Serialize(out).size(), kTxOutSize);
 }
 
@@ -348,19 +358,19 @@ TEST_F(SerializeTest, TransactionLayout) {
   tx.inputs = {test::SampleTxIn()};
   tx.outputs = {test::SampleTxOut()};
   tx.lock_height = 0x0a0b0c0d;
-  EXPECT_EQ(Encode(tx), "01000000" "01" + Encode(tx.inputs[0]) + "01" + Encode(tx.outputs[0]) +
-                            "0d0c0b0a");
+  EXPECT_EQ(Encode(tx), Join({"01000000", "01", Encode(tx.inputs[0]), "01", Encode(tx.outputs[0]),
+                              "0d0c0b0a"}));
   EXPECT_EQ(Serialize(tx.inputs[0]).size(), kTxInSize);
-  EXPECT_EQ(Encode(tx.inputs[0]), Encode(tx.inputs[0].prevout) +
-                                      Hex({tx.inputs[0].pubkey.begin(), tx.inputs[0].pubkey.end()}) +
-                                      Hex({tx.inputs[0].signature.begin(),
-                                           tx.inputs[0].signature.end()}));
+  EXPECT_EQ(Encode(tx.inputs[0]),
+            Encode(tx.inputs[0].prevout) +
+                Hex({tx.inputs[0].pubkey.begin(), tx.inputs[0].pubkey.end()}) +
+                Hex({tx.inputs[0].signature.begin(), tx.inputs[0].signature.end()}));
 }
 
 TEST_F(SerializeTest, UnitIdLayout) {
   const UnitId id{UnitKind::kUpdate, 0x0102030405060708, 1, 2, 3, 4, 5};
-  EXPECT_EQ(Encode(id), "04" "0807060504030201" "01000000" "02000000" "03000000" "04000000"
-                        "05000000");
+  EXPECT_EQ(Encode(id), Join({"04", "0807060504030201", "01000000", "02000000", "03000000",
+                              "04000000", "05000000"}));
 }
 
 TEST_F(SerializeTest, WorkRecordLayout) {
@@ -374,12 +384,12 @@ TEST_F(SerializeTest, BlockHeaderIsFixedSize) {
   const BlockHeader h = test::SampleHeader();
   const std::string hex = Encode(h);
   EXPECT_EQ(hex.size(), 2 * kHeaderSize);
-  EXPECT_EQ(hex.substr(0, 16), "03000000" "e8030000");  // version 3, height 1000
+  EXPECT_EQ(hex.substr(0, 16), Join({"03000000", "e8030000"}));  // version 3, height 1000
 }
 
 TEST_F(SerializeTest, MerkleProofLayout) {
   const MerkleProof p{5, 11, {SampleHash(1)}};
-  EXPECT_EQ(Encode(p), "0500000000000000" "0b00000000000000" "01" + SampleHash(1).ToHex());
+  EXPECT_EQ(Encode(p), Join({"0500000000000000", "0b00000000000000", "01", SampleHash(1).ToHex()}));
 }
 
 }  // namespace

@@ -1,14 +1,15 @@
 // Transactions: ids, sighashes, signing (tx_sign.h), and the checks of
 // tx_check.h, each reject reason asserted by name.
 
-#include <string>
-#include <vector>
+#include "chain/transaction.h"
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "chain/hash.h"
 #include "chain/key.h"
-#include "chain/transaction.h"
 #include "chain/tx_check.h"
 #include "chain/tx_sign.h"
 #include "chain/validation.h"
