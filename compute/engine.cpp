@@ -1,0 +1,325 @@
+#include "compute/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "chain/hash.h"
+#include "chain/merkle.h"
+#include "compute/update.h"
+
+namespace cc::compute {
+
+Uint256 StateLeaf(uint32_t section, const Uint256& weights_hash,
+                  const Uint256& optimizer_state_hash) {
+  uint8_t section_le[4];
+  std::memcpy(section_le, &section, 4);  // serialize.h: little-endian hosts only
+  return Sha256::Tagged(tags::kStateLeaf)
+      .Write(section_le)
+      .Write(weights_hash.span())
+      .Write(optimizer_state_hash.span())
+      .Finalize();
+}
+
+namespace {
+
+// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂), accumulated in double; 0 when both are zero.
+double RelativeL2(std::span<const float> a, std::span<const float> b) {
+  double diff = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    diff += d * d;
+    na += static_cast<double>(a[i]) * a[i];
+    nb += static_cast<double>(b[i]) * b[i];
+  }
+  const double norm = std::sqrt(std::max(na, nb));
+  return norm == 0 ? 0 : std::sqrt(diff) / norm;
+}
+
+std::string Format(const char* fmt, double a, double b) {
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), fmt, a, b);
+  return buf;
+}
+
+// OK if `t` is well formed and fits `slot`; otherwise why not.
+Status CheckSlot(const EncodedTensor& t, const TensorSlot& slot) {
+  Status s = CheckEncoding(t);
+  if (!s.ok()) return s;
+  if (t.codec != slot.codec) return Status::InvalidArgument("wrong codec");
+  if (t.shape != slot.shape) return Status::InvalidArgument("wrong shape");
+  return Status::OK();
+}
+
+class TorchEngine final : public Engine {
+ public:
+  TorchEngine(const ModelConfig& config, const EngineOptions& options, Partition partition)
+      : config_(config),
+        options_(options),
+        partition_(std::move(partition)),
+        runner_(config_, partition_, options.device, options.keep_forward_state),
+        template_(BuildStepPlan(config_, partition_, 0)) {
+    for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
+    const ParamValues initial = InitialParams(config_);
+    for (const Section& section : partition_.sections) {
+      SectionState state;
+      const std::vector<float> w = GatherSection(config_, section, initial);
+      state.weights = EncodeFloats(w, std::vector<uint64_t>{section.num_params}, Codec::kFloat32);
+      state.optimizer_state = InitialOptimizerState(section.num_params);
+      state.Rehash();
+      sections_.push_back(std::move(state));
+    }
+  }
+
+  const ModelConfig& config() const override { return config_; }
+  const Partition& partition() const override { return partition_; }
+
+  StepPlan Plan(uint64_t step) const override {
+    StepPlan plan = template_;
+    plan.step = step;
+    for (PlannedUnit& unit : plan.units) {
+      unit.id.step = step;
+      for (UnitInput& input : unit.inputs) {
+        if (input.source.kind == Source::Kind::kUnit) input.source.unit.step = step;
+      }
+    }
+    return plan;
+  }
+
+  Status Execute(const UnitId& id, std::span<const EncodedTensor> inputs,
+                 std::span<const Uint256> input_hashes, UnitResult* out) override {
+    const PlannedUnit* planned = Find(id);
+    if (planned == nullptr) return Status::InvalidArgument("unit not in plan: " + UnitName(id));
+    if (inputs.size() != planned->inputs.size())
+      return Status::InvalidArgument("wrong number of inputs");
+    if (!input_hashes.empty() && input_hashes.size() != inputs.size()) {
+      return Status::InvalidArgument("wrong number of input hashes");
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Status s = CheckSlot(inputs[i], planned->inputs[i].slot);
+      if (!s.ok())
+        return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
+    }
+    const PlannedUnit unit = Stamped(*planned, id.step);
+    if (input_hashes.empty()) return Run(unit, inputs, nullptr, out);
+    const Uint256 digest = ForwardDigest(unit, input_hashes);
+    return Run(unit, inputs, &digest, out);
+  }
+
+  Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
+                Verdict* verdict) override {
+    *verdict = Verdict{};
+    auto reject = [verdict](std::string reason, std::string detail) {
+      verdict->reason = std::move(reason);
+      verdict->detail = std::move(detail);
+      return Status::OK();
+    };
+    const PlannedUnit* planned = Find(claim.unit);
+    if (planned == nullptr) return reject("bad-work-unit", UnitName(claim.unit));
+    const PlannedUnit unit = Stamped(*planned, claim.unit.step);
+    const size_t n_in = unit.inputs.size(), n_out = unit.outputs.size();
+    if (expected_inputs.size() != n_in)
+      return Status::InvalidArgument("expected inputs do not match the plan");
+
+    // Context-free checks of the claim, cheapest first.
+    if (claim.inputs.size() != n_in || claim.input_hashes.size() != n_in) {
+      return reject("bad-work-input-count", "plan has " + std::to_string(n_in));
+    }
+    if (claim.outputs.size() != n_out || claim.output_hashes.size() != n_out) {
+      return reject("bad-work-output-count", "plan has " + std::to_string(n_out));
+    }
+    if (!std::isfinite(claim.loss) || (!unit.has_loss && claim.loss != 0.0f)) {
+      return reject("bad-work-loss", "loss on a unit that has none, or not finite");
+    }
+    for (size_t i = 0; i < n_in; ++i) {
+      if (claim.input_hashes[i] == expected_inputs[i]) continue;
+      const std::string detail =
+          "input " + std::to_string(i) + " is " + claim.input_hashes[i].ToHex();
+      switch (unit.inputs[i].source.kind) {
+        case Source::Kind::kState:
+          return reject("bad-work-weights", detail);
+        case Source::Kind::kBatch:
+          return reject("bad-work-batch", detail);
+        case Source::Kind::kUnit:
+          return reject("bad-work-input-hash", detail);
+      }
+    }
+    for (size_t i = 0; i < n_in; ++i) {
+      Status s = CheckSlot(claim.inputs[i], unit.inputs[i].slot);
+      if (!s.ok())
+        return reject("bad-work-malformed-tensor",
+                      "input " + std::to_string(i) + ": " + s.message());
+      if (claim.inputs[i].Hash() != claim.input_hashes[i]) {
+        return reject("bad-work-input-hash",
+                      "input " + std::to_string(i) + " does not hash to its id");
+      }
+    }
+    for (size_t i = 0; i < n_out; ++i) {
+      Status s = CheckSlot(claim.outputs[i], unit.outputs[i]);
+      if (!s.ok())
+        return reject("bad-work-malformed-tensor",
+                      "output " + std::to_string(i) + ": " + s.message());
+      if (claim.outputs[i].Hash() != claim.output_hashes[i]) {
+        return reject("bad-work-output-hash",
+                      "output " + std::to_string(i) + " does not hash to its id");
+      }
+    }
+
+    // Re-execute without any saved state, as a verifier holds only committed tensors.
+    UnitResult honest;
+    Status s = Run(unit, claim.inputs, nullptr, &honest);
+    if (s.IsInvalidArgument()) {
+      // The committed inputs lead to non-finite values: no finite claim can be right.
+      return reject("bad-work-output-mismatch", s.message());
+    }
+    if (!s.ok()) return s;
+    const double eps = config_.tolerance;
+    for (size_t i = 0; i < n_out; ++i) {
+      std::vector<float> mine, theirs;
+      if (!DecodeFloats(honest.outputs[i], &mine).ok() ||
+          !DecodeFloats(claim.outputs[i], &theirs).ok()) {
+        return Status::Corruption("output does not decode after a successful check");
+      }
+      const double d = RelativeL2(mine, theirs);
+      if (d > eps) {
+        return reject("bad-work-output-mismatch", "output " + std::to_string(i) + ": " +
+                                                      Format("relative L2 %.1e > %.1e", d, eps));
+      }
+    }
+    if (unit.has_loss) {
+      const double a = honest.loss, b = claim.loss;
+      const double d = std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-30});
+      if (d > eps) return reject("bad-work-loss-mismatch", Format("relative %.1e > %.1e", d, eps));
+    }
+    return Status::OK();
+  }
+
+  Uint256 StateRoot() const override {
+    std::vector<Uint256> leaves;
+    for (uint32_t s = 0; s < sections_.size(); ++s) {
+      leaves.push_back(StateLeaf(s, sections_[s].weights_hash, sections_[s].optimizer_state_hash));
+    }
+    return MerkleRoot(leaves);
+  }
+
+  Status ExportSection(uint32_t section, EncodedTensor* weights,
+                       EncodedTensor* optimizer_state) const override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    *weights = sections_[section].weights;
+    *optimizer_state = sections_[section].optimizer_state;
+    return Status::OK();
+  }
+
+  Status ImportSection(uint32_t section, const EncodedTensor& weights,
+                       const EncodedTensor& optimizer_state) override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    const PlannedUnit* update = Find(UnitId{UnitKind::kUpdate, 0, 0, section, 0, 0, 0});
+    Status s = CheckSlot(weights, update->outputs[0]);
+    if (s.ok()) s = CheckSlot(optimizer_state, update->outputs[1]);
+    if (!s.ok())
+      return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
+    sections_[section].weights = weights;
+    sections_[section].optimizer_state = optimizer_state;
+    sections_[section].Rehash();
+    return Status::OK();
+  }
+
+  Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
+                  std::vector<std::string>* out) override {
+    ParamValues full;
+    for (const ParamSpec& spec : ModelParams(config_)) full.emplace_back(spec.NumElements(), 0.0f);
+    for (uint32_t s = 0; s < sections_.size(); ++s) {
+      std::vector<float> w;
+      Status status = DecodeFloats(sections_[s].weights, &w);
+      if (!status.ok()) return status;
+      ScatterSection(config_, partition_.sections[s], w, &full);
+    }
+    return GenerateGreedy(config_, full, options_.device, prompts, max_tokens, out);
+  }
+
+ private:
+  struct SectionState {
+    EncodedTensor weights;
+    EncodedTensor optimizer_state;
+    Uint256 weights_hash;
+    Uint256 optimizer_state_hash;
+
+    void Rehash() {
+      weights_hash = weights.Hash();
+      optimizer_state_hash = optimizer_state.Hash();
+    }
+  };
+
+  EncodedTensor InitialOptimizerState(uint64_t params) const {
+    if (config_.optimizer == Optimizer::kSgd) {
+      return EncodeFloats({}, std::vector<uint64_t>{0}, Codec::kFloat32);
+    }
+    const std::vector<float> zeros(2 * params, 0.0f);
+    return EncodeFloats(zeros, std::vector<uint64_t>{2, params}, Codec::kFloat32);
+  }
+
+  // The template unit for `id` (the plan is the same for every step).
+  const PlannedUnit* Find(UnitId id) const {
+    id.step = 0;
+    auto it = index_.find(id);
+    return it == index_.end() ? nullptr : &template_.units[it->second];
+  }
+
+  static PlannedUnit Stamped(const PlannedUnit& unit, uint64_t step) {
+    PlannedUnit stamped = unit;
+    stamped.id.step = step;
+    return stamped;
+  }
+
+  // Identifies the inputs of a FORWARD, and the same leading inputs of its
+  // BACKWARD, so a saved forward graph is only reused on identical inputs.
+  Uint256 ForwardDigest(const PlannedUnit& unit, std::span<const Uint256> input_hashes) const {
+    size_t n = input_hashes.size();
+    if (unit.id.kind == UnitKind::kBackward) {
+      UnitId forward = unit.id;
+      forward.kind = UnitKind::kForward;
+      n = Find(forward)->inputs.size();
+    }
+    Sha256 hasher;
+    for (size_t i = 0; i < n; ++i) hasher.Write(input_hashes[i].span());
+    return hasher.Finalize();
+  }
+
+  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs, const Uint256* digest,
+             UnitResult* out) {
+    if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
+    return runner_.Run(unit, inputs, digest, out);
+  }
+
+  const ModelConfig config_;
+  const EngineOptions options_;
+  const Partition partition_;
+  UnitRunner runner_;
+  const StepPlan template_;  // the plan of step 0
+  std::map<UnitId, size_t> index_;
+  std::vector<SectionState> sections_;
+};
+
+}  // namespace
+
+Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
+                       std::unique_ptr<Engine>* out) {
+  Status s = config.Validate();
+  if (!s.ok()) return s;
+  if (options.device != "cpu" && options.device != "cuda") {
+    return Status::NotSupported("unknown device '" + options.device + "'");
+  }
+  if (options.device == "cuda" && !CudaAvailable()) {
+    return Status::NotSupported("this libtorch has no CUDA device");
+  }
+  Partition partition;
+  s = PartitionModel(config, config.sections, &partition);
+  if (!s.ok()) return s;
+  if (options.threads > 0) SetTorchThreads(options.threads);
+  *out = std::make_unique<TorchEngine>(config, options, std::move(partition));
+  return Status::OK();
+}
+
+}  // namespace cc::compute

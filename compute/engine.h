@@ -1,0 +1,145 @@
+// compute::Engine: the only face of the model that consensus sees.
+//
+// An engine knows the model configuration, its partition into sections and
+// the plan of every training step (compute/plan.h). It executes units, and
+// verifies other workers' claimed units by executing them again. Units are
+// pure functions of their input tensors: Execute and Verify read nothing
+// else (not even the engine's own state), so a node can check a unit of any
+// step, on any branch, as long as it has the committed tensors.
+//
+// The engine also holds one model state — each section's weights and
+// optimizer state — which the caller advances by importing the outputs of a
+// step's UPDATE units. StateRoot() commits to it:
+//   leaf_s    = TaggedHash(tags::kStateLeaf, s:u32le || H(W_s) || H(opt_s))
+//   StateRoot = MerkleRoot([leaf_0, …, leaf_{k−1}])   (chain/merkle.h)
+// where H is EncodedTensor::Hash. The initial state is InitialParams(config)
+// with zero optimizer state.
+//
+// Verification. Floating point sums in a different order on another thread
+// count or processor, so honest re-execution differs in the last bits
+// (DESIGN §3). A claimed output y is accepted against the re-executed ŷ when
+//   ‖y − ŷ‖₂ ≤ ε · max(‖y‖₂, ‖ŷ‖₂)          (ε = config.tolerance)
+// and the loss likewise. Downstream units always read the committed y, so
+// nodes never diverge. Rejection reasons, in the order they are checked:
+//   bad-work-unit              the unit is not in its step's plan
+//   bad-work-input-count       wrong number of inputs or input hashes
+//   bad-work-output-count      wrong number of outputs or output hashes
+//   bad-work-loss              a loss on a unit without one, or non-finite
+//   bad-work-weights           a weights/optimizer-state input is not the
+//                              committed state of the section
+//   bad-work-batch             a batch input is not the batch of (step, lane)
+//   bad-work-input-hash        an input is not the committed upstream output,
+//                              or its bytes do not hash to the committed id
+//   bad-work-malformed-tensor  a tensor does not decode, or has the wrong
+//                              codec or shape for its place in the unit
+//   bad-work-output-hash       a claimed output does not hash to its id
+//   bad-work-output-mismatch   re-execution differs by more than ε
+//   bad-work-loss-mismatch     the loss differs by more than ε
+//
+// Thread safety: not thread-safe; use one engine per thread or lock around
+// it. libtorch's thread count is process-wide.
+
+#ifndef COMPUTECOIN_COMPUTE_ENGINE_H
+#define COMPUTECOIN_COMPUTE_ENGINE_H
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "chain/status.h"
+#include "chain/uint256.h"
+#include "chain/work.h"
+#include "compute/model.h"
+#include "compute/model_config.h"
+#include "compute/partition.h"
+#include "compute/plan.h"
+#include "compute/tensor.h"
+
+namespace cc::compute {
+
+/// How this node runs the model. Not committed: nodes with different options
+/// compute the same units within ε.
+struct EngineOptions {
+  std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
+  int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
+  bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
+};
+
+/// A verifier's decision on a claim.
+struct Verdict {
+  std::string reason;  //!< "" when accepted, else a reason from the file comment
+  std::string detail;  //!< for logs, e.g. "output 0: relative L2 3.1e-02 > 1.0e-04"
+
+  bool ok() const { return reason.empty(); }
+};
+
+/// What a worker claims about one unit, with the tensors a verifier fetched.
+struct WorkClaim {
+  UnitId unit;
+  std::vector<Uint256> input_hashes;   //!< as in the work record
+  std::vector<EncodedTensor> inputs;   //!< the tensors behind input_hashes
+  std::vector<Uint256> output_hashes;  //!< as in the work record
+  std::vector<EncodedTensor> outputs;  //!< the tensors behind output_hashes
+  float loss = 0.0f;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  virtual const ModelConfig& config() const = 0;
+  virtual const Partition& partition() const = 0;
+
+  /// The units of `step` with their inputs, outputs and dependencies.
+  virtual StepPlan Plan(uint64_t step) const = 0;
+
+  /// Computes `unit` from `inputs` (in the plan's input order) into *out.
+  /// input_hashes: empty, or the hashes of `inputs`; given, a FORWARD keeps
+  /// its autograd state and the matching BACKWARD reuses it (EngineOptions).
+  /// Returns InvalidArgument if the unit is not in its step's plan or an input
+  /// is malformed or misshapen, or if the result is not finite; IOError if
+  /// libtorch fails.
+  virtual Status Execute(const UnitId& unit, std::span<const EncodedTensor> inputs,
+                         std::span<const Uint256> input_hashes, UnitResult* out) = 0;
+
+  /// Checks `claim` by re-executing its unit. expected_inputs are the hashes
+  /// the chain says the unit must read (resolved from the plan's sources).
+  /// Fills *verdict (file comment) and returns OK; returns a non-OK Status only
+  /// for our own failures (IOError from libtorch, or expected_inputs of the
+  /// wrong length: InvalidArgument), with *verdict unspecified.
+  virtual Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
+                        Verdict* verdict) = 0;
+
+  /// Merkle root over the sections' weights and optimizer states (file comment).
+  virtual Uint256 StateRoot() const = 0;
+  /// Section s's weights (P_s) and optimizer state (AdamW (2, P_s); SGD (0)).
+  /// Returns InvalidArgument if s is out of range.
+  virtual Status ExportSection(uint32_t section, EncodedTensor* weights,
+                               EncodedTensor* optimizer_state) const = 0;
+  /// Replaces section s's weights and optimizer state, e.g. with the outputs
+  /// of its UPDATE unit. Returns InvalidArgument if s is out of range or a
+  /// tensor is malformed or misshapen, with the state unchanged.
+  virtual Status ImportSection(uint32_t section, const EncodedTensor& weights,
+                               const EncodedTensor& optimizer_state) = 0;
+
+  /// Greedy completion of each prompt by the current weights (GenerateGreedy).
+  virtual Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
+                          std::vector<std::string>* out) = 0;
+};
+
+/// The leaf of section s in the state root (file comment).
+Uint256 StateLeaf(uint32_t section, const Uint256& weights_hash,
+                  const Uint256& optimizer_state_hash);
+
+/// An engine computing with libtorch, starting from the initial state.
+/// Returns InvalidArgument if the config does not validate or cannot be cut
+/// into config.sections; NotSupported for device "cuda" without CUDA, or an
+/// unknown device.
+Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
+                       std::unique_ptr<Engine>* out);
+
+}  // namespace cc::compute
+
+#endif  // COMPUTECOIN_COMPUTE_ENGINE_H

@@ -1,0 +1,81 @@
+// LocalStep: one training step run as its work units inside one process.
+//
+// It plays every role the network would: it resolves each unit's inputs
+// (the engine's current state for weights and optimizer state, the dataset
+// for a lane's batch, earlier units' outputs for the rest), executes the
+// units through compute::Engine in any order the plan's dependencies allow,
+// hashes their outputs as a worker would before committing them, and at the
+// end imports the UPDATE outputs into the engine. Tests, benchmarks and
+// single-process training use it; the chain does the same work spread over
+// workers and blocks.
+//
+// Thread safety: one thread at a time; the engine and dataset must outlive it
+// and must not be used by anything else while a step runs.
+
+#ifndef COMPUTECOIN_COMPUTE_LOCAL_STEP_H
+#define COMPUTECOIN_COMPUTE_LOCAL_STEP_H
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "chain/status.h"
+#include "chain/uint256.h"
+#include "chain/work.h"
+#include "compute/dataset.h"
+#include "compute/engine.h"
+#include "compute/plan.h"
+
+namespace cc::compute {
+
+/// The batch of (step, lane) for `config` as committed tensors.
+Status LaneBatch(const Dataset& dataset, const ModelConfig& config, uint64_t step, uint32_t lane,
+                 EncodedBatch* out);
+
+class LocalStep {
+ public:
+  /// REQUIRES: engine and dataset outlive this object.
+  LocalStep(Engine* engine, const Dataset* dataset, uint64_t step);
+  LocalStep(const LocalStep&) = delete;
+  LocalStep& operator=(const LocalStep&) = delete;
+
+  const StepPlan& plan() const { return plan_; }
+
+  /// The tensors `unit` reads and their hashes, in its input order.
+  /// Returns NotFound if a unit it reads has not run, InvalidArgument if the
+  /// unit is not in the plan; dataset errors pass through.
+  Status Inputs(const UnitId& unit, std::vector<EncodedTensor>* tensors,
+                std::vector<Uint256>* hashes);
+
+  /// Executes one unit whose dependencies have run; keeps its outputs.
+  Status Run(const UnitId& unit);
+  /// Runs every unit not yet run, in plan order.
+  Status RunAll();
+  /// Imports every section's UPDATE outputs into the engine.
+  /// Returns NotFound if an UPDATE has not run.
+  Status Commit();
+
+  /// A unit's result and its outputs' hashes, or null if it has not run.
+  const UnitResult* Result(const UnitId& unit) const;
+  const std::vector<Uint256>* OutputHashes(const UnitId& unit) const;
+  /// Mean of the lanes' losses; valid once every loss-bearing FORWARD ran.
+  float Loss() const;
+
+ private:
+  struct Done {
+    UnitResult result;
+    std::vector<Uint256> hashes;
+  };
+
+  Status Batch(uint32_t lane, const EncodedBatch** out);
+
+  Engine* const engine_;
+  const Dataset* const dataset_;
+  const StepPlan plan_;
+  std::map<UnitId, Done> done_;
+  std::map<uint32_t, EncodedBatch> batches_;
+};
+
+}  // namespace cc::compute
+
+#endif  // COMPUTECOIN_COMPUTE_LOCAL_STEP_H
