@@ -114,7 +114,9 @@ void FormatResult(const RpcResult& result, int indent, bool last_in_parent, bool
 
 std::string RenderLines(const std::vector<HelpLine>& lines) {
   size_t width = 0;
-  for (const HelpLine& line : lines) width = std::max(width, line.left.size());
+  for (const HelpLine& line : lines) {
+    if (!line.right.empty()) width = std::max(width, line.left.size());
+  }
   std::string out;
   for (const HelpLine& line : lines) {
     out += line.left;

@@ -1,0 +1,86 @@
+// Network parameters and the genesis blocks. The hashes are golden values:
+// a change to any genesis field, or to how headers, transactions or Merkle
+// roots are hashed, changes them, and must be a deliberate decision.
+
+#include "consensus/genesis.h"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "chain/merkle.h"
+#include "consensus/chainparams.h"
+
+namespace cc {
+namespace {
+
+TEST(GenesisTest, GoldenHashes) {
+  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f");
+  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "a6a0465bcd6b0f0c08e56aa38f8aef6992689bf1f326f1b8bf322c7421fa4377");
+  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "476406a993d15a401ac2a2fb2f4876a2583242fd666f7d79637c5b27100d5d15");
+  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "6a49885956059c48eb34154f72155cfff97eae7f8bbb3af7ddcdeab0b5dce424");
+}
+
+TEST(GenesisTest, IsDeterministic) {
+  EXPECT_EQ(BuildGenesisBlock(RegtestParams()), BuildGenesisBlock(RegtestParams()));
+}
+
+TEST(GenesisTest, Shape) {
+  for (Network network : {Network::kMain, Network::kTest, Network::kDevnet, Network::kRegtest}) {
+    const ChainParams& params = ParamsFor(network);
+    const Block genesis = BuildGenesisBlock(params);
+    EXPECT_EQ(genesis.header.height, 0u);
+    EXPECT_TRUE(genesis.header.prev.IsZero());
+    EXPECT_EQ(genesis.header.time, params.genesis_time);
+    EXPECT_EQ(genesis.header.state_root, params.genesis_state_root);
+    ASSERT_EQ(genesis.txs.size(), 1u);
+    const Transaction& coinbase = genesis.txs[0];
+    EXPECT_TRUE(coinbase.IsCoinbase());
+    ASSERT_EQ(coinbase.outputs.size(), 1u);
+    EXPECT_EQ(coinbase.outputs[0].value, 0);
+    EXPECT_EQ(coinbase.outputs[0].lock, Sha256Hash(AsBytes(params.genesis_message)));
+    EXPECT_TRUE(genesis.records.empty());
+    EXPECT_EQ(genesis.header.tx_root, genesis.ComputeTxRoot());
+    EXPECT_EQ(genesis.header.work_root, MerkleRoot({}));
+  }
+}
+
+TEST(ChainParamsTest, NetworksAreDistinct) {
+  std::set<std::array<uint8_t, 4>> magics;
+  std::set<uint16_t> ports;
+  std::set<std::string> prefixes;
+  std::set<std::string> subdirs;
+  std::set<Uint256> genesis_hashes;
+  for (const std::string& name : NetworkNames()) {
+    const ChainParams* params = nullptr;
+    ASSERT_TRUE(ParamsForName(name, &params).ok()) << name;
+    EXPECT_EQ(params->name, name);
+    EXPECT_EQ(&ParamsFor(params->network), params);
+    EXPECT_GE(params->magic[0], 0x80) << "magic should not start like text";
+    magics.insert(params->magic);
+    ports.insert(params->p2p_port);
+    ports.insert(params->rpc_port);
+    prefixes.insert(params->bech32_hrp);
+    subdirs.insert(params->data_subdir);
+    genesis_hashes.insert(BuildGenesisBlock(*params).Hash());
+  }
+  EXPECT_EQ(magics.size(), 4u);
+  EXPECT_EQ(ports.size(), 8u);
+  EXPECT_EQ(prefixes.size(), 4u);
+  EXPECT_EQ(subdirs.size(), 4u);
+  EXPECT_EQ(genesis_hashes.size(), 4u);
+  EXPECT_EQ(MainParams().data_subdir, "");
+  EXPECT_TRUE(RegtestParams().blocks_on_demand);
+  EXPECT_FALSE(MainParams().blocks_on_demand);
+}
+
+TEST(ChainParamsTest, UnknownName) {
+  const ChainParams* params = &MainParams();
+  const Status s = ParamsForName("mainnet", &params);
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_EQ(s.message(), "unknown chain 'mainnet'");
+  EXPECT_EQ(params, &MainParams());  // unchanged
+}
+
+}  // namespace
+}  // namespace cc
