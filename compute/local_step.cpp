@@ -15,64 +15,79 @@ Status LaneBatch(const Dataset& dataset, const ModelConfig& config, uint64_t ste
 LocalStep::LocalStep(Engine* engine, const Dataset* dataset, uint64_t step)
     : engine_(engine), dataset_(dataset), plan_(engine->Plan(step)) {}
 
-Status LocalStep::Batch(uint32_t lane, const EncodedBatch** out) {
-  auto it = batches_.find(lane);
-  if (it == batches_.end()) {
-    EncodedBatch batch;
-    Status s = LaneBatch(*dataset_, engine_->config(), plan_.step, lane, &batch);
-    if (!s.ok()) return s;
-    it = batches_.emplace(lane, std::move(batch)).first;
+Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
+  const bool state = input.source.kind == Source::Kind::kState;
+  const FixedKey key{state ? id.section : id.lane, input.slot.role};
+  auto it = fixed_.find(key);
+  if (it == fixed_.end()) {
+    Fixed fixed;
+    if (state) {
+      EncodedTensor weights, optimizer_state;
+      Status s = engine_->ExportSection(id.section, &weights, &optimizer_state);
+      if (!s.ok()) return s;
+      fixed.tensor =
+          input.slot.role == TensorRole::kWeights ? std::move(weights) : std::move(optimizer_state);
+    } else {
+      EncodedBatch batch;
+      Status s = LaneBatch(*dataset_, engine_->config(), plan_.step, id.lane, &batch);
+      if (!s.ok()) return s;
+      fixed.tensor = input.slot.role == TensorRole::kTokens    ? std::move(batch.inputs)
+                     : input.slot.role == TensorRole::kTargets ? std::move(batch.targets)
+                                                               : std::move(batch.mask);
+    }
+    fixed.hash = fixed.tensor.Hash();
+    it = fixed_.emplace(key, std::move(fixed)).first;
   }
   *out = &it->second;
   return Status::OK();
 }
 
-Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
-                         std::vector<Uint256>* hashes) {
+Status LocalStep::Resolve(const UnitId& id, std::vector<EncodedTensor*>* tensors,
+                          std::vector<Uint256>* hashes) {
   const PlannedUnit* unit = plan_.Find(id);
   if (unit == nullptr) return Status::InvalidArgument("unit not in plan: " + UnitName(id));
   tensors->clear();
   hashes->clear();
   for (const UnitInput& input : unit->inputs) {
-    switch (input.source.kind) {
-      case Source::Kind::kState: {
-        EncodedTensor weights, state;
-        Status s = engine_->ExportSection(id.section, &weights, &state);
-        if (!s.ok()) return s;
-        tensors->push_back(input.slot.role == TensorRole::kWeights ? std::move(weights)
-                                                                   : std::move(state));
-        break;
-      }
-      case Source::Kind::kBatch: {
-        const EncodedBatch* batch = nullptr;
-        Status s = Batch(id.lane, &batch);
-        if (!s.ok()) return s;
-        tensors->push_back(input.slot.role == TensorRole::kTokens    ? batch->inputs
-                           : input.slot.role == TensorRole::kTargets ? batch->targets
-                                                                     : batch->mask);
-        break;
-      }
-      case Source::Kind::kUnit: {
-        auto it = done_.find(input.source.unit);
-        if (it == done_.end())
-          return Status::NotFound(UnitName(input.source.unit) + " has not run");
-        tensors->push_back(it->second.result.outputs[input.source.output]);
-        hashes->push_back(it->second.hashes[input.source.output]);
-        continue;
-      }
+    if (input.source.kind == Source::Kind::kUnit) {
+      auto it = done_.find(input.source.unit);
+      if (it == done_.end()) return Status::NotFound(UnitName(input.source.unit) + " has not run");
+      tensors->push_back(&it->second.result.outputs[input.source.output]);
+      hashes->push_back(it->second.hashes[input.source.output]);
+      continue;
     }
-    hashes->push_back(tensors->back().Hash());
+    Fixed* fixed = nullptr;
+    Status s = FixedInput(id, input, &fixed);
+    if (!s.ok()) return s;
+    tensors->push_back(&fixed->tensor);
+    hashes->push_back(fixed->hash);
   }
   return Status::OK();
 }
 
-Status LocalStep::Run(const UnitId& id) {
-  std::vector<EncodedTensor> inputs;
-  std::vector<Uint256> input_hashes;
-  Status s = Inputs(id, &inputs, &input_hashes);
+Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
+                         std::vector<Uint256>* hashes) {
+  std::vector<EncodedTensor*> stored;
+  Status s = Resolve(id, &stored, hashes);
   if (!s.ok()) return s;
+  tensors->clear();
+  for (const EncodedTensor* t : stored) tensors->push_back(*t);
+  return Status::OK();
+}
+
+Status LocalStep::Run(const UnitId& id) {
+  std::vector<EncodedTensor*> stored;
+  std::vector<Uint256> hashes;
+  Status s = Resolve(id, &stored, &hashes);
+  if (!s.ok()) return s;
+  // The stored tensors are lent to Execute, not copied (a section's weights
+  // are read by every stage of every lane), and put back afterwards. A plan
+  // never names one tensor twice as inputs of a unit (plan_test).
+  std::vector<EncodedTensor> lent;
+  for (EncodedTensor* t : stored) lent.push_back(std::move(*t));
   Done done;
-  s = engine_->Execute(id, inputs, input_hashes, &done.result);
+  s = engine_->Execute(id, lent, hashes, &done.result);
+  for (size_t i = 0; i < stored.size(); ++i) *stored[i] = std::move(lent[i]);
   if (!s.ok()) return Status::InvalidArgument(UnitName(id) + ": " + s.ToString());
   for (const EncodedTensor& t : done.result.outputs) done.hashes.push_back(t.Hash());
   done_[id] = std::move(done);

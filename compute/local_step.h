@@ -66,14 +66,23 @@ class LocalStep {
     UnitResult result;
     std::vector<Uint256> hashes;
   };
+  // A tensor the step reads from outside its units, hashed once.
+  struct Fixed {
+    EncodedTensor tensor;
+    Uint256 hash;
+  };
+  using FixedKey = std::pair<uint32_t, TensorRole>;  // (section or lane, role)
 
-  Status Batch(uint32_t lane, const EncodedBatch** out);
+  Status FixedInput(const UnitId& unit, const UnitInput& input, Fixed** out);
+  /// Pointers to the stored tensors `unit` reads, and their hashes.
+  Status Resolve(const UnitId& unit, std::vector<EncodedTensor*>* tensors,
+                 std::vector<Uint256>* hashes);
 
   Engine* const engine_;
   const Dataset* const dataset_;
   const StepPlan plan_;
   std::map<UnitId, Done> done_;
-  std::map<uint32_t, EncodedBatch> batches_;
+  std::map<FixedKey, Fixed> fixed_;
 };
 
 }  // namespace cc::compute

@@ -189,11 +189,12 @@ std::vector<int64_t> Sizes(const std::vector<uint64_t>& shape) {
   return {shape.begin(), shape.end()};
 }
 
-// A committed fp32 tensor as a fresh torch tensor on `device`.
+// A committed fp32 tensor on `device`. On the CPU this is a view of the
+// caller's bytes, valid only while they live: a tensor that must outlive the
+// call (a saved forward graph) is cloned where it is made.
 at::Tensor FloatTensor(const EncodedTensor& t, const at::Device& device) {
   void* data = const_cast<uint8_t*>(t.payload.data());
-  return at::from_blob(data, Sizes(t.shape), at::kFloat)
-      .to(device, /*non_blocking=*/false, /*copy=*/true);
+  return at::from_blob(data, Sizes(t.shape), at::kFloat).to(device);
 }
 
 // A committed u8 tensor (token ids or a mask) as int64 on `device`.
@@ -206,9 +207,11 @@ at::Tensor ByteTensor(const EncodedTensor& t, const at::Device& device) {
 // EncodedTensor cannot hold and no block should commit.
 Status Encode(const at::Tensor& t, const std::vector<uint64_t>& shape, EncodedTensor* out) {
   const at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
-  if (!at::isfinite(cpu).all().item<bool>()) return Status::InvalidArgument("non-finite output");
-  *out = EncodeFloats({cpu.data_ptr<float>(), static_cast<size_t>(cpu.numel())}, shape,
-                      Codec::kFloat32);
+  const std::span<const float> values(cpu.data_ptr<float>(), static_cast<size_t>(cpu.numel()));
+  for (float x : values) {
+    if (!std::isfinite(x)) return Status::InvalidArgument("non-finite output");
+  }
+  *out = EncodeFloats(values, shape, Codec::kFloat32);
   return Status::OK();
 }
 
@@ -368,8 +371,8 @@ struct UnitRunner::Impl {
 
     at::Tensor h;  // (B, T, C): the stream as the ops go
     if (!stream_parts.empty()) {
-      h = stream_parts[0];
-      for (size_t i = 1; i < stream_parts.size(); ++i) h = h + stream_parts[i];
+      h = stream_parts.size() == 1 ? stream_parts[0].clone() : stream_parts[0] + stream_parts[1];
+      for (size_t i = 2; i < stream_parts.size(); ++i) h = h + stream_parts[i];
       if (grad) h.requires_grad_(true);
       run.stream_in = h;
     }

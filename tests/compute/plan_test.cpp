@@ -93,6 +93,12 @@ TEST_P(PlanTest, ListsDependenciesFirstWithMatchingSlots) {
       EXPECT_EQ(written.head_end, input.slot.head_end);
     }
     for (const UnitId& dep : unit.Dependencies()) EXPECT_TRUE(before.count(dep)) << UnitName(dep);
+    std::set<std::pair<UnitId, uint32_t>> read_once;
+    for (const UnitInput& input : unit.inputs) {
+      if (input.source.kind != Source::Kind::kUnit) continue;
+      EXPECT_TRUE(read_once.insert({input.source.unit, input.source.output}).second)
+          << UnitName(unit.id) << " reads a tensor twice";
+    }
     before[unit.id] = &unit;
   }
 }

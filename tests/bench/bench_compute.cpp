@@ -1,0 +1,370 @@
+// Benchmarks of compute/, and a training run of a preset through the Engine.
+//
+//   bench_compute [--benchmark_filter=...]      the benchmarks below
+//   bench_compute --train=devnet [--threads=2] [--max-steps=8000]
+//                 [--eval-every=250] [--target=0.9] [--reference]
+//       trains the preset on 3-digit addition, as work units through the
+//       Engine (or, with --reference, monolithically), printing the loss
+//       curve and held-out exact-match accuracy until it reaches the target,
+//       then the elapsed time and generate("123+456=").
+//
+// Benchmarks (figures and commands in doc/benchmarks.md):
+//   BM_SplitStep/<preset>/<saved>  one training step as units vs one
+//       monolithic libtorch step, alternated in the same run; counters give
+//       both times and their ratio. saved=1: a worker holding FORWARD and
+//       BACKWARD of a stage keeps the forward graph; saved=0: BACKWARD
+//       recomputes it (what a lone BACKWARD worker does).
+//   BM_VerifyOverExecute/<kind>    Verify(unit) vs Execute(unit) on devnet.
+//   BM_TensorHash, BM_Sha256       committed-tensor hashing vs raw SHA-256.
+//   BM_Matmul1024/<threads>        fp32 1024² matmul GFLOP/s.
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chain/hash.h"
+#include "compute/dataset.h"
+#include "compute/engine.h"
+#include "compute/evaluate.h"
+#include "compute/local_step.h"
+#include "compute/model.h"
+#include "compute/params.h"
+#include "compute/partition.h"
+
+namespace cc::compute {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+const char* kPresets[] = {"tiny", "devnet"};
+
+ModelConfig Preset(const std::string& name) {
+  ModelConfig config;
+  Check(PresetConfig(name, &config), "preset");
+  return config;
+}
+
+std::unique_ptr<Engine> NewEngine(const ModelConfig& config, bool keep_forward_state) {
+  EngineOptions options;
+  options.keep_forward_state = keep_forward_state;
+  std::unique_ptr<Engine> engine;
+  Check(MakeTorchEngine(config, options, &engine), "engine");
+  return engine;
+}
+
+Dataset Addition(uint32_t digits) {
+  Dataset data;
+  Check(Dataset::Addition(digits, &data), "dataset");
+  return data;
+}
+
+// One monolithic step on the lanes' batches of `step`.
+float ReferenceStep(ReferenceTrainer* trainer, const Dataset& data, const ModelConfig& config,
+                    uint64_t step) {
+  std::vector<EncodedTensor> tokens, targets, masks;
+  for (uint32_t lane = 0; lane < config.lanes; ++lane) {
+    EncodedBatch batch;
+    Check(LaneBatch(data, config, step, lane, &batch), "batch");
+    tokens.push_back(batch.inputs);
+    targets.push_back(batch.targets);
+    masks.push_back(batch.mask);
+  }
+  float loss = 0;
+  Check(trainer->Step(step, tokens, targets, masks, &loss), "reference step");
+  return loss;
+}
+
+float UnitsStep(Engine* engine, const Dataset& data, uint64_t step) {
+  LocalStep local(engine, &data, step);
+  Check(local.RunAll(), "units");
+  Check(local.Commit(), "commit");
+  return local.Loss();
+}
+
+// ---------------------------------------------------------------------------
+
+void BM_SplitStep(benchmark::State& state) {
+  const ModelConfig config = Preset(kPresets[state.range(0)]);
+  const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
+  std::unique_ptr<Engine> engine = NewEngine(config, state.range(1) != 0);
+  ReferenceTrainer reference(config, InitialParams(config), "cpu");
+  double units_s = 0, monolithic_s = 0;
+  uint64_t step = 0;
+  for (auto _ : state) {
+    Clock::time_point t0 = Clock::now();
+    benchmark::DoNotOptimize(ReferenceStep(&reference, data, config, step));
+    monolithic_s += Seconds(t0);
+    t0 = Clock::now();
+    benchmark::DoNotOptimize(UnitsStep(engine.get(), data, step));
+    const double units = Seconds(t0);
+    units_s += units;
+    state.SetIterationTime(units);
+    ++step;
+  }
+  state.counters["units_ms"] = 1e3 * units_s / step;
+  state.counters["monolithic_ms"] = 1e3 * monolithic_s / step;
+  state.counters["ratio"] = units_s / monolithic_s;
+  state.SetLabel(config.name + (state.range(1) ? " saved-forward" : " recompute"));
+}
+BENCHMARK(BM_SplitStep)
+    ->ArgsProduct({{0, 1}, {1, 0}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
+
+const UnitKind kKinds[] = {UnitKind::kForward, UnitKind::kAttention, UnitKind::kBackward,
+                           UnitKind::kUpdate};
+
+void BM_VerifyOverExecute(benchmark::State& state) {
+  const ModelConfig config = Preset("devnet");
+  const Dataset data = Addition(3);
+  std::unique_ptr<Engine> worker = NewEngine(config, false), verifier = NewEngine(config, false);
+  LocalStep step(worker.get(), &data, 0);
+  Check(step.RunAll(), "units");
+  // The heaviest unit of the kind: the one with the most input bytes.
+  WorkClaim claim;
+  size_t most = 0;
+  for (const PlannedUnit& unit : step.plan().units) {
+    if (unit.id.kind != kKinds[state.range(0)]) continue;
+    WorkClaim c;
+    c.unit = unit.id;
+    Check(step.Inputs(unit.id, &c.inputs, &c.input_hashes), "inputs");
+    size_t bytes = 0;
+    for (const EncodedTensor& t : c.inputs) bytes += t.payload.size();
+    if (bytes <= most) continue;
+    most = bytes;
+    c.outputs = step.Result(unit.id)->outputs;
+    c.output_hashes = *step.OutputHashes(unit.id);
+    c.loss = step.Result(unit.id)->loss;
+    claim = std::move(c);
+  }
+  double execute_s = 0, verify_s = 0;
+  uint64_t n = 0;
+  for (auto _ : state) {
+    Clock::time_point t0 = Clock::now();
+    UnitResult result;
+    Check(worker->Execute(claim.unit, claim.inputs, {}, &result), "execute");
+    execute_s += Seconds(t0);
+    t0 = Clock::now();
+    Verdict verdict;
+    Check(verifier->Verify(claim, claim.input_hashes, &verdict), "verify");
+    if (!verdict.ok()) state.SkipWithError(verdict.detail.c_str());
+    const double verify = Seconds(t0);
+    verify_s += verify;
+    state.SetIterationTime(verify);
+    ++n;
+  }
+  state.counters["execute_us"] = 1e6 * execute_s / n;
+  state.counters["verify_us"] = 1e6 * verify_s / n;
+  state.counters["ratio"] = verify_s / execute_s;
+  state.SetLabel(UnitName(claim.unit));
+}
+BENCHMARK(BM_VerifyOverExecute)
+    ->DenseRange(0, 3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0);
+
+constexpr size_t kHashBytes = 4 << 20;
+
+void BM_TensorHash(benchmark::State& state) {
+  const std::vector<float> values(kHashBytes / 4, 0.5f);
+  const EncodedTensor t =
+      EncodeFloats(values, std::vector<uint64_t>{values.size()}, Codec::kFloat32);
+  for (auto _ : state) benchmark::DoNotOptimize(t.Hash());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kHashBytes));
+}
+BENCHMARK(BM_TensorHash);
+
+void BM_Sha256(benchmark::State& state) {
+  const std::vector<uint8_t> bytes(kHashBytes, 0x5a);
+  for (auto _ : state) benchmark::DoNotOptimize(Sha256Hash(bytes));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kHashBytes));
+}
+BENCHMARK(BM_Sha256);
+
+void BM_Matmul1024(benchmark::State& state) {
+  const int saved = at::get_num_threads();
+  at::set_num_threads(static_cast<int>(state.range(0)));
+  const at::Tensor a = at::randn({1024, 1024}), b = at::randn({1024, 1024});
+  for (auto _ : state) benchmark::DoNotOptimize(at::matmul(a, b));
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * 1024 * 1024 * 1024 * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  at::set_num_threads(saved);
+}
+BENCHMARK(BM_Matmul1024)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// Which BLAS libtorch was built against, and which one this process loaded
+// (Debian switches libblas.so.3 through alternatives, so the second is what
+// counts).
+void PrintBlas() {
+  benchmark::DoNotOptimize(at::matmul(at::ones({64, 64}), at::ones({64, 64})));
+  const std::string config = TorchBuildConfig();
+  for (size_t at = config.find("BLAS"); at != std::string::npos; at = config.find("BLAS", at + 1)) {
+    const size_t begin = config.rfind('\n', at) + 1, end = config.find('\n', at);
+    std::printf("torch build: %s\n", config.substr(begin, end - begin).c_str());
+    break;
+  }
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> seen;
+  for (std::string line; std::getline(maps, line);) {
+    const size_t slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if ((path.find("blas") != std::string::npos || path.find("gomp") != std::string::npos) &&
+        seen.insert(path).second) {
+      std::printf("loaded: %s\n", path.c_str());
+    }
+  }
+  std::printf("torch threads: %d\n", at::get_num_threads());
+}
+
+// ---------------------------------------------------------------------------
+// --train mode.
+
+struct TrainFlags {
+  std::string preset = "devnet";
+  int threads = 2;
+  uint64_t max_steps = 8000;
+  uint64_t eval_every = 250;
+  double target = 0.9;
+  bool reference = false;
+};
+
+// The reference trainer's weights, moved into `engine` for evaluation.
+void ImportReference(const ReferenceTrainer& trainer, Engine* engine) {
+  const ParamValues params = trainer.Params();
+  const Partition& partition = engine->partition();
+  for (uint32_t s = 0; s < partition.sections.size(); ++s) {
+    EncodedTensor weights, state;
+    Check(engine->ExportSection(s, &weights, &state), "export");
+    const std::vector<float> flat = GatherSection(engine->config(), partition.sections[s], params);
+    weights = EncodeFloats(flat, weights.shape, Codec::kFloat32);
+    Check(engine->ImportSection(s, weights, state), "import");
+  }
+}
+
+int Train(const TrainFlags& flags) {
+  at::set_num_threads(flags.threads);
+  const ModelConfig config = Preset(flags.preset);
+  const uint32_t digits = config.name == "tiny" ? 2 : 3;
+  const Dataset data = Addition(digits);
+  std::unique_ptr<Engine> engine = NewEngine(config, true);
+  std::unique_ptr<ReferenceTrainer> reference;
+  if (flags.reference)
+    reference = std::make_unique<ReferenceTrainer>(config, InitialParams(config), "cpu");
+  std::printf("training %s (%llu parameters, %u sections, %u lanes × %u rows) %s on %d threads\n",
+              config.name.c_str(), static_cast<unsigned long long>(config.NumParams()),
+              config.sections, config.lanes, config.batch,
+              flags.reference ? "monolithically" : "as work units", flags.threads);
+  std::printf("%s\n", engine->partition().ToString().c_str());
+  const Clock::time_point start = Clock::now();
+  double train_s = 0, loss_sum = 0;
+  uint64_t loss_n = 0, step = 0;
+  Evaluation eval;
+  for (; step < flags.max_steps; ++step) {
+    const Clock::time_point t0 = Clock::now();
+    loss_sum += flags.reference ? ReferenceStep(reference.get(), data, config, step)
+                                : UnitsStep(engine.get(), data, step);
+    train_s += Seconds(t0);
+    ++loss_n;
+    if ((step + 1) % 50 == 0) {
+      std::printf("step %5llu  loss %.4f  lr %.2e  %.1f s\n",
+                  static_cast<unsigned long long>(step + 1), loss_sum / loss_n,
+                  config.LearningRate(step), Seconds(start));
+      loss_sum = 0;
+      loss_n = 0;
+    }
+    if ((step + 1) % flags.eval_every == 0) {
+      if (flags.reference) ImportReference(*reference, engine.get());
+      Check(EvaluateAddition(engine.get(), digits, 500, /*seed=*/1, &eval), "evaluate");
+      std::printf("step %5llu  held-out exact match %.1f%%  (%.1f s)\n",
+                  static_cast<unsigned long long>(step + 1), 100 * eval.accuracy(), Seconds(start));
+      std::fflush(stdout);
+      if (eval.accuracy() >= flags.target) {
+        ++step;
+        break;
+      }
+    }
+  }
+  const double elapsed = Seconds(start);
+  Evaluation final_eval;
+  Check(EvaluateAddition(engine.get(), digits, 2000, /*seed=*/2, &final_eval), "evaluate");
+  std::vector<std::string> out;
+  const std::vector<std::string> prompt = {digits == 3 ? "123+456=" : "12+34="};
+  Check(engine->Generate(prompt, MaxAnswerTokens(digits), &out), "generate");
+  std::printf(
+      "done: %llu steps in %.1f s (%.1f s training, %.1f ms/step); exact match %.1f%% on %llu "
+      "fresh held-out problems\n",
+      static_cast<unsigned long long>(step), elapsed, train_s, 1e3 * train_s / step,
+      100 * final_eval.accuracy(), static_cast<unsigned long long>(final_eval.problems));
+  std::printf("generate(\"%s\") -> \"%s\"\n", prompt[0].c_str(),
+              out[0].substr(0, out[0].find('\n')).c_str());
+  std::printf("state root %s\n", engine->StateRoot().ToHex().c_str());
+  return final_eval.accuracy() >= flags.target ? 0 : 2;
+}
+
+bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
+  bool train = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* name) { return arg.substr(std::strlen(name)); };
+    if (arg.rfind("--train=", 0) == 0) {
+      train = true;
+      flags->preset = value("--train=");
+    } else if (arg.rfind("--threads=", 0) == 0) {
+      flags->threads = std::stoi(value("--threads="));
+    } else if (arg.rfind("--max-steps=", 0) == 0) {
+      flags->max_steps = std::stoull(value("--max-steps="));
+    } else if (arg.rfind("--eval-every=", 0) == 0) {
+      flags->eval_every = std::stoull(value("--eval-every="));
+    } else if (arg.rfind("--target=", 0) == 0) {
+      flags->target = std::stod(value("--target="));
+    } else if (arg == "--reference") {
+      flags->reference = true;
+    }
+  }
+  return train;
+}
+
+}  // namespace
+}  // namespace cc::compute
+
+int main(int argc, char** argv) {
+  // Keep freed blocks in the heap: by default glibc returns every block over
+  // 128 KiB to the kernel, and re-faulting those pages on the next step costs
+  // both the units and the monolithic step ~10% here.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  cc::compute::TrainFlags flags;
+  if (cc::compute::ParseTrain(argc, argv, &flags)) return cc::compute::Train(flags);
+  cc::compute::PrintBlas();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
