@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash contrib/install-deps.sh
+# ccache keys on paths relative to the checkout, so a fresh clone reuses the cache.
+export CCACHE_BASEDIR="$PWD"
 cmake -S . -B build -G Ninja "$@"
 cmake --build build
