@@ -1,7 +1,31 @@
 #include "consensus/chainparams.h"
 
+#include <cstdlib>
+
 namespace cc {
 namespace {
+
+// The consensus half of a network's parameters. The model is a preset and
+// the data 3-digit addition, which the presets' context (16) holds.
+// compute::Engine::StateRoot of a fresh engine for each preset (golden;
+// consensus_test recomputes them).
+constexpr std::string_view kDevnetStateRoot =
+    "d0dd46f6f9219b332b9137c155322a6f20e12be49eaadd36b816841cc0f2d66a";
+constexpr std::string_view kTinyStateRoot =
+    "4c5e09a8ab24f99e4bf39bab2acaac07e44a4b74b9c35a8c2d52cffb957e21a9";
+
+void SetTraining(ChainParams* p, std::string_view preset, Amount bond, int64_t unit_timeout,
+                 int64_t slot_timeout, std::string_view state_root_hex) {
+  // The presets named below exist; a typo here is a build-time bug.
+  if (!compute::PresetConfig(preset, &p->model).ok()) std::abort();
+  p->dataset.kind = compute::DatasetKind::kAddition;
+  p->dataset.digits = 3;
+  p->worker_bond = bond;
+  p->unit_timeout = unit_timeout;
+  p->slot_timeout = slot_timeout;
+  p->max_future_time = 2 * 60 * 60;
+  p->genesis_state_root = *Uint256::FromHex(state_root_hex);
+}
 
 ChainParams MakeMain() {
   ChainParams p;
@@ -16,6 +40,7 @@ ChainParams MakeMain() {
   p.genesis_message =
       "Computecoin main 2026-01-01: Towards the Decentralized and Collaborative Training and "
       "Inference of Large Models";
+  SetTraining(&p, "devnet", 10 * kCoin, 120, 60, kDevnetStateRoot);
   return p;
 }
 
@@ -30,6 +55,7 @@ ChainParams MakeTest() {
   p.data_subdir = "testnet";
   p.genesis_time = 1767225601;
   p.genesis_message = "Computecoin testnet 2026-01-01";
+  SetTraining(&p, "devnet", kCoin, 120, 60, kDevnetStateRoot);
   return p;
 }
 
@@ -44,6 +70,7 @@ ChainParams MakeDevnet() {
   p.data_subdir = "devnet";
   p.genesis_time = 1767225602;
   p.genesis_message = "Computecoin devnet: a small model that trains on one laptop";
+  SetTraining(&p, "devnet", 0, 60, 30, kDevnetStateRoot);
   return p;
 }
 
@@ -59,6 +86,7 @@ ChainParams MakeRegtest() {
   p.genesis_time = 1767225603;
   p.genesis_message = "Computecoin regtest";
   p.blocks_on_demand = true;
+  SetTraining(&p, "tiny", 0, 60, 30, kTinyStateRoot);
   return p;
 }
 
@@ -107,6 +135,12 @@ Status ParamsForName(std::string_view name, const ChainParams** out) {
     }
   }
   return Status::NotFound("unknown chain '" + std::string(name) + "'");
+}
+
+Status TrainingDataset(const ChainParams& params, compute::Dataset* out) {
+  if (params.dataset.kind != compute::DatasetKind::kAddition)
+    return Status::InvalidArgument("network " + params.name + " trains on text from peers");
+  return compute::Dataset::Addition(params.dataset.digits, out);
 }
 
 std::vector<std::string> NetworkNames() { return {"main", "test", "devnet", "regtest"}; }

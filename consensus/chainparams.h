@@ -23,8 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "chain/amount.h"
 #include "chain/status.h"
 #include "chain/uint256.h"
+#include "compute/dataset.h"
+#include "compute/model_config.h"
 
 namespace cc {
 
@@ -50,9 +53,22 @@ struct ChainParams {
   /// did not exist before the date the message names.
   std::string genesis_message;
   /// The model state commitment in the genesis header: the Merkle root over
-  /// the hashes of every section's initial weights and optimizer state.
-  /// Zero until the consensus layer derives it from the model configuration.
+  /// the hashes of every section's initial weights and optimizer state
+  /// (compute::Engine::StateRoot of a fresh engine for `model`). A golden
+  /// value; consensus_test checks it against the engine.
   Uint256 genesis_state_root;
+
+  // Consensus (doc/consensus.md). Genesis commits `model` and `dataset`.
+  compute::ModelConfig model;        //!< the model the chain trains (a preset)
+  compute::DatasetManifest dataset;  //!< its training data (addition digits here)
+  /// Least value of a kWorkerBond output that registers its key (0: free).
+  Amount worker_bond = 0;
+  /// Seconds a ready unit stays with one worker before the next rank gets it.
+  int64_t unit_timeout = 0;
+  /// Seconds a block slot stays with one producer before the next rank gets it.
+  int64_t slot_timeout = 0;
+  /// How far (seconds) a block's time may run ahead of the validating node's clock.
+  int64_t max_future_time = 0;
 
   /// Blocks are produced on request (RPC) rather than on a schedule.
   bool blocks_on_demand = false;
@@ -70,6 +86,11 @@ const ChainParams& ParamsFor(Network network);
 /// Returns NotFound ("unknown chain 'x'") for any other name; *out is then
 /// unchanged. REQUIRES: out is not null.
 Status ParamsForName(std::string_view name, const ChainParams** out);
+
+/// The training data `params.dataset` describes, built locally (addition
+/// data is generated from its digits). Returns InvalidArgument for a text
+/// manifest, whose chunks must come from peers.
+Status TrainingDataset(const ChainParams& params, compute::Dataset* out);
 
 /// Every network's name, in the order of the table above.
 std::vector<std::string> NetworkNames();

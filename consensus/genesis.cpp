@@ -10,6 +10,8 @@ Block BuildGenesisBlock(const ChainParams& params) {
   coinbase.lock_height = 0;
   coinbase.outputs.push_back(
       TxOut{/*value=*/0, OutputKind::kPayToKeyHash, Sha256Hash(AsBytes(params.genesis_message))});
+  coinbase.outputs.push_back(TxOut{/*value=*/0, OutputKind::kPayToKeyHash, params.model.Hash()});
+  coinbase.outputs.push_back(TxOut{/*value=*/0, OutputKind::kPayToKeyHash, params.dataset.Root()});
 
   Block block;
   block.txs.push_back(std::move(coinbase));

@@ -5,9 +5,12 @@
 //           tx_root over the one coinbase, work_root over no records,
 //           state_root = genesis_state_root, producer and signature zero
 //           (the genesis block is fixed by its hash, not by a signature)
-//   txs:    one coinbase (no inputs, lock_height 0) with one output of
-//           value 0 whose lock is SHA256(genesis_message): nobody holds a
-//           key hashing to it, so it commits the message and pays nothing
+//   txs:    one coinbase (no inputs, lock_height 0) with three outputs of
+//           value 0 that nobody can spend (no key hashes to them), which
+//           commit what the chain is about:
+//             0: lock = SHA256(genesis_message)
+//             1: lock = model.Hash()      (the model configuration)
+//             2: lock = dataset.Root()    (the training data manifest)
 //   records: none
 //
 // Thread safety: a pure function.

@@ -15,10 +15,10 @@ namespace cc {
 namespace {
 
 TEST(GenesisTest, GoldenHashes) {
-  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f");
-  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "a6a0465bcd6b0f0c08e56aa38f8aef6992689bf1f326f1b8bf322c7421fa4377");
-  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "476406a993d15a401ac2a2fb2f4876a2583242fd666f7d79637c5b27100d5d15");
-  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "6a49885956059c48eb34154f72155cfff97eae7f8bbb3af7ddcdeab0b5dce424");
+  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e");
+  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "f1cd8acf74de832f71dfa486e0f552f93c244aa66a5a95043bcbae12974d414a");
+  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "56ebfe00895e61e6f9d1534cf293360a5728071688c44a42e381464588b7024d");
+  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "f2e9cf1706b74e118b33bd362e635b88b1f5f1f6ae5517735926ca34e6ce65d1");
 }
 
 TEST(GenesisTest, IsDeterministic) {
@@ -36,9 +36,11 @@ TEST(GenesisTest, Shape) {
     ASSERT_EQ(genesis.txs.size(), 1u);
     const Transaction& coinbase = genesis.txs[0];
     EXPECT_TRUE(coinbase.IsCoinbase());
-    ASSERT_EQ(coinbase.outputs.size(), 1u);
-    EXPECT_EQ(coinbase.outputs[0].value, 0);
+    ASSERT_EQ(coinbase.outputs.size(), 3u);
+    for (const TxOut& out : coinbase.outputs) EXPECT_EQ(out.value, 0);
     EXPECT_EQ(coinbase.outputs[0].lock, Sha256Hash(AsBytes(params.genesis_message)));
+    EXPECT_EQ(coinbase.outputs[1].lock, params.model.Hash());
+    EXPECT_EQ(coinbase.outputs[2].lock, params.dataset.Root());
     EXPECT_TRUE(genesis.records.empty());
     EXPECT_EQ(genesis.header.tx_root, genesis.ComputeTxRoot());
     EXPECT_EQ(genesis.header.work_root, MerkleRoot({}));

@@ -1,0 +1,98 @@
+#include "consensus/assembler.h"
+
+#include <optional>
+
+#include "consensus/schedule.h"
+
+namespace cc {
+
+Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
+                     const TensorSink& sink, const AssemblyRequest& request, Block* out) {
+  const ChainParams& params = *ctx.params;
+  if (request.time <= parent.time)
+    return Status::InvalidArgument("block time must follow the parent's");
+  const uint32_t height = parent.height + 1;
+
+  const PrivateKey* producer = nullptr;
+  const std::optional<XOnlyPubKeyBytes> slot =
+      ScheduledProducer(params, parent, height, request.time);
+  for (const PrivateKey& key : request.producers)
+    if (!slot || key.PublicKey() == *slot) {
+      producer = &key;
+      break;
+    }
+  if (producer == nullptr) return Status::NotFound("no producer key holds this slot");
+
+  Block block;
+  ConsensusState working = parent;
+  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  compute::StepPlan plan = ctx.engine->Plan(working.step);
+  InputResolver resolver(params, *ctx.dataset, ctx.fetch);
+
+  // Rounds until no worker has a ready assigned unit left, or the step
+  // completes: a block carries at most one step's completion, so that each
+  // step's state root is committed by a header.
+  bool progress = true;
+  const uint64_t first_step = working.step;
+  while (progress && working.step == first_step && block.records.size() < request.max_records) {
+    progress = false;
+    for (const PrivateKey& worker : request.workers) {
+      if (working.step != first_step) break;
+      const XOnlyPubKeyBytes pub = worker.PublicKey();
+      for (size_t index : AssignedUnits(params, working, order, plan, pub, request.time)) {
+        if (block.records.size() >= request.max_records) break;
+        const compute::PlannedUnit& unit = plan.units[index];
+        WorkRecord record;
+        record.unit = unit.id;
+        std::vector<compute::EncodedTensor> inputs;
+        Status s = resolver.Hashes(working, unit, &record.inputs);
+        if (s.ok()) s = resolver.Tensors(working, unit, &inputs);
+        compute::UnitResult result;
+        if (s.ok()) s = ctx.engine->Execute(unit.id, inputs, record.inputs, &result);
+        if (!s.ok()) return s;
+        for (const compute::EncodedTensor& t : result.outputs) {
+          Uint256 hash;
+          s = sink(t, unit.id.step, &hash);
+          if (!s.ok()) return s;
+          record.outputs.push_back(hash);
+        }
+        record.loss = unit.has_loss ? result.loss : 0.0f;
+        record.worker = pub;
+        record.signature = worker.Sign(record.SigningHash());
+        const uint64_t step_before = working.step;
+        AcceptRecord(record, height, request.time, *ctx.engine, &plan, &working);
+        block.records.push_back(std::move(record));
+        progress = true;
+        if (working.step != step_before) break;  // the indices were the old plan's
+      }
+    }
+  }
+
+  Transaction coinbase;
+  coinbase.lock_height = height;
+  for (const WorkRecord& r : block.records)
+    coinbase.outputs.push_back(TxOut{kCoin, OutputKind::kPayToKeyHash, KeyHash(r.worker)});
+  coinbase.outputs.push_back(
+      TxOut{request.fees, OutputKind::kPayToKeyHash, KeyHash(producer->PublicKey())});
+  for (const XOnlyPubKeyBytes& key : request.register_keys) {
+    Uint256 lock;
+    std::copy(key.begin(), key.end(), lock.data());
+    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerBond, lock});
+  }
+  block.txs.push_back(std::move(coinbase));
+  block.txs.insert(block.txs.end(), request.txs.begin(), request.txs.end());
+
+  BlockHeader& h = block.header;
+  h.height = height;
+  h.prev = parent.block_hash;
+  h.time = request.time;
+  h.tx_root = block.ComputeTxRoot();
+  h.work_root = block.ComputeWorkRoot();
+  h.state_root = working.StateRoot();
+  h.producer = producer->PublicKey();
+  h.signature = producer->Sign(h.SigningHash());
+  *out = std::move(block);
+  return Status::OK();
+}
+
+}  // namespace cc

@@ -1,0 +1,436 @@
+#include "consensus/connect.h"
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "chain/hash.h"
+#include "chain/key.h"
+#include "chain/tx_check.h"
+#include "compute/local_step.h"
+#include "consensus/schedule.h"
+
+namespace cc {
+namespace {
+
+using compute::PlannedUnit;
+using compute::Source;
+using compute::TensorRole;
+
+constexpr std::string_view kVerifySampleTag = "Computecoin/VerifySample";
+
+bool Fail(ValidationState* state, std::string reason, std::string debug = {}) {
+  return state->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(debug));
+}
+
+std::string Hex(const XOnlyPubKeyBytes& key) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : key) {
+    s.push_back(kDigits[b >> 4]);
+    s.push_back(kDigits[b & 15]);
+  }
+  return s;
+}
+
+// The reason the engine would give for input `i` not being what the chain
+// says (compute/engine.h), so that sampled and re-executed records are
+// refused with the same reasons.
+std::string InputMismatchReason(const PlannedUnit& unit, size_t i) {
+  switch (unit.inputs[i].source.kind) {
+    case Source::Kind::kState:
+      return "bad-work-weights";
+    case Source::Kind::kBatch:
+      return "bad-work-batch";
+    case Source::Kind::kUnit:
+      break;
+  }
+  return "bad-work-input-hash";
+}
+
+// Everything about a record that needs no tensor bytes.
+bool CheckRecordShape(const WorkRecord& record, const PlannedUnit& unit,
+                      const std::vector<Uint256>& expected, ValidationState* state) {
+  const std::string name = compute::UnitName(unit.id);
+  if (record.inputs.size() != expected.size()) return Fail(state, "bad-work-input-count", name);
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (record.inputs[i] != expected[i])
+      return Fail(state, InputMismatchReason(unit, i), name + " input " + std::to_string(i));
+  if (record.outputs.size() != unit.outputs.size()) return Fail(state, "bad-work-output-count", name);
+  if ((!unit.has_loss && record.loss != 0.0f) || !std::isfinite(record.loss))
+    return Fail(state, "bad-work-loss", name);
+  return true;
+}
+
+bool FetchAll(const TensorFetcher& fetch, const std::vector<Uint256>& hashes,
+              std::vector<compute::EncodedTensor>* out, ValidationState* state) {
+  out->resize(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    const Status s = fetch(hashes[i], &(*out)[i]);
+    if (!s.ok())
+      return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
+                            hashes[i].ToHex() + ": " + s.ToString());
+  }
+  return true;
+}
+
+// The UTXO set at the parent with the block's own changes on top.
+class BlockCoins {
+ public:
+  explicit BlockCoins(const CoinsView& base) : base_(base) {}
+
+  // Finds the unspent coin at `op` and marks it spent. False if there is none.
+  bool Spend(const OutPoint& op, Coin* coin) {
+    if (spent_.count(op) != 0) return false;
+    auto it = created_.find(op);
+    if (it != created_.end()) {
+      *coin = it->second;
+    } else if (!base_.GetCoin(op, coin).ok()) {
+      return false;
+    }
+    spent_.insert(op);
+    return true;
+  }
+
+  void Add(const Transaction& tx, const Uint256& txid, uint32_t height) {
+    for (uint32_t i = 0; i < tx.outputs.size(); ++i)
+      created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
+  }
+
+ private:
+  const CoinsView& base_;
+  std::map<OutPoint, Coin> created_;
+  std::set<OutPoint> spent_;
+};
+
+void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next) {
+  if (WorkerEntry* w = next->FindWorker(key)) {
+    ++w->bonds;
+    return;
+  }
+  WorkerEntry entry;
+  entry.key = key;
+  entry.registered_height = height;
+  entry.bonds = 1;
+  auto it = std::lower_bound(next->workers.begin(), next->workers.end(), key,
+                             [](const WorkerEntry& e, const XOnlyPubKeyBytes& k) { return e.key < k; });
+  next->workers.insert(it, entry);
+}
+
+void Deregister(const XOnlyPubKeyBytes& key, ConsensusState* next) {
+  WorkerEntry* w = next->FindWorker(key);
+  if (w == nullptr) return;
+  if (--w->bonds == 0) next->workers.erase(next->workers.begin() + (w - next->workers.data()));
+}
+
+bool IsRegistration(const ChainParams& params, const TxOut& out) {
+  return out.kind == OutputKind::kWorkerBond && out.value >= params.worker_bond;
+}
+
+XOnlyPubKeyBytes BondKey(const TxOut& out) {
+  XOnlyPubKeyBytes key;
+  std::copy(out.lock.begin(), out.lock.end(), key.begin());
+  return key;
+}
+
+// The transactions after the coinbase: inputs exist, are unspent and
+// mature, signatures, value. Sets *fees; updates the registry for bonds.
+bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusState* next,
+                         Amount* fees, ValidationState* state) {
+  const ChainParams& params = *ctx.params;
+  const uint32_t height = block.header.height;
+  BlockCoins coins(*ctx.coins);
+  *fees = 0;
+  for (size_t t = 0; t < block.txs.size(); ++t) {
+    const Transaction& tx = block.txs[t];
+    const Uint256 txid = tx.Txid();
+    if (!tx.IsCoinbase()) {
+      std::vector<TxOut> spent;
+      Amount in = 0;
+      for (size_t i = 0; i < tx.inputs.size(); ++i) {
+        Coin coin;
+        const std::string where = "tx " + std::to_string(t) + " vin " + std::to_string(i);
+        if (!coins.Spend(tx.inputs[i].prevout, &coin))
+          return Fail(state, "bad-txns-inputs-missingorspent", where);
+        if (!coin.IsMature(height))
+          return Fail(state, "bad-txns-premature-spend-of-coinbase", where);
+        in += coin.out.value;
+        if (!MoneyRange(coin.out.value) || !MoneyRange(in))
+          return Fail(state, "bad-txns-inputvalues-outofrange", where);
+        spent.push_back(coin.out);
+      }
+      if (!CheckInputSignatures(tx, spent, state)) return false;
+      const Amount out = tx.ValueOut();
+      if (in < out) return Fail(state, "bad-txns-in-belowout", "tx " + std::to_string(t));
+      *fees += in - out;
+      if (!MoneyRange(*fees)) return Fail(state, "bad-txns-fee-outofrange");
+      for (const TxOut& s : spent)
+        if (IsRegistration(params, s)) Deregister(BondKey(s), next);
+    }
+    for (const TxOut& out : tx.outputs)
+      if (IsRegistration(params, out)) Register(BondKey(out), height, next);
+    coins.Add(tx, txid, height);
+  }
+  return true;
+}
+
+// The coinbase: one kCoin to KeyHash(worker) per record, in record order;
+// then the fees to KeyHash(producer) (required when fees > 0); then, on a
+// network whose bond is 0 only, zero-value bond outputs (free registrations).
+bool CheckCoinbase(const Block& block, const ChainParams& params, Amount fees,
+                   ValidationState* state) {
+  const Transaction& cb = block.txs[0];
+  const std::vector<WorkRecord>& records = block.records;
+  if (cb.outputs.size() < records.size())
+    return Fail(state, "bad-cb-amount", "fewer outputs than records");
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TxOut expected{kCoin, OutputKind::kPayToKeyHash, KeyHash(records[i].worker)};
+    if (cb.outputs[i] != expected) return Fail(state, "bad-cb-amount", "reward " + std::to_string(i));
+  }
+  size_t i = records.size();
+  const TxOut fee_out{fees, OutputKind::kPayToKeyHash, KeyHash(block.header.producer)};
+  if (i < cb.outputs.size() && cb.outputs[i] == fee_out) {
+    ++i;
+  } else if (fees > 0) {
+    return Fail(state, "bad-cb-amount", "fees not paid to the producer");
+  }
+  for (; i < cb.outputs.size(); ++i) {
+    const TxOut& out = cb.outputs[i];
+    if (out.kind != OutputKind::kWorkerBond || out.value != 0 || params.worker_bond != 0)
+      return Fail(state, "bad-cb-amount", "vout " + std::to_string(i));
+  }
+  return true;
+}
+
+// Step completion: every unit of the plan accepted.
+void CompleteStep(const compute::StepPlan& plan, int64_t time, ConsensusState* next) {
+  double loss_sum = 0;
+  uint32_t losses = 0;
+  for (const PlannedUnit& unit : plan.units) {
+    const UnitDone* d = next->FindDone(unit.id);
+    if (unit.has_loss) {
+      loss_sum += d->loss;
+      ++losses;
+    }
+    if (unit.id.kind == UnitKind::kUpdate)
+      next->sections[unit.id.section] = SectionState{d->outputs[0], d->outputs[1]};
+  }
+  next->last_loss = losses == 0 ? 0.0f : static_cast<float>(loss_sum / losses);
+  next->done.clear();
+  ++next->step;
+  next->step_start_time = time;
+}
+
+}  // namespace
+
+bool VerifyPolicy::ShouldVerify(const Uint256& record_hash) const {
+  if (sample >= 1.0) return true;
+  if (sample <= 0.0) return false;
+  std::vector<uint8_t> data(record_hash.begin(), record_hash.end());
+  data.insert(data.end(), salt.begin(), salt.end());
+  const Uint256 h = TaggedHash(kVerifySampleTag, data);
+  uint64_t top = 0;  // the first 8 bytes as a big-endian fraction of 2^64
+  for (int i = 0; i < 8; ++i) top = (top << 8) | h.data()[i];
+  return static_cast<double>(top) < sample * 18446744073709551616.0;
+}
+
+InputResolver::InputResolver(const ChainParams& params, const compute::Dataset& dataset,
+                             TensorFetcher fetch)
+    : params_(params), dataset_(dataset), fetch_(std::move(fetch)) {}
+
+Status InputResolver::Batch(uint64_t step, uint32_t lane, const LaneBatch** out) {
+  const auto key = std::make_pair(step, lane);
+  auto it = batches_.find(key);
+  if (it == batches_.end()) {
+    compute::EncodedBatch batch;
+    Status s = compute::LaneBatch(dataset_, params_.model, step, lane, &batch);
+    if (!s.ok()) return s;
+    LaneBatch lb;
+    lb.tensors[0] = std::move(batch.inputs);
+    lb.tensors[1] = std::move(batch.targets);
+    lb.tensors[2] = std::move(batch.mask);
+    for (int i = 0; i < 3; ++i) lb.hashes[i] = lb.tensors[i].Hash();
+    it = batches_.emplace(key, std::move(lb)).first;
+  }
+  *out = &it->second;
+  return Status::OK();
+}
+
+namespace {
+int BatchIndex(TensorRole role) {
+  return role == TensorRole::kTokens ? 0 : role == TensorRole::kTargets ? 1 : 2;
+}
+}  // namespace
+
+Status InputResolver::Hashes(const ConsensusState& state, const PlannedUnit& unit,
+                             std::vector<Uint256>* out) {
+  out->clear();
+  for (const compute::UnitInput& input : unit.inputs) {
+    const Source& src = input.source;
+    switch (src.kind) {
+      case Source::Kind::kState: {
+        if (unit.id.section >= state.sections.size())
+          return Status::InvalidArgument("no section " + std::to_string(unit.id.section));
+        const SectionState& s = state.sections[unit.id.section];
+        out->push_back(input.slot.role == TensorRole::kWeights ? s.weights : s.optimizer_state);
+        break;
+      }
+      case Source::Kind::kBatch: {
+        const LaneBatch* batch = nullptr;
+        Status s = Batch(unit.id.step, unit.id.lane, &batch);
+        if (!s.ok()) return s;
+        out->push_back(batch->hashes[BatchIndex(input.slot.role)]);
+        break;
+      }
+      case Source::Kind::kUnit: {
+        const UnitDone* d = state.FindDone(src.unit);
+        if (d == nullptr) return Status::NotFound(compute::UnitName(src.unit) + " is not done");
+        if (src.output >= d->outputs.size())
+          return Status::InvalidArgument(compute::UnitName(src.unit) + " has no output " +
+                                         std::to_string(src.output));
+        out->push_back(d->outputs[src.output]);
+        break;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status InputResolver::Tensors(const ConsensusState& state, const PlannedUnit& unit,
+                              std::vector<compute::EncodedTensor>* out) {
+  std::vector<Uint256> hashes;
+  Status s = Hashes(state, unit, &hashes);
+  if (!s.ok()) return s;
+  out->resize(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    const compute::UnitInput& input = unit.inputs[i];
+    if (input.source.kind == Source::Kind::kBatch) {
+      const LaneBatch* batch = nullptr;
+      s = Batch(unit.id.step, unit.id.lane, &batch);
+      if (s.ok()) (*out)[i] = batch->tensors[BatchIndex(input.slot.role)];
+    } else {
+      s = fetch_(hashes[i], &(*out)[i]);
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+void AcceptRecord(const WorkRecord& record, uint32_t height, int64_t time,
+                  const compute::Engine& engine, compute::StepPlan* plan, ConsensusState* next) {
+  next->AddDone(UnitDone{record.unit, record.outputs, time, record.loss});
+  if (WorkerEntry* w = next->FindWorker(record.worker)) {
+    w->has_work = true;
+    w->last_work_height = height;
+    ++w->records;
+  }
+  ++next->accepted_work;
+  if (next->done.size() == plan->units.size()) {
+    CompleteStep(*plan, time, next);
+    *plan = engine.Plan(next->step);
+  }
+}
+
+bool CheckBlock(const Block& block, ValidationState* state) {
+  const BlockHeader& h = block.header;
+  if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
+    return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
+  if (block.ComputeTxRoot() != h.tx_root)
+    return state->Invalid(ValidationResult::kMutated, "bad-txnmrklroot");
+  if (block.ComputeWorkRoot() != h.work_root)
+    return state->Invalid(ValidationResult::kMutated, "bad-workroot");
+  if (block.txs.empty() || !block.txs[0].IsCoinbase()) return Fail(state, "bad-cb-missing");
+  if (block.txs[0].lock_height != h.height) return Fail(state, "bad-cb-height");
+  std::set<Uint256> txids;
+  for (size_t t = 0; t < block.txs.size(); ++t) {
+    const Transaction& tx = block.txs[t];
+    if (t > 0 && tx.IsCoinbase()) return Fail(state, "bad-cb-multiple", "tx " + std::to_string(t));
+    if (!CheckTransaction(tx, state)) return false;
+    if (!txids.insert(tx.Txid()).second) return Fail(state, "bad-txns-duplicate");
+  }
+  std::set<UnitId> units;
+  for (size_t i = 0; i < block.records.size(); ++i) {
+    const WorkRecord& r = block.records[i];
+    if (!VerifySchnorr(r.worker, r.SigningHash(), r.signature))
+      return Fail(state, "bad-work-sig", "record " + std::to_string(i));
+    if (!units.insert(r.unit).second)
+      return Fail(state, "bad-work-duplicate", compute::UnitName(r.unit));
+  }
+  return true;
+}
+
+bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockContext& ctx,
+                  ConsensusState* next, ValidationState* state) {
+  const ChainParams& params = *ctx.params;
+  const BlockHeader& h = block.header;
+  if (!CheckBlock(block, state)) return false;
+
+  // Linkage, time and the producer's slot.
+  if (h.prev != parent.block_hash) return Fail(state, "bad-prevblk");
+  if (h.height != parent.height + 1) return Fail(state, "bad-height");
+  if (h.time <= parent.time) return Fail(state, "time-too-old");
+  if (h.time > ctx.now + params.max_future_time)
+    return state->Invalid(ValidationResult::kTimeFuture, "time-too-new");
+  const std::optional<XOnlyPubKeyBytes> producer =
+      ScheduledProducer(params, parent, h.height, h.time);
+  if (producer && *producer != h.producer) return Fail(state, "bad-producer");
+
+  *next = parent;
+  next->block_hash = block.Hash();
+  next->height = h.height;
+  next->time = h.time;
+
+  // Transactions, then the coinbase that pays their fees.
+  Amount fees = 0;
+  if (!ConnectTransactions(block, ctx, next, &fees, state)) return false;
+  if (!CheckCoinbase(block, params, fees, state)) return false;
+
+  // Work records, in block order, against the parent's worker order. The
+  // registry changes of this block's transactions take effect from the next
+  // block, so records are judged against `parent`'s workers.
+  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  compute::StepPlan plan = ctx.engine->Plan(next->step);
+  InputResolver resolver(params, *ctx.dataset, ctx.fetch);
+  for (const WorkRecord& record : block.records) {
+    const std::string name = compute::UnitName(record.unit);
+    if (record.unit.step != next->step) return Fail(state, "bad-work-step", name);
+    const PlannedUnit* unit = plan.Find(record.unit);
+    if (unit == nullptr) return Fail(state, "bad-work-unit", name);
+    if (next->FindDone(record.unit) != nullptr) return Fail(state, "bad-work-duplicate", name);
+    if (!IsReady(*next, *unit)) return Fail(state, "bad-work-not-ready", name);
+    const uint64_t index = static_cast<uint64_t>(unit - plan.units.data());
+    const uint64_t attempt = Attempt(ReadyTime(*next, *unit), h.time, params.unit_timeout);
+    const std::optional<XOnlyPubKeyBytes> assigned = AssignedWorker(order, index, attempt);
+    if (!assigned || *assigned != record.worker)
+      return Fail(state, "bad-work-unassigned", name + " by " + Hex(record.worker));
+
+    std::vector<Uint256> expected;
+    Status s = resolver.Hashes(*next, *unit, &expected);
+    if (!s.ok()) return state->Error("work-inputs: " + s.ToString());
+    if (!CheckRecordShape(record, *unit, expected, state)) return false;
+
+    if (ctx.policy.ShouldVerify(record.Hash())) {
+      compute::WorkClaim claim;
+      claim.unit = record.unit;
+      claim.input_hashes = record.inputs;
+      claim.output_hashes = record.outputs;
+      claim.loss = record.loss;
+      s = resolver.Tensors(*next, *unit, &claim.inputs);
+      if (!s.ok())
+        return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
+                              name + ": " + s.ToString());
+      if (!FetchAll(ctx.fetch, record.outputs, &claim.outputs, state)) return false;
+      compute::Verdict verdict;
+      s = ctx.engine->Verify(claim, expected, &verdict);
+      if (!s.ok()) return state->Error("work-verify: " + s.ToString());
+      if (!verdict.ok()) return Fail(state, verdict.reason, name + ": " + verdict.detail);
+    }
+    AcceptRecord(record, h.height, h.time, *ctx.engine, &plan, next);
+  }
+
+  if (h.state_root != next->StateRoot()) return Fail(state, "bad-stateroot");
+  return true;
+}
+
+}  // namespace cc

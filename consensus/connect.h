@@ -1,0 +1,129 @@
+// Block validity: the consensus rules a block must meet to extend a chain,
+// and the state it leads to. doc/consensus.md lists every rule in the order
+// applied here, with its reason string.
+//
+//   CheckBlock           context-free: signatures, roots, coinbase shape,
+//                        transaction syntax. Cheap; run before anything else.
+//   ConnectBlock         contextual, against the parent's ConsensusState and
+//                        the UTXO set at the parent: linkage, time, producer
+//                        slot, each work record (assigned, ready, inputs
+//                        committed, outputs verified by re-execution), the
+//                        transactions' inputs, the coinbase's rewards, the
+//                        registry, the training step and header.state_root.
+//
+// A rejected block leaves every input untouched: ConnectBlock builds the new
+// state in *next and writes nothing else. Failures are
+// state->Invalid(category, reason) for bad data (kMutated when the bytes may
+// have been altered after the producer signed, kTimeFuture for a block ahead
+// of our clock, kMissingInputs when a tensor cannot be fetched), and
+// state->Error() for our own failures (libtorch, I/O).
+//
+// Thread safety: the functions are reentrant; the engine they are given is
+// not thread-safe (compute/engine.h), so one call per engine at a time.
+
+#ifndef COMPUTECOIN_CONSENSUS_CONNECT_H
+#define COMPUTECOIN_CONSENSUS_CONNECT_H
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "chain/block.h"
+#include "chain/coins.h"
+#include "chain/validation.h"
+#include "compute/dataset.h"
+#include "compute/engine.h"
+#include "consensus/chainparams.h"
+#include "consensus/consensus_state.h"
+
+namespace cc {
+
+/// -verify=all|sample=P: which records this node re-executes. A record not
+/// re-executed is still checked for everything but its outputs' values
+/// (assignment, signature, input hashes, output count). With sample=P each
+/// record is re-executed with probability P, chosen by
+/// TaggedHash("Computecoin/VerifySample", record hash ‖ salt) < P·2^256,
+/// where the salt is this node's secret: a worker cannot know which records
+/// a given node skips. Not consensus: nodes with different policies agree on
+/// every block whose records are honest.
+struct VerifyPolicy {
+  double sample = 1.0;  //!< fraction of records re-executed; 1 = all
+  Uint256 salt;         //!< local secret (random per node)
+
+  [[nodiscard]] bool ShouldVerify(const Uint256& record_hash) const;
+};
+
+/// Fetches the tensor with id `hash` (from the tensor store or a peer).
+/// Returns NotFound if it is not available.
+using TensorFetcher = std::function<Status(const Uint256& hash, compute::EncodedTensor* out)>;
+
+/// What ConnectBlock needs besides the parent state and the block. Every
+/// pointer must outlive the call.
+struct BlockContext {
+  const ChainParams* params = nullptr;
+  compute::Engine* engine = nullptr;          //!< for Plan and Verify
+  const compute::Dataset* dataset = nullptr;  //!< params' training data (batches)
+  const CoinsView* coins = nullptr;           //!< the UTXO set at the parent
+  TensorFetcher fetch;
+  VerifyPolicy policy;
+  int64_t now = 0;  //!< this node's clock (seconds since the epoch): time-too-new
+};
+
+/// The context-free rules. Returns true if `block` passes them; otherwise
+/// false with *state Invalid(...) naming the first rule it breaks.
+/// REQUIRES: state is not null.
+[[nodiscard]] bool CheckBlock(const Block& block, ValidationState* state);
+
+/// Checks `block` (CheckBlock, then the contextual rules) as the child of
+/// `parent` and on success stores the state after it in *next and returns
+/// true. On failure returns false with *state filled in; *next unspecified.
+/// REQUIRES: next and state are not null; ctx's pointers are set.
+[[nodiscard]] bool ConnectBlock(const ConsensusState& parent, const Block& block,
+                                const BlockContext& ctx, ConsensusState* next,
+                                ValidationState* state);
+
+/// Resolves what a unit reads in a state: kState from the sections' hashes,
+/// kBatch from the dataset (batches are derived, never fetched), kUnit from
+/// the committed outputs. Caches each (step, lane) batch it builds.
+/// REQUIRES: params and dataset outlive it.
+class InputResolver {
+ public:
+  InputResolver(const ChainParams& params, const compute::Dataset& dataset, TensorFetcher fetch);
+
+  /// The hashes `unit` must read in `state`, in its input order. Returns
+  /// NotFound if a unit it reads is not done, InvalidArgument for a source
+  /// the state lacks, and the dataset's errors.
+  Status Hashes(const ConsensusState& state, const compute::PlannedUnit& unit,
+                std::vector<Uint256>* out);
+  /// The tensors behind Hashes(). Returns Hashes()'s errors, or the
+  /// fetcher's NotFound for a tensor that is not available.
+  Status Tensors(const ConsensusState& state, const compute::PlannedUnit& unit,
+                 std::vector<compute::EncodedTensor>* out);
+
+ private:
+  struct LaneBatch {
+    compute::EncodedTensor tensors[3];  // tokens, targets, mask
+    Uint256 hashes[3];
+  };
+  Status Batch(uint64_t step, uint32_t lane, const LaneBatch** out);
+
+  const ChainParams& params_;
+  const compute::Dataset& dataset_;
+  const TensorFetcher fetch_;
+  std::map<std::pair<uint64_t, uint32_t>, LaneBatch> batches_;
+};
+
+/// Records that `record` (already judged valid) is accepted in *next, the
+/// state being built for a block at `height` and `time`: its unit is done,
+/// its worker's wait restarts, and if it was the step's last unit the step
+/// completes (sections advance to the UPDATE outputs, the step's mean loss
+/// is kept) and *plan becomes the next step's plan from `engine`.
+/// REQUIRES: plan is the plan of next->step and holds record.unit.
+void AcceptRecord(const WorkRecord& record, uint32_t height, int64_t time,
+                  const compute::Engine& engine, compute::StepPlan* plan, ConsensusState* next);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_CONNECT_H

@@ -1,0 +1,65 @@
+#include "consensus/consensus_state.h"
+
+#include <algorithm>
+
+#include "chain/merkle.h"
+
+namespace cc {
+
+Uint256 ConsensusState::StateRoot() const {
+  std::vector<Uint256> leaves;
+  leaves.reserve(sections.size());
+  for (uint32_t s = 0; s < sections.size(); ++s)
+    leaves.push_back(compute::StateLeaf(s, sections[s].weights, sections[s].optimizer_state));
+  return MerkleRoot(leaves);
+}
+
+const WorkerEntry* ConsensusState::FindWorker(const XOnlyPubKeyBytes& key) const {
+  auto it = std::lower_bound(workers.begin(), workers.end(), key,
+                             [](const WorkerEntry& w, const XOnlyPubKeyBytes& k) { return w.key < k; });
+  return it != workers.end() && it->key == key ? &*it : nullptr;
+}
+
+WorkerEntry* ConsensusState::FindWorker(const XOnlyPubKeyBytes& key) {
+  return const_cast<WorkerEntry*>(std::as_const(*this).FindWorker(key));
+}
+
+const UnitDone* ConsensusState::FindDone(const UnitId& unit) const {
+  auto it = std::lower_bound(done.begin(), done.end(), unit,
+                             [](const UnitDone& d, const UnitId& u) { return d.unit < u; });
+  return it != done.end() && it->unit == unit ? &*it : nullptr;
+}
+
+void ConsensusState::AddDone(UnitDone d) {
+  auto it = std::lower_bound(done.begin(), done.end(), d.unit,
+                             [](const UnitDone& x, const UnitId& u) { return x.unit < u; });
+  done.insert(it, std::move(d));
+}
+
+Status GenesisState(const Block& genesis, const compute::Engine& engine, ConsensusState* out,
+                    std::vector<compute::EncodedTensor>* tensors) {
+  ConsensusState state;
+  state.block_hash = genesis.Hash();
+  state.height = genesis.header.height;
+  state.time = genesis.header.time;
+  state.step_start_time = genesis.header.time;
+  const uint32_t sections = static_cast<uint32_t>(engine.partition().sections.size());
+  if (tensors != nullptr) tensors->clear();
+  for (uint32_t s = 0; s < sections; ++s) {
+    compute::EncodedTensor weights, optimizer_state;
+    Status st = engine.ExportSection(s, &weights, &optimizer_state);
+    if (!st.ok()) return st;
+    state.sections.push_back(SectionState{weights.Hash(), optimizer_state.Hash()});
+    if (tensors != nullptr) {
+      tensors->push_back(std::move(weights));
+      tensors->push_back(std::move(optimizer_state));
+    }
+  }
+  if (state.StateRoot() != genesis.header.state_root)
+    return Status::InvalidArgument("engine state root " + state.StateRoot().ToHex() +
+                                   " is not genesis's " + genesis.header.state_root.ToHex());
+  *out = std::move(state);
+  return Status::OK();
+}
+
+}  // namespace cc

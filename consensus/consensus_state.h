@@ -1,0 +1,118 @@
+// ConsensusState: everything consensus knows after a block besides the UTXO
+// set — the worker registry, the training step in progress and the model
+// state commitment. It is a value: connecting a block maps (state of the
+// parent, block) to the state of the block (consensus/connect.h), and the
+// caller keeps one snapshot per block, so a reorg reloads the fork point's
+// snapshot and rolls back exactly, by construction.
+//
+// Wire format (canonical: vectors sorted by their key, no duplicates):
+//   ConsensusState = block_hash:Uint256 height:u32 time:i64
+//                    workers:vector<WorkerEntry>        sorted by key
+//                    step:u64 step_start_time:i64
+//                    done:vector<UnitDone>              sorted by unit
+//                    sections:vector<SectionState>      in section order
+//                    accepted_work:u64 last_loss:float
+//   WorkerEntry    = key:[32] registered_height:u32 bonds:u32
+//                    has_work:bool last_work_height:u32 records:u64
+//   UnitDone       = unit:UnitId outputs:vector<Uint256> time:i64 loss:float
+//   SectionState   = weights:Uint256 optimizer_state:Uint256
+//
+// StateRoot() = MerkleRoot([compute::StateLeaf(s, weights_s, optimizer_s)]),
+// the same value as compute::Engine::StateRoot() of an engine holding those
+// tensors; it is what header.state_root commits.
+//
+// Thread safety: a value; no shared state.
+
+#ifndef COMPUTECOIN_CONSENSUS_CONSENSUS_STATE_H
+#define COMPUTECOIN_CONSENSUS_CONSENSUS_STATE_H
+
+#include <cstdint>
+#include <vector>
+
+#include "chain/block.h"
+#include "chain/serialize.h"
+#include "chain/status.h"
+#include "chain/uint256.h"
+#include "chain/work.h"
+#include "compute/engine.h"
+
+namespace cc {
+
+struct WorkerEntry {
+  XOnlyPubKeyBytes key{};
+  uint32_t registered_height = 0;  //!< height of the block holding its first live bond
+  uint32_t bonds = 0;              //!< unspent bond outputs locked to key (registered while > 0)
+  bool has_work = false;           //!< it has an accepted record
+  uint32_t last_work_height = 0;   //!< height of its last accepted record, if has_work
+  uint64_t records = 0;            //!< accepted records, i.e. coins earned
+
+  CC_SERIALIZE_METHODS(WorkerEntry, obj) {
+    ar(obj.key, obj.registered_height, obj.bonds, obj.has_work, obj.last_work_height,
+       obj.records);
+  }
+  bool operator==(const WorkerEntry&) const = default;
+
+  /// The height it has waited since: its last accepted record, else its registration.
+  uint32_t WaitingSince() const { return has_work ? last_work_height : registered_height; }
+};
+
+/// A unit of the current step whose record has been accepted.
+struct UnitDone {
+  UnitId unit;
+  std::vector<Uint256> outputs;  //!< committed output hashes
+  int64_t time = 0;              //!< time of the block that carried the record
+  float loss = 0.0f;
+
+  CC_SERIALIZE_METHODS(UnitDone, obj) { ar(obj.unit, obj.outputs, obj.time, obj.loss); }
+  bool operator==(const UnitDone&) const = default;
+};
+
+struct SectionState {
+  Uint256 weights;          //!< hash of the section's weights tensor
+  Uint256 optimizer_state;  //!< hash of its optimizer state tensor
+
+  CC_SERIALIZE_METHODS(SectionState, obj) { ar(obj.weights, obj.optimizer_state); }
+  bool operator==(const SectionState&) const = default;
+};
+
+struct ConsensusState {
+  Uint256 block_hash;  //!< the block this is the state after
+  uint32_t height = 0;
+  int64_t time = 0;  //!< that block's time
+  std::vector<WorkerEntry> workers;
+  uint64_t step = 0;             //!< the training step in progress
+  int64_t step_start_time = 0;   //!< time of the block that completed the previous step
+  std::vector<UnitDone> done;    //!< accepted units of `step`
+  std::vector<SectionState> sections;
+  uint64_t accepted_work = 0;  //!< records accepted on this chain (fork choice)
+  float last_loss = 0.0f;      //!< mean lane loss of the last completed step
+
+  CC_SERIALIZE_METHODS(ConsensusState, obj) {
+    ar(obj.block_hash, obj.height, obj.time, obj.workers, obj.step, obj.step_start_time, obj.done,
+       obj.sections, obj.accepted_work, obj.last_loss);
+  }
+  bool operator==(const ConsensusState&) const = default;
+
+  Uint256 StateRoot() const;
+
+  /// The registered worker with `key`, or null.
+  const WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key) const;
+  WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key);
+  /// The accepted unit `unit` of the current step, or null.
+  const UnitDone* FindDone(const UnitId& unit) const;
+  /// Records `d` (keeps `done` sorted). REQUIRES: FindDone(d.unit) == null.
+  void AddDone(UnitDone d);
+};
+
+/// The state after `genesis`: no workers, step 0, the sections of `engine`.
+/// REQUIRES: engine holds the initial model state (a fresh engine).
+/// Returns InvalidArgument if the engine's state root is not
+/// genesis.header.state_root (the engine is not the genesis model).
+/// If `tensors` is not null it receives the sections' weights and optimizer
+/// states, which the caller must store: step 0's units read them.
+Status GenesisState(const Block& genesis, const compute::Engine& engine, ConsensusState* out,
+                    std::vector<compute::EncodedTensor>* tensors = nullptr);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_CONSENSUS_STATE_H

@@ -1,0 +1,72 @@
+// Scheduling: who computes which unit, and who produces which block — the
+// whitepaper's "longest-waiting party" (§4.1), with timed fallbacks so that
+// neither a dead worker nor a dead producer stops the chain.
+//
+// All of it is a pure function of the parent block's ConsensusState and the
+// new block's time, so every node computes the same answer:
+//
+//   ORDER.  The registered workers of the parent state, sorted by
+//           (WaitingSince() ascending, H(parent hash ‖ key) ascending), where
+//           H = TaggedHash(tags::kScheduleTie, …). n = number of workers.
+//   UNITS.  Unit i (its index in the step's plan order) is ready when every
+//           unit it reads from is accepted. Its ready time is the latest time
+//           of the blocks that carried those units, or the step's start time
+//           (the block that completed the previous step) if it reads none.
+//           In a block of time t its attempt is a = ⌊(t − ready) / unit_timeout⌋
+//           and it is assigned to ORDER[(i + a) mod n]. Records of one block
+//           are judged against the order of its parent, and a unit made ready
+//           by an earlier record of the same block has ready time t (a = 0).
+//   SLOTS.  Block h with time t: a = ⌊(t − parent.time − 1) / slot_timeout⌋;
+//           its producer must be ORDER[(h + a) mod n]. With no registered
+//           worker any key may produce (bootstrap: the first registrations).
+//
+// Thread safety: free functions over values.
+
+#ifndef COMPUTECOIN_CONSENSUS_SCHEDULE_H
+#define COMPUTECOIN_CONSENSUS_SCHEDULE_H
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "chain/transaction.h"
+#include "compute/plan.h"
+#include "consensus/chainparams.h"
+#include "consensus/consensus_state.h"
+
+namespace cc {
+
+/// ORDER (file comment) of the workers registered in `parent`.
+std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent);
+
+/// True if every unit that `unit` reads from is in state.done.
+[[nodiscard]] bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit);
+
+/// The ready time of `unit` (file comment). REQUIRES: IsReady(state, unit).
+int64_t ReadyTime(const ConsensusState& state, const compute::PlannedUnit& unit);
+
+/// ⌊(time − since) / timeout⌋, 0 when time ≤ since. REQUIRES: timeout > 0.
+uint64_t Attempt(int64_t since, int64_t time, int64_t timeout);
+
+/// The worker unit `index` goes to at `attempt`; nullopt if order is empty.
+std::optional<XOnlyPubKeyBytes> AssignedWorker(const std::vector<XOnlyPubKeyBytes>& order,
+                                               uint64_t index, uint64_t attempt);
+
+/// The producer of a block at `height` and `time` on `parent` (SLOTS);
+/// nullopt if nobody is registered (anyone may produce).
+std::optional<XOnlyPubKeyBytes> ScheduledProducer(const ChainParams& params,
+                                                  const ConsensusState& parent, uint32_t height,
+                                                  int64_t time);
+
+/// The plan indices of the units of `plan` that are not done, ready in
+/// `state`, and assigned to `worker` in a block of `time` whose parent has
+/// `order`. `state` may already hold records of the block being built.
+/// REQUIRES: plan.step == state.step.
+std::vector<size_t> AssignedUnits(const ChainParams& params, const ConsensusState& state,
+                                  const std::vector<XOnlyPubKeyBytes>& order,
+                                  const compute::StepPlan& plan, const XOnlyPubKeyBytes& worker,
+                                  int64_t time);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_SCHEDULE_H
