@@ -44,13 +44,21 @@ std::string Format(const char* fmt, double a, double b) {
   return buf;
 }
 
-// OK if `t` is well formed and fits `slot`; otherwise why not.
+// OK if `t` has the codec, shape and payload length `slot` calls for.
+Status CheckLayout(const EncodedTensor& t, const TensorSlot& slot) {
+  if (t.codec != slot.codec) return Status::InvalidArgument("wrong codec");
+  if (t.shape != slot.shape) return Status::InvalidArgument("wrong shape");
+  const uint64_t width = slot.codec == Codec::kUInt8 ? 1 : 4;  // the plan uses fp32 and u8 only
+  if (t.payload.size() != width * t.NumElements())
+    return Status::InvalidArgument("wrong payload length");
+  return Status::OK();
+}
+
+// OK if `t` is well formed (tensor.h, values included) and fits `slot`.
 Status CheckSlot(const EncodedTensor& t, const TensorSlot& slot) {
   Status s = CheckEncoding(t);
   if (!s.ok()) return s;
-  if (t.codec != slot.codec) return Status::InvalidArgument("wrong codec");
-  if (t.shape != slot.shape) return Status::InvalidArgument("wrong shape");
-  return Status::OK();
+  return CheckLayout(t, slot);
 }
 
 class TorchEngine final : public Engine {
@@ -97,8 +105,10 @@ class TorchEngine final : public Engine {
     if (!input_hashes.empty() && input_hashes.size() != inputs.size()) {
       return Status::InvalidArgument("wrong number of input hashes");
     }
+    // Layout only: a non-finite input value gives a non-finite output, which
+    // Run refuses to encode, so the values need no scan of their own here.
     for (size_t i = 0; i < inputs.size(); ++i) {
-      Status s = CheckSlot(inputs[i], planned->inputs[i].slot);
+      Status s = CheckLayout(inputs[i], planned->inputs[i].slot);
       if (!s.ok())
         return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
     }

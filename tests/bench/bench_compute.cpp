@@ -3,10 +3,12 @@
 //   bench_compute [--benchmark_filter=...]      the benchmarks below
 //   bench_compute --train=devnet [--threads=2] [--max-steps=8000]
 //                 [--eval-every=250] [--target=0.9] [--reference]
+//                 [--lr=X --lr-min=X --warmup=N --decay-steps=N]
 //       trains the preset on 3-digit addition, as work units through the
 //       Engine (or, with --reference, monolithically), printing the loss
 //       curve and held-out exact-match accuracy until it reaches the target,
-//       then the elapsed time and generate("123+456=").
+//       then the elapsed time and generate("123+456="). The schedule flags
+//       override the preset's, for trying schedules.
 //
 // Benchmarks (figures and commands in doc/benchmarks.md):
 //   BM_SplitStep/<preset>/<saved>  one training step as units vs one
@@ -252,6 +254,8 @@ struct TrainFlags {
   uint64_t eval_every = 250;
   double target = 0.9;
   bool reference = false;
+  float lr = 0, lr_min = -1;
+  int64_t warmup = -1, decay_steps = -1;
 };
 
 // The reference trainer's weights, moved into `engine` for evaluation.
@@ -269,7 +273,12 @@ void ImportReference(const ReferenceTrainer& trainer, Engine* engine) {
 
 int Train(const TrainFlags& flags) {
   at::set_num_threads(flags.threads);
-  const ModelConfig config = Preset(flags.preset);
+  ModelConfig config = Preset(flags.preset);
+  if (flags.lr > 0) config.lr = flags.lr;
+  if (flags.lr_min >= 0) config.lr_min = flags.lr_min;
+  if (flags.warmup >= 0) config.warmup_steps = static_cast<uint32_t>(flags.warmup);
+  if (flags.decay_steps >= 0) config.decay_steps = static_cast<uint32_t>(flags.decay_steps);
+  Check(config.Validate(), "config");
   const uint32_t digits = config.name == "tiny" ? 2 : 3;
   const Dataset data = Addition(digits);
   std::unique_ptr<Engine> engine = NewEngine(config, true);
@@ -280,7 +289,9 @@ int Train(const TrainFlags& flags) {
               config.name.c_str(), static_cast<unsigned long long>(config.NumParams()),
               config.sections, config.lanes, config.batch,
               flags.reference ? "monolithically" : "as work units", flags.threads);
-  std::printf("%s\n", engine->partition().ToString().c_str());
+  std::printf("%s\nlr %.1e warm-up %u, cosine to %.1e at step %u\n",
+              engine->partition().ToString().c_str(), config.lr, config.warmup_steps, config.lr_min,
+              config.decay_steps);
   const Clock::time_point start = Clock::now();
   double train_s = 0, loss_sum = 0;
   uint64_t loss_n = 0, step = 0;
@@ -343,6 +354,14 @@ bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
       flags->eval_every = std::stoull(value("--eval-every="));
     } else if (arg.rfind("--target=", 0) == 0) {
       flags->target = std::stod(value("--target="));
+    } else if (arg.rfind("--lr=", 0) == 0) {
+      flags->lr = std::stof(value("--lr="));
+    } else if (arg.rfind("--lr-min=", 0) == 0) {
+      flags->lr_min = std::stof(value("--lr-min="));
+    } else if (arg.rfind("--warmup=", 0) == 0) {
+      flags->warmup = std::stoll(value("--warmup="));
+    } else if (arg.rfind("--decay-steps=", 0) == 0) {
+      flags->decay_steps = std::stoll(value("--decay-steps="));
     } else if (arg == "--reference") {
       flags->reference = true;
     }
