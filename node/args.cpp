@@ -53,7 +53,9 @@ void AddCommonArgs(Config* c) {
             Config::kBool, Config::kNone, kChain);
 }
 
-void AddNodeArgs(Config* c) {
+namespace {
+
+void AddNodeOwnArgs(Config* c) {
   AddCommonArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);
@@ -89,7 +91,7 @@ void AddNodeArgs(Config* c) {
             Config::kInt, Config::kNone, kRpcServer);
 }
 
-void AddCliArgs(Config* c) {
+void AddCliOwnArgs(Config* c) {
   AddCommonArgs(c);
   AddClientConnectionArgs(c);
   c->AddArg("-rpcwait", "Wait for the RPC server to start", Config::kBool, Config::kNone, kRpcClient);
@@ -103,10 +105,27 @@ void AddCliArgs(Config* c) {
             Config::kNone, kRpcClient);
 }
 
-void AddLightArgs(Config* c) {
+void AddLightOwnArgs(Config* c) {
   AddCommonArgs(c);
   AddClientConnectionArgs(c);
 }
+
+// The configuration file is shared: each program accepts the others' options there.
+void AddWithForeign(Config* c, void (*own)(Config*)) {
+  own(c);
+  for (void (*other)(Config*) : {&AddNodeOwnArgs, &AddCliOwnArgs, &AddLightOwnArgs}) {
+    if (other == own) continue;
+    Config foreign;
+    other(&foreign);
+    c->AddForeignArgs(foreign);
+  }
+}
+
+}  // namespace
+
+void AddNodeArgs(Config* c) { AddWithForeign(c, &AddNodeOwnArgs); }
+void AddCliArgs(Config* c) { AddWithForeign(c, &AddCliOwnArgs); }
+void AddLightArgs(Config* c) { AddWithForeign(c, &AddLightOwnArgs); }
 
 bool HelpRequested(const Config& config) {
   return config.GetBoolArg("?", false) || config.GetBoolArg("h", false) || config.GetBoolArg("help", false);

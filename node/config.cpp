@@ -36,6 +36,16 @@ void Config::AddArg(const std::string& spec, const std::string& help, Type type,
   specs_[name] = Spec{placeholder, help, type, flags, category};
 }
 
+void Config::AddForeignArgs(const Config& other) {
+  for (const auto& [name, spec] : other.specs_) {
+    if (specs_.count(name) == 0 && (spec.flags & kForeign) == 0) {
+      Spec foreign = spec;
+      foreign.flags |= kForeign;
+      specs_.emplace(name, std::move(foreign));
+    }
+  }
+}
+
 Status Config::Set(Source* source, std::string name, std::optional<std::string> value,
                    const std::string& where, bool from_file) {
   bool negated = false;
@@ -45,7 +55,7 @@ Status Config::Set(Source* source, std::string name, std::optional<std::string> 
     negated = true;
   }
   auto spec = specs_.find(name);
-  if (spec == specs_.end()) {
+  if (spec == specs_.end() || (!from_file && (spec->second.flags & kForeign) != 0)) {
     return Status::InvalidArgument(where + (from_file ? "unknown option '" + name + "'"
                                                       : "Invalid parameter -" + name));
   }
@@ -289,6 +299,7 @@ std::vector<std::string> Config::GetArgs(const std::string& name) const {
 std::string Config::HelpMessage() const {
   std::vector<std::string> categories;
   for (const auto& [name, spec] : specs_) {
+    if ((spec.flags & kForeign) != 0) continue;
     if (std::find(categories.begin(), categories.end(), spec.category) == categories.end()) {
       categories.push_back(spec.category);
     }
@@ -298,7 +309,7 @@ std::string Config::HelpMessage() const {
   for (const std::string& category : categories) {
     out += category + ":\n\n";
     for (const auto& [name, spec] : specs_) {
-      if (spec.category != category) continue;
+      if (spec.category != category || (spec.flags & kForeign) != 0) continue;
       out += "  -" + name + spec.placeholder + "\n       " + spec.help + "\n\n";
     }
   }

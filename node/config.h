@@ -56,6 +56,10 @@ class Config {
     kMulti = 1u << 0,            //!< may be given several times; read with GetArgs
     kNetworkOnly = 1u << 1,      //!< at the file's top level, applies to main only
     kCommandLineOnly = 1u << 2,  //!< not allowed in the configuration file (-conf, -datadir)
+    /// Another program's option: the configuration file is shared by all
+    /// programs, so it is accepted (and unused) there, but refused on this
+    /// program's command line and left out of its help.
+    kForeign = 1u << 3,
   };
 
   /// Registers an option. `spec` is "-name" or "-name=<placeholder>" as help
@@ -63,6 +67,9 @@ class Config {
   /// REQUIRES: the name is not registered yet.
   void AddArg(const std::string& spec, const std::string& help, Type type, unsigned flags,
               const std::string& category);
+
+  /// Registers, as kForeign, every option of `other` not registered here.
+  void AddForeignArgs(const Config& other);
 
   /// Parses argv[1..argc). Returns InvalidArgument ("Invalid parameter -foo",
   /// "Invalid value for -rpcport=abc: expected an integer") on the first bad

@@ -123,9 +123,15 @@ Status LoadChain(NodeContext* node) {
 }
 
 int NodeMain(int argc, const char* const argv[]) {
+  // First, so that a signal at any later point ends in a clean shutdown.
+  Status s = InitShutdownHandling();
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error: %s\n", s.message().c_str());
+    return 1;
+  }
   Config config;
   AddNodeArgs(&config);
-  Status s = config.ParseCommandLine(argc, argv);
+  s = config.ParseCommandLine(argc, argv);
   if (!s.ok()) {
     std::fprintf(stderr, "Error parsing command line arguments: %s\n", s.message().c_str());
     return 1;
@@ -151,9 +157,8 @@ int NodeMain(int argc, const char* const argv[]) {
     std::fprintf(stderr, "Error: %s\n", s.message().c_str());
     return 1;
   }
-  s = InitShutdownHandling();
   std::unique_ptr<DirectoryLock> lock;
-  if (s.ok()) s = DirectoryLock::Acquire(node.datadir, &lock);
+  s = DirectoryLock::Acquire(node.datadir, &lock);
   if (!s.ok()) {
     std::fprintf(stderr, "Error: %s\n", s.message().c_str());
     return 1;

@@ -21,7 +21,7 @@ using rpc::RpcRequest;
 using rpc::RpcResult;
 using rpc::RpcType;
 
-const char* const kBlockHashExample = "\"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"";
+const char* const kBlockHashExample = "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
 
 std::vector<RpcResult> HeaderFields() {
   return {

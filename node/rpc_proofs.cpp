@@ -29,11 +29,11 @@ using rpc::RpcType;
 constexpr int64_t kMaxHeadersPerCall = 2000;
 
 const char* const kHashArgs =
-    "\"5d1b5a8e8f6ad1f4bfa3fd6b0b3c5c1d9b1c8e0b3a1f0e6c5d4b3a2f1e0d9c8b\" "
-    "\"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"";
+    "\"39ff93117d3587f84464d0918bd3388405cd2677034b7a6a59c590052ef6f336\" "
+    "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
 const char* const kHashArgsJson =
-    "\"5d1b5a8e8f6ad1f4bfa3fd6b0b3c5c1d9b1c8e0b3a1f0e6c5d4b3a2f1e0d9c8b\", "
-    "\"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"";
+    "\"39ff93117d3587f84464d0918bd3388405cd2677034b7a6a59c590052ef6f336\", "
+    "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
 
 RpcMethod getheaders(NodeContext& node) {
   return RpcMethod{

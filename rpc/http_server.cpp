@@ -11,6 +11,8 @@
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -173,6 +175,10 @@ class HttpRpcServer::Impl {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
 
   net::io_context ioc_;
+  // Keeps ioc_.run() going while no socket operation is pending, e.g. while
+  // the only live request is being handled on the pool: its reply is posted
+  // back to ioc_ and must find a thread there. Reset by Stop().
+  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
   net::thread_pool pool_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<uint16_t> ports_;
@@ -226,8 +232,12 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
  private:
   enum class State { kReadingHeader, kReadingBody, kDelaying, kProcessing, kWriting, kLingering, kClosed };
 
+  // True once Stop() began. The server flag covers a session accepted while
+  // Stop() was taking its snapshot of the sessions to notify.
+  bool Stopping() const { return stopping_ || server_.stopping_.load(); }
+
   void ReadHeader() {
-    if (stopping_) return Close();
+    if (Stopping()) return Close();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_.options_.max_body_bytes);
@@ -290,7 +300,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   }
 
   void ReadBody() {
-    if (stopping_) return Close();
+    if (Stopping()) return Close();
     state_ = State::kReadingBody;
     stream_.expires_after(server_.options_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -327,7 +337,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
       response->set(http::field::www_authenticate, "Basic realm=\"jsonrpc\"");
     }
     if (!body.empty()) response->set(http::field::content_type, content_type);
-    response->keep_alive(keep_alive && !stopping_);
+    response->keep_alive(keep_alive && !Stopping());
     response->body() = std::move(body);
     response->prepare_payload();
 
@@ -358,7 +368,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   }
 
   void Drain() {
-    if (stopping_) return Close();
+    if (Stopping()) return Close();
     stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Close();
       self->Drain();
@@ -461,6 +471,7 @@ void HttpRpcServer::Impl::Stop() {
     sessions_cv_.wait_for(lock, kStopGrace, [this] { return sessions_.empty(); });
   }
   pool_.join();
+  work_.reset();
   ioc_.stop();
   if (io_thread_.joinable()) io_thread_.join();
 }

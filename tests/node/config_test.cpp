@@ -199,6 +199,21 @@ TEST_F(ConfigTest, FileNegationAndBadValue) {
             "parse error on line 1 of computecoin.conf: Invalid value for -rpcthreads=four: expected an integer");
 }
 
+TEST_F(ConfigTest, OtherProgramsOptionsAreAcceptedOnlyInTheFile) {
+  // One computecoin.conf serves the node, the cli and the light client.
+  Config cli;
+  AddCliArgs(&cli);
+  std::istringstream in("rpcauth=a:b$" + std::string(64, '0') + "\nrpcthreads=2\nrpcwait=1\n");
+  ASSERT_TRUE(cli.ReadConfigStream(in, "computecoin.conf").ok());
+  const char* args[] = {"computecoin-cli", "-rpcthreads=2"};
+  EXPECT_EQ(cli.ParseCommandLine(2, args).message(), "Invalid parameter -rpcthreads");
+  EXPECT_EQ(cli.HelpMessage().find("-rpcthreads"), std::string::npos);
+  EXPECT_NE(cli.HelpMessage().find("-rpcwait"), std::string::npos);
+
+  ASSERT_TRUE(Read("rpcwait=1\nrpcconnect=127.0.0.1\n").ok());  // cli options in the node's view
+  EXPECT_EQ(Parse({"-rpcwait"}).message(), "Invalid parameter -rpcwait");
+}
+
 TEST_F(ConfigTest, HelpListsEveryOption) {
   const std::string help = config_.HelpMessage();
   for (const char* option : {"-rpcport=<port>", "-rpcauth=<userpw>", "-regtest", "-datadir=<dir>", "-printtoconsole"}) {

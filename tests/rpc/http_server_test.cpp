@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -369,6 +371,37 @@ TEST_F(HttpServerTest, StopClosesIdleConnections) {
   EXPECT_TRUE(connection.ReadsEof());
   RawConnection after(port_);
   EXPECT_FALSE(after.connected());
+}
+
+TEST_F(HttpServerTest, StopDeliversTheReplyOfARequestInFlight) {
+  // As the `stop` RPC does: the request is being handled when Stop() begins.
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ASSERT_TRUE(table_.Add("test", RpcMethod{"slow", "Waits for the test.", {}, {{RpcType::kString, "", ""}}, "",
+                                           [&](const RpcMethod&, const RpcRequest&) -> json {
+                                             entered.set_value();
+                                             released.wait();
+                                             return "done";
+                                           }})
+                  .ok());
+  StartServer();
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.Send(PostRequest(R"({"method":"slow","id":1})", kUser, kPassword)));
+  entered.get_future().wait();
+
+  std::thread stopper([this] { server_->Stop(); });
+  // Stop() has begun once the listening socket is gone.
+  for (int i = 0; i < 1000 && RawConnection(port_).connected(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  release.set_value();
+  const RawReply reply = connection.Read();
+  stopper.join();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(ParseBody(reply)["result"], "done");
+  EXPECT_EQ(reply.headers.at("connection"), "close");
+  EXPECT_TRUE(connection.ReadsEof());
 }
 
 TEST_F(HttpServerTest, BadOptionsAreRejected) {

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""computecoin.conf and its network sections, rpcuser/rpcpassword and
+rpcauth from the file, configuration errors, -printtoconsole, and the datadir
+lock that keeps a second node out."""
+
+import hashlib
+import hmac
+import json
+import os
+
+from test_framework import ComputecoinTestFramework, assert_equal, assert_in, free_port
+
+
+def write_conf(node, text):
+    with open(os.path.join(node.datadir, "computecoin.conf"), "w") as f:
+        f.write(text)
+
+
+class FeatureConfigTest(ComputecoinTestFramework):
+    def run_test(self):
+        node = self.add_node()
+
+        self.log("rpcuser/rpcpassword and rpcauth from the [regtest] section")
+        salt = "3f1e9a0b5c7d2e4f6a8b0c1d2e3f4a5b"
+        digest = hmac.new(salt.encode(), b"dave-secret", hashlib.sha256).hexdigest()
+        unused_port = free_port()
+        write_conf(node, "\n".join([
+            "# top level: applies to every network",
+            "rpcuser=ignored-by-section",
+            f"rpcport={unused_port}",  # network-only: must not apply to regtest
+            "[regtest]",
+            "rpcuser=carol",
+            "rpcpassword=carol-secret",
+            f"rpcauth=dave:{salt}${digest}",
+            "[test]",
+            "rpcuser=testnet-only",
+            "",
+        ]))
+        node.auth = ("carol", "carol-secret")  # password auth: there is no cookie to read
+        node.start()
+        assert not os.path.exists(node.cookie_path), "a cookie was written although rpcpassword is set"
+        status, reply = node.http_post(json.dumps({"method": "getblockcount", "id": 1}),
+                                       user="dave", password="dave-secret")
+        assert_equal((status, reply["result"]), (200, 0))
+        status, _ = node.http_post(json.dumps({"method": "getblockcount", "id": 1}), user="dave", password="nope")
+        assert_equal(status, 401)
+        # The cli reads the same file, so it finds carol's credentials.
+        assert_equal(node.cli_ok("getblockcount"), "0")
+        assert_in("only applied on main network", node.debug_log())
+
+        self.log("the datadir lock keeps a second node out")
+        second = node.run_program("computecoind", extra=(f"-rpcport={free_port()}",))
+        assert_equal(second.returncode, 1)
+        assert_in("Cannot obtain a lock on data directory", second.stderr)
+        assert_equal(node.cli_ok("getblockcount"), "0")  # the first node is unaffected
+        node.stop()
+        node.auth = None
+
+        self.log("configuration errors stop the node with a clear message")
+        for text, expected in [
+            ("frobnicate=1\n", "unknown option 'frobnicate'"),
+            ("[regtest]\nrpcthreads=many\n", "Invalid value for -rpcthreads=many: expected an integer"),
+            ("[moon]\n", "unknown section [moon]"),
+            ("noserver\n", "to negate an option write noserver=1"),
+            ("rpcauth=broken\n", "rpcauth must be user:salt$hmac"),
+        ]:
+            write_conf(node, text)
+            result = node.run_program("computecoind")
+            assert_equal(result.returncode, 1)
+            assert_in(expected, result.stderr)
+        result = node.run_program("computecoind", extra=("-unknownoption",))
+        assert_equal(result.returncode, 1)
+        assert_in("Invalid parameter -unknownoption", result.stderr)
+        result = node.run_program("computecoind", extra=("-testnet",))
+        assert_equal(result.returncode, 1)
+        assert_in("Invalid combination of -regtest, -testnet", result.stderr)
+
+        self.log("-conf points at another file; -printtoconsole echoes the log")
+        write_conf(node, "frobnicate=1\n")  # would fail if it were read
+        with open(os.path.join(node.datadir, "other.conf"), "w") as f:
+            f.write("[regtest]\nprinttoconsole=1\n")
+        node.start(extra_args=("-conf=other.conf",))
+        assert_equal(node.rpc("getblockcount"), 0)
+        node.stop()
+        assert_in("Done loading", node.read_stdout())
+
+
+if __name__ == "__main__":
+    FeatureConfigTest().main()
