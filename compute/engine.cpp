@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "chain/hash.h"
 #include "chain/merkle.h"
@@ -76,7 +77,6 @@ class TorchEngine final : public Engine {
       const std::vector<float> w = GatherSection(config_, section, initial);
       state.weights = EncodeFloats(w, std::vector<uint64_t>{section.num_params}, Codec::kFloat32);
       state.optimizer_state = InitialOptimizerState(section.num_params);
-      state.Rehash();
       sections_.push_back(std::move(state));
     }
   }
@@ -209,7 +209,7 @@ class TorchEngine final : public Engine {
   Uint256 StateRoot() const override {
     std::vector<Uint256> leaves;
     for (uint32_t s = 0; s < sections_.size(); ++s) {
-      leaves.push_back(StateLeaf(s, sections_[s].weights_hash, sections_[s].optimizer_state_hash));
+      leaves.push_back(sections_[s].Leaf(s));
     }
     return MerkleRoot(leaves);
   }
@@ -232,7 +232,7 @@ class TorchEngine final : public Engine {
       return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
     sections_[section].weights = weights;
     sections_[section].optimizer_state = optimizer_state;
-    sections_[section].Rehash();
+    sections_[section].leaf.reset();
     return Status::OK();
   }
 
@@ -253,12 +253,13 @@ class TorchEngine final : public Engine {
   struct SectionState {
     EncodedTensor weights;
     EncodedTensor optimizer_state;
-    Uint256 weights_hash;
-    Uint256 optimizer_state_hash;
+    // Hashed when a state root is asked for, not on every import: a node
+    // importing a step's updates needs the root once per block.
+    mutable std::optional<Uint256> leaf;
 
-    void Rehash() {
-      weights_hash = weights.Hash();
-      optimizer_state_hash = optimizer_state.Hash();
+    const Uint256& Leaf(uint32_t s) const {
+      if (!leaf) leaf = StateLeaf(s, weights.Hash(), optimizer_state.Hash());
+      return *leaf;
     }
   };
 

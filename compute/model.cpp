@@ -76,20 +76,22 @@ at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
 at::Tensor OnlineCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                  int64_t t0, const std::vector<int64_t>& key_bounds) {
   const int64_t rows = q.size(2), t1 = t0 + rows;
-  const double scale = AttentionScale(q.size(3));
+  const at::Tensor q_scaled = q * AttentionScale(q.size(3));  // (B, n, Tq, HS)
   const float neg_inf = -std::numeric_limits<float>::infinity();
   at::Tensor m = at::full({q.size(0), q.size(1), rows, 1}, neg_inf, q.options());  // (B, n, Tq, 1)
   at::Tensor l = at::zeros_like(m);                                                // (B, n, Tq, 1)
   at::Tensor acc = at::zeros_like(q);                                              // (B, n, Tq, HS)
-  const at::Tensor query_pos =
-      at::arange(t0, t1, q.options().dtype(at::kLong)).unsqueeze(1);  // (Tq, 1)
   for (size_t j = 0; j + 1 < key_bounds.size() && key_bounds[j] < t1; ++j) {
     const int64_t k0 = key_bounds[j], k1 = key_bounds[j + 1];
-    const at::Tensor k_seg = k.narrow(2, k0, k1 - k0);              // (B, n, Tk, HS)
-    const at::Tensor v_seg = v.narrow(2, k0, k1 - k0);              // (B, n, Tk, HS)
-    at::Tensor s = at::matmul(q, k_seg.transpose(-2, -1)) * scale;  // (B, n, Tq, Tk)
-    const at::Tensor key_pos = at::arange(k0, k1, query_pos.options()).unsqueeze(0);  // (1, Tk)
-    s = s.masked_fill(key_pos > query_pos, neg_inf);
+    const at::Tensor k_seg = k.narrow(2, k0, k1 - k0);             // (B, n, Tk, HS)
+    const at::Tensor v_seg = v.narrow(2, k0, k1 - k0);             // (B, n, Tk, HS)
+    at::Tensor s = at::matmul(q_scaled, k_seg.transpose(-2, -1));  // (B, n, Tq, Tk)
+    if (k1 > t0) {
+      // A segment reaching past t0 holds keys after some queries: mask them.
+      const at::Tensor query_pos = at::arange(t0, t1, q.options().dtype(at::kLong)).unsqueeze(1);
+      const at::Tensor key_pos = at::arange(k0, k1, query_pos.options()).unsqueeze(0);
+      s = s.masked_fill(key_pos > query_pos, neg_inf);
+    }
     // Segment 0 holds key 0, visible to every query, so m is finite from here on.
     const at::Tensor m_new = at::maximum(m, std::get<0>(s.max(/*dim=*/-1, /*keepdim=*/true)));
     const at::Tensor p = at::exp(s - m_new);        // (B, n, Tq, Tk)
@@ -244,8 +246,9 @@ ParamValues ParamValuesOf(const std::vector<at::Tensor>& tensors) {
 // What one run of a stage produced, kept with its autograd graph when a
 // BACKWARD of the same stage is expected.
 struct StageRun {
-  at::Tensor weights;    // (P_stage) leaf: the stage's slice of W_s
-  at::Tensor stream_in;  // (B, T, C) leaf: the sum of the stream parts; or undefined
+  at::Tensor weights;              // (P_stage): the stage's slice of W_s
+  std::vector<at::Tensor> params;  // leaves: one view of `weights` per parameter slice, in order
+  at::Tensor stream_in;            // (B, T, C) leaf: the sum of the stream parts; or undefined
   at::Tensor y_in;  // (B, T, n·HS) leaf: attention output of the first op's heads; or undefined
   at::Tensor stream_out;  // (B, T, C) or undefined
   at::Tensor qkv;         // (B, T, 3·n·HS) or undefined
@@ -272,17 +275,21 @@ struct UnitRunner::Impl {
     return ops;
   }
 
-  // The parameter views of `op` inside the stage's weight leaf, which starts
-  // at flat offset `stage_begin` of W_s. Shapes follow PieceSlices.
-  std::vector<at::Tensor> OpParams(const Piece& piece, const Op& op, const at::Tensor& weights,
-                                   uint64_t stage_begin) const {
+  // The parameters of `op`: views of the stage's weights (which start at
+  // flat offset `stage_begin` of W_s), shaped as PieceSlices says. Each is a
+  // leaf of its own: gradients of views of one flat leaf would each be
+  // materialised at the flat leaf's full size.
+  std::vector<at::Tensor> OpParams(const Piece& piece, const Op& op, uint64_t stage_begin,
+                                   bool grad, StageRun* run) const {
     const std::vector<ParamSlice> slices = PieceSlices(config, piece);
     std::vector<at::Tensor> views;
     int64_t at = static_cast<int64_t>(op.param_offset - stage_begin);
     for (uint32_t i = op.first_slice; i < op.first_slice + op.num_slices; ++i) {
       const std::vector<uint64_t> shape = slices[i].Shape(specs);
       const auto n = static_cast<int64_t>(slices[i].NumElements(specs));
-      views.push_back(weights.narrow(0, at, n).view(Sizes(shape)));
+      views.push_back(
+          run->weights.narrow(0, at, n).view(Sizes(shape)).detach().requires_grad_(grad));
+      run->params.push_back(views.back());
       at += n;
     }
     return views;
@@ -367,7 +374,6 @@ struct UnitRunner::Impl {
           break;  // upstream gradients: BACKWARD's business
       }
     }
-    if (grad) run.weights.requires_grad_(true);
 
     at::Tensor h;  // (B, T, C): the stream as the ops go
     if (!stream_parts.empty()) {
@@ -378,7 +384,7 @@ struct UnitRunner::Impl {
     }
     for (const Op& op : ops) {
       const Piece& piece = pieces[op.piece];
-      const std::vector<at::Tensor> w = OpParams(piece, op, run.weights, begin);
+      const std::vector<at::Tensor> w = OpParams(piece, op, begin, grad, &run);
       switch (op.kind) {
         case OpKind::kEmbed: {
           // wte rows [v0, v1) (+ wpe for shard 0); other tokens embed to 0 here
@@ -495,10 +501,17 @@ struct UnitRunner::Impl {
     out->outputs.resize(unit.outputs.size());
     for (size_t i = 0; i < unit.outputs.size(); ++i) {
       const TensorSlot& slot = unit.outputs[i];
-      const at::Tensor& leaf = slot.role == TensorRole::kStreamGrad      ? run.stream_in
-                               : slot.role == TensorRole::kAttentionGrad ? run.y_in
-                                                                         : run.weights;
-      Status s = Encode(grad_or_zeros(leaf), slot.shape, &out->outputs[i]);
+      at::Tensor grad;
+      if (slot.role == TensorRole::kStreamGrad) {
+        grad = grad_or_zeros(run.stream_in);
+      } else if (slot.role == TensorRole::kAttentionGrad) {
+        grad = grad_or_zeros(run.y_in);
+      } else {  // ∂L/∂W over the stage's range, slice by slice
+        std::vector<at::Tensor> flat;
+        for (const at::Tensor& p : run.params) flat.push_back(grad_or_zeros(p).reshape(-1));
+        grad = at::cat(flat);
+      }
+      Status s = Encode(grad, slot.shape, &out->outputs[i]);
       if (!s.ok()) return s;
     }
     return Status::OK();

@@ -1,16 +1,27 @@
 #include "compute/update.h"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace cc::compute {
+namespace {
+
+// The binary32 values of an fp32 tensor whose layout the caller has checked.
+// serialize.h asserts a little-endian host, so the payload is the floats'
+// own bytes.
+void CopyFloats(const EncodedTensor& t, std::vector<float>* out) {
+  out->resize(t.payload.size() / sizeof(float));
+  if (!out->empty()) std::memcpy(out->data(), t.payload.data(), t.payload.size());
+}
+
+}  // namespace
 
 Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
                  std::span<const EncodedTensor> inputs, UnitResult* out) {
-  std::vector<float> w, state;  // w: the weights, updated in place for AdamW
-  Status s = DecodeFloats(inputs[0], &w);
-  if (s.ok()) s = DecodeFloats(inputs[1], &state);
-  if (!s.ok()) return s;
+  std::vector<float> w, state;  // the weights (updated in place for AdamW), m | v
+  CopyFloats(inputs[0], &w);
+  CopyFloats(inputs[1], &state);
   const size_t p = w.size();
   const uint32_t lanes = config.lanes;
   const float alpha = 1.0f / static_cast<float>(lanes);
@@ -21,35 +32,31 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
   // inputs 2 + j·stages … 2 + (j+1)·stages − 1.
   const size_t stages = (inputs.size() - 2) / lanes;
   std::vector<float> part;
-  auto for_each_part = [&](auto&& fn) -> Status {
+  auto for_each_part = [&](auto&& fn) {
     for (uint32_t j = 0; j < lanes; ++j) {
       for (size_t i = 0; i < stages; ++i) {
         const size_t input = 2 + j * stages + i;
-        Status decoded = DecodeFloats(inputs[input], &part);
-        if (!decoded.ok()) return decoded;
+        CopyFloats(inputs[input], &part);
         fn(unit.inputs[input].slot.param_begin);
       }
     }
-    return Status::OK();
   };
 
   std::vector<float> next;
   if (config.optimizer == Optimizer::kSgd) {
-    next.assign(p, 0.0f);
     // Eq. 8 as written: each lane's step, weighted and summed. It equals
     // w − η·mean(g) up to rounding.
-    s = for_each_part([&](uint64_t begin) {
+    next.assign(p, 0.0f);
+    for_each_part([&](uint64_t begin) {
       for (size_t e = 0; e < part.size(); ++e) {
         next[begin + e] += alpha * (w[begin + e] - lr * part[e]);
       }
     });
-    if (!s.ok()) return s;
   } else {
     std::vector<float> grad(p, 0.0f);  // g = Σ_j α_j g_j, lanes in order
-    s = for_each_part([&](uint64_t begin) {
+    for_each_part([&](uint64_t begin) {
       for (size_t e = 0; e < part.size(); ++e) grad[begin + e] += alpha * part[e];
     });
-    if (!s.ok()) return s;
     float* m = state.data();
     float* v = state.data() + p;
     const double t = static_cast<double>(unit.id.step) + 1.0;
@@ -58,8 +65,8 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
     const auto bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(b2, t)));
     const auto step_size = static_cast<float>(lr / bias_correction1);
     const auto decay = static_cast<float>(1.0 - static_cast<double>(lr) * config.weight_decay);
-    const auto one_minus_b1 = static_cast<float>(1.0 - b1),
-               one_minus_b2 = static_cast<float>(1.0 - b2);
+    const auto one_minus_b1 = static_cast<float>(1.0 - b1);
+    const auto one_minus_b2 = static_cast<float>(1.0 - b2);
     for (size_t e = 0; e < p; ++e) {
       m[e] = m[e] * config.beta1 + grad[e] * one_minus_b1;
       v[e] = v[e] * config.beta2 + grad[e] * grad[e] * one_minus_b2;
