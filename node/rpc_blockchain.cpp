@@ -21,7 +21,7 @@ using rpc::RpcRequest;
 using rpc::RpcResult;
 using rpc::RpcType;
 
-const char* const kBlockHashExample = "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
+const char* const kBlockHashExample = "\"72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e\"";
 
 std::vector<RpcResult> HeaderFields() {
   return {

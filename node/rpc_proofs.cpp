@@ -30,10 +30,10 @@ constexpr int64_t kMaxHeadersPerCall = 2000;
 
 const char* const kHashArgs =
     "\"39ff93117d3587f84464d0918bd3388405cd2677034b7a6a59c590052ef6f336\" "
-    "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
+    "\"72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e\"";
 const char* const kHashArgsJson =
     "\"39ff93117d3587f84464d0918bd3388405cd2677034b7a6a59c590052ef6f336\", "
-    "\"961c119cd3aa72a7ce221a3327593c043b10d3f490ceabb3418654f01792300f\"";
+    "\"72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e\"";
 
 RpcMethod getheaders(NodeContext& node) {
   return RpcMethod{
