@@ -33,6 +33,8 @@
 //   bad-work-malformed-tensor  a tensor does not decode, or has the wrong
 //                              codec or shape for its place in the unit
 //   bad-work-output-hash       a claimed output does not hash to its id
+//                              (these two hash checks are skipped when the
+//                              claim says its tensors' hashes were checked)
 //   bad-work-output-mismatch   re-execution differs by more than ε
 //   bad-work-loss-mismatch     the loss differs by more than ε
 //
@@ -83,6 +85,11 @@ struct WorkClaim {
   std::vector<Uint256> output_hashes;  //!< as in the work record
   std::vector<EncodedTensor> outputs;  //!< the tensors behind output_hashes
   float loss = 0.0f;
+  /// The caller has already checked that inputs[i] hashes to input_hashes[i]
+  /// and outputs[i] to output_hashes[i] (e.g. it read them from a
+  /// TensorStore, which checks on every read), so Verify need not hash them
+  /// again. Only set it when that is so.
+  bool hashes_checked = false;
 };
 
 class Engine {

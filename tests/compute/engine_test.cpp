@@ -234,6 +234,18 @@ TEST_F(EngineTest, RejectsTensorsThatDoNotMatchTheirHash) {
   EXPECT_EQ(Judge(input).reason, "bad-work-input-hash");
 }
 
+// A caller that read the tensors from a TensorStore has checked their hashes
+// already; Verify then takes the claim's hashes as given and re-executes.
+TEST_F(EngineTest, HashesCheckedByTheCallerAreNotRecomputed) {
+  WorkClaim claim = Claim(Of(UnitKind::kBackward));
+  claim.hashes_checked = true;
+  EXPECT_TRUE(Judge(claim).ok());
+  claim.output_hashes[0] = Uint256();  // a wrong id the caller vouched for
+  EXPECT_TRUE(Judge(claim).ok());
+  Scale(&claim.outputs[0], 1.0f + 10 * config_.tolerance);
+  EXPECT_EQ(Judge(claim).reason, "bad-work-output-mismatch");
+}
+
 TEST_F(EngineTest, RejectsMalformedTensors) {
   WorkClaim truncated = Claim(EmbeddingUnit());
   truncated.outputs[0].payload.resize(truncated.outputs[0].payload.size() - 4);
