@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "node/datadir.h"
+#include "node/training.h"
 #include "rpc/auth.h"
 
 namespace cc {
@@ -57,6 +58,7 @@ namespace {
 
 void AddNodeOwnArgs(Config* c) {
   AddCommonArgs(c);
+  AddTrainingArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);
   c->AddArg("-server", "Accept JSON-RPC commands (default: 1)", Config::kBool, Config::kNone, kRpcServer);

@@ -17,8 +17,12 @@
 #include <filesystem>
 #include <memory>
 
+#include <vector>
+
 #include "chain/chain_state.h"
+#include "chain/key.h"
 #include "consensus/chainparams.h"
+#include "node/chain_manager.h"
 
 namespace cc {
 
@@ -27,6 +31,11 @@ struct NodeContext {
   /// The network directory (datadir.h).
   std::filesystem::path datadir;
   std::unique_ptr<ChainState> chain;
+  /// Consensus over `chain` (node/training.h); set right after `chain`,
+  /// reset before it.
+  std::unique_ptr<ChainManager> chainman;
+  /// In-process worker keys (-worker, -workers=<n>).
+  std::vector<PrivateKey> workers;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
 };
 

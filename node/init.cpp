@@ -11,6 +11,7 @@
 #include "node/datadir.h"
 #include "node/logging.h"
 #include "node/rpc_register.h"
+#include "node/training.h"
 #include "node/shutdown.h"
 #include "node/version.h"
 #include "rpc/auth.h"
@@ -204,6 +205,7 @@ int NodeMain(int argc, const char* const argv[]) {
     LogPrintf("Loading block index...");
     s = LoadChain(&node);
   }
+  if (s.ok()) s = StartTraining(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
@@ -217,6 +219,7 @@ int NodeMain(int argc, const char* const argv[]) {
   if (server) server->Stop();
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  node.chainman.reset();
   node.chain.reset();
   LogPrintf("Shutdown: done");
   logger.Close();

@@ -82,6 +82,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   Status s = RegisterBlockchainRpcs(table, node);
   if (s.ok()) s = RegisterProofRpcs(table, node);
   if (s.ok()) s = RegisterControlRpcs(table, node);
+  if (s.ok()) s = RegisterTrainingRpcs(table, node);
   return s;
 }
 

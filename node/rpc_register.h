@@ -4,6 +4,7 @@
 //                       getblockcount getblockhash getblockheader
 //   rpc_proofs.cpp      getheaders gettxoutproof getworkproof (for light clients)
 //   rpc_control.cpp     getnetworkinfo stop uptime (help is the table's own)
+//   rpc_training.cpp    generate gettraininginfo getworkerinfo
 //
 // Thread safety: call before the RPC server starts.
 
@@ -21,6 +22,7 @@ namespace cc {
 Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterProofRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.
 Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node);

@@ -28,6 +28,7 @@ constexpr uint64_t kMaxReplyBytes = uint64_t{1} << 30;
 constexpr CliParamConversion kJsonParams[] = {
     {"getblock", 1, "verbosity"},
     {"getblockhash", 0, "height"},
+    {"generate", 0, "nblocks"},
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},

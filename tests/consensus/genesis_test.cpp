@@ -15,9 +15,9 @@ namespace cc {
 namespace {
 
 TEST(GenesisTest, GoldenHashes) {
-  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e");
-  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "f1cd8acf74de832f71dfa486e0f552f93c244aa66a5a95043bcbae12974d414a");
-  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "56ebfe00895e61e6f9d1534cf293360a5728071688c44a42e381464588b7024d");
+  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "9d72ad93ea106a2309ebb55755c3d7ebf9baf40e87e8e27b67f9a42029797e36");
+  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "104656e51e401f4fe2253a4d2298642ef658e2b1d8e962ed9b983facb2883952");
+  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "8ec2441138b9ae5778464c73c52fe33bda261dfe28ff608c681890eee847120b");
   EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "f2e9cf1706b74e118b33bd362e635b88b1f5f1f6ae5517735926ca34e6ce65d1");
 }
 

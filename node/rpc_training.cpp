@@ -1,0 +1,148 @@
+// Training and block-production methods: one function per method, the
+// registration table at the bottom.
+
+#include <ctime>
+
+#include "consensus/schedule.h"
+#include "node/logging.h"
+#include "node/rpc_register.h"
+#include "rpc/method.h"
+#include "rpc/util.h"
+
+namespace cc {
+namespace {
+
+using rpc::ExampleCli;
+using rpc::ExampleRpc;
+using rpc::json;
+using rpc::RpcArg;
+using rpc::RpcError;
+using rpc::RpcMethod;
+using rpc::RpcRequest;
+using rpc::RpcType;
+
+std::string KeyHex(const XOnlyPubKeyBytes& key) {
+  return rpc::HexStr(key);
+}
+
+ChainManager& ChainManagerOrThrow(NodeContext& node) {
+  if (!node.chainman) throw RpcError(rpc::kRpcMiscError, "Training is not running");
+  return *node.chainman;
+}
+
+RpcMethod generate(NodeContext& node) {
+  return RpcMethod{
+      "generate",
+      "Produces blocks at once (regtest): the node's in-process workers compute every unit\n"
+      "assigned to them, one training step per block, and unregistered workers register\n"
+      "in the first block. Needs -workers=<n> or -worker.",
+      {{"nblocks", RpcType::kNumber, RpcArg::kRequired, "", "How many blocks to produce (1 to 1000)"}},
+      {{RpcType::kArray, "", "", {{RpcType::kHex, "", "the hash of a new block"}}}},
+      ExampleCli("generate", "10") + ExampleRpc("generate", "10"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const int64_t n = rpc::ParseIntArg(request.Arg(0), "nblocks", 1, 1000, "nblocks out of range");
+        if (!node.params->blocks_on_demand)
+          throw RpcError(rpc::kRpcMiscError, "generate is for regtest (blocks on demand)");
+        if (node.workers.empty())
+          throw RpcError(rpc::kRpcMiscError, "No in-process workers: start with -workers=<n>");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        std::vector<Uint256> hashes;
+        const Status s = manager.Generate(static_cast<uint32_t>(n), node.workers,
+                                          static_cast<int64_t>(std::time(nullptr)), &hashes);
+        const ConsensusState tip = manager.Tip();
+        LogPrintf("Generated " + std::to_string(hashes.size()) + " block(s): height " +
+                  std::to_string(tip.height) + ", step " + std::to_string(tip.step) + ", loss " +
+                  std::to_string(tip.last_loss));
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        json result = json::array();
+        for (const Uint256& h : hashes) result.push_back(h.ToHex());
+        return result;
+      }};
+}
+
+RpcMethod gettraininginfo(NodeContext& node) {
+  return RpcMethod{
+      "gettraininginfo",
+      "Returns the state of training at the chain tip: the step in progress, the last\n"
+      "completed step's loss, the model state root, and every registered worker with the\n"
+      "coins it has earned (one per accepted work record).",
+      {},
+      {{RpcType::kObject, "", "", {
+           {RpcType::kNumber, "height", "the tip's height"},
+           {RpcType::kNumber, "step", "the training step in progress"},
+           {RpcType::kNumber, "loss", "mean lane loss of the last completed step (0 before the first)"},
+           {RpcType::kHex, "state_root", "Merkle root over the sections' weights and optimizer states"},
+           {RpcType::kNumber, "units_done", "accepted units of the step in progress"},
+           {RpcType::kNumber, "accepted_work", "work records accepted on this chain"},
+           {RpcType::kString, "model", "the model preset"},
+           {RpcType::kArray, "workers", "", {{RpcType::kObject, "", "", {
+                {RpcType::kHex, "key", "the worker's x-only public key"},
+                {RpcType::kNumber, "registered_height", "height of its registration"},
+                {RpcType::kNumber, "records", "its accepted work records"},
+                {RpcType::kNumber, "paid", "coins paid to it for them (one per record)"},
+            }}}},
+       }}},
+      ExampleCli("gettraininginfo", "") + ExampleRpc("gettraininginfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const ConsensusState tip = ChainManagerOrThrow(node).Tip();
+        json workers = json::array();
+        for (const WorkerEntry& w : tip.workers)
+          workers.push_back({{"key", KeyHex(w.key)},
+                             {"registered_height", w.registered_height},
+                             {"records", w.records},
+                             {"paid", w.records}});
+        return json{{"height", tip.height},
+                    {"step", tip.step},
+                    {"loss", tip.last_loss},
+                    {"state_root", tip.StateRoot().ToHex()},
+                    {"units_done", tip.done.size()},
+                    {"accepted_work", tip.accepted_work},
+                    {"model", node.params->model.name},
+                    {"workers", std::move(workers)}};
+      }};
+}
+
+RpcMethod getworkerinfo(NodeContext& node) {
+  return RpcMethod{
+      "getworkerinfo",
+      "Returns this node's in-process workers: whether each is registered, its records,\n"
+      "and its rank in the longest-waiting order for the next block.",
+      {},
+      {{RpcType::kArray, "", "", {{RpcType::kObject, "", "", {
+           {RpcType::kHex, "key", "the worker's x-only public key"},
+           {RpcType::kBool, "registered", "whether the chain's registry holds it"},
+           {RpcType::kNumber, "records", "its accepted work records"},
+           {RpcType::kNumber, "rank", "its place in the schedule's order (-1 if unregistered)"},
+       }}}}},
+      ExampleCli("getworkerinfo", "") + ExampleRpc("getworkerinfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const ConsensusState tip = ChainManagerOrThrow(node).Tip();
+        const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(tip);
+        json result = json::array();
+        for (const PrivateKey& key : node.workers) {
+          const XOnlyPubKeyBytes pub = key.PublicKey();
+          const WorkerEntry* w = tip.FindWorker(pub);
+          int64_t rank = -1;
+          for (size_t i = 0; i < order.size(); ++i)
+            if (order[i] == pub) rank = static_cast<int64_t>(i);
+          result.push_back({{"key", KeyHex(pub)},
+                            {"registered", w != nullptr},
+                            {"records", w ? w->records : 0},
+                            {"rank", rank}});
+        }
+        return result;
+      }};
+}
+
+}  // namespace
+
+Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node) {
+  static const rpc::RpcCommand<NodeContext> kCommands[] = {
+      {"mining", &generate},
+      {"training", &gettraininginfo},
+      {"training", &getworkerinfo},
+  };
+  return table.AddAll(kCommands, node);
+}
+
+}  // namespace cc

@@ -1,0 +1,111 @@
+#include "node/training.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "node/logging.h"
+
+namespace cc {
+namespace {
+
+constexpr const char* kTraining = "Training options";
+constexpr const char* kWorkerKeysFile = "workers.dat";
+
+Status ParseVerify(const std::string& value, VerifyPolicy* policy) {
+  if (value == "all") {
+    policy->sample = 1.0;
+  } else if (value.rfind("sample=", 0) == 0) {
+    char* end = nullptr;
+    const std::string number = value.substr(7);
+    errno = 0;
+    const double p = std::strtod(number.c_str(), &end);
+    if (number.empty() || *end != '\0' || errno != 0 || !(p > 0.0 && p <= 1.0))
+      return Status::InvalidArgument("Invalid -verify=" + value + ": P must be in (0, 1]");
+    policy->sample = p;
+  } else {
+    return Status::InvalidArgument("Invalid -verify=" + value + ": expected all or sample=P");
+  }
+  // The salt must be unknown to workers (connect.h), so it is fresh per run.
+  if (getrandom(policy->salt.data(), 32, 0) != 32)
+    return Status::IOError("no randomness for the -verify salt");
+  return Status::OK();
+}
+
+Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
+                      std::vector<PrivateKey>* keys) {
+  std::vector<uint8_t> bytes;
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Status::IOError("cannot read " + path.string());
+    if (bytes.size() % 32 != 0) return Status::Corruption(path.string() + " is not whole keys");
+  }
+  for (size_t i = 0; i + 32 <= bytes.size() && keys->size() < count; i += 32) {
+    std::optional<PrivateKey> key =
+        PrivateKey::FromBytes(std::span<const uint8_t, 32>(bytes.data() + i, 32));
+    if (!key) return Status::Corruption(path.string() + " holds an invalid key");
+    keys->push_back(*key);
+  }
+  if (keys->size() == count) return Status::OK();
+  while (keys->size() < count) {
+    keys->push_back(PrivateKey::Generate());
+    bytes.insert(bytes.end(), keys->back().bytes().begin(), keys->back().bytes().end());
+  }
+  const std::filesystem::path temp = path.string() + ".new";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.good()) return Status::IOError("cannot write " + temp.string());
+  }
+  std::error_code ec;
+  std::filesystem::permissions(temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               ec);
+  std::filesystem::rename(temp, path, ec);
+  if (ec) return Status::IOError("cannot write " + path.string() + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddTrainingArgs(Config* c) {
+  c->AddArg("-worker", "Compute the work units assigned to this node's worker key (default: 0)",
+            Config::kBool, Config::kNone, kTraining);
+  c->AddArg("-workers=<n>", "Run <n> in-process workers with their own keys (regtest only; default: 0)",
+            Config::kInt, Config::kNone, kTraining);
+  c->AddArg("-verify=<policy>",
+            "Which work records to re-execute: all, or sample=<P> for a fraction P in (0, 1] "
+            "(default: all; see doc/consensus.md for what sampling trades away)",
+            Config::kString, Config::kNone, kTraining);
+}
+
+Status StartTraining(const Config& config, NodeContext* node) {
+  ChainManagerOptions options;
+  Status s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
+  if (!s.ok()) return s;
+  int64_t workers = config.GetIntArg("workers", 0);
+  if (workers < 0 || workers > 64) return Status::InvalidArgument("-workers must be in [0, 64]");
+  if (workers > 1 && node->params->network != Network::kRegtest)
+    return Status::InvalidArgument("-workers=<n> with n > 1 is for regtest only; use -worker");
+  if (workers == 0 && config.GetBoolArg("worker", false)) workers = 1;
+  if (workers > 0) {
+    s = LoadWorkerKeys(node->datadir / kWorkerKeysFile, static_cast<size_t>(workers),
+                       &node->workers);
+    if (!s.ok()) return s;
+    LogPrintf("Running " + std::to_string(workers) + " in-process worker(s)");
+  }
+  s = ChainManager::Open(*node->params, node->chain.get(), node->datadir, options,
+                         &node->chainman);
+  if (!s.ok()) return s;
+  const ConsensusState tip = node->chainman->Tip();
+  LogPrintf("Training: step " + std::to_string(tip.step) + ", state root " +
+            tip.StateRoot().ToHex() + ", " + std::to_string(tip.workers.size()) +
+            " registered workers");
+  return Status::OK();
+}
+
+}  // namespace cc
