@@ -62,13 +62,11 @@ Outcome GetInfo(rpc::RpcClient& client) {
   }
   const json& network = by_id[0];
   const json& chain = by_id[1];
-  json info = {{"version", network.value("version", 0)},
-               {"blocks", chain.value("blocks", 0)},
-               {"headers", chain.value("headers", 0)},
-               {"bestblockhash", chain.value("bestblockhash", "")},
-               {"chain", chain.value("chain", "")},
-               {"connections", network.value("connections", 0)},
-               {"warnings", chain.value("warnings", "")}};
+  json info = {
+      {"version", network.value("version", 0)}, {"blocks", chain.value("blocks", 0)},
+      {"headers", chain.value("headers", 0)},   {"bestblockhash", chain.value("bestblockhash", "")},
+      {"chain", chain.value("chain", "")},      {"connections", network.value("connections", 0)},
+      {"warnings", chain.value("warnings", "")}};
   return {Status::OK(), json{{"result", std::move(info)}, {"error", nullptr}}};
 }
 
@@ -105,7 +103,8 @@ int CliMain(int argc, const char* const argv[]) {
     std::printf(
         "Computecoin RPC client version v%s\n\n"
         "Usage:  computecoin-cli [options] <command> [params]  Send command to Computecoin\n"
-        "or:     computecoin-cli [options] -named <command> [name=value]...  Send command to Computecoin (with named arguments)\n"
+        "or:     computecoin-cli [options] -named <command> [name=value]...  Send command to "
+        "Computecoin (with named arguments)\n"
         "or:     computecoin-cli [options] help                List commands\n"
         "or:     computecoin-cli [options] help <command>      Get help for a command\n\n%s",
         FormatVersion().c_str(), config.HelpMessage().c_str());
@@ -160,7 +159,8 @@ int CliMain(int argc, const char* const argv[]) {
     std::string message = outcome.status.message();
     if (outcome.status.IsIOError()) {
       message +=
-          "\n\nMake sure the computecoind server is running and that you are connecting to the correct RPC port.";
+          "\n\nMake sure the computecoind server is running and that you are connecting to the "
+          "correct RPC port.";
     }
     return PrintError(message);
   }

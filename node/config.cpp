@@ -56,12 +56,12 @@ Status Config::Set(Source* source, std::string name, std::optional<std::string> 
   }
   auto spec = specs_.find(name);
   if (spec == specs_.end() || (!from_file && (spec->second.flags & kForeign) != 0)) {
-    return Status::InvalidArgument(where + (from_file ? "unknown option '" + name + "'"
-                                                      : "Invalid parameter -" + name));
+    return Status::InvalidArgument(
+        where + (from_file ? "unknown option '" + name + "'" : "Invalid parameter -" + name));
   }
   if (from_file && (spec->second.flags & kCommandLineOnly) != 0) {
-    return Status::InvalidArgument(where + "-" + name +
-                                   " cannot be set in the configuration file, only on the command line");
+    return Status::InvalidArgument(
+        where + "-" + name + " cannot be set in the configuration file, only on the command line");
   }
 
   Value parsed;
@@ -132,13 +132,16 @@ Status Config::ReadConfigStream(std::istream& in, const std::string& origin) {
   std::string section;  // empty: the top level
   std::string raw;
   for (int line_number = 1; std::getline(in, raw); ++line_number) {
-    const std::string where = "parse error on line " + std::to_string(line_number) + " of " + origin + ": ";
+    const std::string where =
+        "parse error on line " + std::to_string(line_number) + " of " + origin + ": ";
     const size_t hash = raw.find('#');
-    const std::string line = Trim(hash == std::string::npos ? std::string_view(raw) : std::string_view(raw).substr(0, hash));
+    const std::string line = Trim(
+        hash == std::string::npos ? std::string_view(raw) : std::string_view(raw).substr(0, hash));
     if (line.empty()) continue;
 
     if (line.front() == '[') {
-      if (line.back() != ']') return Status::InvalidArgument(where + "unterminated section '" + line + "'");
+      if (line.back() != ']')
+        return Status::InvalidArgument(where + "unterminated section '" + line + "'");
       section = Trim(std::string_view(line).substr(1, line.size() - 2));
       if (!IsNetworkName(section)) {
         return Status::InvalidArgument(where + "unknown section [" + section + "] (sections are " +
@@ -147,8 +150,9 @@ Status Config::ReadConfigStream(std::istream& in, const std::string& origin) {
       continue;
     }
     if (line.front() == '-') {
-      return Status::InvalidArgument(where + "'" + line +
-                                     "': options in the configuration file are written without a leading '-'");
+      return Status::InvalidArgument(
+          where + "'" + line +
+          "': options in the configuration file are written without a leading '-'");
     }
     const size_t eq = line.find('=');
     if (eq == std::string::npos) {
@@ -212,18 +216,22 @@ Status Config::SelectNetwork(const ChainParams** params) {
     if (std::optional<Value> v = top_value(flag); v && v->text == "1") chosen.push_back(network);
   }
   if (chosen.size() > 1) {
-    return Status::InvalidArgument("Invalid combination of -regtest, -testnet, -devnet and -chain. Can use at most one.");
+    return Status::InvalidArgument(
+        "Invalid combination of -regtest, -testnet, -devnet and -chain. Can use at most one.");
   }
   const ChainParams* selected = &MainParams();
   if (!chosen.empty()) {
     Status s = ParamsForName(chosen.front(), &selected);
-    if (!s.ok()) return Status::InvalidArgument(s.message() + " (-chain must be one of main, test, devnet, regtest)");
+    if (!s.ok())
+      return Status::InvalidArgument(s.message() +
+                                     " (-chain must be one of main, test, devnet, regtest)");
   }
   network_ = selected->name;
   if (network_ != "main") {
     for (const auto& [name, values] : file_top_) {
       if ((specs_.at(name).flags & kNetworkOnly) != 0) {
-        warnings_.push_back("Config setting for -" + name + " only applied on main network when in [main] section.");
+        warnings_.push_back("Config setting for -" + name +
+                            " only applied on main network when in [main] section.");
       }
     }
   }
@@ -238,7 +246,8 @@ std::vector<const std::vector<Config::Value>*> Config::Lookup(const std::string&
     if (it != source.end() && !it->second.empty()) out.push_back(&it->second);
   };
   add(command_line_);
-  if (auto section = file_sections_.find(network_); section != file_sections_.end()) add(section->second);
+  if (auto section = file_sections_.find(network_); section != file_sections_.end())
+    add(section->second);
   auto spec = specs_.find(name);
   const bool network_only = spec != specs_.end() && (spec->second.flags & kNetworkOnly) != 0;
   if (!network_only || network_ == "main") add(file_top_);

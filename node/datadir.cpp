@@ -28,22 +28,26 @@ Status ResolveDataDir(const Config& config, std::filesystem::path* datadir) {
   }
   const std::filesystem::path path = DefaultDataDir();
   std::filesystem::create_directories(path, ec);
-  if (ec) return Status::IOError("cannot create data directory " + path.string() + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot create data directory " + path.string() + ": " + ec.message());
   *datadir = path;
   return Status::OK();
 }
 
 Status NetworkDataDir(const std::filesystem::path& datadir, const ChainParams& params,
                       std::filesystem::path* dir) {
-  const std::filesystem::path path = params.data_subdir.empty() ? datadir : datadir / params.data_subdir;
+  const std::filesystem::path path =
+      params.data_subdir.empty() ? datadir : datadir / params.data_subdir;
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) return Status::IOError("cannot create data directory " + path.string() + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot create data directory " + path.string() + ": " + ec.message());
   *dir = path;
   return Status::OK();
 }
 
-Status DirectoryLock::Acquire(const std::filesystem::path& dir, std::unique_ptr<DirectoryLock>* out) {
+Status DirectoryLock::Acquire(const std::filesystem::path& dir,
+                              std::unique_ptr<DirectoryLock>* out) {
   const std::filesystem::path path = dir / ".lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));

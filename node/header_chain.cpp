@@ -14,7 +14,9 @@
 namespace cc {
 namespace {
 
-Status Errno(const std::string& what) { return Status::IOError(what + ": " + std::strerror(errno)); }
+Status Errno(const std::string& what) {
+  return Status::IOError(what + ": " + std::strerror(errno));
+}
 
 }  // namespace
 
@@ -24,7 +26,8 @@ Status HeaderChain::Open(const std::filesystem::path& path, const BlockHeader& g
                          std::unique_ptr<HeaderChain>* out) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return Status::IOError("cannot create " + path.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot create " + path.parent_path().string() + ": " + ec.message());
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot open " + path.string());
   std::unique_ptr<HeaderChain> chain(new HeaderChain(fd, genesis.Hash()));
@@ -35,7 +38,8 @@ Status HeaderChain::Open(const std::filesystem::path& path, const BlockHeader& g
   std::vector<uint8_t> bytes(whole * kRecordSize);
   size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    const ssize_t n =
+        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Errno("cannot read " + path.string());
     done += static_cast<size_t>(n);
@@ -44,14 +48,16 @@ Status HeaderChain::Open(const std::filesystem::path& path, const BlockHeader& g
     BlockHeader header;
     Status s = Deserialize(ByteSpan(bytes.data() + height * kRecordSize, kRecordSize), &header);
     if (!s.ok()) {
-      return Status::Corruption(path.string() + ": header " + std::to_string(height) + ": " + s.message());
+      return Status::Corruption(path.string() + ": header " + std::to_string(height) + ": " +
+                                s.message());
     }
     const Uint256 hash = header.Hash();
     const std::string error = chain->LinkError(header, hash);
     if (!error.empty()) return Status::Corruption(path.string() + ": " + error);
     chain->Push(header, hash);
   }
-  if (static_cast<size_t>(st.st_size) != bytes.size() && ::ftruncate(fd, static_cast<off_t>(bytes.size())) != 0) {
+  if (static_cast<size_t>(st.st_size) != bytes.size() &&
+      ::ftruncate(fd, static_cast<off_t>(bytes.size())) != 0) {
     return Errno("cannot cut the torn record off " + path.string());
   }
   *out = std::move(chain);
@@ -69,7 +75,8 @@ std::string HeaderChain::LinkError(const BlockHeader& header, const Uint256& has
     return hash == genesis_hash_ ? "" : "header 0 is not this network's genesis block";
   }
   if (header.prev != hashes_.back()) {
-    return "header " + std::to_string(height) + ": prev is not the hash of header " + std::to_string(height - 1);
+    return "header " + std::to_string(height) + ": prev is not the hash of header " +
+           std::to_string(height - 1);
   }
   return "";
 }
@@ -101,8 +108,10 @@ Status HeaderChain::Append(const std::vector<BlockHeader>& headers) {
     const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
                                static_cast<off_t>(old_size * kRecordSize + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) result = Errno("cannot write the header file");
-    else done += static_cast<size_t>(n);
+    if (n <= 0)
+      result = Errno("cannot write the header file");
+    else
+      done += static_cast<size_t>(n);
   }
   if (result.ok() && ::fsync(fd_) != 0) result = Errno("cannot sync the header file");
   if (!result.ok()) {

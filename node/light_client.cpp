@@ -55,7 +55,8 @@ Status Rpc(rpc::RpcClient& client, const std::string& method, const json& params
   if (!s.ok()) return s;
   if (!reply["error"].is_null()) {
     const json& error = reply["error"];
-    return Status::InvalidArgument(error.is_object() ? error.value("message", error.dump()) : error.dump());
+    return Status::InvalidArgument(error.is_object() ? error.value("message", error.dump())
+                                                     : error.dump());
   }
   *result = reply["result"];
   return Status::OK();
@@ -72,7 +73,8 @@ Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summ
   json result;
   Status s = Rpc(client, "getblockcount", json::array(), &result);
   if (!s.ok()) return s;
-  if (!result.is_number_unsigned()) return Status::Corruption("getblockcount returned " + result.dump());
+  if (!result.is_number_unsigned())
+    return Status::Corruption("getblockcount returned " + result.dump());
   const uint64_t remote_height = result.get<uint64_t>();
 
   size_t shared = std::min<uint64_t>(chain->size(), remote_height + 1);
@@ -100,11 +102,14 @@ Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summ
         return Status::Corruption("getheaders returned a non-hex header");
       }
       s = Deserialize(bytes, &header);
-      if (!s.ok()) return Status::Corruption("getheaders returned a header that does not decode: " + s.message());
+      if (!s.ok())
+        return Status::Corruption("getheaders returned a header that does not decode: " +
+                                  s.message());
       headers.push_back(header);
     }
     s = chain->Append(headers);
-    if (!s.ok()) return Status::Corruption("the server sent a header that does not link: " + s.message());
+    if (!s.ok())
+      return Status::Corruption("the server sent a header that does not link: " + s.message());
     summary->downloaded += headers.size();
   }
   return Status::OK();
@@ -121,11 +126,13 @@ int Invalid(const std::string& reason) {
 }
 
 // verifytx / verifywork: the common part around the proof check.
-int VerifyCommand(const Config& config, const ChainParams& params, const std::filesystem::path& network_dir,
-                  const HeaderChain& chain, const std::vector<std::string>& args) {
+int VerifyCommand(const Config& config, const ChainParams& params,
+                  const std::filesystem::path& network_dir, const HeaderChain& chain,
+                  const std::vector<std::string>& args) {
   const bool is_tx = args[0] == "verifytx";
   if (args.size() != 3) {
-    return Fail(std::string("usage: ") + args[0] + (is_tx ? " <txid> <blockhash>" : " <recordhash> <blockhash>"));
+    return Fail(std::string("usage: ") + args[0] +
+                (is_tx ? " <txid> <blockhash>" : " <recordhash> <blockhash>"));
   }
   const std::optional<Uint256> leaf = Uint256::FromHex(args[1]);
   const std::optional<Uint256> block_hash = Uint256::FromHex(args[2]);
@@ -134,14 +141,16 @@ int VerifyCommand(const Config& config, const ChainParams& params, const std::fi
 
   const BlockHeader* header = chain.Find(*block_hash);
   if (header == nullptr) {
-    return Invalid("block " + block_hash->ToHex() + " is not in the local header chain (run syncheaders)");
+    return Invalid("block " + block_hash->ToHex() +
+                   " is not in the local header chain (run syncheaders)");
   }
   rpc::RpcClientOptions options;
   Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
   if (!s.ok()) return Fail(s.message());
   rpc::RpcClient client(options);
   json proof;
-  s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}), &proof);
+  s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}),
+          &proof);
   if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
   if (!s.ok()) return Fail(s.message());
 
@@ -155,10 +164,12 @@ int VerifyCommand(const Config& config, const ChainParams& params, const std::fi
 
 }  // namespace
 
-bool VerifyTxOutProof(const json& proof, const Uint256& txid, const BlockHeader& header, std::string* reason) {
+bool VerifyTxOutProof(const json& proof, const Uint256& txid, const BlockHeader& header,
+                      std::string* reason) {
   Transaction tx;
   MerkleProof path;
-  if (!DecodeField(proof, "tx", &tx, reason) || !DecodeField(proof, "proof", &path, reason)) return false;
+  if (!DecodeField(proof, "tx", &tx, reason) || !DecodeField(proof, "proof", &path, reason))
+    return false;
   if (tx.Txid() != txid) {
     *reason = "the server's transaction has txid " + tx.Txid().ToHex() + ", not the one asked for";
     return false;
@@ -174,11 +185,13 @@ bool VerifyWorkProof(const json& proof, const Uint256& record_hash, const BlockH
                      std::string* reason) {
   WorkRecord record;
   MerkleProof path;
-  if (!DecodeField(proof, "record", &record, reason) || !DecodeField(proof, "proof", &path, reason)) {
+  if (!DecodeField(proof, "record", &record, reason) ||
+      !DecodeField(proof, "proof", &path, reason)) {
     return false;
   }
   if (record.Hash() != record_hash) {
-    *reason = "the server's work record has hash " + record.Hash().ToHex() + ", not the one asked for";
+    *reason =
+        "the server's work record has hash " + record.Hash().ToHex() + ", not the one asked for";
     return false;
   }
   if (!VerifyMerkleProof(record_hash, path, header.work_root)) {
@@ -199,10 +212,14 @@ int LightMain(int argc, const char* const argv[]) {
   if (HelpRequested(config)) {
     std::printf(
         "Computecoin light client version v%s\n\n"
-        "Usage:  computecoin-light [options] syncheaders                          Follow the node's header chain\n"
-        "or:     computecoin-light [options] verifytx <txid> <blockhash>          Check a transaction is in a block\n"
-        "or:     computecoin-light [options] verifywork <recordhash> <blockhash>  Check a work record is in a block\n"
-        "or:     computecoin-light [options] getbestheader                        Show the local header tip\n\n%s",
+        "Usage:  computecoin-light [options] syncheaders                          Follow the "
+        "node's header chain\n"
+        "or:     computecoin-light [options] verifytx <txid> <blockhash>          Check a "
+        "transaction is in a block\n"
+        "or:     computecoin-light [options] verifywork <recordhash> <blockhash>  Check a work "
+        "record is in a block\n"
+        "or:     computecoin-light [options] getbestheader                        Show the local "
+        "header tip\n\n%s",
         FormatVersion().c_str(), config.HelpMessage().c_str());
     return EXIT_SUCCESS;
   }
@@ -211,7 +228,9 @@ int LightMain(int argc, const char* const argv[]) {
     return EXIT_SUCCESS;
   }
   const std::vector<std::string>& args = config.positional();
-  if (args.empty()) return Fail("too few parameters (need a command: syncheaders, verifytx, verifywork, getbestheader)");
+  if (args.empty())
+    return Fail(
+        "too few parameters (need a command: syncheaders, verifytx, verifywork, getbestheader)");
 
   const ChainParams* params = nullptr;
   std::filesystem::path network_dir;
@@ -225,7 +244,8 @@ int LightMain(int argc, const char* const argv[]) {
   std::unique_ptr<DirectoryLock> lock;
   s = DirectoryLock::Acquire(light_dir, &lock);
   std::unique_ptr<HeaderChain> chain;
-  if (s.ok()) s = HeaderChain::Open(light_dir / "headers.dat", BuildGenesisBlock(*params).header, &chain);
+  if (s.ok())
+    s = HeaderChain::Open(light_dir / "headers.dat", BuildGenesisBlock(*params).header, &chain);
   if (!s.ok()) return Fail(s.message());
 
   const std::string& command = args[0];
@@ -251,7 +271,8 @@ int LightMain(int argc, const char* const argv[]) {
   }
   if (command == "getbestheader") {
     if (chain->size() == 0) return Fail("no headers yet (run syncheaders)");
-    const json out = {{"height", chain->size() - 1}, {"hash", chain->HashAt(chain->size() - 1).ToHex()}};
+    const json out = {{"height", chain->size() - 1},
+                      {"hash", chain->HashAt(chain->size() - 1).ToHex()}};
     std::printf("%s\n", out.dump(2).c_str());
     return EXIT_SUCCESS;
   }

@@ -1,7 +1,7 @@
 #include "node/logging.h"
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -24,7 +24,8 @@ Logger::~Logger() { Close(); }
 
 Status Logger::OpenFile(const std::filesystem::path& path) {
   std::FILE* file = std::fopen(path.c_str(), "a");
-  if (file == nullptr) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (file == nullptr)
+    return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
   std::lock_guard<std::mutex> lock(mu_);
   if (file_ != nullptr) std::fclose(file_);
   file_ = file;

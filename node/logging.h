@@ -38,10 +38,10 @@ class Logger {
 
  private:
   std::mutex mu_;
-  std::FILE* file_ = nullptr;           // guarded by mu_
-  bool print_to_console_ = false;       // guarded by mu_
-  bool buffering_ = true;               // guarded by mu_: until OpenFile or Close
-  std::vector<std::string> buffered_;   // guarded by mu_
+  std::FILE* file_ = nullptr;          // guarded by mu_
+  bool print_to_console_ = false;      // guarded by mu_
+  bool buffering_ = true;              // guarded by mu_: until OpenFile or Close
+  std::vector<std::string> buffered_;  // guarded by mu_
 };
 
 /// The process's logger.

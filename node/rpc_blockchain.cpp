@@ -21,12 +21,15 @@ using rpc::RpcRequest;
 using rpc::RpcResult;
 using rpc::RpcType;
 
-const char* const kBlockHashExample = "\"72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e\"";
+const char* const kBlockHashExample =
+    "\"72588cfd749ab8f5968250b7c969aa06c0f3ba425ba01acd6751aad2343b8a7e\"";
 
 std::vector<RpcResult> HeaderFields() {
   return {
       {RpcType::kHex, "hash", "the block hash (same as provided)"},
-      {RpcType::kNumber, "confirmations", "blocks on the active chain from this one to the tip, or -1 if it is not on the active chain"},
+      {RpcType::kNumber, "confirmations",
+       "blocks on the active chain from this one to the tip, or -1 if it is not on the active "
+       "chain"},
       {RpcType::kNumber, "height", "the block height or index"},
       {RpcType::kNumber, "version", "the block version"},
       {RpcType::kNumber, "time", "the block time in seconds since the Unix epoch"},
@@ -36,22 +39,22 @@ std::vector<RpcResult> HeaderFields() {
       {RpcType::kHex, "producer", "the producer's x-only public key"},
       {RpcType::kNumber, "ntx", "the number of transactions in the block"},
       {RpcType::kNumber, "nrecords", "the number of work records in the block"},
-      {RpcType::kHex, "previousblockhash", "the hash of the previous block (absent for the genesis block)"},
+      {RpcType::kHex, "previousblockhash",
+       "the hash of the previous block (absent for the genesis block)"},
       {RpcType::kHex, "nextblockhash", "the hash of the next block (absent for the tip)"},
   };
 }
 
 RpcMethod getblockcount(NodeContext& node) {
-  return RpcMethod{
-      "getblockcount",
-      "Returns the height of the most-work fully-validated chain.\n"
-      "The genesis block has height 0.",
-      {},
-      {{RpcType::kNumber, "", "The current block count"}},
-      ExampleCli("getblockcount", "") + ExampleRpc("getblockcount", ""),
-      [&node](const RpcMethod&, const RpcRequest&) -> json {
-        return ReadTipOrThrow(*node.chain).height;
-      }};
+  return RpcMethod{"getblockcount",
+                   "Returns the height of the most-work fully-validated chain.\n"
+                   "The genesis block has height 0.",
+                   {},
+                   {{RpcType::kNumber, "", "The current block count"}},
+                   ExampleCli("getblockcount", "") + ExampleRpc("getblockcount", ""),
+                   [&node](const RpcMethod&, const RpcRequest&) -> json {
+                     return ReadTipOrThrow(*node.chain).height;
+                   }};
 }
 
 RpcMethod getbestblockhash(NodeContext& node) {
@@ -67,34 +70,42 @@ RpcMethod getbestblockhash(NodeContext& node) {
 }
 
 RpcMethod getblockhash(NodeContext& node) {
-  return RpcMethod{
-      "getblockhash",
-      "Returns hash of block in best-block-chain at height provided.",
-      {{"height", RpcType::kNumber, RpcArg::kRequired, "", "The height index"}},
-      {{RpcType::kHex, "", "The block hash"}},
-      ExampleCli("getblockhash", "1000") + ExampleRpc("getblockhash", "1000"),
-      [&node](const RpcMethod&, const RpcRequest& request) -> json {
-        const ChainTip tip = ReadTipOrThrow(*node.chain);
-        const int64_t height =
-            rpc::ParseIntArg(request.Arg(0), "height", 0, tip.height, "Block height out of range");
-        Uint256 hash;
-        Status s = node.chain->GetBlockHashAtHeight(static_cast<uint32_t>(height), &hash);
-        if (s.IsNotFound()) throw RpcError(rpc::kRpcInvalidParameter, "Block height out of range");
-        if (!s.ok()) ThrowStoreError(s);
-        return hash.ToHex();
-      }};
+  return RpcMethod{"getblockhash",
+                   "Returns hash of block in best-block-chain at height provided.",
+                   {{"height", RpcType::kNumber, RpcArg::kRequired, "", "The height index"}},
+                   {{RpcType::kHex, "", "The block hash"}},
+                   ExampleCli("getblockhash", "1000") + ExampleRpc("getblockhash", "1000"),
+                   [&node](const RpcMethod&, const RpcRequest& request) -> json {
+                     const ChainTip tip = ReadTipOrThrow(*node.chain);
+                     const int64_t height = rpc::ParseIntArg(
+                         request.Arg(0), "height", 0, tip.height, "Block height out of range");
+                     Uint256 hash;
+                     Status s =
+                         node.chain->GetBlockHashAtHeight(static_cast<uint32_t>(height), &hash);
+                     if (s.IsNotFound())
+                       throw RpcError(rpc::kRpcInvalidParameter, "Block height out of range");
+                     if (!s.ok()) ThrowStoreError(s);
+                     return hash.ToHex();
+                   }};
 }
 
 RpcMethod getblockheader(NodeContext& node) {
   return RpcMethod{
       "getblockheader",
-      "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\n"
+      "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader "
+      "'hash'.\n"
       "If verbose is true, returns an Object with information about blockheader <hash>.",
       {{"blockhash", RpcType::kHex, RpcArg::kRequired, "", "The block hash"},
-       {"verbose", RpcType::kBool, RpcArg::kOptional, "true", "true for a json object, false for the hex-encoded data"}},
+       {"verbose", RpcType::kBool, RpcArg::kOptional, "true",
+        "true for a json object, false for the hex-encoded data"}},
       {{RpcType::kObject, "", "", HeaderFields(), "for verbose = true"},
-       {RpcType::kHex, "", "A string that is serialized, hex-encoded data for block 'hash'", {}, "for verbose=false"}},
-      ExampleCli("getblockheader", kBlockHashExample) + ExampleRpc("getblockheader", kBlockHashExample),
+       {RpcType::kHex,
+        "",
+        "A string that is serialized, hex-encoded data for block 'hash'",
+        {},
+        "for verbose=false"}},
+      ExampleCli("getblockheader", kBlockHashExample) +
+          ExampleRpc("getblockheader", kBlockHashExample),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const Uint256 hash = rpc::ParseHashArg(request.Arg(0), "blockhash");
         const bool verbose = request.Arg(1).is_null() ? true : request.Arg(1).get<bool>();
@@ -108,19 +119,37 @@ RpcMethod getblock(NodeContext& node) {
   std::vector<RpcResult> verbose_fields = HeaderFields();
   verbose_fields.push_back({RpcType::kNumber, "size", "the block size in bytes"});
   std::vector<RpcResult> verbosity1 = verbose_fields;
-  verbosity1.push_back({RpcType::kArray, "tx", "the transaction ids", {{RpcType::kHex, "", "the transaction id"}}});
-  verbosity1.push_back({RpcType::kArray, "records", "the work record hashes", {{RpcType::kHex, "", "the record hash"}}});
+  verbosity1.push_back(
+      {RpcType::kArray, "tx", "the transaction ids", {{RpcType::kHex, "", "the transaction id"}}});
+  verbosity1.push_back({RpcType::kArray,
+                        "records",
+                        "the work record hashes",
+                        {{RpcType::kHex, "", "the record hash"}}});
   std::vector<RpcResult> verbosity2 = verbose_fields;
-  verbosity2.push_back({RpcType::kArray, "tx", "the transactions, decoded", {{RpcType::kObject, "", "txid, wtxid, version, size, lock_height, vin, vout"}}});
-  verbosity2.push_back({RpcType::kArray, "records", "the work records, decoded", {{RpcType::kObject, "", "hash, unit, inputs, outputs, loss, worker"}}});
+  verbosity2.push_back(
+      {RpcType::kArray,
+       "tx",
+       "the transactions, decoded",
+       {{RpcType::kObject, "", "txid, wtxid, version, size, lock_height, vin, vout"}}});
+  verbosity2.push_back({RpcType::kArray,
+                        "records",
+                        "the work records, decoded",
+                        {{RpcType::kObject, "", "hash, unit, inputs, outputs, loss, worker"}}});
   return RpcMethod{
       "getblock",
       "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n"
       "If verbosity is 1, returns an Object with information about block <hash>.\n"
-      "If verbosity is 2, returns an Object with information about block <hash> and its transactions and work records.",
+      "If verbosity is 2, returns an Object with information about block <hash> and its "
+      "transactions and work records.",
       {{"blockhash", RpcType::kHex, RpcArg::kRequired, "", "The block hash"},
-       {"verbosity", RpcType::kNumber, RpcArg::kOptional, "1", "0 for hex-encoded data, 1 for a json object, and 2 for json object with transaction and record data"}},
-      {{RpcType::kHex, "", "A string that is serialized, hex-encoded data for block 'hash'", {}, "for verbosity = 0"},
+       {"verbosity", RpcType::kNumber, RpcArg::kOptional, "1",
+        "0 for hex-encoded data, 1 for a json object, and 2 for json object with transaction and "
+        "record data"}},
+      {{RpcType::kHex,
+        "",
+        "A string that is serialized, hex-encoded data for block 'hash'",
+        {},
+        "for verbosity = 0"},
        {RpcType::kObject, "", "", verbosity1, "for verbosity = 1"},
        {RpcType::kObject, "", "", verbosity2, "for verbosity = 2"}},
       ExampleCli("getblock", kBlockHashExample) + ExampleRpc("getblock", kBlockHashExample),
@@ -156,15 +185,18 @@ RpcMethod getblockchaininfo(NodeContext& node) {
       "getblockchaininfo",
       "Returns an object containing various state info regarding blockchain processing.",
       {},
-      {{RpcType::kObject, "", "", {
-           {RpcType::kString, "chain", "current network name (main, test, devnet, regtest)"},
-           {RpcType::kNumber, "blocks", "the height of the most-work fully-validated chain"},
-           {RpcType::kNumber, "headers", "the height of the best known header chain"},
-           {RpcType::kHex, "bestblockhash", "the hash of the tip block"},
-           {RpcType::kNumber, "time", "the tip block's time in seconds since the Unix epoch"},
-           {RpcType::kHex, "state_root", "the model state commitment at the tip"},
-           {RpcType::kString, "warnings", "any network and blockchain warnings"},
-       }}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kString, "chain", "current network name (main, test, devnet, regtest)"},
+            {RpcType::kNumber, "blocks", "the height of the most-work fully-validated chain"},
+            {RpcType::kNumber, "headers", "the height of the best known header chain"},
+            {RpcType::kHex, "bestblockhash", "the hash of the tip block"},
+            {RpcType::kNumber, "time", "the tip block's time in seconds since the Unix epoch"},
+            {RpcType::kHex, "state_root", "the model state commitment at the tip"},
+            {RpcType::kString, "warnings", "any network and blockchain warnings"},
+        }}},
       ExampleCli("getblockchaininfo", "") + ExampleRpc("getblockchaininfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const ChainTip tip = ReadTipOrThrow(*node.chain);
@@ -183,12 +215,9 @@ RpcMethod getblockchaininfo(NodeContext& node) {
 
 Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
-      {"blockchain", &getbestblockhash},
-      {"blockchain", &getblock},
-      {"blockchain", &getblockchaininfo},
-      {"blockchain", &getblockcount},
-      {"blockchain", &getblockhash},
-      {"blockchain", &getblockheader},
+      {"blockchain", &getbestblockhash},  {"blockchain", &getblock},
+      {"blockchain", &getblockchaininfo}, {"blockchain", &getblockcount},
+      {"blockchain", &getblockhash},      {"blockchain", &getblockheader},
   };
   return table.AddAll(kCommands, node);
 }

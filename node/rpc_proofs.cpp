@@ -38,22 +38,26 @@ const char* const kHashArgsJson =
 RpcMethod getheaders(NodeContext& node) {
   return RpcMethod{
       "getheaders",
-      "Returns up to 'count' serialized block headers of the active chain, starting at height 'start'.\n"
+      "Returns up to 'count' serialized block headers of the active chain, starting at height "
+      "'start'.\n"
       "Light clients use it to follow the header chain; each header links to the one before it.",
       {{"start", RpcType::kNumber, RpcArg::kRequired, "", "The height of the first header"},
-       {"count", RpcType::kNumber, RpcArg::kOptional, "2000", "How many headers at most (1 to 2000)"}},
-      {{RpcType::kArray, "", "the headers, in height order, fewer if the tip is reached",
+       {"count", RpcType::kNumber, RpcArg::kOptional, "2000",
+        "How many headers at most (1 to 2000)"}},
+      {{RpcType::kArray,
+        "",
+        "the headers, in height order, fewer if the tip is reached",
         {{RpcType::kHex, "", "a serialized header"}}}},
       ExampleCli("getheaders", "0 100") + ExampleRpc("getheaders", "0, 100"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const ChainTip tip = ReadTipOrThrow(*node.chain);
         const int64_t start =
             rpc::ParseIntArg(request.Arg(0), "start", 0, tip.height, "Block height out of range");
-        const int64_t count =
-            request.Arg(1).is_null()
-                ? kMaxHeadersPerCall
-                : rpc::ParseIntArg(request.Arg(1), "count", 1, kMaxHeadersPerCall,
-                                   "count must be between 1 and " + std::to_string(kMaxHeadersPerCall));
+        const int64_t count = request.Arg(1).is_null()
+                                  ? kMaxHeadersPerCall
+                                  : rpc::ParseIntArg(request.Arg(1), "count", 1, kMaxHeadersPerCall,
+                                                     "count must be between 1 and " +
+                                                         std::to_string(kMaxHeadersPerCall));
         const int64_t end = std::min<int64_t>(start + count - 1, tip.height);
         json out = json::array();
         for (int64_t height = start; height <= end; ++height) {
@@ -75,15 +79,19 @@ RpcMethod gettxoutproof(NodeContext& node) {
       "gettxoutproof",
       "Returns a proof that transaction 'txid' is committed by the tx_root of block 'blockhash'.\n"
       "The proof is the Merkle path from the transaction's wtxid (the tx_root leaf) to the root;\n"
-      "the transaction itself comes with it, so the verifier can check both its txid and its wtxid.",
+      "the transaction itself comes with it, so the verifier can check both its txid and its "
+      "wtxid.",
       {{"txid", RpcType::kHex, RpcArg::kRequired, "", "The transaction id"},
        {"blockhash", RpcType::kHex, RpcArg::kRequired, "", "The block the transaction is in"}},
-      {{RpcType::kObject, "", "", {
-           {RpcType::kHex, "blockhash", "the block hash"},
-           {RpcType::kHex, "txid", "the transaction id"},
-           {RpcType::kHex, "tx", "the serialized transaction"},
-           {RpcType::kHex, "proof", "the serialized MerkleProof (leaf_index, tree_size, path)"},
-       }}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kHex, "blockhash", "the block hash"},
+            {RpcType::kHex, "txid", "the transaction id"},
+            {RpcType::kHex, "tx", "the serialized transaction"},
+            {RpcType::kHex, "proof", "the serialized MerkleProof (leaf_index, tree_size, path)"},
+        }}},
       ExampleCli("gettxoutproof", kHashArgs) + ExampleRpc("gettxoutproof", kHashArgsJson),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const Uint256 txid = rpc::ParseHashArg(request.Arg(0), "txid");
@@ -111,16 +119,21 @@ RpcMethod gettxoutproof(NodeContext& node) {
 RpcMethod getworkproof(NodeContext& node) {
   return RpcMethod{
       "getworkproof",
-      "Returns a proof that work record 'recordhash' is committed by the work_root of block 'blockhash'.\n"
-      "The record itself comes with the Merkle path, so the verifier can check its hash and read its unit.",
+      "Returns a proof that work record 'recordhash' is committed by the work_root of block "
+      "'blockhash'.\n"
+      "The record itself comes with the Merkle path, so the verifier can check its hash and read "
+      "its unit.",
       {{"recordhash", RpcType::kHex, RpcArg::kRequired, "", "The work record hash"},
        {"blockhash", RpcType::kHex, RpcArg::kRequired, "", "The block the record is in"}},
-      {{RpcType::kObject, "", "", {
-           {RpcType::kHex, "blockhash", "the block hash"},
-           {RpcType::kHex, "recordhash", "the record hash"},
-           {RpcType::kHex, "record", "the serialized work record"},
-           {RpcType::kHex, "proof", "the serialized MerkleProof (leaf_index, tree_size, path)"},
-       }}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kHex, "blockhash", "the block hash"},
+            {RpcType::kHex, "recordhash", "the record hash"},
+            {RpcType::kHex, "record", "the serialized work record"},
+            {RpcType::kHex, "proof", "the serialized MerkleProof (leaf_index, tree_size, path)"},
+        }}},
       ExampleCli("getworkproof", kHashArgs) + ExampleRpc("getworkproof", kHashArgsJson),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const Uint256 record_hash = rpc::ParseHashArg(request.Arg(0), "recordhash");

@@ -68,7 +68,8 @@ Status RpcAuthenticator::AddRpcAuth(std::string_view line) {
   const size_t colon = line.find(':');
   const size_t dollar = line.find('$', colon == std::string_view::npos ? 0 : colon);
   if (colon == std::string_view::npos || dollar == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument("rpcauth must be user:salt$hmac, got '" + std::string(line) + "'");
+    return Status::InvalidArgument("rpcauth must be user:salt$hmac, got '" + std::string(line) +
+                                   "'");
   }
   Salted entry{std::string(line.substr(0, colon)),
                std::string(line.substr(colon + 1, dollar - colon - 1)),
@@ -105,9 +106,9 @@ bool RpcAuthenticator::Check(std::string_view authorization, std::string* user) 
   for (const Salted& entry : salted_) {
     const bool user_ok = TimingResistantEqual(given_user, entry.user);
     const std::string hmac = RpcAuthHmac(entry.salt, given_password);
-    const bool hmac_ok = CryptoPP::VerifyBufsEqual(reinterpret_cast<const uint8_t*>(hmac.data()),
-                                                   reinterpret_cast<const uint8_t*>(entry.hmac_hex.data()),
-                                                   hmac.size());
+    const bool hmac_ok = CryptoPP::VerifyBufsEqual(
+        reinterpret_cast<const uint8_t*>(hmac.data()),
+        reinterpret_cast<const uint8_t*>(entry.hmac_hex.data()), hmac.size());
     if (user_ok && hmac_ok) {
       *user = entry.user;
       return true;
@@ -136,8 +137,8 @@ std::string EncodeBase64(std::string_view data) {
   out.reserve((data.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
-    const uint32_t n = static_cast<uint8_t>(data[i]) << 16 | static_cast<uint8_t>(data[i + 1]) << 8 |
-                       static_cast<uint8_t>(data[i + 2]);
+    const uint32_t n = static_cast<uint8_t>(data[i]) << 16 |
+                       static_cast<uint8_t>(data[i + 1]) << 8 | static_cast<uint8_t>(data[i + 2]);
     out += kBase64Alphabet[n >> 18];
     out += kBase64Alphabet[(n >> 12) & 63];
     out += kBase64Alphabet[(n >> 6) & 63];
@@ -180,7 +181,8 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
     }
     const uint32_t n = static_cast<uint32_t>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
     // Canonical form only: the bits a padding character hides must be zero.
-    if ((padding == 1 && (n & 0xff) != 0) || (padding == 2 && (n & 0xffff) != 0)) return std::nullopt;
+    if ((padding == 1 && (n & 0xff) != 0) || (padding == 2 && (n & 0xffff) != 0))
+      return std::nullopt;
     out += static_cast<char>(n >> 16);
     if (padding < 2) out += static_cast<char>((n >> 8) & 0xff);
     if (padding < 1) out += static_cast<char>(n & 0xff);

@@ -63,8 +63,8 @@ HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const st
 
   if (value.is_array()) {
     if (value.empty()) {
-      return {400, Dump(ErrorReply(JsonRpcRequest{},
-                                   ErrorObject(kRpcInvalidRequest, "Invalid Request: empty batch")))};
+      return {400, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcInvalidRequest,
+                                                                 "Invalid Request: empty batch")))};
     }
     json replies = json::array();
     for (const json& element : value) {

@@ -67,9 +67,11 @@ Status ParseSubnet(const std::string& text, Subnet* out) {
   const net::ip::address addr = net::ip::make_address(with_prefix, ec);
   if (ec) return Status::InvalidArgument("Invalid -rpcallowip subnet specification: " + text);
   if (addr.is_v4()) {
-    out->v4 = has_prefix ? net::ip::make_network_v4(text, ec) : net::ip::make_network_v4(addr.to_v4(), 32);
+    out->v4 = has_prefix ? net::ip::make_network_v4(text, ec)
+                         : net::ip::make_network_v4(addr.to_v4(), 32);
   } else {
-    out->v6 = has_prefix ? net::ip::make_network_v6(text, ec) : net::ip::make_network_v6(addr.to_v6(), 128);
+    out->v6 = has_prefix ? net::ip::make_network_v6(text, ec)
+                         : net::ip::make_network_v6(addr.to_v6(), 128);
   }
   if (ec) return Status::InvalidArgument("Invalid -rpcallowip subnet specification: " + text);
   return Status::OK();
@@ -81,10 +83,12 @@ Status ParseBind(const std::string& text, uint16_t default_port, tcp::endpoint* 
   std::string port_text;
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
-    if (close == std::string::npos) return Status::InvalidArgument("Invalid -rpcbind address: " + text);
+    if (close == std::string::npos)
+      return Status::InvalidArgument("Invalid -rpcbind address: " + text);
     host = text.substr(1, close - 1);
     if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return Status::InvalidArgument("Invalid -rpcbind address: " + text);
+      if (text[close + 1] != ':')
+        return Status::InvalidArgument("Invalid -rpcbind address: " + text);
       port_text = text.substr(close + 2);
     }
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
@@ -128,7 +132,10 @@ class HttpRpcServer::Impl {
   class Session;
 
   Impl(const RpcTable& table, const RpcAuthenticator& auth, HttpServerOptions options)
-      : table_(table), auth_(auth), options_(std::move(options)), pool_(std::max<size_t>(1, options_.threads)) {}
+      : table_(table),
+        auth_(auth),
+        options_(std::move(options)),
+        pool_(std::max<size_t>(1, options_.threads)) {}
 
   Status Start();
   void Stop();
@@ -204,7 +211,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     boost::system::error_code ec;
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     allowed_ = !ec && server_.IsAllowed(remote.address());
-    if (!allowed_) server_.Log("RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
+    if (!allowed_)
+      server_.Log("RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -230,7 +238,15 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   }
 
  private:
-  enum class State { kReadingHeader, kReadingBody, kDelaying, kProcessing, kWriting, kLingering, kClosed };
+  enum class State {
+    kReadingHeader,
+    kReadingBody,
+    kDelaying,
+    kProcessing,
+    kWriting,
+    kLingering,
+    kClosed
+  };
 
   // True once Stop() began. The server flag covers a session accepted while
   // Stop() was taking its snapshot of the sessions to notify.
@@ -243,17 +259,19 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     parser_->body_limit(server_.options_.max_body_bytes);
     state_ = State::kReadingHeader;
     stream_.expires_after(server_.options_.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec == http::error::body_limit) return Refuse(http::status::payload_too_large, "Request body too large\n");
-    if (ec == http::error::header_limit) return Refuse(http::status::bad_request, "Request header too large\n");
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof) {
+    if (ec == http::error::body_limit)
+      return Refuse(http::status::payload_too_large, "Request body too large\n");
+    if (ec == http::error::header_limit)
+      return Refuse(http::status::bad_request, "Request header too large\n");
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof) {
       return Close();
     }
     if (ec) return Refuse(http::status::bad_request, "Malformed HTTP request\n");
@@ -262,10 +280,12 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     if (!allowed_) return Refuse(http::status::forbidden, "");
     if (over_limit_) return Refuse(http::status::service_unavailable, "Too many connections\n");
     if (request.method() != http::verb::post) {
-      return Refuse(http::status::method_not_allowed, "JSONRPC server handles only POST requests\n");
+      return Refuse(http::status::method_not_allowed,
+                    "JSONRPC server handles only POST requests\n");
     }
     const beast::string_view target = request.target();
-    if (target != "/" && !target.starts_with("/wallet/")) return Refuse(http::status::not_found, "");
+    if (target != "/" && !target.starts_with("/wallet/"))
+      return Refuse(http::status::not_found, "");
 
     const auto authorization = request.find(http::field::authorization);
     const std::string_view credentials =
@@ -275,7 +295,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     if (!server_.auth_.Check(credentials, &user_)) {
       boost::system::error_code remote_ec;
       const tcp::endpoint remote = stream_.socket().remote_endpoint(remote_ec);
-      server_.Log("RPC: incorrect password attempt from " + (remote_ec ? "unknown" : EndpointText(remote)));
+      server_.Log("RPC: incorrect password attempt from " +
+                  (remote_ec ? "unknown" : EndpointText(remote)));
       // Delay the refusal to slow down password guessing.
       state_ = State::kDelaying;
       timer_.expires_after(server_.options_.auth_failure_delay);
@@ -287,7 +308,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
     if (beast::iequals(request[http::field::expect], "100-continue")) {
       // curl asks before sending bodies over 1 KiB; answer, then read on.
-      auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      auto interim =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       state_ = State::kWriting;
       http::async_write(stream_, *interim,
                         [self = shared_from_this(), interim](beast::error_code write_ec, size_t) {
@@ -303,13 +325,14 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     if (Stopping()) return Close();
     state_ = State::kReadingBody;
     stream_.expires_after(server_.options_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnBody(ec);
-    });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == http::error::body_limit) return Refuse(http::status::payload_too_large, "Request body too large\n");
+    if (ec == http::error::body_limit)
+      return Refuse(http::status::payload_too_large, "Request body too large\n");
     if (ec) return Close();
 
     keep_alive_ = parser_->get().keep_alive();
@@ -324,8 +347,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
       HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_);
       self->server_.queued_.fetch_sub(1);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-        self->Write(static_cast<http::status>(reply.status), std::move(reply.body), "application/json",
-                    self->keep_alive_);
+        self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
+                    "application/json", self->keep_alive_);
       });
     });
   }
@@ -343,11 +366,12 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
     state_ = State::kWriting;
     stream_.expires_after(server_.options_.idle_timeout);
-    http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      if (!response->keep_alive()) return self->Linger();
-      self->ReadHeader();
-    });
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        if (!response->keep_alive()) return self->Linger();
+                        self->ReadHeader();
+                      });
   }
 
   // Answers with `status` and closes the connection without reading its body.
@@ -369,10 +393,11 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
   void Drain() {
     if (Stopping()) return Close();
-    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      self->Drain();
-    });
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
   }
 
   void Close() {
@@ -421,7 +446,8 @@ Status HttpRpcServer::Impl::Start() {
     if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       acceptors_.clear();
-      return Status::IOError("Unable to bind RPC on " + EndpointText(endpoint) + ": " + ec.message());
+      return Status::IOError("Unable to bind RPC on " + EndpointText(endpoint) + ": " +
+                             ec.message());
     }
     ports_.push_back(acceptor->local_endpoint().port());
     acceptors_.push_back(std::move(acceptor));
@@ -433,16 +459,17 @@ Status HttpRpcServer::Impl::Start() {
 }
 
 void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept(net::make_strand(ioc_), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || stopping_) return;
-    if (!ec) {
-      auto session = std::make_shared<Session>(*this, std::move(socket));
-      const bool within_limit = Register(session.get(), session);
-      if (!within_limit) Log("RPC: connection limit reached");
-      session->Start(!within_limit);
-    }
-    Accept(acceptor);
-  });
+  acceptor.async_accept(net::make_strand(ioc_),
+                        [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+                          if (ec == net::error::operation_aborted || stopping_) return;
+                          if (!ec) {
+                            auto session = std::make_shared<Session>(*this, std::move(socket));
+                            const bool within_limit = Register(session.get(), session);
+                            if (!within_limit) Log("RPC: connection limit reached");
+                            session->Start(!within_limit);
+                          }
+                          Accept(acceptor);
+                        });
 }
 
 void HttpRpcServer::Impl::Stop() {

@@ -28,7 +28,8 @@ void ParseRequest(const json& value, JsonRpcRequest* out) {
   }
 
   auto method = value.find("method");
-  if (method == value.end() || method->is_null()) throw RpcError(kRpcInvalidRequest, "Missing method");
+  if (method == value.end() || method->is_null())
+    throw RpcError(kRpcInvalidRequest, "Missing method");
   if (!method->is_string()) throw RpcError(kRpcInvalidRequest, "Method must be a string");
   out->method = method->get<std::string>();
 

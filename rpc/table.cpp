@@ -10,21 +10,20 @@ namespace cc::rpc {
 namespace {
 
 RpcMethod HelpMethod(const RpcTable& table) {
-  return RpcMethod{
-      "help",
-      "List all commands, or get help for a specified command.",
-      {{"command", RpcType::kString, RpcArg::kOptional, "all commands",
-        "The command to get help on"}},
-      {{RpcType::kString, "", "The help text"}},
-      ExampleCli("help", "") + ExampleCli("help", "getblockhash"),
-      [&table](const RpcMethod&, const RpcRequest& request) -> json {
-        const json& command = request.Arg(0);
-        if (command.is_null()) return table.HelpOverview();
-        const std::string name = command.get<std::string>();
-        const RpcMethod* method = table.Find(name);
-        if (method == nullptr) return "help: unknown command: " + name;
-        return method->Help();
-      }};
+  return RpcMethod{"help",
+                   "List all commands, or get help for a specified command.",
+                   {{"command", RpcType::kString, RpcArg::kOptional, "all commands",
+                     "The command to get help on"}},
+                   {{RpcType::kString, "", "The help text"}},
+                   ExampleCli("help", "") + ExampleCli("help", "getblockhash"),
+                   [&table](const RpcMethod&, const RpcRequest& request) -> json {
+                     const json& command = request.Arg(0);
+                     if (command.is_null()) return table.HelpOverview();
+                     const std::string name = command.get<std::string>();
+                     const RpcMethod* method = table.Find(name);
+                     if (method == nullptr) return "help: unknown command: " + name;
+                     return method->Help();
+                   }};
 }
 
 }  // namespace
@@ -125,7 +124,8 @@ std::string RpcTable::HelpOverview() const {
     if (category != current) {
       if (!out.empty()) out += "\n";
       std::string title = category;
-      if (!title.empty()) title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+      if (!title.empty())
+        title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
       out += "== " + title + " ==\n";
       current = category;
     }

@@ -23,9 +23,9 @@
 #ifndef COMPUTECOIN_RPC_TABLE_H
 #define COMPUTECOIN_RPC_TABLE_H
 
+#include <cstddef>
 #include <map>
 #include <mutex>
-#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -101,7 +101,7 @@ class RpcTable {
   std::map<std::string, Entry> methods_;
 
   mutable std::mutex warmup_mutex_;
-  bool in_warmup_ = true;                         // guarded by warmup_mutex_
+  bool in_warmup_ = true;                             // guarded by warmup_mutex_
   std::string warmup_status_ = "RPC server started";  // guarded by warmup_mutex_
 };
 

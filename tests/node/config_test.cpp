@@ -61,9 +61,12 @@ TEST_F(ConfigTest, UnknownCommandLineOption) {
 }
 
 TEST_F(ConfigTest, TypedValuesAreChecked) {
-  EXPECT_EQ(Parse({"-rpcport=abc"}).message(), "Invalid value for -rpcport=abc: expected an integer");
-  EXPECT_EQ(Parse({"-rpcport=12x"}).message(), "Invalid value for -rpcport=12x: expected an integer");
-  EXPECT_EQ(Parse({"-printtoconsole=yes"}).message(), "Invalid value for -printtoconsole=yes: expected 0 or 1");
+  EXPECT_EQ(Parse({"-rpcport=abc"}).message(),
+            "Invalid value for -rpcport=abc: expected an integer");
+  EXPECT_EQ(Parse({"-rpcport=12x"}).message(),
+            "Invalid value for -rpcport=12x: expected an integer");
+  EXPECT_EQ(Parse({"-printtoconsole=yes"}).message(),
+            "Invalid value for -printtoconsole=yes: expected 0 or 1");
   EXPECT_EQ(Parse({"-noprinttoconsole=2"}).message(),
             "negated option -noprinttoconsole takes no value other than 0 or 1, got '2'");
 }
@@ -87,8 +90,8 @@ TEST_F(ConfigTest, FileTopLevelAndSections) {
                   .ok());
   ASSERT_TRUE(Parse({"-regtest"}).ok());
   EXPECT_EQ(Select(), "regtest");
-  EXPECT_EQ(config_.GetArg("rpcuser", ""), "reg");           // section beats top level
-  EXPECT_EQ(config_.GetArg("rpcpassword", ""), "toppw");     // top level applies to every network
+  EXPECT_EQ(config_.GetArg("rpcuser", ""), "reg");        // section beats top level
+  EXPECT_EQ(config_.GetArg("rpcpassword", ""), "toppw");  // top level applies to every network
   EXPECT_EQ(config_.GetIntArg("rpcport", 0), 5555);
 }
 
@@ -123,7 +126,9 @@ TEST_F(ConfigTest, NetworkOnlyOptionsApplyOnMain) {
 }
 
 TEST_F(ConfigTest, MultiValuesCollectAndNegationClears) {
-  ASSERT_TRUE(Read("rpcauth=a:s$" + std::string(64, '0') + "\n[regtest]\nrpcauth=b:s$" + std::string(64, '1') + "\n").ok());
+  ASSERT_TRUE(Read("rpcauth=a:s$" + std::string(64, '0') + "\n[regtest]\nrpcauth=b:s$" +
+                   std::string(64, '1') + "\n")
+                  .ok());
   ASSERT_TRUE(Parse({"-regtest", "-rpcallowip=10.0.0.1", "-rpcallowip=10.0.0.2"}).ok());
   EXPECT_EQ(Select(), "regtest");
   EXPECT_EQ(config_.GetArgs("rpcauth").size(), 2u);  // section then top level
@@ -151,12 +156,16 @@ TEST_F(ConfigTest, NetworkSelectionFromFileTopLevel) {
 
 TEST_F(ConfigTest, ConflictingNetworks) {
   ASSERT_TRUE(Parse({"-regtest", "-testnet"}).ok());
-  EXPECT_EQ(Select(), "InvalidArgument: Invalid combination of -regtest, -testnet, -devnet and -chain. Can use at most one.");
+  EXPECT_EQ(Select(),
+            "InvalidArgument: Invalid combination of -regtest, -testnet, -devnet and -chain. Can "
+            "use at most one.");
 }
 
 TEST_F(ConfigTest, UnknownChainName) {
   ASSERT_TRUE(Parse({"-chain=mainnet"}).ok());
-  EXPECT_EQ(Select(), "InvalidArgument: unknown chain 'mainnet' (-chain must be one of main, test, devnet, regtest)");
+  EXPECT_EQ(Select(),
+            "InvalidArgument: unknown chain 'mainnet' (-chain must be one of main, test, devnet, "
+            "regtest)");
 }
 
 TEST_F(ConfigTest, FileUnknownOption) {
@@ -166,29 +175,35 @@ TEST_F(ConfigTest, FileUnknownOption) {
 }
 
 TEST_F(ConfigTest, FileLineWithoutEquals) {
-  EXPECT_EQ(Read("rpcuser\n").message(), "parse error on line 1 of computecoin.conf: 'rpcuser' is not name=value");
+  EXPECT_EQ(Read("rpcuser\n").message(),
+            "parse error on line 1 of computecoin.conf: 'rpcuser' is not name=value");
   EXPECT_EQ(Read("noserver\n").message(),
-            "parse error on line 1 of computecoin.conf: 'noserver' is not name=value; to negate an option write "
+            "parse error on line 1 of computecoin.conf: 'noserver' is not name=value; to negate an "
+            "option write "
             "noserver=1");
 }
 
 TEST_F(ConfigTest, FileLeadingDash) {
   EXPECT_EQ(Read("-rpcuser=a\n").message(),
-            "parse error on line 1 of computecoin.conf: '-rpcuser=a': options in the configuration file are "
+            "parse error on line 1 of computecoin.conf: '-rpcuser=a': options in the configuration "
+            "file are "
             "written without a leading '-'");
 }
 
 TEST_F(ConfigTest, FileUnknownSection) {
   EXPECT_EQ(Read("[mainnet]\n").message(),
-            "parse error on line 1 of computecoin.conf: unknown section [mainnet] (sections are [main], [test], "
+            "parse error on line 1 of computecoin.conf: unknown section [mainnet] (sections are "
+            "[main], [test], "
             "[devnet], [regtest])");
-  EXPECT_EQ(Read("[regtest\n").message(), "parse error on line 1 of computecoin.conf: unterminated section '[regtest'");
+  EXPECT_EQ(Read("[regtest\n").message(),
+            "parse error on line 1 of computecoin.conf: unterminated section '[regtest'");
   EXPECT_TRUE(Read("foo.rpcuser=x\n").IsInvalidArgument());
 }
 
 TEST_F(ConfigTest, FileCannotSetCommandLineOnlyOptions) {
   EXPECT_EQ(Read("conf=other.conf\n").message(),
-            "parse error on line 1 of computecoin.conf: -conf cannot be set in the configuration file, only on the "
+            "parse error on line 1 of computecoin.conf: -conf cannot be set in the configuration "
+            "file, only on the "
             "command line");
 }
 
@@ -196,7 +211,8 @@ TEST_F(ConfigTest, FileNegationAndBadValue) {
   ASSERT_TRUE(Read("noserver=1\n").ok());
   EXPECT_FALSE(config_.GetBoolArg("server", true));
   EXPECT_EQ(Read("rpcthreads=four\n").message(),
-            "parse error on line 1 of computecoin.conf: Invalid value for -rpcthreads=four: expected an integer");
+            "parse error on line 1 of computecoin.conf: Invalid value for -rpcthreads=four: "
+            "expected an integer");
 }
 
 TEST_F(ConfigTest, OtherProgramsOptionsAreAcceptedOnlyInTheFile) {
@@ -216,7 +232,8 @@ TEST_F(ConfigTest, OtherProgramsOptionsAreAcceptedOnlyInTheFile) {
 
 TEST_F(ConfigTest, HelpListsEveryOption) {
   const std::string help = config_.HelpMessage();
-  for (const char* option : {"-rpcport=<port>", "-rpcauth=<userpw>", "-regtest", "-datadir=<dir>", "-printtoconsole"}) {
+  for (const char* option :
+       {"-rpcport=<port>", "-rpcauth=<userpw>", "-regtest", "-datadir=<dir>", "-printtoconsole"}) {
     EXPECT_NE(help.find(option), std::string::npos) << option;
   }
 }

@@ -16,7 +16,8 @@ class DataDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("cc_datadir_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("cc_datadir_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -70,7 +71,8 @@ TEST_F(DataDirTest, ExplicitDataDirMustExist) {
   std::filesystem::path datadir;
   const Status s = ResolveDataDir(config, &datadir);
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_EQ(s.message(), "Specified data directory \"" + (dir_ / "nope").string() + "\" does not exist.");
+  EXPECT_EQ(s.message(),
+            "Specified data directory \"" + (dir_ / "nope").string() + "\" does not exist.");
 }
 
 TEST_F(DataDirTest, LoadConfigurationReadsTheFileAndCreatesTheNetworkDir) {

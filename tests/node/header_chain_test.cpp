@@ -20,7 +20,8 @@ class HeaderChainTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("cc_headers_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("cc_headers_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     path_ = dir_ / "light" / "headers.dat";
     genesis_ = BuildGenesisBlock(RegtestParams()).header;
@@ -142,7 +143,8 @@ TEST_F(HeaderChainTest, CorruptedHeaderIsReported) {
   FlipByte(2 * HeaderChain::kRecordSize + 10);  // inside header 2's prev
   const Status s = Open();
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("header 2: prev is not the hash of header 1"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("header 2: prev is not the hash of header 1"), std::string::npos)
+      << s.ToString();
 }
 
 TEST_F(HeaderChainTest, GarbageRecordIsReported) {

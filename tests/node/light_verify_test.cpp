@@ -19,7 +19,8 @@ class LightVerifyTest : public ::testing::Test {
     for (uint32_t i = 0; i < 5; ++i) {
       Transaction tx;
       tx.lock_height = i;
-      tx.outputs.push_back(TxOut{static_cast<Amount>(i + 1) * kCoin, OutputKind::kPayToKeyHash, Uint256()});
+      tx.outputs.push_back(
+          TxOut{static_cast<Amount>(i + 1) * kCoin, OutputKind::kPayToKeyHash, Uint256()});
       if (i > 0) {
         TxIn in;
         in.prevout.index = i;
@@ -43,7 +44,8 @@ class LightVerifyTest : public ::testing::Test {
     for (const Transaction& tx : block_.txs) leaves.push_back(tx.Wtxid());
     MerkleProof proof;
     EXPECT_TRUE(MakeMerkleProof(leaves, index, &proof).ok());
-    return json{{"tx", rpc::HexStr(Serialize(block_.txs[index]))}, {"proof", rpc::HexStr(Serialize(proof))}};
+    return json{{"tx", rpc::HexStr(Serialize(block_.txs[index]))},
+                {"proof", rpc::HexStr(Serialize(proof))}};
   }
 
   json WorkProof(size_t index) const {
@@ -61,13 +63,15 @@ class LightVerifyTest : public ::testing::Test {
 
 TEST_F(LightVerifyTest, EveryTransactionVerifies) {
   for (size_t i = 0; i < block_.txs.size(); ++i) {
-    EXPECT_TRUE(VerifyTxOutProof(TxProof(i), block_.txs[i].Txid(), block_.header, &reason_)) << i << reason_;
+    EXPECT_TRUE(VerifyTxOutProof(TxProof(i), block_.txs[i].Txid(), block_.header, &reason_))
+        << i << reason_;
   }
 }
 
 TEST_F(LightVerifyTest, EveryRecordVerifies) {
   for (size_t i = 0; i < block_.records.size(); ++i) {
-    EXPECT_TRUE(VerifyWorkProof(WorkProof(i), block_.records[i].Hash(), block_.header, &reason_)) << i << reason_;
+    EXPECT_TRUE(VerifyWorkProof(WorkProof(i), block_.records[i].Hash(), block_.header, &reason_))
+        << i << reason_;
   }
 }
 

@@ -23,7 +23,8 @@ class NodeRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("cc_node_rpc_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("cc_node_rpc_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     node_.params = &RegtestParams();
@@ -137,7 +138,8 @@ TEST_F(NodeRpcTest, GetBlockHeader) {
 
 TEST_F(NodeRpcTest, GetBlockHeaderErrors) {
   std::string message;
-  EXPECT_EQ(ErrorOf("getblockheader", {std::string(64, '0')}, &message), rpc::kRpcInvalidAddressOrKey);
+  EXPECT_EQ(ErrorOf("getblockheader", {std::string(64, '0')}, &message),
+            rpc::kRpcInvalidAddressOrKey);
   EXPECT_EQ(message, "Block not found");
   EXPECT_EQ(ErrorOf("getblockheader", {"abc"}, &message), rpc::kRpcInvalidParameter);
   EXPECT_EQ(message, "blockhash must be of length 64 (not 3, for 'abc')");
@@ -217,7 +219,8 @@ TEST_F(NodeRpcTest, TxOutProofOfTheGenesisCoinbase) {
   EXPECT_EQ(ErrorOf("gettxoutproof", {std::string(64, '1'), genesis_.Hash().ToHex()}, &message),
             rpc::kRpcInvalidAddressOrKey);
   EXPECT_EQ(message, "Transaction not found in block");
-  EXPECT_EQ(ErrorOf("gettxoutproof", {txid.ToHex(), std::string(64, '1')}, &message), rpc::kRpcInvalidAddressOrKey);
+  EXPECT_EQ(ErrorOf("gettxoutproof", {txid.ToHex(), std::string(64, '1')}, &message),
+            rpc::kRpcInvalidAddressOrKey);
   EXPECT_EQ(message, "Block not found");
 }
 
@@ -248,10 +251,13 @@ TEST_F(NodeRpcTest, CliConversionTableMatchesTheMethods) {
     for (size_t i = 0; i < method->args().size(); ++i) {
       const rpc::RpcArg& arg = method->args()[i];
       const auto rows = rpc::CliJsonParams();
-      const bool listed = std::any_of(rows.begin(), rows.end(), [&](const rpc::CliParamConversion& row) {
-        return name == row.method && static_cast<size_t>(row.index) == i && arg.name == row.name;
-      });
-      EXPECT_EQ(listed, rpc::IsJsonType(arg.type)) << name << " argument " << i << " (" << arg.name << ")";
+      const bool listed =
+          std::any_of(rows.begin(), rows.end(), [&](const rpc::CliParamConversion& row) {
+            return name == row.method && static_cast<size_t>(row.index) == i &&
+                   arg.name == row.name;
+          });
+      EXPECT_EQ(listed, rpc::IsJsonType(arg.type))
+          << name << " argument " << i << " (" << arg.name << ")";
     }
   }
   for (const rpc::CliParamConversion& row : rpc::CliJsonParams()) {

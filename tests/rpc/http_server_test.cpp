@@ -6,9 +6,9 @@
 
 #include <filesystem>
 #include <future>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -43,8 +43,10 @@ RpcMethod AddMethod() {
 }
 
 RpcMethod WhoAmIMethod() {
-  return RpcMethod{"whoami", "Returns the caller's user name.", {}, {{RpcType::kString, "", "the user"}}, "",
-                   [](const RpcMethod&, const RpcRequest& request) -> json { return request.user; }};
+  return RpcMethod{
+      "whoami", "Returns the caller's user name.",
+      {},       {{RpcType::kString, "", "the user"}},
+      "",       [](const RpcMethod&, const RpcRequest& request) -> json { return request.user; }};
 }
 
 class HttpServerTest : public ::testing::Test {
@@ -114,7 +116,8 @@ TEST_F(HttpServerTest, MissingCredentialsAreUnauthorized) {
 TEST_F(HttpServerTest, MalformedAuthorizationIsUnauthorized) {
   StartServer();
   RawConnection connection(port_);
-  ASSERT_TRUE(connection.Send("POST / HTTP/1.1\r\nAuthorization: Basic !!!notbase64\r\nContent-Length: 2\r\n\r\n{}"));
+  ASSERT_TRUE(connection.Send(
+      "POST / HTTP/1.1\r\nAuthorization: Basic !!!notbase64\r\nContent-Length: 2\r\n\r\n{}"));
   EXPECT_EQ(connection.Read().status, 401);
 }
 
@@ -238,17 +241,21 @@ TEST_F(HttpServerTest, NamedParams) {
   StartServer();
   EXPECT_EQ(ParseBody(Post(R"({"method":"add","params":{"b":10,"a":1},"id":1})"))["result"], 11);
   EXPECT_EQ(ParseBody(Post(R"({"method":"add","params":{"a":4},"id":1})"))["result"], 4);
-  const json unknown = ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":{"a":1,"c":2},"id":1})"));
+  const json unknown =
+      ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":{"a":1,"c":2},"id":1})"));
   EXPECT_EQ(unknown["error"]["code"], -8);
   EXPECT_EQ(unknown["error"]["message"], "Unknown named parameter c");
 }
 
 TEST_F(HttpServerTest, ArgumentChecks) {
   StartServer();
-  const json too_many = ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":[1,2,3],"id":1})"));
+  const json too_many =
+      ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":[1,2,3],"id":1})"));
   EXPECT_EQ(too_many["error"]["code"], -1);
-  EXPECT_EQ(too_many["error"]["message"].get<std::string>().rfind("add a ( b )", 0), 0u);  // the help text
-  const json wrong_type = ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":["1"],"id":1})"));
+  EXPECT_EQ(too_many["error"]["message"].get<std::string>().rfind("add a ( b )", 0),
+            0u);  // the help text
+  const json wrong_type =
+      ParseBody(Post(R"({"jsonrpc":"2.0","method":"add","params":["1"],"id":1})"));
   EXPECT_EQ(wrong_type["error"]["code"], -3);
   EXPECT_EQ(wrong_type["error"]["message"],
             "JSON value of type string for argument a is not of expected type numeric");
@@ -272,7 +279,8 @@ TEST_F(HttpServerTest, OversizedBodyIsRefused) {
   EXPECT_EQ(reply.status, 413);
   EXPECT_EQ(reply.headers.at("connection"), "close");
   // A body just under the limit is served.
-  const std::string small = R"({"method":"add","params":[1],"id":")" + std::string(900, 'x') + "\"}";
+  const std::string small =
+      R"({"method":"add","params":[1],"id":")" + std::string(900, 'x') + "\"}";
   EXPECT_EQ(Post(small).status, 200);
 }
 
@@ -281,15 +289,17 @@ TEST_F(HttpServerTest, OversizedChunkedBodyIsRefused) {
   StartServer();
   RawConnection connection(port_);
   const std::string chunk(100, ' ');
-  ASSERT_TRUE(connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) +
-                              "\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + chunk + "\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) +
+                      "\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + chunk + "\r\n0\r\n\r\n"));
   EXPECT_EQ(connection.Read().status, 413);
 }
 
 TEST_F(HttpServerTest, OnlyPost) {
   StartServer();
   RawConnection connection(port_);
-  ASSERT_TRUE(connection.Send("GET / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) + "\r\n\r\n"));
+  ASSERT_TRUE(connection.Send(
+      "GET / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) + "\r\n\r\n"));
   EXPECT_EQ(connection.Read().status, 405);
 }
 
@@ -311,8 +321,8 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();
   RawConnection connection(port_);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(connection.Send(PostRequest(R"({"method":"add","params":[)" + std::to_string(i) + "],\"id\":1}",
-                                            kUser, kPassword)));
+    ASSERT_TRUE(connection.Send(PostRequest(
+        R"({"method":"add","params":[)" + std::to_string(i) + "],\"id\":1}", kUser, kPassword)));
     const RawReply reply = connection.Read();
     ASSERT_EQ(reply.status, 200);
     EXPECT_EQ(ParseBody(reply)["result"], i);
@@ -322,8 +332,9 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
   StartServer();
   RawConnection connection(port_);
-  ASSERT_TRUE(connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword,
-                                          /*keep_alive=*/false)));
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword,
+                                  /*keep_alive=*/false)));
   EXPECT_EQ(connection.Read().status, 200);
   EXPECT_TRUE(connection.ReadsEof());
 }
@@ -332,9 +343,9 @@ TEST_F(HttpServerTest, ExpectContinue) {
   StartServer();
   RawConnection connection(port_);
   const std::string body = R"({"method":"add","params":[2],"id":1})";
-  ASSERT_TRUE(connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) +
-                              "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
-                              "\r\n\r\n"));
+  ASSERT_TRUE(connection.Send(
+      "POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) +
+      "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
   EXPECT_EQ(connection.Read().status, 100);
   ASSERT_TRUE(connection.Send(body));
   const RawReply reply = connection.Read();
@@ -350,7 +361,8 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitAreRefused) {
   ASSERT_EQ(first.Read().status, 200);  // the first connection is registered and kept open
 
   RawConnection second(port_);
-  ASSERT_TRUE(second.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_TRUE(
+      second.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
   EXPECT_EQ(second.Read().status, 503);
 }
 
@@ -365,7 +377,8 @@ TEST_F(HttpServerTest, IdleConnectionIsClosed) {
 TEST_F(HttpServerTest, StopClosesIdleConnections) {
   StartServer();
   RawConnection connection(port_);
-  ASSERT_TRUE(connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
   ASSERT_EQ(connection.Read().status, 200);
   server_->Stop();
   EXPECT_TRUE(connection.ReadsEof());
@@ -378,12 +391,17 @@ TEST_F(HttpServerTest, StopDeliversTheReplyOfARequestInFlight) {
   std::promise<void> entered;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  ASSERT_TRUE(table_.Add("test", RpcMethod{"slow", "Waits for the test.", {}, {{RpcType::kString, "", ""}}, "",
-                                           [&](const RpcMethod&, const RpcRequest&) -> json {
-                                             entered.set_value();
-                                             released.wait();
-                                             return "done";
-                                           }})
+  ASSERT_TRUE(table_
+                  .Add("test", RpcMethod{"slow",
+                                         "Waits for the test.",
+                                         {},
+                                         {{RpcType::kString, "", ""}},
+                                         "",
+                                         [&](const RpcMethod&, const RpcRequest&) -> json {
+                                           entered.set_value();
+                                           released.wait();
+                                           return "done";
+                                         }})
                   .ok());
   StartServer();
   RawConnection connection(port_);
@@ -421,7 +439,8 @@ TEST_F(HttpServerTest, PortInUseIsAnIoError) {
   HttpRpcServer second(table_, auth_, options_);
   const Status s = second.Start();
   EXPECT_TRUE(s.IsIOError());
-  EXPECT_NE(s.message().find("Unable to bind RPC on 127.0.0.1:" + std::to_string(port_)), std::string::npos);
+  EXPECT_NE(s.message().find("Unable to bind RPC on 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos);
 }
 
 // ---------------------------------------------------------------------------
@@ -440,10 +459,12 @@ TEST_F(HttpServerTest, ClientCall) {
   EXPECT_EQ(reply["result"], 42);
   EXPECT_TRUE(reply["error"].is_null());
 
-  ASSERT_TRUE(client.Call("nosuch", json::array(), &reply).ok());  // a method error is still a reply
+  ASSERT_TRUE(
+      client.Call("nosuch", json::array(), &reply).ok());  // a method error is still a reply
   EXPECT_EQ(reply["error"]["code"], -32601);
 
-  ASSERT_TRUE(client.Send(json::array({{{"method", "add"}, {"params", {1}}, {"id", 1}}}), &reply).ok());
+  ASSERT_TRUE(
+      client.Send(json::array({{{"method", "add"}, {"params", {1}}, {"id", 1}}}), &reply).ok());
   ASSERT_TRUE(reply.is_array());
   EXPECT_EQ(reply[0]["result"], 1);
 }
@@ -479,7 +500,8 @@ TEST_F(HttpServerTest, ClientCannotConnect) {
   json reply;
   const Status s = RpcClient(options).Call("add", json::array({1}), &reply);
   EXPECT_TRUE(s.IsIOError());
-  EXPECT_EQ(s.message(), "Could not connect to the server 127.0.0.1:" + std::to_string(closed_port));
+  EXPECT_EQ(s.message(),
+            "Could not connect to the server 127.0.0.1:" + std::to_string(closed_port));
   ::close(holder);
 }
 

@@ -21,7 +21,7 @@
 namespace cc::rpc::test {
 
 struct RawReply {
-  int status = 0;  //!< 0 if the connection closed before a full reply
+  int status = 0;                              //!< 0 if the connection closed before a full reply
   std::map<std::string, std::string> headers;  //!< names lower-cased
   std::string body;
 };
@@ -72,7 +72,8 @@ class RawConnection {
     const int status = std::atoi(status_line.c_str() + space + 1);
     while (line_end != std::string::npos) {
       const size_t next = head.find("\r\n", line_end + 2);
-      const std::string line = head.substr(line_end + 2, next == std::string::npos ? std::string::npos : next - line_end - 2);
+      const std::string line = head.substr(
+          line_end + 2, next == std::string::npos ? std::string::npos : next - line_end - 2);
       const size_t colon = line.find(':');
       if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
@@ -81,7 +82,8 @@ class RawConnection {
       }
       line_end = next;
     }
-    const size_t length = reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
+    const size_t length =
+        reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
     while (buffer_.size() < length) {
       if (!Fill()) return reply;
     }
@@ -112,8 +114,8 @@ class RawConnection {
 };
 
 /// A POST of `body` to "/" with Basic credentials (none if user is empty).
-inline std::string PostRequest(const std::string& body, const std::string& user, const std::string& password,
-                               bool keep_alive = true) {
+inline std::string PostRequest(const std::string& body, const std::string& user,
+                               const std::string& password, bool keep_alive = true) {
   std::string request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
   if (!user.empty()) request += "Authorization: " + BasicAuthHeader(user, password) + "\r\n";
   if (!keep_alive) request += "Connection: close\r\n";

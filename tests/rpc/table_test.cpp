@@ -12,19 +12,25 @@ namespace cc::rpc {
 namespace {
 
 RpcMethod EchoMethod(std::vector<RpcArg> args) {
-  return RpcMethod{"echo", "Returns its params.", std::move(args), {{RpcType::kArray, "", "the params"}},
-                   ExampleCli("echo", "1"),
-                   [](const RpcMethod&, const RpcRequest& request) -> json { return request.params; }};
+  return RpcMethod{
+      "echo",
+      "Returns its params.",
+      std::move(args),
+      {{RpcType::kArray, "", "the params"}},
+      ExampleCli("echo", "1"),
+      [](const RpcMethod&, const RpcRequest& request) -> json { return request.params; }};
 }
 
 class RpcTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(table_.Add("util",
-                           EchoMethod({{"first", RpcType::kString, RpcArg::kRequired, "", "a string"},
-                                       {"second", RpcType::kNumber, RpcArg::kOptional, "1", "a number"},
-                                       {"third", RpcType::kBool, RpcArg::kOptional, "false", "a flag"}}))
-                    .ok());
+    ASSERT_TRUE(
+        table_
+            .Add("util",
+                 EchoMethod({{"first", RpcType::kString, RpcArg::kRequired, "", "a string"},
+                             {"second", RpcType::kNumber, RpcArg::kOptional, "1", "a number"},
+                             {"third", RpcType::kBool, RpcArg::kOptional, "false", "a flag"}}))
+            .ok());
     table_.SetWarmupFinished();
   }
 
@@ -49,11 +55,13 @@ TEST_F(RpcTableTest, StartsInWarmupWithHelpOnly) {
 TEST_F(RpcTableTest, RefusesBadRegistrations) {
   EXPECT_TRUE(table_.Add("util", EchoMethod({})).IsInvalidArgument());  // name taken
   RpcTable other;
-  EXPECT_TRUE(other.Add("util", EchoMethod({{"a", RpcType::kString, RpcArg::kRequired, "", ""},
-                                            {"a", RpcType::kString, RpcArg::kRequired, "", ""}}))
+  EXPECT_TRUE(other
+                  .Add("util", EchoMethod({{"a", RpcType::kString, RpcArg::kRequired, "", ""},
+                                           {"a", RpcType::kString, RpcArg::kRequired, "", ""}}))
                   .IsInvalidArgument());
-  EXPECT_TRUE(other.Add("util", EchoMethod({{"a", RpcType::kString, RpcArg::kOptional, "", ""},
-                                            {"b", RpcType::kString, RpcArg::kRequired, "", ""}}))
+  EXPECT_TRUE(other
+                  .Add("util", EchoMethod({{"a", RpcType::kString, RpcArg::kOptional, "", ""},
+                                           {"b", RpcType::kString, RpcArg::kRequired, "", ""}}))
                   .IsInvalidArgument());
   EXPECT_EQ(other.Find("echo"), nullptr);
 }
@@ -64,11 +72,14 @@ TEST_F(RpcTableTest, SignatureAndHelp) {
   EXPECT_EQ(echo->Signature(), "echo \"first\" ( second third )");
   const std::string help = echo->Help();
   EXPECT_NE(help.find("1. first     (string, required) a string"), std::string::npos) << help;
-  EXPECT_NE(help.find("2. second    (numeric, optional, default=1) a number"), std::string::npos) << help;
-  EXPECT_NE(help.find("Result:\n[    (json array) the params\n  ...\n]\n"), std::string::npos) << help;
+  EXPECT_NE(help.find("2. second    (numeric, optional, default=1) a number"), std::string::npos)
+      << help;
+  EXPECT_NE(help.find("Result:\n[    (json array) the params\n  ...\n]\n"), std::string::npos)
+      << help;
   EXPECT_NE(help.find("> computecoin-cli echo 1\n"), std::string::npos) << help;
 
-  EXPECT_EQ(table_.HelpOverview(), "== Control ==\nhelp ( \"command\" )\n\n== Util ==\necho \"first\" ( second third )");
+  EXPECT_EQ(table_.HelpOverview(),
+            "== Control ==\nhelp ( \"command\" )\n\n== Util ==\necho \"first\" ( second third )");
   EXPECT_EQ(table_.Execute("help", json::array({"echo"}), ""), help);
   EXPECT_EQ(table_.Execute("help", json::array({"nosuch"}), ""), "help: unknown command: nosuch");
   EXPECT_EQ(table_.CategoryOf("echo"), "util");
@@ -87,7 +98,8 @@ TEST_F(RpcTableTest, NamedArgumentsBecomePositional) {
 }
 
 TEST_F(RpcTableTest, ArgumentCountAndTypes) {
-  EXPECT_EQ(Run(json::array({"x", nullptr, false})), json::array({"x", nullptr, false}));  // null: omitted
+  EXPECT_EQ(Run(json::array({"x", nullptr, false})),
+            json::array({"x", nullptr, false}));  // null: omitted
   auto code_of = [&](const json& params) {
     try {
       Run(params);
@@ -96,11 +108,11 @@ TEST_F(RpcTableTest, ArgumentCountAndTypes) {
     }
     return 0;
   };
-  EXPECT_EQ(code_of(json::array()), kRpcMiscError);                     // required missing
-  EXPECT_EQ(code_of(json::array({"x", 1, true, 4})), kRpcMiscError);    // too many
-  EXPECT_EQ(code_of(json::array({1})), kRpcTypeError);                  // number for a string
-  EXPECT_EQ(code_of(json::array({"x", "1"})), kRpcTypeError);           // string for a number
-  EXPECT_EQ(code_of(json::array({nullptr})), kRpcTypeError);            // null for a required arg
+  EXPECT_EQ(code_of(json::array()), kRpcMiscError);                   // required missing
+  EXPECT_EQ(code_of(json::array({"x", 1, true, 4})), kRpcMiscError);  // too many
+  EXPECT_EQ(code_of(json::array({1})), kRpcTypeError);                // number for a string
+  EXPECT_EQ(code_of(json::array({"x", "1"})), kRpcTypeError);         // string for a number
+  EXPECT_EQ(code_of(json::array({nullptr})), kRpcTypeError);          // null for a required arg
 }
 
 TEST_F(RpcTableTest, UnknownMethod) {
@@ -113,10 +125,15 @@ TEST_F(RpcTableTest, UnknownMethod) {
 }
 
 TEST_F(RpcTableTest, HandlerExceptionsBecomeMiscErrors) {
-  ASSERT_TRUE(table_.Add("util", RpcMethod{"boom", "Throws.", {}, {}, "",
-                                           [](const RpcMethod&, const RpcRequest&) -> json {
-                                             throw std::runtime_error("kaboom");
-                                           }})
+  ASSERT_TRUE(table_
+                  .Add("util", RpcMethod{"boom",
+                                         "Throws.",
+                                         {},
+                                         {},
+                                         "",
+                                         [](const RpcMethod&, const RpcRequest&) -> json {
+                                           throw std::runtime_error("kaboom");
+                                         }})
                   .ok());
   const HttpReply reply = DispatchJsonRpc(table_, R"({"method":"boom","id":1})", "");
   EXPECT_EQ(reply.status, 500u);
@@ -127,12 +144,17 @@ TEST_F(RpcTableTest, HandlerExceptionsBecomeMiscErrors) {
 TEST_F(RpcTableTest, DispatcherStatusRules) {
   EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "").status, 200u);
   EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":[],"id":1})", "").status, 500u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"jsonrpc":"2.0","method":"echo","params":[],"id":1})", "").status, 200u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"jsonrpc":"3.0","method":"echo","id":1})", "").status, 400u);
+  EXPECT_EQ(
+      DispatchJsonRpc(table_, R"({"jsonrpc":"2.0","method":"echo","params":[],"id":1})", "").status,
+      200u);
+  EXPECT_EQ(DispatchJsonRpc(table_, R"({"jsonrpc":"3.0","method":"echo","id":1})", "").status,
+            400u);
   EXPECT_EQ(DispatchJsonRpc(table_, R"({"params":[],"id":1})", "").status, 400u);
   EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":5,"id":1})", "").status, 400u);
   EXPECT_EQ(DispatchJsonRpc(table_, "17", "").status, 500u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"([{"jsonrpc":"2.0","method":"echo","params":["a"]}])", "").status, 204u);
+  EXPECT_EQ(
+      DispatchJsonRpc(table_, R"([{"jsonrpc":"2.0","method":"echo","params":["a"]}])", "").status,
+      204u);
   const HttpReply ok = DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "");
   EXPECT_EQ(ok.body.back(), '\n');
 }
