@@ -80,6 +80,7 @@ class Node {
     ctx.coins = chain_.get();
     ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) { return tensors_->Get(h, t); };
     ctx.now = tip_.time + 1000;
+    ctx.policy = policy_;
     return ctx;
   }
   TensorSink Sink() {
@@ -141,6 +142,7 @@ class Node {
   compute::Dataset dataset_;
   ConsensusState tip_;
   std::map<Uint256, ConsensusState> states_;
+  VerifyPolicy policy_;
 };
 
 class ConsensusTest : public testing::Test {
@@ -220,6 +222,56 @@ TEST(GenesisStateTest, GoldenStateRootsAreTheEngines) {
     EXPECT_TRUE(GenesisState(BuildGenesisBlock(params), *engine, &state).ok());
     EXPECT_EQ(state.StateRoot(), params.genesis_state_root);
   }
+}
+
+TEST(ScheduleTest, LongestWaitingFirstThenRotation) {
+  ConsensusState parent;
+  parent.block_hash = Uint256::FromHex(std::string(64, '7')).value();
+  WorkerEntry a, b, c;
+  a.key[0] = 0xa;
+  a.registered_height = 1;
+  a.has_work = true;
+  a.last_work_height = 9;
+  b.key[0] = 0xb;
+  b.registered_height = 5;  // never worked: waiting since 5
+  c.key[0] = 0xc;
+  c.registered_height = 1;
+  c.has_work = true;
+  c.last_work_height = 7;
+  parent.workers = {a, b, c};
+  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0], b.key);
+  EXPECT_EQ(order[1], c.key);
+  EXPECT_EQ(order[2], a.key);
+
+  EXPECT_EQ(Attempt(100, 100, 60), 0u);
+  EXPECT_EQ(Attempt(100, 159, 60), 0u);
+  EXPECT_EQ(Attempt(100, 160, 60), 1u);
+  EXPECT_EQ(Attempt(100, 50, 60), 0u);
+  EXPECT_EQ(*AssignedWorker(order, 4, 0), c.key);  // 4 mod 3 = 1
+  EXPECT_EQ(*AssignedWorker(order, 4, 1), a.key);  // the next rank after a timeout
+  EXPECT_FALSE(AssignedWorker({}, 0, 0).has_value());
+}
+
+TEST(VerifyPolicyTest, SampleIsAFractionAndDependsOnTheSalt) {
+  VerifyPolicy all;
+  VerifyPolicy half;
+  half.sample = 0.5;
+  half.salt.data()[0] = 1;
+  VerifyPolicy other = half;
+  other.salt.data()[0] = 2;
+  int picked = 0, differ = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const Uint256 h = Sha256Hash(AsBytes(std::to_string(i)));
+    EXPECT_TRUE(all.ShouldVerify(h));
+    picked += half.ShouldVerify(h);
+    differ += half.ShouldVerify(h) != other.ShouldVerify(h);
+    EXPECT_EQ(half.ShouldVerify(h), half.ShouldVerify(h));
+  }
+  EXPECT_GT(picked, 400);
+  EXPECT_LT(picked, 600);
+  EXPECT_GT(differ, 300);
 }
 
 TEST(ForkChoiceTest, MostWorkThenFirstSeen) {
@@ -430,6 +482,34 @@ TEST_F(ConsensusTest, RejectsDoubleSpend) {
   ASSERT_TRUE(
       node_->Build(node_->tip_, node_->tip_.time + 1, {}, workers_, &again, {}, {spend(2)}).ok());
   ExpectRejected(again, "bad-txns-inputs-missingorspent");
+}
+
+// What -verify=sample trades away: a node that does not re-execute a record
+// accepts a wrong output in it; a node verifying all records refuses it.
+TEST_F(ConsensusTest, SampledOutRecordIsNotReexecuted) {
+  Register();
+  Block b = Next();
+  WorkRecord& r = b.records[0];
+  compute::EncodedTensor t;
+  ASSERT_TRUE(node_->tensors_->Get(r.outputs[0], &t).ok());
+  std::vector<float> values;
+  ASSERT_TRUE(compute::DecodeFloats(t, &values).ok());
+  for (float& v : values) v *= 1.5f;
+  ASSERT_TRUE(
+      node_->tensors_->Put(compute::EncodeFloats(values, t.shape, t.codec), 0, &r.outputs[0]).ok());
+  r.signature = Worker(r.worker).Sign(r.SigningHash());
+  // Downstream records were computed from the honest output; keep only the
+  // records that do not read it, i.e. the first one.
+  b.records.resize(1);
+  b.txs[0].outputs.erase(b.txs[0].outputs.begin() + 1,
+                         b.txs[0].outputs.begin() + static_cast<long>(b.txs[0].outputs.size()) - 1);
+  b.header.state_root = node_->tip_.StateRoot();
+  Reseal(&b, Producer(b));
+  ExpectRejected(b, "bad-work-output-mismatch");
+
+  node_->policy_.sample = 1e-12;  // practically never re-execute
+  ValidationState state;
+  EXPECT_TRUE(node_->Process(b, &state)) << state.ToString();
 }
 
 TEST_F(ConsensusTest, ReorgRestoresForkPointAndConnectsOtherBranch) {
