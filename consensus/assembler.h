@@ -38,7 +38,7 @@ struct AssemblyRequest {
   std::vector<Transaction> txs;            //!< valid at the parent, in order, without coinbase
   Amount fees = 0;                         //!< their total fee
   std::vector<XOnlyPubKeyBytes> register_keys;  //!< zero-value bonds in the coinbase (bond 0 only)
-  uint32_t max_records = 100000;           //!< stop computing after this many records
+  uint32_t max_records = kMaxBlockRecords;  //!< stop computing after this many records
 };
 
 /// Builds and signs the child of `parent` (context as for ConnectBlock; its

@@ -334,6 +334,8 @@ void AcceptRecord(const WorkRecord& record, uint32_t height, int64_t time,
 
 bool CheckBlock(const Block& block, ValidationState* state) {
   const BlockHeader& h = block.header;
+  if (block.txs.size() > kMaxBlockTxs || block.records.size() > kMaxBlockRecords)
+    return Fail(state, "bad-blk-length");
   if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
     return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
   if (block.ComputeTxRoot() != h.tx_root)

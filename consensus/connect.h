@@ -40,6 +40,11 @@
 
 namespace cc {
 
+/// Bounds CheckBlock enforces ("bad-blk-length") so that a block's
+/// validation work is bounded before anything is re-executed.
+inline constexpr size_t kMaxBlockTxs = 1 << 14;
+inline constexpr size_t kMaxBlockRecords = 1 << 16;
+
 /// -verify=all|sample=P: which records this node re-executes. A record not
 /// re-executed is still checked for everything but its outputs' values
 /// (assignment, signature, input hashes, output count). With sample=P each

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -9,6 +10,7 @@
 #include "consensus/assembler.h"
 #include "consensus/fork_choice.h"
 #include "consensus/genesis.h"
+#include "node/logging.h"
 
 namespace cc {
 namespace {
@@ -133,6 +135,17 @@ Status ChainManager::LoadEngine(const ConsensusState& state) {
   return Status::OK();
 }
 
+Status ChainManager::MaybePrune() {
+  if (tip_.height % options_.prune_interval != 0 || tip_.step <= options_.keep_steps)
+    return Status::OK();
+  std::set<Uint256> keep;
+  for (const SectionState& s : tip_.sections) {
+    keep.insert(s.weights);
+    keep.insert(s.optimizer_state);
+  }
+  return tensors_->Prune(tip_.step - options_.keep_steps, keep, nullptr);
+}
+
 Status ChainManager::Replay() {
   // Back to genesis, keeping the main chain, then forward with validation.
   std::vector<Block> blocks;
@@ -149,17 +162,22 @@ Status ChainManager::Replay() {
   s = GetStateLocked(tip, &tip_);
   if (!s.ok()) return s;
   std::reverse(blocks.begin(), blocks.end());
+  VerifyPolicy trusted;  // our own main chain, validated when first connected
+  trusted.sample = 0.0;
   for (const Block& b : blocks) {
     ValidationState state;
-    if (!ConnectOnTip(b, &state))
+    if (!ConnectOnTip(b, &state, &trusted))
       return Status::Corruption("replay of block " + b.Hash().ToHex() + ": " + state.ToString());
   }
   return Status::OK();
 }
 
-bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state) {
+bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
+                                const VerifyPolicy* policy) {
   ConsensusState next;
-  if (!ConnectBlock(tip_, block, Context(), &next, state)) return false;
+  BlockContext ctx = Context();
+  if (policy != nullptr) ctx.policy = *policy;
+  if (!ConnectBlock(tip_, block, ctx, &next, state)) return false;
   Status s = chain_->ConnectTip(block);
   if (s.ok()) s = PutState(next);
   if (!s.ok()) return state->Error("connect: " + s.ToString());
@@ -181,8 +199,11 @@ bool ChainManager::ProcessNewBlock(const Block& block, ValidationState* state) {
         (void)chain_->MarkFailed(hash);  // best effort: the block is refused either way
       return false;
     }
-    const Status s = LoadEngine(tip_);
-    return s.ok() || state->Error("engine: " + s.ToString());
+    Status s = LoadEngine(tip_);
+    if (!s.ok()) return state->Error("engine: " + s.ToString());
+    s = MaybePrune();  // the block stays valid and connected either way
+    if (!s.ok()) LogPrintf("Pruning the tensor store: " + s.ToString());
+    return true;
   }
 
   // A side branch: store it; switch only if it may carry more work.

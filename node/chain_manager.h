@@ -14,6 +14,14 @@
 // stored value. After a change of tip the engine re-imports the tip's
 // section weights from the tensor store, so inference uses the tip's model.
 //
+// Retention: every prune_interval blocks the tensor store drops tensors of
+// steps older than tip step − keep_steps (and keeps the tip's weights), so a
+// reorg can re-verify a branch forking up to keep_steps steps back; deeper,
+// verification reports work-tensor-missing until the tensors come from
+// peers. Replay of this node's own main chain (a lost consensus directory)
+// re-executes nothing: those blocks were validated when first connected, and
+// the states follow from the committed hashes alone.
+//
 // Regtest production: Generate() lets the in-process workers compute their
 // assigned units and produces blocks (consensus/assembler.h).
 //
@@ -48,6 +56,8 @@ struct ChainManagerOptions {
   VerifyPolicy policy;  //!< -verify=all|sample=P
   bool sync = true;     //!< fsync snapshot and tensor writes
   compute::EngineOptions engine;
+  uint64_t keep_steps = 256;     //!< tensor retention, in training steps
+  uint32_t prune_interval = 64;  //!< blocks between prunes
 };
 
 class ChainManager {
@@ -96,8 +106,11 @@ class ChainManager {
   Status GetStateLocked(const Uint256& hash, ConsensusState* out) const;
   Status PutState(const ConsensusState& state);
   Status LoadEngine(const ConsensusState& state);  // REQUIRES: mu_ held.
+  Status MaybePrune();                             // REQUIRES: mu_ held.
   Status Replay();                                 // REQUIRES: mu_ held.
-  bool ConnectOnTip(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
+  bool ConnectOnTip(const Block& block, ValidationState* state,
+                    const VerifyPolicy* policy = nullptr);
   bool Reorganize(const Uint256& new_tip, ValidationState* state);  // REQUIRES: mu_ held.
 
   const ChainParams& params_;

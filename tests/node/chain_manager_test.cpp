@@ -20,13 +20,15 @@ PrivateKey Key(uint8_t seed) {
 }
 
 struct TestNode {
-  explicit TestNode(std::filesystem::path path) : dir(std::move(path)) { Open(); }
+  explicit TestNode(std::filesystem::path path, ChainManagerOptions options = {})
+      : dir(std::move(path)), mopts(options) {
+    Open();
+  }
   void Open() {
     std::filesystem::create_directories(dir);
     BlockStoreOptions options;
     options.sync = false;
     ASSERT_TRUE(ChainState::Open((dir / "chainstate").string(), options, &chain).ok());
-    ChainManagerOptions mopts;
     mopts.sync = false;
     const Status s = ChainManager::Open(RegtestParams(), chain.get(), dir, mopts, &manager);
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -36,6 +38,7 @@ struct TestNode {
     chain.reset();
   }
   std::filesystem::path dir;
+  ChainManagerOptions mopts;
   std::unique_ptr<ChainState> chain;
   std::unique_ptr<ChainManager> manager;
 };
@@ -104,6 +107,25 @@ TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
   ValidationState state;
   EXPECT_TRUE(a.manager->ProcessNewBlock(old, &state));
   EXPECT_EQ(a.manager->Tip().block_hash, b_blocks.back());
+}
+
+TEST_F(ChainManagerTest, PrunesOldStepsAndKeepsTraining) {
+  ChainManagerOptions options;
+  options.keep_steps = 2;
+  options.prune_interval = 4;
+  TestNode node(root_ / "a", options);
+  std::vector<Uint256> blocks;
+  ASSERT_TRUE(node.manager->Generate(8, workers_, RegtestParams().genesis_time + 10, &blocks).ok());
+  Block step1;  // block 2 carries step 1 (block 1 registers)
+  ASSERT_TRUE(node.chain->ReadBlock(blocks[2], &step1).ok());
+  compute::EncodedTensor t;
+  EXPECT_TRUE(node.manager->GetTensor(step1.records[0].outputs[0], &t).IsNotFound());
+  const ConsensusState tip = node.manager->Tip();
+  EXPECT_EQ(tip.step, 7u);
+  for (const SectionState& s : tip.sections)
+    EXPECT_TRUE(node.manager->GetTensor(s.weights, &t).ok());
+  ASSERT_TRUE(node.manager->Generate(1, workers_, 0, nullptr).ok());
+  EXPECT_EQ(node.manager->Tip().step, 8u);
 }
 
 TEST_F(ChainManagerTest, FreshConsensusDirectoryReplaysEveryState) {
