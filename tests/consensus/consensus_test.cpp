@@ -442,6 +442,30 @@ TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
     Reseal(&b, producer);
     ExpectRejected(b, "time-too-old");
   }
+  {
+    Block b = good;
+    b.header.time = node_->Context().now + node_->params_.max_future_time + 1;
+    Reseal(&b, producer);
+    ExpectRejected(b, "time-too-new");
+  }
+  {
+    Block b = good;
+    b.header.prev = Uint256();
+    Reseal(&b, producer);
+    ExpectRejected(b, "bad-prevblk");
+  }
+  {
+    Block b = good;
+    b.txs[0].lock_height += 1;
+    Reseal(&b, producer);
+    ExpectRejected(b, "bad-cb-height");
+  }
+  {
+    Block b = good;
+    b.txs.erase(b.txs.begin());
+    Reseal(&b, producer);
+    ExpectRejected(b, "bad-cb-missing");
+  }
   ValidationState state;
   EXPECT_TRUE(node_->Process(good, &state)) << state.ToString();
 }
