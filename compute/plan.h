@@ -23,10 +23,12 @@
 //     in:  weights W_s (P_s)
 //          tokens (B, T) u8                   if the stage embeds
 //          targets, mask (B, T) u8            if the stage ends in the loss
-//          stream parts (B, T, C) …           unless the stage embeds: h before
-//                                             its first atom (for a stage that
-//                                             starts after attention l: h before
-//                                             ATT(l))
+//          stream parts (B, T, C) …           h before its first atom (for a
+//                                             stage that starts after attention
+//                                             l: h before ATT(l)); not read by a
+//                                             stage that embeds, nor by the
+//                                             projection of an attention shard
+//                                             past the first (its part excludes h)
 //          attention slices (B, Tq, nh·HS) …  if it starts after attention l:
 //                                             ATTENTION(l, g, q) for each head
 //                                             group g meeting its heads, each q

@@ -224,7 +224,9 @@ INSTANTIATE_TEST_SUITE_P(
         SplitCase{1, 3, 4, 2, Optimizer::kSgd}, SplitCase{2, 4, 1, 3, Optimizer::kSgd},
         SplitCase{1, 2, 4, 2, Optimizer::kAdamW}, SplitCase{2, 1, 3, 4, Optimizer::kAdamW},
         SplitCase{3, 4, 1, 1, Optimizer::kAdamW}, SplitCase{5, 3, 2, 3, Optimizer::kAdamW},
-        SplitCase{8, 2, 2, 2, Optimizer::kAdamW}, SplitCase{8, 4, 3, 1, Optimizer::kAdamW}),
+        SplitCase{8, 2, 2, 2, Optimizer::kAdamW}, SplitCase{8, 4, 3, 1, Optimizer::kAdamW},
+        // k = 14 also splits both attention layers by heads.
+        SplitCase{14, 2, 3, 2, Optimizer::kSgd}, SplitCase{14, 1, 2, 3, Optimizer::kAdamW}),
     CaseName);
 
 // 200 SGD steps through the units end within 1e-4 of 200 monolithic steps.
