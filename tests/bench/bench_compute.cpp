@@ -8,7 +8,9 @@
 //       Engine (or, with --reference, monolithically), printing the loss
 //       curve and held-out exact-match accuracy until it reaches the target,
 //       then the elapsed time and generate("123+456="). The schedule flags
-//       override the preset's, for trying schedules.
+//       override the preset's, for trying schedules. On a machine shared
+//       with other jobs, run with OMP_WAIT_POLICY=passive: libgomp's default
+//       spin-waiting made 2 threads ten times slower than 1 here.
 //
 // Benchmarks (figures and commands in doc/benchmarks.md):
 //   BM_SplitStep/<preset>/<saved>  one training step as units vs one
@@ -251,10 +253,11 @@ BENCHMARK(BM_Matmul1024)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 void PrintBlas() {
   benchmark::DoNotOptimize(at::matmul(at::ones({64, 64}), at::ones({64, 64})));
   const std::string config = TorchBuildConfig();
-  for (size_t at = config.find("BLAS"); at != std::string::npos; at = config.find("BLAS", at + 1)) {
-    const size_t begin = config.rfind('\n', at) + 1, end = config.find('\n', at);
-    std::printf("torch build: %s\n", config.substr(begin, end - begin).c_str());
-    break;
+  for (const char* key : {"BLAS_INFO=", "LAPACK_INFO="}) {
+    const size_t at = config.find(key);
+    if (at != std::string::npos) {
+      std::printf("torch build: %s\n", config.substr(at, config.find(',', at) - at).c_str());
+    }
   }
   std::ifstream maps("/proc/self/maps");
   std::set<std::string> seen;
@@ -332,6 +335,7 @@ int Train(const TrainFlags& flags) {
       std::printf("step %5llu  loss %.4f  lr %.2e  %.1f s\n",
                   static_cast<unsigned long long>(step + 1), loss_sum / loss_n,
                   config.LearningRate(step), Seconds(start));
+      std::fflush(stdout);
       loss_sum = 0;
       loss_n = 0;
     }
