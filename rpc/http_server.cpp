@@ -156,11 +156,11 @@ class HttpRpcServer::Impl {
     if (options_.log) options_.log(message);
   }
 
-  // Registers a new session; false if it is over the connection limit.
-  bool Register(Session* session, std::weak_ptr<Session> weak) {
+  // Registers a new session; returns how many are open, itself included.
+  size_t Register(Session* session, std::weak_ptr<Session> weak) {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
     sessions_.emplace(session, std::move(weak));
-    return sessions_.size() <= options_.max_connections;
+    return sessions_.size();
   }
   void Unregister(Session* session) {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
@@ -464,9 +464,16 @@ void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
                           if (ec == net::error::operation_aborted || stopping_) return;
                           if (!ec) {
                             auto session = std::make_shared<Session>(*this, std::move(socket));
-                            const bool within_limit = Register(session.get(), session);
-                            if (!within_limit) Log("RPC: connection limit reached");
-                            session->Start(!within_limit);
+                            const size_t open = Register(session.get(), session);
+                            // Up to max_connections more are told 503 (they read
+                            // one header, within the idle timeout); past that a
+                            // connection is closed at once, so the number of
+                            // sockets held stays bounded whatever clients do.
+                            if (open > 2 * options_.max_connections) return Accept(acceptor);
+                            if (open > options_.max_connections) {
+                              Log("RPC: connection limit reached");
+                            }
+                            session->Start(open > options_.max_connections);
                           }
                           Accept(acceptor);
                         });

@@ -4,6 +4,7 @@
 //   1. header read within the idle timeout (8 KiB header limit);
 //   2. the peer's address is loopback or in allow_ip          else 403
 //   3. the connection is within max_connections               else 503
+//      (and past twice that, the connection is closed at once)
 //   4. method POST                                            else 405
 //   5. target "/" or "/wallet/<name>"                         else 404
 //   6. Basic credentials accepted by the RpcAuthenticator     else 401,
@@ -51,7 +52,7 @@ struct HttpServerOptions {
   /// "fd00::/8"). Loopback clients are always allowed.
   std::vector<std::string> allow_ip;
   size_t max_body_bytes = 32u << 20;  //!< e.g. 32 MiB
-  size_t max_connections = 64;        //!< further connections get 503
+  size_t max_connections = 64;        //!< further connections get 503, or closed past 2x
   size_t threads = 4;                 //!< handler threads
   size_t work_queue = 16;             //!< requests waiting for a handler thread, at most
   std::chrono::milliseconds idle_timeout{30'000};

@@ -364,6 +364,11 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitAreRefused) {
   ASSERT_TRUE(
       second.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
   EXPECT_EQ(second.Read().status, 503);
+
+  // With twice the limit open, further connections are closed unanswered.
+  RawConnection third(port_);
+  ASSERT_TRUE(third.connected());
+  EXPECT_TRUE(third.ReadsEof());
 }
 
 TEST_F(HttpServerTest, IdleConnectionIsClosed) {
