@@ -25,8 +25,8 @@
 namespace cc {
 
 enum class UnitKind : uint8_t {
-  kForward = 1,    //!< (step, lane, section): activations; the last section also the loss
-  kBackward = 2,   //!< (step, lane, section): input gradient and parameter gradients
+  kForward = 1,    //!< (step, lane, section, layer = region): activations; the last stage also the loss
+  kBackward = 2,   //!< (step, lane, section, layer = region): input and parameter gradients
   kAttention = 3,  //!< (step, lane, layer, head_group, query_segment): one attention slice
   kUpdate = 4,     //!< (step, section): new weights (and optimizer state) from the lanes' gradients
 };
