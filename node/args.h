@@ -9,6 +9,7 @@
 #define COMPUTECOIN_NODE_ARGS_H
 
 #include <filesystem>
+#include <string>
 
 #include "chain/status.h"
 #include "consensus/chainparams.h"
@@ -17,13 +18,28 @@
 
 namespace cc {
 
+/// Help categories.
+inline constexpr const char* kOptions = "Options";
+inline constexpr const char* kChain = "Chain selection options";
+inline constexpr const char* kRpcServer = "RPC server options";
+inline constexpr const char* kRpcClient = "RPC client options";
+
+/// "(default: 9332, testnet: 19332, devnet: 29332, regtest: 39443)".
+std::string RpcPortDefaults();
+
 /// -conf, -datadir, -chain, -regtest, -testnet, -devnet, -help, -version.
 void AddCommonArgs(Config* config);
-/// computecoind's options (includes the common ones).
+/// Each program's own options (including the common ones).
+void AddCliOwnArgs(Config* config);
+void AddLightOwnArgs(Config* config);
+
+/// The options each program parses. The configuration file is shared by
+/// the three programs: computecoind accepts every program's options there
+/// and rejects any other name; the clients accept each other's and skip
+/// names they do not know (the node's, or typos the node will report).
+/// AddNodeArgs is in node_args.cpp (see there).
 void AddNodeArgs(Config* config);
-/// computecoin-cli's options (includes the common ones).
 void AddCliArgs(Config* config);
-/// computecoin-light's options (includes the common ones).
 void AddLightArgs(Config* config);
 
 /// After ParseCommandLine: resolves the datadir, reads the configuration

@@ -46,6 +46,11 @@ void Config::AddForeignArgs(const Config& other) {
   }
 }
 
+bool Config::IsKnown(const std::string& name) const {
+  if (specs_.count(name) != 0) return true;
+  return name.size() > 2 && name.compare(0, 2, "no") == 0 && specs_.count(name.substr(2)) != 0;
+}
+
 Status Config::Set(Source* source, std::string name, std::optional<std::string> value,
                    const std::string& where, bool from_file) {
   bool negated = false;
@@ -174,6 +179,11 @@ Status Config::ReadConfigStream(std::istream& in, const std::string& origin) {
       }
     }
     if (name.empty()) return Status::InvalidArgument(where + "'" + line + "' has no option name");
+    if (ignore_unknown_in_file_ && !IsKnown(name)) {
+      warnings_.push_back("Ignoring unknown option '" + name + "' on line " +
+                          std::to_string(line_number) + " of " + origin);
+      continue;
+    }
     Source* target = line_section.empty() ? &file_top_ : &file_sections_[line_section];
     Status s = Set(target, name, value, where, /*from_file=*/true);
     if (!s.ok()) return s;

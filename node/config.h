@@ -71,6 +71,11 @@ class Config {
   /// Registers, as kForeign, every option of `other` not registered here.
   void AddForeignArgs(const Config& other);
 
+  /// From now on, an unknown name in the configuration file is skipped (and
+  /// listed in Warnings()) instead of being an error: for the clients, which
+  /// share the node's file without knowing all of its options.
+  void IgnoreUnknownFileOptions() { ignore_unknown_in_file_ = true; }
+
   /// Parses argv[1..argc). Returns InvalidArgument ("Invalid parameter -foo",
   /// "Invalid value for -rpcport=abc: expected an integer") on the first bad
   /// argument.
@@ -128,6 +133,8 @@ class Config {
   };
   using Source = std::map<std::string, std::vector<Value>>;
 
+  /// True if `name` (or, for "noX", X) is registered.
+  bool IsKnown(const std::string& name) const;
   /// Validates and records one setting from a source. `where` prefixes errors.
   Status Set(Source* source, std::string name, std::optional<std::string> value,
              const std::string& where, bool from_file);
@@ -141,6 +148,7 @@ class Config {
   std::vector<std::string> positional_;
   std::vector<std::string> warnings_;
   std::string network_ = "main";
+  bool ignore_unknown_in_file_ = false;
 };
 
 }  // namespace cc

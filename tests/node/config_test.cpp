@@ -221,6 +221,8 @@ TEST_F(ConfigTest, OtherProgramsOptionsAreAcceptedOnlyInTheFile) {
   AddCliArgs(&cli);
   std::istringstream in("rpcauth=a:b$" + std::string(64, '0') + "\nrpcthreads=2\nrpcwait=1\n");
   ASSERT_TRUE(cli.ReadConfigStream(in, "computecoin.conf").ok());
+  ASSERT_EQ(cli.Warnings().size(), 2u);  // the node's options: skipped by the cli
+  EXPECT_EQ(cli.Warnings()[0], "Ignoring unknown option 'rpcauth' on line 1 of computecoin.conf");
   const char* args[] = {"computecoin-cli", "-rpcthreads=2"};
   EXPECT_EQ(cli.ParseCommandLine(2, args).message(), "Invalid parameter -rpcthreads");
   EXPECT_EQ(cli.HelpMessage().find("-rpcthreads"), std::string::npos);

@@ -1,0 +1,72 @@
+// computecoind's options. Apart from args.cpp because they include the
+// training options (node/training.h), whose code reaches the model: the
+// clients link args.cpp without it (see node/CMakeLists.txt).
+
+#include "node/args.h"
+#include "node/training.h"
+
+namespace cc {
+namespace {
+
+void AddNodeOwnArgs(Config* c) {
+  AddCommonArgs(c);
+  AddTrainingArgs(c);
+  c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
+            Config::kBool, Config::kNone, kOptions);
+  c->AddArg("-server", "Accept JSON-RPC commands (default: 1)", Config::kBool, Config::kNone,
+            kRpcServer);
+  c->AddArg(
+      "-rpcbind=<addr>[:port]",
+      "Bind to the given address to listen for JSON-RPC connections; may be given more than once "
+      "(default: 127.0.0.1). Without -rpcallowip only loopback clients are accepted",
+      Config::kString, Config::kMulti | Config::kNetworkOnly, kRpcServer);
+  c->AddArg(
+      "-rpcallowip=<ip>",
+      "Allow JSON-RPC connections from the given source: an IP (1.2.3.4, fd00::1) or a subnet "
+      "(1.2.3.0/24, fd00::/8); may be given more than once. Loopback is always allowed",
+      Config::kString, Config::kMulti, kRpcServer);
+  c->AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> " + RpcPortDefaults(),
+            Config::kInt, Config::kNetworkOnly, kRpcServer);
+  c->AddArg("-rpcuser=<user>", "Username for JSON-RPC connections", Config::kString, Config::kNone,
+            kRpcServer);
+  c->AddArg("-rpcpassword=<pw>",
+            "Password for JSON-RPC connections; without it a cookie file is used", Config::kString,
+            Config::kNone, kRpcServer);
+  c->AddArg("-rpcauth=<userpw>",
+            "Username and HMAC-SHA-256 hashed password for JSON-RPC connections, as "
+            "<USERNAME>:<SALT>$<HASH> "
+            "(see doc/rpc.md); may be given more than once",
+            Config::kString, Config::kMulti, kRpcServer);
+  c->AddArg("-rpccookiefile=<loc>",
+            "Location of the auth cookie, relative to the network directory (default: .cookie)",
+            Config::kString, Config::kNone, kRpcServer);
+  c->AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)", Config::kInt,
+            Config::kNone, kRpcServer);
+  c->AddArg("-rpcworkqueue=<n>",
+            "Depth of the queue of RPC calls waiting for a thread (default: 16)", Config::kInt,
+            Config::kNone, kRpcServer);
+  c->AddArg("-rpcservertimeout=<n>",
+            "Timeout in seconds for idle or slow HTTP connections (default: 30)", Config::kInt,
+            Config::kNone, kRpcServer);
+  c->AddArg("-rpcmaxconnections=<n>",
+            "Maximum number of simultaneous RPC connections (default: 64)", Config::kInt,
+            Config::kNone, kRpcServer);
+  c->AddArg("-rpcmaxbodysize=<n>",
+            "Maximum size in bytes of an RPC request body (default: 33554432)", Config::kInt,
+            Config::kNone, kRpcServer);
+}
+
+}  // namespace
+
+void AddNodeArgs(Config* c) {
+  AddNodeOwnArgs(c);
+  // The configuration file is shared: the node accepts the clients' options
+  // there (and checks every name, so a typo in the file stops the node).
+  for (void (*other)(Config*) : {&AddCliOwnArgs, &AddLightOwnArgs}) {
+    Config foreign;
+    other(&foreign);
+    c->AddForeignArgs(foreign);
+  }
+}
+
+}  // namespace cc
