@@ -36,7 +36,7 @@ bool DecodeField(const json& object, const char* name, T* out, std::string* reas
     return false;
   }
   std::vector<uint8_t> bytes;
-  if (!rpc::ParseHex(object[name].get<std::string>(), &bytes)) {
+  if (!ParseHex(object[name].get<std::string>(), &bytes)) {
     *reason = std::string("the server's '") + name + "' is not hex";
     return false;
   }
@@ -98,7 +98,7 @@ Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summ
     for (const json& item : result) {
       BlockHeader header;
       std::vector<uint8_t> bytes;
-      if (!item.is_string() || !rpc::ParseHex(item.get<std::string>(), &bytes)) {
+      if (!item.is_string() || !ParseHex(item.get<std::string>(), &bytes)) {
         return Status::Corruption("getheaders returned a non-hex header");
       }
       s = Deserialize(bytes, &header);

@@ -110,7 +110,7 @@ RpcMethod getblockheader(NodeContext& node) {
         const Uint256 hash = rpc::ParseHashArg(request.Arg(0), "blockhash");
         const bool verbose = request.Arg(1).is_null() ? true : request.Arg(1).get<bool>();
         const BlockIndexEntry entry = ReadIndexOrThrow(*node.chain, hash);
-        if (!verbose) return rpc::HexStr(Serialize(entry.header));
+        if (!verbose) return HexStr(Serialize(entry.header));
         return HeaderToJson(*node.chain, entry, ReadTipOrThrow(*node.chain));
       }};
 }
@@ -162,7 +162,7 @@ RpcMethod getblock(NodeContext& node) {
         const BlockIndexEntry entry = ReadIndexOrThrow(*node.chain, hash);
         const Block block = ReadBlockOrThrow(*node.chain, hash);
         const std::vector<uint8_t> bytes = Serialize(block);
-        if (verbosity == 0) return rpc::HexStr(bytes);
+        if (verbosity == 0) return HexStr(bytes);
 
         json out = HeaderToJson(*node.chain, entry, ReadTipOrThrow(*node.chain));
         out["size"] = bytes.size();

@@ -53,7 +53,7 @@ json HeaderToJson(const ChainState& chain, const BlockIndexEntry& entry, const C
   out["tx_root"] = header.tx_root.ToHex();
   out["work_root"] = header.work_root.ToHex();
   out["state_root"] = header.state_root.ToHex();
-  out["producer"] = rpc::HexStr(header.producer);
+  out["producer"] = HexStr(header.producer);
   out["ntx"] = entry.num_txs;
   out["nrecords"] = entry.num_records;
   if (header.height > 0) out["previousblockhash"] = header.prev.ToHex();
@@ -76,7 +76,7 @@ json TxToJson(const Transaction& tx) {
   for (const TxIn& in : tx.inputs) {
     vin.push_back({{"txid", in.prevout.txid.ToHex()},
                    {"vout", in.prevout.index},
-                   {"pubkey", rpc::HexStr(in.pubkey)}});
+                   {"pubkey", HexStr(in.pubkey)}});
   }
   out["vin"] = std::move(vin);
   json vout = json::array();
@@ -123,7 +123,7 @@ json RecordToJson(const WorkRecord& record) {
               {"inputs", std::move(inputs)},
               {"outputs", std::move(outputs)},
               {"loss", record.loss},
-              {"worker", rpc::HexStr(record.worker)}};
+              {"worker", HexStr(record.worker)}};
 }
 
 }  // namespace cc

@@ -68,7 +68,7 @@ RpcMethod getheaders(NodeContext& node) {
           // A reorganisation shortened the chain while we walked it: return what is consistent.
           if (s.IsNotFound()) break;
           if (!s.ok()) ThrowStoreError(s);
-          out.push_back(rpc::HexStr(Serialize(header)));
+          out.push_back(HexStr(Serialize(header)));
         }
         return out;
       }};
@@ -111,8 +111,8 @@ RpcMethod gettxoutproof(NodeContext& node) {
         if (!s.ok()) throw RpcError(rpc::kRpcInternalError, s.ToString());
         return json{{"blockhash", block_hash.ToHex()},
                     {"txid", txid.ToHex()},
-                    {"tx", rpc::HexStr(Serialize(block.txs[index]))},
-                    {"proof", rpc::HexStr(Serialize(proof))}};
+                    {"tx", HexStr(Serialize(block.txs[index]))},
+                    {"proof", HexStr(Serialize(proof))}};
       }};
 }
 
@@ -153,8 +153,8 @@ RpcMethod getworkproof(NodeContext& node) {
         if (!s.ok()) throw RpcError(rpc::kRpcInternalError, s.ToString());
         return json{{"blockhash", block_hash.ToHex()},
                     {"recordhash", record_hash.ToHex()},
-                    {"record", rpc::HexStr(Serialize(block.records[index]))},
-                    {"proof", rpc::HexStr(Serialize(proof))}};
+                    {"record", HexStr(Serialize(block.records[index]))},
+                    {"proof", HexStr(Serialize(proof))}};
       }};
 }
 

@@ -22,7 +22,7 @@ using rpc::RpcRequest;
 using rpc::RpcType;
 
 std::string KeyHex(const XOnlyPubKeyBytes& key) {
-  return rpc::HexStr(key);
+  return HexStr(key);
 }
 
 ChainManager& ChainManagerOrThrow(NodeContext& node) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chain/hash.h"
+#include "chain/hex.h"
 #include "chain/uint256.h"
 #include "rpc/protocol.h"
 
@@ -26,12 +27,6 @@ Uint256 ParseHashArg(const json& value, std::string_view name);
 /// integer, kRpcInvalidParameter with `range_message` if it is out of range.
 int64_t ParseIntArg(const json& value, std::string_view name, int64_t min, int64_t max,
                     const std::string& range_message);
-
-/// Lower-case hex of bytes.
-std::string HexStr(ByteSpan bytes);
-
-/// Decodes an even-length hex string; returns false for any other input.
-[[nodiscard]] bool ParseHex(std::string_view hex, std::vector<uint8_t>* out);
 
 }  // namespace cc::rpc
 

@@ -7,10 +7,12 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "chain/block.h"
+#include "chain/hex.h"
 #include "chain/merkle.h"
 #include "chain/transaction.h"
 #include "chain/uint256.h"
@@ -90,22 +92,12 @@ inline Block SampleBlock() {
 inline MerkleProof SampleMerkleProof() { return {5, 11, {SampleHash(1), SampleHash(2)}}; }
 
 /// Lower-case hex of a byte string.
-inline std::string Hex(const std::vector<uint8_t>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
+inline std::string Hex(const std::vector<uint8_t>& bytes) { return HexStr(bytes); }
 
 /// Bytes of a hex string. REQUIRES: even length, hex digits only.
 inline std::vector<uint8_t> FromHex(const std::string& hex) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
+  if (!ParseHex(hex, &out)) throw std::invalid_argument("not hex: " + hex);
   return out;
 }
 

@@ -44,8 +44,8 @@ class LightVerifyTest : public ::testing::Test {
     for (const Transaction& tx : block_.txs) leaves.push_back(tx.Wtxid());
     MerkleProof proof;
     EXPECT_TRUE(MakeMerkleProof(leaves, index, &proof).ok());
-    return json{{"tx", rpc::HexStr(Serialize(block_.txs[index]))},
-                {"proof", rpc::HexStr(Serialize(proof))}};
+    return json{{"tx", HexStr(Serialize(block_.txs[index]))},
+                {"proof", HexStr(Serialize(proof))}};
   }
 
   json WorkProof(size_t index) const {
@@ -53,8 +53,8 @@ class LightVerifyTest : public ::testing::Test {
     for (const WorkRecord& record : block_.records) leaves.push_back(record.Hash());
     MerkleProof proof;
     EXPECT_TRUE(MakeMerkleProof(leaves, index, &proof).ok());
-    return json{{"record", rpc::HexStr(Serialize(block_.records[index]))},
-                {"proof", rpc::HexStr(Serialize(proof))}};
+    return json{{"record", HexStr(Serialize(block_.records[index]))},
+                {"proof", HexStr(Serialize(proof))}};
   }
 
   Block block_;
@@ -96,7 +96,7 @@ TEST_F(LightVerifyTest, SwappedSignatureChangesTheLeaf) {
   Transaction tx = block_.txs[2];
   tx.inputs[0].signature[5] ^= 1;
   ASSERT_EQ(tx.Txid(), block_.txs[2].Txid());
-  proof["tx"] = rpc::HexStr(Serialize(tx));
+  proof["tx"] = HexStr(Serialize(tx));
   EXPECT_FALSE(VerifyTxOutProof(proof, tx.Txid(), block_.header, &reason_));
 }
 

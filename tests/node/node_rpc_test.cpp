@@ -130,7 +130,7 @@ TEST_F(NodeRpcTest, GetBlockHeader) {
 
   const json hex = Call("getblockheader", {genesis_.Hash().ToHex(), false});
   std::vector<uint8_t> bytes;
-  ASSERT_TRUE(rpc::ParseHex(hex.get<std::string>(), &bytes));
+  ASSERT_TRUE(ParseHex(hex.get<std::string>(), &bytes));
   BlockHeader decoded;
   ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
   EXPECT_EQ(decoded, genesis_.header);
@@ -163,7 +163,7 @@ TEST_F(NodeRpcTest, GetBlockVerbosities) {
   const Block block = ConnectBlock(1);
   const std::string hash = block.Hash().ToHex();
   std::vector<uint8_t> bytes;
-  ASSERT_TRUE(rpc::ParseHex(Call("getblock", {hash, 0}).get<std::string>(), &bytes));
+  ASSERT_TRUE(ParseHex(Call("getblock", {hash, 0}).get<std::string>(), &bytes));
   Block decoded;
   ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
   EXPECT_EQ(decoded, block);
@@ -199,7 +199,7 @@ TEST_F(NodeRpcTest, GetHeaders) {
   headers = Call("getheaders", {0, 2});
   ASSERT_EQ(headers.size(), 2u);
   std::vector<uint8_t> bytes;
-  ASSERT_TRUE(rpc::ParseHex(headers[0].get<std::string>(), &bytes));
+  ASSERT_TRUE(ParseHex(headers[0].get<std::string>(), &bytes));
   BlockHeader decoded;
   ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
   EXPECT_EQ(decoded, genesis_.header);
