@@ -17,6 +17,29 @@ std::string Vin(size_t i) { return "vin " + std::to_string(i); }
 
 }  // namespace
 
+// The UTXO set with the mempool's outputs on top, for CheckTxInputs.
+class Mempool::MempoolCoins final : public CoinsView {
+ public:
+  MempoolCoins(const CoinsView& base, const Entries& entries, uint32_t height)
+      : base_(base), entries_(entries), height_(height) {}
+
+  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override {
+    auto it = entries_.find(outpoint.txid);
+    if (it == entries_.end()) return base_.GetCoin(outpoint, coin);
+    const std::vector<TxOut>& outputs = it->second.info.tx.outputs;
+    if (outpoint.index >= outputs.size()) return Status::NotFound("no such output");
+    *coin = Coin{outputs[outpoint.index], height_, /*coinbase=*/false};
+    return Status::OK();
+  }
+
+ private:
+  const CoinsView& base_;
+  const Entries& entries_;
+  const uint32_t height_;
+};
+
+namespace {}  // namespace
+
 bool Mempool::FeeRateKey::operator<(const FeeRateKey& other) const {
   const Int128 lhs = static_cast<Int128>(fee) * static_cast<Int128>(other.size);
   const Int128 rhs = static_cast<Int128>(other.fee) * static_cast<Int128>(size);
@@ -50,54 +73,15 @@ bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_
     }
   }
 
-  std::vector<TxOut> spent;
-  spent.reserve(tx.inputs.size());
+  // Unconfirmed parents' outputs count as coins at the spend height (their
+  // transactions are not coinbases, so they are mature).
   std::set<Uint256> parents;
-  Amount in_total = 0;
-  for (size_t i = 0; i < tx.inputs.size(); ++i) {
-    const OutPoint& prevout = tx.inputs[i].prevout;
-    TxOut out;
-    if (auto parent = entries_.find(prevout.txid); parent != entries_.end()) {
-      const std::vector<TxOut>& outputs = parent->second.info.tx.outputs;
-      if (prevout.index >= outputs.size()) {
-        return state->Invalid(ValidationResult::kMissingInputs, "bad-txns-inputs-missingorspent",
-                              Vin(i));
-      }
-      out = outputs[prevout.index];
-      parents.insert(prevout.txid);
-    } else {
-      Coin coin;
-      const Status s = view.GetCoin(prevout, &coin);
-      if (s.IsNotFound()) {
-        return state->Invalid(ValidationResult::kMissingInputs, "bad-txns-inputs-missingorspent",
-                              Vin(i));
-      }
-      if (!s.ok()) return state->Error("coins-view-error");
-      if (!coin.IsMature(spend_height)) {
-        return state->Invalid(ValidationResult::kPolicy, "bad-txns-premature-spend-of-coinbase",
-                              Vin(i));
-      }
-      out = coin.out;
-    }
-    // Checked before and after adding, so the total stays in [0, 2*kMaxMoney].
-    if (!MoneyRange(out.value)) {
-      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange",
-                            Vin(i));
-    }
-    in_total += out.value;
-    if (!MoneyRange(in_total)) {
-      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange",
-                            Vin(i));
-    }
-    spent.push_back(out);
-  }
-
-  const Amount out_total = tx.ValueOut();
-  if (in_total < out_total) {
-    return state->Invalid(ValidationResult::kConsensus, "bad-txns-in-belowout",
-                          std::to_string(in_total) + " < " + std::to_string(out_total));
-  }
-  const Amount fee = in_total - out_total;
+  for (const TxIn& in : tx.inputs)
+    if (entries_.contains(in.prevout.txid)) parents.insert(in.prevout.txid);
+  const MempoolCoins coins(view, entries_, spend_height);
+  std::vector<TxOut> spent;
+  Amount fee = 0;
+  if (!CheckTxInputs(tx, coins, spend_height, &spent, &fee, state)) return false;
   const size_t size = Serialize(tx).size();
   const Int128 min_fee =
       static_cast<Int128>(options_.min_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;

@@ -162,6 +162,9 @@ class Mempool {
     bool operator<(const FeeRateKey& other) const;
   };
 
+  using Entries = std::unordered_map<Uint256, Entry, Uint256Hasher>;
+  class MempoolCoins;
+
   bool AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
                     ValidationState* state);  // REQUIRES: mu_ held.
   void AddLocked(Entry entry);                // REQUIRES: mu_ held.
@@ -175,7 +178,7 @@ class Mempool {
   const MempoolOptions options_;
 
   mutable std::mutex mu_;
-  std::unordered_map<Uint256, Entry, Uint256Hasher> entries_;  // GUARDED_BY(mu_)
+  Entries entries_;                       // GUARDED_BY(mu_)
   std::map<OutPoint, Uint256> spenders_;  // GUARDED_BY(mu_): outpoint -> mempool tx spending it
   std::set<FeeRateKey> by_fee_rate_;      // GUARDED_BY(mu_): one key per entry
   size_t bytes_ = 0;                      // GUARDED_BY(mu_)

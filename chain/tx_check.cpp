@@ -66,4 +66,41 @@ bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
   return true;
 }
 
+bool CheckTxInputs(const Transaction& tx, const CoinsView& coins, uint32_t spend_height,
+                   std::vector<TxOut>* spent, Amount* fee, ValidationState* state) {
+  spent->clear();
+  spent->reserve(tx.inputs.size());
+  Amount in_total = 0;
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    const std::string vin = Vin(i);
+    Coin coin;
+    const Status s = coins.GetCoin(tx.inputs[i].prevout, &coin);
+    if (s.IsNotFound()) {
+      return state->Invalid(ValidationResult::kMissingInputs, "bad-txns-inputs-missingorspent",
+                            vin);
+    }
+    if (!s.ok()) return state->Error("coins-view-error");
+    if (!coin.IsMature(spend_height)) {
+      return state->Invalid(ValidationResult::kPremature, "bad-txns-premature-spend-of-coinbase",
+                            vin);
+    }
+    // Checked before and after adding, so the total stays in [0, 2*kMaxMoney].
+    if (!MoneyRange(coin.out.value)) {
+      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange", vin);
+    }
+    in_total += coin.out.value;
+    if (!MoneyRange(in_total)) {
+      return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange", vin);
+    }
+    spent->push_back(coin.out);
+  }
+  const Amount out_total = tx.ValueOut();
+  if (in_total < out_total) {
+    return state->Invalid(ValidationResult::kConsensus, "bad-txns-in-belowout",
+                          std::to_string(in_total) + " < " + std::to_string(out_total));
+  }
+  *fee = in_total - out_total;
+  return true;
+}
+
 }  // namespace cc

@@ -2,11 +2,11 @@
 // needs only the outputs being spent.
 //
 // Consensus code runs CheckTransaction first (cheap, context-free), then
-// looks the inputs up in the UTXO set and runs CheckInputSignatures; the
-// rules that need the chain (inputs exist and are unspent, input value
-// covers output value, a coinbase's lock_height equals its block height and
-// it sits first in its block, and only there) belong to consensus/ and the
-// mempool. A coinbase is recognised by having no inputs, so "a non-coinbase
+// runs CheckTxInputs against the coins the transaction may spend (the one
+// home of the input rules, used by block connection and mempool acceptance
+// alike), then CheckInputSignatures. The rules about a coinbase's place
+// (lock_height equals its block height; first in its block, and only there)
+// belong to consensus/. A coinbase is recognised by having no inputs, so "a non-coinbase
 // transaction has inputs" holds by construction, and the mempool must refuse
 // coinbases outright.
 //
@@ -23,6 +23,15 @@
 //   bad-txns-prevout-null          an input spends txid 0, which no transaction has
 //   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
 //   bad-txns-bad-sig               an input's signature does not verify
+//
+// CheckTxInputs reasons (the category says whether the sender is at fault;
+// in a block every one of them makes the block invalid, kConsensus):
+//   bad-txns-inputs-missingorspent       kMissingInputs: no such unspent coin
+//   bad-txns-premature-spend-of-coinbase kPremature: a coinbase output spent
+//                                        before kCoinbaseMaturity blocks
+//   bad-txns-inputvalues-outofrange      kConsensus: a spent value or the
+//                                        running input total leaves MoneyRange
+//   bad-txns-in-belowout                 kConsensus: outputs exceed inputs
 // The debug detail names the offending output or input ("vout 3", "vin 0").
 //
 // Thread safety: free functions with no shared state.
@@ -32,7 +41,10 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
+#include "chain/amount.h"
+#include "chain/coins.h"
 #include "chain/transaction.h"
 #include "chain/validation.h"
 
@@ -65,6 +77,25 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
  */
 [[nodiscard]] bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
                                         ValidationState* state);
+
+/** Contextual input rules: every input spends an unspent, mature coin of
+ *  `coins`, the values stay in MoneyRange, and inputs cover outputs.
+ *
+ *  Returns: true, with *spent (the outputs spent, in input order) and *fee
+ *           (inputs − outputs) set; false with *state as in the file comment
+ *           for the first rule broken, or Error("coins-view-error") when the
+ *           view fails; *spent and *fee are then unspecified.
+ *  Out:     spent, fee, state: REQUIRES: not null.
+ *  In:      tx:           REQUIRES: CheckTransaction passed and not a coinbase.
+ *           coins:        what tx may spend (a block: the UTXO set at the
+ *                         parent plus the outputs of the block's earlier
+ *                         transactions; the mempool: the UTXO set plus
+ *                         unconfirmed parents).
+ *           spend_height: the height of the block that would include tx.
+ */
+[[nodiscard]] bool CheckTxInputs(const Transaction& tx, const CoinsView& coins,
+                                 uint32_t spend_height, std::vector<TxOut>* spent, Amount* fee,
+                                 ValidationState* state);
 
 }  // namespace cc
 

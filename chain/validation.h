@@ -32,6 +32,8 @@ enum class ValidationResult {
                    //!< remembered as invalid
   kMissingInputs,  //!< spends outputs we do not know (yet): an orphan, not a fault
   kMissingPrev,    //!< the parent block is unknown: fetch it, not a fault
+  kPremature,      //!< spends a coinbase output before maturity; valid later, not a fault
+                   //!< outside a block
   kConflict,       //!< spends an output another accepted transaction already spends
   kTimeFuture,     //!< timestamp too far ahead of our clock; may become valid later
   kPolicy,         //!< valid, but not what our mempool relays (not standard, fee too low)

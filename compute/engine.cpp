@@ -67,13 +67,12 @@ Status CheckSlot(const EncodedTensor& t, const TensorSlot& slot) {
   return CheckLayout(t, slot);
 }
 
-class TorchEngine final : public Engine {
+class StepEngine final : public Engine {
  public:
-  TorchEngine(const ModelConfig& config, const EngineOptions& options, Partition partition)
+  StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend)
       : config_(config),
-        options_(options),
         partition_(std::move(partition)),
-        runner_(config_, partition_, options.device, options.keep_forward_state),
+        backend_(std::move(backend)),
         template_(BuildStepPlan(config_, partition_, 0)) {
     for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
     const ParamValues initial = InitialParams(config_);
@@ -124,11 +123,10 @@ class TorchEngine final : public Engine {
   }
 
   Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
-                Verdict* verdict) override {
-    *verdict = Verdict{};
+                ValidationState* verdict) override {
+    *verdict = ValidationState{};
     auto reject = [verdict](std::string reason, std::string detail) {
-      verdict->reason = std::move(reason);
-      verdict->detail = std::move(detail);
+      verdict->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(detail));
       return Status::OK();
     };
     const PlannedUnit* planned = Find(claim.unit);
@@ -249,7 +247,7 @@ class TorchEngine final : public Engine {
       if (!status.ok()) return status;
       ScatterSection(config_, partition_.sections[s], w, &full);
     }
-    return GenerateGreedy(config_, full, options_.device, prompts, max_tokens, out);
+    return backend_->Generate(full, prompts, max_tokens, out);
   }
 
  private:
@@ -304,13 +302,12 @@ class TorchEngine final : public Engine {
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs, const Uint256* digest,
              UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
-    return runner_.Run(unit, inputs, digest, out);
+    return backend_->Run(unit, inputs, digest, out);
   }
 
   const ModelConfig config_;
-  const EngineOptions options_;
   const Partition partition_;
-  UnitRunner runner_;
+  const std::unique_ptr<Backend> backend_;
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
   std::vector<SectionState> sections_;
@@ -318,21 +315,14 @@ class TorchEngine final : public Engine {
 
 }  // namespace
 
-Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
-                       std::unique_ptr<Engine>* out) {
+Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
+                  std::unique_ptr<Engine>* out) {
   Status s = config.Validate();
   if (!s.ok()) return s;
-  if (options.device != "cpu" && options.device != "cuda") {
-    return Status::NotSupported("unknown device '" + options.device + "'");
-  }
-  if (options.device == "cuda" && !CudaAvailable()) {
-    return Status::NotSupported("this libtorch has no CUDA device");
-  }
   Partition partition;
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
-  if (options.threads > 0) SetTorchThreads(options.threads);
-  *out = std::make_unique<TorchEngine>(config, options, std::move(partition));
+  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend));
   return Status::OK();
 }
 

@@ -45,6 +45,7 @@
 #define COMPUTECOIN_COMPUTE_ENGINE_H
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -52,9 +53,10 @@
 
 #include "chain/status.h"
 #include "chain/uint256.h"
+#include "chain/validation.h"
 #include "chain/work.h"
-#include "compute/model.h"
 #include "compute/model_config.h"
+#include "compute/params.h"
 #include "compute/partition.h"
 #include "compute/plan.h"
 #include "compute/tensor.h"
@@ -67,14 +69,6 @@ struct EngineOptions {
   std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
   int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
   bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
-};
-
-/// A verifier's decision on a claim.
-struct Verdict {
-  std::string reason;  //!< "" when accepted, else a reason from the file comment
-  std::string detail;  //!< for logs, e.g. "output 0: relative L2 3.1e-02 > 1.0e-04"
-
-  bool ok() const { return reason.empty(); }
 };
 
 /// What a worker claims about one unit, with the tensors a verifier fetched.
@@ -113,11 +107,13 @@ class Engine {
 
   /// Checks `claim` by re-executing its unit. expected_inputs are the hashes
   /// the chain says the unit must read (resolved from the plan's sources).
-  /// Fills *verdict (file comment) and returns OK; returns a non-OK Status only
-  /// for our own failures (IOError from libtorch, or expected_inputs of the
+  /// Returns OK with *verdict valid if the claim is accepted, or Invalid
+  /// (kConsensus, a reason from the file comment, a detail for logs such as
+  /// "output 0: relative L2 3.1e-02 > 1.0e-04"); returns a non-OK Status only
+  /// for our own failures (the backend's IOError, or expected_inputs of the
   /// wrong length: InvalidArgument), with *verdict unspecified.
   virtual Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
-                        Verdict* verdict) = 0;
+                        ValidationState* verdict) = 0;
 
   /// Merkle root over the sections' weights and optimizer states (file comment).
   virtual Uint256 StateRoot() const = 0;
@@ -140,12 +136,39 @@ class Engine {
 Uint256 StateLeaf(uint32_t section, const Uint256& weights_hash,
                   const Uint256& optimizer_state_hash);
 
-/// An engine computing with libtorch, starting from the initial state.
+/// The arithmetic under an engine: runs FORWARD, BACKWARD and ATTENTION
+/// units and greedy generation. The engine itself checks plans, layouts and
+/// claims, runs UPDATE units (compute/update.h, bit-exact on every machine)
+/// and holds the model state, so a backend holds no consensus logic.
+/// compute/torch/torch_engine.h has the libtorch backend.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// Computes `unit` on `inputs` into *out. forward_digest: null, or a hash
+  /// of the FORWARD inputs under which the backend may keep autograd state
+  /// for the matching BACKWARD. Returns InvalidArgument if an output is not
+  /// finite, IOError for the backend's own failures.
+  /// REQUIRES: unit is not an UPDATE; inputs match unit.inputs' slots.
+  virtual Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+                     const Uint256* forward_digest, UnitResult* out) = 0;
+
+  /// Greedy completion of each prompt by the model with weights `params`.
+  /// REQUIRES: params shaped as ModelParams(config).
+  virtual Status Generate(const ParamValues& params, std::span<const std::string> prompts,
+                          uint32_t max_tokens, std::vector<std::string>* out) = 0;
+};
+
+/// An engine over `backend`, starting from the initial state.
 /// Returns InvalidArgument if the config does not validate or cannot be cut
-/// into config.sections; NotSupported for device "cuda" without CUDA, or an
-/// unknown device.
-Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
-                       std::unique_ptr<Engine>* out);
+/// into config.sections. REQUIRES: backend was made for `config`.
+Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
+                  std::unique_ptr<Engine>* out);
+
+/// Builds an engine for a configuration: compute::MakeTorchEngine in the
+/// daemon; layers below it take one of these so they never link a backend.
+using EngineFactory = std::function<Status(const ModelConfig& config, const EngineOptions& options,
+                                           std::unique_ptr<Engine>* out)>;
 
 }  // namespace cc::compute
 

@@ -12,29 +12,56 @@ Status LaneBatch(const Dataset& dataset, const ModelConfig& config, uint64_t ste
   return Status::OK();
 }
 
+Status LaneBatches::Get(uint64_t step, uint32_t lane, TensorRole role, EncodedTensor** tensor,
+                        const Uint256** hash) {
+  int index = 0;
+  switch (role) {
+    case TensorRole::kTokens:
+      index = 0;
+      break;
+    case TensorRole::kTargets:
+      index = 1;
+      break;
+    case TensorRole::kLossMask:
+      index = 2;
+      break;
+    default:
+      return Status::InvalidArgument("not a batch role");
+  }
+  const auto key = std::make_pair(step, lane);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    EncodedBatch batch;
+    Status s = LaneBatch(dataset_, config_, step, lane, &batch);
+    if (!s.ok()) return s;
+    Entry entry;
+    entry.tensors[0] = std::move(batch.inputs);
+    entry.tensors[1] = std::move(batch.targets);
+    entry.tensors[2] = std::move(batch.mask);
+    for (int i = 0; i < 3; ++i) entry.hashes[i] = entry.tensors[i].Hash();
+    it = entries_.emplace(key, std::move(entry)).first;
+  }
+  *tensor = &it->second.tensors[index];
+  *hash = &it->second.hashes[index];
+  return Status::OK();
+}
+
 LocalStep::LocalStep(Engine* engine, const Dataset* dataset, uint64_t step)
-    : engine_(engine), dataset_(dataset), plan_(engine->Plan(step)) {}
+    : engine_(engine),
+      dataset_(dataset),
+      plan_(engine->Plan(step)),
+      batches_(*dataset, engine->config()) {}
 
 Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
-  const bool state = input.source.kind == Source::Kind::kState;
-  const FixedKey key{state ? id.section : id.lane, input.slot.role};
+  const FixedKey key{id.section, input.slot.role};
   auto it = fixed_.find(key);
   if (it == fixed_.end()) {
+    EncodedTensor weights, optimizer_state;
+    Status s = engine_->ExportSection(id.section, &weights, &optimizer_state);
+    if (!s.ok()) return s;
     Fixed fixed;
-    if (state) {
-      EncodedTensor weights, optimizer_state;
-      Status s = engine_->ExportSection(id.section, &weights, &optimizer_state);
-      if (!s.ok()) return s;
-      fixed.tensor =
-          input.slot.role == TensorRole::kWeights ? std::move(weights) : std::move(optimizer_state);
-    } else {
-      EncodedBatch batch;
-      Status s = LaneBatch(*dataset_, engine_->config(), plan_.step, id.lane, &batch);
-      if (!s.ok()) return s;
-      fixed.tensor = input.slot.role == TensorRole::kTokens    ? std::move(batch.inputs)
-                     : input.slot.role == TensorRole::kTargets ? std::move(batch.targets)
-                                                               : std::move(batch.mask);
-    }
+    fixed.tensor =
+        input.slot.role == TensorRole::kWeights ? std::move(weights) : std::move(optimizer_state);
     fixed.hash = fixed.tensor.Hash();
     it = fixed_.emplace(key, std::move(fixed)).first;
   }
@@ -54,6 +81,15 @@ Status LocalStep::Resolve(const UnitId& id, std::vector<EncodedTensor*>* tensors
       if (it == done_.end()) return Status::NotFound(UnitName(input.source.unit) + " has not run");
       tensors->push_back(&it->second.result.outputs[input.source.output]);
       hashes->push_back(it->second.hashes[input.source.output]);
+      continue;
+    }
+    if (input.source.kind == Source::Kind::kBatch) {
+      EncodedTensor* tensor = nullptr;
+      const Uint256* hash = nullptr;
+      Status s = batches_.Get(plan_.step, id.lane, input.slot.role, &tensor, &hash);
+      if (!s.ok()) return s;
+      tensors->push_back(tensor);
+      hashes->push_back(*hash);
       continue;
     }
     Fixed* fixed = nullptr;

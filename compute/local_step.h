@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "chain/status.h"
@@ -31,6 +32,34 @@ namespace cc::compute {
 /// The batch of (step, lane) for `config` as committed tensors.
 Status LaneBatch(const Dataset& dataset, const ModelConfig& config, uint64_t step, uint32_t lane,
                  EncodedBatch* out);
+
+/// The lanes' batches as committed tensors with their hashes, each built
+/// once: what a kBatch input reads. LocalStep and the chain's input
+/// resolution (consensus/connect.h) both read batches through it, so the
+/// batch of (step, lane) and the role → tensor mapping have one home.
+/// REQUIRES: dataset and config outlive it.
+class LaneBatches {
+ public:
+  LaneBatches(const Dataset& dataset, const ModelConfig& config)
+      : dataset_(dataset), config_(config) {}
+
+  /// Points *tensor and *hash at what a kBatch input of `role` (kTokens,
+  /// kTargets or kLossMask) reads for (step, lane); valid while this object
+  /// lives. The tensor stays owned here: a caller may lend it out (move it
+  /// and move it back) but must leave it as it found it. Returns
+  /// InvalidArgument for another role, and dataset errors.
+  Status Get(uint64_t step, uint32_t lane, TensorRole role, EncodedTensor** tensor,
+             const Uint256** hash);
+
+ private:
+  struct Entry {
+    EncodedTensor tensors[3];  // tokens, targets, mask
+    Uint256 hashes[3];
+  };
+  const Dataset& dataset_;
+  const ModelConfig& config_;
+  std::map<std::pair<uint64_t, uint32_t>, Entry> entries_;
+};
 
 class LocalStep {
  public:
@@ -71,7 +100,7 @@ class LocalStep {
     EncodedTensor tensor;
     Uint256 hash;
   };
-  using FixedKey = std::pair<uint32_t, TensorRole>;  // (section or lane, role)
+  using FixedKey = std::pair<uint32_t, TensorRole>;  // (section, role)
 
   Status FixedInput(const UnitId& unit, const UnitInput& input, Fixed** out);
   /// Pointers to the stored tensors `unit` reads, and their hashes.
@@ -81,6 +110,7 @@ class LocalStep {
   Engine* const engine_;
   const Dataset* const dataset_;
   const StepPlan plan_;
+  LaneBatches batches_;
   std::map<UnitId, Done> done_;
   std::map<FixedKey, Fixed> fixed_;
 };

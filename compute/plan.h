@@ -147,6 +147,12 @@ StepPlan BuildStepPlan(const ModelConfig& config, const Partition& partition, ui
 /// e.g. "FORWARD(step=3 lane=1 section=2 layer=1)".
 std::string UnitName(const UnitId& id);
 
+/// What executing a planned unit produced: its outputs in the plan's order.
+struct UnitResult {
+  std::vector<EncodedTensor> outputs;
+  float loss = 0.0f;  //!< the lane's mean loss, for a FORWARD unit with has_loss
+};
+
 }  // namespace cc::compute
 
 #endif  // COMPUTECOIN_COMPUTE_PLAN_H

@@ -21,7 +21,6 @@
 #include <span>
 
 #include "chain/status.h"
-#include "compute/model.h"
 #include "compute/model_config.h"
 #include "compute/plan.h"
 #include "compute/tensor.h"

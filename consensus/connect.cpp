@@ -57,7 +57,8 @@ bool CheckRecordShape(const WorkRecord& record, const PlannedUnit& unit,
   for (size_t i = 0; i < expected.size(); ++i)
     if (record.inputs[i] != expected[i])
       return Fail(state, InputMismatchReason(unit, i), name + " input " + std::to_string(i));
-  if (record.outputs.size() != unit.outputs.size()) return Fail(state, "bad-work-output-count", name);
+  if (record.outputs.size() != unit.outputs.size())
+    return Fail(state, "bad-work-output-count", name);
   if ((!unit.has_loss && record.loss != 0.0f) || !std::isfinite(record.loss))
     return Fail(state, "bad-work-loss", name);
   return true;
@@ -76,24 +77,21 @@ bool FetchAll(const TensorFetcher& fetch, const std::vector<Uint256>& hashes,
 }
 
 // The UTXO set at the parent with the block's own changes on top.
-class BlockCoins {
+class BlockCoins final : public CoinsView {
  public:
   explicit BlockCoins(const CoinsView& base) : base_(base) {}
 
-  // Finds the unspent coin at `op` and marks it spent. False if there is none.
-  bool Spend(const OutPoint& op, Coin* coin) {
-    if (spent_.count(op) != 0) return false;
+  Status GetCoin(const OutPoint& op, Coin* coin) const override {
+    if (spent_.count(op) != 0) return Status::NotFound("spent in this block");
     auto it = created_.find(op);
-    if (it != created_.end()) {
-      *coin = it->second;
-    } else if (!base_.GetCoin(op, coin).ok()) {
-      return false;
-    }
-    spent_.insert(op);
-    return true;
+    if (it == created_.end()) return base_.GetCoin(op, coin);
+    *coin = it->second;
+    return Status::OK();
   }
 
-  void Add(const Transaction& tx, const Uint256& txid, uint32_t height) {
+  // Marks what `tx` spends as spent and adds its outputs.
+  void Apply(const Transaction& tx, const Uint256& txid, uint32_t height) {
+    for (const TxIn& in : tx.inputs) spent_.insert(in.prevout);
     for (uint32_t i = 0; i < tx.outputs.size(); ++i)
       created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
   }
@@ -113,8 +111,9 @@ void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next
   entry.key = key;
   entry.registered_height = height;
   entry.bonds = 1;
-  auto it = std::lower_bound(next->workers.begin(), next->workers.end(), key,
-                             [](const WorkerEntry& e, const XOnlyPubKeyBytes& k) { return e.key < k; });
+  auto it =
+      std::lower_bound(next->workers.begin(), next->workers.end(), key,
+                       [](const WorkerEntry& e, const XOnlyPubKeyBytes& k) { return e.key < k; });
   next->workers.insert(it, entry);
 }
 
@@ -147,30 +146,21 @@ bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusS
     const Uint256 txid = tx.Txid();
     if (!tx.IsCoinbase()) {
       std::vector<TxOut> spent;
-      Amount in = 0;
-      for (size_t i = 0; i < tx.inputs.size(); ++i) {
-        Coin coin;
-        const std::string where = "tx " + std::to_string(t) + " vin " + std::to_string(i);
-        if (!coins.Spend(tx.inputs[i].prevout, &coin))
-          return Fail(state, "bad-txns-inputs-missingorspent", where);
-        if (!coin.IsMature(height))
-          return Fail(state, "bad-txns-premature-spend-of-coinbase", where);
-        in += coin.out.value;
-        if (!MoneyRange(coin.out.value) || !MoneyRange(in))
-          return Fail(state, "bad-txns-inputvalues-outofrange", where);
-        spent.push_back(coin.out);
+      Amount fee = 0;
+      // Whatever CheckTxInputs' category, a block with such a transaction is invalid.
+      if (!CheckTxInputs(tx, coins, height, &spent, &fee, state) ||
+          !CheckInputSignatures(tx, spent, state)) {
+        if (state->IsError()) return false;
+        return Fail(state, state->reason(), "tx " + std::to_string(t) + " " + state->debug());
       }
-      if (!CheckInputSignatures(tx, spent, state)) return false;
-      const Amount out = tx.ValueOut();
-      if (in < out) return Fail(state, "bad-txns-in-belowout", "tx " + std::to_string(t));
-      *fees += in - out;
+      *fees += fee;
       if (!MoneyRange(*fees)) return Fail(state, "bad-txns-fee-outofrange");
       for (const TxOut& s : spent)
         if (IsRegistration(params, s)) Deregister(BondKey(s), next);
     }
     for (const TxOut& out : tx.outputs)
       if (IsRegistration(params, out)) Register(BondKey(out), height, next);
-    coins.Add(tx, txid, height);
+    coins.Apply(tx, txid, height);
   }
   return true;
 }
@@ -186,7 +176,8 @@ bool CheckCoinbase(const Block& block, const ChainParams& params, Amount fees,
     return Fail(state, "bad-cb-amount", "fewer outputs than records");
   for (size_t i = 0; i < records.size(); ++i) {
     const TxOut expected{kCoin, OutputKind::kPayToKeyHash, KeyHash(records[i].worker)};
-    if (cb.outputs[i] != expected) return Fail(state, "bad-cb-amount", "reward " + std::to_string(i));
+    if (cb.outputs[i] != expected)
+      return Fail(state, "bad-cb-amount", "reward " + std::to_string(i));
   }
   size_t i = records.size();
   const TxOut fee_out{fees, OutputKind::kPayToKeyHash, KeyHash(block.header.producer)};
@@ -237,31 +228,7 @@ bool VerifyPolicy::ShouldVerify(const Uint256& record_hash) const {
 
 InputResolver::InputResolver(const ChainParams& params, const compute::Dataset& dataset,
                              TensorFetcher fetch)
-    : params_(params), dataset_(dataset), fetch_(std::move(fetch)) {}
-
-Status InputResolver::Batch(uint64_t step, uint32_t lane, const LaneBatch** out) {
-  const auto key = std::make_pair(step, lane);
-  auto it = batches_.find(key);
-  if (it == batches_.end()) {
-    compute::EncodedBatch batch;
-    Status s = compute::LaneBatch(dataset_, params_.model, step, lane, &batch);
-    if (!s.ok()) return s;
-    LaneBatch lb;
-    lb.tensors[0] = std::move(batch.inputs);
-    lb.tensors[1] = std::move(batch.targets);
-    lb.tensors[2] = std::move(batch.mask);
-    for (int i = 0; i < 3; ++i) lb.hashes[i] = lb.tensors[i].Hash();
-    it = batches_.emplace(key, std::move(lb)).first;
-  }
-  *out = &it->second;
-  return Status::OK();
-}
-
-namespace {
-int BatchIndex(TensorRole role) {
-  return role == TensorRole::kTokens ? 0 : role == TensorRole::kTargets ? 1 : 2;
-}
-}  // namespace
+    : fetch_(std::move(fetch)), batches_(dataset, params.model) {}
 
 Status InputResolver::Hashes(const ConsensusState& state, const PlannedUnit& unit,
                              std::vector<Uint256>* out) {
@@ -277,10 +244,11 @@ Status InputResolver::Hashes(const ConsensusState& state, const PlannedUnit& uni
         break;
       }
       case Source::Kind::kBatch: {
-        const LaneBatch* batch = nullptr;
-        Status s = Batch(unit.id.step, unit.id.lane, &batch);
+        compute::EncodedTensor* tensor = nullptr;
+        const Uint256* hash = nullptr;
+        Status s = batches_.Get(unit.id.step, unit.id.lane, input.slot.role, &tensor, &hash);
         if (!s.ok()) return s;
-        out->push_back(batch->hashes[BatchIndex(input.slot.role)]);
+        out->push_back(*hash);
         break;
       }
       case Source::Kind::kUnit: {
@@ -306,9 +274,10 @@ Status InputResolver::Tensors(const ConsensusState& state, const PlannedUnit& un
   for (size_t i = 0; i < hashes.size(); ++i) {
     const compute::UnitInput& input = unit.inputs[i];
     if (input.source.kind == Source::Kind::kBatch) {
-      const LaneBatch* batch = nullptr;
-      s = Batch(unit.id.step, unit.id.lane, &batch);
-      if (s.ok()) (*out)[i] = batch->tensors[BatchIndex(input.slot.role)];
+      compute::EncodedTensor* tensor = nullptr;
+      const Uint256* hash = nullptr;
+      s = batches_.Get(unit.id.step, unit.id.lane, input.slot.role, &tensor, &hash);
+      if (s.ok()) (*out)[i] = *tensor;
     } else {
       s = fetch_(hashes[i], &(*out)[i]);
     }
@@ -423,10 +392,10 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
         return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
                               name + ": " + s.ToString());
       if (!FetchAll(ctx.fetch, record.outputs, &claim.outputs, state)) return false;
-      compute::Verdict verdict;
+      ValidationState verdict;
       s = ctx.engine->Verify(claim, expected, &verdict);
       if (!s.ok()) return state->Error("work-verify: " + s.ToString());
-      if (!verdict.ok()) return Fail(state, verdict.reason, name + ": " + verdict.detail);
+      if (!verdict.IsValid()) return Fail(state, verdict.reason(), name + ": " + verdict.debug());
     }
     AcceptRecord(record, h.height, h.time, *ctx.engine, &plan, next);
   }

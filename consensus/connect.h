@@ -35,6 +35,7 @@
 #include "chain/validation.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
+#include "compute/local_step.h"
 #include "consensus/chainparams.h"
 #include "consensus/consensus_state.h"
 
@@ -108,16 +109,8 @@ class InputResolver {
                  std::vector<compute::EncodedTensor>* out);
 
  private:
-  struct LaneBatch {
-    compute::EncodedTensor tensors[3];  // tokens, targets, mask
-    Uint256 hashes[3];
-  };
-  Status Batch(uint64_t step, uint32_t lane, const LaneBatch** out);
-
-  const ChainParams& params_;
-  const compute::Dataset& dataset_;
   const TensorFetcher fetch_;
-  std::map<std::pair<uint64_t, uint32_t>, LaneBatch> batches_;
+  compute::LaneBatches batches_;
 };
 
 /// Records that `record` (already judged valid) is accepted in *next, the

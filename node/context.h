@@ -22,7 +22,7 @@
 #include "chain/chain_state.h"
 #include "chain/key.h"
 #include "consensus/chainparams.h"
-#include "node/chain_manager.h"
+#include "validation/chain_manager.h"
 
 namespace cc {
 

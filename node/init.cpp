@@ -5,15 +5,16 @@
 #include <memory>
 #include <string>
 
+#include "chain/logging.h"
 #include "consensus/genesis.h"
-#include "node/args.h"
-#include "node/config.h"
-#include "node/datadir.h"
-#include "node/logging.h"
+#include "node/common/args.h"
+#include "node/common/config.h"
+#include "node/common/datadir.h"
+#include "node/common/version.h"
+#include "node/node_args.h"
 #include "node/rpc_register.h"
-#include "node/training.h"
 #include "node/shutdown.h"
-#include "node/version.h"
+#include "node/training.h"
 #include "rpc/auth.h"
 #include "rpc/http_server.h"
 #include "rpc/table.h"
@@ -43,28 +44,41 @@ Status ServerOptionsFromConfig(const Config& config, const ChainParams& params,
                                rpc::HttpServerOptions* options) {
   rpc::HttpServerOptions out;
   const int64_t port = config.GetIntArg("rpcport", params.rpc_port);
-  if (port <= 0 || port > 65535) return Status::InvalidArgument("Invalid -rpcport=" + std::to_string(port));
+  if (port <= 0 || port > 65535)
+    return Status::InvalidArgument("Invalid -rpcport=" + std::to_string(port));
   out.port = static_cast<uint16_t>(port);
   out.allow_ip = config.GetArgs("rpcallowip");
   const std::vector<std::string> binds = config.GetArgs("rpcbind");
   if (out.allow_ip.empty()) {
     // As Bitcoin Core: without -rpcallowip only loopback can connect, so
     // binding anything else would only expose the port.
-    if (!binds.empty()) LogPrintf("WARNING: option -rpcbind was ignored because -rpcallowip was not specified");
+    if (!binds.empty())
+      LogPrintf("WARNING: option -rpcbind was ignored because -rpcallowip was not specified");
     out.bind = {"127.0.0.1"};
   } else {
     out.bind = binds.empty() ? std::vector<std::string>{"0.0.0.0"} : binds;
   }
+  // The defaults are HttpServerOptions' own (their one home; the -help
+  // text in node_args.cpp reads them too).
+  const rpc::HttpServerOptions defaults;
   int64_t value = 0;
-  Status s = PositiveArg(config, "rpcthreads", 4, &value);
+  Status s = PositiveArg(config, "rpcthreads", static_cast<int64_t>(defaults.threads), &value);
   out.threads = static_cast<size_t>(value);
-  if (s.ok()) s = PositiveArg(config, "rpcworkqueue", 16, &value);
+  if (s.ok())
+    s = PositiveArg(config, "rpcworkqueue", static_cast<int64_t>(defaults.work_queue), &value);
   out.work_queue = static_cast<size_t>(value);
-  if (s.ok()) s = PositiveArg(config, "rpcservertimeout", 30, &value);
+  if (s.ok())
+    s = PositiveArg(config, "rpcservertimeout",
+                    std::chrono::duration_cast<std::chrono::seconds>(defaults.idle_timeout).count(),
+                    &value);
   out.idle_timeout = std::chrono::seconds(value);
-  if (s.ok()) s = PositiveArg(config, "rpcmaxconnections", 64, &value);
+  if (s.ok())
+    s = PositiveArg(config, "rpcmaxconnections", static_cast<int64_t>(defaults.max_connections),
+                    &value);
   out.max_connections = static_cast<size_t>(value);
-  if (s.ok()) s = PositiveArg(config, "rpcmaxbodysize", 32 << 20, &value);
+  if (s.ok())
+    s = PositiveArg(config, "rpcmaxbodysize", static_cast<int64_t>(defaults.max_body_bytes),
+                    &value);
   out.max_body_bytes = static_cast<size_t>(value);
   if (!s.ok()) return s;
   out.log = [](const std::string& line) { LogPrintf(line); };
@@ -138,8 +152,10 @@ int NodeMain(int argc, const char* const argv[]) {
     return 1;
   }
   if (HelpRequested(config)) {
-    std::printf("Computecoin daemon version v%s\n\nUsage:  computecoind [options]  Start Computecoin daemon\n\n%s",
-                FormatVersion().c_str(), config.HelpMessage().c_str());
+    std::printf(
+        "Computecoin daemon version v%s\n\nUsage:  computecoind [options]  Start Computecoin "
+        "daemon\n\n%s",
+        FormatVersion().c_str(), config.HelpMessage().c_str());
     return 0;
   }
   if (config.GetBoolArg("version", false)) {
@@ -147,7 +163,9 @@ int NodeMain(int argc, const char* const argv[]) {
     return 0;
   }
   if (!config.positional().empty()) {
-    std::fprintf(stderr, "Error: Command line contains unexpected token '%s', see computecoind -h for a list of options.\n",
+    std::fprintf(stderr,
+                 "Error: Command line contains unexpected token '%s', see computecoind -h for a "
+                 "list of options.\n",
                  config.positional().front().c_str());
     return 1;
   }

@@ -1,9 +1,11 @@
-// computecoind's options. Apart from args.cpp because they include the
-// training options (node/training.h), whose code reaches the model: the
-// clients link args.cpp without it (see node/CMakeLists.txt).
+#include "node/node_args.h"
 
-#include "node/args.h"
+#include <chrono>
+#include <string>
+
+#include "node/common/args.h"
 #include "node/training.h"
+#include "rpc/http_server.h"
 
 namespace cc {
 namespace {
@@ -40,20 +42,29 @@ void AddNodeOwnArgs(Config* c) {
   c->AddArg("-rpccookiefile=<loc>",
             "Location of the auth cookie, relative to the network directory (default: .cookie)",
             Config::kString, Config::kNone, kRpcServer);
-  c->AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)", Config::kInt,
+  const rpc::HttpServerOptions defaults;  // the one home of the server's defaults
+  auto with_default = [](const std::string& text, auto value) {
+    return text + " (default: " + std::to_string(value) + ")";
+  };
+  c->AddArg("-rpcthreads=<n>",
+            with_default("Number of threads to service RPC calls", defaults.threads), Config::kInt,
             Config::kNone, kRpcServer);
-  c->AddArg("-rpcworkqueue=<n>",
-            "Depth of the queue of RPC calls waiting for a thread (default: 16)", Config::kInt,
-            Config::kNone, kRpcServer);
-  c->AddArg("-rpcservertimeout=<n>",
-            "Timeout in seconds for idle or slow HTTP connections (default: 30)", Config::kInt,
-            Config::kNone, kRpcServer);
-  c->AddArg("-rpcmaxconnections=<n>",
-            "Maximum number of simultaneous RPC connections (default: 64)", Config::kInt,
-            Config::kNone, kRpcServer);
+  c->AddArg(
+      "-rpcworkqueue=<n>",
+      with_default("Depth of the queue of RPC calls waiting for a thread", defaults.work_queue),
+      Config::kInt, Config::kNone, kRpcServer);
+  c->AddArg(
+      "-rpcservertimeout=<n>",
+      with_default("Timeout in seconds for idle or slow HTTP connections",
+                   std::chrono::duration_cast<std::chrono::seconds>(defaults.idle_timeout).count()),
+      Config::kInt, Config::kNone, kRpcServer);
+  c->AddArg(
+      "-rpcmaxconnections=<n>",
+      with_default("Maximum number of simultaneous RPC connections", defaults.max_connections),
+      Config::kInt, Config::kNone, kRpcServer);
   c->AddArg("-rpcmaxbodysize=<n>",
-            "Maximum size in bytes of an RPC request body (default: 33554432)", Config::kInt,
-            Config::kNone, kRpcServer);
+            with_default("Maximum size in bytes of an RPC request body", defaults.max_body_bytes),
+            Config::kInt, Config::kNone, kRpcServer);
 }
 
 }  // namespace

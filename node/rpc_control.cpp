@@ -5,7 +5,7 @@
 
 #include "node/rpc_register.h"
 #include "node/shutdown.h"
-#include "node/version.h"
+#include "node/common/version.h"
 #include "rpc/method.h"
 
 namespace cc {

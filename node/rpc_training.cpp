@@ -4,7 +4,7 @@
 #include <ctime>
 
 #include "consensus/schedule.h"
-#include "node/logging.h"
+#include "chain/logging.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"

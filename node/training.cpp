@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "node/logging.h"
+#include "chain/logging.h"
+#include "compute/torch/torch_engine.h"
 
 namespace cc {
 namespace {
@@ -85,6 +86,7 @@ void AddTrainingArgs(Config* c) {
 
 Status StartTraining(const Config& config, NodeContext* node) {
   ChainManagerOptions options;
+  options.engine_factory = compute::MakeTorchEngine;
   Status s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
   if (!s.ok()) return s;
   int64_t workers = config.GetIntArg("workers", 0);

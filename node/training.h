@@ -11,7 +11,7 @@
 #define COMPUTECOIN_NODE_TRAINING_H
 
 #include "chain/status.h"
-#include "node/config.h"
+#include "node/common/config.h"
 #include "node/context.h"
 
 namespace cc {

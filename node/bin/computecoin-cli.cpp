@@ -1,3 +1,3 @@
-#include "node/cli.h"
+#include "node/client/cli.h"
 
 int main(int argc, char* argv[]) { return cc::CliMain(argc, argv); }

@@ -1,3 +1,3 @@
-#include "node/light_client.h"
+#include "node/client/light_client.h"
 
 int main(int argc, char* argv[]) { return cc::LightMain(argc, argv); }

@@ -42,9 +42,10 @@
 #include "chain/hash.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
+#include "compute/torch/torch_engine.h"
 #include "compute/evaluate.h"
 #include "compute/local_step.h"
-#include "compute/model.h"
+#include "compute/torch/model.h"
 #include "compute/params.h"
 #include "compute/partition.h"
 
@@ -196,9 +197,9 @@ void BM_VerifyOverExecute(benchmark::State& state) {
     execute_s += Seconds(t0);
     for (const WorkClaim* c : {&claim, &stored}) {
       t0 = Clock::now();
-      Verdict verdict;
+      ValidationState verdict;
       Check(verifier->Verify(*c, claim.input_hashes, &verdict), "verify");
-      if (!verdict.ok()) state.SkipWithError(verdict.detail.c_str());
+      if (!verdict.IsValid()) state.SkipWithError(verdict.debug().c_str());
       const double verify = Seconds(t0);
       (c == &claim ? verify_s : stored_s) += verify;
       if (c == &claim) state.SetIterationTime(verify);

@@ -190,7 +190,7 @@ TEST_F(MempoolTest, RejectsImmatureCoinbaseSpend) {
   const Transaction tx = Pay(Funding(0), 5000);
   const ValidationState state = Accept(tx, /*spend_height=*/kCoinbaseMaturity - 1);
   EXPECT_EQ(state.reason(), "bad-txns-premature-spend-of-coinbase");
-  EXPECT_EQ(state.result(), ValidationResult::kPolicy);
+  EXPECT_EQ(state.result(), ValidationResult::kPremature);
   EXPECT_TRUE(Accept(tx, /*spend_height=*/kCoinbaseMaturity).IsValid());
 }
 

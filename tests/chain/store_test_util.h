@@ -1,5 +1,5 @@
 // Helpers shared by the storage tests (store, utxo, mempool, crash): a
-// temporary directory and a generator of random blocks that are valid for
+// generator of random blocks that are valid for
 // the UTXO set (they spend only coins it holds), built on real types.
 
 #ifndef COMPUTECOIN_TESTS_CHAIN_STORE_TEST_UTIL_H
@@ -22,34 +22,9 @@
 #include "chain/coins.h"
 #include "chain/status.h"
 #include "chain/utxo.h"
+#include "tests/util/test_util.h"
 
 namespace cc::test {
-
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on
-/// destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/cc-chain-test-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  /// A path inside the directory.
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 /// Options for test databases: no fsync, since a test process crashing is
 /// covered by LevelDB's log either way (see BlockStoreOptions::sync).

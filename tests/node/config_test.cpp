@@ -1,13 +1,14 @@
 // Config: command line, configuration file sections, negation, precedence,
 // and the errors for everything it must refuse.
 
-#include "node/config.h"
+#include "node/common/config.h"
 
 #include <sstream>
 
 #include <gtest/gtest.h>
 
-#include "node/args.h"
+#include "node/common/args.h"
+#include "node/node_args.h"
 
 namespace cc {
 namespace {

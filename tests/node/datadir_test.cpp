@@ -1,13 +1,14 @@
 // The data directory: resolution, per-network subdirectories and the lock.
 
-#include "node/datadir.h"
+#include "node/common/datadir.h"
 
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "node/args.h"
+#include "node/common/args.h"
+#include "node/node_args.h"
 
 namespace cc {
 namespace {

@@ -8,7 +8,7 @@
 #include "chain/serialize.h"
 #include "consensus/genesis.h"
 #include "node/init.h"
-#include "node/light_client.h"
+#include "node/client/light_client.h"
 #include "node/rpc_register.h"
 #include "rpc/client.h"
 #include "rpc/table.h"

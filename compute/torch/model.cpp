@@ -1,0 +1,719 @@
+// The GPT model: building blocks, the whole model, the model cut into work
+// units, the monolithic reference trainer and greedy generation.
+//
+// Read top to bottom. Dimension legend (compute/model_config.h):
+//   B batch rows, T context, C width, NH heads, HS = C/NH head size,
+//   H MLP hidden units, L blocks, V = 256 byte vocabulary.
+// A shard or a head group works on n of the NH heads (n·HS channels) or n of
+// the H hidden units; its tensors carry n in their shapes.
+//
+// Everything is binary32. Anything a block commits to goes through
+// EncodedTensor (compute/tensor.h); torch tensors never leave this file.
+
+#include "compute/torch/model.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+namespace cc::compute {
+
+// ---------------------------------------------------------------------------
+// Process-wide libtorch settings.
+
+void SetTorchThreads(int n) { at::set_num_threads(n); }
+int TorchThreads() { return at::get_num_threads(); }
+std::string TorchBuildConfig() { return torch::show_config(); }
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+namespace {
+
+constexpr double kLayerNormEps = 1e-5;
+
+// ---------------------------------------------------------------------------
+// Building blocks. Each is a pure function of its tensors.
+
+// Layer norm without gain or bias (compute/params.h says why).
+at::Tensor LayerNorm(const at::Tensor& x) {  // (B, T, C) -> (B, T, C)
+  return at::layer_norm(x, {x.size(-1)}, /*weight=*/{}, /*bias=*/{}, kLayerNormEps);
+}
+
+double AttentionScale(int64_t head_size) { return 1.0 / std::sqrt(static_cast<double>(head_size)); }
+
+// (B, T, n·HS) -> (B, n, T, HS): channels are head-major.
+at::Tensor SplitHeads(const at::Tensor& x, int64_t head_size) {
+  return x.view({x.size(0), x.size(1), x.size(2) / head_size, head_size}).transpose(1, 2);
+}
+// (B, n, T, HS) -> (B, T, n·HS)
+at::Tensor MergeHeads(const at::Tensor& x) {
+  return x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
+}
+
+// Causal self-attention, the naive way: the whole (T, T) score matrix at once.
+// q, k, v: (B, n, T, HS) -> (B, n, T, HS)
+at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const int64_t t = q.size(2);
+  at::Tensor scores =
+      at::matmul(q, k.transpose(-2, -1)) * AttentionScale(q.size(3));  // (B, n, T, T)
+  const at::Tensor future = at::ones({t, t}, q.options().dtype(at::kBool)).triu(/*diagonal=*/1);
+  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  return at::matmul(at::softmax(scores, /*dim=*/-1), v);
+}
+
+// Causal attention of the query rows [t0, t1) only, visiting the keys one
+// segment at a time with an online softmax (running max m, running sum l,
+// running output acc, rescaled whenever the max grows), so no worker needs
+// the whole score matrix. Equal to CausalAttention's rows [t0, t1) up to
+// rounding. key_bounds: segment boundaries 0 = b_0 < b_1 < … < b_S = T.
+// q: (B, n, t1−t0, HS); k, v: (B, n, T, HS) -> (B, n, t1−t0, HS)
+at::Tensor OnlineCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 int64_t t0, const std::vector<int64_t>& key_bounds) {
+  const int64_t rows = q.size(2), t1 = t0 + rows;
+  const at::Tensor q_scaled = q * AttentionScale(q.size(3));  // (B, n, Tq, HS)
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  at::Tensor m = at::full({q.size(0), q.size(1), rows, 1}, neg_inf, q.options());  // (B, n, Tq, 1)
+  at::Tensor l = at::zeros_like(m);                                                // (B, n, Tq, 1)
+  at::Tensor acc = at::zeros_like(q);                                              // (B, n, Tq, HS)
+  for (size_t j = 0; j + 1 < key_bounds.size() && key_bounds[j] < t1; ++j) {
+    const int64_t k0 = key_bounds[j], k1 = key_bounds[j + 1];
+    const at::Tensor k_seg = k.narrow(2, k0, k1 - k0);             // (B, n, Tk, HS)
+    const at::Tensor v_seg = v.narrow(2, k0, k1 - k0);             // (B, n, Tk, HS)
+    at::Tensor s = at::matmul(q_scaled, k_seg.transpose(-2, -1));  // (B, n, Tq, Tk)
+    if (k1 > t0) {
+      // A segment reaching past t0 holds keys after some queries: mask them.
+      const at::Tensor query_pos = at::arange(t0, t1, q.options().dtype(at::kLong)).unsqueeze(1);
+      const at::Tensor key_pos = at::arange(k0, k1, query_pos.options()).unsqueeze(0);
+      s = s.masked_fill(key_pos > query_pos, neg_inf);
+    }
+    // Segment 0 holds key 0, visible to every query, so m is finite from here on.
+    const at::Tensor m_new = at::maximum(m, std::get<0>(s.max(/*dim=*/-1, /*keepdim=*/true)));
+    const at::Tensor p = at::exp(s - m_new);        // (B, n, Tq, Tk)
+    const at::Tensor rescale = at::exp(m - m_new);  // (B, n, Tq, 1)
+    l = l * rescale + p.sum(-1, /*keepdim=*/true);
+    acc = acc * rescale + at::matmul(p, v_seg);
+    m = m_new;
+  }
+  return acc / l;
+}
+
+// The bias of q | k | v from that of q | v: keys have none (compute/params.h).
+// b_qv: (2n) -> (3n)
+at::Tensor QkvBias(const at::Tensor& b_qv) {
+  const int64_t n = b_qv.size(0) / 2;
+  return at::cat({b_qv.narrow(0, 0, n), at::zeros({n}, b_qv.options()), b_qv.narrow(0, n, n)});
+}
+
+// MLP of a pre-norm block (or of n of its hidden units), without the residual.
+// x: (B, T, C); w_fc: (n, C); b_fc: (n); w_proj: (C, n); b_proj: (C) or undefined
+at::Tensor MlpDelta(const at::Tensor& x, const at::Tensor& w_fc, const at::Tensor& b_fc,
+                    const at::Tensor& w_proj, const at::Tensor& b_proj) {
+  const at::Tensor hidden = at::gelu(at::linear(LayerNorm(x), w_fc, b_fc));  // (B, T, n)
+  return at::linear(hidden, w_proj, b_proj);                                 // (B, T, C)
+}
+
+// Per-row cross-entropy of the targets: logits (…, V), targets (…) int64 -> (…)
+at::Tensor TokenLoss(const at::Tensor& logits, const at::Tensor& targets) {
+  return -at::log_softmax(logits, /*dim=*/-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+}
+
+// A lane's loss: the mean token loss over the positions its mask selects
+// (0 when it selects none). logits (B, T, V); targets (B, T) int64; mask (B, T) float
+at::Tensor MaskedLoss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask) {
+  return (TokenLoss(logits, targets) * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+// ---------------------------------------------------------------------------
+// The whole model, from full parameter tensors (compute/params.h's table).
+
+struct Gpt {
+  at::Tensor wte;  // (V, C)
+  at::Tensor wpe;  // (T, C)
+  struct Block {
+    at::Tensor w_qkv;        // (3C, C)
+    at::Tensor b_qv;         // (2C)
+    at::Tensor w_attn_proj;  // (C, C)
+    at::Tensor b_attn_proj;  // (C)
+    at::Tensor w_fc;         // (H, C)
+    at::Tensor b_fc;         // (H)
+    at::Tensor w_mlp_proj;   // (C, H)
+    at::Tensor b_mlp_proj;   // (C)
+  };
+  std::vector<Block> blocks;  // L
+  at::Tensor head_w;          // (V, C)
+  at::Tensor head_b;          // (V)
+};
+
+// params[i] shaped as ModelParams(config)[i].
+Gpt GptFromParams(const ModelConfig& config, const std::vector<at::Tensor>& params) {
+  Gpt gpt;
+  gpt.wte = params[kParamWte];
+  gpt.wpe = params[kParamWpe];
+  for (uint32_t l = 0; l < config.n_layer; ++l) {
+    auto p = [&](BlockParam which) { return params[BlockParamIndex(l, which)]; };
+    gpt.blocks.push_back({p(BlockParam::kAttnWQkv), p(BlockParam::kAttnBQv),
+                          p(BlockParam::kAttnWProj), p(BlockParam::kAttnBProj),
+                          p(BlockParam::kMlpWFc), p(BlockParam::kMlpBFc), p(BlockParam::kMlpWProj),
+                          p(BlockParam::kMlpBProj)});
+  }
+  gpt.head_w = params[HeadWeightIndex(config)];
+  gpt.head_b = params[HeadBiasIndex(config)];
+  return gpt;
+}
+
+// tokens: (B, t) int64 with t ≤ T -> logits (B, t, V)
+at::Tensor GptForward(const ModelConfig& config, const Gpt& gpt, const at::Tensor& tokens) {
+  const int64_t b = tokens.size(0), t = tokens.size(1), c = config.d_model, hs = config.head_size();
+  at::Tensor x = gpt.wte.index_select(0, tokens.reshape(-1)).view({b, t, c}) +
+                 gpt.wpe.narrow(0, 0, t);  // (B, t, C)
+  for (const Gpt::Block& block : gpt.blocks) {
+    const at::Tensor qkv =
+        at::linear(LayerNorm(x), block.w_qkv, QkvBias(block.b_qv));  // (B, t, 3C)
+    const std::vector<at::Tensor> parts = qkv.split(c, /*dim=*/-1);  // 3 × (B, t, C)
+    const at::Tensor y = CausalAttention(SplitHeads(parts[0], hs), SplitHeads(parts[1], hs),
+                                         SplitHeads(parts[2], hs));  // (B, NH, t, HS)
+    x = x + at::linear(MergeHeads(y), block.w_attn_proj, block.b_attn_proj);
+    x = x + MlpDelta(x, block.w_fc, block.b_fc, block.w_mlp_proj, block.b_mlp_proj);
+  }
+  return at::linear(LayerNorm(x), gpt.head_w, gpt.head_b);  // (B, t, V)
+}
+
+// ---------------------------------------------------------------------------
+// Moving tensors in and out.
+
+std::vector<int64_t> Sizes(const std::vector<uint64_t>& shape) {
+  return {shape.begin(), shape.end()};
+}
+
+// A committed fp32 tensor on `device`. On the CPU this is a view of the
+// caller's bytes, valid only while they live: a tensor that must outlive the
+// call (a saved forward graph) is cloned where it is made.
+at::Tensor FloatTensor(const EncodedTensor& t, const at::Device& device) {
+  void* data = const_cast<uint8_t*>(t.payload.data());
+  return at::from_blob(data, Sizes(t.shape), at::kFloat).to(device);
+}
+
+// A committed u8 tensor (token ids or a mask) as int64 on `device`.
+at::Tensor ByteTensor(const EncodedTensor& t, const at::Device& device) {
+  void* data = const_cast<uint8_t*>(t.payload.data());
+  return at::from_blob(data, Sizes(t.shape), at::kByte).to(device, at::kLong);
+}
+
+// Encodes a float tensor for commitment; fails on non-finite values, which
+// EncodedTensor cannot hold and no block should commit.
+Status Encode(const at::Tensor& t, const std::vector<uint64_t>& shape, EncodedTensor* out) {
+  const at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
+  const std::span<const float> values(cpu.data_ptr<float>(), static_cast<size_t>(cpu.numel()));
+  for (float x : values) {
+    if (!std::isfinite(x)) return Status::InvalidArgument("non-finite output");
+  }
+  *out = EncodeFloats(values, shape, Codec::kFloat32);
+  return Status::OK();
+}
+
+std::vector<at::Tensor> ParamTensors(const ModelConfig& config, const ParamValues& values,
+                                     const at::Device& device) {
+  const std::vector<ParamSpec> specs = ModelParams(config);
+  std::vector<at::Tensor> tensors;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    void* data = const_cast<float*>(values[i].data());
+    tensors.push_back(
+        at::from_blob(data, Sizes(specs[i].shape), at::kFloat).to(device, false, true));
+  }
+  return tensors;
+}
+
+ParamValues ParamValuesOf(const std::vector<at::Tensor>& tensors) {
+  ParamValues values;
+  for (const at::Tensor& t : tensors) {
+    const at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
+    values.emplace_back(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------------------
+// The model cut into units (compute/plan.h). A stage runs its section's ops
+// of one region on the stream; its parameters are views into its slice of
+// the section's flat weight vector.
+
+// What one run of a stage produced, kept with its autograd graph when a
+// BACKWARD of the same stage is expected.
+struct StageRun {
+  at::Tensor weights;              // (P_stage): the stage's slice of W_s
+  std::vector<at::Tensor> params;  // leaves: one view of `weights` per parameter slice, in order
+  at::Tensor stream_in;            // (B, T, C) leaf: the sum of the stream parts; or undefined
+  at::Tensor y_in;  // (B, T, n·HS) leaf: attention output of the first op's heads; or undefined
+  at::Tensor stream_out;  // (B, T, C) or undefined
+  at::Tensor qkv;         // (B, T, 3·n·HS) or undefined
+  at::Tensor loss;        // () or undefined
+};
+
+}  // namespace
+
+struct UnitRunner::Impl {
+  ModelConfig config;
+  Partition partition;
+  std::vector<ParamSpec> specs;
+  std::vector<std::vector<Op>> section_ops;  // SectionOps of each section
+  at::Device device{at::kCPU};
+  bool keep_forward_state = false;
+  // Saved FORWARD runs: (step, lane, section, region) -> (input digest, run).
+  std::map<std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>, std::pair<Uint256, StageRun>> saved;
+
+  std::vector<Op> StageOps(uint32_t section, uint32_t region) const {
+    std::vector<Op> ops;
+    for (const Op& op : section_ops[section]) {
+      if (op.region == region) ops.push_back(op);
+    }
+    return ops;
+  }
+
+  // The parameters of `op`: views of the stage's weights (which start at
+  // flat offset `stage_begin` of W_s), shaped as PieceSlices says. Each is a
+  // leaf of its own: gradients of views of one flat leaf would each be
+  // materialised at the flat leaf's full size.
+  std::vector<at::Tensor> OpParams(const Piece& piece, const Op& op, uint64_t stage_begin,
+                                   bool grad, StageRun* run) const {
+    const std::vector<ParamSlice> slices = PieceSlices(config, piece);
+    std::vector<at::Tensor> views;
+    int64_t at = static_cast<int64_t>(op.param_offset - stage_begin);
+    for (uint32_t i = op.first_slice; i < op.first_slice + op.num_slices; ++i) {
+      const std::vector<uint64_t> shape = slices[i].Shape(specs);
+      const auto n = static_cast<int64_t>(slices[i].NumElements(specs));
+      views.push_back(
+          run->weights.narrow(0, at, n).view(Sizes(shape)).detach().requires_grad_(grad));
+      run->params.push_back(views.back());
+      at += n;
+    }
+    return views;
+  }
+
+  // q, k and v of heads [h0, h1) from qkv tensors that each hold a run of
+  // heads (their slots say which). Returns three (B, n, T, HS) tensors.
+  std::array<at::Tensor, 3> GatherQkv(const PlannedUnit& unit,
+                                      const std::vector<at::Tensor>& qkv_inputs, uint32_t h0,
+                                      uint32_t h1) const {
+    const int64_t hs = config.head_size();
+    std::array<std::vector<at::Tensor>, 3> parts;
+    for (size_t i = 0; i < qkv_inputs.size(); ++i) {
+      const TensorSlot& slot = unit.inputs[i].slot;
+      const int64_t width = (slot.head_end - slot.head_begin) * hs;
+      const uint32_t o0 = std::max(h0, slot.head_begin), o1 = std::min(h1, slot.head_end);
+      for (int64_t which = 0; which < 3; ++which) {
+        parts[which].push_back(
+            qkv_inputs[i].narrow(-1, which * width + (o0 - slot.head_begin) * hs, (o1 - o0) * hs));
+      }
+    }
+    return {SplitHeads(at::cat(parts[0], -1), hs), SplitHeads(at::cat(parts[1], -1), hs),
+            SplitHeads(at::cat(parts[2], -1), hs)};
+  }
+
+  // The attention output of heads [h0, h1), all rows, from ATTENTION slices
+  // (head group × query segment, groups outer, segments in order).
+  at::Tensor GatherAttention(const std::vector<const TensorSlot*>& slots,
+                             const std::vector<at::Tensor>& slices, uint32_t h0,
+                             uint32_t h1) const {
+    const int64_t hs = config.head_size();
+    std::vector<at::Tensor> groups;
+    for (size_t i = 0; i < slots.size();) {
+      const TensorSlot& slot = *slots[i];
+      std::vector<at::Tensor> rows;
+      size_t j = i;
+      for (; j < slots.size() && slots[j]->head_begin == slot.head_begin; ++j)
+        rows.push_back(slices[j]);
+      const uint32_t o0 = std::max(h0, slot.head_begin), o1 = std::min(h1, slot.head_end);
+      groups.push_back(
+          at::cat(rows, /*dim=*/1).narrow(-1, (o0 - slot.head_begin) * hs, (o1 - o0) * hs));
+      i = j;
+    }
+    return at::cat(groups, -1);  // (B, T, n·HS)
+  }
+
+  // Runs a stage forward: FORWARD's work, and the first half of BACKWARD's.
+  StageRun Forward(const PlannedUnit& unit, std::span<const EncodedTensor> encoded,
+                   bool grad) const {
+    const uint32_t section = unit.id.section;
+    const std::vector<Op> ops = StageOps(section, unit.id.layer);
+    const std::vector<Piece>& pieces = partition.sections[section].pieces;
+    const uint64_t begin = ops.front().param_offset;
+    const uint64_t end = ops.back().param_offset + ops.back().param_count;
+
+    StageRun run;
+    at::Tensor tokens, targets, mask;
+    std::vector<at::Tensor> stream_parts, attention;
+    std::vector<const TensorSlot*> attention_slots;
+    for (size_t i = 0; i < encoded.size() && i < unit.inputs.size(); ++i) {
+      switch (unit.inputs[i].slot.role) {
+        case TensorRole::kWeights:
+          run.weights = FloatTensor(encoded[i], device).narrow(0, begin, end - begin).clone();
+          break;
+        case TensorRole::kTokens:
+          tokens = ByteTensor(encoded[i], device);
+          break;
+        case TensorRole::kTargets:
+          targets = ByteTensor(encoded[i], device);
+          break;
+        case TensorRole::kLossMask:
+          mask = ByteTensor(encoded[i], device).to(at::kFloat);
+          break;
+        case TensorRole::kStream:
+          stream_parts.push_back(FloatTensor(encoded[i], device));
+          break;
+        case TensorRole::kAttention:
+          attention_slots.push_back(&unit.inputs[i].slot);
+          attention.push_back(FloatTensor(encoded[i], device));
+          break;
+        default:
+          break;  // upstream gradients: BACKWARD's business
+      }
+    }
+
+    at::Tensor h;  // (B, T, C): the stream as the ops go
+    if (!stream_parts.empty()) {
+      h = stream_parts.size() == 1 ? stream_parts[0].clone() : stream_parts[0] + stream_parts[1];
+      for (size_t i = 2; i < stream_parts.size(); ++i) h = h + stream_parts[i];
+      if (grad) h.requires_grad_(true);
+      run.stream_in = h;
+    }
+    for (const Op& op : ops) {
+      const Piece& piece = pieces[op.piece];
+      const std::vector<at::Tensor> w = OpParams(piece, op, begin, grad, &run);
+      switch (op.kind) {
+        case OpKind::kEmbed: {
+          // wte rows [v0, v1) (+ wpe for shard 0); other tokens embed to 0 here
+          // and get their rows from the shard that holds them.
+          const int64_t v0 = static_cast<int64_t>(piece.begin),
+                        v1 = static_cast<int64_t>(piece.end);
+          const at::Tensor mine = (tokens >= v0) & (tokens < v1);       // (B, T)
+          const at::Tensor rows = (tokens - v0).clamp(0, v1 - v0 - 1);  // (B, T)
+          const at::Tensor e =
+              w[0].index_select(0, rows.reshape(-1)).view({tokens.size(0), tokens.size(1), -1});
+          h = at::where(mine.unsqueeze(-1), e, at::zeros({}, e.options()));  // (B, T, C)
+          if (piece.begin == 0) h = h + w[1];
+          break;
+        }
+        case OpKind::kAttnIn:
+          // q | k | v of the piece's heads: (B, T, 3·n·HS)
+          run.qkv =
+              at::linear(LayerNorm(h), at::cat({w[0], w[1], w[2]}), QkvBias(at::cat({w[3], w[4]})));
+          break;
+        case OpKind::kAttnOut: {
+          run.y_in = GatherAttention(attention_slots, attention, static_cast<uint32_t>(piece.begin),
+                                     static_cast<uint32_t>(piece.end));  // (B, T, n·HS)
+          if (grad) run.y_in.requires_grad_(true);
+          const at::Tensor delta =
+              at::linear(run.y_in, w[0], piece.begin == 0 ? w[1] : at::Tensor());
+          h = piece.begin == 0 ? h + delta : delta;  // shards past 0 commit their part alone
+          break;
+        }
+        case OpKind::kMlp: {
+          const at::Tensor delta =
+              MlpDelta(h, w[0], w[1], w[2], piece.begin == 0 ? w[3] : at::Tensor());
+          h = piece.begin == 0 ? h + delta : delta;
+          break;
+        }
+        case OpKind::kHead:
+          run.loss = MaskedLoss(at::linear(LayerNorm(h), w[0], w[1]), targets, mask);
+          break;
+      }
+    }
+    run.stream_out = h;
+    return run;
+  }
+
+  Status ForwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+                     const Uint256* digest, UnitResult* out) {
+    const bool keep = keep_forward_state && digest != nullptr;
+    std::optional<at::NoGradGuard> no_grad;
+    if (!keep) no_grad.emplace();
+    StageRun run = Forward(unit, inputs, /*grad=*/keep);
+    out->outputs.resize(unit.outputs.size());
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      const TensorSlot& slot = unit.outputs[i];
+      const at::Tensor& t = slot.role == TensorRole::kQkv ? run.qkv : run.stream_out;
+      Status s = Encode(t, slot.shape, &out->outputs[i]);
+      if (!s.ok()) return s;
+    }
+    if (unit.has_loss) {
+      out->loss = run.loss.item<float>();
+      if (!std::isfinite(out->loss)) return Status::InvalidArgument("non-finite loss");
+    }
+    if (keep) {
+      saved[{unit.id.step, unit.id.lane, unit.id.section, unit.id.layer}] = {*digest,
+                                                                             std::move(run)};
+    }
+    return Status::OK();
+  }
+
+  Status BackwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+                      const Uint256* digest, UnitResult* out) {
+    StageRun run;
+    auto it =
+        saved.find(std::make_tuple(unit.id.step, unit.id.lane, unit.id.section, unit.id.layer));
+    if (digest != nullptr && it != saved.end() && it->second.first == *digest) {
+      run = std::move(it->second.second);
+      saved.erase(it);
+    } else {
+      run = Forward(unit, inputs, /*grad=*/true);  // eq. 5: recompute from the committed input
+    }
+
+    // Roots of the backward pass and the gradients arriving at them.
+    std::vector<at::Tensor> roots, grads;
+    at::Tensor stream_grad, attention_grad;
+    for (size_t i = 0; i < unit.inputs.size(); ++i) {
+      const TensorRole role = unit.inputs[i].slot.role;
+      if (role == TensorRole::kStreamGrad) {
+        const at::Tensor g = FloatTensor(inputs[i], device);
+        stream_grad = stream_grad.defined() ? stream_grad + g : g;  // Σ over the stream's readers
+      } else if (role == TensorRole::kAttentionGrad) {
+        attention_grad = FloatTensor(inputs[i], device);
+      }
+    }
+    if (stream_grad.defined()) {
+      roots.push_back(run.stream_out);
+      grads.push_back(stream_grad);
+    }
+    if (attention_grad.defined()) {
+      // The stage ends at attention: recompute its heads' attention on its
+      // own q, k, v, so the gradient reaches them.
+      const int64_t hs = config.head_size(), width = run.qkv.size(-1) / 3;
+      const std::vector<at::Tensor> parts = run.qkv.split(width, /*dim=*/-1);
+      roots.push_back(MergeHeads(CausalAttention(SplitHeads(parts[0], hs), SplitHeads(parts[1], hs),
+                                                 SplitHeads(parts[2], hs))));  // (B, T, n·HS)
+      grads.push_back(attention_grad);
+    }
+    if (run.loss.defined()) {
+      roots.push_back(run.loss);
+      grads.push_back(at::ones_like(run.loss));
+    }
+    torch::autograd::backward(roots, grads);
+
+    auto grad_or_zeros = [](const at::Tensor& leaf) {
+      return leaf.grad().defined() ? leaf.grad() : at::zeros_like(leaf);
+    };
+    out->outputs.resize(unit.outputs.size());
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      const TensorSlot& slot = unit.outputs[i];
+      at::Tensor grad;
+      if (slot.role == TensorRole::kStreamGrad) {
+        grad = grad_or_zeros(run.stream_in);
+      } else if (slot.role == TensorRole::kAttentionGrad) {
+        grad = grad_or_zeros(run.y_in);
+      } else {  // ∂L/∂W over the stage's range, slice by slice
+        std::vector<at::Tensor> flat;
+        for (const at::Tensor& p : run.params) flat.push_back(grad_or_zeros(p).reshape(-1));
+        grad = at::cat(flat);
+      }
+      Status s = Encode(grad, slot.shape, &out->outputs[i]);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status AttentionUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+                       UnitResult* out) const {
+    at::NoGradGuard no_grad;
+    const TensorSlot& y = unit.outputs[0];
+    std::vector<at::Tensor> qkv;
+    for (const EncodedTensor& t : inputs) qkv.push_back(FloatTensor(t, device));
+    const auto [q, k, v] = GatherQkv(unit, qkv, y.head_begin, y.head_end);  // (B, n, T, HS) each
+    std::vector<int64_t> bounds;
+    for (uint32_t j = 0; j <= config.query_segments; ++j) {
+      bounds.push_back(static_cast<int64_t>(uint64_t{config.context} * j / config.query_segments));
+    }
+    const at::Tensor rows = OnlineCausalAttention(q.narrow(2, y.row_begin, y.row_end - y.row_begin),
+                                                  k, v, y.row_begin, bounds);  // (B, n, Tq, HS)
+    out->outputs.resize(1);
+    return Encode(MergeHeads(rows), y.shape, &out->outputs[0]);
+  }
+};
+
+UnitRunner::UnitRunner(const ModelConfig& config, const Partition& partition, std::string device,
+                       bool keep_forward_state)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  impl_->partition = partition;
+  impl_->specs = ModelParams(config);
+  for (const Section& section : partition.sections)
+    impl_->section_ops.push_back(SectionOps(config, section));
+  impl_->device = at::Device(device);
+  impl_->keep_forward_state = keep_forward_state;
+}
+
+UnitRunner::~UnitRunner() = default;
+
+Status UnitRunner::Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+                       const Uint256* forward_digest, UnitResult* out) {
+  *out = UnitResult{};
+  try {
+    switch (unit.id.kind) {
+      case UnitKind::kForward:
+        return impl_->ForwardUnit(unit, inputs, forward_digest, out);
+      case UnitKind::kBackward:
+        return impl_->BackwardUnit(unit, inputs, forward_digest, out);
+      case UnitKind::kAttention:
+        return impl_->AttentionUnit(unit, inputs, out);
+      case UnitKind::kUpdate:
+        break;
+    }
+  } catch (const c10::Error& e) {
+    // A libtorch failure (e.g. out of device memory) is ours, not the inputs'.
+    return Status::IOError(std::string("libtorch: ") + e.what_without_backtrace());
+  }
+  return Status::NotSupported("UPDATE units are not run by libtorch");
+}
+
+void UnitRunner::DropSavedState() { impl_->saved.clear(); }
+size_t UnitRunner::SavedStates() const { return impl_->saved.size(); }
+
+// ---------------------------------------------------------------------------
+// Monolithic reference training.
+
+struct ReferenceTrainer::Impl {
+  ModelConfig config;
+  at::Device device{at::kCPU};
+  std::vector<at::Tensor> params;  // leaves, ModelParams order
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+};
+
+ReferenceTrainer::ReferenceTrainer(const ModelConfig& config, const ParamValues& params,
+                                   std::string device)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  impl_->device = at::Device(device);
+  impl_->params = ParamTensors(config, params, impl_->device);
+  for (at::Tensor& p : impl_->params) p.requires_grad_(true);
+  if (config.optimizer == Optimizer::kSgd) {
+    impl_->optimizer =
+        std::make_unique<torch::optim::SGD>(impl_->params, torch::optim::SGDOptions(config.lr));
+  } else {
+    impl_->optimizer = std::make_unique<torch::optim::AdamW>(
+        impl_->params, torch::optim::AdamWOptions(config.lr)
+                           .betas({config.beta1, config.beta2})
+                           .eps(config.adam_eps)
+                           .weight_decay(config.weight_decay));
+  }
+}
+
+ReferenceTrainer::~ReferenceTrainer() = default;
+
+Status ReferenceTrainer::Step(uint64_t step, std::span<const EncodedTensor> tokens,
+                              std::span<const EncodedTensor> targets,
+                              std::span<const EncodedTensor> masks, float* loss) {
+  const ModelConfig& c = impl_->config;
+  const std::vector<uint64_t> shape = {c.batch, c.context};
+  if (tokens.size() != c.lanes || targets.size() != c.lanes || masks.size() != c.lanes) {
+    return Status::InvalidArgument("one batch per lane expected");
+  }
+  std::vector<at::Tensor> x, y, m;
+  for (uint32_t j = 0; j < c.lanes; ++j) {
+    for (const EncodedTensor* t : {&tokens[j], &targets[j], &masks[j]}) {
+      if (t->codec != Codec::kUInt8 || t->shape != shape || !CheckEncoding(*t).ok()) {
+        return Status::InvalidArgument("batch tensor is not (B, T) u8");
+      }
+    }
+    x.push_back(ByteTensor(tokens[j], impl_->device));
+    y.push_back(ByteTensor(targets[j], impl_->device));
+    m.push_back(ByteTensor(masks[j], impl_->device).to(at::kFloat));
+  }
+  const int64_t lanes = c.lanes;
+  const at::Tensor logits =
+      GptForward(c, GptFromParams(c, impl_->params), at::cat(x));  // (lanes·B, T, V)
+  const at::Tensor token_loss = TokenLoss(logits, at::cat(y)).view({lanes, -1});  // (lanes, B·T)
+  const at::Tensor mask = at::cat(m).view({lanes, -1});                           // (lanes, B·T)
+  const at::Tensor lane_loss = (token_loss * mask).sum(1) / mask.sum(1).clamp_min(1.0);  // (lanes)
+  const at::Tensor mean_loss = lane_loss.mean();
+  *loss = mean_loss.item<float>();
+  if (!std::isfinite(*loss)) return Status::InvalidArgument("non-finite loss");
+
+  impl_->optimizer->zero_grad();
+  mean_loss.backward();
+  const double lr = c.LearningRate(step);
+  for (torch::optim::OptimizerParamGroup& group : impl_->optimizer->param_groups()) {
+    if (c.optimizer == Optimizer::kSgd) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    } else {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+  }
+  impl_->optimizer->step();
+  return Status::OK();
+}
+
+ParamValues ReferenceTrainer::Params() const { return ParamValuesOf(impl_->params); }
+
+ParamValues ReferenceTrainer::Grads() const {
+  std::vector<at::Tensor> grads;
+  for (const at::Tensor& p : impl_->params)
+    grads.push_back(p.grad().defined() ? p.grad() : at::zeros_like(p));
+  return ParamValuesOf(grads);
+}
+
+void ReferenceTrainer::OptimizerState(ParamValues* m, ParamValues* v) const {
+  m->assign(impl_->params.size(), {});
+  v->assign(impl_->params.size(), {});
+  if (impl_->config.optimizer != Optimizer::kAdamW) return;
+  auto& state = impl_->optimizer->state();
+  for (size_t i = 0; i < impl_->params.size(); ++i) {
+    auto it = state.find(c10::guts::to_string(impl_->params[i].unsafeGetTensorImpl()));
+    if (it == state.end()) continue;
+    const auto& adam = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    (*m)[i] = ParamValuesOf({adam.exp_avg()})[0];
+    (*v)[i] = ParamValuesOf({adam.exp_avg_sq()})[0];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Greedy generation.
+
+Status GenerateGreedy(const ModelConfig& config, const ParamValues& params,
+                      const std::string& device, std::span<const std::string> prompts,
+                      uint32_t max_tokens, std::vector<std::string>* out) {
+  for (const std::string& prompt : prompts) {
+    if (prompt.empty()) return Status::InvalidArgument("empty prompt");
+  }
+  at::NoGradGuard no_grad;
+  const at::Device dev(device);
+  const Gpt gpt = GptFromParams(config, ParamTensors(config, params, dev));
+  out->assign(prompts.size(), "");
+  // Prompts of one length form one batch.
+  std::map<size_t, std::vector<size_t>> by_length;
+  for (size_t i = 0; i < prompts.size(); ++i) by_length[prompts[i].size()].push_back(i);
+  for (const auto& [length, members] : by_length) {
+    std::vector<uint8_t> bytes;
+    for (size_t i : members) bytes.insert(bytes.end(), prompts[i].begin(), prompts[i].end());
+    at::Tensor tokens =
+        at::from_blob(bytes.data(),
+                      {static_cast<int64_t>(members.size()), static_cast<int64_t>(length)},
+                      at::kByte)
+            .to(dev, at::kLong);  // (N, t)
+    std::vector<bool> done(members.size(), false);
+    for (uint32_t step = 0; step < max_tokens; ++step) {
+      const int64_t t = std::min<int64_t>(tokens.size(1), config.context);
+      const at::Tensor logits =
+          GptForward(config, gpt, tokens.narrow(1, tokens.size(1) - t, t));  // (N, t, V)
+      const at::Tensor next = logits.select(1, t - 1).argmax(-1);            // (N)
+      tokens = at::cat({tokens, next.unsqueeze(1)}, 1);
+      const at::Tensor next_cpu = next.to(at::kCPU);
+      bool all_done = true;
+      for (size_t r = 0; r < members.size(); ++r) {
+        if (done[r]) continue;
+        const char byte = static_cast<char>(next_cpu[static_cast<int64_t>(r)].item<int64_t>());
+        (*out)[members[r]].push_back(byte);
+        done[r] = byte == '\n';
+        all_done = all_done && done[r];
+      }
+      if (all_done) break;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace cc::compute

@@ -1,0 +1,282 @@
+#include "node/client/light_client.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/merkle.h"
+#include "chain/serialize.h"
+#include "consensus/genesis.h"
+#include "node/common/args.h"
+#include "node/common/config.h"
+#include "node/common/datadir.h"
+#include "node/client/header_chain.h"
+#include "node/common/version.h"
+#include "rpc/client.h"
+#include "rpc/util.h"
+
+namespace cc {
+namespace {
+
+using rpc::json;
+
+// Headers requested per getheaders call (the server's maximum).
+constexpr int kHeadersPerRequest = 2000;
+
+// Decodes the hex string field `name` of `object` into *out.
+template <typename T>
+bool DecodeField(const json& object, const char* name, T* out, std::string* reason) {
+  if (!object.is_object() || !object.contains(name) || !object[name].is_string()) {
+    *reason = std::string("the server's reply has no '") + name + "' field";
+    return false;
+  }
+  std::vector<uint8_t> bytes;
+  if (!ParseHex(object[name].get<std::string>(), &bytes)) {
+    *reason = std::string("the server's '") + name + "' is not hex";
+    return false;
+  }
+  Status s = Deserialize(bytes, out);
+  if (!s.ok()) {
+    *reason = std::string("the server's '") + name + "' does not decode: " + s.message();
+    return false;
+  }
+  return true;
+}
+
+// One call; a method's error comes back as InvalidArgument with its message.
+Status Rpc(rpc::RpcClient& client, const std::string& method, const json& params, json* result) {
+  json reply;
+  Status s = client.Call(method, params, &reply);
+  if (!s.ok()) return s;
+  if (!reply["error"].is_null()) {
+    const json& error = reply["error"];
+    return Status::InvalidArgument(error.is_object() ? error.value("message", error.dump())
+                                                     : error.dump());
+  }
+  *result = reply["result"];
+  return Status::OK();
+}
+
+struct SyncSummary {
+  size_t downloaded = 0;
+  size_t disconnected = 0;
+};
+
+// Brings `chain` to the server's active chain: back to the last header both
+// share, then forward to the server's tip.
+Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summary) {
+  json result;
+  Status s = Rpc(client, "getblockcount", json::array(), &result);
+  if (!s.ok()) return s;
+  if (!result.is_number_unsigned())
+    return Status::Corruption("getblockcount returned " + result.dump());
+  const uint64_t remote_height = result.get<uint64_t>();
+
+  size_t shared = std::min<uint64_t>(chain->size(), remote_height + 1);
+  while (shared > 0) {
+    s = Rpc(client, "getblockhash", json::array({shared - 1}), &result);
+    if (!s.ok()) return s;
+    if (result.is_string() && result.get<std::string>() == chain->HashAt(shared - 1).ToHex()) break;
+    --shared;
+  }
+  if (shared < chain->size()) {
+    summary->disconnected = chain->size() - shared;
+    s = chain->Truncate(shared);
+    if (!s.ok()) return s;
+  }
+
+  while (chain->size() <= remote_height) {
+    s = Rpc(client, "getheaders", json::array({chain->size(), kHeadersPerRequest}), &result);
+    if (!s.ok()) return s;
+    if (!result.is_array() || result.empty()) break;  // the server's chain got shorter meanwhile
+    std::vector<BlockHeader> headers;
+    for (const json& item : result) {
+      BlockHeader header;
+      std::vector<uint8_t> bytes;
+      if (!item.is_string() || !ParseHex(item.get<std::string>(), &bytes)) {
+        return Status::Corruption("getheaders returned a non-hex header");
+      }
+      s = Deserialize(bytes, &header);
+      if (!s.ok())
+        return Status::Corruption("getheaders returned a header that does not decode: " +
+                                  s.message());
+      headers.push_back(header);
+    }
+    s = chain->Append(headers);
+    if (!s.ok())
+      return Status::Corruption("the server sent a header that does not link: " + s.message());
+    summary->downloaded += headers.size();
+  }
+  return Status::OK();
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return EXIT_FAILURE;
+}
+
+int Invalid(const std::string& reason) {
+  std::printf("invalid: %s\n", reason.c_str());
+  return EXIT_FAILURE;
+}
+
+// verifytx / verifywork: the common part around the proof check.
+int VerifyCommand(const Config& config, const ChainParams& params,
+                  const std::filesystem::path& network_dir, const HeaderChain& chain,
+                  const std::vector<std::string>& args) {
+  const bool is_tx = args[0] == "verifytx";
+  if (args.size() != 3) {
+    return Fail(std::string("usage: ") + args[0] +
+                (is_tx ? " <txid> <blockhash>" : " <recordhash> <blockhash>"));
+  }
+  const std::optional<Uint256> leaf = Uint256::FromHex(args[1]);
+  const std::optional<Uint256> block_hash = Uint256::FromHex(args[2]);
+  if (!leaf) return Fail(std::string(is_tx ? "txid" : "recordhash") + " must be 64 hex digits");
+  if (!block_hash) return Fail("blockhash must be 64 hex digits");
+
+  const BlockHeader* header = chain.Find(*block_hash);
+  if (header == nullptr) {
+    return Invalid("block " + block_hash->ToHex() +
+                   " is not in the local header chain (run syncheaders)");
+  }
+  rpc::RpcClientOptions options;
+  Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
+  if (!s.ok()) return Fail(s.message());
+  rpc::RpcClient client(options);
+  json proof;
+  s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}),
+          &proof);
+  if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
+  if (!s.ok()) return Fail(s.message());
+
+  std::string reason;
+  const bool valid = is_tx ? VerifyTxOutProof(proof, *leaf, *header, &reason)
+                           : VerifyWorkProof(proof, *leaf, *header, &reason);
+  if (!valid) return Invalid(reason);
+  std::printf("valid\n");
+  return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+bool VerifyTxOutProof(const json& proof, const Uint256& txid, const BlockHeader& header,
+                      std::string* reason) {
+  Transaction tx;
+  MerkleProof path;
+  if (!DecodeField(proof, "tx", &tx, reason) || !DecodeField(proof, "proof", &path, reason))
+    return false;
+  if (tx.Txid() != txid) {
+    *reason = "the server's transaction has txid " + tx.Txid().ToHex() + ", not the one asked for";
+    return false;
+  }
+  if (!VerifyMerkleProof(tx.Wtxid(), path, header.tx_root)) {
+    *reason = "the Merkle proof does not lead to the block's tx_root";
+    return false;
+  }
+  return true;
+}
+
+bool VerifyWorkProof(const json& proof, const Uint256& record_hash, const BlockHeader& header,
+                     std::string* reason) {
+  WorkRecord record;
+  MerkleProof path;
+  if (!DecodeField(proof, "record", &record, reason) ||
+      !DecodeField(proof, "proof", &path, reason)) {
+    return false;
+  }
+  if (record.Hash() != record_hash) {
+    *reason =
+        "the server's work record has hash " + record.Hash().ToHex() + ", not the one asked for";
+    return false;
+  }
+  if (!VerifyMerkleProof(record_hash, path, header.work_root)) {
+    *reason = "the Merkle proof does not lead to the block's work_root";
+    return false;
+  }
+  return true;
+}
+
+int LightMain(int argc, const char* const argv[]) {
+  Config config;
+  AddLightArgs(&config);
+  Status s = config.ParseCommandLine(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "Error parsing command line arguments: %s\n", s.message().c_str());
+    return EXIT_FAILURE;
+  }
+  if (HelpRequested(config)) {
+    std::printf(
+        "Computecoin light client version v%s\n\n"
+        "Usage:  computecoin-light [options] syncheaders                          Follow the "
+        "node's header chain\n"
+        "or:     computecoin-light [options] verifytx <txid> <blockhash>          Check a "
+        "transaction is in a block\n"
+        "or:     computecoin-light [options] verifywork <recordhash> <blockhash>  Check a work "
+        "record is in a block\n"
+        "or:     computecoin-light [options] getbestheader                        Show the local "
+        "header tip\n\n%s",
+        FormatVersion().c_str(), config.HelpMessage().c_str());
+    return EXIT_SUCCESS;
+  }
+  if (config.GetBoolArg("version", false)) {
+    std::printf("Computecoin light client version v%s\n", FormatVersion().c_str());
+    return EXIT_SUCCESS;
+  }
+  const std::vector<std::string>& args = config.positional();
+  if (args.empty())
+    return Fail(
+        "too few parameters (need a command: syncheaders, verifytx, verifywork, getbestheader)");
+
+  const ChainParams* params = nullptr;
+  std::filesystem::path network_dir;
+  s = LoadConfiguration(&config, &params, &network_dir);
+  if (!s.ok()) return Fail(s.message());
+
+  const std::filesystem::path light_dir = network_dir / "light";
+  std::error_code ec;
+  std::filesystem::create_directories(light_dir, ec);
+  if (ec) return Fail("cannot create " + light_dir.string() + ": " + ec.message());
+  std::unique_ptr<DirectoryLock> lock;
+  s = DirectoryLock::Acquire(light_dir, &lock);
+  std::unique_ptr<HeaderChain> chain;
+  if (s.ok())
+    s = HeaderChain::Open(light_dir / "headers.dat", BuildGenesisBlock(*params).header, &chain);
+  if (!s.ok()) return Fail(s.message());
+
+  const std::string& command = args[0];
+  if (command == "syncheaders") {
+    if (args.size() != 1) return Fail("syncheaders takes no arguments");
+    rpc::RpcClientOptions options;
+    s = ClientOptionsFromConfig(config, *params, network_dir, &options);
+    if (!s.ok()) return Fail(s.message());
+    rpc::RpcClient client(options);
+    SyncSummary summary;
+    s = SyncHeaders(client, chain.get(), &summary);
+    if (!s.ok()) return Fail(s.message());
+    if (chain->size() == 0) return Fail("the server returned no headers");
+    const json out = {{"height", chain->size() - 1},
+                      {"hash", chain->HashAt(chain->size() - 1).ToHex()},
+                      {"downloaded", summary.downloaded},
+                      {"disconnected", summary.disconnected}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return EXIT_SUCCESS;
+  }
+  if (command == "verifytx" || command == "verifywork") {
+    return VerifyCommand(config, *params, network_dir, *chain, args);
+  }
+  if (command == "getbestheader") {
+    if (chain->size() == 0) return Fail("no headers yet (run syncheaders)");
+    const json out = {{"height", chain->size() - 1},
+                      {"hash", chain->HashAt(chain->size() - 1).ToHex()}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return EXIT_SUCCESS;
+  }
+  return Fail("unknown command '" + command + "' (see computecoin-light -help)");
+}
+
+}  // namespace cc

@@ -1,0 +1,54 @@
+// computecoin-light: follows a network's header chain and checks, from
+// headers and Merkle paths alone, that a transaction or a work record is
+// committed on it.
+//
+// Transport: until the P2P layer exists, the light client asks one full
+// node over its JSON-RPC interface (getblockcount, getblockhash,
+// getheaders, gettxoutproof, getworkproof), with the same connection and
+// auth options as computecoin-cli. What it verifies does not depend on the
+// transport: it trusts the server for nothing but header validity beyond
+// linkage (see header_chain.h).
+//
+//   computecoin-light [options] syncheaders
+//       Downloads headers from the last one the server and the local copy
+//       share (following a reorganisation) to the server's tip, checking
+//       each one's linkage before storing it in <network dir>/light/.
+//   computecoin-light [options] verifytx <txid> <blockhash>
+//   computecoin-light [options] verifywork <recordhash> <blockhash>
+//       Asks for the proof and checks it against the locally stored header:
+//       prints "valid" (exit 0) or "invalid: <reason>" (exit 1).
+//   computecoin-light [options] getbestheader
+//       Prints the local tip as {"height", "hash"}.
+// Other failures print "error: <message>" and exit 1.
+//
+// Thread safety: the verification functions are pure.
+
+#ifndef COMPUTECOIN_NODE_CLIENT_LIGHT_CLIENT_H
+#define COMPUTECOIN_NODE_CLIENT_LIGHT_CLIENT_H
+
+#include <string>
+
+#include "chain/block.h"
+#include "chain/uint256.h"
+#include "rpc/protocol.h"
+
+namespace cc {
+
+/// Checks a gettxoutproof result: the transaction decodes, its txid is
+/// `txid`, and the proof leads from its wtxid to header.tx_root.
+/// Returns true, or false with *reason set.
+[[nodiscard]] bool VerifyTxOutProof(const rpc::json& proof, const Uint256& txid,
+                                    const BlockHeader& header, std::string* reason);
+
+/// Checks a getworkproof result: the record decodes, its hash is
+/// `record_hash`, and the proof leads from it to header.work_root.
+/// Returns true, or false with *reason set.
+[[nodiscard]] bool VerifyWorkProof(const rpc::json& proof, const Uint256& record_hash,
+                                   const BlockHeader& header, std::string* reason);
+
+/// computecoin-light's main(). Returns the exit status.
+int LightMain(int argc, const char* const argv[]);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_NODE_CLIENT_LIGHT_CLIENT_H

@@ -1,0 +1,484 @@
+// compute::Engine: planning, execution in any valid order and on any thread
+// count, verification with its reasons, the state root, import and export.
+
+#include "compute/engine.h"
+#include "compute/torch/torch_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+#include "compute/dataset.h"
+#include "compute/local_step.h"
+#include "compute/torch/model.h"
+
+namespace cc::compute {
+namespace {
+
+ModelConfig Tiny() {
+  ModelConfig config;
+  EXPECT_TRUE(PresetConfig("tiny", &config).ok());
+  return config;
+}
+
+std::unique_ptr<Engine> NewEngine(const ModelConfig& config) {
+  std::unique_ptr<Engine> engine;
+  const Status s = MakeTorchEngine(config, EngineOptions{}, &engine);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return engine;
+}
+
+// Restores libtorch's thread count when a test changes it.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(TorchThreads()) { SetTorchThreads(n); }
+  ~ThreadCount() { SetTorchThreads(saved_); }
+
+ private:
+  int saved_;
+};
+
+class EngineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = Tiny();
+    ASSERT_TRUE(Dataset::Addition(2, &data_).ok());
+    worker_ = NewEngine(config_);
+    verifier_ = NewEngine(config_);
+    step_ = std::make_unique<LocalStep>(worker_.get(), &data_, 0);
+    ASSERT_TRUE(step_->RunAll().ok());
+  }
+
+  // The honest claim for `id` from the worker's step.
+  WorkClaim Claim(const UnitId& id) {
+    WorkClaim claim;
+    claim.unit = id;
+    EXPECT_TRUE(step_->Inputs(id, &claim.inputs, &claim.input_hashes).ok());
+    claim.outputs = step_->Result(id)->outputs;
+    claim.output_hashes = *step_->OutputHashes(id);
+    claim.loss = step_->Result(id)->loss;
+    return claim;
+  }
+
+  // The verdict on `claim` when the chain expects `expected` as its inputs
+  // (by default, the honest ones).
+  ValidationState Judge(const WorkClaim& claim, const std::vector<Uint256>* expected = nullptr) {
+    std::vector<Uint256> honest;
+    if (expected == nullptr) {
+      std::vector<EncodedTensor> unused;
+      EXPECT_TRUE(step_->Inputs(claim.unit, &unused, &honest).ok());
+      expected = &honest;
+    }
+    ValidationState verdict;
+    const Status s = verifier_->Verify(claim, *expected, &verdict);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return verdict;
+  }
+
+  // The first unit of the plan satisfying `pred`.
+  template <typename Pred>
+  UnitId First(Pred pred) const {
+    for (const PlannedUnit& unit : step_->plan().units) {
+      if (pred(unit)) return unit.id;
+    }
+    ADD_FAILURE() << "no such unit";
+    return {};
+  }
+  UnitId LossUnit() const {
+    return First([](const PlannedUnit& u) { return u.has_loss; });
+  }
+  UnitId EmbeddingUnit() const {
+    return First([](const PlannedUnit& u) {
+      return u.id.kind == UnitKind::kForward && u.inputs[1].slot.role == TensorRole::kTokens;
+    });
+  }
+  UnitId Of(UnitKind kind) const {
+    return First([kind](const PlannedUnit& u) { return u.id.kind == kind; });
+  }
+
+  static void Rehash(WorkClaim* claim) {
+    for (size_t i = 0; i < claim->outputs.size(); ++i)
+      claim->output_hashes[i] = claim->outputs[i].Hash();
+  }
+  static void Scale(EncodedTensor* t, float factor) {
+    std::vector<float> v;
+    ASSERT_TRUE(DecodeFloats(*t, &v).ok());
+    for (float& x : v) x *= factor;
+    *t = EncodeFloats(v, t->shape, Codec::kFloat32);
+  }
+
+  ModelConfig config_;
+  Dataset data_;
+  std::unique_ptr<Engine> worker_, verifier_;
+  std::unique_ptr<LocalStep> step_;
+};
+
+TEST_F(EngineTest, AcceptsEveryHonestUnit) {
+  for (const PlannedUnit& unit : step_->plan().units) {
+    const ValidationState verdict = Judge(Claim(unit.id));
+    EXPECT_TRUE(verdict.IsValid()) << UnitName(unit.id) << ": " << verdict.reason() << " "
+                              << verdict.debug();
+  }
+}
+
+TEST_F(EngineTest, AcceptsHonestOutputsFromAnotherThreadCount) {
+  // The worker ran on the default thread count; re-run it on 1 and 2.
+  for (int threads : {1, 2}) {
+    ThreadCount scope(threads);
+    for (const PlannedUnit& unit : step_->plan().units) {
+      const ValidationState verdict = Judge(Claim(unit.id));
+      EXPECT_TRUE(verdict.IsValid()) << threads << " threads, " << UnitName(unit.id) << ": "
+                                << verdict.debug();
+    }
+  }
+}
+
+TEST_F(EngineTest, AcceptsPerturbationWithinTolerance) {
+  WorkClaim claim = Claim(LossUnit());
+  ASSERT_FALSE(claim.outputs.empty() && claim.loss == 0);
+  claim.loss *= 1.0f + 0.1f * config_.tolerance;
+  EXPECT_TRUE(Judge(claim).IsValid());
+  WorkClaim forward = Claim(EmbeddingUnit());
+  Scale(&forward.outputs[0], 1.0f + 0.1f * config_.tolerance);
+  Rehash(&forward);
+  EXPECT_TRUE(Judge(forward).IsValid());
+}
+
+TEST_F(EngineTest, RejectsPerturbedOutput) {
+  for (UnitKind kind :
+       {UnitKind::kForward, UnitKind::kAttention, UnitKind::kBackward, UnitKind::kUpdate}) {
+    WorkClaim claim = Claim(Of(kind));
+    Scale(&claim.outputs[0], 1.0f + 10 * config_.tolerance);
+    Rehash(&claim);
+    EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch") << UnitName(claim.unit);
+  }
+}
+
+TEST_F(EngineTest, RejectsWrongLoss) {
+  WorkClaim claim = Claim(LossUnit());
+  claim.loss *= 1.01f;
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-loss-mismatch");
+  WorkClaim no_loss = Claim(Of(UnitKind::kAttention));
+  no_loss.loss = 1.0f;
+  EXPECT_EQ(Judge(no_loss).reason(), "bad-work-loss");
+}
+
+// A worker that computed from other weights either names them (and is
+// caught comparing with the committed state) or names the right ones (and is
+// caught re-executing).
+TEST_F(EngineTest, RejectsOutputFromTheWrongWeights) {
+  const UnitId id = EmbeddingUnit();
+  WorkClaim claim = Claim(id);
+  const std::vector<Uint256> expected = claim.input_hashes;
+  ASSERT_EQ(step_->plan().Find(id)->inputs[0].slot.role, TensorRole::kWeights);
+  EncodedTensor other_weights = claim.inputs[0];
+  Scale(&other_weights, 1.5f);
+  UnitResult wrong;
+  ASSERT_TRUE(worker_
+                  ->Execute(
+                      id,
+                      [&] {
+                        auto in = claim.inputs;
+                        in[0] = other_weights;
+                        return in;
+                      }(),
+                      {}, &wrong)
+                  .ok());
+  WorkClaim named = claim;
+  named.inputs[0] = other_weights;
+  named.input_hashes[0] = other_weights.Hash();
+  named.outputs = wrong.outputs;
+  Rehash(&named);
+  EXPECT_EQ(Judge(named, &expected).reason(), "bad-work-weights");
+
+  WorkClaim hidden = claim;
+  hidden.outputs = wrong.outputs;
+  Rehash(&hidden);
+  EXPECT_EQ(Judge(hidden, &expected).reason(), "bad-work-output-mismatch");
+}
+
+TEST_F(EngineTest, RejectsTheWrongBatch) {
+  const UnitId id = EmbeddingUnit();
+  WorkClaim claim = Claim(id);
+  const std::vector<Uint256> expected = claim.input_hashes;
+  EncodedBatch other;
+  ASSERT_TRUE(LaneBatch(data_, config_, /*step=*/7, id.lane, &other).ok());
+  claim.inputs[1] = other.inputs;
+  claim.input_hashes[1] = other.inputs.Hash();
+  UnitResult result;
+  ASSERT_TRUE(worker_->Execute(id, claim.inputs, {}, &result).ok());
+  claim.outputs = result.outputs;
+  Rehash(&claim);
+  EXPECT_EQ(Judge(claim, &expected).reason(), "bad-work-batch");
+}
+
+TEST_F(EngineTest, RejectsAnInputThatIsNotTheCommittedOne) {
+  const UnitId id = Of(UnitKind::kAttention);
+  WorkClaim claim = Claim(id);
+  std::vector<Uint256> expected = claim.input_hashes;
+  expected[0] = Uint256();  // the chain committed a different upstream output
+  EXPECT_EQ(Judge(claim, &expected).reason(), "bad-work-input-hash");
+}
+
+TEST_F(EngineTest, RejectsTensorsThatDoNotMatchTheirHash) {
+  WorkClaim output = Claim(Of(UnitKind::kBackward));
+  output.outputs[0].payload[0] ^= 1;
+  EXPECT_EQ(Judge(output).reason(), "bad-work-output-hash");
+  WorkClaim input = Claim(Of(UnitKind::kBackward));
+  input.inputs[0].payload[5] ^= 1;
+  EXPECT_EQ(Judge(input).reason(), "bad-work-input-hash");
+}
+
+// A caller that read the tensors from a TensorStore has checked their hashes
+// already; Verify then takes the claim's hashes as given and re-executes.
+TEST_F(EngineTest, HashesCheckedByTheCallerAreNotRecomputed) {
+  WorkClaim claim = Claim(Of(UnitKind::kBackward));
+  claim.hashes_checked = true;
+  EXPECT_TRUE(Judge(claim).IsValid());
+  claim.output_hashes[0] = Uint256();  // a wrong id the caller vouched for
+  EXPECT_TRUE(Judge(claim).IsValid());
+  Scale(&claim.outputs[0], 1.0f + 10 * config_.tolerance);
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch");
+}
+
+TEST_F(EngineTest, RejectsMalformedTensors) {
+  WorkClaim truncated = Claim(EmbeddingUnit());
+  truncated.outputs[0].payload.resize(truncated.outputs[0].payload.size() - 4);
+  Rehash(&truncated);
+  EXPECT_EQ(Judge(truncated).reason(), "bad-work-malformed-tensor");
+
+  WorkClaim reshaped = Claim(EmbeddingUnit());
+  std::swap(reshaped.outputs[0].shape[0], reshaped.outputs[0].shape[1]);
+  Rehash(&reshaped);
+  EXPECT_EQ(Judge(reshaped).reason(), "bad-work-malformed-tensor");
+
+  WorkClaim not_a_number = Claim(Of(UnitKind::kAttention));
+  const float nan = std::nanf("");
+  std::memcpy(not_a_number.outputs[0].payload.data(), &nan, 4);
+  Rehash(&not_a_number);
+  EXPECT_EQ(Judge(not_a_number).reason(), "bad-work-malformed-tensor");
+
+  WorkClaim recoded = Claim(Of(UnitKind::kAttention));
+  recoded.outputs[0].codec = Codec::kBFloat16;
+  Rehash(&recoded);
+  EXPECT_EQ(Judge(recoded).reason(), "bad-work-malformed-tensor");
+}
+
+TEST_F(EngineTest, RejectsUnknownUnitsAndWrongCounts) {
+  WorkClaim unknown = Claim(Of(UnitKind::kForward));
+  unknown.unit.layer = 99;
+  ValidationState verdict;
+  ASSERT_TRUE(
+      verifier_->Verify(unknown, Claim(Of(UnitKind::kForward)).input_hashes, &verdict).ok());
+  EXPECT_EQ(verdict.reason(), "bad-work-unit");
+
+  WorkClaim fewer_outputs = Claim(Of(UnitKind::kUpdate));
+  fewer_outputs.outputs.pop_back();
+  fewer_outputs.output_hashes.pop_back();
+  EXPECT_EQ(Judge(fewer_outputs).reason(), "bad-work-output-count");
+
+  WorkClaim fewer_inputs = Claim(Of(UnitKind::kUpdate));
+  const std::vector<Uint256> expected = fewer_inputs.input_hashes;
+  fewer_inputs.inputs.pop_back();
+  fewer_inputs.input_hashes.pop_back();
+  EXPECT_EQ(Judge(fewer_inputs, &expected).reason(), "bad-work-input-count");
+}
+
+// A worker keeping FORWARD's graph for its BACKWARD commits what a verifier
+// recomputing from the committed inputs gets, bit for bit.
+TEST_F(EngineTest, SavedForwardStateGivesTheRecomputedOutputs) {
+  for (const PlannedUnit& unit : step_->plan().units) {
+    if (unit.id.kind != UnitKind::kBackward) continue;
+    WorkClaim claim = Claim(unit.id);
+    UnitResult recomputed;
+    ASSERT_TRUE(verifier_->Execute(unit.id, claim.inputs, {}, &recomputed).ok());
+    EXPECT_EQ(recomputed.outputs, claim.outputs) << UnitName(unit.id);
+  }
+}
+
+// Any order the dependencies allow, on 1 or 2 threads, gives outputs that
+// verify against each other; on the same thread count, the very same bits.
+TEST(EngineOrderTest, ValidOrdersAndThreadCountsAgree) {
+  const ModelConfig config = Tiny();
+  Dataset data;
+  ASSERT_TRUE(Dataset::Addition(2, &data).ok());
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::vector<std::unique_ptr<LocalStep>> steps;
+  std::mt19937 rng(12345);
+  for (int run = 0; run < 4; ++run) {
+    ThreadCount scope(run < 2 ? 1 : 2);
+    engines.push_back(NewEngine(config));
+    steps.push_back(std::make_unique<LocalStep>(engines.back().get(), &data, 0));
+    // Kahn's algorithm, picking a random ready unit each time.
+    const StepPlan& plan = steps.back()->plan();
+    std::set<UnitId> done;
+    std::vector<const PlannedUnit*> pending;
+    for (const PlannedUnit& unit : plan.units) pending.push_back(&unit);
+    while (!pending.empty()) {
+      std::vector<size_t> ready;
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const std::vector<UnitId> deps = pending[i]->Dependencies();
+        if (std::all_of(deps.begin(), deps.end(), [&](const UnitId& d) { return done.count(d); })) {
+          ready.push_back(i);
+        }
+      }
+      ASSERT_FALSE(ready.empty());
+      const size_t pick = run == 0 ? ready.front() : ready[rng() % ready.size()];
+      ASSERT_TRUE(steps.back()->Run(pending[pick]->id).ok());
+      done.insert(pending[pick]->id);
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(pick));
+    }
+  }
+  // Each run's units verify on an engine running the other thread count
+  // (before committing: the claims read the step's starting state).
+  for (int a = 0; a < 4; ++a) {
+    const int b = (a + 2) % 4;  // the other thread count
+    ThreadCount scope(b < 2 ? 1 : 2);
+    for (const PlannedUnit& unit : steps[a]->plan().units) {
+      WorkClaim claim;
+      claim.unit = unit.id;
+      ASSERT_TRUE(steps[a]->Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
+      claim.outputs = steps[a]->Result(unit.id)->outputs;
+      claim.output_hashes = *steps[a]->OutputHashes(unit.id);
+      claim.loss = steps[a]->Result(unit.id)->loss;
+      ValidationState verdict;
+      ASSERT_TRUE(engines[b]->Verify(claim, claim.input_hashes, &verdict).ok());
+      EXPECT_TRUE(verdict.IsValid()) << UnitName(unit.id) << ": " << verdict.debug();
+    }
+  }
+  // On the same thread count, the very same state whatever the order.
+  for (auto& step : steps) ASSERT_TRUE(step->Commit().ok());
+  EXPECT_EQ(engines[0]->StateRoot(), engines[1]->StateRoot());
+  EXPECT_EQ(engines[2]->StateRoot(), engines[3]->StateRoot());
+}
+
+// The initial state is a pure function of the configuration: these roots
+// must never change (genesis commits to them).
+TEST(EngineStateTest, GoldenInitialStateRoots) {
+  const std::map<std::string, std::string> golden = {
+      {"tiny", "4c5e09a8ab24f99e4bf39bab2acaac07e44a4b74b9c35a8c2d52cffb957e21a9"},
+      {"devnet", "d0dd46f6f9219b332b9137c155322a6f20e12be49eaadd36b816841cc0f2d66a"},
+  };
+  for (const auto& [name, hex] : golden) {
+    ModelConfig config;
+    ASSERT_TRUE(PresetConfig(name, &config).ok());
+    EXPECT_EQ(NewEngine(config)->StateRoot().ToHex(), hex) << name;
+  }
+}
+
+TEST(EngineStateTest, StateRootCommitsToEverySection) {
+  const ModelConfig config = Tiny();
+  std::unique_ptr<Engine> engine = NewEngine(config);
+  const Uint256 before = engine->StateRoot();
+  for (uint32_t s = 0; s < config.sections; ++s) {
+    EncodedTensor w, state;
+    ASSERT_TRUE(engine->ExportSection(s, &w, &state).ok());
+    EncodedTensor changed = w;
+    changed.payload[0] ^= 0x40;
+    ASSERT_TRUE(CheckEncoding(changed).ok());
+    ASSERT_TRUE(engine->ImportSection(s, changed, state).ok());
+    EXPECT_NE(engine->StateRoot(), before) << s;
+    ASSERT_TRUE(engine->ImportSection(s, w, state).ok());
+    EXPECT_EQ(engine->StateRoot(), before);
+  }
+}
+
+TEST(EngineStateTest, ExportImportMovesAModelBetweenEngines) {
+  ModelConfig config = Tiny();
+  Dataset data;
+  ASSERT_TRUE(Dataset::Addition(2, &data).ok());
+  std::unique_ptr<Engine> trained = NewEngine(config), fresh = NewEngine(config);
+  LocalStep step(trained.get(), &data, 0);
+  ASSERT_TRUE(step.RunAll().ok());
+  ASSERT_TRUE(step.Commit().ok());
+  ASSERT_NE(trained->StateRoot(), fresh->StateRoot());
+  for (uint32_t s = 0; s < config.sections; ++s) {
+    EncodedTensor w, state;
+    ASSERT_TRUE(trained->ExportSection(s, &w, &state).ok());
+    ASSERT_TRUE(fresh->ImportSection(s, w, state).ok());
+  }
+  EXPECT_EQ(trained->StateRoot(), fresh->StateRoot());
+}
+
+TEST(EngineStateTest, ImportRejectsBadSectionsAndLeavesStateAlone) {
+  std::unique_ptr<Engine> engine = NewEngine(Tiny());
+  const Uint256 before = engine->StateRoot();
+  EncodedTensor w, state;
+  ASSERT_TRUE(engine->ExportSection(0, &w, &state).ok());
+  EXPECT_TRUE(engine->ImportSection(99, w, state).IsInvalidArgument());
+  EXPECT_TRUE(engine->ExportSection(99, &w, &state).IsInvalidArgument());
+  EncodedTensor short_weights = w;
+  short_weights.payload.resize(8);
+  EXPECT_TRUE(engine->ImportSection(0, short_weights, state).IsInvalidArgument());
+  EncodedTensor other_section;
+  ASSERT_TRUE(engine->ExportSection(1, &other_section, &state).ok());
+  EXPECT_TRUE(engine->ImportSection(0, other_section, state).IsInvalidArgument());
+  EXPECT_EQ(engine->StateRoot(), before);
+}
+
+TEST(EngineExecuteTest, RejectsUnitsAndInputsOutsideThePlan) {
+  const ModelConfig config = Tiny();
+  std::unique_ptr<Engine> engine = NewEngine(config);
+  Dataset data;
+  ASSERT_TRUE(Dataset::Addition(2, &data).ok());
+  LocalStep step(engine.get(), &data, 0);
+  const UnitId first = step.plan().units.front().id;
+  std::vector<EncodedTensor> inputs;
+  std::vector<Uint256> hashes;
+  ASSERT_TRUE(step.Inputs(first, &inputs, &hashes).ok());
+  UnitResult out;
+  UnitId bogus = first;
+  bogus.section = 77;
+  EXPECT_TRUE(engine->Execute(bogus, inputs, {}, &out).IsInvalidArgument());
+  EXPECT_TRUE(engine->Execute(first, std::span(inputs).first(1), {}, &out).IsInvalidArgument());
+  std::vector<EncodedTensor> misshapen = inputs;
+  misshapen[0].shape[0] -= 1;
+  misshapen[0].payload.resize(misshapen[0].payload.size() - 4);
+  EXPECT_TRUE(engine->Execute(first, misshapen, {}, &out).IsInvalidArgument());
+  EXPECT_TRUE(engine->Execute(first, inputs, hashes, &out).ok());
+}
+
+TEST(EngineFactoryTest, RejectsBadConfigsAndDevices) {
+  ModelConfig config = Tiny();
+  std::unique_ptr<Engine> engine;
+  ModelConfig bad = config;
+  bad.n_head = 3;
+  EXPECT_TRUE(MakeTorchEngine(bad, EngineOptions{}, &engine).IsInvalidArgument());
+  ModelConfig too_many = config;
+  too_many.sections = 5000;
+  EXPECT_TRUE(MakeTorchEngine(too_many, EngineOptions{}, &engine).IsInvalidArgument());
+  EngineOptions tpu;
+  tpu.device = "tpu";
+  EXPECT_TRUE(MakeTorchEngine(config, tpu, &engine).IsNotSupported());
+  if (!CudaAvailable()) {
+    EngineOptions cuda;
+    cuda.device = "cuda";
+    EXPECT_TRUE(MakeTorchEngine(config, cuda, &engine).IsNotSupported());
+  }
+}
+
+TEST(EngineGenerateTest, GreedyDecodingIsDeterministicAndBounded) {
+  std::unique_ptr<Engine> engine = NewEngine(Tiny());
+  const std::vector<std::string> prompts = {"12+34=", "99+1=", "7+8="};
+  std::vector<std::string> a, b;
+  ASSERT_TRUE(engine->Generate(prompts, 4, &a).ok());
+  ASSERT_TRUE(engine->Generate(prompts, 4, &b).ok());
+  EXPECT_EQ(a, b);
+  ASSERT_EQ(a.size(), prompts.size());
+  for (const std::string& out : a) {
+    EXPECT_GE(out.size(), 1u);
+    EXPECT_LE(out.size(), 4u);
+    EXPECT_TRUE(out.size() == 4 || out.back() == '\n') << out;
+  }
+  const std::vector<std::string> empty = {""};
+  EXPECT_TRUE(engine->Generate(empty, 4, &a).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace cc::compute

@@ -1,0 +1,76 @@
+// The pure consensus rules that need no chain and no engine: the
+// longest-waiting schedule, the -verify sampling policy and fork choice.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "chain/hash.h"
+#include "consensus/connect.h"
+#include "consensus/consensus_state.h"
+#include "consensus/fork_choice.h"
+#include "consensus/schedule.h"
+
+namespace cc {
+namespace {
+
+TEST(ScheduleTest, LongestWaitingFirstThenRotation) {
+  ConsensusState parent;
+  parent.block_hash = Uint256::FromHex(std::string(64, '7')).value();
+  WorkerEntry a, b, c;
+  a.key[0] = 0xa;
+  a.registered_height = 1;
+  a.has_work = true;
+  a.last_work_height = 9;
+  b.key[0] = 0xb;
+  b.registered_height = 5;  // never worked: waiting since 5
+  c.key[0] = 0xc;
+  c.registered_height = 1;
+  c.has_work = true;
+  c.last_work_height = 7;
+  parent.workers = {a, b, c};
+  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0], b.key);
+  EXPECT_EQ(order[1], c.key);
+  EXPECT_EQ(order[2], a.key);
+
+  EXPECT_EQ(Attempt(100, 100, 60), 0u);
+  EXPECT_EQ(Attempt(100, 159, 60), 0u);
+  EXPECT_EQ(Attempt(100, 160, 60), 1u);
+  EXPECT_EQ(Attempt(100, 50, 60), 0u);
+  EXPECT_EQ(*AssignedWorker(order, 4, 0), c.key);  // 4 mod 3 = 1
+  EXPECT_EQ(*AssignedWorker(order, 4, 1), a.key);  // the next rank after a timeout
+  EXPECT_FALSE(AssignedWorker({}, 0, 0).has_value());
+}
+
+TEST(VerifyPolicyTest, SampleIsAFractionAndDependsOnTheSalt) {
+  VerifyPolicy all;
+  VerifyPolicy half;
+  half.sample = 0.5;
+  half.salt.data()[0] = 1;
+  VerifyPolicy other = half;
+  other.salt.data()[0] = 2;
+  int picked = 0, differ = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const Uint256 h = Sha256Hash(AsBytes(std::to_string(i)));
+    EXPECT_TRUE(all.ShouldVerify(h));
+    picked += half.ShouldVerify(h);
+    differ += half.ShouldVerify(h) != other.ShouldVerify(h);
+    EXPECT_EQ(half.ShouldVerify(h), half.ShouldVerify(h));
+  }
+  EXPECT_GT(picked, 400);
+  EXPECT_LT(picked, 600);
+  EXPECT_GT(differ, 300);
+}
+
+TEST(ForkChoiceTest, MostWorkThenFirstSeen) {
+  EXPECT_TRUE(IsBetterTip({10, 9}, {9, 1}));
+  EXPECT_FALSE(IsBetterTip({9, 0}, {10, 5}));
+  EXPECT_TRUE(IsBetterTip({10, 1}, {10, 2}));
+  EXPECT_FALSE(IsBetterTip({10, 2}, {10, 1}));
+}
+
+}  // namespace
+}  // namespace cc

@@ -1,0 +1,46 @@
+// Helpers shared by every test suite (tests/CMakeLists.txt links them into
+// each): a temporary directory per test, deterministic keys, and the
+// tolerance measure the fidelity tests state their bounds in.
+//
+// Thread safety: TempDir is one test's; the free functions are pure.
+
+#ifndef COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H
+#define COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "chain/key.h"
+
+namespace cc::test {
+
+/// A fresh, uniquely named directory under $TMPDIR (or /tmp), removed with
+/// its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  /// A path inside the directory.
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// A valid private key determined by (domain, seed): the same pair gives
+/// the same key in every run, different pairs different keys.
+PrivateKey TestKey(uint8_t seed, uint8_t domain = 0x42);
+
+/// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂), accumulated in double; 0 when both are zero.
+/// The measure the engine's tolerance ε is stated in (compute/engine.h).
+/// REQUIRES: a.size() == b.size().
+double RelativeL2(std::span<const float> a, std::span<const float> b);
+
+}  // namespace cc::test
+
+#endif  // COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H

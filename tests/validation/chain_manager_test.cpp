@@ -1,0 +1,129 @@
+// ChainManager on real stores: regtest generation with in-process workers,
+// fork choice and reorg between two nodes' chains, reopen, and replay of the
+// stored chain from genesis into a fresh consensus directory.
+
+#include "validation/chain_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "compute/torch/torch_engine.h"
+#include "tests/util/chain_harness.h"
+#include "tests/util/test_util.h"
+
+namespace cc {
+namespace {
+
+ChainManagerOptions WithTorch(ChainManagerOptions options = {}) {
+  options.engine_factory = compute::MakeTorchEngine;
+  return options;
+}
+
+class ChainManagerTest : public testing::Test {
+ protected:
+  ChainManagerTest()
+      : workers_{test::TestKey(1, 0x17), test::TestKey(2, 0x17), test::TestKey(3, 0x17)} {}
+
+  std::filesystem::path Dir(const std::string& name) const {
+    return std::filesystem::path(root_.path()) / name;
+  }
+
+  test::TempDir root_;
+  std::vector<PrivateKey> workers_;
+};
+
+TEST_F(ChainManagerTest, GenerateTrainsAndSurvivesReopen) {
+  test::TestChain node(Dir("a"), WithTorch());
+  const int64_t t0 = RegtestParams().genesis_time + 10;
+  ASSERT_TRUE(node.manager->Generate(5, workers_, t0, nullptr).ok());
+  const ConsensusState tip = node.manager->Tip();
+  EXPECT_EQ(tip.height, 5u);
+  EXPECT_EQ(tip.workers.size(), 3u);
+  EXPECT_EQ(tip.step, 4u);  // block 1 registers, then one step per block
+  EXPECT_GT(tip.last_loss, 0.0f);
+  node.Close();
+  node.Open();
+  EXPECT_EQ(node.manager->Tip(), tip);
+}
+
+TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
+  test::TestChain a(Dir("a"), WithTorch()), b(Dir("b"), WithTorch());
+  const int64_t t0 = RegtestParams().genesis_time + 10;
+  std::vector<Uint256> a_blocks, b_blocks;
+  ASSERT_TRUE(a.manager->Generate(3, workers_, t0, &a_blocks).ok());
+  ASSERT_TRUE(b.manager->Generate(5, workers_, t0 + 7, &b_blocks).ok());
+  ASSERT_NE(a_blocks[0], b_blocks[0]);
+  const ConsensusState a_tip = a.manager->Tip();
+
+  // b's blocks reach a: the first ones are a lighter side branch, the last
+  // ones make it heavier and a switches.
+  for (const Uint256& h : b_blocks) {
+    Block block;
+    ASSERT_TRUE(b.chain->ReadBlock(h, &block).ok());
+    for (const WorkRecord& r : block.records)  // relayed with the records, as P2P will
+      for (const Uint256& out : r.outputs) {
+        compute::EncodedTensor t;
+        ASSERT_TRUE(b.manager->GetTensor(out, &t).ok());
+        ASSERT_TRUE(a.manager->PutTensor(t, r.unit.step).ok());
+      }
+    ValidationState state;
+    ASSERT_TRUE(a.manager->ProcessNewBlock(block, &state)) << state.ToString();
+  }
+  EXPECT_EQ(Serialize(a.manager->Tip()), Serialize(b.manager->Tip()));
+  std::vector<uint8_t> utxo_a, utxo_b;
+  ASSERT_TRUE(a.chain->utxo().SerializeCoins(&utxo_a).ok());
+  ASSERT_TRUE(b.chain->utxo().SerializeCoins(&utxo_b).ok());
+  EXPECT_EQ(utxo_a, utxo_b);
+
+  // a's old blocks, offered again, do not take the tip back.
+  Block old;
+  ASSERT_TRUE(a.chain->ReadBlock(a_tip.block_hash, &old).ok());
+  ValidationState state;
+  EXPECT_TRUE(a.manager->ProcessNewBlock(old, &state));
+  EXPECT_EQ(a.manager->Tip().block_hash, b_blocks.back());
+}
+
+TEST_F(ChainManagerTest, PrunesOldStepsAndKeepsTraining) {
+  ChainManagerOptions options;
+  options.keep_steps = 2;
+  options.prune_interval = 4;
+  test::TestChain node(Dir("a"), WithTorch(options));
+  std::vector<Uint256> blocks;
+  ASSERT_TRUE(node.manager->Generate(8, workers_, RegtestParams().genesis_time + 10, &blocks).ok());
+  Block step1;  // block 2 carries step 1 (block 1 registers)
+  ASSERT_TRUE(node.chain->ReadBlock(blocks[2], &step1).ok());
+  compute::EncodedTensor t;
+  EXPECT_TRUE(node.manager->GetTensor(step1.records[0].outputs[0], &t).IsNotFound());
+  const ConsensusState tip = node.manager->Tip();
+  EXPECT_EQ(tip.step, 7u);
+  for (const SectionState& s : tip.sections)
+    EXPECT_TRUE(node.manager->GetTensor(s.weights, &t).ok());
+  ASSERT_TRUE(node.manager->Generate(1, workers_, 0, nullptr).ok());
+  EXPECT_EQ(node.manager->Tip().step, 8u);
+}
+
+TEST_F(ChainManagerTest, FreshConsensusDirectoryReplaysEveryState) {
+  test::TestChain node(Dir("a"), WithTorch());
+  std::vector<Uint256> blocks;
+  ASSERT_TRUE(node.manager->Generate(4, workers_, RegtestParams().genesis_time + 10, &blocks).ok());
+  std::vector<ConsensusState> states;
+  for (const Uint256& h : blocks) {
+    ConsensusState s;
+    ASSERT_TRUE(node.manager->GetState(h, &s).ok());
+    states.push_back(s);
+  }
+  node.Close();
+  std::filesystem::remove_all(Dir("a") / "consensus");
+  node.Open();
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ConsensusState s;
+    ASSERT_TRUE(node.manager->GetState(blocks[i], &s).ok());
+    EXPECT_EQ(Serialize(s), Serialize(states[i])) << "block " << i + 1;
+  }
+}
+
+}  // namespace
+}  // namespace cc

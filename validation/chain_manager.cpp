@@ -1,0 +1,335 @@
+#include "validation/chain_manager.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "chain/logging.h"
+#include "consensus/fork_choice.h"
+#include "consensus/genesis.h"
+
+namespace cc {
+namespace {
+
+std::string StateKey(const Uint256& hash) {
+  std::string key = "s";
+  key.append(reinterpret_cast<const char*>(hash.data()), 32);
+  return key;
+}
+
+}  // namespace
+
+ChainManager::ChainManager(const ChainParams& params, ChainState* chain,
+                           const ChainManagerOptions& options)
+    : params_(params), chain_(chain), options_(options) {}
+
+ChainManager::~ChainManager() = default;
+
+Status ChainManager::Open(const ChainParams& params, ChainState* chain,
+                          const std::filesystem::path& datadir, const ChainManagerOptions& options,
+                          std::unique_ptr<ChainManager>* out) {
+  if (!options.engine_factory) return Status::InvalidArgument("no engine factory");
+  std::unique_ptr<ChainManager> m(new ChainManager(params, chain, options));
+  compute::TensorStoreOptions topts;
+  topts.sync = options.sync;
+  Status s = compute::TensorStore::Open((datadir / "tensors").string(), topts, &m->tensors_);
+  if (!s.ok()) return s;
+  leveldb::Options dbopts;
+  dbopts.create_if_missing = true;
+  leveldb::DB* db = nullptr;
+  const leveldb::Status ls = leveldb::DB::Open(dbopts, (datadir / "consensus").string(), &db);
+  if (!ls.ok()) return Status::IOError("consensus snapshots: " + ls.ToString());
+  m->states_db_.reset(db);
+  s = TrainingDataset(params, &m->dataset_);
+  if (!s.ok()) return s;
+  s = options.engine_factory(params.model, options.engine, &m->engine_);
+  if (!s.ok()) return s;
+
+  std::lock_guard<std::mutex> lock(m->mu_);
+  const Block genesis = BuildGenesisBlock(params);
+  ConsensusState genesis_state;
+  std::vector<compute::EncodedTensor> initial;
+  s = GenesisState(genesis, *m->engine_, &genesis_state, &initial);
+  for (size_t i = 0; s.ok() && i < initial.size(); ++i)
+    s = m->tensors_->Put(initial[i], 0, nullptr);
+  if (s.ok()) s = m->PutState(genesis_state);
+  if (!s.ok()) return s;
+
+  Uint256 tip;
+  uint32_t height = 0;
+  s = chain->GetTip(&tip, &height);
+  if (s.IsNotFound()) {
+    s = chain->ConnectTip(genesis);
+    tip = genesis.Hash();
+  }
+  if (!s.ok()) return s;
+  if (tip != genesis.Hash() && height == 0)
+    return Status::Corruption("the chain's genesis is not this network's");
+  s = m->GetStateLocked(tip, &m->tip_);
+  if (s.IsNotFound()) s = m->Replay();
+  if (s.ok()) s = m->LoadEngine(m->tip_);
+  if (!s.ok()) return s;
+  *out = std::move(m);
+  return Status::OK();
+}
+
+Status ChainManager::PutState(const ConsensusState& state) {
+  const std::vector<uint8_t> bytes = Serialize(state);
+  leveldb::WriteOptions wo;
+  wo.sync = options_.sync;
+  const leveldb::Status s =
+      states_db_->Put(wo, StateKey(state.block_hash),
+                      leveldb::Slice(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return s.ok() ? Status::OK() : Status::IOError("consensus snapshot: " + s.ToString());
+}
+
+Status ChainManager::GetStateLocked(const Uint256& hash, ConsensusState* out) const {
+  std::string value;
+  const leveldb::Status s = states_db_->Get(leveldb::ReadOptions(), StateKey(hash), &value);
+  if (s.IsNotFound()) return Status::NotFound("no consensus state for " + hash.ToHex());
+  if (!s.ok()) return Status::IOError("consensus snapshot: " + s.ToString());
+  const std::vector<uint8_t> bytes(value.begin(), value.end());
+  return Deserialize(bytes, out);
+}
+
+Status ChainManager::GetState(const Uint256& hash, ConsensusState* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GetStateLocked(hash, out);
+}
+
+Status ChainManager::GetTensor(const Uint256& hash, compute::EncodedTensor* out) const {
+  return tensors_->Get(hash, out);
+}
+
+Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t step) {
+  return tensors_->Put(tensor, step, nullptr);
+}
+
+ConsensusState ChainManager::Tip() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tip_;
+}
+
+BlockContext ChainManager::Context() {
+  BlockContext ctx;
+  ctx.params = &params_;
+  ctx.engine = engine_.get();
+  ctx.dataset = &dataset_;
+  ctx.coins = chain_;
+  ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) { return tensors_->Get(h, t); };
+  ctx.policy = options_.policy;
+  ctx.now = std::max<int64_t>(tip_.time, static_cast<int64_t>(std::time(nullptr)));
+  return ctx;
+}
+
+Status ChainManager::LoadEngine(const ConsensusState& state) {
+  for (uint32_t s = 0; s < state.sections.size(); ++s) {
+    compute::EncodedTensor weights, optimizer_state;
+    Status st = tensors_->Get(state.sections[s].weights, &weights);
+    if (st.ok()) st = tensors_->Get(state.sections[s].optimizer_state, &optimizer_state);
+    if (st.ok()) st = engine_->ImportSection(s, weights, optimizer_state);
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+Status ChainManager::MaybePrune() {
+  if (tip_.height % options_.prune_interval != 0 || tip_.step <= options_.keep_steps)
+    return Status::OK();
+  std::set<Uint256> keep;
+  for (const SectionState& s : tip_.sections) {
+    keep.insert(s.weights);
+    keep.insert(s.optimizer_state);
+  }
+  return tensors_->Prune(tip_.step - options_.keep_steps, keep, nullptr);
+}
+
+Status ChainManager::Replay() {
+  // Back to genesis, keeping the main chain, then forward with validation.
+  std::vector<Block> blocks;
+  Uint256 tip;
+  uint32_t height = 0;
+  Status s;
+  while ((s = chain_->GetTip(&tip, &height)).ok() && height > 0) {
+    Block b;
+    s = chain_->DisconnectTip(&b);
+    if (!s.ok()) return s;
+    blocks.push_back(std::move(b));
+  }
+  if (!s.ok()) return s;
+  s = GetStateLocked(tip, &tip_);
+  if (!s.ok()) return s;
+  std::reverse(blocks.begin(), blocks.end());
+  VerifyPolicy trusted;  // our own main chain, validated when first connected
+  trusted.sample = 0.0;
+  for (const Block& b : blocks) {
+    ValidationState state;
+    if (!ConnectOnTip(b, &state, &trusted))
+      return Status::Corruption("replay of block " + b.Hash().ToHex() + ": " + state.ToString());
+  }
+  return Status::OK();
+}
+
+bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
+                                const VerifyPolicy* policy) {
+  ConsensusState next;
+  BlockContext ctx = Context();
+  if (policy != nullptr) ctx.policy = *policy;
+  if (!ConnectBlock(tip_, block, ctx, &next, state)) return false;
+  Status s = chain_->ConnectTip(block);
+  if (s.ok()) s = PutState(next);
+  if (!s.ok()) return state->Error("connect: " + s.ToString());
+  tip_ = std::move(next);
+  return true;
+}
+
+bool ChainManager::ProcessNewBlock(const Block& block, ValidationState* state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Uint256 hash = block.Hash();
+  ConsensusState known;
+  if (GetStateLocked(hash, &known).ok()) return true;
+  if (!chain_->HaveBlock(block.header.prev))
+    return state->Invalid(ValidationResult::kMissingPrev, "prev-blk-not-found");
+
+  if (block.header.prev == tip_.block_hash) {
+    if (!ConnectOnTip(block, state)) {
+      if (state->result() == ValidationResult::kConsensus && chain_->StoreBlock(block).ok())
+        (void)chain_->MarkFailed(hash);  // best effort: the block is refused either way
+      return false;
+    }
+    Status s = LoadEngine(tip_);
+    if (!s.ok()) return state->Error("engine: " + s.ToString());
+    s = MaybePrune();  // the block stays valid and connected either way
+    if (!s.ok()) LogPrintf("Pruning the tensor store: " + s.ToString());
+    return true;
+  }
+
+  // A side branch: store it; switch only if it may carry more work.
+  if (!CheckBlock(block, state)) return false;
+  Status s = chain_->StoreBlock(block);
+  if (!s.ok()) return state->Error("store: " + s.ToString());
+  // The branch's work if all of it is valid: the last validated ancestor's
+  // plus the records of the blocks after it.
+  uint64_t work = 0;
+  ConsensusState validated;
+  BlockIndexEntry entry;
+  for (Uint256 h = hash; s.ok();) {
+    if (GetStateLocked(h, &validated).ok()) break;
+    s = chain_->ReadIndex(h, &entry);
+    if (entry.Has(kBlockFailed)) return state->Invalid(ValidationResult::kConsensus, "bad-prevblk");
+    work += entry.num_records;
+    h = entry.header.prev;
+  }
+  BlockIndexEntry tip_entry;
+  if (s.ok()) s = chain_->ReadIndex(hash, &entry);
+  if (s.ok()) s = chain_->ReadIndex(tip_.block_hash, &tip_entry);
+  if (!s.ok()) return state->Error("index: " + s.ToString());
+  const TipRank candidate{validated.accepted_work + work, entry.sequence};
+  if (!IsBetterTip(candidate, {tip_.accepted_work, tip_entry.sequence})) return true;
+  return Reorganize(hash, state);
+}
+
+bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
+  Uint256 fork;
+  Status s = chain_->FindFork(new_tip, &fork);
+  std::vector<Uint256> branch;  // fork (exclusive) → new_tip
+  for (Uint256 h = new_tip; s.ok() && h != fork;) {
+    branch.push_back(h);
+    BlockHeader header;
+    s = chain_->ReadHeader(h, &header);
+    h = header.prev;
+  }
+  if (!s.ok()) return state->Error("reorg: " + s.ToString());
+  std::reverse(branch.begin(), branch.end());
+
+  std::vector<Block> old_branch;  // tip → fork (exclusive)
+  const ConsensusState old_tip = tip_;
+  while (tip_.block_hash != fork) {
+    Block b;
+    s = chain_->DisconnectTip(&b);
+    if (s.ok()) s = GetStateLocked(b.header.prev, &tip_);
+    if (!s.ok()) return state->Error("reorg: " + s.ToString());
+    old_branch.push_back(std::move(b));
+  }
+
+  for (const Uint256& h : branch) {
+    Block b;
+    s = chain_->ReadBlock(h, &b);
+    if (!s.ok()) return state->Error("reorg: " + s.ToString());
+    if (ConnectOnTip(b, state)) continue;
+    // Invalid branch: refuse it for good and put the old branch back.
+    if (state->result() == ValidationResult::kConsensus) (void)chain_->MarkFailed(h);
+    Uint256 t;
+    uint32_t height = 0;
+    while ((s = chain_->GetTip(&t, &height)).ok() && t != fork)
+      if (!(s = chain_->DisconnectTip(nullptr)).ok()) break;
+    if (!s.ok()) return state->Error("reorg: cannot undo the bad branch: " + s.ToString());
+    for (auto it = old_branch.rbegin(); it != old_branch.rend(); ++it)
+      if (!chain_->ConnectTip(*it).ok()) return state->Error("reorg: cannot restore old branch");
+    tip_ = old_tip;
+    (void)LoadEngine(tip_);
+    return false;
+  }
+  s = LoadEngine(tip_);
+  return s.ok() || state->Error("engine: " + s.ToString());
+}
+
+Status ChainManager::AssembleOn(const ConsensusState& parent, const AssemblyRequest& request,
+                                Block* out) {
+  const TensorSink sink = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
+    return tensors_->Put(t, step, h);
+  };
+  return AssembleBlock(parent, Context(), sink, request, out);
+}
+
+Status ChainManager::Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ConsensusState state;
+  Status s = GetStateLocked(parent, &state);
+  if (!s.ok()) return s;
+  return AssembleOn(state, request, out);
+}
+
+void ChainManager::SetVerifyPolicy(const VerifyPolicy& policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.policy = policy;
+}
+
+Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
+                              std::vector<Uint256>* hashes) {
+  if (workers.empty()) return Status::InvalidArgument("no workers to generate with");
+  if (params_.worker_bond != 0)
+    return Status::InvalidArgument("generate registers workers with zero bonds: not on " +
+                                   params_.name);
+  for (uint32_t i = 0; i < count; ++i) {
+    Block block;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      AssemblyRequest request;
+      request.workers = workers;
+      request.producers = workers;
+      for (const PrivateKey& k : workers)
+        if (tip_.FindWorker(k.PublicKey()) == nullptr)
+          request.register_keys.push_back(k.PublicKey());
+      request.time = std::max(now, tip_.time + 1);
+      Status s;
+      // Move through the slots until one of our keys holds it.
+      for (size_t tries = 0; tries <= tip_.workers.size(); ++tries) {
+        s = AssembleOn(tip_, request, &block);
+        if (!s.IsNotFound()) break;
+        request.time += params_.slot_timeout;
+      }
+      if (!s.ok()) return s;
+    }
+    ValidationState state;
+    if (!ProcessNewBlock(block, &state))
+      return Status::Corruption("generated block refused: " + state.ToString());
+    if (hashes != nullptr) hashes->push_back(block.Hash());
+  }
+  return Status::OK();
+}
+
+}  // namespace cc

@@ -1,0 +1,146 @@
+// ChainManager: the node's validated chain — consensus on top of storage.
+//
+// It owns the tensor store ("<datadir>/tensors"), the engine, the training
+// data and a LevelDB of ConsensusState snapshots ("<datadir>/consensus",
+// key 's' ‖ block hash → Serialize(ConsensusState)), one per validated
+// block; it uses the node's ChainState (blocks and UTXO set). New blocks go
+// through ProcessNewBlock: a block on the tip is validated (ConnectBlock)
+// and connected; a block on another branch is stored, and if its branch may
+// carry more accepted work (fork choice, consensus/fork_choice.h) the chain
+// is reorganised: disconnect to the fork point, reload the fork point's
+// snapshot, validate and connect the branch; if a branch block is invalid it
+// is marked failed and the old branch is restored. Rollback of the registry,
+// step and model commitments is exact because each block's state is a
+// stored value. After a change of tip the engine re-imports the tip's
+// section weights from the tensor store, so inference uses the tip's model.
+//
+// Retention: every prune_interval blocks the tensor store drops tensors of
+// steps older than tip step − keep_steps (and keeps the tip's weights), so a
+// reorg can re-verify a branch forking up to keep_steps steps back; deeper,
+// verification reports work-tensor-missing until the tensors come from
+// peers. Replay of this node's own main chain (a lost consensus directory)
+// re-executes nothing: those blocks were validated when first connected, and
+// the states follow from the committed hashes alone.
+//
+// Regtest production: Generate() lets the in-process workers compute their
+// assigned units and produces blocks (consensus/assembler.h).
+//
+// Thread safety: every public method takes mu_; the ChainState passed in
+// must not be written by anyone else while this object lives.
+
+#ifndef COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
+#define COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "chain/chain_state.h"
+#include "chain/key.h"
+#include "compute/dataset.h"
+#include "compute/engine.h"
+#include "compute/tensor_store.h"
+#include "consensus/assembler.h"
+#include "consensus/chainparams.h"
+#include "consensus/connect.h"
+#include "consensus/consensus_state.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace cc {
+
+struct ChainManagerOptions {
+  VerifyPolicy policy;  //!< -verify=all|sample=P
+  bool sync = true;     //!< fsync snapshot and tensor writes
+  compute::EngineOptions engine;
+  /// Makes the engine (compute::MakeTorchEngine in the daemon). Required:
+  /// this layer never links a backend itself.
+  compute::EngineFactory engine_factory;
+  uint64_t keep_steps = 256;     //!< tensor retention, in training steps
+  uint32_t prune_interval = 64;  //!< blocks between prunes
+};
+
+class ChainManager {
+ public:
+  /// Opens the stores under `datadir` and brings consensus to the chain's
+  /// tip: connects genesis to an empty chain, and replays the main chain
+  /// from genesis when a snapshot is missing (a fresh consensus directory).
+  /// REQUIRES: chain outlives the manager. On success *out is set (owned
+  /// by the caller). Returns the stores' and engine's errors, InvalidArgument
+  /// without options.engine_factory, or Corruption if a stored block fails
+  /// validation on replay.
+  static Status Open(const ChainParams& params, ChainState* chain,
+                     const std::filesystem::path& datadir, const ChainManagerOptions& options,
+                     std::unique_ptr<ChainManager>* out);
+  ~ChainManager();
+  ChainManager(const ChainManager&) = delete;
+  ChainManager& operator=(const ChainManager&) = delete;
+
+  /// Validates `block` and connects it, reorganising if its branch wins.
+  /// Returns true if the block is valid (whether or not it became the tip);
+  /// false with *state set otherwise (kMissingPrev for an unknown parent).
+  [[nodiscard]] bool ProcessNewBlock(const Block& block, ValidationState* state);
+
+  /// Produces `count` blocks on the tip with `workers` computing and
+  /// signing; unregistered workers register (zero bond) in the first block.
+  /// Each block's time is max(now, tip time + 1), moved forward a slot at a
+  /// time when no local key holds the slot. Appends the new hashes to
+  /// *hashes (if not null). Returns InvalidArgument without workers or when
+  /// the network's bond is not 0, and assembly or validation errors.
+  Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
+                  std::vector<Uint256>* hashes);
+
+  /// Assembles (consensus/assembler.h) and signs a child of the validated
+  /// block `parent`, storing the tensors its workers compute; does not
+  /// process it. Returns NotFound if `parent` was never validated or no
+  /// producer holds the slot, and AssembleBlock's errors.
+  Status Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out);
+
+  /// Sets which records later blocks re-execute (-verify).
+  void SetVerifyPolicy(const VerifyPolicy& policy);
+
+  /// A committed tensor, to serve to peers. NotFound if not stored.
+  Status GetTensor(const Uint256& hash, compute::EncodedTensor* out) const;
+  /// Stores a tensor received from a peer (a record's output) for `step`.
+  Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step);
+
+  /// A copy of the tip's consensus state.
+  ConsensusState Tip() const;
+  /// The stored state after block `hash`. NotFound if it was never validated.
+  Status GetState(const Uint256& hash, ConsensusState* out) const;
+
+ private:
+  ChainManager(const ChainParams& params, ChainState* chain, const ChainManagerOptions& options);
+
+  BlockContext Context();  // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held.
+  Status AssembleOn(const ConsensusState& parent, const AssemblyRequest& request, Block* out);
+  Status GetStateLocked(const Uint256& hash, ConsensusState* out) const;
+  Status PutState(const ConsensusState& state);
+  Status LoadEngine(const ConsensusState& state);  // REQUIRES: mu_ held.
+  Status MaybePrune();                             // REQUIRES: mu_ held.
+  Status Replay();                                 // REQUIRES: mu_ held.
+  // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
+  bool ConnectOnTip(const Block& block, ValidationState* state,
+                    const VerifyPolicy* policy = nullptr);
+  bool Reorganize(const Uint256& new_tip, ValidationState* state);  // REQUIRES: mu_ held.
+
+  const ChainParams& params_;
+  ChainState* const chain_;
+  ChainManagerOptions options_;  // policy GUARDED_BY(mu_); the rest constant
+  std::unique_ptr<compute::TensorStore> tensors_;
+  std::unique_ptr<leveldb::DB> states_db_;
+  compute::Dataset dataset_;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
+  ConsensusState tip_;                       // GUARDED_BY(mu_)
+};
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
