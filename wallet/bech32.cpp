@@ -17,7 +17,8 @@ constexpr std::array<int8_t, 128> MakeReverse() {
   for (int i = 0; i < 32; ++i) {
     rev[static_cast<unsigned char>(kCharset[i])] = static_cast<int8_t>(i);
     const char c = kCharset[i];
-    if (c >= 'a' && c <= 'z') rev[static_cast<unsigned char>(c - 'a' + 'A')] = static_cast<int8_t>(i);
+    if (c >= 'a' && c <= 'z')
+      rev[static_cast<unsigned char>(c - 'a' + 'A')] = static_cast<int8_t>(i);
   }
   return rev;
 }
