@@ -4,9 +4,7 @@
 #include <cryptopp/ripemd.h>
 #include <cryptopp/sha.h>
 #include <secp256k1.h>
-#include <sys/random.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,15 +28,7 @@ const secp256k1_context* Context() {
   static const secp256k1_context* const ctx = [] {
     secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     uint8_t seed[32];
-    size_t got = 0;
-    while (got < sizeof(seed)) {
-      const ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        Fatal("getrandom failed");
-      }
-      got += static_cast<size_t>(n);
-    }
+    GetStrongRandBytes(seed);
     if (!secp256k1_context_randomize(c, seed)) Fatal("secp256k1_context_randomize failed");
     Wipe(seed, sizeof(seed));
     return c;

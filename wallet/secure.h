@@ -7,16 +7,17 @@
 // memory. Pages are not locked in RAM (no mlock), so a secret may still
 // reach swap; Bitcoin Core's secure_allocator locks them, we do not yet.
 //
-// Thread safety: as std::vector.
+// Thread safety: as std::vector; GetStrongRandBytes may be called from any thread.
 
 #ifndef COMPUTECOIN_WALLET_SECURE_H
 #define COMPUTECOIN_WALLET_SECURE_H
 
-#include <strings.h>
+#include <string.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace cc::wallet {
@@ -45,6 +46,10 @@ struct SecureAllocator {
 
 /// Bytes of a secret; wiped when freed.
 using SecureBytes = std::vector<uint8_t, SecureAllocator<uint8_t>>;
+
+/// Fills `out` from the kernel's CSPRNG (getrandom(2)). Aborts the process
+/// if the OS has no randomness to give (as PrivateKey::Generate does).
+void GetStrongRandBytes(std::span<uint8_t> out);
 
 }  // namespace cc::wallet
 
