@@ -15,6 +15,7 @@
 #include "chain/tx_check.h"
 #include "chain/validation.h"
 #include "wallet/bech32.h"
+#include "tests/util/test_util.h"
 
 namespace cc::wallet {
 namespace {
@@ -25,11 +26,6 @@ constexpr uint32_t kTestLookahead = 20;
 class WalletTest : public ::testing::Test {
  protected:
   WalletTest() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/cc-wallet-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    dir_ = pattern;
     options_.hrp = "rcc";
     options_.lookahead = kTestLookahead;
     options_.coinbase_maturity = kTestMaturity;
@@ -41,8 +37,6 @@ class WalletTest : public ::testing::Test {
   ~WalletTest() override {
     alice_.reset();
     bob_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   std::unique_ptr<Wallet> Make(const std::string& name, const WalletOptions* opts = nullptr) {
@@ -120,7 +114,8 @@ class WalletTest : public ::testing::Test {
     return created;
   }
 
-  std::string dir_;
+  test::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
   WalletOptions options_;
   std::unique_ptr<Wallet> alice_, bob_;
   std::vector<Block> chain_;

@@ -14,24 +14,14 @@
 #include <string>
 
 #include "chain/hash.h"
+#include "tests/util/test_util.h"
 
 namespace cc::wallet {
 namespace {
 
 class WalletDbTest : public ::testing::Test {
  protected:
-  WalletDbTest() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/cc-walletdb-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    dir_ = pattern;
-    path_ = dir_ + "/w";
-  }
-  ~WalletDbTest() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  WalletDbTest() { path_ = dir_ + "/w"; }
 
   // Creates a database holding the records a fresh wallet has.
   void Create() {
@@ -72,7 +62,8 @@ class WalletDbTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  test::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
   std::string path_;
 };
 
