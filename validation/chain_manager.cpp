@@ -183,11 +183,49 @@ bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
   if (s.ok()) s = PutState(next);
   if (!s.ok()) return state->Error("connect: " + s.ToString());
   tip_ = std::move(next);
+  pending_.push_back(ChainEvent{true, block, tip_.height});
   return true;
 }
 
 bool ChainManager::ProcessNewBlock(const Block& block, ValidationState* state) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> notify_lock(notify_mu_);
+  bool valid;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    valid = ProcessNewBlockLocked(block, state);
+  }
+  Notify();
+  return valid;
+}
+
+void ChainManager::Notify() {
+  std::vector<ChainEvent> events;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events.swap(pending_);
+  }
+  for (const ChainEvent& e : events) {
+    for (ChainListener* listener : listeners_) {
+      if (e.connected) {
+        listener->BlockConnected(e.block, e.height);
+      } else {
+        listener->BlockDisconnected(e.block, e.height);
+      }
+    }
+  }
+}
+
+void ChainManager::AddListener(ChainListener* listener) {
+  std::lock_guard<std::mutex> lock(notify_mu_);
+  listeners_.push_back(listener);
+}
+
+void ChainManager::RemoveListener(ChainListener* listener) {
+  std::lock_guard<std::mutex> lock(notify_mu_);
+  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+}
+
+bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* state) {
   const Uint256 hash = block.Hash();
   ConsensusState known;
   if (GetStateLocked(hash, &known).ok()) return true;
@@ -247,11 +285,14 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
 
   std::vector<Block> old_branch;  // tip → fork (exclusive)
   const ConsensusState old_tip = tip_;
+  const size_t pending_before = pending_.size();
   while (tip_.block_hash != fork) {
     Block b;
+    const uint32_t height = tip_.height;
     s = chain_->DisconnectTip(&b);
     if (s.ok()) s = GetStateLocked(b.header.prev, &tip_);
     if (!s.ok()) return state->Error("reorg: " + s.ToString());
+    pending_.push_back(ChainEvent{false, b, height});
     old_branch.push_back(std::move(b));
   }
 
@@ -270,6 +311,7 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
     for (auto it = old_branch.rbegin(); it != old_branch.rend(); ++it)
       if (!chain_->ConnectTip(*it).ok()) return state->Error("reorg: cannot restore old branch");
     tip_ = old_tip;
+    pending_.resize(pending_before);  // nothing changed after all
     (void)LoadEngine(tip_);
     return false;
   }

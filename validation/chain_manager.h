@@ -53,6 +53,21 @@ class DB;
 
 namespace cc {
 
+/// Told of every change of the main chain (Bitcoin Core's
+/// CValidationInterface): after the change, outside the manager's lock, in
+/// the order the changes happened, from the thread that made them. A
+/// reorganisation reports its disconnections (tip first) and then its
+/// connections; a reorganisation that fails and is rolled back reports
+/// nothing. Listeners may call the manager's const methods.
+class ChainListener {
+ public:
+  virtual ~ChainListener() = default;
+  /// `block` became the tip at `height`.
+  virtual void BlockConnected(const Block& block, uint32_t height) = 0;
+  /// `block`, at `height`, left the main chain.
+  virtual void BlockDisconnected(const Block& block, uint32_t height) = 0;
+};
+
 struct ChainManagerOptions {
   VerifyPolicy policy;  //!< -verify=all|sample=P
   bool sync = true;     //!< fsync snapshot and tensor writes
@@ -100,6 +115,11 @@ class ChainManager {
   /// producer holds the slot, and AssembleBlock's errors.
   Status Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out);
 
+  /// Adds a listener. REQUIRES: it outlives this manager or is removed
+  /// first; not called from a listener's callback.
+  void AddListener(ChainListener* listener);
+  void RemoveListener(ChainListener* listener);
+
   /// Sets which records later blocks re-execute (-verify).
   void SetVerifyPolicy(const VerifyPolicy& policy);
 
@@ -127,7 +147,16 @@ class ChainManager {
   // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
   bool ConnectOnTip(const Block& block, ValidationState* state,
                     const VerifyPolicy* policy = nullptr);
-  bool Reorganize(const Uint256& new_tip, ValidationState* state);  // REQUIRES: mu_ held.
+  bool Reorganize(const Uint256& new_tip, ValidationState* state);         // REQUIRES: mu_ held.
+  bool ProcessNewBlockLocked(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
+
+  struct ChainEvent {
+    bool connected;
+    Block block;
+    uint32_t height;
+  };
+  // Delivers and clears pending_. REQUIRES: notify_mu_ held, mu_ not held.
+  void Notify();
 
   const ChainParams& params_;
   ChainState* const chain_;
@@ -136,7 +165,12 @@ class ChainManager {
   std::unique_ptr<leveldb::DB> states_db_;
   compute::Dataset dataset_;
 
+  // Lock order: notify_mu_, then mu_. notify_mu_ is held across a change
+  // and its delivery, so listeners see changes in order.
+  std::mutex notify_mu_;
+  std::vector<ChainListener*> listeners_;  // GUARDED_BY(notify_mu_)
   mutable std::mutex mu_;
+  std::vector<ChainEvent> pending_;          // GUARDED_BY(mu_): changes not yet delivered
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   ConsensusState tip_;                       // GUARDED_BY(mu_)
 };

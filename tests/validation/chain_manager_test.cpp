@@ -22,6 +22,21 @@ ChainManagerOptions WithTorch(ChainManagerOptions options = {}) {
   return options;
 }
 
+// Records what a ChainListener is told, as "+<height>" and "-<height>".
+class RecordingListener : public ChainListener {
+ public:
+  void BlockConnected(const Block& block, uint32_t height) override {
+    events.push_back("+" + std::to_string(height));
+    hashes.push_back(block.Hash());
+  }
+  void BlockDisconnected(const Block& block, uint32_t height) override {
+    events.push_back("-" + std::to_string(height));
+    hashes.push_back(block.Hash());
+  }
+  std::vector<std::string> events;
+  std::vector<Uint256> hashes;
+};
+
 class ChainManagerTest : public testing::Test {
  protected:
   ChainManagerTest()
@@ -57,6 +72,8 @@ TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
   ASSERT_TRUE(b.manager->Generate(5, workers_, t0 + 7, &b_blocks).ok());
   ASSERT_NE(a_blocks[0], b_blocks[0]);
   const ConsensusState a_tip = a.manager->Tip();
+  RecordingListener listener;
+  a.manager->AddListener(&listener);
 
   // b's blocks reach a: the first ones are a lighter side branch, the last
   // ones make it heavier and a switches.
@@ -77,6 +94,13 @@ TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
   ASSERT_TRUE(a.chain->utxo().SerializeCoins(&utxo_a).ok());
   ASSERT_TRUE(b.chain->utxo().SerializeCoins(&utxo_b).ok());
   EXPECT_EQ(utxo_a, utxo_b);
+  // Told once, when the fourth block made b's branch heavier: a's three
+  // blocks left (tip first), then b's first four joined; the fifth followed on its own.
+  EXPECT_EQ(listener.events, (std::vector<std::string>{"-3", "-2", "-1", "+1", "+2", "+3", "+4",
+                                                        "+5"}));
+  EXPECT_EQ(listener.hashes.front(), a_blocks[2]);
+  EXPECT_EQ(listener.hashes.back(), b_blocks[4]);
+  a.manager->RemoveListener(&listener);
 
   // a's old blocks, offered again, do not take the tip back.
   Block old;
