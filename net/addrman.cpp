@@ -103,6 +103,13 @@ class AddrMan::Impl {
     return bucket * kBucketSize + KeyedHash({U64(t), U64(b), Bytes(addr), U64(port)}) % kBucketSize;
   }
 
+  /** Port 0 and the unspecified addresses (:: and 0.0.0.0) are never stored. */
+  static bool IsRoutable(const Service& addr) {
+    if (addr.port == 0 || addr.ip == std::array<uint8_t, 16>{}) return false;
+    return !(addr.IsIPv4() && addr.ip[12] == 0 && addr.ip[13] == 0 && addr.ip[14] == 0 &&
+             addr.ip[15] == 0);
+  }
+
   bool IsTerrible(const Info& info, int64_t now) const {
     if (info.last_try >= now - 60) return false;  // just tried: give it a chance
     if (info.entry.time > now + kMaxFutureSeconds) return true;
@@ -159,7 +166,7 @@ class AddrMan::Impl {
   size_t Add(const std::vector<AddrEntry>& entries, const Service& source, int64_t now) {
     size_t added = 0;
     for (AddrEntry e : entries) {
-      if (e.addr.port == 0 || e.addr.ip == std::array<uint8_t, 16>{}) continue;
+      if (!IsRoutable(e.addr)) continue;
       if (e.time <= 100000000 || e.time > now + kMaxFutureSeconds) e.time = now - kPenaltySeconds;
       auto it = by_addr_.find(e.addr);
       if (it != by_addr_.end()) {

@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/addrman.h"
 #include "net/banman.h"
 
 namespace cc::net {
@@ -391,6 +392,29 @@ TEST(ConnManTest, SelfConnectionIsDetected) {
   ASSERT_TRUE(a.connman->ConnectTo(a.Address()).ok());
   ASSERT_TRUE(WaitFor([&] { return a.events.Reason(1) == "self-connection" ||
                                    a.events.Reason(0) == "self-connection"; }));
+}
+
+TEST(ConnManTest, FillsOutboundFromAddressBook) {
+  Node a;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("cc_connman_addr_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    AddrMan addrman(dir, /*deterministic=*/true);
+    const Service target = Service::FromIPv4(127, 0, 0, 1, a.connman->GetListenPort());
+    addrman.Add({{.time = UnixTimeSeconds(), .services = kNodeNetwork, .addr = target}},
+                Service::FromIPv4(1, 1, 1, 1, 1), UnixTimeSeconds());
+    ConnManOptions opt;
+    opt.listen = false;
+    opt.target_outbound = 1;
+    opt.addrman = &addrman;
+    Node b(opt);
+    ASSERT_TRUE(WaitFor([&] { return b.events.TotalPongs() >= 1; }));
+    EXPECT_EQ(b.connman->GetPeerCount(false, true), 1u);
+    EXPECT_FALSE(b.connman->GetPeerStats()[0].manual);
+    ASSERT_TRUE(WaitFor([&] { return addrman.tried_count() == 1; }));  // Good() after handshake
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(EvictionTest, ProtectsThenEvictsYoungestOfBiggestGroup) {
