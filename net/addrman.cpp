@@ -14,8 +14,8 @@ namespace cc::net {
 namespace {
 
 constexpr const char* kFileName = "peers.dat";
-constexpr size_t kMaxEntries = (AddrMan::kNewBucketCount + AddrMan::kTriedBucketCount) *
-                               AddrMan::kBucketSize;
+constexpr size_t kMaxEntries =
+    (AddrMan::kNewBucketCount + AddrMan::kTriedBucketCount) * AddrMan::kBucketSize;
 /** A stored entry is ~90 bytes; refuse files far larger than a full book. */
 constexpr size_t kMaxFileSize = 32 + 5 + kMaxEntries * 128;
 /** Seconds an address's claimed time may be ahead of ours before we distrust it. */
@@ -120,9 +120,9 @@ class AddrMan::Impl {
 
   void Delete(int id) {
     Info& info = infos_.at(id);
-    const size_t slot = info.in_tried ? Slot(true, TriedBucket(info.entry.addr), info.entry.addr)
-                                      : Slot(false, NewBucket(info.entry.addr, info.source),
-                                             info.entry.addr);
+    const size_t slot = info.in_tried
+                            ? Slot(true, TriedBucket(info.entry.addr), info.entry.addr)
+                            : Slot(false, NewBucket(info.entry.addr, info.source), info.entry.addr);
     auto& table = info.in_tried ? tried_table_ : new_table_;
     if (table[slot] == id) table[slot] = -1;
     by_addr_.erase(info.entry.addr);
@@ -278,13 +278,13 @@ class AddrMan::Impl {
   mutable std::mutex mu;
   const std::filesystem::path path_;
   const bool deterministic_;
-  Uint256 key_;                         // GUARDED_BY(mu)
-  std::mt19937_64 rng_;                 // GUARDED_BY(mu)
-  std::map<int, Info> infos_;           // GUARDED_BY(mu)
-  std::map<Service, int> by_addr_;      // GUARDED_BY(mu)
-  std::vector<int> new_table_;          // GUARDED_BY(mu): id or -1 per slot
-  std::vector<int> tried_table_;        // GUARDED_BY(mu)
-  int next_id_ = 0;                     // GUARDED_BY(mu)
+  Uint256 key_;                     // GUARDED_BY(mu)
+  std::mt19937_64 rng_;             // GUARDED_BY(mu)
+  std::map<int, Info> infos_;       // GUARDED_BY(mu)
+  std::map<Service, int> by_addr_;  // GUARDED_BY(mu)
+  std::vector<int> new_table_;      // GUARDED_BY(mu): id or -1 per slot
+  std::vector<int> tried_table_;    // GUARDED_BY(mu)
+  int next_id_ = 0;                 // GUARDED_BY(mu)
 };
 
 namespace {

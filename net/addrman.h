@@ -5,9 +5,9 @@
 //   "tried" kTriedBucketCount buckets x kBucketSize slots: we completed a handshake.
 // Which bucket an address goes into is a hash keyed by a secret 256-bit key that
 // never leaves this node, so an attacker cannot aim at buckets:
-//   new bucket   = H(key, source group, H(key, addr group, source group) % kNewBucketsPerSourceGroup)
-//   tried bucket = H(key, addr group, H(key, addr) % kTriedBucketsPerGroup)
-//   slot         = H(key, new|tried, bucket, addr) % kBucketSize
+//   new bucket   = H(key, source group, H(key, addr group, source group) %
+//   kNewBucketsPerSourceGroup) tried bucket = H(key, addr group, H(key, addr) %
+//   kTriedBucketsPerGroup) slot         = H(key, new|tried, bucket, addr) % kBucketSize
 // One source group (the /16 of the peer that told us, see Service::Group) can
 // therefore reach only kNewBucketsPerSourceGroup of the new buckets, and so fill
 // at most that many x kBucketSize slots however many addresses it sends. An

@@ -90,9 +90,8 @@ std::vector<BanEntry> BanMan::GetBanned() {
 bool BanMan::IsBanned(const Service& addr) {
   std::lock_guard lock(mu_);
   const int64_t now = Now();
-  return std::any_of(bans_.begin(), bans_.end(), [&](const auto& kv) {
-    return kv.second.until > now && kv.first.Match(addr);
-  });
+  return std::any_of(bans_.begin(), bans_.end(),
+                     [&](const auto& kv) { return kv.second.until > now && kv.first.Match(addr); });
 }
 
 void BanMan::Discourage(const Service& addr) {

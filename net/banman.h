@@ -89,15 +89,15 @@ class BanMan {
 
  private:
   int64_t Now() const;
-  void SweepLocked();             // REQUIRES: mu_ held
-  Status SaveLocked();            // REQUIRES: mu_ held
+  void SweepLocked();   // REQUIRES: mu_ held
+  Status SaveLocked();  // REQUIRES: mu_ held
 
   const std::filesystem::path path_;
   const Clock clock_;
   mutable std::mutex mu_;
-  Status load_status_;                                 // GUARDED_BY(mu_)
-  std::map<SubNet, BanEntry> bans_;                    // GUARDED_BY(mu_)
-  std::set<std::array<uint8_t, 16>> discouraged_;      // GUARDED_BY(mu_)
+  Status load_status_;                                     // GUARDED_BY(mu_)
+  std::map<SubNet, BanEntry> bans_;                        // GUARDED_BY(mu_)
+  std::set<std::array<uint8_t, 16>> discouraged_;          // GUARDED_BY(mu_)
   std::deque<std::array<uint8_t, 16>> discouraged_order_;  // GUARDED_BY(mu_), oldest first
 };
 

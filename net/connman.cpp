@@ -29,7 +29,7 @@ constexpr size_t kReadChunkSize = 64 * 1024;
 
 uint64_t RandomU64() {
   static thread_local std::random_device rd;
-  return (uint64_t{rd()} << 32) ^ uint64_t{rd()};
+  return (uint64_t{rd()} << 32) ^ uint64_t { rd() };
 }
 
 Service FromEndpoint(const tcp::endpoint& ep) {
@@ -48,8 +48,8 @@ Service FromEndpoint(const tcp::endpoint& ep) {
 
 tcp::endpoint ToEndpoint(const Service& s) {
   if (s.IsIPv4()) {
-    return {asio::ip::address_v4(asio::ip::address_v4::bytes_type{s.ip[12], s.ip[13], s.ip[14],
-                                                                   s.ip[15]}),
+    return {asio::ip::address_v4(
+                asio::ip::address_v4::bytes_type{s.ip[12], s.ip[13], s.ip[14], s.ip[15]}),
             s.port};
   }
   asio::ip::address_v6::bytes_type b;
@@ -153,8 +153,8 @@ class ConnManImpl {
 
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  tcp::acceptor acceptor_{io_};           // io threads only (and Stop after they ended)
-  asio::steady_timer open_timer_{io_};    // io threads only
+  tcp::acceptor acceptor_{io_};         // io threads only (and Stop after they ended)
+  asio::steady_timer open_timer_{io_};  // io threads only
   std::vector<std::thread> io_threads_;
   std::thread msg_thread_;
   std::atomic<bool> interrupt_{false};
@@ -164,17 +164,17 @@ class ConnManImpl {
   const uint64_t netgroup_key_ = RandomU64();
 
   mutable std::mutex mu_;
-  std::map<PeerId, Entry> peers_;                           // GUARDED_BY(mu_)
-  std::vector<std::string> added_nodes_;                    // GUARDED_BY(mu_)
-  std::set<std::string> pending_;                           // GUARDED_BY(mu_)
+  std::map<PeerId, Entry> peers_;                            // GUARDED_BY(mu_)
+  std::vector<std::string> added_nodes_;                     // GUARDED_BY(mu_)
+  std::set<std::string> pending_;                            // GUARDED_BY(mu_)
   std::map<std::string, SteadyClock::time_point> last_try_;  // GUARDED_BY(mu_)
-  PeerId next_id_ = 0;                                      // GUARDED_BY(mu_)
+  PeerId next_id_ = 0;                                       // GUARDED_BY(mu_)
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool wake_ = false;  // GUARDED_BY(wake_mu_)
 
-  std::set<PeerId> initialized_;  // message thread only (then Stop, after it ended)
+  std::set<PeerId> initialized_;    // message thread only (then Stop, after it ended)
   std::set<PeerId> reported_good_;  // message thread only
 };
 
@@ -463,9 +463,8 @@ void ConnManImpl::Stop() {
   io_.restart();
   io_.poll();  // run the cancelled handlers so they release their connections
   for (auto& [id, e] : peers) {
-    if (initialized_.contains(id)) CallEvents("FinalizePeer", e.peer, [&] {
-        events_->FinalizePeer(e.peer);
-      });
+    if (initialized_.contains(id))
+      CallEvents("FinalizePeer", e.peer, [&] { events_->FinalizePeer(e.peer); });
   }
   initialized_.clear();
 }
@@ -602,8 +601,8 @@ void ConnManImpl::Register(tcp::socket socket, const Service& addr, bool inbound
     conn = std::make_shared<Connection>(this, std::move(socket), peer);
     peers_[id] = Entry{peer, conn, target};
   }
-  Log(std::string(inbound ? "inbound" : "outbound") + " peer=" +
-      std::to_string(conn->peer()->id()) + " " + addr.ToString());
+  Log(std::string(inbound ? "inbound" : "outbound") +
+      " peer=" + std::to_string(conn->peer()->id()) + " " + addr.ToString());
   conn->Start();
   Wake();
 }
@@ -698,25 +697,24 @@ void ConnManImpl::StartConnect(const std::string& target, bool manual) {
     return;
   }
   auto resolver = std::make_shared<tcp::resolver>(io_);
-  resolver->async_resolve(
-      host, std::to_string(port),
-      [this, resolver, target, manual](boost::system::error_code ec,
-                                       tcp::resolver::results_type results) {
-        if (interrupt_) return;
-        if (ec || results.empty()) {
-          Log("cannot resolve " + target + ": " + ec.message());
-          std::lock_guard lock(mu_);
-          pending_.erase(target);
-          return;
-        }
-        ConnectEndpoint(target, manual, results.begin()->endpoint());
-      });
+  resolver->async_resolve(host, std::to_string(port),
+                          [this, resolver, target, manual](boost::system::error_code ec,
+                                                           tcp::resolver::results_type results) {
+                            if (interrupt_) return;
+                            if (ec || results.empty()) {
+                              Log("cannot resolve " + target + ": " + ec.message());
+                              std::lock_guard lock(mu_);
+                              pending_.erase(target);
+                              return;
+                            }
+                            ConnectEndpoint(target, manual, results.begin()->endpoint());
+                          });
 }
 
-void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual,
-                                  const tcp::endpoint& ep) {
+void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual, const tcp::endpoint& ep) {
   struct Attempt {
-    explicit Attempt(asio::io_context& io) : socket(asio::make_strand(io)), timer(socket.get_executor()) {}
+    explicit Attempt(asio::io_context& io)
+        : socket(asio::make_strand(io)), timer(socket.get_executor()) {}
     tcp::socket socket;
     asio::steady_timer timer;
   };
@@ -728,21 +726,21 @@ void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual,
       attempt->socket.close(ignored);  // the connect handler sees operation_aborted
     }
   });
-  attempt->socket.async_connect(ep, [this, attempt, target, manual,
-                                     ep](boost::system::error_code ec) {
-    attempt->timer.cancel();
-    {
-      std::lock_guard lock(mu_);
-      pending_.erase(target);
-    }
-    if (interrupt_) return;
-    if (ec) {
-      Log("connect to " + target + " failed: " + ec.message());
-      return;
-    }
-    Register(std::move(attempt->socket), FromEndpoint(ep), /*inbound=*/false, manual,
-             manual ? target : "");
-  });
+  attempt->socket.async_connect(ep,
+                                [this, attempt, target, manual, ep](boost::system::error_code ec) {
+                                  attempt->timer.cancel();
+                                  {
+                                    std::lock_guard lock(mu_);
+                                    pending_.erase(target);
+                                  }
+                                  if (interrupt_) return;
+                                  if (ec) {
+                                    Log("connect to " + target + " failed: " + ec.message());
+                                    return;
+                                  }
+                                  Register(std::move(attempt->socket), FromEndpoint(ep),
+                                           /*inbound=*/false, manual, manual ? target : "");
+                                });
 }
 
 void ConnManImpl::OnFatalFrame(const PeerRef& peer, const std::string& reason) {

@@ -76,25 +76,25 @@ class NetEventsInterface {
 };
 
 struct ConnManOptions {
-  MessageStart magic{};                    //!< the network's magic (from chain parameters)
-  bool listen = true;                      //!< -listen
-  std::string bind_address = "0.0.0.0";    //!< -bind (numeric address)
-  uint16_t port = 0;                       //!< -port; 0 = ephemeral (see GetListenPort)
-  std::vector<std::string> connect;        //!< -connect: only these, kept connected
-  std::vector<std::string> addnode;        //!< -addnode: kept connected besides the rest
-  uint16_t default_port = 0;               //!< port for host strings without one
-  size_t target_outbound = 8;              //!< automatic outbound peers from the address book
-  size_t max_inbound = 117;                //!< -maxconnections minus outbound
-  size_t send_buffer_size = 5'000'000;     //!< soft send queue bound per peer (bytes)
-  size_t receive_flood_size = 5'000'000;   //!< unprocessed received bytes per peer
-  std::chrono::milliseconds handshake_timeout = 60s;   //!< version+verack must be done by then
-  std::chrono::milliseconds inactivity_timeout = 20min;  //!< nothing received for this long
-  std::chrono::milliseconds connect_timeout = 5s;      //!< TCP connect attempt
+  MessageStart magic{};                   //!< the network's magic (from chain parameters)
+  bool listen = true;                     //!< -listen
+  std::string bind_address = "0.0.0.0";   //!< -bind (numeric address)
+  uint16_t port = 0;                      //!< -port; 0 = ephemeral (see GetListenPort)
+  std::vector<std::string> connect;       //!< -connect: only these, kept connected
+  std::vector<std::string> addnode;       //!< -addnode: kept connected besides the rest
+  uint16_t default_port = 0;              //!< port for host strings without one
+  size_t target_outbound = 8;             //!< automatic outbound peers from the address book
+  size_t max_inbound = 117;               //!< -maxconnections minus outbound
+  size_t send_buffer_size = 5'000'000;    //!< soft send queue bound per peer (bytes)
+  size_t receive_flood_size = 5'000'000;  //!< unprocessed received bytes per peer
+  std::chrono::milliseconds handshake_timeout = 60s;      //!< version+verack must be done by then
+  std::chrono::milliseconds inactivity_timeout = 20min;   //!< nothing received for this long
+  std::chrono::milliseconds connect_timeout = 5s;         //!< TCP connect attempt
   std::chrono::milliseconds manual_retry_interval = 30s;  //!< between tries of a -connect peer
-  EvictionProtection eviction;             //!< test-only: shrink to see eviction with few peers
+  EvictionProtection eviction;  //!< test-only: shrink to see eviction with few peers
   size_t io_threads = 1;
-  AddrMan* addrman = nullptr;  //!< optional; must outlive the ConnMan
-  BanMan* banman = nullptr;    //!< optional; must outlive the ConnMan
+  AddrMan* addrman = nullptr;                 //!< optional; must outlive the ConnMan
+  BanMan* banman = nullptr;                   //!< optional; must outlive the ConnMan
   std::function<void(std::string_view)> log;  //!< optional log line sink
 };
 

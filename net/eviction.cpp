@@ -47,10 +47,9 @@ std::optional<PeerId> SelectPeerToEvict(std::vector<EvictionCandidate> c,
   if (c.empty()) return std::nullopt;
   std::map<uint64_t, std::vector<const EvictionCandidate*>> groups;
   for (const auto& e : c) groups[e.netgroup].push_back(&e);
-  const auto& biggest = *std::max_element(groups.begin(), groups.end(), [](const auto& a,
-                                                                            const auto& b) {
-    return a.second.size() < b.second.size();
-  });
+  const auto& biggest = *std::max_element(
+      groups.begin(), groups.end(),
+      [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   const EvictionCandidate* youngest = *std::max_element(
       biggest.second.begin(), biggest.second.end(), [](const auto* a, const auto* b) {
         return a->connected_time != b->connected_time ? a->connected_time < b->connected_time

@@ -31,11 +31,11 @@ namespace cc::net {
 
 struct EvictionCandidate {
   PeerId id = -1;
-  int64_t connected_time = 0;   //!< seconds; larger = younger
-  int64_t min_ping_us = -1;     //!< -1 = unknown (sorts last)
+  int64_t connected_time = 0;  //!< seconds; larger = younger
+  int64_t min_ping_us = -1;    //!< -1 = unknown (sorts last)
   int64_t last_block_time = 0;
   int64_t last_tx_time = 0;
-  uint64_t netgroup = 0;        //!< keyed hash of Service::Group()
+  uint64_t netgroup = 0;  //!< keyed hash of Service::Group()
   bool is_protected = false;
 };
 

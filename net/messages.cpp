@@ -65,7 +65,8 @@ void Put(Writer& w, const Inv& inv) { w(static_cast<uint32_t>(inv.type), inv.has
 void Get(Reader& r, Inv& inv) {
   uint32_t type = 0;
   r(type);
-  if (type < static_cast<uint32_t>(InvType::kTx) || type > static_cast<uint32_t>(InvType::kTensor)) {
+  if (type < static_cast<uint32_t>(InvType::kTx) ||
+      type > static_cast<uint32_t>(InvType::kTensor)) {
     throw DecodeError("bad-inv-type");
   }
   inv.type = static_cast<InvType>(type);
@@ -166,13 +167,11 @@ std::vector<uint8_t> EncodePayload(const Message& msg) {
 
 Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
   static constexpr std::pair<std::string_view, Decoder> kDecoders[] = {
-      Entry<VersionMsg>(),    Entry<VerackMsg>(),     Entry<PingMsg>(),
-      Entry<PongMsg>(),       Entry<AddrMsg>(),       Entry<GetAddrMsg>(),
-      Entry<InvMsg>(),        Entry<GetDataMsg>(),    Entry<NotFoundMsg>(),
-      Entry<GetHeadersMsg>(), Entry<HeadersMsg>(),    Entry<SendHeadersMsg>(),
-      Entry<FeeFilterMsg>(),  Entry<BlockMsg>(),      Entry<TxMsg>(),
-      Entry<WorkRecordMsg>(), Entry<GetProofMsg>(),   Entry<ProofMsg>(),
-      Entry<GetTensorMsg>(),  Entry<TensorMsg>(),
+      Entry<VersionMsg>(),   Entry<VerackMsg>(),     Entry<PingMsg>(),      Entry<PongMsg>(),
+      Entry<AddrMsg>(),      Entry<GetAddrMsg>(),    Entry<InvMsg>(),       Entry<GetDataMsg>(),
+      Entry<NotFoundMsg>(),  Entry<GetHeadersMsg>(), Entry<HeadersMsg>(),   Entry<SendHeadersMsg>(),
+      Entry<FeeFilterMsg>(), Entry<BlockMsg>(),      Entry<TxMsg>(),        Entry<WorkRecordMsg>(),
+      Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

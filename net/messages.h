@@ -268,9 +268,9 @@ struct ProofMsg {
   static constexpr std::string_view kCommand = msgtype::kProof;
   ProofKind kind = ProofKind::kTx;
   Uint256 block_hash;
-  Transaction tx;       //!< meaningful (and on the wire) only when kind == kTx
-  WorkRecord record;    //!< meaningful (and on the wire) only when kind == kRecord
-  MerkleProof proof;    //!< path length <= kMaxMerkleProofDepth ("oversized-proof")
+  Transaction tx;     //!< meaningful (and on the wire) only when kind == kTx
+  WorkRecord record;  //!< meaningful (and on the wire) only when kind == kRecord
+  MerkleProof proof;  //!< path length <= kMaxMerkleProofDepth ("oversized-proof")
   bool operator==(const ProofMsg&) const = default;
 };
 void Put(Writer& w, const ProofMsg& m);
@@ -305,10 +305,10 @@ void Get(Reader& r, TensorMsg& m);
 // ---------------------------------------------------------------------------
 // Whole messages.
 
-using Message = std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg,
-                             GetDataMsg, NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg,
-                             FeeFilterMsg, BlockMsg, TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg,
-                             GetTensorMsg, TensorMsg>;
+using Message =
+    std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
+                 NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
+                 TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

@@ -31,7 +31,7 @@ struct PeerStats {
   PeerId id = -1;
   Service addr;
   bool inbound = false;
-  bool manual = false;             //!< -connect/-addnode/addnode RPC: never evicted or discouraged
+  bool manual = false;  //!< -connect/-addnode/addnode RPC: never evicted or discouraged
   int64_t connected_time = 0;
   int64_t last_send = 0;
   int64_t last_recv = 0;
@@ -41,7 +41,7 @@ struct PeerStats {
   uint64_t msgs_recv = 0;
   size_t send_queue_bytes = 0;
   bool handshake_complete = false;
-  int64_t last_ping_us = -1;       //!< -1 until a pong arrived
+  int64_t last_ping_us = -1;  //!< -1 until a pong arrived
   int64_t min_ping_us = -1;
   uint64_t services = 0;
   int32_t version = 0;

@@ -72,8 +72,8 @@ class TensorAssembler {
   Uint256 id_;
   uint64_t max_total_;
   std::optional<uint64_t> total_;
-  std::vector<uint8_t> data_;                             //!< contiguous from offset 0
-  std::map<uint64_t, std::vector<uint8_t>> pending_;      //!< offset -> chunk, beyond data_
+  std::vector<uint8_t> data_;                         //!< contiguous from offset 0
+  std::map<uint64_t, std::vector<uint8_t>> pending_;  //!< offset -> chunk, beyond data_
 };
 
 }  // namespace cc::net

@@ -29,8 +29,8 @@ class AddrManTest : public ::testing::Test {
   ~AddrManTest() override { std::filesystem::remove_all(dir_); }
 
   static AddrEntry Entry(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port = 8333) {
-    return {.time = kNow - 100, .services = kNodeNetwork,
-            .addr = Service::FromIPv4(a, b, c, d, port)};
+    return {
+        .time = kNow - 100, .services = kNodeNetwork, .addr = Service::FromIPv4(a, b, c, d, port)};
   }
   /** `n` distinct addresses, consecutive ones in different /16s. */
   static std::vector<AddrEntry> Many(size_t n, uint8_t first_octet = 20) {

@@ -168,15 +168,18 @@ class RawPeer {
     Send(frame);
   }
   /** Reads until the other side closes (true) or kWait passes (false); parses frames. */
-  bool WaitClosed() { return ReadUntil([] { return false; }); }
+  bool WaitClosed() {
+    return ReadUntil([] { return false; });
+  }
   /** Reads until a message with `command` arrives. */
   bool WaitMessage(std::string_view command) {
     return ReadUntil([&] {
-      for (const auto& m : received_) {
-        if (m.command == command) return true;
-      }
-      return false;
-    }) == false && HasMessage(command);
+             for (const auto& m : received_) {
+               if (m.command == command) return true;
+             }
+             return false;
+           }) == false &&
+           HasMessage(command);
   }
   bool HasMessage(std::string_view command) const {
     for (const auto& m : received_) {
@@ -367,8 +370,8 @@ TEST(ConnManTest, SilentPeerTimesOutInHandshake) {
 }
 
 TEST(ConnManTest, BannedAndDiscouragedInboundAreRefused) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cc_connman_ban_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cc_connman_ban_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
     BanMan banman(dir);
@@ -390,14 +393,15 @@ TEST(ConnManTest, BannedAndDiscouragedInboundAreRefused) {
 TEST(ConnManTest, SelfConnectionIsDetected) {
   Node a;
   ASSERT_TRUE(a.connman->ConnectTo(a.Address()).ok());
-  ASSERT_TRUE(WaitFor([&] { return a.events.Reason(1) == "self-connection" ||
-                                   a.events.Reason(0) == "self-connection"; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return a.events.Reason(1) == "self-connection" || a.events.Reason(0) == "self-connection";
+  }));
 }
 
 TEST(ConnManTest, FillsOutboundFromAddressBook) {
   Node a;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cc_connman_addr_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cc_connman_addr_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
     AddrMan addrman(dir, /*deterministic=*/true);
@@ -420,7 +424,9 @@ TEST(ConnManTest, FillsOutboundFromAddressBook) {
 TEST(EvictionTest, ProtectsThenEvictsYoungestOfBiggestGroup) {
   std::vector<EvictionCandidate> c;
   for (PeerId i = 0; i < 40; ++i) {
-    c.push_back({.id = i, .connected_time = 1000 + i, .min_ping_us = 100 + i,
+    c.push_back({.id = i,
+                 .connected_time = 1000 + i,
+                 .min_ping_us = 100 + i,
                  .netgroup = static_cast<uint64_t>(i < 30 ? 7 : i)});
   }
   c[39].is_protected = true;

@@ -120,7 +120,9 @@ TEST(MessagesTest, AddrRoundTrip) {
 
 TEST(MessagesTest, InvFamilyRoundTrip) {
   InvMsg inv;
-  inv.items = {{InvType::kTx, H(1)}, {InvType::kBlock, H(2)}, {InvType::kWorkRecord, H(3)},
+  inv.items = {{InvType::kTx, H(1)},
+               {InvType::kBlock, H(2)},
+               {InvType::kWorkRecord, H(3)},
                {InvType::kTensor, H(4)}};
   ExpectRoundTrip(inv);
   GetDataMsg gd;

@@ -88,7 +88,7 @@ TEST_F(TransportTest, WrongMagicIsFatalAndSticky) {
 
 TEST_F(TransportTest, OversizeLengthIsFatalBeforeAnyPayload) {
   std::vector<uint8_t> f = Frame(PingMsg{});
-  SetLength(&f, 9);  // ping allows 8
+  SetLength(&f, 9);       // ping allows 8
   f.resize(kHeaderSize);  // the verdict comes from the header alone
   EXPECT_EQ(Feed(f).message(), "oversized-message");
   Transport t(kMagic);
