@@ -746,7 +746,7 @@ void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual, const 
 void ConnManImpl::OnFatalFrame(const PeerRef& peer, const std::string& reason) {
   Log("peer=" + std::to_string(peer->id()) + " " + peer->addr().ToString() +
       " sent an unusable frame: " + reason);
-  if (opt_.banman && !peer->is_protected() && !peer->addr().IsLoopback()) {
+  if (opt_.banman && !peer->is_protected()) {
     opt_.banman->Discourage(peer->addr());
   }
 }

@@ -22,10 +22,11 @@
 // kMaxSendQueueFactor times send_buffer_size disconnects the peer.
 //
 // Errors: a fatal framing error (bad magic, bad command, oversize length)
-// disconnects the peer and discourages its address (BanMan), unless it is a
-// manual or loopback peer (then it is only disconnected); a bad checksum drops
-// the message. No exception from a handler or the message layer reaches the
-// io_context or ends the message thread: it is caught and logged.
+// disconnects the peer and discourages its IP (BanMan), unless it is a manual or
+// protected peer (then it is only disconnected). Loopback addresses are not exempt:
+// tests run a misbehaving peer from 127.0.0.2 beside honest ones on 127.0.0.1.
+// A bad checksum drops the message only. No exception from a handler or the message layer reaches
+// the io_context or ends the message thread: it is caught and logged.
 //
 // Thread safety: every public method may be called from any thread, including
 // from inside NetEventsInterface callbacks (they do not block on the message thread).

@@ -147,9 +147,14 @@ struct Node {
 /** A hand-driven TCP client: sends whatever bytes a test wants. */
 class RawPeer {
  public:
-  explicit RawPeer(uint16_t port, int rcvbuf = 0) {
+  /** Connects to 127.0.0.1:port from `source_ip` (host order, e.g. 127.0.0.2). */
+  explicit RawPeer(uint16_t port, int rcvbuf = 0, uint32_t source_ip = INADDR_LOOPBACK) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(source_ip);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -280,6 +285,30 @@ TEST(ConnManTest, GarbageSenderIsDisconnectedOthersKeepWorking) {
   EXPECT_EQ(a.connman->GetPeerCount(true, false), 1u);
 }
 
+TEST(ConnManTest, GarbageDiscouragesOnlyTheSendersAddress) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cc_connman_disc_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    BanMan banman(dir);
+    ConnManOptions opt;
+    opt.banman = &banman;
+    Node a(opt);
+    RawPeer bad(a.connman->GetListenPort(), 0, /*source_ip=*/0x7f000002);  // 127.0.0.2
+    ASSERT_TRUE(bad.connected());
+    bad.Send(std::vector<uint8_t>(kHeaderSize, 0x13));
+    EXPECT_TRUE(bad.WaitClosed());
+    EXPECT_TRUE(banman.IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+    EXPECT_FALSE(banman.IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
+    RawPeer again(a.connman->GetListenPort(), 0, 0x7f000002);
+    EXPECT_TRUE(again.WaitClosed());  // refused at accept now
+    RawPeer honest(a.connman->GetListenPort());
+    honest.SendMessage(PingMsg{.nonce = 8});
+    EXPECT_TRUE(honest.WaitMessage("pong"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ConnManTest, BadChecksumCostsOnlyThatMessage) {
   Node a;
   RawPeer raw(a.connman->GetListenPort());
@@ -312,11 +341,10 @@ TEST(ConnManTest, InboundLimitEvictsYoungestUnprotected) {
   const uint16_t port = a.connman->GetListenPort();
   RawPeer first(port);
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // distinct connect seconds
   RawPeer second(port);
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 2; }));
   RawPeer third(port);
-  EXPECT_TRUE(second.WaitClosed());  // the youngest at the time gave its slot
+  EXPECT_TRUE(second.WaitClosed());  // the youngest (same second: higher id) gave its slot
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 2; }));
   third.SendMessage(PingMsg{.nonce = 4});
   EXPECT_TRUE(third.WaitMessage("pong"));
