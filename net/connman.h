@@ -76,24 +76,45 @@ class NetEventsInterface {
   virtual ~NetEventsInterface() = default;
 };
 
+/** Automatic outbound connections: Bitcoin Core's 8 full-relay peers, enough that one
+ *  honest peer among them is likely, few enough not to load the network. */
+inline constexpr size_t kDefaultTargetOutbound = 8;
+/** Inbound slots: Bitcoin Core's 125 connections minus the outbound ones. */
+inline constexpr size_t kDefaultMaxInbound = 117;
+/** Bytes queued to one peer before it is paused: Bitcoin Core's -maxsendbuffer (5 MB),
+ *  a few blocks' worth. */
+inline constexpr size_t kDefaultSendBufferSize = 5'000'000;
+/** Received bytes waiting for the message thread before reading pauses: Bitcoin Core's
+ *  -maxreceivebuffer (5 MB). */
+inline constexpr size_t kDefaultReceiveFloodSize = 5'000'000;
+/** Time to finish version/verack: Bitcoin Core's 60 s peer connect timeout. */
+inline constexpr std::chrono::milliseconds kDefaultHandshakeTimeout = 60s;
+/** Silence after which a peer is dropped: Bitcoin Core's TIMEOUT_INTERVAL (pings come
+ *  every 2 minutes, so only a dead or stuck peer reaches it). */
+inline constexpr std::chrono::milliseconds kDefaultInactivityTimeout = 20min;
+/** A TCP connect attempt gives up after this: Bitcoin Core's 5 s DEFAULT_CONNECT_TIMEOUT. */
+inline constexpr std::chrono::milliseconds kDefaultConnectTimeout = 5s;
+/** Between attempts to reach a -connect/-addnode peer that is not connected. */
+inline constexpr std::chrono::milliseconds kDefaultManualRetryInterval = 30s;
+
 struct ConnManOptions {
-  MessageStart magic{};                   //!< the network's magic (from chain parameters)
-  bool listen = true;                     //!< -listen
-  std::string bind_address = "0.0.0.0";   //!< -bind (numeric address)
-  uint16_t port = 0;                      //!< -port; 0 = ephemeral (see GetListenPort)
-  std::vector<std::string> connect;       //!< -connect: only these, kept connected
-  std::vector<std::string> addnode;       //!< -addnode: kept connected besides the rest
-  uint16_t default_port = 0;              //!< port for host strings without one
-  size_t target_outbound = 8;             //!< automatic outbound peers from the address book
-  size_t max_inbound = 117;               //!< -maxconnections minus outbound
-  size_t send_buffer_size = 5'000'000;    //!< soft send queue bound per peer (bytes)
-  size_t receive_flood_size = 5'000'000;  //!< unprocessed received bytes per peer
-  std::chrono::milliseconds handshake_timeout = 60s;      //!< version+verack must be done by then
-  std::chrono::milliseconds inactivity_timeout = 20min;   //!< nothing received for this long
-  std::chrono::milliseconds connect_timeout = 5s;         //!< TCP connect attempt
-  std::chrono::milliseconds manual_retry_interval = 30s;  //!< between tries of a -connect peer
-  EvictionProtection eviction;  //!< test-only: shrink to see eviction with few peers
-  size_t io_threads = 1;
+  MessageStart magic{};                             //!< the network's magic (from chain parameters)
+  bool listen = true;                               //!< -listen
+  std::string bind_address = "0.0.0.0";             //!< -bind (numeric address)
+  uint16_t port = 0;                                //!< -port; 0 = ephemeral (see GetListenPort)
+  std::vector<std::string> connect;                 //!< -connect: only these, kept connected
+  std::vector<std::string> addnode;                 //!< -addnode: kept connected besides the rest
+  uint16_t default_port = 0;                        //!< port for host strings without one
+  size_t target_outbound = kDefaultTargetOutbound;  //!< automatic, from the address book
+  size_t max_inbound = kDefaultMaxInbound;          //!< -maxconnections minus outbound
+  size_t send_buffer_size = kDefaultSendBufferSize;      //!< soft send queue bound per peer
+  size_t receive_flood_size = kDefaultReceiveFloodSize;  //!< unprocessed received bytes
+  std::chrono::milliseconds handshake_timeout = kDefaultHandshakeTimeout;
+  std::chrono::milliseconds inactivity_timeout = kDefaultInactivityTimeout;
+  std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
+  std::chrono::milliseconds manual_retry_interval = kDefaultManualRetryInterval;
+  EvictionProtection eviction;                //!< test-only: shrink to see eviction with few peers
+  size_t io_threads = 1;                      //!< threads running the io_context
   AddrMan* addrman = nullptr;                 //!< optional; must outlive the ConnMan
   BanMan* banman = nullptr;                   //!< optional; must outlive the ConnMan
   std::function<void(std::string_view)> log;  //!< optional log line sink

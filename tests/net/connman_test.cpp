@@ -57,6 +57,7 @@ class TestNode : public NetEventsInterface {
     reasons_[peer->id()] = peer->disconnect_reason();
   }
   void ProcessMessage(const PeerRef& peer, const ReceivedMessage& raw) override {
+    while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (raw.command == "boom") throw std::runtime_error("handler failure");
     Message msg;
     Status s = DecodeMessage(raw.command, raw.payload, &msg);
@@ -113,6 +114,7 @@ class TestNode : public NetEventsInterface {
   }
 
   ConnMan* connman = nullptr;
+  std::atomic<bool> hold{false};  //!< while set, ProcessMessage stalls (a slow message layer)
 
  private:
   std::mutex mu_;
@@ -127,12 +129,13 @@ struct Node {
     opt.magic = kMagic;
     opt.bind_address = "127.0.0.1";
     opt.port = 0;
-    opt.handshake_timeout = opt.handshake_timeout == 60s ? 10s : opt.handshake_timeout;
+    if (opt.handshake_timeout == kDefaultHandshakeTimeout) opt.handshake_timeout = 10s;
     connman = std::make_unique<ConnMan>(std::move(opt), &events);
     events.connman = connman.get();
     Status s = connman->Start();
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
+  ~Node() { events.hold = false; }  // never leave the message thread stalled at Stop()
   std::string Address() const { return "127.0.0.1:" + std::to_string(connman->GetListenPort()); }
   PeerId OnlyPeerId() const {
     PeerId id = -1;
@@ -164,6 +167,11 @@ class RawPeer {
   ~RawPeer() { ::close(fd_); }
   bool connected() const { return connected_; }
 
+  /** Sends without blocking; returns the bytes the kernel took. */
+  size_t SendSome(const std::vector<uint8_t>& bytes) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
   void Send(const std::vector<uint8_t>& bytes) {
     (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
@@ -386,6 +394,32 @@ TEST(ConnManTest, SendQueueIsBounded) {
   EXPECT_LE(max_queued, opt.send_buffer_size * ConnMan::kMaxSendQueueFactor);
   ASSERT_TRUE(WaitFor([&] { return a.events.Finalized(id); }));
   EXPECT_EQ(a.events.Reason(id), "send-queue-overflow");
+}
+
+TEST(ConnManTest, ReadingPausesWhileTheMessageLayerIsBehind) {
+  ConnManOptions opt;
+  opt.receive_flood_size = 100'000;
+  Node a(opt);
+  a.events.hold = true;
+  RawPeer flood(a.connman->GetListenPort());
+  std::vector<uint8_t> frames;
+  Transport framer(kMagic);
+  std::vector<uint8_t> one;
+  ASSERT_TRUE(framer.MakeFrame("ping", EncodePayload(PingMsg{.nonce = 1}), &one).ok());
+  for (int i = 0; i < 20000; ++i) frames.insert(frames.end(), one.begin(), one.end());  // 640 kB
+  size_t sent = 0;
+  for (int i = 0; i < 200 && sent < 4 * frames.size(); ++i) {
+    sent += flood.SendSome(frames);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(a.connman->GetPeerStats().size(), 1u);
+  const PeerStats held = a.connman->GetPeerStats()[0];
+  // Reading stopped one socket read (64 KiB) past the flood bound, however much was sent.
+  EXPECT_LE(held.bytes_recv, opt.receive_flood_size + 64 * 1024 + one.size());
+  EXPECT_GT(sent, held.bytes_recv);
+  a.events.hold = false;
+  ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerStats()[0].bytes_recv > held.bytes_recv; }));
 }
 
 TEST(ConnManTest, SilentPeerTimesOutInHandshake) {
