@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -281,6 +282,74 @@ TEST(MessagesTest, UnknownCommandIsNotSupported) {
   Status s = DecodeMessage("sendcmpct", {}, &out);
   EXPECT_TRUE(s.IsNotSupported());
   EXPECT_EQ(s.message(), "unknown-command");
+}
+
+// --- Hostile input: mutated payloads never crash or throw -----------------------
+
+/** One valid sample of every message kind. */
+std::vector<Message> Samples() {
+  ProofMsg proof;
+  proof.tx = SampleTx();
+  proof.proof.path = {H(1), H(2)};
+  return {
+      VersionMsg{.user_agent = "/x/"},
+      VerackMsg{},
+      PingMsg{.nonce = 1},
+      PongMsg{.nonce = 2},
+      AddrMsg{.entries = {AddrEntry{.time = 5, .addr = Service::FromIPv4(1, 2, 3, 4, 5)}}},
+      GetAddrMsg{},
+      InvMsg{.items = {{InvType::kTx, H(1)}, {InvType::kBlock, H(2)}}},
+      GetDataMsg{.items = {{InvType::kTensor, H(3)}}},
+      NotFoundMsg{.items = {{InvType::kWorkRecord, H(4)}}},
+      GetHeadersMsg{.locator = {H(1), H(2)}, .stop = H(3)},
+      HeadersMsg{.headers = {SampleHeader(1), SampleHeader(2)}},
+      SendHeadersMsg{},
+      FeeFilterMsg{.fee_rate = 10},
+      BlockMsg{
+          .block = {.header = SampleHeader(3), .txs = {SampleTx()}, .records = {SampleRecord()}}},
+      TxMsg{.tx = SampleTx()},
+      WorkRecordMsg{.record = SampleRecord()},
+      GetProofMsg{.block_hash = H(5), .id = H(6)},
+      proof,
+      GetTensorMsg{.hash = H(7), .offset = 0, .length = 100},
+      TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}}};
+}
+
+TEST(MessagesTest, MutatedPayloadsAreHandled) {
+  std::mt19937 rng(12345);
+  const auto samples = Samples();
+  ASSERT_EQ(samples.size(), std::variant_size_v<Message>);
+  for (const Message& sample : samples) {
+    const std::vector<uint8_t> valid = EncodePayload(sample);
+    ExpectRoundTrip(sample);
+    for (int round = 0; round < 500; ++round) {
+      std::vector<uint8_t> bytes = valid;
+      switch (rng() % 4) {
+        case 0:  // flip a few bytes
+          for (int k = 0; k < 3 && !bytes.empty(); ++k)
+            bytes[rng() % bytes.size()] ^= 1 + rng() % 255;
+          break;
+        case 1:  // truncate
+          bytes.resize(bytes.empty() ? 0 : rng() % bytes.size());
+          break;
+        case 2:  // extend with junk
+          for (int k = 0; k < 1 + static_cast<int>(rng() % 8); ++k) bytes.push_back(rng());
+          break;
+        default:  // a huge CompactSize at a random place
+          if (!bytes.empty()) {
+            const size_t at = rng() % bytes.size();
+            bytes[at] = 0xff;
+          }
+          break;
+      }
+      Message out;
+      Status s;
+      EXPECT_NO_THROW(s = DecodeMessage(CommandOf(sample), bytes, &out));
+      if (s.ok()) {  // whatever decoded must re-encode to the same bytes (one encoding)
+        EXPECT_EQ(EncodePayload(out), bytes) << CommandOf(sample);
+      }
+    }
+  }
 }
 
 // --- TensorAssembler ------------------------------------------------------------
