@@ -144,7 +144,9 @@ class ConnManImpl {
   void OpenConnectionsTick();
   void ScheduleOpenConnections();
   void StartConnect(const std::string& target, bool manual);
-  void ConnectEndpoint(const std::string& target, bool manual, const tcp::endpoint& ep);
+  /** Tries each endpoint in turn (a name may resolve to ::1 and 127.0.0.1). */
+  void ConnectEndpoints(const std::string& target, bool manual,
+                        std::vector<tcp::endpoint> endpoints);
   bool IsConnectedOrPending(const std::string& target) const;
   uint64_t NetGroupKeyed(const Service& addr) const;
   void MessageThread();
@@ -693,7 +695,7 @@ void ConnManImpl::StartConnect(const std::string& target, bool manual) {
     last_try_[target] = SteadyClock::now();
   }
   if (auto numeric = Service::ParseIp(host, port)) {
-    ConnectEndpoint(target, manual, ToEndpoint(*numeric));
+    ConnectEndpoints(target, manual, {ToEndpoint(*numeric)});
     return;
   }
   auto resolver = std::make_shared<tcp::resolver>(io_);
@@ -707,16 +709,19 @@ void ConnManImpl::StartConnect(const std::string& target, bool manual) {
                               pending_.erase(target);
                               return;
                             }
-                            ConnectEndpoint(target, manual, results.begin()->endpoint());
+                            ConnectEndpoints(
+                                target, manual,
+                                std::vector<tcp::endpoint>(results.begin(), results.end()));
                           });
 }
 
-void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual, const tcp::endpoint& ep) {
+void ConnManImpl::ConnectEndpoints(const std::string& target, bool manual,
+                                   std::vector<tcp::endpoint> endpoints) {
   struct Attempt {
     explicit Attempt(asio::io_context& io)
         : socket(asio::make_strand(io)), timer(socket.get_executor()) {}
-    tcp::socket socket;
-    asio::steady_timer timer;
+    tcp::socket socket;        // its executor is a strand: both handlers below run on it
+    asio::steady_timer timer;  // bounds the whole attempt, every endpoint included
   };
   auto attempt = std::make_shared<Attempt>(io_);
   attempt->timer.expires_after(opt_.connect_timeout);
@@ -726,21 +731,22 @@ void ConnManImpl::ConnectEndpoint(const std::string& target, bool manual, const 
       attempt->socket.close(ignored);  // the connect handler sees operation_aborted
     }
   });
-  attempt->socket.async_connect(ep,
-                                [this, attempt, target, manual, ep](boost::system::error_code ec) {
-                                  attempt->timer.cancel();
-                                  {
-                                    std::lock_guard lock(mu_);
-                                    pending_.erase(target);
-                                  }
-                                  if (interrupt_) return;
-                                  if (ec) {
-                                    Log("connect to " + target + " failed: " + ec.message());
-                                    return;
-                                  }
-                                  Register(std::move(attempt->socket), FromEndpoint(ep),
-                                           /*inbound=*/false, manual, manual ? target : "");
-                                });
+  asio::async_connect(
+      attempt->socket, endpoints,
+      [this, attempt, target, manual](boost::system::error_code ec, const tcp::endpoint& ep) {
+        attempt->timer.cancel();
+        {
+          std::lock_guard lock(mu_);
+          pending_.erase(target);
+        }
+        if (interrupt_) return;
+        if (ec) {
+          Log("connect to " + target + " failed: " + ec.message());
+          return;
+        }
+        Register(std::move(attempt->socket), FromEndpoint(ep), /*inbound=*/false, manual,
+                 manual ? target : "");
+      });
 }
 
 void ConnManImpl::OnFatalFrame(const PeerRef& peer, const std::string& reason) {

@@ -269,6 +269,30 @@ TEST(ConnManTest, HandshakeAndPingPongOverLoopback) {
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, true) == 0; }));
 }
 
+TEST(ConnManTest, ConnectsByHostName) {
+  Node a;
+  Node b(ConnectingTo("localhost:" + std::to_string(a.connman->GetListenPort())));
+  EXPECT_TRUE(WaitFor([&] { return b.events.TotalPongs() >= 1; }));
+}
+
+TEST(ConnManTest, AddNodeAndUnreachableTargets) {
+  ConnManOptions opt;
+  opt.listen = false;
+  opt.connect_timeout = 200ms;
+  Node b(opt);
+  EXPECT_TRUE(b.connman->ConnectTo("not a target:x").IsInvalidArgument());
+  EXPECT_TRUE(b.connman->ConnectTo("127.0.0.1:1").ok());  // refused: logged, nothing registered
+  Node a;
+  EXPECT_TRUE(b.connman->AddNode(a.Address()));
+  EXPECT_FALSE(b.connman->AddNode(a.Address()));
+  EXPECT_EQ(b.connman->GetAddedNodes().size(), 1u);
+  EXPECT_TRUE(WaitFor([&] { return b.events.TotalPongs() >= 1; }));
+  EXPECT_EQ(b.connman->GetPeerCount(false, true), 1u);
+  EXPECT_TRUE(b.connman->RemoveAddedNode(a.Address()));
+  EXPECT_TRUE(b.connman->DisconnectPeer(*Service::Parse(a.Address(), 0)));
+  EXPECT_TRUE(WaitFor([&] { return b.connman->GetPeerCount(true, true) == 0; }));
+}
+
 TEST(ConnManTest, GarbageSenderIsDisconnectedOthersKeepWorking) {
   Node a;
   Node b(ConnectingTo(a.Address()));
