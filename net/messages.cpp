@@ -1,0 +1,190 @@
+#include "net/messages.h"
+
+#include <algorithm>
+#include <exception>
+
+namespace cc::net {
+namespace {
+
+/** Reads a count and refuses it above `max` (with `reason`) before anything is reserved.
+ *  An element is at least one byte, so a count above the bytes left is truncation. */
+uint64_t ReadBoundedCount(Reader& r, size_t max, const char* reason) {
+  const uint64_t count = r.ReadCompactSize();
+  if (count > max) throw DecodeError(reason);
+  if (count > r.remaining()) throw DecodeError("unexpected end of data");
+  return count;
+}
+
+template <typename T>
+void GetBoundedVector(Reader& r, std::vector<T>* out, size_t max, const char* reason) {
+  const uint64_t count = ReadBoundedCount(r, max, reason);
+  out->clear();
+  out->reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    T item{};
+    r(item);
+    out->push_back(std::move(item));
+  }
+}
+
+template <typename T>
+Status DecodeAs(ByteSpan payload, Message* out) {
+  T msg{};
+  Status s = Deserialize(payload, &msg);
+  if (!s.ok()) return s;
+  *out = std::move(msg);
+  return Status::OK();
+}
+
+using Decoder = Status (*)(ByteSpan, Message*);
+
+template <typename T>
+constexpr std::pair<std::string_view, Decoder> Entry() {
+  return {T::kCommand, &DecodeAs<T>};
+}
+
+}  // namespace
+
+void Put(Writer& w, const VersionMsg& m) {
+  w(m.version, m.services, m.time, m.addr_from, m.nonce, m.user_agent, m.best_height, m.relay);
+}
+void Get(Reader& r, VersionMsg& m) {
+  r(m.version, m.services, m.time, m.addr_from, m.nonce);
+  const uint64_t len = ReadBoundedCount(r, kMaxUserAgentLength, "oversized-user-agent");
+  const ByteSpan ua = r.ReadSpan(len);
+  m.user_agent.assign(ua.begin(), ua.end());
+  r(m.best_height, m.relay);
+}
+
+void Put(Writer& w, const AddrMsg& m) { w(m.entries); }
+void Get(Reader& r, AddrMsg& m) {
+  GetBoundedVector(r, &m.entries, kMaxAddrToSend, "oversized-addr");
+}
+
+void Put(Writer& w, const Inv& inv) { w(static_cast<uint32_t>(inv.type), inv.hash); }
+void Get(Reader& r, Inv& inv) {
+  uint32_t type = 0;
+  r(type);
+  if (type < static_cast<uint32_t>(InvType::kTx) ||
+      type > static_cast<uint32_t>(InvType::kTensor)) {
+    throw DecodeError("bad-inv-type");
+  }
+  inv.type = static_cast<InvType>(type);
+  r(inv.hash);
+}
+void GetInvList(Reader& r, std::vector<Inv>* items) {
+  GetBoundedVector(r, items, kMaxInvSize, "oversized-inv");
+}
+
+void Put(Writer& w, const GetHeadersMsg& m) { w(m.locator, m.stop); }
+void Get(Reader& r, GetHeadersMsg& m) {
+  GetBoundedVector(r, &m.locator, kMaxLocatorSize, "oversized-locator");
+  r(m.stop);
+}
+
+void Put(Writer& w, const HeadersMsg& m) { w(m.headers); }
+void Get(Reader& r, HeadersMsg& m) {
+  GetBoundedVector(r, &m.headers, kMaxHeadersResults, "oversized-headers");
+}
+
+void Put(Writer& w, const FeeFilterMsg& m) { w(m.fee_rate); }
+void Get(Reader& r, FeeFilterMsg& m) {
+  r(m.fee_rate);
+  if (!MoneyRange(m.fee_rate)) throw DecodeError("bad-feefilter");
+}
+
+namespace {
+ProofKind GetProofKind(Reader& r) {
+  uint8_t kind = 0;
+  r(kind);
+  if (kind != static_cast<uint8_t>(ProofKind::kTx) &&
+      kind != static_cast<uint8_t>(ProofKind::kRecord)) {
+    throw DecodeError("bad-proof-kind");
+  }
+  return static_cast<ProofKind>(kind);
+}
+}  // namespace
+
+void Put(Writer& w, const GetProofMsg& m) { w(static_cast<uint8_t>(m.kind), m.block_hash, m.id); }
+void Get(Reader& r, GetProofMsg& m) {
+  m.kind = GetProofKind(r);
+  r(m.block_hash, m.id);
+}
+
+void Put(Writer& w, const ProofMsg& m) {
+  w(static_cast<uint8_t>(m.kind), m.block_hash);
+  switch (m.kind) {
+    case ProofKind::kTx:
+      w(m.tx);
+      break;
+    case ProofKind::kRecord:
+      w(m.record);
+      break;
+  }
+  w(m.proof);
+}
+void Get(Reader& r, ProofMsg& m) {
+  m.kind = GetProofKind(r);
+  r(m.block_hash);
+  switch (m.kind) {
+    case ProofKind::kTx:
+      r(m.tx);
+      break;
+    case ProofKind::kRecord:
+      r(m.record);
+      break;
+  }
+  r(m.proof.leaf_index, m.proof.tree_size);
+  GetBoundedVector(r, &m.proof.path, kMaxMerkleProofDepth, "oversized-proof");
+}
+
+void Put(Writer& w, const GetTensorMsg& m) { w(m.hash, m.offset, m.length); }
+void Get(Reader& r, GetTensorMsg& m) {
+  r(m.hash, m.offset, m.length);
+  if (m.length == 0) throw DecodeError("bad-tensor-length");
+  if (m.length > kMaxTensorChunk) throw DecodeError("oversized-tensor-chunk");
+}
+
+void Put(Writer& w, const TensorMsg& m) { w(m.hash, m.total_size, m.offset, m.data); }
+void Get(Reader& r, TensorMsg& m) {
+  r(m.hash, m.total_size, m.offset);
+  if (m.total_size > kMaxTensorSize) throw DecodeError("oversized-tensor");
+  const uint64_t len = ReadBoundedCount(r, kMaxTensorChunk, "oversized-tensor-chunk");
+  const ByteSpan data = r.ReadSpan(len);
+  m.data.assign(data.begin(), data.end());
+  if (m.offset > m.total_size || m.data.size() > m.total_size - m.offset) {
+    throw DecodeError("bad-tensor-range");
+  }
+}
+
+std::string_view CommandOf(const Message& msg) {
+  return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kCommand; }, msg);
+}
+
+std::vector<uint8_t> EncodePayload(const Message& msg) {
+  return std::visit([](const auto& m) { return Serialize(m); }, msg);
+}
+
+Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
+  static constexpr std::pair<std::string_view, Decoder> kDecoders[] = {
+      Entry<VersionMsg>(),   Entry<VerackMsg>(),     Entry<PingMsg>(),      Entry<PongMsg>(),
+      Entry<AddrMsg>(),      Entry<GetAddrMsg>(),    Entry<InvMsg>(),       Entry<GetDataMsg>(),
+      Entry<NotFoundMsg>(),  Entry<GetHeadersMsg>(), Entry<HeadersMsg>(),   Entry<SendHeadersMsg>(),
+      Entry<FeeFilterMsg>(), Entry<BlockMsg>(),      Entry<TxMsg>(),        Entry<WorkRecordMsg>(),
+      Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
+  };
+  static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
+  for (const auto& [name, decode] : kDecoders) {
+    if (name != command) continue;
+    if (payload.size() > MaxPayloadLength(command)) return Status::Corruption("oversized-message");
+    try {
+      return decode(payload, out);
+    } catch (const std::exception& e) {
+      // Deserialize() turns DecodeError into a Status; anything else (bad_alloc) lands here.
+      return Status::Corruption(e.what());
+    }
+  }
+  return Status::NotSupported("unknown-command");
+}
+
+}  // namespace cc::net

@@ -1,0 +1,329 @@
+// One struct per P2P message, its payload encoding and the caps enforced while
+// decoding it.
+//
+// Payloads use chain/serialize.h (little-endian integers, CompactSize-prefixed
+// vectors and strings, canonical forms only, no trailing bytes). A message whose
+// fields carry a peer-chosen count reads the count first and refuses it above the
+// named cap before reserving anything; every element is then read from bytes that
+// have already arrived, so decoding never allocates more than the payload's size.
+//
+// Wire formats (field:type, in order):
+//   version     version:i32 services:u64 time:i64 addr_from:Service nonce:u64
+//               user_agent:string(<=256) best_height:u32 relay:bool
+//   verack, getaddr, sendheaders                      (empty)
+//   ping, pong  nonce:u64
+//   addr        vector<AddrEntry>(<=1000); AddrEntry = time:i64 services:u64 addr:Service
+//   inv, getdata, notfound
+//               vector<Inv>(<=50000);   Inv = type:u32 (1 tx, 2 block, 3 record, 4 tensor) hash
+//   getheaders  locator:vector<Uint256>(<=101) stop:Uint256
+//   headers     vector<BlockHeader>(<=2000)
+//   feefilter   fee_rate:i64 (0..kMaxMoney, per 1000 bytes)
+//   block       Block;  tx  Transaction;  workrecord  WorkRecord
+//   getproof    kind:u8 (1 tx, 2 record) block_hash:Uint256 id:Uint256 (txid or record hash)
+//   proof       kind:u8 block_hash:Uint256 object:(Transaction|WorkRecord by kind)
+//               proof:MerkleProof (path <= 64)
+//   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
+//   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
+//               data:bytes(<=1 MiB), offset + data.size() <= total_size
+//
+// Decoding failures are Status::Corruption with a stable reason: the reasons of
+// chain/serialize.h ("unexpected end of data", "trailing bytes", ...) or one of
+// "oversized-user-agent", "oversized-addr", "oversized-inv", "bad-inv-type",
+// "oversized-locator", "oversized-headers", "bad-feefilter", "bad-proof-kind",
+// "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
+// "oversized-tensor", "oversized-message"; an unknown command is NotSupported("unknown-command").
+//
+// Thread safety: values and pure functions.
+
+#ifndef COMPUTECOIN_NET_MESSAGES_H
+#define COMPUTECOIN_NET_MESSAGES_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "chain/amount.h"
+#include "chain/block.h"
+#include "chain/merkle.h"
+#include "chain/serialize.h"
+#include "chain/status.h"
+#include "chain/transaction.h"
+#include "chain/work.h"
+#include "net/netaddress.h"
+#include "net/protocol.h"
+
+namespace cc::net {
+
+/** Longest user agent accepted in `version`: enough for "/computecoin:1.2.3(comment)/". */
+inline constexpr size_t kMaxUserAgentLength = 256;
+/** Most entries in one `addr`: Bitcoin Core's MAX_ADDR_TO_SEND, a few hundred kB at most. */
+inline constexpr size_t kMaxAddrToSend = 1000;
+/** Most entries in one inv/getdata/notfound: Bitcoin Core's MAX_INV_SZ (1.8 MB). */
+inline constexpr size_t kMaxInvSize = 50000;
+/** Most hashes in a locator: 10 recent + log2(height) steps suffice for 2^90 blocks. */
+inline constexpr size_t kMaxLocatorSize = 101;
+/** Most headers per `headers`: Bitcoin Core's MAX_HEADERS_RESULTS (480 kB of ours). */
+inline constexpr size_t kMaxHeadersResults = 2000;
+/** Deepest Merkle path: a tree size is a u64, so 64 levels cover every tree. */
+inline constexpr size_t kMaxMerkleProofDepth = 64;
+/** Largest tensor chunk asked or served at once: keeps one message well under the
+ *  protocol cap and lets a transfer resume from another peer at a fine grain. */
+inline constexpr uint32_t kMaxTensorChunk = 1024 * 1024;
+/** Largest tensor a peer may announce: bounds what a TensorAssembler will hold. */
+inline constexpr uint64_t kMaxTensorSize = uint64_t{1} << 30;
+
+// ---------------------------------------------------------------------------
+// Handshake and keep-alive.
+
+struct VersionMsg {
+  static constexpr std::string_view kCommand = msgtype::kVersion;
+  /** 4 + 8 + 8 + 18 + 8 + (3 + 256) + 4 + 1 bytes. */
+  static constexpr uint32_t kMaxPayload = 4 + 8 + 8 + 18 + 8 + 3 + kMaxUserAgentLength + 4 + 1;
+
+  int32_t version = kProtocolVersion;
+  uint64_t services = kNodeNone;
+  int64_t time = 0;    //!< sender's clock, seconds since the Unix epoch
+  Service addr_from;   //!< the address the sender believes it is reachable at
+  uint64_t nonce = 0;  //!< random per connection: receiving our own nonce = self-connection
+  std::string user_agent;
+  uint32_t best_height = 0;
+  bool relay = true;  //!< false: do not announce transactions to me
+  bool operator==(const VersionMsg&) const = default;
+};
+void Put(Writer& w, const VersionMsg& m);
+void Get(Reader& r, VersionMsg& m);
+
+struct VerackMsg {
+  static constexpr std::string_view kCommand = msgtype::kVerack;
+  CC_SERIALIZE_METHODS(VerackMsg, obj) { (void)obj, (void)ar; }
+  bool operator==(const VerackMsg&) const = default;
+};
+
+struct PingMsg {
+  static constexpr std::string_view kCommand = msgtype::kPing;
+  uint64_t nonce = 0;
+  CC_SERIALIZE_METHODS(PingMsg, obj) { ar(obj.nonce); }
+  bool operator==(const PingMsg&) const = default;
+};
+
+struct PongMsg {
+  static constexpr std::string_view kCommand = msgtype::kPong;
+  uint64_t nonce = 0;  //!< the ping's nonce
+  CC_SERIALIZE_METHODS(PongMsg, obj) { ar(obj.nonce); }
+  bool operator==(const PongMsg&) const = default;
+};
+
+// ---------------------------------------------------------------------------
+// Addresses.
+
+struct AddrEntry {
+  int64_t time = 0;  //!< last seen, seconds since the Unix epoch (untrusted)
+  uint64_t services = kNodeNone;
+  Service addr;
+  CC_SERIALIZE_METHODS(AddrEntry, obj) { ar(obj.time, obj.services, obj.addr); }
+  bool operator==(const AddrEntry&) const = default;
+};
+
+struct AddrMsg {
+  static constexpr std::string_view kCommand = msgtype::kAddr;
+  /** 3-byte count + 1000 entries of 34 bytes. */
+  static constexpr uint32_t kMaxPayload = 3 + kMaxAddrToSend * 34;
+  std::vector<AddrEntry> entries;
+  bool operator==(const AddrMsg&) const = default;
+};
+void Put(Writer& w, const AddrMsg& m);
+void Get(Reader& r, AddrMsg& m);
+
+struct GetAddrMsg {
+  static constexpr std::string_view kCommand = msgtype::kGetAddr;
+  CC_SERIALIZE_METHODS(GetAddrMsg, obj) { (void)obj, (void)ar; }
+  bool operator==(const GetAddrMsg&) const = default;
+};
+
+// ---------------------------------------------------------------------------
+// Inventory.
+
+enum class InvType : uint32_t {
+  kTx = 1,          //!< a transaction, by txid
+  kBlock = 2,       //!< a block, by block id
+  kWorkRecord = 3,  //!< a work record, by record hash
+  kTensor = 4,      //!< a tensor, by content hash (fetched with gettensor)
+};
+
+struct Inv {
+  InvType type = InvType::kTx;
+  Uint256 hash;
+  bool operator==(const Inv&) const = default;
+};
+/** Decoding rejects unknown types ("bad-inv-type"). */
+void Put(Writer& w, const Inv& inv);
+void Get(Reader& r, Inv& inv);
+
+/** 3-byte count (50000 < 2^16) + 50000 entries of 36 bytes. */
+inline constexpr uint32_t kMaxInvPayload = 3 + kMaxInvSize * 36;
+
+/** inv, getdata and notfound share a payload; the command makes them distinct types. */
+template <const std::string_view& Command>
+struct InvListMsg {
+  static constexpr std::string_view kCommand = Command;
+  std::vector<Inv> items;
+  bool operator==(const InvListMsg&) const = default;
+};
+template <const std::string_view& Command>
+void Put(Writer& w, const InvListMsg<Command>& m) {
+  w(m.items);
+}
+void GetInvList(Reader& r, std::vector<Inv>* items);
+template <const std::string_view& Command>
+void Get(Reader& r, InvListMsg<Command>& m) {
+  GetInvList(r, &m.items);
+}
+using InvMsg = InvListMsg<msgtype::kInv>;
+using GetDataMsg = InvListMsg<msgtype::kGetData>;
+using NotFoundMsg = InvListMsg<msgtype::kNotFound>;
+
+// ---------------------------------------------------------------------------
+// Headers and objects.
+
+struct GetHeadersMsg {
+  static constexpr std::string_view kCommand = msgtype::kGetHeaders;
+  /** 1-byte count (101 < 0xfd) + 101 hashes + the stop hash. */
+  static constexpr uint32_t kMaxPayload = 1 + kMaxLocatorSize * 32 + 32;
+  std::vector<Uint256> locator;  //!< newest first, exponentially spaced back to genesis
+  Uint256 stop;                  //!< last header wanted; zero = as many as allowed
+  bool operator==(const GetHeadersMsg&) const = default;
+};
+void Put(Writer& w, const GetHeadersMsg& m);
+void Get(Reader& r, GetHeadersMsg& m);
+
+struct HeadersMsg {
+  static constexpr std::string_view kCommand = msgtype::kHeaders;
+  /** 3-byte count + 2000 headers of 240 bytes. */
+  static constexpr uint32_t kMaxPayload = 3 + kMaxHeadersResults * 240;
+  std::vector<BlockHeader> headers;
+  bool operator==(const HeadersMsg&) const = default;
+};
+void Put(Writer& w, const HeadersMsg& m);
+void Get(Reader& r, HeadersMsg& m);
+
+struct SendHeadersMsg {
+  static constexpr std::string_view kCommand = msgtype::kSendHeaders;
+  CC_SERIALIZE_METHODS(SendHeadersMsg, obj) { (void)obj, (void)ar; }
+  bool operator==(const SendHeadersMsg&) const = default;
+};
+
+struct FeeFilterMsg {
+  static constexpr std::string_view kCommand = msgtype::kFeeFilter;
+  Amount fee_rate = 0;  //!< per 1000 bytes; do not announce transactions paying less
+  bool operator==(const FeeFilterMsg&) const = default;
+};
+/** Decoding rejects rates outside [0, kMaxMoney] ("bad-feefilter"). */
+void Put(Writer& w, const FeeFilterMsg& m);
+void Get(Reader& r, FeeFilterMsg& m);
+
+struct BlockMsg {
+  static constexpr std::string_view kCommand = msgtype::kBlock;
+  Block block;
+  CC_SERIALIZE_METHODS(BlockMsg, obj) { ar(obj.block); }
+  bool operator==(const BlockMsg&) const = default;
+};
+
+struct TxMsg {
+  static constexpr std::string_view kCommand = msgtype::kTx;
+  Transaction tx;
+  CC_SERIALIZE_METHODS(TxMsg, obj) { ar(obj.tx); }
+  bool operator==(const TxMsg&) const = default;
+};
+
+struct WorkRecordMsg {
+  static constexpr std::string_view kCommand = msgtype::kWorkRecord;
+  WorkRecord record;
+  CC_SERIALIZE_METHODS(WorkRecordMsg, obj) { ar(obj.record); }
+  bool operator==(const WorkRecordMsg&) const = default;
+};
+
+// ---------------------------------------------------------------------------
+// Merkle proofs for light clients.
+
+enum class ProofKind : uint8_t {
+  kTx = 1,      //!< a transaction: leaf = its wtxid in the header's tx_root
+  kRecord = 2,  //!< a work record: leaf = its Hash() in the header's work_root
+};
+
+struct GetProofMsg {
+  static constexpr std::string_view kCommand = msgtype::kGetProof;
+  static constexpr uint32_t kMaxPayload = 1 + 32 + 32;
+  ProofKind kind = ProofKind::kTx;
+  Uint256 block_hash;
+  Uint256 id;  //!< txid (kTx) or record hash (kRecord)
+  bool operator==(const GetProofMsg&) const = default;
+};
+/** Decoding rejects unknown kinds ("bad-proof-kind"). */
+void Put(Writer& w, const GetProofMsg& m);
+void Get(Reader& r, GetProofMsg& m);
+
+struct ProofMsg {
+  static constexpr std::string_view kCommand = msgtype::kProof;
+  ProofKind kind = ProofKind::kTx;
+  Uint256 block_hash;
+  Transaction tx;     //!< meaningful (and on the wire) only when kind == kTx
+  WorkRecord record;  //!< meaningful (and on the wire) only when kind == kRecord
+  MerkleProof proof;  //!< path length <= kMaxMerkleProofDepth ("oversized-proof")
+  bool operator==(const ProofMsg&) const = default;
+};
+void Put(Writer& w, const ProofMsg& m);
+void Get(Reader& r, ProofMsg& m);
+
+// ---------------------------------------------------------------------------
+// Tensors by content hash, in chunks (see net/tensor_transfer.h).
+
+struct GetTensorMsg {
+  static constexpr std::string_view kCommand = msgtype::kGetTensor;
+  static constexpr uint32_t kMaxPayload = 32 + 8 + 4;
+  Uint256 hash;
+  uint64_t offset = 0;
+  uint32_t length = 0;  //!< 1..kMaxTensorChunk ("bad-tensor-length", "oversized-tensor-chunk")
+  bool operator==(const GetTensorMsg&) const = default;
+};
+void Put(Writer& w, const GetTensorMsg& m);
+void Get(Reader& r, GetTensorMsg& m);
+
+struct TensorMsg {
+  static constexpr std::string_view kCommand = msgtype::kTensor;
+  static constexpr uint32_t kMaxPayload = 32 + 8 + 8 + 5 + kMaxTensorChunk;
+  Uint256 hash;             //!< the content hash requested
+  uint64_t total_size = 0;  //!< bytes of the whole tensor encoding
+  uint64_t offset = 0;      //!< where `data` starts
+  std::vector<uint8_t> data;
+  bool operator==(const TensorMsg&) const = default;
+};
+void Put(Writer& w, const TensorMsg& m);
+void Get(Reader& r, TensorMsg& m);
+
+// ---------------------------------------------------------------------------
+// Whole messages.
+
+using Message =
+    std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
+                 NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
+                 TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg>;
+
+/** The command (message type name) of `msg`. */
+std::string_view CommandOf(const Message& msg);
+
+/** The payload encoding of `msg`. */
+std::vector<uint8_t> EncodePayload(const Message& msg);
+
+/** Decodes the payload of a `command` message into *out.
+ *  Returns: OK; NotSupported("unknown-command") for a command this version does not
+ *           know (ignore it); Corruption(reason) for a malformed payload (see the file
+ *           comment), in which case *out is unspecified. Never throws; never allocates
+ *           more than a small multiple of payload.size().
+ *  REQUIRES: out not null. Safe on any input (a fuzz target's entry point). */
+Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out);
+
+}  // namespace cc::net
+
+#endif  // COMPUTECOIN_NET_MESSAGES_H

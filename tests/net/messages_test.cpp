@@ -1,0 +1,413 @@
+// Round trips of every P2P message and the rejection of each malformed payload kind.
+
+#include "net/messages.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "net/tensor_transfer.h"
+
+namespace cc::net {
+namespace {
+
+Uint256 H(uint8_t b) {
+  Uint256 h;
+  h.data()[0] = b;
+  h.data()[31] = static_cast<uint8_t>(~b);
+  return h;
+}
+
+BlockHeader SampleHeader(uint32_t height) {
+  BlockHeader h;
+  h.height = height;
+  h.prev = H(static_cast<uint8_t>(height));
+  h.tx_root = H(2);
+  h.work_root = H(3);
+  h.state_root = H(4);
+  h.time = 1700000000 + height;
+  h.producer[0] = 7;
+  h.signature[63] = 9;
+  return h;
+}
+
+Transaction SampleTx() {
+  Transaction tx;
+  TxIn in;
+  in.prevout.txid = H(5);
+  in.prevout.index = 1;
+  tx.inputs.push_back(in);
+  TxOut out;
+  out.value = 5000;
+  tx.outputs.push_back(out);
+  return tx;
+}
+
+WorkRecord SampleRecord() {
+  WorkRecord r;
+  r.unit.kind = UnitKind::kBackward;
+  r.unit.step = 3;
+  r.inputs = {H(8)};
+  r.outputs = {H(9), H(10)};
+  r.loss = 0.5f;
+  return r;
+}
+
+/** Encodes, decodes under the message's own command and compares. */
+void ExpectRoundTrip(const Message& msg) {
+  const std::vector<uint8_t> payload = EncodePayload(msg);
+  ASSERT_LE(payload.size(), MaxPayloadLength(CommandOf(msg))) << CommandOf(msg);
+  Message back;
+  Status s = DecodeMessage(CommandOf(msg), payload, &back);
+  ASSERT_TRUE(s.ok()) << CommandOf(msg) << ": " << s.ToString();
+  EXPECT_EQ(back.index(), msg.index());
+  EXPECT_TRUE(back == msg) << CommandOf(msg);
+}
+
+/** The reason DecodeMessage gives for `payload` sent as `command`. */
+std::string Reason(std::string_view command, const std::vector<uint8_t>& payload) {
+  Message out;
+  Status s = DecodeMessage(command, payload, &out);
+  EXPECT_FALSE(s.ok()) << command;
+  return s.message();
+}
+
+std::vector<uint8_t> CompactSize(uint64_t n) {
+  std::vector<uint8_t> out;
+  Writer(&out).WriteCompactSize(n);
+  return out;
+}
+
+TEST(MessagesTest, VersionRoundTrip) {
+  VersionMsg v;
+  v.services = kNodeNetwork | kNodeWorker;
+  v.time = 1700000000;
+  v.addr_from = Service::FromIPv4(10, 0, 0, 1, 18444);
+  v.nonce = 0x1122334455667788;
+  v.user_agent = "/computecoin:0.1.0/";
+  v.best_height = 42;
+  v.relay = false;
+  ExpectRoundTrip(v);
+  v.user_agent = std::string(kMaxUserAgentLength, 'a');
+  ExpectRoundTrip(v);
+}
+
+TEST(MessagesTest, EmptyMessagesRoundTrip) {
+  ExpectRoundTrip(VerackMsg{});
+  ExpectRoundTrip(GetAddrMsg{});
+  ExpectRoundTrip(SendHeadersMsg{});
+  EXPECT_TRUE(EncodePayload(VerackMsg{}).empty());
+}
+
+TEST(MessagesTest, PingPongRoundTrip) {
+  ExpectRoundTrip(PingMsg{.nonce = 77});
+  ExpectRoundTrip(PongMsg{.nonce = ~uint64_t{0}});
+}
+
+TEST(MessagesTest, AddrRoundTrip) {
+  AddrMsg m;
+  for (size_t i = 0; i < kMaxAddrToSend; ++i) {
+    m.entries.push_back({.time = static_cast<int64_t>(i),
+                         .services = kNodeNetwork,
+                         .addr = Service::FromIPv4(1, 2, static_cast<uint8_t>(i >> 8),
+                                                   static_cast<uint8_t>(i), 8333)});
+  }
+  m.entries[1].addr = *Service::Parse("[2001:db8::1]:9000", 0);
+  ExpectRoundTrip(m);
+  EXPECT_EQ(EncodePayload(m).size(), AddrMsg::kMaxPayload);
+}
+
+TEST(MessagesTest, InvFamilyRoundTrip) {
+  InvMsg inv;
+  inv.items = {{InvType::kTx, H(1)},
+               {InvType::kBlock, H(2)},
+               {InvType::kWorkRecord, H(3)},
+               {InvType::kTensor, H(4)}};
+  ExpectRoundTrip(inv);
+  GetDataMsg gd;
+  gd.items.assign(kMaxInvSize, Inv{InvType::kBlock, H(5)});
+  ExpectRoundTrip(gd);
+  EXPECT_EQ(EncodePayload(gd).size(), kMaxInvPayload);
+  NotFoundMsg nf;
+  nf.items = {{InvType::kTensor, H(6)}};
+  ExpectRoundTrip(nf);
+}
+
+TEST(MessagesTest, HeadersRoundTrip) {
+  GetHeadersMsg gh;
+  gh.locator.assign(kMaxLocatorSize, H(1));
+  gh.stop = H(2);
+  ExpectRoundTrip(gh);
+  EXPECT_EQ(EncodePayload(gh).size(), GetHeadersMsg::kMaxPayload);
+  HeadersMsg hs;
+  for (uint32_t i = 0; i < kMaxHeadersResults; ++i) hs.headers.push_back(SampleHeader(i));
+  ExpectRoundTrip(hs);
+  EXPECT_EQ(EncodePayload(hs).size(), HeadersMsg::kMaxPayload);
+}
+
+TEST(MessagesTest, ObjectsRoundTrip) {
+  ExpectRoundTrip(FeeFilterMsg{.fee_rate = 1000});
+  BlockMsg b;
+  b.block.header = SampleHeader(5);
+  b.block.txs = {SampleTx()};
+  b.block.records = {SampleRecord()};
+  ExpectRoundTrip(b);
+  ExpectRoundTrip(TxMsg{.tx = SampleTx()});
+  ExpectRoundTrip(WorkRecordMsg{.record = SampleRecord()});
+}
+
+TEST(MessagesTest, ProofRoundTrip) {
+  ExpectRoundTrip(GetProofMsg{.kind = ProofKind::kRecord, .block_hash = H(1), .id = H(2)});
+  std::vector<Uint256> leaves = {H(1), H(2), H(3), SampleTx().Wtxid()};
+  ProofMsg p;
+  p.kind = ProofKind::kTx;
+  p.block_hash = H(9);
+  p.tx = SampleTx();
+  ASSERT_TRUE(MakeMerkleProof(leaves, 3, &p.proof).ok());
+  ExpectRoundTrip(p);
+  ProofMsg r;
+  r.kind = ProofKind::kRecord;
+  r.record = SampleRecord();
+  r.proof.path.assign(kMaxMerkleProofDepth, H(3));
+  ExpectRoundTrip(r);
+}
+
+TEST(MessagesTest, TensorRoundTrip) {
+  ExpectRoundTrip(GetTensorMsg{.hash = H(1), .offset = 4096, .length = kMaxTensorChunk});
+  TensorMsg t;
+  t.hash = H(1);
+  t.total_size = 3 * kMaxTensorChunk;
+  t.offset = kMaxTensorChunk;
+  t.data.assign(kMaxTensorChunk, 0xab);
+  ExpectRoundTrip(t);
+  EXPECT_LE(EncodePayload(t).size(), TensorMsg::kMaxPayload);
+}
+
+// --- Malformed payloads: each kind with its exact reason. ---------------------
+
+TEST(MessagesTest, RejectsTruncatedAndTrailing) {
+  std::vector<uint8_t> ping = EncodePayload(PingMsg{.nonce = 1});
+  ping.pop_back();
+  EXPECT_EQ(Reason(msgtype::kPing, ping), "unexpected end of data");
+  std::vector<uint8_t> inv = EncodePayload(InvMsg{.items = {{InvType::kTx, H(1)}}});
+  inv.push_back(0);
+  EXPECT_EQ(Reason(msgtype::kInv, inv), "trailing bytes");
+  // Fixed-size messages: any extra byte is over the command's maximum.
+  std::vector<uint8_t> pong = EncodePayload(PongMsg{.nonce = 1});
+  pong.push_back(0);
+  EXPECT_EQ(Reason(msgtype::kPong, pong), "oversized-message");
+  EXPECT_EQ(Reason(msgtype::kVerack, {0}), "oversized-message");
+  std::vector<uint8_t> hs = EncodePayload(HeadersMsg{.headers = {SampleHeader(1)}});
+  hs.resize(hs.size() - 10);
+  EXPECT_EQ(Reason(msgtype::kHeaders, hs), "unexpected end of data");
+  std::vector<uint8_t> block = EncodePayload(BlockMsg{});
+  block.push_back(1);
+  EXPECT_EQ(Reason(msgtype::kBlock, block), "trailing bytes");
+}
+
+TEST(MessagesTest, RejectsOverCapCounts) {
+  // A count one over the cap is refused before any element is read (none follow).
+  EXPECT_EQ(Reason(msgtype::kAddr, CompactSize(kMaxAddrToSend + 1)), "oversized-addr");
+  EXPECT_EQ(Reason(msgtype::kInv, CompactSize(kMaxInvSize + 1)), "oversized-inv");
+  EXPECT_EQ(Reason(msgtype::kGetData, CompactSize(kMaxInvSize + 1)), "oversized-inv");
+  EXPECT_EQ(Reason(msgtype::kNotFound, CompactSize(kMaxInvSize + 1)), "oversized-inv");
+  std::vector<uint8_t> gh = CompactSize(kMaxLocatorSize + 1);
+  EXPECT_EQ(Reason(msgtype::kGetHeaders, gh), "oversized-locator");
+  EXPECT_EQ(Reason(msgtype::kHeaders, CompactSize(kMaxHeadersResults + 1)), "oversized-headers");
+  // A huge claimed count with few bytes: still refused by the cap, nothing reserved.
+  EXPECT_EQ(Reason(msgtype::kInv, CompactSize(kMaxCompactSize)), "oversized-inv");
+  // Under the cap but more than the bytes present: truncation.
+  EXPECT_EQ(Reason(msgtype::kInv, CompactSize(10)), "unexpected end of data");
+}
+
+TEST(MessagesTest, RejectsOversizedUserAgent) {
+  VersionMsg v;
+  v.user_agent = std::string(kMaxUserAgentLength + 1, 'x');
+  std::vector<uint8_t> payload;
+  Writer w(&payload);
+  w(v.version, v.services, v.time, v.addr_from, v.nonce, v.user_agent, v.best_height, v.relay);
+  // Too long for the per-command maximum as a whole, and for the field cap.
+  EXPECT_EQ(Reason(msgtype::kVersion, payload), "oversized-message");
+  payload.resize(4 + 8 + 8 + 18 + 8);
+  const auto count = CompactSize(kMaxUserAgentLength + 1);
+  payload.insert(payload.end(), count.begin(), count.end());
+  EXPECT_EQ(Reason(msgtype::kVersion, payload), "oversized-user-agent");
+}
+
+TEST(MessagesTest, RejectsBadEnumsAndRanges) {
+  std::vector<uint8_t> inv = EncodePayload(InvMsg{.items = {{InvType::kTx, H(1)}}});
+  inv[1] = 5;  // type 5 is unknown
+  EXPECT_EQ(Reason(msgtype::kInv, inv), "bad-inv-type");
+  inv[1] = 0;
+  EXPECT_EQ(Reason(msgtype::kInv, inv), "bad-inv-type");
+  EXPECT_EQ(Reason(msgtype::kFeeFilter, EncodePayload(FeeFilterMsg{.fee_rate = -1})),
+            "bad-feefilter");
+  std::vector<uint8_t> gp = EncodePayload(GetProofMsg{});
+  gp[0] = 3;
+  EXPECT_EQ(Reason(msgtype::kGetProof, gp), "bad-proof-kind");
+  ProofMsg p;
+  p.proof.path.assign(kMaxMerkleProofDepth + 1, H(1));
+  EXPECT_EQ(Reason(msgtype::kProof, EncodePayload(p)), "oversized-proof");
+  EXPECT_EQ(Reason(msgtype::kGetTensor, EncodePayload(GetTensorMsg{.length = 0})),
+            "bad-tensor-length");
+  EXPECT_EQ(Reason(msgtype::kGetTensor, EncodePayload(GetTensorMsg{.length = kMaxTensorChunk + 1})),
+            "oversized-tensor-chunk");
+  TensorMsg t;
+  t.total_size = 4;
+  t.offset = 2;
+  t.data = {1, 2, 3};
+  EXPECT_EQ(Reason(msgtype::kTensor, EncodePayload(t)), "bad-tensor-range");
+  t.total_size = kMaxTensorSize + 1;
+  EXPECT_EQ(Reason(msgtype::kTensor, EncodePayload(t)), "oversized-tensor");
+  std::vector<uint8_t> big;
+  Writer wb(&big);
+  wb(H(1), uint64_t{10}, uint64_t{0});
+  const auto count = CompactSize(kMaxTensorChunk + 1);
+  big.insert(big.end(), count.begin(), count.end());
+  EXPECT_EQ(Reason(msgtype::kTensor, big), "oversized-tensor-chunk");
+}
+
+TEST(MessagesTest, RejectsNonCanonicalAndOversizedPayload) {
+  EXPECT_EQ(Reason(msgtype::kInv, {0xfd, 0x01, 0x00}), "non-canonical compact size");
+  EXPECT_EQ(Reason(msgtype::kPing, std::vector<uint8_t>(9, 0)), "oversized-message");
+  std::vector<uint8_t> v = EncodePayload(VersionMsg{});
+  v.back() = 2;  // relay flag must be 0 or 1
+  EXPECT_EQ(Reason(msgtype::kVersion, v), "non-canonical bool");
+}
+
+TEST(MessagesTest, UnknownCommandIsNotSupported) {
+  Message out;
+  Status s = DecodeMessage("sendcmpct", {}, &out);
+  EXPECT_TRUE(s.IsNotSupported());
+  EXPECT_EQ(s.message(), "unknown-command");
+}
+
+// --- Hostile input: mutated payloads never crash or throw -----------------------
+
+/** One valid sample of every message kind. */
+std::vector<Message> Samples() {
+  ProofMsg proof;
+  proof.tx = SampleTx();
+  proof.proof.path = {H(1), H(2)};
+  return {
+      VersionMsg{.user_agent = "/x/"},
+      VerackMsg{},
+      PingMsg{.nonce = 1},
+      PongMsg{.nonce = 2},
+      AddrMsg{.entries = {AddrEntry{.time = 5, .addr = Service::FromIPv4(1, 2, 3, 4, 5)}}},
+      GetAddrMsg{},
+      InvMsg{.items = {{InvType::kTx, H(1)}, {InvType::kBlock, H(2)}}},
+      GetDataMsg{.items = {{InvType::kTensor, H(3)}}},
+      NotFoundMsg{.items = {{InvType::kWorkRecord, H(4)}}},
+      GetHeadersMsg{.locator = {H(1), H(2)}, .stop = H(3)},
+      HeadersMsg{.headers = {SampleHeader(1), SampleHeader(2)}},
+      SendHeadersMsg{},
+      FeeFilterMsg{.fee_rate = 10},
+      BlockMsg{
+          .block = {.header = SampleHeader(3), .txs = {SampleTx()}, .records = {SampleRecord()}}},
+      TxMsg{.tx = SampleTx()},
+      WorkRecordMsg{.record = SampleRecord()},
+      GetProofMsg{.block_hash = H(5), .id = H(6)},
+      proof,
+      GetTensorMsg{.hash = H(7), .offset = 0, .length = 100},
+      TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}}};
+}
+
+TEST(MessagesTest, MutatedPayloadsAreHandled) {
+  std::mt19937 rng(12345);
+  const auto samples = Samples();
+  ASSERT_EQ(samples.size(), std::variant_size_v<Message>);
+  for (const Message& sample : samples) {
+    const std::vector<uint8_t> valid = EncodePayload(sample);
+    ExpectRoundTrip(sample);
+    for (int round = 0; round < 500; ++round) {
+      std::vector<uint8_t> bytes = valid;
+      switch (rng() % 4) {
+        case 0:  // flip a few bytes
+          for (int k = 0; k < 3 && !bytes.empty(); ++k)
+            bytes[rng() % bytes.size()] ^= 1 + rng() % 255;
+          break;
+        case 1:  // truncate
+          bytes.resize(bytes.empty() ? 0 : rng() % bytes.size());
+          break;
+        case 2:  // extend with junk
+          for (int k = 0; k < 1 + static_cast<int>(rng() % 8); ++k) bytes.push_back(rng());
+          break;
+        default:  // a huge CompactSize at a random place
+          if (!bytes.empty()) {
+            const size_t at = rng() % bytes.size();
+            bytes[at] = 0xff;
+          }
+          break;
+      }
+      Message out;
+      Status s;
+      EXPECT_NO_THROW(s = DecodeMessage(CommandOf(sample), bytes, &out));
+      if (s.ok()) {  // whatever decoded must re-encode to the same bytes (one encoding)
+        EXPECT_EQ(EncodePayload(out), bytes) << CommandOf(sample);
+      }
+    }
+  }
+}
+
+// --- TensorAssembler ------------------------------------------------------------
+
+TensorMsg Chunk(const Uint256& id, const std::vector<uint8_t>& all, uint64_t off, size_t len) {
+  TensorMsg m;
+  m.hash = id;
+  m.total_size = all.size();
+  m.offset = off;
+  m.data.assign(all.begin() + off, all.begin() + off + len);
+  return m;
+}
+
+TEST(TensorAssemblerTest, OutOfOrderChunksVerifyAgainstHash) {
+  std::vector<uint8_t> all(1000);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i * 7);
+  const Uint256 id = Sha256Hash(all);
+  TensorAssembler a(id, 4096);
+  ASSERT_TRUE(a.AddChunk(Chunk(id, all, 600, 400)).ok());
+  EXPECT_EQ(a.NextMissingOffset(), 0u);
+  ASSERT_TRUE(a.AddChunk(Chunk(id, all, 0, 300)).ok());
+  EXPECT_EQ(a.NextMissingOffset(), 300u);
+  ASSERT_TRUE(a.AddChunk(Chunk(id, all, 200, 400)).ok());  // overlaps, then absorbs 600..1000
+  ASSERT_TRUE(a.IsComplete());
+  std::vector<uint8_t> out;
+  ASSERT_TRUE(a.Finish(Sha256Hash, &out).ok());
+  EXPECT_EQ(out, all);
+}
+
+TEST(TensorAssemblerTest, RefusesBadChunksAndWrongContent) {
+  std::vector<uint8_t> all(100, 1);
+  const Uint256 id = Sha256Hash(all);
+  TensorAssembler a(id, 64);
+  EXPECT_EQ(a.AddChunk(Chunk(id, all, 0, 10)).message(), "tensor-too-large");
+  TensorAssembler b(id, 1000);
+  EXPECT_EQ(b.AddChunk(Chunk(H(1), all, 0, 10)).message(), "tensor-wrong-hash");
+  ASSERT_TRUE(b.AddChunk(Chunk(id, all, 0, 10)).ok());
+  TensorMsg other = Chunk(id, all, 10, 10);
+  other.total_size = 200;
+  EXPECT_EQ(b.AddChunk(other).message(), "tensor-size-mismatch");
+  std::vector<uint8_t> out;
+  EXPECT_TRUE(b.Finish(Sha256Hash, &out).IsNotFound());
+  std::vector<uint8_t> forged(100, 2);
+  TensorAssembler c(id, 1000);
+  ASSERT_TRUE(c.AddChunk(Chunk(id, forged, 0, 100)).ok());
+  EXPECT_EQ(c.Finish(Sha256Hash, &out).message(), "tensor-hash-mismatch");
+  EXPECT_EQ(c.NextMissingOffset(), 0u);  // start over from another peer
+}
+
+TEST(TensorAssemblerTest, PendingChunksAreBounded) {
+  std::vector<uint8_t> all(1000, 3);
+  const Uint256 id = Sha256Hash(all);
+  TensorAssembler a(id, 1000);
+  for (size_t i = 0; i < TensorAssembler::kMaxPendingChunks; ++i) {
+    ASSERT_TRUE(a.AddChunk(Chunk(id, all, 10 + i * 10, 5)).ok());
+  }
+  EXPECT_EQ(a.AddChunk(Chunk(id, all, 900, 5)).message(), "tensor-too-many-pending");
+}
+
+}  // namespace
+}  // namespace cc::net
