@@ -59,8 +59,32 @@ bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view, ui
   return AcceptLocked(tx, view, spend_height, state);
 }
 
+bool Mempool::TestAcceptTransaction(const Transaction& tx, const CoinsView& view,
+                                    uint32_t spend_height, Amount* fee,
+                                    ValidationState* state) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry entry;
+  if (!CheckLocked(tx, view, spend_height, &entry, state)) return false;
+  *fee = entry.info.fee;
+  return true;
+}
+
 bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
                            ValidationState* state) {
+  Entry entry;
+  if (!CheckLocked(tx, view, spend_height, &entry, state)) return false;
+  const Uint256 txid = entry.info.txid;
+  entry.sequence = next_sequence_++;
+  AddLocked(std::move(entry));
+  TrimLocked();
+  if (!entries_.contains(txid)) {
+    return state->Invalid(ValidationResult::kPolicy, "mempool-full");
+  }
+  return true;
+}
+
+bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
+                          Entry* entry, ValidationState* state) const {
   if (!CheckTransaction(tx, state)) return false;
   if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
   const Uint256 txid = tx.Txid();
@@ -93,15 +117,8 @@ bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_
   // Last, being the expensive check.
   if (!CheckInputSignatures(tx, spent, state)) return false;
 
-  Entry entry;
-  entry.info = MempoolEntryInfo{tx, txid, fee, size};
-  entry.sequence = next_sequence_++;
-  entry.parents = std::move(parents);
-  AddLocked(std::move(entry));
-  TrimLocked();
-  if (!entries_.contains(txid)) {
-    return state->Invalid(ValidationResult::kPolicy, "mempool-full");
-  }
+  entry->info = MempoolEntryInfo{tx, txid, fee, size};
+  entry->parents = std::move(parents);
   return true;
 }
 

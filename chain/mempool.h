@@ -115,6 +115,13 @@ class Mempool {
    */
   std::vector<MempoolEntryInfo> SelectForBlock(size_t max_bytes) const;
 
+  /// Runs AcceptTransaction's checks without adding `tx` (testmempoolaccept).
+  /// Sets *fee on success. The byte cap is not checked ("mempool-full" is
+  /// only known by adding).
+  [[nodiscard]] bool TestAcceptTransaction(const Transaction& tx, const CoinsView& view,
+                                           uint32_t spend_height, Amount* fee,
+                                           ValidationState* state) const;
+
   /// Removes the transactions `block` confirmed (their descendants stay: they
   /// now spend confirmed coins) and every transaction that conflicts with
   /// the block, with its descendants.
@@ -167,8 +174,11 @@ class Mempool {
 
   bool AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
                     ValidationState* state);  // REQUIRES: mu_ held.
-  void AddLocked(Entry entry);                // REQUIRES: mu_ held.
-  void RemoveLocked(const Uint256& txid);     // REQUIRES: mu_ held.
+  // The checks of AcceptLocked; on success fills *entry. REQUIRES: mu_ held.
+  bool CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
+                   Entry* entry, ValidationState* state) const;
+  void AddLocked(Entry entry);             // REQUIRES: mu_ held.
+  void RemoveLocked(const Uint256& txid);  // REQUIRES: mu_ held.
   /// Removes `txid` and all its descendants. REQUIRES: mu_ held.
   void RemoveWithDescendantsLocked(const Uint256& txid);
   /// Evicts lowest fee rate first until bytes_ <= max_bytes. REQUIRES: mu_ held.

@@ -1,6 +1,6 @@
 // NodeContext: what a running node is made of, handed to the RPC methods and
 // to whatever else needs the node's parts (Bitcoin Core's node::NodeContext).
-// Later parts (mempool, P2P, wallet, the consensus engine) become members here.
+// Later parts (P2P, wallet) become members here.
 //
 // Lifetime: owned by NodeMain (init.h). `chain` is set before the RPC
 // server leaves warm-up and reset only after the server has stopped, so RPC
@@ -16,12 +16,13 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-
 #include <vector>
 
 #include "chain/chain_state.h"
 #include "chain/key.h"
+#include "chain/mempool.h"
 #include "consensus/chainparams.h"
+#include "node/transaction.h"
 #include "validation/chain_manager.h"
 
 namespace cc {
@@ -34,6 +35,10 @@ struct NodeContext {
   /// Consensus over `chain` (node/training.h); set right after `chain`,
   /// reset before it.
   std::unique_ptr<ChainManager> chainman;
+  /// Unconfirmed transactions (node/transaction.h); set with `chain`.
+  std::unique_ptr<Mempool> mempool;
+  /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
+  std::unique_ptr<MempoolUpdater> mempool_updater;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "chain/logging.h"
-#include "consensus/genesis.h"
 #include "node/common/args.h"
 #include "node/common/config.h"
 #include "node/common/datadir.h"
@@ -115,24 +114,12 @@ Status LoadChain(NodeContext* node) {
   Status s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
   if (!s.ok()) return s;
 
-  const Block genesis = BuildGenesisBlock(*node->params);
-  const Uint256 genesis_hash = genesis.Hash();
+  s = BootstrapGenesis(*node->params, node->chain.get());
+  if (!s.ok()) return s;
   Uint256 tip;
   uint32_t height = 0;
   s = node->chain->GetTip(&tip, &height);
-  if (s.IsNotFound()) {
-    s = node->chain->ConnectTip(genesis);
-    if (!s.ok()) return s;
-    LogPrintf("Wrote the " + node->params->name + " genesis block " + genesis_hash.ToHex());
-    return Status::OK();
-  }
   if (!s.ok()) return s;
-  Uint256 first;
-  s = node->chain->GetBlockHashAtHeight(0, &first);
-  if (!s.ok()) return s;
-  if (first != genesis_hash) {
-    return Status::Corruption("Incorrect or no genesis block found. Wrong datadir for network?");
-  }
   LogPrintf("Loaded the chain: height " + std::to_string(height) + ", tip " + tip.ToHex());
   return Status::OK();
 }
@@ -237,7 +224,11 @@ int NodeMain(int argc, const char* const argv[]) {
   if (server) server->Stop();
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  if (node.chainman && node.mempool_updater)
+    node.chainman->RemoveListener(node.mempool_updater.get());
   node.chainman.reset();
+  node.mempool_updater.reset();
+  node.mempool.reset();
   node.chain.reset();
   LogPrintf("Shutdown: done");
   logger.Close();

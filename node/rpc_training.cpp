@@ -3,8 +3,8 @@
 
 #include <ctime>
 
-#include "consensus/schedule.h"
 #include "chain/logging.h"
+#include "consensus/schedule.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -21,9 +21,7 @@ using rpc::RpcMethod;
 using rpc::RpcRequest;
 using rpc::RpcType;
 
-std::string KeyHex(const XOnlyPubKeyBytes& key) {
-  return HexStr(key);
-}
+std::string KeyHex(const XOnlyPubKeyBytes& key) { return HexStr(key); }
 
 ChainManager& ChainManagerOrThrow(NodeContext& node) {
   if (!node.chainman) throw RpcError(rpc::kRpcMiscError, "Training is not running");
@@ -36,19 +34,28 @@ RpcMethod generate(NodeContext& node) {
       "Produces blocks at once (regtest): the node's in-process workers compute every unit\n"
       "assigned to them, one training step per block, and unregistered workers register\n"
       "in the first block. Needs -workers=<n> or -worker.",
-      {{"nblocks", RpcType::kNumber, RpcArg::kRequired, "", "How many blocks to produce (1 to 1000)"}},
+      {{"nblocks", RpcType::kNumber, RpcArg::kRequired, "",
+        "How many blocks to produce (1 to 1000)"}},
       {{RpcType::kArray, "", "", {{RpcType::kHex, "", "the hash of a new block"}}}},
       ExampleCli("generate", "10") + ExampleRpc("generate", "10"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
-        const int64_t n = rpc::ParseIntArg(request.Arg(0), "nblocks", 1, 1000, "nblocks out of range");
+        const int64_t n =
+            rpc::ParseIntArg(request.Arg(0), "nblocks", 1, 1000, "nblocks out of range");
         if (!node.params->blocks_on_demand)
           throw RpcError(rpc::kRpcMiscError, "generate is for regtest (blocks on demand)");
         if (node.workers.empty())
           throw RpcError(rpc::kRpcMiscError, "No in-process workers: start with -workers=<n>");
         ChainManager& manager = ChainManagerOrThrow(node);
         std::vector<Uint256> hashes;
-        const Status s = manager.Generate(static_cast<uint32_t>(n), node.workers,
-                                          static_cast<int64_t>(std::time(nullptr)), &hashes);
+        TxSelector select_txs;
+        if (node.mempool) {
+          select_txs = [&node](std::vector<Transaction>* txs, Amount* fees) {
+            SelectMempoolTxs(*node.mempool, txs, fees);
+          };
+        }
+        const Status s =
+            manager.Generate(static_cast<uint32_t>(n), node.workers,
+                             static_cast<int64_t>(std::time(nullptr)), &hashes, select_txs);
         const ConsensusState tip = manager.Tip();
         LogPrintf("Generated " + std::to_string(hashes.size()) + " block(s): height " +
                   std::to_string(tip.height) + ", step " + std::to_string(tip.step) + ", loss " +
@@ -67,21 +74,32 @@ RpcMethod gettraininginfo(NodeContext& node) {
       "completed step's loss, the model state root, and every registered worker with the\n"
       "coins it has earned (one per accepted work record).",
       {},
-      {{RpcType::kObject, "", "", {
-           {RpcType::kNumber, "height", "the tip's height"},
-           {RpcType::kNumber, "step", "the training step in progress"},
-           {RpcType::kNumber, "loss", "mean lane loss of the last completed step (0 before the first)"},
-           {RpcType::kHex, "state_root", "Merkle root over the sections' weights and optimizer states"},
-           {RpcType::kNumber, "units_done", "accepted units of the step in progress"},
-           {RpcType::kNumber, "accepted_work", "work records accepted on this chain"},
-           {RpcType::kString, "model", "the model preset"},
-           {RpcType::kArray, "workers", "", {{RpcType::kObject, "", "", {
-                {RpcType::kHex, "key", "the worker's x-only public key"},
-                {RpcType::kNumber, "registered_height", "height of its registration"},
-                {RpcType::kNumber, "records", "its accepted work records"},
-                {RpcType::kNumber, "paid", "coins paid to it for them (one per record)"},
-            }}}},
-       }}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "height", "the tip's height"},
+            {RpcType::kNumber, "step", "the training step in progress"},
+            {RpcType::kNumber, "loss",
+             "mean lane loss of the last completed step (0 before the first)"},
+            {RpcType::kHex, "state_root",
+             "Merkle root over the sections' weights and optimizer states"},
+            {RpcType::kNumber, "units_done", "accepted units of the step in progress"},
+            {RpcType::kNumber, "accepted_work", "work records accepted on this chain"},
+            {RpcType::kString, "model", "the model preset"},
+            {RpcType::kArray,
+             "workers",
+             "",
+             {{RpcType::kObject,
+               "",
+               "",
+               {
+                   {RpcType::kHex, "key", "the worker's x-only public key"},
+                   {RpcType::kNumber, "registered_height", "height of its registration"},
+                   {RpcType::kNumber, "records", "its accepted work records"},
+                   {RpcType::kNumber, "paid", "coins paid to it for them (one per record)"},
+               }}}},
+        }}},
       ExampleCli("gettraininginfo", "") + ExampleRpc("gettraininginfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const ConsensusState tip = ChainManagerOrThrow(node).Tip();
@@ -108,12 +126,18 @@ RpcMethod getworkerinfo(NodeContext& node) {
       "Returns this node's in-process workers: whether each is registered, its records,\n"
       "and its rank in the longest-waiting order for the next block.",
       {},
-      {{RpcType::kArray, "", "", {{RpcType::kObject, "", "", {
-           {RpcType::kHex, "key", "the worker's x-only public key"},
-           {RpcType::kBool, "registered", "whether the chain's registry holds it"},
-           {RpcType::kNumber, "records", "its accepted work records"},
-           {RpcType::kNumber, "rank", "its place in the schedule's order (-1 if unregistered)"},
-       }}}}},
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
+          {
+              {RpcType::kHex, "key", "the worker's x-only public key"},
+              {RpcType::kBool, "registered", "whether the chain's registry holds it"},
+              {RpcType::kNumber, "records", "its accepted work records"},
+              {RpcType::kNumber, "rank", "its place in the schedule's order (-1 if unregistered)"},
+          }}}}},
       ExampleCli("getworkerinfo", "") + ExampleRpc("getworkerinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const ConsensusState tip = ChainManagerOrThrow(node).Tip();

@@ -60,12 +60,13 @@ Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
   const std::filesystem::path temp = path.string() + ".new";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     if (!out.good()) return Status::IOError("cannot write " + temp.string());
   }
   std::error_code ec;
-  std::filesystem::permissions(temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               ec);
+  std::filesystem::permissions(
+      temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   std::filesystem::rename(temp, path, ec);
   if (ec) return Status::IOError("cannot write " + path.string() + ": " + ec.message());
   return Status::OK();
@@ -76,7 +77,8 @@ Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
 void AddTrainingArgs(Config* c) {
   c->AddArg("-worker", "Compute the work units assigned to this node's worker key (default: 0)",
             Config::kBool, Config::kNone, kTraining);
-  c->AddArg("-workers=<n>", "Run <n> in-process workers with their own keys (regtest only; default: 0)",
+  c->AddArg("-workers=<n>",
+            "Run <n> in-process workers with their own keys (regtest only; default: 0)",
             Config::kInt, Config::kNone, kTraining);
   c->AddArg("-verify=<policy>",
             "Which work records to re-execute: all, or sample=<P> for a fraction P in (0, 1] "
@@ -100,9 +102,11 @@ Status StartTraining(const Config& config, NodeContext* node) {
     if (!s.ok()) return s;
     LogPrintf("Running " + std::to_string(workers) + " in-process worker(s)");
   }
-  s = ChainManager::Open(*node->params, node->chain.get(), node->datadir, options,
-                         &node->chainman);
+  s = ChainManager::Open(*node->params, node->chain.get(), node->datadir, options, &node->chainman);
   if (!s.ok()) return s;
+  node->mempool = std::make_unique<Mempool>();
+  node->mempool_updater = std::make_unique<MempoolUpdater>(node->mempool.get(), node->chain.get());
+  node->chainman->AddListener(node->mempool_updater.get());
   const ConsensusState tip = node->chainman->Tip();
   LogPrintf("Training: step " + std::to_string(tip.step) + ", state root " +
             tip.StateRoot().ToHex() + ", " + std::to_string(tip.workers.size()) +

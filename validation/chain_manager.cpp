@@ -22,6 +22,25 @@ std::string StateKey(const Uint256& hash) {
 
 }  // namespace
 
+Status BootstrapGenesis(const ChainParams& params, ChainState* chain) {
+  const Block genesis = BuildGenesisBlock(params);
+  Uint256 tip;
+  uint32_t height = 0;
+  Status s = chain->GetTip(&tip, &height);
+  if (s.IsNotFound()) {
+    s = chain->ConnectTip(genesis);
+    if (s.ok()) LogPrintf("Wrote the " + params.name + " genesis block " + genesis.Hash().ToHex());
+    return s;
+  }
+  if (!s.ok()) return s;
+  Uint256 first;
+  s = chain->GetBlockHashAtHeight(0, &first);
+  if (!s.ok()) return s;
+  if (first != genesis.Hash())
+    return Status::Corruption("Incorrect or no genesis block found. Wrong datadir for network?");
+  return Status::OK();
+}
+
 ChainManager::ChainManager(const ChainParams& params, ChainState* chain,
                            const ChainManagerOptions& options)
     : params_(params), chain_(chain), options_(options) {}
@@ -58,16 +77,12 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   if (s.ok()) s = m->PutState(genesis_state);
   if (!s.ok()) return s;
 
+  s = BootstrapGenesis(params, chain);
+  if (!s.ok()) return s;
   Uint256 tip;
   uint32_t height = 0;
   s = chain->GetTip(&tip, &height);
-  if (s.IsNotFound()) {
-    s = chain->ConnectTip(genesis);
-    tip = genesis.Hash();
-  }
   if (!s.ok()) return s;
-  if (tip != genesis.Hash() && height == 0)
-    return Status::Corruption("the chain's genesis is not this network's");
   s = m->GetStateLocked(tip, &m->tip_);
   if (s.IsNotFound()) s = m->Replay();
   if (s.ok()) s = m->LoadEngine(m->tip_);
@@ -341,16 +356,21 @@ void ChainManager::SetVerifyPolicy(const VerifyPolicy& policy) {
 }
 
 Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
-                              std::vector<Uint256>* hashes) {
+                              std::vector<Uint256>* hashes, const TxSelector& select_txs) {
   if (workers.empty()) return Status::InvalidArgument("no workers to generate with");
   if (params_.worker_bond != 0)
     return Status::InvalidArgument("generate registers workers with zero bonds: not on " +
                                    params_.name);
   for (uint32_t i = 0; i < count; ++i) {
     Block block;
+    std::vector<Transaction> txs;
+    Amount fees = 0;
+    if (select_txs) select_txs(&txs, &fees);  // before mu_: the selector may read the chain
     {
       std::lock_guard<std::mutex> lock(mu_);
       AssemblyRequest request;
+      request.txs = std::move(txs);
+      request.fees = fees;
       request.workers = workers;
       request.producers = workers;
       for (const PrivateKey& k : workers)

@@ -32,6 +32,7 @@
 #define COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,6 +80,19 @@ struct ChainManagerOptions {
   uint32_t prune_interval = 64;  //!< blocks between prunes
 };
 
+/// The one genesis bootstrap: writes `params`' genesis block to an empty
+/// chain, and checks that a non-empty chain starts with it. Returns
+/// Corruption "Incorrect or no genesis block found. Wrong datadir for
+/// network?" for another network's chain, and the store's errors.
+/// ChainManager::Open calls it; so may a node that reads the chain before
+/// consensus is up.
+Status BootstrapGenesis(const ChainParams& params, ChainState* chain);
+
+/// Picks the transactions for a block about to be assembled on the tip
+/// (valid there, in order, without a coinbase) and their total fee; the
+/// node's mempool is one (Mempool::SelectForBlock).
+using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fees)>;
+
 class ChainManager {
  public:
   /// Opens the stores under `datadir` and brings consensus to the chain's
@@ -101,13 +115,15 @@ class ChainManager {
   [[nodiscard]] bool ProcessNewBlock(const Block& block, ValidationState* state);
 
   /// Produces `count` blocks on the tip with `workers` computing and
-  /// signing; unregistered workers register (zero bond) in the first block.
+  /// signing, each with the transactions `select_txs` (if set) picks when
+  /// it is assembled; unregistered workers register (zero bond) in the
+  /// first block.
   /// Each block's time is max(now, tip time + 1), moved forward a slot at a
   /// time when no local key holds the slot. Appends the new hashes to
   /// *hashes (if not null). Returns InvalidArgument without workers or when
   /// the network's bond is not 0, and assembly or validation errors.
   Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
-                  std::vector<Uint256>* hashes);
+                  std::vector<Uint256>* hashes, const TxSelector& select_txs = {});
 
   /// Assembles (consensus/assembler.h) and signs a child of the validated
   /// block `parent`, storing the tensors its workers compute; does not
