@@ -71,9 +71,9 @@ struct alignas(16) Sha256Block {
 };
 
 /// FIPS 180-4 §5.3.3: the chaining value before the first block.
-inline constexpr Sha256State kSha256InitialState = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-                                                     0xa54ff53a, 0x510e527f, 0x9b05688c,
-                                                     0x1f83d9ab, 0x5be0cd19}};
+inline constexpr Sha256State kSha256InitialState = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                                     0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                                                     0x5be0cd19}};
 
 /// Runs the compression function on *state with one block, in place.
 /// REQUIRES: state is not null.

@@ -87,8 +87,8 @@ Node LeafHash(const Node& leaf) {
 }
 
 Node InnerHash(const Node& left, const Node& right) {
-  const Quad padded[8] = {QuadAt(left.h),  QuadAt(left.h + 4), QuadAt(right.h), QuadAt(right.h + 4),
-                          kPadQuad,        kZeroQuad,          kZeroQuad,       kZeroQuad};
+  const Quad padded[8] = {QuadAt(left.h), QuadAt(left.h + 4), QuadAt(right.h), QuadAt(right.h + 4),
+                          kPadQuad,       kZeroQuad,          kZeroQuad,       kZeroQuad};
   return HashPrefixed(kInnerPrefix, padded, 2 * Uint256::kSize);
 }
 
