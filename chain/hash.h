@@ -8,6 +8,14 @@
 // The implementation is Crypto++'s SHA-256, which uses the SHA-NI or AVX2
 // code path where the processor has it.
 //
+// Sha256Compress exposes the bare compression function (FIPS 180-4 §6.2.2)
+// for callers that hash many messages of one fixed size and lay out the
+// padded blocks themselves (merkle.cpp: 33-byte leaves, 65-byte inner nodes).
+// It works on 32-bit words, not bytes: a block is W0..W15, each word the
+// big-endian reading of four message bytes, and the digest is H0..H7 written
+// big-endian. Getting the padding wrong gives a wrong hash, not a crash, so
+// every such caller is tested against Sha256Hash.
+//
 // Thread safety: free functions are safe to call concurrently; a Sha256
 // object must not be shared between threads without synchronisation.
 
@@ -51,6 +59,28 @@ class Sha256 {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The SHA-256 chaining value H0..H7. Aligned for Crypto++'s SIMD paths.
+struct alignas(16) Sha256State {
+  uint32_t h[8];
+};
+
+/// One 64-byte message block as the words W0..W15 (big-endian reading).
+struct alignas(16) Sha256Block {
+  uint32_t w[16];
+};
+
+/// FIPS 180-4 §5.3.3: the chaining value before the first block.
+inline constexpr Sha256State kSha256InitialState = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                                     0x510e527f, 0x9b05688c, 0x1f83d9ab,
+                                                     0x5be0cd19}};
+
+/// Runs the compression function on *state with one block, in place.
+/// REQUIRES: state is not null.
+void Sha256Compress(Sha256State* state, const Sha256Block& block);
+
+/// The digest bytes of a final chaining value (each word big-endian).
+Uint256 Sha256Digest(const Sha256State& state);
 
 /// SHA256(data).
 Uint256 Sha256Hash(ByteSpan data);

@@ -15,8 +15,12 @@
 //
 // Decoding bounds every length before allocating: a length or element count
 // may not exceed the bytes left in the input (every element is at least one
-// byte), so a few hostile bytes can never make us reserve gigabytes.
-// Deserialize() rejects trailing bytes.
+// byte), so a few hostile bytes can never make us reserve gigabytes. An
+// element takes far more memory than that one byte (a WorkRecord ~190
+// bytes), so a vector reserves at most kMaxReserveBytes before its elements
+// have decoded and then grows as they do: memory follows what the input
+// really holds, not what its counts claim. Deserialize() rejects trailing
+// bytes.
 //
 // Adding a type: list its fields once, beside them, in wire order:
 //   struct OutPoint {
@@ -31,6 +35,7 @@
 #ifndef COMPUTECOIN_CHAIN_SERIALIZE_H
 #define COMPUTECOIN_CHAIN_SERIALIZE_H
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <concepts>
@@ -52,6 +57,9 @@ static_assert(std::endian::native == std::endian::little,
 
 /// Largest length or count a CompactSize may carry (32 MiB).
 inline constexpr uint64_t kMaxCompactSize = 0x02000000;
+
+/// Most bytes a vector decoder reserves ahead of its decoded elements.
+inline constexpr size_t kMaxReserveBytes = size_t{1} << 20;
 
 /// Thrown by Reader on malformed input; turned into Status by Deserialize().
 class DecodeError : public std::runtime_error {
@@ -164,7 +172,7 @@ template <typename T>
 void Get(Reader& r, std::vector<T>& v) {
   const uint64_t count = r.ReadLength();
   v.clear();
-  v.reserve(count);
+  v.reserve(std::min<uint64_t>(count, kMaxReserveBytes / sizeof(T)));
   for (uint64_t i = 0; i < count; ++i) {
     T item{};
     r(item);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -87,33 +88,153 @@ void BM_Sha256_1MiB(benchmark::State& state) {
 }
 BENCHMARK(BM_Sha256_1MiB)->Unit(benchmark::kMicrosecond);
 
+// ---------------------------------------------------------------------------
+// Merkle trees against raw SHA-256 (issue 12 §3).
+//
+// The reference for each Merkle row is the number of SHA-256 compressions
+// (64-byte blocks) the operation cannot do without, timed in the same
+// iteration: a leaf hash (33-byte message) is 1 block, an inner node (65
+// bytes) 2, the head (41 bytes) 1. We count blocks rather than 65-byte
+// hashes through a reused hasher because blocks are the floor: no SHA-256
+// code hashes 65 bytes in fewer than two compressions, and a reused object
+// only adds its buffering on top. Two references, as counters on each row:
+//   vs_compress  the same count of Sha256Compress calls (Crypto++
+//                SHA256::Transform, one block per call; SHA-NI here);
+//   vs_stream    the same count of blocks hashed as one long message
+//                (Crypto++'s multi-block loop, as in BM_Sha256_1MiB);
+// each the reference's thread CPU time over the Merkle operation's, so 1.0
+// is Merkle hashing at raw SHA-256 speed and other jobs slow neither side.
+
+/// Blocks compressed by MerkleRoot of n >= 1 leaves: n leaves, n - 1 inner
+/// nodes, the head.
+uint64_t RootBlocks(uint64_t n) { return 3 * n - 1; }
+/// By MakeMerkleProof: each of the `depth` siblings is the tree hash of a
+/// subtree of m leaves (3m - 2 blocks), and the subtrees hold n - 1 leaves.
+uint64_t ProofBlocks(uint64_t n, uint64_t depth) { return 3 * (n - 1) - 2 * depth; }
+/// By VerifyMerkleProof: the leaf, one inner node per level, the head.
+uint64_t VerifyBlocks(uint64_t depth) { return 2 * depth + 2; }
+
+/// Thread CPU seconds spent on the references, summed over iterations.
+struct RawSeconds {
+  double compress = 0;
+  double stream = 0;
+};
+
+/// Times `blocks` compressions both ways and adds the seconds to *out.
+void TimeRawSha256(uint64_t blocks, RawSeconds* out) {
+  Sha256State chain = kSha256InitialState;
+  Sha256Block block = {};
+  double start = ThreadCpuSeconds();
+  for (uint64_t i = 0; i < blocks; ++i) {
+    block.w[0] = static_cast<uint32_t>(i);
+    Sha256Compress(&chain, block);
+  }
+  benchmark::DoNotOptimize(chain);
+  out->compress += ThreadCpuSeconds() - start;
+
+  // 64·blocks - 9 message bytes pad to exactly `blocks` blocks.
+  static const std::vector<uint8_t> chunk(kMiB, 0x5a);
+  start = ThreadCpuSeconds();
+  Sha256 hasher;
+  for (uint64_t left = 64 * blocks - 9; left > 0;) {
+    const size_t n = std::min<uint64_t>(left, kMiB);
+    hasher.Write(ByteSpan(chunk).first(n));
+    left -= n;
+  }
+  benchmark::DoNotOptimize(hasher.Finalize());
+  out->stream += ThreadCpuSeconds() - start;
+}
+
+void SetRawCounters(benchmark::State& state, uint64_t blocks_per_item, double merkle_seconds,
+                    const RawSeconds& raw) {
+  state.counters["blocks_per_item"] = static_cast<double>(blocks_per_item);
+  state.counters["vs_compress"] = raw.compress / merkle_seconds;
+  state.counters["vs_stream"] = raw.stream / merkle_seconds;
+}
+
+// The raw reference on its own: Sha256Compress calls; items = blocks.
+void BM_Sha256Compress(benchmark::State& state) {
+  Sha256State chain = kSha256InitialState;
+  Sha256Block block = {};
+  for (auto _ : state) {
+    ++block.w[0];
+    Sha256Compress(&chain, block);
+  }
+  benchmark::DoNotOptimize(chain);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sha256Compress);
+
 // MerkleRoot over Arg leaves; items = leaves.
 void BM_MerkleRoot(benchmark::State& state) {
-  const std::vector<Uint256> leaves = BenchLeaves(static_cast<size_t>(state.range(0)));
-  for (auto _ : state) benchmark::DoNotOptimize(MerkleRoot(leaves));
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  const std::vector<Uint256> leaves = BenchLeaves(n);
+  double merkle = 0;
+  RawSeconds raw;
+  for (auto _ : state) {
+    const double start = ThreadCpuSeconds();
+    benchmark::DoNotOptimize(MerkleRoot(leaves));
+    merkle += ThreadCpuSeconds() - start;
+    state.PauseTiming();
+    TimeRawSha256(RootBlocks(n), &raw);
+    state.ResumeTiming();
+  }
   state.SetItemsProcessed(state.iterations() * state.range(0));
+  SetRawCounters(state, RootBlocks(n), merkle, raw);
 }
 BENCHMARK(BM_MerkleRoot)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
-// VerifyMerkleProof in a tree of 2^20 leaves (paths of 20 siblings).
+// MakeMerkleProof for a leaf a third of the way into Arg leaves; items = proofs.
+void BM_MakeMerkleProof(benchmark::State& state) {
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  const std::vector<Uint256> leaves = BenchLeaves(n);
+  MerkleProof proof;
+  double merkle = 0;
+  RawSeconds raw;
+  for (auto _ : state) {
+    const double start = ThreadCpuSeconds();
+    if (!MakeMerkleProof(leaves, n / 3, &proof).ok()) state.SkipWithError("proof");
+    merkle += ThreadCpuSeconds() - start;
+    state.PauseTiming();
+    TimeRawSha256(ProofBlocks(n, proof.path.size()), &raw);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+  SetRawCounters(state, ProofBlocks(n, proof.path.size()), merkle, raw);
+}
+BENCHMARK(BM_MakeMerkleProof)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+// VerifyMerkleProof in a tree of 2^20 leaves (paths of 20 siblings), timed
+// in batches so that the reference runs between them; items = proofs.
 void BM_VerifyMerkleProof_2e20(benchmark::State& state) {
+  constexpr int kBatch = 1000;
   const std::vector<Uint256> leaves = BenchLeaves(size_t{1} << 20);
   const Uint256 root = MerkleRoot(leaves);
   // A few positions, one of them on the right edge; each costs a full pass
-  // over the leaves to build, so not more.
+  // over the leaves to build, so not more. All have 20 siblings.
   std::vector<MerkleProof> proofs(4);
   const uint64_t indices[] = {0, 123'457, 777'777, leaves.size() - 1};
   for (size_t i = 0; i < proofs.size(); ++i) {
     if (!MakeMerkleProof(leaves, indices[i], &proofs[i]).ok()) state.SkipWithError("proof");
   }
-  size_t k = 0;
+  const uint64_t blocks = VerifyBlocks(proofs[0].path.size());
+  double merkle = 0;
+  RawSeconds raw;
   for (auto _ : state) {
-    const MerkleProof& p = proofs[k++ % proofs.size()];
-    if (!VerifyMerkleProof(leaves[p.leaf_index], p, root)) state.SkipWithError("verify failed");
+    const double start = ThreadCpuSeconds();
+    for (int k = 0; k < kBatch; ++k) {
+      const MerkleProof& p = proofs[k % proofs.size()];
+      if (!VerifyMerkleProof(leaves[p.leaf_index], p, root)) state.SkipWithError("verify failed");
+    }
+    merkle += ThreadCpuSeconds() - start;
+    state.PauseTiming();
+    TimeRawSha256(kBatch * blocks, &raw);
+    state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  SetRawCounters(state, blocks, merkle, raw);
 }
-BENCHMARK(BM_VerifyMerkleProof_2e20);
+BENCHMARK(BM_VerifyMerkleProof_2e20)->Unit(benchmark::kMillisecond);
 
 void BM_SchnorrVerify(benchmark::State& state) {
   const PrivateKey key = PrivateKey::Generate();

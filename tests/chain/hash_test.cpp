@@ -27,6 +27,25 @@ class HashTest : public ::testing::Test {
     for (ByteSpan p : parts) out.insert(out.end(), p.begin(), p.end());
     return out;
   }
+  /// SHA-256 through Sha256Compress alone: FIPS 180-4 §5.1.1 padding done
+  /// here byte by byte, each block read as big-endian words.
+  static Uint256 ShaByBlocks(ByteSpan msg) {
+    std::vector<uint8_t> padded(msg.begin(), msg.end());
+    padded.push_back(0x80);
+    while (padded.size() % 64 != 56) padded.push_back(0);
+    const uint64_t bits = 8 * uint64_t{msg.size()};
+    for (int shift = 56; shift >= 0; shift -= 8) padded.push_back(uint8_t(bits >> shift));
+    Sha256State state = kSha256InitialState;
+    for (size_t at = 0; at < padded.size(); at += 64) {
+      Sha256Block block;
+      for (int i = 0; i < 16; ++i) {
+        const uint8_t* b = &padded[at + 4 * i];
+        block.w[i] = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+      }
+      Sha256Compress(&state, block);
+    }
+    return Sha256Digest(state);
+  }
 };
 
 // FIPS 180-2 appendix B vectors.
@@ -46,6 +65,23 @@ TEST_F(HashTest, Sha256TwoBlockMessage) {
 TEST_F(HashTest, Sha256MillionA) {
   EXPECT_EQ(Sha(std::string(1'000'000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_F(HashTest, CompressionFunctionGivesFipsVectors) {
+  EXPECT_EQ(ShaByBlocks(AsBytes("abc")).ToHex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string_view two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(ShaByBlocks(AsBytes(two_blocks)).ToHex(),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_F(HashTest, CompressionFunctionMatchesSha256AtEveryLength) {
+  // Lengths around both padding boundaries (55/56 and 119/120 bytes).
+  std::vector<uint8_t> msg;
+  for (size_t n = 0; n <= 200; ++n) {
+    EXPECT_EQ(ShaByBlocks(msg), Sha256Hash(msg)) << n << " bytes";
+    msg.push_back(static_cast<uint8_t>(n * 37 + 11));
+  }
 }
 
 TEST_F(HashTest, IncrementalEqualsOneShotAtEverySplit) {

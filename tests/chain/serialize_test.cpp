@@ -338,6 +338,18 @@ TEST_F(SerializeTest, HugeCountWithFewBytesFailsBeforeAllocating) {
   EXPECT_EQ(Decode("feffffff0100", &v), "Corruption: length exceeds remaining data");
 }
 
+TEST_F(SerializeTest, CountBackedByBytesReservesAtMostTheBound) {
+  // 2^20 work records announced and 2^20 bytes present, so the count passes
+  // the bytes-left check, but the first record is malformed. Reserving the
+  // announced count would take 2^20 · sizeof(WorkRecord), about 200 MB.
+  std::vector<uint8_t> bytes;
+  Writer(&bytes).WriteCompactSize(uint64_t{1} << 20);
+  bytes.resize(bytes.size() + (size_t{1} << 20), 0x00);  // unit kind 0
+  std::vector<WorkRecord> records;
+  EXPECT_EQ(Deserialize(bytes, &records).ToString(), "Corruption: bad-unit-kind");
+  EXPECT_LE(records.capacity() * sizeof(WorkRecord), kMaxReserveBytes);
+}
+
 // ---------------------------------------------------------------------------
 // The chain types' wire formats, as their header comments state them.
 
