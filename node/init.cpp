@@ -10,6 +10,7 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/network.h"
 #include "node/node_args.h"
 #include "node/rpc_register.h"
 #include "node/shutdown.h"
@@ -211,6 +212,7 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) s = StartNetwork(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
@@ -224,6 +226,7 @@ int NodeMain(int argc, const char* const argv[]) {
   if (server) server->Stop();
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  StopNetwork(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
   node.chainman.reset();

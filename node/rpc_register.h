@@ -23,6 +23,7 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterProofRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.
 Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node);

@@ -18,10 +18,9 @@
 #ifndef COMPUTECOIN_RPC_PROTOCOL_H
 #define COMPUTECOIN_RPC_PROTOCOL_H
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace cc::rpc {
 
@@ -36,16 +35,21 @@ enum RpcErrorCode : int {
   kRpcParseError = -32700,      //!< the body is not JSON
 
   // Application errors (Bitcoin Core's numbering).
-  kRpcMiscError = -1,              //!< wrong argument count (the message is the help text), other
-  kRpcTypeError = -3,              //!< an argument has the wrong JSON type
-  kRpcInvalidAddressOrKey = -5,    //!< no such block, transaction or key
-  kRpcOutOfMemory = -7,            //!< ran out of memory during the operation
-  kRpcInvalidParameter = -8,       //!< an argument has a bad value (range, hex, ...)
-  kRpcDatabaseError = -20,         //!< the store failed
-  kRpcDeserializationError = -22,  //!< bytes given or stored do not decode
-  kRpcVerifyError = -25,           //!< a block or transaction failed validation
-  kRpcInWarmup = -28,              //!< the node is still starting; retry later
-  kRpcClientNotConnected = -9,     //!< the node has no peers
+  kRpcMiscError = -1,                //!< wrong argument count (the message is the help text), other
+  kRpcTypeError = -3,                //!< an argument has the wrong JSON type
+  kRpcInvalidAddressOrKey = -5,      //!< no such block, transaction or key
+  kRpcOutOfMemory = -7,              //!< ran out of memory during the operation
+  kRpcInvalidParameter = -8,         //!< an argument has a bad value (range, hex, ...)
+  kRpcDatabaseError = -20,           //!< the store failed
+  kRpcDeserializationError = -22,    //!< bytes given or stored do not decode
+  kRpcVerifyError = -25,             //!< a block or transaction failed validation
+  kRpcInWarmup = -28,                //!< the node is still starting; retry later
+  kRpcClientNotConnected = -9,       //!< the node has no peers
+  kRpcClientNodeAlreadyAdded = -23,  //!< addnode add: already in the list
+  kRpcClientNodeNotAdded = -24,      //!< addnode remove: not in the list
+  kRpcClientNodeNotConnected = -29,  //!< disconnectnode: no such peer
+  kRpcClientInvalidIpOrSubnet = -30,  //!< setban: not an IP or subnet
+  kRpcClientP2PDisabled = -31,        //!< the P2P side is not running
 };
 
 /// What a method throws to fail a call with a specific code and message.
