@@ -49,9 +49,9 @@ OneReply RunOne(const RpcTable& table, const json& value, const std::string& use
 }  // namespace
 
 HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user) {
-  json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return {500, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcParseError, "Parse error")))};
+  json value;
+  if (Status s = ParseJsonBody(body, &value); !s.ok()) {
+    return {500, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcParseError, s.message())))};
   }
 
   if (value.is_object()) {

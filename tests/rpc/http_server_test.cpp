@@ -200,6 +200,18 @@ TEST_F(HttpServerTest, ParseError) {
   EXPECT_TRUE(body["id"].is_null());
 }
 
+TEST_F(HttpServerTest, DeeplyNestedBodyIsRefusedAndTheServerLivesOn) {
+  StartServer();
+  // The id is echoed into the reply: copying and dumping it recursed per level.
+  const std::string deep = R"({"method":"add","params":[1],"id":)" + std::string(100'000, '[') +
+                           std::string(100'000, ']') + "}";
+  const RawReply reply = Post(deep);
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ParseBody(reply)["error"]["message"],
+            "Parse error: JSON nested deeper than 64 levels");
+  EXPECT_EQ(ParseBody(Post(R"({"method":"add","params":[1],"id":1})"))["result"], 1);
+}
+
 TEST_F(HttpServerTest, InvalidRequestObject) {
   StartServer();
   const RawReply reply = Post(R"({"method": 5, "id": 2})");
