@@ -173,6 +173,7 @@ class HttpRpcServer::Impl {
   const RpcTable& table_;
   const RpcAuthenticator& auth_;
   const HttpServerOptions options_;
+  const DispatchLimits dispatch_limits_{options_.max_batch_size, options_.max_reply_bytes};
   std::vector<Subnet> allowed_;
 
   // Declared before the I/O context and the pool: destroying those destroys
@@ -344,7 +345,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     }
     state_ = State::kProcessing;
     net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
-      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_);
+      HttpReply reply =
+          DispatchJsonRpc(self->server_.table_, body, self->user_, self->server_.dispatch_limits_);
       self->server_.queued_.fetch_sub(1);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
         self->Write(static_cast<http::status>(reply.status), std::move(reply.body),

@@ -52,9 +52,17 @@ struct HttpServerOptions {
   /// "fd00::/8"). Loopback clients are always allowed.
   std::vector<std::string> allow_ip;
   size_t max_body_bytes = 32u << 20;  //!< e.g. 32 MiB
-  size_t max_connections = 64;        //!< further connections get 503, or closed past 2x
-  size_t threads = 4;                 //!< handler threads
-  size_t work_queue = 16;             //!< requests waiting for a handler thread, at most
+  /// Requests in one batch, at most; a longer batch gets HTTP 400 and -32600.
+  /// Each element may be a slow call, so this bounds the time and memory one
+  /// body can take (Bitcoin Core sets no limit; 1000 covers every client we know).
+  size_t max_batch_size = 1000;
+  /// Bytes of reply body, at most; calls whose replies would go past it are
+  /// answered with -7 instead (see DispatchJsonRpc), so a batch of large
+  /// results cannot grow the node's memory without bound. e.g. 32 MiB.
+  size_t max_reply_bytes = 32u << 20;
+  size_t max_connections = 64;  //!< further connections get 503, or closed past 2x
+  size_t threads = 4;           //!< handler threads
+  size_t work_queue = 16;       //!< requests waiting for a handler thread, at most
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds auth_failure_delay{250};
   /// Where the server reports what it refuses or fails at (may be empty).

@@ -15,8 +15,7 @@ Status ParseJsonBody(std::string_view text, json* out) {
   // `depth` counts the containers open around the event's value, so a
   // container that opens at depth d is level d + 1.
   const json::parser_callback_t limit = [](int depth, json::parse_event_t event, json&) {
-    if ((event == json::parse_event_t::array_start ||
-         event == json::parse_event_t::object_start) &&
+    if ((event == json::parse_event_t::array_start || event == json::parse_event_t::object_start) &&
         depth + 1 > kMaxJsonDepth) {
       throw TooDeep{};
     }

@@ -207,8 +207,7 @@ TEST_F(HttpServerTest, DeeplyNestedBodyIsRefusedAndTheServerLivesOn) {
                            std::string(100'000, ']') + "}";
   const RawReply reply = Post(deep);
   EXPECT_EQ(reply.status, 500);
-  EXPECT_EQ(ParseBody(reply)["error"]["message"],
-            "Parse error: JSON nested deeper than 64 levels");
+  EXPECT_EQ(ParseBody(reply)["error"]["message"], "Parse error: JSON nested deeper than 64 levels");
   EXPECT_EQ(ParseBody(Post(R"({"method":"add","params":[1],"id":1})"))["result"], 1);
 }
 
@@ -233,6 +232,31 @@ TEST_F(HttpServerTest, BatchRepliesPerElementAndSkipsNotifications) {
   EXPECT_EQ(body[0]["result"], 3);
   EXPECT_EQ(body[1]["error"]["code"], -32601);
   EXPECT_EQ(body[2]["error"]["code"], -32600);  // 7 is not a request object
+}
+
+TEST_F(HttpServerTest, BatchOverTheDefaultLimitIsRefused) {
+  StartServer();
+  json batch = json::array();
+  for (int i = 0; i < 1001; ++i) batch.push_back({{"method", "add"}, {"params", {i}}, {"id", i}});
+  const RawReply reply = Post(batch.dump());
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(ParseBody(reply)["error"]["message"],
+            "Invalid Request: batch of 1001 requests exceeds the limit of 1000");
+  batch.erase(1000);
+  EXPECT_EQ(ParseBody(Post(batch.dump())).size(), 1000u);
+}
+
+TEST_F(HttpServerTest, ReplyOverTheLimitIsAnError) {
+  options_.max_reply_bytes = 1000;
+  StartServer();
+  json batch = json::array();
+  for (int i = 0; i < 100; ++i) batch.push_back({{"method", "add"}, {"params", {i}}, {"id", i}});
+  const RawReply reply = Post(batch.dump());
+  EXPECT_EQ(reply.status, 200);
+  const json body = ParseBody(reply);
+  ASSERT_EQ(body.size(), 100u);
+  EXPECT_EQ(body[99]["error"]["message"],
+            "Not run: the batch's reply exceeds the limit of 1000 bytes");
 }
 
 TEST_F(HttpServerTest, EmptyBatchIsInvalid) {
