@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -25,6 +26,7 @@
 #include <boost/beast/http.hpp>
 
 #include "rpc/dispatcher.h"
+#include "rpc/rate_limited_log.h"
 
 namespace cc::rpc {
 
@@ -152,9 +154,9 @@ class HttpRpcServer::Impl {
     return false;
   }
 
-  void Log(const std::string& message) const {
-    if (options_.log) options_.log(message);
-  }
+  // Logs `message` under `condition`, rate-limited (rate_limited_log.h):
+  // every condition here can be repeated by a client at will.
+  void Log(std::string_view condition, const std::string& message) { log_.Log(condition, message); }
 
   // Registers a new session; returns how many are open, itself included.
   size_t Register(Session* session, std::weak_ptr<Session> weak) {
@@ -173,6 +175,7 @@ class HttpRpcServer::Impl {
   const RpcTable& table_;
   const RpcAuthenticator& auth_;
   const HttpServerOptions options_;
+  RateLimitedLog log_{options_.log, options_.log_interval};
   const DispatchLimits dispatch_limits_{options_.max_batch_size, options_.max_reply_bytes};
   std::vector<Subnet> allowed_;
 
@@ -213,7 +216,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     allowed_ = !ec && server_.IsAllowed(remote.address());
     if (!allowed_)
-      server_.Log("RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
+      server_.Log("forbidden",
+                  "RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -296,8 +300,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     if (!server_.auth_.Check(credentials, &user_)) {
       boost::system::error_code remote_ec;
       const tcp::endpoint remote = stream_.socket().remote_endpoint(remote_ec);
-      server_.Log("RPC: incorrect password attempt from " +
-                  (remote_ec ? "unknown" : EndpointText(remote)));
+      server_.Log("auth", "RPC: incorrect password attempt from " +
+                              (remote_ec ? "unknown" : EndpointText(remote)));
       // Delay the refusal to slow down password guessing.
       state_ = State::kDelaying;
       timer_.expires_after(server_.options_.auth_failure_delay);
@@ -339,7 +343,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     keep_alive_ = parser_->get().keep_alive();
     if (server_.queued_.fetch_add(1) >= server_.options_.work_queue) {
       server_.queued_.fetch_sub(1);
-      server_.Log("RPC: work queue depth exceeded");
+      server_.Log("workqueue", "RPC: work queue depth exceeded");
       return Write(http::status::service_unavailable, "Work queue depth exceeded\n", "text/plain",
                    keep_alive_);
     }
@@ -473,7 +477,7 @@ void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
                             // sockets held stays bounded whatever clients do.
                             if (open > 2 * options_.max_connections) return Accept(acceptor);
                             if (open > options_.max_connections) {
-                              Log("RPC: connection limit reached");
+                              Log("connections", "RPC: connection limit reached");
                             }
                             session->Start(open > options_.max_connections);
                           }
@@ -510,6 +514,7 @@ void HttpRpcServer::Impl::Stop() {
   work_.reset();
   ioc_.stop();
   if (io_thread_.joinable()) io_thread_.join();
+  log_.Flush();
 }
 
 // ---------------------------------------------------------------------------

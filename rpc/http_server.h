@@ -67,6 +67,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds auth_failure_delay{250};
   /// Where the server reports what it refuses or fails at (may be empty).
   std::function<void(const std::string&)> log;
+  /// Each kind of refusal (work queue full, connection limit, wrong password,
+  /// address not allowed) is logged at most once per log_interval; the next
+  /// line says how many were left out (rate_limited_log.h). A client can
+  /// cause them at will: one line each once wrote 6 MB of log in 20 s.
+  std::chrono::milliseconds log_interval{10'000};
 };
 
 class HttpRpcServer {

@@ -4,9 +4,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,9 +56,64 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(table_.Add("test", AddMethod()).ok());
     ASSERT_TRUE(table_.Add("test", WhoAmIMethod()).ok());
+    ASSERT_TRUE(table_
+                    .Add("test", RpcMethod{"block",
+                                           "Waits until the test releases it.",
+                                           {},
+                                           {{RpcType::kString, "", ""}},
+                                           "",
+                                           [this](const RpcMethod&, const RpcRequest&) -> json {
+                                             released_.wait();
+                                             return "released";
+                                           }})
+                    .ok());
+    released_ = release_.get_future().share();
     table_.SetWarmupFinished();
     auth_.AddUserPassword(kUser, kPassword);
     options_.auth_failure_delay = std::chrono::milliseconds(1);
+    options_.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_.push_back(line);
+    };
+  }
+
+  void TearDown() override {
+    if (!release_called_) release_.set_value();  // let blocked handlers finish
+    server_.reset();                             // it logs into log_ until it has stopped
+  }
+
+  void Release() {
+    release_called_ = true;
+    release_.set_value();
+  }
+
+  // Sends "block" calls on new connections until one is refused with 503:
+  // the handler threads and the work queue are then full until Release().
+  // Returns the refused connection, kept alive; its 503 is the first logged.
+  std::unique_ptr<RawConnection> FillWorkQueue() {
+    for (int i = 0; i < 100; ++i) {
+      auto connection = std::make_unique<RawConnection>(port_);
+      EXPECT_TRUE(connection->Send(PostRequest(R"({"method":"block","id":1})", kUser, kPassword)));
+      connection->SetReadTimeout(/*ms=*/200);  // a call taken in never answers before Release()
+      const RawReply reply = connection->Read();
+      if (reply.status == 503) {
+        connection->SetReadTimeout(/*ms=*/10'000);
+        return connection;
+      }
+      EXPECT_EQ(reply.status, 0);
+      blocked_.push_back(std::move(connection));
+    }
+    ADD_FAILURE() << "the work queue never filled";
+    return nullptr;
+  }
+
+  // The log lines written so far that contain `text`.
+  std::vector<std::string> LogLines(const std::string& text) {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    std::vector<std::string> lines;
+    std::copy_if(log_.begin(), log_.end(), std::back_inserter(lines),
+                 [&text](const std::string& line) { return line.find(text) != std::string::npos; });
+    return lines;
   }
 
   void StartServer() {
@@ -83,6 +140,14 @@ class HttpServerTest : public ::testing::Test {
   HttpServerOptions options_;
   std::unique_ptr<HttpRpcServer> server_;
   uint16_t port_ = 0;
+
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  bool release_called_ = false;
+  std::vector<std::unique_ptr<RawConnection>> blocked_;  // calls waiting on release_
+
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;  // guarded by log_mutex_
 };
 
 TEST_F(HttpServerTest, CallWithCorrectCredentials) {
@@ -405,6 +470,59 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitAreRefused) {
   RawConnection third(port_);
   ASSERT_TRUE(third.connected());
   EXPECT_TRUE(third.ReadsEof());
+}
+
+TEST_F(HttpServerTest, FloodOf503sLogsOneLine) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();  // got the first 503
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  EXPECT_EQ(LogLines("work queue depth exceeded"),
+            std::vector<std::string>{"RPC: work queue depth exceeded"});
+}
+
+TEST_F(HttpServerTest, SuppressedCountIsLoggedAfterTheInterval) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  options_.log_interval = std::chrono::milliseconds(100);
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(
+      flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(flood->Read().status, 503);
+  EXPECT_EQ(LogLines("work queue depth exceeded"),
+            (std::vector<std::string>{
+                "RPC: work queue depth exceeded",
+                "RPC: work queue depth exceeded (200 similar messages suppressed)"}));
+}
+
+TEST_F(HttpServerTest, StopLogsTheCountStillPending) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  Release();
+  server_->Stop();
+  EXPECT_EQ(
+      LogLines("work queue depth exceeded"),
+      (std::vector<std::string>{"RPC: work queue depth exceeded",
+                                "RPC: work queue depth exceeded (5 similar messages suppressed)"}));
 }
 
 TEST_F(HttpServerTest, IdleConnectionIsClosed) {
