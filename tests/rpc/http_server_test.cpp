@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -105,6 +107,25 @@ class HttpServerTest : public ::testing::Test {
     }
     ADD_FAILURE() << "the work queue never filled";
     return nullptr;
+  }
+
+  // Opens `n` connections that send nothing.
+  std::vector<std::unique_ptr<RawConnection>> OpenIdle(size_t n) {
+    std::vector<std::unique_ptr<RawConnection>> connections;
+    for (size_t i = 0; i < n; ++i) {
+      connections.push_back(std::make_unique<RawConnection>(port_));
+      EXPECT_TRUE(connections.back()->connected());
+    }
+    return connections;
+  }
+
+  // Posts a call on a fresh connection; expects its answer within a second.
+  void ExpectPromptAnswer() {
+    const auto start = std::chrono::steady_clock::now();
+    const RawReply reply = Post(R"({"method":"add","params":[1,2],"id":1})");
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_EQ(ParseBody(reply)["result"], 3);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   }
 
   // The log lines written so far that contain `text`.
@@ -454,22 +475,140 @@ TEST_F(HttpServerTest, ExpectContinue) {
   EXPECT_EQ(ParseBody(reply)["result"], 2);
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreRefused) {
+// ---------------------------------------------------------------------------
+// Connection slots and deadlines.
+
+TEST_F(HttpServerTest, AuthenticatedSlotsFullIs503) {
   options_.max_connections = 1;
   StartServer();
-  RawConnection first(port_);
-  ASSERT_TRUE(first.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
-  ASSERT_EQ(first.Read().status, 200);  // the first connection is registered and kept open
+  auto first = std::make_unique<RawConnection>(port_);
+  ASSERT_TRUE(
+      first->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(first->Read().status, 200);  // kept alive: holds the one authenticated slot
 
   RawConnection second(port_);
   ASSERT_TRUE(
       second.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
-  EXPECT_EQ(second.Read().status, 503);
+  const RawReply refused = second.Read();
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.body, "Too many connections\n");
 
-  // With twice the limit open, further connections are closed unanswered.
-  RawConnection third(port_);
-  ASSERT_TRUE(third.connected());
-  EXPECT_TRUE(third.ReadsEof());
+  first.reset();  // frees the slot
+  for (int i = 0; i < 100; ++i) {
+    const RawReply reply = Post(R"({"method":"add","params":[1],"id":1})");
+    if (reply.status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "the freed slot was never reused";
+}
+
+TEST_F(HttpServerTest, IdleConnectionsDoNotLockOutAuthenticatedClients) {
+  StartServer();  // default limits
+  const auto idle = OpenIdle(200);
+  for (int i = 0; i < 5; ++i) ExpectPromptAnswer();
+}
+
+TEST_F(HttpServerTest, TricklingConnectionsDoNotLockOutAuthenticatedClients) {
+  StartServer();
+  const auto trickling = OpenIdle(100);
+  for (const auto& connection : trickling) {
+    ASSERT_TRUE(connection->Send("POST / HTTP/1.1\r\nX-Pad: "));
+  }
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      for (const auto& connection : trickling) connection->Send("a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  for (int i = 0; i < 5; ++i) ExpectPromptAnswer();
+}
+
+TEST_F(HttpServerTest, OldestUnauthenticatedConnectionIsClosedWhenThePoolIsFull) {
+  options_.max_unauthenticated_connections = 4;
+  StartServer();
+  auto idle = OpenIdle(5);
+  EXPECT_TRUE(idle[0]->ReadsEof());
+  idle[1]->SetReadTimeout(/*ms=*/200);
+  EXPECT_FALSE(idle[1]->ReadsEof());  // still open
+}
+
+TEST_F(HttpServerTest, AuthenticatedConnectionIsNotEvicted) {
+  options_.max_unauthenticated_connections = 4;
+  StartServer();
+  RawConnection keep(port_);
+  ASSERT_TRUE(keep.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(keep.Read().status, 200);
+  const auto idle = OpenIdle(20);
+  EXPECT_TRUE(idle[0]->ReadsEof());  // the pool did overflow
+  ASSERT_TRUE(keep.Send(PostRequest(R"({"method":"add","params":[2],"id":1})", kUser, kPassword)));
+  EXPECT_EQ(ParseBody(keep.Read())["result"], 2);
+}
+
+TEST_F(HttpServerTest, HeaderDeadlineIsNotExtendedByATrickle) {
+  options_.header_timeout = std::chrono::milliseconds(300);
+  StartServer();
+  RawConnection connection(port_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(connection.Send("POST / HTTP/1.1\r\nX-Pad: "));
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && connection.Send("a")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  EXPECT_TRUE(connection.ReadsEof());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  trickler.request_stop();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+TEST_F(HttpServerTest, BodyDeadlineCountsFromTheRequestStart) {
+  options_.header_timeout = std::chrono::milliseconds(1000);
+  options_.body_timeout = std::chrono::milliseconds(600);
+  StartServer();
+  RawConnection connection(port_);
+  const auto start = std::chrono::steady_clock::now();
+  // The header takes 400 ms of the 600, then the body trickles.
+  ASSERT_TRUE(
+      connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(connection.Send("\r\nContent-Length: 1000\r\n\r\n"));
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && connection.Send(" ")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  EXPECT_TRUE(connection.ReadsEof());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  trickler.request_stop();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(550));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(900));  // not 400 ms + a fresh 600
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  options_.idle_timeout = std::chrono::milliseconds(200);
+  StartServer();
+  RawConnection connection(port_);
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(connection.Read().status, 200);
+  EXPECT_TRUE(connection.ReadsEof());
+}
+
+TEST_F(HttpServerTest, IdleWaitIsNotTheHeaderDeadline) {
+  // A kept-alive client may think for idle_timeout before its next request,
+  // longer than a header may take once it has started.
+  options_.idle_timeout = std::chrono::milliseconds(2000);
+  options_.header_timeout = std::chrono::milliseconds(200);
+  StartServer();
+  RawConnection connection(port_);
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(connection.Read().status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[2],"id":1})", kUser, kPassword)));
+  EXPECT_EQ(ParseBody(connection.Read())["result"], 2);
 }
 
 TEST_F(HttpServerTest, FloodOf503sLogsOneLine) {
