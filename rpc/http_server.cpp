@@ -207,7 +207,7 @@ class HttpRpcServer::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<uint16_t> ports_;
   std::thread io_thread_;
-  std::atomic<size_t> queued_{0};
+  std::atomic<size_t> queued_{0};  // requests posted to pool_ that no thread has taken yet
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   bool stopped_ = false;
@@ -401,9 +401,11 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     }
     state_ = State::kProcessing;
     net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
+      // Taken by a thread: no longer waiting (Bitcoin Core's queue depth, too,
+      // counts only requests no thread has taken).
+      self->server_.queued_.fetch_sub(1);
       HttpReply reply =
           DispatchJsonRpc(self->server_.table_, body, self->user_, self->server_.dispatch_limits_);
-      self->server_.queued_.fetch_sub(1);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
         self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
                     "application/json", self->keep_alive_);

@@ -611,6 +611,46 @@ TEST_F(HttpServerTest, IdleWaitIsNotTheHeaderDeadline) {
   EXPECT_EQ(ParseBody(connection.Read())["result"], 2);
 }
 
+TEST_F(HttpServerTest, FiftyKeepAliveClientsGetNo503WithDefaults) {
+  // Issue 9 §8: 8.7% of getblockcount calls got 503 at 50 keep-alive clients.
+  ASSERT_TRUE(table_
+                  .Add("test", RpcMethod{"getblockcount",
+                                         "Takes a millisecond, as a call that waits on a lock.",
+                                         {},
+                                         {{RpcType::kNumber, "", ""}},
+                                         "",
+                                         [](const RpcMethod&, const RpcRequest&) -> json {
+                                           std::this_thread::sleep_for(
+                                               std::chrono::milliseconds(1));
+                                           return 7;
+                                         }})
+                  .ok());
+  StartServer();
+  constexpr int kClients = 50;
+  constexpr int kCallsEach = 40;
+  std::atomic<int> refused{0};
+  std::atomic<int> answered{0};
+  {
+    std::vector<std::jthread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&] {
+        RawConnection connection(port_);
+        for (int i = 0; i < kCallsEach; ++i) {
+          if (!connection.Send(
+                  PostRequest(R"({"method":"getblockcount","id":1})", kUser, kPassword))) {
+            return;
+          }
+          const int status = connection.Read().status;
+          if (status == 503) ++refused;
+          if (status == 200) ++answered;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(refused, 0);
+  EXPECT_EQ(answered, kClients * kCallsEach);
+}
+
 TEST_F(HttpServerTest, FloodOf503sLogsOneLine) {
   options_.threads = 1;
   options_.work_queue = 1;
