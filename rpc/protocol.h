@@ -10,6 +10,14 @@
 //     or {"jsonrpc": "2.0", "error": {"code", "message"}, "id": ...}
 // A 2.0 request without "id" is a notification: it runs, and gets no reply.
 //
+// A body is parsed with ParseJsonBody, which refuses documents nested deeper
+// than kMaxJsonDepth while parsing: nlohmann::json's parser is iterative, but
+// copying, comparing and dumping a value recurse once per level, so a deep
+// document must never be built at all (100 KB of "[" once crashed the node).
+// Every value a request carries is therefore at most kMaxJsonDepth deep, and
+// the recursive walks after parsing (ParseRequest's copies, the error reply
+// echoing the id, Dump) are bounded by it.
+//
 // Error codes are Bitcoin Core's (src/rpc/protocol.h), so scripts written
 // for bitcoin-cli read ours the same way.
 //
@@ -18,13 +26,22 @@
 #ifndef COMPUTECOIN_RPC_PROTOCOL_H
 #define COMPUTECOIN_RPC_PROTOCOL_H
 
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/status.h"
 
 namespace cc::rpc {
 
 using json = nlohmann::json;
+
+/** How deep arrays and objects may nest in a request body (the top-level
+ *  value is level 1). Method arguments need fewer than 10 levels; 64 keeps the
+ *  recursion of copying or dumping a value a few kilobytes of stack. */
+inline constexpr int kMaxJsonDepth = 64;
 
 enum RpcErrorCode : int {
   // Standard JSON-RPC 2.0 errors.
@@ -61,6 +78,14 @@ class RpcError : public std::runtime_error {
  private:
   int code_;
 };
+
+/// Parses `text` as one JSON value into *out, refusing any array or object
+/// nested deeper than kMaxJsonDepth as soon as the parser opens it (so no
+/// deep value is ever built). Returns OK and sets *out on success; on failure
+/// returns InvalidArgument with the text of the kRpcParseError reply ("Parse
+/// error", or "Parse error: JSON nested deeper than 64 levels") and leaves
+/// *out null.
+[[nodiscard]] Status ParseJsonBody(std::string_view text, json* out);
 
 /// {"code": code, "message": message}.
 json ErrorObject(int code, const std::string& message);
