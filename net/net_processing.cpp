@@ -50,13 +50,17 @@ struct PeerState {
   Clock::time_point next_ping = Clock::now();
 };
 
+/** No peer (peer ids start at 0). */
+constexpr PeerId kNoPeer = -1;
+
 // A tensor being fetched for one or more waiting blocks.
 struct TensorDownload {
   TensorAssembler assembler;
   uint64_t step = 0;        // for the tensor store's retention
-  PeerId peer = 0;          // who is asked; 0 = nobody yet (reassign)
+  PeerId peer = kNoPeer;    // who is asked; kNoPeer: nobody (SendMessages reassigns)
   Clock::time_point asked;  // when the outstanding chunk was asked
   bool outstanding = false;
+  std::set<PeerId> lacking;  // peers that answered notfound
 };
 
 // A block whose parent or tensors have not arrived yet.
@@ -354,6 +358,9 @@ class PeerManager::Impl {
         PunishForBlock(source, hash, state);
         continue;
       }
+      Log("Sync: height " + std::to_string(b.header.height) + " of " +
+          std::to_string(std::max(best_header_height_, b.header.height)) + ", block " +
+          hash.ToHex() + " from peer=" + std::to_string(source));
       if (auto it = peers_.find(source); it != peers_.end())
         it->second.best_block_height =
             std::max<int64_t>(it->second.best_block_height, b.header.height);
@@ -424,6 +431,9 @@ class PeerManager::Impl {
           }
         }
         w.block = std::move(block);
+        Log("Block " + hash.ToHex() + " (height " + std::to_string(w.block.header.height) +
+            ") waits for " + (have_parent ? "" : "its parent and ") +
+            std::to_string(w.missing_tensors.size()) + " tensors");
         if (!have_parent) SendGetHeaders(peer->id());
         return;
       }
@@ -444,7 +454,7 @@ class PeerManager::Impl {
       if (!s.ok()) {
         Misbehaving(peer->id(), "bad-tensor-chunk: " + s.message());
         d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
-        d.peer = 0;
+        d.peer = kNoPeer;
         return;
       }
       if (!d.assembler.IsComplete()) {
@@ -459,7 +469,7 @@ class PeerManager::Impl {
         // Start over with another peer: this one served bytes that are not the tensor.
         Misbehaving(peer->id(), "bad-tensor: " + s.message());
         d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
-        d.peer = 0;
+        d.peer = kNoPeer;
         return;
       }
       step = d.step;
@@ -690,7 +700,7 @@ void PeerManager::FinalizePeer(const PeerRef& peer) {
   // Its tensor downloads go to whoever asks next (SendMessages).
   for (auto& [hash, d] : impl_->tensors_) {
     if (d.peer == peer->id()) {
-      d.peer = 0;
+      d.peer = kNoPeer;
       d.outstanding = false;
     }
   }
@@ -758,8 +768,19 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           impl_->OnGetTensor(peer, m);
         } else if constexpr (std::is_same_v<T, TensorMsg>) {
           impl_->OnTensor(peer, m);
+        } else if constexpr (std::is_same_v<T, NotFoundMsg>) {
+          // A tensor the peer does not have: ask another (SendMessages).
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          for (const Inv& inv : m.items) {
+            if (inv.type != InvType::kTensor) continue;
+            auto it = impl_->tensors_.find(inv.hash);
+            if (it == impl_->tensors_.end() || it->second.peer != peer->id()) continue;
+            it->second.lacking.insert(peer->id());
+            it->second.peer = kNoPeer;
+            it->second.outstanding = false;
+          }
         } else {
-          // notfound, feefilter, proof, workrecord: nothing to do yet.
+          // feefilter, proof, workrecord: nothing to do yet.
         }
       },
       decoded);
@@ -838,7 +859,7 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   // Tensor downloads nobody serves, or that stalled, go to this peer.
   for (auto& [hash, d] : m.tensors_) {
     const bool stalled = d.outstanding && now - d.asked > kBlockStallTimeout;
-    if (d.peer == 0 || stalled) {
+    if ((d.peer == kNoPeer || stalled) && !d.lacking.contains(peer->id())) {
       d.peer = peer->id();
       m.AskTensorChunk(hash, d);
     }

@@ -90,6 +90,7 @@ class TestNode:
         self.datadir = os.path.join(root, f"node{index}")
         os.makedirs(self.datadir, exist_ok=True)
         self.rpc_port = free_port()
+        self.p2p_port = free_port()
         self.process = None
         self.stdout = None
         self.stderr = None
@@ -114,7 +115,8 @@ class TestNode:
         self.stdout = open(os.path.join(self.datadir, "stdout.txt"), "w+")
         self.stderr = open(os.path.join(self.datadir, "stderr.txt"), "w+")
         self.process = subprocess.Popen(
-            [os.path.join(self.bindir, "computecoind")] + self.base_args() + list(extra_args),
+            [os.path.join(self.bindir, "computecoind")] + self.base_args() +
+            [f"-port={self.p2p_port}", "-bind=127.0.0.1"] + list(extra_args),
             stdout=self.stdout, stderr=self.stderr)
         if wait_for_rpc:
             self.wait_for_rpc()
@@ -229,6 +231,28 @@ class TestNode:
 
     def light(self, *args):
         return self.run_program("computecoin-light", *args)
+
+
+def wait_until(predicate, timeout=60, what="condition"):
+    """Polls predicate() every 50 ms until it is true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionFailed(f"timed out after {timeout} s waiting for {what}")
+
+
+def connect_nodes(a, b):
+    """Opens an outbound connection from node a to node b's P2P port and waits for the handshake."""
+    a.rpc("addnode", f"127.0.0.1:{b.p2p_port}", "onetry")
+    wait_until(lambda: any(p["addr"].endswith(f":{b.p2p_port}") and p["version"] > 0
+                           for p in a.rpc("getpeerinfo")), 30, f"node{a.index} -> node{b.index}")
+
+
+def sync_blocks(nodes, timeout=120):
+    """Waits until every node has the same tip."""
+    wait_until(lambda: len({n.rpc("getbestblockhash") for n in nodes}) == 1, timeout, "same tip")
 
 
 class ComputecoinTestFramework:
