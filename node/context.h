@@ -27,6 +27,8 @@
 
 namespace cc {
 
+class WalletManager;  // node/wallets.h
+
 struct NodeContext {
   const ChainParams* params = nullptr;
   /// The network directory (datadir.h).
@@ -41,6 +43,9 @@ struct NodeContext {
   std::unique_ptr<MempoolUpdater> mempool_updater;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
+  /// Loaded wallets (node/wallets.h); set after `chainman` and registered
+  /// with it, reset before it. Null with -disablewallet.
+  std::shared_ptr<WalletManager> wallets;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
 };
 

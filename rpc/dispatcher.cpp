@@ -29,13 +29,14 @@ struct OneReply {
   bool v2 = false;
 };
 
-OneReply RunOne(const RpcTable& table, const json& value, const std::string& user) {
+OneReply RunOne(const RpcTable& table, const json& value, const std::string& user,
+                const std::string& uri) {
   OneReply out;
   JsonRpcRequest request;
   try {
     ParseRequest(value, &request);
     out.v2 = request.version == JsonRpcVersion::kV2;
-    json result = table.Execute(request.method, request.params, user);
+    json result = table.Execute(request.method, request.params, user, uri);
     if (!request.IsNotification()) out.reply = SuccessReply(request, std::move(result));
   } catch (const RpcError& e) {
     out.v2 = request.version == JsonRpcVersion::kV2;
@@ -48,14 +49,15 @@ OneReply RunOne(const RpcTable& table, const json& value, const std::string& use
 
 }  // namespace
 
-HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user) {
+HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
+                          const std::string& uri) {
   json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
     return {500, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcParseError, "Parse error")))};
   }
 
   if (value.is_object()) {
-    OneReply one = RunOne(table, value, user);
+    OneReply one = RunOne(table, value, user, uri);
     if (!one.reply) return {204, ""};
     const unsigned status = (one.failed && !one.v2) ? LegacyHttpStatus(one.code) : 200;
     return {status, Dump(*one.reply)};
@@ -68,7 +70,7 @@ HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const st
     }
     json replies = json::array();
     for (const json& element : value) {
-      OneReply one = RunOne(table, element, user);
+      OneReply one = RunOne(table, element, user, uri);
       if (one.reply) replies.push_back(std::move(*one.reply));
     }
     if (replies.empty()) return {204, ""};

@@ -343,8 +343,10 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
                    keep_alive_);
     }
     state_ = State::kProcessing;
-    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
-      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_);
+    std::string target(parser_->get().target());
+    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body()),
+                              target = std::move(target)] {
+      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_, target);
       self->server_.queued_.fetch_sub(1);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
         self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
