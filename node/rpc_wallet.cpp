@@ -41,7 +41,8 @@ const char* const kTxidExample =
     "\"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d\"";
 
 WalletManager& Wallets(NodeContext& node) {
-  if (!node.wallets) throw RpcError(rpc::kRpcMethodNotFound, "Method not found (wallet is disabled)");
+  if (!node.wallets)
+    throw RpcError(rpc::kRpcMethodNotFound, "Method not found (wallet is disabled)");
   return *node.wallets;
 }
 
@@ -87,7 +88,9 @@ json LoadResult(const std::string& name) {
 
 std::vector<RpcResult> LoadResultFields() {
   return {{RpcType::kString, "name", "The wallet name if created successfully."},
-          {RpcType::kArray, "warnings", "Warning messages, if any, related to loading the wallet.",
+          {RpcType::kArray,
+           "warnings",
+           "Warning messages, if any, related to loading the wallet.",
            {{RpcType::kString, "", ""}}}};
 }
 
@@ -111,8 +114,7 @@ RpcMethod createwallet(NodeContext& node) {
        {"passphrase", RpcType::kString, RpcArg::kOptional, "",
         "Encrypt the wallet with this passphrase."}},
       {{RpcType::kObject, "", "", LoadResultFields()}},
-      ExampleCli("createwallet", "\"testwallet\"") +
-          ExampleRpc("createwallet", "\"testwallet\""),
+      ExampleCli("createwallet", "\"testwallet\"") + ExampleRpc("createwallet", "\"testwallet\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         WalletManager& wallets = Wallets(node);
         const std::string name = request.Arg(0).get<std::string>();
@@ -171,8 +173,13 @@ RpcMethod unloadwallet(NodeContext& node) {
       {{"wallet_name", RpcType::kString, RpcArg::kOptional, "",
         "The name of the wallet to unload. If provided both here and in the RPC endpoint, the "
         "two must be identical."}},
-      {{RpcType::kObject, "", "",
-        {{RpcType::kArray, "warnings", "Warning messages, if any.", {{RpcType::kString, "", ""}}}}}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kArray,
+          "warnings",
+          "Warning messages, if any.",
+          {{RpcType::kString, "", ""}}}}}},
       ExampleCli("unloadwallet", "\"testwallet\"") + ExampleRpc("unloadwallet", "\"testwallet\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         WalletManager& wallets = Wallets(node);
@@ -198,14 +205,13 @@ RpcMethod unloadwallet(NodeContext& node) {
 }
 
 RpcMethod listwallets(NodeContext& node) {
-  return RpcMethod{"listwallets",
-                   "Returns a list of currently loaded wallets.",
-                   {},
-                   {{RpcType::kArray, "", "", {{RpcType::kString, "walletname", "the wallet name"}}}},
-                   ExampleCli("listwallets", "") + ExampleRpc("listwallets", ""),
-                   [&node](const RpcMethod&, const RpcRequest&) -> json {
-                     return Wallets(node).List();
-                   }};
+  return RpcMethod{
+      "listwallets",
+      "Returns a list of currently loaded wallets.",
+      {},
+      {{RpcType::kArray, "", "", {{RpcType::kString, "walletname", "the wallet name"}}}},
+      ExampleCli("listwallets", "") + ExampleRpc("listwallets", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json { return Wallets(node).List(); }};
 }
 
 RpcMethod getwalletinfo(NodeContext& node) {
@@ -213,7 +219,9 @@ RpcMethod getwalletinfo(NodeContext& node) {
       "getwalletinfo",
       "Returns an object containing various wallet state info.",
       {},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kString, "walletname", "the wallet name"},
          {RpcType::kNumber, "walletversion", "the wallet database version"},
          {RpcType::kString, "format", "the database format (leveldb)"},
@@ -225,7 +233,9 @@ RpcMethod getwalletinfo(NodeContext& node) {
           "Unix time until which the wallet is unlocked, 0 if locked (encrypted wallets only)"},
          {RpcType::kBool, "private_keys_enabled", "always true"},
          {RpcType::kBool, "descriptors", "always false"},
-         {RpcType::kObject, "lastprocessedblock", "hash and height of the last block processed",
+         {RpcType::kObject,
+          "lastprocessedblock",
+          "hash and height of the last block processed",
           {{RpcType::kHex, "hash", ""}, {RpcType::kNumber, "height", ""}}}}}},
       ExampleCli("getwalletinfo", "") + ExampleRpc("getwalletinfo", ""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
@@ -369,25 +379,25 @@ RpcMethod walletpassphrase(NodeContext& node) {
 }
 
 RpcMethod walletlock(NodeContext& node) {
-  return RpcMethod{
-      "walletlock",
-      "Removes the wallet encryption key from memory, locking the wallet.\n"
-      "After calling this method, you will need to call walletpassphrase again\n"
-      "before being able to call any methods which require the wallet to be unlocked.",
-      {},
-      {{RpcType::kNone, "", ""}},
-      ExampleCli("walletlock", "") + ExampleRpc("walletlock", ""),
-      [&node](const RpcMethod&, const RpcRequest& request) -> json {
-        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        if (!w->IsCrypted()) {
-          throw RpcError(kRpcWalletWrongEncState,
-                         "Error: running with an unencrypted wallet, but walletlock was called.");
-        }
-        Status s = w->Lock();
-        if (!s.ok()) ThrowWalletError(s);
-        node.wallets->CancelRelock(w.get());
-        return nullptr;
-      }};
+  return RpcMethod{"walletlock",
+                   "Removes the wallet encryption key from memory, locking the wallet.\n"
+                   "After calling this method, you will need to call walletpassphrase again\n"
+                   "before being able to call any methods which require the wallet to be unlocked.",
+                   {},
+                   {{RpcType::kNone, "", ""}},
+                   ExampleCli("walletlock", "") + ExampleRpc("walletlock", ""),
+                   [&node](const RpcMethod&, const RpcRequest& request) -> json {
+                     std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+                     if (!w->IsCrypted()) {
+                       throw RpcError(
+                           kRpcWalletWrongEncState,
+                           "Error: running with an unencrypted wallet, but walletlock was called.");
+                     }
+                     Status s = w->Lock();
+                     if (!s.ok()) ThrowWalletError(s);
+                     node.wallets->CancelRelock(w.get());
+                     return nullptr;
+                   }};
 }
 
 RpcMethod walletpassphrasechange(NodeContext& node) {
@@ -445,25 +455,25 @@ RpcMethod getnewaddress(NodeContext& node) {
 }
 
 RpcMethod getrawchangeaddress(NodeContext& node) {
-  return RpcMethod{
-      "getrawchangeaddress",
-      "Returns a new address, for receiving change.\n"
-      "This is for use with raw transactions, NOT normal use.",
-      {{"address_type", RpcType::kString, RpcArg::kOptional, "\"bech32m\"",
-        "The address type; only \"bech32m\" exists."}},
-      {{RpcType::kString, "address", "The address"}},
-      ExampleCli("getrawchangeaddress", "") + ExampleRpc("getrawchangeaddress", ""),
-      [&node](const RpcMethod&, const RpcRequest& request) -> json {
-        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const std::string type = OptString(request.Arg(0), "bech32m");
-        if (type != "bech32m") {
-          throw RpcError(rpc::kRpcInvalidAddressOrKey, "Unknown address type '" + type + "'");
-        }
-        std::string address;
-        Status s = w->GetRawChangeAddress(&address);
-        if (!s.ok()) ThrowWalletError(s);
-        return address;
-      }};
+  return RpcMethod{"getrawchangeaddress",
+                   "Returns a new address, for receiving change.\n"
+                   "This is for use with raw transactions, NOT normal use.",
+                   {{"address_type", RpcType::kString, RpcArg::kOptional, "\"bech32m\"",
+                     "The address type; only \"bech32m\" exists."}},
+                   {{RpcType::kString, "address", "The address"}},
+                   ExampleCli("getrawchangeaddress", "") + ExampleRpc("getrawchangeaddress", ""),
+                   [&node](const RpcMethod&, const RpcRequest& request) -> json {
+                     std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+                     const std::string type = OptString(request.Arg(0), "bech32m");
+                     if (type != "bech32m") {
+                       throw RpcError(rpc::kRpcInvalidAddressOrKey,
+                                      "Unknown address type '" + type + "'");
+                     }
+                     std::string address;
+                     Status s = w->GetRawChangeAddress(&address);
+                     if (!s.ok()) ThrowWalletError(s);
+                     return address;
+                   }};
 }
 
 RpcMethod validateaddress(NodeContext& node) {
@@ -471,7 +481,9 @@ RpcMethod validateaddress(NodeContext& node) {
       "validateaddress",
       "Return information about the given address (no wallet needed).",
       {{"address", RpcType::kString, RpcArg::kRequired, "", "The address to validate"}},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kBool, "isvalid", "If the address is valid or not"},
          {RpcType::kString, "address", "The address validated"},
          {RpcType::kBool, "isscript", "always false"},
@@ -486,12 +498,9 @@ RpcMethod validateaddress(NodeContext& node) {
         Uint256 key_hash;
         Status s = wallet::DecodeAddress(node.params->bech32_hrp, address, &key_hash);
         if (!s.ok()) return json{{"isvalid", false}, {"error", s.message()}};
-        return json{{"isvalid", true},
-                    {"address", address},
-                    {"isscript", false},
-                    {"iswitness", true},
-                    {"witness_version", 1},
-                    {"witness_program", key_hash.ToHex()}};
+        return json{{"isvalid", true},      {"address", address},
+                    {"isscript", false},    {"iswitness", true},
+                    {"witness_version", 1}, {"witness_program", key_hash.ToHex()}};
       }};
 }
 
@@ -499,8 +508,11 @@ RpcMethod getaddressinfo(NodeContext& node) {
   return RpcMethod{
       "getaddressinfo",
       "Return information about the given address.",
-      {{"address", RpcType::kString, RpcArg::kRequired, "", "The address for which to get information."}},
-      {{RpcType::kObject, "", "",
+      {{"address", RpcType::kString, RpcArg::kRequired, "",
+        "The address for which to get information."}},
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kString, "address", "The address validated."},
          {RpcType::kBool, "ismine", "If the address is yours."},
          {RpcType::kBool, "iswatchonly", "always false"},
@@ -510,7 +522,9 @@ RpcMethod getaddressinfo(NodeContext& node) {
          {RpcType::kString, "hdkeypath", "The HD keypath (HD keys of the wallet)."},
          {RpcType::kHex, "hdmasterfingerprint", "The fingerprint of the master key."},
          {RpcType::kBool, "isworkerkey", "A worker signing key the wallet watches (hot key)."},
-         {RpcType::kArray, "labels", "The label associated with the address.",
+         {RpcType::kArray,
+          "labels",
+          "The label associated with the address.",
           {{RpcType::kString, "label name", ""}}}}}},
       ExampleCli("getaddressinfo", kAddressExample) + ExampleRpc("getaddressinfo", kAddressExample),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
@@ -581,15 +595,23 @@ RpcMethod getbalances(NodeContext& node) {
       "getbalances",
       "Returns an object with all balances in coins.",
       {},
-      {{RpcType::kObject, "", "",
-        {{RpcType::kObject, "mine", "balances from outputs that the wallet can sign",
-          {{RpcType::kNumber, "trusted", "trusted balance (outputs created by the wallet or "
-                                         "confirmed outputs)"},
-           {RpcType::kNumber, "untrusted_pending", "untrusted pending balance (outputs created "
-                                                   "by others that are in the mempool)"},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kObject,
+          "mine",
+          "balances from outputs that the wallet can sign",
+          {{RpcType::kNumber, "trusted",
+            "trusted balance (outputs created by the wallet or "
+            "confirmed outputs)"},
+           {RpcType::kNumber, "untrusted_pending",
+            "untrusted pending balance (outputs created "
+            "by others that are in the mempool)"},
            {RpcType::kNumber, "immature", "balance from immature coinbase outputs"},
            {RpcType::kNumber, "bonded", "worker bonds locked to the wallet's keys"}}},
-         {RpcType::kObject, "lastprocessedblock", "hash and height of the last block processed",
+         {RpcType::kObject,
+          "lastprocessedblock",
+          "hash and height of the last block processed",
           {{RpcType::kHex, "hash", ""}, {RpcType::kNumber, "height", ""}}}}}},
       ExampleCli("getbalances", "") + ExampleRpc("getbalances", ""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
@@ -617,8 +639,12 @@ RpcMethod listunspent(NodeContext& node) {
        {"addresses", RpcType::kArray, RpcArg::kOptional, "[]", "The addresses to filter"},
        {"include_unsafe", RpcType::kBool, RpcArg::kOptional, "true",
         "Include outputs that are not safe to spend (unconfirmed from others)"}},
-      {{RpcType::kArray, "", "",
-        {{RpcType::kObject, "", "",
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
           {{RpcType::kHex, "txid", "the transaction id"},
            {RpcType::kNumber, "vout", "the vout value"},
            {RpcType::kString, "address", "the address"},
@@ -632,14 +658,14 @@ RpcMethod listunspent(NodeContext& node) {
       ExampleCli("listunspent", "6 9999999") + ExampleRpc("listunspent", "6, 9999999"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const int64_t minconf = request.Arg(0).is_null()
-                                    ? 1
-                                    : rpc::ParseIntArg(request.Arg(0), "minconf", 0, 9'999'999,
-                                                       "minconf out of range");
-        const int64_t maxconf = request.Arg(1).is_null()
-                                    ? 9'999'999
-                                    : rpc::ParseIntArg(request.Arg(1), "maxconf", 0, 9'999'999,
-                                                       "maxconf out of range");
+        const int64_t minconf =
+            request.Arg(0).is_null()
+                ? 1
+                : rpc::ParseIntArg(request.Arg(0), "minconf", 0, 9'999'999, "minconf out of range");
+        const int64_t maxconf =
+            request.Arg(1).is_null()
+                ? 9'999'999
+                : rpc::ParseIntArg(request.Arg(1), "maxconf", 0, 9'999'999, "maxconf out of range");
         std::set<std::string> filter;
         if (request.Arg(2).is_array()) {
           for (const json& a : request.Arg(2)) {
@@ -723,12 +749,10 @@ RpcMethod lockunspent(NodeContext& node) {
           }
           const bool locked = w->IsLockedCoin(op);
           if (unlock && !locked) {
-            throw RpcError(rpc::kRpcInvalidParameter,
-                           "Invalid parameter, expected locked output");
+            throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, expected locked output");
           }
           if (!unlock && locked) {
-            throw RpcError(rpc::kRpcInvalidParameter,
-                           "Invalid parameter, output already locked");
+            throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, output already locked");
           }
           outpoints.push_back(op);
         }
@@ -744,24 +768,27 @@ RpcMethod lockunspent(NodeContext& node) {
 }
 
 RpcMethod listlockunspent(NodeContext& node) {
-  return RpcMethod{
-      "listlockunspent",
-      "Returns list of temporarily unspendable outputs.\n"
-      "See the lockunspent call to lock and unlock transactions for spending.",
-      {},
-      {{RpcType::kArray, "", "",
-        {{RpcType::kObject, "", "",
-          {{RpcType::kHex, "txid", "The transaction id locked"},
-           {RpcType::kNumber, "vout", "The vout value"}}}}}},
-      ExampleCli("listlockunspent", "") + ExampleRpc("listlockunspent", ""),
-      [&node](const RpcMethod&, const RpcRequest& request) -> json {
-        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        json out = json::array();
-        for (const OutPoint& op : w->ListLockedCoins()) {
-          out.push_back({{"txid", op.txid.ToHex()}, {"vout", op.index}});
-        }
-        return out;
-      }};
+  return RpcMethod{"listlockunspent",
+                   "Returns list of temporarily unspendable outputs.\n"
+                   "See the lockunspent call to lock and unlock transactions for spending.",
+                   {},
+                   {{RpcType::kArray,
+                     "",
+                     "",
+                     {{RpcType::kObject,
+                       "",
+                       "",
+                       {{RpcType::kHex, "txid", "The transaction id locked"},
+                        {RpcType::kNumber, "vout", "The vout value"}}}}}},
+                   ExampleCli("listlockunspent", "") + ExampleRpc("listlockunspent", ""),
+                   [&node](const RpcMethod&, const RpcRequest& request) -> json {
+                     std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+                     json out = json::array();
+                     for (const OutPoint& op : w->ListLockedCoins()) {
+                       out.push_back({{"txid", op.txid.ToHex()}, {"vout", op.index}});
+                     }
+                     return out;
+                   }};
 }
 
 // -- Sending ------------------------------------------------------------------
@@ -772,10 +799,10 @@ RpcMethod sendtoaddress(NodeContext& node) {
       "Send an amount to a given address.\n"
       "The fee rate is the mempool's minimum relay rate (1000 units per kB).",
       {{"address", RpcType::kString, RpcArg::kRequired, "", "The address to send to."},
-       {"amount", RpcType::kAny, RpcArg::kRequired, "",
-        "The amount in coins to send. eg 0.1"},
-       {"comment", RpcType::kString, RpcArg::kOptional, "", "Not stored; accepted for "
-                                                           "compatibility."},
+       {"amount", RpcType::kAny, RpcArg::kRequired, "", "The amount in coins to send. eg 0.1"},
+       {"comment", RpcType::kString, RpcArg::kOptional, "",
+        "Not stored; accepted for "
+        "compatibility."},
        {"comment_to", RpcType::kString, RpcArg::kOptional, "",
         "Not stored; accepted for compatibility."},
        {"subtractfeefromamount", RpcType::kBool, RpcArg::kOptional, "false",
@@ -813,8 +840,7 @@ RpcMethod sendmany(NodeContext& node) {
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
         if (!request.Arg(0).get<std::string>().empty()) {
-          throw RpcError(rpc::kRpcInvalidParameter,
-                         "Dummy value must be set to \"\"");
+          throw RpcError(rpc::kRpcInvalidParameter, "Dummy value must be set to \"\"");
         }
         std::set<std::string> subtract;
         if (request.Arg(4).is_array()) {
@@ -834,7 +860,8 @@ RpcMethod sendmany(NodeContext& node) {
           if (request.Arg(1).find(a) == request.Arg(1).end()) {
             throw RpcError(rpc::kRpcInvalidParameter,
                            "Invalid parameter 'subtract fee from output', address not among the "
-                           "recipients: " + a);
+                           "recipients: " +
+                               a);
           }
         }
         if (recipients.empty()) {
@@ -916,8 +943,8 @@ void AppendEntries(const Wallet& w, const wallet::WalletTxInfo& info, json* out)
       std::string category = "receive";
       if (info.coinbase) {
         category = info.depth < 0 || !info.wtx.IsConfirmed() ? "orphan"
-                   : info.mature                              ? "generate"
-                                                              : "immature";
+                   : info.mature                             ? "generate"
+                                                             : "immature";
       }
       json e{{"address", address},
              {"category", category},
@@ -931,7 +958,6 @@ void AppendEntries(const Wallet& w, const wallet::WalletTxInfo& info, json* out)
   }
 }
 
-
 std::vector<RpcResult> EntryFields() {
   return {{RpcType::kString, "address", "The address of the transaction output."},
           {RpcType::kString, "category",
@@ -943,8 +969,9 @@ std::vector<RpcResult> EntryFields() {
           {RpcType::kNumber, "fee", "The fee in coins, negative; send only"},
           {RpcType::kNumber, "confirmations",
            "The number of confirmations; 0 unconfirmed, -1 conflicted"},
-          {RpcType::kBool, "generated", "Only present if the transaction's only input is a "
-                                        "coinbase one."},
+          {RpcType::kBool, "generated",
+           "Only present if the transaction's only input is a "
+           "coinbase one."},
           {RpcType::kHex, "blockhash", "The block hash containing the transaction."},
           {RpcType::kNumber, "blockheight", "The block height containing the transaction."},
           {RpcType::kNumber, "blockindex", "The index of the transaction in the block."},
@@ -966,16 +993,17 @@ RpcMethod listtransactions(NodeContext& node) {
       ExampleCli("listtransactions", "") + ExampleRpc("listtransactions", "\"*\", 20, 100"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const int64_t count =
-            request.Arg(1).is_null() ? 10 : rpc::ParseIntArg(request.Arg(1), "count", INT64_MIN,
-                                                             INT64_MAX, "");
-        const int64_t skip =
-            request.Arg(2).is_null() ? 0 : rpc::ParseIntArg(request.Arg(2), "skip", INT64_MIN,
-                                                            INT64_MAX, "");
+        const int64_t count = request.Arg(1).is_null() ? 10
+                                                       : rpc::ParseIntArg(request.Arg(1), "count",
+                                                                          INT64_MIN, INT64_MAX, "");
+        const int64_t skip = request.Arg(2).is_null() ? 0
+                                                      : rpc::ParseIntArg(request.Arg(2), "skip",
+                                                                         INT64_MIN, INT64_MAX, "");
         if (count < 0) throw RpcError(rpc::kRpcInvalidParameter, "Negative count");
         if (skip < 0) throw RpcError(rpc::kRpcInvalidParameter, "Negative from");
         json all = json::array();
-        for (const wallet::WalletTxInfo& info : w->ListTransactions()) AppendEntries(*w, info, &all);
+        for (const wallet::WalletTxInfo& info : w->ListTransactions())
+          AppendEntries(*w, info, &all);
         // Oldest first; keep the newest `count` after skipping the newest `skip`.
         const int64_t n = static_cast<int64_t>(all.size());
         const int64_t end = std::max<int64_t>(0, n - skip);
@@ -994,7 +1022,9 @@ RpcMethod gettransaction(NodeContext& node) {
        {"include_watchonly", RpcType::kBool, RpcArg::kOptional, "true", "Ignored"},
        {"verbose", RpcType::kBool, RpcArg::kOptional, "false",
         "Whether to include a `decoded` field containing the decoded transaction"}},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kNumber, "amount", "The amount in coins: credit − debit (+ fee when sent)"},
          {RpcType::kNumber, "fee", "The fee in coins, negative; when sent by us"},
          {RpcType::kNumber, "confirmations", "The number of confirmations"},
@@ -1052,7 +1082,9 @@ RpcMethod listsinceblock(NodeContext& node) {
         "If set, the block hash to list transactions since, otherwise list all transactions."},
        {"target_confirmations", RpcType::kNumber, RpcArg::kOptional, "1",
         "Return the nth block hash from the main chain as lastblock."}},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kArray, "transactions", "", {{RpcType::kObject, "", "", EntryFields()}}},
          {RpcType::kArray, "removed", "always empty (include_removed is not supported)", {}},
          {RpcType::kHex, "lastblock",
@@ -1077,11 +1109,10 @@ RpcMethod listsinceblock(NodeContext& node) {
           }
           since_height = height;
         }
-        const int64_t target =
-            request.Arg(1).is_null()
-                ? 1
-                : rpc::ParseIntArg(request.Arg(1), "target_confirmations", 1, INT64_MAX,
-                                   "Invalid parameter");
+        const int64_t target = request.Arg(1).is_null()
+                                   ? 1
+                                   : rpc::ParseIntArg(request.Arg(1), "target_confirmations", 1,
+                                                      INT64_MAX, "Invalid parameter");
         json txs = json::array();
         for (const wallet::WalletTxInfo& info : w->ListTransactions()) {
           if (info.wtx.IsConfirmed() && static_cast<int64_t>(info.wtx.block_height) <= since_height)
@@ -1120,14 +1151,21 @@ RpcMethod signrawtransactionwithwallet(NodeContext& node) {
        {"prevtxs", RpcType::kArray, RpcArg::kOptional, "",
         "The previous outputs: [{\"txid\": hex, \"vout\": n, \"address\": str, \"amount\": "
         "coins}, ...]"}},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kHex, "hex", "The hex-encoded raw transaction with signature(s)"},
          {RpcType::kBool, "complete", "If the transaction has a complete set of signatures"},
-         {RpcType::kArray, "errors", "Script verification errors (if there are any)",
-          {{RpcType::kObject, "", "",
+         {RpcType::kArray,
+          "errors",
+          "Script verification errors (if there are any)",
+          {{RpcType::kObject,
+            "",
+            "",
             {{RpcType::kHex, "txid", "The hash of the referenced, previous transaction"},
              {RpcType::kNumber, "vout", "The index of the output to spent and used as input"},
-             {RpcType::kString, "error", "Verification or signing error related to the input"}}}}}}}},
+             {RpcType::kString, "error",
+              "Verification or signing error related to the input"}}}}}}}},
       ExampleCli("signrawtransactionwithwallet", "\"myhex\"") +
           ExampleRpc("signrawtransactionwithwallet", "\"myhex\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
@@ -1178,7 +1216,9 @@ RpcMethod fundrawtransaction(NodeContext& node) {
       {{"hexstring", RpcType::kHex, RpcArg::kRequired, "", "The hex string of the raw transaction"},
        {"options", RpcType::kObject, RpcArg::kOptional, "",
         "{\"subtractFeeFromOutputs\": [vout_index, ...], \"lockUnspents\": bool}"}},
-      {{RpcType::kObject, "", "",
+      {{RpcType::kObject,
+        "",
+        "",
         {{RpcType::kHex, "hex", "The resulting raw transaction (hex-encoded string)"},
          {RpcType::kNumber, "fee", "Fee in coins the resulting transaction pays"},
          {RpcType::kNumber, "changepos", "The position of the added change output, or -1"}}}},
@@ -1195,8 +1235,9 @@ RpcMethod fundrawtransaction(NodeContext& node) {
             if (key == "subtractFeeFromOutputs" && value.is_array()) {
               for (const json& i : value) {
                 if (!i.is_number_integer()) {
-                  throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, subtract fee from "
-                                                            "output index must be an integer");
+                  throw RpcError(rpc::kRpcInvalidParameter,
+                                 "Invalid parameter, subtract fee from "
+                                 "output index must be an integer");
                 }
                 const int64_t index = i.get<int64_t>();
                 if (index < 0 || index >= static_cast<int64_t>(tx.outputs.size())) {

@@ -101,7 +101,7 @@ std::string WalletNameFromUri(const std::string& uri) {
 }
 
 std::shared_ptr<wallet::Wallet> GetWalletForRequest(NodeContext& node,
-                                                   const rpc::RpcRequest& request) {
+                                                    const rpc::RpcRequest& request) {
   if (!node.wallets) {
     throw RpcError(rpc::kRpcMethodNotFound, "Method not found (wallet is disabled)");
   }

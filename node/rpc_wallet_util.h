@@ -29,19 +29,19 @@
 namespace cc {
 
 // Bitcoin Core's wallet error codes (src/rpc/protocol.h).
-inline constexpr int kRpcWalletError = -4;               //!< unspecified wallet problem
-inline constexpr int kRpcWalletInsufficientFunds = -6;   //!< not enough funds
-inline constexpr int kRpcWalletUnlockNeeded = -13;       //!< enter the passphrase first
+inline constexpr int kRpcWalletError = -4;              //!< unspecified wallet problem
+inline constexpr int kRpcWalletInsufficientFunds = -6;  //!< not enough funds
+inline constexpr int kRpcWalletUnlockNeeded = -13;      //!< enter the passphrase first
 inline constexpr int kRpcWalletPassphraseIncorrect = -14;
-inline constexpr int kRpcWalletWrongEncState = -15;      //!< e.g. encrypting twice
-inline constexpr int kRpcWalletNotFound = -18;           //!< not loaded, or no such file
-inline constexpr int kRpcWalletNotSpecified = -19;       //!< several loaded, none named
+inline constexpr int kRpcWalletWrongEncState = -15;  //!< e.g. encrypting twice
+inline constexpr int kRpcWalletNotFound = -18;       //!< not loaded, or no such file
+inline constexpr int kRpcWalletNotSpecified = -19;   //!< several loaded, none named
 inline constexpr int kRpcWalletAlreadyLoaded = -35;
 inline constexpr int kRpcWalletAlreadyExists = -36;
 
 /// The wallet the call is for (see the file comment). Throws RpcError.
 std::shared_ptr<wallet::Wallet> GetWalletForRequest(NodeContext& node,
-                                                   const rpc::RpcRequest& request);
+                                                    const rpc::RpcRequest& request);
 /// The wallet named by the request's URI, or "" when it came on "/".
 std::string WalletNameFromUri(const std::string& uri);
 

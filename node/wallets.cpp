@@ -57,8 +57,10 @@ Status WalletManager::Create(const std::string& name, const std::string& passphr
   const std::filesystem::path dir = WalletDir(name);
   std::error_code ec;
   if (std::filesystem::exists(dir, ec)) {
-    return Status::InvalidArgument("Wallet file verification failed. Failed to create database "
-                                   "path '" + dir.string() + "'. Database already exists.");
+    return Status::InvalidArgument(
+        "Wallet file verification failed. Failed to create database "
+        "path '" +
+        dir.string() + "'. Database already exists.");
   }
   std::filesystem::create_directories(dir.parent_path(), ec);
   wallet::WalletOptions options = Options();
@@ -99,8 +101,10 @@ Status WalletManager::Restore(const std::string& name, const std::filesystem::pa
   }
   const std::filesystem::path dir = WalletDir(name);
   if (std::filesystem::exists(dir, ec)) {
-    return Status::InvalidArgument("Wallet file verification failed. Failed to create database "
-                                   "path '" + dir.string() + "'. Database already exists.");
+    return Status::InvalidArgument(
+        "Wallet file verification failed. Failed to create database "
+        "path '" +
+        dir.string() + "'. Database already exists.");
   }
   std::filesystem::create_directories(dir.parent_path(), ec);
   std::filesystem::copy(backup, dir, std::filesystem::copy_options::recursive, ec);
@@ -117,7 +121,8 @@ Status WalletManager::Restore(const std::string& name, const std::filesystem::pa
 Status WalletManager::Add(const std::string& name, std::shared_ptr<Wallet> w) {
   std::lock_guard<std::mutex> lock(sync_mu_);
   for (const Entry& e : wallets_) {
-    if (e.name == name) return Status::InvalidArgument("Wallet \"" + name + "\" is already loaded.");
+    if (e.name == name)
+      return Status::InvalidArgument("Wallet \"" + name + "\" is already loaded.");
   }
   if (!worker_wallet_set_) {
     worker_wallet_ = name;

@@ -124,8 +124,8 @@ class WalletManager final : public ChainListener {
   NodeContext& node_;
 
   mutable std::mutex sync_mu_;
-  std::vector<Entry> wallets_;   // GUARDED_BY(sync_mu_)
-  std::string worker_wallet_;    // GUARDED_BY(sync_mu_)
+  std::vector<Entry> wallets_;      // GUARDED_BY(sync_mu_)
+  std::string worker_wallet_;       // GUARDED_BY(sync_mu_)
   bool worker_wallet_set_ = false;  // GUARDED_BY(sync_mu_)
 
   mutable std::mutex relock_mu_;
@@ -136,7 +136,7 @@ class WalletManager final : public ChainListener {
     int64_t unix_time = 0;
   };
   std::map<const wallet::Wallet*, Relock> relocks_;  // GUARDED_BY(relock_mu_)
-  bool stopping_ = false;                             // GUARDED_BY(relock_mu_)
+  bool stopping_ = false;                            // GUARDED_BY(relock_mu_)
   std::thread relock_thread_;
 };
 
