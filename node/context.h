@@ -31,6 +31,8 @@
 
 namespace cc {
 
+class WalletManager;  // node/wallets.h
+
 struct NodeContext {
   const ChainParams* params = nullptr;
   /// The network directory (datadir.h).
@@ -53,6 +55,9 @@ struct NodeContext {
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
+  /// Loaded wallets (node/wallets.h); set after `chainman` and registered
+  /// with it, reset before it. Null with -disablewallet.
+  std::shared_ptr<WalletManager> wallets;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
 };
 

@@ -15,6 +15,7 @@
 #include "node/rpc_register.h"
 #include "node/shutdown.h"
 #include "node/training.h"
+#include "node/wallets.h"
 #include "rpc/auth.h"
 #include "rpc/http_server.h"
 #include "rpc/table.h"
@@ -212,6 +213,7 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) s = StartWallets(config, &node);
   if (s.ok()) s = StartNetwork(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
@@ -227,6 +229,7 @@ int NodeMain(int argc, const char* const argv[]) {
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
   StopNetwork(&node);
+  StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
   node.chainman.reset();

@@ -62,6 +62,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterControlRpcs(table, node);
   if (s.ok()) s = RegisterTrainingRpcs(table, node);
   if (s.ok()) s = RegisterNetRpcs(table, node);
+  if (s.ok()) s = RegisterWalletRpcs(table, node);
   return s;
 }
 

@@ -29,13 +29,14 @@ struct OneReply {
   bool v2 = false;
 };
 
-OneReply RunOne(const RpcTable& table, const json& value, const std::string& user) {
+OneReply RunOne(const RpcTable& table, const json& value, const std::string& user,
+                const std::string& uri) {
   OneReply out;
   JsonRpcRequest request;
   try {
     ParseRequest(value, &request);
     out.v2 = request.version == JsonRpcVersion::kV2;
-    json result = table.Execute(request.method, request.params, user);
+    json result = table.Execute(request.method, request.params, user, uri);
     if (!request.IsNotification()) out.reply = SuccessReply(request, std::move(result));
   } catch (const RpcError& e) {
     out.v2 = request.version == JsonRpcVersion::kV2;
@@ -80,14 +81,14 @@ std::string NotRunMessage(const DispatchLimits& limits) {
 }  // namespace
 
 HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
-                          const DispatchLimits& limits) {
+                          const DispatchLimits& limits, const std::string& uri) {
   json value;
   if (Status s = ParseJsonBody(body, &value); !s.ok()) {
     return {500, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcParseError, s.message())))};
   }
 
   if (value.is_object()) {
-    OneReply one = RunOne(table, value, user);
+    OneReply one = RunOne(table, value, user, uri);
     if (!one.reply) return {204, ""};
     std::string text = Dump(*one.reply);
     if (text.size() > limits.max_reply_bytes) {
@@ -117,7 +118,7 @@ HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const st
     size_t count = 0;
     bool full = false;  // once set, the remaining elements are not run
     for (const json& element : value) {
-      OneReply one = full ? TooLarge(element, NotRunMessage(limits)) : RunOne(table, element, user);
+      OneReply one = full ? TooLarge(element, NotRunMessage(limits)) : RunOne(table, element, user, uri);
       if (!one.reply) continue;
       std::string text = Dump(*one.reply);
       text.pop_back();  // the newline

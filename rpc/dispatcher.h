@@ -49,9 +49,10 @@ struct HttpReply {
 };
 
 /// Runs the JSON-RPC request or batch in `body` for `user` (already
-/// authenticated). Never throws: every failure becomes a reply.
+/// authenticated), which came on HTTP target `uri` ("/" or "/wallet/<name>",
+/// passed to each method). Never throws: every failure becomes a reply.
 HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
-                          const DispatchLimits& limits);
+                          const DispatchLimits& limits, const std::string& uri = "/");
 
 }  // namespace cc::rpc
 

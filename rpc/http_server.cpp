@@ -400,12 +400,14 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
                    keep_alive_);
     }
     state_ = State::kProcessing;
-    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
+    std::string target(parser_->get().target());
+    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body()),
+                              target = std::move(target)] {
       // Taken by a thread: no longer waiting (Bitcoin Core's queue depth, too,
       // counts only requests no thread has taken).
       self->server_.queued_.fetch_sub(1);
-      HttpReply reply =
-          DispatchJsonRpc(self->server_.table_, body, self->user_, self->server_.dispatch_limits_);
+      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_,
+                                        self->server_.dispatch_limits_, target);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
         self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
                     "application/json", self->keep_alive_);

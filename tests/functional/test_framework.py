@@ -186,14 +186,14 @@ class TestNode:
             user, password = f.read().strip().split(":", 1)
         return user, password
 
-    def http_post(self, body, user=None, password=None):
-        """POSTs `body` (bytes or str); returns (status, parsed JSON or None)."""
+    def http_post(self, body, user=None, password=None, path="/"):
+        """POSTs `body` (bytes or str) to `path`; returns (status, parsed JSON or None)."""
         if user is None:
             user, password = self.credentials()
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         connection = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=RPC_TIMEOUT)
         try:
-            connection.request("POST", "/", body=body,
+            connection.request("POST", path, body=body,
                                headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
             response = connection.getresponse()
             data = response.read()
@@ -205,6 +205,16 @@ class TestNode:
         """Calls `method` (JSON-RPC 2.0); returns the result or raises RpcError."""
         request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": named if named else list(params)}
         status, reply = self.http_post(json.dumps(request))
+        if reply is None:
+            raise AssertionFailed(f"HTTP {status} with no body for {method}")
+        if reply.get("error") is not None:
+            raise RpcError(reply["error"])
+        return reply["result"]
+
+    def wallet_rpc(self, wallet, method, *params, **named):
+        """Calls a wallet method on /wallet/<wallet>, as client libraries do."""
+        request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": named if named else list(params)}
+        status, reply = self.http_post(json.dumps(request), path="/wallet/" + wallet)
         if reply is None:
             raise AssertionFailed(f"HTTP {status} with no body for {method}")
         if reply.get("error") is not None:
