@@ -76,9 +76,12 @@ std::vector<std::string> UpdateOutputHashes(const ModelConfig& config, uint32_t 
                           /*non_negative_tail=*/unit->inputs[i].slot.role ==
                               TensorRole::kOptimizerState));
   }
-  UnitResult out;
+  UnitResult out, naive;
   const Status s = RunUpdate(config, *unit, inputs, &out);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  // The fused, vectorised loop and the plain one agree bit for bit.
+  EXPECT_TRUE(RunUpdateNaive(config, *unit, inputs, &naive).ok());
+  EXPECT_EQ(out.outputs, naive.outputs);
   std::vector<std::string> hashes;
   for (const EncodedTensor& t : out.outputs) {
     EXPECT_TRUE(CheckEncoding(t).ok());
@@ -158,6 +161,7 @@ TEST(UpdateTest, RefusesNonFiniteResults) {
   }
   UnitResult out;
   EXPECT_TRUE(RunUpdate(tiny, *unit, inputs, &out).IsInvalidArgument());
+  EXPECT_TRUE(RunUpdateNaive(tiny, *unit, inputs, &out).IsInvalidArgument());
 }
 
 }  // namespace
