@@ -24,6 +24,14 @@ Uint256 StateLeaf(uint32_t section, const Uint256& weights_hash,
       .Finalize();
 }
 
+Status Engine::Execute(const UnitId& unit, std::span<const EncodedTensor> inputs,
+                       std::span<const Uint256> input_hashes, UnitResult* out) {
+  std::vector<const EncodedTensor*> views;
+  views.reserve(inputs.size());
+  for (const EncodedTensor& t : inputs) views.push_back(&t);
+  return Execute(unit, std::span<const EncodedTensor* const>(views), input_hashes, out);
+}
+
 namespace {
 
 // ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂) of two fp32 tensors of one shape, accumulated
@@ -100,7 +108,8 @@ class StepEngine final : public Engine {
     return plan;
   }
 
-  Status Execute(const UnitId& id, std::span<const EncodedTensor> inputs,
+  using Engine::Execute;
+  Status Execute(const UnitId& id, std::span<const EncodedTensor* const> inputs,
                  std::span<const Uint256> input_hashes, UnitResult* out) override {
     const PlannedUnit* planned = Find(id);
     if (planned == nullptr) return Status::InvalidArgument("unit not in plan: " + UnitName(id));
@@ -112,7 +121,7 @@ class StepEngine final : public Engine {
     // Layout only: a non-finite input value gives a non-finite output, which
     // Run refuses to encode, so the values need no scan of their own here.
     for (size_t i = 0; i < inputs.size(); ++i) {
-      Status s = CheckLayout(inputs[i], planned->inputs[i].slot);
+      Status s = CheckLayout(*inputs[i], planned->inputs[i].slot);
       if (!s.ok())
         return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
     }
@@ -182,8 +191,10 @@ class StepEngine final : public Engine {
     }
 
     // Re-execute without any saved state, as a verifier holds only committed tensors.
+    std::vector<const EncodedTensor*> inputs;
+    for (const EncodedTensor& t : claim.inputs) inputs.push_back(&t);
     UnitResult honest;
-    Status s = Run(unit, claim.inputs, nullptr, &honest);
+    Status s = Run(unit, inputs, nullptr, &honest);
     if (s.IsInvalidArgument()) {
       // The committed inputs lead to non-finite values: no finite claim can be right.
       return reject("bad-work-output-mismatch", s.message());
@@ -233,9 +244,41 @@ class StepEngine final : public Engine {
       return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
     sections_[section].weights = weights;
     sections_[section].optimizer_state = optimizer_state;
+    sections_[section].weights_hash.reset();
+    sections_[section].optimizer_state_hash.reset();
     sections_[section].leaf.reset();
     return Status::OK();
   }
+
+  Status ViewSection(uint32_t section, const EncodedTensor** weights,
+                     const EncodedTensor** optimizer_state, Uint256 hashes[2]) const override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    const SectionState& state = sections_[section];
+    *weights = &state.weights;
+    *optimizer_state = &state.optimizer_state;
+    hashes[0] = state.WeightsHash();
+    hashes[1] = state.OptimizerStateHash();
+    return Status::OK();
+  }
+
+  Status ImportSectionHashed(uint32_t section, EncodedTensor&& weights,
+                             EncodedTensor&& optimizer_state, const Uint256 hashes[2]) override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    const PlannedUnit* update = Find(UnitId{UnitKind::kUpdate, 0, 0, section, 0, 0, 0});
+    Status s = CheckSlot(weights, update->outputs[0]);
+    if (s.ok()) s = CheckSlot(optimizer_state, update->outputs[1]);
+    if (!s.ok())
+      return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
+    SectionState& state = sections_[section];
+    state.weights = std::move(weights);
+    state.optimizer_state = std::move(optimizer_state);
+    state.weights_hash = hashes[0];
+    state.optimizer_state_hash = hashes[1];
+    state.leaf.reset();
+    return Status::OK();
+  }
+
+  void SetCallerThreads(int n) override { backend_->SetCallerThreads(n); }
 
   Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
                   std::vector<std::string>* out) override {
@@ -254,12 +297,20 @@ class StepEngine final : public Engine {
   struct SectionState {
     EncodedTensor weights;
     EncodedTensor optimizer_state;
-    // Hashed when a state root is asked for, not on every import: a node
-    // importing a step's updates needs the root once per block.
-    mutable std::optional<Uint256> leaf;
+    // Hashed when a state root or a view is asked for, not on every import:
+    // a node importing a step's updates needs the root once per block.
+    mutable std::optional<Uint256> weights_hash, optimizer_state_hash, leaf;
 
+    const Uint256& WeightsHash() const {
+      if (!weights_hash) weights_hash = weights.Hash();
+      return *weights_hash;
+    }
+    const Uint256& OptimizerStateHash() const {
+      if (!optimizer_state_hash) optimizer_state_hash = optimizer_state.Hash();
+      return *optimizer_state_hash;
+    }
     const Uint256& Leaf(uint32_t s) const {
-      if (!leaf) leaf = StateLeaf(s, weights.Hash(), optimizer_state.Hash());
+      if (!leaf) leaf = StateLeaf(s, WeightsHash(), OptimizerStateHash());
       return *leaf;
     }
   };
@@ -299,8 +350,8 @@ class StepEngine final : public Engine {
     return hasher.Finalize();
   }
 
-  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs, const Uint256* digest,
-             UnitResult* out) {
+  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
+             const Uint256* digest, UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
     return backend_->Run(unit, inputs, digest, out);
   }

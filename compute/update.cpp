@@ -87,11 +87,11 @@ struct Parts {
 // then the optimizer over it. The reference the fast path below must match
 // bit for bit (update_test), and the path for irregular part layouts.
 Status RunUpdateReference(const ModelConfig& config, const PlannedUnit& unit,
-                          std::span<const EncodedTensor> inputs, UnitResult* out) {
-  const size_t p = inputs[0].payload.size() / 4;
-  std::vector<float> w(p), state(inputs[1].payload.size() / 4);
-  for (size_t e = 0; e < p; ++e) w[e] = Load(inputs[0].payload.data(), e);
-  for (size_t e = 0; e < state.size(); ++e) state[e] = Load(inputs[1].payload.data(), e);
+                          std::span<const EncodedTensor* const> inputs, UnitResult* out) {
+  const size_t p = inputs[0]->payload.size() / 4;
+  std::vector<float> w(p), state(inputs[1]->payload.size() / 4);
+  for (size_t e = 0; e < p; ++e) w[e] = Load(inputs[0]->payload.data(), e);
+  for (size_t e = 0; e < state.size(); ++e) state[e] = Load(inputs[1]->payload.data(), e);
   const uint32_t lanes = config.lanes;
   const float alpha = 1.0f / static_cast<float>(lanes);
   const float lr = config.LearningRate(unit.id.step);
@@ -100,8 +100,8 @@ Status RunUpdateReference(const ModelConfig& config, const PlannedUnit& unit,
     for (uint32_t j = 0; j < lanes; ++j) {
       for (size_t i = 0; i < stages; ++i) {
         const size_t input = 2 + j * stages + i;
-        fn(unit.inputs[input].slot.param_begin, inputs[input].payload.data(),
-           inputs[input].payload.size() / 4);
+        fn(unit.inputs[input].slot.param_begin, inputs[input]->payload.data(),
+           inputs[input]->payload.size() / 4);
       }
     }
   };
@@ -185,8 +185,8 @@ void AdamWRange(const AdamW& adam, float alpha, uint32_t lanes, const uint8_t* _
 // instruction, as the scalar call was, without the errno check that blocks
 // vectorising).
 Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
-                 std::span<const EncodedTensor> inputs, UnitResult* out) {
-  const uint64_t p = inputs[0].payload.size() / 4;
+                 std::span<const EncodedTensor* const> inputs, UnitResult* out) {
+  const uint64_t p = inputs[0]->payload.size() / 4;
   const uint32_t lanes = config.lanes;
   Parts parts;
   if (lanes == 0 || !parts.Regular(unit, lanes, p)) {
@@ -194,7 +194,7 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
   }
   const float alpha = 1.0f / static_cast<float>(lanes);
   const float lr = config.LearningRate(unit.id.step);
-  const uint8_t* w_in = inputs[0].payload.data();
+  const uint8_t* w_in = inputs[0]->payload.data();
 
   out->outputs.resize(2);
   EncodedTensor& w_out = out->outputs[0];
@@ -203,7 +203,7 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
   w_out.shape = unit.outputs[0].shape;
   state_out.shape = unit.outputs[1].shape;
   w_out.payload.resize(4 * p);
-  state_out.payload = inputs[1].payload;  // AdamW updates m | v in place; SGD's is empty
+  state_out.payload = inputs[1]->payload;  // AdamW updates m | v in place; SGD's is empty
   uint8_t* w = w_out.payload.data();
   uint8_t* m = state_out.payload.data();
   uint8_t* v = m + 4 * p;
@@ -253,7 +253,7 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
   uint64_t at = 0;
   for (size_t i = 0; i < parts.stages; ++i) {
     run(at, parts.begin[i], /*has_parts=*/false);  // a gap no stage covers
-    for (uint32_t j = 0; j < lanes; ++j) g[j] = inputs[2 + j * parts.stages + i].payload.data();
+    for (uint32_t j = 0; j < lanes; ++j) g[j] = inputs[2 + j * parts.stages + i]->payload.data();
     run(parts.begin[i], parts.end[i], /*has_parts=*/true);
     at = parts.end[i];
   }
@@ -266,7 +266,7 @@ Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
 }
 
 Status RunUpdateNaive(const ModelConfig& config, const PlannedUnit& unit,
-                      std::span<const EncodedTensor> inputs, UnitResult* out) {
+                      std::span<const EncodedTensor* const> inputs, UnitResult* out) {
   return RunUpdateReference(config, unit, inputs, out);
 }
 

@@ -34,13 +34,13 @@ namespace cc::compute {
 /// Returns InvalidArgument if the result is not finite.
 /// REQUIRES: unit.id.kind == kUpdate; inputs match unit.inputs' slots.
 Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
-                 std::span<const EncodedTensor> inputs, UnitResult* out);
+                 std::span<const EncodedTensor* const> inputs, UnitResult* out);
 
 /// RunUpdate written the plain way: decode, sum the lanes' gradients pass by
 /// pass, apply the optimizer, encode. The reference RunUpdate's fused and
 /// vectorised loop must match bit for bit (update_test); not used otherwise.
 Status RunUpdateNaive(const ModelConfig& config, const PlannedUnit& unit,
-                      std::span<const EncodedTensor> inputs, UnitResult* out);
+                      std::span<const EncodedTensor* const> inputs, UnitResult* out);
 
 }  // namespace cc::compute
 

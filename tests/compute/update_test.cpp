@@ -76,11 +76,13 @@ std::vector<std::string> UpdateOutputHashes(const ModelConfig& config, uint32_t 
                           /*non_negative_tail=*/unit->inputs[i].slot.role ==
                               TensorRole::kOptimizerState));
   }
+  std::vector<const EncodedTensor*> views;
+  for (const EncodedTensor& t : inputs) views.push_back(&t);
   UnitResult out, naive;
-  const Status s = RunUpdate(config, *unit, inputs, &out);
+  const Status s = RunUpdate(config, *unit, views, &out);
   EXPECT_TRUE(s.ok()) << s.ToString();
   // The fused, vectorised loop and the plain one agree bit for bit.
-  EXPECT_TRUE(RunUpdateNaive(config, *unit, inputs, &naive).ok());
+  EXPECT_TRUE(RunUpdateNaive(config, *unit, views, &naive).ok());
   EXPECT_EQ(out.outputs, naive.outputs);
   std::vector<std::string> hashes;
   for (const EncodedTensor& t : out.outputs) {
@@ -159,9 +161,11 @@ TEST(UpdateTest, RefusesNonFiniteResults) {
     const float value = input.slot.role == TensorRole::kWeights ? 3.4e38f : -3.4e38f;
     inputs.push_back(EncodeFloats(std::vector<float>(n, value), input.slot.shape, Codec::kFloat32));
   }
+  std::vector<const EncodedTensor*> views;
+  for (const EncodedTensor& t : inputs) views.push_back(&t);
   UnitResult out;
-  EXPECT_TRUE(RunUpdate(tiny, *unit, inputs, &out).IsInvalidArgument());
-  EXPECT_TRUE(RunUpdateNaive(tiny, *unit, inputs, &out).IsInvalidArgument());
+  EXPECT_TRUE(RunUpdate(tiny, *unit, views, &out).IsInvalidArgument());
+  EXPECT_TRUE(RunUpdateNaive(tiny, *unit, views, &out).IsInvalidArgument());
 }
 
 }  // namespace
