@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "chain/hash.h"
 #include "chain/merkle.h"
@@ -74,6 +77,59 @@ Status CheckSlot(const EncodedTensor& t, const TensorSlot& slot) {
   if (!s.ok()) return s;
   return CheckLayout(t, slot);
 }
+
+// One background thread running one job at a time for its owner: Start
+// hands it a job, Wait returns when the job is done. Started on first use.
+class Helper {
+ public:
+  Helper() = default;
+  Helper(const Helper&) = delete;
+  Helper& operator=(const Helper&) = delete;
+  ~Helper() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void Start(std::function<void()> job) {
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = std::move(job);
+    busy_ = true;
+    cv_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !busy_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || busy_; });
+      if (stop_) return;
+      std::function<void()> job = std::move(job_);
+      lock.unlock();
+      job();
+      lock.lock();
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;  // GUARDED_BY(mu_)
+  bool busy_ = false;          // GUARDED_BY(mu_)
+  bool stop_ = false;          // GUARDED_BY(mu_)
+  std::thread thread_;
+};
 
 class StepEngine final : public Engine {
  public:
@@ -168,33 +224,67 @@ class StepEngine final : public Engine {
           return reject("bad-work-input-hash", detail);
       }
     }
-    for (size_t i = 0; i < n_in; ++i) {
-      Status s = CheckSlot(claim.inputs[i], unit.inputs[i].slot);
-      if (!s.ok()) {
-        return reject("bad-work-malformed-tensor",
-                      "input " + std::to_string(i) + ": " + s.message());
+    // Each tensor's encoding (values included) and, unless the caller did
+    // it, its hash. Re-execution needs only the layouts (codec, shape,
+    // length): when every tensor has its slot's, these checks run on a
+    // helper thread while the unit re-executes — the verdict is the same,
+    // the checks' reasons still come first and in the order listed.
+    struct TensorCheck {
+      Status slot;
+      bool hash_ok = true;
+    };
+    std::vector<TensorCheck> in_checks(n_in), out_checks(n_out);
+    auto check_tensors = [&] {
+      for (size_t i = 0; i < n_in; ++i) {
+        in_checks[i].slot = CheckSlot(claim.inputs[i], unit.inputs[i].slot);
+        in_checks[i].hash_ok = !in_checks[i].slot.ok() || claim.hashes_checked ||
+                               claim.inputs[i].Hash() == claim.input_hashes[i];
       }
-      if (!claim.hashes_checked && claim.inputs[i].Hash() != claim.input_hashes[i]) {
-        return reject("bad-work-input-hash",
-                      "input " + std::to_string(i) + " does not hash to its id");
+      for (size_t i = 0; i < n_out; ++i) {
+        out_checks[i].slot = CheckSlot(claim.outputs[i], unit.outputs[i]);
+        out_checks[i].hash_ok = !out_checks[i].slot.ok() || claim.hashes_checked ||
+                                claim.outputs[i].Hash() == claim.output_hashes[i];
       }
-    }
-    for (size_t i = 0; i < n_out; ++i) {
-      Status s = CheckSlot(claim.outputs[i], unit.outputs[i]);
-      if (!s.ok())
-        return reject("bad-work-malformed-tensor",
-                      "output " + std::to_string(i) + ": " + s.message());
-      if (!claim.hashes_checked && claim.outputs[i].Hash() != claim.output_hashes[i]) {
-        return reject("bad-work-output-hash",
-                      "output " + std::to_string(i) + " does not hash to its id");
-      }
-    }
+    };
+    bool layouts_ok = true;
+    for (size_t i = 0; i < n_in && layouts_ok; ++i)
+      layouts_ok = CheckLayout(claim.inputs[i], unit.inputs[i].slot).ok();
+    for (size_t i = 0; i < n_out && layouts_ok; ++i)
+      layouts_ok = CheckLayout(claim.outputs[i], unit.outputs[i]).ok();
 
     // Re-execute without any saved state, as a verifier holds only committed tensors.
     std::vector<const EncodedTensor*> inputs;
     for (const EncodedTensor& t : claim.inputs) inputs.push_back(&t);
     UnitResult honest;
-    Status s = Run(unit, inputs, nullptr, &honest);
+    Status s;
+    if (layouts_ok) {
+      helper_.Start(check_tensors);
+      s = Run(unit, inputs, nullptr, &honest);
+      helper_.Wait();
+    } else {
+      check_tensors();  // some CheckSlot fails below: nothing is run
+    }
+    for (size_t i = 0; i < n_in; ++i) {
+      if (!in_checks[i].slot.ok()) {
+        return reject("bad-work-malformed-tensor",
+                      "input " + std::to_string(i) + ": " + in_checks[i].slot.message());
+      }
+      if (!in_checks[i].hash_ok) {
+        return reject("bad-work-input-hash",
+                      "input " + std::to_string(i) + " does not hash to its id");
+      }
+    }
+    for (size_t i = 0; i < n_out; ++i) {
+      if (!out_checks[i].slot.ok()) {
+        return reject("bad-work-malformed-tensor",
+                      "output " + std::to_string(i) + ": " + out_checks[i].slot.message());
+      }
+      if (!out_checks[i].hash_ok) {
+        return reject("bad-work-output-hash",
+                      "output " + std::to_string(i) + " does not hash to its id");
+      }
+    }
+    if (!layouts_ok) return Status::InvalidArgument("layout check disagrees with CheckSlot");
     if (s.IsInvalidArgument()) {
       // The committed inputs lead to non-finite values: no finite claim can be right.
       return reject("bad-work-output-mismatch", s.message());
@@ -359,6 +449,7 @@ class StepEngine final : public Engine {
   const ModelConfig config_;
   const Partition partition_;
   const std::unique_ptr<Backend> backend_;
+  Helper helper_;  // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
   std::vector<SectionState> sections_;
