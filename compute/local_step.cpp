@@ -173,9 +173,16 @@ Status LocalStep::Execute(const UnitId& id, const Resolved& in, std::vector<Uint
   return Status::OK();
 }
 
+// Outputs smaller than this in all are hashed in line: handing them to the
+// hasher (and waking the unit that reads them) costs more than hashing them.
+constexpr size_t kBackgroundHashBytes = 64 << 10;
+
 void LocalStep::Store(const UnitId& id, UnitResult result) {
+  size_t bytes = 0;
+  for (const EncodedTensor& t : result.outputs) bytes += t.payload.size();
+  const bool background = options_.hash_in_background && bytes >= kBackgroundHashBytes;
   std::vector<Uint256> hashes;
-  if (!options_.hash_in_background) {
+  if (!background) {
     for (const EncodedTensor& t : result.outputs) hashes.push_back(t.Hash());
   }
   std::unique_lock<std::mutex> lock(mu_);
@@ -190,7 +197,7 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
   }
   Done& done = it->second;
   done.result = std::move(result);
-  if (options_.hash_in_background) {
+  if (background) {
     done.hashes.assign(done.result.outputs.size(), Uint256());
     done.hashed = 0;
     hash_queue_.push_back(&done);
