@@ -133,10 +133,12 @@ class Helper {
 
 class StepEngine final : public Engine {
  public:
-  StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend)
+  StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend,
+             size_t verify_hash_beside_bytes)
       : config_(config),
         partition_(std::move(partition)),
         backend_(std::move(backend)),
+        verify_hash_beside_bytes_(verify_hash_beside_bytes),
         template_(BuildStepPlan(config_, partition_, 0)) {
     for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
     const ParamValues initial = InitialParams(config_);
@@ -226,9 +228,10 @@ class StepEngine final : public Engine {
     }
     // Each tensor's encoding (values included) and, unless the caller did
     // it, its hash. Re-execution needs only the layouts (codec, shape,
-    // length): when every tensor has its slot's, these checks run on a
-    // helper thread while the unit re-executes — the verdict is the same,
-    // the checks' reasons still come first and in the order listed.
+    // length): when every tensor has its slot's and there is much to hash,
+    // these checks run on a helper thread while the unit re-executes — the
+    // verdict is the same, the checks' reasons still come first and in the
+    // order listed.
     struct TensorCheck {
       Status slot;
       bool hash_ok = true;
@@ -257,12 +260,26 @@ class StepEngine final : public Engine {
     for (const EncodedTensor& t : claim.inputs) inputs.push_back(&t);
     UnitResult honest;
     Status s;
-    if (layouts_ok) {
+    // Handing the checks to the helper pays only when they are long — the
+    // tensors are to be hashed, not just scanned (a scan runs at memory
+    // speed), and there are enough bytes — and a core is free to take them
+    // (EngineOptions::verify_hash_beside_bytes).
+    size_t bytes = 0;
+    for (const EncodedTensor& t : claim.inputs) bytes += t.payload.size();
+    for (const EncodedTensor& t : claim.outputs) bytes += t.payload.size();
+    const bool beside = verify_hash_beside_bytes_ != 0 && layouts_ok && !claim.hashes_checked &&
+                        bytes >= verify_hash_beside_bytes_;
+    if (beside) {
       helper_.Start(check_tensors);
       s = Run(unit, inputs, nullptr, &honest);
       helper_.Wait();
     } else {
-      check_tensors();  // some CheckSlot fails below: nothing is run
+      // Check first, and run only a claim whose tensors all pass.
+      check_tensors();
+      bool all_ok = layouts_ok;
+      for (const TensorCheck& c : in_checks) all_ok = all_ok && c.slot.ok() && c.hash_ok;
+      for (const TensorCheck& c : out_checks) all_ok = all_ok && c.slot.ok() && c.hash_ok;
+      if (all_ok) s = Run(unit, inputs, nullptr, &honest);
     }
     for (size_t i = 0; i < n_in; ++i) {
       if (!in_checks[i].slot.ok()) {
@@ -449,6 +466,7 @@ class StepEngine final : public Engine {
   const ModelConfig config_;
   const Partition partition_;
   const std::unique_ptr<Backend> backend_;
+  const size_t verify_hash_beside_bytes_;  // 0: never
   Helper helper_;  // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
@@ -459,12 +477,18 @@ class StepEngine final : public Engine {
 
 Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
                   std::unique_ptr<Engine>* out) {
+  return MakeEngine(config, EngineOptions{}, std::move(backend), out);
+}
+
+Status MakeEngine(const ModelConfig& config, const EngineOptions& options,
+                  std::unique_ptr<Backend> backend, std::unique_ptr<Engine>* out) {
   Status s = config.Validate();
   if (!s.ok()) return s;
   Partition partition;
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
-  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend));
+  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend),
+                                      options.verify_hash_beside_bytes);
   return Status::OK();
 }
 

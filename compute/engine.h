@@ -71,6 +71,11 @@ struct EngineOptions {
   std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
   int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
   bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
+  /// Verify hashes a claim's tensors (when it must: WorkClaim::hashes_checked
+  /// unset) on a second thread while it re-executes the unit, for claims of
+  /// at least this many tensor bytes; 0: never. Pays on a machine with a
+  /// core to spare (e.g. 256 KiB); on a loaded one the hand-off costs more.
+  size_t verify_hash_beside_bytes = 0;
 };
 
 /// What a worker claims about one unit, with the tensors a verifier fetched.
@@ -193,6 +198,9 @@ class Backend {
 /// into config.sections. REQUIRES: backend was made for `config`.
 Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
                   std::unique_ptr<Engine>* out);
+/// As above, with the options the engine itself uses (verify_hash_beside_bytes).
+Status MakeEngine(const ModelConfig& config, const EngineOptions& options,
+                  std::unique_ptr<Backend> backend, std::unique_ptr<Engine>* out);
 
 /// Builds an engine for a configuration: compute::MakeTorchEngine in the
 /// daemon; layers below it take one of these so they never link a backend.

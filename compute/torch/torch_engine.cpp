@@ -50,7 +50,8 @@ Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
   if (!s.ok()) return s;
   if (options.threads > 0) SetTorchThreads(options.threads);
   TorchThreads();  // settles this thread's count before any unit thread sets its own
-  return MakeEngine(config, std::make_unique<TorchBackend>(config, partition, options), out);
+  return MakeEngine(config, options, std::make_unique<TorchBackend>(config, partition, options),
+                    out);
 }
 
 }  // namespace cc::compute
