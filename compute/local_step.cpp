@@ -56,9 +56,7 @@ LocalStep::LocalStep(Engine* engine, const Dataset* dataset, uint64_t step, Opti
       dataset_(dataset),
       plan_(engine->Plan(step)),
       options_(options),
-      batches_(*dataset, engine->config()) {
-  if (options_.hash_in_background) hasher_ = std::thread([this] { HashLoop(); });
-}
+      batches_(*dataset, engine->config()) {}
 
 LocalStep::~LocalStep() {
   {
@@ -201,6 +199,7 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
     done.hashes.assign(done.result.outputs.size(), Uint256());
     done.hashed = 0;
     hash_queue_.push_back(&done);
+    if (!hasher_.joinable()) hasher_ = std::thread([this] { HashLoop(); });  // on first use
   } else {
     done.hashes = std::move(hashes);
     done.hashed = done.hashes.size();

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -225,10 +226,16 @@ Status EncodeParts(std::span<const at::Tensor> parts, const std::vector<uint64_t
   t.codec = Codec::kFloat32;
   t.shape = shape;
   t.payload.resize(4 * static_cast<size_t>(numel));
-  const at::Tensor flat = at::from_blob(t.payload.data(), {numel}, at::kFloat);  // a view
+  at::Tensor flat;  // a view of the payload, made only if a part needs libtorch to copy it
   int64_t at = 0;
   for (const at::Tensor& part : parts) {
-    flat.narrow(0, at, part.numel()).view(part.sizes()).copy_(part.detach());
+    if (part.device().is_cpu() && part.scalar_type() == at::kFloat && part.is_contiguous()) {
+      // The common case, without a libtorch op: each costs a dispatch.
+      std::memcpy(t.payload.data() + 4 * at, part.data_ptr<float>(), 4 * part.numel());
+    } else {
+      if (!flat.defined()) flat = at::from_blob(t.payload.data(), {numel}, at::kFloat);
+      flat.narrow(0, at, part.numel()).view(part.sizes()).copy_(part.detach());
+    }
     at += part.numel();
   }
   if (!CheckEncoding(t).ok()) return Status::InvalidArgument("non-finite output");
