@@ -89,10 +89,8 @@ void LocalStep::HashLoop() {
   }
 }
 
-void LocalStep::WaitHashed(const Done& done) const {
-  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+void LocalStep::WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const {
   cv_.wait(lock, [&] { return done.hashed == done.result.outputs.size(); });
-  lock.release();  // the caller keeps holding mu_
 }
 
 Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
@@ -187,9 +185,7 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
   auto it = done_.find(id);
   if (it != done_.end()) {
     // Run again: let the hasher finish with the old outputs first.
-    lock.release();
-    WaitHashed(it->second);
-    lock = std::unique_lock<std::mutex>(mu_, std::adopt_lock);
+    WaitHashed(it->second, lock);
   } else {
     it = done_.emplace(id, Done{}).first;
   }
@@ -215,9 +211,7 @@ Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
   if (!s.ok()) return s;
   for (const auto& [done, output] : in.pending) {
     if (done == nullptr) continue;
-    lock.release();
-    WaitHashed(*done);
-    lock = std::unique_lock<std::mutex>(mu_, std::adopt_lock);
+    WaitHashed(*done, lock);
   }
   tensors->clear();
   hashes->clear();
@@ -318,9 +312,7 @@ Status LocalStep::Commit() {
   for (const PlannedUnit& unit : plan_.units) {
     if (unit.id.kind != UnitKind::kUpdate) continue;
     Done& done = done_.at(unit.id);
-    lock.release();
-    WaitHashed(done);
-    lock = std::unique_lock<std::mutex>(mu_, std::adopt_lock);
+    WaitHashed(done, lock);
     const Uint256 hashes[2] = {done.hashes[0], done.hashes[1]};
     Status s = engine_->ImportSectionHashed(unit.id.section, std::move(done.result.outputs[0]),
                                             std::move(done.result.outputs[1]), hashes);
@@ -337,10 +329,10 @@ const UnitResult* LocalStep::Result(const UnitId& id) const {
 }
 
 const std::vector<Uint256>* LocalStep::OutputHashes(const UnitId& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = done_.find(id);
   if (it == done_.end()) return nullptr;
-  WaitHashed(it->second);
+  WaitHashed(it->second, lock);
   return &it->second.hashes;
 }
 

@@ -150,7 +150,8 @@ class LocalStep {
   Status Execute(const UnitId& unit, const Resolved& in, std::vector<Uint256> hashes);
   void Store(const UnitId& unit, UnitResult result);
   void HashLoop();
-  void WaitHashed(const Done& done) const;
+  /// Waits until every output of `done` is hashed. REQUIRES: lock holds mu_.
+  void WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const;
   Status RunParallel();
 
   Engine* const engine_;
