@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""P2P figures for doc/benchmarks.md (not run by CTest): a node that joins
+late syncs N blocks (headers, blocks and the tensors it needs to re-execute
+every work record) from one peer, and a new block crosses a line of four
+nodes. Usage: bench_p2p.py --bindir=build/bin [--blocks=N]"""
+
+import sys
+import time
+
+from test_framework import ComputecoinTestFramework, connect_nodes, sync_blocks
+
+BLOCKS = 40
+for arg in list(sys.argv):
+    if arg.startswith("--blocks="):
+        BLOCKS = int(arg.split("=", 1)[1])
+        sys.argv.remove(arg)
+
+
+class BenchP2P(ComputecoinTestFramework):
+    def run_test(self):
+        a = self.add_node()
+        a.start(["-workers=2"])
+        t0 = time.monotonic()
+        for _ in range(0, BLOCKS, 20):
+            a.rpc("generate", min(20, BLOCKS - a.rpc("getblockcount")))
+        produce = time.monotonic() - t0
+        self.log(f"produced {BLOCKS} blocks in {produce:.1f} s ({BLOCKS / produce:.1f} blocks/s)")
+
+        b = self.add_node()
+        b.start()
+        t0 = time.monotonic()
+        connect_nodes(b, a)
+        sync_blocks([a, b], timeout=600)
+        took = time.monotonic() - t0
+        received = sum(p["bytesrecv"] for p in b.rpc("getpeerinfo"))
+        self.log(f"block sync: {BLOCKS} blocks in {took:.1f} s = {BLOCKS / took:.1f} blocks/s; "
+                 f"{received / 1e6:.1f} MB received ({received / BLOCKS / 1e6:.2f} MB/block); "
+                 f"producing them took {produce:.1f} s")
+
+        c, d = self.add_node(), self.add_node()
+        c.start()
+        d.start()
+        connect_nodes(c, b)
+        connect_nodes(d, c)
+        sync_blocks([a, b, c, d], timeout=600)
+        samples = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            block = a.rpc("generate", 1)[0]
+            generated = time.monotonic() - t0
+            while d.rpc("getbestblockhash") != block:
+                time.sleep(0.01)
+            samples.append(time.monotonic() - t0 - generated)
+        samples.sort()
+        self.log(f"propagation a -> d across 3 hops: median {samples[2] * 1000:.0f} ms "
+                 f"(min {samples[0] * 1000:.0f}, max {samples[-1] * 1000:.0f})")
+
+
+if __name__ == "__main__":
+    BenchP2P().main()
