@@ -83,6 +83,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterProofRpcs(table, node);
   if (s.ok()) s = RegisterControlRpcs(table, node);
   if (s.ok()) s = RegisterTrainingRpcs(table, node);
+  if (s.ok()) s = RegisterRawTransactionRpcs(table, node);
   return s;
 }
 

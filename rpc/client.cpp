@@ -32,6 +32,11 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
+    {"sendrawtransaction", 1, "maxfeerate"},
+    {"testmempoolaccept", 0, "rawtxs"},
+    {"testmempoolaccept", 1, "maxfeerate"},
+    {"getrawtransaction", 1, "verbose"},
+    {"getrawmempool", 0, "verbose"},
 };
 
 const CliParamConversion* FindByIndex(const std::string& method, size_t index) {
