@@ -260,8 +260,7 @@ json EntryToJson(const MempoolEntryDetail& d) {
 }
 
 const char* const kMaxFeeRateHelp =
-    "Reject transactions whose fee rate is higher than the specified value, expressed in "
-    "coins/kB.\nSet to 0 to accept any fee rate.";
+    "Reject transactions whose fee rate is higher than this, in coins/kB; 0 accepts any fee rate";
 
 // ---------------------------------------------------------------------------
 // Raw transactions.
@@ -308,13 +307,12 @@ RpcMethod sendrawtransaction(NodeContext& node) {
 RpcMethod testmempoolaccept(NodeContext& node) {
   return RpcMethod{
       "testmempoolaccept",
-      "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, "
-      "hex-encoded) would be accepted by mempool.\n"
-      "If multiple transactions are passed in, parents must come before children and package "
-      "policies apply:\n"
-      "the transactions cannot conflict with any mempool transactions or with each other.\n"
-      "Validation stops at the first transaction that fails; the ones after it get only txid "
-      "and wtxid.\n"
+      "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized,\n"
+      "hex-encoded) would be accepted by mempool. Nothing is added to the mempool.\n"
+      "If multiple transactions are passed in, parents must come before children, and the\n"
+      "transactions may not conflict with each other (a package; each is checked with the\n"
+      "outputs of the ones before it available). Validation stops at the first transaction\n"
+      "that fails; the ones after it get only txid and wtxid.\n"
       "This checks if transactions violate the consensus or policy rules.\n"
       "Related RPCs: sendrawtransaction, decoderawtransaction",
       {{"rawtxs", RpcType::kArray, RpcArg::kRequired, "",
@@ -322,8 +320,7 @@ RpcMethod testmempoolaccept(NodeContext& node) {
        {"maxfeerate", RpcType::kNumber, RpcArg::kOptional, "0.10", kMaxFeeRateHelp}},
       {{RpcType::kArray,
         "",
-        "The result of the mempool acceptance test for each raw transaction in the input "
-        "array.\nReturns results for each transaction in the same order they were passed in.",
+        "one result per raw transaction, in the order they were passed in",
         {{RpcType::kObject,
           "",
           "",
