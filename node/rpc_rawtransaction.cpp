@@ -296,7 +296,7 @@ RpcMethod sendrawtransaction(NodeContext& node) {
           }
           if (fee > FeeAtRate(max_fee_rate, Serialize(tx).size())) {
             throw RpcError(rpc::kRpcVerifyError,
-                           "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
+                           "Fee exceeds maximum configured by user (maxfeerate)");
           }
         }
         if (!AcceptToMempool(node, tx, /*test_only=*/false, &state)) ThrowRejection(state);

@@ -325,7 +325,7 @@ TEST_F(NodeRawTxTest, SendMaxFeeRate) {
   const Transaction greedy = Pay(fund_, kCoin);
   std::string message;
   EXPECT_EQ(ErrorOf("sendrawtransaction", {Hex(greedy)}, &message), rpc::kRpcVerifyError);
-  EXPECT_EQ(message, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
+  EXPECT_EQ(message, "Fee exceeds maximum configured by user (maxfeerate)");
   EXPECT_EQ(ErrorOf("sendrawtransaction", {Hex(greedy), 0.5}, &message), rpc::kRpcVerifyError);
 
   EXPECT_EQ(ErrorOf("sendrawtransaction", {Hex(greedy), 1}, &message), rpc::kRpcInvalidParameter);
