@@ -25,8 +25,11 @@ class MempoolRawTxTest(ComputecoinTestFramework):
         node.start(["-workers=2"])
 
         self.log("generate 101 blocks so that a worker's first rewards mature")
+        # In calls of 20 blocks, so that no call nears the framework's 30 s
+        # RPC timeout on a loaded machine (101 blocks take 10-25 s on 2 cores).
         start = time.monotonic()
-        node.rpc("generate", 101)
+        for count in (20, 20, 20, 20, 21):
+            node.rpc("generate", count)
         self.log(f"  101 blocks in {time.monotonic() - start:.1f} s")
         tip = node.rpc("getblockcount")
         assert_equal(tip, 101)
