@@ -1,6 +1,6 @@
 // NodeContext: what a running node is made of, handed to the RPC methods and
 // to whatever else needs the node's parts (Bitcoin Core's node::NodeContext).
-// Later parts (P2P, wallet) become members here.
+// Later parts (the wallet) become members here.
 //
 // Lifetime: owned by NodeMain (init.h). `chain` is set before the RPC
 // server leaves warm-up and reset only after the server has stopped, so RPC
@@ -22,10 +22,16 @@
 #include "chain/key.h"
 #include "chain/mempool.h"
 #include "consensus/chainparams.h"
+#include "net/addrman.h"
+#include "net/banman.h"
+#include "net/connman.h"
+#include "net/net_processing.h"
 #include "node/transaction.h"
 #include "validation/chain_manager.h"
 
 namespace cc {
+
+class WalletManager;  // node/wallets.h
 
 struct NodeContext {
   const ChainParams* params = nullptr;
@@ -39,8 +45,19 @@ struct NodeContext {
   std::unique_ptr<Mempool> mempool;
   /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
   std::unique_ptr<MempoolUpdater> mempool_updater;
+  /// P2P (node/network.h): address book, bans, connections, message layer.
+  /// Started after `chainman`; stopped before it.
+  std::unique_ptr<net::AddrMan> addrman;
+  std::unique_ptr<net::BanMan> banman;
+  std::unique_ptr<net::PeerManager> peerman;
+  std::unique_ptr<net::ConnMan> connman;
+  /// -bantime: how long setban bans by default.
+  std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
+  /// Loaded wallets (node/wallets.h); set after `chainman` and registered
+  /// with it, reset before it. Null with -disablewallet.
+  std::shared_ptr<WalletManager> wallets;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
 };
 

@@ -10,10 +10,12 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/network.h"
 #include "node/node_args.h"
 #include "node/rpc_register.h"
 #include "node/shutdown.h"
 #include "node/training.h"
+#include "node/wallets.h"
 #include "rpc/auth.h"
 #include "rpc/http_server.h"
 #include "rpc/table.h"
@@ -211,6 +213,8 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) s = StartWallets(config, &node);
+  if (s.ok()) s = StartNetwork(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
@@ -224,6 +228,8 @@ int NodeMain(int argc, const char* const argv[]) {
   if (server) server->Stop();
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  StopNetwork(&node);
+  StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
   node.chainman.reset();

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "node/common/args.h"
+#include "node/network.h"
 #include "node/training.h"
+#include "node/wallets.h"
 #include "rpc/http_server.h"
 
 namespace cc {
@@ -13,6 +15,8 @@ namespace {
 void AddNodeOwnArgs(Config* c) {
   AddCommonArgs(c);
   AddTrainingArgs(c);
+  AddNetworkArgs(c);
+  AddWalletArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);
   c->AddArg("-server", "Accept JSON-RPC commands (default: 1)", Config::kBool, Config::kNone,

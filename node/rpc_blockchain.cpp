@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "chain/serialize.h"
+#include "node/context.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
@@ -195,15 +196,24 @@ RpcMethod getblockchaininfo(NodeContext& node) {
             {RpcType::kHex, "bestblockhash", "the hash of the tip block"},
             {RpcType::kNumber, "time", "the tip block's time in seconds since the Unix epoch"},
             {RpcType::kHex, "state_root", "the model state commitment at the tip"},
+            {RpcType::kBool, "initialblockdownload",
+             "whether the node is behind the best header chain its peers showed it"},
+            {RpcType::kNumber, "verificationprogress",
+             "blocks validated over the best header chain's height (1 when in step)"},
             {RpcType::kString, "warnings", "any network and blockchain warnings"},
         }}},
       ExampleCli("getblockchaininfo", "") + ExampleRpc("getblockchaininfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const ChainTip tip = ReadTipOrThrow(*node.chain);
         const BlockIndexEntry entry = ReadIndexOrThrow(*node.chain, tip.hash);
+        const uint32_t headers =
+            node.peerman ? std::max(tip.height, node.peerman->BestHeaderHeight()) : tip.height;
         return json{{"chain", node.params->name},
                     {"blocks", tip.height},
-                    {"headers", tip.height},
+                    {"headers", headers},
+                    {"initialblockdownload", tip.height < headers},
+                    {"verificationprogress",
+                     headers == 0 ? 1.0 : static_cast<double>(tip.height) / headers},
                     {"bestblockhash", tip.hash.ToHex()},
                     {"time", entry.header.time},
                     {"state_root", entry.header.state_root.ToHex()},

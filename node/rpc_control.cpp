@@ -46,34 +46,12 @@ RpcMethod uptime(NodeContext& node) {
       }};
 }
 
-RpcMethod getnetworkinfo(NodeContext&) {
-  return RpcMethod{
-      "getnetworkinfo",
-      "Returns an object containing various state info regarding P2P networking.\n"
-      "(The P2P layer is not part of this release: there are no connections yet.)",
-      {},
-      {{RpcType::kObject, "", "", {
-           {RpcType::kNumber, "version", "the server version, major * 10000 + minor * 100 + patch"},
-           {RpcType::kString, "subversion", "the server subversion string, e.g. /Computecoin:0.1.0/"},
-           {RpcType::kNumber, "connections", "the total number of connections"},
-           {RpcType::kString, "warnings", "any network and blockchain warnings"},
-       }}},
-      ExampleCli("getnetworkinfo", "") + ExampleRpc("getnetworkinfo", ""),
-      [](const RpcMethod&, const RpcRequest&) -> json {
-        return json{{"version", ClientVersion()},
-                    {"subversion", UserAgent()},
-                    {"connections", 0},
-                    {"warnings", ""}};
-      }};
-}
-
 }  // namespace
 
 Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
       {"control", &stop},
       {"control", &uptime},
-      {"network", &getnetworkinfo},
   };
   return table.AddAll(kCommands, node);
 }
@@ -83,6 +61,8 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterProofRpcs(table, node);
   if (s.ok()) s = RegisterControlRpcs(table, node);
   if (s.ok()) s = RegisterTrainingRpcs(table, node);
+  if (s.ok()) s = RegisterNetRpcs(table, node);
+  if (s.ok()) s = RegisterWalletRpcs(table, node);
   if (s.ok()) s = RegisterRawTransactionRpcs(table, node);
   return s;
 }

@@ -12,7 +12,6 @@
 
 #include <cstdint>
 
-#include "chain/amount.h"
 #include "chain/block.h"
 #include "chain/block_store.h"
 #include "chain/chain_state.h"
@@ -41,15 +40,6 @@ Block ReadBlockOrThrow(const ChainState& chain, const Uint256& hash);
 
 /// The verbose header object (getblockheader, and the head of getblock).
 rpc::json HeaderToJson(const ChainState& chain, const BlockIndexEntry& entry, const ChainTip& tip);
-/// An amount in coins, as every RPC result prints amounts (a JSON number:
-/// exact to the base unit up to 2^53 base units, about 90 million coins).
-rpc::json ValueFromAmount(Amount amount);
-/// An amount in coins given as a JSON number or string, to base units (at
-/// most 8 decimals, as Bitcoin Core's AmountFromValue). Throws kRpcTypeError
-/// "Amount is not a number or string", "Invalid amount", or "Amount out of
-/// range" (negative or above kMaxMoney).
-Amount AmountFromValue(const rpc::json& value);
-
 /// A decoded transaction.
 rpc::json TxToJson(const Transaction& tx);
 /// A decoded work record.

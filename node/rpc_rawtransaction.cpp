@@ -28,6 +28,7 @@
 #include "chain/serialize.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
+#include "node/rpc_wallet_util.h"
 #include "node/transaction.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -286,7 +287,11 @@ RpcMethod sendrawtransaction(NodeContext& node) {
         if (OutputsInUtxoSet(*node.chain, tx)) {
           throw RpcError(rpc::kRpcVerifyAlreadyInChain, "Transaction outputs already in utxo set");
         }
-        if (mempool.Contains(txid)) return txid.ToHex();
+        if (mempool.Contains(txid)) {
+          // As Bitcoin Core: not submitted again, but announced again.
+          if (node.peerman) node.peerman->RelayTransaction(txid);
+          return txid.ToHex();
+        }
         ValidationState state;
         if (max_fee_rate > 0) {
           Amount fee = 0;

@@ -5,6 +5,8 @@
 //   rpc_proofs.cpp      getheaders gettxoutproof getworkproof (for light clients)
 //   rpc_control.cpp     getnetworkinfo stop uptime (help is the table's own)
 //   rpc_training.cpp    generate gettraininginfo getworkerinfo
+//   rpc_wallet.cpp      wallet files, addresses, balances, sending, history,
+//                       encryption, backup; fund/signrawtransactionwithwallet
 //   rpc_rawtransaction.cpp  decoderawtransaction getrawtransaction sendrawtransaction
 //                       testmempoolaccept getmempoolentry getmempoolinfo getrawmempool
 //
@@ -25,6 +27,8 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterProofRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.

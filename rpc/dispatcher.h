@@ -12,11 +12,23 @@
 //   500  any other legacy error, and a body that is not JSON (-32700)
 // Non-empty bodies end with "\n".
 //
+// Limits (DispatchLimits):
+//   - the body is parsed with ParseJsonBody (nesting at most kMaxJsonDepth);
+//   - a batch of more than max_batch_size requests is refused whole, unrun:
+//     400, -32600 "Invalid Request: batch of N requests exceeds the limit of M";
+//   - a reply body larger than max_reply_bytes is never built. A single call
+//     whose reply is too large gets -7 "Reply exceeds the limit of M bytes"
+//     (it ran). A batch's replies are added while they fit; the call that does
+//     not fit gets the same error (it ran) and every later call gets -7 "Not
+//     run: the batch's reply exceeds the limit of M bytes" without running, so
+//     the body may exceed the limit by one short error per element.
+//
 // Thread safety: as safe as RpcTable::Execute (may run concurrently).
 
 #ifndef COMPUTECOIN_RPC_DISPATCHER_H
 #define COMPUTECOIN_RPC_DISPATCHER_H
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,14 +36,23 @@
 
 namespace cc::rpc {
 
+/// Bounds on what one HTTP request may make the dispatcher do. The server
+/// fills them from HttpServerOptions, which holds their defaults.
+struct DispatchLimits {
+  size_t max_batch_size;   //!< requests in one batch, at most
+  size_t max_reply_bytes;  //!< bytes of reply body, at most (see DispatchJsonRpc)
+};
+
 struct HttpReply {
   unsigned status = 200;
   std::string body;  //!< empty for 204
 };
 
 /// Runs the JSON-RPC request or batch in `body` for `user` (already
-/// authenticated). Never throws: every failure becomes a reply.
-HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user);
+/// authenticated), which came on HTTP target `uri` ("/" or "/wallet/<name>",
+/// passed to each method). Never throws: every failure becomes a reply.
+HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
+                          const DispatchLimits& limits, const std::string& uri = "/");
 
 }  // namespace cc::rpc
 

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <list>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -25,6 +28,7 @@
 #include <boost/beast/http.hpp>
 
 #include "rpc/dispatcher.h"
+#include "rpc/rate_limited_log.h"
 
 namespace cc::rpc {
 
@@ -36,6 +40,9 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 8 << 10;
+// The first read of a request: whatever has arrived, up to this much (the
+// header parser takes it from the buffer).
+constexpr size_t kFirstReadBytes = 4096;
 // How long a refused client may keep sending before we close on it.
 constexpr std::chrono::seconds kLingerTimeout{2};
 // How long Stop() waits for replies in flight to be written.
@@ -152,27 +159,35 @@ class HttpRpcServer::Impl {
     return false;
   }
 
-  void Log(const std::string& message) const {
-    if (options_.log) options_.log(message);
-  }
+  // Logs `message` under `condition`, rate-limited (rate_limited_log.h):
+  // every condition here can be repeated by a client at will.
+  void Log(std::string_view condition, const std::string& message) { log_.Log(condition, message); }
 
-  // Registers a new session; returns how many are open, itself included.
-  size_t Register(Session* session, std::weak_ptr<Session> weak) {
-    std::lock_guard<std::mutex> lock(sessions_mutex_);
-    sessions_.emplace(session, std::move(weak));
-    return sessions_.size();
-  }
-  void Unregister(Session* session) {
-    std::lock_guard<std::mutex> lock(sessions_mutex_);
-    sessions_.erase(session);
-    sessions_cv_.notify_all();
-  }
+  // Which slots a session holds (guarded by sessions_mutex_). Every session
+  // starts unauthenticated, in the shared pool; it leaves the pool either by
+  // authenticating (Admit) or by being the oldest when the pool overflows.
+  enum class Slot { kUnauthenticated, kAuthenticated, kEvicted };
+  // What Admit() decided for a session whose request just authenticated.
+  enum class Admission { kAdmitted, kFull, kEvicted };
+
+  // Registers a new, unauthenticated session at the young end of the pool.
+  // Returns the oldest unauthenticated session when the pool is now over its
+  // size (it no longer counts; the caller closes it), null otherwise or when
+  // that session is already being destroyed.
+  std::shared_ptr<Session> Register(Session* session, std::weak_ptr<Session> weak);
+  // Moves `session` to an authenticated slot if it is not in one yet.
+  // Returns kFull (it stays unauthenticated) when all max_connections are
+  // taken, kEvicted if it was closed as the oldest meanwhile.
+  Admission Admit(Session* session);
+  void Unregister(Session* session);
 
   void Accept(tcp::acceptor& acceptor);
 
   const RpcTable& table_;
   const RpcAuthenticator& auth_;
   const HttpServerOptions options_;
+  RateLimitedLog log_{options_.log, options_.log_interval};
+  const DispatchLimits dispatch_limits_{options_.max_batch_size, options_.max_reply_bytes};
   std::vector<Subnet> allowed_;
 
   // Declared before the I/O context and the pool: destroying those destroys
@@ -180,6 +195,8 @@ class HttpRpcServer::Impl {
   std::mutex sessions_mutex_;
   std::condition_variable sessions_cv_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
+  std::list<Session*> unauthenticated_;  // oldest first; guarded by sessions_mutex_
+  size_t authenticated_ = 0;             // guarded by sessions_mutex_
 
   net::io_context ioc_;
   // Keeps ioc_.run() going while no socket operation is pending, e.g. while
@@ -190,7 +207,7 @@ class HttpRpcServer::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<uint16_t> ports_;
   std::thread io_thread_;
-  std::atomic<size_t> queued_{0};
+  std::atomic<size_t> queued_{0};  // requests posted to pool_ that no thread has taken yet
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   bool stopped_ = false;
@@ -206,13 +223,13 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
   ~Session() { server_.Unregister(this); }
 
-  void Start(bool over_limit) {
-    over_limit_ = over_limit;
+  void Start() {
     boost::system::error_code ec;
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     allowed_ = !ec && server_.IsAllowed(remote.address());
     if (!allowed_)
-      server_.Log("RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
+      server_.Log("forbidden",
+                  "RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -222,6 +239,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   void OnServerStop() {
     stopping_ = true;
     switch (state_) {
+      case State::kIdle:
       case State::kReadingHeader:
       case State::kReadingBody:
       case State::kLingering:
@@ -238,7 +256,10 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   }
 
  private:
+  friend class Impl;  // for the slot fields
+
   enum class State {
+    kIdle,  // waiting for a request's first byte
     kReadingHeader,
     kReadingBody,
     kDelaying,
@@ -252,13 +273,38 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   // Stop() was taking its snapshot of the sessions to notify.
   bool Stopping() const { return stopping_ || server_.stopping_.load(); }
 
+  // Posted when the unauthenticated pool overflowed and this session was the
+  // oldest in it.
+  void OnEvicted() {
+    timer_.cancel();
+    Close();
+  }
+
+  // Waits up to idle_timeout for the next request's first byte (a new
+  // connection's first request too); the request's deadlines count from it.
   void ReadHeader() {
     if (Stopping()) return Close();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_.options_.max_body_bytes);
-    state_ = State::kReadingHeader;
+    if (buffer_.size() > 0) return StartRequest();  // pipelined: it has begun
+    state_ = State::kIdle;
     stream_.expires_after(server_.options_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->StartRequest();
+                            });
+  }
+
+  // Reads the rest of the header by a deadline fixed now: bytes trickling in
+  // do not extend it.
+  void StartRequest() {
+    if (Stopping()) return Close();
+    state_ = State::kReadingHeader;
+    request_start_ = std::chrono::steady_clock::now();
+    stream_.expires_at(request_start_ + server_.options_.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -278,7 +324,6 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
     const auto& request = parser_->get();
     if (!allowed_) return Refuse(http::status::forbidden, "");
-    if (over_limit_) return Refuse(http::status::service_unavailable, "Too many connections\n");
     if (request.method() != http::verb::post) {
       return Refuse(http::status::method_not_allowed,
                     "JSONRPC server handles only POST requests\n");
@@ -295,8 +340,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     if (!server_.auth_.Check(credentials, &user_)) {
       boost::system::error_code remote_ec;
       const tcp::endpoint remote = stream_.socket().remote_endpoint(remote_ec);
-      server_.Log("RPC: incorrect password attempt from " +
-                  (remote_ec ? "unknown" : EndpointText(remote)));
+      server_.Log("auth", "RPC: incorrect password attempt from " +
+                              (remote_ec ? "unknown" : EndpointText(remote)));
       // Delay the refusal to slow down password guessing.
       state_ = State::kDelaying;
       timer_.expires_after(server_.options_.auth_failure_delay);
@@ -305,6 +350,18 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
       });
       return;
     }
+
+    switch (server_.Admit(this)) {
+      case Impl::Admission::kAdmitted:
+        break;
+      case Impl::Admission::kEvicted:
+        return Close();
+      case Impl::Admission::kFull:
+        server_.Log("connections", "RPC: connection limit reached");
+        return Refuse(http::status::service_unavailable, "Too many connections\n");
+    }
+    // From here the whole request must be in by body_timeout after it began.
+    stream_.expires_at(request_start_ + server_.options_.body_timeout);
 
     if (beast::iequals(request[http::field::expect], "100-continue")) {
       // curl asks before sending bodies over 1 KiB; answer, then read on.
@@ -324,7 +381,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   void ReadBody() {
     if (Stopping()) return Close();
     state_ = State::kReadingBody;
-    stream_.expires_after(server_.options_.idle_timeout);
+    stream_.expires_at(request_start_ + server_.options_.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
@@ -338,14 +395,19 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     keep_alive_ = parser_->get().keep_alive();
     if (server_.queued_.fetch_add(1) >= server_.options_.work_queue) {
       server_.queued_.fetch_sub(1);
-      server_.Log("RPC: work queue depth exceeded");
+      server_.Log("workqueue", "RPC: work queue depth exceeded");
       return Write(http::status::service_unavailable, "Work queue depth exceeded\n", "text/plain",
                    keep_alive_);
     }
     state_ = State::kProcessing;
-    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
-      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_);
+    std::string target(parser_->get().target());
+    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body()),
+                              target = std::move(target)] {
+      // Taken by a thread: no longer waiting (Bitcoin Core's queue depth, too,
+      // counts only requests no thread has taken).
       self->server_.queued_.fetch_sub(1);
+      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_,
+                                        self->server_.dispatch_limits_, target);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
         self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
                     "application/json", self->keep_alive_);
@@ -413,9 +475,12 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> drain_{};
   std::string user_;
-  State state_ = State::kReadingHeader;
+  State state_ = State::kIdle;
+  std::chrono::steady_clock::time_point request_start_;  // the current request's first byte
+  // Guarded by server_.sessions_mutex_ (see Impl::Register).
+  Impl::Slot slot_ = Impl::Slot::kUnauthenticated;
+  std::list<Session*>::iterator pool_position_;  // in unauthenticated_ while kUnauthenticated
   bool allowed_ = false;
-  bool over_limit_ = false;
   bool keep_alive_ = false;
   bool stopping_ = false;
 };
@@ -458,25 +523,69 @@ Status HttpRpcServer::Impl::Start() {
   return Status::OK();
 }
 
+std::shared_ptr<HttpRpcServer::Impl::Session> HttpRpcServer::Impl::Register(
+    Session* session, std::weak_ptr<Session> weak) {
+  std::lock_guard<std::mutex> lock(sessions_mutex_);
+  sessions_.emplace(session, std::move(weak));
+  session->pool_position_ = unauthenticated_.insert(unauthenticated_.end(), session);
+  // At least one slot, or a new connection would evict itself.
+  if (unauthenticated_.size() <= std::max<size_t>(1, options_.max_unauthenticated_connections)) {
+    return nullptr;
+  }
+  Session* oldest = unauthenticated_.front();
+  unauthenticated_.pop_front();
+  oldest->slot_ = Slot::kEvicted;
+  // Released by the caller outside the lock (~Session takes it).
+  return sessions_.at(oldest).lock();
+}
+
+HttpRpcServer::Impl::Admission HttpRpcServer::Impl::Admit(Session* session) {
+  std::lock_guard<std::mutex> lock(sessions_mutex_);
+  switch (session->slot_) {
+    case Slot::kAuthenticated:
+      return Admission::kAdmitted;
+    case Slot::kEvicted:
+      return Admission::kEvicted;
+    case Slot::kUnauthenticated:
+      break;
+  }
+  if (authenticated_ >= options_.max_connections) return Admission::kFull;
+  unauthenticated_.erase(session->pool_position_);
+  session->slot_ = Slot::kAuthenticated;
+  ++authenticated_;
+  return Admission::kAdmitted;
+}
+
+void HttpRpcServer::Impl::Unregister(Session* session) {
+  std::lock_guard<std::mutex> lock(sessions_mutex_);
+  sessions_.erase(session);
+  switch (session->slot_) {
+    case Slot::kUnauthenticated:
+      unauthenticated_.erase(session->pool_position_);
+      break;
+    case Slot::kAuthenticated:
+      --authenticated_;
+      break;
+    case Slot::kEvicted:
+      break;
+  }
+  sessions_cv_.notify_all();
+}
+
 void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept(net::make_strand(ioc_),
-                        [this, &acceptor](beast::error_code ec, tcp::socket socket) {
-                          if (ec == net::error::operation_aborted || stopping_) return;
-                          if (!ec) {
-                            auto session = std::make_shared<Session>(*this, std::move(socket));
-                            const size_t open = Register(session.get(), session);
-                            // Up to max_connections more are told 503 (they read
-                            // one header, within the idle timeout); past that a
-                            // connection is closed at once, so the number of
-                            // sockets held stays bounded whatever clients do.
-                            if (open > 2 * options_.max_connections) return Accept(acceptor);
-                            if (open > options_.max_connections) {
-                              Log("RPC: connection limit reached");
-                            }
-                            session->Start(open > options_.max_connections);
-                          }
-                          Accept(acceptor);
-                        });
+  acceptor.async_accept(
+      net::make_strand(ioc_), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || stopping_) return;
+        if (!ec) {
+          auto session = std::make_shared<Session>(*this, std::move(socket));
+          if (std::shared_ptr<Session> oldest = Register(session.get(), session)) {
+            Log("evict", "RPC: too many unauthenticated connections; closing the oldest");
+            net::post(oldest->executor(), [oldest] { oldest->OnEvicted(); });
+          }
+          session->Start();
+        }
+        Accept(acceptor);
+      });
 }
 
 void HttpRpcServer::Impl::Stop() {
@@ -508,6 +617,7 @@ void HttpRpcServer::Impl::Stop() {
   work_.reset();
   ioc_.stop();
   if (io_thread_.joinable()) io_thread_.join();
+  log_.Flush();
 }
 
 // ---------------------------------------------------------------------------

@@ -1,23 +1,34 @@
 // HttpRpcServer: the JSON-RPC endpoint, HTTP/1.1 on Boost.Beast.
 //
+// Connection slots. Every local client is 127.0.0.1, so nothing can be
+// decided per address; instead a new connection joins a pool of
+// max_unauthenticated_connections shared by connections that have not yet
+// sent a request with good credentials. When the pool overflows, its oldest
+// member is closed (never a newcomer refused), so idle or trickling
+// connections, however many, only ever push each other out. A connection
+// whose request authenticates moves to one of max_connections authenticated
+// slots and keeps it until it closes; if they are all taken it gets 503.
+//
 // Per connection, a request goes through these gates, in order:
-//   1. header read within the idle timeout (8 KiB header limit);
-//   2. the peer's address is loopback or in allow_ip          else 403
-//   3. the connection is within max_connections               else 503
-//      (and past twice that, the connection is closed at once)
+//   1. its first byte within idle_timeout (of the connection opening or of
+//      the previous reply); its deadlines count from that byte;
+//   2. the header within header_timeout (8 KiB limit)         else closed
+//   3. the peer's address is loopback or in allow_ip          else 403
 //   4. method POST                                            else 405
 //   5. target "/" or "/wallet/<name>"                         else 404
 //   6. Basic credentials accepted by the RpcAuthenticator     else 401,
 //      sent after auth_failure_delay to slow password guessing;
-//   7. body within max_body_bytes (Content-Length or chunks)  else 413;
-//   8. a free slot in the work queue                          else 503;
+//   7. an authenticated slot (held from now on)               else 503
+//   8. body within max_body_bytes (Content-Length or chunks)  else 413,
+//      and the whole request in within body_timeout           else closed;
+//   9. a free place in the work queue                         else 503;
 // then DispatchJsonRpc runs on the handler pool and its reply is written.
-// The body is read only after the header passed 2-6, so an unauthenticated
-// client cannot make the server buffer a body. A refused request gets
-// "Connection: close" and a lingering close (the rest of its input is read
-// and dropped), so the client reads the refusal instead of a reset.
-// Connections are kept alive between requests as HTTP/1.1 asks; an idle or
-// slow connection is closed after idle_timeout.
+// Bytes trickling in never extend a deadline. The body is read only after
+// the header passed 3-7, so an unauthenticated client cannot make the server
+// buffer a body. A refused request gets "Connection: close" and a lingering
+// close (the rest of its input is read and dropped), so the client reads the
+// refusal instead of a reset. Connections are kept alive between requests as
+// HTTP/1.1 asks.
 //
 // Threads: one I/O thread runs the sockets; `threads` handler threads run
 // the methods (so a slow method never stalls other connections).
@@ -52,13 +63,48 @@ struct HttpServerOptions {
   /// "fd00::/8"). Loopback clients are always allowed.
   std::vector<std::string> allow_ip;
   size_t max_body_bytes = 32u << 20;  //!< e.g. 32 MiB
-  size_t max_connections = 64;        //!< further connections get 503, or closed past 2x
-  size_t threads = 4;                 //!< handler threads
-  size_t work_queue = 16;             //!< requests waiting for a handler thread, at most
+  /// Requests in one batch, at most; a longer batch gets HTTP 400 and -32600.
+  /// Each element may be a slow call, so this bounds the time and memory one
+  /// body can take (Bitcoin Core sets no limit; 1000 covers every client we know).
+  size_t max_batch_size = 1000;
+  /// Bytes of reply body, at most; calls whose replies would go past it are
+  /// answered with -7 instead (see DispatchJsonRpc), so a batch of large
+  /// results cannot grow the node's memory without bound. e.g. 32 MiB.
+  size_t max_reply_bytes = 32u << 20;
+  /// Connections not yet authenticated (no request has passed the
+  /// credentials check) share this many slots; when one more arrives the
+  /// oldest of them is closed, so idle or trickling connections can never
+  /// keep an authenticated client out.
+  size_t max_unauthenticated_connections = 32;
+  /// Longest a request's header may take, from its first byte (a trickle does
+  /// not extend it).
+  std::chrono::milliseconds header_timeout{10'000};
+  /// Longest a whole request (header and body) may take, from its first byte.
+  std::chrono::milliseconds body_timeout{60'000};
+  /// Authenticated connections, at most; a request that authenticates when
+  /// all are taken gets 503 "Too many connections".
+  size_t max_connections = 64;
+  /// Handler threads. Bitcoin Core's default since v29; they sleep when idle,
+  /// and a call that waits on a lock holds only its own thread.
+  size_t threads = 16;
+  /// Requests waiting for a handler thread (not counting those running), at
+  /// most; beyond it 503 "Work queue depth exceeded". Bitcoin Core's default
+  /// since v29. Each authenticated connection has at most one request in
+  /// flight, so with threads + work_queue >= max_connections (16 + 64 >= 64)
+  /// no client is ever refused for the queue: 50 keep-alive clients got 8.7%
+  /// 503s with the old 4 threads and 16 in flight.
+  size_t work_queue = 64;
+  /// Longest wait for a request's first byte: on a new connection, and on a
+  /// kept-alive one after its last reply. Also bounds writing a reply.
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds auth_failure_delay{250};
   /// Where the server reports what it refuses or fails at (may be empty).
   std::function<void(const std::string&)> log;
+  /// Each kind of refusal (work queue full, connection limit, wrong password,
+  /// address not allowed) is logged at most once per log_interval; the next
+  /// line says how many were left out (rate_limited_log.h). A client can
+  /// cause them at will: one line each once wrote 6 MB of log in 20 s.
+  std::chrono::milliseconds log_interval{10'000};
 };
 
 class HttpRpcServer {

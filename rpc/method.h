@@ -73,6 +73,9 @@ struct RpcResult {
 struct RpcRequest {
   json params = json::array();  //!< array; omitted arguments are absent or null
   std::string user;             //!< the authenticated user name (or "__cookie__")
+  /// The HTTP target the call came on: "/" or "/wallet/<name>" (wallet
+  /// methods pick their wallet from it, as Bitcoin Core's JSONRPCRequest::URI).
+  std::string uri = "/";
 
   /// The i-th argument, or null if it was not given.
   const json& Arg(size_t i) const;

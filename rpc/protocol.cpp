@@ -3,6 +3,36 @@
 #include <utility>
 
 namespace cc::rpc {
+namespace {
+
+// Thrown by the parser callback to stop parsing at the first level too deep.
+struct TooDeep {};
+
+}  // namespace
+
+Status ParseJsonBody(std::string_view text, json* out) {
+  *out = nullptr;
+  // `depth` counts the containers open around the event's value, so a
+  // container that opens at depth d is level d + 1.
+  const json::parser_callback_t limit = [](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::array_start || event == json::parse_event_t::object_start) &&
+        depth + 1 > kMaxJsonDepth) {
+      throw TooDeep{};
+    }
+    return true;
+  };
+  json value;
+  try {
+    value = json::parse(text, limit, /*allow_exceptions=*/false);
+  } catch (const TooDeep&) {
+    return Status::InvalidArgument("Parse error: JSON nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
+  }
+  // Bitcoin Core's text; only the depth limit says more.
+  if (value.is_discarded()) return Status::InvalidArgument("Parse error");
+  *out = std::move(value);
+  return Status::OK();
+}
 
 json ErrorObject(int code, const std::string& message) {
   return json{{"code", code}, {"message", message}};

@@ -10,6 +10,14 @@
 //     or {"jsonrpc": "2.0", "error": {"code", "message"}, "id": ...}
 // A 2.0 request without "id" is a notification: it runs, and gets no reply.
 //
+// A body is parsed with ParseJsonBody, which refuses documents nested deeper
+// than kMaxJsonDepth while parsing: nlohmann::json's parser is iterative, but
+// copying, comparing and dumping a value recurse once per level, so a deep
+// document must never be built at all (100 KB of "[" once crashed the node).
+// Every value a request carries is therefore at most kMaxJsonDepth deep, and
+// the recursive walks after parsing (ParseRequest's copies, the error reply
+// echoing the id, Dump) are bounded by it.
+//
 // Error codes are Bitcoin Core's (src/rpc/protocol.h), so scripts written
 // for bitcoin-cli read ours the same way.
 //
@@ -20,12 +28,20 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "chain/status.h"
 
 namespace cc::rpc {
 
 using json = nlohmann::json;
+
+/** How deep arrays and objects may nest in a request body (the top-level
+ *  value is level 1). Method arguments need fewer than 10 levels; 64 keeps the
+ *  recursion of copying or dumping a value a few kilobytes of stack. */
+inline constexpr int kMaxJsonDepth = 64;
 
 enum RpcErrorCode : int {
   // Standard JSON-RPC 2.0 errors.
@@ -36,18 +52,23 @@ enum RpcErrorCode : int {
   kRpcParseError = -32700,      //!< the body is not JSON
 
   // Application errors (Bitcoin Core's numbering).
-  kRpcMiscError = -1,              //!< wrong argument count (the message is the help text), other
-  kRpcTypeError = -3,              //!< an argument has the wrong JSON type
-  kRpcInvalidAddressOrKey = -5,    //!< no such block, transaction or key
-  kRpcOutOfMemory = -7,            //!< ran out of memory during the operation
-  kRpcInvalidParameter = -8,       //!< an argument has a bad value (range, hex, ...)
-  kRpcDatabaseError = -20,         //!< the store failed
-  kRpcDeserializationError = -22,  //!< bytes given or stored do not decode
-  kRpcVerifyError = -25,           //!< a transaction failed validation, or has missing inputs
-  kRpcVerifyRejected = -26,        //!< a transaction was rejected by the mempool's rules
-  kRpcVerifyAlreadyInChain = -27,  //!< a transaction's outputs are already in the UTXO set
-  kRpcInWarmup = -28,              //!< the node is still starting; retry later
-  kRpcClientNotConnected = -9,     //!< the node has no peers
+  kRpcMiscError = -1,                //!< wrong argument count (the message is the help text), other
+  kRpcTypeError = -3,                //!< an argument has the wrong JSON type
+  kRpcInvalidAddressOrKey = -5,      //!< no such block, transaction or key
+  kRpcOutOfMemory = -7,              //!< ran out of memory during the operation
+  kRpcInvalidParameter = -8,         //!< an argument has a bad value (range, hex, ...)
+  kRpcDatabaseError = -20,           //!< the store failed
+  kRpcDeserializationError = -22,    //!< bytes given or stored do not decode
+  kRpcVerifyError = -25,             //!< a transaction failed validation, or has missing inputs
+  kRpcVerifyRejected = -26,          //!< a transaction was rejected by the mempool's rules
+  kRpcVerifyAlreadyInChain = -27,    //!< a transaction's outputs are already in the UTXO set
+  kRpcInWarmup = -28,                //!< the node is still starting; retry later
+  kRpcClientNotConnected = -9,       //!< the node has no peers
+  kRpcClientNodeAlreadyAdded = -23,  //!< addnode add: already in the list
+  kRpcClientNodeNotAdded = -24,      //!< addnode remove: not in the list
+  kRpcClientNodeNotConnected = -29,  //!< disconnectnode: no such peer
+  kRpcClientInvalidIpOrSubnet = -30,  //!< setban: not an IP or subnet
+  kRpcClientP2PDisabled = -31,        //!< the P2P side is not running
   kRpcClientMempoolDisabled = -33,  //!< the node runs no mempool
 };
 
@@ -60,6 +81,14 @@ class RpcError : public std::runtime_error {
  private:
   int code_;
 };
+
+/// Parses `text` as one JSON value into *out, refusing any array or object
+/// nested deeper than kMaxJsonDepth as soon as the parser opens it (so no
+/// deep value is ever built). Returns OK and sets *out on success; on failure
+/// returns InvalidArgument with the text of the kRpcParseError reply ("Parse
+/// error", or "Parse error: JSON nested deeper than 64 levels") and leaves
+/// *out null.
+[[nodiscard]] Status ParseJsonBody(std::string_view text, json* out);
 
 /// {"code": code, "message": message}.
 json ErrorObject(int code, const std::string& message);

@@ -88,8 +88,8 @@ json RpcTable::NamedToPositional(const RpcMethod& method, const json& named) {
   return positional;
 }
 
-json RpcTable::Execute(const std::string& method, const json& params,
-                       const std::string& user) const {
+json RpcTable::Execute(const std::string& method, const json& params, const std::string& user,
+                       const std::string& uri) const {
   {
     std::lock_guard<std::mutex> lock(warmup_mutex_);
     if (in_warmup_) throw RpcError(kRpcInWarmup, warmup_status_);
@@ -99,6 +99,7 @@ json RpcTable::Execute(const std::string& method, const json& params,
 
   RpcRequest request;
   request.user = user;
+  request.uri = uri;
   if (params.is_object()) {
     request.params = NamedToPositional(*found, params);
   } else if (params.is_array()) {

@@ -77,7 +77,9 @@ class RpcTable {
   /// Returns the result; throws RpcError (kRpcMethodNotFound "Method not
   /// found", kRpcInWarmup with the status, or what the method throws; any
   /// other exception from a handler becomes kRpcMiscError with its text).
-  json Execute(const std::string& method, const json& params, const std::string& user) const;
+  /// `uri` is the HTTP target, passed on in RpcRequest::uri.
+  json Execute(const std::string& method, const json& params, const std::string& user,
+               const std::string& uri = "/") const;
 
   /// `help` with no argument: every method's usage line, by category.
   std::string HelpOverview() const;

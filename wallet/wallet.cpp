@@ -188,6 +188,7 @@ void Wallet::ExtendKeypool(uint32_t chain) {
 }
 
 void Wallet::MarkUsed(const KeyOrigin& origin, WalletBatch* batch) {
+  if (origin.chain == kHotKeyChain) return;
   if (origin.index < next_index_[origin.chain]) return;
   next_index_[origin.chain] = origin.index + 1;
   batch->WriteChainIndex(static_cast<uint8_t>(origin.chain), origin.index + 1);
@@ -217,8 +218,31 @@ bool Wallet::IsMine(const TxOut& out) const {
   return OriginOf(out).has_value();
 }
 
+XOnlyPubKeyBytes Wallet::PubKeyOf(const KeyOrigin& origin) const {
+  if (origin.chain == kHotKeyChain) return hot_keys_.at(origin.index).PublicKey();
+  return derived_.at(origin.chain)[origin.index].XOnly();
+}
+
 std::string Wallet::AddressFor(const KeyOrigin& origin) const {
-  return EncodeAddress(options_.hrp, KeyHash(derived_.at(origin.chain)[origin.index].XOnly()));
+  return EncodeAddress(options_.hrp, KeyHash(PubKeyOf(origin)));
+}
+
+bool Wallet::AddHotKey(const PrivateKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const XOnlyPubKeyBytes pubkey = key.PublicKey();
+  if (by_pubkey_.count(pubkey) != 0) return false;
+  const KeyOrigin origin{kHotKeyChain, static_cast<uint32_t>(hot_keys_.size())};
+  hot_keys_.push_back(key);
+  by_key_hash_[KeyHash(pubkey)] = origin;
+  by_pubkey_[pubkey] = origin;
+  return true;
+}
+
+std::vector<XOnlyPubKeyBytes> Wallet::GetHotKeys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<XOnlyPubKeyBytes> out;
+  for (const PrivateKey& key : hot_keys_) out.push_back(key.PublicKey());
+  return out;
 }
 
 Status Wallet::HandOut(uint32_t chain, std::string* address) {
@@ -278,11 +302,13 @@ Status Wallet::GetAddressInfo(const std::string& address, AddressInfo* info) con
     const KeyOrigin& o = it->second;
     result.is_mine = true;
     result.is_change = o.chain == kChangeChain;
-    result.pubkey = derived_.at(o.chain)[o.index].XOnly();
-    result.hd_path = "m/" + std::to_string(kPurpose) + "'/" + std::to_string(account_.coin_type) +
+    result.pubkey = PubKeyOf(o);
+    if (o.chain != kHotKeyChain) {
+      result.hd_path = "m/" + std::to_string(kPurpose) + "'/" + std::to_string(account_.coin_type) +
                      "'/" + std::to_string(account_.account) + "'/" + std::to_string(o.chain) +
                      "/" + std::to_string(o.index);
-    result.master_fingerprint = HexStr(account_.master_fingerprint);
+      result.master_fingerprint = HexStr(account_.master_fingerprint);
+    }
   }
   *info = std::move(result);
   return Status::OK();
@@ -304,6 +330,10 @@ Status Wallet::GetPubKey(const std::string& address, XOnlyPubKeyBytes* pubkey) c
 
 Status Wallet::DeriveKey(const KeyOrigin& origin, std::optional<PrivateKey>* key) const {
   if (!account_key_) return Status::NotSupported(kUnlockNeededError);
+  if (origin.chain == kHotKeyChain) {
+    key->emplace(hot_keys_.at(origin.index));
+    return Status::OK();
+  }
   ExtKey chain_key, child;
   if (!account_key_->Derive(origin.chain, &chain_key) || !chain_key.Derive(origin.index, &child)) {
     return Status::Corruption("key derivation failed");
@@ -850,7 +880,7 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     const int pos = static_cast<int>(rng() % (tx.outputs.size() + 1));
     tx.outputs.insert(tx.outputs.begin() + pos,
                       TxOut{change, OutputKind::kPayToKeyHash,
-                            KeyHash(derived_.at(origin.chain)[origin.index].XOnly())});
+                            KeyHash(PubKeyOf(origin))});
     created.change_pos = pos;
   }
   // Inputs in random order (their order would otherwise tell the algorithm).
@@ -858,7 +888,7 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   for (const SelectableCoin& c : selected) {
     const TxOut& spent = *FindOutput(c.outpoint);
     const KeyOrigin origin = *OriginOf(spent);
-    tx.inputs.push_back(TxIn{c.outpoint, derived_.at(origin.chain)[origin.index].XOnly(), {}});
+    tx.inputs.push_back(TxIn{c.outpoint, PubKeyOf(origin), {}});
     created.spent.push_back(spent);
   }
   if (coin_control.sign) {
@@ -903,7 +933,7 @@ Status Wallet::SignTransaction(Transaction* tx, const std::map<OutPoint, TxOut>&
       errors->push_back({i, "Unable to sign input, key not in this wallet"});
       continue;
     }
-    in.pubkey = derived_.at(origins[i]->chain)[origins[i]->index].XOnly();
+    in.pubkey = PubKeyOf(*origins[i]);
   }
   const Uint256 txid = tx->Txid();
   for (uint32_t i = 0; i < tx->inputs.size(); ++i) {

@@ -128,7 +128,10 @@ struct WalletCoin {
   bool trusted = false;  //!< confirmed, or unconfirmed and ours (safe to spend)
 };
 
-/// Where a key of ours sits in the tree.
+/// The chain number of hot keys (AddHotKey): not a BIP32 chain, never derived.
+inline constexpr uint32_t kHotKeyChain = 0xFFFFFFFF;
+
+/// Where a key of ours sits in the tree (or, on kHotKeyChain, which hot key).
 struct KeyOrigin {
   uint32_t chain = 0;
   uint32_t index = 0;
@@ -235,6 +238,20 @@ class Wallet {
   Status GetPubKey(const std::string& address, XOnlyPubKeyBytes* pubkey) const;
 
   [[nodiscard]] bool IsMine(const TxOut& out) const;
+
+  /** Adds a key the wallet does not own but may watch and spend with: a
+   *  worker's signing key, whose coinbase rewards consensus pays to
+   *  KeyHash(worker). Hot keys live in memory only (never written to the
+   *  database, never in a backup); the node adds them again at each load.
+   *  Their outputs count as ours while the key is added; they are spent
+   *  only while the wallet is unlocked, like the HD keys. Transactions
+   *  already recorded are re-evaluated; blocks before the wallet's best block
+   *  must be replayed by the caller (a rescan) to find older rewards.
+   *  Returns: true if added, false if already present.
+   */
+  bool AddHotKey(const PrivateKey& key);
+  /// The x-only public keys of the hot keys, in the order added.
+  std::vector<XOnlyPubKeyBytes> GetHotKeys() const;
 
   // -- Chain ------------------------------------------------------------------
 
@@ -379,6 +396,7 @@ class Wallet {
   void ReviveFromConflict(const Uint256& block_hash, WalletBatch* batch);
   WalletTxInfo MakeInfo(const Uint256& txid, const WalletTx& wtx) const;
   bool IsLockedNoMutex() const { return !seed_.has_value(); }
+  XOnlyPubKeyBytes PubKeyOf(const KeyOrigin& origin) const;
   Status UnlockWithMasterKey(const SecureBytes& master_key);
 
   WalletOptions options_;
@@ -399,6 +417,7 @@ class Wallet {
   std::map<Uint256, WalletTx> txs_;                           // GUARDED_BY(mu_)
   std::map<OutPoint, std::set<Uint256>> spends_;              // GUARDED_BY(mu_)
   std::set<OutPoint> locked_coins_;                           // GUARDED_BY(mu_)
+  std::vector<PrivateKey> hot_keys_;                          // GUARDED_BY(mu_); memory only
   BestBlockRecord best_block_;                                // GUARDED_BY(mu_)
 };
 

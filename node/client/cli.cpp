@@ -1,5 +1,6 @@
 #include "node/client/cli.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -70,6 +71,22 @@ Outcome GetInfo(rpc::RpcClient& client) {
   return {Status::OK(), json{{"result", std::move(info)}, {"error", nullptr}}};
 }
 
+// "/wallet/<name>" with the name percent-encoded (bitcoin-cli's -rpcwallet).
+std::string WalletPath(const std::string& name) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string path = "/wallet/";
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      path += static_cast<char>(c);
+    } else {
+      path += '%';
+      path += kHex[c >> 4];
+      path += kHex[c & 15];
+    }
+  }
+  return path;
+}
+
 Outcome CallOnce(const Config& config, const ChainParams& params,
                  const std::filesystem::path& network_dir, bool getinfo, const std::string& method,
                  const json& call_params) {
@@ -77,6 +94,7 @@ Outcome CallOnce(const Config& config, const ChainParams& params,
   // Read per attempt: a starting node writes its cookie only once it is up.
   Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
   if (!s.ok()) return {s, {}};
+  if (config.IsSet("rpcwallet")) options.path = WalletPath(config.GetArg("rpcwallet", ""));
   rpc::RpcClient client(options);
   if (getinfo) return GetInfo(client);
   json reply;

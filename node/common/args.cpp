@@ -76,6 +76,10 @@ void AddCliOwnArgs(Config* c) {
       Config::kInt, Config::kNone, kRpcClient);
   c->AddArg("-named", "Pass named instead of positional arguments (default: 0)", Config::kBool,
             Config::kNone, kRpcClient);
+  c->AddArg("-rpcwallet=<walletname>",
+            "Send RPC for non-default wallet on RPC server (needs to exactly match corresponding "
+            "-wallet option passed to computecoind); sent as the /wallet/<walletname> path",
+            Config::kString, Config::kNone, kRpcClient);
   c->AddArg("-getinfo", "Get general information from the remote server, as one JSON object",
             Config::kBool, Config::kCommandLineOnly, kRpcClient);
   c->AddArg("-stdin", "Read extra arguments from standard input, one per line until EOF",

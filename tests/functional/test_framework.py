@@ -90,6 +90,7 @@ class TestNode:
         self.datadir = os.path.join(root, f"node{index}")
         os.makedirs(self.datadir, exist_ok=True)
         self.rpc_port = free_port()
+        self.p2p_port = free_port()
         self.process = None
         self.stdout = None
         self.stderr = None
@@ -114,7 +115,8 @@ class TestNode:
         self.stdout = open(os.path.join(self.datadir, "stdout.txt"), "w+")
         self.stderr = open(os.path.join(self.datadir, "stderr.txt"), "w+")
         self.process = subprocess.Popen(
-            [os.path.join(self.bindir, "computecoind")] + self.base_args() + list(extra_args),
+            [os.path.join(self.bindir, "computecoind")] + self.base_args() +
+            [f"-port={self.p2p_port}", "-bind=127.0.0.1"] + list(extra_args),
             stdout=self.stdout, stderr=self.stderr)
         if wait_for_rpc:
             self.wait_for_rpc()
@@ -184,14 +186,14 @@ class TestNode:
             user, password = f.read().strip().split(":", 1)
         return user, password
 
-    def http_post(self, body, user=None, password=None):
-        """POSTs `body` (bytes or str); returns (status, parsed JSON or None)."""
+    def http_post(self, body, user=None, password=None, path="/"):
+        """POSTs `body` (bytes or str) to `path`; returns (status, parsed JSON or None)."""
         if user is None:
             user, password = self.credentials()
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         connection = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=RPC_TIMEOUT)
         try:
-            connection.request("POST", "/", body=body,
+            connection.request("POST", path, body=body,
                                headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
             response = connection.getresponse()
             data = response.read()
@@ -203,6 +205,16 @@ class TestNode:
         """Calls `method` (JSON-RPC 2.0); returns the result or raises RpcError."""
         request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": named if named else list(params)}
         status, reply = self.http_post(json.dumps(request))
+        if reply is None:
+            raise AssertionFailed(f"HTTP {status} with no body for {method}")
+        if reply.get("error") is not None:
+            raise RpcError(reply["error"])
+        return reply["result"]
+
+    def wallet_rpc(self, wallet, method, *params, **named):
+        """Calls a wallet method on /wallet/<wallet>, as client libraries do."""
+        request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": named if named else list(params)}
+        status, reply = self.http_post(json.dumps(request), path="/wallet/" + wallet)
         if reply is None:
             raise AssertionFailed(f"HTTP {status} with no body for {method}")
         if reply.get("error") is not None:
@@ -229,6 +241,28 @@ class TestNode:
 
     def light(self, *args):
         return self.run_program("computecoin-light", *args)
+
+
+def wait_until(predicate, timeout=60, what="condition"):
+    """Polls predicate() every 50 ms until it is true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionFailed(f"timed out after {timeout} s waiting for {what}")
+
+
+def connect_nodes(a, b):
+    """Opens an outbound connection from node a to node b's P2P port and waits for the handshake."""
+    a.rpc("addnode", f"127.0.0.1:{b.p2p_port}", "onetry")
+    wait_until(lambda: any(p["addr"].endswith(f":{b.p2p_port}") and p["version"] > 0
+                           for p in a.rpc("getpeerinfo")), 30, f"node{a.index} -> node{b.index}")
+
+
+def sync_blocks(nodes, timeout=120):
+    """Waits until every node has the same tip."""
+    wait_until(lambda: len({n.rpc("getbestblockhash") for n in nodes}) == 1, timeout, "same tip")
 
 
 class ComputecoinTestFramework:

@@ -16,7 +16,6 @@
 #include "chain/tx_sign.h"
 #include "consensus/genesis.h"
 #include "node/init.h"
-#include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "rpc/table.h"
 #include "tests/util/test_util.h"
@@ -134,38 +133,6 @@ class NodeRawTxTest : public ::testing::Test {
   std::pair<OutPoint, TxOut> fund_;
   std::pair<OutPoint, TxOut> fund2_;
 };
-
-// ---- amounts
-
-TEST(AmountFromValueTest, ParsesCoinsExactly) {
-  EXPECT_EQ(AmountFromValue(json(0.1)), kCoin / 10);
-  EXPECT_EQ(AmountFromValue(json(1e-05)), 1000);
-  EXPECT_EQ(AmountFromValue(json("0.00000001")), 1);
-  EXPECT_EQ(AmountFromValue(json("21.5e2")), 2150 * kCoin);
-  EXPECT_EQ(AmountFromValue(json(7)), 7 * kCoin);
-  EXPECT_EQ(AmountFromValue(json("0.100000000")), kCoin / 10);
-  EXPECT_EQ(ValueFromAmount(kCoin / 10), 0.1);
-}
-
-TEST(AmountFromValueTest, RejectsWithCoreMessages) {
-  const auto message_of = [](const json& value) -> std::string {
-    try {
-      AmountFromValue(value);
-    } catch (const rpc::RpcError& e) {
-      EXPECT_EQ(e.code(), rpc::kRpcTypeError);
-      return e.what();
-    }
-    return "no error";
-  };
-  EXPECT_EQ(message_of(json(true)), "Amount is not a number or string");
-  EXPECT_EQ(message_of(json("abc")), "Invalid amount");
-  EXPECT_EQ(message_of(json("")), "Invalid amount");
-  EXPECT_EQ(message_of(json("1e")), "Invalid amount");
-  EXPECT_EQ(message_of(json("0.000000001")), "Invalid amount");
-  EXPECT_EQ(message_of(json(1e20)), "Invalid amount");
-  EXPECT_EQ(message_of(json(-1)), "Amount out of range");
-  EXPECT_EQ(message_of(json(2e9)), "Amount out of range");
-}
 
 // ---- decoderawtransaction
 

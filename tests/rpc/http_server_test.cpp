@@ -4,9 +4,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,9 +58,83 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(table_.Add("test", AddMethod()).ok());
     ASSERT_TRUE(table_.Add("test", WhoAmIMethod()).ok());
+    ASSERT_TRUE(table_
+                    .Add("test", RpcMethod{"block",
+                                           "Waits until the test releases it.",
+                                           {},
+                                           {{RpcType::kString, "", ""}},
+                                           "",
+                                           [this](const RpcMethod&, const RpcRequest&) -> json {
+                                             released_.wait();
+                                             return "released";
+                                           }})
+                    .ok());
+    released_ = release_.get_future().share();
     table_.SetWarmupFinished();
     auth_.AddUserPassword(kUser, kPassword);
     options_.auth_failure_delay = std::chrono::milliseconds(1);
+    options_.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_.push_back(line);
+    };
+  }
+
+  void TearDown() override {
+    if (!release_called_) release_.set_value();  // let blocked handlers finish
+    server_.reset();                             // it logs into log_ until it has stopped
+  }
+
+  void Release() {
+    release_called_ = true;
+    release_.set_value();
+  }
+
+  // Sends "block" calls on new connections until one is refused with 503:
+  // the handler threads and the work queue are then full until Release().
+  // Returns the refused connection, kept alive; its 503 is the first logged.
+  std::unique_ptr<RawConnection> FillWorkQueue() {
+    for (int i = 0; i < 100; ++i) {
+      auto connection = std::make_unique<RawConnection>(port_);
+      EXPECT_TRUE(connection->Send(PostRequest(R"({"method":"block","id":1})", kUser, kPassword)));
+      connection->SetReadTimeout(/*ms=*/200);  // a call taken in never answers before Release()
+      const RawReply reply = connection->Read();
+      if (reply.status == 503) {
+        connection->SetReadTimeout(/*ms=*/10'000);
+        return connection;
+      }
+      EXPECT_EQ(reply.status, 0);
+      blocked_.push_back(std::move(connection));
+    }
+    ADD_FAILURE() << "the work queue never filled";
+    return nullptr;
+  }
+
+  // Opens `n` connections that send nothing.
+  std::vector<std::unique_ptr<RawConnection>> OpenIdle(size_t n) {
+    std::vector<std::unique_ptr<RawConnection>> connections;
+    for (size_t i = 0; i < n; ++i) {
+      connections.push_back(std::make_unique<RawConnection>(port_));
+      EXPECT_TRUE(connections.back()->connected());
+    }
+    return connections;
+  }
+
+  // Posts a call on a fresh connection; expects its answer within a second.
+  void ExpectPromptAnswer() {
+    const auto start = std::chrono::steady_clock::now();
+    const RawReply reply = Post(R"({"method":"add","params":[1,2],"id":1})");
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_EQ(ParseBody(reply)["result"], 3);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  }
+
+  // The log lines written so far that contain `text`.
+  std::vector<std::string> LogLines(const std::string& text) {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    std::vector<std::string> lines;
+    std::copy_if(log_.begin(), log_.end(), std::back_inserter(lines),
+                 [&text](const std::string& line) { return line.find(text) != std::string::npos; });
+    return lines;
   }
 
   void StartServer() {
@@ -83,6 +161,14 @@ class HttpServerTest : public ::testing::Test {
   HttpServerOptions options_;
   std::unique_ptr<HttpRpcServer> server_;
   uint16_t port_ = 0;
+
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  bool release_called_ = false;
+  std::vector<std::unique_ptr<RawConnection>> blocked_;  // calls waiting on release_
+
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;  // guarded by log_mutex_
 };
 
 TEST_F(HttpServerTest, CallWithCorrectCredentials) {
@@ -200,6 +286,17 @@ TEST_F(HttpServerTest, ParseError) {
   EXPECT_TRUE(body["id"].is_null());
 }
 
+TEST_F(HttpServerTest, DeeplyNestedBodyIsRefusedAndTheServerLivesOn) {
+  StartServer();
+  // The id is echoed into the reply: copying and dumping it recursed per level.
+  const std::string deep = R"({"method":"add","params":[1],"id":)" + std::string(100'000, '[') +
+                           std::string(100'000, ']') + "}";
+  const RawReply reply = Post(deep);
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ParseBody(reply)["error"]["message"], "Parse error: JSON nested deeper than 64 levels");
+  EXPECT_EQ(ParseBody(Post(R"({"method":"add","params":[1],"id":1})"))["result"], 1);
+}
+
 TEST_F(HttpServerTest, InvalidRequestObject) {
   StartServer();
   const RawReply reply = Post(R"({"method": 5, "id": 2})");
@@ -221,6 +318,31 @@ TEST_F(HttpServerTest, BatchRepliesPerElementAndSkipsNotifications) {
   EXPECT_EQ(body[0]["result"], 3);
   EXPECT_EQ(body[1]["error"]["code"], -32601);
   EXPECT_EQ(body[2]["error"]["code"], -32600);  // 7 is not a request object
+}
+
+TEST_F(HttpServerTest, BatchOverTheDefaultLimitIsRefused) {
+  StartServer();
+  json batch = json::array();
+  for (int i = 0; i < 1001; ++i) batch.push_back({{"method", "add"}, {"params", {i}}, {"id", i}});
+  const RawReply reply = Post(batch.dump());
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(ParseBody(reply)["error"]["message"],
+            "Invalid Request: batch of 1001 requests exceeds the limit of 1000");
+  batch.erase(1000);
+  EXPECT_EQ(ParseBody(Post(batch.dump())).size(), 1000u);
+}
+
+TEST_F(HttpServerTest, ReplyOverTheLimitIsAnError) {
+  options_.max_reply_bytes = 1000;
+  StartServer();
+  json batch = json::array();
+  for (int i = 0; i < 100; ++i) batch.push_back({{"method", "add"}, {"params", {i}}, {"id", i}});
+  const RawReply reply = Post(batch.dump());
+  EXPECT_EQ(reply.status, 200);
+  const json body = ParseBody(reply);
+  ASSERT_EQ(body.size(), 100u);
+  EXPECT_EQ(body[99]["error"]["message"],
+            "Not run: the batch's reply exceeds the limit of 1000 bytes");
 }
 
 TEST_F(HttpServerTest, EmptyBatchIsInvalid) {
@@ -353,22 +475,233 @@ TEST_F(HttpServerTest, ExpectContinue) {
   EXPECT_EQ(ParseBody(reply)["result"], 2);
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreRefused) {
+// ---------------------------------------------------------------------------
+// Connection slots and deadlines.
+
+TEST_F(HttpServerTest, AuthenticatedSlotsFullIs503) {
   options_.max_connections = 1;
   StartServer();
-  RawConnection first(port_);
-  ASSERT_TRUE(first.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
-  ASSERT_EQ(first.Read().status, 200);  // the first connection is registered and kept open
+  auto first = std::make_unique<RawConnection>(port_);
+  ASSERT_TRUE(
+      first->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(first->Read().status, 200);  // kept alive: holds the one authenticated slot
 
   RawConnection second(port_);
   ASSERT_TRUE(
       second.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
-  EXPECT_EQ(second.Read().status, 503);
+  const RawReply refused = second.Read();
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.body, "Too many connections\n");
 
-  // With twice the limit open, further connections are closed unanswered.
-  RawConnection third(port_);
-  ASSERT_TRUE(third.connected());
-  EXPECT_TRUE(third.ReadsEof());
+  first.reset();  // frees the slot
+  for (int i = 0; i < 100; ++i) {
+    const RawReply reply = Post(R"({"method":"add","params":[1],"id":1})");
+    if (reply.status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "the freed slot was never reused";
+}
+
+TEST_F(HttpServerTest, IdleConnectionsDoNotLockOutAuthenticatedClients) {
+  StartServer();  // default limits
+  const auto idle = OpenIdle(200);
+  for (int i = 0; i < 5; ++i) ExpectPromptAnswer();
+}
+
+TEST_F(HttpServerTest, TricklingConnectionsDoNotLockOutAuthenticatedClients) {
+  StartServer();
+  const auto trickling = OpenIdle(100);
+  for (const auto& connection : trickling) {
+    ASSERT_TRUE(connection->Send("POST / HTTP/1.1\r\nX-Pad: "));
+  }
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      for (const auto& connection : trickling) connection->Send("a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  for (int i = 0; i < 5; ++i) ExpectPromptAnswer();
+}
+
+TEST_F(HttpServerTest, OldestUnauthenticatedConnectionIsClosedWhenThePoolIsFull) {
+  options_.max_unauthenticated_connections = 4;
+  StartServer();
+  auto idle = OpenIdle(5);
+  EXPECT_TRUE(idle[0]->ReadsEof());
+  idle[1]->SetReadTimeout(/*ms=*/200);
+  EXPECT_FALSE(idle[1]->ReadsEof());  // still open
+}
+
+TEST_F(HttpServerTest, AuthenticatedConnectionIsNotEvicted) {
+  options_.max_unauthenticated_connections = 4;
+  StartServer();
+  RawConnection keep(port_);
+  ASSERT_TRUE(keep.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(keep.Read().status, 200);
+  const auto idle = OpenIdle(20);
+  EXPECT_TRUE(idle[0]->ReadsEof());  // the pool did overflow
+  ASSERT_TRUE(keep.Send(PostRequest(R"({"method":"add","params":[2],"id":1})", kUser, kPassword)));
+  EXPECT_EQ(ParseBody(keep.Read())["result"], 2);
+}
+
+TEST_F(HttpServerTest, HeaderDeadlineIsNotExtendedByATrickle) {
+  options_.header_timeout = std::chrono::milliseconds(300);
+  StartServer();
+  RawConnection connection(port_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(connection.Send("POST / HTTP/1.1\r\nX-Pad: "));
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && connection.Send("a")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  EXPECT_TRUE(connection.ReadsEof());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  trickler.request_stop();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+TEST_F(HttpServerTest, BodyDeadlineCountsFromTheRequestStart) {
+  options_.header_timeout = std::chrono::milliseconds(1000);
+  options_.body_timeout = std::chrono::milliseconds(600);
+  StartServer();
+  RawConnection connection(port_);
+  const auto start = std::chrono::steady_clock::now();
+  // The header takes 400 ms of the 600, then the body trickles.
+  ASSERT_TRUE(
+      connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(connection.Send("\r\nContent-Length: 1000\r\n\r\n"));
+  std::jthread trickler([&](std::stop_token stop) {
+    while (!stop.stop_requested() && connection.Send(" ")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  EXPECT_TRUE(connection.ReadsEof());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  trickler.request_stop();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(550));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(900));  // not 400 ms + a fresh 600
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  options_.idle_timeout = std::chrono::milliseconds(200);
+  StartServer();
+  RawConnection connection(port_);
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(connection.Read().status, 200);
+  EXPECT_TRUE(connection.ReadsEof());
+}
+
+TEST_F(HttpServerTest, IdleWaitIsNotTheHeaderDeadline) {
+  // A kept-alive client may think for idle_timeout before its next request,
+  // longer than a header may take once it has started.
+  options_.idle_timeout = std::chrono::milliseconds(2000);
+  options_.header_timeout = std::chrono::milliseconds(200);
+  StartServer();
+  RawConnection connection(port_);
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(connection.Read().status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(
+      connection.Send(PostRequest(R"({"method":"add","params":[2],"id":1})", kUser, kPassword)));
+  EXPECT_EQ(ParseBody(connection.Read())["result"], 2);
+}
+
+TEST_F(HttpServerTest, FiftyKeepAliveClientsGetNo503WithDefaults) {
+  // Issue 9 §8: 8.7% of getblockcount calls got 503 at 50 keep-alive clients.
+  ASSERT_TRUE(table_
+                  .Add("test", RpcMethod{"getblockcount",
+                                         "Takes a millisecond, as a call that waits on a lock.",
+                                         {},
+                                         {{RpcType::kNumber, "", ""}},
+                                         "",
+                                         [](const RpcMethod&, const RpcRequest&) -> json {
+                                           std::this_thread::sleep_for(
+                                               std::chrono::milliseconds(1));
+                                           return 7;
+                                         }})
+                  .ok());
+  StartServer();
+  constexpr int kClients = 50;
+  constexpr int kCallsEach = 40;
+  std::atomic<int> refused{0};
+  std::atomic<int> answered{0};
+  {
+    std::vector<std::jthread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&] {
+        RawConnection connection(port_);
+        for (int i = 0; i < kCallsEach; ++i) {
+          if (!connection.Send(
+                  PostRequest(R"({"method":"getblockcount","id":1})", kUser, kPassword))) {
+            return;
+          }
+          const int status = connection.Read().status;
+          if (status == 503) ++refused;
+          if (status == 200) ++answered;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(refused, 0);
+  EXPECT_EQ(answered, kClients * kCallsEach);
+}
+
+TEST_F(HttpServerTest, FloodOf503sLogsOneLine) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();  // got the first 503
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  EXPECT_EQ(LogLines("work queue depth exceeded"),
+            std::vector<std::string>{"RPC: work queue depth exceeded"});
+}
+
+TEST_F(HttpServerTest, SuppressedCountIsLoggedAfterTheInterval) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  options_.log_interval = std::chrono::milliseconds(1000);  // the flood fits, even under TSan
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(
+      flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+  ASSERT_EQ(flood->Read().status, 503);
+  EXPECT_EQ(LogLines("work queue depth exceeded"),
+            (std::vector<std::string>{
+                "RPC: work queue depth exceeded",
+                "RPC: work queue depth exceeded (50 similar messages suppressed)"}));
+}
+
+TEST_F(HttpServerTest, StopLogsTheCountStillPending) {
+  options_.threads = 1;
+  options_.work_queue = 1;
+  StartServer();
+  std::unique_ptr<RawConnection> flood = FillWorkQueue();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        flood->Send(PostRequest(R"({"method":"add","params":[1],"id":1})", kUser, kPassword)));
+    ASSERT_EQ(flood->Read().status, 503);
+  }
+  Release();
+  server_->Stop();
+  EXPECT_EQ(
+      LogLines("work queue depth exceeded"),
+      (std::vector<std::string>{"RPC: work queue depth exceeded",
+                                "RPC: work queue depth exceeded (5 similar messages suppressed)"}));
 }
 
 TEST_F(HttpServerTest, IdleConnectionIsClosed) {

@@ -46,6 +46,13 @@ class RawConnection {
 
   bool connected() const { return connected_; }
 
+  /// Makes reads give up after `ms` milliseconds (a Read() then returns
+  /// status 0).
+  void SetReadTimeout(int ms) {
+    timeval timeout{ms / 1000, (ms % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+
   bool Send(const std::string& bytes) {
     size_t done = 0;
     while (done < bytes.size()) {

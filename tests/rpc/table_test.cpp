@@ -11,6 +11,8 @@
 namespace cc::rpc {
 namespace {
 
+constexpr DispatchLimits kLimits{/*max_batch_size=*/1000, /*max_reply_bytes=*/1 << 20};
+
 RpcMethod EchoMethod(std::vector<RpcArg> args) {
   return RpcMethod{
       "echo",
@@ -135,27 +137,35 @@ TEST_F(RpcTableTest, HandlerExceptionsBecomeMiscErrors) {
                                            throw std::runtime_error("kaboom");
                                          }})
                   .ok());
-  const HttpReply reply = DispatchJsonRpc(table_, R"({"method":"boom","id":1})", "");
+  const HttpReply reply = DispatchJsonRpc(table_, R"({"method":"boom","id":1})", "", kLimits);
   EXPECT_EQ(reply.status, 500u);
   const json body = json::parse(reply.body);
   EXPECT_EQ(body["error"], (json{{"code", -1}, {"message", "kaboom"}}));
 }
 
 TEST_F(RpcTableTest, DispatcherStatusRules) {
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "").status, 200u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":[],"id":1})", "").status, 500u);
   EXPECT_EQ(
-      DispatchJsonRpc(table_, R"({"jsonrpc":"2.0","method":"echo","params":[],"id":1})", "").status,
+      DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "", kLimits).status,
       200u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"jsonrpc":"3.0","method":"echo","id":1})", "").status,
-            400u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"params":[],"id":1})", "").status, 400u);
-  EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":5,"id":1})", "").status, 400u);
-  EXPECT_EQ(DispatchJsonRpc(table_, "17", "").status, 500u);
+  EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":[],"id":1})", "", kLimits).status,
+            500u);
+  EXPECT_EQ(DispatchJsonRpc(table_, R"({"jsonrpc":"2.0","method":"echo","params":[],"id":1})", "",
+                            kLimits)
+                .status,
+            200u);
   EXPECT_EQ(
-      DispatchJsonRpc(table_, R"([{"jsonrpc":"2.0","method":"echo","params":["a"]}])", "").status,
+      DispatchJsonRpc(table_, R"({"jsonrpc":"3.0","method":"echo","id":1})", "", kLimits).status,
+      400u);
+  EXPECT_EQ(DispatchJsonRpc(table_, R"({"params":[],"id":1})", "", kLimits).status, 400u);
+  EXPECT_EQ(DispatchJsonRpc(table_, R"({"method":"echo","params":5,"id":1})", "", kLimits).status,
+            400u);
+  EXPECT_EQ(DispatchJsonRpc(table_, "17", "", kLimits).status, 500u);
+  EXPECT_EQ(
+      DispatchJsonRpc(table_, R"([{"jsonrpc":"2.0","method":"echo","params":["a"]}])", "", kLimits)
+          .status,
       204u);
-  const HttpReply ok = DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "");
+  const HttpReply ok =
+      DispatchJsonRpc(table_, R"({"method":"echo","params":["a"],"id":1})", "", kLimits);
   EXPECT_EQ(ok.body.back(), '\n');
 }
 

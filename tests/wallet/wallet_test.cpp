@@ -474,3 +474,42 @@ TEST_F(WalletTest, CorruptedWalletRefusedAtLoad) {
 
 }  // namespace
 }  // namespace cc::wallet
+
+// -- Hot keys (worker signing keys the wallet watches) ------------------------
+
+namespace cc::wallet {
+namespace {
+
+TEST_F(WalletTest, HotKeyRewardsMatureAndSpendButAreNotPersisted) {
+  const PrivateKey worker = PrivateKey::Generate();
+  const std::string worker_address = EncodeAddress("rcc", KeyHash(worker.PublicKey()));
+  EXPECT_TRUE(alice_->AddHotKey(worker));
+  EXPECT_FALSE(alice_->AddHotKey(worker));
+  EXPECT_EQ(alice_->GetHotKeys(), std::vector<XOnlyPubKeyBytes>{worker.PublicKey()});
+  AddressInfo info;
+  ASSERT_TRUE(alice_->GetAddressInfo(worker_address, &info).ok());
+  EXPECT_TRUE(info.is_mine);
+  EXPECT_TRUE(info.hd_path.empty());
+
+  Mine({}, worker_address, {alice_.get()});
+  EXPECT_EQ(alice_->GetBalances(), (Balances{0, 0, 50 * kCoin, 0}));
+  MineToMaturity({alice_.get()});
+  EXPECT_EQ(alice_->GetBalances().trusted, 50 * kCoin);
+  // Spent with the hot key; the handed-out HD indexes do not move.
+  const CreatedTransaction sent = Send(*alice_, NewAddress(*bob_), 10 * kCoin);
+  ASSERT_EQ(sent.tx.inputs.size(), 1u);
+  EXPECT_EQ(sent.tx.inputs[0].pubkey, worker.PublicKey());
+  ASSERT_TRUE(alice_->CommitTransaction(sent.tx).ok());
+
+  // Not in the database: after a reload the rewards are not ours until added again.
+  alice_.reset();
+  alice_ = Reload("alice");
+  EXPECT_TRUE(alice_->GetHotKeys().empty());
+  // The change spends an output that is no longer ours, so it is not trusted.
+  EXPECT_EQ(alice_->GetBalances(), (Balances{0, 40 * kCoin - sent.fee, 0, 0}));
+  EXPECT_TRUE(alice_->AddHotKey(worker));
+  EXPECT_EQ(alice_->GetBalances().trusted, 40 * kCoin - sent.fee);  // the reward is spent
+}
+
+}  // namespace
+}  // namespace cc::wallet

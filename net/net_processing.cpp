@@ -1,0 +1,876 @@
+#include "net/net_processing.h"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+
+#include "chain/hash.h"
+#include "chain/key.h"
+#include "chain/merkle.h"
+#include "chain/serialize.h"
+#include "compute/tensor.h"
+#include "net/tensor_transfer.h"
+#include "validation/mempool_accept.h"
+
+namespace cc::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// What we track per connected peer. GUARDED_BY(Impl::mu_).
+struct PeerState {
+  bool got_version = false;
+  bool got_verack = false;
+  bool prefers_headers = false;  // sent sendheaders
+  bool misbehaving = false;      // discourage and disconnect at its next turn
+  std::string misbehaving_reason;
+  int unconnecting_headers = 0;
+  bool answered_getaddr = false;
+  // The best header the peer showed us (by height, on any branch).
+  bool has_best_header = false;
+  Uint256 best_header;
+  uint32_t best_header_height = 0;
+  int64_t best_block_height = -1;  // highest block it announced or sent us
+  // Blocks still to fetch on the peer's best chain, lowest first; rebuilt
+  // when its best header moves.
+  std::vector<Uint256> to_fetch;
+  std::map<Uint256, Clock::time_point> blocks_in_flight;
+  std::vector<Uint256> blocks_to_announce;
+  std::vector<Uint256> txs_to_announce;
+  uint64_t ping_nonce = 0;
+  Clock::time_point ping_sent;
+  Clock::time_point next_ping = Clock::now();
+};
+
+/** No peer (peer ids start at 0). */
+constexpr PeerId kNoPeer = -1;
+
+// A tensor being fetched for one or more waiting blocks.
+struct TensorDownload {
+  TensorAssembler assembler;
+  uint64_t step = 0;        // for the tensor store's retention
+  PeerId peer = kNoPeer;    // who is asked; kNoPeer: nobody (SendMessages reassigns)
+  Clock::time_point asked;  // when the outstanding chunk was asked
+  bool outstanding = false;
+  std::set<PeerId> lacking;  // peers that answered notfound
+};
+
+// A block whose parent or tensors have not arrived yet.
+struct WaitingBlock {
+  Block block;
+  PeerId from = 0;
+  std::set<Uint256> missing_tensors;
+};
+
+}  // namespace
+
+class PeerManager::Impl {
+ public:
+  Impl(const ChainParams& params, ChainState* chain, ChainManager* chainman, Mempool* mempool,
+       BanMan* banman, AddrMan* addrman, Options options)
+      : params_(params),
+        chain_(chain),
+        chainman_(chainman),
+        mempool_(mempool),
+        banman_(banman),
+        addrman_(addrman),
+        options_(std::move(options)),
+        rng_(std::random_device{}()) {}
+
+  void Log(const std::string& line) {
+    if (options_.log) options_.log(line);
+  }
+
+  // --- locks: mu_ guards every member below it; never held while calling
+  // into the chain manager or the mempool (they call back: BlockConnected,
+  // RelayTransaction). announce_mu_ guards announcements queued by those
+  // callbacks.
+
+  const ChainParams& params_;
+  ChainState* const chain_;
+  ChainManager* const chainman_;
+  Mempool* const mempool_;
+  BanMan* const banman_;
+  AddrMan* const addrman_;
+  const Options options_;
+  ConnMan* connman_ = nullptr;
+
+  std::mutex announce_mu_;
+  std::vector<Uint256> new_tips_;  // GUARDED_BY(announce_mu_)
+  std::vector<Uint256> new_txs_;   // GUARDED_BY(announce_mu_)
+
+  mutable std::mutex mu_;
+  std::map<PeerId, PeerState> peers_;
+  std::map<Uint256, TensorDownload> tensors_;
+  std::map<Uint256, WaitingBlock> waiting_;  // by block hash
+  std::unordered_set<Uint256, Uint256Hasher> recent_txs_;
+  uint32_t best_header_height_ = 0;
+  std::mt19937_64 rng_;
+  std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
+
+  // --- helpers (REQUIRES: mu_ held unless said otherwise) ---
+
+  void Misbehaving(PeerId id, const std::string& reason) {
+    auto it = peers_.find(id);
+    if (it == peers_.end()) return;
+    if (!it->second.misbehaving) Log("Misbehaving: peer=" + std::to_string(id) + " " + reason);
+    it->second.misbehaving = true;
+    it->second.misbehaving_reason = reason;
+  }
+
+  uint32_t TipHeight() const {
+    Uint256 tip;
+    uint32_t height = 0;
+    (void)chain_->GetTip(&tip, &height);
+    return height;
+  }
+
+  // Block hashes on our main chain, newest first, exponentially spaced.
+  std::vector<Uint256> Locator() const {
+    std::vector<Uint256> locator;
+    uint32_t height = TipHeight();
+    uint32_t step = 1;
+    while (true) {
+      Uint256 hash;
+      if (chain_->GetBlockHashAtHeight(height, &hash).ok()) locator.push_back(hash);
+      if (height == 0 || locator.size() >= kMaxLocatorSize - 1) break;
+      if (locator.size() >= 10) step *= 2;
+      height = height > step ? height - step : 0;
+    }
+    return locator;
+  }
+
+  void SendGetHeaders(PeerId id) {
+    GetHeadersMsg msg;
+    msg.locator = Locator();
+    connman_->PushMessage(id, msg);
+  }
+
+  // The first locator entry on our main chain, as a height (genesis if none).
+  uint32_t ForkHeight(const std::vector<Uint256>& locator) const {
+    for (const Uint256& hash : locator) {
+      BlockIndexEntry entry;
+      if (!chain_->ReadIndex(hash, &entry).ok()) continue;
+      Uint256 at;
+      if (chain_->GetBlockHashAtHeight(entry.height(), &at).ok() && at == hash)
+        return entry.height();
+    }
+    return 0;
+  }
+
+  bool IsInFlight(const Uint256& hash) const {
+    for (const auto& [id, state] : peers_)
+      if (state.blocks_in_flight.contains(hash)) return true;
+    return false;
+  }
+
+  // Rebuilds the peer's list of blocks to fetch: its best header's ancestors
+  // down to the first we have data for.
+  void RebuildToFetch(PeerState& state) {
+    state.to_fetch.clear();
+    if (!state.has_best_header) return;
+    std::vector<Uint256> down;
+    for (Uint256 h = state.best_header; !chain_->HaveBlock(h);) {
+      BlockIndexEntry entry;
+      if (!chain_->ReadIndex(h, &entry).ok() || entry.Has(kBlockFailed)) return;
+      down.push_back(h);
+      h = entry.header.prev;
+    }
+    state.to_fetch.assign(down.rbegin(), down.rend());
+  }
+
+  void RequestBlocks(PeerId id, PeerState& state) {
+    if (state.to_fetch.empty()) return;
+    std::vector<Inv> ask;
+    size_t kept = 0;
+    for (const Uint256& h : state.to_fetch) {
+      if (state.blocks_in_flight.size() + ask.size() >= kMaxBlocksInFlightPerPeer) break;
+      if (chain_->HaveBlock(h) || waiting_.contains(h)) continue;
+      if (IsInFlight(h)) {
+        ++kept;
+        continue;
+      }
+      ask.push_back(Inv{InvType::kBlock, h});
+    }
+    // Drop what is already here from the front of the list.
+    while (!state.to_fetch.empty() &&
+           (chain_->HaveBlock(state.to_fetch.front()) || waiting_.contains(state.to_fetch.front())))
+      state.to_fetch.erase(state.to_fetch.begin());
+    (void)kept;
+    if (ask.empty()) return;
+    const Clock::time_point now = Clock::now();
+    for (const Inv& inv : ask) state.blocks_in_flight[inv.hash] = now;
+    GetDataMsg msg;
+    msg.items = std::move(ask);
+    connman_->PushMessage(id, msg);
+  }
+
+  void AskTensorChunk(const Uint256& hash, TensorDownload& d) {
+    GetTensorMsg msg;
+    msg.hash = hash;
+    msg.offset = d.assembler.NextMissingOffset();
+    uint64_t length = kTensorChunk;
+    if (d.assembler.total_size())
+      length = std::min<uint64_t>(length, *d.assembler.total_size() - msg.offset);
+    msg.length = static_cast<uint32_t>(std::max<uint64_t>(length, 1));
+    d.asked = Clock::now();
+    d.outstanding = true;
+    connman_->PushMessage(d.peer, msg);
+  }
+
+  // --- message handlers (REQUIRES: mu_ not held; each takes it as needed) ---
+
+  void OnVersion(const PeerRef& peer, const VersionMsg& msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PeerState& state = peers_[peer->id()];
+    if (state.got_version) return;  // a second version is ignored, as Bitcoin Core does
+    if (peer->inbound() && connman_->IsOwnNonce(msg.nonce)) {
+      Log("Connected to self at " + peer->addr().ToString() + ", disconnecting");
+      connman_->DisconnectPeer(peer->id(), "self-connection");
+      return;
+    }
+    peer->SetVersionInfo(msg.version, msg.services, msg.user_agent, msg.best_height);
+    state.got_version = true;
+    state.best_block_height = msg.best_height;
+    if (peer->inbound()) connman_->PushMessage(peer->id(), OurVersion(*peer));
+    connman_->PushMessage(peer->id(), VerackMsg{});
+  }
+
+  VersionMsg OurVersion(const Peer& peer) const {
+    VersionMsg v;
+    v.services = options_.services;
+    v.time = UnixNow();
+    v.addr_from = Service{};
+    v.nonce = peer.local_nonce();
+    v.user_agent = options_.user_agent;
+    v.best_height = TipHeight();
+    v.relay = true;
+    return v;
+  }
+
+  void OnVerack(const PeerRef& peer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PeerState& state = peers_[peer->id()];
+    if (!state.got_version || state.got_verack) return;
+    state.got_verack = true;
+    peer->SetHandshakeComplete();
+    Log("New " + std::string(peer->inbound() ? "inbound" : "outbound") +
+        " peer=" + std::to_string(peer->id()) + " " + peer->addr().ToString());
+    connman_->PushMessage(peer->id(), SendHeadersMsg{});
+    if (!peer->inbound() && addrman_ != nullptr) connman_->PushMessage(peer->id(), GetAddrMsg{});
+    SendGetHeaders(peer->id());
+  }
+
+  void OnGetHeaders(const PeerRef& peer, const GetHeadersMsg& msg) {
+    HeadersMsg reply;
+    const uint32_t tip = TipHeight();
+    for (uint32_t h = ForkHeight(msg.locator) + 1; h <= tip; ++h) {
+      Uint256 hash;
+      BlockHeader header;
+      if (!chain_->GetBlockHashAtHeight(h, &hash).ok() || !chain_->ReadHeader(hash, &header).ok())
+        break;
+      reply.headers.push_back(header);
+      if (hash == msg.stop || reply.headers.size() >= kMaxHeadersResults) break;
+    }
+    connman_->PushMessage(peer->id(), reply);
+  }
+
+  void OnHeaders(const PeerRef& peer, const HeadersMsg& msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PeerState& state = peers_[peer->id()];
+    if (msg.headers.empty()) return;
+    // They must form a chain, from a header we know.
+    for (size_t i = 1; i < msg.headers.size(); ++i) {
+      if (msg.headers[i].prev != msg.headers[i - 1].Hash()) {
+        Misbehaving(peer->id(), "non-continuous-headers");
+        return;
+      }
+    }
+    BlockIndexEntry parent;
+    if (!chain_->ReadIndex(msg.headers.front().prev, &parent).ok()) {
+      if (++state.unconnecting_headers > kMaxUnconnectingHeaders) {
+        Misbehaving(peer->id(), "too-many-unconnecting-headers");
+      } else {
+        SendGetHeaders(peer->id());
+      }
+      return;
+    }
+    if (parent.Has(kBlockFailed)) {
+      Misbehaving(peer->id(), "bad-prevblk");
+      return;
+    }
+    const int64_t max_time = UnixNow() + params_.max_future_time;
+    for (const BlockHeader& header : msg.headers) {
+      // What a header can be judged by alone: the producer's signature, time.
+      if (!VerifySchnorr(header.producer, header.SigningHash(), header.signature)) {
+        Misbehaving(peer->id(), "bad-blk-sig");
+        return;
+      }
+      if (header.time > max_time) return;  // may become valid later: not punished
+      const Status s = chain_->StoreHeader(header);
+      if (!s.ok()) {
+        Misbehaving(peer->id(), "bad-header: " + s.message());
+        return;
+      }
+    }
+    state.unconnecting_headers = 0;
+    const BlockHeader& last = msg.headers.back();
+    if (!state.has_best_header || last.height > state.best_header_height) {
+      state.has_best_header = true;
+      state.best_header = last.Hash();
+      state.best_header_height = last.height;
+      RebuildToFetch(state);
+    }
+    if (last.height > best_header_height_) {
+      best_header_height_ = last.height;
+      Log("Headers: best " + std::to_string(best_header_height_) +
+          " from peer=" + std::to_string(peer->id()));
+    }
+    if (msg.headers.size() == kMaxHeadersResults) {
+      GetHeadersMsg more;
+      more.locator = {last.Hash()};
+      connman_->PushMessage(peer->id(), more);
+    }
+    RequestBlocks(peer->id(), state);
+  }
+
+  // Validates `block` now that its parent and tensors are here, then any
+  // block that was waiting for it. REQUIRES: mu_ not held.
+  void Connect(Block block, PeerId from) {
+    std::vector<std::pair<Block, PeerId>> queue;
+    queue.emplace_back(std::move(block), from);
+    while (!queue.empty()) {
+      auto [b, source] = std::move(queue.back());
+      queue.pop_back();
+      const Uint256 hash = b.Hash();
+      ValidationState state;
+      const bool valid = chainman_->ProcessNewBlock(b, &state);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!valid) {
+        PunishForBlock(source, hash, state);
+        continue;
+      }
+      Log("Sync: height " + std::to_string(b.header.height) + " of " +
+          std::to_string(std::max(best_header_height_, b.header.height)) + ", block " +
+          hash.ToHex() + " from peer=" + std::to_string(source));
+      if (auto it = peers_.find(source); it != peers_.end())
+        it->second.best_block_height =
+            std::max<int64_t>(it->second.best_block_height, b.header.height);
+      // Children that waited for this block (and have their tensors).
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (it->second.block.header.prev == hash && it->second.missing_tensors.empty()) {
+          queue.emplace_back(std::move(it->second.block), it->second.from);
+          it = waiting_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  // Bitcoin Core's MaybePunishNodeForBlock: only what is the sender's fault.
+  // REQUIRES: mu_ held.
+  void PunishForBlock(PeerId source, const Uint256& hash, const ValidationState& state) {
+    Log("Block " + hash.ToHex() + " from peer=" + std::to_string(source) +
+        " refused: " + state.ToString());
+    switch (state.result()) {
+      case ValidationResult::kConsensus:
+        Misbehaving(source, state.reason());
+        return;
+      case ValidationResult::kValid:
+      case ValidationResult::kMutated:        // maybe the relayer's tampering: not the block's
+      case ValidationResult::kMissingInputs:  // tensors pruned or unavailable: nobody's fault
+      case ValidationResult::kMissingPrev:
+      case ValidationResult::kPremature:
+      case ValidationResult::kConflict:
+      case ValidationResult::kTimeFuture:
+      case ValidationResult::kPolicy:
+      case ValidationResult::kInternal:
+        return;
+    }
+  }
+
+  void OnBlock(const PeerRef& peer, Block block) {
+    const Uint256 hash = block.Hash();
+    peer->MarkBlockReceived();
+    std::vector<Uint256> missing;
+    for (const WorkRecord& r : block.records) {
+      for (const Uint256& out : r.outputs) {
+        compute::EncodedTensor t;
+        if (!chainman_->GetTensor(out, &t).ok()) missing.push_back(out);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [id, state] : peers_) state.blocks_in_flight.erase(hash);
+      const bool have_parent = chain_->HaveBlock(block.header.prev);
+      if (have_parent && missing.empty()) {
+        // fall through to Connect below, outside the lock
+      } else {
+        if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
+        WaitingBlock& w = waiting_[hash];
+        w.from = peer->id();
+        for (const WorkRecord& r : block.records) {
+          for (const Uint256& out : r.outputs) {
+            if (std::find(missing.begin(), missing.end(), out) == missing.end()) continue;
+            w.missing_tensors.insert(out);
+            auto [it, added] = tensors_.try_emplace(out, TensorAssembler(out, kMaxTensorSize));
+            if (added) {
+              it->second.step = r.unit.step;
+              it->second.peer = peer->id();
+              AskTensorChunk(out, it->second);
+            }
+          }
+        }
+        w.block = std::move(block);
+        Log("Block " + hash.ToHex() + " (height " + std::to_string(w.block.header.height) +
+            ") waits for " + (have_parent ? "" : "its parent and ") +
+            std::to_string(w.missing_tensors.size()) + " tensors");
+        if (!have_parent) SendGetHeaders(peer->id());
+        return;
+      }
+    }
+    Connect(std::move(block), peer->id());
+  }
+
+  void OnTensor(const PeerRef& peer, const TensorMsg& msg) {
+    compute::EncodedTensor tensor;
+    uint64_t step = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = tensors_.find(msg.hash);
+      if (it == tensors_.end() || it->second.peer != peer->id()) return;  // unasked: ignored
+      TensorDownload& d = it->second;
+      d.outstanding = false;
+      Status s = d.assembler.AddChunk(msg);
+      if (!s.ok()) {
+        Misbehaving(peer->id(), "bad-tensor-chunk: " + s.message());
+        d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
+        d.peer = kNoPeer;
+        return;
+      }
+      if (!d.assembler.IsComplete()) {
+        AskTensorChunk(msg.hash, d);
+        return;
+      }
+      std::vector<uint8_t> bytes;
+      s = d.assembler.Finish(
+          [](ByteSpan b) { return Sha256::Tagged(tags::kTensor).Write(b).Finalize(); }, &bytes);
+      if (s.ok()) s = Deserialize(bytes, &tensor);
+      if (!s.ok()) {
+        // Start over with another peer: this one served bytes that are not the tensor.
+        Misbehaving(peer->id(), "bad-tensor: " + s.message());
+        d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
+        d.peer = kNoPeer;
+        return;
+      }
+      step = d.step;
+      tensors_.erase(it);
+    }
+    if (!chainman_->PutTensor(tensor, step).ok()) return;
+    std::vector<std::pair<Block, PeerId>> ready;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        it->second.missing_tensors.erase(msg.hash);
+        if (it->second.missing_tensors.empty() && chain_->HaveBlock(it->second.block.header.prev)) {
+          ready.emplace_back(std::move(it->second.block), it->second.from);
+          it = waiting_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    // Parents first.
+    std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
+      return a.first.header.height < b.first.header.height;
+    });
+    for (auto& [block, from] : ready) Connect(std::move(block), from);
+  }
+
+  void OnGetTensor(const PeerRef& peer, const GetTensorMsg& msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (served_tensor_.first != msg.hash || served_tensor_.second.empty()) {
+      compute::EncodedTensor t;
+      if (!chainman_->GetTensor(msg.hash, &t).ok()) {
+        NotFoundMsg nf;
+        nf.items.push_back(Inv{InvType::kTensor, msg.hash});
+        connman_->PushMessage(peer->id(), nf);
+        return;
+      }
+      served_tensor_ = {msg.hash, Serialize(t)};
+    }
+    const std::vector<uint8_t>& bytes = served_tensor_.second;
+    if (msg.offset >= bytes.size()) {
+      Misbehaving(peer->id(), "bad-tensor-offset");
+      return;
+    }
+    TensorMsg reply;
+    reply.hash = msg.hash;
+    reply.total_size = bytes.size();
+    reply.offset = msg.offset;
+    const uint64_t end = std::min<uint64_t>(bytes.size(), msg.offset + msg.length);
+    reply.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(msg.offset),
+                      bytes.begin() + static_cast<std::ptrdiff_t>(end));
+    connman_->PushMessage(peer->id(), reply);
+  }
+
+  void OnInv(const PeerRef& peer, const InvMsg& msg) {
+    GetDataMsg want;
+    bool new_block = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Inv& inv : msg.items) {
+        switch (inv.type) {
+          case InvType::kTx:
+            if (!mempool_->Contains(inv.hash) && recent_txs_.insert(inv.hash).second)
+              want.items.push_back(inv);
+            break;
+          case InvType::kBlock:
+            if (!chain_->HaveBlock(inv.hash)) new_block = true;
+            break;
+          case InvType::kWorkRecord:  // relayed with blocks for now (doc/protocol.md)
+          case InvType::kTensor:
+            break;
+        }
+      }
+      if (recent_txs_.size() > kMaxRecentTxs) recent_txs_.clear();
+      if (new_block) SendGetHeaders(peer->id());
+    }
+    if (!want.items.empty()) connman_->PushMessage(peer->id(), want);
+  }
+
+  void OnGetData(const PeerRef& peer, const GetDataMsg& msg) {
+    NotFoundMsg missing;
+    for (const Inv& inv : msg.items) {
+      if (peer->send_paused()) break;  // the rest is asked again, as Bitcoin Core does
+      switch (inv.type) {
+        case InvType::kTx: {
+          MempoolEntryInfo entry;
+          if (mempool_->GetEntry(inv.hash, &entry)) {
+            connman_->PushMessage(peer->id(), TxMsg{entry.tx});
+          } else {
+            missing.items.push_back(inv);
+          }
+          break;
+        }
+        case InvType::kBlock: {
+          BlockMsg reply;
+          if (chain_->ReadBlock(inv.hash, &reply.block).ok()) {
+            connman_->PushMessage(peer->id(), reply);
+          } else {
+            missing.items.push_back(inv);
+          }
+          break;
+        }
+        case InvType::kWorkRecord:
+        case InvType::kTensor:
+          missing.items.push_back(inv);
+          break;
+      }
+    }
+    if (!missing.items.empty()) connman_->PushMessage(peer->id(), missing);
+  }
+
+  void OnTx(const PeerRef& peer, const Transaction& tx) {
+    peer->MarkTxReceived();
+    ValidationState state;
+    const Uint256 txid = tx.Txid();
+    if (AcceptToMempool(*mempool_, *chain_, tx, /*test_only=*/false, &state)) {
+      Relay(txid, peer->id());
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    // Bitcoin Core's MaybePunishNodeForTx: only consensus violations.
+    switch (state.result()) {
+      case ValidationResult::kConsensus:
+        Misbehaving(peer->id(), "tx " + txid.ToHex() + ": " + state.reason());
+        return;
+      case ValidationResult::kValid:
+      case ValidationResult::kMutated:
+      case ValidationResult::kMissingInputs:
+      case ValidationResult::kMissingPrev:
+      case ValidationResult::kPremature:
+      case ValidationResult::kConflict:
+      case ValidationResult::kTimeFuture:
+      case ValidationResult::kPolicy:
+      case ValidationResult::kInternal:
+        return;
+    }
+  }
+
+  void OnGetProof(const PeerRef& peer, const GetProofMsg& msg) {
+    Block block;
+    ProofMsg reply;
+    reply.kind = msg.kind;
+    reply.block_hash = msg.block_hash;
+    if (!chain_->ReadBlock(msg.block_hash, &block).ok()) return NotFoundProof(peer, msg);
+    std::vector<Uint256> leaves;
+    std::optional<size_t> index;
+    if (msg.kind == ProofKind::kTx) {
+      for (size_t i = 0; i < block.txs.size(); ++i) {
+        leaves.push_back(block.txs[i].Wtxid());
+        if (block.txs[i].Txid() == msg.id) index = i;
+      }
+      if (index) reply.tx = block.txs[*index];
+    } else {
+      for (size_t i = 0; i < block.records.size(); ++i) {
+        leaves.push_back(block.records[i].Hash());
+        if (leaves.back() == msg.id) index = i;
+      }
+      if (index) reply.record = block.records[*index];
+    }
+    if (!index || !MakeMerkleProof(leaves, *index, &reply.proof).ok())
+      return NotFoundProof(peer, msg);
+    connman_->PushMessage(peer->id(), reply);
+  }
+
+  void NotFoundProof(const PeerRef& peer, const GetProofMsg& msg) {
+    NotFoundMsg nf;
+    nf.items.push_back(
+        Inv{msg.kind == ProofKind::kTx ? InvType::kTx : InvType::kWorkRecord, msg.id});
+    connman_->PushMessage(peer->id(), nf);
+  }
+
+  // Queues an inv of `txid` for every handshaken peer but `except`.
+  void Relay(const Uint256& txid, PeerId except) {
+    std::lock_guard<std::mutex> lock(mu_);
+    recent_txs_.insert(txid);
+    for (auto& [id, state] : peers_)
+      if (id != except && state.got_verack) state.txs_to_announce.push_back(txid);
+  }
+};
+
+PeerManager::PeerManager(const ChainParams& params, ChainState* chain, ChainManager* chainman,
+                         Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options)
+    : impl_(std::make_unique<Impl>(params, chain, chainman, mempool, banman, addrman,
+                                   std::move(options))) {}
+
+PeerManager::~PeerManager() = default;
+
+void PeerManager::SetConnMan(ConnMan* connman) { impl_->connman_ = connman; }
+
+void PeerManager::RelayTransaction(const Uint256& txid) {
+  std::lock_guard<std::mutex> lock(impl_->announce_mu_);
+  impl_->new_txs_.push_back(txid);
+}
+
+bool PeerManager::IsInitialBlockDownload() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->TipHeight() < impl_->best_header_height_;
+}
+
+uint32_t PeerManager::BestHeaderHeight() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return std::max(impl_->TipHeight(), impl_->best_header_height_);
+}
+
+std::vector<PeerSyncStats> PeerManager::GetSyncStats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  std::vector<PeerSyncStats> out;
+  for (const auto& [id, state] : impl_->peers_) {
+    PeerSyncStats s;
+    s.id = id;
+    s.synced_headers = state.has_best_header ? state.best_header_height : -1;
+    s.synced_blocks = state.best_block_height;
+    s.blocks_in_flight = state.blocks_in_flight.size();
+    s.misbehaving = state.misbehaving;
+    out.push_back(s);
+  }
+  return out;
+}
+
+void PeerManager::InitializePeer(const PeerRef& peer) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  impl_->peers_[peer->id()];
+  if (!peer->inbound()) impl_->connman_->PushMessage(peer->id(), impl_->OurVersion(*peer));
+}
+
+void PeerManager::FinalizePeer(const PeerRef& peer) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  impl_->peers_.erase(peer->id());
+  // Its tensor downloads go to whoever asks next (SendMessages).
+  for (auto& [hash, d] : impl_->tensors_) {
+    if (d.peer == peer->id()) {
+      d.peer = kNoPeer;
+      d.outstanding = false;
+    }
+  }
+}
+
+void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg) {
+  Message decoded;
+  const Status s = DecodeMessage(msg.command, msg.payload, &decoded);
+  if (s.IsNotSupported()) return;  // a newer peer's message: ignored
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->Misbehaving(peer->id(), msg.command + ": " + s.message());
+    return;
+  }
+  if (auto* v = std::get_if<VersionMsg>(&decoded)) return impl_->OnVersion(peer, *v);
+  if (std::holds_alternative<VerackMsg>(decoded)) return impl_->OnVerack(peer);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    auto it = impl_->peers_.find(peer->id());
+    if (it == impl_->peers_.end() || !it->second.got_verack) return;  // before the handshake
+  }
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, PingMsg>) {
+          impl_->connman_->PushMessage(peer->id(), PongMsg{m.nonce});
+        } else if constexpr (std::is_same_v<T, PongMsg>) {
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          PeerState& state = impl_->peers_[peer->id()];
+          if (state.ping_nonce != 0 && m.nonce == state.ping_nonce) {
+            peer->AddPingSample(std::chrono::duration_cast<std::chrono::microseconds>(
+                Clock::now() - state.ping_sent));
+            state.ping_nonce = 0;
+          }
+        } else if constexpr (std::is_same_v<T, GetAddrMsg>) {
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          PeerState& state = impl_->peers_[peer->id()];
+          // Inbound only, once per connection: outbound peers learn nothing of
+          // our connections from us (topology leaks).
+          if (!peer->inbound() || state.answered_getaddr || impl_->addrman_ == nullptr) return;
+          state.answered_getaddr = true;
+          AddrMsg reply;
+          reply.entries = impl_->addrman_->GetAddr(kMaxAddrToSend, 23);
+          impl_->connman_->PushMessage(peer->id(), reply);
+        } else if constexpr (std::is_same_v<T, AddrMsg>) {
+          if (impl_->addrman_ != nullptr) impl_->addrman_->Add(m.entries, peer->addr(), UnixNow());
+        } else if constexpr (std::is_same_v<T, InvMsg>) {
+          impl_->OnInv(peer, m);
+        } else if constexpr (std::is_same_v<T, GetDataMsg>) {
+          impl_->OnGetData(peer, m);
+        } else if constexpr (std::is_same_v<T, GetHeadersMsg>) {
+          impl_->OnGetHeaders(peer, m);
+        } else if constexpr (std::is_same_v<T, HeadersMsg>) {
+          impl_->OnHeaders(peer, m);
+        } else if constexpr (std::is_same_v<T, SendHeadersMsg>) {
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          impl_->peers_[peer->id()].prefers_headers = true;
+        } else if constexpr (std::is_same_v<T, BlockMsg>) {
+          impl_->OnBlock(peer, std::move(m.block));
+        } else if constexpr (std::is_same_v<T, TxMsg>) {
+          impl_->OnTx(peer, m.tx);
+        } else if constexpr (std::is_same_v<T, GetProofMsg>) {
+          impl_->OnGetProof(peer, m);
+        } else if constexpr (std::is_same_v<T, GetTensorMsg>) {
+          impl_->OnGetTensor(peer, m);
+        } else if constexpr (std::is_same_v<T, TensorMsg>) {
+          impl_->OnTensor(peer, m);
+        } else if constexpr (std::is_same_v<T, NotFoundMsg>) {
+          // A tensor the peer does not have: ask another (SendMessages).
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          for (const Inv& inv : m.items) {
+            if (inv.type != InvType::kTensor) continue;
+            auto it = impl_->tensors_.find(inv.hash);
+            if (it == impl_->tensors_.end() || it->second.peer != peer->id()) continue;
+            it->second.lacking.insert(peer->id());
+            it->second.peer = kNoPeer;
+            it->second.outstanding = false;
+          }
+        } else {
+          // feefilter, proof, workrecord: nothing to do yet.
+        }
+      },
+      decoded);
+}
+
+void PeerManager::SendMessages(const PeerRef& peer) {
+  Impl& m = *impl_;
+  std::vector<Uint256> tips, txs;
+  {
+    std::lock_guard<std::mutex> lock(m.announce_mu_);
+    tips.swap(m.new_tips_);
+    txs.swap(m.new_txs_);
+  }
+  std::lock_guard<std::mutex> lock(m.mu_);
+  for (auto& [id, state] : m.peers_) {
+    if (!state.got_verack) continue;
+    state.blocks_to_announce.insert(state.blocks_to_announce.end(), tips.begin(), tips.end());
+    state.txs_to_announce.insert(state.txs_to_announce.end(), txs.begin(), txs.end());
+  }
+  auto it = m.peers_.find(peer->id());
+  if (it == m.peers_.end()) return;
+  PeerState& state = it->second;
+
+  if (state.misbehaving) {
+    if (peer->manual()) {
+      state.misbehaving = false;  // a peer we chose is kept (Bitcoin Core's NoBan/manual)
+    } else {
+      if (m.banman_ != nullptr) m.banman_->Discourage(peer->addr());
+      m.connman_->DisconnectPeer(peer->id(), "misbehaving: " + state.misbehaving_reason);
+      return;
+    }
+  }
+  if (!state.got_verack) return;
+  const Clock::time_point now = Clock::now();
+
+  if (state.ping_nonce == 0 && now >= state.next_ping) {
+    state.ping_nonce = m.rng_() | 1;
+    state.ping_sent = now;
+    state.next_ping = now + kPingInterval;
+    m.connman_->PushMessage(peer->id(), PingMsg{state.ping_nonce});
+  }
+
+  if (!state.blocks_to_announce.empty()) {
+    if (state.prefers_headers) {
+      HeadersMsg headers;
+      for (const Uint256& h : state.blocks_to_announce) {
+        BlockHeader header;
+        if (m.chain_->ReadHeader(h, &header).ok()) headers.headers.push_back(header);
+        if (headers.headers.size() >= kMaxHeadersResults) break;
+      }
+      m.connman_->PushMessage(peer->id(), headers);
+    } else {
+      InvMsg inv;
+      for (const Uint256& h : state.blocks_to_announce)
+        inv.items.push_back(Inv{InvType::kBlock, h});
+      m.connman_->PushMessage(peer->id(), inv);
+    }
+    state.blocks_to_announce.clear();
+  }
+  if (!state.txs_to_announce.empty()) {
+    InvMsg inv;
+    for (const Uint256& h : state.txs_to_announce) {
+      if (inv.items.size() >= kMaxInvSize) break;
+      inv.items.push_back(Inv{InvType::kTx, h});
+    }
+    m.connman_->PushMessage(peer->id(), inv);
+    state.txs_to_announce.clear();
+  }
+
+  // Stalled block requests are dropped so that they are asked again.
+  for (auto b = state.blocks_in_flight.begin(); b != state.blocks_in_flight.end();) {
+    b = now - b->second > kBlockStallTimeout ? state.blocks_in_flight.erase(b) : std::next(b);
+  }
+  m.RequestBlocks(peer->id(), state);
+
+  // Tensor downloads nobody serves, or that stalled, go to this peer.
+  for (auto& [hash, d] : m.tensors_) {
+    const bool stalled = d.outstanding && now - d.asked > kBlockStallTimeout;
+    if ((d.peer == kNoPeer || stalled) && !d.lacking.contains(peer->id())) {
+      d.peer = peer->id();
+      m.AskTensorChunk(hash, d);
+    }
+  }
+}
+
+void PeerManager::BlockConnected(const Block& block, uint32_t) {
+  std::lock_guard<std::mutex> lock(impl_->announce_mu_);
+  impl_->new_tips_.push_back(block.Hash());
+}
+
+void PeerManager::BlockDisconnected(const Block&, uint32_t) {}
+
+}  // namespace cc::net

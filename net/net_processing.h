@@ -1,0 +1,125 @@
+// PeerManager: the message layer (Bitcoin Core's net_processing). ConnMan
+// (net/connman.h) owns sockets and knows nothing of blocks; this class
+// speaks the protocol of doc/protocol.md over it and drives validation.
+//
+// Flows, one message per peer per turn, all on ConnMan's message thread:
+//   handshake  version → version/verack; the outbound side speaks first.
+//              After verack: sendheaders, then getheaders from our tip.
+//   sync       headers-first: a peer's headers (≤ 2000 a message, asked
+//              again while full) are linked, signature-checked and stored
+//              in the block index (ChainState::StoreHeader); blocks on the
+//              best header chain are then fetched with getdata from every
+//              peer that has them, at most kMaxBlocksInFlightPerPeer each,
+//              re-asked elsewhere after kBlockStallTimeout.
+//   tensors    a block's records commit to output tensors; before
+//              validation every one the node lacks is fetched by content
+//              hash (gettensor chunks of ≤ kTensorChunk, resumable),
+//              checked against the hash, and stored.
+//   relay      a new tip is announced by header to peers that sent
+//              sendheaders, by inv to the rest; a transaction accepted to
+//              the mempool is announced by inv; inv of unknown data is
+//              answered with getdata (blocks: getheaders).
+//   DoS        a payload that does not decode, a consensus-invalid block or
+//              transaction, unconnecting headers beyond a bound, or data
+//              nobody asked for beyond a bound marks the peer; at its next
+//              turn a marked peer that is not manual is discouraged and
+//              disconnected. Policy rejections are never punished.
+//
+// Thread safety: the NetEventsInterface methods are called on the message
+// thread; the public methods may be called from any thread (mu_).
+
+#ifndef COMPUTECOIN_NET_NET_PROCESSING_H
+#define COMPUTECOIN_NET_NET_PROCESSING_H
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chain/chain_state.h"
+#include "chain/mempool.h"
+#include "consensus/chainparams.h"
+#include "net/addrman.h"
+#include "net/banman.h"
+#include "net/connman.h"
+#include "validation/chain_manager.h"
+
+namespace cc::net {
+
+using namespace std::chrono_literals;
+
+/** Blocks requested from one peer at a time: Bitcoin Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER. */
+inline constexpr size_t kMaxBlocksInFlightPerPeer = 16;
+/** A requested block (or tensor chunk) not delivered in this time is asked of another peer. */
+inline constexpr std::chrono::seconds kBlockStallTimeout = 10s;
+/** Bytes asked per gettensor: large enough that a devnet tensor is a few requests. */
+inline constexpr uint32_t kTensorChunk = 512 * 1024;
+/** Blocks received ahead of their parent kept waiting, over all peers. */
+inline constexpr size_t kMaxPendingBlocks = 256;
+/** Headers messages that do not connect before the peer is marked (Bitcoin Core: 10). */
+inline constexpr int kMaxUnconnectingHeaders = 10;
+/** How often a ping is sent to each peer: Bitcoin Core's PING_INTERVAL. */
+inline constexpr std::chrono::seconds kPingInterval = 2min;
+/** Transactions remembered as recently announced/rejected, to ask for each once. */
+inline constexpr size_t kMaxRecentTxs = 50000;
+
+/** What getpeerinfo adds to ConnMan's statistics. */
+struct PeerSyncStats {
+  PeerId id = 0;
+  int64_t synced_headers = -1;  //!< height of the best header we know the peer has; -1 unknown
+  int64_t synced_blocks = -1;   //!< height of the best block we know the peer has
+  size_t blocks_in_flight = 0;
+  bool misbehaving = false;
+};
+
+class PeerManager final : public NetEventsInterface, public ChainListener {
+ public:
+  struct Options {
+    //! The node's name in version (e.g. "/Computecoin:0.1.0/").
+    std::string user_agent;
+    //! Services we offer (kNodeNetwork, plus kNodeWorker with -worker).
+    uint64_t services = kNodeNetwork;
+    //! Log line sink (debug.log).
+    std::function<void(const std::string&)> log;
+  };
+
+  /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan
+   *  before it starts. banman and addrman may be null. */
+  PeerManager(const ChainParams& params, ChainState* chain, ChainManager* chainman,
+              Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options);
+  ~PeerManager() override;
+  PeerManager(const PeerManager&) = delete;
+  PeerManager& operator=(const PeerManager&) = delete;
+
+  /** REQUIRES: called once, before connman->Start(). */
+  void SetConnMan(ConnMan* connman);
+
+  /** Announces a transaction accepted to the mempool to every peer. */
+  void RelayTransaction(const Uint256& txid);
+
+  /** True while our tip is behind the best header a peer showed us. */
+  bool IsInitialBlockDownload() const;
+  /** Height of the best header known (at least our tip's). */
+  uint32_t BestHeaderHeight() const;
+  std::vector<PeerSyncStats> GetSyncStats() const;
+
+  // NetEventsInterface
+  void InitializePeer(const PeerRef& peer) override;
+  void FinalizePeer(const PeerRef& peer) override;
+  void ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg) override;
+  void SendMessages(const PeerRef& peer) override;
+
+  // ChainListener: new tips are announced from here.
+  void BlockConnected(const Block& block, uint32_t height) override;
+  void BlockDisconnected(const Block& block, uint32_t height) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cc::net
+
+#endif  // COMPUTECOIN_NET_NET_PROCESSING_H

@@ -1,0 +1,117 @@
+#include "node/network.h"
+
+#include <string>
+
+#include "chain/logging.h"
+#include "node/common/args.h"
+#include "node/common/version.h"
+#include "node/context.h"
+
+namespace cc {
+namespace {
+
+constexpr const char* kConnection = "Connection options";
+
+/// Bitcoin Core's default -maxconnections.
+constexpr int64_t kDefaultMaxConnections = 125;
+
+}  // namespace
+
+void AddNetworkArgs(Config* c) {
+  c->AddArg("-listen", "Accept connections from outside (default: 1 unless -connect is given)",
+            Config::kBool, Config::kNone, kConnection);
+  c->AddArg("-port=<port>",
+            "Listen for P2P connections on <port> (default: 9333, testnet: 19333, devnet: 29333, "
+            "regtest: 39444)",
+            Config::kInt, Config::kNetworkOnly, kConnection);
+  c->AddArg("-bind=<addr>", "Bind to the given numeric address for P2P (default: 0.0.0.0)",
+            Config::kString, Config::kNetworkOnly, kConnection);
+  c->AddArg("-connect=<host:port>",
+            "Connect only to the given node(s); may be given more than once. -noconnect: no "
+            "automatic connections",
+            Config::kString, Config::kMulti | Config::kNetworkOnly, kConnection);
+  c->AddArg("-addnode=<host:port>",
+            "Add a node to connect to and keep the connection open; may be given more than once",
+            Config::kString, Config::kMulti | Config::kNetworkOnly, kConnection);
+  c->AddArg("-seednode=<host:port>",
+            "Connect to a node once to learn addresses, then disconnect; may be given more than "
+            "once",
+            Config::kString, Config::kMulti | Config::kNetworkOnly, kConnection);
+  c->AddArg("-maxconnections=<n>",
+            "Maintain at most <n> automatic connections to peers (default: " +
+                std::to_string(kDefaultMaxConnections) + ")",
+            Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-bantime=<n>",
+            "Default duration in seconds of manual bans (default: " +
+                std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
+            Config::kInt, Config::kNone, kConnection);
+}
+
+Status StartNetwork(const Config& config, NodeContext* node) {
+  const ChainParams& params = *node->params;
+  net::ConnManOptions options;
+  std::copy(params.magic.begin(), params.magic.end(), options.magic.begin());
+  options.default_port = params.p2p_port;
+  const int64_t port = config.GetIntArg("port", params.p2p_port);
+  if (port < 0 || port > 65535)
+    return Status::InvalidArgument("Invalid -port=" + std::to_string(port));
+  options.port = static_cast<uint16_t>(port);
+  options.connect = config.GetArgs("connect");
+  if (config.IsNegated("connect")) options.connect.clear();
+  const bool manual_only = !options.connect.empty() || config.IsNegated("connect");
+  options.listen = config.GetBoolArg("listen", !manual_only);
+  if (config.IsSet("bind")) options.bind_address = config.GetArg("bind", "0.0.0.0");
+  options.addnode = config.GetArgs("addnode");
+  const int64_t max_connections = config.GetIntArg("maxconnections", kDefaultMaxConnections);
+  if (max_connections < 0) return Status::InvalidArgument("-maxconnections must be >= 0");
+  options.target_outbound =
+      manual_only ? 0 : std::min<size_t>(net::kDefaultTargetOutbound, max_connections);
+  options.max_inbound = static_cast<size_t>(max_connections) > options.target_outbound
+                            ? static_cast<size_t>(max_connections) - options.target_outbound
+                            : 0;
+  options.log = [](std::string_view line) { LogPrintf(std::string(line)); };
+  const int64_t ban_time = config.GetIntArg("bantime", node->default_ban_time.count());
+  if (ban_time <= 0) return Status::InvalidArgument("-bantime must be positive");
+  node->default_ban_time = std::chrono::seconds(ban_time);
+
+  node->addrman = std::make_unique<net::AddrMan>(node->datadir);
+  Status s = node->addrman->Load();
+  if (!s.ok() && !s.IsNotFound()) LogPrintf("peers.dat: " + s.ToString() + "; starting empty");
+  node->banman = std::make_unique<net::BanMan>(node->datadir);
+  if (!node->banman->load_status().ok())
+    LogPrintf("banlist.dat: " + node->banman->load_status().ToString());
+  options.addrman = node->addrman.get();
+  options.banman = node->banman.get();
+
+  net::PeerManager::Options peer_options;
+  peer_options.user_agent = UserAgent();
+  peer_options.services = net::kNodeNetwork | (node->workers.empty() ? 0 : net::kNodeWorker);
+  peer_options.log = [](const std::string& line) { LogPrintf(line); };
+  node->peerman = std::make_unique<net::PeerManager>(
+      params, node->chain.get(), node->chainman.get(), node->mempool.get(), node->banman.get(),
+      node->addrman.get(), std::move(peer_options));
+  node->connman = std::make_unique<net::ConnMan>(std::move(options), node->peerman.get());
+  node->peerman->SetConnMan(node->connman.get());
+  node->chainman->AddListener(node->peerman.get());
+  s = node->connman->Start();
+  if (!s.ok()) return Status::IOError("Unable to start the P2P network: " + s.message());
+  if (node->connman->GetListenPort() != 0)
+    LogPrintf("P2P listening on port " + std::to_string(node->connman->GetListenPort()));
+  for (const std::string& seed : config.GetArgs("seednode")) (void)node->connman->ConnectTo(seed);
+  return Status::OK();
+}
+
+void StopNetwork(NodeContext* node) {
+  if (node->connman) node->connman->Stop();
+  if (node->chainman && node->peerman) node->chainman->RemoveListener(node->peerman.get());
+  if (node->addrman) {
+    const Status s = node->addrman->Save();
+    if (!s.ok()) LogPrintf("peers.dat: " + s.ToString());
+  }
+  node->connman.reset();
+  node->peerman.reset();
+  node->banman.reset();
+  node->addrman.reset();
+}
+
+}  // namespace cc

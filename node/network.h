@@ -1,0 +1,32 @@
+// The node's P2P side: options, start-up and shutdown of the address book,
+// ban list, connection manager (net/connman.h) and message layer
+// (net/net_processing.h), all owned by NodeContext.
+//
+// Thread safety: call from the main thread during start-up and shutdown.
+
+#ifndef COMPUTECOIN_NODE_NETWORK_H
+#define COMPUTECOIN_NODE_NETWORK_H
+
+#include "chain/status.h"
+#include "node/common/config.h"
+
+namespace cc {
+
+struct NodeContext;
+
+/// -listen, -port, -bind, -connect, -addnode, -seednode, -maxconnections,
+/// -bantime, -networkactive.
+void AddNetworkArgs(Config* config);
+
+/// Loads peers.dat and banlist.dat from the network directory, then starts
+/// listening and connecting. REQUIRES: node->chain, node->chainman and
+/// node->mempool are set. Returns InvalidArgument for a bad option, IOError
+/// if the P2P port cannot be bound.
+Status StartNetwork(const Config& config, NodeContext* node);
+
+/// Closes every connection and saves the address book. Idempotent.
+void StopNetwork(NodeContext* node);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_NODE_NETWORK_H

@@ -1,0 +1,60 @@
+// Helpers shared by the wallet RPC methods (rpc_wallet.cpp, rpc_rawwallet.cpp):
+// Bitcoin Core's wallet error codes, picking the wallet a call is for,
+// amounts in and out of JSON, and the mapping of wallet Status errors.
+//
+// Wallet selection (Bitcoin Core's GetWalletForJSONRPCRequest): a call on
+// "/wallet/<name>" (name percent-decoded) uses that wallet, or fails with
+// kRpcWalletNotFound "Requested wallet does not exist or is not loaded";
+// a call on "/" uses the only loaded wallet, fails with kRpcWalletNotFound
+// "No wallet is loaded. ..." when none is, and with kRpcWalletNotSpecified
+// when several are.
+//
+// Amounts: JSON numbers or strings of coins with at most 8 decimals
+// (kCoin = 10^8 units). Replies carry JSON numbers of coins.
+//
+// Thread safety: free functions.
+
+#ifndef COMPUTECOIN_NODE_RPC_WALLET_UTIL_H
+#define COMPUTECOIN_NODE_RPC_WALLET_UTIL_H
+
+#include <memory>
+#include <string>
+
+#include "chain/amount.h"
+#include "chain/status.h"
+#include "node/context.h"
+#include "rpc/method.h"
+#include "wallet/wallet.h"
+
+namespace cc {
+
+// Bitcoin Core's wallet error codes (src/rpc/protocol.h).
+inline constexpr int kRpcWalletError = -4;              //!< unspecified wallet problem
+inline constexpr int kRpcWalletInsufficientFunds = -6;  //!< not enough funds
+inline constexpr int kRpcWalletUnlockNeeded = -13;      //!< enter the passphrase first
+inline constexpr int kRpcWalletPassphraseIncorrect = -14;
+inline constexpr int kRpcWalletWrongEncState = -15;  //!< e.g. encrypting twice
+inline constexpr int kRpcWalletNotFound = -18;       //!< not loaded, or no such file
+inline constexpr int kRpcWalletNotSpecified = -19;   //!< several loaded, none named
+inline constexpr int kRpcWalletAlreadyLoaded = -35;
+inline constexpr int kRpcWalletAlreadyExists = -36;
+
+/// The wallet the call is for (see the file comment). Throws RpcError.
+std::shared_ptr<wallet::Wallet> GetWalletForRequest(NodeContext& node,
+                                                    const rpc::RpcRequest& request);
+/// The wallet named by the request's URI, or "" when it came on "/".
+std::string WalletNameFromUri(const std::string& uri);
+
+/// Coins → units. Throws kRpcTypeError "Amount is not a number or string",
+/// "Invalid amount" (more than 8 decimals, not a number), "Amount out of range".
+Amount AmountFromValue(const rpc::json& value);
+/// Units → a JSON number of coins.
+rpc::json ValueFromAmount(Amount amount);
+
+/// Throws the RpcError a failed wallet call maps to (doc/wallet.md table):
+/// -13, -14, -15, -6, -5, else -4 with the message. REQUIRES: !s.ok().
+[[noreturn]] void ThrowWalletError(const Status& s);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_NODE_RPC_WALLET_UTIL_H
