@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "chain/hash.h"
 #include "chain/merkle.h"
@@ -22,6 +25,14 @@ Uint256 StateLeaf(uint32_t section, const Uint256& weights_hash,
       .Write(weights_hash.span())
       .Write(optimizer_state_hash.span())
       .Finalize();
+}
+
+Status Engine::Execute(const UnitId& unit, std::span<const EncodedTensor> inputs,
+                       std::span<const Uint256> input_hashes, UnitResult* out) {
+  std::vector<const EncodedTensor*> views;
+  views.reserve(inputs.size());
+  for (const EncodedTensor& t : inputs) views.push_back(&t);
+  return Execute(unit, std::span<const EncodedTensor* const>(views), input_hashes, out);
 }
 
 namespace {
@@ -67,12 +78,67 @@ Status CheckSlot(const EncodedTensor& t, const TensorSlot& slot) {
   return CheckLayout(t, slot);
 }
 
+// One background thread running one job at a time for its owner: Start
+// hands it a job, Wait returns when the job is done. Started on first use.
+class Helper {
+ public:
+  Helper() = default;
+  Helper(const Helper&) = delete;
+  Helper& operator=(const Helper&) = delete;
+  ~Helper() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void Start(std::function<void()> job) {
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = std::move(job);
+    busy_ = true;
+    cv_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !busy_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || busy_; });
+      if (stop_) return;
+      std::function<void()> job = std::move(job_);
+      lock.unlock();
+      job();
+      lock.lock();
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;  // GUARDED_BY(mu_)
+  bool busy_ = false;          // GUARDED_BY(mu_)
+  bool stop_ = false;          // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
 class StepEngine final : public Engine {
  public:
-  StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend)
+  StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend,
+             size_t verify_hash_beside_bytes)
       : config_(config),
         partition_(std::move(partition)),
         backend_(std::move(backend)),
+        verify_hash_beside_bytes_(verify_hash_beside_bytes),
         template_(BuildStepPlan(config_, partition_, 0)) {
     for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
     const ParamValues initial = InitialParams(config_);
@@ -100,7 +166,8 @@ class StepEngine final : public Engine {
     return plan;
   }
 
-  Status Execute(const UnitId& id, std::span<const EncodedTensor> inputs,
+  using Engine::Execute;
+  Status Execute(const UnitId& id, std::span<const EncodedTensor* const> inputs,
                  std::span<const Uint256> input_hashes, UnitResult* out) override {
     const PlannedUnit* planned = Find(id);
     if (planned == nullptr) return Status::InvalidArgument("unit not in plan: " + UnitName(id));
@@ -112,7 +179,7 @@ class StepEngine final : public Engine {
     // Layout only: a non-finite input value gives a non-finite output, which
     // Run refuses to encode, so the values need no scan of their own here.
     for (size_t i = 0; i < inputs.size(); ++i) {
-      Status s = CheckLayout(inputs[i], planned->inputs[i].slot);
+      Status s = CheckLayout(*inputs[i], planned->inputs[i].slot);
       if (!s.ok())
         return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
     }
@@ -159,31 +226,82 @@ class StepEngine final : public Engine {
           return reject("bad-work-input-hash", detail);
       }
     }
-    for (size_t i = 0; i < n_in; ++i) {
-      Status s = CheckSlot(claim.inputs[i], unit.inputs[i].slot);
-      if (!s.ok()) {
-        return reject("bad-work-malformed-tensor",
-                      "input " + std::to_string(i) + ": " + s.message());
+    // Each tensor's encoding (values included) and, unless the caller did
+    // it, its hash. Re-execution needs only the layouts (codec, shape,
+    // length): when every tensor has its slot's and there is much to hash,
+    // these checks run on a helper thread while the unit re-executes — the
+    // verdict is the same, the checks' reasons still come first and in the
+    // order listed.
+    struct TensorCheck {
+      Status slot;
+      bool hash_ok = true;
+    };
+    std::vector<TensorCheck> in_checks(n_in), out_checks(n_out);
+    auto check_tensors = [&] {
+      for (size_t i = 0; i < n_in; ++i) {
+        in_checks[i].slot = CheckSlot(claim.inputs[i], unit.inputs[i].slot);
+        in_checks[i].hash_ok = !in_checks[i].slot.ok() || claim.hashes_checked ||
+                               claim.inputs[i].Hash() == claim.input_hashes[i];
       }
-      if (!claim.hashes_checked && claim.inputs[i].Hash() != claim.input_hashes[i]) {
+      for (size_t i = 0; i < n_out; ++i) {
+        out_checks[i].slot = CheckSlot(claim.outputs[i], unit.outputs[i]);
+        out_checks[i].hash_ok = !out_checks[i].slot.ok() || claim.hashes_checked ||
+                                claim.outputs[i].Hash() == claim.output_hashes[i];
+      }
+    };
+    bool layouts_ok = true;
+    for (size_t i = 0; i < n_in && layouts_ok; ++i)
+      layouts_ok = CheckLayout(claim.inputs[i], unit.inputs[i].slot).ok();
+    for (size_t i = 0; i < n_out && layouts_ok; ++i)
+      layouts_ok = CheckLayout(claim.outputs[i], unit.outputs[i]).ok();
+
+    // Re-execute without any saved state, as a verifier holds only committed tensors.
+    std::vector<const EncodedTensor*> inputs;
+    for (const EncodedTensor& t : claim.inputs) inputs.push_back(&t);
+    UnitResult honest;
+    Status s;
+    // Handing the checks to the helper pays only when they are long — the
+    // tensors are to be hashed, not just scanned (a scan runs at memory
+    // speed), and there are enough bytes — and a core is free to take them
+    // (EngineOptions::verify_hash_beside_bytes).
+    size_t bytes = 0;
+    for (const EncodedTensor& t : claim.inputs) bytes += t.payload.size();
+    for (const EncodedTensor& t : claim.outputs) bytes += t.payload.size();
+    const bool beside = verify_hash_beside_bytes_ != 0 && layouts_ok && !claim.hashes_checked &&
+                        bytes >= verify_hash_beside_bytes_;
+    if (beside) {
+      helper_.Start(check_tensors);
+      s = Run(unit, inputs, nullptr, &honest);
+      helper_.Wait();
+    } else {
+      // Check first, and run only a claim whose tensors all pass.
+      check_tensors();
+      bool all_ok = layouts_ok;
+      for (const TensorCheck& c : in_checks) all_ok = all_ok && c.slot.ok() && c.hash_ok;
+      for (const TensorCheck& c : out_checks) all_ok = all_ok && c.slot.ok() && c.hash_ok;
+      if (all_ok) s = Run(unit, inputs, nullptr, &honest);
+    }
+    for (size_t i = 0; i < n_in; ++i) {
+      if (!in_checks[i].slot.ok()) {
+        return reject("bad-work-malformed-tensor",
+                      "input " + std::to_string(i) + ": " + in_checks[i].slot.message());
+      }
+      if (!in_checks[i].hash_ok) {
         return reject("bad-work-input-hash",
                       "input " + std::to_string(i) + " does not hash to its id");
       }
     }
     for (size_t i = 0; i < n_out; ++i) {
-      Status s = CheckSlot(claim.outputs[i], unit.outputs[i]);
-      if (!s.ok())
+      if (!out_checks[i].slot.ok()) {
         return reject("bad-work-malformed-tensor",
-                      "output " + std::to_string(i) + ": " + s.message());
-      if (!claim.hashes_checked && claim.outputs[i].Hash() != claim.output_hashes[i]) {
+                      "output " + std::to_string(i) + ": " + out_checks[i].slot.message());
+      }
+      if (!out_checks[i].hash_ok) {
         return reject("bad-work-output-hash",
                       "output " + std::to_string(i) + " does not hash to its id");
       }
     }
-
-    // Re-execute without any saved state, as a verifier holds only committed tensors.
-    UnitResult honest;
-    Status s = Run(unit, claim.inputs, nullptr, &honest);
+    if (!layouts_ok) return Status::InvalidArgument("layout check disagrees with CheckSlot");
     if (s.IsInvalidArgument()) {
       // The committed inputs lead to non-finite values: no finite claim can be right.
       return reject("bad-work-output-mismatch", s.message());
@@ -233,9 +351,41 @@ class StepEngine final : public Engine {
       return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
     sections_[section].weights = weights;
     sections_[section].optimizer_state = optimizer_state;
+    sections_[section].weights_hash.reset();
+    sections_[section].optimizer_state_hash.reset();
     sections_[section].leaf.reset();
     return Status::OK();
   }
+
+  Status ViewSection(uint32_t section, const EncodedTensor** weights,
+                     const EncodedTensor** optimizer_state, Uint256 hashes[2]) const override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    const SectionState& state = sections_[section];
+    *weights = &state.weights;
+    *optimizer_state = &state.optimizer_state;
+    hashes[0] = state.WeightsHash();
+    hashes[1] = state.OptimizerStateHash();
+    return Status::OK();
+  }
+
+  Status ImportSectionHashed(uint32_t section, EncodedTensor&& weights,
+                             EncodedTensor&& optimizer_state, const Uint256 hashes[2]) override {
+    if (section >= sections_.size()) return Status::InvalidArgument("no such section");
+    const PlannedUnit* update = Find(UnitId{UnitKind::kUpdate, 0, 0, section, 0, 0, 0});
+    Status s = CheckSlot(weights, update->outputs[0]);
+    if (s.ok()) s = CheckSlot(optimizer_state, update->outputs[1]);
+    if (!s.ok())
+      return Status::InvalidArgument("section " + std::to_string(section) + ": " + s.message());
+    SectionState& state = sections_[section];
+    state.weights = std::move(weights);
+    state.optimizer_state = std::move(optimizer_state);
+    state.weights_hash = hashes[0];
+    state.optimizer_state_hash = hashes[1];
+    state.leaf.reset();
+    return Status::OK();
+  }
+
+  void SetCallerThreads(int n) override { backend_->SetCallerThreads(n); }
 
   Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
                   std::vector<std::string>* out) override {
@@ -254,12 +404,20 @@ class StepEngine final : public Engine {
   struct SectionState {
     EncodedTensor weights;
     EncodedTensor optimizer_state;
-    // Hashed when a state root is asked for, not on every import: a node
-    // importing a step's updates needs the root once per block.
-    mutable std::optional<Uint256> leaf;
+    // Hashed when a state root or a view is asked for, not on every import:
+    // a node importing a step's updates needs the root once per block.
+    mutable std::optional<Uint256> weights_hash, optimizer_state_hash, leaf;
 
+    const Uint256& WeightsHash() const {
+      if (!weights_hash) weights_hash = weights.Hash();
+      return *weights_hash;
+    }
+    const Uint256& OptimizerStateHash() const {
+      if (!optimizer_state_hash) optimizer_state_hash = optimizer_state.Hash();
+      return *optimizer_state_hash;
+    }
     const Uint256& Leaf(uint32_t s) const {
-      if (!leaf) leaf = StateLeaf(s, weights.Hash(), optimizer_state.Hash());
+      if (!leaf) leaf = StateLeaf(s, WeightsHash(), OptimizerStateHash());
       return *leaf;
     }
   };
@@ -299,8 +457,8 @@ class StepEngine final : public Engine {
     return hasher.Finalize();
   }
 
-  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs, const Uint256* digest,
-             UnitResult* out) {
+  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
+             const Uint256* digest, UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
     return backend_->Run(unit, inputs, digest, out);
   }
@@ -308,6 +466,8 @@ class StepEngine final : public Engine {
   const ModelConfig config_;
   const Partition partition_;
   const std::unique_ptr<Backend> backend_;
+  const size_t verify_hash_beside_bytes_;  // 0: never
+  Helper helper_;  // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
   std::vector<SectionState> sections_;
@@ -317,12 +477,18 @@ class StepEngine final : public Engine {
 
 Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
                   std::unique_ptr<Engine>* out) {
+  return MakeEngine(config, EngineOptions{}, std::move(backend), out);
+}
+
+Status MakeEngine(const ModelConfig& config, const EngineOptions& options,
+                  std::unique_ptr<Backend> backend, std::unique_ptr<Engine>* out) {
   Status s = config.Validate();
   if (!s.ok()) return s;
   Partition partition;
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
-  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend));
+  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend),
+                                      options.verify_hash_beside_bytes);
   return Status::OK();
 }
 

@@ -38,8 +38,10 @@
 //   bad-work-output-mismatch   re-execution differs by more than ε
 //   bad-work-loss-mismatch     the loss differs by more than ε
 //
-// Thread safety: not thread-safe; use one engine per thread or lock around
-// it. libtorch's thread count is process-wide.
+// Thread safety: Execute (both forms) may run on several threads at once —
+// LocalStep runs independent units side by side that way; everything else
+// one call at a time, and not beside Execute. libtorch's default thread
+// count is process-wide; SetCallerThreads sets it for one calling thread.
 
 #ifndef COMPUTECOIN_COMPUTE_ENGINE_H
 #define COMPUTECOIN_COMPUTE_ENGINE_H
@@ -69,6 +71,11 @@ struct EngineOptions {
   std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
   int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
   bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
+  /// Verify hashes a claim's tensors (when it must: WorkClaim::hashes_checked
+  /// unset) on a second thread while it re-executes the unit, for claims of
+  /// at least this many tensor bytes; 0: never. Pays on a machine with a
+  /// core to spare (e.g. 256 KiB); on a loaded one the hand-off costs more.
+  size_t verify_hash_beside_bytes = 0;
 };
 
 /// What a worker claims about one unit, with the tensors a verifier fetched.
@@ -102,8 +109,18 @@ class Engine {
   /// Returns InvalidArgument if the unit is not in its step's plan or an input
   /// is malformed or misshapen, or if the result is not finite; IOError if
   /// libtorch fails.
-  virtual Status Execute(const UnitId& unit, std::span<const EncodedTensor> inputs,
+  Status Execute(const UnitId& unit, std::span<const EncodedTensor> inputs,
+                 std::span<const Uint256> input_hashes, UnitResult* out);
+  /// As above, with the inputs by pointer: tensors that stay where they are
+  /// stored, possibly read by other units at the same time.
+  virtual Status Execute(const UnitId& unit, std::span<const EncodedTensor* const> inputs,
                          std::span<const Uint256> input_hashes, UnitResult* out) = 0;
+
+  /// The backend's intra-op threads for units the calling thread executes
+  /// (libtorch with OpenMP: this thread's team size; other threads keep
+  /// theirs). A thread running units beside others sets 1, so that they do
+  /// not oversubscribe the cores. REQUIRES: n ≥ 1.
+  virtual void SetCallerThreads(int n) = 0;
 
   /// Checks `claim` by re-executing its unit. expected_inputs are the hashes
   /// the chain says the unit must read (resolved from the plan's sources).
@@ -126,6 +143,19 @@ class Engine {
   /// tensor is malformed or misshapen, with the state unchanged.
   virtual Status ImportSection(uint32_t section, const EncodedTensor& weights,
                                const EncodedTensor& optimizer_state) = 0;
+
+  /// Section s's state in place, without copying: *weights and
+  /// *optimizer_state point at the engine's tensors (valid until s is next
+  /// imported), *hashes get {H(weights), H(optimizer state)}, hashed once per
+  /// import and kept. Returns InvalidArgument if s is out of range.
+  virtual Status ViewSection(uint32_t section, const EncodedTensor** weights,
+                             const EncodedTensor** optimizer_state, Uint256 hashes[2]) const = 0;
+  /// As ImportSection, moving the tensors in, with their hashes known to the
+  /// caller (who hashed them to commit them), so neither is copied or hashed
+  /// again. REQUIRES: hashes = {weights.Hash(), optimizer_state.Hash()}.
+  virtual Status ImportSectionHashed(uint32_t section, EncodedTensor&& weights,
+                                     EncodedTensor&& optimizer_state,
+                                     const Uint256 hashes[2]) = 0;
 
   /// Greedy completion of each prompt by the current weights (GenerateGreedy).
   virtual Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
@@ -150,8 +180,12 @@ class Backend {
   /// for the matching BACKWARD. Returns InvalidArgument if an output is not
   /// finite, IOError for the backend's own failures.
   /// REQUIRES: unit is not an UPDATE; inputs match unit.inputs' slots.
-  virtual Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  /// May run on several threads at once.
+  virtual Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                      const Uint256* forward_digest, UnitResult* out) = 0;
+
+  /// Engine::SetCallerThreads.
+  virtual void SetCallerThreads(int n) = 0;
 
   /// Greedy completion of each prompt by the model with weights `params`.
   /// REQUIRES: params shaped as ModelParams(config).
@@ -164,6 +198,9 @@ class Backend {
 /// into config.sections. REQUIRES: backend was made for `config`.
 Status MakeEngine(const ModelConfig& config, std::unique_ptr<Backend> backend,
                   std::unique_ptr<Engine>* out);
+/// As above, with the options the engine itself uses (verify_hash_beside_bytes).
+Status MakeEngine(const ModelConfig& config, const EngineOptions& options,
+                  std::unique_ptr<Backend> backend, std::unique_ptr<Engine>* out);
 
 /// Builds an engine for a configuration: compute::MakeTorchEngine in the
 /// daemon; layers below it take one of these so they never link a backend.

@@ -1,5 +1,7 @@
 #include "compute/local_step.h"
 
+#include <algorithm>
+
 namespace cc::compute {
 
 Status LaneBatch(const Dataset& dataset, const ModelConfig& config, uint64_t step, uint32_t lane,
@@ -47,40 +49,80 @@ Status LaneBatches::Get(uint64_t step, uint32_t lane, TensorRole role, EncodedTe
 }
 
 LocalStep::LocalStep(Engine* engine, const Dataset* dataset, uint64_t step)
+    : LocalStep(engine, dataset, step, Options{}) {}
+
+LocalStep::LocalStep(Engine* engine, const Dataset* dataset, uint64_t step, Options options)
     : engine_(engine),
       dataset_(dataset),
       plan_(engine->Plan(step)),
+      options_(options),
       batches_(*dataset, engine->config()) {}
 
+LocalStep::~LocalStep() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (hasher_.joinable()) hasher_.join();
+}
+
+// The background hasher: hashes queued outputs in order, publishing each
+// hash as it is done, so a unit waiting for one output's hash (a small
+// stream) does not wait for a large parameter gradient queued behind it.
+void LocalStep::HashLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !hash_queue_.empty(); });
+    if (stopping_) return;
+    Done* done = hash_queue_.front();
+    hash_queue_.pop_front();
+    for (size_t i = done->hashed; i < done->result.outputs.size(); ++i) {
+      const EncodedTensor& tensor = done->result.outputs[i];  // immutable until hashed
+      lock.unlock();
+      const Uint256 hash = tensor.Hash();
+      lock.lock();
+      done->hashes[i] = hash;
+      done->hashed = i + 1;
+      cv_.notify_all();
+    }
+  }
+}
+
+void LocalStep::WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const {
+  cv_.wait(lock, [&] { return done.hashed == done.result.outputs.size(); });
+}
+
 Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
+  if (committed_) return Status::InvalidArgument("the step is committed: its state is gone");
   const FixedKey key{id.section, input.slot.role};
   auto it = fixed_.find(key);
   if (it == fixed_.end()) {
-    EncodedTensor weights, optimizer_state;
-    Status s = engine_->ExportSection(id.section, &weights, &optimizer_state);
+    const EncodedTensor *weights = nullptr, *optimizer_state = nullptr;
+    Uint256 hashes[2];
+    Status s = engine_->ViewSection(id.section, &weights, &optimizer_state, hashes);
     if (!s.ok()) return s;
-    Fixed fixed;
-    fixed.tensor =
-        input.slot.role == TensorRole::kWeights ? std::move(weights) : std::move(optimizer_state);
-    fixed.hash = fixed.tensor.Hash();
-    it = fixed_.emplace(key, std::move(fixed)).first;
+    const bool is_weights = input.slot.role == TensorRole::kWeights;
+    it = fixed_
+             .emplace(key, Fixed{is_weights ? weights : optimizer_state,
+                                 is_weights ? hashes[0] : hashes[1]})
+             .first;
   }
   *out = &it->second;
   return Status::OK();
 }
 
-Status LocalStep::Resolve(const UnitId& id, std::vector<EncodedTensor*>* tensors,
-                          std::vector<Uint256>* hashes) {
+Status LocalStep::Resolve(const UnitId& id, Resolved* out) {
   const PlannedUnit* unit = plan_.Find(id);
   if (unit == nullptr) return Status::InvalidArgument("unit not in plan: " + UnitName(id));
-  tensors->clear();
-  hashes->clear();
+  *out = Resolved{};
   for (const UnitInput& input : unit->inputs) {
     if (input.source.kind == Source::Kind::kUnit) {
       auto it = done_.find(input.source.unit);
       if (it == done_.end()) return Status::NotFound(UnitName(input.source.unit) + " has not run");
-      tensors->push_back(&it->second.result.outputs[input.source.output]);
-      hashes->push_back(it->second.hashes[input.source.output]);
+      out->tensors.push_back(&it->second.result.outputs[input.source.output]);
+      out->hashes.push_back(&it->second.hashes[input.source.output]);
+      out->pending.emplace_back(&it->second, input.source.output);
       continue;
     }
     if (input.source.kind == Source::Kind::kBatch) {
@@ -88,76 +130,210 @@ Status LocalStep::Resolve(const UnitId& id, std::vector<EncodedTensor*>* tensors
       const Uint256* hash = nullptr;
       Status s = batches_.Get(plan_.step, id.lane, input.slot.role, &tensor, &hash);
       if (!s.ok()) return s;
-      tensors->push_back(tensor);
-      hashes->push_back(*hash);
+      out->tensors.push_back(tensor);
+      out->hashes.push_back(hash);
+      out->pending.emplace_back(nullptr, 0);
       continue;
     }
     Fixed* fixed = nullptr;
     Status s = FixedInput(id, input, &fixed);
     if (!s.ok()) return s;
-    tensors->push_back(&fixed->tensor);
-    hashes->push_back(fixed->hash);
+    out->tensors.push_back(fixed->tensor);
+    out->hashes.push_back(&fixed->hash);
+    out->pending.emplace_back(nullptr, 0);
   }
   return Status::OK();
 }
 
+std::vector<Uint256> LocalStep::ExecuteHashes(const UnitId& id, const Resolved& in,
+                                              std::unique_lock<std::mutex>& lock) const {
+  // Only FORWARD and BACKWARD use input hashes in Execute (the digest of a
+  // saved forward graph); the others run without them and need not wait.
+  if (id.kind != UnitKind::kForward && id.kind != UnitKind::kBackward) return {};
+  cv_.wait(lock, [&] {
+    for (const auto& [done, output] : in.pending) {
+      if (done != nullptr && done->hashed <= output) return false;
+    }
+    return true;
+  });
+  std::vector<Uint256> hashes;
+  for (const Uint256* h : in.hashes) hashes.push_back(*h);
+  return hashes;
+}
+
+Status LocalStep::Execute(const UnitId& id, const Resolved& in, std::vector<Uint256> hashes) {
+  UnitResult result;
+  Status s = engine_->Execute(id, in.tensors, hashes, &result);
+  if (!s.ok()) return Status::InvalidArgument(UnitName(id) + ": " + s.ToString());
+  Store(id, std::move(result));
+  return Status::OK();
+}
+
+// Outputs smaller than this in all are hashed in line: handing them to the
+// hasher (and waking the unit that reads them) costs more than hashing them.
+constexpr size_t kBackgroundHashBytes = 64 << 10;
+
+void LocalStep::Store(const UnitId& id, UnitResult result) {
+  size_t bytes = 0;
+  for (const EncodedTensor& t : result.outputs) bytes += t.payload.size();
+  const bool background = options_.hash_in_background && bytes >= kBackgroundHashBytes;
+  std::vector<Uint256> hashes;
+  if (!background) {
+    for (const EncodedTensor& t : result.outputs) hashes.push_back(t.Hash());
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = done_.find(id);
+  if (it != done_.end()) {
+    // Run again: let the hasher finish with the old outputs first.
+    WaitHashed(it->second, lock);
+  } else {
+    it = done_.emplace(id, Done{}).first;
+  }
+  Done& done = it->second;
+  done.result = std::move(result);
+  if (background) {
+    done.hashes.assign(done.result.outputs.size(), Uint256());
+    done.hashed = 0;
+    hash_queue_.push_back(&done);
+    if (!hasher_.joinable()) hasher_ = std::thread([this] { HashLoop(); });  // on first use
+  } else {
+    done.hashes = std::move(hashes);
+    done.hashed = done.hashes.size();
+  }
+  cv_.notify_all();
+}
+
 Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
                          std::vector<Uint256>* hashes) {
-  std::vector<EncodedTensor*> stored;
-  Status s = Resolve(id, &stored, hashes);
+  std::unique_lock<std::mutex> lock(mu_);
+  Resolved in;
+  Status s = Resolve(id, &in);
   if (!s.ok()) return s;
+  for (const auto& [done, output] : in.pending) {
+    if (done == nullptr) continue;
+    WaitHashed(*done, lock);
+  }
   tensors->clear();
-  for (const EncodedTensor* t : stored) tensors->push_back(*t);
+  hashes->clear();
+  for (size_t i = 0; i < in.tensors.size(); ++i) {
+    tensors->push_back(*in.tensors[i]);
+    hashes->push_back(*in.hashes[i]);
+  }
   return Status::OK();
 }
 
 Status LocalStep::Run(const UnitId& id) {
-  std::vector<EncodedTensor*> stored;
-  std::vector<Uint256> hashes;
-  Status s = Resolve(id, &stored, &hashes);
+  std::unique_lock<std::mutex> lock(mu_);
+  Resolved in;
+  Status s = Resolve(id, &in);
   if (!s.ok()) return s;
-  // The stored tensors are lent to Execute, not copied (a section's weights
-  // are read by every stage of every lane), and put back afterwards. A plan
-  // never names one tensor twice as inputs of a unit (plan_test).
-  std::vector<EncodedTensor> lent;
-  for (EncodedTensor* t : stored) lent.push_back(std::move(*t));
-  Done done;
-  s = engine_->Execute(id, lent, hashes, &done.result);
-  for (size_t i = 0; i < stored.size(); ++i) *stored[i] = std::move(lent[i]);
-  if (!s.ok()) return Status::InvalidArgument(UnitName(id) + ": " + s.ToString());
-  for (const EncodedTensor& t : done.result.outputs) done.hashes.push_back(t.Hash());
-  done_[id] = std::move(done);
-  return Status::OK();
+  std::vector<Uint256> hashes = ExecuteHashes(id, in, lock);
+  lock.unlock();
+  return Execute(id, in, std::move(hashes));
 }
 
 Status LocalStep::RunAll() {
+  if (options_.threads > 1) return RunParallel();
   for (const PlannedUnit& unit : plan_.units) {
-    if (done_.count(unit.id) != 0) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (done_.count(unit.id) != 0) continue;
+    }
     Status s = Run(unit.id);
     if (!s.ok()) return s;
   }
   return Status::OK();
 }
 
+// options_.threads workers, each taking the first unit in plan order whose
+// dependencies have run. Each unit computes on one intra-op thread, so its
+// outputs are those of a sequential run on one thread, bit for bit.
+Status LocalStep::RunParallel() {
+  struct Pending {
+    const PlannedUnit* unit;
+    std::vector<UnitId> deps;
+  };
+  std::vector<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const PlannedUnit& unit : plan_.units) {
+      if (done_.count(unit.id) == 0) pending.push_back({&unit, unit.Dependencies()});
+    }
+  }
+  Status error;
+  int running = 0;
+  auto worker = [&] {
+    engine_->SetCallerThreads(1);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (error.ok() && !pending.empty()) {
+      auto ready = std::find_if(pending.begin(), pending.end(), [&](const Pending& p) {
+        return std::all_of(p.deps.begin(), p.deps.end(),
+                           [&](const UnitId& d) { return done_.count(d) != 0; });
+      });
+      if (ready == pending.end()) {
+        if (running == 0) {
+          error = Status::InvalidArgument("no unit of the plan is ready");  // a bad plan
+          break;
+        }
+        cv_.wait(lock);
+        continue;
+      }
+      const UnitId id = ready->unit->id;
+      pending.erase(ready);
+      ++running;
+      Resolved in;
+      Status s = Resolve(id, &in);
+      std::vector<Uint256> hashes;
+      if (s.ok()) hashes = ExecuteHashes(id, in, lock);
+      lock.unlock();
+      if (s.ok()) s = Execute(id, in, std::move(hashes));
+      lock.lock();
+      --running;
+      if (!s.ok() && error.ok()) error = s;
+      cv_.notify_all();
+    }
+    cv_.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options_.threads; ++i) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+  return error;
+}
+
 Status LocalStep::Commit() {
+  std::unique_lock<std::mutex> lock(mu_);
   for (const PlannedUnit& unit : plan_.units) {
     if (unit.id.kind != UnitKind::kUpdate) continue;
-    const UnitResult* result = Result(unit.id);
-    if (result == nullptr) return Status::NotFound(UnitName(unit.id) + " has not run");
-    Status s = engine_->ImportSection(unit.id.section, result->outputs[0], result->outputs[1]);
+    if (done_.count(unit.id) == 0) return Status::NotFound(UnitName(unit.id) + " has not run");
+  }
+  // The engine's state tensors this step reads in place are replaced below.
+  fixed_.clear();
+  committed_ = true;
+  for (const PlannedUnit& unit : plan_.units) {
+    if (unit.id.kind != UnitKind::kUpdate) continue;
+    Done& done = done_.at(unit.id);
+    WaitHashed(done, lock);
+    const Uint256 hashes[2] = {done.hashes[0], done.hashes[1]};
+    Status s = engine_->ImportSectionHashed(unit.id.section, std::move(done.result.outputs[0]),
+                                            std::move(done.result.outputs[1]), hashes);
     if (!s.ok()) return s;
+    done.result.outputs.clear();
   }
   return Status::OK();
 }
 
 const UnitResult* LocalStep::Result(const UnitId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = done_.find(id);
   return it == done_.end() ? nullptr : &it->second.result;
 }
 
 const std::vector<Uint256>* LocalStep::OutputHashes(const UnitId& id) const {
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = done_.find(id);
-  return it == done_.end() ? nullptr : &it->second.hashes;
+  if (it == done_.end()) return nullptr;
+  WaitHashed(it->second, lock);
+  return &it->second.hashes;
 }
 
 float LocalStep::Loss() const {

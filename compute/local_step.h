@@ -9,14 +9,29 @@
 // single-process training use it; the chain does the same work spread over
 // workers and blocks.
 //
-// Thread safety: one thread at a time; the engine and dataset must outlive it
-// and must not be used by anything else while a step runs.
+// Speed (doc/benchmarks.md): a worker's outputs are hashed on a background
+// thread while the next units compute — a unit waits only for the hashes it
+// passes to Execute (a FORWARD's or BACKWARD's inputs, which identify saved
+// forward state), and OutputHashes and Commit wait for the rest; the hashes
+// are the same as hashing in line. With Options::threads > 1, RunAll runs
+// independent units (the lanes, head groups, sections' UPDATEs) side by side,
+// each on one intra-op thread; on a given intra-op count every output is the
+// same, bit for bit, whatever the thread count and order. The section states
+// are read in place from the engine (Engine::ViewSection), with the hashes
+// it keeps, and Commit moves the UPDATE outputs into it with their hashes.
+//
+// Thread safety: one caller thread at a time; the engine and dataset must
+// outlive it and must not be used by anything else while a step runs.
 
 #ifndef COMPUTECOIN_COMPUTE_LOCAL_STEP_H
 #define COMPUTECOIN_COMPUTE_LOCAL_STEP_H
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -63,8 +78,18 @@ class LaneBatches {
 
 class LocalStep {
  public:
+  struct Options {
+    /// Threads RunAll executes units on, side by side. 1: one unit at a
+    /// time on the caller's thread, in plan order.
+    int threads = 1;
+    /// Hash outputs on a background thread while the next units compute.
+    bool hash_in_background = true;
+  };
+
   /// REQUIRES: engine and dataset outlive this object.
   LocalStep(Engine* engine, const Dataset* dataset, uint64_t step);
+  LocalStep(Engine* engine, const Dataset* dataset, uint64_t step, Options options);
+  ~LocalStep();
   LocalStep(const LocalStep&) = delete;
   LocalStep& operator=(const LocalStep&) = delete;
 
@@ -78,13 +103,16 @@ class LocalStep {
 
   /// Executes one unit whose dependencies have run; keeps its outputs.
   Status Run(const UnitId& unit);
-  /// Runs every unit not yet run, in plan order.
+  /// Runs every unit not yet run: in plan order, or with options.threads > 1
+  /// as soon as its dependencies have run, on the first free thread.
   Status RunAll();
-  /// Imports every section's UPDATE outputs into the engine.
+  /// Imports every section's UPDATE outputs into the engine, moving them
+  /// (Result of an UPDATE has no outputs afterwards; its OutputHashes stay).
   /// Returns NotFound if an UPDATE has not run.
   Status Commit();
 
   /// A unit's result and its outputs' hashes, or null if it has not run.
+  /// OutputHashes waits for the unit's outputs to be hashed.
   const UnitResult* Result(const UnitId& unit) const;
   const std::vector<Uint256>* OutputHashes(const UnitId& unit) const;
   /// Mean of the lanes' losses; valid once every loss-bearing FORWARD ran.
@@ -94,25 +122,51 @@ class LocalStep {
   struct Done {
     UnitResult result;
     std::vector<Uint256> hashes;
+    size_t hashed = 0;  // outputs [0, hashed) have their hashes; GUARDED_BY(mu_)
   };
-  // A tensor the step reads from outside its units, hashed once.
+  // A section's weights or optimizer state, read in place from the engine.
   struct Fixed {
-    EncodedTensor tensor;
+    const EncodedTensor* tensor = nullptr;
     Uint256 hash;
   };
   using FixedKey = std::pair<uint32_t, TensorRole>;  // (section, role)
+  // Input i of a unit: its tensor and where its hash comes from.
+  struct Resolved {
+    std::vector<const EncodedTensor*> tensors;
+    std::vector<const Uint256*> hashes;  // may still be in the hashing queue
+    std::vector<std::pair<const Done*, size_t>> pending;  // (producer, output) per input
+  };
 
   Status FixedInput(const UnitId& unit, const UnitInput& input, Fixed** out);
-  /// Pointers to the stored tensors `unit` reads, and their hashes.
-  Status Resolve(const UnitId& unit, std::vector<EncodedTensor*>* tensors,
-                 std::vector<Uint256>* hashes);
+  /// The stored tensors `unit` reads and where their hashes are. REQUIRES: mu_ held.
+  Status Resolve(const UnitId& unit, Resolved* out);
+  /// Input hashes for Execute: for a FORWARD or BACKWARD, which keep and
+  /// find saved forward state by them, waits for them; other units get none.
+  /// REQUIRES: lock holds mu_.
+  std::vector<Uint256> ExecuteHashes(const UnitId& unit, const Resolved& in,
+                                     std::unique_lock<std::mutex>& lock) const;
+  /// Executes `unit` (mu_ not held), then stores its result and queues its
+  /// outputs for hashing.
+  Status Execute(const UnitId& unit, const Resolved& in, std::vector<Uint256> hashes);
+  void Store(const UnitId& unit, UnitResult result);
+  void HashLoop();
+  /// Waits until every output of `done` is hashed. REQUIRES: lock holds mu_.
+  void WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const;
+  Status RunParallel();
 
   Engine* const engine_;
   const Dataset* const dataset_;
   const StepPlan plan_;
+  const Options options_;
   LaneBatches batches_;
-  std::map<UnitId, Done> done_;
-  std::map<FixedKey, Fixed> fixed_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::map<UnitId, Done> done_;     // GUARDED_BY(mu_); nodes never move
+  std::map<FixedKey, Fixed> fixed_;  // GUARDED_BY(mu_)
+  std::deque<Done*> hash_queue_;     // GUARDED_BY(mu_)
+  bool stopping_ = false;            // GUARDED_BY(mu_)
+  bool committed_ = false;           // GUARDED_BY(mu_)
+  std::thread hasher_;
 };
 
 }  // namespace cc::compute

@@ -129,6 +129,28 @@ void EncodeInt8Row(std::span<const float> row, uint8_t* out) {
     out[4 + i] = static_cast<uint8_t>(Quantize(row[i], scale));
 }
 
+// True if no binary32 in `payload` (whole 4-byte words) is an infinity or a
+// NaN. Scanned in blocks with a branch-free OR per block, which the compiler
+// vectorises: it runs at memory speed, so verifying a tensor costs far less
+// than hashing it.
+// (Integer tests only, so every instruction set gives the same answer; built
+// for AVX2 too and picked at load time where the CPU has it.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+bool Float32Finite(ByteSpan payload) {
+  constexpr size_t kBlock = 1024;  // words per early-exit check
+  const size_t words = payload.size() / 4;
+  const uint8_t* p = payload.data();
+  for (size_t begin = 0; begin < words; begin += kBlock) {
+    const size_t end = std::min(words, begin + kBlock);
+    uint32_t bad = 0;
+    for (size_t i = begin; i < end; ++i) bad |= (LoadU32(p + 4 * i) & 0x7f800000u) == 0x7f800000u;
+    if (bad != 0) return false;
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // Validation shared by Get (wire input) and DecodeFloats (any in-memory
 // value). Returns the reject reason, or nullptr if `t` is well formed.
@@ -143,10 +165,7 @@ const char* ShapeError(const EncodedTensor& t) {
 const char* PayloadError(Codec codec, std::span<const uint64_t> shape, ByteSpan payload) {
   switch (codec) {
     case Codec::kFloat32:
-      for (size_t i = 0; i < payload.size(); i += 4) {
-        if ((LoadU32(&payload[i]) & 0x7f800000u) == 0x7f800000u) return "bad-tensor-nonfinite";
-      }
-      return nullptr;
+      return Float32Finite(payload) ? nullptr : "bad-tensor-nonfinite";
     case Codec::kBFloat16:
       for (size_t i = 0; i < payload.size(); i += 2) {
         if ((payload[i + 1] & 0x7f) == 0x7f && (payload[i] & 0x80) == 0x80)
@@ -294,9 +313,9 @@ EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64
   if (shape.size() > kMaxRank || NonZeroProduct(shape) > kMaxElements) return t;
   switch (codec) {
     case Codec::kFloat32:
+      // The floats' own bytes (serialize.h asserts a little-endian host).
       t.payload.resize(4 * values.size());
-      for (size_t i = 0; i < values.size(); ++i)
-        StoreU32(&t.payload[4 * i], std::bit_cast<uint32_t>(values[i]));
+      if (!values.empty()) std::memcpy(t.payload.data(), values.data(), t.payload.size());
       break;
     case Codec::kBFloat16:
       t.payload.resize(2 * values.size());
@@ -344,7 +363,7 @@ Status DecodeFloats(const EncodedTensor& t, std::vector<float>* out) {
   out->resize(n);
   switch (t.codec) {
     case Codec::kFloat32:
-      for (uint64_t i = 0; i < n; ++i) (*out)[i] = std::bit_cast<float>(LoadU32(&t.payload[4 * i]));
+      if (n != 0) std::memcpy(out->data(), t.payload.data(), 4 * n);
       return Status::OK();
     case Codec::kBFloat16:
       for (uint64_t i = 0; i < n; ++i) {

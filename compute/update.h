@@ -1,8 +1,10 @@
 // UPDATE units: a section's new weights (and optimizer state) from the
 // lanes' gradients, whitepaper eq. 8.
 //
-// Computed in plain C++ on one thread in a fixed order, so an UPDATE gives
-// the same bits on every machine and thread count (unlike FORWARD, BACKWARD
+// Computed in plain C++ on one thread in a fixed order, every operation a
+// single binary32 operation (compute/ builds with -ffp-contract=off, so no
+// fused multiply-add), so an UPDATE gives the same bits on every machine,
+// vector width and thread count (unlike FORWARD, BACKWARD
 // and ATTENTION, which libtorch computes with a thread-dependent summation
 // order and which are therefore verified within ε).
 //
@@ -32,7 +34,13 @@ namespace cc::compute {
 /// Returns InvalidArgument if the result is not finite.
 /// REQUIRES: unit.id.kind == kUpdate; inputs match unit.inputs' slots.
 Status RunUpdate(const ModelConfig& config, const PlannedUnit& unit,
-                 std::span<const EncodedTensor> inputs, UnitResult* out);
+                 std::span<const EncodedTensor* const> inputs, UnitResult* out);
+
+/// RunUpdate written the plain way: decode, sum the lanes' gradients pass by
+/// pass, apply the optimizer, encode. The reference RunUpdate's fused and
+/// vectorised loop must match bit for bit (update_test); not used otherwise.
+Status RunUpdateNaive(const ModelConfig& config, const PlannedUnit& unit,
+                      std::span<const EncodedTensor* const> inputs, UnitResult* out);
 
 }  // namespace cc::compute
 

@@ -16,8 +16,10 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <tuple>
@@ -29,6 +31,12 @@ namespace cc::compute {
 // Process-wide libtorch settings.
 
 void SetTorchThreads(int n) { at::set_num_threads(n); }
+void SetThreadTorchThreads(int n) {
+  // libtorch initialises a thread's count on its first use, from the last
+  // count set anywhere: do that first, so it does not undo this setting.
+  (void)at::get_num_threads();
+  at::set_num_threads(n);
+}
 int TorchThreads() { return at::get_num_threads(); }
 std::string TorchBuildConfig() { return torch::show_config(); }
 bool CudaAvailable() { return torch::cuda::is_available(); }
@@ -205,16 +213,38 @@ at::Tensor ByteTensor(const EncodedTensor& t, const at::Device& device) {
   return at::from_blob(data, Sizes(t.shape), at::kByte).to(device, at::kLong);
 }
 
-// Encodes a float tensor for commitment; fails on non-finite values, which
-// EncodedTensor cannot hold and no block should commit.
-Status Encode(const at::Tensor& t, const std::vector<uint64_t>& shape, EncodedTensor* out) {
-  const at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
-  const std::span<const float> values(cpu.data_ptr<float>(), static_cast<size_t>(cpu.numel()));
-  for (float x : values) {
-    if (!std::isfinite(x)) return Status::InvalidArgument("non-finite output");
+// Encodes float tensors, concatenated flat in order, for commitment as one
+// tensor of `shape`: each value is copied once, straight from libtorch's
+// memory (or the device's) into the payload. Fails on non-finite values,
+// which EncodedTensor cannot hold and no block should commit.
+// REQUIRES: the parts' element counts sum to product(shape).
+Status EncodeParts(std::span<const at::Tensor> parts, const std::vector<uint64_t>& shape,
+                   EncodedTensor* out) {
+  int64_t numel = 0;
+  for (const at::Tensor& part : parts) numel += part.numel();
+  EncodedTensor t;
+  t.codec = Codec::kFloat32;
+  t.shape = shape;
+  t.payload.resize(4 * static_cast<size_t>(numel));
+  at::Tensor flat;  // a view of the payload, made only if a part needs libtorch to copy it
+  int64_t at = 0;
+  for (const at::Tensor& part : parts) {
+    if (part.device().is_cpu() && part.scalar_type() == at::kFloat && part.is_contiguous()) {
+      // The common case, without a libtorch op: each costs a dispatch.
+      std::memcpy(t.payload.data() + 4 * at, part.data_ptr<float>(), 4 * part.numel());
+    } else {
+      if (!flat.defined()) flat = at::from_blob(t.payload.data(), {numel}, at::kFloat);
+      flat.narrow(0, at, part.numel()).view(part.sizes()).copy_(part.detach());
+    }
+    at += part.numel();
   }
-  *out = EncodeFloats(values, shape, Codec::kFloat32);
+  if (!CheckEncoding(t).ok()) return Status::InvalidArgument("non-finite output");
+  *out = std::move(t);
   return Status::OK();
+}
+
+Status Encode(const at::Tensor& t, const std::vector<uint64_t>& shape, EncodedTensor* out) {
+  return EncodeParts(std::span<const at::Tensor>(&t, 1), shape, out);
 }
 
 std::vector<at::Tensor> ParamTensors(const ModelConfig& config, const ParamValues& values,
@@ -265,7 +295,11 @@ struct UnitRunner::Impl {
   at::Device device{at::kCPU};
   bool keep_forward_state = false;
   // Saved FORWARD runs: (step, lane, section, region) -> (input digest, run).
-  std::map<std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>, std::pair<Uint256, StageRun>> saved;
+  // Units run on several threads at once (UnitRunner::Run): `saved` is the
+  // only state they share.
+  mutable std::mutex saved_mu;
+  std::map<std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>, std::pair<Uint256, StageRun>>
+      saved;  // GUARDED_BY(saved_mu)
 
   std::vector<Op> StageOps(uint32_t section, uint32_t region) const {
     std::vector<Op> ops;
@@ -337,8 +371,10 @@ struct UnitRunner::Impl {
   }
 
   // Runs a stage forward: FORWARD's work, and the first half of BACKWARD's.
-  StageRun Forward(const PlannedUnit& unit, std::span<const EncodedTensor> encoded,
-                   bool grad) const {
+  // The stage's tensors view the caller's payloads in place unless `keep`:
+  // a run kept for a later BACKWARD owns copies of what its graph reads.
+  StageRun Forward(const PlannedUnit& unit, std::span<const EncodedTensor* const> encoded, bool grad,
+                   bool keep) const {
     const uint32_t section = unit.id.section;
     const std::vector<Op> ops = StageOps(section, unit.id.layer);
     const std::vector<Piece>& pieces = partition.sections[section].pieces;
@@ -352,23 +388,24 @@ struct UnitRunner::Impl {
     for (size_t i = 0; i < encoded.size() && i < unit.inputs.size(); ++i) {
       switch (unit.inputs[i].slot.role) {
         case TensorRole::kWeights:
-          run.weights = FloatTensor(encoded[i], device).narrow(0, begin, end - begin).clone();
+          run.weights = FloatTensor(*encoded[i], device).narrow(0, begin, end - begin);
+          if (keep) run.weights = run.weights.clone();
           break;
         case TensorRole::kTokens:
-          tokens = ByteTensor(encoded[i], device);
+          tokens = ByteTensor(*encoded[i], device);
           break;
         case TensorRole::kTargets:
-          targets = ByteTensor(encoded[i], device);
+          targets = ByteTensor(*encoded[i], device);
           break;
         case TensorRole::kLossMask:
-          mask = ByteTensor(encoded[i], device).to(at::kFloat);
+          mask = ByteTensor(*encoded[i], device).to(at::kFloat);
           break;
         case TensorRole::kStream:
-          stream_parts.push_back(FloatTensor(encoded[i], device));
+          stream_parts.push_back(FloatTensor(*encoded[i], device));
           break;
         case TensorRole::kAttention:
           attention_slots.push_back(&unit.inputs[i].slot);
-          attention.push_back(FloatTensor(encoded[i], device));
+          attention.push_back(FloatTensor(*encoded[i], device));
           break;
         default:
           break;  // upstream gradients: BACKWARD's business
@@ -377,7 +414,10 @@ struct UnitRunner::Impl {
 
     at::Tensor h;  // (B, T, C): the stream as the ops go
     if (!stream_parts.empty()) {
-      h = stream_parts.size() == 1 ? stream_parts[0].clone() : stream_parts[0] + stream_parts[1];
+      // One part is the caller's payload: a leaf of its own for autograd, and
+      // a copy if the run is kept.
+      h = stream_parts.size() == 1 ? (keep ? stream_parts[0].clone() : stream_parts[0].detach())
+                                   : stream_parts[0] + stream_parts[1];
       for (size_t i = 2; i < stream_parts.size(); ++i) h = h + stream_parts[i];
       if (grad) h.requires_grad_(true);
       run.stream_in = h;
@@ -428,12 +468,12 @@ struct UnitRunner::Impl {
     return run;
   }
 
-  Status ForwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  Status ForwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                      const Uint256* digest, UnitResult* out) {
     const bool keep = keep_forward_state && digest != nullptr;
     std::optional<at::NoGradGuard> no_grad;
     if (!keep) no_grad.emplace();
-    StageRun run = Forward(unit, inputs, /*grad=*/keep);
+    StageRun run = Forward(unit, inputs, /*grad=*/keep, keep);
     out->outputs.resize(unit.outputs.size());
     for (size_t i = 0; i < unit.outputs.size(); ++i) {
       const TensorSlot& slot = unit.outputs[i];
@@ -446,22 +486,30 @@ struct UnitRunner::Impl {
       if (!std::isfinite(out->loss)) return Status::InvalidArgument("non-finite loss");
     }
     if (keep) {
+      std::lock_guard<std::mutex> lock(saved_mu);
       saved[{unit.id.step, unit.id.lane, unit.id.section, unit.id.layer}] = {*digest,
                                                                              std::move(run)};
     }
     return Status::OK();
   }
 
-  Status BackwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  Status BackwardUnit(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                       const Uint256* digest, UnitResult* out) {
     StageRun run;
-    auto it =
-        saved.find(std::make_tuple(unit.id.step, unit.id.lane, unit.id.section, unit.id.layer));
-    if (digest != nullptr && it != saved.end() && it->second.first == *digest) {
-      run = std::move(it->second.second);
-      saved.erase(it);
-    } else {
-      run = Forward(unit, inputs, /*grad=*/true);  // eq. 5: recompute from the committed input
+    bool reused = false;
+    if (digest != nullptr) {
+      std::lock_guard<std::mutex> lock(saved_mu);
+      auto it =
+          saved.find(std::make_tuple(unit.id.step, unit.id.lane, unit.id.section, unit.id.layer));
+      if (it != saved.end() && it->second.first == *digest) {
+        run = std::move(it->second.second);
+        saved.erase(it);
+        reused = true;
+      }
+    }
+    if (!reused) {
+      // eq. 5: recompute from the committed inputs, which outlive this call
+      run = Forward(unit, inputs, /*grad=*/true, /*keep=*/false);
     }
 
     // Roots of the backward pass and the gradients arriving at them.
@@ -470,10 +518,10 @@ struct UnitRunner::Impl {
     for (size_t i = 0; i < unit.inputs.size(); ++i) {
       const TensorRole role = unit.inputs[i].slot.role;
       if (role == TensorRole::kStreamGrad) {
-        const at::Tensor g = FloatTensor(inputs[i], device);
+        const at::Tensor g = FloatTensor(*inputs[i], device);
         stream_grad = stream_grad.defined() ? stream_grad + g : g;  // Σ over the stream's readers
       } else if (role == TensorRole::kAttentionGrad) {
-        attention_grad = FloatTensor(inputs[i], device);
+        attention_grad = FloatTensor(*inputs[i], device);
       }
     }
     if (stream_grad.defined()) {
@@ -506,10 +554,12 @@ struct UnitRunner::Impl {
         grad = grad_or_zeros(run.stream_in);
       } else if (slot.role == TensorRole::kAttentionGrad) {
         grad = grad_or_zeros(run.y_in);
-      } else {  // ∂L/∂W over the stage's range, slice by slice
-        std::vector<at::Tensor> flat;
-        for (const at::Tensor& p : run.params) flat.push_back(grad_or_zeros(p).reshape(-1));
-        grad = at::cat(flat);
+      } else {  // ∂L/∂W over the stage's range, slice by slice, straight into the payload
+        std::vector<at::Tensor> parts;
+        for (const at::Tensor& p : run.params) parts.push_back(grad_or_zeros(p));
+        Status s = EncodeParts(parts, slot.shape, &out->outputs[i]);
+        if (!s.ok()) return s;
+        continue;
       }
       Status s = Encode(grad, slot.shape, &out->outputs[i]);
       if (!s.ok()) return s;
@@ -517,12 +567,12 @@ struct UnitRunner::Impl {
     return Status::OK();
   }
 
-  Status AttentionUnit(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  Status AttentionUnit(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                        UnitResult* out) const {
     at::NoGradGuard no_grad;
     const TensorSlot& y = unit.outputs[0];
     std::vector<at::Tensor> qkv;
-    for (const EncodedTensor& t : inputs) qkv.push_back(FloatTensor(t, device));
+    for (const EncodedTensor* t : inputs) qkv.push_back(FloatTensor(*t, device));
     const auto [q, k, v] = GatherQkv(unit, qkv, y.head_begin, y.head_end);  // (B, n, T, HS) each
     std::vector<int64_t> bounds;
     for (uint32_t j = 0; j <= config.query_segments; ++j) {
@@ -549,7 +599,7 @@ UnitRunner::UnitRunner(const ModelConfig& config, const Partition& partition, st
 
 UnitRunner::~UnitRunner() = default;
 
-Status UnitRunner::Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+Status UnitRunner::Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                        const Uint256* forward_digest, UnitResult* out) {
   *out = UnitResult{};
   try {
@@ -570,8 +620,14 @@ Status UnitRunner::Run(const PlannedUnit& unit, std::span<const EncodedTensor> i
   return Status::NotSupported("UPDATE units are not run by libtorch");
 }
 
-void UnitRunner::DropSavedState() { impl_->saved.clear(); }
-size_t UnitRunner::SavedStates() const { return impl_->saved.size(); }
+void UnitRunner::DropSavedState() {
+  std::lock_guard<std::mutex> lock(impl_->saved_mu);
+  impl_->saved.clear();
+}
+size_t UnitRunner::SavedStates() const {
+  std::lock_guard<std::mutex> lock(impl_->saved_mu);
+  return impl_->saved.size();
+}
 
 // ---------------------------------------------------------------------------
 // Monolithic reference training.

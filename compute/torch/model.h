@@ -8,8 +8,8 @@
 // layer's attention (ATTENTION units). compute/plan.h says what each unit reads
 // and writes; this header only runs them.
 //
-// Thread safety: a UnitRunner or ReferenceTrainer must be used by one thread
-// at a time. libtorch's thread count is process-wide (SetTorchThreads).
+// Thread safety: UnitRunner::Run may be called from several threads at once;
+// the rest of a UnitRunner, and a ReferenceTrainer, one thread at a time. libtorch's thread count is process-wide (SetTorchThreads).
 
 #ifndef COMPUTECOIN_COMPUTE_TORCH_MODEL_H
 #define COMPUTECOIN_COMPUTE_TORCH_MODEL_H
@@ -33,6 +33,11 @@ namespace cc::compute {
 /// Sets libtorch's intra-op thread count for the whole process. REQUIRES: n ≥ 1.
 void SetTorchThreads(int n);
 int TorchThreads();
+/// Sets libtorch's intra-op threads for work the calling thread starts.
+/// With OpenMP (Debian's libtorch) each thread has its own team size, so
+/// this leaves other threads' counts alone (it does change the count a
+/// thread that has never used libtorch starts with). REQUIRES: n ≥ 1.
+void SetThreadTorchThreads(int n);
 /// libtorch's build configuration (BLAS, LAPACK, OpenMP, CUDA), as
 /// torch::show_config() reports it.
 std::string TorchBuildConfig();
@@ -64,7 +69,8 @@ class UnitRunner {
   /// cannot be committed), IOError if libtorch fails (e.g. out of device
   /// memory), NotSupported for an UPDATE unit (compute/update.h runs those).
   /// REQUIRES: inputs match unit.inputs' slots in codec and shape.
-  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  /// May be called from several threads at once.
+  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* forward_digest, UnitResult* out);
 
   /// Forgets every saved forward state (e.g. at the end of a step).

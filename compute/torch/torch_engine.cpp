@@ -15,10 +15,12 @@ class TorchBackend final : public Backend {
         device_(options.device),
         runner_(config, partition, device_, options.keep_forward_state) {}
 
-  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor> inputs,
+  Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* forward_digest, UnitResult* out) override {
     return runner_.Run(unit, inputs, forward_digest, out);
   }
+
+  void SetCallerThreads(int n) override { SetThreadTorchThreads(n); }
 
   Status Generate(const ParamValues& params, std::span<const std::string> prompts,
                   uint32_t max_tokens, std::vector<std::string>* out) override {
@@ -47,7 +49,9 @@ Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
   if (options.threads > 0) SetTorchThreads(options.threads);
-  return MakeEngine(config, std::make_unique<TorchBackend>(config, partition, options), out);
+  TorchThreads();  // settles this thread's count before any unit thread sets its own
+  return MakeEngine(config, options, std::make_unique<TorchBackend>(config, partition, options),
+                    out);
 }
 
 }  // namespace cc::compute

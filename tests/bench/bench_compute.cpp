@@ -1,7 +1,7 @@
 // Benchmarks of compute/, and a training run of a preset through the Engine.
 //
 //   bench_compute [--benchmark_filter=...]      the benchmarks below
-//   bench_compute --train=devnet [--threads=2] [--max-steps=8000]
+//   bench_compute --train=devnet [--threads=2] [--unit-threads=N] [--max-steps=8000]
 //                 [--eval-every=250] [--target=0.9] [--reference]
 //                 [--lr=X --lr-min=X --warmup=N --decay-steps=N]
 //       trains the preset on 3-digit addition, as work units through the
@@ -13,14 +13,18 @@
 //       spin-waiting made 2 threads ten times slower than 1 here.
 //
 // Benchmarks (figures and commands in doc/benchmarks.md):
-//   BM_SplitStep/<preset>/<saved>  one training step as units vs one
-//       monolithic libtorch step, alternated in the same run; counters give
-//       both times and their ratio. saved=1: a worker holding FORWARD and
-//       BACKWARD of a stage keeps the forward graph; saved=0: BACKWARD
-//       recomputes it (what a lone BACKWARD worker does).
+//   BM_SplitStep/<preset>/<saved>/<threads>  one training step as units vs
+//       one monolithic libtorch step, alternated in the same run; counters
+//       give both times and their ratio, in wall time and in process CPU
+//       time. saved=1: a worker holding FORWARD and BACKWARD of a stage keeps
+//       the forward graph; saved=0: BACKWARD recomputes it (what a lone
+//       BACKWARD worker does). threads: the monolithic step's intra-op
+//       threads, and the units run that many side by side
+//       (LocalStep::Options::threads), one intra-op thread each.
 //   BM_VerifyOverExecute/<kind>    Verify(unit) vs what its worker did
 //       (Execute + hashing the outputs) on devnet; stored_ratio for tensors
-//       already hash-checked by a TensorStore.
+//       already hash-checked by a TensorStore; beside_ratio for a verifier
+//       hashing on a second thread (EngineOptions::verify_hash_beside_bytes).
 //   BM_TensorHash, BM_Sha256       committed-tensor hashing vs raw SHA-256.
 //   BM_Matmul1024/<threads>        fp32 1024² matmul GFLOP/s.
 
@@ -30,6 +34,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -103,10 +108,26 @@ float ReferenceStep(ReferenceTrainer* trainer, const Dataset& data, const ModelC
   return loss;
 }
 
+// Process CPU time in seconds: every thread's, so background hashing and
+// units side by side count in full. Under load it varies far less than wall
+// time.
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+// The calling thread's CPU time in seconds.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 // One step as units; *hash_s (if given) gets the time a worker spends
 // hashing the step's outputs to commit them, measured by hashing them again.
-float UnitsStep(Engine* engine, const Dataset& data, uint64_t step, double* hash_s = nullptr) {
-  LocalStep local(engine, &data, step);
+float UnitsStep(Engine* engine, const Dataset& data, uint64_t step, LocalStep::Options options,
+                double* hash_s = nullptr) {
+  LocalStep local(engine, &data, step, options);
   Check(local.RunAll(), "units");
   if (hash_s != nullptr) {
     const Clock::time_point t0 = Clock::now();
@@ -126,32 +147,50 @@ void BM_SplitStep(benchmark::State& state) {
   const ModelConfig config = Preset(kPresets[state.range(0)]);
   const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
   std::unique_ptr<Engine> engine = NewEngine(config, state.range(1) != 0);
+  const int threads = static_cast<int>(state.range(2));
+  const int saved_threads = at::get_num_threads();
+  at::set_num_threads(threads);  // the monolithic step's intra-op threads
+  LocalStep::Options options;
+  options.threads = threads;  // the units': side by side, one intra-op thread each
   ReferenceTrainer reference(config, InitialParams(config), "cpu");
-  double units_s = 0, monolithic_s = 0, hash_s = 0;
+  double units_s = 0, monolithic_s = 0, hash_s = 0, units_cpu = 0, monolithic_cpu = 0;
   uint64_t step = 0;
   for (auto _ : state) {
+    double cpu0 = CpuSeconds();
     Clock::time_point t0 = Clock::now();
     benchmark::DoNotOptimize(ReferenceStep(&reference, data, config, step));
     monolithic_s += Seconds(t0);
+    monolithic_cpu += CpuSeconds() - cpu0;
     double hash = 0;
+    cpu0 = CpuSeconds();
     t0 = Clock::now();
-    benchmark::DoNotOptimize(UnitsStep(engine.get(), data, step, &hash));
+    benchmark::DoNotOptimize(UnitsStep(engine.get(), data, step, options, &hash));
     const double units = Seconds(t0) - hash;  // the re-hash is not part of the step
+    units_cpu += CpuSeconds() - cpu0 - hash;
     units_s += units;
     hash_s += hash;
     state.SetIterationTime(units);
     ++step;
   }
+  at::set_num_threads(saved_threads);
   state.counters["units_ms"] = 1e3 * units_s / step;
   state.counters["monolithic_ms"] = 1e3 * monolithic_s / step;
   state.counters["ratio"] = units_s / monolithic_s;
-  // What hashing every output for its commitment takes of the units' time.
+  // CPU seconds of every thread, units over monolithic: the work each does,
+  // hashing included, steadier than wall time on a shared machine.
+  state.counters["cpu_ratio"] = units_cpu / monolithic_cpu;
+  // What hashing every output for its commitment costs on one core (the
+  // units hash on a background thread, overlapping their compute).
   state.counters["hash_ms"] = 1e3 * hash_s / step;
-  state.counters["ratio_unhashed"] = (units_s - hash_s) / monolithic_s;
-  state.SetLabel(config.name + (state.range(1) ? " saved-forward" : " recompute"));
+  state.SetLabel(config.name + (state.range(1) ? " saved-forward" : " recompute") + ", " +
+                 std::to_string(threads) + " thread" + (threads > 1 ? "s" : ""));
 }
 BENCHMARK(BM_SplitStep)
-    ->ArgsProduct({{0, 1}, {1, 0}})
+    ->Args({0, 1, 1})
+    ->Args({1, 1, 1})
+    ->Args({1, 0, 1})
+    ->Args({0, 1, 2})
+    ->Args({1, 1, 2})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(3.0);
@@ -163,6 +202,12 @@ void BM_VerifyOverExecute(benchmark::State& state) {
   const ModelConfig config = Preset("devnet");
   const Dataset data = Addition(3);
   std::unique_ptr<Engine> worker = NewEngine(config, false), verifier = NewEngine(config, false);
+  // A verifier hashing large claims on a second thread while it re-executes.
+  EngineOptions beside_options;
+  beside_options.keep_forward_state = false;
+  beside_options.verify_hash_beside_bytes = 256 << 10;
+  std::unique_ptr<Engine> beside;
+  Check(MakeTorchEngine(config, beside_options, &beside), "engine");
   LocalStep step(worker.get(), &data, 0);
   Check(step.RunAll(), "units");
   // The heaviest unit of the kind: the one with the most input bytes.
@@ -187,26 +232,41 @@ void BM_VerifyOverExecute(benchmark::State& state) {
   // them from a TensorStore that checked their hashes on reading.
   WorkClaim stored = claim;
   stored.hashes_checked = true;
-  double execute_s = 0, verify_s = 0, stored_s = 0;
+  double execute_s = 0, verify_s = 0, stored_s = 0, beside_s = 0;
+  double execute_cpu = 0, verify_cpu = 0, stored_cpu = 0;  // this thread's CPU time
   uint64_t n = 0;
   for (auto _ : state) {
     Clock::time_point t0 = Clock::now();
+    double cpu0 = ThreadCpuSeconds();
     UnitResult result;
     Check(worker->Execute(claim.unit, claim.inputs, {}, &result), "execute");
     for (const EncodedTensor& t : result.outputs) benchmark::DoNotOptimize(t.Hash());
     execute_s += Seconds(t0);
+    execute_cpu += ThreadCpuSeconds() - cpu0;
     for (const WorkClaim* c : {&claim, &stored}) {
       t0 = Clock::now();
+      cpu0 = ThreadCpuSeconds();
       ValidationState verdict;
       Check(verifier->Verify(*c, claim.input_hashes, &verdict), "verify");
       if (!verdict.IsValid()) state.SkipWithError(verdict.debug().c_str());
       const double verify = Seconds(t0);
       (c == &claim ? verify_s : stored_s) += verify;
+      (c == &claim ? verify_cpu : stored_cpu) += ThreadCpuSeconds() - cpu0;
       if (c == &claim) state.SetIterationTime(verify);
     }
+    t0 = Clock::now();
+    ValidationState verdict;
+    Check(beside->Verify(claim, claim.input_hashes, &verdict), "verify");
+    if (!verdict.IsValid()) state.SkipWithError(verdict.debug().c_str());
+    beside_s += Seconds(t0);
     ++n;
   }
   state.counters["execute_us"] = 1e6 * execute_s / n;
+  state.counters["beside_ratio"] = beside_s / execute_s;
+  // The same in CPU time of this thread (everything but beside runs on it):
+  // steadier than wall time on a shared machine.
+  state.counters["cpu_ratio"] = verify_cpu / execute_cpu;
+  state.counters["stored_cpu_ratio"] = stored_cpu / execute_cpu;
   state.counters["verify_us"] = 1e6 * verify_s / n;
   state.counters["ratio"] = verify_s / execute_s;
   state.counters["stored_ratio"] = stored_s / execute_s;
@@ -280,6 +340,7 @@ void PrintBlas() {
 struct TrainFlags {
   std::string preset = "devnet";
   int threads = 2;
+  int unit_threads = 0;  // 0: as many as threads
   uint64_t max_steps = 8000;
   uint64_t eval_every = 250;
   double target = 0.9;
@@ -322,6 +383,10 @@ int Train(const TrainFlags& flags) {
   std::printf("%s\nlr %.1e warm-up %u, cosine to %.1e at step %u\n",
               engine->partition().ToString().c_str(), config.lr, config.warmup_steps, config.lr_min,
               config.decay_steps);
+  // Units side by side on the threads, one intra-op thread each (with
+  // --unit-threads=1: one unit at a time on all of them).
+  LocalStep::Options options;
+  options.threads = flags.unit_threads > 0 ? flags.unit_threads : flags.threads;
   const Clock::time_point start = Clock::now();
   double train_s = 0, loss_sum = 0;
   uint64_t loss_n = 0, step = 0;
@@ -329,7 +394,7 @@ int Train(const TrainFlags& flags) {
   for (; step < flags.max_steps; ++step) {
     const Clock::time_point t0 = Clock::now();
     loss_sum += flags.reference ? ReferenceStep(reference.get(), data, config, step)
-                                : UnitsStep(engine.get(), data, step);
+                                : UnitsStep(engine.get(), data, step, options);
     train_s += Seconds(t0);
     ++loss_n;
     if ((step + 1) % 50 == 0) {
@@ -379,6 +444,8 @@ bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
       flags->preset = value("--train=");
     } else if (arg.rfind("--threads=", 0) == 0) {
       flags->threads = std::stoi(value("--threads="));
+    } else if (arg.rfind("--unit-threads=", 0) == 0) {
+      flags->unit_threads = std::stoi(value("--unit-threads="));
     } else if (arg.rfind("--max-steps=", 0) == 0) {
       flags->max_steps = std::stoull(value("--max-steps="));
     } else if (arg.rfind("--eval-every=", 0) == 0) {

@@ -29,6 +29,8 @@ import time
 import traceback
 
 RPC_TIMEOUT = 30  # seconds to wait for a node's RPC to come up or to exit
+# A call may run long on a loaded machine (generate of 100 blocks trains 100 steps).
+CALL_TIMEOUT = 180
 
 
 class RpcError(Exception):
@@ -191,7 +193,7 @@ class TestNode:
         if user is None:
             user, password = self.credentials()
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        connection = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=RPC_TIMEOUT)
+        connection = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=CALL_TIMEOUT)
         try:
             connection.request("POST", path, body=body,
                                headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
@@ -241,16 +243,6 @@ class TestNode:
 
     def light(self, *args):
         return self.run_program("computecoin-light", *args)
-
-
-def wait_until(predicate, timeout=60, what="condition"):
-    """Polls predicate() every 50 ms until it is true; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionFailed(f"timed out after {timeout} s waiting for {what}")
 
 
 def connect_nodes(a, b):

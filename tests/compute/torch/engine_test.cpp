@@ -302,6 +302,52 @@ TEST_F(EngineTest, SavedForwardStateGivesTheRecomputedOutputs) {
   }
 }
 
+// A verifier hashing the tensors on a helper thread while it re-executes
+// (EngineOptions::verify_hash_beside_bytes) reaches every verdict the
+// one-by-one checks reach, with the same reason.
+TEST_F(EngineTest, HashingBesideReExecutionGivesTheSameVerdicts) {
+  EngineOptions beside;
+  beside.verify_hash_beside_bytes = 1;
+  std::unique_ptr<Engine> helper_verifier;
+  ASSERT_TRUE(MakeTorchEngine(config_, beside, &helper_verifier).ok());
+  std::vector<WorkClaim> claims;
+  for (const PlannedUnit& unit : step_->plan().units) claims.push_back(Claim(unit.id));
+  WorkClaim scaled = Claim(Of(UnitKind::kBackward));
+  Scale(&scaled.outputs[0], 1.0f + 10 * config_.tolerance);
+  Rehash(&scaled);
+  claims.push_back(scaled);
+  WorkClaim flipped_output = Claim(Of(UnitKind::kAttention));
+  flipped_output.outputs[0].payload[0] ^= 1;
+  claims.push_back(flipped_output);
+  WorkClaim flipped_input = Claim(Of(UnitKind::kForward));
+  flipped_input.inputs[0].payload[5] ^= 1;
+  claims.push_back(flipped_input);
+  WorkClaim nan_input = Claim(Of(UnitKind::kAttention));
+  const float nan = std::nanf("");
+  std::memcpy(nan_input.inputs[0].payload.data() + 8, &nan, 4);
+  nan_input.input_hashes[0] = nan_input.inputs[0].Hash();
+  claims.push_back(nan_input);
+  WorkClaim nan_output = Claim(Of(UnitKind::kUpdate));
+  std::memcpy(nan_output.outputs[0].payload.data() + 4, &nan, 4);
+  Rehash(&nan_output);
+  claims.push_back(nan_output);
+  WorkClaim truncated = Claim(EmbeddingUnit());
+  truncated.outputs[0].payload.resize(truncated.outputs[0].payload.size() - 4);
+  Rehash(&truncated);
+  claims.push_back(truncated);
+  for (const WorkClaim& claim : claims) {
+    std::vector<Uint256> expected;
+    std::vector<EncodedTensor> unused;
+    ASSERT_TRUE(step_->Inputs(claim.unit, &unused, &expected).ok());
+    ValidationState one_by_one, with_helper;
+    ASSERT_TRUE(verifier_->Verify(claim, expected, &one_by_one).ok());
+    ASSERT_TRUE(helper_verifier->Verify(claim, expected, &with_helper).ok());
+    EXPECT_EQ(one_by_one.IsValid(), with_helper.IsValid()) << UnitName(claim.unit);
+    EXPECT_EQ(one_by_one.reason(), with_helper.reason()) << UnitName(claim.unit);
+    EXPECT_EQ(one_by_one.debug(), with_helper.debug()) << UnitName(claim.unit);
+  }
+}
+
 // Any order the dependencies allow, on 1 or 2 threads, gives outputs that
 // verify against each other; on the same thread count, the very same bits.
 TEST(EngineOrderTest, ValidOrdersAndThreadCountsAgree) {
