@@ -41,10 +41,6 @@ constexpr CliParamConversion kJsonParams[] = {
     {"testmempoolaccept", 1, "maxfeerate"},
     {"getrawtransaction", 1, "verbose"},
     {"getrawmempool", 0, "verbose"},
-    // Network (rpc_net.cpp).
-    {"disconnectnode", 1, "nodeid"},
-    {"setban", 2, "bantime"},
-    {"setban", 3, "absolute"},
     // Wallet (rpc_wallet.cpp).
     {"createwallet", 1, "disable_private_keys"},
     {"createwallet", 2, "blank"},
