@@ -1,5 +1,7 @@
 #include "chain/mempool.h"
 
+#include <algorithm>
+#include <chrono>
 #include <queue>
 #include <string>
 #include <utility>
@@ -37,8 +39,6 @@ class Mempool::MempoolCoins final : public CoinsView {
   const Entries& entries_;
   const uint32_t height_;
 };
-
-namespace {}  // namespace
 
 bool Mempool::FeeRateKey::operator<(const FeeRateKey& other) const {
   const Int128 lhs = static_cast<Int128>(fee) * static_cast<Int128>(other.size);
@@ -117,7 +117,10 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
   // Last, being the expensive check.
   if (!CheckInputSignatures(tx, spent, state)) return false;
 
-  entry->info = MempoolEntryInfo{tx, txid, fee, size};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  entry->info = MempoolEntryInfo{tx, txid, fee, size, now, spend_height > 0 ? spend_height - 1 : 0};
   entry->parents = std::move(parents);
   return true;
 }
@@ -136,6 +139,7 @@ void Mempool::AddLocked(Entry entry) {
   }
   by_fee_rate_.insert(KeyOf(entry));
   bytes_ += entry.info.size;
+  total_fee_ += entry.info.fee;
   entries_.emplace(txid, std::move(entry));
 }
 
@@ -148,6 +152,7 @@ void Mempool::RemoveLocked(const Uint256& txid) {
   for (const Uint256& child : entry.children) entries_.at(child).parents.erase(txid);
   by_fee_rate_.erase(KeyOf(entry));
   bytes_ -= entry.info.size;
+  total_fee_ -= entry.info.fee;
   entries_.erase(it);
 }
 
@@ -252,6 +257,60 @@ bool Mempool::GetEntry(const Uint256& txid, MempoolEntryInfo* info) const {
   return true;
 }
 
+std::set<Uint256> Mempool::ClosureLocked(const Uint256& txid,
+                                         std::set<Uint256> Entry::*next) const {
+  std::set<Uint256> seen{txid};
+  std::vector<Uint256> frontier{txid};
+  while (!frontier.empty()) {
+    const Uint256 current = frontier.back();
+    frontier.pop_back();
+    for (const Uint256& other : entries_.at(current).*next) {
+      if (seen.insert(other).second) frontier.push_back(other);
+    }
+  }
+  return seen;
+}
+
+MempoolEntryDetail Mempool::DetailLocked(const Uint256& txid) const {
+  const Entry& entry = entries_.at(txid);
+  MempoolEntryDetail detail;
+  detail.info = entry.info;
+  detail.depends.assign(entry.parents.begin(), entry.parents.end());
+  detail.spent_by.assign(entry.children.begin(), entry.children.end());
+  for (const Uint256& id : ClosureLocked(txid, &Entry::parents)) {
+    const MempoolEntryInfo& info = entries_.at(id).info;
+    ++detail.ancestor_count;
+    detail.ancestor_size += info.size;
+    detail.ancestor_fees += info.fee;
+  }
+  for (const Uint256& id : ClosureLocked(txid, &Entry::children)) {
+    const MempoolEntryInfo& info = entries_.at(id).info;
+    ++detail.descendant_count;
+    detail.descendant_size += info.size;
+    detail.descendant_fees += info.fee;
+  }
+  return detail;
+}
+
+bool Mempool::GetEntryDetail(const Uint256& txid, MempoolEntryDetail* detail) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!entries_.contains(txid)) return false;
+  *detail = DetailLocked(txid);
+  return true;
+}
+
+std::vector<MempoolEntryDetail> Mempool::Details() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<uint64_t, Uint256>> by_arrival;
+  by_arrival.reserve(entries_.size());
+  for (const auto& [txid, entry] : entries_) by_arrival.emplace_back(entry.sequence, txid);
+  std::sort(by_arrival.begin(), by_arrival.end());
+  std::vector<MempoolEntryDetail> details;
+  details.reserve(by_arrival.size());
+  for (const auto& [sequence, txid] : by_arrival) details.push_back(DetailLocked(txid));
+  return details;
+}
+
 std::vector<Uint256> Mempool::Txids() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Uint256> txids;
@@ -268,6 +327,29 @@ size_t Mempool::size() const {
 size_t Mempool::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_;
+}
+
+Amount Mempool::total_fee() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return total_fee_;
+}
+
+size_t Mempool::DynamicMemoryUsage() const {
+  // A red-black tree node carries three pointers and a colour beside its
+  // value; a hash node one pointer, plus a bucket pointer per entry.
+  constexpr size_t kTreeNode = 4 * sizeof(void*);
+  constexpr size_t kHashNode = 2 * sizeof(void*);
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t usage = entries_.bucket_count() * sizeof(void*);
+  for (const auto& [txid, entry] : entries_) {
+    const Transaction& tx = entry.info.tx;
+    usage += kHashNode + sizeof(Uint256) + sizeof(Entry);
+    usage += tx.inputs.capacity() * sizeof(TxIn) + tx.outputs.capacity() * sizeof(TxOut);
+    usage += (entry.parents.size() + entry.children.size()) * (kTreeNode + sizeof(Uint256));
+  }
+  usage += spenders_.size() * (kTreeNode + sizeof(OutPoint) + sizeof(Uint256));
+  usage += by_fee_rate_.size() * (kTreeNode + sizeof(FeeRateKey));
+  return usage;
 }
 
 }  // namespace cc

@@ -26,6 +26,9 @@
 // a transaction for a reason other than confirmation also removes its
 // descendants.
 //
+// Each entry records when it arrived (the system clock, for RPC only: no
+// rule depends on it) and the chain height then.
+//
 // Size is the transaction's serialized size (signatures included); fee rate
 // is fee / size. Block assembly (SelectForBlock) takes the best fee rate
 // first among transactions whose in-mempool parents are already chosen, so
@@ -79,8 +82,24 @@ struct MempoolOptions {
 struct MempoolEntryInfo {
   Transaction tx;
   Uint256 txid;
-  Amount fee = 0;   //!< inputs minus outputs
-  size_t size = 0;  //!< serialized bytes
+  Amount fee = 0;       //!< inputs minus outputs
+  size_t size = 0;      //!< serialized bytes
+  int64_t time = 0;     //!< when it entered, seconds since the Unix epoch
+  uint32_t height = 0;  //!< the chain's height when it entered (spend_height - 1)
+};
+
+/// An entry and its place among the others (getmempoolentry, getrawmempool).
+/// Ancestor and descendant sums include the entry itself, as Bitcoin Core's.
+struct MempoolEntryDetail {
+  MempoolEntryInfo info;
+  std::vector<Uint256> depends;   //!< in-mempool parents, sorted
+  std::vector<Uint256> spent_by;  //!< in-mempool children, sorted
+  size_t ancestor_count = 0;
+  size_t ancestor_size = 0;
+  Amount ancestor_fees = 0;
+  size_t descendant_count = 0;
+  size_t descendant_size = 0;
+  Amount descendant_fees = 0;
 };
 
 class Mempool {
@@ -146,11 +165,23 @@ class Mempool {
   [[nodiscard]] bool Contains(const Uint256& txid) const;
   /// Copies the entry for `txid` into *info; returns false if absent.
   [[nodiscard]] bool GetEntry(const Uint256& txid, MempoolEntryInfo* info) const;
+  /// Copies the entry for `txid` with its relatives into *detail; returns
+  /// false if absent. Costs a walk over its ancestors and descendants.
+  [[nodiscard]] bool GetEntryDetail(const Uint256& txid, MempoolEntryDetail* detail) const;
+  /// Every entry with its relatives, in arrival order, as one snapshot.
+  std::vector<MempoolEntryDetail> Details() const;
   /// The txids of all entries, in no particular order.
   std::vector<Uint256> Txids() const;
   size_t size() const;
   /// Sum of the entries' sizes.
   size_t bytes() const;
+  /// Sum of the entries' fees.
+  Amount total_fee() const;
+  /// An estimate of the heap memory the entries and indexes take (entry
+  /// structs, transaction vectors, index nodes); the cap is on bytes(), not
+  /// on this.
+  size_t DynamicMemoryUsage() const;
+  const MempoolOptions& options() const { return options_; }
 
  private:
   struct Entry {
@@ -183,6 +214,11 @@ class Mempool {
   void RemoveWithDescendantsLocked(const Uint256& txid);
   /// Evicts lowest fee rate first until bytes_ <= max_bytes. REQUIRES: mu_ held.
   void TrimLocked();
+  /// `txid`'s entry with its relatives. REQUIRES: mu_ held; txid present.
+  MempoolEntryDetail DetailLocked(const Uint256& txid) const;
+  /// `txid` and everything reachable through `next` (Entry::parents or
+  /// Entry::children). REQUIRES: mu_ held; txid present.
+  std::set<Uint256> ClosureLocked(const Uint256& txid, std::set<Uint256> Entry::*next) const;
   static FeeRateKey KeyOf(const Entry& entry);
 
   const MempoolOptions options_;
@@ -192,6 +228,7 @@ class Mempool {
   std::map<OutPoint, Uint256> spenders_;  // GUARDED_BY(mu_): outpoint -> mempool tx spending it
   std::set<FeeRateKey> by_fee_rate_;      // GUARDED_BY(mu_): one key per entry
   size_t bytes_ = 0;                      // GUARDED_BY(mu_)
+  Amount total_fee_ = 0;                  // GUARDED_BY(mu_)
   uint64_t next_sequence_ = 0;            // GUARDED_BY(mu_)
 };
 

@@ -7,6 +7,8 @@
 //   rpc_training.cpp    generate gettraininginfo getworkerinfo
 //   rpc_wallet.cpp      wallet files, addresses, balances, sending, history,
 //                       encryption, backup; fund/signrawtransactionwithwallet
+//   rpc_rawtransaction.cpp  decoderawtransaction getrawtransaction sendrawtransaction
+//                       testmempoolaccept getmempoolentry getmempoolinfo getrawmempool
 //
 // Thread safety: call before the RPC server starts.
 
@@ -27,6 +29,7 @@ Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.
 Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node);

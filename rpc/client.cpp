@@ -35,6 +35,12 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
+    // Raw transactions and the mempool (rpc_rawtransaction.cpp).
+    {"sendrawtransaction", 1, "maxfeerate"},
+    {"testmempoolaccept", 0, "rawtxs"},
+    {"testmempoolaccept", 1, "maxfeerate"},
+    {"getrawtransaction", 1, "verbose"},
+    {"getrawmempool", 0, "verbose"},
     // Wallet (rpc_wallet.cpp).
     {"createwallet", 1, "disable_private_keys"},
     {"createwallet", 2, "blank"},

@@ -59,7 +59,9 @@ enum RpcErrorCode : int {
   kRpcInvalidParameter = -8,         //!< an argument has a bad value (range, hex, ...)
   kRpcDatabaseError = -20,           //!< the store failed
   kRpcDeserializationError = -22,    //!< bytes given or stored do not decode
-  kRpcVerifyError = -25,             //!< a block or transaction failed validation
+  kRpcVerifyError = -25,             //!< a transaction failed validation, or has missing inputs
+  kRpcVerifyRejected = -26,          //!< a transaction was rejected by the mempool's rules
+  kRpcVerifyAlreadyInChain = -27,    //!< a transaction's outputs are already in the UTXO set
   kRpcInWarmup = -28,                //!< the node is still starting; retry later
   kRpcClientNotConnected = -9,       //!< the node has no peers
   kRpcClientNodeAlreadyAdded = -23,  //!< addnode add: already in the list
@@ -67,6 +69,7 @@ enum RpcErrorCode : int {
   kRpcClientNodeNotConnected = -29,  //!< disconnectnode: no such peer
   kRpcClientInvalidIpOrSubnet = -30,  //!< setban: not an IP or subnet
   kRpcClientP2PDisabled = -31,        //!< the P2P side is not running
+  kRpcClientMempoolDisabled = -33,  //!< the node runs no mempool
 };
 
 /// What a method throws to fail a call with a specific code and message.

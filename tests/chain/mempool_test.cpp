@@ -137,6 +137,45 @@ TEST_F(MempoolTest, AcceptsChainOfUnconfirmedTransactions) {
 
 // ---- Each rejection reason.
 
+TEST_F(MempoolTest, DetailsCountAncestorsAndDescendantsWithTheEntry) {
+  const Transaction parent = Spend({Funding(0)}, {4 * kCoin, 5 * kCoin}, nullptr);
+  const Transaction child = Pay(Output(parent, 1), 5000);
+  const Transaction other = Pay(Funding(1), 7000);
+  ExpectAccepted(parent);
+  ExpectAccepted(child);
+  ExpectAccepted(other);
+  const Amount parent_fee = kCoinValue - 9 * kCoin;
+
+  MempoolEntryDetail detail;
+  ASSERT_TRUE(pool_.GetEntryDetail(parent.Txid(), &detail));
+  EXPECT_EQ(detail.info.height, kMatureHeight - 1);
+  EXPECT_GT(detail.info.time, 0);
+  EXPECT_TRUE(detail.depends.empty());
+  EXPECT_EQ(detail.spent_by, std::vector<Uint256>{child.Txid()});
+  EXPECT_EQ(detail.ancestor_count, 1u);
+  EXPECT_EQ(detail.descendant_count, 2u);
+  EXPECT_EQ(detail.descendant_size, SizeOf(parent) + SizeOf(child));
+  EXPECT_EQ(detail.descendant_fees, parent_fee + 5000);
+
+  ASSERT_TRUE(pool_.GetEntryDetail(child.Txid(), &detail));
+  EXPECT_EQ(detail.depends, std::vector<Uint256>{parent.Txid()});
+  EXPECT_EQ(detail.ancestor_count, 2u);
+  EXPECT_EQ(detail.ancestor_fees, parent_fee + 5000);
+  EXPECT_EQ(detail.descendant_count, 1u);
+  EXPECT_FALSE(pool_.GetEntryDetail(Uint256(), &detail));
+
+  const std::vector<MempoolEntryDetail> all = pool_.Details();
+  ASSERT_EQ(all.size(), 3u);  // arrival order
+  EXPECT_EQ(all[0].info.txid, parent.Txid());
+  EXPECT_EQ(all[2].info.txid, other.Txid());
+  EXPECT_EQ(pool_.total_fee(), parent_fee + 5000 + 7000);
+  EXPECT_GT(pool_.DynamicMemoryUsage(), pool_.bytes());
+
+  Block block = MakeBlock(genesis_.Hash(), 1, {other});
+  pool_.RemoveForBlock(block);
+  EXPECT_EQ(pool_.total_fee(), parent_fee + 5000);
+}
+
 TEST_F(MempoolTest, RejectsContextFreeInvalid) {
   Transaction tx = Pay(Funding(0), 5000);
   tx.outputs.clear();
