@@ -2,7 +2,8 @@
 """Real computecoind processes on loopback as a network:
 
 - four nodes in a line: blocks generated at one end reach the other end,
-  with the tensors each node needs to re-execute the work records;
+  with the tensors each node needs to re-execute the work records; a
+  payment sent at the other end reaches every mempool and is mined;
 - a node started late syncs headers-first from two peers to the same tip
   and state root;
 - a partition into two pairs, each generating, then reconnection: all four
@@ -16,8 +17,11 @@ import os
 import shutil
 import socket
 
+from miniwallet import MiniWallet, read_worker_keys
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
                             sync_blocks, wait_until)
+
+FEE = 10_000  # base units: well above the minimum relay fee for one input
 
 
 class P2PSyncTest(ComputecoinTestFramework):
@@ -31,15 +35,30 @@ class P2PSyncTest(ComputecoinTestFramework):
         connect_nodes(b, a)
         connect_nodes(c, b)
         connect_nodes(d, c)
-        a.rpc("generate", 6)
+        for _ in range(5):  # 101 blocks, so that a worker's first reward matures
+            a.rpc("generate", 20)
+        a.rpc("generate", 1)
         sync_blocks([a, b, c, d])
         roots = {n.rpc("getblockchaininfo")["state_root"] for n in (a, b, c, d)}
         assert_equal(len(roots), 1)
-        assert_equal(d.rpc("getblockcount"), 6)
+        assert_equal(d.rpc("getblockcount"), 101)
         assert_equal(d.rpc("getblockchaininfo")["initialblockdownload"], False)
         # d validated the blocks itself: it has a peer, synced headers and blocks.
         peer = d.rpc("getpeerinfo")[0]
-        assert_equal(peer["synced_blocks"], 6)
+        assert_equal(peer["synced_blocks"], 101)
+
+        self.log("a payment sent at d reaches every mempool and is mined by a")
+        wallet = MiniWallet(read_worker_keys(a)[0])
+        wallet.scan_blocks(a, 1, 101)
+        tx = wallet.create_self_transfer(wallet.take_utxo(spend_height=102), FEE)
+        txid = d.rpc("sendrawtransaction", tx.hex())
+        wait_until(lambda: all(txid in n.rpc("getrawmempool") for n in (a, b, c, d)), 30,
+                   "the payment in every mempool")
+        block = a.rpc("generate", 1)[0]
+        sync_blocks([a, b, c, d])
+        assert_equal(txid in d.rpc("getblock", block)["tx"], True)
+        for n in (a, b, c, d):
+            assert_equal(n.rpc("getrawmempool"), [])
 
         self.log("a node started late syncs from two peers to the same tip and state root")
         a.rpc("generate", 14)
