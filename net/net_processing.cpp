@@ -50,6 +50,27 @@ struct PeerState {
   Clock::time_point next_ping = Clock::now();
 };
 
+// Bitcoin Core's MaybePunishNodeFor{Block,Tx}: whether a refusal is the
+// sender's fault. Only consensus violations are; the switch has no default
+// so that a new category must be judged here.
+bool IsSendersFault(ValidationResult result) {
+  switch (result) {
+    case ValidationResult::kConsensus:
+      return true;
+    case ValidationResult::kValid:
+    case ValidationResult::kMutated:        // maybe the relayer's tampering, not the author's
+    case ValidationResult::kMissingInputs:  // an orphan, or tensors pruned or unavailable
+    case ValidationResult::kMissingPrev:
+    case ValidationResult::kPremature:
+    case ValidationResult::kConflict:
+    case ValidationResult::kTimeFuture:
+    case ValidationResult::kPolicy:
+    case ValidationResult::kInternal:
+      return false;
+  }
+  return false;
+}
+
 /** No peer (peer ids start at 0). */
 constexpr PeerId kNoPeer = -1;
 
@@ -376,26 +397,11 @@ class PeerManager::Impl {
     }
   }
 
-  // Bitcoin Core's MaybePunishNodeForBlock: only what is the sender's fault.
   // REQUIRES: mu_ held.
   void PunishForBlock(PeerId source, const Uint256& hash, const ValidationState& state) {
     Log("Block " + hash.ToHex() + " from peer=" + std::to_string(source) +
         " refused: " + state.ToString());
-    switch (state.result()) {
-      case ValidationResult::kConsensus:
-        Misbehaving(source, state.reason());
-        return;
-      case ValidationResult::kValid:
-      case ValidationResult::kMutated:        // maybe the relayer's tampering: not the block's
-      case ValidationResult::kMissingInputs:  // tensors pruned or unavailable: nobody's fault
-      case ValidationResult::kMissingPrev:
-      case ValidationResult::kPremature:
-      case ValidationResult::kConflict:
-      case ValidationResult::kTimeFuture:
-      case ValidationResult::kPolicy:
-      case ValidationResult::kInternal:
-        return;
-    }
+    if (IsSendersFault(state.result())) Misbehaving(source, state.reason());
   }
 
   void OnBlock(const PeerRef& peer, Block block) {
@@ -589,22 +595,8 @@ class PeerManager::Impl {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    // Bitcoin Core's MaybePunishNodeForTx: only consensus violations.
-    switch (state.result()) {
-      case ValidationResult::kConsensus:
-        Misbehaving(peer->id(), "tx " + txid.ToHex() + ": " + state.reason());
-        return;
-      case ValidationResult::kValid:
-      case ValidationResult::kMutated:
-      case ValidationResult::kMissingInputs:
-      case ValidationResult::kMissingPrev:
-      case ValidationResult::kPremature:
-      case ValidationResult::kConflict:
-      case ValidationResult::kTimeFuture:
-      case ValidationResult::kPolicy:
-      case ValidationResult::kInternal:
-        return;
-    }
+    if (IsSendersFault(state.result()))
+      Misbehaving(peer->id(), "tx " + txid.ToHex() + ": " + state.reason());
   }
 
   void OnGetProof(const PeerRef& peer, const GetProofMsg& msg) {
