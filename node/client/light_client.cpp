@@ -3,19 +3,22 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "chain/key.h"
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "consensus/genesis.h"
+#include "node/client/header_chain.h"
+#include "node/client/light_peer.h"
 #include "node/common/args.h"
 #include "node/common/config.h"
 #include "node/common/datadir.h"
-#include "node/client/header_chain.h"
 #include "node/common/version.h"
 #include "rpc/client.h"
 #include "rpc/util.h"
@@ -115,6 +118,75 @@ Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summ
   return Status::OK();
 }
 
+// Our header chain's hashes, newest first, the last ten consecutive then
+// exponentially spaced back to genesis (doc/protocol.md).
+std::vector<Uint256> Locator(const HeaderChain& chain) {
+  std::vector<Uint256> locator;
+  if (chain.size() == 0) return locator;
+  size_t height = chain.size() - 1;
+  size_t step = 1;
+  while (true) {
+    locator.push_back(chain.HashAt(height));
+    if (height == 0 || locator.size() >= net::kMaxLocatorSize - 1) break;
+    if (locator.size() >= 10) step *= 2;
+    height = height > step ? height - step : 0;
+  }
+  return locator;
+}
+
+// Follows the peer's main chain: each answer must start after a header we
+// hold (we drop ours above it: a reorganisation), link, carry a valid
+// producer signature and a time within the network's future bound.
+Status SyncHeadersP2P(LightPeer& peer, const ChainParams& params, HeaderChain* chain,
+                      SyncSummary* summary) {
+  // The genesis header is the network's own: it is not asked of a peer.
+  if (chain->size() == 0) {
+    Status s = chain->Append({BuildGenesisBlock(params).header});
+    if (!s.ok()) return s;
+  }
+  while (true) {
+    std::vector<BlockHeader> headers;
+    Status s = peer.GetHeaders(Locator(*chain), &headers);
+    if (!s.ok()) return s;
+    if (headers.empty()) return Status::OK();
+    const BlockHeader* fork = chain->Find(headers.front().prev);
+    if (fork == nullptr)
+      return Status::Corruption("the peer sent headers that do not connect to ours");
+    const size_t keep = static_cast<size_t>(fork->height) + 1;
+    const int64_t latest = static_cast<int64_t>(std::time(nullptr)) + params.max_future_time;
+    for (const BlockHeader& h : headers) {
+      if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
+        return Status::Corruption(
+            "the peer sent a header with a bad producer signature at height " +
+            std::to_string(h.height) + " (bad-blk-sig)");
+      if (h.time > latest)
+        return Status::Corruption("the peer sent a header from the future at height " +
+                                  std::to_string(h.height) + " (time-too-new)");
+    }
+    if (keep < chain->size()) {
+      summary->disconnected += chain->size() - keep;
+      s = chain->Truncate(keep);
+      if (!s.ok()) return s;
+    }
+    s = chain->Append(headers);
+    if (!s.ok())
+      return Status::Corruption("the peer sent a header that does not link: " + s.message());
+    summary->downloaded += headers.size();
+    if (headers.size() < net::kMaxHeadersResults) return Status::OK();
+  }
+}
+
+// The first -connect peer that completes the handshake.
+Status ConnectToPeer(const Config& config, const ChainParams& params,
+                     std::unique_ptr<LightPeer>* peer) {
+  Status s = Status::NotFound("no -connect peer");
+  for (const std::string& target : config.GetArgs("connect")) {
+    s = LightPeer::Connect(params, target, peer);
+    if (s.ok()) return s;
+  }
+  return s;
+}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return EXIT_FAILURE;
@@ -144,6 +216,23 @@ int VerifyCommand(const Config& config, const ChainParams& params,
     return Invalid("block " + block_hash->ToHex() +
                    " is not in the local header chain (run syncheaders)");
   }
+  if (!config.GetArgs("connect").empty()) {
+    std::unique_ptr<LightPeer> peer;
+    Status s = ConnectToPeer(config, params, &peer);
+    if (!s.ok()) return Fail(s.message());
+    net::ProofMsg proof;
+    s = peer->GetProof(is_tx ? net::ProofKind::kTx : net::ProofKind::kRecord, *block_hash, *leaf,
+                       &proof);
+    if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
+    if (!s.ok()) return Fail(s.message());
+    std::string reason;
+    const bool valid =
+        is_tx ? VerifyTxInclusion(proof.tx, proof.proof, *leaf, *header, &reason)
+              : VerifyRecordInclusion(proof.record, proof.proof, *leaf, *header, &reason);
+    if (!valid) return Invalid(reason);
+    std::printf("valid\n");
+    return EXIT_SUCCESS;
+  }
   rpc::RpcClientOptions options;
   Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
   if (!s.ok()) return Fail(s.message());
@@ -170,6 +259,11 @@ bool VerifyTxOutProof(const json& proof, const Uint256& txid, const BlockHeader&
   MerkleProof path;
   if (!DecodeField(proof, "tx", &tx, reason) || !DecodeField(proof, "proof", &path, reason))
     return false;
+  return VerifyTxInclusion(tx, path, txid, header, reason);
+}
+
+bool VerifyTxInclusion(const Transaction& tx, const MerkleProof& path, const Uint256& txid,
+                       const BlockHeader& header, std::string* reason) {
   if (tx.Txid() != txid) {
     *reason = "the server's transaction has txid " + tx.Txid().ToHex() + ", not the one asked for";
     return false;
@@ -189,6 +283,12 @@ bool VerifyWorkProof(const json& proof, const Uint256& record_hash, const BlockH
       !DecodeField(proof, "proof", &path, reason)) {
     return false;
   }
+  return VerifyRecordInclusion(record, path, record_hash, header, reason);
+}
+
+bool VerifyRecordInclusion(const WorkRecord& record, const MerkleProof& path,
+                           const Uint256& record_hash, const BlockHeader& header,
+                           std::string* reason) {
   if (record.Hash() != record_hash) {
     *reason =
         "the server's work record has hash " + record.Hash().ToHex() + ", not the one asked for";
@@ -251,12 +351,18 @@ int LightMain(int argc, const char* const argv[]) {
   const std::string& command = args[0];
   if (command == "syncheaders") {
     if (args.size() != 1) return Fail("syncheaders takes no arguments");
-    rpc::RpcClientOptions options;
-    s = ClientOptionsFromConfig(config, *params, network_dir, &options);
-    if (!s.ok()) return Fail(s.message());
-    rpc::RpcClient client(options);
     SyncSummary summary;
-    s = SyncHeaders(client, chain.get(), &summary);
+    if (!config.GetArgs("connect").empty()) {
+      std::unique_ptr<LightPeer> peer;
+      s = ConnectToPeer(config, *params, &peer);
+      if (s.ok()) s = SyncHeadersP2P(*peer, *params, chain.get(), &summary);
+    } else {
+      rpc::RpcClientOptions options;
+      s = ClientOptionsFromConfig(config, *params, network_dir, &options);
+      if (!s.ok()) return Fail(s.message());
+      rpc::RpcClient client(options);
+      s = SyncHeaders(client, chain.get(), &summary);
+    }
     if (!s.ok()) return Fail(s.message());
     if (chain->size() == 0) return Fail("the server returned no headers");
     const json out = {{"height", chain->size() - 1},

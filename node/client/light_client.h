@@ -2,12 +2,14 @@
 // headers and Merkle paths alone, that a transaction or a work record is
 // committed on it.
 //
-// Transport: until the P2P layer exists, the light client asks one full
-// node over its JSON-RPC interface (getblockcount, getblockhash,
-// getheaders, gettxoutproof, getworkproof), with the same connection and
-// auth options as computecoin-cli. What it verifies does not depend on the
-// transport: it trusts the server for nothing but header validity beyond
-// linkage (see header_chain.h).
+// Transport: with -connect=<host:port> the light client speaks P2P to a
+// full node (node/client/light_peer.h: getheaders/headers, getproof/proof);
+// without it, it asks one full node over JSON-RPC (getblockcount,
+// getblockhash, getheaders, gettxoutproof, getworkproof) with the same
+// options as computecoin-cli. What it verifies does not depend on the
+// transport: each header's linkage, and over P2P also its producer's
+// signature and time bound; what a header alone cannot show is in
+// doc/protocol.md.
 //
 //   computecoin-light [options] syncheaders
 //       Downloads headers from the last one the server and the local copy
@@ -29,7 +31,10 @@
 #include <string>
 
 #include "chain/block.h"
+#include "chain/merkle.h"
+#include "chain/transaction.h"
 #include "chain/uint256.h"
+#include "chain/work.h"
 #include "rpc/protocol.h"
 
 namespace cc {
@@ -45,6 +50,16 @@ namespace cc {
 /// Returns true, or false with *reason set.
 [[nodiscard]] bool VerifyWorkProof(const rpc::json& proof, const Uint256& record_hash,
                                    const BlockHeader& header, std::string* reason);
+
+/// The checks behind both: `tx` has txid `txid` and `path` leads from its
+/// wtxid to header.tx_root; `record` has hash `record_hash` and `path` leads
+/// from it to header.work_root. Returns true, or false with *reason set.
+[[nodiscard]] bool VerifyTxInclusion(const Transaction& tx, const MerkleProof& path,
+                                     const Uint256& txid, const BlockHeader& header,
+                                     std::string* reason);
+[[nodiscard]] bool VerifyRecordInclusion(const WorkRecord& record, const MerkleProof& path,
+                                         const Uint256& record_hash, const BlockHeader& header,
+                                         std::string* reason);
 
 /// computecoin-light's main(). Returns the exit status.
 int LightMain(int argc, const char* const argv[]);

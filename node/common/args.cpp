@@ -89,6 +89,10 @@ void AddCliOwnArgs(Config* c) {
 void AddLightOwnArgs(Config* c) {
   AddCommonArgs(c);
   AddClientConnectionArgs(c);
+  c->AddArg("-connect=<host:port>",
+            "Follow headers and ask proofs over P2P from this full node instead of its RPC "
+            "interface; may be given more than once (the first that answers is used)",
+            Config::kString, Config::kMulti | Config::kNetworkOnly, kRpcClient);
 }
 
 void AddCliArgs(Config* c) {

@@ -21,14 +21,15 @@ ALLOWED = {
     "net": {"chain", "compute", "consensus", "validation", "net"},
     "rpc": {"chain", "rpc"},
     "node/common": {"chain", "compute", "consensus", "rpc", "node/common"},
-    "node/client": {"chain", "compute", "consensus", "rpc", "node/common", "node/client"},
+    "node/client": {"chain", "compute", "consensus", "validation", "net", "rpc", "node/common",
+                    "node/client"},
     "node": {"chain", "compute", "compute/torch", "consensus", "validation", "wallet", "net",
              "rpc", "node/common", "node"},
 }
 # Third-party headers that mark a layer: (pattern, folders allowed to use it).
 MARKERS = [
     (re.compile(r"^(torch|ATen|c10)/"), {"compute/torch"}),
-    (re.compile(r"^(boost/asio|boost/beast)"), {"net", "rpc"}),
+    (re.compile(r"^(boost/asio|boost/beast)"), {"net", "rpc", "node/client"}),
     (re.compile(r"^nlohmann/"), {"rpc", "node/common", "node/client", "node"}),
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

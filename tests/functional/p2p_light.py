@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""computecoin-light over P2P (-connect): it syncs headers from a full node's
+P2P port, checking linkage, producer signatures and time; verifies a work
+record and a transaction through getproof; reports a missing proof as
+invalid; and refuses a peer that breaks the protocol or is silent."""
+
+import json
+import socket
+import threading
+
+from test_framework import ComputecoinTestFramework, assert_equal, assert_in
+
+
+class P2PLightTest(ComputecoinTestFramework):
+    def run_test(self):
+        node = self.add_node()
+        node.start(["-workers=2"])
+        produced = node.rpc("generate", 5)
+        peer = f"-connect=127.0.0.1:{node.p2p_port}"
+
+        self.log("syncheaders over P2P")
+        result = node.light(peer, "syncheaders")
+        assert_equal((result.returncode, result.stderr), (0, ""))
+        summary = json.loads(result.stdout)
+        assert_equal(summary["height"], 5)
+        assert_equal(summary["hash"], produced[-1])
+        assert_equal(summary["downloaded"], 5)
+        assert_equal(json.loads(node.light(peer, "syncheaders").stdout)["downloaded"], 0)
+
+        self.log("verifywork and verifytx through getproof")
+        block = node.rpc("getblock", produced[2])
+        result = node.light(peer, "verifywork", block["records"][0], produced[2])
+        assert_equal((result.returncode, result.stdout.strip()), (0, "valid"))
+        result = node.light(peer, "verifytx", block["tx"][0], produced[2])
+        assert_equal((result.returncode, result.stdout.strip()), (0, "valid"))
+
+        self.log("a record that is not in the block: the peer has no proof")
+        result = node.light(peer, "verifywork", "22" * 32, produced[2])
+        assert_equal(result.returncode, 1)
+        assert_in("invalid: the peer gave no proof", result.stdout)
+
+        self.log("a peer that sends garbage is refused with its reason")
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def garbage():
+            conn, _ = server.accept()
+            conn.recv(4096)
+            conn.sendall(b"\x00" * 64)
+            conn.close()
+
+        thread = threading.Thread(target=garbage)
+        thread.start()
+        result = node.light(f"-connect=127.0.0.1:{port}", "syncheaders")
+        thread.join()
+        server.close()
+        assert_equal(result.returncode, 1)
+        assert_in("broke the framing", result.stderr)
+
+        self.log("no peer listening")
+        result = node.light(f"-connect=127.0.0.1:{port}", "syncheaders")
+        assert_equal(result.returncode, 1)
+        assert_in("cannot connect", result.stderr)
+
+
+if __name__ == "__main__":
+    P2PLightTest().main()
