@@ -75,6 +75,19 @@ class FeatureConfigTest(ComputecoinTestFramework):
         assert_equal(result.returncode, 1)
         assert_in("Invalid combination of -regtest, -testnet", result.stderr)
 
+        self.log("a -conf that is a directory and a -datadir that is a file are refused")
+        confdir = os.path.join(node.datadir, "confdir")
+        os.makedirs(confdir, exist_ok=True)
+        result = node.run_program("computecoind", extra=("-conf=confdir",))
+        assert_equal(result.returncode, 1)
+        assert_in(f'Error: Config file "{confdir}" is a directory.', result.stderr)
+        datafile = os.path.join(node.datadir, "datafile")
+        with open(datafile, "w") as f:
+            f.write("not a datadir\n")
+        result = node.run_program("computecoind", extra=(f"-datadir={datafile}",))
+        assert_equal(result.returncode, 1)
+        assert_in(f'Error: Specified data directory "{datafile}" is not a directory.', result.stderr)
+
         self.log("-conf points at another file; -printtoconsole echoes the log")
         write_conf(node, "frobnicate=1\n")  # would fail if it were read
         with open(os.path.join(node.datadir, "other.conf"), "w") as f:
