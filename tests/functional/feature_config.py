@@ -97,6 +97,23 @@ class FeatureConfigTest(ComputecoinTestFramework):
         node.stop()
         assert_in("Done loading", node.read_stdout())
 
+        self.log("a chainstate or consensus database that lost its CURRENT file is refused, kept")
+        write_conf(node, "")
+        netdir = os.path.join(node.datadir, "regtest")
+        for store, what in (("consensus", "consensus snapshot"), ("chainstate", "chain")):
+            path = os.path.join(netdir, store)
+            os.rename(os.path.join(path, "CURRENT"), os.path.join(netdir, "CURRENT." + store))
+            before = sorted(f for f in os.listdir(path) if not f.startswith("LOG"))
+            result = node.run_program("computecoind")
+            assert_equal(result.returncode, 1)
+            assert_in(f"Error: {what} database {path} is damaged (its CURRENT file is missing); "
+                      "restore it from a backup, or move the datadir aside and resync", result.stderr)
+            assert_equal(sorted(f for f in os.listdir(path) if not f.startswith("LOG")), before)
+            os.rename(os.path.join(netdir, "CURRENT." + store), os.path.join(path, "CURRENT"))
+        node.start()
+        assert_equal(node.rpc("getblockcount"), 0)
+        node.stop()
+
 
 if __name__ == "__main__":
     FeatureConfigTest().main()
