@@ -9,6 +9,7 @@
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
+#include "chain/leveldb_open.h"
 #include "chain/store_format.h"
 
 namespace cc {
@@ -59,11 +60,11 @@ Status BlockStore::Open(const std::string& path, const BlockStoreOptions& option
   lo.write_buffer_size = options.write_buffer_bytes;
   lo.block_cache = cache.get();
   lo.filter_policy = filter.get();
-  leveldb::DB* raw = nullptr;
-  Status s = store::FromLevelDb(leveldb::DB::Open(lo, path, &raw), "open " + path);
+  std::unique_ptr<leveldb::DB> db;
+  Status s = OpenLevelDb(path, lo, "chain", &db);
   if (!s.ok()) return s;
-  std::unique_ptr<BlockStore> bs(new BlockStore(std::unique_ptr<leveldb::DB>(raw), std::move(cache),
-                                                std::move(filter), options.sync));
+  std::unique_ptr<BlockStore> bs(
+      new BlockStore(std::move(db), std::move(cache), std::move(filter), options.sync));
 
   std::string value;
   s = bs->Get(std::string(store::kVersionKey), &value, "schema version");

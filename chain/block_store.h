@@ -86,7 +86,8 @@ struct BlockIndexEntry {
 };
 
 struct BlockStoreOptions {
-  /// Create the database if `path` holds none.
+  /// Create the database if `path` is absent or holds no data (never over
+  /// an existing database that LevelDB cannot open: see OpenLevelDb).
   bool create_if_missing = true;
   /// fsync every write. A process crash (even SIGKILL) never loses an
   /// acknowledged write either way, since LevelDB appends each batch to its
@@ -104,7 +105,8 @@ class BlockStore {
   /// Opens (or, with create_if_missing, creates) the database at `path`.
   /// On success stores the store in *out (owned by the caller).
   /// Returns IOError if LevelDB cannot open it (e.g. locked by another
-  /// process), NotSupported for a schema version other than ours, Corruption
+  /// process), Corruption if `path` holds a damaged database (OpenLevelDb's
+  /// message, e.g. CURRENT missing), NotSupported for a schema version other than ours, Corruption
   /// if the database is non-empty but has no schema version.
   static Status Open(const std::string& path, const BlockStoreOptions& options,
                      std::unique_ptr<BlockStore>* out);

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <set>
 
+#include "chain/leveldb_open.h"
 #include "chain/logging.h"
 #include "consensus/fork_choice.h"
 #include "consensus/genesis.h"
@@ -56,12 +57,12 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   topts.sync = options.sync;
   Status s = compute::TensorStore::Open((datadir / "tensors").string(), topts, &m->tensors_);
   if (!s.ok()) return s;
+  // An absent (or empty) directory is rebuilt by Replay below; a damaged one
+  // is refused rather than silently recreated.
   leveldb::Options dbopts;
   dbopts.create_if_missing = true;
-  leveldb::DB* db = nullptr;
-  const leveldb::Status ls = leveldb::DB::Open(dbopts, (datadir / "consensus").string(), &db);
-  if (!ls.ok()) return Status::IOError("consensus snapshots: " + ls.ToString());
-  m->states_db_.reset(db);
+  s = OpenLevelDb(datadir / "consensus", dbopts, "consensus snapshot", &m->states_db_);
+  if (!s.ok()) return s;
   s = TrainingDataset(params, &m->dataset_);
   if (!s.ok()) return s;
   s = options.engine_factory(params.model, options.engine, &m->engine_);

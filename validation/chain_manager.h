@@ -101,7 +101,8 @@ class ChainManager {
   /// REQUIRES: chain outlives the manager. On success *out is set (owned
   /// by the caller). Returns the stores' and engine's errors, InvalidArgument
   /// without options.engine_factory, or Corruption if a stored block fails
-  /// validation on replay.
+  /// validation on replay or the consensus directory holds a database that
+  /// LevelDB cannot open (OpenLevelDb: it is never recreated over).
   static Status Open(const ChainParams& params, ChainState* chain,
                      const std::filesystem::path& datadir, const ChainManagerOptions& options,
                      std::unique_ptr<ChainManager>* out);

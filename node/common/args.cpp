@@ -121,7 +121,7 @@ Status LoadConfiguration(Config* config, const ChainParams** params,
   std::filesystem::path datadir;
   Status s = ResolveDataDir(*config, &datadir);
   if (s.ok()) s = config->ReadConfigFile(datadir);
-  if (!s.ok()) return Status::InvalidArgument("Error reading configuration file: " + s.message());
+  if (!s.ok()) return Status::InvalidArgument(s.message());
   s = config->SelectNetwork(params);
   if (s.ok()) s = NetworkDataDir(datadir, **params, network_dir);
   return s;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
 namespace cc {
@@ -198,12 +200,22 @@ Status Config::ReadConfigFile(const std::filesystem::path& datadir) {
     path = std::filesystem::path(*conf);
     if (path.is_relative()) path = datadir / path;
   }
+  // An ifstream opens a directory and then reads nothing from it, which would
+  // silently ignore every option the user meant to give.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("Config file \"" + path.string() + "\" is a directory.");
+  }
+  constexpr std::string_view kReading = "Error reading configuration file: ";
   std::ifstream in(path);
   if (!in) {
     if (!conf) return Status::OK();  // the default file is optional
-    return Status::NotFound("specified config file " + path.string() + " could not be opened");
+    return Status::NotFound(std::string(kReading) + "specified config file " + path.string() +
+                            " could not be opened");
   }
-  return ReadConfigStream(in, path.filename().string());
+  Status s = ReadConfigStream(in, path.filename().string());
+  if (!s.ok()) s = Status::InvalidArgument(std::string(kReading) + s.message());
+  return s;
 }
 
 Status Config::SelectNetwork(const ChainParams** params) {

@@ -87,8 +87,10 @@ class Config {
 
   /// Reads the configuration file: -conf (relative to `datadir` unless
   /// absolute) or, without -conf, `datadir`/computecoin.conf if it exists.
-  /// Returns NotFound if an explicit -conf cannot be opened, and
-  /// ReadConfigStream's errors.
+  /// Returns InvalidArgument ("Config file \"<path>\" is a directory.") if
+  /// the path is a directory, with or without -conf; NotFound if an explicit
+  /// -conf cannot be opened; ReadConfigStream's errors as InvalidArgument.
+  /// Every error but the first starts "Error reading configuration file: ".
   Status ReadConfigFile(const std::filesystem::path& datadir);
 
   /// Chooses the network from -chain=, -regtest, -testnet and -devnet on the

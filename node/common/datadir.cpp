@@ -20,8 +20,12 @@ Status ResolveDataDir(const Config& config, std::filesystem::path* datadir) {
   std::error_code ec;
   if (std::optional<std::string> given = config.Get("datadir")) {
     const std::filesystem::path path = std::filesystem::absolute(*given, ec);
+    const std::string quoted = "Specified data directory \"" + *given + "\"";
+    if (!ec && std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec)) {
+      return Status::InvalidArgument(quoted + " is not a directory.");
+    }
     if (ec || !std::filesystem::is_directory(path, ec)) {
-      return Status::InvalidArgument("Specified data directory \"" + *given + "\" does not exist.");
+      return Status::InvalidArgument(quoted + " does not exist.");
     }
     *datadir = path;
     return Status::OK();

@@ -30,8 +30,9 @@ std::filesystem::path DefaultDataDir();
 
 /// The datadir: -datadir, which must exist ("Specified data directory
 /// \"x\" does not exist." otherwise: a typo must not start a fresh node
-/// elsewhere), or DefaultDataDir(), created if missing. Returns
-/// InvalidArgument or IOError.
+/// elsewhere; "Specified data directory \"x\" is not a directory." if it is
+/// a file), or DefaultDataDir(), created if missing. Returns InvalidArgument
+/// or IOError.
 Status ResolveDataDir(const Config& config, std::filesystem::path* datadir);
 
 /// `datadir`/`params.data_subdir`, created if missing. Returns IOError if it

@@ -2,8 +2,11 @@
 // active chain, position checks, and error paths (missing records give
 // NotFound; bytes corrupted directly in LevelDB give Corruption).
 
+#include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,6 +14,7 @@
 
 #include "chain/block_store.h"
 #include "chain/chain_state.h"
+#include "chain/leveldb_open.h"
 #include "chain/store_format.h"
 #include "tests/chain/store_test_util.h"
 
@@ -236,6 +240,70 @@ TEST_F(StoreTest, OpenWithoutCreateFailsOnMissingDatabase) {
   options.create_if_missing = false;
   std::unique_ptr<ChainState> other;
   EXPECT_FALSE(ChainState::Open(dir_.Sub("absent"), options, &other).ok());
+}
+
+// Every file name under `dir`, sorted, with its size.
+std::vector<std::pair<std::string, uintmax_t>> ListFiles(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::string, uintmax_t>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    files.emplace_back(entry.path().filename().string(), entry.file_size());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Issue 11: with create_if_missing, LevelDB started a new chain at height 0
+// over a chainstate whose CURRENT file was lost, and deleted the old files.
+TEST_F(StoreTest, MissingCurrentFileIsCorruptionAndKeepsTheFiles) {
+  ConnectNew();
+  ConnectNew();
+  Close();
+  ASSERT_TRUE(std::filesystem::remove(std::filesystem::path(Path()) / "CURRENT"));
+  auto before = ListFiles(Path());
+  // LevelDB rewrites its LOG on every open, and a failed open leaves LOCK.
+  auto without_log = [](std::vector<std::pair<std::string, uintmax_t>> files) {
+    std::erase_if(files, [](const auto& f) { return f.first.starts_with("LOG"); });
+    return files;
+  };
+  const Status s = Open();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(s.message(), "chain database " + Path() +
+                             " is damaged (its CURRENT file is missing); restore it from a backup, "
+                             "or move the datadir aside and resync");
+  EXPECT_EQ(chain_, nullptr);
+  EXPECT_EQ(without_log(ListFiles(Path())), without_log(before));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(Path()) / "CURRENT"));
+}
+
+TEST_F(StoreTest, EmptyDirectoryIsCreated) {
+  std::filesystem::create_directories(dir_.Sub("empty"));
+  std::unique_ptr<ChainState> other;
+  const Status s = ChainState::Open(dir_.Sub("empty"), test::FastOptions(), &other);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(OpenLevelDbTest, DamagedDatabaseIsRefusedAnyStore) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "cc_open_leveldb_damaged";
+  std::filesystem::remove_all(dir);
+  leveldb::Options options;
+  options.create_if_missing = true;
+  {
+    std::unique_ptr<leveldb::DB> db;
+    ASSERT_TRUE(OpenLevelDb(dir, options, "consensus snapshot", &db).ok());
+    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), "k", "v").ok());
+  }
+  ASSERT_TRUE(HoldsLevelDbData(dir));
+  ASSERT_TRUE(std::filesystem::remove(dir / "CURRENT"));
+  std::unique_ptr<leveldb::DB> db;
+  const Status s = OpenLevelDb(dir, options, "consensus snapshot", &db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(s.message(), "consensus snapshot database " + dir.string() +
+                             " is damaged (its CURRENT file is missing); restore it from a backup, "
+                             "or move the datadir aside and resync");
+  EXPECT_EQ(db, nullptr);
+  std::filesystem::remove_all(dir);
+  EXPECT_FALSE(HoldsLevelDbData(dir));
 }
 
 // ---- Corruption: bad bytes written straight into LevelDB.

@@ -75,6 +75,19 @@ class FeatureConfigTest(ComputecoinTestFramework):
         assert_equal(result.returncode, 1)
         assert_in("Invalid combination of -regtest, -testnet", result.stderr)
 
+        self.log("a -conf that is a directory and a -datadir that is a file are refused")
+        confdir = os.path.join(node.datadir, "confdir")
+        os.makedirs(confdir, exist_ok=True)
+        result = node.run_program("computecoind", extra=("-conf=confdir",))
+        assert_equal(result.returncode, 1)
+        assert_in(f'Error: Config file "{confdir}" is a directory.', result.stderr)
+        datafile = os.path.join(node.datadir, "datafile")
+        with open(datafile, "w") as f:
+            f.write("not a datadir\n")
+        result = node.run_program("computecoind", extra=(f"-datadir={datafile}",))
+        assert_equal(result.returncode, 1)
+        assert_in(f'Error: Specified data directory "{datafile}" is not a directory.', result.stderr)
+
         self.log("-conf points at another file; -printtoconsole echoes the log")
         write_conf(node, "frobnicate=1\n")  # would fail if it were read
         with open(os.path.join(node.datadir, "other.conf"), "w") as f:
@@ -83,6 +96,23 @@ class FeatureConfigTest(ComputecoinTestFramework):
         assert_equal(node.rpc("getblockcount"), 0)
         node.stop()
         assert_in("Done loading", node.read_stdout())
+
+        self.log("a chainstate or consensus database that lost its CURRENT file is refused, kept")
+        write_conf(node, "")
+        netdir = os.path.join(node.datadir, "regtest")
+        for store, what in (("consensus", "consensus snapshot"), ("chainstate", "chain")):
+            path = os.path.join(netdir, store)
+            os.rename(os.path.join(path, "CURRENT"), os.path.join(netdir, "CURRENT." + store))
+            before = sorted(f for f in os.listdir(path) if not f.startswith("LOG"))
+            result = node.run_program("computecoind")
+            assert_equal(result.returncode, 1)
+            assert_in(f"Error: {what} database {path} is damaged (its CURRENT file is missing); "
+                      "restore it from a backup, or move the datadir aside and resync", result.stderr)
+            assert_equal(sorted(f for f in os.listdir(path) if not f.startswith("LOG")), before)
+            os.rename(os.path.join(netdir, "CURRENT." + store), os.path.join(path, "CURRENT"))
+        node.start()
+        assert_equal(node.rpc("getblockcount"), 0)
+        node.stop()
 
 
 if __name__ == "__main__":

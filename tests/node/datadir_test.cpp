@@ -76,6 +76,56 @@ TEST_F(DataDirTest, ExplicitDataDirMustExist) {
             "Specified data directory \"" + (dir_ / "nope").string() + "\" does not exist.");
 }
 
+TEST_F(DataDirTest, DataDirThatIsAFileIsNotADirectory) {
+  const std::filesystem::path file = dir_ / "afile";
+  std::ofstream(file) << "not a datadir\n";
+  Config config;
+  AddNodeArgs(&config);
+  const std::string arg = "-datadir=" + file.string();
+  const char* argv[] = {"computecoind", arg.c_str()};
+  ASSERT_TRUE(config.ParseCommandLine(2, argv).ok());
+  std::filesystem::path datadir;
+  Status s = ResolveDataDir(config, &datadir);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  const std::string expected =
+      "Specified data directory \"" + file.string() + "\" is not a directory.";
+  EXPECT_EQ(s.message(), expected);
+  // LoadConfiguration passes it on unchanged: it is not a config file error.
+  const ChainParams* params = nullptr;
+  s = LoadConfiguration(&config, &params, &datadir);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_EQ(s.message(), expected);
+}
+
+TEST_F(DataDirTest, ConfThatIsADirectoryIsRefused) {
+  std::filesystem::create_directories(dir_ / "confdir");
+  Config config;
+  AddNodeArgs(&config);
+  const std::string datadir = "-datadir=" + dir_.string();
+  const char* argv[] = {"computecoind", datadir.c_str(), "-conf=confdir"};
+  ASSERT_TRUE(config.ParseCommandLine(3, argv).ok());
+  const ChainParams* params = nullptr;
+  std::filesystem::path network_dir;
+  const Status s = LoadConfiguration(&config, &params, &network_dir);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_EQ(s.message(), "Config file \"" + (dir_ / "confdir").string() + "\" is a directory.");
+}
+
+TEST_F(DataDirTest, DefaultConfThatIsADirectoryIsRefused) {
+  std::filesystem::create_directories(dir_ / "computecoin.conf");
+  Config config;
+  AddNodeArgs(&config);
+  const std::string datadir = "-datadir=" + dir_.string();
+  const char* argv[] = {"computecoind", datadir.c_str()};
+  ASSERT_TRUE(config.ParseCommandLine(2, argv).ok());
+  const ChainParams* params = nullptr;
+  std::filesystem::path network_dir;
+  const Status s = LoadConfiguration(&config, &params, &network_dir);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_EQ(s.message(),
+            "Config file \"" + (dir_ / "computecoin.conf").string() + "\" is a directory.");
+}
+
 TEST_F(DataDirTest, LoadConfigurationReadsTheFileAndCreatesTheNetworkDir) {
   {
     std::ofstream conf(dir_ / "computecoin.conf");

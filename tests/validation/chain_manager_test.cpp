@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -147,6 +148,37 @@ TEST_F(ChainManagerTest, FreshConsensusDirectoryReplaysEveryState) {
     ASSERT_TRUE(node.manager->GetState(blocks[i], &s).ok());
     EXPECT_EQ(Serialize(s), Serialize(states[i])) << "block " << i + 1;
   }
+}
+
+// Issue 11: a consensus directory that lost its CURRENT file was recreated
+// empty (and its files deleted) instead of being refused.
+TEST_F(ChainManagerTest, DamagedConsensusDirectoryIsRefusedNotRecreated) {
+  test::TestChain node(Dir("a"), WithTorch());
+  ASSERT_TRUE(node.manager->Generate(2, workers_, RegtestParams().genesis_time + 10, nullptr).ok());
+  node.Close();
+  const std::filesystem::path consensus = Dir("a") / "consensus";
+  ASSERT_TRUE(std::filesystem::remove(consensus / "CURRENT"));
+  auto list = [&consensus] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(consensus)) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with("LOG")) names.push_back(name);  // LevelDB rewrites LOG
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> before = list();
+  BlockStoreOptions store_options;
+  store_options.sync = false;
+  ASSERT_TRUE(
+      ChainState::Open((Dir("a") / "chainstate").string(), store_options, &node.chain).ok());
+  const Status s =
+      ChainManager::Open(node.params, node.chain.get(), Dir("a"), node.options, &node.manager);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(s.message(), "consensus snapshot database " + consensus.string() +
+                             " is damaged (its CURRENT file is missing); restore it from a backup, "
+                             "or move the datadir aside and resync");
+  EXPECT_EQ(list(), before);
 }
 
 }  // namespace
