@@ -187,4 +187,21 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
   return Status::NotSupported("unknown-command");
 }
 
+std::vector<uint32_t> LocatorHeights(uint32_t tip_height) {
+  std::vector<uint32_t> heights;
+  uint32_t height = tip_height;
+  uint32_t step = 1;
+  while (true) {
+    heights.push_back(height);
+    if (height == 0) break;
+    if (heights.size() == kMaxLocatorSize - 1) {
+      heights.push_back(0);
+      break;
+    }
+    if (heights.size() >= 10) step *= 2;
+    height = height > step ? height - step : 0;
+  }
+  return heights;
+}
+
 }  // namespace cc::net

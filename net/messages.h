@@ -187,6 +187,12 @@ using NotFoundMsg = InvListMsg<msgtype::kNotFound>;
 // ---------------------------------------------------------------------------
 // Headers and objects.
 
+/** The heights a getheaders locator names for a chain whose tip is at
+ *  `tip_height`: newest first, the last ten consecutive, then doubling steps
+ *  back, always ending at genesis (0); at most kMaxLocatorSize entries. Full
+ *  nodes and the light client both build their locators from it. */
+std::vector<uint32_t> LocatorHeights(uint32_t tip_height);
+
 struct GetHeadersMsg {
   static constexpr std::string_view kCommand = msgtype::kGetHeaders;
   /** 1-byte count (101 < 0xfd) + 101 hashes + the stop hash. */

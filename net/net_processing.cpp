@@ -157,14 +157,9 @@ class PeerManager::Impl {
   // Block hashes on our main chain, newest first, exponentially spaced.
   std::vector<Uint256> Locator() const {
     std::vector<Uint256> locator;
-    uint32_t height = TipHeight();
-    uint32_t step = 1;
-    while (true) {
+    for (uint32_t height : LocatorHeights(TipHeight())) {
       Uint256 hash;
       if (chain_->GetBlockHashAtHeight(height, &hash).ok()) locator.push_back(hash);
-      if (height == 0 || locator.size() >= kMaxLocatorSize - 1) break;
-      if (locator.size() >= 10) step *= 2;
-      height = height > step ? height - step : 0;
     }
     return locator;
   }

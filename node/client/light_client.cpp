@@ -118,19 +118,12 @@ Status SyncHeaders(rpc::RpcClient& client, HeaderChain* chain, SyncSummary* summ
   return Status::OK();
 }
 
-// Our header chain's hashes, newest first, the last ten consecutive then
-// exponentially spaced back to genesis (doc/protocol.md).
+// Our header chain's locator (net::LocatorHeights).
 std::vector<Uint256> Locator(const HeaderChain& chain) {
   std::vector<Uint256> locator;
   if (chain.size() == 0) return locator;
-  size_t height = chain.size() - 1;
-  size_t step = 1;
-  while (true) {
+  for (uint32_t height : net::LocatorHeights(static_cast<uint32_t>(chain.size() - 1)))
     locator.push_back(chain.HashAt(height));
-    if (height == 0 || locator.size() >= net::kMaxLocatorSize - 1) break;
-    if (locator.size() >= 10) step *= 2;
-    height = height > step ? height - step : 0;
-  }
   return locator;
 }
 

@@ -411,3 +411,20 @@ TEST(TensorAssemblerTest, PendingChunksAreBounded) {
 
 }  // namespace
 }  // namespace cc::net
+
+namespace cc::net {
+namespace {
+
+TEST(LocatorHeightsTest, TenConsecutiveThenDoublingToGenesis) {
+  EXPECT_EQ(LocatorHeights(0), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(LocatorHeights(3), (std::vector<uint32_t>{3, 2, 1, 0}));
+  EXPECT_EQ(LocatorHeights(30), (std::vector<uint32_t>{30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 19,
+                                                       15, 7, 0}));
+  const std::vector<uint32_t> deep = LocatorHeights(4'000'000'000u);
+  EXPECT_LE(deep.size(), kMaxLocatorSize);
+  EXPECT_EQ(deep.back(), 0u);
+  EXPECT_TRUE(std::is_sorted(deep.rbegin(), deep.rend()));
+}
+
+}  // namespace
+}  // namespace cc::net
