@@ -204,23 +204,16 @@ class PeerManager::Impl {
   }
 
   void RequestBlocks(PeerId id, PeerState& state) {
-    if (state.to_fetch.empty()) return;
-    std::vector<Inv> ask;
-    size_t kept = 0;
-    for (const Uint256& h : state.to_fetch) {
-      if (state.blocks_in_flight.size() + ask.size() >= kMaxBlocksInFlightPerPeer) break;
-      if (chain_->HaveBlock(h) || waiting_.contains(h)) continue;
-      if (IsInFlight(h)) {
-        ++kept;
-        continue;
-      }
-      ask.push_back(Inv{InvType::kBlock, h});
-    }
     // Drop what is already here from the front of the list.
     while (!state.to_fetch.empty() &&
            (chain_->HaveBlock(state.to_fetch.front()) || waiting_.contains(state.to_fetch.front())))
       state.to_fetch.erase(state.to_fetch.begin());
-    (void)kept;
+    std::vector<Inv> ask;
+    for (const Uint256& h : state.to_fetch) {
+      if (state.blocks_in_flight.size() + ask.size() >= kMaxBlocksInFlightPerPeer) break;
+      if (waiting_.contains(h) || IsInFlight(h) || chain_->HaveBlock(h)) continue;
+      ask.push_back(Inv{InvType::kBlock, h});
+    }
     if (ask.empty()) return;
     const Clock::time_point now = Clock::now();
     for (const Inv& inv : ask) state.blocks_in_flight[inv.hash] = now;
@@ -404,10 +397,8 @@ class PeerManager::Impl {
     peer->MarkBlockReceived();
     std::vector<Uint256> missing;
     for (const WorkRecord& r : block.records) {
-      for (const Uint256& out : r.outputs) {
-        compute::EncodedTensor t;
-        if (!chainman_->GetTensor(out, &t).ok()) missing.push_back(out);
-      }
+      for (const Uint256& out : r.outputs)
+        if (!chainman_->HaveTensor(out)) missing.push_back(out);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

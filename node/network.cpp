@@ -85,7 +85,7 @@ Status StartNetwork(const Config& config, NodeContext* node) {
 
   net::PeerManager::Options peer_options;
   peer_options.user_agent = UserAgent();
-  peer_options.services = net::kNodeNetwork | (node->workers.empty() ? 0 : net::kNodeWorker);
+  peer_options.services = LocalServices(*node);
   peer_options.log = [](const std::string& line) { LogPrintf(line); };
   node->peerman = std::make_unique<net::PeerManager>(
       params, node->chain.get(), node->chainman.get(), node->mempool.get(), node->banman.get(),
@@ -99,6 +99,12 @@ Status StartNetwork(const Config& config, NodeContext* node) {
     LogPrintf("P2P listening on port " + std::to_string(node->connman->GetListenPort()));
   for (const std::string& seed : config.GetArgs("seednode")) (void)node->connman->ConnectTo(seed);
   return Status::OK();
+}
+
+uint64_t LocalServices(const NodeContext& node) {
+  uint64_t services = net::kNodeNetwork;
+  if (!node.workers.empty()) services |= net::kNodeWorker;
+  return services;
 }
 
 void StopNetwork(NodeContext* node) {

@@ -7,6 +7,8 @@
 #ifndef COMPUTECOIN_NODE_NETWORK_H
 #define COMPUTECOIN_NODE_NETWORK_H
 
+#include <cstdint>
+
 #include "chain/status.h"
 #include "node/common/config.h"
 
@@ -23,6 +25,10 @@ void AddNetworkArgs(Config* config);
 /// node->mempool are set. Returns InvalidArgument for a bad option, IOError
 /// if the P2P port cannot be bound.
 Status StartNetwork(const Config& config, NodeContext* node);
+
+/// The services this node offers peers: a full node, and a worker when it
+/// runs in-process workers (net/protocol.h).
+uint64_t LocalServices(const NodeContext& node);
 
 /// Closes every connection and saves the address book. Idempotent.
 void StopNetwork(NodeContext* node);

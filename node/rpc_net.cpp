@@ -7,6 +7,7 @@
 #include "net/netaddress.h"
 #include "node/common/version.h"
 #include "node/context.h"
+#include "node/network.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -34,6 +35,13 @@ net::ConnMan& ConnManOrThrow(NodeContext& node) {
 net::BanMan& BanManOrThrow(NodeContext& node) {
   if (!node.banman) throw RpcError(rpc::kRpcDatabaseError, "Error: Ban database not loaded");
   return *node.banman;
+}
+
+// Service bits as getpeerinfo and getnetworkinfo show them: 16 hex digits.
+std::string ServicesHex(uint64_t services) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(services));
+  return hex;
 }
 
 std::string ServicesNames(uint64_t services) {
@@ -95,12 +103,9 @@ RpcMethod getpeerinfo(NodeContext& node) {
         for (const net::PeerSyncStats& s : node.peerman->GetSyncStats()) sync[s.id] = s;
         json out = json::array();
         for (const net::PeerStats& p : connman.GetPeerStats()) {
-          char services[17];
-          std::snprintf(services, sizeof(services), "%016llx",
-                        static_cast<unsigned long long>(p.services));
           json peer{{"id", p.id},
                     {"addr", p.addr.ToString()},
-                    {"services", services},
+                    {"services", ServicesHex(p.services)},
                     {"servicesnames", ServicesNames(p.services)},
                     {"lastsend", p.last_send},
                     {"lastrecv", p.last_recv},
@@ -154,10 +159,7 @@ RpcMethod getnetworkinfo(NodeContext& node) {
                  {"protocolversion", net::kProtocolVersion},
                  {"networkactive", active},
                  {"warnings", ""}};
-        uint64_t services = net::kNodeNetwork | (node.workers.empty() ? 0 : net::kNodeWorker);
-        char hex[17];
-        std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(services));
-        out["localservices"] = hex;
+        out["localservices"] = ServicesHex(LocalServices(node));
         out["connections"] = active ? node.connman->GetPeerCount(true, true) : 0;
         out["connections_in"] = active ? node.connman->GetPeerCount(true, false) : 0;
         out["connections_out"] = active ? node.connman->GetPeerCount(false, true) : 0;

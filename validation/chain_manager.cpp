@@ -116,6 +116,8 @@ Status ChainManager::GetState(const Uint256& hash, ConsensusState* out) const {
   return GetStateLocked(hash, out);
 }
 
+bool ChainManager::HaveTensor(const Uint256& hash) const { return tensors_->Has(hash); }
+
 Status ChainManager::GetTensor(const Uint256& hash, compute::EncodedTensor* out) const {
   return tensors_->Get(hash, out);
 }

@@ -140,6 +140,8 @@ class ChainManager {
   /// Sets which records later blocks re-execute (-verify).
   void SetVerifyPolicy(const VerifyPolicy& policy);
 
+  /// Whether the tensor store holds `hash` (no read: an index lookup).
+  [[nodiscard]] bool HaveTensor(const Uint256& hash) const;
   /// A committed tensor, to serve to peers. NotFound if not stored.
   Status GetTensor(const Uint256& hash, compute::EncodedTensor* out) const;
   /// Stores a tensor received from a peer (a record's output) for `step`.

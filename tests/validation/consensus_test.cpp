@@ -479,7 +479,9 @@ TEST_F(ConsensusTest, ReorgRestoresForkPointAndConnectsOtherBranch) {
     node_->FetchTensors(other, branch[i]);
     node_->MustProcess(branch[i]);
     // Less or equal work: stored, not switched to.
-    if (i + 1 < branch.size()) EXPECT_EQ(node_->Tip().block_hash, a_tip.block_hash);
+    if (i + 1 < branch.size()) {
+      EXPECT_EQ(node_->Tip().block_hash, a_tip.block_hash);
+    }
   }
   EXPECT_EQ(Serialize(node_->Tip()), Serialize(b_tip));
   EXPECT_EQ(node_->Utxo(), other.Utxo());
