@@ -61,7 +61,7 @@ std::optional<XOnlyPubKeyBytes> ScheduledProducer(const ChainParams& params,
                                                   int64_t time) {
   const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
   // The first second after the parent is attempt 0, so a producer that
-  // answers at once (regtest: parent.time + 1) always holds the slot.
+  // answers at once (time ≤ parent.time + 1) always holds the slot.
   return AssignedWorker(order, height, Attempt(parent.time + 1, time, params.slot_timeout));
 }
 

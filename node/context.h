@@ -26,8 +26,11 @@
 #include "net/banman.h"
 #include "net/connman.h"
 #include "net/net_processing.h"
+#include "node/miner.h"
 #include "node/transaction.h"
 #include "validation/chain_manager.h"
+#include "validation/verified_records.h"
+#include "validation/work_pool.h"
 
 namespace cc {
 
@@ -38,9 +41,15 @@ struct NodeContext {
   /// The network directory (datadir.h).
   std::filesystem::path datadir;
   std::unique_ptr<ChainState> chain;
+  /// Records re-executed already: shared by `chainman` and `work_pool`;
+  /// set before `chainman`, reset after it.
+  std::unique_ptr<VerifiedRecords> verified_records;
   /// Consensus over `chain` (node/training.h); set right after `chain`,
   /// reset before it.
   std::unique_ptr<ChainManager> chainman;
+  /// Work records waiting for a block (validation/work_pool.h); set with
+  /// `chainman`, registered with it, reset before it.
+  std::unique_ptr<WorkPool> work_pool;
   /// Unconfirmed transactions (node/transaction.h); set with `chain`.
   std::unique_ptr<Mempool> mempool;
   /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
@@ -55,6 +64,9 @@ struct NodeContext {
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
+  /// Timed production (node/miner.h); started after the network, stopped
+  /// before it. Null when off.
+  std::unique_ptr<Miner> miner;
   /// Loaded wallets (node/wallets.h); set after `chainman` and registered
   /// with it, reset before it. Null with -disablewallet.
   std::shared_ptr<WalletManager> wallets;

@@ -5,6 +5,7 @@
 
 #include "chain/logging.h"
 #include "consensus/schedule.h"
+#include "node/miner.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -158,13 +159,79 @@ RpcMethod getworkerinfo(NodeContext& node) {
       }};
 }
 
+RpcMethod getworkpoolinfo(NodeContext& node) {
+  return RpcMethod{
+      "getworkpoolinfo",
+      "Returns the work pool: work records relayed or computed but not yet in a block,\n"
+      "and where training stands with them (the tip extended by the pool's records).",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "size", "records in the pool"},
+            {RpcType::kNumber, "step", "the step in progress with the pool's records"},
+            {RpcType::kNumber, "units_done", "its accepted units (chain and pool)"},
+            {RpcType::kNumber, "units", "units in its plan"},
+            {RpcType::kNumber, "loss", "mean lane loss of the last step completed there"},
+            {RpcType::kHex, "state_root", "the state root with the pool's records"},
+            {RpcType::kNumber, "verified", "records re-executed on entry since start"},
+            {RpcType::kNumber, "rejected", "records that proved their worker wrong"},
+            {RpcType::kArray,
+             "penalised",
+             "",
+             {{RpcType::kHex, "", "a worker whose records are refused until restart"}}},
+        }}},
+      ExampleCli("getworkpoolinfo", "") + ExampleRpc("getworkpoolinfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        if (!node.work_pool) throw RpcError(rpc::kRpcMiscError, "Training is not running");
+        const WorkPoolInfo info = node.work_pool->Info();
+        json penalised = json::array();
+        for (const XOnlyPubKeyBytes& k : info.penalised) penalised.push_back(KeyHex(k));
+        return json{{"size", info.records},
+                    {"step", info.step},
+                    {"units_done", info.step_done},
+                    {"units", info.step_units},
+                    {"loss", info.last_loss},
+                    {"state_root", info.state_root.ToHex()},
+                    {"verified", info.verified},
+                    {"rejected", info.rejected},
+                    {"penalised", std::move(penalised)}};
+      }};
+}
+
+RpcMethod getmininginfo(NodeContext& node) {
+  return RpcMethod{
+      "getmininginfo",
+      "Returns what this node's timed production has done since start (-timedproduction).",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kBool, "timedproduction", "whether the miner runs"},
+            {RpcType::kNumber, "workers", "worker keys of this node"},
+            {RpcType::kNumber, "records_computed", "work records its keys computed"},
+            {RpcType::kNumber, "blocks_produced", "blocks it produced and connected"},
+            {RpcType::kNumber, "compute_seconds", "wall seconds spent computing units"},
+        }}},
+      ExampleCli("getmininginfo", "") + ExampleRpc("getmininginfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const MinerStats stats = node.miner ? node.miner->Stats() : MinerStats{};
+        return json{{"timedproduction", stats.running},
+                    {"workers", node.workers.size()},
+                    {"records_computed", stats.records_computed},
+                    {"blocks_produced", stats.blocks_produced},
+                    {"compute_seconds", stats.compute_seconds}};
+      }};
+}
+
 }  // namespace
 
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
-      {"mining", &generate},
-      {"training", &gettraininginfo},
-      {"training", &getworkerinfo},
+      {"mining", &generate},          {"training", &gettraininginfo}, {"training", &getworkerinfo},
+      {"training", &getworkpoolinfo}, {"mining", &getmininginfo},
   };
   return table.AddAll(kCommands, node);
 }
