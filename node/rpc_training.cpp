@@ -200,6 +200,84 @@ RpcMethod getworkpoolinfo(NodeContext& node) {
       }};
 }
 
+RpcMethod evaluatemodel(NodeContext& node) {
+  return RpcMethod{
+      "evaluatemodel",
+      "Asks the model at the chain tip held-out addition problems (never in a training\n"
+      "batch) and returns the share it answers exactly, with greedy decoding.",
+      {{"count", RpcType::kNumber, RpcArg::kOptional, "500", "How many problems (1 to 10000)"},
+       {"seed", RpcType::kNumber, RpcArg::kOptional, "0", "Which problems"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "height", "the tip's height"},
+            {RpcType::kNumber, "step", "the training step in progress at the tip"},
+            {RpcType::kNumber, "problems", "problems asked"},
+            {RpcType::kNumber, "correct", "problems answered exactly"},
+            {RpcType::kNumber, "accuracy", "correct / problems"},
+        }}},
+      ExampleCli("evaluatemodel", "500") + ExampleRpc("evaluatemodel", "500"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const int64_t count = request.Arg(0).is_null()
+                                  ? 500
+                                  : rpc::ParseIntArg(request.Arg(0), "count", 1, 10000,
+                                                     "count out of range");
+        const int64_t seed =
+            request.Arg(1).is_null()
+                ? 0
+                : rpc::ParseIntArg(request.Arg(1), "seed", 0, INT64_MAX, "seed out of range");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        const ConsensusState tip = manager.Tip();
+        compute::Evaluation evaluation;
+        const Status s = manager.Evaluate(static_cast<uint64_t>(count),
+                                          static_cast<uint64_t>(seed), &evaluation);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        return json{{"height", tip.height},
+                    {"step", tip.step},
+                    {"problems", evaluation.problems},
+                    {"correct", evaluation.correct},
+                    {"accuracy", evaluation.accuracy()}};
+      }};
+}
+
+RpcMethod completetext(NodeContext& node) {
+  return RpcMethod{
+      "completetext",
+      "Completes a prompt with the model at the chain tip, greedily, on this node (free:\n"
+      "the node's own copy of the weights the chain committed).",
+      {{"prompt", RpcType::kString, RpcArg::kRequired, "", "The text to continue (1 to 256 bytes)"},
+       {"max_tokens", RpcType::kNumber, RpcArg::kOptional, "16",
+        "Most tokens (bytes) to add (1 to 256)"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kString, "completion", "the generated text"},
+            {RpcType::kHex, "state_root", "the model state it came from"},
+        }}},
+      ExampleCli("completetext", "\"123+456=\"") + ExampleRpc("completetext", "\"123+456=\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        if (!request.Arg(0).is_string())
+          throw RpcError(rpc::kRpcTypeError, "prompt must be a string");
+        const std::string prompt = request.Arg(0).get<std::string>();
+        if (prompt.empty() || prompt.size() > 256)
+          throw RpcError(rpc::kRpcInvalidParameter, "prompt must be 1 to 256 bytes");
+        const int64_t max_tokens =
+            request.Arg(1).is_null() ? 16
+                                     : rpc::ParseIntArg(request.Arg(1), "max_tokens", 1, 256,
+                                                        "max_tokens out of range");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        const ConsensusState tip = manager.Tip();
+        std::vector<std::string> out;
+        const std::string prompts[] = {prompt};
+        const Status s = manager.Complete(prompts, static_cast<uint32_t>(max_tokens), &out);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        return json{{"completion", out.empty() ? "" : out[0]},
+                    {"state_root", tip.StateRoot().ToHex()}};
+      }};
+}
+
 RpcMethod getmininginfo(NodeContext& node) {
   return RpcMethod{
       "getmininginfo",
@@ -231,7 +309,9 @@ RpcMethod getmininginfo(NodeContext& node) {
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
       {"mining", &generate},          {"training", &gettraininginfo}, {"training", &getworkerinfo},
-      {"training", &getworkpoolinfo}, {"mining", &getmininginfo},
+      {"training", &getworkpoolinfo},
+      {"training", &evaluatemodel},
+      {"training", &completetext}, {"mining", &getmininginfo},
   };
   return table.AddAll(kCommands, node);
 }

@@ -35,6 +35,9 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
+    {"evaluatemodel", 0, "count"},
+    {"evaluatemodel", 1, "seed"},
+    {"completetext", 1, "max_tokens"},
     // Raw transactions and the mempool (rpc_rawtransaction.cpp).
     {"sendrawtransaction", 1, "maxfeerate"},
     {"testmempoolaccept", 0, "rawtxs"},

@@ -127,6 +127,19 @@ Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t st
   return tensors_->Put(tensor, step, hash);
 }
 
+Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max_tokens,
+                              std::vector<std::string>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_->Generate(prompts, max_tokens, out);
+}
+
+Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out) {
+  if (params_.dataset.kind != compute::DatasetKind::kAddition)
+    return Status::NotSupported("evaluation needs an addition dataset");
+  std::lock_guard<std::mutex> lock(mu_);
+  return compute::EvaluateAddition(engine_.get(), params_.dataset.digits, count, seed, out);
+}
+
 ConsensusState ChainManager::Tip() const {
   std::lock_guard<std::mutex> lock(mu_);
   return tip_;

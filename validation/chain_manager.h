@@ -35,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@
 #include "chain/key.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
+#include "compute/evaluate.h"
 #include "compute/tensor_store.h"
 #include "consensus/assembler.h"
 #include "consensus/chainparams.h"
@@ -153,6 +155,15 @@ class ChainManager {
   /// Stores a tensor (a record's output, received or computed) for `step`;
   /// sets *hash (if not null) to its id. Returns the store's errors.
   Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash = nullptr);
+
+  /// Greedy completion of each prompt by the tip's model (the engine's
+  /// weights follow the tip). Returns the engine's errors.
+  Status Complete(std::span<const std::string> prompts, uint32_t max_tokens,
+                  std::vector<std::string>* out);
+  /// Exact-match accuracy of the tip's model on `count` held-out problems
+  /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
+  /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
+  Status Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out);
 
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
