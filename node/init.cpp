@@ -10,6 +10,7 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/fee_estimation.h"
 #include "node/network.h"
 #include "node/node_args.h"
 #include "node/rpc_register.h"
@@ -232,7 +233,10 @@ int NodeMain(int argc, const char* const argv[]) {
   StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
+  if (node.chainman && node.fee_estimation)
+    node.chainman->RemoveListener(node.fee_estimation.get());
   node.chainman.reset();
+  node.fee_estimation.reset();
   node.mempool_updater.reset();
   node.mempool.reset();
   node.chain.reset();

@@ -76,6 +76,7 @@ Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
 
 Uint256 Send(NodeContext& node, Wallet& w, const std::vector<wallet::Recipient>& recipients) {
   wallet::CoinControl control;
+  control.fee_rate = EstimateFeeRate(node, kDefaultConfTarget);
   wallet::CreatedTransaction created;
   Status s = w.CreateTransaction(recipients, control, &created);
   if (!s.ok()) ThrowWalletError(s);
@@ -797,7 +798,7 @@ RpcMethod sendtoaddress(NodeContext& node) {
   return RpcMethod{
       "sendtoaddress",
       "Send an amount to a given address.\n"
-      "The fee rate is the mempool's minimum relay rate (1000 units per kB).",
+      "The fee rate is estimatesmartfee's for 6 blocks (at least the minimum relay rate).",
       {{"address", RpcType::kString, RpcArg::kRequired, "", "The address to send to."},
        {"amount", RpcType::kAny, RpcArg::kRequired, "", "The amount in coins to send. eg 0.1"},
        {"comment", RpcType::kString, RpcArg::kOptional, "",
@@ -896,6 +897,109 @@ RpcMethod abandontransaction(NodeContext& node) {
         s = w->AbandonTransaction(txid);
         if (!s.ok()) throw RpcError(rpc::kRpcInvalidAddressOrKey, s.message());
         return nullptr;
+      }};
+}
+
+/// bumpfee's fee_rate: units per byte (Bitcoin Core's sat/vB), at most 3
+/// decimals, as a rate per 1000 bytes. Throws kRpcInvalidParameter.
+wallet::FeeRate FeeRatePerByteFromValue(const json& value) {
+  // AmountFromValue reads coins: v units/byte come back as v * 10^8 units.
+  const Amount scaled = AmountFromValue(value);
+  constexpr Amount kPerKbScale = kCoin / 1000;
+  if (scaled <= 0 || scaled % kPerKbScale != 0) {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid fee_rate: a positive number of units per byte with at most 3 "
+                   "decimals");
+  }
+  return wallet::FeeRate{scaled / kPerKbScale};
+}
+
+RpcMethod bumpfee(NodeContext& node) {
+  return RpcMethod{
+      "bumpfee",
+      "Bumps the fee of an unconfirmed wallet transaction by replacing it (replace-by-fee,\n"
+      "doc/wallet.md \"Stuck payments\"). The replacement spends the same inputs and pays the\n"
+      "same recipients; its change output shrinks, and confirmed coins are added if needed.\n"
+      "Its fee rate is the fee_rate option, or else the higher of the estimate for\n"
+      "conf_target and the original's rate plus the incremental relay rate (1 unit/byte).\n"
+      "The mempool must accept it (BIP125's fee rules); then the original is abandoned in\n"
+      "every loaded wallet that holds it.\n"
+      "The transaction must be the wallet's own, with all inputs from this wallet and no\n"
+      "unconfirmed descendant in the wallet.",
+      {{"txid", RpcType::kHex, RpcArg::kRequired, "", "The txid to be bumped"},
+       {"options", RpcType::kObject, RpcArg::kOptional, "",
+        "{\"fee_rate\": units per byte (as sat/vB), \"conf_target\": n}"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "txid", "The id of the new transaction."},
+         {RpcType::kNumber, "origfee", "The fee of the replaced transaction."},
+         {RpcType::kNumber, "fee", "The fee of the new transaction."},
+         {RpcType::kArray,
+          "errors",
+          "Errors encountered during processing (may be empty).",
+          {{RpcType::kString, "", ""}}}}}},
+      ExampleCli("bumpfee", kTxidExample) +
+          ExampleRpc("bumpfee", std::string(kTxidExample) + ", {\"fee_rate\": 5}"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const Uint256 txid = rpc::ParseHashArg(request.Arg(0), "txid");
+        std::optional<wallet::FeeRate> fee_rate;
+        uint32_t conf_target = kDefaultConfTarget;
+        const json& options = request.Arg(1);
+        if (!options.is_null() && !options.is_object()) {
+          throw RpcError(rpc::kRpcTypeError, "options must be an object");
+        }
+        if (options.is_object()) {
+          for (const auto& [key, value] : options.items()) {
+            if (key == "fee_rate") {
+              fee_rate = FeeRatePerByteFromValue(value);
+            } else if (key == "conf_target") {
+              conf_target = ParseConfTarget(value);
+            } else {
+              throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter " + key);
+            }
+          }
+          if (fee_rate && options.contains("conf_target")) {
+            throw RpcError(rpc::kRpcInvalidParameter,
+                           "Cannot specify both conf_target and fee_rate. Please provide either a "
+                           "confirmation target in blocks for automatic fee estimation, or an "
+                           "explicit fee rate.");
+          }
+        }
+        wallet::WalletTxInfo info;
+        Status s = w->GetTransaction(txid, &info);
+        if (!s.ok()) ThrowWalletError(s);
+        const size_t old_size = Serialize(info.wtx.tx).size();
+        const wallet::FeeRate min_rate{wallet::FeeRate::FromFee(info.fee, old_size).per_kb +
+                                       node.mempool->options().incremental_relay_fee_per_kb};
+        if (!fee_rate) {
+          fee_rate = std::max(min_rate, EstimateFeeRate(node, conf_target));
+        } else if (*fee_rate < min_rate) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Insufficient total fee rate: must be at least " +
+                             std::to_string(min_rate.per_kb) +
+                             " units/kB (the original's rate plus the incremental relay rate)");
+        }
+        wallet::CreatedTransaction created;
+        Amount old_fee = 0;
+        s = w->CreateBumpTransaction(txid, *fee_rate, &created, &old_fee);
+        if (!s.ok()) ThrowWalletError(s);
+        const Uint256 new_txid = CommitAndRelay(node, *w, created.tx);
+        // The mempool evicted the original: no wallet should count it (or
+        // its change) any longer.
+        for (const std::shared_ptr<Wallet>& other : node.wallets->All()) {
+          wallet::WalletTxInfo held;
+          if (other->GetTransaction(txid, &held).ok() &&
+              held.wtx.GetState() == wallet::TxState::kUnconfirmed) {
+            Status abandoned = other->AbandonTransaction(txid);
+            if (!abandoned.ok()) ThrowWalletError(abandoned);
+          }
+        }
+        return json{{"txid", new_txid.ToHex()},
+                    {"origfee", ValueFromAmount(old_fee)},
+                    {"fee", ValueFromAmount(created.fee)},
+                    {"errors", json::array()}};
       }};
 }
 
@@ -1266,6 +1370,7 @@ RpcMethod fundrawtransaction(NodeContext& node) {
                                 subtract.count(static_cast<int64_t>(i)) != 0});
         }
         wallet::CoinControl control;
+        control.fee_rate = EstimateFeeRate(node, kDefaultConfTarget);
         control.sign = false;
         for (const TxIn& in : tx.inputs) control.preset_inputs.push_back(in.prevout);
         wallet::CreatedTransaction created;
@@ -1290,6 +1395,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"util", &validateaddress},
       {"wallet", &abandontransaction},
       {"wallet", &backupwallet},
+      {"wallet", &bumpfee},
       {"wallet", &createwallet},
       {"wallet", &encryptwallet},
       {"wallet", &getaddressinfo},

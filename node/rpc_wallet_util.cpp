@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "node/fee_estimation.h"
 #include "node/wallets.h"
 #include "rpc/protocol.h"
+#include "rpc/util.h"
 
 namespace cc {
 
@@ -135,6 +137,20 @@ Amount AmountFromValue(const json& value) {
 
 json ValueFromAmount(Amount amount) {
   return static_cast<double>(amount) / static_cast<double>(kCoin);
+}
+
+uint32_t ParseConfTarget(const json& value) {
+  const std::string range =
+      "Invalid conf_target, must be between 1 and " + std::to_string(wallet::kMaxConfirmTarget);
+  if (!value.is_number_integer()) throw RpcError(rpc::kRpcInvalidParameter, range);
+  return static_cast<uint32_t>(
+      rpc::ParseIntArg(value, "conf_target", 1, wallet::kMaxConfirmTarget, range));
+}
+
+wallet::FeeRate EstimateFeeRate(NodeContext& node, uint32_t target) {
+  if (node.fee_estimation) return node.fee_estimation->Estimate(target);
+  return wallet::FeeRate{node.mempool ? node.mempool->options().min_relay_fee_per_kb
+                                      : kDefaultMinRelayFeePerKb};
 }
 
 void ThrowWalletError(const Status& s) {

@@ -9,6 +9,9 @@
 // "No wallet is loaded. ..." when none is, and with kRpcWalletNotSpecified
 // when several are.
 //
+// Fee rates: estimates for a confirmation target (conf_target, Bitcoin
+// Core's 1..1008 blocks).
+//
 // Amounts: JSON numbers or strings of coins with at most 8 decimals
 // (kCoin = 10^8 units). Replies carry JSON numbers of coins.
 //
@@ -50,6 +53,17 @@ std::string WalletNameFromUri(const std::string& uri);
 Amount AmountFromValue(const rpc::json& value);
 /// Units → a JSON number of coins.
 rpc::json ValueFromAmount(Amount amount);
+
+/// The confirmation target of fee estimates when none is given (Bitcoin
+/// Core's -txconfirmtarget).
+inline constexpr uint32_t kDefaultConfTarget = 6;
+
+/// A conf_target argument: an integer in [1, wallet::kMaxConfirmTarget].
+/// Throws kRpcInvalidParameter "Invalid conf_target, must be between 1 and 1008".
+uint32_t ParseConfTarget(const rpc::json& value);
+/// The node's fee-rate estimate for `target` blocks (node/fee_estimation.h);
+/// the mempool's minimum relay rate when the node has no estimator.
+wallet::FeeRate EstimateFeeRate(NodeContext& node, uint32_t target);
 
 /// Throws the RpcError a failed wallet call maps to (doc/wallet.md table):
 /// -13, -14, -15, -6, -5, else -4 with the message. REQUIRES: !s.ok().
