@@ -271,8 +271,8 @@ const char* const kMaxFeeRateHelp =
 
 /// createrawtransaction's inputs: [{"txid": hex, "vout": n}, ...], pubkeys
 /// and signatures left zero for signrawtransactionwithwallet to fill.
+/// REQUIRES: inputs is an array (the method table checks kArray).
 std::vector<TxIn> ParseRawInputs(const json& inputs) {
-  if (!inputs.is_array()) throw RpcError(rpc::kRpcTypeError, "inputs must be an array");
   std::vector<TxIn> out;
   for (const json& input : inputs) {
     if (!input.is_object()) {

@@ -60,8 +60,9 @@ Uint256 KeyHashOf(const Wallet& w, const std::string& address) {
   return key_hash;
 }
 
-// Commits a transaction the wallet made, hands it to the mempool (the one
-// way in, AcceptToMempool) and offers it to the other wallets.
+// Hands a transaction the wallet made to the mempool (the one way in,
+// AcceptToMempool, which also offers it to every wallet), then commits it
+// as this wallet's own.
 Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
   ValidationState state;
   if (!AcceptToMempool(node, tx, /*test_only=*/false, &state)) {
@@ -70,7 +71,6 @@ Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
   }
   Status s = w.CommitTransaction(tx);
   if (!s.ok()) ThrowWalletError(s);
-  node.wallets->TransactionAddedToMempool(tx);
   return tx.Txid();
 }
 
