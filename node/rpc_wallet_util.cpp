@@ -6,6 +6,7 @@
 
 #include "node/fee_estimation.h"
 #include "node/wallets.h"
+#include "rpc/json_format.h"
 #include "rpc/protocol.h"
 #include "rpc/util.h"
 
@@ -128,9 +129,14 @@ Amount AmountFromValue(const json& value) {
   if (!value.is_number() && !value.is_string()) {
     throw RpcError(rpc::kRpcTypeError, "Amount is not a number or string");
   }
-  const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
   int64_t units = 0;
-  if (!ParseFixedPoint(text, &units)) throw RpcError(rpc::kRpcTypeError, "Invalid amount");
+  // A JSON float has lost its text: below 2^53 units it is an amount if it
+  // is the double nearest to one (the rule DumpJson writes by). Strings,
+  // integers and larger floats are parsed from their decimal text.
+  const bool ok =
+      (value.is_number_float() && rpc::UnitsOfCoinValue(value.get<double>(), &units)) ||
+      ParseFixedPoint(value.is_string() ? value.get<std::string>() : value.dump(), &units);
+  if (!ok) throw RpcError(rpc::kRpcTypeError, "Invalid amount");
   if (!MoneyRange(units)) throw RpcError(rpc::kRpcTypeError, "Amount out of range");
   return units;
 }

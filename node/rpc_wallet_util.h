@@ -13,7 +13,17 @@
 // Core's 1..1008 blocks).
 //
 // Amounts: JSON numbers or strings of coins with at most 8 decimals
-// (kCoin = 10^8 units). Replies carry JSON numbers of coins.
+// (kCoin = 10^8 units), exactly: "0.1" and 0.1 are both 10000000 units.
+// Strings and JSON integers are parsed from their decimal text; a JSON
+// float, whose text the parser has already turned into a double, is an
+// amount if it is the double nearest to a whole number of units
+// (rpc::UnitsOfCoinValue; doubles below 2^53 / 10^8 are closer together
+// than 10^-8, so each amount has its own). Replies carry JSON numbers of
+// coins, written with exactly 8 decimals (rpc/json_format.h).
+// Limit: a double holds amounts exactly only below 2^53 units (about 90
+// million coins; Bitcoin's 21 million fit). kMaxMoney is higher, so a
+// larger amount parses exactly only as a string or an integer, and is
+// written at a double's precision.
 //
 // Thread safety: free functions.
 
@@ -51,7 +61,9 @@ std::string WalletNameFromUri(const std::string& uri);
 /// Coins → units. Throws kRpcTypeError "Amount is not a number or string",
 /// "Invalid amount" (more than 8 decimals, not a number), "Amount out of range".
 Amount AmountFromValue(const rpc::json& value);
-/// Units → a JSON number of coins.
+/// Units → a JSON number of coins: the double nearest to amount / 10^8,
+/// which rpc::DumpJson (rpc/json_format.h) writes with exactly 8 decimals
+/// from the integer amount. The one way amounts enter replies.
 rpc::json ValueFromAmount(Amount amount);
 
 /// The confirmation target of fee estimates when none is given (Bitcoin
