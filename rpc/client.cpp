@@ -35,13 +35,19 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
-    // Raw transactions and the mempool (rpc_rawtransaction.cpp).
+    // Raw transactions, the mempool and fees (rpc_rawtransaction.cpp).
+    {"createrawtransaction", 0, "inputs"},
+    {"createrawtransaction", 1, "outputs"},
+    {"createrawtransaction", 2, "locktime"},
+    {"createrawtransaction", 3, "replaceable"},
+    {"estimatesmartfee", 0, "conf_target"},
     {"sendrawtransaction", 1, "maxfeerate"},
     {"testmempoolaccept", 0, "rawtxs"},
     {"testmempoolaccept", 1, "maxfeerate"},
     {"getrawtransaction", 1, "verbose"},
     {"getrawmempool", 0, "verbose"},
     // Wallet (rpc_wallet.cpp).
+    {"bumpfee", 1, "options"},
     {"createwallet", 1, "disable_private_keys"},
     {"createwallet", 2, "blank"},
     {"fundrawtransaction", 1, "options"},

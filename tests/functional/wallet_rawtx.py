@@ -76,6 +76,14 @@ class WalletRawTxTest(ComputecoinTestFramework):
         assert_equal(pending(node, "bob"), (150_000_000, 0))
         assert_equal(node.wallet_rpc("bob", "gettransaction", txid)["confirmations"], 1)
 
+        self.log("amounts print as Bitcoin Core's: exactly 8 decimals, server and cli")
+        assert_equal(node.cli_ok("-rpcwallet=bob", "getbalance"), "1.50000000")
+        status, body = node.http_post('{"method": "getbalances", "params": [], "id": 1}',
+                                      path="/wallet/bob", raw=True)
+        assert_in('"trusted":1.50000000', body)
+        assert_in('"untrusted_pending":0.00000000', body)
+        assert_in('"feerate": 0.00001000', node.cli_ok("estimatesmartfee", "1008"))
+
         self.log("createrawtransaction with a chosen input: exactly that coin is spent")
         coin = max(node.wallet_rpc("miner", "listunspent"), key=lambda c: c["amount"])
         raw = node.rpc("createrawtransaction", [{"txid": coin["txid"], "vout": coin["vout"]}],
