@@ -5,16 +5,17 @@
 // key at height 1, then empty blocks until it is mature. Every error path is
 // checked with its exact code and message.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "chain/hex.h"
 #include "chain/serialize.h"
 #include "chain/tx_sign.h"
 #include "consensus/genesis.h"
+#include "node/fee_estimation.h"
 #include "node/init.h"
 #include "node/rpc_register.h"
 #include "rpc/table.h"
@@ -507,6 +508,57 @@ TEST_F(NodeRawTxTest, MempoolMethodErrors) {
     EXPECT_EQ(ErrorOf(method, json::array(), &message), rpc::kRpcClientMempoolDisabled);
     EXPECT_EQ(message, "Mempool disabled or instance not found");
   }
+}
+
+// ---- Fee estimation (node/fee_estimation.h) and estimatesmartfee.
+
+TEST_F(NodeRawTxTest, FeeEstimationFollowsConnectedAndDisconnectedBlocks) {
+  FeeEstimation estimation(node_.chain.get(), node_.mempool.get());
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);  // the floor
+
+  const Transaction tx = Pay(fund_, 50'000);
+  const Amount rate = 50'000 * 1000 / static_cast<Amount>(Serialize(tx).size());
+  const Block block = ConnectBlock({tx});
+  estimation.BlockConnected(block, block.header.height);
+  EXPECT_EQ(estimation.blocks(), 1u);
+  EXPECT_EQ(estimation.Estimate(1).per_kb, rate);  // read from the block's undo data
+
+  estimation.BlockDisconnected(block, block.header.height);
+  EXPECT_EQ(estimation.blocks(), 0u);
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);
+}
+
+TEST_F(NodeRawTxTest, FeeEstimationCountsABlockWithoutUndoAsEmpty) {
+  FeeEstimation estimation(node_.chain.get(), node_.mempool.get());
+  Block stray;  // not on the chain: no undo data
+  stray.txs.resize(2);
+  estimation.BlockConnected(stray, 500);
+  EXPECT_EQ(estimation.blocks(), 1u);  // still paired with its disconnect
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);
+}
+
+TEST_F(NodeRawTxTest, EstimateSmartFeeAnswersFromTheEstimator) {
+  json r = Call("estimatesmartfee", json::array({3}));
+  EXPECT_EQ(r["blocks"], 3);
+  EXPECT_EQ(r["feerate"], 0.00001);  // no estimator: the mempool's floor
+  EXPECT_EQ(r["errors"].size(), 1u);
+
+  node_.fee_estimation = std::make_shared<FeeEstimation>(node_.chain.get(), node_.mempool.get());
+  const Transaction tx = Pay(fund_, 50'000);
+  const Block block = ConnectBlock({tx});
+  node_.fee_estimation->BlockConnected(block, block.header.height);
+  r = Call("estimatesmartfee", json::array({1}));
+  EXPECT_EQ(r["feerate"],
+            static_cast<double>(50'000 * 1000 / static_cast<Amount>(Serialize(tx).size())) / kCoin);
+  EXPECT_FALSE(r.contains("errors"));
+
+  std::string message;
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({0}), &message), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(message, "Invalid conf_target, must be between 1 and 1008");
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({1009})), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({1, "fast"}), &message),
+            rpc::kRpcInvalidParameter);
+  node_.fee_estimation.reset();
 }
 
 }  // namespace
