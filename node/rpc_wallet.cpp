@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "chain/hex.h"
@@ -900,7 +901,11 @@ RpcMethod abandontransaction(NodeContext& node) {
       }};
 }
 
-/// bumpfee's fee_rate: units per byte (Bitcoin Core's sat/vB), at most 3
+const char* const kFeeRateAndTarget =
+    "Cannot specify both conf_target and fee_rate. Please provide either a confirmation target "
+    "in blocks for automatic fee estimation, or an explicit fee rate.";
+
+/// bumpfee's and fundrawtransaction's fee_rate: units per byte (Bitcoin Core's sat/vB), at most 3
 /// decimals, as a rate per 1000 bytes. Throws kRpcInvalidParameter.
 wallet::FeeRate FeeRatePerByteFromValue(const json& value) {
   // AmountFromValue reads coins: v units/byte come back as v * 10^8 units.
@@ -961,10 +966,7 @@ RpcMethod bumpfee(NodeContext& node) {
             }
           }
           if (fee_rate && options.contains("conf_target")) {
-            throw RpcError(rpc::kRpcInvalidParameter,
-                           "Cannot specify both conf_target and fee_rate. Please provide either a "
-                           "confirmation target in blocks for automatic fee estimation, or an "
-                           "explicit fee rate.");
+            throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
           }
         }
         wallet::WalletTxInfo info;
@@ -1316,10 +1318,12 @@ RpcMethod fundrawtransaction(NodeContext& node) {
       "value.\nIt will add at most one change output to the outputs.\n"
       "No existing outputs will be modified unless \"subtractFeeFromOutputs\" is specified.\n"
       "Inputs already present are kept (they must be the wallet's).\n"
+      "The fee rate is fee_rate, or the estimate for conf_target (default 6) blocks.\n"
       "The inputs added will not be signed, use signrawtransactionwithwallet for that.",
       {{"hexstring", RpcType::kHex, RpcArg::kRequired, "", "The hex string of the raw transaction"},
        {"options", RpcType::kObject, RpcArg::kOptional, "",
-        "{\"subtractFeeFromOutputs\": [vout_index, ...], \"lockUnspents\": bool}"}},
+        "{\"subtractFeeFromOutputs\": [vout_index, ...], \"lockUnspents\": bool, "
+        "\"fee_rate\": units per byte (as sat/vB), \"conf_target\": n}"}},
       {{RpcType::kObject,
         "",
         "",
@@ -1333,6 +1337,8 @@ RpcMethod fundrawtransaction(NodeContext& node) {
         const Transaction tx = DecodeTxOrThrow(request.Arg(0));
         std::set<int64_t> subtract;
         bool lock_unspents = false;
+        std::optional<wallet::FeeRate> fee_rate;
+        std::optional<uint32_t> conf_target;
         if (request.Arg(1).is_object()) {
           const json& options = request.Arg(1);
           for (const auto& [key, value] : options.items()) {
@@ -1352,6 +1358,10 @@ RpcMethod fundrawtransaction(NodeContext& node) {
               }
             } else if (key == "lockUnspents" && value.is_boolean()) {
               lock_unspents = value.get<bool>();
+            } else if (key == "fee_rate") {
+              fee_rate = FeeRatePerByteFromValue(value);
+            } else if (key == "conf_target") {
+              conf_target = ParseConfTarget(value);
             } else {
               throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter " + key);
             }
@@ -1369,8 +1379,10 @@ RpcMethod fundrawtransaction(NodeContext& node) {
           recipients.push_back({wallet::EncodeAddress(w->hrp(), o.lock), o.value,
                                 subtract.count(static_cast<int64_t>(i)) != 0});
         }
+        if (fee_rate && conf_target) throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
         wallet::CoinControl control;
-        control.fee_rate = EstimateFeeRate(node, kDefaultConfTarget);
+        control.fee_rate =
+            fee_rate ? *fee_rate : EstimateFeeRate(node, conf_target.value_or(kDefaultConfTarget));
         control.sign = false;
         for (const TxIn& in : tx.inputs) control.preset_inputs.push_back(in.prevout);
         wallet::CreatedTransaction created;

@@ -92,6 +92,17 @@ class WalletRawTxTest(ComputecoinTestFramework):
         decoded = node.rpc("decoderawtransaction", funded["hex"])
         assert_equal([(i["txid"], i["vout"]) for i in decoded["vin"]], [(coin["txid"], coin["vout"])])
         signed = node.wallet_rpc("miner", "signrawtransactionwithwallet", funded["hex"])
+
+        self.log("fundrawtransaction pays an explicit fee_rate (units per byte)")
+        at_rate = node.wallet_rpc("miner", "fundrawtransaction", raw, {"fee_rate": 20})
+        size = len(at_rate["hex"]) // 2
+        assert_equal(units(at_rate["fee"]), math.ceil(20_000 * size / 1000))
+        assert_raises_rpc_error(-8, "Cannot specify both conf_target and fee_rate",
+                                node.wallet_rpc, "miner", "fundrawtransaction", raw,
+                                {"fee_rate": 20, "conf_target": 3})
+        assert_raises_rpc_error(-8, "Invalid conf_target", node.wallet_rpc, "miner",
+                                "fundrawtransaction", raw, {"conf_target": 0})
+
         txid = node.rpc("sendrawtransaction", signed["hex"])
         assert_equal(node.rpc("getmempoolentry", txid)["fee"], funded["fee"])
         node.rpc("generate", 1)
