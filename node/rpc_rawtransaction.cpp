@@ -379,15 +379,11 @@ RpcMethod createrawtransaction(NodeContext& node) {
                          "Invalid parameter, locktime: this transaction format has no lock time "
                          "(must be 0)");
         }
-        if (!request.Arg(3).is_null()) {
-          if (!request.Arg(3).is_boolean()) {
-            throw RpcError(rpc::kRpcTypeError, "replaceable must be a boolean");
-          }
-          if (!request.Arg(3).get<bool>()) {
-            throw RpcError(rpc::kRpcInvalidParameter,
-                           "Invalid parameter, replaceable: every transaction is replaceable by "
-                           "fee here");
-          }
+        // (The method table has checked the types of arguments 2 and 3.)
+        if (request.Arg(3).is_boolean() && !request.Arg(3).get<bool>()) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Invalid parameter, replaceable: every transaction is replaceable by "
+                         "fee here");
         }
         return HexStr(Serialize(tx));
       }};
@@ -795,10 +791,7 @@ RpcMethod estimatesmartfee(NodeContext& node) {
       ExampleCli("estimatesmartfee", "6") + ExampleRpc("estimatesmartfee", "6"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const uint32_t target = ParseConfTarget(request.Arg(0));
-        if (!request.Arg(1).is_null()) {
-          if (!request.Arg(1).is_string()) {
-            throw RpcError(rpc::kRpcTypeError, "estimate_mode must be a string");
-          }
+        if (request.Arg(1).is_string()) {
           std::string mode = request.Arg(1).get<std::string>();
           for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           if (mode != "unset" && mode != "economical" && mode != "conservative") {

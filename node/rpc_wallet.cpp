@@ -952,9 +952,6 @@ RpcMethod bumpfee(NodeContext& node) {
         std::optional<wallet::FeeRate> fee_rate;
         uint32_t conf_target = kDefaultConfTarget;
         const json& options = request.Arg(1);
-        if (!options.is_null() && !options.is_object()) {
-          throw RpcError(rpc::kRpcTypeError, "options must be an object");
-        }
         if (options.is_object()) {
           for (const auto& [key, value] : options.items()) {
             if (key == "fee_rate") {
@@ -989,19 +986,24 @@ RpcMethod bumpfee(NodeContext& node) {
         if (!s.ok()) ThrowWalletError(s);
         const Uint256 new_txid = CommitAndRelay(node, *w, created.tx);
         // The mempool evicted the original: no wallet should count it (or
-        // its change) any longer.
+        // its change) any longer. The replacement is out already, so a
+        // failure here is reported beside it, not thrown.
+        json errors = json::array();
         for (const std::shared_ptr<Wallet>& other : node.wallets->All()) {
           wallet::WalletTxInfo held;
           if (other->GetTransaction(txid, &held).ok() &&
               held.wtx.GetState() == wallet::TxState::kUnconfirmed) {
-            Status abandoned = other->AbandonTransaction(txid);
-            if (!abandoned.ok()) ThrowWalletError(abandoned);
+            const Status abandoned = other->AbandonTransaction(txid);
+            if (!abandoned.ok()) {
+              errors.push_back("Could not mark the replaced transaction abandoned: " +
+                               abandoned.ToString());
+            }
           }
         }
         return json{{"txid", new_txid.ToHex()},
                     {"origfee", ValueFromAmount(old_fee)},
                     {"fee", ValueFromAmount(created.fee)},
-                    {"errors", json::array()}};
+                    {"errors", std::move(errors)}};
       }};
 }
 
