@@ -46,8 +46,8 @@ struct NodeContext {
   std::unique_ptr<Mempool> mempool;
   /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
   std::unique_ptr<MempoolUpdater> mempool_updater;
-  /// Fee estimates from `chainman`'s blocks and `mempool`; registered with
-  /// `chainman` right after `mempool_updater`, removed with it.
+  /// Fee estimates from `chainman`'s blocks and `mempool`
+  /// (StartFeeEstimation, right after StartTraining).
   std::shared_ptr<FeeEstimation> fee_estimation;
   /// P2P (node/network.h): address book, bans, connections, message layer.
   /// Started after `chainman`; stopped before it.

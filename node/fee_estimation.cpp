@@ -1,5 +1,6 @@
 #include "node/fee_estimation.h"
 
+#include <memory>
 #include <vector>
 
 #include "chain/serialize.h"
@@ -44,6 +45,18 @@ wallet::FeeRate FeeEstimation::Estimate(uint32_t target) {
 size_t FeeEstimation::blocks() const {
   std::lock_guard<std::mutex> lock(mu_);
   return estimator_.blocks();
+}
+
+void StartFeeEstimation(NodeContext* node) {
+  node->fee_estimation = std::make_shared<FeeEstimation>(node->chain.get(), node->mempool.get());
+  node->chainman->AddListener(node->fee_estimation.get());
+}
+
+void StopFeeEstimation(NodeContext* node) {
+  if (node->chainman && node->fee_estimation) {
+    node->chainman->RemoveListener(node->fee_estimation.get());
+  }
+  node->fee_estimation.reset();
 }
 
 }  // namespace cc

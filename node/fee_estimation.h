@@ -23,6 +23,7 @@
 #include "chain/block.h"
 #include "chain/chain_state.h"
 #include "chain/mempool.h"
+#include "node/context.h"
 #include "validation/chain_manager.h"
 #include "wallet/fees.h"
 
@@ -51,6 +52,14 @@ class FeeEstimation final : public ChainListener {
   mutable std::mutex mu_;
   wallet::FeeEstimator estimator_;  // GUARDED_BY(mu_)
 };
+
+/// Makes node->fee_estimation over the node's chain and mempool and
+/// registers it with node->chainman (after the MempoolUpdater).
+/// REQUIRES: StartTraining succeeded (chain, mempool and chainman are set).
+void StartFeeEstimation(NodeContext* node);
+/// Removes node->fee_estimation from node->chainman and frees it; nothing
+/// if it was never started. Call before node->chainman is reset.
+void StopFeeEstimation(NodeContext* node);
 
 }  // namespace cc
 

@@ -214,6 +214,7 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) StartFeeEstimation(&node);
   if (s.ok()) s = StartWallets(config, &node);
   if (s.ok()) s = StartNetwork(config, &node);
   if (s.ok()) {
@@ -233,10 +234,8 @@ int NodeMain(int argc, const char* const argv[]) {
   StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
-  if (node.chainman && node.fee_estimation)
-    node.chainman->RemoveListener(node.fee_estimation.get());
+  StopFeeEstimation(&node);
   node.chainman.reset();
-  node.fee_estimation.reset();
   node.mempool_updater.reset();
   node.mempool.reset();
   node.chain.reset();

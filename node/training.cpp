@@ -10,7 +10,6 @@
 
 #include "chain/logging.h"
 #include "compute/torch/torch_engine.h"
-#include "node/fee_estimation.h"
 
 namespace cc {
 namespace {
@@ -108,8 +107,6 @@ Status StartTraining(const Config& config, NodeContext* node) {
   node->mempool = std::make_unique<Mempool>();
   node->mempool_updater = std::make_unique<MempoolUpdater>(node->mempool.get(), node->chain.get());
   node->chainman->AddListener(node->mempool_updater.get());
-  node->fee_estimation = std::make_shared<FeeEstimation>(node->chain.get(), node->mempool.get());
-  node->chainman->AddListener(node->fee_estimation.get());
   const ConsensusState tip = node->chainman->Tip();
   LogPrintf("Training: step " + std::to_string(tip.step) + ", state root " +
             tip.StateRoot().ToHex() + ", " + std::to_string(tip.workers.size()) +

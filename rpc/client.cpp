@@ -35,7 +35,7 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
-    // Raw transactions, the mempool and fees (rpc_rawtransaction.cpp).
+    // Raw transactions and the mempool (rpc_rawtransaction.cpp).
     {"createrawtransaction", 0, "inputs"},
     {"createrawtransaction", 1, "outputs"},
     {"createrawtransaction", 2, "locktime"},
