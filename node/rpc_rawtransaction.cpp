@@ -17,7 +17,6 @@
 // There is no transaction index: getrawtransaction finds confirmed
 // transactions only in a block whose hash it is given.
 
-#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -379,12 +378,7 @@ RpcMethod createrawtransaction(NodeContext& node) {
                          "Invalid parameter, locktime: this transaction format has no lock time "
                          "(must be 0)");
         }
-        // (The method table has checked the types of arguments 2 and 3.)
-        if (request.Arg(3).is_boolean() && !request.Arg(3).get<bool>()) {
-          throw RpcError(rpc::kRpcInvalidParameter,
-                         "Invalid parameter, replaceable: every transaction is replaceable by "
-                         "fee here");
-        }
+        CheckReplaceable(request.Arg(3));
         return HexStr(Serialize(tx));
       }};
 }
@@ -791,15 +785,7 @@ RpcMethod estimatesmartfee(NodeContext& node) {
       ExampleCli("estimatesmartfee", "6") + ExampleRpc("estimatesmartfee", "6"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const uint32_t target = ParseConfTarget(request.Arg(0));
-        if (request.Arg(1).is_string()) {
-          std::string mode = request.Arg(1).get<std::string>();
-          for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          if (mode != "unset" && mode != "economical" && mode != "conservative") {
-            throw RpcError(rpc::kRpcInvalidParameter,
-                           "Invalid estimate_mode parameter, must be one of: \"unset\", "
-                           "\"economical\", \"conservative\"");
-          }
-        }
+        CheckEstimateMode(request.Arg(1));
         MempoolOrThrow(node);
         json out{{"feerate", ValueFromAmount(EstimateFeeRate(node, target).per_kb)},
                  {"blocks", target}};

@@ -61,6 +61,39 @@ Uint256 KeyHashOf(const Wallet& w, const std::string& address) {
   return key_hash;
 }
 
+const char* const kFeeRateAndTarget =
+    "Cannot specify both conf_target and fee_rate. Please provide either a confirmation target "
+    "in blocks for automatic fee estimation, or an explicit fee rate.";
+
+/// The fee_rate argument of the sending methods: units per byte (Bitcoin Core's sat/vB), at most 3
+/// decimals, as a rate per 1000 bytes. Throws kRpcInvalidParameter.
+wallet::FeeRate FeeRatePerByteFromValue(const json& value) {
+  // AmountFromValue reads coins: v units/byte come back as v * 10^8 units.
+  const Amount scaled = AmountFromValue(value);
+  constexpr Amount kPerKbScale = kCoin / 1000;
+  if (scaled <= 0 || scaled % kPerKbScale != 0) {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid fee_rate: a positive number of units per byte with at most 3 "
+                   "decimals");
+  }
+  return wallet::FeeRate{scaled / kPerKbScale};
+}
+
+/// The fee rate of sendtoaddress and sendmany: `fee_rate` (units per byte),
+/// or the estimate for `conf_target` (kDefaultConfTarget when null);
+/// `estimate_mode` and `replaceable` are checked. Throws kRpcInvalidParameter.
+wallet::FeeRate SendFeeRate(NodeContext& node, const json& replaceable, const json& conf_target,
+                            const json& estimate_mode, const json& fee_rate) {
+  CheckReplaceable(replaceable);
+  CheckEstimateMode(estimate_mode);
+  if (!fee_rate.is_null() && !conf_target.is_null()) {
+    throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
+  }
+  if (!fee_rate.is_null()) return FeeRatePerByteFromValue(fee_rate);
+  return EstimateFeeRate(node,
+                         conf_target.is_null() ? kDefaultConfTarget : ParseConfTarget(conf_target));
+}
+
 // Hands a transaction the wallet made to the mempool (the one way in,
 // AcceptToMempool, which also offers it to every wallet), then commits it
 // as this wallet's own.
@@ -75,9 +108,10 @@ Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
   return tx.Txid();
 }
 
-Uint256 Send(NodeContext& node, Wallet& w, const std::vector<wallet::Recipient>& recipients) {
+Uint256 Send(NodeContext& node, Wallet& w, const std::vector<wallet::Recipient>& recipients,
+             wallet::FeeRate fee_rate) {
   wallet::CoinControl control;
-  control.fee_rate = EstimateFeeRate(node, kDefaultConfTarget);
+  control.fee_rate = fee_rate;
   wallet::CreatedTransaction created;
   Status s = w.CreateTransaction(recipients, control, &created);
   if (!s.ok()) ThrowWalletError(s);
@@ -799,7 +833,7 @@ RpcMethod sendtoaddress(NodeContext& node) {
   return RpcMethod{
       "sendtoaddress",
       "Send an amount to a given address.\n"
-      "The fee rate is estimatesmartfee's for 6 blocks (at least the minimum relay rate).",
+      "The fee rate is fee_rate, or estimatesmartfee's for conf_target (default 6) blocks.",
       {{"address", RpcType::kString, RpcArg::kRequired, "", "The address to send to."},
        {"amount", RpcType::kAny, RpcArg::kRequired, "", "The amount in coins to send. eg 0.1"},
        {"comment", RpcType::kString, RpcArg::kOptional, "",
@@ -809,7 +843,17 @@ RpcMethod sendtoaddress(NodeContext& node) {
         "Not stored; accepted for compatibility."},
        {"subtractfeefromamount", RpcType::kBool, RpcArg::kOptional, "false",
         "The fee will be deducted from the amount being sent.\n"
-        "The recipient will receive less coins than you enter in the amount field."}},
+        "The recipient will receive less coins than you enter in the amount field."},
+       {"replaceable", RpcType::kBool, RpcArg::kOptional, "true",
+        "Must be true: every transaction is replaceable by fee (bumpfee)"},
+       {"conf_target", RpcType::kNumber, RpcArg::kOptional, "6",
+        "Confirmation target in blocks for the fee estimate"},
+       {"estimate_mode", RpcType::kString, RpcArg::kOptional, "\"unset\"",
+        "Accepted for compatibility (unset, economical or conservative)"},
+       {"avoid_reuse", RpcType::kBool, RpcArg::kOptional, "true",
+        "Accepted for compatibility: this wallet does not track address reuse"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); not with conf_target"}},
       {{RpcType::kHex, "txid", "The transaction id."}},
       ExampleCli("sendtoaddress", std::string(kAddressExample) + " 0.1") +
           ExampleRpc("sendtoaddress", std::string(kAddressExample) + ", 0.1"),
@@ -820,14 +864,17 @@ RpcMethod sendtoaddress(NodeContext& node) {
         const Amount amount = AmountFromValue(request.Arg(1));
         if (amount <= 0) throw RpcError(rpc::kRpcTypeError, "Invalid amount for send");
         const bool subtract = request.Arg(4).is_boolean() && request.Arg(4).get<bool>();
-        return Send(node, *w, {{address, amount, subtract}}).ToHex();
+        const wallet::FeeRate rate =
+            SendFeeRate(node, request.Arg(5), request.Arg(6), request.Arg(7), request.Arg(9));
+        return Send(node, *w, {{address, amount, subtract}}, rate).ToHex();
       }};
 }
 
 RpcMethod sendmany(NodeContext& node) {
   return RpcMethod{
       "sendmany",
-      "Send multiple times. Amounts are coins.",
+      "Send multiple times. Amounts are coins.\n"
+      "The fee rate is fee_rate, or estimatesmartfee's for conf_target (default 6) blocks.",
       {{"dummy", RpcType::kString, RpcArg::kRequired, "",
         "Must be set to \"\" for backwards compatibility."},
        {"amounts", RpcType::kObject, RpcArg::kRequired, "",
@@ -835,7 +882,15 @@ RpcMethod sendmany(NodeContext& node) {
        {"minconf", RpcType::kNumber, RpcArg::kOptional, "", "Ignored dummy value"},
        {"comment", RpcType::kString, RpcArg::kOptional, "", "Not stored."},
        {"subtractfeefrom", RpcType::kArray, RpcArg::kOptional, "[]",
-        "The addresses that pay the fee, split equally among them."}},
+        "The addresses that pay the fee, split equally among them."},
+       {"replaceable", RpcType::kBool, RpcArg::kOptional, "true",
+        "Must be true: every transaction is replaceable by fee (bumpfee)"},
+       {"conf_target", RpcType::kNumber, RpcArg::kOptional, "6",
+        "Confirmation target in blocks for the fee estimate"},
+       {"estimate_mode", RpcType::kString, RpcArg::kOptional, "\"unset\"",
+        "Accepted for compatibility (unset, economical or conservative)"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); not with conf_target"}},
       {{RpcType::kHex, "txid", "The transaction id for the send."}},
       ExampleCli("sendmany", "\"\" \"{\\\"rcc1p...\\\":0.01,\\\"rcc1p...\\\":0.02}\"") +
           ExampleRpc("sendmany", "\"\", {\"rcc1p...\":0.01,\"rcc1p...\":0.02}"),
@@ -869,7 +924,9 @@ RpcMethod sendmany(NodeContext& node) {
         if (recipients.empty()) {
           throw RpcError(rpc::kRpcInvalidParameter, "Transaction must have at least one recipient");
         }
-        return Send(node, *w, recipients).ToHex();
+        const wallet::FeeRate rate =
+            SendFeeRate(node, request.Arg(5), request.Arg(6), request.Arg(7), request.Arg(8));
+        return Send(node, *w, recipients, rate).ToHex();
       }};
 }
 
@@ -899,24 +956,6 @@ RpcMethod abandontransaction(NodeContext& node) {
         if (!s.ok()) throw RpcError(rpc::kRpcInvalidAddressOrKey, s.message());
         return nullptr;
       }};
-}
-
-const char* const kFeeRateAndTarget =
-    "Cannot specify both conf_target and fee_rate. Please provide either a confirmation target "
-    "in blocks for automatic fee estimation, or an explicit fee rate.";
-
-/// bumpfee's and fundrawtransaction's fee_rate: units per byte (Bitcoin Core's sat/vB), at most 3
-/// decimals, as a rate per 1000 bytes. Throws kRpcInvalidParameter.
-wallet::FeeRate FeeRatePerByteFromValue(const json& value) {
-  // AmountFromValue reads coins: v units/byte come back as v * 10^8 units.
-  const Amount scaled = AmountFromValue(value);
-  constexpr Amount kPerKbScale = kCoin / 1000;
-  if (scaled <= 0 || scaled % kPerKbScale != 0) {
-    throw RpcError(rpc::kRpcInvalidParameter,
-                   "Invalid fee_rate: a positive number of units per byte with at most 3 "
-                   "decimals");
-  }
-  return wallet::FeeRate{scaled / kPerKbScale};
 }
 
 RpcMethod bumpfee(NodeContext& node) {

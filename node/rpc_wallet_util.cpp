@@ -153,6 +153,24 @@ uint32_t ParseConfTarget(const json& value) {
       rpc::ParseIntArg(value, "conf_target", 1, wallet::kMaxConfirmTarget, range));
 }
 
+void CheckEstimateMode(const json& value) {
+  if (!value.is_string()) return;
+  std::string mode = value.get<std::string>();
+  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (mode != "unset" && mode != "economical" && mode != "conservative") {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", "
+                   "\"conservative\"");
+  }
+}
+
+void CheckReplaceable(const json& value) {
+  if (value.is_boolean() && !value.get<bool>()) {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid parameter, replaceable: every transaction is replaceable by fee here");
+  }
+}
+
 wallet::FeeRate EstimateFeeRate(NodeContext& node, uint32_t target) {
   if (node.fee_estimation) return node.fee_estimation->Estimate(target);
   return wallet::FeeRate{node.mempool ? node.mempool->options().min_relay_fee_per_kb

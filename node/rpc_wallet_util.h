@@ -73,6 +73,13 @@ inline constexpr uint32_t kDefaultConfTarget = 6;
 /// A conf_target argument: an integer in [1, wallet::kMaxConfirmTarget].
 /// Throws kRpcInvalidParameter "Invalid conf_target, must be between 1 and 1008".
 uint32_t ParseConfTarget(const rpc::json& value);
+/// An estimate_mode argument: null, or "unset", "economical" or
+/// "conservative" in any case (accepted for compatibility: there is one
+/// mode). Throws kRpcInvalidParameter "Invalid estimate_mode parameter, ...".
+void CheckEstimateMode(const rpc::json& value);
+/// A replaceable argument: null or true (every transaction is replaceable
+/// by fee, chain/mempool.h). Throws kRpcInvalidParameter for false.
+void CheckReplaceable(const rpc::json& value);
 /// The node's fee-rate estimate for `target` blocks (node/fee_estimation.h);
 /// the mempool's minimum relay rate when the node has no estimator.
 wallet::FeeRate EstimateFeeRate(NodeContext& node, uint32_t target);

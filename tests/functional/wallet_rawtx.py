@@ -198,6 +198,25 @@ class WalletRawTxTest(ComputecoinTestFramework):
         high = units(entry["fee"]) * 1000 // entry["size"]
         assert units(node.rpc("estimatesmartfee", 1)["feerate"]) >= high
         assert units(node.rpc("estimatesmartfee", 1008)["feerate"]) < high
+
+        self.log("sendtoaddress and sendmany take Bitcoin Core's fee arguments")
+        txid = node.wallet_rpc("miner", "sendtoaddress", address=bob, amount=0.5, fee_rate=25)
+        entry = node.rpc("getmempoolentry", txid)
+        assert_equal(units(entry["fee"]), math.ceil(25_000 * entry["size"] / 1000))
+        txid = node.cli_ok("-rpcwallet=miner", "sendmany", "", f'{{"{bob2}": 0.5}}', "1", "",
+                           "[]", "true", "2", "economical")
+        entry = node.rpc("getmempoolentry", txid)
+        rate = units(node.rpc("estimatesmartfee", 2)["feerate"])
+        assert_equal(units(entry["fee"]), math.ceil(rate * entry["size"] / 1000))
+        assert_raises_rpc_error(-8, "Cannot specify both conf_target and fee_rate",
+                                node.wallet_rpc, "miner", "sendtoaddress", address=bob, amount=1,
+                                conf_target=2, fee_rate=25)
+        assert_raises_rpc_error(-8, "every transaction is replaceable", node.wallet_rpc, "miner",
+                                "sendtoaddress", address=bob, amount=1, replaceable=False)
+        assert_raises_rpc_error(-8, "Invalid estimate_mode", node.wallet_rpc, "miner",
+                                "sendmany", dummy="", amounts={bob: 1}, estimate_mode="fast")
+        assert_raises_rpc_error(-8, "Invalid conf_target", node.wallet_rpc, "miner", "sendmany",
+                                "", {bob: 1}, None, None, None, None, 0)
         node.stop()
 
 
