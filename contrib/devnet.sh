@@ -4,7 +4,10 @@
 # The workers register (the first in a block of its own, the others by
 # asking for free registrations), compute the units the schedule gives them,
 # relay their records and tensors through the work pool, and produce blocks
-# in their slots; every node re-executes what it receives. The verifier
+# in their slots. The verifier re-executes every record it receives; the
+# workers re-execute a quarter of the others' records (-verify=sample=0.25:
+# on a small machine four nodes re-executing everything would quadruple
+# the compute; doc/consensus.md §7 says what sampling trades). The verifier
 # prints one progress line every few seconds (step, loss, held-out accuracy,
 # height, records, coins per worker, steps/s), evaluates the model every
 # EVAL_EVERY steps on 500 held-out 3-digit additions, and when the accuracy
@@ -65,8 +68,8 @@ start_node() {  # index, extra options...
 }
 
 say "starting 3 worker nodes and 1 verifying node in $root (log: $log)"
-start_node 0 -worker
-for i in 1 2; do start_node "$i" -worker -addnode=127.0.0.1:29600; done
+start_node 0 -worker -verify=sample=0.25
+for i in 1 2; do start_node "$i" -worker -verify=sample=0.25 -addnode=127.0.0.1:29600; done
 start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

@@ -34,6 +34,7 @@
 
 namespace cc {
 
+class FeeEstimation;  // node/fee_estimation.h
 class WalletManager;  // node/wallets.h
 
 struct NodeContext {
@@ -54,6 +55,9 @@ struct NodeContext {
   std::unique_ptr<Mempool> mempool;
   /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
   std::unique_ptr<MempoolUpdater> mempool_updater;
+  /// Fee estimates from `chainman`'s blocks and `mempool`
+  /// (StartFeeEstimation, right after StartTraining).
+  std::shared_ptr<FeeEstimation> fee_estimation;
   /// P2P (node/network.h): address book, bans, connections, message layer.
   /// Started after `chainman`; stopped before it.
   std::unique_ptr<net::AddrMan> addrman;

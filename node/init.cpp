@@ -10,6 +10,7 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/fee_estimation.h"
 #include "node/miner.h"
 #include "node/network.h"
 #include "node/node_args.h"
@@ -214,6 +215,7 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) StartFeeEstimation(&node);
   if (s.ok()) s = StartWallets(config, &node);
   if (s.ok()) s = StartNetwork(config, &node);
   if (s.ok()) s = StartMiner(config, &node);
@@ -235,6 +237,7 @@ int NodeMain(int argc, const char* const argv[]) {
   StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
+  StopFeeEstimation(&node);
   if (node.chainman && node.work_pool) node.chainman->RemoveListener(node.work_pool.get());
   node.work_pool.reset();
   node.chainman.reset();
