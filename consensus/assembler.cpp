@@ -61,7 +61,7 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
 
   Block block;
   ConsensusState working = parent;
-  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  const std::vector<XOnlyPubKeyBytes>& order = parent.unit_order;
   compute::StepPlan plan = ctx.engine->Plan(working.step);
   InputResolver resolver(params, *ctx.dataset, ctx.fetch);
 

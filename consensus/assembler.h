@@ -37,7 +37,7 @@ using TensorSink =
     std::function<Status(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash)>;
 
 /// One worker's turn: computes each unit that AssignedUnits gives `worker`
-/// in *working at `time` (`order`: the worker order of the block's parent),
+/// in *working at `time` (`order`: the unit order of the block's parent),
 /// stores its outputs through `sink`, signs the record, accepts it into
 /// *working and *plan (AcceptRecord at `height` and `time`) and appends it
 /// to *out. Stops after `max` records, or when the step completes (the

@@ -400,16 +400,17 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
   if (!ConnectTransactions(block, ctx, next, &fees, state)) return false;
   if (!CheckCoinbase(block, params, fees, state)) return false;
 
-  // Work records, in block order, against the parent's worker order. The
+  // Work records, in block order, against the parent's unit order. The
   // registry changes of this block's transactions take effect from the next
   // block, so records are judged against `parent`'s workers.
-  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
   compute::StepPlan plan = ctx.engine->Plan(next->step);
   InputResolver resolver(params, *ctx.dataset, ctx.fetch);
   for (const WorkRecord& record : block.records) {
-    if (!CheckRecord(record, *next, order, plan, h.time, ctx, &resolver, state)) return false;
+    if (!CheckRecord(record, *next, parent.unit_order, plan, h.time, ctx, &resolver, state))
+      return false;
     AcceptRecord(record, h.height, h.time, *ctx.engine, &plan, next);
   }
+  next->unit_order = NextUnitOrder(parent.step, *next);
 
   if (h.state_root != next->StateRoot()) return Fail(state, "bad-stateroot");
   return true;

@@ -124,7 +124,7 @@ class InputResolver {
 
 /// The contextual rules on one record (doc/consensus.md §4, bad-work-step
 /// through the engine's verdicts), judged as the next record of a block of
-/// `time` whose parent's worker order is `order`: against `working` (the
+/// `time` whose parent's unit order is `order`: against `working` (the
 /// parent's state with the block's earlier records accepted) and `plan`
 /// (working.step's plan). Re-executes the record when ctx.policy.ShouldVerify
 /// says so and ctx.verified does not know it; reads only ctx.params,

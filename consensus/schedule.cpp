@@ -31,6 +31,13 @@ std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent) {
   return order;
 }
 
+std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next) {
+  bool stale = next.step != parent_step || (next.unit_order.empty() && !next.workers.empty());
+  for (const XOnlyPubKeyBytes& key : next.unit_order)
+    stale = stale || next.FindWorker(key) == nullptr;
+  return stale ? WorkerOrder(next) : next.unit_order;
+}
+
 bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit) {
   for (const UnitId& dep : unit.Dependencies())
     if (state.FindDone(dep) == nullptr) return false;

@@ -116,7 +116,7 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
 
 void WorkPool::Rebuild(std::vector<WorkRecord> first, int64_t now) {
   tip_ = chainman_->Tip();
-  order_ = WorkerOrder(tip_);
+  order_ = tip_.unit_order;
   extended_ = tip_;
   plan_ = engine_->Plan(extended_.step);
   resolver_ = std::make_unique<InputResolver>(params_, dataset_, Context().fetch);

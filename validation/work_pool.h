@@ -142,7 +142,7 @@ class WorkPool final : public ChainListener {
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   std::unique_ptr<InputResolver> resolver_;  // GUARDED_BY(mu_): batches cached across calls
   ConsensusState tip_;                       // GUARDED_BY(mu_): the tip rebuilt against
-  std::vector<XOnlyPubKeyBytes> order_;      // GUARDED_BY(mu_): WorkerOrder(tip_)
+  std::vector<XOnlyPubKeyBytes> order_;      // GUARDED_BY(mu_): tip_.unit_order
   ConsensusState extended_;                  // GUARDED_BY(mu_)
   compute::StepPlan plan_;                   // GUARDED_BY(mu_): extended_.step's plan
   std::vector<WorkRecord> records_;          // GUARDED_BY(mu_)
