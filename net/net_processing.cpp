@@ -704,6 +704,7 @@ class PeerManager::Impl {
     const Uint256 txid = tx.Txid();
     if (AcceptToMempool(*mempool_, *chain_, tx, /*test_only=*/false, &state)) {
       Relay(txid, peer->id());
+      if (options_.tx_added_to_mempool) options_.tx_added_to_mempool(tx);
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);

@@ -97,6 +97,9 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     uint64_t services = kNodeNetwork;
     //! Log line sink (debug.log).
     std::function<void(const std::string&)> log;
+    //! Told of each transaction from a peer that entered the mempool (the
+    //! node's wallets, as Bitcoin Core's TransactionAddedToMempool). May be empty.
+    std::function<void(const Transaction&)> tx_added_to_mempool;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan

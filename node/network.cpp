@@ -1,11 +1,14 @@
 #include "node/network.h"
 
+#include "node/wallets.h"
+
 #include <string>
 
 #include "chain/logging.h"
 #include "node/common/args.h"
 #include "node/common/version.h"
 #include "node/context.h"
+#include "node/wallets.h"
 
 namespace cc {
 namespace {
@@ -87,6 +90,9 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   peer_options.user_agent = UserAgent();
   peer_options.services = LocalServices(*node);
   peer_options.log = [](const std::string& line) { LogPrintf(line); };
+  peer_options.tx_added_to_mempool = [node](const Transaction& tx) {
+    if (node->wallets) node->wallets->TransactionAddedToMempool(tx);
+  };
   node->peerman = std::make_unique<net::PeerManager>(
       params, node->chain.get(), node->chainman.get(), node->mempool.get(), node->banman.get(),
       node->addrman.get(), std::move(peer_options), node->work_pool.get());

@@ -48,12 +48,16 @@ class P2PSyncTest(ComputecoinTestFramework):
         assert_equal(peer["synced_blocks"], 101)
 
         self.log("a payment sent at d reaches every mempool and is mined by a")
+        # a's first wallet holds its worker keys: it must see the payment
+        # relayed by its peer before any block carries it.
+        a.rpc("createwallet", "workers")
         wallet = MiniWallet(read_worker_keys(a)[0])
         wallet.scan_blocks(a, 1, 101)
         tx = wallet.create_self_transfer(wallet.take_utxo(spend_height=102), FEE)
         txid = d.rpc("sendrawtransaction", tx.hex())
         wait_until(lambda: all(txid in n.rpc("getrawmempool") for n in (a, b, c, d)), 30,
                    "the payment in every mempool")
+        assert_equal(a.wallet_rpc("workers", "gettransaction", txid)["confirmations"], 0)
         block = a.rpc("generate", 1)[0]
         sync_blocks([a, b, c, d])
         assert_equal(txid in d.rpc("getblock", block)["tx"], True)
