@@ -112,14 +112,11 @@ Status SetUpAuth(const Config& config, const std::filesystem::path& cookie_path,
 
 // -reindex / -reindex-chainstate: rebuilds the chain database before it is
 // opened; the blocks are re-validated once consensus is up (StartTraining).
-Status MaybeReindex(const Config &config,
-                    const std::filesystem::path &datadir) {
+Status MaybeReindex(const Config& config, const std::filesystem::path& datadir) {
   const bool full = config.GetBoolArg("reindex", false);
-  if (!full && !config.GetBoolArg("reindex-chainstate", false))
-    return Status::OK();
-  return RebuildChainDatabase(
-      datadir, full ? ReindexMode::kFull : ReindexMode::kChainstate,
-      BlockStoreOptions{});
+  if (!full && !config.GetBoolArg("reindex-chainstate", false)) return Status::OK();
+  return RebuildChainDatabase(datadir, full ? ReindexMode::kFull : ReindexMode::kChainstate,
+                              BlockStoreOptions{});
 }
 
 }  // namespace
@@ -127,10 +124,8 @@ Status MaybeReindex(const Config &config,
 Status LoadChain(NodeContext* node) {
   const std::filesystem::path path = node->datadir / "chainstate";
   Status s = RecoverInterruptedReindex(node->datadir);
-  if (s.ok())
-    s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
-  if (!s.ok())
-    return WithReindexHint(s);
+  if (s.ok()) s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
+  if (!s.ok()) return WithReindexHint(s);
 
   s = BootstrapGenesis(*node->params, node->chain.get());
   if (!s.ok()) return s;
@@ -224,8 +219,7 @@ int NodeMain(int argc, const char* const argv[]) {
     }
     if (!s.ok()) s = Status::IOError("Unable to start HTTP server: " + s.message());
   }
-  if (s.ok())
-    s = MaybeReindex(config, node.datadir);
+  if (s.ok()) s = MaybeReindex(config, node.datadir);
   if (s.ok()) {
     LogPrintf("Loading block index...");
     s = LoadChain(&node);

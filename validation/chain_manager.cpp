@@ -86,8 +86,7 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   if (!s.ok()) return s;
   s = m->GetStateLocked(tip, &m->tip_);
   if (s.IsNotFound()) s = m->Replay();
-  if (s.ok())
-    s = m->ResumeReorganization();
+  if (s.ok()) s = m->ResumeReorganization();
   if (s.ok()) s = m->LoadEngine(m->tip_);
   if (!s.ok()) return s;
   *out = std::move(m);
@@ -265,15 +264,13 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   // (ResumeReorganization) instead of leaving the node at the fork point.
   const Uint256 old_tip = tip_.block_hash;
   s = PutReorgMarker(old_tip, hash);
-  if (!s.ok())
-    return state->Error("reorg: " + s.ToString());
+  if (!s.ok()) return state->Error("reorg: " + s.ToString());
   const bool switched = Reorganize(hash, state);
   // Erased only once the tip is one whole branch again; after an internal
   // error halfway, the next start finishes the job.
   if (tip_.block_hash == hash || tip_.block_hash == old_tip) {
     s = EraseReorgMarker();
-    if (!s.ok())
-      LogPrintf("Erasing the reorganisation marker: " + s.ToString());
+    if (!s.ok()) LogPrintf("Erasing the reorganisation marker: " + s.ToString());
   }
   return switched;
 }

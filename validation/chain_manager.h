@@ -106,101 +106,96 @@ using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fee
 
 class ChainManager {
  public:
-   /// Opens the stores under `datadir` and brings consensus to the chain's
-   /// tip: connects genesis to an empty chain, replays the main chain from
-   /// its highest snapshot when the tip's is missing (a fresh or partial
-   /// consensus directory), and finishes a reorganisation a crash
-   /// interrupted. Never disconnects a block to do so.
-   /// REQUIRES: chain outlives the manager. On success *out is set (owned
-   /// by the caller). Returns the stores' and engine's errors, InvalidArgument
-   /// without options.engine_factory, or Corruption if a stored block or its
-   /// undo data is damaged or fails validation on replay, or the consensus
-   /// directory holds a database that LevelDB cannot open (OpenLevelDb: it
-   /// is never recreated over); the chain database is then unchanged.
-   /// Recovery from those is -reindex (validation/reindex.h).
-   static Status Open(const ChainParams &params, ChainState *chain,
-                      const std::filesystem::path &datadir,
-                      const ChainManagerOptions &options,
-                      std::unique_ptr<ChainManager> *out);
-   ~ChainManager();
-   ChainManager(const ChainManager &) = delete;
-   ChainManager &operator=(const ChainManager &) = delete;
+  /// Opens the stores under `datadir` and brings consensus to the chain's
+  /// tip: connects genesis to an empty chain, replays the main chain from
+  /// its highest snapshot when the tip's is missing (a fresh or partial
+  /// consensus directory), and finishes a reorganisation a crash
+  /// interrupted. Never disconnects a block to do so.
+  /// REQUIRES: chain outlives the manager. On success *out is set (owned
+  /// by the caller). Returns the stores' and engine's errors, InvalidArgument
+  /// without options.engine_factory, or Corruption if a stored block or its
+  /// undo data is damaged or fails validation on replay, or the consensus
+  /// directory holds a database that LevelDB cannot open (OpenLevelDb: it
+  /// is never recreated over); the chain database is then unchanged.
+  /// Recovery from those is -reindex (validation/reindex.h).
+  static Status Open(const ChainParams& params, ChainState* chain,
+                     const std::filesystem::path& datadir, const ChainManagerOptions& options,
+                     std::unique_ptr<ChainManager>* out);
+  ~ChainManager();
+  ChainManager(const ChainManager&) = delete;
+  ChainManager& operator=(const ChainManager&) = delete;
 
-   /// Validates `block` and connects it, reorganising if its branch wins.
-   /// Returns true if the block is valid (whether or not it became the tip);
-   /// false with *state set otherwise (kMissingPrev for an unknown parent).
-   [[nodiscard]] bool ProcessNewBlock(const Block &block,
-                                      ValidationState *state);
+  /// Validates `block` and connects it, reorganising if its branch wins.
+  /// Returns true if the block is valid (whether or not it became the tip);
+  /// false with *state set otherwise (kMissingPrev for an unknown parent).
+  [[nodiscard]] bool ProcessNewBlock(const Block& block, ValidationState* state);
 
-   /// Produces `count` blocks on the tip with `workers` computing and
-   /// signing, each with the transactions `select_txs` (if set) picks when
-   /// it is assembled; unregistered workers register (zero bond) in the
-   /// first block.
-   /// Each block's time is max(now, tip time + 1), moved forward a slot at a
-   /// time when no local key holds the slot. Appends the new hashes to
-   /// *hashes (if not null). Returns InvalidArgument without workers or when
-   /// the network's bond is not 0, and assembly or validation errors.
-   Status Generate(uint32_t count, const std::vector<PrivateKey> &workers,
-                   int64_t now, std::vector<Uint256> *hashes,
-                   const TxSelector &select_txs = {});
+  /// Produces `count` blocks on the tip with `workers` computing and
+  /// signing, each with the transactions `select_txs` (if set) picks when
+  /// it is assembled; unregistered workers register (zero bond) in the
+  /// first block.
+  /// Each block's time is max(now, tip time + 1), moved forward a slot at a
+  /// time when no local key holds the slot. Appends the new hashes to
+  /// *hashes (if not null). Returns InvalidArgument without workers or when
+  /// the network's bond is not 0, and assembly or validation errors.
+  Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
+                  std::vector<Uint256>* hashes, const TxSelector& select_txs = {});
 
-   /// Assembles (consensus/assembler.h) and signs a child of the validated
-   /// block `parent`, storing the tensors its workers compute; does not
-   /// process it. Returns NotFound if `parent` was never validated or no
-   /// producer holds the slot, and AssembleBlock's errors.
-   Status Assemble(const Uint256 &parent, const AssemblyRequest &request,
-                   Block *out);
+  /// Assembles (consensus/assembler.h) and signs a child of the validated
+  /// block `parent`, storing the tensors its workers compute; does not
+  /// process it. Returns NotFound if `parent` was never validated or no
+  /// producer holds the slot, and AssembleBlock's errors.
+  Status Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out);
 
-   /// Adds a listener. REQUIRES: it outlives this manager or is removed
-   /// first; not called from a listener's callback.
-   void AddListener(ChainListener *listener);
-   void RemoveListener(ChainListener *listener);
+  /// Adds a listener. REQUIRES: it outlives this manager or is removed
+  /// first; not called from a listener's callback.
+  void AddListener(ChainListener* listener);
+  void RemoveListener(ChainListener* listener);
 
-   /// Sets which records later blocks re-execute (-verify).
-   void SetVerifyPolicy(const VerifyPolicy &policy);
+  /// Sets which records later blocks re-execute (-verify).
+  void SetVerifyPolicy(const VerifyPolicy& policy);
 
-   /// Whether the tensor store holds `hash` (no read: an index lookup).
-   [[nodiscard]] bool HaveTensor(const Uint256 &hash) const;
-   /// A committed tensor, to serve to peers. NotFound if not stored.
-   Status GetTensor(const Uint256 &hash, compute::EncodedTensor *out) const;
-   /// Stores a tensor received from a peer (a record's output) for `step`.
-   Status PutTensor(const compute::EncodedTensor &tensor, uint64_t step);
+  /// Whether the tensor store holds `hash` (no read: an index lookup).
+  [[nodiscard]] bool HaveTensor(const Uint256& hash) const;
+  /// A committed tensor, to serve to peers. NotFound if not stored.
+  Status GetTensor(const Uint256& hash, compute::EncodedTensor* out) const;
+  /// Stores a tensor received from a peer (a record's output) for `step`.
+  Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step);
 
-   /// -reindex's second half: connects the stored blocks that are not part
-   /// of a validated chain, lowest height first (first-seen order within a
-   /// height), extending the tip or going through fork choice as
-   /// ProcessNewBlock does. Blocks extending the tip are re-verified under
-   /// the -verify policy; where a record's tensors are gone (retention) the
-   /// block is connected on trust instead, and counted and logged as such.
-   /// Blocks that fail validation are marked failed and skipped. Resumable:
-   /// blocks already validated are skipped. Listeners are told as usual.
-   /// On success fills *stats (if not null). Returns the stores' and the
-   /// engine's errors.
-   struct ReindexStats {
-     uint32_t connected = 0; //!< blocks validated now
-     uint32_t trusted =
-         0; //!< of which connected without re-executing their work
-     uint32_t rejected = 0; //!< blocks that failed validation
-   };
-   Status ActivateStoredBlocks(ReindexStats *stats);
+  /// -reindex's second half: connects the stored blocks that are not part
+  /// of a validated chain, lowest height first (first-seen order within a
+  /// height), extending the tip or going through fork choice as
+  /// ProcessNewBlock does. Blocks extending the tip are re-verified under
+  /// the -verify policy; where a record's tensors are gone (retention) the
+  /// block is connected on trust instead, and counted and logged as such.
+  /// Blocks that fail validation are marked failed and skipped. Resumable:
+  /// blocks already validated are skipped. Listeners are told as usual.
+  /// On success fills *stats (if not null). Returns the stores' and the
+  /// engine's errors.
+  struct ReindexStats {
+    uint32_t connected = 0;  //!< blocks validated now
+    uint32_t trusted = 0;    //!< of which connected without re-executing their work
+    uint32_t rejected = 0;   //!< blocks that failed validation
+  };
+  Status ActivateStoredBlocks(ReindexStats* stats);
 
-   /// Checks the last `nblocks` main-chain blocks (all when 0 or more than
-   /// the tip's height; genesis excepted) at `level` (Bitcoin Core's
-   /// -checklevel, each level including the lower ones): 0 reads each block
-   /// and checks it hashes to its key; 1 checks it (CheckBlock) and its
-   /// snapshot (block, height, state root); 2 reads its undo data; 3 rewinds
-   /// the UTXO set over them in memory, checking the undo data against it;
-   /// 4 reconnects them in memory from the earliest one's parent snapshot
-   /// (re-executing work under the -verify policy where tensors remain) and
-   /// compares each state with the stored snapshot. Writes nothing.
-   /// REQUIRES: 0 <= level <= 4. Returns OK if all is well, else Corruption
-   /// (or the store's error) naming the first bad block and what is wrong.
-   Status VerifyChain(int level, uint32_t nblocks);
+  /// Checks the last `nblocks` main-chain blocks (all when 0 or more than
+  /// the tip's height; genesis excepted) at `level` (Bitcoin Core's
+  /// -checklevel, each level including the lower ones): 0 reads each block
+  /// and checks it hashes to its key; 1 checks it (CheckBlock) and its
+  /// snapshot (block, height, state root); 2 reads its undo data; 3 rewinds
+  /// the UTXO set over them in memory, checking the undo data against it;
+  /// 4 reconnects them in memory from the earliest one's parent snapshot
+  /// (re-executing work under the -verify policy where tensors remain) and
+  /// compares each state with the stored snapshot. Writes nothing.
+  /// REQUIRES: 0 <= level <= 4. Returns OK if all is well, else Corruption
+  /// (or the store's error) naming the first bad block and what is wrong.
+  Status VerifyChain(int level, uint32_t nblocks);
 
-   /// A copy of the tip's consensus state.
-   ConsensusState Tip() const;
-   /// The stored state after block `hash`. NotFound if it was never validated.
-   Status GetState(const Uint256 &hash, ConsensusState *out) const;
+  /// A copy of the tip's consensus state.
+  ConsensusState Tip() const;
+  /// The stored state after block `hash`. NotFound if it was never validated.
+  Status GetState(const Uint256& hash, ConsensusState* out) const;
 
  private:
   ChainManager(const ChainParams& params, ChainState* chain, const ChainManagerOptions& options);
@@ -217,15 +212,14 @@ class ChainManager {
   // it is made, so a crash loses nothing done. REQUIRES: mu_ held.
   Status Replay();
   // The reorganisation marker: key 'r' -> old tip (32) ‖ new tip (32).
-  Status PutReorgMarker(const Uint256 &old_tip, const Uint256 &new_tip);
+  Status PutReorgMarker(const Uint256& old_tip, const Uint256& new_tip);
   Status EraseReorgMarker();
   // Finishes a recorded reorganisation: to its new tip, or back to its old
   // one if the new branch fails. REQUIRES: mu_ held.
   Status ResumeReorganization();
   // Connects `block` on the tip under the -verify policy, or on trust if its
   // tensors are gone (*trusted set). REQUIRES: mu_ held.
-  bool ConnectReverified(const Block &block, bool *trusted,
-                         ValidationState *state);
+  bool ConnectReverified(const Block& block, bool* trusted, ValidationState* state);
   // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
   bool ConnectOnTip(const Block& block, ValidationState* state,
                     const VerifyPolicy* policy = nullptr);

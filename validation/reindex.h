@@ -38,8 +38,8 @@
 namespace cc {
 
 enum class ReindexMode {
-  kFull,       //!< -reindex: from the block records alone
-  kChainstate, //!< -reindex-chainstate: from the block index and its blocks
+  kFull,        //!< -reindex: from the block records alone
+  kChainstate,  //!< -reindex-chainstate: from the block index and its blocks
 };
 
 /// Phase 1 (see the file comment) for the network directory `datadir`.
@@ -49,26 +49,26 @@ enum class ReindexMode {
 /// (kChainstate: cannot be opened at all, use kFull); the stores' I/O
 /// errors. On error the old database is still in place unless the flag
 /// was written (RecoverInterruptedReindex then completes the swap).
-Status RebuildChainDatabase(const std::filesystem::path &datadir,
-                            ReindexMode mode, const BlockStoreOptions &options);
+Status RebuildChainDatabase(const std::filesystem::path& datadir, ReindexMode mode,
+                            const BlockStoreOptions& options);
 
 /// Completes a swap that a crash interrupted (see the file comment) and
 /// discards an incomplete copy. Call at every start, before opening the
 /// chain database. Returns the file system's errors as IOError.
-Status RecoverInterruptedReindex(const std::filesystem::path &datadir);
+Status RecoverInterruptedReindex(const std::filesystem::path& datadir);
 
 /// Whether phase 2 is still to do (the flag file exists).
-[[nodiscard]] bool ReindexPending(const std::filesystem::path &datadir);
+[[nodiscard]] bool ReindexPending(const std::filesystem::path& datadir);
 
 /// Removes the flag after phase 2 succeeded. IOError if it cannot.
-Status FinishReindex(const std::filesystem::path &datadir);
+Status FinishReindex(const std::filesystem::path& datadir);
 
 /// `s` with the recovery advice a user needs when the node refuses its
 /// stores: Corruption gets "Please restart with -reindex or
 /// -reindex-chainstate to recover." appended (unless it already names
 /// -reindex); other codes are returned unchanged.
-Status WithReindexHint(const Status &s);
+Status WithReindexHint(const Status& s);
 
-} // namespace cc
+}  // namespace cc
 
-#endif // COMPUTECOIN_VALIDATION_REINDEX_H
+#endif  // COMPUTECOIN_VALIDATION_REINDEX_H

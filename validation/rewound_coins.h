@@ -36,11 +36,11 @@
 namespace cc {
 
 class RewoundCoins final : public CoinsView {
-public:
+ public:
   /// REQUIRES: `chain` outlives the view.
-  explicit RewoundCoins(const ChainState &chain) : chain_(chain) {}
-  RewoundCoins(const RewoundCoins &) = delete;
-  RewoundCoins &operator=(const RewoundCoins &) = delete;
+  explicit RewoundCoins(const ChainState& chain) : chain_(chain) {}
+  RewoundCoins(const RewoundCoins&) = delete;
+  RewoundCoins& operator=(const RewoundCoins&) = delete;
 
   /// Rewinds the view from the chain's tip to the set after the main-chain
   /// block at `height`, checking each block's undo data against its shape
@@ -51,18 +51,18 @@ public:
   Status Rewind(uint32_t height);
 
   /// Moves the view forward over `block`, the next main-chain block.
-  void Apply(const Block &block);
+  void Apply(const Block& block);
 
   /// See CoinsView.
-  Status GetCoin(const OutPoint &outpoint, Coin *coin) const override;
+  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override;
 
-private:
-  const ChainState &chain_;
+ private:
+  const ChainState& chain_;
   /// Outpoints whose state differs from the tip's: a coin, or nullopt for
   /// absent.
   std::map<OutPoint, std::optional<Coin>> changed_;
 };
 
-} // namespace cc
+}  // namespace cc
 
-#endif // COMPUTECOIN_VALIDATION_REWOUND_COINS_H
+#endif  // COMPUTECOIN_VALIDATION_REWOUND_COINS_H

@@ -24,96 +24,83 @@ namespace {
 namespace fs = std::filesystem;
 
 class RecoveryTest : public testing::Test {
-protected:
+ protected:
   RecoveryTest()
-      : workers_{test::TestKey(1, 0x17), test::TestKey(2, 0x17),
-                 test::TestKey(3, 0x17)} {
+      : workers_{test::TestKey(1, 0x17), test::TestKey(2, 0x17), test::TestKey(3, 0x17)} {
     options_.engine_factory = compute::MakeTorchEngine;
   }
 
-  fs::path Dir(const std::string &name) const {
-    return fs::path(root_.path()) / name;
-  }
+  fs::path Dir(const std::string& name) const { return fs::path(root_.path()) / name; }
 
-  std::vector<Uint256> Generate(test::TestChain *node, uint32_t count,
-                                int64_t offset = 10) {
+  std::vector<Uint256> Generate(test::TestChain* node, uint32_t count, int64_t offset = 10) {
     std::vector<Uint256> hashes;
-    const Status s = node->manager->Generate(
-        count, workers_, RegtestParams().genesis_time + offset, &hashes);
+    const Status s =
+        node->manager->Generate(count, workers_, RegtestParams().genesis_time + offset, &hashes);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return hashes;
   }
 
-  std::vector<ConsensusState> States(const test::TestChain &node,
-                                     const std::vector<Uint256> &hashes) {
+  std::vector<ConsensusState> States(const test::TestChain& node,
+                                     const std::vector<Uint256>& hashes) {
     std::vector<ConsensusState> out(hashes.size());
     for (size_t i = 0; i < hashes.size(); ++i)
-      EXPECT_TRUE(node.manager->GetState(hashes[i], &out[i]).ok())
-          << "block " << i;
+      EXPECT_TRUE(node.manager->GetState(hashes[i], &out[i]).ok()) << "block " << i;
     return out;
   }
 
   // Gives `to` the blocks `hashes` of `from` with their tensors, as P2P does.
-  static void Relay(const test::TestChain &from, test::TestChain *to,
-                    const std::vector<Uint256> &hashes) {
-    for (const Uint256 &h : hashes) {
+  static void Relay(const test::TestChain& from, test::TestChain* to,
+                    const std::vector<Uint256>& hashes) {
+    for (const Uint256& h : hashes) {
       Block block;
       ASSERT_TRUE(from.chain->ReadBlock(h, &block).ok());
-      for (const WorkRecord &r : block.records)
-        for (const Uint256 &out : r.outputs) {
+      for (const WorkRecord& r : block.records)
+        for (const Uint256& out : r.outputs) {
           compute::EncodedTensor t;
           ASSERT_TRUE(from.manager->GetTensor(out, &t).ok());
           ASSERT_TRUE(to->manager->PutTensor(t, r.unit.step).ok());
         }
       ValidationState state;
-      ASSERT_TRUE(to->manager->ProcessNewBlock(block, &state))
-          << state.ToString();
+      ASSERT_TRUE(to->manager->ProcessNewBlock(block, &state)) << state.ToString();
     }
   }
 
   // Raw LevelDB access to a closed store: key prefix + hash.
-  static std::string Key(char prefix, const Uint256 &hash) {
-    return std::string(1, prefix) +
-           std::string(reinterpret_cast<const char *>(hash.data()), 32);
+  static std::string Key(char prefix, const Uint256& hash) {
+    return std::string(1, prefix) + std::string(reinterpret_cast<const char*>(hash.data()), 32);
   }
-  static void Put(const fs::path &db_path, const std::string &key,
-                  const std::string &value) {
-    leveldb::DB *raw = nullptr;
-    ASSERT_TRUE(
-        leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
+  static void Put(const fs::path& db_path, const std::string& key, const std::string& value) {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
     std::unique_ptr<leveldb::DB> db(raw);
     ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, value).ok());
   }
-  static std::string Get(const fs::path &db_path, const std::string &key) {
-    leveldb::DB *raw = nullptr;
-    EXPECT_TRUE(
-        leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
+  static std::string Get(const fs::path& db_path, const std::string& key) {
+    leveldb::DB* raw = nullptr;
+    EXPECT_TRUE(leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
     std::unique_ptr<leveldb::DB> db(raw);
     std::string value;
     EXPECT_TRUE(db->Get(leveldb::ReadOptions(), key, &value).ok());
     return value;
   }
-  static void Delete(const fs::path &db_path, const std::string &key) {
-    leveldb::DB *raw = nullptr;
-    ASSERT_TRUE(
-        leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
+  static void Delete(const fs::path& db_path, const std::string& key) {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), db_path.string(), &raw).ok());
     std::unique_ptr<leveldb::DB> db(raw);
     ASSERT_TRUE(db->Delete(leveldb::WriteOptions(), key).ok());
   }
 
   // Opens the stores without asserting success (TestChain::Open asserts).
-  Status TryOpen(test::TestChain *node) {
+  Status TryOpen(test::TestChain* node) {
     BlockStoreOptions store_options;
     store_options.sync = false;
-    Status s = ChainState::Open((node->dir / "chainstate").string(),
-                                store_options, &node->chain);
-    if (!s.ok())
-      return s;
-    return ChainManager::Open(node->params, node->chain.get(), node->dir,
-                              node->options, &node->manager);
+    Status s = ChainState::Open((node->dir / "chainstate").string(), store_options, &node->chain);
+    if (!s.ok()) return s;
+    return ChainManager::Open(node->params, node->chain.get(), node->dir, node->options,
+                              &node->manager);
   }
 
-  static uint32_t TipHeight(const ChainState &chain) {
+  static uint32_t TipHeight(const ChainState& chain) {
     Uint256 hash;
     uint32_t height = 0;
     EXPECT_TRUE(chain.GetTip(&hash, &height).ok());
@@ -157,8 +144,7 @@ TEST_F(RecoveryTest, PartialConsensusDirectoryResumesReplay) {
   const std::vector<ConsensusState> states = States(node, blocks);
   const std::vector<uint8_t> utxo = node.Utxo();
   node.Close();
-  for (size_t i = 3; i < blocks.size(); ++i)
-    Delete(Dir("a") / "consensus", Key('s', blocks[i]));
+  for (size_t i = 3; i < blocks.size(); ++i) Delete(Dir("a") / "consensus", Key('s', blocks[i]));
   node.Open();
   EXPECT_EQ(States(node, blocks), states);
   EXPECT_EQ(node.manager->Tip(), states.back());
@@ -175,16 +161,13 @@ TEST_F(RecoveryTest, InterruptedReorganizationIsFinishedOnReopen) {
   const ConsensusState b_tip = b.manager->Tip();
   ASSERT_EQ(a.manager->Tip(), b_tip);
   a.Close();
-  { // back to b's second block, with the marker a reorganisation writes first
+  {  // back to b's second block, with the marker a reorganisation writes first
     std::unique_ptr<ChainState> chain;
-    ASSERT_TRUE(
-        ChainState::Open((Dir("a") / "chainstate").string(), {}, &chain).ok());
-    for (int i = 0; i < 3; ++i)
-      ASSERT_TRUE(chain->DisconnectTip(nullptr).ok());
+    ASSERT_TRUE(ChainState::Open((Dir("a") / "chainstate").string(), {}, &chain).ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(chain->DisconnectTip(nullptr).ok());
   }
-  const std::string marker =
-      std::string(reinterpret_cast<const char *>(a_blocks[2].data()), 32) +
-      std::string(reinterpret_cast<const char *>(b_blocks[4].data()), 32);
+  const std::string marker = std::string(reinterpret_cast<const char*>(a_blocks[2].data()), 32) +
+                             std::string(reinterpret_cast<const char*>(b_blocks[4].data()), 32);
   Put(Dir("a") / "consensus", "r", marker);
   a.Open();
   EXPECT_EQ(a.manager->Tip(), b_tip);
@@ -210,22 +193,17 @@ TEST_F(RecoveryTest, VerifyChainLevelFourFindsAnAlteredSnapshot) {
   const fs::path consensus = Dir("a") / "consensus";
   ConsensusState state;
   const std::string bytes = Get(consensus, Key('s', blocks[3]));
-  ASSERT_TRUE(
-      Deserialize(std::vector<uint8_t>(bytes.begin(), bytes.end()), &state)
-          .ok());
+  ASSERT_TRUE(Deserialize(std::vector<uint8_t>(bytes.begin(), bytes.end()), &state).ok());
   state.last_loss += 1.0f;
   const std::vector<uint8_t> altered = Serialize(state);
-  Put(consensus, Key('s', blocks[3]),
-      std::string(altered.begin(), altered.end()));
+  Put(consensus, Key('s', blocks[3]), std::string(altered.begin(), altered.end()));
   node.Open();
   EXPECT_TRUE(node.manager->VerifyChain(3, 0).ok());
   const Status s = node.manager->VerifyChain(4, 0);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_EQ(s.message(),
-            "block " + blocks[3].ToHex() +
-                ": its consensus snapshot differs from the reconnected state");
-  EXPECT_TRUE(
-      node.manager->VerifyChain(4, 1).ok()); // only the tip: not reached
+  EXPECT_EQ(s.message(), "block " + blocks[3].ToHex() +
+                             ": its consensus snapshot differs from the reconnected state");
+  EXPECT_TRUE(node.manager->VerifyChain(4, 1).ok());  // only the tip: not reached
 }
 
 TEST_F(RecoveryTest, VerifyChainFindsADamagedBlockAtLevelZero) {
@@ -233,20 +211,19 @@ TEST_F(RecoveryTest, VerifyChainFindsADamagedBlockAtLevelZero) {
   const std::vector<Uint256> blocks = Generate(&node, 4);
   node.Close();
   Put(Dir("a") / "chainstate", Key('d', blocks[1]), "damaged");
-  node.Open(); // the tip's snapshot is there: nothing is read at open
+  node.Open();  // the tip's snapshot is there: nothing is read at open
   const Status s = node.manager->VerifyChain(0, 0);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_TRUE(
-      s.message().starts_with("block " + blocks[1].ToHex() + " at height 2: "))
+  EXPECT_TRUE(s.message().starts_with("block " + blocks[1].ToHex() + " at height 2: "))
       << s.message();
   EXPECT_TRUE(node.manager->VerifyChain(0, 2).ok());
 }
 
 class ReindexTest : public RecoveryTest {
-protected:
+ protected:
   // -reindex (or -reindex-chainstate) on `node`'s closed datadir, then
   // reopens it and re-validates. Returns the second phase's figures.
-  ChainManager::ReindexStats Reindex(test::TestChain *node, ReindexMode mode) {
+  ChainManager::ReindexStats Reindex(test::TestChain* node, ReindexMode mode) {
     BlockStoreOptions store_options;
     store_options.sync = false;
     Status s = RebuildChainDatabase(node->dir, mode, store_options);
@@ -283,14 +260,13 @@ TEST_F(ReindexTest, ChainstateModeKeepsSideBranchesAndFailedMarks) {
   test::TestChain a(Dir("a"), options_), b(Dir("b"), options_);
   Generate(&a, 4);
   const std::vector<Uint256> side = Generate(&b, 2, 7);
-  Relay(b, &a, side); // a lighter branch: stored, not connected
+  Relay(b, &a, side);  // a lighter branch: stored, not connected
   const ConsensusState tip = a.manager->Tip();
   const std::vector<uint8_t> utxo = a.Utxo();
   a.Close();
-  const ChainManager::ReindexStats stats =
-      Reindex(&a, ReindexMode::kChainstate);
+  const ChainManager::ReindexStats stats = Reindex(&a, ReindexMode::kChainstate);
   EXPECT_EQ(stats.connected,
-            4u); // the side branch is stored again, not validated
+            4u);  // the side branch is stored again, not validated
   EXPECT_EQ(a.manager->Tip(), tip);
   EXPECT_EQ(a.Utxo(), utxo);
   EXPECT_TRUE(a.chain->HaveBlock(side[1]));
@@ -307,8 +283,7 @@ TEST_F(ReindexTest, RecoversADatabaseThatLostItsCurrentFile) {
   ASSERT_TRUE(fs::remove(Dir("a") / "chainstate" / "CURRENT"));
   const Status s = TryOpen(&node);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("restart with -reindex"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("restart with -reindex"), std::string::npos) << s.message();
   node.Close();
   Reindex(&node, ReindexMode::kFull);
   EXPECT_EQ(node.manager->Tip(), tip);
@@ -347,7 +322,7 @@ TEST_F(ReindexTest, InterruptedSwapIsCompletedAtStart) {
   EXPECT_FALSE(fs::exists(Dir("a") / "chainstate.reindex"));
   EXPECT_FALSE(fs::exists(Dir("a") / "consensus"));
   EXPECT_TRUE(ReindexPending(Dir("a")));
-  node.Open(); // the copy's chain, replayed into fresh snapshots
+  node.Open();  // the copy's chain, replayed into fresh snapshots
   EXPECT_EQ(node.manager->Tip(), tip);
 }
 
@@ -365,5 +340,5 @@ TEST_F(ReindexTest, IncompleteCopyIsDiscarded) {
   EXPECT_EQ(node.manager->Tip(), tip);
 }
 
-} // namespace
-} // namespace cc
+}  // namespace
+}  // namespace cc
