@@ -139,6 +139,7 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
   std::sort(entries.begin(), entries.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
     return a.height() != b.height() ? a.height() < b.height() : a.sequence < b.sequence;
   });
+  LogPrintf("Reindex: validating " + std::to_string(entries.size()) + " stored blocks");
   ReindexStats counts;
   uint32_t last_logged = 0;
   for (const BlockIndexEntry& entry : entries) {

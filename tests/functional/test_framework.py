@@ -267,6 +267,7 @@ class ComputecoinTestFramework:
                             help="directory with computecoind, computecoin-cli, computecoin-light")
         parser.add_argument("--nocleanup", action="store_true", help="keep the temporary directory")
         parser.add_argument("--tmpdir", help="root for the temporary directory")
+        self.add_options(parser)
         self.options = parser.parse_args()
         self.bindir = os.path.abspath(self.options.bindir)
         self.nodes = []
@@ -279,6 +280,9 @@ class ComputecoinTestFramework:
 
     def log(self, message):
         print(f"{time.strftime('%H:%M:%S')} {self.__class__.__name__}: {message}", flush=True)
+
+    def add_options(self, parser):
+        """Override to add a test's own command-line options to `parser` (argparse)."""
 
     def run_test(self):
         raise NotImplementedError
