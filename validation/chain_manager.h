@@ -214,8 +214,9 @@ class ChainManager {
   // The reorganisation marker: key 'r' -> old tip (32) ‖ new tip (32).
   Status PutReorgMarker(const Uint256& old_tip, const Uint256& new_tip);
   Status EraseReorgMarker();
-  // Finishes a recorded reorganisation: to its new tip, or back to its old
-  // one if the new branch fails. REQUIRES: mu_ held.
+  // Finishes a recorded reorganisation: to its new tip (also from the old
+  // tip, unless the new branch holds a block marked failed), or back to the
+  // old one if the new branch fails. REQUIRES: mu_ held.
   Status ResumeReorganization();
   // Connects `block` on the tip under the -verify policy, or on trust if its
   // tensors are gone (*trusted set). REQUIRES: mu_ held.

@@ -102,7 +102,18 @@ Status ChainManager::ResumeReorganization() {
   Uint256 old_tip, new_tip;
   std::copy(value.begin(), value.begin() + 32, old_tip.data());
   std::copy(value.begin() + 32, value.end(), new_tip.data());
-  if (tip_.block_hash != new_tip && tip_.block_hash != old_tip) {
+  // At the old tip the crash came before the first disconnect, or after a
+  // failed branch was rolled back (its bad block is then marked failed).
+  bool branch_failed = false;
+  ConsensusState validated;
+  for (Uint256 h = new_tip; !branch_failed && !GetStateLocked(h, &validated).ok();) {
+    BlockIndexEntry entry;
+    Status s = chain_->ReadIndex(h, &entry);
+    if (!s.ok()) return s;
+    branch_failed = entry.Has(kBlockFailed);
+    h = entry.header.prev;
+  }
+  if (tip_.block_hash != new_tip && !(tip_.block_hash == old_tip && branch_failed)) {
     LogPrintf("Finishing the reorganisation to " + new_tip.ToHex() + " that a crash interrupted");
     ValidationState state;
     if (!Reorganize(new_tip, &state)) {

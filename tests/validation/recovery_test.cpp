@@ -48,9 +48,9 @@ class RecoveryTest : public testing::Test {
     return out;
   }
 
-  // Gives `to` the blocks `hashes` of `from` with their tensors, as P2P does.
-  static void Relay(const test::TestChain& from, test::TestChain* to,
-                    const std::vector<Uint256>& hashes) {
+  // Gives `to` the tensors of `from`'s blocks `hashes`, as P2P does.
+  static void CopyTensors(const test::TestChain& from, test::TestChain* to,
+                          const std::vector<Uint256>& hashes) {
     for (const Uint256& h : hashes) {
       Block block;
       ASSERT_TRUE(from.chain->ReadBlock(h, &block).ok());
@@ -60,6 +60,16 @@ class RecoveryTest : public testing::Test {
           ASSERT_TRUE(from.manager->GetTensor(out, &t).ok());
           ASSERT_TRUE(to->manager->PutTensor(t, r.unit.step).ok());
         }
+    }
+  }
+
+  // Gives `to` the blocks `hashes` of `from` with their tensors.
+  static void Relay(const test::TestChain& from, test::TestChain* to,
+                    const std::vector<Uint256>& hashes) {
+    CopyTensors(from, to, hashes);
+    for (const Uint256& h : hashes) {
+      Block block;
+      ASSERT_TRUE(from.chain->ReadBlock(h, &block).ok());
       ValidationState state;
       ASSERT_TRUE(to->manager->ProcessNewBlock(block, &state)) << state.ToString();
     }
@@ -172,6 +182,32 @@ TEST_F(RecoveryTest, InterruptedReorganizationIsFinishedOnReopen) {
   a.Open();
   EXPECT_EQ(a.manager->Tip(), b_tip);
   EXPECT_EQ(TipHeight(*a.chain), 5u);
+  EXPECT_EQ(a.Utxo(), b.Utxo());
+}
+
+// The crash came after the marker, before the first disconnect: the chain
+// is still at the old tip, and the heavier stored branch is adopted.
+TEST_F(RecoveryTest, ReorganizationRecordedButNotStartedIsDoneOnReopen) {
+  test::TestChain a(Dir("a"), options_), b(Dir("b"), options_);
+  Generate(&a, 3);
+  const std::vector<Uint256> b_blocks = Generate(&b, 5, 7);
+  CopyTensors(b, &a, b_blocks);
+  const Uint256 a_tip = a.manager->Tip().block_hash;
+  a.Close();
+  {
+    std::unique_ptr<ChainState> chain;
+    ASSERT_TRUE(ChainState::Open((Dir("a") / "chainstate").string(), {}, &chain).ok());
+    for (const Uint256& h : b_blocks) {
+      Block block;
+      ASSERT_TRUE(b.chain->ReadBlock(h, &block).ok());
+      ASSERT_TRUE(chain->StoreBlock(block).ok());
+    }
+  }
+  Put(Dir("a") / "consensus", "r",
+      std::string(reinterpret_cast<const char*>(a_tip.data()), 32) +
+          std::string(reinterpret_cast<const char*>(b_blocks[4].data()), 32));
+  a.Open();
+  EXPECT_EQ(a.manager->Tip(), b.manager->Tip());
   EXPECT_EQ(a.Utxo(), b.Utxo());
 }
 
