@@ -35,6 +35,8 @@ constexpr CliParamConversion kJsonParams[] = {
     {"getblockheader", 1, "verbose"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
+    {"verifychain", 0, "checklevel"},
+    {"verifychain", 1, "nblocks"},
     // Raw transactions and the mempool (rpc_rawtransaction.cpp).
     {"sendrawtransaction", 1, "maxfeerate"},
     {"testmempoolaccept", 0, "rawtxs"},
