@@ -106,8 +106,14 @@ class CrashCampaignTest(ComputecoinTestFramework):
         assert "Reindex: " in a.debug_log()
 
         elapsed = time.monotonic() - self.started
+        lines = a.debug_log().splitlines()
+        resumed = sum(1 for line in lines
+                      if "Replaying blocks" in line and "Replaying blocks 1 to" not in line)
+        finished = sum(1 for line in lines if "Finishing the reorganisation" in line)
         self.log(f"{self.kills} kills, {len(self.acked)} acknowledged blocks, none lost; "
-                 f"final height {a.rpc('getblockcount')}; {elapsed:.0f} s")
+                 f"{resumed} replays resumed from a partial consensus directory, {finished} "
+                 f"interrupted reorganisations finished at restart; final height "
+                 f"{a.rpc('getblockcount')}; {elapsed:.0f} s")
 
     # -- actions ----------------------------------------------------------
 
