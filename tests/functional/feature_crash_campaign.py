@@ -111,7 +111,7 @@ class CrashCampaignTest(ComputecoinTestFramework):
                       if "Replaying blocks" in line and "Replaying blocks 1 to" not in line)
         finished = sum(1 for line in lines if "Finishing the reorganisation" in line)
         self.log(f"{self.kills} kills, {len(self.acked)} acknowledged blocks, none lost; "
-                 f"{resumed} replays resumed from a partial consensus directory, {finished} "
+                 f"{resumed} replays started above genesis (resumed, or a lost tip snapshot), {finished} "
                  f"interrupted reorganisations finished at restart; final height "
                  f"{a.rpc('getblockcount')}; {elapsed:.0f} s")
 
