@@ -83,6 +83,7 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   Uint256 tip;
   uint32_t height = 0;
   s = chain->GetTip(&tip, &height);
+  if (s.ok() && height == 0) s = m->CheckChainNotLost(tip);
   if (!s.ok()) return s;
   s = m->GetStateLocked(tip, &m->tip_);
   if (s.IsNotFound()) s = m->Replay();

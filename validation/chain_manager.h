@@ -211,6 +211,10 @@ class ChainManager {
   // has one up to the tip, in memory over RewoundCoins; each is written as
   // it is made, so a crash loses nothing done. REQUIRES: mu_ held.
   Status Replay();
+  // For a chain at genesis: Corruption if the consensus database holds the
+  // state of any other block (the chain database lost its blocks; carrying
+  // on would start a new chain over them).
+  Status CheckChainNotLost(const Uint256& genesis) const;
   // The reorganisation marker: key 'r' -> old tip (32) ‖ new tip (32).
   Status PutReorgMarker(const Uint256& old_tip, const Uint256& new_tip);
   Status EraseReorgMarker();

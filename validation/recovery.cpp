@@ -6,6 +6,8 @@
 #include <leveldb/db.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,21 @@ Status ChainManager::Replay() {
     coins.Apply(block);
     tip_ = std::move(next);
   }
+  return Status::OK();
+}
+
+Status ChainManager::CheckChainNotLost(const Uint256& genesis) const {
+  std::unique_ptr<leveldb::Iterator> it(states_db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) {
+    if (it->key().size() == 33 && std::memcmp(it->key().data() + 1, genesis.data(), 32) == 0)
+      continue;
+    return Status::Corruption(
+        "the chain database holds no block above genesis, but the consensus database holds the "
+        "states of validated blocks: the chain database lost its data; restart with -reindex to "
+        "rebuild from what is left (lost blocks are downloaded again), or restore it from a "
+        "backup");
+  }
+  if (!it->status().ok()) return Status::IOError("consensus snapshot: " + it->status().ToString());
   return Status::OK();
 }
 

@@ -255,6 +255,20 @@ TEST_F(RecoveryTest, VerifyChainFindsADamagedBlockAtLevelZero) {
   EXPECT_TRUE(node.manager->VerifyChain(0, 2).ok());
 }
 
+// Issue 11: a chain database that lost its data (here: all of it) opened as
+// a new chain at height 0; the consensus database shows it had more.
+TEST_F(RecoveryTest, ChainDatabaseThatLostItsBlocksIsRefused) {
+  test::TestChain node(Dir("a"), options_);
+  Generate(&node, 3);
+  node.Close();
+  fs::remove_all(Dir("a") / "chainstate");
+  const Status s = TryOpen(&node);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_TRUE(s.message().starts_with("the chain database holds no block above genesis, but the "
+                                      "consensus database holds the states of validated blocks"))
+      << s.message();
+}
+
 class ReindexTest : public RecoveryTest {
  protected:
   // -reindex (or -reindex-chainstate) on `node`'s closed datadir, then
