@@ -264,8 +264,9 @@ TEST_F(RecoveryTest, ChainDatabaseThatLostItsBlocksIsRefused) {
   fs::remove_all(Dir("a") / "chainstate");
   const Status s = TryOpen(&node);
   EXPECT_TRUE(s.IsCorruption());
-  EXPECT_TRUE(s.message().starts_with("the chain database holds no block above genesis, but the "
-                                      "consensus database holds the states of validated blocks"))
+  EXPECT_TRUE(
+      s.message().starts_with("the chain database holds no block above genesis, but the "
+                              "consensus database holds the states of validated blocks"))
       << s.message();
 }
 
