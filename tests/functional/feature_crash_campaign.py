@@ -101,7 +101,9 @@ class CrashCampaignTest(ComputecoinTestFramework):
 
         self.log("a restarted with -reindex rebuilds the same chain")
         a.stop()
-        a.start(["-workers=3", "-reindex"])
+        # Re-validating every block (re-executing its work) takes a while.
+        a.start(["-workers=3", "-reindex"], wait_for_rpc=False)
+        a.wait_for_rpc(timeout=900)
         self.assert_same_chain(a, c)
         assert "Reindex: " in a.debug_log()
 

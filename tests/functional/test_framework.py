@@ -123,9 +123,9 @@ class TestNode:
         if wait_for_rpc:
             self.wait_for_rpc()
 
-    def wait_for_rpc(self):
-        """Polls getblockcount until it answers (not -28), the process dies, or time runs out."""
-        deadline = time.monotonic() + RPC_TIMEOUT
+    def wait_for_rpc(self, timeout=RPC_TIMEOUT):
+        """Polls getblockcount until it answers (not -28), the process dies, or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionFailed(
@@ -139,7 +139,7 @@ class TestNode:
                 if e.error.get("code") != -28:
                     raise
             time.sleep(0.05)
-        raise AssertionFailed(f"node{self.index} RPC did not come up within {RPC_TIMEOUT} s")
+        raise AssertionFailed(f"node{self.index} RPC did not come up within {timeout} s")
 
     def wait_for_exit(self, timeout=RPC_TIMEOUT):
         try:
