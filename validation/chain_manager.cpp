@@ -264,6 +264,8 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   // Recorded first, so a crash halfway through is finished on restart
   // (ResumeReorganization) instead of leaving the node at the fork point.
   const Uint256 old_tip = tip_.block_hash;
+  LogPrintf("Reorganising from " + old_tip.ToHex() + " (height " + std::to_string(tip_.height) +
+            ") to " + hash.ToHex() + " (height " + std::to_string(entry.height()) + ")");
   s = PutReorgMarker(old_tip, hash);
   if (!s.ok()) return state->Error("reorg: " + s.ToString());
   const bool switched = Reorganize(hash, state);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Crash campaign (issue 11): SIGKILL a node at random instants during block
 production (generate with -workers=3), during replay of a lost consensus
-directory, and during a reorganisation to a peer's heavier branch. After
-each restart:
+directory, and during a reorganisation to a peer's heavier branch (half of
+these 0-0.5 s after it logs the start of the switch). After each restart:
 
 - no acknowledged block is lost: every hash generate returned is still
   stored (and, before any reorganisation, on the main chain);
@@ -79,11 +79,15 @@ class CrashCampaignTest(ComputecoinTestFramework):
                     os.path.join(b.network_dir, "workers.dat"))
         b.start(["-workers=3"])
         self.reorged = True
-        for _ in range(reorg):
+        for i in range(reorg):
             # b builds a heavier branch while a is not connected to it.
             b.rpc("generate", a.rpc("getblockcount") - b.rpc("getblockcount") + 3)
             self.generate(a, 1)
-            self.kill_during(a, lambda: connect_nodes(a, b), self.rng.uniform(0.1, 6.0))
+            if i % 2 == 0:  # anywhere in download and switch
+                self.kill_during(a, lambda: connect_nodes(a, b), self.rng.uniform(0.1, 6.0))
+            else:  # inside the switch: it starts with a log line
+                self.kill_after_log(a, lambda: connect_nodes(a, b), "Reorganising from",
+                                    self.rng.uniform(0, 0.5))
             self.restart_and_check(a)
 
         self.log("a reconnects and converges on b's branch")
@@ -141,6 +145,21 @@ class CrashCampaignTest(ComputecoinTestFramework):
         self.kills += 1
         worker.join(timeout=60)
         assert not worker.is_alive(), "the RPC client did not notice the kill"
+
+    def kill_after_log(self, node, action, text, delay):
+        """Runs `action` in a thread; SIGKILLs `node` `delay` seconds after it logs `text` anew."""
+        before = node.debug_log().count(text)
+        worker = threading.Thread(target=self.swallow, args=(action,), daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while node.debug_log().count(text) == before:
+            if time.monotonic() > deadline:
+                raise AssertionFailed(f"'{text}' not logged within 120 s")
+            time.sleep(0.005)
+        time.sleep(delay)
+        node.kill()
+        self.kills += 1
+        worker.join(timeout=60)
 
     @staticmethod
     def swallow(action):
