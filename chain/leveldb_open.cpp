@@ -41,7 +41,8 @@ Status OpenLevelDb(const std::filesystem::path& path, const leveldb::Options& op
                                  ? s.ToString()
                                  : std::string("its CURRENT file is missing");
   return Status::Corruption(name + " is damaged (" + detail +
-                            "); restore it from a backup, or move the datadir aside and resync");
+                            "); restart with -reindex to rebuild it from the stored blocks, or "
+                            "restore it from a backup");
 }
 
 }  // namespace cc

@@ -34,11 +34,12 @@ namespace cc {
 /// options.create_if_missing a new database is created only if
 /// !HoldsLevelDbData(path); a directory that holds data is opened as an
 /// existing database. If that fails for any reason but a lock or I/O error,
-/// returns Corruption: "<what> database <path> is damaged (<detail>); restore
-/// it from a backup, or move the datadir aside and resync", where <detail>
-/// is "its CURRENT file is missing" or LevelDB's error. Lock and I/O errors,
-/// and every error where the directory held no data (e.g. absent without
-/// create_if_missing), keep LevelDB's code: "<what> database <path>:
+/// returns Corruption: "<what> database <path> is damaged (<detail>); restart
+/// with -reindex to rebuild it from the stored blocks, or restore it from a
+/// backup" (validation/reindex.h: -reindex salvages what it can), where
+/// <detail> is "its CURRENT file is missing" or LevelDB's error. Lock and I/O
+/// errors, and every error where the directory held no data (e.g. absent
+/// without create_if_missing), keep LevelDB's code: "<what> database <path>:
 /// <LevelDB's message>". `what` names the store (e.g. "chain").
 Status OpenLevelDb(const std::filesystem::path& path, const leveldb::Options& options,
                    std::string_view what, std::unique_ptr<leveldb::DB>* out);

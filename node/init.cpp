@@ -21,6 +21,7 @@
 #include "rpc/auth.h"
 #include "rpc/http_server.h"
 #include "rpc/table.h"
+#include "validation/reindex.h"
 
 namespace cc {
 namespace {
@@ -111,12 +112,22 @@ Status SetUpAuth(const Config& config, const std::filesystem::path& cookie_path,
   return Status::OK();
 }
 
+// -reindex / -reindex-chainstate: rebuilds the chain database before it is
+// opened; the blocks are re-validated once consensus is up (StartTraining).
+Status MaybeReindex(const Config& config, const std::filesystem::path& datadir) {
+  const bool full = config.GetBoolArg("reindex", false);
+  if (!full && !config.GetBoolArg("reindex-chainstate", false)) return Status::OK();
+  return RebuildChainDatabase(datadir, full ? ReindexMode::kFull : ReindexMode::kChainstate,
+                              BlockStoreOptions{});
+}
+
 }  // namespace
 
 Status LoadChain(NodeContext* node) {
   const std::filesystem::path path = node->datadir / "chainstate";
-  Status s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
-  if (!s.ok()) return s;
+  Status s = RecoverInterruptedReindex(node->datadir);
+  if (s.ok()) s = ChainState::Open(path.string(), BlockStoreOptions{}, &node->chain);
+  if (!s.ok()) return WithReindexHint(s);
 
   s = BootstrapGenesis(*node->params, node->chain.get());
   if (!s.ok()) return s;
@@ -210,6 +221,7 @@ int NodeMain(int argc, const char* const argv[]) {
     }
     if (!s.ok()) s = Status::IOError("Unable to start HTTP server: " + s.message());
   }
+  if (s.ok()) s = MaybeReindex(config, node.datadir);
   if (s.ok()) {
     LogPrintf("Loading block index...");
     s = LoadChain(&node);

@@ -19,8 +19,10 @@
 
 namespace cc {
 
-/// Opens the chain database in node->datadir/chainstate and, if it is empty,
-/// connects the network's genesis block. Returns the store's errors, or
+/// Opens the chain database in node->datadir/chainstate (after completing an
+/// interrupted -reindex swap, validation/reindex.h) and, if it is empty,
+/// connects the network's genesis block. Returns the store's errors (a
+/// Corruption ending with how to recover: -reindex), or
 /// Corruption "Incorrect or no genesis block found. Wrong datadir for
 /// network?" if the stored chain starts with another genesis.
 /// REQUIRES: node->params and node->datadir are set.

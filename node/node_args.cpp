@@ -21,6 +21,22 @@ void AddNodeOwnArgs(Config* c) {
   AddWalletArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);
+  c->AddArg("-reindex",
+            "Rebuild the block index, the UTXO set and the consensus state from the stored "
+            "blocks, re-verifying them (also recovers a damaged chain database)",
+            Config::kBool, Config::kNone, kOptions);
+  c->AddArg("-reindex-chainstate",
+            "Rebuild the UTXO set and the consensus state from the block index and its blocks, "
+            "re-verifying them",
+            Config::kBool, Config::kNone, kOptions);
+  c->AddArg("-checkblocks=<n>",
+            "How many blocks to check at startup (default: " + std::to_string(kDefaultCheckBlocks) +
+                ", 0 = all)",
+            Config::kInt, Config::kNone, kOptions);
+  c->AddArg("-checklevel=<n>",
+            "How thorough the block verification of -checkblocks is: 0-4 (default: " +
+                std::to_string(kDefaultCheckLevel) + "; see verifychain)",
+            Config::kInt, Config::kNone, kOptions);
   c->AddArg("-server", "Accept JSON-RPC commands (default: 1)", Config::kBool, Config::kNone,
             kRpcServer);
   c->AddArg(

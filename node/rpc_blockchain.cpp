@@ -1,11 +1,16 @@
 // Chain queries: one function per method, the registration table at the bottom.
 
+#include <algorithm>
+#include <climits>
 #include <limits>
 
+#include "chain/hash.h"
+#include "chain/logging.h"
 #include "chain/serialize.h"
 #include "node/context.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
+#include "node/training.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
 
@@ -221,6 +226,85 @@ RpcMethod getblockchaininfo(NodeContext& node) {
       }};
 }
 
+RpcMethod gettxoutsetinfo(NodeContext& node) {
+  return RpcMethod{
+      "gettxoutsetinfo",
+      "Returns statistics about the unspent transaction output set.\n"
+      "Note this call may take some time: it reads the whole set.",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "height", "the block height (index) of the returned statistics"},
+            {RpcType::kHex, "bestblock",
+             "the hash of the block at which these statistics are calculated"},
+            {RpcType::kNumber, "txouts", "the number of unspent transaction outputs"},
+            {RpcType::kHex, "hash_serialized",
+             "SHA256d of the canonical serialization of the set (each coin in txid, index "
+             "order: outpoint, then coin); equal sets have equal hashes"},
+            {RpcType::kNumber, "total_amount", "the total amount of coins in the set"},
+        }}},
+      ExampleCli("gettxoutsetinfo", "") + ExampleRpc("gettxoutsetinfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const ChainTip tip = ReadTipOrThrow(*node.chain);
+        std::vector<uint8_t> bytes;
+        uint64_t txouts = 0;
+        Amount total = 0;
+        Status s = node.chain->utxo().SerializeCoins(&bytes);
+        if (s.ok())
+          s = node.chain->utxo().ForEachCoin([&](const OutPoint&, const Coin& coin) {
+            ++txouts;
+            total += coin.out.value;
+            return Status::OK();
+          });
+        if (!s.ok()) throw RpcError(rpc::kRpcDatabaseError, s.ToString());
+        // The tip may have moved while the set was read: report a set and a
+        // tip that belong together, or fail.
+        if (ReadTipOrThrow(*node.chain).hash != tip.hash)
+          throw RpcError(rpc::kRpcMiscError, "The chain tip changed while reading; try again");
+        return json{{"height", tip.height},
+                    {"bestblock", tip.hash.ToHex()},
+                    {"txouts", txouts},
+                    {"hash_serialized", Hash256(bytes).ToHex()},
+                    {"total_amount", static_cast<double>(total) / static_cast<double>(kCoin)}};
+      }};
+}
+
+RpcMethod verifychain(NodeContext& node) {
+  return RpcMethod{
+      "verifychain",
+      "Verifies blockchain database.",
+      {{"checklevel", RpcType::kNumber, RpcArg::kOptional, std::to_string(kDefaultCheckLevel),
+        "How thorough the block verification is (0-4):\n- level 0 reads the blocks from disk\n"
+        "- level 1 verifies block validity and each block's consensus snapshot\n"
+        "- level 2 verifies undo data\n- level 3 checks disconnection of tip blocks (in memory)\n"
+        "- level 4 tries to reconnect the blocks (in memory)\n"
+        "- each level includes the checks of the previous levels"},
+       {"nblocks", RpcType::kNumber, RpcArg::kOptional, std::to_string(kDefaultCheckBlocks),
+        "The number of blocks to check (0 = all)."}},
+      {{RpcType::kBool, "", "Verified or not"}},
+      ExampleCli("verifychain", "") + ExampleRpc("verifychain", ""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        if (!node.chainman) throw RpcError(rpc::kRpcMiscError, "Training is not running");
+        // As Bitcoin Core: the level is clamped to 0-4, and nblocks <= 0 or
+        // beyond the tip means the whole chain.
+        const int64_t level = request.Arg(0).is_null()
+                                  ? kDefaultCheckLevel
+                                  : rpc::ParseIntArg(request.Arg(0), "checklevel", INT32_MIN,
+                                                     INT32_MAX, "checklevel out of range");
+        const int64_t nblocks = request.Arg(1).is_null()
+                                    ? kDefaultCheckBlocks
+                                    : rpc::ParseIntArg(request.Arg(1), "nblocks", INT32_MIN,
+                                                       INT32_MAX, "nblocks out of range");
+        const Status s =
+            node.chainman->VerifyChain(static_cast<int>(std::clamp<int64_t>(level, 0, 4)),
+                                       static_cast<uint32_t>(std::max<int64_t>(nblocks, 0)));
+        if (!s.ok()) LogPrintf("verifychain: " + s.ToString());
+        return s.ok();
+      }};
+}
+
 }  // namespace
 
 Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
@@ -228,6 +312,7 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"blockchain", &getbestblockhash},  {"blockchain", &getblock},
       {"blockchain", &getblockchaininfo}, {"blockchain", &getblockcount},
       {"blockchain", &getblockhash},      {"blockchain", &getblockheader},
+      {"blockchain", &gettxoutsetinfo},   {"blockchain", &verifychain},
   };
   return table.AddAll(kCommands, node);
 }

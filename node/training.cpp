@@ -10,6 +10,7 @@
 
 #include "chain/logging.h"
 #include "compute/torch/torch_engine.h"
+#include "validation/reindex.h"
 
 namespace cc {
 namespace {
@@ -72,6 +73,21 @@ Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
   return Status::OK();
 }
 
+// -checkblocks/-checklevel: Bitcoin Core's start-up check of the last blocks.
+Status CheckBlocksAtStart(const Config& config, ChainManager& chainman) {
+  const int64_t blocks = config.GetIntArg("checkblocks", kDefaultCheckBlocks);
+  const int64_t level = config.GetIntArg("checklevel", kDefaultCheckLevel);
+  if (blocks < 0 || blocks > UINT32_MAX)
+    return Status::InvalidArgument("-checkblocks must be in [0, 4294967295]");
+  if (level < 0 || level > 4) return Status::InvalidArgument("-checklevel must be in [0, 4]");
+  LogPrintf("Verifying the last " + (blocks == 0 ? std::string("all") : std::to_string(blocks)) +
+            " blocks at level " + std::to_string(level));
+  const Status s = chainman.VerifyChain(static_cast<int>(level), static_cast<uint32_t>(blocks));
+  if (!s.ok()) return Status::Corruption("Corrupted block database detected: " + s.message());
+  LogPrintf("Verification: no problems found");
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddTrainingArgs(Config* c) {
@@ -105,7 +121,12 @@ Status StartTraining(const Config& config, NodeContext* node) {
   node->verified_records = std::make_unique<VerifiedRecords>();
   options.verified = node->verified_records.get();
   s = ChainManager::Open(*node->params, node->chain.get(), node->datadir, options, &node->chainman);
-  if (!s.ok()) return s;
+  if (s.ok() && ReindexPending(node->datadir)) {
+    s = node->chainman->ActivateStoredBlocks(nullptr);
+    if (s.ok()) s = FinishReindex(node->datadir);
+  }
+  if (s.ok()) s = CheckBlocksAtStart(config, *node->chainman);
+  if (!s.ok()) return WithReindexHint(s);
   WorkPoolOptions pool_options;
   pool_options.policy = options.policy;
   pool_options.engine = options.engine;

@@ -10,20 +10,31 @@
 #ifndef COMPUTECOIN_NODE_TRAINING_H
 #define COMPUTECOIN_NODE_TRAINING_H
 
+#include <cstdint>
+
 #include "chain/status.h"
 #include "node/common/config.h"
 #include "node/context.h"
 
 namespace cc {
 
+/// -checkblocks and -checklevel defaults (Bitcoin Core's): the start-up
+/// check of the chain's last blocks (ChainManager::VerifyChain).
+inline constexpr int64_t kDefaultCheckBlocks = 6;
+inline constexpr int64_t kDefaultCheckLevel = 3;
+
 /// Adds -worker, -workers=<n> and -verify=<policy> to the node's options.
 void AddTrainingArgs(Config* config);
 
-/// Reads the options, loads or creates the worker keys and opens
-/// node->chainman over node->chain. Returns InvalidArgument for a bad
-/// -verify or -workers (more than one worker outside regtest), IOError if
-/// the key file cannot be read or written, and ChainManager::Open's errors.
-/// REQUIRES: node->chain is open.
+/// Reads the options, loads or creates the worker keys, opens
+/// node->chainman over node->chain, finishes a pending -reindex
+/// (validation/reindex.h: re-validates the stored blocks) and checks the
+/// last -checkblocks blocks at -checklevel. Returns InvalidArgument for a
+/// bad -verify, -workers (more than one worker outside regtest),
+/// -checkblocks or -checklevel, IOError if the key file cannot be read or
+/// written, ChainManager::Open's errors, and Corruption "Corrupted block
+/// database detected: ..." from the check; Corruption always ends with how
+/// to recover (-reindex). REQUIRES: node->chain is open.
 Status StartTraining(const Config& config, NodeContext* node);
 
 }  // namespace cc

@@ -38,6 +38,8 @@ constexpr CliParamConversion kJsonParams[] = {
     {"evaluatemodel", 0, "count"},
     {"evaluatemodel", 1, "seed"},
     {"completetext", 1, "max_tokens"},
+    {"verifychain", 0, "checklevel"},
+    {"verifychain", 1, "nblocks"},
     // Raw transactions and the mempool (rpc_rawtransaction.cpp).
     {"createrawtransaction", 0, "inputs"},
     {"createrawtransaction", 1, "outputs"},

@@ -83,9 +83,11 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   Uint256 tip;
   uint32_t height = 0;
   s = chain->GetTip(&tip, &height);
+  if (s.ok() && height == 0) s = m->CheckChainNotLost(tip);
   if (!s.ok()) return s;
   s = m->GetStateLocked(tip, &m->tip_);
   if (s.IsNotFound()) s = m->Replay();
+  if (s.ok()) s = m->ResumeReorganization();
   if (s.ok()) s = m->LoadEngine(m->tip_);
   if (!s.ok()) return s;
   *out = std::move(m);
@@ -179,32 +181,6 @@ Status ChainManager::MaybePrune() {
     keep.insert(s.optimizer_state);
   }
   return tensors_->Prune(tip_.step - options_.keep_steps, keep, nullptr);
-}
-
-Status ChainManager::Replay() {
-  // Back to genesis, keeping the main chain, then forward with validation.
-  std::vector<Block> blocks;
-  Uint256 tip;
-  uint32_t height = 0;
-  Status s;
-  while ((s = chain_->GetTip(&tip, &height)).ok() && height > 0) {
-    Block b;
-    s = chain_->DisconnectTip(&b);
-    if (!s.ok()) return s;
-    blocks.push_back(std::move(b));
-  }
-  if (!s.ok()) return s;
-  s = GetStateLocked(tip, &tip_);
-  if (!s.ok()) return s;
-  std::reverse(blocks.begin(), blocks.end());
-  VerifyPolicy trusted;  // our own main chain, validated when first connected
-  trusted.sample = 0.0;
-  for (const Block& b : blocks) {
-    ValidationState state;
-    if (!ConnectOnTip(b, &state, &trusted))
-      return Status::Corruption("replay of block " + b.Hash().ToHex() + ": " + state.ToString());
-  }
-  return Status::OK();
 }
 
 bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
@@ -301,7 +277,21 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   if (!s.ok()) return state->Error("index: " + s.ToString());
   const TipRank candidate{validated.accepted_work + work, entry.sequence};
   if (!IsBetterTip(candidate, {tip_.accepted_work, tip_entry.sequence})) return true;
-  return Reorganize(hash, state);
+  // Recorded first, so a crash halfway through is finished on restart
+  // (ResumeReorganization) instead of leaving the node at the fork point.
+  const Uint256 old_tip = tip_.block_hash;
+  LogPrintf("Reorganising from " + old_tip.ToHex() + " (height " + std::to_string(tip_.height) +
+            ") to " + hash.ToHex() + " (height " + std::to_string(entry.height()) + ")");
+  s = PutReorgMarker(old_tip, hash);
+  if (!s.ok()) return state->Error("reorg: " + s.ToString());
+  const bool switched = Reorganize(hash, state);
+  // Erased only once the tip is one whole branch again; after an internal
+  // error halfway, the next start finishes the job.
+  if (tip_.block_hash == hash || tip_.block_hash == old_tip) {
+    s = EraseReorgMarker();
+    if (!s.ok()) LogPrintf("Erasing the reorganisation marker: " + s.ToString());
+  }
+  return switched;
 }
 
 bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {

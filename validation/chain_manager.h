@@ -18,9 +18,20 @@
 // steps older than tip step − keep_steps (and keeps the tip's weights), so a
 // reorg can re-verify a branch forking up to keep_steps steps back; deeper,
 // verification reports work-tensor-missing until the tensors come from
-// peers. Replay of this node's own main chain (a lost consensus directory)
-// re-executes nothing: those blocks were validated when first connected, and
-// the states follow from the committed hashes alone.
+// peers. Replay of this node's own main chain (a lost or partial consensus
+// directory) re-executes nothing: those blocks were validated when first
+// connected, and the states follow from the committed hashes alone.
+//
+// Crash safety across the stores (doc/architecture.md, "Write order"): a
+// block's tensors are durable before the block is connected; the chain
+// database's connect batch is the commit point; the block's snapshot is
+// written after it and is derivable, so Open replays whatever snapshots a
+// crash lost, resuming from the highest one on the main chain and never
+// writing to the chain database (the tip never moves back). A reorganisation
+// is recorded in the consensus database before its first disconnect and
+// erased after its last connect; Open finishes one a crash interrupted.
+// Recovery members (Replay, ResumeReorganization, ActivateStoredBlocks,
+// VerifyChain) live in validation/recovery.cpp.
 //
 // Regtest production: Generate() lets the in-process workers compute their
 // assigned units and produces blocks (consensus/assembler.h).
@@ -102,13 +113,17 @@ using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fee
 class ChainManager {
  public:
   /// Opens the stores under `datadir` and brings consensus to the chain's
-  /// tip: connects genesis to an empty chain, and replays the main chain
-  /// from genesis when a snapshot is missing (a fresh consensus directory).
+  /// tip: connects genesis to an empty chain, replays the main chain from
+  /// its highest snapshot when the tip's is missing (a fresh or partial
+  /// consensus directory), and finishes a reorganisation a crash
+  /// interrupted. Never disconnects a block to do so.
   /// REQUIRES: chain outlives the manager. On success *out is set (owned
   /// by the caller). Returns the stores' and engine's errors, InvalidArgument
-  /// without options.engine_factory, or Corruption if a stored block fails
-  /// validation on replay or the consensus directory holds a database that
-  /// LevelDB cannot open (OpenLevelDb: it is never recreated over).
+  /// without options.engine_factory, or Corruption if a stored block or its
+  /// undo data is damaged or fails validation on replay, or the consensus
+  /// directory holds a database that LevelDB cannot open (OpenLevelDb: it
+  /// is never recreated over); the chain database is then unchanged.
+  /// Recovery from those is -reindex (validation/reindex.h).
   static Status Open(const ChainParams& params, ChainState* chain,
                      const std::filesystem::path& datadir, const ChainManagerOptions& options,
                      std::unique_ptr<ChainManager>* out);
@@ -165,6 +180,36 @@ class ChainManager {
   /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
   Status Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out);
 
+  /// -reindex's second half: connects the stored blocks that are not part
+  /// of a validated chain, lowest height first (first-seen order within a
+  /// height), extending the tip or going through fork choice as
+  /// ProcessNewBlock does. Blocks extending the tip are re-verified under
+  /// the -verify policy; where a record's tensors are gone (retention) the
+  /// block is connected on trust instead, and counted and logged as such.
+  /// Blocks that fail validation are marked failed and skipped. Resumable:
+  /// blocks already validated are skipped. Listeners are told as usual.
+  /// On success fills *stats (if not null). Returns the stores' and the
+  /// engine's errors.
+  struct ReindexStats {
+    uint32_t connected = 0;  //!< blocks validated now
+    uint32_t trusted = 0;    //!< of which connected without re-executing their work
+    uint32_t rejected = 0;   //!< blocks that failed validation
+  };
+  Status ActivateStoredBlocks(ReindexStats* stats);
+
+  /// Checks the last `nblocks` main-chain blocks (all when 0 or more than
+  /// the tip's height; genesis excepted) at `level` (Bitcoin Core's
+  /// -checklevel, each level including the lower ones): 0 reads each block
+  /// and checks it hashes to its key; 1 checks it (CheckBlock) and its
+  /// snapshot (block, height, state root); 2 reads its undo data; 3 rewinds
+  /// the UTXO set over them in memory, checking the undo data against it;
+  /// 4 reconnects them in memory from the earliest one's parent snapshot
+  /// (re-executing work under the -verify policy where tensors remain) and
+  /// compares each state with the stored snapshot. Writes nothing.
+  /// REQUIRES: 0 <= level <= 4. Returns OK if all is well, else Corruption
+  /// (or the store's error) naming the first bad block and what is wrong.
+  Status VerifyChain(int level, uint32_t nblocks);
+
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
   /// The stored state after block `hash`. NotFound if it was never validated.
@@ -180,7 +225,24 @@ class ChainManager {
   Status PutState(const ConsensusState& state);
   Status LoadEngine(const ConsensusState& state);  // REQUIRES: mu_ held.
   Status MaybePrune();                             // REQUIRES: mu_ held.
-  Status Replay();                                 // REQUIRES: mu_ held.
+  // Rebuilds the missing snapshots from the highest main-chain block that
+  // has one up to the tip, in memory over RewoundCoins; each is written as
+  // it is made, so a crash loses nothing done. REQUIRES: mu_ held.
+  Status Replay();
+  // For a chain at genesis: Corruption if the consensus database holds the
+  // state of any other block (the chain database lost its blocks; carrying
+  // on would start a new chain over them).
+  Status CheckChainNotLost(const Uint256& genesis) const;
+  // The reorganisation marker: key 'r' -> old tip (32) ‖ new tip (32).
+  Status PutReorgMarker(const Uint256& old_tip, const Uint256& new_tip);
+  Status EraseReorgMarker();
+  // Finishes a recorded reorganisation: to its new tip (also from the old
+  // tip, unless the new branch holds a block marked failed), or back to the
+  // old one if the new branch fails. REQUIRES: mu_ held.
+  Status ResumeReorganization();
+  // Connects `block` on the tip under the -verify policy, or on trust if its
+  // tensors are gone (*trusted set). REQUIRES: mu_ held.
+  bool ConnectReverified(const Block& block, bool* trusted, ValidationState* state);
   // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
   bool ConnectOnTip(const Block& block, ValidationState* state,
                     const VerifyPolicy* policy = nullptr);

@@ -268,8 +268,8 @@ TEST_F(StoreTest, MissingCurrentFileIsCorruptionAndKeepsTheFiles) {
   const Status s = Open();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_EQ(s.message(), "chain database " + Path() +
-                             " is damaged (its CURRENT file is missing); restore it from a backup, "
-                             "or move the datadir aside and resync");
+                             " is damaged (its CURRENT file is missing); restart with -reindex to "
+                             "rebuild it from the stored blocks, or restore it from a backup");
   EXPECT_EQ(chain_, nullptr);
   EXPECT_EQ(without_log(ListFiles(Path())), without_log(before));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(Path()) / "CURRENT"));
@@ -299,8 +299,8 @@ TEST(OpenLevelDbTest, DamagedDatabaseIsRefusedAnyStore) {
   const Status s = OpenLevelDb(dir, options, "consensus snapshot", &db);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_EQ(s.message(), "consensus snapshot database " + dir.string() +
-                             " is damaged (its CURRENT file is missing); restore it from a backup, "
-                             "or move the datadir aside and resync");
+                             " is damaged (its CURRENT file is missing); restart with -reindex to "
+                             "rebuild it from the stored blocks, or restore it from a backup");
   EXPECT_EQ(db, nullptr);
   std::filesystem::remove_all(dir);
   EXPECT_FALSE(HoldsLevelDbData(dir));

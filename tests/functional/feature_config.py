@@ -107,7 +107,8 @@ class FeatureConfigTest(ComputecoinTestFramework):
             result = node.run_program("computecoind")
             assert_equal(result.returncode, 1)
             assert_in(f"Error: {what} database {path} is damaged (its CURRENT file is missing); "
-                      "restore it from a backup, or move the datadir aside and resync", result.stderr)
+                      "restart with -reindex to rebuild it from the stored blocks, or restore it "
+                      "from a backup", result.stderr)
             assert_equal(sorted(f for f in os.listdir(path) if not f.startswith("LOG")), before)
             os.rename(os.path.join(netdir, "CURRENT." + store), os.path.join(path, "CURRENT"))
         node.start()

@@ -123,9 +123,9 @@ class TestNode:
         if wait_for_rpc:
             self.wait_for_rpc()
 
-    def wait_for_rpc(self):
-        """Polls getblockcount until it answers (not -28), the process dies, or time runs out."""
-        deadline = time.monotonic() + RPC_TIMEOUT
+    def wait_for_rpc(self, timeout=RPC_TIMEOUT):
+        """Polls getblockcount until it answers (not -28), the process dies, or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionFailed(
@@ -139,7 +139,7 @@ class TestNode:
                 if e.error.get("code") != -28:
                     raise
             time.sleep(0.05)
-        raise AssertionFailed(f"node{self.index} RPC did not come up within {RPC_TIMEOUT} s")
+        raise AssertionFailed(f"node{self.index} RPC did not come up within {timeout} s")
 
     def wait_for_exit(self, timeout=RPC_TIMEOUT):
         try:
@@ -270,6 +270,7 @@ class ComputecoinTestFramework:
                             help="directory with computecoind, computecoin-cli, computecoin-light")
         parser.add_argument("--nocleanup", action="store_true", help="keep the temporary directory")
         parser.add_argument("--tmpdir", help="root for the temporary directory")
+        self.add_options(parser)
         self.options = parser.parse_args()
         self.bindir = os.path.abspath(self.options.bindir)
         self.nodes = []
@@ -282,6 +283,9 @@ class ComputecoinTestFramework:
 
     def log(self, message):
         print(f"{time.strftime('%H:%M:%S')} {self.__class__.__name__}: {message}", flush=True)
+
+    def add_options(self, parser):
+        """Override to add a test's own command-line options to `parser` (argparse)."""
 
     def run_test(self):
         raise NotImplementedError

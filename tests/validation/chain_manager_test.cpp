@@ -176,8 +176,8 @@ TEST_F(ChainManagerTest, DamagedConsensusDirectoryIsRefusedNotRecreated) {
       ChainManager::Open(node.params, node.chain.get(), Dir("a"), node.options, &node.manager);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_EQ(s.message(), "consensus snapshot database " + consensus.string() +
-                             " is damaged (its CURRENT file is missing); restore it from a backup, "
-                             "or move the datadir aside and resync");
+                             " is damaged (its CURRENT file is missing); restart with -reindex to "
+                             "rebuild it from the stored blocks, or restore it from a backup");
   EXPECT_EQ(list(), before);
 }
 
