@@ -414,7 +414,9 @@ class PeerManager::Impl {
           for (const Uint256& out : r.outputs) {
             if (std::find(missing.begin(), missing.end(), out) == missing.end()) continue;
             w.missing_tensors.insert(out);
-            auto [it, added] = tensors_.try_emplace(out, TensorAssembler(out, kMaxTensorSize));
+            // Braces, not parentheses: clang 14 lacks C++20's aggregate init with ().
+            auto [it, added] =
+                tensors_.try_emplace(out, TensorDownload{TensorAssembler(out, kMaxTensorSize)});
             if (added) {
               it->second.step = r.unit.step;
               it->second.peer = peer->id();
