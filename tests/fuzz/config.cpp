@@ -33,15 +33,15 @@ struct Option {
 
 // Every option registered below, with its type.
 constexpr Option kOptions[] = {
-    {"conf", cc::Config::kString},     {"datadir", cc::Config::kString},
-    {"chain", cc::Config::kString},    {"regtest", cc::Config::kBool},
-    {"testnet", cc::Config::kBool},    {"devnet", cc::Config::kBool},
-    {"help", cc::Config::kBool},       {"rpcport", cc::Config::kInt},
-    {"rpcconnect", cc::Config::kString}, {"rpcuser", cc::Config::kString},
+    {"conf", cc::Config::kString},        {"datadir", cc::Config::kString},
+    {"chain", cc::Config::kString},       {"regtest", cc::Config::kBool},
+    {"testnet", cc::Config::kBool},       {"devnet", cc::Config::kBool},
+    {"help", cc::Config::kBool},          {"rpcport", cc::Config::kInt},
+    {"rpcconnect", cc::Config::kString},  {"rpcuser", cc::Config::kString},
     {"rpcpassword", cc::Config::kString}, {"rpcclienttimeout", cc::Config::kInt},
-    {"rpcwait", cc::Config::kBool},    {"rpcwaittimeout", cc::Config::kInt},
-    {"named", cc::Config::kBool},      {"rpcwallet", cc::Config::kString},
-    {"fuzzmulti", cc::Config::kString}, {"fuzzport", cc::Config::kInt},
+    {"rpcwait", cc::Config::kBool},       {"rpcwaittimeout", cc::Config::kInt},
+    {"named", cc::Config::kBool},         {"rpcwallet", cc::Config::kString},
+    {"fuzzmulti", cc::Config::kString},   {"fuzzport", cc::Config::kInt},
 };
 
 void CheckOption(const cc::Config& config, const Option& option) {
@@ -56,7 +56,8 @@ void CheckOption(const cc::Config& config, const Option& option) {
     case cc::Config::kInt:
       if (value) {
         int64_t number = 0;
-        const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), number);
+        const auto [end, ec] =
+            std::from_chars(value->data(), value->data() + value->size(), number);
         CC_FUZZ_CHECK(ec == std::errc() && end == value->data() + value->size());
         CC_FUZZ_CHECK(config.GetIntArg(name, 1) == number && config.GetIntArg(name, 2) == number);
       }

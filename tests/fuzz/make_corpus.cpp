@@ -172,7 +172,6 @@ void WriteHex(CorpusWriter& w) {
   w.Write("hex", "not_hex", AsBytes("0g"));
 }
 
-
 // `head` followed by `rest`: the selector bytes some targets read first.
 std::vector<uint8_t> Prefixed(std::initializer_list<uint8_t> head, ByteSpan rest) {
   std::vector<uint8_t> bytes;
@@ -192,13 +191,14 @@ void WriteRpcDispatch(CorpusWriter& w) {
   };
   text("legacy_echo", R"({"method":"echo","params":[[1,"a",{"b":null}]],"id":1})");
   text("v2_typed", R"({"jsonrpc":"2.0","method":"typed","params":[")" + hash +
-                        R"(",-5,true,"s",{},[]],"id":"x"})");
-  text("named", R"({"jsonrpc":"2.0","method":"typed","params":{"hash":")" + hash +
-                    R"(","n":7},"id":2})");
+                       R"(",-5,true,"s",{},[]],"id":"x"})");
+  text("named",
+       R"({"jsonrpc":"2.0","method":"typed","params":{"hash":")" + hash + R"(","n":7},"id":2})");
   text("notification", R"({"jsonrpc":"2.0","method":"echo","params":[1]})");
   text("batch", R"([{"method":"echo","id":1},{"jsonrpc":"2.0","method":"rpcerror","id":2},)"
                 R"({"jsonrpc":"2.0","method":"throws"},{"method":"nosuch","id":null},3])");
-  text("big_batch", R"([{"method":"big","params":[3000],"id":1},{"method":"big","params":[3000],"id":2}])");
+  text("big_batch",
+       R"([{"method":"big","params":[3000],"id":1},{"method":"big","params":[3000],"id":2}])");
   text("bad_hash", R"({"method":"typed","params":["zz"],"id":1})");
   text("help", R"({"method":"help","params":["typed"],"id":1})");
   text("deep_64", std::string(63, '[') + "{}" + std::string(63, ']'));
@@ -207,9 +207,9 @@ void WriteRpcDispatch(CorpusWriter& w) {
 }
 
 void WriteRpcAuth(CorpusWriter& w) {
-  w.Write("rpc_auth", "plain", AsBytes("Basic YWxpY2U6c2VjcmV0"));      // alice:secret
-  w.Write("rpc_auth", "salted", AsBytes("Basic Ym9iOmh1bnRlcjI="));     // bob:hunter2
-  w.Write("rpc_auth", "wrong", AsBytes("Basic YWxpY2U6c2VjcmU="));      // alice:secre
+  w.Write("rpc_auth", "plain", AsBytes("Basic YWxpY2U6c2VjcmV0"));   // alice:secret
+  w.Write("rpc_auth", "salted", AsBytes("Basic Ym9iOmh1bnRlcjI="));  // bob:hunter2
+  w.Write("rpc_auth", "wrong", AsBytes("Basic YWxpY2U6c2VjcmU="));   // alice:secre
   w.Write("rpc_auth", "rpcauth_line",
           AsBytes("carol:c0ffee$0000000000000000000000000000000000000000000000000000000000000000"));
   w.Write("rpc_auth", "bad_padding", AsBytes("Basic YQ=a"));
@@ -222,8 +222,9 @@ void WriteConfig(CorpusWriter& w) {
     w.Write("config", name, AsBytes(bytes));
   };
   using namespace std::string_view_literals;
-  input("file_sections", "0rpcuser=a\nrpcport=1\nfuzzport=5\n[regtest]\nrpcport=2\nfuzzmulti=x\n"
-                         "regtest.fuzzmulti=y\n# comment\nnonamed=1\n"sv);
+  input("file_sections",
+        "0rpcuser=a\nrpcport=1\nfuzzport=5\n[regtest]\nrpcport=2\nfuzzmulti=x\n"
+        "regtest.fuzzmulti=y\n# comment\nnonamed=1\n"sv);
   input("command_line", "0regtest=1\n\0-rpcport=7\0-nofuzzmulti\0-named\0getinfo\0arg"sv);
   input("unknown_skipped", "1nosuch=1\nrpcwait=0\n\0-chain=devnet"sv);
   input("bad_lines", "0[main\nrpcport=abc\n-x=1\nnoflag\n"sv);

@@ -90,7 +90,8 @@ void Encode(cc::ByteSpan bytes) {
   CC_FUZZ_CHECK(cc::compute::DecodeFloats(t, &decoded).ok());
   for (size_t row = 0; row < shape[0]; ++row) {
     float row_max = 0;
-    for (size_t j = 0; j < cols; ++j) row_max = std::max(row_max, std::fabs(values[row * cols + j]));
+    for (size_t j = 0; j < cols; ++j)
+      row_max = std::max(row_max, std::fabs(values[row * cols + j]));
     for (size_t j = 0; j < cols; ++j) {
       const size_t i = row * cols + j;
       const double error = std::fabs(static_cast<double>(values[i]) - decoded[i]);

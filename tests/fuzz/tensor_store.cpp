@@ -4,8 +4,8 @@
 // the name of the tagged hash of its bytes after the 12-byte header (so a
 // file with a good header and a well-formed encoding is a valid record)
 // unless the step's top bit is set or the file is shorter than the header;
-// then under a fixed name (a record whose content does not match its name). A store is then opened over it and the tensor
-// read. Beyond "no crash":
+// then under a fixed name (a record whose content does not match its name).
+// A store is then opened over it and the tensor read. Beyond "no crash":
 //   - Open indexes the file (a damaged header only marks it damaged);
 //   - Get returns the tensor only if it is well formed and hashes to its
 //     name, with GetStep the header's step; anything else is Corruption and
@@ -78,9 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   {
     std::unique_ptr<cc::compute::TensorStore> store;
-    CC_FUZZ_CHECK(cc::compute::TensorStore::Open(StoreDir().string(),
-                                                 cc::compute::TensorStoreOptions{.sync = false},
-                                                 &store)
+    CC_FUZZ_CHECK(cc::compute::TensorStore::Open(
+                      StoreDir().string(), cc::compute::TensorStoreOptions{.sync = false}, &store)
                       .ok());
     CC_FUZZ_CHECK(store->Has(name) && store->Count() == 1 && store->Bytes() == size);
 
