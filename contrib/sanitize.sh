@@ -11,6 +11,7 @@
 # Usage: contrib/sanitize.sh [asan] [tsan]   (no argument: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash contrib/install-deps.sh
 # ccache keys on paths relative to the checkout, so a fresh clone reuses the cache.
 export CCACHE_BASEDIR="$PWD"
 export CCACHE_NOHASHDIR=1
