@@ -100,6 +100,7 @@ inline constexpr std::string_view kStateLeaf = "Computecoin/StateLeaf";
 inline constexpr std::string_view kDataChunk = "Computecoin/DataChunk";
 inline constexpr std::string_view kModelConfig = "Computecoin/ModelConfig";
 inline constexpr std::string_view kWeightInit = "Computecoin/WeightInit";
+inline constexpr std::string_view kRegistration = "Computecoin/Registration";
 }  // namespace tags
 
 }  // namespace cc

@@ -15,7 +15,10 @@ namespace {
 // fee * size products reach 2^57 * 2^20; 128 bits compare them exactly.
 __extension__ typedef __int128 Int128;
 
-std::string Vin(size_t i) { return "vin " + std::to_string(i); }
+// fee / size in units per 1000 bytes, truncated; for messages only.
+int64_t FeePerKb(Amount fee, size_t size) {
+  return static_cast<int64_t>(static_cast<Int128>(fee) * 1000 / static_cast<Int128>(size));
+}
 
 }  // namespace
 
@@ -64,7 +67,8 @@ bool Mempool::TestAcceptTransaction(const Transaction& tx, const CoinsView& view
                                     ValidationState* state) const {
   std::lock_guard<std::mutex> lock(mu_);
   Entry entry;
-  if (!CheckLocked(tx, view, spend_height, &entry, state)) return false;
+  std::set<Uint256> evicted;
+  if (!CheckLocked(tx, view, spend_height, &entry, &evicted, state)) return false;
   *fee = entry.info.fee;
   return true;
 }
@@ -72,7 +76,11 @@ bool Mempool::TestAcceptTransaction(const Transaction& tx, const CoinsView& view
 bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
                            ValidationState* state) {
   Entry entry;
-  if (!CheckLocked(tx, view, spend_height, &entry, state)) return false;
+  std::set<Uint256> evicted;
+  if (!CheckLocked(tx, view, spend_height, &entry, &evicted, state)) return false;
+  // The evicted set is closed under descendants, so removing its members
+  // one by one leaves no entry with a missing parent.
+  for (const Uint256& id : evicted) RemoveLocked(id);
   const Uint256 txid = entry.info.txid;
   entry.sequence = next_sequence_++;
   AddLocked(std::move(entry));
@@ -84,17 +92,16 @@ bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_
 }
 
 bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                          Entry* entry, ValidationState* state) const {
+                          Entry* entry, std::set<Uint256>* evicted, ValidationState* state) const {
   if (!CheckTransaction(tx, state)) return false;
   if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
   const Uint256 txid = tx.Txid();
   if (entries_.contains(txid)) {
     return state->Invalid(ValidationResult::kConflict, "txn-already-in-mempool");
   }
-  for (size_t i = 0; i < tx.inputs.size(); ++i) {
-    if (spenders_.contains(tx.inputs[i].prevout)) {
-      return state->Invalid(ValidationResult::kConflict, "txn-mempool-conflict", Vin(i));
-    }
+  std::set<Uint256> conflicts;
+  for (const TxIn& in : tx.inputs) {
+    if (auto it = spenders_.find(in.prevout); it != spenders_.end()) conflicts.insert(it->second);
   }
 
   // Unconfirmed parents' outputs count as coins at the spend height (their
@@ -114,6 +121,10 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
         ValidationResult::kPolicy, "min-relay-fee-not-met",
         std::to_string(fee) + " < " + std::to_string(static_cast<int64_t>(min_fee)));
   }
+  if (!conflicts.empty() &&
+      !CheckReplacementLocked(txid, parents, fee, size, conflicts, evicted, state)) {
+    return false;
+  }
   // Last, being the expensive check.
   if (!CheckInputSignatures(tx, spent, state)) return false;
 
@@ -122,6 +133,68 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
                           .count();
   entry->info = MempoolEntryInfo{tx, txid, fee, size, now, spend_height > 0 ? spend_height - 1 : 0};
   entry->parents = std::move(parents);
+  return true;
+}
+
+bool Mempool::CheckReplacementLocked(const Uint256& txid, const std::set<Uint256>& parents,
+                                     Amount fee, size_t size, const std::set<Uint256>& conflicts,
+                                     std::set<Uint256>* evicted, ValidationState* state) const {
+  const std::string replacement = "replacement " + txid.ToHex();
+  std::set<Uint256> doomed;
+  for (const Uint256& conflict : conflicts) {
+    doomed.merge(ClosureLocked(conflict, &Entry::children));
+    if (doomed.size() > kMaxReplacementEvictions) {
+      return state->Invalid(ValidationResult::kConflict, "too many potential replacements",
+                            "rejecting " + replacement + "; more than " +
+                                std::to_string(kMaxReplacementEvictions) + " to evict");
+    }
+  }
+  // MempoolCoins offered the doomed entries' outputs as coins; spending one
+  // would leave tx without its input once they are removed.
+  for (const Uint256& parent : parents) {
+    if (doomed.contains(parent)) {
+      return state->Invalid(ValidationResult::kConflict, "bad-txns-spends-conflicting-tx",
+                            txid.ToHex() + " spends conflicting transaction " + parent.ToHex());
+    }
+  }
+  std::set<Uint256> known_parents;
+  for (const Uint256& conflict : conflicts) {
+    const std::set<Uint256>& p = entries_.at(conflict).parents;
+    known_parents.insert(p.begin(), p.end());
+  }
+  for (const Uint256& parent : parents) {
+    if (!known_parents.contains(parent)) {
+      return state->Invalid(ValidationResult::kConflict, "replacement-adds-unconfirmed",
+                            replacement + " adds unconfirmed input " + parent.ToHex());
+    }
+  }
+  for (const Uint256& conflict : conflicts) {
+    const MempoolEntryInfo& old = entries_.at(conflict).info;
+    // fee / size <= old.fee / old.size, compared without division.
+    if (static_cast<Int128>(fee) * static_cast<Int128>(old.size) <=
+        static_cast<Int128>(old.fee) * static_cast<Int128>(size)) {
+      return state->Invalid(ValidationResult::kConflict, "insufficient fee",
+                            "rejecting " + replacement + "; new feerate " +
+                                std::to_string(FeePerKb(fee, size)) + " <= old feerate " +
+                                std::to_string(FeePerKb(old.fee, old.size)) + " (units/kB)");
+    }
+  }
+  Amount doomed_fees = 0;
+  for (const Uint256& id : doomed) doomed_fees += entries_.at(id).info.fee;
+  if (fee < doomed_fees) {
+    return state->Invalid(ValidationResult::kConflict, "insufficient fee",
+                          "rejecting " + replacement + ", less fees than conflicting txs; " +
+                              std::to_string(fee) + " < " + std::to_string(doomed_fees));
+  }
+  const Int128 relay_fee =
+      static_cast<Int128>(options_.incremental_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;
+  if (static_cast<Int128>(fee - doomed_fees) < relay_fee) {
+    return state->Invalid(ValidationResult::kConflict, "insufficient fee",
+                          "rejecting " + replacement + ", not enough additional fees to relay; " +
+                              std::to_string(fee - doomed_fees) + " < " +
+                              std::to_string(static_cast<int64_t>(relay_fee)));
+  }
+  *evicted = std::move(doomed);
   return true;
 }
 
@@ -309,6 +382,14 @@ std::vector<MempoolEntryDetail> Mempool::Details() const {
   details.reserve(by_arrival.size());
   for (const auto& [sequence, txid] : by_arrival) details.push_back(DetailLocked(txid));
   return details;
+}
+
+std::vector<std::pair<Amount, size_t>> Mempool::FeesAndSizes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<Amount, size_t>> out;
+  out.reserve(entries_.size());
+  for (const auto& [txid, entry] : entries_) out.emplace_back(entry.info.fee, entry.info.size);
+  return out;
 }
 
 std::vector<Uint256> Mempool::Txids() const {

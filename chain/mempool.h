@@ -4,9 +4,6 @@
 //   (CheckTransaction's, kConsensus)       context-free rules, tx_check.h
 //   coinbase                          kConsensus     a coinbase is only valid in a block
 //   txn-already-in-mempool            kConflict      same txid already accepted
-//   txn-mempool-conflict              kConflict      spends an outpoint another
-//                                                    mempool transaction spends
-//                                                    (no replacement)
 //   bad-txns-inputs-missingorspent    kMissingInputs an input is neither an unspent
 //                                                    coin of the view nor an output
 //                                                    of a mempool transaction
@@ -15,10 +12,33 @@
 //   bad-txns-inputvalues-outofrange   kConsensus     spent values leave MoneyRange
 //   bad-txns-in-belowout              kConsensus     outputs exceed inputs
 //   min-relay-fee-not-met             kPolicy        fee < min_relay_fee_per_kb * size / 1000
+//   (replacement rules, kConflict)     when tx spends an outpoint that mempool
+//                                      transactions spend (below)
 //   (CheckInputSignatures', kConsensus) wrong key or bad signature, tx_check.h
 //   mempool-full                      kPolicy        the byte cap evicted the
 //                                                    transaction itself
 // A read error of the view is Error("coins-view-error").
+//
+// Replacement (full replace-by-fee: there is no opt-in signal, every
+// unconfirmed transaction may be replaced). A transaction that spends an
+// outpoint some entries already spend (its direct conflicts) replaces them
+// and all their descendants (the evicted set) if it passes BIP125's rules,
+// checked in this order, each refusal kConflict:
+//   bad-txns-spends-conflicting-tx  it spends an output of an evicted entry
+//   too many potential replacements the evicted set has more than
+//                                   kMaxReplacementEvictions entries
+//   replacement-adds-unconfirmed    it spends an output of an entry that is
+//                                   not already a parent of a direct conflict
+//   insufficient fee                its fee rate is not above every direct
+//                                   conflict's (BIP125 rule 6); its fee is
+//                                   below the evicted set's total fee (rule 3);
+//                                   or the fee beyond that total does not pay
+//                                   incremental_relay_fee_per_kb for its own
+//                                   size (rule 4)
+// Bounding the evicted set bounds the work one replacement can make us do;
+// rules 3 and 4 make every replacement pay for the bandwidth of the
+// transactions it throws away and for its own, so relaying replacements
+// cannot be used to flood the network for free.
 //
 // Unconfirmed chains are allowed: an input may spend an output of another
 // mempool transaction (its in-mempool parent). This is what lets a payment
@@ -57,6 +77,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "chain/amount.h"
@@ -72,10 +93,16 @@ namespace cc {
 inline constexpr Amount kDefaultMinRelayFeePerKb = 1000;
 /// Default cap on the mempool's total transaction bytes.
 inline constexpr size_t kDefaultMempoolMaxBytes = 64 << 20;
+/// Default fee rate a replacement pays for its own bytes beyond the fees of
+/// what it evicts (Bitcoin Core's -incrementalrelayfee), units per 1000 bytes.
+inline constexpr Amount kDefaultIncrementalRelayFeePerKb = 1000;
+/// Most entries one replacement may evict (BIP125 rule 5).
+inline constexpr size_t kMaxReplacementEvictions = 100;
 
 struct MempoolOptions {
   size_t max_bytes = kDefaultMempoolMaxBytes;
   Amount min_relay_fee_per_kb = kDefaultMinRelayFeePerKb;
+  Amount incremental_relay_fee_per_kb = kDefaultIncrementalRelayFeePerKb;
 };
 
 /// One transaction as the mempool holds it.
@@ -109,13 +136,14 @@ class Mempool {
   Mempool(const Mempool&) = delete;
   Mempool& operator=(const Mempool&) = delete;
 
-  /** Runs every entry check (file comment) and, if they pass, adds `tx`,
-   *  then evicts down to the byte cap.
+  /** Runs every entry check (file comment) and, if they pass, removes the
+   *  entries tx replaces, adds `tx`, then evicts down to the byte cap.
    *
    *  Returns: true if tx is in the mempool afterwards; false with *state
    *           Invalid(...) or Error(...) and the mempool unchanged (except
-   *           for "mempool-full", where the eviction that pushed tx out may
-   *           also have removed other low-fee-rate entries).
+   *           for "mempool-full", where the replaced entries are gone and the
+   *           eviction that pushed tx out may also have removed other
+   *           low-fee-rate entries).
    *  Out:     state: REQUIRES: not null.
    *  In:      tx.
    *           view:         the UTXO set at the tip.
@@ -170,6 +198,8 @@ class Mempool {
   [[nodiscard]] bool GetEntryDetail(const Uint256& txid, MempoolEntryDetail* detail) const;
   /// Every entry with its relatives, in arrival order, as one snapshot.
   std::vector<MempoolEntryDetail> Details() const;
+  /// The fee and size of every entry, in no particular order (fee estimation).
+  std::vector<std::pair<Amount, size_t>> FeesAndSizes() const;
   /// The txids of all entries, in no particular order.
   std::vector<Uint256> Txids() const;
   size_t size() const;
@@ -205,9 +235,15 @@ class Mempool {
 
   bool AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
                     ValidationState* state);  // REQUIRES: mu_ held.
-  // The checks of AcceptLocked; on success fills *entry. REQUIRES: mu_ held.
+  // The checks of AcceptLocked; on success fills *entry and *evicted (the
+  // entries tx replaces, with their descendants). REQUIRES: mu_ held.
   bool CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                   Entry* entry, ValidationState* state) const;
+                   Entry* entry, std::set<Uint256>* evicted, ValidationState* state) const;
+  // The replacement rules (file comment) for tx, which directly conflicts
+  // with `conflicts`; on success fills *evicted. REQUIRES: mu_ held.
+  bool CheckReplacementLocked(const Uint256& txid, const std::set<Uint256>& parents, Amount fee,
+                              size_t size, const std::set<Uint256>& conflicts,
+                              std::set<Uint256>* evicted, ValidationState* state) const;
   void AddLocked(Entry entry);             // REQUIRES: mu_ held.
   void RemoveLocked(const Uint256& txid);  // REQUIRES: mu_ held.
   /// Removes `txid` and all its descendants. REQUIRES: mu_ held.

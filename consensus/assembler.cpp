@@ -6,11 +6,47 @@
 
 namespace cc {
 
-Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
-                     const TensorSink& sink, const AssemblyRequest& request, Block* out) {
+Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBytes>& order,
+                       uint32_t height, int64_t time, const BlockContext& ctx,
+                       const TensorSink& sink, size_t max, InputResolver* resolver,
+                       compute::StepPlan* plan, ConsensusState* working,
+                       std::vector<WorkRecord>* out) {
+  const XOnlyPubKeyBytes pub = worker.PublicKey();
+  size_t made = 0;
+  for (size_t index : AssignedUnits(*ctx.params, *working, order, *plan, pub, time)) {
+    if (made >= max) break;
+    const compute::PlannedUnit& unit = plan->units[index];
+    WorkRecord record;
+    record.unit = unit.id;
+    std::vector<compute::EncodedTensor> inputs;
+    Status s = resolver->Hashes(*working, unit, &record.inputs);
+    if (s.ok()) s = resolver->Tensors(*working, unit, &inputs);
+    compute::UnitResult result;
+    if (s.ok()) s = ctx.engine->Execute(unit.id, inputs, record.inputs, &result);
+    if (!s.ok()) return s;
+    for (const compute::EncodedTensor& t : result.outputs) {
+      Uint256 hash;
+      s = sink(t, unit.id.step, &hash);
+      if (!s.ok()) return s;
+      record.outputs.push_back(hash);
+    }
+    record.loss = unit.has_loss ? result.loss : 0.0f;
+    record.worker = pub;
+    record.signature = worker.Sign(record.SigningHash());
+    const uint64_t step_before = working->step;
+    AcceptRecord(record, height, time, *ctx.engine, plan, working);
+    out->push_back(std::move(record));
+    ++made;
+    if (working->step != step_before) break;  // the indices were the old plan's
+  }
+  return Status::OK();
+}
+
+Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, const TensorSink& sink,
+                     const AssemblyRequest& request, Block* out) {
   const ChainParams& params = *ctx.params;
-  if (request.time <= parent.time)
-    return Status::InvalidArgument("block time must follow the parent's");
+  if (request.time < parent.time)
+    return Status::InvalidArgument("block time must not precede the parent's");
   const uint32_t height = parent.height + 1;
 
   const PrivateKey* producer = nullptr;
@@ -25,46 +61,36 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
 
   Block block;
   ConsensusState working = parent;
-  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
+  const std::vector<XOnlyPubKeyBytes>& order = parent.unit_order;
   compute::StepPlan plan = ctx.engine->Plan(working.step);
   InputResolver resolver(params, *ctx.dataset, ctx.fetch);
 
-  // Rounds until no worker has a ready assigned unit left, or the step
-  // completes: a block carries at most one step's completion, so that each
-  // step's state root is committed by a header.
+  for (const WorkRecord& record : request.records) {
+    if (block.records.size() >= request.max_records) break;
+    ValidationState state;
+    if (CheckRecord(record, working, order, plan, request.time, ctx, &resolver, &state)) {
+      AcceptRecord(record, height, request.time, *ctx.engine, &plan, &working);
+      block.records.push_back(record);
+    } else if (state.IsError()) {
+      return Status::IOError("work record " + record.Hash().ToHex() + ": " + state.ToString());
+    }
+  }
+
+  // Rounds until no local worker has a ready assigned unit left, or the
+  // step completes: locally computed work stops at a step's completion, so
+  // that each step's state root is committed by a header.
   bool progress = true;
   const uint64_t first_step = working.step;
   while (progress && working.step == first_step && block.records.size() < request.max_records) {
     progress = false;
     for (const PrivateKey& worker : request.workers) {
       if (working.step != first_step) break;
-      const XOnlyPubKeyBytes pub = worker.PublicKey();
-      for (size_t index : AssignedUnits(params, working, order, plan, pub, request.time)) {
-        if (block.records.size() >= request.max_records) break;
-        const compute::PlannedUnit& unit = plan.units[index];
-        WorkRecord record;
-        record.unit = unit.id;
-        std::vector<compute::EncodedTensor> inputs;
-        Status s = resolver.Hashes(working, unit, &record.inputs);
-        if (s.ok()) s = resolver.Tensors(working, unit, &inputs);
-        compute::UnitResult result;
-        if (s.ok()) s = ctx.engine->Execute(unit.id, inputs, record.inputs, &result);
-        if (!s.ok()) return s;
-        for (const compute::EncodedTensor& t : result.outputs) {
-          Uint256 hash;
-          s = sink(t, unit.id.step, &hash);
-          if (!s.ok()) return s;
-          record.outputs.push_back(hash);
-        }
-        record.loss = unit.has_loss ? result.loss : 0.0f;
-        record.worker = pub;
-        record.signature = worker.Sign(record.SigningHash());
-        const uint64_t step_before = working.step;
-        AcceptRecord(record, height, request.time, *ctx.engine, &plan, &working);
-        block.records.push_back(std::move(record));
-        progress = true;
-        if (working.step != step_before) break;  // the indices were the old plan's
-      }
+      const size_t before = block.records.size();
+      Status s =
+          ComputeAssigned(worker, order, height, request.time, ctx, sink,
+                          request.max_records - before, &resolver, &plan, &working, &block.records);
+      if (!s.ok()) return s;
+      progress = progress || block.records.size() > before;
     }
   }
 

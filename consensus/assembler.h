@@ -1,14 +1,19 @@
-// Block assembly with in-process workers: what a producing node does.
+// Block assembly: what a producing node does.
 //
-// Given the tip's ConsensusState and a block time, each worker computes the
-// ready units assigned to it (consensus/schedule.h) through the engine,
-// stores their outputs, and signs a work record; units made ready by those
-// records are computed in turn, so one block can carry a whole step. It
-// stops when the step completes, so that every step's state root appears in
-// a header (consensus allows more; this is the producer's choice). The block then gets its coinbase (one coin per record, the fees
-// to the producer, zero-value bonds for new workers where the bond is 0),
-// its roots, the state root after it, and the producer's signature — from
-// the worker key that holds the slot.
+// Given a parent's ConsensusState and a block time, the block first takes
+// the records made elsewhere (the work pool's: other workers', relayed), in
+// their order, each that still passes CheckRecord at the block's time —
+// across step boundaries, so a block carries all work done since its parent.
+// Then each in-process worker computes the ready units assigned to it
+// (consensus/schedule.h) through the engine, stores their outputs, and
+// signs a work record; units made ready by those records are computed in
+// turn, so one block can carry a whole step. Local computing stops when the
+// step completes, so that regtest `generate` commits every step's state root
+// in a header (consensus allows more; this is the producer's choice). The
+// block then gets its coinbase (one coin per record, the fees to the
+// producer, zero-value bonds for new workers where the bond is 0), its
+// roots, the state root after it, and the producer's signature — from the
+// key that holds the slot.
 //
 // Thread safety: one call per engine at a time (compute/engine.h).
 
@@ -31,8 +36,25 @@ namespace cc {
 using TensorSink =
     std::function<Status(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash)>;
 
+/// One worker's turn: computes each unit that AssignedUnits gives `worker`
+/// in *working at `time` (`order`: the unit order of the block's parent),
+/// stores its outputs through `sink`, signs the record, accepts it into
+/// *working and *plan (AcceptRecord at `height` and `time`) and appends it
+/// to *out. Stops after `max` records, or when the step completes (the
+/// assignment was the old plan's). Returns the resolver's, engine's and
+/// sink's errors. REQUIRES: *plan is working->step's plan.
+Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBytes>& order,
+                       uint32_t height, int64_t time, const BlockContext& ctx,
+                       const TensorSink& sink, size_t max, InputResolver* resolver,
+                       compute::StepPlan* plan, ConsensusState* working,
+                       std::vector<WorkRecord>* out);
+
 struct AssemblyRequest {
-  int64_t time = 0;                        //!< the block's time (> parent time)
+  int64_t time = 0;                        //!< the block's time (≥ parent time)
+  /// Records made elsewhere (the work pool's), in an order where each one's
+  /// inputs come before it; those that fail CheckRecord at `time` under
+  /// ctx's policy are left out, and so are records that depend on them.
+  std::vector<WorkRecord> records;
   std::span<const PrivateKey> workers;     //!< keys that compute assigned units
   std::span<const PrivateKey> producers;   //!< keys that may sign the block
   std::vector<Transaction> txs;            //!< valid at the parent, in order, without coinbase
@@ -44,8 +66,8 @@ struct AssemblyRequest {
 /// Builds and signs the child of `parent` (context as for ConnectBlock; its
 /// coins and policy are not used). On success stores it in *out.
 /// Returns NotFound if none of request.producers holds the slot at
-/// request.time (nothing is computed then), InvalidArgument if time is not
-/// after the parent's, and the engine's, fetcher's or sink's errors.
+/// request.time (nothing is computed then), InvalidArgument if time is
+/// before the parent's, and the engine's, fetcher's or sink's errors.
 Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
                      const TensorSink& sink, const AssemblyRequest& request, Block* out);
 

@@ -23,7 +23,13 @@ void SetTraining(ChainParams* p, std::string_view preset, Amount bond, int64_t u
   p->worker_bond = bond;
   p->unit_timeout = unit_timeout;
   p->slot_timeout = slot_timeout;
-  p->max_future_time = 2 * 60 * 60;
+  // Seconds, not Bitcoin's two hours: block time picks the producer's slot
+  // and every unit's attempt, so the slack a producer may claim ahead of the
+  // clock is slack to grind. NTP keeps honest clocks within a second; 15 s
+  // covers skew and propagation, and a producer who claims the next slot
+  // early still leaves the current holder most of its slot_timeout.
+  p->max_future_time = 15;
+  if (p->max_future_time >= slot_timeout) std::abort();
   p->genesis_state_root = *Uint256::FromHex(state_root_hex);
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "chain/hash.h"
+#include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/tx_check.h"
 #include "compute/local_step.h"
@@ -22,16 +23,6 @@ constexpr std::string_view kVerifySampleTag = "Computecoin/VerifySample";
 
 bool Fail(ValidationState* state, std::string reason, std::string debug = {}) {
   return state->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(debug));
-}
-
-std::string Hex(const XOnlyPubKeyBytes& key) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : key) {
-    s.push_back(kDigits[b >> 4]);
-    s.push_back(kDigits[b & 15]);
-  }
-  return s;
 }
 
 // The reason the engine would give for input `i` not being what the chain
@@ -301,6 +292,59 @@ void AcceptRecord(const WorkRecord& record, uint32_t height, int64_t time,
   }
 }
 
+bool CheckRecordSignature(const WorkRecord& record, ValidationState* state) {
+  if (VerifySchnorr(record.worker, record.SigningHash(), record.signature)) return true;
+  return Fail(state, "bad-work-sig", compute::UnitName(record.unit));
+}
+
+bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
+                 const std::vector<XOnlyPubKeyBytes>& order, const compute::StepPlan& plan,
+                 int64_t time, const BlockContext& ctx, InputResolver* resolver,
+                 ValidationState* state) {
+  const std::string name = compute::UnitName(record.unit);
+  if (record.unit.step != working.step) return Fail(state, "bad-work-step", name);
+  const PlannedUnit* unit = plan.Find(record.unit);
+  if (unit == nullptr) return Fail(state, "bad-work-unit", name);
+  if (working.FindDone(record.unit) != nullptr) return Fail(state, "bad-work-duplicate", name);
+  if (!IsReady(working, *unit)) return Fail(state, "bad-work-not-ready", name);
+  const uint64_t index = static_cast<uint64_t>(unit - plan.units.data());
+  const uint64_t attempt = Attempt(ReadyTime(working, *unit), time, ctx.params->unit_timeout);
+  const std::optional<XOnlyPubKeyBytes> assigned = AssignedWorker(order, index, attempt);
+  if (!assigned || *assigned != record.worker)
+    return Fail(state, "bad-work-unassigned", name + " by " + HexStr(record.worker));
+
+  std::vector<Uint256> expected;
+  Status s = resolver->Hashes(working, *unit, &expected);
+  if (!s.ok()) return state->Error("work-inputs: " + s.ToString());
+  if (!CheckRecordShape(record, *unit, expected, state)) return false;
+
+  const Uint256 record_hash = record.Hash();
+  if (ctx.policy.ShouldVerify(record_hash) && !(ctx.verified && ctx.verified(record_hash))) {
+    compute::WorkClaim claim;
+    claim.unit = record.unit;
+    claim.input_hashes = record.inputs;
+    claim.output_hashes = record.outputs;
+    claim.loss = record.loss;
+    s = resolver->Tensors(working, *unit, &claim.inputs);
+    if (!s.ok())
+      return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
+                            name + ": " + s.ToString());
+    if (!FetchAll(ctx.fetch, record.outputs, &claim.outputs, state)) return false;
+    ValidationState verdict;
+    s = ctx.engine->Verify(claim, expected, &verdict);
+    if (!s.ok()) return state->Error("work-verify: " + s.ToString());
+    if (!verdict.IsValid()) return Fail(state, verdict.reason(), name + ": " + verdict.debug());
+  }
+  return true;
+}
+
+bool IsWorkersFault(const ValidationState& state) {
+  if (state.result() != ValidationResult::kConsensus) return false;
+  const std::string& r = state.reason();
+  return r != "bad-work-step" && r != "bad-work-duplicate" && r != "bad-work-not-ready" &&
+         r != "bad-work-unassigned" && r != "bad-work-sig";
+}
+
 bool CheckBlock(const Block& block, ValidationState* state) {
   const BlockHeader& h = block.header;
   if (block.txs.size() > kMaxBlockTxs || block.records.size() > kMaxBlockRecords)
@@ -323,8 +367,7 @@ bool CheckBlock(const Block& block, ValidationState* state) {
   std::set<UnitId> units;
   for (size_t i = 0; i < block.records.size(); ++i) {
     const WorkRecord& r = block.records[i];
-    if (!VerifySchnorr(r.worker, r.SigningHash(), r.signature))
-      return Fail(state, "bad-work-sig", "record " + std::to_string(i));
+    if (!CheckRecordSignature(r, state)) return false;
     if (!units.insert(r.unit).second)
       return Fail(state, "bad-work-duplicate", compute::UnitName(r.unit));
   }
@@ -340,7 +383,7 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
   // Linkage, time and the producer's slot.
   if (h.prev != parent.block_hash) return Fail(state, "bad-prevblk");
   if (h.height != parent.height + 1) return Fail(state, "bad-height");
-  if (h.time <= parent.time) return Fail(state, "time-too-old");
+  if (h.time < parent.time) return Fail(state, "time-too-old");
   if (h.time > ctx.now + params.max_future_time)
     return state->Invalid(ValidationResult::kTimeFuture, "time-too-new");
   const std::optional<XOnlyPubKeyBytes> producer =
@@ -357,48 +400,17 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
   if (!ConnectTransactions(block, ctx, next, &fees, state)) return false;
   if (!CheckCoinbase(block, params, fees, state)) return false;
 
-  // Work records, in block order, against the parent's worker order. The
+  // Work records, in block order, against the parent's unit order. The
   // registry changes of this block's transactions take effect from the next
   // block, so records are judged against `parent`'s workers.
-  const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
   compute::StepPlan plan = ctx.engine->Plan(next->step);
   InputResolver resolver(params, *ctx.dataset, ctx.fetch);
   for (const WorkRecord& record : block.records) {
-    const std::string name = compute::UnitName(record.unit);
-    if (record.unit.step != next->step) return Fail(state, "bad-work-step", name);
-    const PlannedUnit* unit = plan.Find(record.unit);
-    if (unit == nullptr) return Fail(state, "bad-work-unit", name);
-    if (next->FindDone(record.unit) != nullptr) return Fail(state, "bad-work-duplicate", name);
-    if (!IsReady(*next, *unit)) return Fail(state, "bad-work-not-ready", name);
-    const uint64_t index = static_cast<uint64_t>(unit - plan.units.data());
-    const uint64_t attempt = Attempt(ReadyTime(*next, *unit), h.time, params.unit_timeout);
-    const std::optional<XOnlyPubKeyBytes> assigned = AssignedWorker(order, index, attempt);
-    if (!assigned || *assigned != record.worker)
-      return Fail(state, "bad-work-unassigned", name + " by " + Hex(record.worker));
-
-    std::vector<Uint256> expected;
-    Status s = resolver.Hashes(*next, *unit, &expected);
-    if (!s.ok()) return state->Error("work-inputs: " + s.ToString());
-    if (!CheckRecordShape(record, *unit, expected, state)) return false;
-
-    if (ctx.policy.ShouldVerify(record.Hash())) {
-      compute::WorkClaim claim;
-      claim.unit = record.unit;
-      claim.input_hashes = record.inputs;
-      claim.output_hashes = record.outputs;
-      claim.loss = record.loss;
-      s = resolver.Tensors(*next, *unit, &claim.inputs);
-      if (!s.ok())
-        return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
-                              name + ": " + s.ToString());
-      if (!FetchAll(ctx.fetch, record.outputs, &claim.outputs, state)) return false;
-      ValidationState verdict;
-      s = ctx.engine->Verify(claim, expected, &verdict);
-      if (!s.ok()) return state->Error("work-verify: " + s.ToString());
-      if (!verdict.IsValid()) return Fail(state, verdict.reason(), name + ": " + verdict.debug());
-    }
+    if (!CheckRecord(record, *next, parent.unit_order, plan, h.time, ctx, &resolver, state))
+      return false;
     AcceptRecord(record, h.height, h.time, *ctx.engine, &plan, next);
   }
+  next->unit_order = NextUnitOrder(parent.step, *next);
 
   if (h.state_root != next->StateRoot()) return Fail(state, "bad-stateroot");
   return true;

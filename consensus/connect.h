@@ -74,6 +74,11 @@ struct BlockContext {
   const CoinsView* coins = nullptr;           //!< the UTXO set at the parent
   TensorFetcher fetch;
   VerifyPolicy policy;
+  /// Records this node re-executed already (its work pool's), by record
+  /// hash: not re-executed again, as Bitcoin Core's script cache skips
+  /// scripts checked at mempool entry. Sound because a record's hash commits
+  /// to every input and output hash it was judged on. May be empty.
+  std::function<bool(const Uint256& record_hash)> verified;
   int64_t now = 0;  //!< this node's clock (seconds since the epoch): time-too-new
 };
 
@@ -81,6 +86,10 @@ struct BlockContext {
 /// false with *state Invalid(...) naming the first rule it breaks.
 /// REQUIRES: state is not null.
 [[nodiscard]] bool CheckBlock(const Block& block, ValidationState* state);
+
+/// The context-free rule on a record: its worker's BIP340 signature
+/// ("bad-work-sig"). REQUIRES: state is not null.
+[[nodiscard]] bool CheckRecordSignature(const WorkRecord& record, ValidationState* state);
 
 /// Checks `block` (CheckBlock, then the contextual rules) as the child of
 /// `parent` and on success stores the state after it in *next and returns
@@ -112,6 +121,30 @@ class InputResolver {
   const TensorFetcher fetch_;
   compute::LaneBatches batches_;
 };
+
+/// The contextual rules on one record (doc/consensus.md §4, bad-work-step
+/// through the engine's verdicts), judged as the next record of a block of
+/// `time` whose parent's unit order is `order`: against `working` (the
+/// parent's state with the block's earlier records accepted) and `plan`
+/// (working.step's plan). Re-executes the record when ctx.policy.ShouldVerify
+/// says so and ctx.verified does not know it; reads only ctx.params,
+/// ctx.engine, ctx.fetch, ctx.policy and ctx.verified. On success returns
+/// true; the caller then calls AcceptRecord.
+/// Failures as for ConnectBlock. The one home of these rules: blocks, the
+/// work pool and the assembler all judge records here.
+/// REQUIRES: resolver was built for ctx's params and dataset; state not null.
+[[nodiscard]] bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
+                               const std::vector<XOnlyPubKeyBytes>& order,
+                               const compute::StepPlan& plan, int64_t time,
+                               const BlockContext& ctx, InputResolver* resolver,
+                               ValidationState* state);
+
+/// Whether a record refused by CheckRecord proves its worker wrong: what it
+/// signed contradicts the chain's inputs or its re-execution. The other
+/// refusals (bad-work-step, -duplicate, -not-ready, -unassigned) may be a
+/// record that is early, late, already carried or judged at another clock;
+/// a bad signature proves only that someone else tampered with it.
+[[nodiscard]] bool IsWorkersFault(const ValidationState& state);
 
 /// Records that `record` (already judged valid) is accepted in *next, the
 /// state being built for a block at `height` and `time`: its unit is done,

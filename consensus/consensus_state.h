@@ -86,10 +86,14 @@ struct ConsensusState {
   std::vector<SectionState> sections;
   uint64_t accepted_work = 0;  //!< records accepted on this chain (fork choice)
   float last_loss = 0.0f;      //!< mean lane loss of the last completed step
+  /// The order the units of `step` are assigned by (consensus/schedule.h,
+  /// UNITS): fixed while the step lasts, so that a worker's assignment does
+  /// not change with every block.
+  std::vector<XOnlyPubKeyBytes> unit_order;
 
   CC_SERIALIZE_METHODS(ConsensusState, obj) {
     ar(obj.block_hash, obj.height, obj.time, obj.workers, obj.step, obj.step_start_time, obj.done,
-       obj.sections, obj.accepted_work, obj.last_loss);
+       obj.sections, obj.accepted_work, obj.last_loss, obj.unit_order);
   }
   bool operator==(const ConsensusState&) const = default;
 

@@ -31,6 +31,13 @@ std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent) {
   return order;
 }
 
+std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next) {
+  bool stale = next.step != parent_step || (next.unit_order.empty() && !next.workers.empty());
+  for (const XOnlyPubKeyBytes& key : next.unit_order)
+    stale = stale || next.FindWorker(key) == nullptr;
+  return stale ? WorkerOrder(next) : next.unit_order;
+}
+
 bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit) {
   for (const UnitId& dep : unit.Dependencies())
     if (state.FindDone(dep) == nullptr) return false;
@@ -61,7 +68,7 @@ std::optional<XOnlyPubKeyBytes> ScheduledProducer(const ChainParams& params,
                                                   int64_t time) {
   const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(parent);
   // The first second after the parent is attempt 0, so a producer that
-  // answers at once (regtest: parent.time + 1) always holds the slot.
+  // answers at once (time ≤ parent.time + 1) always holds the slot.
   return AssignedWorker(order, height, Attempt(parent.time + 1, time, params.slot_timeout));
 }
 

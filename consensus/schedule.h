@@ -13,9 +13,16 @@
 //           of the blocks that carried those units, or the step's start time
 //           (the block that completed the previous step) if it reads none.
 //           In a block of time t its attempt is a = ⌊(t − ready) / unit_timeout⌋
-//           and it is assigned to ORDER[(i + a) mod n]. Records of one block
-//           are judged against the order of its parent, and a unit made ready
-//           by an earlier record of the same block has ready time t (a = 0).
+//           and it is assigned to U[(i + a) mod |U|], where U is the parent's
+//           unit_order. A unit made ready by an earlier record of the same
+//           block has ready time t (a = 0).
+//   UNIT ORDER. U is ORDER taken once per step, so that assignments do not
+//           change with every block (ORDER does: waiting times and the
+//           tie-break move): after each block, if the block changed the step,
+//           or U is empty while workers are registered, or a member of U is no
+//           longer registered, U becomes the ORDER of the state after the
+//           block (its own hash in the tie-break). Workers registered during a
+//           step get units from the next one.
 //   SLOTS.  Block h with time t: a = ⌊(t − parent.time − 1) / slot_timeout⌋;
 //           its producer must be ORDER[(h + a) mod n]. With no registered
 //           worker any key may produce (bootstrap: the first registrations).
@@ -38,6 +45,11 @@ namespace cc {
 
 /// ORDER (file comment) of the workers registered in `parent`.
 std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent);
+
+/// UNIT ORDER (file comment): what `next`, the state after a block whose
+/// parent was at step `parent_step`, assigns units by. ConnectBlock stores
+/// it in next.unit_order.
+std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next);
 
 /// True if every unit that `unit` reads from is in state.done.
 [[nodiscard]] bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit);

@@ -1,81 +1,141 @@
 #!/usr/bin/env bash
-# Builds Computecoin, starts a regtest node with three in-process workers and
-# a second node that follows it over P2P, and trains the model through the
-# chain: one block per round, each carrying a training step's work records,
-# printing step, loss and state root, and the follower's height and state
-# root once it has fetched and re-executed the block. Ctrl-C (or SIGTERM)
-# stops both nodes cleanly. BLOCKS=N stops after N blocks and leaves the
-# nodes running.
+# Builds Computecoin and runs a small devnet on loopback: three worker nodes,
+# each with its own key, datadir and ports, and one node that only verifies.
+# The workers register (the first in a block of its own, the others by
+# asking for free registrations), compute the units the schedule gives them,
+# relay their records and tensors through the work pool, and produce blocks
+# in their slots. The verifier re-executes every record it receives; the
+# workers re-execute a quarter of the others' records (-verify=sample=0.25:
+# on a small machine four nodes re-executing everything would quadruple
+# the compute; doc/consensus.md §7 says what sampling trades). The verifier
+# prints one progress line every few seconds (step, loss, held-out accuracy,
+# height, records, coins per worker, steps/s), evaluates the model every
+# EVAL_EVERY steps on 500 held-out 3-digit additions, and when the accuracy
+# reaches TARGET it asks the model "123+456=" and draws the loss and
+# accuracy curves (SVG) next to its log.
 #
-# Usage: contrib/devnet.sh [extra computecoind options...]
-# The datadir is ~/.computecoin (the default, so a plain
-# `computecoin-cli -regtest getblockcount` reaches the node); set
-# DATADIR=/some/dir to use another one. The follower lives in
-# <datadir>/follower (P2P port 39446, RPC port 39445).
+# Usage: contrib/devnet.sh
+#   DATADIR=dir     where the nodes live (default ~/.computecoin-devnet; a
+#                   second run resumes the same chain)
+#   TARGET=0.9      held-out exact-match accuracy to stop at
+#   STEPS=n         stop after n more steps instead (a quick look)
+#   EVAL_EVERY=250  steps between evaluations
+# Ctrl-C (or SIGTERM) stops every node cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash contrib/build.sh
 bin="$PWD/build/bin"
-datadir="${DATADIR:-$HOME/.computecoin}"
-mkdir -p "$datadir"
-args=(-regtest "-datadir=$datadir")
-
-# libgomp spin-waits by default, which starves a shared 2-core machine.
+root="${DATADIR:-$HOME/.computecoin-devnet}"
+target="${TARGET:-0.9}"
+eval_every="${EVAL_EVERY:-250}"
+mkdir -p "$root"
+log="$root/devnet.log"
+curves="$root/devnet-curves.csv"
+picture="$root/devnet-curves.svg"
+# libgomp spin-waits by default, which starves a shared machine.
 export OMP_WAIT_POLICY=passive
-"$bin/computecoind" "${args[@]}" -workers=3 "$@" &
-node=$!
-follower=
 
-stop_node() {
-  trap - INT TERM
-  echo
-  echo "devnet: stopping the node"
-  if [ -n "$follower" ]; then
-    "$bin/computecoin-cli" "${fargs[@]}" stop >/dev/null 2>&1 || kill -TERM "$follower" 2>/dev/null || true
-  fi
-  "$bin/computecoin-cli" "${args[@]}" stop >/dev/null 2>&1 || kill -TERM "$node" 2>/dev/null || true
-  [ -z "$follower" ] || wait "$follower" || true
-  wait "$node" || true
-  exit 0
+names=(worker1 worker2 worker3 verifier)
+pids=()
+node_args() {  # the options of node $1 (0..3) shared by computecoind and the cli
+  echo "-devnet -datadir=$root/${names[$1]} -rpcport=$((29601 + 2 * $1))"
 }
-trap stop_node INT TERM
+cli() { local i=$1; shift; "$bin/computecoin-cli" $(node_args "$i") "$@"; }
+say() { echo "devnet: $*" | tee -a "$log"; }
 
-if ! count=$("$bin/computecoin-cli" "${args[@]}" -rpcwait -rpcwaittimeout=60 getblockcount); then
-  echo "devnet: the node did not answer; see $datadir/regtest/debug.log" >&2
-  kill -TERM "$node" 2>/dev/null || true
-  wait "$node" || true
-  exit 1
-fi
-# A second node that follows over P2P: it fetches every block and the tensors
-# its records output, re-executes the work, and must reach the same state root.
-mkdir -p "$datadir/follower"
-fargs=(-regtest "-datadir=$datadir/follower" -rpcport=39445)
-"$bin/computecoind" "${fargs[@]}" -port=39446 -connect=127.0.0.1:39444 &
-follower=$!
-"$bin/computecoin-cli" "${fargs[@]}" -rpcwait -rpcwaittimeout=60 getblockcount >/dev/null
-echo "devnet: regtest node running (pid $node, datadir $datadir), follower (pid $follower) syncing over P2P"
-echo "devnet: computecoin-cli -regtest getblockcount -> $count"
-echo "devnet: try  $bin/computecoin-cli ${args[*]} getblockchaininfo"
-echo "devnet: training; Ctrl-C stops the node"
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  say "stopping the nodes"
+  for i in 3 2 1 0; do cli "$i" stop >/dev/null 2>&1 || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  exit "${1:-0}"
+}
+trap 'stop_all 0' INT TERM
+trap 'stop_all 1' EXIT  # an unexpected failure stops the nodes too
 
-cli() { "$bin/computecoin-cli" "${args[@]}" "$@"; }
-fcli() { "$bin/computecoin-cli" "${fargs[@]}" "$@"; }
-produced=0
-while kill -0 "$node" 2>/dev/null; do
-  cli generate 1 >/dev/null || break
-  produced=$((produced + 1))
-  line=$(cli gettraininginfo | python3 -c 'import json,sys; t=json.load(sys.stdin); print("devnet: step %d  loss %.4f  work %d  state %s" % (t["step"], t["loss"], t["accepted_work"], t["state_root"][:16]))')
-  height=$(cli getblockcount)
-  for _ in $(seq 100); do  # the follower fetches and re-executes the block
-    [ "$(fcli getblockcount)" -ge "$height" ] && break
-    sleep 0.1
-  done
-  follower_state=$(fcli getblockchaininfo | python3 -c 'import json,sys; t=json.load(sys.stdin); print("follower height %d state %s" % (t["blocks"], t["state_root"][:16]))')
-  echo "$line | $follower_state"
-  if [ -n "${BLOCKS:-}" ] && [ "$produced" -ge "$BLOCKS" ]; then
-    echo "devnet: produced $produced blocks; node still running (pid $node)"
-    exit 0
+start_node() {  # index, extra options...
+  local i=$1; shift
+  mkdir -p "$root/${names[$i]}"
+  "$bin/computecoind" $(node_args "$i") -port=$((29600 + 2 * i)) -listen=1 -bind=127.0.0.1 \
+    "$@" >/dev/null 2>&1 &
+  pids+=($!)
+  if ! cli "$i" -rpcwait -rpcwaittimeout=120 getblockcount >/dev/null; then
+    say "${names[$i]} did not start; see $root/${names[$i]}/devnet/debug.log"
+    stop_all 1
   fi
+}
+
+say "starting 3 worker nodes and 1 verifying node in $root (log: $log)"
+start_node 0 -worker -verify=sample=0.25
+for i in 1 2; do start_node "$i" -worker -verify=sample=0.25 -addnode=127.0.0.1:29600; done
+start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+start_step=$(cli 3 gettraininginfo | json 'd["step"]')
+say "training from step $start_step until held-out accuracy reaches $target" \
+  "${STEPS:+(or $STEPS steps)}; Ctrl-C stops"
+[ -s "$curves" ] || echo "step,loss,accuracy,seconds" >"$curves"
+t0=$(date +%s)
+last_eval=-1
+accuracy="-"
+prev_step=$start_step
+prev_t=$t0
+while :; do
+  sleep 5
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { say "a node exited; see its debug.log under $root"; stop_all 1; }
+  done
+  info=$(cli 3 gettraininginfo) || continue
+  step=$(echo "$info" | json 'd["step"]')
+  now=$(date +%s)
+  rate=$(python3 -c "print('%.2f' % (($step - $prev_step) / max(1, $now - $prev_t)))")
+  prev_step=$step
+  prev_t=$now
+  if [ $((step / eval_every)) -gt "$last_eval" ] && [ "$step" -gt 0 ]; then
+    last_eval=$((step / eval_every))
+    accuracy=$(cli 3 evaluatemodel 500 | json '"%.1f%%" % (100 * d["accuracy"])')
+    acc_value=$(echo "$accuracy" | tr -d '%')
+    echo "$step,$(echo "$info" | json 'd["loss"]'),$acc_value,$((now - t0))" >>"$curves"
+  else
+    echo "$step,$(echo "$info" | json 'd["loss"]'),,$((now - t0))" >>"$curves"
+  fi
+  line=$(echo "$info" | json '"step %d  loss %.4f  height %d  records %d  coins/worker %s" % (d["step"], d["loss"], d["height"], d["accepted_work"], "/".join(str(w["paid"]) for w in d["workers"]))')
+  say "$line  accuracy $accuracy  $rate steps/s  ($((now - t0)) s)"
+  done_target=$(python3 -c "print(1 if '$accuracy' != '-' and float('$accuracy'.rstrip('%')) >= 100 * $target else 0)")
+  if [ "$done_target" = 1 ]; then break; fi
+  if [ -n "${STEPS:-}" ] && [ "$step" -ge $((start_step + STEPS)) ]; then break; fi
 done
-echo "devnet: the node exited; see $datadir/regtest/debug.log"
+
+answer=$(cli 3 completetext "123+456=" 8 | json 'd["completion"].split(chr(10))[0]')
+say "the model at height $(cli 3 getblockcount) answers 123+456=$answer"
+python3 - "$curves" "$picture" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+loss = [(int(r["step"]), float(r["loss"])) for r in rows if r["loss"]]
+acc = [(int(r["step"]), float(r["accuracy"])) for r in rows if r["accuracy"]]
+W, H, P = 720, 360, 50
+smax = max([s for s, _ in loss + acc] + [1])
+lmax = max([l for _, l in loss] + [1e-9])
+def x(s): return P + (W - 2 * P) * s / smax
+def y(v, vmax): return H - P - (H - 2 * P) * v / vmax
+out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+       f'<rect width="{W}" height="{H}" fill="white"/>',
+       f'<line x1="{P}" y1="{H-P}" x2="{W-P}" y2="{H-P}" stroke="black"/>',
+       f'<line x1="{P}" y1="{P}" x2="{P}" y2="{H-P}" stroke="black"/>',
+       f'<text x="{W/2}" y="{H-15}" text-anchor="middle">training step (0 to {smax})</text>',
+       f'<text x="{P}" y="30" fill="steelblue">loss (0 to {lmax:.2f})</text>',
+       f'<text x="{W-P}" y="30" fill="darkorange" text-anchor="end">held-out accuracy (0 to 100%)</text>']
+if loss:
+    out.append('<polyline fill="none" stroke="steelblue" points="' +
+               " ".join(f"{x(s):.1f},{y(l, lmax):.1f}" for s, l in loss) + '"/>')
+if acc:
+    out.append('<polyline fill="none" stroke="darkorange" points="' +
+               " ".join(f"{x(s):.1f},{y(a, 100):.1f}" for s, a in acc) + '"/>')
+    out += [f'<circle cx="{x(s):.1f}" cy="{y(a, 100):.1f}" r="3" fill="darkorange"/>' for s, a in acc]
+out.append("</svg>")
+open(sys.argv[2], "w").write("\n".join(out))
+EOF
+say "loss and accuracy curves: $picture (data: $curves)"
+stop_all 0

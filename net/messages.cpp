@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "chain/hash.h"
+
 namespace cc::net {
 namespace {
 
@@ -157,6 +159,12 @@ void Get(Reader& r, TensorMsg& m) {
   }
 }
 
+Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key) {
+  std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
+  data.insert(data.end(), key.begin(), key.end());
+  return TaggedHash(tags::kRegistration, data);
+}
+
 std::string_view CommandOf(const Message& msg) {
   return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kCommand; }, msg);
 }
@@ -172,6 +180,7 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
       Entry<NotFoundMsg>(),  Entry<GetHeadersMsg>(), Entry<HeadersMsg>(),   Entry<SendHeadersMsg>(),
       Entry<FeeFilterMsg>(), Entry<BlockMsg>(),      Entry<TxMsg>(),        Entry<WorkRecordMsg>(),
       Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
+      Entry<RegWorkerMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

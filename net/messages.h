@@ -22,6 +22,7 @@
 //   getproof    kind:u8 (1 tx, 2 record) block_hash:Uint256 id:Uint256 (txid or record hash)
 //   proof       kind:u8 block_hash:Uint256 object:(Transaction|WorkRecord by kind)
 //               proof:MerkleProof (path <= 64)
+//   regworker   key:bytes32 signature:bytes64
 //   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
 //   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
 //               data:bytes(<=1 MiB), offset + data.size() <= total_size
@@ -46,6 +47,7 @@
 
 #include "chain/amount.h"
 #include "chain/block.h"
+#include "chain/key.h"
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "chain/status.h"
@@ -309,12 +311,32 @@ void Put(Writer& w, const TensorMsg& m);
 void Get(Reader& r, TensorMsg& m);
 
 // ---------------------------------------------------------------------------
+// Free registrations (networks whose worker bond is 0).
+
+/** What a regworker signature signs: TaggedHash("Computecoin/Registration",
+ *  genesis block hash ‖ key), so a request is valid on one network only. */
+Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key);
+
+/** A worker asks the producers of a bond-0 network to register its key with
+ *  a zero-value bond in their coinbase (doc/consensus.md §2); signed by the
+ *  key, so nobody registers keys they do not hold. Relayed like a
+ *  transaction; not consensus. */
+struct RegWorkerMsg {
+  static constexpr std::string_view kCommand = msgtype::kRegWorker;
+  static constexpr uint32_t kMaxPayload = 32 + 64;
+  XOnlyPubKeyBytes key{};
+  SchnorrSigBytes signature{};
+  CC_SERIALIZE_METHODS(RegWorkerMsg, obj) { ar(obj.key, obj.signature); }
+  bool operator==(const RegWorkerMsg&) const = default;
+};
+
+// ---------------------------------------------------------------------------
 // Whole messages.
 
-using Message =
-    std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
-                 NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
-                 TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg>;
+using Message = std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg,
+                             GetDataMsg, NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg,
+                             FeeFilterMsg, BlockMsg, TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg,
+                             GetTensorMsg, TensorMsg, RegWorkerMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

@@ -45,6 +45,8 @@ struct PeerState {
   std::map<Uint256, Clock::time_point> blocks_in_flight;
   std::vector<Uint256> blocks_to_announce;
   std::vector<Uint256> txs_to_announce;
+  std::vector<Uint256> records_to_announce;
+  std::vector<RegWorkerMsg> registrations_to_send;
   uint64_t ping_nonce = 0;
   Clock::time_point ping_sent;
   Clock::time_point next_ping = Clock::now();
@@ -91,16 +93,31 @@ struct WaitingBlock {
   std::set<Uint256> missing_tensors;
 };
 
+// A work record whose output tensors have not arrived yet, or that waits
+// for the records it builds on (an orphan).
+struct WaitingRecord {
+  WorkRecord record;
+  PeerId from = 0;
+  std::set<Uint256> missing_tensors;
+};
+
+// Refusals that mean "too early": the records it builds on (or its step)
+// have not reached our pool yet.
+bool IsEarlyRecord(const ValidationState& state) {
+  return state.reason() == "bad-work-not-ready" || state.reason() == "bad-work-step";
+}
+
 }  // namespace
 
 class PeerManager::Impl {
  public:
   Impl(const ChainParams& params, ChainState* chain, ChainManager* chainman, Mempool* mempool,
-       BanMan* banman, AddrMan* addrman, Options options)
+       BanMan* banman, AddrMan* addrman, Options options, WorkPool* pool)
       : params_(params),
         chain_(chain),
         chainman_(chainman),
         mempool_(mempool),
+        pool_(pool),
         banman_(banman),
         addrman_(addrman),
         options_(std::move(options)),
@@ -119,20 +136,26 @@ class PeerManager::Impl {
   ChainState* const chain_;
   ChainManager* const chainman_;
   Mempool* const mempool_;
+  WorkPool* const pool_;
   BanMan* const banman_;
   AddrMan* const addrman_;
   const Options options_;
   ConnMan* connman_ = nullptr;
 
   std::mutex announce_mu_;
-  std::vector<Uint256> new_tips_;  // GUARDED_BY(announce_mu_)
-  std::vector<Uint256> new_txs_;   // GUARDED_BY(announce_mu_)
+  std::vector<Uint256> new_tips_;     // GUARDED_BY(announce_mu_)
+  std::vector<Uint256> new_txs_;      // GUARDED_BY(announce_mu_)
+  std::vector<Uint256> new_records_;  // GUARDED_BY(announce_mu_)
 
   mutable std::mutex mu_;
   std::map<PeerId, PeerState> peers_;
   std::map<Uint256, TensorDownload> tensors_;
   std::map<Uint256, WaitingBlock> waiting_;  // by block hash
   std::unordered_set<Uint256, Uint256Hasher> recent_txs_;
+  std::unordered_set<Uint256, Uint256Hasher> recent_records_;
+  std::map<Uint256, WaitingRecord> waiting_records_;  // by record hash: tensors missing
+  std::map<Uint256, WaitingRecord> orphan_records_;   // by record hash: too early
+  std::map<XOnlyPubKeyBytes, RegWorkerMsg> registrations_;
   uint32_t best_header_height_ = 0;
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
@@ -235,6 +258,18 @@ class PeerManager::Impl {
     connman_->PushMessage(d.peer, msg);
   }
 
+  // Starts fetching tensor `hash` (of training step `step`) from `peer`
+  // unless it is being fetched already. REQUIRES: mu_ held.
+  void WantTensor(const Uint256& hash, uint64_t step, PeerId peer) {
+    // Braces, not parentheses: clang 14 lacks C++20's aggregate init with ().
+    auto [it, added] =
+        tensors_.try_emplace(hash, TensorDownload{TensorAssembler(hash, kMaxTensorSize)});
+    if (!added) return;
+    it->second.step = step;
+    it->second.peer = peer;
+    AskTensorChunk(hash, it->second);
+  }
+
   // --- message handlers (REQUIRES: mu_ not held; each takes it as needed) ---
 
   void OnVersion(const PeerRef& peer, const VersionMsg& msg) {
@@ -275,6 +310,8 @@ class PeerManager::Impl {
         " peer=" + std::to_string(peer->id()) + " " + peer->addr().ToString());
     connman_->PushMessage(peer->id(), SendHeadersMsg{});
     if (!peer->inbound() && addrman_ != nullptr) connman_->PushMessage(peer->id(), GetAddrMsg{});
+    // Registration requests made before this peer came (they are few).
+    for (const auto& [key, reg] : registrations_) connman_->PushMessage(peer->id(), reg);
     SendGetHeaders(peer->id());
   }
 
@@ -414,14 +451,7 @@ class PeerManager::Impl {
           for (const Uint256& out : r.outputs) {
             if (std::find(missing.begin(), missing.end(), out) == missing.end()) continue;
             w.missing_tensors.insert(out);
-            // Braces, not parentheses: clang 14 lacks C++20's aggregate init with ().
-            auto [it, added] =
-                tensors_.try_emplace(out, TensorDownload{TensorAssembler(out, kMaxTensorSize)});
-            if (added) {
-              it->second.step = r.unit.step;
-              it->second.peer = peer->id();
-              AskTensorChunk(out, it->second);
-            }
+            WantTensor(out, r.unit.step, peer->id());
           }
         }
         w.block = std::move(block);
@@ -483,11 +513,94 @@ class PeerManager::Impl {
         }
       }
     }
+    std::vector<WaitingRecord> records;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = waiting_records_.begin(); it != waiting_records_.end();) {
+        it->second.missing_tensors.erase(msg.hash);
+        if (it->second.missing_tensors.empty()) {
+          records.push_back(std::move(it->second));
+          it = waiting_records_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
     // Parents first.
     std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
       return a.first.header.height < b.first.header.height;
     });
     for (auto& [block, from] : ready) Connect(std::move(block), from);
+    for (WaitingRecord& w : records) SubmitRecord(std::move(w.record), w.from);
+  }
+
+  void OnWorkRecord(const PeerRef& peer, WorkRecord record) {
+    if (pool_ == nullptr) return;
+    const Uint256 hash = record.Hash();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      recent_records_.insert(hash);
+      if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
+      WaitingRecord w;
+      w.from = peer->id();
+      for (const Uint256& out : record.outputs)
+        if (!chainman_->HaveTensor(out)) w.missing_tensors.insert(out);
+      if (!w.missing_tensors.empty()) {
+        if (waiting_records_.size() >= kMaxOrphanRecords) return;
+        for (const Uint256& out : w.missing_tensors) WantTensor(out, record.unit.step, peer->id());
+        w.record = std::move(record);
+        waiting_records_.emplace(hash, std::move(w));
+        return;
+      }
+    }
+    SubmitRecord(std::move(record), peer->id());
+  }
+
+  // Offers a record whose outputs are stored to the pool; on success relays
+  // it and tries the orphans again. REQUIRES: mu_ not held.
+  void SubmitRecord(WorkRecord record, PeerId from) {
+    std::vector<WaitingRecord> queue;
+    queue.push_back(WaitingRecord{std::move(record), from, {}});
+    while (!queue.empty()) {
+      WaitingRecord w = std::move(queue.back());
+      queue.pop_back();
+      const Uint256 hash = w.record.Hash();
+      ValidationState state;
+      const bool accepted = pool_->Accept(w.record, UnixNow(), &state);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!accepted) {
+        if (IsEarlyRecord(state) && orphan_records_.size() < kMaxOrphanRecords) {
+          orphan_records_.emplace(hash, std::move(w));
+        } else if (state.reason() == "bad-work-sig") {
+          Misbehaving(w.from, "record " + hash.ToHex() + ": bad-work-sig");
+        } else if (state.reason() != "work-already-known") {
+          Log("Work record " + hash.ToHex() + " (" + compute::UnitName(w.record.unit) +
+              ") from peer=" + std::to_string(w.from) + " refused: " + state.ToString());
+        }
+        continue;
+      }
+      for (auto& [id, peer_state] : peers_)
+        if (id != w.from && peer_state.got_verack) peer_state.records_to_announce.push_back(hash);
+      // Every orphan may be ready now; those still early come back.
+      for (auto& [orphan_hash, orphan] : orphan_records_) queue.push_back(std::move(orphan));
+      orphan_records_.clear();
+    }
+  }
+
+  void OnRegWorker(const PeerRef& peer, const RegWorkerMsg& msg) {
+    if (params_.worker_bond != 0) return;  // registrations are bonds there
+    Uint256 genesis;
+    if (!chain_->GetBlockHashAtHeight(0, &genesis).ok()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature)) {
+      Misbehaving(peer->id(), "bad-regworker-sig");
+      return;
+    }
+    if (registrations_.contains(msg.key) || registrations_.size() >= kMaxPendingRegistrations)
+      return;
+    registrations_.emplace(msg.key, msg);
+    for (auto& [id, state] : peers_)
+      if (id != peer->id() && state.got_verack) state.registrations_to_send.push_back(msg);
   }
 
   void OnGetTensor(const PeerRef& peer, const GetTensorMsg& msg) {
@@ -531,12 +644,17 @@ class PeerManager::Impl {
           case InvType::kBlock:
             if (!chain_->HaveBlock(inv.hash)) new_block = true;
             break;
-          case InvType::kWorkRecord:  // relayed with blocks for now (doc/protocol.md)
+          case InvType::kWorkRecord:
+            if (pool_ != nullptr && !pool_->Contains(inv.hash) &&
+                recent_records_.insert(inv.hash).second)
+              want.items.push_back(inv);
+            break;
           case InvType::kTensor:
             break;
         }
       }
       if (recent_txs_.size() > kMaxRecentTxs) recent_txs_.clear();
+      if (recent_records_.size() > kMaxRecentTxs) recent_records_.clear();
       if (new_block) SendGetHeaders(peer->id());
     }
     if (!want.items.empty()) connman_->PushMessage(peer->id(), want);
@@ -565,7 +683,15 @@ class PeerManager::Impl {
           }
           break;
         }
-        case InvType::kWorkRecord:
+        case InvType::kWorkRecord: {
+          WorkRecordMsg reply;
+          if (pool_ != nullptr && pool_->Get(inv.hash, &reply.record)) {
+            connman_->PushMessage(peer->id(), reply);
+          } else {
+            missing.items.push_back(inv);
+          }
+          break;
+        }
         case InvType::kTensor:
           missing.items.push_back(inv);
           break;
@@ -630,9 +756,10 @@ class PeerManager::Impl {
 };
 
 PeerManager::PeerManager(const ChainParams& params, ChainState* chain, ChainManager* chainman,
-                         Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options)
+                         Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options,
+                         WorkPool* pool)
     : impl_(std::make_unique<Impl>(params, chain, chainman, mempool, banman, addrman,
-                                   std::move(options))) {}
+                                   std::move(options), pool)) {}
 
 PeerManager::~PeerManager() = default;
 
@@ -641,6 +768,31 @@ void PeerManager::SetConnMan(ConnMan* connman) { impl_->connman_ = connman; }
 void PeerManager::RelayTransaction(const Uint256& txid) {
   std::lock_guard<std::mutex> lock(impl_->announce_mu_);
   impl_->new_txs_.push_back(txid);
+}
+
+void PeerManager::RelayWorkRecord(const Uint256& record_hash) {
+  std::lock_guard<std::mutex> lock(impl_->announce_mu_);
+  impl_->new_records_.push_back(record_hash);
+}
+
+bool PeerManager::RelayRegistration(const RegWorkerMsg& msg) {
+  Uint256 genesis;
+  if (!impl_->chain_->GetBlockHashAtHeight(0, &genesis).ok() ||
+      !VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature))
+    return false;
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  impl_->registrations_[msg.key] = msg;
+  for (auto& [id, state] : impl_->peers_)
+    if (state.got_verack) state.registrations_to_send.push_back(msg);
+  return true;
+}
+
+std::vector<XOnlyPubKeyBytes> PeerManager::PendingRegistrations(const ConsensusState& tip) const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  std::vector<XOnlyPubKeyBytes> keys;
+  for (const auto& [key, msg] : impl_->registrations_)
+    if (tip.FindWorker(key) == nullptr) keys.push_back(key);
+  return keys;
 }
 
 bool PeerManager::IsInitialBlockDownload() const {
@@ -759,8 +911,12 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
             it->second.peer = kNoPeer;
             it->second.outstanding = false;
           }
+        } else if constexpr (std::is_same_v<T, WorkRecordMsg>) {
+          impl_->OnWorkRecord(peer, std::move(m.record));
+        } else if constexpr (std::is_same_v<T, RegWorkerMsg>) {
+          impl_->OnRegWorker(peer, m);
         } else {
-          // feefilter, proof, workrecord: nothing to do yet.
+          // feefilter, proof: nothing to do yet.
         }
       },
       decoded);
@@ -768,17 +924,20 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
 
 void PeerManager::SendMessages(const PeerRef& peer) {
   Impl& m = *impl_;
-  std::vector<Uint256> tips, txs;
+  std::vector<Uint256> tips, txs, records;
   {
     std::lock_guard<std::mutex> lock(m.announce_mu_);
     tips.swap(m.new_tips_);
     txs.swap(m.new_txs_);
+    records.swap(m.new_records_);
   }
   std::lock_guard<std::mutex> lock(m.mu_);
   for (auto& [id, state] : m.peers_) {
     if (!state.got_verack) continue;
     state.blocks_to_announce.insert(state.blocks_to_announce.end(), tips.begin(), tips.end());
     state.txs_to_announce.insert(state.txs_to_announce.end(), txs.begin(), txs.end());
+    state.records_to_announce.insert(state.records_to_announce.end(), records.begin(),
+                                     records.end());
   }
   auto it = m.peers_.find(peer->id());
   if (it == m.peers_.end()) return;
@@ -804,14 +963,23 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   }
 
   if (!state.blocks_to_announce.empty()) {
-    if (state.prefers_headers) {
-      HeadersMsg headers;
-      for (const Uint256& h : state.blocks_to_announce) {
-        BlockHeader header;
-        if (m.chain_->ReadHeader(h, &header).ok()) headers.headers.push_back(header);
-        if (headers.headers.size() >= kMaxHeadersResults) break;
-      }
+    HeadersMsg headers;
+    for (const Uint256& h : state.blocks_to_announce) {
+      BlockHeader header;
+      if (m.chain_->ReadHeader(h, &header).ok()) headers.headers.push_back(header);
+      if (headers.headers.size() >= kMaxHeadersResults) break;
+    }
+    // Headers must form one chain (the receiver punishes gaps); tips of a
+    // reorganisation do not, so then only the newest goes, by inv.
+    bool continuous = !headers.headers.empty();
+    for (size_t i = 1; continuous && i < headers.headers.size(); ++i)
+      continuous = headers.headers[i].prev == headers.headers[i - 1].Hash();
+    if (state.prefers_headers && continuous) {
       m.connman_->PushMessage(peer->id(), headers);
+    } else if (!continuous) {
+      InvMsg inv;
+      inv.items.push_back(Inv{InvType::kBlock, state.blocks_to_announce.back()});
+      m.connman_->PushMessage(peer->id(), inv);
     } else {
       InvMsg inv;
       for (const Uint256& h : state.blocks_to_announce)
@@ -829,6 +997,18 @@ void PeerManager::SendMessages(const PeerRef& peer) {
     m.connman_->PushMessage(peer->id(), inv);
     state.txs_to_announce.clear();
   }
+  if (!state.records_to_announce.empty()) {
+    InvMsg inv;
+    for (const Uint256& h : state.records_to_announce) {
+      if (inv.items.size() >= kMaxInvSize) break;
+      inv.items.push_back(Inv{InvType::kWorkRecord, h});
+    }
+    m.connman_->PushMessage(peer->id(), inv);
+    state.records_to_announce.clear();
+  }
+  for (const RegWorkerMsg& reg : state.registrations_to_send)
+    m.connman_->PushMessage(peer->id(), reg);
+  state.registrations_to_send.clear();
 
   // Stalled block requests are dropped so that they are asked again.
   for (auto b = state.blocks_in_flight.begin(); b != state.blocks_in_flight.end();) {

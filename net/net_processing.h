@@ -17,8 +17,16 @@
 //              checked against the hash, and stored.
 //   relay      a new tip is announced by header to peers that sent
 //              sendheaders, by inv to the rest; a transaction accepted to
-//              the mempool is announced by inv; inv of unknown data is
-//              answered with getdata (blocks: getheaders).
+//              the mempool and a work record accepted to the work pool are
+//              announced by inv; inv of unknown data is answered with
+//              getdata (blocks: getheaders). A record's output tensors are
+//              fetched before the pool judges it; a record that arrives
+//              before the records it builds on waits (kMaxOrphanRecords)
+//              and is tried again after each record accepted. A record's
+//              faults are its worker's (the pool penalises it), never the
+//              relaying peer's, except a bad signature: an honest relayer
+//              checks it before relaying. regworker requests (free
+//              registrations on bond-0 networks) are checked and relayed.
 //   DoS        a payload that does not decode, a consensus-invalid block or
 //              transaction, unconnecting headers beyond a bound, or data
 //              nobody asked for beyond a bound marks the peer; at its next
@@ -44,7 +52,9 @@
 #include "net/addrman.h"
 #include "net/banman.h"
 #include "net/connman.h"
+#include "net/messages.h"
 #include "validation/chain_manager.h"
+#include "validation/work_pool.h"
 
 namespace cc::net {
 
@@ -64,6 +74,10 @@ inline constexpr int kMaxUnconnectingHeaders = 10;
 inline constexpr std::chrono::seconds kPingInterval = 2min;
 /** Transactions remembered as recently announced/rejected, to ask for each once. */
 inline constexpr size_t kMaxRecentTxs = 50000;
+/** Records held until the records they build on arrive, over all peers. */
+inline constexpr size_t kMaxOrphanRecords = 1024;
+/** Registration requests held for producers, over all peers. */
+inline constexpr size_t kMaxPendingRegistrations = 256;
 
 /** What getpeerinfo adds to ConnMan's statistics. */
 struct PeerSyncStats {
@@ -86,9 +100,11 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan
-   *  before it starts. banman and addrman may be null. */
+   *  before it starts. banman, addrman and pool may be null (no work relay
+   *  without a pool). */
   PeerManager(const ChainParams& params, ChainState* chain, ChainManager* chainman,
-              Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options);
+              Mempool* mempool, BanMan* banman, AddrMan* addrman, Options options,
+              WorkPool* pool = nullptr);
   ~PeerManager() override;
   PeerManager(const PeerManager&) = delete;
   PeerManager& operator=(const PeerManager&) = delete;
@@ -98,6 +114,14 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
 
   /** Announces a transaction accepted to the mempool to every peer. */
   void RelayTransaction(const Uint256& txid);
+  /** Announces a work record accepted to the work pool to every peer. */
+  void RelayWorkRecord(const Uint256& record_hash);
+  /** Sends a registration request to every peer and keeps it for our own
+   *  blocks. Returns false (nothing sent) if its signature is not valid. */
+  bool RelayRegistration(const RegWorkerMsg& msg);
+  /** Keys whose signed registration requests we hold and that `tip` has not
+   *  registered: a producer's register_keys. */
+  std::vector<XOnlyPubKeyBytes> PendingRegistrations(const ConsensusState& tip) const;
 
   /** True while our tip is behind the best header a peer showed us. */
   bool IsInitialBlockDownload() const;

@@ -28,6 +28,7 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kProof) return kMaxProtocolMessageLength;
   if (command == msgtype::kGetTensor) return GetTensorMsg::kMaxPayload;
   if (command == msgtype::kTensor) return TensorMsg::kMaxPayload;
+  if (command == msgtype::kRegWorker) return RegWorkerMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 

@@ -83,6 +83,7 @@ inline constexpr std::string_view kGetProof = "getproof";        //!< ask a Merk
 inline constexpr std::string_view kProof = "proof";              //!< object + Merkle proof
 inline constexpr std::string_view kGetTensor = "gettensor";      //!< ask a tensor chunk
 inline constexpr std::string_view kTensor = "tensor";            //!< a tensor chunk
+inline constexpr std::string_view kRegWorker = "regworker";      //!< ask a free registration
 }  // namespace msgtype
 
 /** What a node serves, as claimed in `version` and `addr` (untrusted). */

@@ -26,11 +26,15 @@
 #include "net/banman.h"
 #include "net/connman.h"
 #include "net/net_processing.h"
+#include "node/miner.h"
 #include "node/transaction.h"
 #include "validation/chain_manager.h"
+#include "validation/verified_records.h"
+#include "validation/work_pool.h"
 
 namespace cc {
 
+class FeeEstimation;  // node/fee_estimation.h
 class WalletManager;  // node/wallets.h
 
 struct NodeContext {
@@ -38,13 +42,22 @@ struct NodeContext {
   /// The network directory (datadir.h).
   std::filesystem::path datadir;
   std::unique_ptr<ChainState> chain;
+  /// Records re-executed already: shared by `chainman` and `work_pool`;
+  /// set before `chainman`, reset after it.
+  std::unique_ptr<VerifiedRecords> verified_records;
   /// Consensus over `chain` (node/training.h); set right after `chain`,
   /// reset before it.
   std::unique_ptr<ChainManager> chainman;
+  /// Work records waiting for a block (validation/work_pool.h); set with
+  /// `chainman`, registered with it, reset before it.
+  std::unique_ptr<WorkPool> work_pool;
   /// Unconfirmed transactions (node/transaction.h); set with `chain`.
   std::unique_ptr<Mempool> mempool;
   /// Keeps `mempool` in step with `chainman`'s chain; registered with it.
   std::unique_ptr<MempoolUpdater> mempool_updater;
+  /// Fee estimates from `chainman`'s blocks and `mempool`
+  /// (StartFeeEstimation, right after StartTraining).
+  std::shared_ptr<FeeEstimation> fee_estimation;
   /// P2P (node/network.h): address book, bans, connections, message layer.
   /// Started after `chainman`; stopped before it.
   std::unique_ptr<net::AddrMan> addrman;
@@ -55,6 +68,9 @@ struct NodeContext {
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).
   std::vector<PrivateKey> workers;
+  /// Timed production (node/miner.h); started after the network, stopped
+  /// before it. Null when off.
+  std::unique_ptr<Miner> miner;
   /// Loaded wallets (node/wallets.h); set after `chainman` and registered
   /// with it, reset before it. Null with -disablewallet.
   std::shared_ptr<WalletManager> wallets;

@@ -10,6 +10,8 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/fee_estimation.h"
+#include "node/miner.h"
 #include "node/network.h"
 #include "node/node_args.h"
 #include "node/rpc_register.h"
@@ -213,8 +215,10 @@ int NodeMain(int argc, const char* const argv[]) {
     s = LoadChain(&node);
   }
   if (s.ok()) s = StartTraining(config, &node);
+  if (s.ok()) StartFeeEstimation(&node);
   if (s.ok()) s = StartWallets(config, &node);
   if (s.ok()) s = StartNetwork(config, &node);
+  if (s.ok()) s = StartMiner(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
@@ -228,11 +232,16 @@ int NodeMain(int argc, const char* const argv[]) {
   if (server) server->Stop();
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
+  StopMiner(&node);
   StopNetwork(&node);
   StopWallets(&node);
   if (node.chainman && node.mempool_updater)
     node.chainman->RemoveListener(node.mempool_updater.get());
+  StopFeeEstimation(&node);
+  if (node.chainman && node.work_pool) node.chainman->RemoveListener(node.work_pool.get());
+  node.work_pool.reset();
   node.chainman.reset();
+  node.verified_records.reset();
   node.mempool_updater.reset();
   node.mempool.reset();
   node.chain.reset();

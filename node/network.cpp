@@ -89,7 +89,7 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   peer_options.log = [](const std::string& line) { LogPrintf(line); };
   node->peerman = std::make_unique<net::PeerManager>(
       params, node->chain.get(), node->chainman.get(), node->mempool.get(), node->banman.get(),
-      node->addrman.get(), std::move(peer_options));
+      node->addrman.get(), std::move(peer_options), node->work_pool.get());
   node->connman = std::make_unique<net::ConnMan>(std::move(options), node->peerman.get());
   node->peerman->SetConnMan(node->connman.get());
   node->chainman->AddListener(node->peerman.get());

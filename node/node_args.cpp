@@ -4,6 +4,7 @@
 #include <string>
 
 #include "node/common/args.h"
+#include "node/miner.h"
 #include "node/network.h"
 #include "node/training.h"
 #include "node/wallets.h"
@@ -15,6 +16,7 @@ namespace {
 void AddNodeOwnArgs(Config* c) {
   AddCommonArgs(c);
   AddTrainingArgs(c);
+  AddMinerArgs(c);
   AddNetworkArgs(c);
   AddWalletArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",

@@ -1,6 +1,7 @@
 #include "node/rpc_helpers.h"
 
 #include "chain/amount.h"
+#include "node/rpc_wallet_util.h"
 #include "rpc/util.h"
 
 namespace cc {
@@ -83,7 +84,7 @@ json TxToJson(const Transaction& tx) {
   for (size_t n = 0; n < tx.outputs.size(); ++n) {
     const TxOut& o = tx.outputs[n];
     vout.push_back({{"n", n},
-                    {"value", static_cast<double>(o.value) / static_cast<double>(kCoin)},
+                    {"value", ValueFromAmount(o.value)},
                     {"kind", o.kind == OutputKind::kWorkerBond ? "worker_bond" : "pay_to_key_hash"},
                     {"lock", o.lock.ToHex()}});
   }

@@ -8,7 +8,7 @@
 //   -25 kRpcVerifyError           missing or spent inputs (kMissingInputs), an
 //                                 internal error, or a fee over maxfeerate
 //   -26 kRpcVerifyRejected        every other rejection, consensus or policy
-//                                 ("txn-mempool-conflict, vin 0",
+//                                 ("insufficient fee, rejecting replacement ...",
 //                                 "min-relay-fee-not-met, 100 < 250", ...)
 //   -27 kRpcVerifyAlreadyInChain  an output of the transaction is unspent in
 //                                 the UTXO set (it is confirmed)
@@ -26,12 +26,14 @@
 #include "chain/coins.h"
 #include "chain/hex.h"
 #include "chain/serialize.h"
+#include "node/fee_estimation.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "node/rpc_wallet_util.h"
 #include "node/transaction.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
+#include "wallet/bech32.h"
 
 namespace cc {
 namespace {
@@ -265,6 +267,121 @@ const char* const kMaxFeeRateHelp =
 
 // ---------------------------------------------------------------------------
 // Raw transactions.
+
+/// createrawtransaction's inputs: [{"txid": hex, "vout": n}, ...], pubkeys
+/// and signatures left zero for signrawtransactionwithwallet to fill.
+/// REQUIRES: inputs is an array (the method table checks kArray).
+std::vector<TxIn> ParseRawInputs(const json& inputs) {
+  std::vector<TxIn> out;
+  for (const json& input : inputs) {
+    if (!input.is_object()) {
+      throw RpcError(rpc::kRpcTypeError, "Invalid parameter, input must be an object");
+    }
+    for (const auto& [key, value] : input.items()) {
+      if (key == "sequence") {
+        throw RpcError(rpc::kRpcInvalidParameter,
+                       "Invalid parameter, sequence: transactions here have no sequence numbers");
+      }
+      if (key != "txid" && key != "vout") {
+        throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, unknown input key: " + key);
+      }
+    }
+    if (!input.contains("txid"))
+      throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, missing txid key");
+    const Uint256 txid = rpc::ParseHashArg(input["txid"], "txid");
+    if (!input.contains("vout") || !input["vout"].is_number_integer()) {
+      throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, missing vout key");
+    }
+    const int64_t vout = rpc::ParseIntArg(input["vout"], "vout", 0, UINT32_MAX,
+                                          "Invalid parameter, vout out of range");
+    out.push_back(TxIn{OutPoint{txid, static_cast<uint32_t>(vout)}, {}, {}});
+  }
+  return out;
+}
+
+/// createrawtransaction's outputs: {"address": amount, ...} or a list of
+/// one-pair objects (Bitcoin Core's two forms), each address of this network
+/// and once only. There is no "data" output: the format has no OP_RETURN.
+std::vector<TxOut> ParseRawOutputs(const json& outputs, const std::string& hrp) {
+  std::vector<std::pair<std::string, const json*>> pairs;
+  if (outputs.is_object()) {
+    for (const auto& [key, value] : outputs.items()) pairs.emplace_back(key, &value);
+  } else if (outputs.is_array()) {
+    for (const json& output : outputs) {
+      if (!output.is_object() || output.size() != 1) {
+        throw RpcError(rpc::kRpcInvalidParameter,
+                       "Invalid parameter, key-value pair must contain exactly one key");
+      }
+      pairs.emplace_back(output.begin().key(), &output.begin().value());
+    }
+  } else {
+    throw RpcError(rpc::kRpcTypeError, "outputs must be an object or an array");
+  }
+  if (pairs.empty()) {
+    throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter, outputs must not be empty");
+  }
+  std::set<std::string> seen;
+  std::vector<TxOut> out;
+  for (const auto& [address, value] : pairs) {
+    if (address == "data") {
+      throw RpcError(
+          rpc::kRpcInvalidParameter,
+          "Invalid parameter, data outputs are not supported by this transaction format");
+    }
+    Uint256 key_hash;
+    const Status s = wallet::DecodeAddress(hrp, address, &key_hash);
+    if (!s.ok()) {
+      throw RpcError(rpc::kRpcInvalidAddressOrKey, "Invalid address: " + s.message());
+    }
+    if (!seen.insert(address).second) {
+      throw RpcError(rpc::kRpcInvalidParameter,
+                     "Invalid parameter, duplicated address: " + address);
+    }
+    out.push_back(TxOut{AmountFromValue(*value), OutputKind::kPayToKeyHash, key_hash});
+  }
+  return out;
+}
+
+RpcMethod createrawtransaction(NodeContext& node) {
+  return RpcMethod{
+      "createrawtransaction",
+      "Create a transaction spending the given inputs and creating new outputs.\n"
+      "Outputs are addresses of this network with amounts in coins.\n"
+      "Note that the transaction's inputs are not signed (their pubkeys and signatures are\n"
+      "zero), and it is not stored in the wallet or transmitted to the network.\n"
+      "Adapted to this transaction format: inputs have no sequence, there are no data outputs,\n"
+      "and there is no lock time (a transaction's lock_height is the coinbase's height; it\n"
+      "must be 0 here). Every unconfirmed transaction may be replaced by one paying a higher\n"
+      "fee (doc/wallet.md, \"Stuck payments\"), so \"replaceable\" can only be true.",
+      {{"inputs", RpcType::kArray, RpcArg::kRequired, "",
+        "The inputs: [{\"txid\": \"hex\", \"vout\": n}, ...]"},
+       {"outputs", RpcType::kAny, RpcArg::kRequired, "",
+        "The outputs: [{\"address\": amount}, ...] or {\"address\": amount, ...}, amounts in "
+        "coins"},
+       {"locktime", RpcType::kNumber, RpcArg::kOptional, "0", "Must be 0 (see above)"},
+       {"replaceable", RpcType::kBool, RpcArg::kOptional, "true",
+        "Must be true: every transaction is replaceable by fee"}},
+      {{RpcType::kHex, "transaction", "hex string of the transaction"}},
+      ExampleCli("createrawtransaction",
+                 "\"[{\\\"txid\\\":\\\"myid\\\",\\\"vout\\\":0}]\" "
+                 "\"[{\\\"rcc1p...\\\":0.01}]\"") +
+          ExampleRpc("createrawtransaction",
+                     "[{\"txid\":\"myid\",\"vout\":0}], [{\"rcc1p...\":0.01}]"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        Transaction tx;
+        tx.inputs = ParseRawInputs(request.Arg(0));
+        tx.outputs = ParseRawOutputs(request.Arg(1), node.params->bech32_hrp);
+        if (!request.Arg(2).is_null() &&
+            rpc::ParseIntArg(request.Arg(2), "locktime", 0, UINT32_MAX,
+                             "Invalid parameter, locktime out of range") != 0) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Invalid parameter, locktime: this transaction format has no lock time "
+                         "(must be 0)");
+        }
+        CheckReplaceable(request.Arg(3));
+        return HexStr(Serialize(tx));
+      }};
+}
 
 RpcMethod sendrawtransaction(NodeContext& node) {
   return RpcMethod{
@@ -639,15 +756,58 @@ RpcMethod getmempoolinfo(NodeContext& node) {
       }};
 }
 
+// ---------------------------------------------------------------------------
+// Fee estimation.
+
+RpcMethod estimatesmartfee(NodeContext& node) {
+  return RpcMethod{
+      "estimatesmartfee",
+      "Estimates the approximate fee per kilobyte needed for a transaction to begin\n"
+      "confirmation within conf_target blocks. The estimate is the higher of two signals\n"
+      "(doc/wallet.md \"Fees\"): the fee rates the last 100 connected blocks confirmed (a\n"
+      "percentile that falls from the 90th for the next block towards the median), and the\n"
+      "rate that places a transaction within conf_target blocks' worth of the mempool's\n"
+      "waiting bytes. It is never below the mempool's minimum relay fee rate. The node keeps\n"
+      "no history across restarts.",
+      {{"conf_target", RpcType::kNumber, RpcArg::kRequired, "",
+        "Confirmation target in blocks (1 - 1008)"},
+       {"estimate_mode", RpcType::kString, RpcArg::kOptional, "\"economical\"",
+        "Accepted for compatibility (unset, economical or conservative); there is one mode"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kNumber, "feerate", "estimate fee rate in coins/kB"},
+         {RpcType::kArray,
+          "errors",
+          "Errors encountered during processing (only when no block has been seen since start)",
+          {{RpcType::kString, "", "error"}}},
+         {RpcType::kNumber, "blocks", "block number where estimate was found (conf_target)"}}}},
+      ExampleCli("estimatesmartfee", "6") + ExampleRpc("estimatesmartfee", "6"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const uint32_t target = ParseConfTarget(request.Arg(0));
+        CheckEstimateMode(request.Arg(1));
+        MempoolOrThrow(node);
+        json out{{"feerate", ValueFromAmount(EstimateFeeRate(node, target).per_kb)},
+                 {"blocks", target}};
+        if (!node.fee_estimation || node.fee_estimation->blocks() == 0) {
+          out["errors"] = json::array(
+              {"Insufficient data: no block seen since start; the estimate is the mempool's"});
+        }
+        return out;
+      }};
+}
+
 }  // namespace
 
 Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
+      {"rawtransactions", &createrawtransaction},
       {"rawtransactions", &decoderawtransaction},
       {"rawtransactions", &getrawtransaction},
       {"rawtransactions", &sendrawtransaction},
       {"rawtransactions", &testmempoolaccept},
       {"blockchain", &getmempoolentry},
+      {"util", &estimatesmartfee},
       {"blockchain", &getmempoolinfo},
       {"blockchain", &getrawmempool},
   };

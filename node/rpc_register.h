@@ -6,8 +6,9 @@
 //   rpc_control.cpp     getnetworkinfo stop uptime (help is the table's own)
 //   rpc_training.cpp    generate gettraininginfo getworkerinfo
 //   rpc_wallet.cpp      wallet files, addresses, balances, sending, history,
-//                       encryption, backup; fund/signrawtransactionwithwallet
-//   rpc_rawtransaction.cpp  decoderawtransaction getrawtransaction sendrawtransaction
+//                       encryption, backup, bumpfee; fund/signrawtransactionwithwallet
+//   rpc_rawtransaction.cpp  createrawtransaction decoderawtransaction getrawtransaction
+//                       sendrawtransaction estimatesmartfee
 //                       testmempoolaccept getmempoolentry getmempoolinfo getrawmempool
 //
 // Thread safety: call before the RPC server starts.

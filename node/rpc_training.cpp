@@ -5,6 +5,7 @@
 
 #include "chain/logging.h"
 #include "consensus/schedule.h"
+#include "node/miner.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -158,13 +159,159 @@ RpcMethod getworkerinfo(NodeContext& node) {
       }};
 }
 
+RpcMethod getworkpoolinfo(NodeContext& node) {
+  return RpcMethod{
+      "getworkpoolinfo",
+      "Returns the work pool: work records relayed or computed but not yet in a block,\n"
+      "and where training stands with them (the tip extended by the pool's records).",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "size", "records in the pool"},
+            {RpcType::kNumber, "step", "the step in progress with the pool's records"},
+            {RpcType::kNumber, "units_done", "its accepted units (chain and pool)"},
+            {RpcType::kNumber, "units", "units in its plan"},
+            {RpcType::kNumber, "loss", "mean lane loss of the last step completed there"},
+            {RpcType::kHex, "state_root", "the state root with the pool's records"},
+            {RpcType::kNumber, "verified", "records re-executed on entry since start"},
+            {RpcType::kNumber, "rejected", "records that proved their worker wrong"},
+            {RpcType::kArray,
+             "penalised",
+             "",
+             {{RpcType::kHex, "", "a worker whose records are refused until restart"}}},
+        }}},
+      ExampleCli("getworkpoolinfo", "") + ExampleRpc("getworkpoolinfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        if (!node.work_pool) throw RpcError(rpc::kRpcMiscError, "Training is not running");
+        const WorkPoolInfo info = node.work_pool->Info();
+        json penalised = json::array();
+        for (const XOnlyPubKeyBytes& k : info.penalised) penalised.push_back(KeyHex(k));
+        return json{{"size", info.records},
+                    {"step", info.step},
+                    {"units_done", info.step_done},
+                    {"units", info.step_units},
+                    {"loss", info.last_loss},
+                    {"state_root", info.state_root.ToHex()},
+                    {"verified", info.verified},
+                    {"rejected", info.rejected},
+                    {"penalised", std::move(penalised)}};
+      }};
+}
+
+RpcMethod evaluatemodel(NodeContext& node) {
+  return RpcMethod{
+      "evaluatemodel",
+      "Asks the model at the chain tip held-out addition problems (never in a training\n"
+      "batch) and returns the share it answers exactly, with greedy decoding.",
+      {{"count", RpcType::kNumber, RpcArg::kOptional, "500", "How many problems (1 to 10000)"},
+       {"seed", RpcType::kNumber, RpcArg::kOptional, "0", "Which problems"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "height", "the tip's height"},
+            {RpcType::kNumber, "step", "the training step in progress at the tip"},
+            {RpcType::kNumber, "problems", "problems asked"},
+            {RpcType::kNumber, "correct", "problems answered exactly"},
+            {RpcType::kNumber, "accuracy", "correct / problems"},
+        }}},
+      ExampleCli("evaluatemodel", "500") + ExampleRpc("evaluatemodel", "500"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const int64_t count = request.Arg(0).is_null()
+                                  ? 500
+                                  : rpc::ParseIntArg(request.Arg(0), "count", 1, 10000,
+                                                     "count out of range");
+        const int64_t seed =
+            request.Arg(1).is_null()
+                ? 0
+                : rpc::ParseIntArg(request.Arg(1), "seed", 0, INT64_MAX, "seed out of range");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        const ConsensusState tip = manager.Tip();
+        compute::Evaluation evaluation;
+        const Status s = manager.Evaluate(static_cast<uint64_t>(count),
+                                          static_cast<uint64_t>(seed), &evaluation);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        return json{{"height", tip.height},
+                    {"step", tip.step},
+                    {"problems", evaluation.problems},
+                    {"correct", evaluation.correct},
+                    {"accuracy", evaluation.accuracy()}};
+      }};
+}
+
+RpcMethod completetext(NodeContext& node) {
+  return RpcMethod{
+      "completetext",
+      "Completes a prompt with the model at the chain tip, greedily, on this node (free:\n"
+      "the node's own copy of the weights the chain committed).",
+      {{"prompt", RpcType::kString, RpcArg::kRequired, "", "The text to continue (1 to 256 bytes)"},
+       {"max_tokens", RpcType::kNumber, RpcArg::kOptional, "16",
+        "Most tokens (bytes) to add (1 to 256)"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kString, "completion", "the generated text"},
+            {RpcType::kHex, "state_root", "the model state it came from"},
+        }}},
+      ExampleCli("completetext", "\"123+456=\"") + ExampleRpc("completetext", "\"123+456=\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        if (!request.Arg(0).is_string())
+          throw RpcError(rpc::kRpcTypeError, "prompt must be a string");
+        const std::string prompt = request.Arg(0).get<std::string>();
+        if (prompt.empty() || prompt.size() > 256)
+          throw RpcError(rpc::kRpcInvalidParameter, "prompt must be 1 to 256 bytes");
+        const int64_t max_tokens =
+            request.Arg(1).is_null() ? 16
+                                     : rpc::ParseIntArg(request.Arg(1), "max_tokens", 1, 256,
+                                                        "max_tokens out of range");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        const ConsensusState tip = manager.Tip();
+        std::vector<std::string> out;
+        const std::string prompts[] = {prompt};
+        const Status s = manager.Complete(prompts, static_cast<uint32_t>(max_tokens), &out);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        return json{{"completion", out.empty() ? "" : out[0]},
+                    {"state_root", tip.StateRoot().ToHex()}};
+      }};
+}
+
+RpcMethod getmininginfo(NodeContext& node) {
+  return RpcMethod{
+      "getmininginfo",
+      "Returns what this node's timed production has done since start (-timedproduction).",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kBool, "timedproduction", "whether the miner runs"},
+            {RpcType::kNumber, "workers", "worker keys of this node"},
+            {RpcType::kNumber, "records_computed", "work records its keys computed"},
+            {RpcType::kNumber, "blocks_produced", "blocks it produced and connected"},
+            {RpcType::kNumber, "compute_seconds", "wall seconds spent computing units"},
+        }}},
+      ExampleCli("getmininginfo", "") + ExampleRpc("getmininginfo", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const MinerStats stats = node.miner ? node.miner->Stats() : MinerStats{};
+        return json{{"timedproduction", stats.running},
+                    {"workers", node.workers.size()},
+                    {"records_computed", stats.records_computed},
+                    {"blocks_produced", stats.blocks_produced},
+                    {"compute_seconds", stats.compute_seconds}};
+      }};
+}
+
 }  // namespace
 
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
-      {"mining", &generate},
-      {"training", &gettraininginfo},
-      {"training", &getworkerinfo},
+      {"mining", &generate},          {"training", &gettraininginfo}, {"training", &getworkerinfo},
+      {"training", &getworkpoolinfo},
+      {"training", &evaluatemodel},
+      {"training", &completetext}, {"mining", &getmininginfo},
   };
   return table.AddAll(kCommands, node);
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "chain/hex.h"
@@ -60,8 +61,42 @@ Uint256 KeyHashOf(const Wallet& w, const std::string& address) {
   return key_hash;
 }
 
-// Commits a transaction the wallet made, hands it to the mempool (the one
-// way in, AcceptToMempool) and offers it to the other wallets.
+const char* const kFeeRateAndTarget =
+    "Cannot specify both conf_target and fee_rate. Please provide either a confirmation target "
+    "in blocks for automatic fee estimation, or an explicit fee rate.";
+
+/// The fee_rate argument of the sending methods: units per byte (Bitcoin Core's sat/vB), at most 3
+/// decimals, as a rate per 1000 bytes. Throws kRpcInvalidParameter.
+wallet::FeeRate FeeRatePerByteFromValue(const json& value) {
+  // AmountFromValue reads coins: v units/byte come back as v * 10^8 units.
+  const Amount scaled = AmountFromValue(value);
+  constexpr Amount kPerKbScale = kCoin / 1000;
+  if (scaled <= 0 || scaled % kPerKbScale != 0) {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid fee_rate: a positive number of units per byte with at most 3 "
+                   "decimals");
+  }
+  return wallet::FeeRate{scaled / kPerKbScale};
+}
+
+/// The fee rate of sendtoaddress and sendmany: `fee_rate` (units per byte),
+/// or the estimate for `conf_target` (kDefaultConfTarget when null);
+/// `estimate_mode` and `replaceable` are checked. Throws kRpcInvalidParameter.
+wallet::FeeRate SendFeeRate(NodeContext& node, const json& replaceable, const json& conf_target,
+                            const json& estimate_mode, const json& fee_rate) {
+  CheckReplaceable(replaceable);
+  CheckEstimateMode(estimate_mode);
+  if (!fee_rate.is_null() && !conf_target.is_null()) {
+    throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
+  }
+  if (!fee_rate.is_null()) return FeeRatePerByteFromValue(fee_rate);
+  return EstimateFeeRate(node,
+                         conf_target.is_null() ? kDefaultConfTarget : ParseConfTarget(conf_target));
+}
+
+// Hands a transaction the wallet made to the mempool (the one way in,
+// AcceptToMempool, which also offers it to every wallet), then commits it
+// as this wallet's own.
 Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
   ValidationState state;
   if (!AcceptToMempool(node, tx, /*test_only=*/false, &state)) {
@@ -70,12 +105,13 @@ Uint256 CommitAndRelay(NodeContext& node, Wallet& w, const Transaction& tx) {
   }
   Status s = w.CommitTransaction(tx);
   if (!s.ok()) ThrowWalletError(s);
-  node.wallets->TransactionAddedToMempool(tx);
   return tx.Txid();
 }
 
-Uint256 Send(NodeContext& node, Wallet& w, const std::vector<wallet::Recipient>& recipients) {
+Uint256 Send(NodeContext& node, Wallet& w, const std::vector<wallet::Recipient>& recipients,
+             wallet::FeeRate fee_rate) {
   wallet::CoinControl control;
+  control.fee_rate = fee_rate;
   wallet::CreatedTransaction created;
   Status s = w.CreateTransaction(recipients, control, &created);
   if (!s.ok()) ThrowWalletError(s);
@@ -797,7 +833,7 @@ RpcMethod sendtoaddress(NodeContext& node) {
   return RpcMethod{
       "sendtoaddress",
       "Send an amount to a given address.\n"
-      "The fee rate is the mempool's minimum relay rate (1000 units per kB).",
+      "The fee rate is fee_rate, or estimatesmartfee's for conf_target (default 6) blocks.",
       {{"address", RpcType::kString, RpcArg::kRequired, "", "The address to send to."},
        {"amount", RpcType::kAny, RpcArg::kRequired, "", "The amount in coins to send. eg 0.1"},
        {"comment", RpcType::kString, RpcArg::kOptional, "",
@@ -807,7 +843,17 @@ RpcMethod sendtoaddress(NodeContext& node) {
         "Not stored; accepted for compatibility."},
        {"subtractfeefromamount", RpcType::kBool, RpcArg::kOptional, "false",
         "The fee will be deducted from the amount being sent.\n"
-        "The recipient will receive less coins than you enter in the amount field."}},
+        "The recipient will receive less coins than you enter in the amount field."},
+       {"replaceable", RpcType::kBool, RpcArg::kOptional, "true",
+        "Must be true: every transaction is replaceable by fee (bumpfee)"},
+       {"conf_target", RpcType::kNumber, RpcArg::kOptional, "6",
+        "Confirmation target in blocks for the fee estimate"},
+       {"estimate_mode", RpcType::kString, RpcArg::kOptional, "\"unset\"",
+        "Accepted for compatibility (unset, economical or conservative)"},
+       {"avoid_reuse", RpcType::kBool, RpcArg::kOptional, "true",
+        "Accepted for compatibility: this wallet does not track address reuse"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); not with conf_target"}},
       {{RpcType::kHex, "txid", "The transaction id."}},
       ExampleCli("sendtoaddress", std::string(kAddressExample) + " 0.1") +
           ExampleRpc("sendtoaddress", std::string(kAddressExample) + ", 0.1"),
@@ -818,14 +864,17 @@ RpcMethod sendtoaddress(NodeContext& node) {
         const Amount amount = AmountFromValue(request.Arg(1));
         if (amount <= 0) throw RpcError(rpc::kRpcTypeError, "Invalid amount for send");
         const bool subtract = request.Arg(4).is_boolean() && request.Arg(4).get<bool>();
-        return Send(node, *w, {{address, amount, subtract}}).ToHex();
+        const wallet::FeeRate rate =
+            SendFeeRate(node, request.Arg(5), request.Arg(6), request.Arg(7), request.Arg(9));
+        return Send(node, *w, {{address, amount, subtract}}, rate).ToHex();
       }};
 }
 
 RpcMethod sendmany(NodeContext& node) {
   return RpcMethod{
       "sendmany",
-      "Send multiple times. Amounts are coins.",
+      "Send multiple times. Amounts are coins.\n"
+      "The fee rate is fee_rate, or estimatesmartfee's for conf_target (default 6) blocks.",
       {{"dummy", RpcType::kString, RpcArg::kRequired, "",
         "Must be set to \"\" for backwards compatibility."},
        {"amounts", RpcType::kObject, RpcArg::kRequired, "",
@@ -833,7 +882,15 @@ RpcMethod sendmany(NodeContext& node) {
        {"minconf", RpcType::kNumber, RpcArg::kOptional, "", "Ignored dummy value"},
        {"comment", RpcType::kString, RpcArg::kOptional, "", "Not stored."},
        {"subtractfeefrom", RpcType::kArray, RpcArg::kOptional, "[]",
-        "The addresses that pay the fee, split equally among them."}},
+        "The addresses that pay the fee, split equally among them."},
+       {"replaceable", RpcType::kBool, RpcArg::kOptional, "true",
+        "Must be true: every transaction is replaceable by fee (bumpfee)"},
+       {"conf_target", RpcType::kNumber, RpcArg::kOptional, "6",
+        "Confirmation target in blocks for the fee estimate"},
+       {"estimate_mode", RpcType::kString, RpcArg::kOptional, "\"unset\"",
+        "Accepted for compatibility (unset, economical or conservative)"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); not with conf_target"}},
       {{RpcType::kHex, "txid", "The transaction id for the send."}},
       ExampleCli("sendmany", "\"\" \"{\\\"rcc1p...\\\":0.01,\\\"rcc1p...\\\":0.02}\"") +
           ExampleRpc("sendmany", "\"\", {\"rcc1p...\":0.01,\"rcc1p...\":0.02}"),
@@ -867,7 +924,9 @@ RpcMethod sendmany(NodeContext& node) {
         if (recipients.empty()) {
           throw RpcError(rpc::kRpcInvalidParameter, "Transaction must have at least one recipient");
         }
-        return Send(node, *w, recipients).ToHex();
+        const wallet::FeeRate rate =
+            SendFeeRate(node, request.Arg(5), request.Arg(6), request.Arg(7), request.Arg(8));
+        return Send(node, *w, recipients, rate).ToHex();
       }};
 }
 
@@ -896,6 +955,94 @@ RpcMethod abandontransaction(NodeContext& node) {
         s = w->AbandonTransaction(txid);
         if (!s.ok()) throw RpcError(rpc::kRpcInvalidAddressOrKey, s.message());
         return nullptr;
+      }};
+}
+
+RpcMethod bumpfee(NodeContext& node) {
+  return RpcMethod{
+      "bumpfee",
+      "Bumps the fee of an unconfirmed wallet transaction by replacing it (replace-by-fee,\n"
+      "doc/wallet.md \"Stuck payments\"). The replacement spends the same inputs and pays the\n"
+      "same recipients; its change output shrinks, and confirmed coins are added if needed.\n"
+      "Its fee rate is the fee_rate option, or else the higher of the estimate for\n"
+      "conf_target and the original's rate plus the incremental relay rate (1 unit/byte).\n"
+      "The mempool must accept it (BIP125's fee rules); then the original is abandoned in\n"
+      "every loaded wallet that holds it.\n"
+      "The transaction must be the wallet's own, with all inputs from this wallet and no\n"
+      "unconfirmed descendant in the wallet.",
+      {{"txid", RpcType::kHex, RpcArg::kRequired, "", "The txid to be bumped"},
+       {"options", RpcType::kObject, RpcArg::kOptional, "",
+        "{\"fee_rate\": units per byte (as sat/vB), \"conf_target\": n}"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "txid", "The id of the new transaction."},
+         {RpcType::kNumber, "origfee", "The fee of the replaced transaction."},
+         {RpcType::kNumber, "fee", "The fee of the new transaction."},
+         {RpcType::kArray,
+          "errors",
+          "Errors encountered during processing (may be empty).",
+          {{RpcType::kString, "", ""}}}}}},
+      ExampleCli("bumpfee", kTxidExample) +
+          ExampleRpc("bumpfee", std::string(kTxidExample) + ", {\"fee_rate\": 5}"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const Uint256 txid = rpc::ParseHashArg(request.Arg(0), "txid");
+        std::optional<wallet::FeeRate> fee_rate;
+        uint32_t conf_target = kDefaultConfTarget;
+        const json& options = request.Arg(1);
+        if (options.is_object()) {
+          for (const auto& [key, value] : options.items()) {
+            if (key == "fee_rate") {
+              fee_rate = FeeRatePerByteFromValue(value);
+            } else if (key == "conf_target") {
+              conf_target = ParseConfTarget(value);
+            } else {
+              throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter " + key);
+            }
+          }
+          if (fee_rate && options.contains("conf_target")) {
+            throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
+          }
+        }
+        wallet::WalletTxInfo info;
+        Status s = w->GetTransaction(txid, &info);
+        if (!s.ok()) ThrowWalletError(s);
+        const size_t old_size = Serialize(info.wtx.tx).size();
+        const wallet::FeeRate min_rate{wallet::FeeRate::FromFee(info.fee, old_size).per_kb +
+                                       node.mempool->options().incremental_relay_fee_per_kb};
+        if (!fee_rate) {
+          fee_rate = std::max(min_rate, EstimateFeeRate(node, conf_target));
+        } else if (*fee_rate < min_rate) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Insufficient total fee rate: must be at least " +
+                             std::to_string(min_rate.per_kb) +
+                             " units/kB (the original's rate plus the incremental relay rate)");
+        }
+        wallet::CreatedTransaction created;
+        Amount old_fee = 0;
+        s = w->CreateBumpTransaction(txid, *fee_rate, &created, &old_fee);
+        if (!s.ok()) ThrowWalletError(s);
+        const Uint256 new_txid = CommitAndRelay(node, *w, created.tx);
+        // The mempool evicted the original: no wallet should count it (or
+        // its change) any longer. The replacement is out already, so a
+        // failure here is reported beside it, not thrown.
+        json errors = json::array();
+        for (const std::shared_ptr<Wallet>& other : node.wallets->All()) {
+          wallet::WalletTxInfo held;
+          if (other->GetTransaction(txid, &held).ok() &&
+              held.wtx.GetState() == wallet::TxState::kUnconfirmed) {
+            const Status abandoned = other->AbandonTransaction(txid);
+            if (!abandoned.ok()) {
+              errors.push_back("Could not mark the replaced transaction abandoned: " +
+                               abandoned.ToString());
+            }
+          }
+        }
+        return json{{"txid", new_txid.ToHex()},
+                    {"origfee", ValueFromAmount(old_fee)},
+                    {"fee", ValueFromAmount(created.fee)},
+                    {"errors", std::move(errors)}};
       }};
 }
 
@@ -1212,10 +1359,12 @@ RpcMethod fundrawtransaction(NodeContext& node) {
       "value.\nIt will add at most one change output to the outputs.\n"
       "No existing outputs will be modified unless \"subtractFeeFromOutputs\" is specified.\n"
       "Inputs already present are kept (they must be the wallet's).\n"
+      "The fee rate is fee_rate, or the estimate for conf_target (default 6) blocks.\n"
       "The inputs added will not be signed, use signrawtransactionwithwallet for that.",
       {{"hexstring", RpcType::kHex, RpcArg::kRequired, "", "The hex string of the raw transaction"},
        {"options", RpcType::kObject, RpcArg::kOptional, "",
-        "{\"subtractFeeFromOutputs\": [vout_index, ...], \"lockUnspents\": bool}"}},
+        "{\"subtractFeeFromOutputs\": [vout_index, ...], \"lockUnspents\": bool, "
+        "\"fee_rate\": units per byte (as sat/vB), \"conf_target\": n}"}},
       {{RpcType::kObject,
         "",
         "",
@@ -1229,6 +1378,8 @@ RpcMethod fundrawtransaction(NodeContext& node) {
         const Transaction tx = DecodeTxOrThrow(request.Arg(0));
         std::set<int64_t> subtract;
         bool lock_unspents = false;
+        std::optional<wallet::FeeRate> fee_rate;
+        std::optional<uint32_t> conf_target;
         if (request.Arg(1).is_object()) {
           const json& options = request.Arg(1);
           for (const auto& [key, value] : options.items()) {
@@ -1248,6 +1399,10 @@ RpcMethod fundrawtransaction(NodeContext& node) {
               }
             } else if (key == "lockUnspents" && value.is_boolean()) {
               lock_unspents = value.get<bool>();
+            } else if (key == "fee_rate") {
+              fee_rate = FeeRatePerByteFromValue(value);
+            } else if (key == "conf_target") {
+              conf_target = ParseConfTarget(value);
             } else {
               throw RpcError(rpc::kRpcInvalidParameter, "Invalid parameter " + key);
             }
@@ -1265,7 +1420,10 @@ RpcMethod fundrawtransaction(NodeContext& node) {
           recipients.push_back({wallet::EncodeAddress(w->hrp(), o.lock), o.value,
                                 subtract.count(static_cast<int64_t>(i)) != 0});
         }
+        if (fee_rate && conf_target) throw RpcError(rpc::kRpcInvalidParameter, kFeeRateAndTarget);
         wallet::CoinControl control;
+        control.fee_rate =
+            fee_rate ? *fee_rate : EstimateFeeRate(node, conf_target.value_or(kDefaultConfTarget));
         control.sign = false;
         for (const TxIn& in : tx.inputs) control.preset_inputs.push_back(in.prevout);
         wallet::CreatedTransaction created;
@@ -1290,6 +1448,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"util", &validateaddress},
       {"wallet", &abandontransaction},
       {"wallet", &backupwallet},
+      {"wallet", &bumpfee},
       {"wallet", &createwallet},
       {"wallet", &encryptwallet},
       {"wallet", &getaddressinfo},

@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "node/fee_estimation.h"
 #include "node/wallets.h"
+#include "rpc/json_format.h"
 #include "rpc/protocol.h"
+#include "rpc/util.h"
 
 namespace cc {
 
@@ -126,15 +129,52 @@ Amount AmountFromValue(const json& value) {
   if (!value.is_number() && !value.is_string()) {
     throw RpcError(rpc::kRpcTypeError, "Amount is not a number or string");
   }
-  const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
   int64_t units = 0;
-  if (!ParseFixedPoint(text, &units)) throw RpcError(rpc::kRpcTypeError, "Invalid amount");
+  // A JSON float has lost its text: below 2^53 units it is an amount if it
+  // is the double nearest to one (the rule DumpJson writes by). Strings,
+  // integers and larger floats are parsed from their decimal text.
+  const bool ok =
+      (value.is_number_float() && rpc::UnitsOfCoinValue(value.get<double>(), &units)) ||
+      ParseFixedPoint(value.is_string() ? value.get<std::string>() : value.dump(), &units);
+  if (!ok) throw RpcError(rpc::kRpcTypeError, "Invalid amount");
   if (!MoneyRange(units)) throw RpcError(rpc::kRpcTypeError, "Amount out of range");
   return units;
 }
 
 json ValueFromAmount(Amount amount) {
   return static_cast<double>(amount) / static_cast<double>(kCoin);
+}
+
+uint32_t ParseConfTarget(const json& value) {
+  const std::string range =
+      "Invalid conf_target, must be between 1 and " + std::to_string(wallet::kMaxConfirmTarget);
+  if (!value.is_number_integer()) throw RpcError(rpc::kRpcInvalidParameter, range);
+  return static_cast<uint32_t>(
+      rpc::ParseIntArg(value, "conf_target", 1, wallet::kMaxConfirmTarget, range));
+}
+
+void CheckEstimateMode(const json& value) {
+  if (!value.is_string()) return;
+  std::string mode = value.get<std::string>();
+  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (mode != "unset" && mode != "economical" && mode != "conservative") {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", "
+                   "\"conservative\"");
+  }
+}
+
+void CheckReplaceable(const json& value) {
+  if (value.is_boolean() && !value.get<bool>()) {
+    throw RpcError(rpc::kRpcInvalidParameter,
+                   "Invalid parameter, replaceable: every transaction is replaceable by fee here");
+  }
+}
+
+wallet::FeeRate EstimateFeeRate(NodeContext& node, uint32_t target) {
+  if (node.fee_estimation) return node.fee_estimation->Estimate(target);
+  return wallet::FeeRate{node.mempool ? node.mempool->options().min_relay_fee_per_kb
+                                      : kDefaultMinRelayFeePerKb};
 }
 
 void ThrowWalletError(const Status& s) {

@@ -102,8 +102,18 @@ Status StartTraining(const Config& config, NodeContext* node) {
     if (!s.ok()) return s;
     LogPrintf("Running " + std::to_string(workers) + " in-process worker(s)");
   }
+  node->verified_records = std::make_unique<VerifiedRecords>();
+  options.verified = node->verified_records.get();
   s = ChainManager::Open(*node->params, node->chain.get(), node->datadir, options, &node->chainman);
   if (!s.ok()) return s;
+  WorkPoolOptions pool_options;
+  pool_options.policy = options.policy;
+  pool_options.engine = options.engine;
+  pool_options.engine_factory = options.engine_factory;
+  s = WorkPool::Create(*node->params, node->chainman.get(), node->verified_records.get(),
+                       std::move(pool_options), &node->work_pool);
+  if (!s.ok()) return s;
+  node->chainman->AddListener(node->work_pool.get());
   node->mempool = std::make_unique<Mempool>();
   node->mempool_updater = std::make_unique<MempoolUpdater>(node->mempool.get(), node->chain.get());
   node->chainman->AddListener(node->mempool_updater.get());

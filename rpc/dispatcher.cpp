@@ -3,6 +3,8 @@
 #include <optional>
 #include <utility>
 
+#include "rpc/json_format.h"
+
 namespace cc::rpc {
 namespace {
 
@@ -18,8 +20,9 @@ unsigned LegacyHttpStatus(int code) {
 }
 
 std::string Dump(const json& value) {
-  // Replace invalid UTF-8 rather than throw: a method may echo user bytes.
-  return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  // Amounts with 8 decimals; invalid UTF-8 replaced rather than thrown (a
+  // method may echo user bytes): rpc/json_format.h.
+  return DumpJson(value) + "\n";
 }
 
 struct OneReply {

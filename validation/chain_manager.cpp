@@ -122,8 +122,22 @@ Status ChainManager::GetTensor(const Uint256& hash, compute::EncodedTensor* out)
   return tensors_->Get(hash, out);
 }
 
-Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t step) {
-  return tensors_->Put(tensor, step, nullptr);
+Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t step,
+                               Uint256* hash) {
+  return tensors_->Put(tensor, step, hash);
+}
+
+Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max_tokens,
+                              std::vector<std::string>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_->Generate(prompts, max_tokens, out);
+}
+
+Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out) {
+  if (params_.dataset.kind != compute::DatasetKind::kAddition)
+    return Status::NotSupported("evaluation needs an addition dataset");
+  std::lock_guard<std::mutex> lock(mu_);
+  return compute::EvaluateAddition(engine_.get(), params_.dataset.digits, count, seed, out);
 }
 
 ConsensusState ChainManager::Tip() const {
@@ -139,7 +153,9 @@ BlockContext ChainManager::Context() {
   ctx.coins = chain_;
   ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) { return tensors_->Get(h, t); };
   ctx.policy = options_.policy;
-  ctx.now = std::max<int64_t>(tip_.time, static_cast<int64_t>(std::time(nullptr)));
+  if (options_.verified != nullptr)
+    ctx.verified = [v = options_.verified](const Uint256& h) { return v->Contains(h); };
+  ctx.now = static_cast<int64_t>(std::time(nullptr));
   return ctx;
 }
 
@@ -379,14 +395,17 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
       for (const PrivateKey& k : workers)
         if (tip_.FindWorker(k.PublicKey()) == nullptr)
           request.register_keys.push_back(k.PublicKey());
-      request.time = std::max(now, tip_.time + 1);
-      Status s;
-      // Move through the slots until one of our keys holds it.
-      for (size_t tries = 0; tries <= tip_.workers.size(); ++tries) {
+      request.time = std::max(now, tip_.time);
+      // A later slot may be ours, but only as far ahead as peers accept.
+      const int64_t latest = std::max(now, tip_.time) + params_.max_future_time;
+      Status s = AssembleOn(tip_, request, &block);
+      while (s.IsNotFound() && request.time < latest) {
+        request.time = std::min(latest, request.time + params_.slot_timeout);
         s = AssembleOn(tip_, request, &block);
-        if (!s.IsNotFound()) break;
-        request.time += params_.slot_timeout;
       }
+      if (s.IsNotFound())
+        return Status::NotFound("the slot for block " + std::to_string(tip_.height + 1) +
+                                " is held by a worker key this node lacks");
       if (!s.ok()) return s;
     }
     ValidationState state;

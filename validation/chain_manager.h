@@ -35,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,11 +43,13 @@
 #include "chain/key.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
+#include "compute/evaluate.h"
 #include "compute/tensor_store.h"
 #include "consensus/assembler.h"
 #include "consensus/chainparams.h"
 #include "consensus/connect.h"
 #include "consensus/consensus_state.h"
+#include "validation/verified_records.h"
 
 namespace leveldb {
 class DB;
@@ -78,6 +81,9 @@ struct ChainManagerOptions {
   compute::EngineFactory engine_factory;
   uint64_t keep_steps = 256;     //!< tensor retention, in training steps
   uint32_t prune_interval = 64;  //!< blocks between prunes
+  /// Records re-executed already (the work pool's), not re-executed again
+  /// in blocks. Not owned; may be null; must outlive the manager.
+  const VerifiedRecords* verified = nullptr;
 };
 
 /// The one genesis bootstrap: writes `params`' genesis block to an empty
@@ -119,10 +125,12 @@ class ChainManager {
   /// signing, each with the transactions `select_txs` (if set) picks when
   /// it is assembled; unregistered workers register (zero bond) in the
   /// first block.
-  /// Each block's time is max(now, tip time + 1), moved forward a slot at a
-  /// time when no local key holds the slot. Appends the new hashes to
-  /// *hashes (if not null). Returns InvalidArgument without workers or when
-  /// the network's bond is not 0, and assembly or validation errors.
+  /// Each block's time is max(now, tip time), moved forward a slot at a
+  /// time when no local key holds the slot, but never past max_future_time
+  /// ahead (peers would refuse it). Appends the new hashes to *hashes (if
+  /// not null). Returns InvalidArgument without workers or when the
+  /// network's bond is not 0, NotFound when no local key holds a slot within
+  /// reach, and assembly or validation errors.
   Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
                   std::vector<Uint256>* hashes, const TxSelector& select_txs = {});
 
@@ -144,8 +152,18 @@ class ChainManager {
   [[nodiscard]] bool HaveTensor(const Uint256& hash) const;
   /// A committed tensor, to serve to peers. NotFound if not stored.
   Status GetTensor(const Uint256& hash, compute::EncodedTensor* out) const;
-  /// Stores a tensor received from a peer (a record's output) for `step`.
-  Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step);
+  /// Stores a tensor (a record's output, received or computed) for `step`;
+  /// sets *hash (if not null) to its id. Returns the store's errors.
+  Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash = nullptr);
+
+  /// Greedy completion of each prompt by the tip's model (the engine's
+  /// weights follow the tip). Returns the engine's errors.
+  Status Complete(std::span<const std::string> prompts, uint32_t max_tokens,
+                  std::vector<std::string>* out);
+  /// Exact-match accuracy of the tip's model on `count` held-out problems
+  /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
+  /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
+  Status Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out);
 
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;

@@ -366,10 +366,11 @@ void Wallet::AddSpends(const Uint256& txid, const Transaction& tx) {
   for (const TxIn& in : tx.inputs) spends_[in.prevout].insert(txid);
 }
 
-bool Wallet::IsSpent(const OutPoint& outpoint) const {
+bool Wallet::IsSpent(const OutPoint& outpoint, const std::optional<Uint256>& ignore) const {
   auto it = spends_.find(outpoint);
   if (it == spends_.end()) return false;
   for (const Uint256& txid : it->second) {
+    if (txid == ignore) continue;
     auto tx = txs_.find(txid);
     if (tx != txs_.end() && tx->second.IsActive()) return true;
   }
@@ -773,8 +774,8 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   std::set<OutPoint> preset_set;
   for (const OutPoint& op : coin_control.preset_inputs) {
     const TxOut* o = FindOutput(op);
-    if (o == nullptr || o->kind != OutputKind::kPayToKeyHash || !OriginOf(*o) || IsSpent(op) ||
-        !preset_set.insert(op).second) {
+    if (o == nullptr || o->kind != OutputKind::kPayToKeyHash || !OriginOf(*o) ||
+        IsSpent(op, coin_control.replaces) || !preset_set.insert(op).second) {
       return Status::InvalidArgument("Unable to find UTXO for preset input " + op.txid.ToHex() +
                                      ":" + std::to_string(op.index));
     }
@@ -906,6 +907,54 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   }
   *out = std::move(created);
   return Status::OK();
+}
+
+Status Wallet::CreateBumpTransaction(const Uint256& txid, FeeRate fee_rate, CreatedTransaction* out,
+                                     Amount* old_fee) {
+  std::vector<Recipient> recipients;
+  CoinControl control;
+  control.fee_rate = fee_rate;
+  control.replaces = txid;
+  // New inputs must be confirmed: BIP125 refuses a replacement with new
+  // unconfirmed inputs, and the original's own change would be evicted
+  // with it.
+  control.allow_unconfirmed_change = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = txs_.find(txid);
+    if (it == txs_.end()) return Status::NotFound("Invalid or non-wallet transaction id");
+    const WalletTx& wtx = it->second;
+    if (wtx.GetState() != TxState::kUnconfirmed) {
+      return Status::InvalidArgument(
+          "Transaction has been mined, or is conflicted with a mined transaction");
+    }
+    const WalletTxInfo info = MakeInfo(txid, wtx);
+    for (const TxIn& in : wtx.tx.inputs) {
+      const TxOut* spent = FindOutput(in.prevout);
+      if (spent == nullptr || !OriginOf(*spent)) {
+        return Status::InvalidArgument(
+            "Transaction contains inputs that don't belong to this wallet");
+      }
+      control.preset_inputs.push_back(in.prevout);
+    }
+    for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
+      if (IsSpent(OutPoint{txid, i})) {
+        return Status::InvalidArgument("Transaction has descendants in the wallet");
+      }
+      const TxOut& o = wtx.tx.outputs[i];
+      if (o.kind != OutputKind::kPayToKeyHash) {
+        return Status::InvalidArgument("Transaction has a worker bond output");
+      }
+      const std::optional<KeyOrigin> origin = OriginOf(o);
+      if (origin && origin->chain == kChangeChain) continue;
+      recipients.push_back({EncodeAddress(options_.hrp, o.lock), o.value, false});
+    }
+    *old_fee = info.fee;
+  }
+  if (recipients.empty()) {
+    return Status::InvalidArgument("Transaction pays only our change: nothing to bump");
+  }
+  return CreateTransaction(recipients, control, out);
 }
 
 Status Wallet::SignTransaction(Transaction* tx, const std::map<OutPoint, TxOut>& prevouts,

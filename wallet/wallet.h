@@ -164,6 +164,9 @@ struct CoinControl {
   uint64_t seed = 0;
   /// Sign the result (false: fundrawtransaction leaves inputs unsigned).
   bool sign = true;
+  /// The wallet transaction this one replaces (bumpfee): its spends do not
+  /// make the preset inputs count as spent.
+  std::optional<Uint256> replaces;
 };
 
 struct CreatedTransaction {
@@ -319,6 +322,24 @@ class Wallet {
   Status CreateTransaction(const std::vector<Recipient>& recipients,
                            const CoinControl& coin_control, CreatedTransaction* out);
 
+  /** Builds a replacement of our unconfirmed transaction `txid` that pays
+   *  `fee_rate` (bumpfee, doc/wallet.md "Stuck payments"): the same inputs
+   *  and the same payments; the change output (one to our change chain) is
+   *  recomputed, and confirmed coins are added if the inputs fall short. The
+   *  result is signed; nothing is stored (CommitTransaction it, then
+   *  AbandonTransaction the original, once the mempool took it).
+   *
+   *  Returns: OK with *out and *old_fee; NotFound("Invalid or non-wallet
+   *           transaction id"); InvalidArgument when the transaction is not
+   *           unconfirmed ("Transaction has been mined, or is conflicted with
+   *           a mined transaction"; abandoned ones too), has an input that is
+   *           not ours, a worker bond output, or an unconfirmed descendant in
+   *           the wallet; CreateTransaction's errors.
+   *  Out:     out, old_fee: REQUIRES: not null.
+   */
+  Status CreateBumpTransaction(const Uint256& txid, FeeRate fee_rate, CreatedTransaction* out,
+                               Amount* old_fee);
+
   /** Signs every input of *tx that spends an output of ours
    *  (signrawtransactionwithwallet): sets its pubkey first, then signs all.
    *
@@ -387,7 +408,8 @@ class Wallet {
   bool IsRelevant(const Transaction& tx) const;
   void AddSpends(const Uint256& txid, const Transaction& tx);
   const TxOut* FindOutput(const OutPoint& outpoint) const;
-  bool IsSpent(const OutPoint& outpoint) const;
+  /// True if an active wallet transaction other than `ignore` spends outpoint.
+  bool IsSpent(const OutPoint& outpoint, const std::optional<Uint256>& ignore = {}) const;
   int Depth(const WalletTx& wtx) const;
   bool IsMature(const WalletTx& wtx) const;
   bool IsTrusted(const WalletTx& wtx) const;

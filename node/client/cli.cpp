@@ -13,6 +13,7 @@
 #include "node/common/config.h"
 #include "node/common/version.h"
 #include "rpc/client.h"
+#include "rpc/json_format.h"
 #include "rpc/protocol.h"
 
 namespace cc {
@@ -196,7 +197,7 @@ int CliMain(int argc, const char* const argv[]) {
   if (result.is_string()) {
     std::printf("%s\n", result.get<std::string>().c_str());
   } else if (!result.is_null()) {
-    std::printf("%s\n", result.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    std::printf("%s\n", rpc::DumpJson(result, 2).c_str());
   }
   return EXIT_SUCCESS;
 }

@@ -3,17 +3,19 @@
 // transactions after a reorg. Transactions are signed with real keys and
 // spend coins of a real ChainState in a temporary directory.
 
-#include <algorithm>
-#include <memory>
-#include <optional>
-#include <utility>
-#include <vector>
+#include "chain/mempool.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "chain/chain_state.h"
 #include "chain/key.h"
-#include "chain/mempool.h"
 #include "chain/tx_sign.h"
 #include "tests/chain/store_test_util.h"
 
@@ -201,13 +203,105 @@ TEST_F(MempoolTest, RejectsTransactionAlreadyInMempool) {
   EXPECT_EQ(state.result(), ValidationResult::kConflict);
 }
 
-TEST_F(MempoolTest, RejectsDoubleSpendOfMempoolTransaction) {
-  ExpectAccepted(Pay(Funding(0), 5000));
-  const ValidationState state = Accept(Spend({Funding(1), Funding(0)}, {kCoinValue}));
-  EXPECT_EQ(state.reason(), "txn-mempool-conflict");
-  EXPECT_EQ(state.debug(), "vin 1");
+// ---- Replacement (BIP125's fee rules, full RBF).
+
+TEST_F(MempoolTest, RejectsDoubleSpendWithoutHigherFeeRate) {
+  const Transaction original = Pay(Funding(0), 5000);
+  ExpectAccepted(original);
+  // The same fee over more bytes: a lower fee rate.
+  const Transaction wider =
+      Spend({Funding(0)}, {kCoinValue / 2, kCoinValue - kCoinValue / 2 - 5000});
+  const ValidationState state = Accept(wider);
+  EXPECT_EQ(state.reason(), "insufficient fee");
   EXPECT_EQ(state.result(), ValidationResult::kConflict);
+  EXPECT_NE(state.debug().find("new feerate"), std::string::npos) << state.debug();
   EXPECT_EQ(pool_.size(), 1u);
+  EXPECT_TRUE(pool_.Contains(original.Txid()));
+}
+
+TEST_F(MempoolTest, ReplacementEvictsConflictAndDescendants) {
+  const Transaction original = Pay(Funding(0), 5000);
+  const Transaction child = Pay(Output(original, 0), 5000);
+  const Transaction unrelated = Pay(Funding(1), 5000);
+  for (const Transaction* tx : {&original, &child, &unrelated}) ExpectAccepted(*tx);
+  const size_t size = SizeOf(original);  // every Pay has the same size
+
+  // Fees equal to what it evicts leave nothing for its own bytes (rule 4).
+  ValidationState state = Accept(Pay(Funding(0), 10'000));
+  EXPECT_EQ(state.reason(), "insufficient fee");
+  EXPECT_NE(state.debug().find("not enough additional fees to relay; 0 < " + std::to_string(size)),
+            std::string::npos)
+      << state.debug();
+  // Testing does not evict.
+  Amount fee = 0;
+  const Transaction replacement = Pay(Funding(0), 10'000 + static_cast<Amount>(size));
+  ASSERT_TRUE(pool_.TestAcceptTransaction(replacement, *chain_, kMatureHeight, &fee, &state))
+      << state.ToString();
+  EXPECT_EQ(pool_.size(), 3u);
+
+  ExpectAccepted(replacement);
+  EXPECT_FALSE(pool_.Contains(original.Txid()));
+  EXPECT_FALSE(pool_.Contains(child.Txid()));
+  EXPECT_TRUE(pool_.Contains(unrelated.Txid()));
+  EXPECT_TRUE(pool_.Contains(replacement.Txid()));
+  EXPECT_EQ(pool_.bytes(), 2 * size);
+  EXPECT_EQ(pool_.total_fee(), 5000 + 10'000 + static_cast<Amount>(size));
+  // The evicted child's coin is gone with it; the replacement's is spendable.
+  EXPECT_EQ(Accept(Pay(Output(child, 0), 5000)).reason(), "bad-txns-inputs-missingorspent");
+  ExpectAccepted(Pay(Output(replacement, 0), 5000));
+}
+
+TEST_F(MempoolTest, ReplacementMustPayTheEvictedFees) {
+  // A cheap parent with a generous child: replacing the parent at a higher
+  // rate than the parent's alone still has to pay for both (rule 3).
+  const Transaction original = Pay(Funding(0), 1000);
+  ExpectAccepted(original);
+  ExpectAccepted(Pay(Output(original, 0), 50'000));
+  const ValidationState state = Accept(Pay(Funding(0), 20'000));
+  EXPECT_EQ(state.reason(), "insufficient fee");
+  EXPECT_NE(state.debug().find("less fees than conflicting txs; 20000 < 51000"), std::string::npos)
+      << state.debug();
+  EXPECT_EQ(pool_.size(), 2u);
+}
+
+TEST_F(MempoolTest, ReplacementMayNotAddUnconfirmedInputs) {
+  const Transaction unrelated = Pay(Funding(1), 5000);
+  ExpectAccepted(unrelated);
+  ExpectAccepted(Pay(Funding(0), 5000));
+  const Transaction replacement =
+      Spend({Funding(0), Output(unrelated, 0)}, {kCoinValue, kCoinValue / 2});
+  const ValidationState state = Accept(replacement);
+  EXPECT_EQ(state.reason(), "replacement-adds-unconfirmed");
+  EXPECT_EQ(pool_.size(), 2u);
+}
+
+TEST_F(MempoolTest, ReplacementMayNotSpendWhatItEvicts) {
+  const Transaction original = Spend({Funding(0)}, {kCoinValue / 2, kCoinValue / 2 - 5000});
+  ExpectAccepted(original);
+  const ValidationState state = Accept(Spend({Funding(0), Output(original, 1)}, {kCoinValue}));
+  EXPECT_EQ(state.reason(), "bad-txns-spends-conflicting-tx");
+  EXPECT_TRUE(pool_.Contains(original.Txid()));
+}
+
+TEST_F(MempoolTest, ReplacementEvictsAtMostAHundred) {
+  std::vector<Transaction> chain{Pay(Funding(0), 5000)};
+  ExpectAccepted(chain.back());
+  while (chain.size() < kMaxReplacementEvictions + 1) {
+    chain.push_back(Pay(Output(chain.back(), 0), 5000));
+    ExpectAccepted(chain.back());
+  }
+  const ValidationState state = Accept(Pay(Funding(0), kCoin));
+  EXPECT_EQ(state.reason(), "too many potential replacements");
+  EXPECT_EQ(pool_.size(), kMaxReplacementEvictions + 1);
+  // One fewer to evict, and the same replacement goes in.
+  Mempool small;
+  chain.pop_back();
+  ValidationState s;
+  for (const Transaction& tx : chain)
+    ASSERT_TRUE(small.AcceptTransaction(tx, *chain_, kMatureHeight, &s));
+  ASSERT_TRUE(small.AcceptTransaction(Pay(Funding(0), kCoin), *chain_, kMatureHeight, &s))
+      << s.ToString();
+  EXPECT_EQ(small.size(), 1u);
 }
 
 TEST_F(MempoolTest, RejectsMissingOrSpentInputs) {
@@ -361,8 +455,11 @@ TEST_F(MempoolTest, RemoveForBlockDropsConfirmedAndConflicting) {
   // The child now spends a confirmed coin and is minable on its own.
   const std::vector<Uint256> selected = Selected();
   EXPECT_NE(std::find(selected.begin(), selected.end(), confirmed_child.Txid()), selected.end());
-  // And the confirmed coin it spends can no longer be double-spent in the pool.
-  EXPECT_EQ(Accept(Pay(Output(confirmed, 0), 9000)).reason(), "txn-mempool-conflict");
+  // And the confirmed coin it spends is still guarded by the pool's spender
+  // index: a double spend at a lower fee rate is no replacement.
+  const Transaction double_spend =
+      Spend({Output(confirmed, 0)}, {kCoin, confirmed.outputs[0].value - kCoin - 5000});
+  EXPECT_EQ(Accept(double_spend).reason(), "insufficient fee");
 }
 
 TEST_F(MempoolTest, ReorgReaddsDisconnectedTransactions) {

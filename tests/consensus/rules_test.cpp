@@ -45,6 +45,37 @@ TEST(ScheduleTest, LongestWaitingFirstThenRotation) {
   EXPECT_FALSE(AssignedWorker({}, 0, 0).has_value());
 }
 
+// The unit order is taken once per step: blocks within a step keep it though
+// the worker order moves with each of them.
+TEST(ScheduleTest, UnitOrderIsFixedForAStep) {
+  ConsensusState next;
+  next.step = 4;
+  WorkerEntry a, b;
+  a.key[0] = 0xa;
+  a.registered_height = 1;
+  b.key[0] = 0xb;
+  b.registered_height = 2;
+  next.workers = {a, b};
+  next.block_hash = Uint256::FromHex(std::string(64, '1')).value();
+
+  // Workers but no order yet (their registration block): taken now.
+  EXPECT_EQ(NextUnitOrder(4, next), WorkerOrder(next));
+  // Within the step it stays, whatever the worker order says now.
+  next.unit_order = {b.key, a.key};
+  next.workers[1].has_work = true;
+  next.workers[1].last_work_height = 9;  // b waited less: the worker order is [a, b]
+  ASSERT_NE(WorkerOrder(next), next.unit_order);
+  EXPECT_EQ(NextUnitOrder(4, next), next.unit_order);
+  // A new step takes the worker order of the state after the block.
+  next.step = 5;
+  EXPECT_EQ(NextUnitOrder(4, next), WorkerOrder(next));
+  // A member that left the registry makes it stale at once (its units
+  // would otherwise wait out every timeout until the step ends).
+  next.step = 4;
+  next.workers.pop_back();
+  EXPECT_EQ(NextUnitOrder(4, next), std::vector<XOnlyPubKeyBytes>{a.key});
+}
+
 TEST(VerifyPolicyTest, SampleIsAFractionAndDependsOnTheSalt) {
   VerifyPolicy all;
   VerifyPolicy half;

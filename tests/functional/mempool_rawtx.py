@@ -91,12 +91,12 @@ class MempoolRawTxTest(ComputecoinTestFramework):
         assert_equal(node.rpc("getmempoolentry", txid)["spentby"], [child.txid().hex()])
         assert_equal(node.rpc("getrawmempool", True)[txid]["descendantcount"], 2)
 
-        self.log("a double spend of the same coin is refused")
-        double = wallet.create_self_transfer(utxo, 2 * FEE)
-        assert_raises_rpc_error(-26, "txn-mempool-conflict", node.rpc, "sendrawtransaction",
+        self.log("a double spend of the same coin that pays no more is refused (no replacement)")
+        double = wallet.create_self_transfer(utxo, FEE, outputs=3)
+        assert_raises_rpc_error(-26, "insufficient fee", node.rpc, "sendrawtransaction",
                                 double.hex())
         [result] = node.rpc("testmempoolaccept", [double.hex()])
-        assert_equal((result["allowed"], result["reject-reason"]), (False, "txn-mempool-conflict"))
+        assert_equal((result["allowed"], result["reject-reason"]), (False, "insufficient fee"))
 
         self.log("rejections keep Bitcoin Core's codes")
         other = wallet.take_utxo(spend_height=tip + 1)

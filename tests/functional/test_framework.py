@@ -188,8 +188,9 @@ class TestNode:
             user, password = f.read().strip().split(":", 1)
         return user, password
 
-    def http_post(self, body, user=None, password=None, path="/"):
-        """POSTs `body` (bytes or str) to `path`; returns (status, parsed JSON or None)."""
+    def http_post(self, body, user=None, password=None, path="/", raw=False):
+        """POSTs `body` (bytes or str) to `path`; returns (status, parsed JSON or None),
+        or with raw=True (status, the reply's text)."""
         if user is None:
             user, password = self.credentials()
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -199,6 +200,8 @@ class TestNode:
                                headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
             response = connection.getresponse()
             data = response.read()
+            if raw:
+                return response.status, data.decode()
             return response.status, (json.loads(data) if data else None)
         finally:
             connection.close()

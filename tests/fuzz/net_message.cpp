@@ -11,14 +11,15 @@
 
 namespace {
 
-constexpr std::array<std::string_view, 21> kCommands = {
+constexpr std::array<std::string_view, 22> kCommands = {
     cc::net::msgtype::kVersion,  cc::net::msgtype::kVerack,     cc::net::msgtype::kPing,
     cc::net::msgtype::kPong,     cc::net::msgtype::kAddr,       cc::net::msgtype::kGetAddr,
     cc::net::msgtype::kInv,      cc::net::msgtype::kGetData,    cc::net::msgtype::kNotFound,
     cc::net::msgtype::kGetHeaders, cc::net::msgtype::kHeaders,  cc::net::msgtype::kSendHeaders,
     cc::net::msgtype::kFeeFilter, cc::net::msgtype::kBlock,     cc::net::msgtype::kTx,
     cc::net::msgtype::kWorkRecord, cc::net::msgtype::kGetProof, cc::net::msgtype::kProof,
-    cc::net::msgtype::kGetTensor, cc::net::msgtype::kTensor,    "unknown"};
+    cc::net::msgtype::kGetTensor, cc::net::msgtype::kTensor,    cc::net::msgtype::kRegWorker,
+    "unknown"};
 
 }  // namespace
 

@@ -158,6 +158,22 @@ TEST(MessagesTest, ObjectsRoundTrip) {
   ExpectRoundTrip(WorkRecordMsg{.record = SampleRecord()});
 }
 
+// A registration request is valid on one network only: its signature
+// commits to the genesis block.
+TEST(MessagesTest, RegistrationSignatureCommitsToTheNetwork) {
+  const PrivateKey key = PrivateKey::Generate();
+  const Uint256 genesis = H(1);
+  RegWorkerMsg msg{.key = key.PublicKey(),
+                   .signature = key.Sign(RegistrationSigningHash(genesis, key.PublicKey()))};
+  ExpectRoundTrip(msg);
+  EXPECT_TRUE(VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature));
+  EXPECT_FALSE(VerifySchnorr(msg.key, RegistrationSigningHash(H(2), msg.key), msg.signature));
+  std::vector<uint8_t> oversized = EncodePayload(msg);
+  oversized.push_back(0);
+  Message out;
+  EXPECT_EQ(DecodeMessage(msgtype::kRegWorker, oversized, &out).message(), "oversized-message");
+}
+
 TEST(MessagesTest, ProofRoundTrip) {
   ExpectRoundTrip(GetProofMsg{.kind = ProofKind::kRecord, .block_hash = H(1), .id = H(2)});
   std::vector<Uint256> leaves = {H(1), H(2), H(3), SampleTx().Wtxid()};
@@ -312,7 +328,8 @@ std::vector<Message> Samples() {
       GetProofMsg{.block_hash = H(5), .id = H(6)},
       proof,
       GetTensorMsg{.hash = H(7), .offset = 0, .length = 100},
-      TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}}};
+      TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}},
+      RegWorkerMsg{.key = {7}, .signature = {9}}};
 }
 
 TEST(MessagesTest, MutatedPayloadsAreHandled) {
@@ -418,8 +435,8 @@ namespace {
 TEST(LocatorHeightsTest, TenConsecutiveThenDoublingToGenesis) {
   EXPECT_EQ(LocatorHeights(0), (std::vector<uint32_t>{0}));
   EXPECT_EQ(LocatorHeights(3), (std::vector<uint32_t>{3, 2, 1, 0}));
-  EXPECT_EQ(LocatorHeights(30), (std::vector<uint32_t>{30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 19,
-                                                       15, 7, 0}));
+  EXPECT_EQ(LocatorHeights(30),
+            (std::vector<uint32_t>{30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 19, 15, 7, 0}));
   const std::vector<uint32_t> deep = LocatorHeights(4'000'000'000u);
   EXPECT_LE(deep.size(), kMaxLocatorSize);
   EXPECT_EQ(deep.back(), 0u);

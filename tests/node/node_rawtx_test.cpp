@@ -5,16 +5,17 @@
 // key at height 1, then empty blocks until it is mature. Every error path is
 // checked with its exact code and message.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "chain/hex.h"
 #include "chain/serialize.h"
 #include "chain/tx_sign.h"
 #include "consensus/genesis.h"
+#include "node/fee_estimation.h"
 #include "node/init.h"
 #include "node/rpc_register.h"
 #include "rpc/table.h"
@@ -231,9 +232,11 @@ TEST_F(NodeRawTxTest, SendMissingInputsIsVerifyError) {
 TEST_F(NodeRawTxTest, SendDoubleSpendIsRejected) {
   ASSERT_EQ(ErrorOf("sendrawtransaction", {Hex(Pay(fund_, kFee))}), 0);
   std::string message;
-  EXPECT_EQ(ErrorOf("sendrawtransaction", {Hex(Pay(fund_, 2 * kFee))}, &message),
+  // The same fee over more bytes: no replacement (chain/mempool.h).
+  const Transaction double_spend = Spend(fund_, {kCoin, kFundValue - kCoin - kFee});
+  EXPECT_EQ(ErrorOf("sendrawtransaction", {Hex(double_spend)}, &message),
             rpc::kRpcVerifyRejected);
-  EXPECT_EQ(message, "txn-mempool-conflict, vin 0");
+  EXPECT_EQ(message.rfind("insufficient fee, rejecting replacement", 0), 0u) << message;
 }
 
 TEST_F(NodeRawTxTest, SendPolicyRejections) {
@@ -339,9 +342,9 @@ TEST_F(NodeRawTxTest, TestMempoolAcceptRejections) {
   EXPECT_EQ(r["reject-reason"], "txn-already-in-mempool");
   EXPECT_EQ(r["reject-details"], "txn-already-in-mempool");
 
-  r = TestAccept(json::array({Hex(Pay(fund_, 2 * kFee))}))[0];
-  EXPECT_EQ(r["reject-reason"], "txn-mempool-conflict");
-  EXPECT_EQ(r["reject-details"], "txn-mempool-conflict, vin 0");
+  r = TestAccept(json::array({Hex(Spend(fund_, {kCoin, kFundValue - kCoin - kFee}))}))[0];
+  EXPECT_EQ(r["reject-reason"], "insufficient fee");
+  EXPECT_EQ(r["reject-details"].get<std::string>().rfind("insufficient fee, rejecting", 0), 0u);
 
   r = TestAccept(json::array({Hex(Pay(Output(Pay(fund2_, kFee), 0), kFee))}))[0];
   EXPECT_EQ(r["allowed"], false);
@@ -505,6 +508,57 @@ TEST_F(NodeRawTxTest, MempoolMethodErrors) {
     EXPECT_EQ(ErrorOf(method, json::array(), &message), rpc::kRpcClientMempoolDisabled);
     EXPECT_EQ(message, "Mempool disabled or instance not found");
   }
+}
+
+// ---- Fee estimation (node/fee_estimation.h) and estimatesmartfee.
+
+TEST_F(NodeRawTxTest, FeeEstimationFollowsConnectedAndDisconnectedBlocks) {
+  FeeEstimation estimation(node_.chain.get(), node_.mempool.get());
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);  // the floor
+
+  const Transaction tx = Pay(fund_, 50'000);
+  const Amount rate = 50'000 * 1000 / static_cast<Amount>(Serialize(tx).size());
+  const Block block = ConnectBlock({tx});
+  estimation.BlockConnected(block, block.header.height);
+  EXPECT_EQ(estimation.blocks(), 1u);
+  EXPECT_EQ(estimation.Estimate(1).per_kb, rate);  // read from the block's undo data
+
+  estimation.BlockDisconnected(block, block.header.height);
+  EXPECT_EQ(estimation.blocks(), 0u);
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);
+}
+
+TEST_F(NodeRawTxTest, FeeEstimationCountsABlockWithoutUndoAsEmpty) {
+  FeeEstimation estimation(node_.chain.get(), node_.mempool.get());
+  Block stray;  // not on the chain: no undo data
+  stray.txs.resize(2);
+  estimation.BlockConnected(stray, 500);
+  EXPECT_EQ(estimation.blocks(), 1u);  // still paired with its disconnect
+  EXPECT_EQ(estimation.Estimate(1).per_kb, kDefaultMinRelayFeePerKb);
+}
+
+TEST_F(NodeRawTxTest, EstimateSmartFeeAnswersFromTheEstimator) {
+  json r = Call("estimatesmartfee", json::array({3}));
+  EXPECT_EQ(r["blocks"], 3);
+  EXPECT_EQ(r["feerate"], 0.00001);  // no estimator: the mempool's floor
+  EXPECT_EQ(r["errors"].size(), 1u);
+
+  node_.fee_estimation = std::make_shared<FeeEstimation>(node_.chain.get(), node_.mempool.get());
+  const Transaction tx = Pay(fund_, 50'000);
+  const Block block = ConnectBlock({tx});
+  node_.fee_estimation->BlockConnected(block, block.header.height);
+  r = Call("estimatesmartfee", json::array({1}));
+  EXPECT_EQ(r["feerate"],
+            static_cast<double>(50'000 * 1000 / static_cast<Amount>(Serialize(tx).size())) / kCoin);
+  EXPECT_FALSE(r.contains("errors"));
+
+  std::string message;
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({0}), &message), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(message, "Invalid conf_target, must be between 1 and 1008");
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({1009})), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("estimatesmartfee", json::array({1, "fast"}), &message),
+            rpc::kRpcInvalidParameter);
+  node_.fee_estimation.reset();
 }
 
 }  // namespace

@@ -339,16 +339,15 @@ TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
   }
   {
     Block b = good;
-    b.header.time = node_->Tip().time;
+    b.header.time = node_->Tip().time - 1;
     Reseal(&b, producer);
     ExpectRejected(b, "time-too-old");
   }
   {
     Block b = good;
-    // Past the future bound of the node's clock (the later of now and the
-    // tip's time), with a margin for the clock moving during the test.
-    const int64_t now = std::max<int64_t>(node_->Tip().time, std::time(nullptr));
-    b.header.time = now + node_->params_.max_future_time + 60;
+    // Past the future bound of the node's clock, with a margin for the
+    // clock moving during the test.
+    b.header.time = std::time(nullptr) + node_->params_.max_future_time + 5;
     Reseal(&b, producer);
     ExpectRejected(b, "time-too-new");
   }
@@ -537,6 +536,48 @@ TEST_F(ConsensusTest, MissedSlotPassesToNextRank) {
   ASSERT_TRUE(node_->Build(node_->Tip(), t0 + params.slot_timeout, workers_, others, &b).ok());
   EXPECT_EQ(b.header.producer, second);
   node_->MustProcess(b);
+}
+
+// Block time picks the producer's slot and every unit's attempt, so a
+// producer who moves it ahead could take the next rank's slot or pass an
+// honest worker's units to the next rank. On a live chain (the tip's time
+// is now) both need a time past max_future_time and are refused.
+TEST_F(ConsensusTest, GrindingTimeCannotTakeASlotOrReassignUnits) {
+  const ChainParams& params = node_->params_;
+  const int64_t now = std::time(nullptr);
+  {
+    Block b;
+    std::vector<XOnlyPubKeyBytes> keys;
+    for (const PrivateKey& k : workers_) keys.push_back(k.PublicKey());
+    ASSERT_TRUE(node_->Build(node_->Tip(), now, {}, workers_, &b, keys).ok());
+    node_->MustProcess(b);
+  }
+  const ConsensusState tip = node_->Tip();
+  const XOnlyPubKeyBytes holder = *ScheduledProducer(params, tip, tip.height + 1, tip.time);
+  std::vector<PrivateKey> others;
+  for (const PrivateKey& k : workers_)
+    if (k.PublicKey() != holder) others.push_back(k);
+
+  // The next rank's slot starts slot_timeout after the parent: beyond reach.
+  const int64_t next_slot = tip.time + 1 + params.slot_timeout;
+  ASSERT_GT(next_slot, now + params.max_future_time);
+  Block slot_thief;
+  ASSERT_TRUE(node_->Build(tip, next_slot, workers_, others, &slot_thief).ok());
+  ExpectRejected(slot_thief, "time-too-new");
+
+  // A unit made ready by a block of time `now` stays with its attempt-0
+  // worker until now + unit_timeout: passing it on needs that time, beyond
+  // reach as well.
+  Block honest;
+  ASSERT_TRUE(node_->Build(tip, now, workers_, workers_, &honest).ok());
+  ASSERT_FALSE(honest.records.empty());
+  const int64_t reassign = honest.header.time + params.unit_timeout;
+  ASSERT_GT(reassign, now + params.max_future_time);
+  Block thief;
+  ASSERT_TRUE(node_->Build(tip, reassign, workers_, workers_, &thief).ok());
+  ExpectRejected(thief, "time-too-new");
+  // At a time within reach the honest block is accepted.
+  node_->MustProcess(honest);
 }
 
 // A second node given the same blocks (and their tensors, as peers would

@@ -309,6 +309,54 @@ TEST_F(WalletTest, LockedCoinsAreNotSpent) {
   EXPECT_TRUE(alice_->ListLockedCoins().empty());
 }
 
+// -- Bumping the fee (replace-by-fee) ------------------------------------------
+
+TEST_F(WalletTest, BumpKeepsInputsAndPaymentsAndShrinksChange) {
+  FundAlice();
+  const std::string to_bob = NewAddress(*bob_);
+  const CreatedTransaction sent = Send(*alice_, to_bob, 10 * kCoin);
+  ASSERT_TRUE(alice_->CommitTransaction(sent.tx).ok());
+  CreatedTransaction bumped;
+  Amount old_fee = 0;
+  ASSERT_TRUE(
+      alice_->CreateBumpTransaction(sent.tx.Txid(), FeeRate{20'000}, &bumped, &old_fee).ok());
+  EXPECT_EQ(old_fee, sent.fee);
+  EXPECT_EQ(bumped.tx.inputs.size(), 1u);
+  EXPECT_EQ(bumped.tx.inputs[0].prevout, sent.tx.inputs[0].prevout);
+  EXPECT_EQ(bumped.fee, FeeRate{20'000}.GetFee(Serialize(bumped.tx).size()));
+  ASSERT_GE(bumped.change_pos, 0);
+  EXPECT_EQ(bumped.tx.outputs[bumped.change_pos].value, 40 * kCoin - bumped.fee);
+  EXPECT_EQ(bumped.tx.outputs[1 - bumped.change_pos],
+            (TxOut{10 * kCoin, OutputKind::kPayToKeyHash, LockOf(to_bob)}));
+  ValidationState state;
+  EXPECT_TRUE(CheckInputSignatures(bumped.tx, bumped.spent, &state)) << state.ToString();
+
+  // Committed, with the original abandoned: spent once, at the new fee.
+  ASSERT_TRUE(alice_->CommitTransaction(bumped.tx).ok());
+  ASSERT_TRUE(alice_->AbandonTransaction(sent.tx.Txid()).ok());
+  EXPECT_EQ(alice_->GetBalances().trusted, 40 * kCoin - bumped.fee);
+}
+
+TEST_F(WalletTest, BumpRefusals) {
+  FundAlice();
+  const CreatedTransaction sent = Send(*alice_, NewAddress(*bob_), 10 * kCoin);
+  ASSERT_TRUE(alice_->CommitTransaction(sent.tx).ok());
+  ASSERT_TRUE(bob_->AddToWallet(sent.tx).ok());
+  CreatedTransaction out;
+  Amount fee = 0;
+  EXPECT_TRUE(alice_->CreateBumpTransaction(Uint256(), FeeRate{5000}, &out, &fee).IsNotFound());
+  EXPECT_EQ(bob_->CreateBumpTransaction(sent.tx.Txid(), FeeRate{5000}, &out, &fee).message(),
+            "Transaction contains inputs that don't belong to this wallet");
+  // A child spending its change in the wallet: bumping would evict it.
+  const CreatedTransaction child = Send(*alice_, NewAddress(*bob_), 35 * kCoin);
+  ASSERT_TRUE(alice_->CommitTransaction(child.tx).ok());
+  EXPECT_EQ(alice_->CreateBumpTransaction(sent.tx.Txid(), FeeRate{5000}, &out, &fee).message(),
+            "Transaction has descendants in the wallet");
+  Mine({sent.tx, child.tx}, "", {alice_.get(), bob_.get()});
+  EXPECT_EQ(alice_->CreateBumpTransaction(sent.tx.Txid(), FeeRate{5000}, &out, &fee).message(),
+            "Transaction has been mined, or is conflicted with a mined transaction");
+}
+
 TEST_F(WalletTest, SpendsUnconfirmedChange) {
   FundAlice();
   const CreatedTransaction first = Send(*alice_, NewAddress(*bob_), 10 * kCoin);

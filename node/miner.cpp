@@ -1,0 +1,170 @@
+#include "node/miner.h"
+
+#include <algorithm>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "chain/logging.h"
+#include "consensus/schedule.h"
+#include "node/context.h"
+#include "validation/mempool_accept.h"
+
+namespace cc {
+namespace {
+
+constexpr const char* kTraining = "Training options";
+constexpr size_t kMaxRecordsPerTick = 64;
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+void AddMinerArgs(Config* c) {
+  c->AddArg("-timedproduction",
+            "Compute assigned units and produce blocks in this node's slots on a timer "
+            "(default: 1 with a worker key, except on regtest, where generate produces)",
+            Config::kBool, Config::kNone, kTraining);
+}
+
+Miner::Miner(NodeContext* node) : node_(node) {}
+
+Miner::~Miner() { Stop(); }
+
+void Miner::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Miner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+MinerStats Miner::Stats() const {
+  MinerStats stats;
+  stats.running = true;
+  stats.records_computed = records_computed_.load();
+  stats.blocks_produced = blocks_produced_.load();
+  stats.compute_seconds = static_cast<double>(compute_micros_.load()) / 1e6;
+  return stats;
+}
+
+void Miner::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    Tick();
+    lock.lock();
+    cv_.wait_for(lock, kMinerTick, [this] { return stop_; });
+  }
+}
+
+void Miner::Tick() {
+  const int64_t now = UnixNow();
+  const ConsensusState tip = node_->chainman->Tip();
+  const auto steady = std::chrono::steady_clock::now();
+
+  if (node_->params->worker_bond == 0 && steady - last_registration_ >= kRegistrationInterval) {
+    Uint256 genesis;
+    if (node_->chain->GetBlockHashAtHeight(0, &genesis).ok()) {
+      for (const PrivateKey& key : node_->workers) {
+        const XOnlyPubKeyBytes pub = key.PublicKey();
+        if (tip.FindWorker(pub) != nullptr) continue;
+        net::RegWorkerMsg msg;
+        msg.key = pub;
+        msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub));
+        (void)node_->peerman->RelayRegistration(msg);
+        last_registration_ = steady;
+      }
+    }
+  }
+
+  for (const PrivateKey& key : node_->workers) {
+    if (tip.FindWorker(key.PublicKey()) == nullptr) continue;
+    std::vector<WorkRecord> records;
+    const auto start = std::chrono::steady_clock::now();
+    const Status s = node_->work_pool->Compute(key, now, kMaxRecordsPerTick, &records);
+    compute_micros_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count());
+    if (!s.ok()) LogPrintf("Miner: computing: " + s.ToString());
+    records_computed_ += records.size();
+    for (const WorkRecord& r : records) node_->peerman->RelayWorkRecord(r.Hash());
+  }
+
+  if (steady - last_block_ >= kMinBlockSpacing) Produce(now);
+}
+
+void Miner::Produce(int64_t now) {
+  const ConsensusState tip = node_->chainman->Tip();
+  AssemblyRequest request;
+  request.time = std::max(now, tip.time);
+  const std::optional<XOnlyPubKeyBytes> slot =
+      ScheduledProducer(*node_->params, tip, tip.height + 1, request.time);
+  const bool ours =
+      !slot || std::any_of(node_->workers.begin(), node_->workers.end(),
+                           [&](const PrivateKey& k) { return k.PublicKey() == *slot; });
+  if (!ours) return;
+
+  request.producers = node_->workers;
+  request.records = node_->work_pool->Records();
+  if (node_->params->worker_bond == 0) {
+    request.register_keys = node_->peerman->PendingRegistrations(tip);
+    for (const PrivateKey& k : node_->workers)
+      if (tip.FindWorker(k.PublicKey()) == nullptr &&
+          std::find(request.register_keys.begin(), request.register_keys.end(), k.PublicKey()) ==
+              request.register_keys.end())
+        request.register_keys.push_back(k.PublicKey());
+  }
+  if (node_->mempool) SelectMempoolTxs(*node_->mempool, &request.txs, &request.fees);
+  if (request.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
+
+  Block block;
+  Status s = node_->chainman->Assemble(tip.block_hash, request, &block);
+  if (!s.ok()) {
+    LogPrintf("Miner: cannot assemble on " + tip.block_hash.ToHex() + ": " + s.ToString());
+    last_block_ = std::chrono::steady_clock::now();
+    return;
+  }
+  // Nothing the pool held is still valid at this time, and nothing else to carry.
+  if (block.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
+  ValidationState state;
+  last_block_ = std::chrono::steady_clock::now();
+  if (!node_->chainman->ProcessNewBlock(block, &state)) {
+    LogPrintf("Miner: own block " + block.Hash().ToHex() + " refused: " + state.ToString());
+    return;
+  }
+  ++blocks_produced_;
+  LogPrintf("Miner: produced block " + std::to_string(block.header.height) + " with " +
+            std::to_string(block.records.size()) + " records, " +
+            std::to_string(block.txs.size() - 1) + " transactions");
+}
+
+Status StartMiner(const Config& config, NodeContext* node) {
+  const bool timed = config.GetBoolArg("timedproduction", !node->params->blocks_on_demand);
+  if (!timed) return Status::OK();
+  if (node->workers.empty()) {
+    if (config.IsSet("timedproduction") && config.GetBoolArg("timedproduction", false))
+      return Status::InvalidArgument("-timedproduction needs a worker key (-worker)");
+    return Status::OK();
+  }
+  node->miner = std::make_unique<Miner>(node);
+  node->miner->Start();
+  LogPrintf("Timed production: " + std::to_string(node->workers.size()) + " worker key(s)");
+  return Status::OK();
+}
+
+void StopMiner(NodeContext* node) {
+  if (node->miner) node->miner->Stop();
+  node->miner.reset();
+}
+
+}  // namespace cc

@@ -1,0 +1,73 @@
+// DumpJson: amounts with exactly 8 decimals, everything else as
+// json::dump writes it, compact and pretty.
+
+#include "rpc/json_format.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+
+namespace cc::rpc {
+namespace {
+
+double Coins(int64_t units) { return static_cast<double>(units) / 1e8; }
+
+TEST(JsonFormatTest, AmountsHaveEightDecimals) {
+  EXPECT_EQ(DumpJson(json(Coins(10'000'000))), "0.10000000");
+  EXPECT_EQ(DumpJson(json(Coins(356))), "0.00000356");
+  EXPECT_EQ(DumpJson(json(Coins(1))), "0.00000001");
+  EXPECT_EQ(DumpJson(json(Coins(-150'000'000))), "-1.50000000");
+  EXPECT_EQ(DumpJson(json(Coins(0))), "0.00000000");
+  EXPECT_EQ(DumpJson(json(Coins(2'099'999'999'999'999))), "20999999.99999999");
+}
+
+TEST(JsonFormatTest, OtherFloatsKeepFullPrecision) {
+  EXPECT_EQ(DumpJson(json(1.0 / 3.0)), json(1.0 / 3.0).dump());
+  EXPECT_EQ(DumpJson(json(1e-9)), json(1e-9).dump());
+  EXPECT_EQ(DumpJson(json(1e300)), json(1e300).dump());
+}
+
+TEST(JsonFormatTest, EveryAmountRoundTripsExactly) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> any(-2'100'000'000'000'000, 2'100'000'000'000'000);
+  for (int i = 0; i < 200'000; ++i) {
+    const int64_t units = i < 100'000 ? i : any(rng);
+    int64_t back = 0;
+    ASSERT_TRUE(UnitsOfCoinValue(Coins(units), &back)) << units;
+    ASSERT_EQ(back, units);
+    // The text parses back (as a client would) to the same double.
+    const std::string text = DumpJson(json(Coins(units)));
+    ASSERT_EQ(json::parse(text).get<double>(), Coins(units)) << text;
+  }
+}
+
+TEST(JsonFormatTest, UnitsOfCoinValueRefusesSubUnitValues) {
+  int64_t units = 42;
+  EXPECT_FALSE(UnitsOfCoinValue(0.123456789, &units));
+  EXPECT_FALSE(UnitsOfCoinValue(1e-9, &units));
+  EXPECT_FALSE(UnitsOfCoinValue(1e17, &units));
+  EXPECT_EQ(units, 42);
+}
+
+TEST(JsonFormatTest, MatchesDumpForEverythingElse) {
+  const json value = json::parse(
+      R"({"a":[1,-2,true,null,"x\u00e9"],"b":{},"c":[],"d":{"e":18446744073709551615}})");
+  EXPECT_EQ(DumpJson(value), value.dump());
+  EXPECT_EQ(DumpJson(value, 2), value.dump(2));
+  EXPECT_EQ(DumpJson(json::array()), "[]");
+}
+
+TEST(JsonFormatTest, NestedAmountsPrettyPrinted) {
+  const json value = {{"fee", Coins(1000)}, {"list", {Coins(250'000'000)}}};
+  EXPECT_EQ(DumpJson(value), R"({"fee":0.00001000,"list":[2.50000000]})");
+  EXPECT_EQ(DumpJson(value, 2), "{\n  \"fee\": 0.00001000,\n  \"list\": [\n    2.50000000\n  ]\n}");
+}
+
+TEST(JsonFormatTest, InvalidUtf8IsReplacedNotThrown) {
+  const json value = std::string("a\xff");
+  EXPECT_EQ(DumpJson(value), value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+}  // namespace
+}  // namespace cc::rpc

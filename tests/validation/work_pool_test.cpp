@@ -1,0 +1,201 @@
+// The work pool between two nodes, as computecoind runs it: node A's workers
+// compute into A's pool; node B receives the records (and their tensors, as
+// peers serve them) into its own pool, which re-executes them; A's block
+// carries the pool's records, and B's pool empties when B connects it.
+
+#include "validation/work_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "compute/tensor.h"
+#include "compute/torch/torch_engine.h"
+#include "tests/util/chain_harness.h"
+#include "tests/util/test_util.h"
+
+namespace cc {
+namespace {
+
+struct PoolNode {
+  PoolNode(const std::filesystem::path& dir, VerifyPolicy policy = {}) : chain(dir, Options()) {
+    chain.manager->SetVerifyPolicy(policy);
+    WorkPoolOptions options;
+    options.policy = policy;
+    options.engine_factory = compute::MakeTorchEngine;
+    EXPECT_TRUE(WorkPool::Create(chain.params, chain.manager.get(), &verified, options, &pool).ok());
+    chain.manager->AddListener(pool.get());
+  }
+  ~PoolNode() { chain.manager->RemoveListener(pool.get()); }
+
+  static ChainManagerOptions Options() {
+    ChainManagerOptions options;
+    options.engine_factory = compute::MakeTorchEngine;
+    return options;
+  }
+  void MustProcess(const Block& block) {
+    ValidationState state;
+    ASSERT_TRUE(chain.manager->ProcessNewBlock(block, &state)) << state.ToString();
+  }
+  // Copies the outputs of `records` from `from`'s tensor store, as a peer serves them.
+  void FetchTensors(const PoolNode& from, const std::vector<WorkRecord>& records) {
+    for (const WorkRecord& r : records)
+      for (const Uint256& h : r.outputs) {
+        compute::EncodedTensor t;
+        ASSERT_TRUE(from.chain.manager->GetTensor(h, &t).ok());
+        ASSERT_TRUE(chain.manager->PutTensor(t, r.unit.step).ok());
+      }
+  }
+
+  VerifiedRecords verified;
+  test::TestChain chain;
+  std::unique_ptr<WorkPool> pool;
+};
+
+class WorkPoolTest : public testing::Test {
+ protected:
+  WorkPoolTest()
+      : workers_{test::TestKey(1, 7), test::TestKey(2, 7), test::TestKey(3, 7)},
+        now_(std::time(nullptr)),
+        a_(std::make_unique<PoolNode>(Dir("a"))),
+        b_(std::make_unique<PoolNode>(Dir("b"))) {
+    // Block 1 registers the three workers on both nodes.
+    AssemblyRequest request;
+    request.time = now_;
+    request.producers = workers_;
+    for (const PrivateKey& k : workers_) request.register_keys.push_back(k.PublicKey());
+    Block block;
+    EXPECT_TRUE(a_->chain.manager->Assemble(a_->chain.manager->Tip().block_hash, request, &block)
+                    .ok());
+    a_->MustProcess(block);
+    b_->MustProcess(block);
+  }
+
+  std::filesystem::path Dir(const std::string& name) const {
+    return std::filesystem::path(dir_.path()) / name;
+  }
+
+  // Every worker computes in A's pool, round after round, until the step in
+  // progress completes there. Returns the records in the order made.
+  std::vector<WorkRecord> ComputeStep() {
+    const uint64_t step = a_->pool->ExtendedTip().step;
+    std::vector<WorkRecord> records;
+    for (int round = 0; round < 50 && a_->pool->ExtendedTip().step == step; ++round)
+      for (const PrivateKey& w : workers_) {
+        Status s = a_->pool->Compute(w, now_, 1000, &records);
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        if (a_->pool->ExtendedTip().step != step) break;
+      }
+    EXPECT_EQ(a_->pool->ExtendedTip().step, step + 1);
+    return records;
+  }
+
+  test::TempDir dir_;
+  std::vector<PrivateKey> workers_;
+  const int64_t now_;
+  std::unique_ptr<PoolNode> a_, b_;
+};
+
+TEST_F(WorkPoolTest, RelayedRecordsAreReexecutedOnceAndCarriedByABlock) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  ASSERT_GT(records.size(), 3u);
+  b_->FetchTensors(*a_, records);
+  for (const WorkRecord& r : records) {
+    ValidationState state;
+    ASSERT_TRUE(b_->pool->Accept(r, now_, &state)) << state.ToString();
+  }
+  const WorkPoolInfo info = b_->pool->Info();
+  EXPECT_EQ(info.records, records.size());
+  EXPECT_EQ(info.verified, records.size());  // every record re-executed on entry
+  EXPECT_EQ(info.rejected, 0u);
+  // Both pools reached the same step and state without a block.
+  EXPECT_EQ(info.step, 1u);
+  EXPECT_EQ(info.state_root, a_->pool->Info().state_root);
+  EXPECT_NE(info.state_root, b_->chain.manager->Tip().StateRoot());
+  {
+    ValidationState state;
+    EXPECT_FALSE(b_->pool->Accept(records[0], now_, &state));
+    EXPECT_EQ(state.reason(), "work-already-known");
+  }
+
+  // A's producer carries the pool's records; B connects the block and its
+  // pool empties, its tip now where its pool was.
+  AssemblyRequest request;
+  request.time = now_;
+  request.producers = workers_;
+  request.records = a_->pool->Records();
+  Block block;
+  ASSERT_TRUE(a_->chain.manager->Assemble(a_->chain.manager->Tip().block_hash, request, &block)
+                  .ok());
+  EXPECT_EQ(block.records.size(), records.size());
+  a_->MustProcess(block);
+  b_->MustProcess(block);
+  EXPECT_EQ(b_->pool->Info().records, 0u);
+  EXPECT_EQ(b_->chain.manager->Tip().StateRoot(), info.state_root);
+  EXPECT_EQ(a_->pool->Info().records, 0u);
+}
+
+TEST_F(WorkPoolTest, RecordBeforeTheRecordsItReadsIsNotReady) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  b_->FetchTensors(*a_, records);
+  // An UPDATE reads the step's gradients (Compute may have gone on into
+  // the next step: take one of step 0).
+  const WorkRecord* update = nullptr;
+  for (const WorkRecord& r : records)
+    if (r.unit.step == 0 && r.unit.kind == UnitKind::kUpdate) update = &r;
+  ASSERT_NE(update, nullptr);
+  ValidationState early;
+  EXPECT_FALSE(b_->pool->Accept(*update, now_, &early));
+  EXPECT_EQ(early.reason(), "bad-work-not-ready");
+  EXPECT_FALSE(IsWorkersFault(early));
+  EXPECT_TRUE(b_->pool->Info().penalised.empty());
+}
+
+TEST_F(WorkPoolTest, WrongOutputIsRefusedAndItsWorkerPenalised) {
+  std::vector<WorkRecord> records = ComputeStep();
+  b_->FetchTensors(*a_, records);
+  // The first record's worker perturbs its first output and signs the lie.
+  WorkRecord cheat = records[0];
+  compute::EncodedTensor out;
+  ASSERT_TRUE(a_->chain.manager->GetTensor(cheat.outputs[0], &out).ok());
+  std::vector<float> values;
+  ASSERT_TRUE(compute::DecodeFloats(out, &values).ok());
+  for (float& v : values) v += 0.01f;
+  const compute::EncodedTensor wrong = compute::EncodeFloats(values, out.shape, out.codec);
+  Uint256 wrong_hash;
+  ASSERT_TRUE(b_->chain.manager->PutTensor(wrong, cheat.unit.step, &wrong_hash).ok());
+  cheat.outputs[0] = wrong_hash;
+  const PrivateKey* signer = nullptr;
+  for (const PrivateKey& k : workers_)
+    if (k.PublicKey() == cheat.worker) signer = &k;
+  ASSERT_NE(signer, nullptr);
+  cheat.signature = signer->Sign(cheat.SigningHash());
+
+  ValidationState state;
+  EXPECT_FALSE(b_->pool->Accept(cheat, now_, &state));
+  EXPECT_EQ(state.reason(), "bad-work-output-mismatch") << state.ToString();
+  EXPECT_TRUE(IsWorkersFault(state));
+  const WorkPoolInfo info = b_->pool->Info();
+  EXPECT_EQ(info.rejected, 1u);
+  ASSERT_EQ(info.penalised.size(), 1u);
+  EXPECT_EQ(info.penalised[0], cheat.worker);
+  // Its honest records are refused too from now on; others' still enter.
+  ValidationState after;
+  EXPECT_FALSE(b_->pool->Accept(records[0], now_, &after));
+  EXPECT_EQ(after.reason(), "work-worker-penalised");
+  // A record whose signature was tampered with is the relayer's doing, not the worker's.
+  WorkRecord forged;
+  for (const WorkRecord& r : records)
+    if (r.worker != cheat.worker) forged = r;
+  ASSERT_NE(forged.worker, cheat.worker);
+  forged.loss += 1.0f;
+  ValidationState forged_state;
+  EXPECT_FALSE(b_->pool->Accept(forged, now_, &forged_state));
+  EXPECT_EQ(forged_state.reason(), "bad-work-sig");
+  EXPECT_FALSE(IsWorkersFault(forged_state));
+}
+
+}  // namespace
+}  // namespace cc

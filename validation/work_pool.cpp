@@ -1,0 +1,185 @@
+#include "validation/work_pool.h"
+
+#include <ctime>
+#include <utility>
+
+#include "chain/hash.h"
+#include "chain/hex.h"
+#include "chain/logging.h"
+#include "consensus/assembler.h"
+#include "consensus/schedule.h"
+
+namespace cc {
+namespace {
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+bool Refuse(ValidationState* state, std::string reason) {
+  return state->Invalid(ValidationResult::kPolicy, std::move(reason));
+}
+
+}  // namespace
+
+WorkPool::WorkPool(const ChainParams& params, ChainManager* chainman, VerifiedRecords* verified,
+                   WorkPoolOptions options)
+    : params_(params), chainman_(chainman), verified_(verified), options_(std::move(options)) {}
+
+WorkPool::~WorkPool() = default;
+
+Status WorkPool::Create(const ChainParams& params, ChainManager* chainman,
+                        VerifiedRecords* verified, WorkPoolOptions options,
+                        std::unique_ptr<WorkPool>* out) {
+  if (!options.engine_factory) return Status::InvalidArgument("no engine factory");
+  std::unique_ptr<WorkPool> pool(new WorkPool(params, chainman, verified, std::move(options)));
+  Status s = TrainingDataset(params, &pool->dataset_);
+  if (s.ok())
+    s = pool->options_.engine_factory(params.model, pool->options_.engine, &pool->engine_);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(pool->mu_);
+    pool->Rebuild({}, UnixNow());
+  }
+  *out = std::move(pool);
+  return Status::OK();
+}
+
+BlockContext WorkPool::Context() const {
+  BlockContext ctx;
+  ctx.params = &params_;
+  ctx.engine = engine_.get();
+  ctx.dataset = &dataset_;
+  ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) {
+    return chainman_->GetTensor(h, t);
+  };
+  ctx.policy = options_.policy;
+  ctx.verified = [v = verified_](const Uint256& h) { return v->Contains(h); };
+  ctx.now = UnixNow();
+  return ctx;
+}
+
+bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState* state) {
+  const Uint256 hash = record.Hash();
+  const BlockContext ctx = Context();
+  if (!CheckRecord(record, extended_, order_, plan_, now, ctx, resolver_.get(), state))
+    return false;
+  if (options_.policy.ShouldVerify(hash) && !verified_->Contains(hash)) {
+    verified_->Add(hash);
+    ++verified_count_;
+  }
+  AcceptRecord(record, tip_.height + 1, now, *engine_, &plan_, &extended_);
+  records_.push_back(record);
+  hashes_.insert(hash);
+  return true;
+}
+
+bool WorkPool::Accept(const WorkRecord& record, int64_t now, ValidationState* state) {
+  const Uint256 hash = record.Hash();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hashes_.contains(hash)) return Refuse(state, "work-already-known");
+  if (penalised_.contains(record.worker)) return Refuse(state, "work-worker-penalised");
+  if (records_.size() >= options_.max_records) return Refuse(state, "work-pool-full");
+  if (!CheckRecordSignature(record, state)) return false;
+  if (AddLocked(record, now, state)) return true;
+  if (IsWorkersFault(*state)) {
+    ++rejected_count_;
+    penalised_.insert(record.worker);
+    LogPrintf("WorkPool: worker " + HexStr(record.worker) +
+              " penalised: " + compute::UnitName(record.unit) + " " + state->ToString());
+  }
+  return false;
+}
+
+Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
+                         std::vector<WorkRecord>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const BlockContext ctx = Context();
+  const TensorSink sink = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
+    return chainman_->PutTensor(t, step, h);
+  };
+  const size_t first = out->size();
+  for (size_t before = SIZE_MAX; out->size() != before && out->size() - first < max;) {
+    before = out->size();
+    if (records_.size() >= options_.max_records) break;
+    Status s =
+        ComputeAssigned(worker, order_, tip_.height + 1, now, ctx, sink,
+                        max - (out->size() - first), resolver_.get(), &plan_, &extended_, out);
+    if (!s.ok()) return s;
+    for (size_t i = before; i < out->size(); ++i) {
+      const Uint256 hash = (*out)[i].Hash();
+      verified_->Add(hash);  // computed here: as good as re-executed
+      records_.push_back((*out)[i]);
+      hashes_.insert(hash);
+    }
+  }
+  return Status::OK();
+}
+
+void WorkPool::Rebuild(std::vector<WorkRecord> first, int64_t now) {
+  tip_ = chainman_->Tip();
+  order_ = tip_.unit_order;
+  extended_ = tip_;
+  plan_ = engine_->Plan(extended_.step);
+  resolver_ = std::make_unique<InputResolver>(params_, dataset_, Context().fetch);
+  std::vector<WorkRecord> old = std::move(first);
+  old.insert(old.end(), records_.begin(), records_.end());
+  records_.clear();
+  hashes_.clear();
+  for (const WorkRecord& record : old) {
+    if (hashes_.contains(record.Hash())) continue;
+    ValidationState ignored;  // carried by the block, reassigned, or built on one of those
+    (void)AddLocked(record, now, &ignored);
+  }
+}
+
+void WorkPool::BlockConnected(const Block&, uint32_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Rebuild({}, UnixNow());
+}
+
+void WorkPool::BlockDisconnected(const Block& block, uint32_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Rebuild(block.records, UnixNow());
+}
+
+std::vector<WorkRecord> WorkPool::Records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_;
+}
+
+bool WorkPool::Get(const Uint256& hash, WorkRecord* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!hashes_.contains(hash)) return false;
+  for (const WorkRecord& r : records_)
+    if (r.Hash() == hash) {
+      *out = r;
+      return true;
+    }
+  return false;
+}
+
+bool WorkPool::Contains(const Uint256& hash) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hashes_.contains(hash);
+}
+
+ConsensusState WorkPool::ExtendedTip() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return extended_;
+}
+
+WorkPoolInfo WorkPool::Info() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  WorkPoolInfo info;
+  info.records = records_.size();
+  info.step = extended_.step;
+  info.step_done = extended_.done.size();
+  info.step_units = plan_.units.size();
+  info.last_loss = extended_.last_loss;
+  info.state_root = extended_.StateRoot();
+  info.verified = verified_count_;
+  info.rejected = rejected_count_;
+  info.penalised.assign(penalised_.begin(), penalised_.end());
+  return info;
+}
+
+}  // namespace cc

@@ -1,0 +1,157 @@
+// WorkPool: work records waiting for a block — the mempool's counterpart
+// for training work (doc/consensus.md §8).
+//
+// Workers do not wait for blocks: a record computed by one node is relayed
+// to its peers at once, and a unit it makes ready may be computed by the
+// next worker before any block carries either. The pool holds those records
+// in an order where each one's inputs come before it, and the state they
+// lead to: the tip's ConsensusState with every pool record accepted, as if
+// they were the next block's (its "extended tip"). A record enters when it
+// passes the consensus rules on records (CheckRecordSignature, CheckRecord)
+// against that extended tip at the local clock — the one home of those
+// rules, shared with block validation — including re-execution under the
+// node's -verify policy; a record whose inputs are not in the extended tip
+// yet is refused as not ready (its sender relays it again once they are).
+// The block producer takes the pool's records in order (AssemblyRequest).
+//
+// Faults are the worker's: a record that proves its worker wrong
+// (IsWorkersFault: its re-execution disagrees, or it claims inputs the chain
+// does not have) names its worker in the log, which is penalised (its later
+// records are refused until restart), never the peer that relayed it.
+//
+// On every change of tip the pool is rebuilt against the new tip: records a
+// block carried (or whose unit it completed) leave, a disconnected block's
+// records come back first, and every record is judged again at the local
+// clock without re-executing it (VerifiedRecords), so a record whose unit
+// has since been reassigned (unit_timeout) leaves too.
+//
+// Bounded: at most max_records records; past that, new records are refused
+// ("work-pool-full"): earlier records are what later ones build on, so the
+// newest is the least useful.
+//
+// The pool has its own engine (from the node's EngineFactory), so computing
+// and re-executing units never holds the chain manager's lock.
+//
+// Thread safety: every public method may be called from any thread (mu_).
+// Lock order: a ChainManager's lock, then mu_ (block validation asks
+// VerifiedRecords, whose lock is a leaf); the pool never calls the chain
+// manager while holding mu_ except for its lock-free tensor store access.
+
+#ifndef COMPUTECOIN_VALIDATION_WORK_POOL_H
+#define COMPUTECOIN_VALIDATION_WORK_POOL_H
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chain/key.h"
+#include "chain/validation.h"
+#include "chain/work.h"
+#include "compute/dataset.h"
+#include "compute/engine.h"
+#include "consensus/connect.h"
+#include "validation/chain_manager.h"
+#include "validation/verified_records.h"
+
+namespace cc {
+
+struct WorkPoolOptions {
+  size_t max_records = 4096;  //!< bound on the pool (a devnet step has tens of units)
+  VerifyPolicy policy;        //!< the node's -verify (the same salt as its ChainManager's)
+  compute::EngineOptions engine;
+  compute::EngineFactory engine_factory;  //!< required
+};
+
+/// What getworkpoolinfo reports.
+struct WorkPoolInfo {
+  size_t records = 0;      //!< records in the pool
+  uint64_t step = 0;       //!< the extended tip's step in progress
+  size_t step_done = 0;    //!< units of that step accepted (chain and pool)
+  size_t step_units = 0;   //!< units in that step's plan
+  float last_loss = 0.0f;  //!< mean lane loss of the last step the extended tip completed
+  Uint256 state_root;      //!< the extended tip's state root
+  uint64_t verified = 0;   //!< records re-executed on entry since start
+  uint64_t rejected = 0;   //!< records that proved their worker wrong since start
+  std::vector<XOnlyPubKeyBytes> penalised;  //!< workers caught with wrong outputs
+};
+
+class WorkPool final : public ChainListener {
+ public:
+  /// Builds a pool over `chainman`'s tip, with an engine from
+  /// options.engine_factory. REQUIRES: chainman and verified outlive the
+  /// pool; the pool is added as chainman's listener by the caller.
+  /// Returns InvalidArgument without an engine factory, and the factory's
+  /// and dataset's errors.
+  static Status Create(const ChainParams& params, ChainManager* chainman, VerifiedRecords* verified,
+                       WorkPoolOptions options, std::unique_ptr<WorkPool>* out);
+  ~WorkPool() override;
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  /// Judges a record received from a peer at local time `now` and adds it.
+  /// Returns true if it entered the pool; false with *state set otherwise:
+  /// kPolicy "work-already-known" for a record held already (or carried by
+  /// the tip), "work-pool-full", "work-worker-penalised"; kMissingInputs
+  /// "work-tensor-missing" when a tensor it needs is not stored (fetch it,
+  /// then call again); CheckRecord's reasons (kConsensus) for a wrong
+  /// record. REQUIRES: state is not null.
+  [[nodiscard]] bool Accept(const WorkRecord& record, int64_t now, ValidationState* state);
+
+  /// Computes the units assigned to `worker` at `now` in the extended tip
+  /// (round after round, as the records it makes ready become its own
+  /// units, across step boundaries), up to `max` records, adds them to the
+  /// pool, stores their outputs and appends them to *out. Returns the
+  /// engine's and tensor store's errors.
+  Status Compute(const PrivateKey& worker, int64_t now, size_t max, std::vector<WorkRecord>* out);
+
+  /// The pool's records in order (each one's inputs before it).
+  std::vector<WorkRecord> Records() const;
+  /// The record with hash `hash` if the pool holds it.
+  [[nodiscard]] bool Get(const Uint256& hash, WorkRecord* out) const;
+  [[nodiscard]] bool Contains(const Uint256& hash) const;
+  /// The extended tip (file comment).
+  ConsensusState ExtendedTip() const;
+  WorkPoolInfo Info() const;
+
+  // ChainListener: rebuild against the new tip.
+  void BlockConnected(const Block& block, uint32_t height) override;
+  void BlockDisconnected(const Block& block, uint32_t height) override;
+
+ private:
+  WorkPool(const ChainParams& params, ChainManager* chainman, VerifiedRecords* verified,
+           WorkPoolOptions options);
+
+  BlockContext Context() const;  // REQUIRES: mu_ held.
+  // Judges `record` against the extended tip at `now` and, if it passes,
+  // accepts it there and appends it. REQUIRES: mu_ held.
+  bool AddLocked(const WorkRecord& record, int64_t now, ValidationState* state);
+  // Rebuilds against the chain manager's tip, `first` (a disconnected
+  // block's records) before the pool's own. REQUIRES: mu_ held.
+  void Rebuild(std::vector<WorkRecord> first, int64_t now);
+
+  const ChainParams& params_;
+  ChainManager* const chainman_;
+  VerifiedRecords* const verified_;
+  const WorkPoolOptions options_;
+  compute::Dataset dataset_;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
+  std::unique_ptr<InputResolver> resolver_;  // GUARDED_BY(mu_): batches cached across calls
+  ConsensusState tip_;                       // GUARDED_BY(mu_): the tip rebuilt against
+  std::vector<XOnlyPubKeyBytes> order_;      // GUARDED_BY(mu_): tip_.unit_order
+  ConsensusState extended_;                  // GUARDED_BY(mu_)
+  compute::StepPlan plan_;                   // GUARDED_BY(mu_): extended_.step's plan
+  std::vector<WorkRecord> records_;          // GUARDED_BY(mu_)
+  std::set<Uint256> hashes_;                 // GUARDED_BY(mu_): of records_
+  std::set<XOnlyPubKeyBytes> penalised_;     // GUARDED_BY(mu_)
+  uint64_t verified_count_ = 0;              // GUARDED_BY(mu_)
+  uint64_t rejected_count_ = 0;              // GUARDED_BY(mu_)
+};
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_VALIDATION_WORK_POOL_H
