@@ -2,6 +2,9 @@
 # Installs, idempotently, every Debian 12 package Computecoin needs to build,
 # test and benchmark. Run as root (or with sudo available). Nothing else is
 # downloaded at build or run time.
+# Usage: contrib/install-deps.sh [--fuzz]
+#   --fuzz  also clang and its libFuzzer runtime, for the -DFUZZ=ON build
+#           (doc/testing.md); the suite itself does not need them.
 set -euo pipefail
 
 packages=(
@@ -13,6 +16,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl python3 procps
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -465,8 +465,10 @@ void ConnManImpl::Stop() {
   io_.restart();
   io_.poll();  // run the cancelled handlers so they release their connections
   for (auto& [id, e] : peers) {
+    // Named: clang before 16 cannot capture a structured binding in a lambda.
+    const auto& peer = e.peer;
     if (initialized_.contains(id))
-      CallEvents("FinalizePeer", e.peer, [&] { events_->FinalizePeer(e.peer); });
+      CallEvents("FinalizePeer", peer, [&] { events_->FinalizePeer(peer); });
   }
   initialized_.clear();
 }

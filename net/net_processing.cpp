@@ -261,7 +261,9 @@ class PeerManager::Impl {
   // Starts fetching tensor `hash` (of training step `step`) from `peer`
   // unless it is being fetched already. REQUIRES: mu_ held.
   void WantTensor(const Uint256& hash, uint64_t step, PeerId peer) {
-    auto [it, added] = tensors_.try_emplace(hash, TensorAssembler(hash, kMaxTensorSize));
+    // Braces, not parentheses: clang 14 lacks C++20's aggregate init with ().
+    auto [it, added] =
+        tensors_.try_emplace(hash, TensorDownload{TensorAssembler(hash, kMaxTensorSize)});
     if (!added) return;
     it->second.step = step;
     it->second.peer = peer;

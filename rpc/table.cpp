@@ -79,7 +79,9 @@ json RpcTable::NamedToPositional(const RpcMethod& method, const json& named) {
     ++matched;
   }
   if (matched != named.size()) {
-    for (const auto& [key, value] : named.items()) {
+    for (const auto& item : named.items()) {
+      // Not a structured binding: clang before 16 cannot capture one in a lambda.
+      const std::string& key = item.key();
       const bool known = std::any_of(args.begin(), args.end(),
                                      [&key](const RpcArg& arg) { return arg.name == key; });
       if (!known) throw RpcError(kRpcInvalidParameter, "Unknown named parameter " + key);

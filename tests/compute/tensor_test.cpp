@@ -88,6 +88,16 @@ TEST_F(TensorTest, Float32PayloadIsLittleEndianBinary32) {
             (std::vector<uint8_t>{0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0x00, 0x00, 0x80, 0x3f}));
 }
 
+// An SGD section's optimizer state: fp32 of shape (0), as doc/compute.md §4
+// gives it byte for byte with its hash.
+TEST_F(TensorTest, EmptySgdOptimizerStateEncoding) {
+  const std::vector<uint64_t> shape = {0};
+  const EncodedTensor t = EncodeFloats({}, shape, Codec::kFloat32);
+  // codec 0, rank 1, dim 0 (u64), length 0, no payload.
+  EXPECT_EQ(Wire(t), (std::vector<uint8_t>{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(t.Hash().ToHex(), "3092204c7e55ef82c1785ddb233647886a3d5060d43cc4648e5df08d63bb2680");
+}
+
 TEST_F(TensorTest, BFloat16RelativeErrorWithin2ToMinus8) {
   const std::vector<float> v = Values(4096);
   const std::vector<uint64_t> shape = {64, 64};

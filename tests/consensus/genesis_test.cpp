@@ -21,6 +21,20 @@ TEST(GenesisTest, GoldenHashes) {
   EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "f2e9cf1706b74e118b33bd362e635b88b1f5f1f6ae5517735926ca34e6ce65d1");
 }
 
+// The commitments doc/consensus.md §1.1 lists, so that the recipe written
+// there (and recomputed outside this code base) stays true.
+TEST(GenesisTest, CommitmentsMatchTheDocumentedRecipe) {
+  EXPECT_EQ(MainParams().model.Hash().ToHex(),
+            "8080f843c0db85e2ca05c778196184adf6d3b248e92ef03348666848b9922d88");
+  EXPECT_EQ(RegtestParams().model.Hash().ToHex(),
+            "b39decebab794b2041176dcd1ace65a890a0dd9a8e2a34b0fe733a54c3b23864");
+  EXPECT_EQ(RegtestParams().dataset.Root().ToHex(),
+            "ef12283eddeb7831db65620f1057e348533b7c623c6c1c060d57781d0c03b14d");
+  const Block genesis = BuildGenesisBlock(RegtestParams());
+  EXPECT_EQ(genesis.txs[0].outputs[0].lock.ToHex(),
+            "5f249df8408a70cf02b358aed6e6a8b2a7f89a22b32e4f3178fb97377fd27771");
+}
+
 TEST(GenesisTest, IsDeterministic) {
   EXPECT_EQ(BuildGenesisBlock(RegtestParams()), BuildGenesisBlock(RegtestParams()));
 }

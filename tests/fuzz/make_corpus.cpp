@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,12 @@
 #include "chain/serialize.h"
 #include "chain/transaction.h"
 #include "chain/work.h"
+#include "compute/tensor.h"
 #include "tests/chain/primitives_samples.h"
+#include "wallet/crypter.h"
+#include "wallet/hd.h"
+#include "wallet/wallet_tx.h"
+#include "wallet/walletdb.h"
 
 namespace cc {
 namespace {
@@ -166,6 +172,145 @@ void WriteHex(CorpusWriter& w) {
   w.Write("hex", "not_hex", AsBytes("0g"));
 }
 
+// `head` followed by `rest`: the selector bytes some targets read first.
+std::vector<uint8_t> Prefixed(std::initializer_list<uint8_t> head, ByteSpan rest) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(head.size() + rest.size());
+  bytes.assign(head.begin(), head.end());
+  bytes.insert(bytes.end(), rest.begin(), rest.end());
+  return bytes;
+}
+
+// JSON-RPC bodies: single calls of both versions, named and positional
+// params, notifications, batches, errors of each kind, a reply over the
+// limit, and nesting at and just past kMaxJsonDepth.
+void WriteRpcDispatch(CorpusWriter& w) {
+  const std::string hash = test::SampleHash(1).ToHex();
+  const auto text = [&w](std::string_view name, const std::string& body) {
+    w.Write("rpc_dispatch", name, AsBytes(body));
+  };
+  text("legacy_echo", R"({"method":"echo","params":[[1,"a",{"b":null}]],"id":1})");
+  text("v2_typed", R"({"jsonrpc":"2.0","method":"typed","params":[")" + hash +
+                       R"(",-5,true,"s",{},[]],"id":"x"})");
+  text("named",
+       R"({"jsonrpc":"2.0","method":"typed","params":{"hash":")" + hash + R"(","n":7},"id":2})");
+  text("notification", R"({"jsonrpc":"2.0","method":"echo","params":[1]})");
+  text("batch", R"([{"method":"echo","id":1},{"jsonrpc":"2.0","method":"rpcerror","id":2},)"
+                R"({"jsonrpc":"2.0","method":"throws"},{"method":"nosuch","id":null},3])");
+  text("big_batch",
+       R"([{"method":"big","params":[3000],"id":1},{"method":"big","params":[3000],"id":2}])");
+  text("bad_hash", R"({"method":"typed","params":["zz"],"id":1})");
+  text("help", R"({"method":"help","params":["typed"],"id":1})");
+  text("deep_64", std::string(63, '[') + "{}" + std::string(63, ']'));
+  text("deep_65", std::string(65, '[') + std::string(65, ']'));
+  text("not_json", "{\"method\":");
+}
+
+void WriteRpcAuth(CorpusWriter& w) {
+  w.Write("rpc_auth", "plain", AsBytes("Basic YWxpY2U6c2VjcmV0"));   // alice:secret
+  w.Write("rpc_auth", "salted", AsBytes("Basic Ym9iOmh1bnRlcjI="));  // bob:hunter2
+  w.Write("rpc_auth", "wrong", AsBytes("Basic YWxpY2U6c2VjcmU="));   // alice:secre
+  w.Write("rpc_auth", "rpcauth_line",
+          AsBytes("carol:c0ffee$0000000000000000000000000000000000000000000000000000000000000000"));
+  w.Write("rpc_auth", "bad_padding", AsBytes("Basic YQ=a"));
+}
+
+// Configuration: the first byte (bit 0: skip unknown file options), the
+// file up to a NUL, then NUL-separated command-line arguments.
+void WriteConfig(CorpusWriter& w) {
+  const auto input = [&w](std::string_view name, std::string_view bytes) {
+    w.Write("config", name, AsBytes(bytes));
+  };
+  using namespace std::string_view_literals;
+  input("file_sections",
+        "0rpcuser=a\nrpcport=1\nfuzzport=5\n[regtest]\nrpcport=2\nfuzzmulti=x\n"
+        "regtest.fuzzmulti=y\n# comment\nnonamed=1\n"sv);
+  input("command_line", "0regtest=1\n\0-rpcport=7\0-nofuzzmulti\0-named\0getinfo\0arg"sv);
+  input("unknown_skipped", "1nosuch=1\nrpcwait=0\n\0-chain=devnet"sv);
+  input("bad_lines", "0[main\nrpcport=abc\n-x=1\nnoflag\n"sv);
+  input("negations", "0norpcwait=0\nnorpcport=1\n\0-norpcwait=1\0--rpcwallet=w"sv);
+}
+
+// Tensors: each codec's encoding (first byte even), and raw values to
+// encode (first byte odd: codec, row length, binary32 values).
+void WriteTensors(CorpusWriter& w) {
+  const std::vector<float> values = {0.0f, 1.0f, -2.5f, 3.25e-3f, 1e30f, -7.0f, 0.5f, 1e-40f};
+  const std::vector<uint64_t> shape = {2, 4};
+  const compute::Codec codecs[] = {compute::Codec::kFloat32, compute::Codec::kBFloat16,
+                                   compute::Codec::kInt8Rows};
+  const char* names[] = {"float32", "bfloat16", "int8rows"};
+  for (int i = 0; i < 3; ++i) {
+    w.Write("tensor", names[i],
+            Prefixed({0}, Serialize(compute::EncodeFloats(values, shape, codecs[i]))));
+    const ByteSpan raw(reinterpret_cast<const uint8_t*>(values.data()), 4 * values.size());
+    w.Write("tensor", std::string("encode_") + names[i],
+            Prefixed({1, static_cast<uint8_t>(i), 4}, raw));
+  }
+  const uint8_t tokens[] = {'h', 'e', 'l', 'l', 'o', 0, 255};
+  const uint64_t token_shape[] = {1, 7};
+  const std::vector<uint8_t> encoding = Serialize(compute::EncodeBytes(tokens, token_shape));
+  w.Write("tensor", "uint8", Prefixed({0}, encoding));
+
+  // Store files: "CCT1", step (little-endian), encoding.
+  const auto store_file = [&w](std::string_view name, uint64_t step, ByteSpan tensor) {
+    std::vector<uint8_t> file;
+    Writer out(&file);
+    out.WriteBytes(AsBytes("CCT1"));
+    out(step);
+    out.WriteBytes(tensor);
+    w.Write("tensor_store", name, file);
+  };
+  store_file("float32_step7", 7,
+             Serialize(compute::EncodeFloats(values, shape, compute::Codec::kFloat32)));
+  store_file("int8rows_step0", 0,
+             Serialize(compute::EncodeFloats(values, shape, compute::Codec::kInt8Rows)));
+  store_file("uint8_step1", 1, encoding);
+  w.Write("tensor_store", "header_only", AsBytes("CCT1\x01\x02\x03\x04\x05\x06\x07\x08"));
+  w.Write("tensor_store", "bad_magic", AsBytes("CCT0\x01\x02\x03\x04\x05\x06\x07\x08"));
+}
+
+// Wallet record values, after a selector byte (wallet_records.cpp).
+void WriteWalletRecords(CorpusWriter& w) {
+  const auto record = [&w](std::string_view name, uint8_t selector, ByteSpan value) {
+    w.Write("wallet_records", name, Prefixed({selector}, value));
+  };
+  record("version", 0, Serialize(wallet::kWalletDbVersion));
+  wallet::SeedRecord plain_seed;
+  plain_seed.plain.assign(32, 0x11);
+  record("seed_plain", 1, Serialize(plain_seed));
+  wallet::SeedRecord encrypted_seed;
+  encrypted_seed.encrypted = true;
+  encrypted_seed.secret.nonce.fill(0x22);
+  encrypted_seed.secret.ciphertext.assign(48, 0x33);
+  record("seed_encrypted", 1, Serialize(encrypted_seed));
+  wallet::MasterKeyRecord mkey;
+  mkey.kdf.salt.fill(0x44);
+  mkey.key.nonce.fill(0x55);
+  mkey.key.ciphertext.assign(48, 0x66);
+  record("master_key", 2, Serialize(mkey));
+  const std::vector<uint8_t> seed(32, 0x77);
+  wallet::ExtKey master;
+  if (!wallet::ExtKey::FromSeed(seed, &master)) std::exit(1);
+  wallet::AccountRecord account;
+  account.master_fingerprint = master.Neuter().GetFingerprint();
+  account.xpub = master.Neuter();
+  record("account", 3, Serialize(account));
+  record("hdindex", 4, Serialize(uint32_t{5}));
+  record("label", 5, Serialize(std::string("savings")));
+  wallet::WalletTx wtx;
+  wtx.tx = test::SampleTransaction();
+  wtx.SetState(wallet::TxState::kConfirmed);
+  wtx.block_hash = test::SampleHash(3);
+  wtx.block_height = 12;
+  wtx.time_received = 1700000000;
+  wtx.from_me = true;
+  record("tx", 6, Serialize(wtx));
+  wallet::BestBlockRecord best;
+  best.hash = test::SampleHash(4);
+  best.height = 12;
+  record("bestblock", 7, Serialize(best));
+}
+
 }  // namespace
 }  // namespace cc
 
@@ -181,6 +326,11 @@ int main(int argc, char** argv) {
   cc::WriteMerkleProofs(w);
   cc::WriteSerializePrimitives(w);
   cc::WriteHex(w);
+  cc::WriteRpcDispatch(w);
+  cc::WriteRpcAuth(w);
+  cc::WriteConfig(w);
+  cc::WriteTensors(w);
+  cc::WriteWalletRecords(w);
   std::printf("wrote %d files under %s\n", w.files(), argv[1]);
   return 0;
 }
