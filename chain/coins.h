@@ -12,6 +12,8 @@
 #define COMPUTECOIN_CHAIN_COINS_H
 
 #include <cstdint>
+#include <map>
+#include <optional>
 
 #include "chain/serialize.h"
 #include "chain/status.h"
@@ -50,6 +52,27 @@ class CoinsView {
   /// Returns NotFound if it never existed or has been spent, Corruption if
   /// the stored record does not decode; *coin is then unspecified.
   virtual Status GetCoin(const OutPoint& outpoint, Coin* coin) const = 0;
+};
+
+/// A set of coins in memory on top of another: the base with the edits made
+/// so far (a block being connected or undone sees its earlier transactions'
+/// changes). Nothing reaches the base; changes() says what differs.
+/// Thread safety: not thread-safe; the base must not change while it is used.
+class CoinsOverlay final : public CoinsView {
+ public:
+  /// REQUIRES: `base` outlives the overlay.
+  explicit CoinsOverlay(const CoinsView& base) : base_(base) {}
+
+  /// The edited coin if `outpoint` was edited (NotFound if removed), else the base's.
+  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override;
+  void Remove(const OutPoint& outpoint) { changes_[outpoint] = std::nullopt; }
+  void Add(const OutPoint& outpoint, const Coin& coin) { changes_[outpoint] = coin; }
+  /// Outpoints whose state differs from the base: a coin, or nullopt for absent.
+  const std::map<OutPoint, std::optional<Coin>>& changes() const { return changes_; }
+
+ private:
+  const CoinsView& base_;
+  std::map<OutPoint, std::optional<Coin>> changes_;
 };
 
 }  // namespace cc

@@ -24,47 +24,28 @@ leveldb::ReadOptions VerifyingReads() {
   return ro;
 }
 
-// The set as a block being connected or disconnected sees it: the database
-// plus the changes made so far by the block's earlier transactions. Nothing
-// reaches the database until StageInto().
-class CoinOverlay {
- public:
-  explicit CoinOverlay(const UtxoSet& base) : base_(base) {}
+// OK if `op` is absent from `view`, InvalidArgument naming `what` if present,
+// or the read error.
+Status CheckAbsent(const CoinsOverlay& view, const OutPoint& op, const char* what) {
+  Coin ignored;
+  Status s = view.GetCoin(op, &ignored);
+  if (s.ok()) return Status::InvalidArgument(std::string(what) + " " + Describe(op));
+  return s.IsNotFound() ? Status::OK() : s;
+}
 
-  Status Get(const OutPoint& op, Coin* coin) const {
-    if (auto it = changes_.find(op); it != changes_.end()) {
-      if (!it->second) return Status::NotFound("coin " + Describe(op) + " spent in this block");
-      *coin = *it->second;
-      return Status::OK();
-    }
-    return base_.GetCoin(op, coin);
-  }
-  /// OK if `op` is absent, InvalidArgument if present, or the read error.
-  Status CheckAbsent(const OutPoint& op, const char* what) const {
-    Coin ignored;
-    Status s = Get(op, &ignored);
-    if (s.ok()) return Status::InvalidArgument(std::string(what) + " " + Describe(op));
-    return s.IsNotFound() ? Status::OK() : s;
-  }
-  void Remove(const OutPoint& op) { changes_[op] = std::nullopt; }
-  void Add(const OutPoint& op, const Coin& coin) { changes_[op] = coin; }
-
-  void StageInto(leveldb::WriteBatch* batch) const {
-    for (const auto& [op, coin] : changes_) {
-      const std::string key = store::CoinKey(op);
-      if (coin) {
-        const std::vector<uint8_t> bytes = Serialize(*coin);
-        batch->Put(key, store::ToSlice(ByteSpan(bytes)));
-      } else {
-        batch->Delete(key);
-      }
+// Writes the overlay's changes into `batch`: nothing reaches the database
+// before the caller commits it.
+void StageInto(const CoinsOverlay& view, leveldb::WriteBatch* batch) {
+  for (const auto& [op, coin] : view.changes()) {
+    const std::string key = store::CoinKey(op);
+    if (coin) {
+      const std::vector<uint8_t> bytes = Serialize(*coin);
+      batch->Put(key, store::ToSlice(ByteSpan(bytes)));
+    } else {
+      batch->Delete(key);
     }
   }
-
- private:
-  const UtxoSet& base_;
-  std::map<OutPoint, std::optional<Coin>> changes_;
-};
+}
 
 }  // namespace
 
@@ -82,7 +63,7 @@ Status UtxoSet::GetCoin(const OutPoint& outpoint, Coin* coin) const {
 Status UtxoSet::ConnectBlock(const Block& block, BlockUndo* undo,
                              leveldb::WriteBatch* batch) const {
   const uint32_t height = block.header.height;
-  CoinOverlay view(*this);
+  CoinsOverlay view(*this);
   BlockUndo result;
   for (const Transaction& tx : block.txs) {
     if (!tx.IsCoinbase()) {
@@ -90,7 +71,7 @@ Status UtxoSet::ConnectBlock(const Block& block, BlockUndo* undo,
       tx_undo.spent.reserve(tx.inputs.size());
       for (const TxIn& in : tx.inputs) {
         Coin coin;
-        Status s = view.Get(in.prevout, &coin);
+        Status s = view.GetCoin(in.prevout, &coin);
         if (s.IsNotFound()) {
           return Status::InvalidArgument("block spends missing coin " + Describe(in.prevout));
         }
@@ -102,18 +83,17 @@ Status UtxoSet::ConnectBlock(const Block& block, BlockUndo* undo,
     const OutPoint first{tx.Txid(), 0};
     for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
       const OutPoint op{first.txid, i};
-      Status s = view.CheckAbsent(op, "block would overwrite unspent coin");
+      Status s = CheckAbsent(view, op, "block would overwrite unspent coin");
       if (!s.ok()) return s;
       view.Add(op, Coin{tx.outputs[i], height, tx.IsCoinbase()});
     }
   }
-  view.StageInto(batch);
+  StageInto(view, batch);
   *undo = std::move(result);
   return Status::OK();
 }
 
-Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
-                                leveldb::WriteBatch* batch) const {
+Status UndoBlock(const Block& block, const BlockUndo& undo, CoinsOverlay* coins) {
   size_t spending_txs = 0;
   for (const Transaction& tx : block.txs) spending_txs += tx.IsCoinbase() ? 0 : 1;
   if (undo.txs.size() != spending_txs) {
@@ -122,7 +102,6 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
                                    " non-coinbase transactions");
   }
   const uint32_t height = block.header.height;
-  CoinOverlay view(*this);
   size_t next_undo = undo.txs.size();
   // Reverse order: a later transaction may spend an earlier one's output, so
   // it must be undone first.
@@ -131,7 +110,7 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
     for (uint32_t i = 0; i < tx->outputs.size(); ++i) {
       const OutPoint op{txid, i};
       Coin coin;
-      Status s = view.Get(op, &coin);
+      Status s = coins->GetCoin(op, &coin);
       if (s.IsNotFound())
         return Status::InvalidArgument("block output " + Describe(op) + " not in the set");
       if (!s.ok()) return s;
@@ -139,7 +118,7 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
         return Status::InvalidArgument("block output " + Describe(op) +
                                        " differs from the stored coin");
       }
-      view.Remove(op);
+      coins->Remove(op);
     }
     if (tx->IsCoinbase()) continue;
     const TxUndo& tx_undo = undo.txs[--next_undo];
@@ -150,12 +129,20 @@ Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
     }
     for (size_t j = tx->inputs.size(); j-- > 0;) {
       const OutPoint& op = tx->inputs[j].prevout;
-      Status s = view.CheckAbsent(op, "undo would restore already unspent coin");
+      Status s = CheckAbsent(*coins, op, "undo would restore already unspent coin");
       if (!s.ok()) return s;
-      view.Add(op, tx_undo.spent[j]);
+      coins->Add(op, tx_undo.spent[j]);
     }
   }
-  view.StageInto(batch);
+  return Status::OK();
+}
+
+Status UtxoSet::DisconnectBlock(const Block& block, const BlockUndo& undo,
+                                leveldb::WriteBatch* batch) const {
+  CoinsOverlay view(*this);
+  Status s = UndoBlock(block, undo, &view);
+  if (!s.ok()) return s;
+  StageInto(view, batch);
   return Status::OK();
 }
 

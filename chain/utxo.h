@@ -59,13 +59,9 @@ class UtxoSet final : public CoinsView {
   /// decode; *batch is then untouched and *undo unspecified.
   Status ConnectBlock(const Block& block, BlockUndo* undo, leveldb::WriteBatch* batch) const;
 
-  /// Stages into *batch the exact inverse of ConnectBlock(block, &undo):
-  /// the block's outputs are removed and the coins in `undo` restored.
-  /// REQUIRES: `block` is the last block connected to this set.
-  /// Returns InvalidArgument if `undo` does not fit the block's shape, if an
-  /// output of the block is not in the set as the block created it, or if a
-  /// coin to be restored is already present; Corruption if a stored coin does
-  /// not decode. *batch is then untouched.
+  /// Stages into *batch the exact inverse of ConnectBlock(block, &undo)
+  /// (UndoBlock on this set). REQUIRES: `block` is the last block connected
+  /// to this set. Returns UndoBlock's errors; *batch is then untouched.
   Status DisconnectBlock(const Block& block, const BlockUndo& undo,
                          leveldb::WriteBatch* batch) const;
 
@@ -81,6 +77,17 @@ class UtxoSet final : public CoinsView {
  private:
   leveldb::DB* const db_;
 };
+
+/// The one home of the undo rules: in *coins, removes `block`'s outputs and
+/// restores the coins its inputs spent from `undo`, transactions in reverse
+/// order (a later one may spend an earlier one's output). Disconnecting a
+/// block and rewinding the set in memory (validation/rewound_coins.h) both
+/// use it. REQUIRES: *coins is the set right after `block`.
+/// Returns InvalidArgument if `undo` does not fit the block's shape, if an
+/// output of the block is not in the set as the block created it, or if a
+/// coin to be restored is already present; the view's read errors
+/// otherwise. *coins is then partly edited.
+Status UndoBlock(const Block& block, const BlockUndo& undo, CoinsOverlay* coins);
 
 }  // namespace cc
 

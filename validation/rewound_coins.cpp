@@ -3,15 +3,12 @@
 #include <string>
 
 #include "chain/undo.h"
+#include "chain/utxo.h"
 
 namespace cc {
 
 Status RewoundCoins::GetCoin(const OutPoint& outpoint, Coin* coin) const {
-  auto it = changed_.find(outpoint);
-  if (it == changed_.end()) return chain_.GetCoin(outpoint, coin);
-  if (!it->second) return Status::NotFound("spent or not yet created");
-  *coin = *it->second;
-  return Status::OK();
+  return coins_.GetCoin(outpoint, coin);
 }
 
 Status RewoundCoins::Rewind(uint32_t height) {
@@ -28,46 +25,18 @@ Status RewoundCoins::Rewind(uint32_t height) {
     const std::string where = "block " + hash.ToHex() + " at height " + std::to_string(h);
     if (s.IsNotFound()) return Status::Corruption(where + ": " + s.message());
     if (!s.ok()) return s;
-    size_t spending_txs = 0;
-    for (const Transaction& tx : block.txs) spending_txs += tx.IsCoinbase() ? 0 : 1;
-    if (undo.txs.size() != spending_txs)
-      return Status::Corruption(where + ": undo data does not fit the block");
-    // Reverse order, as a disconnect: a later transaction may spend an
-    // earlier one's output.
-    size_t next_undo = undo.txs.size();
-    for (auto tx = block.txs.rbegin(); tx != block.txs.rend(); ++tx) {
-      const Uint256 txid = tx->Txid();
-      for (uint32_t i = 0; i < tx->outputs.size(); ++i) {
-        const OutPoint op{txid, i};
-        Coin coin;
-        s = GetCoin(op, &coin);
-        if (s.IsNotFound() || (s.ok() && coin != Coin{tx->outputs[i], h, tx->IsCoinbase()}))
-          return Status::Corruption(where + ": an output is not in the set as it created it");
-        if (!s.ok()) return s;
-        changed_[op] = std::nullopt;
-      }
-      if (tx->IsCoinbase()) continue;
-      const TxUndo& tx_undo = undo.txs[--next_undo];
-      if (tx_undo.spent.size() != tx->inputs.size())
-        return Status::Corruption(where + ": undo data does not fit a transaction");
-      for (size_t j = tx->inputs.size(); j-- > 0;) {
-        Coin present;
-        s = GetCoin(tx->inputs[j].prevout, &present);
-        if (s.ok()) return Status::Corruption(where + ": undo would restore an unspent coin");
-        if (!s.IsNotFound()) return s;
-        changed_[tx->inputs[j].prevout] = tx_undo.spent[j];
-      }
-    }
+    s = UndoBlock(block, undo, &coins_);
+    if (!s.ok()) return Status::Corruption(where + ": " + s.message());
   }
   return Status::OK();
 }
 
 void RewoundCoins::Apply(const Block& block) {
   for (const Transaction& tx : block.txs) {
-    for (const TxIn& in : tx.inputs) changed_[in.prevout] = std::nullopt;
+    for (const TxIn& in : tx.inputs) coins_.Remove(in.prevout);
     const Uint256 txid = tx.Txid();
     for (uint32_t i = 0; i < tx.outputs.size(); ++i)
-      changed_[OutPoint{txid, i}] = Coin{tx.outputs[i], block.header.height, tx.IsCoinbase()};
+      coins_.Add(OutPoint{txid, i}, Coin{tx.outputs[i], block.header.height, tx.IsCoinbase()});
   }
 }
 

@@ -25,8 +25,6 @@
 #define COMPUTECOIN_VALIDATION_REWOUND_COINS_H
 
 #include <cstdint>
-#include <map>
-#include <optional>
 
 #include "chain/block.h"
 #include "chain/chain_state.h"
@@ -38,7 +36,7 @@ namespace cc {
 class RewoundCoins final : public CoinsView {
  public:
   /// REQUIRES: `chain` outlives the view.
-  explicit RewoundCoins(const ChainState& chain) : chain_(chain) {}
+  explicit RewoundCoins(const ChainState& chain) : chain_(chain), coins_(chain) {}
   RewoundCoins(const RewoundCoins&) = delete;
   RewoundCoins& operator=(const RewoundCoins&) = delete;
 
@@ -58,9 +56,7 @@ class RewoundCoins final : public CoinsView {
 
  private:
   const ChainState& chain_;
-  /// Outpoints whose state differs from the tip's: a coin, or nullopt for
-  /// absent.
-  std::map<OutPoint, std::optional<Coin>> changed_;
+  CoinsOverlay coins_;  // the tip's set with what differs from it
 };
 
 }  // namespace cc
