@@ -15,6 +15,7 @@
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "compute/tensor.h"
+#include "consensus/genesis.h"
 #include "net/tensor_transfer.h"
 #include "validation/mempool_accept.h"
 
@@ -121,6 +122,7 @@ class PeerManager::Impl {
         banman_(banman),
         addrman_(addrman),
         options_(std::move(options)),
+        genesis_hash_(BuildGenesisBlock(params).Hash()),
         rng_(std::random_device{}()) {}
 
   void Log(const std::string& line) {
@@ -140,6 +142,7 @@ class PeerManager::Impl {
   BanMan* const banman_;
   AddrMan* const addrman_;
   const Options options_;
+  const Uint256 genesis_hash_;  // what regworker signatures commit to
   ConnMan* connman_ = nullptr;
 
   std::mutex announce_mu_;
@@ -587,20 +590,28 @@ class PeerManager::Impl {
     }
   }
 
+  bool IsSignedRegistration(const RegWorkerMsg& msg) const {
+    return VerifySchnorr(msg.key, RegistrationSigningHash(genesis_hash_, msg.key), msg.signature);
+  }
+
+  // Keeps `msg` for our blocks and queues it for every handshaken peer but
+  // `except`. REQUIRES: mu_ held; msg is signed.
+  void QueueRegistration(const RegWorkerMsg& msg, PeerId except) {
+    registrations_[msg.key] = msg;
+    for (auto& [id, state] : peers_)
+      if (id != except && state.got_verack) state.registrations_to_send.push_back(msg);
+  }
+
   void OnRegWorker(const PeerRef& peer, const RegWorkerMsg& msg) {
     if (params_.worker_bond != 0) return;  // registrations are bonds there
-    Uint256 genesis;
-    if (!chain_->GetBlockHashAtHeight(0, &genesis).ok()) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (!VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature)) {
+    if (!IsSignedRegistration(msg)) {
       Misbehaving(peer->id(), "bad-regworker-sig");
       return;
     }
     if (registrations_.contains(msg.key) || registrations_.size() >= kMaxPendingRegistrations)
       return;
-    registrations_.emplace(msg.key, msg);
-    for (auto& [id, state] : peers_)
-      if (id != peer->id() && state.got_verack) state.registrations_to_send.push_back(msg);
+    QueueRegistration(msg, peer->id());
   }
 
   void OnGetTensor(const PeerRef& peer, const GetTensorMsg& msg) {
@@ -777,14 +788,9 @@ void PeerManager::RelayWorkRecord(const Uint256& record_hash) {
 }
 
 bool PeerManager::RelayRegistration(const RegWorkerMsg& msg) {
-  Uint256 genesis;
-  if (!impl_->chain_->GetBlockHashAtHeight(0, &genesis).ok() ||
-      !VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature))
-    return false;
+  if (!impl_->IsSignedRegistration(msg)) return false;
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  impl_->registrations_[msg.key] = msg;
-  for (auto& [id, state] : impl_->peers_)
-    if (state.got_verack) state.registrations_to_send.push_back(msg);
+  impl_->QueueRegistration(msg, kNoPeer);
   return true;
 }
 

@@ -60,22 +60,26 @@ BlockContext WorkPool::Context() const {
 bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState* state) {
   const Uint256 hash = record.Hash();
   const BlockContext ctx = Context();
-  if (!CheckRecord(record, extended_, order_, plan_, now, ctx, resolver_.get(), state))
+  if (!CheckRecord(record, extended_, tip_.unit_order, plan_, now, ctx, resolver_.get(), state))
     return false;
   if (options_.policy.ShouldVerify(hash) && !verified_->Contains(hash)) {
     verified_->Add(hash);
     ++verified_count_;
   }
   AcceptRecord(record, tip_.height + 1, now, *engine_, &plan_, &extended_);
-  records_.push_back(record);
-  hashes_.insert(hash);
+  Append(record, hash);
   return true;
+}
+
+void WorkPool::Append(const WorkRecord& record, const Uint256& hash) {
+  index_[hash] = records_.size();
+  records_.push_back(record);
 }
 
 bool WorkPool::Accept(const WorkRecord& record, int64_t now, ValidationState* state) {
   const Uint256 hash = record.Hash();
   std::lock_guard<std::mutex> lock(mu_);
-  if (hashes_.contains(hash)) return Refuse(state, "work-already-known");
+  if (index_.contains(hash)) return Refuse(state, "work-already-known");
   if (penalised_.contains(record.worker)) return Refuse(state, "work-worker-penalised");
   if (records_.size() >= options_.max_records) return Refuse(state, "work-pool-full");
   if (!CheckRecordSignature(record, state)) return false;
@@ -101,14 +105,13 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
     before = out->size();
     if (records_.size() >= options_.max_records) break;
     Status s =
-        ComputeAssigned(worker, order_, tip_.height + 1, now, ctx, sink,
+        ComputeAssigned(worker, tip_.unit_order, tip_.height + 1, now, ctx, sink,
                         max - (out->size() - first), resolver_.get(), &plan_, &extended_, out);
     if (!s.ok()) return s;
     for (size_t i = before; i < out->size(); ++i) {
       const Uint256 hash = (*out)[i].Hash();
       verified_->Add(hash);  // computed here: as good as re-executed
-      records_.push_back((*out)[i]);
-      hashes_.insert(hash);
+      Append((*out)[i], hash);
     }
   }
   return Status::OK();
@@ -116,16 +119,15 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
 
 void WorkPool::Rebuild(std::vector<WorkRecord> first, int64_t now) {
   tip_ = chainman_->Tip();
-  order_ = tip_.unit_order;
   extended_ = tip_;
   plan_ = engine_->Plan(extended_.step);
   resolver_ = std::make_unique<InputResolver>(params_, dataset_, Context().fetch);
   std::vector<WorkRecord> old = std::move(first);
   old.insert(old.end(), records_.begin(), records_.end());
   records_.clear();
-  hashes_.clear();
+  index_.clear();
   for (const WorkRecord& record : old) {
-    if (hashes_.contains(record.Hash())) continue;
+    if (index_.contains(record.Hash())) continue;
     ValidationState ignored;  // carried by the block, reassigned, or built on one of those
     (void)AddLocked(record, now, &ignored);
   }
@@ -148,18 +150,15 @@ std::vector<WorkRecord> WorkPool::Records() const {
 
 bool WorkPool::Get(const Uint256& hash, WorkRecord* out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!hashes_.contains(hash)) return false;
-  for (const WorkRecord& r : records_)
-    if (r.Hash() == hash) {
-      *out = r;
-      return true;
-    }
-  return false;
+  auto it = index_.find(hash);
+  if (it == index_.end()) return false;
+  *out = records_[it->second];
+  return true;
 }
 
 bool WorkPool::Contains(const Uint256& hash) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return hashes_.contains(hash);
+  return index_.contains(hash);
 }
 
 ConsensusState WorkPool::ExtendedTip() const {

@@ -41,6 +41,7 @@
 #define COMPUTECOIN_VALIDATION_WORK_POOL_H
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -131,6 +132,8 @@ class WorkPool final : public ChainListener {
   // Rebuilds against the chain manager's tip, `first` (a disconnected
   // block's records) before the pool's own. REQUIRES: mu_ held.
   void Rebuild(std::vector<WorkRecord> first, int64_t now);
+  // Appends an accepted record. REQUIRES: mu_ held.
+  void Append(const WorkRecord& record, const Uint256& hash);
 
   const ChainParams& params_;
   ChainManager* const chainman_;
@@ -142,11 +145,10 @@ class WorkPool final : public ChainListener {
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   std::unique_ptr<InputResolver> resolver_;  // GUARDED_BY(mu_): batches cached across calls
   ConsensusState tip_;                       // GUARDED_BY(mu_): the tip rebuilt against
-  std::vector<XOnlyPubKeyBytes> order_;      // GUARDED_BY(mu_): tip_.unit_order
   ConsensusState extended_;                  // GUARDED_BY(mu_)
   compute::StepPlan plan_;                   // GUARDED_BY(mu_): extended_.step's plan
   std::vector<WorkRecord> records_;          // GUARDED_BY(mu_)
-  std::set<Uint256> hashes_;                 // GUARDED_BY(mu_): of records_
+  std::map<Uint256, size_t> index_;          // GUARDED_BY(mu_): record hash → place in records_
   std::set<XOnlyPubKeyBytes> penalised_;     // GUARDED_BY(mu_)
   uint64_t verified_count_ = 0;              // GUARDED_BY(mu_)
   uint64_t rejected_count_ = 0;              // GUARDED_BY(mu_)
