@@ -387,8 +387,7 @@ class StepEngine final : public Engine {
 
   void SetCallerThreads(int n) override { backend_->SetCallerThreads(n); }
 
-  Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
-                  std::vector<std::string>* out) override {
+  Status ExportParams(ParamValues* out) const override {
     ParamValues full;
     for (const ParamSpec& spec : ModelParams(config_)) full.emplace_back(spec.NumElements(), 0.0f);
     for (uint32_t s = 0; s < sections_.size(); ++s) {
@@ -397,6 +396,15 @@ class StepEngine final : public Engine {
       if (!status.ok()) return status;
       ScatterSection(config_, partition_.sections[s], w, &full);
     }
+    *out = std::move(full);
+    return Status::OK();
+  }
+
+  Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
+                  std::vector<std::string>* out) override {
+    ParamValues full;
+    Status status = ExportParams(&full);
+    if (!status.ok()) return status;
     return backend_->Generate(full, prompts, max_tokens, out);
   }
 

@@ -157,6 +157,11 @@ class Engine {
                                      EncodedTensor&& optimizer_state,
                                      const Uint256 hashes[2]) = 0;
 
+  /// Every parameter of the current weights, in ModelParams order (each
+  /// section's weights scattered back into whole-model tensors), e.g. to
+  /// export the model. Returns Corruption if a section's weights do not decode.
+  virtual Status ExportParams(ParamValues* out) const = 0;
+
   /// Greedy completion of each prompt by the current weights (GenerateGreedy).
   virtual Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
                           std::vector<std::string>* out) = 0;

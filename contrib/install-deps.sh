@@ -15,6 +15,7 @@ packages=(
   libcereal-dev libcrypto++-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl python3 procps
+  python3-torch  # contrib/load-model-export.py, checked by feature_model_export
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev)

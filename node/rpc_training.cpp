@@ -2,10 +2,12 @@
 // registration table at the bottom.
 
 #include <ctime>
+#include <filesystem>
 
 #include "chain/logging.h"
 #include "consensus/schedule.h"
 #include "node/miner.h"
+#include "node/model_export.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -278,6 +280,112 @@ RpcMethod completetext(NodeContext& node) {
       }};
 }
 
+// A path an RPC was given: absolute, or relative to the network directory
+// (as Bitcoin Core's dumptxoutset), so that a relative path means the same
+// whatever the daemon's working directory.
+std::filesystem::path NodePath(const NodeContext& node, const json& arg, const char* what) {
+  if (!arg.is_string() || arg.get<std::string>().empty())
+    throw RpcError(rpc::kRpcTypeError, std::string(what) + " must be a non-empty string");
+  const std::filesystem::path path = arg.get<std::string>();
+  return path.is_absolute() ? path : node.datadir / path;
+}
+
+json ExportInfoJson(const ModelExportInfo& info) {
+  return json{{"manifest", info.manifest.string()},
+              {"safetensors", info.safetensors.string()},
+              {"bytes", info.tensor_bytes},
+              {"network", info.network},
+              {"height", info.height},
+              {"blockhash", info.block_hash.ToHex()},
+              {"state_root", info.state_root.ToHex()}};
+}
+
+RpcMethod exportmodel(NodeContext& node) {
+  return RpcMethod{
+      "exportmodel",
+      "Writes the model at the chain tip as <path>.safetensors (one F32 tensor per\n"
+      "parameter, loadable by PyTorch) and a manifest <path>.json that ties it to the\n"
+      "block and state root it came from (doc/inference.md, Export). Never overwrites.",
+      {{"path", RpcType::kString, RpcArg::kRequired, "",
+        "Where to write, without extension: absolute, or relative to the network directory"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kString, "manifest", "the manifest's path"},
+            {RpcType::kString, "safetensors", "the tensor file's path"},
+            {RpcType::kNumber, "bytes", "size of the tensor file"},
+            {RpcType::kString, "network", "the chain it came from"},
+            {RpcType::kNumber, "height", "the tip's height"},
+            {RpcType::kHex, "blockhash", "the tip's hash"},
+            {RpcType::kHex, "state_root", "the model state the tip committed"},
+        }}},
+      ExampleCli("exportmodel", "\"model\"") + ExampleRpc("exportmodel", "\"model\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const std::filesystem::path stem = NodePath(node, request.Arg(0), "path");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        ConsensusState tip;
+        compute::ParamValues params;
+        Status s = manager.ExportModel(&tip, &params);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        ModelExportInfo info;
+        s = WriteModelExport(stem, node.params->name, node.params->model, tip, params, &info);
+        if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
+        LogPrintf("Exported the model at height " + std::to_string(info.height) + " to " +
+                  info.manifest.string());
+        return ExportInfoJson(info);
+      }};
+}
+
+RpcMethod verifymodelexport(NodeContext& node) {
+  return RpcMethod{
+      "verifymodelexport",
+      "Checks a model export against its manifest and this node's chain: the tensors\n"
+      "must make the manifest's state root (each section's weights hashed as the chain\n"
+      "commits them), and that state root must be the one committed by the manifest's\n"
+      "block on this node's chain.",
+      {{"manifest", RpcType::kString, RpcArg::kRequired, "",
+        "The manifest (<path>.json): absolute, or relative to the network directory"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kString, "manifest", "the manifest's path"},
+            {RpcType::kString, "safetensors", "the tensor file's path"},
+            {RpcType::kNumber, "bytes", "size of the tensor file"},
+            {RpcType::kString, "network", "the chain the manifest names"},
+            {RpcType::kNumber, "height", "the block's height"},
+            {RpcType::kHex, "blockhash", "the block"},
+            {RpcType::kHex, "state_root", "the state root the tensors make"},
+            {RpcType::kBool, "in_active_chain", "whether the block is on this node's main chain"},
+        }}},
+      ExampleCli("verifymodelexport", "\"model.json\"") +
+          ExampleRpc("verifymodelexport", "\"model.json\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const std::filesystem::path manifest = NodePath(node, request.Arg(0), "manifest");
+        ChainManager& manager = ChainManagerOrThrow(node);
+        ModelExportInfo info;
+        Status s = CheckModelExport(manifest, node.params->model, &info, nullptr);
+        if (!s.ok()) throw RpcError(rpc::kRpcVerifyError, s.ToString());
+        if (info.network != node.params->name)
+          throw RpcError(rpc::kRpcVerifyError, "the export is of network " + info.network);
+        ConsensusState state;
+        if (!manager.GetState(info.block_hash, &state).ok())
+          throw RpcError(rpc::kRpcVerifyError, "block " + info.block_hash.ToHex() +
+                                                   " is not a validated block of this chain");
+        if (state.StateRoot() != info.state_root || state.height != info.height)
+          throw RpcError(rpc::kRpcVerifyError,
+                         "block " + info.block_hash.ToHex() + " committed another state root");
+        Uint256 at_height;
+        const bool in_active_chain =
+            node.chain->GetBlockHashAtHeight(info.height, &at_height).ok() &&
+            at_height == info.block_hash;
+        json result = ExportInfoJson(info);
+        result["in_active_chain"] = in_active_chain;
+        return result;
+      }};
+}
+
 RpcMethod getmininginfo(NodeContext& node) {
   return RpcMethod{
       "getmininginfo",
@@ -312,6 +420,7 @@ Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"training", &getworkpoolinfo},
       {"training", &evaluatemodel},
       {"training", &completetext}, {"mining", &getmininginfo},
+      {"training", &exportmodel},  {"training", &verifymodelexport},
   };
   return table.AddAll(kCommands, node);
 }

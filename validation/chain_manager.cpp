@@ -135,6 +135,12 @@ Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max
   return engine_->Generate(prompts, max_tokens, out);
 }
 
+Status ChainManager::ExportModel(ConsensusState* tip, compute::ParamValues* params) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *tip = tip_;
+  return engine_->ExportParams(params);
+}
+
 Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out) {
   if (params_.dataset.kind != compute::DatasetKind::kAddition)
     return Status::NotSupported("evaluation needs an addition dataset");

@@ -175,6 +175,11 @@ class ChainManager {
   /// weights follow the tip). Returns the engine's errors.
   Status Complete(std::span<const std::string> prompts, uint32_t max_tokens,
                   std::vector<std::string>* out);
+  /// The tip's model as the chain committed it: *tip gets the tip's state
+  /// (its sections' hashes and StateRoot()), *params every parameter of the
+  /// engine's weights, taken together under the lock so they match.
+  /// Returns the engine's errors.
+  Status ExportModel(ConsensusState* tip, compute::ParamValues* params) const;
   /// Exact-match accuracy of the tip's model on `count` held-out problems
   /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
   /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
