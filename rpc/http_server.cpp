@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <future>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -134,13 +136,12 @@ std::string EndpointText(const tcp::endpoint& endpoint) {
 // ---------------------------------------------------------------------------
 // Server state shared by all sessions.
 
-class HttpRpcServer::Impl {
+class HttpServer::Impl {
  public:
   class Session;
 
-  Impl(const RpcTable& table, const RpcAuthenticator& auth, HttpServerOptions options)
-      : table_(table),
-        auth_(auth),
+  Impl(const HttpService& service, HttpServerOptions options)
+      : service_(service),
         options_(std::move(options)),
         pool_(std::max<size_t>(1, options_.threads)) {}
 
@@ -183,11 +184,9 @@ class HttpRpcServer::Impl {
 
   void Accept(tcp::acceptor& acceptor);
 
-  const RpcTable& table_;
-  const RpcAuthenticator& auth_;
+  const HttpService& service_;
   const HttpServerOptions options_;
   RateLimitedLog log_{options_.log, options_.log_interval};
-  const DispatchLimits dispatch_limits_{options_.max_batch_size, options_.max_reply_bytes};
   std::vector<Subnet> allowed_;
 
   // Declared before the I/O context and the pool: destroying those destroys
@@ -216,7 +215,7 @@ class HttpRpcServer::Impl {
 // ---------------------------------------------------------------------------
 // One connection. Every member function runs on the session's strand.
 
-class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session> {
+class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket)
       : server_(server), stream_(std::move(socket)), timer_(stream_.get_executor()) {}
@@ -228,8 +227,8 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
     allowed_ = !ec && server_.IsAllowed(remote.address());
     if (!allowed_)
-      server_.Log("forbidden",
-                  "RPC: refusing connection from " + (ec ? "unknown" : EndpointText(remote)));
+      server_.Log("forbidden", server_.options_.name + ": refusing connection from " +
+                                   (ec ? "unknown" : EndpointText(remote)));
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -324,31 +323,29 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
     const auto& request = parser_->get();
     if (!allowed_) return Refuse(http::status::forbidden, "");
-    if (request.method() != http::verb::post) {
-      return Refuse(http::status::method_not_allowed,
-                    "JSONRPC server handles only POST requests\n");
-    }
-    const beast::string_view target = request.target();
-    if (target != "/" && !target.starts_with("/wallet/"))
-      return Refuse(http::status::not_found, "");
-
+    head_.method = std::string(request.method_string());
+    head_.target = std::string(request.target());
     const auto authorization = request.find(http::field::authorization);
-    const std::string_view credentials =
-        authorization == request.end()
-            ? std::string_view()
-            : std::string_view(authorization->value().data(), authorization->value().size());
-    if (!server_.auth_.Check(credentials, &user_)) {
+    head_.authorization =
+        authorization == request.end() ? std::string() : std::string(authorization->value());
+    std::string refusal;
+    const unsigned refused = server_.service_.Admit(head_, &user_, &refusal);
+    if (refused == static_cast<unsigned>(http::status::unauthorized)) {
       boost::system::error_code remote_ec;
       const tcp::endpoint remote = stream_.socket().remote_endpoint(remote_ec);
-      server_.Log("auth", "RPC: incorrect password attempt from " +
+      server_.Log("auth", server_.options_.name + ": incorrect password attempt from " +
                               (remote_ec ? "unknown" : EndpointText(remote)));
       // Delay the refusal to slow down password guessing.
       state_ = State::kDelaying;
       timer_.expires_after(server_.options_.auth_failure_delay);
-      timer_.async_wait([self = shared_from_this()](beast::error_code) {
-        self->Refuse(http::status::unauthorized, "");
+      timer_.async_wait([self = shared_from_this(), refusal](beast::error_code) {
+        self->Write(http::status::unauthorized, refusal, "text/plain", /*keep_alive=*/false);
       });
       return;
+    }
+    if (refused != 0) {
+      return Write(static_cast<http::status>(refused), refusal, "text/plain",
+                   /*keep_alive=*/false);
     }
 
     switch (server_.Admit(this)) {
@@ -357,7 +354,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
       case Impl::Admission::kEvicted:
         return Close();
       case Impl::Admission::kFull:
-        server_.Log("connections", "RPC: connection limit reached");
+        server_.Log("connections", server_.options_.name + ": connection limit reached");
         return Refuse(http::status::service_unavailable, "Too many connections\n");
     }
     // From here the whole request must be in by body_timeout after it began.
@@ -395,31 +392,126 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
     keep_alive_ = parser_->get().keep_alive();
     if (server_.queued_.fetch_add(1) >= server_.options_.work_queue) {
       server_.queued_.fetch_sub(1);
-      server_.Log("workqueue", "RPC: work queue depth exceeded");
+      server_.Log("workqueue", server_.options_.name + ": work queue depth exceeded");
       return Write(http::status::service_unavailable, "Work queue depth exceeded\n", "text/plain",
                    keep_alive_);
     }
     state_ = State::kProcessing;
-    std::string target(parser_->get().target());
-    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body()),
-                              target = std::move(target)] {
+    net::post(server_.pool_, [self = shared_from_this(), body = std::move(parser_->get().body())] {
       // Taken by a thread: no longer waiting (Bitcoin Core's queue depth, too,
       // counts only requests no thread has taken).
       self->server_.queued_.fetch_sub(1);
-      HttpReply reply = DispatchJsonRpc(self->server_.table_, body, self->user_,
-                                        self->server_.dispatch_limits_, target);
-      net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-        self->Write(static_cast<http::status>(reply.status), std::move(reply.body),
-                    "application/json", self->keep_alive_);
-      });
+      Responder responder(self);
+      self->server_.service_.Handle(self->head_, self->user_, std::move(body), responder);
     });
+  }
+
+  // The HttpResponder a handler answers through, on a handler thread; each
+  // call posts its write to the session's strand. Blocking calls wait for it.
+  class Responder final : public HttpResponder {
+   public:
+    explicit Responder(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    ~Responder() override {
+      if (!answered_) Reply(500, "Internal error\n", "text/plain");
+      if (streaming_ && !finished_) Finish();
+    }
+
+    void Reply(unsigned status, std::string body, const std::string& content_type) override {
+      answered_ = true;
+      net::post(session_->executor(),
+                [self = session_, status, body = std::move(body), content_type]() mutable {
+                  self->Write(static_cast<http::status>(status), std::move(body),
+                              content_type.c_str(), self->keep_alive_);
+                });
+    }
+
+    bool StartStream(unsigned status, const std::string& content_type) override {
+      answered_ = streaming_ = true;
+      return Wait([status, content_type](Session& self, std::function<void(bool)> done) {
+        self.WriteStreamHead(static_cast<http::status>(status), content_type, std::move(done));
+      });
+    }
+
+    bool Send(std::string data) override {
+      if (!ok_ || data.empty()) return ok_;
+      auto chunk = std::make_shared<const std::string>(std::move(data));
+      return Wait([chunk](Session& self, std::function<void(bool)> done) {
+        self.WriteChunk(chunk, std::move(done));
+      });
+    }
+
+    void Finish() override {
+      finished_ = true;
+      net::post(session_->executor(), [self = session_, ok = ok_] { self->FinishStream(ok); });
+    }
+
+   private:
+    // Runs `write` on the strand and waits for it to report; false from then
+    // on once a write failed (the client is gone) or the server is stopping.
+    template <typename WriteFn>
+    bool Wait(WriteFn write) {
+      if (!ok_) return false;
+      auto result = std::make_shared<std::promise<bool>>();
+      std::future<bool> written = result->get_future();
+      net::post(session_->executor(), [self = session_, write, result] {
+        write(*self, [result](bool ok) { result->set_value(ok); });
+      });
+      ok_ = written.get();
+      return ok_;
+    }
+
+    std::shared_ptr<Session> session_;
+    bool answered_ = false, streaming_ = false, finished_ = false, ok_ = true;
+  };
+
+  // A streamed reply's header: chunked, and the connection closes after it.
+  void WriteStreamHead(http::status status, const std::string& content_type,
+                       std::function<void(bool)> done) {
+    if (Stopping()) return done(false);
+    auto response = std::make_shared<http::response<http::empty_body>>(status, 11);
+    response->set(http::field::server, kServerName);
+    response->set(http::field::content_type, content_type);
+    response->set(http::field::cache_control, "no-cache");
+    response->chunked(true);
+    response->keep_alive(false);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*response);
+    state_ = State::kWriting;
+    stream_.expires_after(server_.options_.idle_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), response, serializer, done](beast::error_code ec, size_t) {
+          if (ec) self->Close();
+          done(!ec);
+        });
+  }
+
+  void WriteChunk(std::shared_ptr<const std::string> data, std::function<void(bool)> done) {
+    if (Stopping() || state_ == State::kClosed) return done(false);
+    stream_.expires_after(server_.options_.idle_timeout);
+    net::async_write(stream_, http::make_chunk(net::buffer(*data)),
+                     [self = shared_from_this(), data, done](beast::error_code ec, size_t) {
+                       if (ec) self->Close();
+                       done(!ec);
+                     });
+  }
+
+  // The last chunk, then a lingering close; only the close when the stream
+  // already failed.
+  void FinishStream(bool ok) {
+    if (!ok || state_ == State::kClosed) return Close();
+    stream_.expires_after(server_.options_.idle_timeout);
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();
+                       self->Linger();
+                     });
   }
 
   void Write(http::status status, std::string body, const char* content_type, bool keep_alive) {
     auto response = std::make_shared<http::response<http::string_body>>(status, 11);
     response->set(http::field::server, kServerName);
     if (status == http::status::unauthorized) {
-      response->set(http::field::www_authenticate, "Basic realm=\"jsonrpc\"");
+      response->set(http::field::www_authenticate, server_.service_.AuthChallenge());
     }
     if (!body.empty()) response->set(http::field::content_type, content_type);
     response->keep_alive(keep_alive && !Stopping());
@@ -474,6 +566,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> drain_{};
+  HttpRequestHead head_;  // of the request being read or handled
   std::string user_;
   State state_ = State::kIdle;
   std::chrono::steady_clock::time_point request_start_;  // the current request's first byte
@@ -487,7 +580,7 @@ class HttpRpcServer::Impl::Session : public std::enable_shared_from_this<Session
 
 // ---------------------------------------------------------------------------
 
-Status HttpRpcServer::Impl::Start() {
+Status HttpServer::Impl::Start() {
   for (const std::string& entry : options_.allow_ip) {
     Subnet subnet;
     Status s = ParseSubnet(entry, &subnet);
@@ -511,8 +604,8 @@ Status HttpRpcServer::Impl::Start() {
     if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       acceptors_.clear();
-      return Status::IOError("Unable to bind RPC on " + EndpointText(endpoint) + ": " +
-                             ec.message());
+      return Status::IOError("Unable to bind " + options_.name + " on " +
+                             EndpointText(endpoint) + ": " + ec.message());
     }
     ports_.push_back(acceptor->local_endpoint().port());
     acceptors_.push_back(std::move(acceptor));
@@ -523,7 +616,7 @@ Status HttpRpcServer::Impl::Start() {
   return Status::OK();
 }
 
-std::shared_ptr<HttpRpcServer::Impl::Session> HttpRpcServer::Impl::Register(
+std::shared_ptr<HttpServer::Impl::Session> HttpServer::Impl::Register(
     Session* session, std::weak_ptr<Session> weak) {
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   sessions_.emplace(session, std::move(weak));
@@ -539,7 +632,7 @@ std::shared_ptr<HttpRpcServer::Impl::Session> HttpRpcServer::Impl::Register(
   return sessions_.at(oldest).lock();
 }
 
-HttpRpcServer::Impl::Admission HttpRpcServer::Impl::Admit(Session* session) {
+HttpServer::Impl::Admission HttpServer::Impl::Admit(Session* session) {
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   switch (session->slot_) {
     case Slot::kAuthenticated:
@@ -556,7 +649,7 @@ HttpRpcServer::Impl::Admission HttpRpcServer::Impl::Admit(Session* session) {
   return Admission::kAdmitted;
 }
 
-void HttpRpcServer::Impl::Unregister(Session* session) {
+void HttpServer::Impl::Unregister(Session* session) {
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   sessions_.erase(session);
   switch (session->slot_) {
@@ -572,14 +665,15 @@ void HttpRpcServer::Impl::Unregister(Session* session) {
   sessions_cv_.notify_all();
 }
 
-void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
+void HttpServer::Impl::Accept(tcp::acceptor& acceptor) {
   acceptor.async_accept(
       net::make_strand(ioc_), [this, &acceptor](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || stopping_) return;
         if (!ec) {
           auto session = std::make_shared<Session>(*this, std::move(socket));
           if (std::shared_ptr<Session> oldest = Register(session.get(), session)) {
-            Log("evict", "RPC: too many unauthenticated connections; closing the oldest");
+            Log("evict",
+                options_.name + ": too many unauthenticated connections; closing the oldest");
             net::post(oldest->executor(), [oldest] { oldest->OnEvicted(); });
           }
           session->Start();
@@ -588,7 +682,7 @@ void HttpRpcServer::Impl::Accept(tcp::acceptor& acceptor) {
       });
 }
 
-void HttpRpcServer::Impl::Stop() {
+void HttpServer::Impl::Stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   stopping_ = true;
@@ -622,16 +716,68 @@ void HttpRpcServer::Impl::Stop() {
 
 // ---------------------------------------------------------------------------
 
+HttpServer::HttpServer(const HttpService& service, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+
+std::vector<uint16_t> HttpServer::ports() const { return impl_->ports_; }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+// ---------------------------------------------------------------------------
+// The JSON-RPC endpoint.
+
+class HttpRpcServer::Service final : public HttpService {
+ public:
+  Service(const RpcTable& table, const RpcAuthenticator& auth, DispatchLimits limits)
+      : table_(table), auth_(auth), limits_(limits) {}
+
+  unsigned Admit(const HttpRequestHead& head, std::string* principal,
+                 std::string* refusal) const override {
+    if (head.method != "POST") {
+      *refusal = "JSONRPC server handles only POST requests\n";
+      return static_cast<unsigned>(http::status::method_not_allowed);
+    }
+    if (head.target != "/" && !head.target.starts_with("/wallet/")) {
+      refusal->clear();
+      return static_cast<unsigned>(http::status::not_found);
+    }
+    if (!auth_.Check(head.authorization, principal)) {
+      refusal->clear();
+      return static_cast<unsigned>(http::status::unauthorized);
+    }
+    return 0;
+  }
+
+  std::string AuthChallenge() const override { return "Basic realm=\"jsonrpc\""; }
+
+  void Handle(const HttpRequestHead& head, const std::string& principal, std::string body,
+              HttpResponder& responder) const override {
+    HttpReply reply = DispatchJsonRpc(table_, body, principal, limits_, head.target);
+    responder.Reply(reply.status, std::move(reply.body), "application/json");
+  }
+
+ private:
+  const RpcTable& table_;
+  const RpcAuthenticator& auth_;
+  const DispatchLimits limits_;
+};
+
 HttpRpcServer::HttpRpcServer(const RpcTable& table, const RpcAuthenticator& auth,
                              HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(table, auth, std::move(options))) {}
+    : service_(std::make_unique<Service>(
+          table, auth, DispatchLimits{options.max_batch_size, options.max_reply_bytes})),
+      server_(std::make_unique<HttpServer>(*service_, std::move(options))) {}
 
 HttpRpcServer::~HttpRpcServer() { Stop(); }
 
-Status HttpRpcServer::Start() { return impl_->Start(); }
+Status HttpRpcServer::Start() { return server_->Start(); }
 
-std::vector<uint16_t> HttpRpcServer::ports() const { return impl_->ports_; }
+std::vector<uint16_t> HttpRpcServer::ports() const { return server_->ports(); }
 
-void HttpRpcServer::Stop() { impl_->Stop(); }
+void HttpRpcServer::Stop() { server_->Stop(); }
 
 }  // namespace cc::rpc

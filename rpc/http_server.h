@@ -1,4 +1,8 @@
-// HttpRpcServer: the JSON-RPC endpoint, HTTP/1.1 on Boost.Beast.
+// HttpServer: HTTP/1.1 on Boost.Beast for the node's two endpoints, the
+// JSON-RPC server (HttpRpcServer, below) and the inference API
+// (rpc/completions.h). What a request may ask for and who may ask it is an
+// HttpService's to decide; everything that keeps a hostile client from
+// starving others is the server's, the same for both.
 //
 // Connection slots. Every local client is 127.0.0.1, so nothing can be
 // decided per address; instead a new connection joins a pool of
@@ -14,27 +18,27 @@
 //      the previous reply); its deadlines count from that byte;
 //   2. the header within header_timeout (8 KiB limit)         else closed
 //   3. the peer's address is loopback or in allow_ip          else 403
-//   4. method POST                                            else 405
-//   5. target "/" or "/wallet/<name>"                         else 404
-//   6. Basic credentials accepted by the RpcAuthenticator     else 401,
-//      sent after auth_failure_delay to slow password guessing;
-//   7. an authenticated slot (held from now on)               else 503
-//   8. body within max_body_bytes (Content-Length or chunks)  else 413,
+//   4. HttpService::Admit: method, target and credentials, in the service's
+//      order; a refusal for bad credentials (401) is sent after
+//      auth_failure_delay to slow password guessing;
+//   5. an authenticated slot (held from now on)               else 503
+//   6. body within max_body_bytes (Content-Length or chunks)  else 413,
 //      and the whole request in within body_timeout           else closed;
-//   9. a free place in the work queue                         else 503;
-// then DispatchJsonRpc runs on the handler pool and its reply is written.
-// Bytes trickling in never extend a deadline. The body is read only after
-// the header passed 3-7, so an unauthenticated client cannot make the server
-// buffer a body. A refused request gets "Connection: close" and a lingering
-// close (the rest of its input is read and dropped), so the client reads the
-// refusal instead of a reset. Connections are kept alive between requests as
-// HTTP/1.1 asks.
+//   7. a free place in the work queue                         else 503;
+// then HttpService::Handle runs on the handler pool and its reply is written
+// (whole, or streamed in chunks). Bytes trickling in never extend a deadline.
+// The body is read only after the header passed 3-5, so an unauthenticated
+// client cannot make the server buffer a body. A refused request gets
+// "Connection: close" and a lingering close (the rest of its input is read
+// and dropped), so the client reads the refusal instead of a reset.
+// Connections are kept alive between requests as HTTP/1.1 asks, except after
+// a streamed reply.
 //
 // Threads: one I/O thread runs the sockets; `threads` handler threads run
-// the methods (so a slow method never stalls other connections).
+// the handlers (so a slow one never stalls other connections).
 //
-// Thread safety: Start() and Stop() from one controlling thread. The table
-// and authenticator are read concurrently by the handler threads.
+// Thread safety: Start() and Stop() from one controlling thread. The service
+// is called concurrently by the handler threads.
 
 #ifndef COMPUTECOIN_RPC_HTTP_SERVER_H
 #define COMPUTECOIN_RPC_HTTP_SERVER_H
@@ -105,15 +109,59 @@ struct HttpServerOptions {
   /// line says how many were left out (rate_limited_log.h). A client can
   /// cause them at will: one line each once wrote 6 MB of log in 20 s.
   std::chrono::milliseconds log_interval{10'000};
+  /// Names the endpoint in log lines and bind errors ("RPC", "API").
+  std::string name = "RPC";
 };
 
-class HttpRpcServer {
+/// A request as a service sees it.
+struct HttpRequestHead {
+  std::string method;         //!< e.g. "POST"
+  std::string target;         //!< e.g. "/", "/v1/completions"
+  std::string authorization;  //!< the Authorization header's value, or empty
+};
+
+/// How a handler answers: one Reply, or StartStream, any number of Send and
+/// one Finish. Calls block until the bytes are handed to the socket (so a
+/// streaming handler runs no faster than its client reads); they may be made
+/// from the handler's thread only. A responder left without an answer
+/// replies 500.
+class HttpResponder {
  public:
-  /// REQUIRES: table and auth outlive the server.
-  HttpRpcServer(const RpcTable& table, const RpcAuthenticator& auth, HttpServerOptions options);
-  ~HttpRpcServer();  // Stop()s
-  HttpRpcServer(const HttpRpcServer&) = delete;
-  HttpRpcServer& operator=(const HttpRpcServer&) = delete;
+  virtual ~HttpResponder() = default;
+  /// A whole reply; the connection is kept alive if the client asked.
+  virtual void Reply(unsigned status, std::string body, const std::string& content_type) = 0;
+  /// Starts a chunked reply (e.g. "text/event-stream"); the connection closes after it.
+  /// Returns false when the client is gone or the server is stopping (stop producing).
+  virtual bool StartStream(unsigned status, const std::string& content_type) = 0;
+  /// One chunk of a started stream. Returns false as StartStream does.
+  virtual bool Send(std::string data) = 0;
+  /// Ends a started stream.
+  virtual void Finish() = 0;
+};
+
+/// What an endpoint serves. Both calls may run on several threads at once.
+class HttpService {
+ public:
+  virtual ~HttpService() = default;
+  /// Gate 4: whether `head` may be served, and for whom. Returns 0 and sets
+  /// *principal to admit it, else the HTTP status to refuse it with and
+  /// *refusal the body (401 for credentials that are missing or wrong).
+  virtual unsigned Admit(const HttpRequestHead& head, std::string* principal,
+                         std::string* refusal) const = 0;
+  /// The WWW-Authenticate value sent with a 401 (e.g. "Basic realm=\"jsonrpc\"").
+  virtual std::string AuthChallenge() const = 0;
+  /// Answers one admitted request through `responder`.
+  virtual void Handle(const HttpRequestHead& head, const std::string& principal,
+                      std::string body, HttpResponder& responder) const = 0;
+};
+
+class HttpServer {
+ public:
+  /// REQUIRES: service outlives the server.
+  HttpServer(const HttpService& service, HttpServerOptions options);
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   /// Binds every address and starts serving. Returns InvalidArgument for a
   /// malformed bind or allow_ip entry, IOError if an address cannot be bound
@@ -126,12 +174,35 @@ class HttpRpcServer {
 
   /// Stops accepting, closes idle connections, lets requests already being
   /// handled finish and their replies be written (waiting up to a few
-  /// seconds for slow clients), then stops the threads. Idempotent.
+  /// seconds for slow clients; a stream's next Send returns false), then
+  /// stops the threads. Idempotent.
   void Stop();
 
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+/// The JSON-RPC endpoint: POST to "/" or "/wallet/<name>" with Basic
+/// credentials that `auth` accepts, answered by DispatchJsonRpc
+/// (rpc/dispatcher.h) over `table`.
+class HttpRpcServer {
+ public:
+  /// REQUIRES: table and auth outlive the server.
+  HttpRpcServer(const RpcTable& table, const RpcAuthenticator& auth, HttpServerOptions options);
+  ~HttpRpcServer();  // Stop()s
+  HttpRpcServer(const HttpRpcServer&) = delete;
+  HttpRpcServer& operator=(const HttpRpcServer&) = delete;
+
+  /// As HttpServer's.
+  Status Start();
+  std::vector<uint16_t> ports() const;
+  void Stop();
+
+ private:
+  class Service;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace cc::rpc
