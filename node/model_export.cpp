@@ -1,18 +1,13 @@
 #include "node/model_export.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <span>
 #include <utility>
 
+#include "chain/file_io.h"
 #include "chain/hash.h"
 #include "chain/hex.h"
 #include "chain/merkle.h"
@@ -32,61 +27,6 @@ constexpr const char* kFormat = "computecoin-model-export/1";
 // per tensor); anything larger is not ours, and not worth parsing.
 constexpr uint64_t kMaxHeaderBytes = 1 << 20;
 constexpr uint64_t kMaxManifestBytes = 16 << 20;
-
-Status Errno(const std::string& what, const fs::path& path) {
-  return Status::IOError(what + " " + path.string() + ": " + std::strerror(errno));
-}
-
-// Writes `bytes` to `path` through `path`.tmp, fsynced and renamed, then
-// fsyncs the folder: the file appears whole or not at all.
-Status WriteFileDurably(const fs::path& path, std::span<const uint8_t> bytes) {
-  const fs::path temp = path.string() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", temp);
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const Status s = Errno("cannot write", temp);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return s;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const Status s = Errno("cannot fsync", temp);
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return s;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const Status s = Errno("cannot rename", temp);
-    ::unlink(temp.c_str());
-    return s;
-  }
-  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return Errno("cannot open folder", folder);
-  const bool synced = ::fsync(dir) == 0;
-  ::close(dir);
-  return synced ? Status::OK() : Errno("cannot fsync folder", folder);
-}
-
-Status ReadFile(const fs::path& path, uint64_t max_bytes, std::vector<uint8_t>* out) {
-  std::error_code ec;
-  const uint64_t size = fs::file_size(path, ec);
-  if (ec) return Status::IOError("cannot read " + path.string() + ": " + ec.message());
-  if (size > max_bytes) return Status::Corruption(path.string() + " is too large");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open " + path.string());
-  out->resize(size);
-  if (!in.read(reinterpret_cast<char*>(out->data()), static_cast<std::streamsize>(size)))
-    return Status::IOError("cannot read " + path.string());
-  return Status::OK();
-}
 
 Uint256 Sha256Of(std::span<const uint8_t> bytes) {
   Sha256 hasher;
@@ -249,11 +189,9 @@ Status WriteModelExport(const fs::path& stem, const std::string& network,
                       {"safetensors_sha256", Sha256Of(tensors).ToHex()},
                       {"sections", std::move(sections)}};
   // The tensors first: a manifest names a file that is complete.
-  s = WriteFileDurably(result.safetensors, tensors);
+  s = WriteFileAtomically(result.safetensors, tensors);
   if (!s.ok()) return s;
-  const std::string text = manifest.dump(2) + "\n";
-  s = WriteFileDurably(result.manifest,
-                       std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  s = WriteFileAtomically(result.manifest, manifest.dump(2) + "\n");
   if (!s.ok()) return s;
   *info = std::move(result);
   return Status::OK();
@@ -262,7 +200,7 @@ Status WriteModelExport(const fs::path& stem, const std::string& network,
 Status CheckModelExport(const fs::path& manifest_path, const compute::ModelConfig& config,
                         ModelExportInfo* info, compute::ParamValues* params) {
   std::vector<uint8_t> manifest_bytes;
-  Status s = ReadFile(manifest_path, kMaxManifestBytes, &manifest_bytes);
+  Status s = ReadFileLimited(manifest_path, kMaxManifestBytes, &manifest_bytes);
   if (!s.ok()) return s;
   json manifest;
   const std::string_view text(reinterpret_cast<const char*>(manifest_bytes.data()),
@@ -308,7 +246,7 @@ Status CheckModelExport(const fs::path& manifest_path, const compute::ModelConfi
 
   std::vector<uint8_t> tensors;
   const uint64_t expected_bytes = 8 + kMaxHeaderBytes + 4 * config.NumParams();
-  s = ReadFile(result.safetensors, expected_bytes, &tensors);
+  s = ReadFileLimited(result.safetensors, expected_bytes, &tensors);
   if (!s.ok()) return s;
   if (Sha256Of(tensors) != *file_sha256)
     return Status::Corruption(result.safetensors.string() + " does not match safetensors_sha256");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/file_io.h"
 #include "chain/logging.h"
 #include "compute/torch/torch_engine.h"
 #include "validation/reindex.h"
@@ -58,19 +59,8 @@ Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
     keys->push_back(PrivateKey::Generate());
     bytes.insert(bytes.end(), keys->back().bytes().begin(), keys->back().bytes().end());
   }
-  const std::filesystem::path temp = path.string() + ".new";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    if (!out.good()) return Status::IOError("cannot write " + temp.string());
-  }
-  std::error_code ec;
-  std::filesystem::permissions(
-      temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return Status::IOError("cannot write " + path.string() + ": " + ec.message());
-  return Status::OK();
+  // The keys own the rewards their records earn: on disk before any is used.
+  return WriteFileAtomically(path, bytes, 0600);
 }
 
 // -checkblocks/-checklevel: Bitcoin Core's start-up check of the last blocks.

@@ -1,10 +1,6 @@
 #include "rpc/auth.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -15,6 +11,7 @@
 #include <cryptopp/osrng.h>
 #include <cryptopp/sha.h>
 
+#include "chain/file_io.h"
 #include "chain/hash.h"
 
 namespace cc::rpc {
@@ -196,23 +193,8 @@ Status GenerateAuthCookie(const std::filesystem::path& path, std::string* passwo
   const std::string hex = ToHex(secret.data(), secret.size());
   const std::string contents = std::string(kCookieUser) + ":" + hex;
 
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Status::IOError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  }
-  const ssize_t written = ::write(fd, contents.data(), contents.size());
-  const bool write_ok = written == static_cast<ssize_t>(contents.size());
-  const bool close_ok = ::close(fd) == 0;
-  if (!write_ok || !close_ok) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return Status::IOError("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + tmp.string() + ": " + ec.message());
+  const Status s = WriteFileAtomically(path, contents, 0600);
+  if (!s.ok()) return s;
   *password = hex;
   return Status::OK();
 }

@@ -65,6 +65,47 @@ class RawConnection {
 
   /// Reads one reply (headers, then Content-Length bytes of body).
   RawReply Read() {
+    RawReply reply = ReadHead();
+    if (reply.status == 0) return reply;
+    const size_t length =
+        reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
+    while (buffer_.size() < length) {
+      if (!Fill()) return RawReply{};
+    }
+    reply.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return reply;
+  }
+
+  /// Reads a chunked reply to its last chunk: the body is the chunks' data
+  /// joined (status 0 if the connection closed first).
+  RawReply ReadChunked() {
+    RawReply reply = ReadHead();
+    if (reply.status == 0 || reply.headers["transfer-encoding"] != "chunked") return reply;
+    for (;;) {
+      size_t line_end;
+      while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+        if (!Fill()) return RawReply{};
+      }
+      const size_t size = std::stoul(buffer_.substr(0, line_end), nullptr, 16);
+      while (buffer_.size() < line_end + 2 + size + 2) {
+        if (!Fill()) return RawReply{};
+      }
+      reply.body += buffer_.substr(line_end + 2, size);
+      buffer_.erase(0, line_end + 2 + size + 2);
+      if (size == 0) return reply;
+    }
+  }
+
+  /// True if the server closed the connection (reads end-of-file).
+  bool ReadsEof() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  // The status line and headers of a reply (status 0 if the connection closed first).
+  RawReply ReadHead() {
     RawReply reply;
     size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -76,7 +117,6 @@ class RawConnection {
     const std::string status_line = head.substr(0, line_end);
     const size_t space = status_line.find(' ');
     if (space == std::string::npos) return reply;
-    const int status = std::atoi(status_line.c_str() + space + 1);
     while (line_end != std::string::npos) {
       const size_t next = head.find("\r\n", line_end + 2);
       const std::string line = head.substr(
@@ -89,24 +129,10 @@ class RawConnection {
       }
       line_end = next;
     }
-    const size_t length =
-        reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
-    while (buffer_.size() < length) {
-      if (!Fill()) return reply;
-    }
-    reply.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    reply.status = status;
+    reply.status = std::atoi(status_line.c_str() + space + 1);
     return reply;
   }
 
-  /// True if the server closed the connection (reads end-of-file).
-  bool ReadsEof() {
-    char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
   bool Fill() {
     char chunk[4096];
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
