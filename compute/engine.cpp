@@ -134,11 +134,12 @@ class Helper {
 class StepEngine final : public Engine {
  public:
   StepEngine(const ModelConfig& config, Partition partition, std::unique_ptr<Backend> backend,
-             size_t verify_hash_beside_bytes)
+             const EngineOptions& options)
       : config_(config),
         partition_(std::move(partition)),
         backend_(std::move(backend)),
-        verify_hash_beside_bytes_(verify_hash_beside_bytes),
+        verify_hash_beside_bytes_(options.verify_hash_beside_bytes),
+        perturb_outputs_(options.perturb_outputs),
         template_(BuildStepPlan(config_, partition_, 0)) {
     for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
     const ParamValues initial = InitialParams(config_);
@@ -184,9 +185,15 @@ class StepEngine final : public Engine {
         return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
     }
     const PlannedUnit unit = Stamped(*planned, id.step);
-    if (input_hashes.empty()) return Run(unit, inputs, nullptr, out);
-    const Uint256 digest = ForwardDigest(unit, input_hashes);
-    return Run(unit, inputs, &digest, out);
+    Status s;
+    if (input_hashes.empty()) {
+      s = Run(unit, inputs, nullptr, out);
+    } else {
+      const Uint256 digest = ForwardDigest(unit, input_hashes);
+      s = Run(unit, inputs, &digest, out);
+    }
+    if (s.ok() && perturb_outputs_ != 0.0) s = Perturb(out);
+    return s;
   }
 
   Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
@@ -465,6 +472,19 @@ class StepEngine final : public Engine {
     return hasher.Finalize();
   }
 
+  // EngineOptions::perturb_outputs: the lie a cheating worker tells.
+  Status Perturb(UnitResult* out) const {
+    for (EncodedTensor& t : out->outputs) {
+      if (t.codec == Codec::kUInt8) continue;
+      std::vector<float> values;
+      Status s = DecodeFloats(t, &values);
+      if (!s.ok()) return s;
+      for (float& v : values) v = static_cast<float>(v * (1.0 + perturb_outputs_));
+      t = EncodeFloats(values, t.shape, t.codec);
+    }
+    return Status::OK();
+  }
+
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* digest, UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
@@ -475,6 +495,7 @@ class StepEngine final : public Engine {
   const Partition partition_;
   const std::unique_ptr<Backend> backend_;
   const size_t verify_hash_beside_bytes_;  // 0: never
+  const double perturb_outputs_;           // 0: honest
   Helper helper_;  // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
@@ -495,8 +516,7 @@ Status MakeEngine(const ModelConfig& config, const EngineOptions& options,
   Partition partition;
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
-  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend),
-                                      options.verify_hash_beside_bytes);
+  *out = std::make_unique<StepEngine>(config, std::move(partition), std::move(backend), options);
   return Status::OK();
 }
 

@@ -76,6 +76,11 @@ struct EngineOptions {
   /// at least this many tensor bytes; 0: never. Pays on a machine with a
   /// core to spare (e.g. 256 KiB); on a loaded one the hand-off costs more.
   size_t verify_hash_beside_bytes = 0;
+  /// For tests of what verifiers do with a lying worker (-perturbwork, regtest
+  /// only): Execute scales every float output by (1 + this) before it is
+  /// encoded and hashed, as a worker that cheats would commit. Verify is
+  /// unaffected. 0: honest.
+  double perturb_outputs = 0.0;
 };
 
 /// What a worker claims about one unit, with the tensors a verifier fetched.

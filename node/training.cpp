@@ -86,11 +86,33 @@ void AddTrainingArgs(Config* c) {
   c->AddArg("-workers=<n>",
             "Run <n> in-process workers with their own keys (regtest only; default: 0)",
             Config::kInt, Config::kNone, kTraining);
+  c->AddArg("-perturbwork=<f>",
+            "Lie: scale every output this node's workers compute by (1 + f) before committing "
+            "it, to test what verifiers do with a cheating worker (regtest only; default: 0)",
+            Config::kString, Config::kNone, kTraining);
   c->AddArg("-verify=<policy>",
             "Which work records to re-execute: all, or sample=<P> for a fraction P in (0, 1] "
             "(default: all; see doc/consensus.md for what sampling trades away)",
             Config::kString, Config::kNone, kTraining);
 }
+
+namespace {
+
+// -perturbwork: a factor in (-1, 1), on regtest only.
+Status ParsePerturbWork(const Config& config, const ChainParams& params, double* out) {
+  if (!config.IsSet("perturbwork")) return Status::OK();
+  if (params.network != Network::kRegtest)
+    return Status::InvalidArgument("-perturbwork is for regtest only");
+  const std::string text = config.GetArg("perturbwork", "");
+  char* end = nullptr;
+  const double f = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(f > -1.0 && f < 1.0))
+    return Status::InvalidArgument("-perturbwork must be a number in (-1, 1)");
+  *out = f;
+  return Status::OK();
+}
+
+}  // namespace
 
 Status StartTraining(const Config& config, NodeContext* node) {
   ChainManagerOptions options;
@@ -120,6 +142,9 @@ Status StartTraining(const Config& config, NodeContext* node) {
   WorkPoolOptions pool_options;
   pool_options.policy = options.policy;
   pool_options.engine = options.engine;
+  // Only the pool's engine computes this node's records; the chain's verifies.
+  s = ParsePerturbWork(config, *node->params, &pool_options.engine.perturb_outputs);
+  if (!s.ok()) return s;
   pool_options.engine_factory = options.engine_factory;
   s = WorkPool::Create(*node->params, node->chainman.get(), node->verified_records.get(),
                        std::move(pool_options), &node->work_pool);
