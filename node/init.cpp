@@ -230,6 +230,9 @@ int NodeMain(int argc, const char* const argv[]) {
   if (s.ok()) StartFeeEstimation(&node);
   if (s.ok()) s = StartWallets(config, &node);
   if (s.ok()) s = StartNetwork(config, &node);
+  if (s.ok() && node.wallets) {
+    for (const auto& w : node.wallets->All()) node.wallets->ResubmitTransactions(*w);
+  }
   if (s.ok()) s = StartMiner(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();

@@ -7,6 +7,7 @@
 
 #include "chain/logging.h"
 #include "node/context.h"
+#include "node/transaction.h"
 #include "wallet/hd.h"
 
 namespace cc {
@@ -88,7 +89,9 @@ Status WalletManager::Load(const std::string& name, std::shared_ptr<Wallet>* out
   if (!s.ok()) return s;
   std::shared_ptr<Wallet> w(std::move(loaded));
   s = Add(name, w);
-  if (s.ok() && out != nullptr) *out = w;
+  if (!s.ok()) return s;
+  ResubmitTransactions(*w);
+  if (out != nullptr) *out = w;
   return s;
 }
 
@@ -225,6 +228,43 @@ void WalletManager::TransactionAddedToMempool(const Transaction& tx) {
     Status s = w->AddToWallet(tx);
     if (!s.ok()) LogPrintf("Wallet: cannot add a mempool transaction: " + s.ToString());
   }
+}
+
+size_t WalletManager::ResubmitTransactions(const wallet::Wallet& w) {
+  std::vector<Transaction> pending;
+  for (const wallet::WalletTxInfo& info : w.ListTransactions()) {
+    if (info.wtx.GetState() == wallet::TxState::kUnconfirmed && !info.coinbase)
+      pending.push_back(info.wtx.tx);
+  }
+  // A child fails while its parent is not in yet: retry until a pass adds none.
+  size_t accepted = 0;
+  std::vector<std::string> refusals;
+  for (bool progress = true; progress && !pending.empty();) {
+    progress = false;
+    refusals.clear();
+    std::vector<Transaction> left;
+    for (const Transaction& tx : pending) {
+      ValidationState state;
+      if (node_.mempool->Contains(tx.Txid())) {
+        // In already (loaded before the network started): announce it now.
+        if (node_.peerman) node_.peerman->RelayTransaction(tx.Txid());
+        ++accepted;
+        progress = true;
+      } else if (AcceptToMempool(node_, tx, false, &state)) {
+        ++accepted;
+        progress = true;
+      } else {
+        left.push_back(tx);
+        refusals.push_back(tx.Txid().ToHex() + ": " + state.ToString());
+      }
+    }
+    pending = std::move(left);
+  }
+  for (const std::string& refusal : refusals)
+    LogPrintf("Wallet: cannot resubmit " + refusal);
+  if (accepted > 0)
+    LogPrintf("Wallet: resubmitted " + std::to_string(accepted) + " unconfirmed transaction(s)");
+  return accepted;
 }
 
 void WalletManager::BlockConnected(const Block& block, uint32_t height) {

@@ -95,6 +95,18 @@ class WalletManager final : public ChainListener {
   /// Offers a transaction that entered the mempool to every loaded wallet.
   void TransactionAddedToMempool(const Transaction& tx);
 
+  /// Puts `wallet`'s unconfirmed transactions (not abandoned, not conflicted)
+  /// back into the mempool and relays them, parents before children, as
+  /// Bitcoin Core does at load: the mempool does not outlive the process, so
+  /// without this a payment the wallet acknowledged would wait forever after
+  /// a restart or a crash. Those the mempool refuses (e.g. an input spent
+  /// meanwhile by another transaction) are logged and stay unconfirmed.
+  /// Those already in the mempool are relayed again. Load calls it; so does
+  /// start-up once the network runs (the wallets load before it), so that
+  /// peers hear of them. Returns how many are in the mempool now.
+  /// REQUIRES: not called with sync_mu_ held.
+  size_t ResubmitTransactions(const wallet::Wallet& wallet);
+
   /// walletpassphrase's timeout: locks `wallet` at `seconds` from now
   /// (replacing an earlier schedule). CancelRelock on walletlock.
   void ScheduleRelock(const std::shared_ptr<wallet::Wallet>& wallet, int64_t seconds);
