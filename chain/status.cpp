@@ -11,6 +11,7 @@ std::string Status::ToString() const {
     case Code::kInvalidArgument: prefix = "InvalidArgument"; break;
     case Code::kIOError: prefix = "IOError"; break;
     case Code::kNotSupported: prefix = "NotSupported"; break;
+    case Code::kInterrupted: prefix = "Interrupted"; break;
   }
   return std::string(prefix) + ": " + message_;
 }

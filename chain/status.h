@@ -34,6 +34,9 @@ class [[nodiscard]] Status {
   static Status IOError(std::string_view msg) { return Status(Code::kIOError, msg); }
   /// The operation is valid but not supported in this build or state.
   static Status NotSupported(std::string_view msg) { return Status(Code::kNotSupported, msg); }
+  /// A long operation stopped early because it was asked to (e.g. a shutdown
+  /// request); what it did so far is kept and it can be resumed.
+  static Status Interrupted(std::string_view msg) { return Status(Code::kInterrupted, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -41,6 +44,7 @@ class [[nodiscard]] Status {
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsNotSupported() const { return code_ == Code::kNotSupported; }
+  bool IsInterrupted() const { return code_ == Code::kInterrupted; }
 
   /// The message alone, without the code prefix; empty when ok().
   const std::string& message() const { return message_; }
@@ -49,7 +53,15 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
  private:
-  enum class Code { kOk, kNotFound, kCorruption, kInvalidArgument, kIOError, kNotSupported };
+  enum class Code {
+    kOk,
+    kNotFound,
+    kCorruption,
+    kInvalidArgument,
+    kIOError,
+    kNotSupported,
+    kInterrupted
+  };
 
   Status(Code code, std::string_view msg) : code_(code), message_(msg) {}
 

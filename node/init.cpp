@@ -238,6 +238,9 @@ int NodeMain(int argc, const char* const argv[]) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
     WaitForShutdown();
+  } else if (s.IsInterrupted()) {
+    // Asked to stop before start-up finished: what was done is kept.
+    LogPrintf("Shutdown requested during start-up: " + s.message());
   } else {
     InitError(s.message());
     exit_status = 1;

@@ -300,6 +300,7 @@ RpcMethod verifychain(NodeContext& node) {
         const Status s =
             node.chainman->VerifyChain(static_cast<int>(std::clamp<int64_t>(level, 0, 4)),
                                        static_cast<uint32_t>(std::max<int64_t>(nblocks, 0)));
+        if (s.IsInterrupted()) throw RpcError(rpc::kRpcMiscError, "Shutting down");
         if (!s.ok()) LogPrintf("verifychain: " + s.ToString());
         return s.ok();
       }};

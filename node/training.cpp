@@ -10,6 +10,7 @@
 
 #include "chain/file_io.h"
 #include "chain/logging.h"
+#include "node/shutdown.h"
 #include "compute/torch/torch_engine.h"
 #include "validation/reindex.h"
 
@@ -73,6 +74,7 @@ Status CheckBlocksAtStart(const Config& config, ChainManager& chainman) {
   LogPrintf("Verifying the last " + (blocks == 0 ? std::string("all") : std::to_string(blocks)) +
             " blocks at level " + std::to_string(level));
   const Status s = chainman.VerifyChain(static_cast<int>(level), static_cast<uint32_t>(blocks));
+  if (s.IsInterrupted()) return s;
   if (!s.ok()) return Status::Corruption("Corrupted block database detected: " + s.message());
   LogPrintf("Verification: no problems found");
   return Status::OK();
@@ -117,6 +119,8 @@ Status ParsePerturbWork(const Config& config, const ChainParams& params, double*
 Status StartTraining(const Config& config, NodeContext* node) {
   ChainManagerOptions options;
   options.engine_factory = compute::MakeTorchEngine;
+  // SIGTERM, SIGINT or `stop` during a long replay, reindex or check.
+  options.interrupted = [] { return ShutdownRequested(); };
   Status s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
   if (!s.ok()) return s;
   int64_t workers = config.GetIntArg("workers", 0);

@@ -95,6 +95,11 @@ struct ChainManagerOptions {
   /// Records re-executed already (the work pool's), not re-executed again
   /// in blocks. Not owned; may be null; must outlive the manager.
   const VerifiedRecords* verified = nullptr;
+  /// Polled between blocks by the long operations — replay in Open,
+  /// ActivateStoredBlocks (-reindex), VerifyChain: once it returns true they
+  /// stop and return Status::Interrupted, keeping every block they finished
+  /// (each is resumable). May be empty: never interrupted.
+  std::function<bool()> interrupted;
 };
 
 /// The one genesis bootstrap: writes `params`' genesis block to an empty
@@ -123,7 +128,8 @@ class ChainManager {
   /// undo data is damaged or fails validation on replay, or the consensus
   /// directory holds a database that LevelDB cannot open (OpenLevelDb: it
   /// is never recreated over); the chain database is then unchanged.
-  /// Recovery from those is -reindex (validation/reindex.h).
+  /// Recovery from those is -reindex (validation/reindex.h). Returns
+  /// Interrupted when options.interrupted stops a replay (resumed next time).
   static Status Open(const ChainParams& params, ChainState* chain,
                      const std::filesystem::path& datadir, const ChainManagerOptions& options,
                      std::unique_ptr<ChainManager>* out);
@@ -194,7 +200,7 @@ class ChainManager {
   /// Blocks that fail validation are marked failed and skipped. Resumable:
   /// blocks already validated are skipped. Listeners are told as usual.
   /// On success fills *stats (if not null). Returns the stores' and the
-  /// engine's errors.
+  /// engine's errors, and Interrupted when options.interrupted stops it.
   struct ReindexStats {
     uint32_t connected = 0;  //!< blocks validated now
     uint32_t trusted = 0;    //!< of which connected without re-executing their work
@@ -212,7 +218,8 @@ class ChainManager {
   /// (re-executing work under the -verify policy where tensors remain) and
   /// compares each state with the stored snapshot. Writes nothing.
   /// REQUIRES: 0 <= level <= 4. Returns OK if all is well, else Corruption
-  /// (or the store's error) naming the first bad block and what is wrong.
+  /// (or the store's error) naming the first bad block and what is wrong;
+  /// Interrupted when options.interrupted stops it.
   Status VerifyChain(int level, uint32_t nblocks);
 
   /// A copy of the tip's consensus state.
@@ -264,6 +271,8 @@ class ChainManager {
 
   const ChainParams& params_;
   ChainState* const chain_;
+  bool Interrupted() const { return options_.interrupted && options_.interrupted(); }
+
   ChainManagerOptions options_;  // policy GUARDED_BY(mu_); the rest constant
   std::unique_ptr<compute::TensorStore> tensors_;
   std::unique_ptr<leveldb::DB> states_db_;

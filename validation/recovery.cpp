@@ -59,6 +59,9 @@ Status ChainManager::Replay() {
   if (!s.ok()) return s;
   tip_ = std::move(state);
   for (uint32_t h = from + 1; h <= tip_height; ++h) {
+    if (Interrupted())
+      return Status::Interrupted("replay stopped at height " + std::to_string(h - 1) + " of " +
+                                 std::to_string(tip_height) + "; the next start resumes it");
     Uint256 hash;
     Block block;
     s = chain_->GetBlockHashAtHeight(h, &hash);
@@ -171,6 +174,9 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
   ReindexStats counts;
   uint32_t last_logged = 0;
   for (const BlockIndexEntry& entry : entries) {
+    if (Interrupted())
+      return Status::Interrupted("reindex stopped at height " + std::to_string(tip_.height) +
+                                 "; the next start resumes it");
     const Uint256 hash = entry.header.Hash();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -227,6 +233,7 @@ Status ChainManager::VerifyChain(int level, uint32_t nblocks) {
   const uint32_t from = tip_height - nblocks;  // checked: from + 1 .. tip
   std::vector<Block> blocks(nblocks);          // by height - from - 1
   for (uint32_t h = tip_height; h > from; --h) {
+    if (Interrupted()) return Status::Interrupted("verification stopped");
     Uint256 hash;
     Block& block = blocks[h - from - 1];
     Status s = chain_->GetBlockHashAtHeight(h, &hash);
@@ -260,6 +267,7 @@ Status ChainManager::VerifyChain(int level, uint32_t nblocks) {
   if (!s.ok())
     return Status::Corruption("block at height " + std::to_string(from) + ": " + s.ToString());
   for (const Block& block : blocks) {
+    if (Interrupted()) return Status::Interrupted("verification stopped");
     const std::string where = "block " + block.Hash().ToHex();
     BlockContext ctx = Context();
     ctx.coins = &coins;

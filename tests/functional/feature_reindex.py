@@ -5,7 +5,8 @@
   that says what is wrong and to restart with -reindex; -reindex rebuilds
   the same chain (tip, state root, UTXO set) from the stored blocks;
 - a kill -9 during -reindex's re-validation: the next start, without
-  -reindex, finishes it;
+  -reindex, finishes it; SIGTERM there stops it between two blocks with a
+  clean exit, and the next start finishes it too;
 - -reindex-chainstate rebuilds the same chain;
 - -checkblocks/-checklevel at start (bad values refused, level 4 over the
   whole chain passes) and the verifychain RPC with Bitcoin Core's arguments.
@@ -14,6 +15,7 @@ tests/validation/recovery_test.cpp.
 """
 
 import os
+import signal
 import time
 
 from test_framework import (AssertionFailed, ComputecoinTestFramework, assert_equal, assert_in,
@@ -61,6 +63,20 @@ class FeatureReindexTest(ComputecoinTestFramework):
         node.start(["-workers=3"])
         assert_equal(self.summary(node), want)
         assert not os.path.exists(os.path.join(node.network_dir, "reindexing"))
+
+        self.log("SIGTERM during re-validation stops at once, cleanly; the next start resumes")
+        node.stop()
+        node.start(["-workers=3", "-reindex"], wait_for_rpc=False)
+        self.wait_for(node, lambda: "Reindex: validating" in
+                      node.debug_log().split("Shutdown: done")[-1])
+        node.signal(signal.SIGTERM)
+        assert_equal(node.wait_for_exit(timeout=15), 0)
+        log = node.debug_log().split("Reindex: validating")[-1]
+        assert_in("Shutdown requested during start-up: reindex stopped at height", log)
+        assert "Reindex: 12 blocks validated" not in log, "it finished instead of stopping"
+        assert os.path.exists(os.path.join(node.network_dir, "reindexing"))
+        node.start(["-workers=3"])
+        assert_equal(self.summary(node), want)
 
         self.log("-reindex-chainstate rebuilds the same chain")
         node.stop()
