@@ -283,6 +283,22 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   if (!s.ok()) return state->Error("index: " + s.ToString());
   const TipRank candidate{validated.accepted_work + work, entry.sequence};
   if (!IsBetterTip(candidate, {tip_.accepted_work, tip_entry.sequence})) return true;
+  // The fork point's weights and the branch's inputs are only kept for
+  // keep_steps steps: a branch forking further back cannot be re-verified
+  // here, so it is never switched to (the maximum reorganisation depth).
+  Uint256 fork;
+  ConsensusState fork_state;
+  s = chain_->FindFork(hash, &fork);
+  if (s.ok()) s = GetStateLocked(fork, &fork_state);
+  if (!s.ok()) return state->Error("fork: " + s.ToString());
+  if (tip_.step > fork_state.step + options_.keep_steps) {
+    LogPrintf("Not reorganising to " + hash.ToHex() + ": it forks at height " +
+              std::to_string(fork_state.height) + ", " +
+              std::to_string(tip_.step - fork_state.step) +
+              " training steps back, deeper than the " + std::to_string(options_.keep_steps) +
+              " steps whose tensors are kept");
+    return true;
+  }
   // Recorded first, so a crash halfway through is finished on restart
   // (ResumeReorganization) instead of leaving the node at the fork point.
   const Uint256 old_tip = tip_.block_hash;

@@ -16,9 +16,11 @@
 //
 // Retention: every prune_interval blocks the tensor store drops tensors of
 // steps older than tip step − keep_steps (and keeps the tip's weights), so a
-// reorg can re-verify a branch forking up to keep_steps steps back; deeper,
-// verification reports work-tensor-missing until the tensors come from
-// peers. Replay of this node's own main chain (a lost or partial consensus
+// reorg can re-verify a branch forking up to keep_steps steps back. That is
+// also the maximum reorganisation depth: a heavier branch that forks further
+// back is stored but never switched to (logged), since its work could not
+// be checked here; the node's operator decides (e.g. -reindex from peers
+// that carry it). Replay of this node's own main chain (a lost or partial consensus
 // directory) re-executes nothing: those blocks were validated when first
 // connected, and the states follow from the committed hashes alone.
 //

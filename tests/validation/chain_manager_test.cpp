@@ -65,6 +65,35 @@ TEST_F(ChainManagerTest, GenerateTrainsAndSurvivesReopen) {
   EXPECT_EQ(node.manager->Tip(), tip);
 }
 
+// A heavier branch forking more than keep_steps steps back is stored but
+// not switched to: the node could not re-verify it (the maximum reorg depth).
+TEST_F(ChainManagerTest, BranchForkingBeyondRetentionIsNotSwitchedTo) {
+  ChainManagerOptions options = WithTorch();
+  options.keep_steps = 2;
+  test::TestChain a(Dir("a"), options), b(Dir("b"), WithTorch());
+  const int64_t t0 = RegtestParams().genesis_time + 10;
+  std::vector<Uint256> b_blocks;
+  ASSERT_TRUE(a.manager->Generate(5, workers_, t0, nullptr).ok());  // steps 0..3 done
+  ASSERT_TRUE(b.manager->Generate(7, workers_, t0 + 7, &b_blocks).ok());
+  const ConsensusState a_tip = a.manager->Tip();
+  ASSERT_GT(a_tip.step, 0u + options.keep_steps);  // the fork (genesis) is at step 0
+  for (const Uint256& h : b_blocks) {
+    Block block;
+    ASSERT_TRUE(b.chain->ReadBlock(h, &block).ok());
+    for (const WorkRecord& r : block.records)
+      for (const Uint256& out : r.outputs) {
+        compute::EncodedTensor t;
+        ASSERT_TRUE(b.manager->GetTensor(out, &t).ok());
+        ASSERT_TRUE(a.manager->PutTensor(t, r.unit.step).ok());
+      }
+    ValidationState state;
+    EXPECT_TRUE(a.manager->ProcessNewBlock(block, &state)) << state.ToString();
+  }
+  EXPECT_GT(b.manager->Tip().accepted_work, a_tip.accepted_work);  // heavier, yet:
+  EXPECT_EQ(a.manager->Tip(), a_tip);
+  EXPECT_TRUE(a.chain->HaveBlock(b_blocks.back()));  // stored for the operator
+}
+
 TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
   test::TestChain a(Dir("a"), WithTorch()), b(Dir("b"), WithTorch());
   const int64_t t0 = RegtestParams().genesis_time + 10;
