@@ -121,7 +121,11 @@ Status StartTraining(const Config& config, NodeContext* node) {
   options.engine_factory = compute::MakeTorchEngine;
   // SIGTERM, SIGINT or `stop` during a long replay, reindex or check.
   options.interrupted = [] { return ShutdownRequested(); };
-  Status s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
+  // Both engines lie when asked: the pool's (timed production) and the
+  // chain's (generate); neither lies when it verifies.
+  Status s = ParsePerturbWork(config, *node->params, &options.engine.perturb_outputs);
+  if (!s.ok()) return s;
+  s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
   if (!s.ok()) return s;
   int64_t workers = config.GetIntArg("workers", 0);
   if (workers < 0 || workers > 64) return Status::InvalidArgument("-workers must be in [0, 64]");
@@ -146,9 +150,6 @@ Status StartTraining(const Config& config, NodeContext* node) {
   WorkPoolOptions pool_options;
   pool_options.policy = options.policy;
   pool_options.engine = options.engine;
-  // Only the pool's engine computes this node's records; the chain's verifies.
-  s = ParsePerturbWork(config, *node->params, &pool_options.engine.perturb_outputs);
-  if (!s.ok()) return s;
   pool_options.engine_factory = options.engine_factory;
   s = WorkPool::Create(*node->params, node->chainman.get(), node->verified_records.get(),
                        std::move(pool_options), &node->work_pool);
