@@ -290,6 +290,19 @@ std::filesystem::path NodePath(const NodeContext& node, const json& arg, const c
   return path.is_absolute() ? path : node.datadir / path;
 }
 
+// What exportmodel returns, and verifymodelexport before its own field.
+std::vector<rpc::RpcResult> ExportResultFields() {
+  return {
+      {RpcType::kString, "manifest", "the manifest's path"},
+      {RpcType::kString, "safetensors", "the tensor file's path"},
+      {RpcType::kNumber, "bytes", "size of the tensor file"},
+      {RpcType::kString, "network", "the chain the weights came from"},
+      {RpcType::kNumber, "height", "the block's height"},
+      {RpcType::kHex, "blockhash", "the block whose model it is"},
+      {RpcType::kHex, "state_root", "the model state that block committed"},
+  };
+}
+
 json ExportInfoJson(const ModelExportInfo& info) {
   return json{{"manifest", info.manifest.string()},
               {"safetensors", info.safetensors.string()},
@@ -308,18 +321,7 @@ RpcMethod exportmodel(NodeContext& node) {
       "block and state root it came from (doc/inference.md, Export). Never overwrites.",
       {{"path", RpcType::kString, RpcArg::kRequired, "",
         "Where to write, without extension: absolute, or relative to the network directory"}},
-      {{RpcType::kObject,
-        "",
-        "",
-        {
-            {RpcType::kString, "manifest", "the manifest's path"},
-            {RpcType::kString, "safetensors", "the tensor file's path"},
-            {RpcType::kNumber, "bytes", "size of the tensor file"},
-            {RpcType::kString, "network", "the chain it came from"},
-            {RpcType::kNumber, "height", "the tip's height"},
-            {RpcType::kHex, "blockhash", "the tip's hash"},
-            {RpcType::kHex, "state_root", "the model state the tip committed"},
-        }}},
+      {{RpcType::kObject, "", "", ExportResultFields()}},
       ExampleCli("exportmodel", "\"model\"") + ExampleRpc("exportmodel", "\"model\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const std::filesystem::path stem = NodePath(node, request.Arg(0), "path");
@@ -346,19 +348,12 @@ RpcMethod verifymodelexport(NodeContext& node) {
       "block on this node's chain.",
       {{"manifest", RpcType::kString, RpcArg::kRequired, "",
         "The manifest (<path>.json): absolute, or relative to the network directory"}},
-      {{RpcType::kObject,
-        "",
-        "",
-        {
-            {RpcType::kString, "manifest", "the manifest's path"},
-            {RpcType::kString, "safetensors", "the tensor file's path"},
-            {RpcType::kNumber, "bytes", "size of the tensor file"},
-            {RpcType::kString, "network", "the chain the manifest names"},
-            {RpcType::kNumber, "height", "the block's height"},
-            {RpcType::kHex, "blockhash", "the block"},
-            {RpcType::kHex, "state_root", "the state root the tensors make"},
-            {RpcType::kBool, "in_active_chain", "whether the block is on this node's main chain"},
-        }}},
+      {{RpcType::kObject, "", "", [] {
+          std::vector<rpc::RpcResult> fields = ExportResultFields();
+          fields.push_back({RpcType::kBool, "in_active_chain",
+                            "whether the block is on this node's main chain"});
+          return fields;
+        }()}},
       ExampleCli("verifymodelexport", "\"model.json\"") +
           ExampleRpc("verifymodelexport", "\"model.json\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {

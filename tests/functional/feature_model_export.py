@@ -23,13 +23,10 @@ import struct
 import subprocess
 import sys
 
+from bip340 import tagged_hash
+from miniwallet import compact_size
 from test_framework import (ComputecoinTestFramework, assert_equal, assert_in,
                             assert_raises_rpc_error)
-
-
-def tagged_hash(tag, data):
-    t = hashlib.sha256(tag.encode()).digest()
-    return hashlib.sha256(t + t + data).digest()
 
 
 def merkle_root(leaves):
@@ -43,16 +40,6 @@ def merkle_root(leaves):
             k *= 2
         return hashlib.sha256(b"\x01" + mth(d[:k]) + mth(d[k:])).digest()
     return hashlib.sha256(b"\x02" + struct.pack("<Q", len(leaves)) + mth(leaves)).digest()
-
-
-def compact_size(n):
-    if n < 253:
-        return bytes([n])
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
 
 
 def tensor_hash_f32(payload, shape):
