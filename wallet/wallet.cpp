@@ -209,6 +209,9 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
       if (it != by_pubkey_.end()) return it->second;
       return std::nullopt;
     }
+    case OutputKind::kChannel:  // the wallet's channels (channels_) track these
+    case OutputKind::kCommitment:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -305,8 +308,8 @@ Status Wallet::GetAddressInfo(const std::string& address, AddressInfo* info) con
     result.pubkey = PubKeyOf(o);
     if (o.chain != kHotKeyChain) {
       result.hd_path = "m/" + std::to_string(kPurpose) + "'/" + std::to_string(account_.coin_type) +
-                     "'/" + std::to_string(account_.account) + "'/" + std::to_string(o.chain) +
-                     "/" + std::to_string(o.index);
+                       "'/" + std::to_string(account_.account) + "'/" + std::to_string(o.chain) +
+                       "/" + std::to_string(o.index);
       result.master_fingerprint = HexStr(account_.master_fingerprint);
     }
   }
@@ -880,8 +883,7 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     if (!s.ok()) return s;
     const int pos = static_cast<int>(rng() % (tx.outputs.size() + 1));
     tx.outputs.insert(tx.outputs.begin() + pos,
-                      TxOut{change, OutputKind::kPayToKeyHash,
-                            KeyHash(PubKeyOf(origin))});
+                      TxOut{change, OutputKind::kPayToKeyHash, KeyHash(PubKeyOf(origin))});
     created.change_pos = pos;
   }
   // Inputs in random order (their order would otherwise tell the algorithm).
@@ -926,7 +928,8 @@ Status Wallet::CreateBumpTransaction(const Uint256& txid, FeeRate fee_rate, Crea
     const WalletTx& wtx = it->second;
     if (wtx.GetState() != TxState::kUnconfirmed) {
       return Status::InvalidArgument(
-          "Transaction has been mined, or is conflicted with a mined transaction");
+          "Transaction has been mined, or is "
+          "conflicted with a mined transaction");
     }
     const WalletTxInfo info = MakeInfo(txid, wtx);
     for (const TxIn& in : wtx.tx.inputs) {
