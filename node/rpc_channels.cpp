@@ -1,5 +1,5 @@
 // Payment channel RPCs (doc/channels.md): the client opens, pays over and
-// reclaims a channel; the holder accepts payments and settles. Channels and
+// reclaims a channel; the holder accepts payments, signs receipts and settles. Channels and
 // updates travel between the parties as hex of their canonical encodings
 // (chain/channel.h), so a serving layer can carry them as opaque bytes.
 //
@@ -14,6 +14,7 @@
 #include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
+#include "chain/receipt.h"
 #include "chain/serialize.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
@@ -224,6 +225,28 @@ RpcMethod acceptchannelupdate(NodeContext& node) {
       }};
 }
 
+RpcMethod signreceipt(NodeContext& node) {
+  return RpcMethod{
+      "signreceipt",
+      "Holder: signs an inference receipt (chain/receipt.h) with its holder key, which must\n"
+      "be one of the wallet's. A serving node signs through the same wallet call.",
+      {{"receipt", RpcType::kHex, RpcArg::kRequired, "",
+        "The receipt's encoding; its signature is ignored"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "receipt", "the signed receipt's encoding"},
+         {RpcType::kHex, "hash", "its Merkle leaf (Receipt::Hash)"}}}},
+      ExampleCli("signreceipt", "\"0102...\"") + ExampleRpc("signreceipt", "\"0102...\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        Receipt receipt = DecodeHexArg<Receipt>(request.Arg(0), "receipt");
+        Status s = w->SignHash(receipt.holder, receipt.SigningHash(), &receipt.signature);
+        if (!s.ok()) ThrowWalletError(s);
+        return json{{"receipt", HexStr(Serialize(receipt))}, {"hash", receipt.Hash().ToHex()}};
+      }};
+}
+
 RpcMethod listchannels(NodeContext& node) {
   return RpcMethod{"listchannels",
                    "Lists the wallet's payment channels, as client and as holder.",
@@ -265,7 +288,7 @@ RpcMethod closechannel(NodeContext& node) {
 Status RegisterChannelRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
       {"wallet", &acceptchannelupdate}, {"wallet", &closechannel},      {"wallet", &listchannels},
-      {"wallet", &openchannel},         {"wallet", &signchannelupdate},
+      {"wallet", &openchannel},         {"wallet", &signchannelupdate}, {"wallet", &signreceipt},
   };
   return table.AddAll(kCommands, node);
 }

@@ -7,7 +7,15 @@ payments; bob accepts each, refuses a replayed older one and a forged one,
 and settles with the latest: bob's balance rises by exactly the amount paid
 and alice's falls by it plus the two fees. A second channel that bob never
 settles is reclaimed by alice from its timeout height, and not before; bob
-stops accepting its payments near the timeout."""
+stops accepting its payments near the timeout.
+
+Receipts: bob signs a receipt per response; alice's last payment commits
+their Merkle root, so the settlement does; computecoin-light verifyreceipt
+accepts each honest proof and refuses a tampered receipt, a wrong path, a
+forged signature and a transaction that is not in the block."""
+
+import hashlib
+import os
 
 from test_framework import (ComputecoinTestFramework, assert_equal, assert_raises_rpc_error,
                             connect_nodes, sync_blocks, wait_until)
@@ -24,8 +32,58 @@ def trusted(node, wallet):
     return units(node.wallet_rpc(wallet, "getbalances")["mine"]["trusted"])
 
 
-def coins(amount_units):
-    return f"{amount_units / COIN:.8f}"
+def sha256(data):
+    return hashlib.sha256(data).digest()
+
+
+def tagged_hash(tag, data):
+    t = sha256(tag.encode())
+    return sha256(t + t + data)
+
+
+def mth(leaves):
+    """RFC 6962 Merkle tree hash (chain/merkle.h)."""
+    if not leaves:
+        return sha256(b"")
+    if len(leaves) == 1:
+        return sha256(b"\x00" + leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def merkle_root(leaves):
+    return sha256(b"\x02" + len(leaves).to_bytes(8, "little") + mth(leaves))
+
+
+def merkle_path(leaves, i):
+    """RFC 9162 inclusion path, the leaf's level first."""
+    if len(leaves) <= 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if i < k:
+        return merkle_path(leaves[:k], i) + [mth(leaves[k:])]
+    return merkle_path(leaves[k:], i - k) + [mth(leaves[:k])]
+
+
+def unsigned_receipt(i, holder_pk, state_root):
+    """A Receipt's encoding (chain/receipt.h) with a zero signature."""
+    salt = os.urandom(32)
+    salted = lambda data: tagged_hash("Computecoin/ReceiptSalt", salt + data)
+    return (sha256(b"request %d" % i) + bytes.fromhex(state_root) + (0).to_bytes(4, "little") +
+            (4).to_bytes(4, "little") + salted(b"123+456=") + salted(b"579") +
+            (3).to_bytes(4, "little") + (100 * (i + 1)).to_bytes(8, "little", signed=True) +
+            bytes.fromhex(holder_pk) + bytes(64))
+
+
+def receipt_proof(receipts, hashes, i):
+    """A ReceiptProof's encoding: the receipt, then its MerkleProof."""
+    path = merkle_path(hashes, i)
+    return (receipts[i] + i.to_bytes(8, "little") + len(hashes).to_bytes(8, "little") +
+            bytes([len(path)]) + b"".join(path)).hex()
 
 
 class WalletChannelsTest(ComputecoinTestFramework):
@@ -79,10 +137,22 @@ class WalletChannelsTest(ComputecoinTestFramework):
         assert_equal(units(b_alice["trusted"]), alice_start - 10 * COIN - open_fee)
         assert_equal(units(b_alice["in_channels"]), 10 * COIN - close_fee - units(0.5))
 
+        self.log("bob signs three receipts; alice's payments commit their root")
+        state_root = a.rpc("getblockheader", a.rpc("getbestblockhash"))["state_root"]
+        receipts, hashes = [], []
+        for i in range(3):
+            signed = b.wallet_rpc("bob", "signreceipt", unsigned_receipt(i, bob_pk, state_root).hex())
+            receipts.append(bytes.fromhex(signed["receipt"]))
+            hashes.append(bytes.fromhex(signed["hash"]))
+        assert_equal(hashes[0], tagged_hash("Computecoin/Receipt", receipts[0]))
+        assert_raises_rpc_error(-4, "key is not in this wallet", a.wallet_rpc, "alice",
+                                "signreceipt", unsigned_receipt(0, bob_pk, state_root).hex())
+
         self.log("increasing payments: 1, then 2.5 coins; bob accepts each")
         updates = {}
-        for paid in (1, 2.5):
-            updates[paid] = a.wallet_rpc("alice", "signchannelupdate", funding, paid)["update"]
+        for paid, root in ((1, merkle_root(hashes[:1])), (2.5, merkle_root(hashes))):
+            updates[paid] = a.wallet_rpc("alice", "signchannelupdate", funding, paid,
+                                         root.hex())["update"]
             got = b.wallet_rpc("bob", "acceptchannelupdate", channel, updates[paid])
             assert_equal(units(got["paid"]), units(paid))
         assert_equal(units(b.wallet_rpc("bob", "getbalances")["mine"]["in_channels"]),
@@ -120,6 +190,34 @@ class WalletChannelsTest(ComputecoinTestFramework):
             [ch] = node.wallet_rpc(wallet, "listchannels")
             assert_equal((ch["state"], ch["close_txid"]), ("closed", closed))
         assert_raises_rpc_error(-4, "channel-closed", b.wallet_rpc, "bob", "closechannel", funding)
+
+        self.log("computecoin-light verifyreceipt: honest proofs and each forgery")
+        block = a.rpc("getbestblockhash")
+        a.light("syncheaders")
+
+        def verify(proof, txid=closed, blockhash=block):
+            result = a.run_program("computecoin-light", "verifyreceipt", proof, txid, blockhash)
+            return result.stdout.strip()
+
+        for i in range(3):
+            assert_equal(verify(receipt_proof(receipts, hashes, i)), "valid")
+        honest = receipt_proof(receipts, hashes, 1)
+        receipt_len = len(receipts[0]) * 2
+        tokens_at = (32 * 4 + 8) * 2  # request_id, state_root, sections, input and output hashes
+        tampered = honest[:tokens_at] + "09000000" + honest[tokens_at + 8:]
+        assert_equal(verify(tampered), "invalid: receipt-bad-sig")
+        forged = honest[:receipt_len - 2] + ("00" if honest[receipt_len - 2:receipt_len] != "00"
+                                             else "01") + honest[receipt_len:]
+        assert_equal(verify(forged), "invalid: receipt-bad-sig")
+        wrong_path = receipt_proof(receipts, hashes, 1)
+        wrong_path = wrong_path[:receipt_len] + (2).to_bytes(8, "little").hex() + \
+            wrong_path[receipt_len + 16:]
+        assert_equal(verify(wrong_path), "invalid: receipt-not-committed")
+        assert verify(honest, txid=opened["txid"]).startswith("invalid: the server gave no proof"), \
+            verify(honest, txid=opened["txid"])
+        assert_equal(verify(honest, txid=opened["txid"],
+                            blockhash=a.rpc("getblockhash", a.rpc("getblockcount") - 1)),
+                     "invalid: receipt-not-settlement")
 
         self.log("a second channel bob never settles: alice refunds from its timeout")
         alice_before = trusted(a, "alice")
