@@ -92,7 +92,7 @@ json ChannelToJson(const wallet::ChannelInfo& info) {
 std::vector<RpcResult> ChannelFields() {
   return {{RpcType::kString, "funding", "the funding outpoint, txid:vout"},
           {RpcType::kString, "role", "client (we pay) or holder (we are paid)"},
-          {RpcType::kString, "state", "opening, open, closing or closed"},
+          {RpcType::kString, "state", "opening, open, closing, closed or abandoned"},
           {RpcType::kNumber, "capacity", "the coins locked in the channel"},
           {RpcType::kNumber, "paid", "paid to the holder so far (the best update)"},
           {RpcType::kNumber, "close_fee", "the settlement's fee, out of the client's change"},
@@ -151,9 +151,15 @@ RpcMethod openchannel(NodeContext& node) {
         Channel channel;
         Status s = w->CreateChannelFunding(holder, capacity, timeout, control, &created, &channel);
         if (!s.ok()) ThrowWalletError(s);
-        const Uint256 txid = Relay(node, created.tx);
         s = w->CommitChannelOpen(created.tx, channel);
         if (!s.ok()) ThrowWalletError(s);
+        ValidationState state;
+        if (!AcceptToMempool(node, created.tx, /*test_only=*/false, &state)) {
+          (void)w->AbandonTransaction(created.tx.Txid());  // the channel reads "abandoned"
+          throw RpcError(kRpcWalletError,
+                         "The transaction was rejected by the memory pool: " + state.ToString());
+        }
+        const Uint256 txid = created.tx.Txid();
         return json{{"txid", txid.ToHex()},
                     {"funding", FundingToString(channel.funding)},
                     {"channel", HexStr(Serialize(channel))},

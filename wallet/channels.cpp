@@ -19,6 +19,8 @@ const char* ChannelStateName(ChannelState state) {
       return "closing";
     case ChannelState::kClosed:
       return "closed";
+    case ChannelState::kAbandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -39,7 +41,11 @@ ChannelInfo Wallet::MakeChannelInfo(const ChannelRecord& record) const {
     if (info.state == ChannelState::kClosing) return info;
   }
   auto funding = txs_.find(record.channel.funding.txid);
-  if (funding != txs_.end() && !funding->second.IsConfirmed()) info.state = ChannelState::kOpening;
+  if (funding != txs_.end() && !funding->second.IsActive()) {
+    info.state = ChannelState::kAbandoned;
+  } else if (funding != txs_.end() && !funding->second.IsConfirmed()) {
+    info.state = ChannelState::kOpening;
+  }
   return info;
 }
 
@@ -125,7 +131,7 @@ Status Wallet::SignChannelUpdate(const OutPoint& funding, Amount paid, const Uin
   }
   const ChannelRecord& record = it->second;
   const ChannelState state = MakeChannelInfo(record).state;
-  if (state == ChannelState::kClosing || state == ChannelState::kClosed) {
+  if (state != ChannelState::kOpening && state != ChannelState::kOpen) {
     return Status::InvalidArgument("channel-closed");
   }
   if (paid <= record.best.paid) return Status::InvalidArgument("channel-update-not-increasing");
@@ -189,7 +195,7 @@ Status Wallet::CreateChannelClose(const OutPoint& funding, Transaction* out) con
   if (it == channels_.end()) return Status::NotFound("channel-unknown");
   const ChannelRecord& record = it->second;
   const ChannelState state = MakeChannelInfo(record).state;
-  if (state == ChannelState::kClosing || state == ChannelState::kClosed) {
+  if (state != ChannelState::kOpening && state != ChannelState::kOpen) {
     return Status::InvalidArgument("channel-closed");
   }
   const Channel& channel = record.channel;

@@ -210,9 +210,10 @@ enum class ChannelState {
   kOpen,     //!< funded; nothing of ours spends it
   kClosing,  //!< an unconfirmed wallet transaction spends it
   kClosed,   //!< a confirmed one does
+  kAbandoned,  //!< the funding transaction was abandoned or conflicted (client only)
 };
 
-/// "opening", "open", "closing", "closed".
+/// "opening", "open", "closing", "closed", "abandoned".
 const char* ChannelStateName(ChannelState state);
 
 struct ChannelInfo {
@@ -405,7 +406,7 @@ class Wallet {
    *  a kChannel output of `capacity` (client key: a fresh receive key of
    *  ours), funded and changed as CreateTransaction does. The settlement's
    *  fee, close_fee, is coin_control.fee_rate on the settlement's size.
-   *  Nothing is stored: CommitChannelOpen after the mempool took it.
+   *  Nothing is stored but the client key's use: CommitChannelOpen it.
    *
    *  Returns: OK with *out and *channel; InvalidArgument for an invalid
    *           holder key, a capacity not above close_fee plus dust, or a
@@ -418,7 +419,10 @@ class Wallet {
                               CreatedTransaction* out, Channel* channel);
 
   /** Records the funding transaction as CommitTransaction does and the
-   *  channel (client role), in one batch.
+   *  channel (client role), in one batch, before it is relayed (as Bitcoin
+   *  Core commits before broadcasting): a crash can then never leave coins
+   *  in a channel the wallet does not know. If the mempool refuses it,
+   *  AbandonTransaction it (the channel then reads kAbandoned).
    *  Returns: OK; InvalidArgument if `funding` does not create the channel's
    *           output at channel.funding; IOError from the store.
    */
