@@ -632,8 +632,7 @@ TEST_F(WalletChannelTest, UpdatesAreKeptAcrossReloadsAndOnlyIncrease) {
   ChannelUpdate update;
   EXPECT_EQ(alice_->SignChannelUpdate(channel_.funding, 2 * kCoin, Uint256(), &update).message(),
             "channel-update-not-increasing");
-  EXPECT_EQ(bob_->AcceptChannelUpdate(channel_, second).message(),
-            "channel-update-not-increasing");
+  EXPECT_EQ(bob_->AcceptChannelUpdate(channel_, second).message(), "channel-update-not-increasing");
   EXPECT_EQ(alice_->GetBalances().in_channels, channel_.MaxPaid() - 2 * kCoin);
   EXPECT_EQ(bob_->GetBalances().in_channels, 2 * kCoin);
   EXPECT_EQ(alice_->SignChannelUpdate(channel_.funding, channel_.MaxPaid() + 1, Uint256(), &update)
