@@ -323,7 +323,8 @@ void WriteWalletRecords(CorpusWriter& w) {
   channel.channel.terms = test::SampleChannelTerms();
   channel.channel.close_fee = 1000;
   channel.role = wallet::ChannelRole::kHolder;
-  channel.best = {channel.channel.funding, 3 * kCoin, test::SampleHash(6), test::SampleBytes<64>(7)};
+  channel.best = {channel.channel.funding, 3 * kCoin, test::SampleHash(6),
+                  test::SampleBytes<64>(7)};
   record("channel", 8, Serialize(channel));
 }
 
