@@ -40,9 +40,8 @@
 //   channel-update-bad-sig      the client's signature does not verify
 //
 // Wire formats (serialize.h):
-//   Channel       = funding:OutPoint capacity:i64 terms:ChannelTerms
-//   close_fee:i64 ChannelUpdate = funding:OutPoint paid:i64
-//   receipts_root:Uint256 client_signature:[64]
+//   Channel       = funding:OutPoint capacity:i64 terms:ChannelTerms close_fee:i64
+//   ChannelUpdate = funding:OutPoint paid:i64 receipts_root:Uint256 client_signature:[64]
 //
 // Thread safety: free functions with no shared state.
 
@@ -76,8 +75,7 @@ struct Channel {
   Amount MaxPaid() const { return capacity - close_fee; }
 };
 
-/// One off-chain payment: the client's signature on the settlement paying
-/// `paid`.
+/// One off-chain payment: the client's signature on the settlement paying `paid`.
 struct ChannelUpdate {
   OutPoint funding;
   Amount paid = 0;        //!< cumulative, to the holder
@@ -96,10 +94,10 @@ struct ChannelUpdate {
  */
 [[nodiscard]] bool CheckChannel(const Channel& channel, ValidationState* state);
 
-/** Builds the unsigned settlement of (channel, paid, receipts_root) (file
- * comment). Returns: OK with *out; InvalidArgument if the channel fails
- * CheckChannel or paid is outside [0, MaxPaid()], *out then unspecified. Out:
- * out: REQUIRES: not null.
+/** Builds the unsigned settlement of (channel, paid, receipts_root) (file comment).
+ *  Returns: OK with *out; InvalidArgument if the channel fails CheckChannel
+ *           or paid is outside [0, MaxPaid()], *out then unspecified.
+ *  Out:     out: REQUIRES: not null.
  */
 Status MakeSettlement(const Channel& channel, Amount paid, const Uint256& receipts_root,
                       Transaction* out);

@@ -5,8 +5,7 @@
 // Schnorr signature over the transaction's sighash for that input.
 //
 // Output kinds:
-//   kPayToKeyHash  `lock` is KeyHash(pubkey): TaggedHash(tags::kKeyHash,
-//   pubkey32).
+//   kPayToKeyHash  `lock` is KeyHash(pubkey): TaggedHash(tags::kKeyHash, pubkey32).
 //                  Spendable by an input whose pubkey hashes to `lock`.
 //   kWorkerBond    `lock` is the worker's x-only public key itself; while the
 //                  output is unspent the key is a registered worker (the
@@ -26,15 +25,15 @@
 // two coinbases never share a txid.
 //
 // Wire format (see serialize.h):
-//   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut>
-//   lock_height:u32 TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
+//   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut> lock_height:u32
+//                 [channel_spends:vector<ChannelSpend>]   only if version >= kChannelTxVersion
+//   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
-//   Version >= kChannelTxVersion appends channel_spends:vector<ChannelSpend>
-//   after lock_height; earlier versions end at lock_height, so every
-//   transaction made before channels existed keeps its bytes and txid.
 //   ChannelSpend = input:u32 holder:[32] timeout_height:u32 close:u8
-//                  holder_signature:[64] (only when close is kCooperative)
+//                  [holder_signature:[64]]                only if close is kCooperative
+// Earlier versions end at lock_height, so every transaction made before
+// channels existed keeps its bytes and its txid.
 // txid = Hash256(encoding with every input's signature and every
 // holder_signature zeroed), so a signature can never change a txid (no
 // malleability).
@@ -61,8 +60,7 @@ namespace cc {
 using XOnlyPubKeyBytes = std::array<uint8_t, 32>;
 using SchnorrSigBytes = std::array<uint8_t, 64>;
 
-/// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks
-/// to.
+/// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks to.
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
 
 /// The first transaction version that carries channel_spends (see the file
@@ -131,8 +129,7 @@ enum class OutputKind : uint8_t {
   kCommitment = 3,
 };
 
-/// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel",
-/// "commitment".
+/// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel", "commitment".
 std::string_view OutputKindName(OutputKind kind);
 
 struct TxOut {
@@ -157,8 +154,7 @@ struct Transaction {
   std::vector<TxIn> inputs;
   std::vector<TxOut> outputs;
   uint32_t lock_height = 0;
-  /// Sorted by input, at most one per input; only in versions >=
-  /// kChannelTxVersion.
+  /// Sorted by input, at most one per input; only in versions >= kChannelTxVersion.
   std::vector<ChannelSpend> channel_spends;
 
   CC_SERIALIZE_METHODS(Transaction, obj) {

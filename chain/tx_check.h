@@ -6,9 +6,9 @@
 // home of the input rules, used by block connection and mempool acceptance
 // alike), then CheckInputSignatures. The rules about a coinbase's place
 // (lock_height equals its block height; first in its block, and only there)
-// belong to consensus/. A coinbase is recognised by having no inputs, so "a
-// non-coinbase transaction has inputs" holds by construction, and the mempool
-// must refuse coinbases outright.
+// belong to consensus/. A coinbase is recognised by having no inputs, so "a non-coinbase
+// transaction has inputs" holds by construction, and the mempool must refuse
+// coinbases outright.
 //
 // Reject reasons (all ValidationResult::kConsensus):
 //   bad-txns-vout-empty            no outputs
@@ -16,35 +16,30 @@
 //   bad-txns-vout-negative         an output value < 0
 //   bad-txns-vout-toolarge         an output value > kMaxMoney
 //   bad-txns-txouttotal-toolarge   the running output total leaves MoneyRange
-//   bad-txns-bond-key              a worker bond locked to a value that is not
-//   a
+//   bad-txns-bond-key              a worker bond locked to a value that is not a
 //                                  public key (it would register a worker that
 //                                  can never sign)
-//   bad-txns-commitment-value      a kCommitment output with a nonzero value
-//                                  (it can never be spent, so the coins would
-//                                  burn)
+//   bad-txns-commitment-value      a kCommitment output with a nonzero value (it
+//                                  can never be spent, so the coins would burn)
 //   bad-txns-inputs-duplicate      two inputs spend the same outpoint
-//   bad-txns-prevout-null          an input spends txid 0, which no transaction
-//   has bad-txns-channel-version       channel_spends in a transaction of a
-//   version
+//   bad-txns-prevout-null          an input spends txid 0, which no transaction has
+//   bad-txns-channel-version       channel_spends in a transaction of a version
 //                                  below kChannelTxVersion (only possible in
 //                                  memory: such an encoding has none)
-//   bad-txns-channel-spend-order   a ChannelSpend's input is not below the
-//                                  number of inputs, or not above the previous
-//                                  one's (one per input, sorted)
-//
-// CheckInputSignatures reasons (kConsensus), checked per input in order:
+//   bad-txns-channel-spend-order   a ChannelSpend's input is not below the number
+//                                  of inputs, or not above the previous one's
+//                                  (one per input, sorted)
+// CheckInputSignatures, per input in order:
 //   bad-txns-commitment-spend      the input spends a kCommitment output
-//   bad-txns-channel-spend-missing the input spends a kChannel output and has
-//                                  no ChannelSpend
+//   bad-txns-channel-spend-missing the input spends a kChannel output and has no
+//                                  ChannelSpend
 //   bad-txns-channel-spend-unused  a ChannelSpend names an input that does not
 //                                  spend a kChannel output
-//   bad-txns-channel-terms         ChannelLock(input pubkey, holder, timeout)
-//                                  is not the spent output's lock (a wrong
-//                                  client or holder key, or a wrong timeout)
-//   bad-txns-wrong-key             an input's pubkey does not meet the spent
-//   lock bad-txns-bad-sig               an input's signature does not verify
-//   (for a
+//   bad-txns-channel-terms         ChannelLock(input pubkey, holder, timeout) is
+//                                  not the spent output's lock (a wrong client
+//                                  or holder key, or a wrong timeout)
+//   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
+//   bad-txns-bad-sig               an input's signature does not verify (for a
 //                                  channel input: the client's)
 //   bad-txns-channel-holder-sig    a cooperative close whose holder signature
 //                                  does not verify

@@ -309,8 +309,8 @@ Status Wallet::GetAddressInfo(const std::string& address, AddressInfo* info) con
     result.pubkey = PubKeyOf(o);
     if (o.chain != kHotKeyChain) {
       result.hd_path = "m/" + std::to_string(kPurpose) + "'/" + std::to_string(account_.coin_type) +
-                       "'/" + std::to_string(account_.account) + "'/" + std::to_string(o.chain) +
-                       "/" + std::to_string(o.index);
+                     "'/" + std::to_string(account_.account) + "'/" + std::to_string(o.chain) +
+                     "/" + std::to_string(o.index);
       result.master_fingerprint = HexStr(account_.master_fingerprint);
     }
   }
@@ -896,7 +896,8 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     if (!s.ok()) return s;
     const int pos = static_cast<int>(rng() % (tx.outputs.size() + 1));
     tx.outputs.insert(tx.outputs.begin() + pos,
-                      TxOut{change, OutputKind::kPayToKeyHash, KeyHash(PubKeyOf(origin))});
+                      TxOut{change, OutputKind::kPayToKeyHash,
+                            KeyHash(PubKeyOf(origin))});
     created.change_pos = pos;
   }
   // Inputs in random order (their order would otherwise tell the algorithm).
@@ -941,8 +942,7 @@ Status Wallet::CreateBumpTransaction(const Uint256& txid, FeeRate fee_rate, Crea
     const WalletTx& wtx = it->second;
     if (wtx.GetState() != TxState::kUnconfirmed) {
       return Status::InvalidArgument(
-          "Transaction has been mined, or is "
-          "conflicted with a mined transaction");
+          "Transaction has been mined, or is conflicted with a mined transaction");
     }
     const WalletTxInfo info = MakeInfo(txid, wtx);
     for (const TxIn& in : wtx.tx.inputs) {

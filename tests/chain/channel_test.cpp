@@ -168,8 +168,7 @@ TEST_F(ChannelTest, SettlementPaysTheHolderExactlyAndCommitsTheRoot) {
 }
 
 TEST_F(ChannelTest, SettlementOmitsEmptyOutputs) {
-  EXPECT_EQ(Settlement(channel_.MaxPaid()).outputs.size(),
-            2u);  // no client change
+  EXPECT_EQ(Settlement(channel_.MaxPaid()).outputs.size(), 2u);  // no client change
   Transaction none;
   ASSERT_TRUE(MakeSettlement(channel_, 0, root_, &none).ok());
   EXPECT_EQ(none.outputs.size(), 2u);  // no holder output
