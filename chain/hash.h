@@ -101,6 +101,10 @@ inline constexpr std::string_view kDataChunk = "Computecoin/DataChunk";
 inline constexpr std::string_view kModelConfig = "Computecoin/ModelConfig";
 inline constexpr std::string_view kWeightInit = "Computecoin/WeightInit";
 inline constexpr std::string_view kRegistration = "Computecoin/Registration";
+inline constexpr std::string_view kChannelTerms = "Computecoin/ChannelTerms";
+inline constexpr std::string_view kReceipt = "Computecoin/Receipt";
+inline constexpr std::string_view kReceiptSig = "Computecoin/ReceiptSig";
+inline constexpr std::string_view kReceiptSalt = "Computecoin/ReceiptSalt";
 }  // namespace tags
 
 }  // namespace cc

@@ -304,6 +304,14 @@ size_t Mempool::UpdateForReorg(const std::vector<Block>& disconnected, const Coi
   }
   std::vector<Uint256> unspendable;
   for (const auto& [txid, entry] : entries_) {
+    // A shorter chain can put a channel refund below its timeout again.
+    const std::vector<ChannelSpend>& channels = entry.info.tx.channel_spends;
+    if (std::any_of(channels.begin(), channels.end(), [&](const ChannelSpend& c) {
+          return c.close == ChannelClose::kRefund && spend_height < c.timeout_height;
+        })) {
+      unspendable.push_back(txid);
+      continue;
+    }
     for (const TxIn& in : entry.info.tx.inputs) {
       if (entries_.contains(in.prevout.txid)) continue;
       Coin coin;

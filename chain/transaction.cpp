@@ -1,18 +1,56 @@
 #include "chain/transaction.h"
 
+#include <algorithm>
+
 #include "chain/hash.h"
 
 namespace cc {
 
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32) { return TaggedHash(tags::kKeyHash, pubkey32); }
 
+Uint256 ChannelLock(const ChannelTerms& terms) {
+  return SerializeTaggedHash(tags::kChannelTerms, terms);
+}
+
+void Put(Writer& w, const ChannelSpend& spend) {
+  w(spend.input, spend.holder, spend.timeout_height, static_cast<uint8_t>(spend.close));
+  if (spend.close == ChannelClose::kCooperative) w(spend.holder_signature);
+}
+
+void Get(Reader& r, ChannelSpend& spend) {
+  uint8_t close = 0;
+  r(spend.input, spend.holder, spend.timeout_height, close);
+  if (close == static_cast<uint8_t>(ChannelClose::kCooperative)) {
+    spend.close = ChannelClose::kCooperative;
+    r(spend.holder_signature);
+  } else if (close == static_cast<uint8_t>(ChannelClose::kRefund)) {
+    spend.close = ChannelClose::kRefund;
+    spend.holder_signature = {};
+  } else {
+    throw DecodeError("bad-channel-close");
+  }
+}
+
+std::string_view OutputKindName(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::kPayToKeyHash:
+      return "pay_to_key_hash";
+    case OutputKind::kWorkerBond:
+      return "worker_bond";
+    case OutputKind::kChannel:
+      return "channel";
+    case OutputKind::kCommitment:
+      return "commitment";
+  }
+  return "unknown";  // unreachable: Get() admits only the kinds above
+}
+
 void Put(Writer& w, const TxOut& out) { w(out.value, static_cast<uint8_t>(out.kind), out.lock); }
 
 void Get(Reader& r, TxOut& out) {
   uint8_t kind = 0;
   r(out.value, kind);
-  if (kind != static_cast<uint8_t>(OutputKind::kPayToKeyHash) &&
-      kind != static_cast<uint8_t>(OutputKind::kWorkerBond)) {
+  if (kind > static_cast<uint8_t>(OutputKind::kCommitment)) {
     throw DecodeError("bad-output-kind");
   }
   out.kind = static_cast<OutputKind>(kind);
@@ -25,6 +63,9 @@ bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
       return out.lock == KeyHash(pubkey);
     case OutputKind::kWorkerBond:
       return out.lock == Uint256(pubkey);
+    case OutputKind::kChannel:
+    case OutputKind::kCommitment:
+      return false;
   }
   return false;  // unreachable: Get() admits only the kinds above
 }
@@ -40,6 +81,13 @@ Uint256 Transaction::Txid() const {
   w.WriteCompactSize(inputs.size());
   for (const TxIn& in : inputs) w(in.prevout, in.pubkey, kNoSignature);
   w(outputs, lock_height);
+  if (version >= kChannelTxVersion) {
+    w.WriteCompactSize(channel_spends.size());
+    for (ChannelSpend spend : channel_spends) {
+      spend.holder_signature = kNoSignature;
+      w(spend);
+    }
+  }
   return Hash256(bytes);
 }
 
@@ -60,6 +108,15 @@ Amount Transaction::ValueOut() const {
   Amount total = 0;
   for (const TxOut& out : outputs) total += out.value;
   return total;
+}
+
+const ChannelSpend* Transaction::FindChannelSpend(uint32_t input_index) const {
+  // Sorted by input (CheckTransaction), so a block of many spends stays
+  // O(n log n) to check.
+  auto it = std::lower_bound(
+      channel_spends.begin(), channel_spends.end(), input_index,
+      [](const ChannelSpend& spend, uint32_t index) { return spend.input < index; });
+  return it != channel_spends.end() && it->input == input_index ? &*it : nullptr;
 }
 
 }  // namespace cc

@@ -11,17 +11,32 @@
 //                  output is unspent the key is a registered worker (the
 //                  consensus registry reads it), `value` is the bond. Spending
 //                  it (signed by that key) deregisters the worker.
+//   kChannel       a unidirectional payment channel (doc/channels.md): `lock`
+//                  is ChannelLock(terms), terms = (client key, holder key,
+//                  timeout height). Spendable by a transaction of version
+//                  >= kChannelTxVersion whose ChannelSpend for the input
+//                  reveals the terms (the input's pubkey is the client's) and
+//                  either carries the holder's signature too (cooperative
+//                  close) or, from the timeout height on, none (refund).
+//   kCommitment    a zero-value output that only carries a 32-byte commitment
+//                  in `lock` (a settlement's receipts root); never spendable.
 //
 // A coinbase has no inputs; its lock_height must equal the block height, so
 // two coinbases never share a txid.
 //
 // Wire format (see serialize.h):
 //   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut> lock_height:u32
+//                 [channel_spends:vector<ChannelSpend>]   only if version >= kChannelTxVersion
 //   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
-// txid = Hash256(encoding with every input's signature zeroed), so a
-// signature can never change a txid (no malleability).
+//   ChannelSpend = input:u32 holder:[32] timeout_height:u32 close:u8
+//                  [holder_signature:[64]]                only if close is kCooperative
+// Earlier versions end at lock_height, so every transaction made before
+// channels existed keeps its bytes and its txid.
+// txid = Hash256(encoding with every input's signature and every
+// holder_signature zeroed), so a signature can never change a txid (no
+// malleability).
 // wtxid = Hash256(full encoding): what a block's tx_root commits to, so the
 // signatures a block carries are fixed by its header too (as Bitcoin's
 // witness commitment does); otherwise a relayer could swap in bad signatures
@@ -33,6 +48,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "chain/amount.h"
@@ -46,6 +62,48 @@ using SchnorrSigBytes = std::array<uint8_t, 64>;
 
 /// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks to.
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
+
+/// The first transaction version that carries channel_spends (see the file
+/// comment). Version 2 never had a meaning of its own and appears in test
+/// vectors, so channels start at 3.
+inline constexpr uint32_t kChannelTxVersion = 3;
+
+/// What a kChannel output commits to.
+struct ChannelTerms {
+  XOnlyPubKeyBytes client{};    //!< funds the channel; signs every close
+  XOnlyPubKeyBytes holder{};    //!< is paid; co-signs the cooperative close
+  uint32_t timeout_height = 0;  //!< from this block height on the client may refund alone
+
+  CC_SERIALIZE_METHODS(ChannelTerms, obj) { ar(obj.client, obj.holder, obj.timeout_height); }
+  bool operator==(const ChannelTerms&) const = default;
+};
+
+/// TaggedHash(tags::kChannelTerms, Serialize(terms)): a kChannel output's lock.
+Uint256 ChannelLock(const ChannelTerms& terms);
+
+/// How a ChannelSpend closes its channel.
+enum class ChannelClose : uint8_t {
+  kCooperative = 0,  //!< client and holder both sign
+  kRefund = 1,       //!< the client alone, at or after the timeout height
+};
+
+/// The terms and the holder's half of a transaction input that spends a
+/// kChannel output (the client's key and signature are the input's own).
+struct ChannelSpend {
+  uint32_t input = 0;  //!< index of that input
+  XOnlyPubKeyBytes holder{};
+  uint32_t timeout_height = 0;
+  ChannelClose close = ChannelClose::kCooperative;
+  /// Over the same sighash as the input's signature; all zero and absent
+  /// from the encoding for kRefund.
+  SchnorrSigBytes holder_signature{};
+
+  bool operator==(const ChannelSpend&) const = default;
+};
+/// ChannelSpend has a hand-written codec: the signature is on the wire only
+/// for kCooperative, and decoding rejects unknown close kinds.
+void Put(Writer& w, const ChannelSpend& spend);
+void Get(Reader& r, ChannelSpend& spend);
 
 struct OutPoint {
   Uint256 txid;
@@ -67,7 +125,12 @@ struct TxIn {
 enum class OutputKind : uint8_t {
   kPayToKeyHash = 0,
   kWorkerBond = 1,
+  kChannel = 2,
+  kCommitment = 3,
 };
+
+/// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel", "commitment".
+std::string_view OutputKindName(OutputKind kind);
 
 struct TxOut {
   Amount value = 0;
@@ -82,6 +145,8 @@ void Get(Reader& r, TxOut& out);
 
 /// True if an input carrying `pubkey` meets the lock of `out` (the rule of
 /// its kind, see the file comment); the signature is checked separately.
+/// Always false for kChannel (its rule needs the ChannelSpend: see
+/// CheckInputSignatures) and for kCommitment.
 [[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
 
 struct Transaction {
@@ -89,9 +154,12 @@ struct Transaction {
   std::vector<TxIn> inputs;
   std::vector<TxOut> outputs;
   uint32_t lock_height = 0;
+  /// Sorted by input, at most one per input; only in versions >= kChannelTxVersion.
+  std::vector<ChannelSpend> channel_spends;
 
   CC_SERIALIZE_METHODS(Transaction, obj) {
     ar(obj.version, obj.inputs, obj.outputs, obj.lock_height);
+    if (obj.version >= kChannelTxVersion) ar(obj.channel_spends);
   }
   bool operator==(const Transaction&) const = default;
 
@@ -108,6 +176,9 @@ struct Transaction {
   /// Sum of output values. REQUIRES: CheckTransaction passed (every value
   /// and every partial sum in MoneyRange), so the sum cannot overflow.
   Amount ValueOut() const;
+  /// The ChannelSpend for input `input_index`, or null if it has none.
+  /// REQUIRES: channel_spends sorted by input (CheckTransaction passed).
+  const ChannelSpend* FindChannelSpend(uint32_t input_index) const;
 };
 
 /// Transaction::Sighash for the transaction whose Txid() is `txid`.

@@ -36,6 +36,9 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
       std::copy(out.lock.begin(), out.lock.end(), key.begin());
       if (!IsValidXOnlyPubKey(key)) return Reject(state, "bad-txns-bond-key", Vout(i));
     }
+    if (out.kind == OutputKind::kCommitment && out.value != 0) {
+      return Reject(state, "bad-txns-commitment-value", Vout(i));
+    }
   }
 
   std::vector<OutPoint> prevouts;
@@ -48,6 +51,15 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
   for (size_t i = 0; i < tx.inputs.size(); ++i) {
     if (tx.inputs[i].prevout.txid.IsZero()) return Reject(state, "bad-txns-prevout-null", Vin(i));
   }
+  if (!tx.channel_spends.empty() && tx.version < kChannelTxVersion) {
+    return Reject(state, "bad-txns-channel-version");
+  }
+  for (size_t k = 0; k < tx.channel_spends.size(); ++k) {
+    const uint32_t input = tx.channel_spends[k].input;
+    if (input >= tx.inputs.size() || (k > 0 && input <= tx.channel_spends[k - 1].input)) {
+      return Reject(state, "bad-txns-channel-spend-order", "channel spend " + std::to_string(k));
+    }
+  }
   return true;
 }
 
@@ -57,10 +69,28 @@ bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
   const Uint256 txid = tx.Txid();
   for (size_t i = 0; i < tx.inputs.size(); ++i) {
     const TxIn& in = tx.inputs[i];
-    if (!IsSpendableBy(spent[i], in.pubkey)) return Reject(state, "bad-txns-wrong-key", Vin(i));
+    const ChannelSpend* channel = tx.FindChannelSpend(static_cast<uint32_t>(i));
+    if (spent[i].kind == OutputKind::kCommitment) {
+      return Reject(state, "bad-txns-commitment-spend", Vin(i));
+    }
+    if (spent[i].kind == OutputKind::kChannel) {
+      if (channel == nullptr) return Reject(state, "bad-txns-channel-spend-missing", Vin(i));
+      const ChannelTerms terms{in.pubkey, channel->holder, channel->timeout_height};
+      if (ChannelLock(terms) != spent[i].lock) {
+        return Reject(state, "bad-txns-channel-terms", Vin(i));
+      }
+    } else if (channel != nullptr) {
+      return Reject(state, "bad-txns-channel-spend-unused", Vin(i));
+    } else if (!IsSpendableBy(spent[i], in.pubkey)) {
+      return Reject(state, "bad-txns-wrong-key", Vin(i));
+    }
     const Uint256 sighash = SighashFromTxid(txid, static_cast<uint32_t>(i), spent[i]);
     if (!VerifySchnorr(in.pubkey, sighash, in.signature)) {
       return Reject(state, "bad-txns-bad-sig", Vin(i));
+    }
+    if (channel != nullptr && channel->close == ChannelClose::kCooperative &&
+        !VerifySchnorr(channel->holder, sighash, channel->holder_signature)) {
+      return Reject(state, "bad-txns-channel-holder-sig", Vin(i));
     }
   }
   return true;
@@ -93,6 +123,13 @@ bool CheckTxInputs(const Transaction& tx, const CoinsView& coins, uint32_t spend
       return state->Invalid(ValidationResult::kConsensus, "bad-txns-inputvalues-outofrange", vin);
     }
     spent->push_back(coin.out);
+  }
+  for (const ChannelSpend& channel : tx.channel_spends) {
+    if (channel.close == ChannelClose::kRefund && spend_height < channel.timeout_height) {
+      return state->Invalid(
+          ValidationResult::kPremature, "bad-txns-channel-refund-premature",
+          Vin(channel.input) + " timeout " + std::to_string(channel.timeout_height));
+    }
   }
   const Amount out_total = tx.ValueOut();
   if (in_total < out_total) {

@@ -19,10 +19,30 @@
 //   bad-txns-bond-key              a worker bond locked to a value that is not a
 //                                  public key (it would register a worker that
 //                                  can never sign)
+//   bad-txns-commitment-value      a kCommitment output with a nonzero value (it
+//                                  can never be spent, so the coins would burn)
 //   bad-txns-inputs-duplicate      two inputs spend the same outpoint
 //   bad-txns-prevout-null          an input spends txid 0, which no transaction has
+//   bad-txns-channel-version       channel_spends in a transaction of a version
+//                                  below kChannelTxVersion (only possible in
+//                                  memory: such an encoding has none)
+//   bad-txns-channel-spend-order   a ChannelSpend's input is not below the number
+//                                  of inputs, or not above the previous one's
+//                                  (one per input, sorted)
+// CheckInputSignatures, per input in order:
+//   bad-txns-commitment-spend      the input spends a kCommitment output
+//   bad-txns-channel-spend-missing the input spends a kChannel output and has no
+//                                  ChannelSpend
+//   bad-txns-channel-spend-unused  a ChannelSpend names an input that does not
+//                                  spend a kChannel output
+//   bad-txns-channel-terms         ChannelLock(input pubkey, holder, timeout) is
+//                                  not the spent output's lock (a wrong client
+//                                  or holder key, or a wrong timeout)
 //   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
-//   bad-txns-bad-sig               an input's signature does not verify
+//   bad-txns-bad-sig               an input's signature does not verify (for a
+//                                  channel input: the client's)
+//   bad-txns-channel-holder-sig    a cooperative close whose holder signature
+//                                  does not verify
 //
 // CheckTxInputs reasons (the category says whether the sender is at fault;
 // in a block every one of them makes the block invalid, kConsensus):
@@ -32,6 +52,8 @@
 //   bad-txns-inputvalues-outofrange      kConsensus: a spent value or the
 //                                        running input total leaves MoneyRange
 //   bad-txns-in-belowout                 kConsensus: outputs exceed inputs
+//   bad-txns-channel-refund-premature    kPremature: a kRefund ChannelSpend
+//                                        in a block below its timeout height
 // The debug detail names the offending output or input ("vout 3", "vin 0").
 //
 // Thread safety: free functions with no shared state.
@@ -54,7 +76,7 @@ namespace cc {
 inline constexpr size_t kMaxTxSize = 1'000'000;
 
 /** Context-free validity: the rules in the file comment up to
- *  bad-txns-prevout-null.
+ *  bad-txns-channel-spend-order.
  *
  *  Returns: true if tx passes; false with *state Invalid(kConsensus, reason).
  *  Out:     state: REQUIRES: not null.
@@ -63,12 +85,14 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
 [[nodiscard]] bool CheckTransaction(const Transaction& tx, ValidationState* state);
 
 /** Checks every input's pubkey against the lock of the output it spends and
- *  its Schnorr signature over the input's sighash. Hashes the transaction
- *  once, whatever the number of inputs.
+ *  its Schnorr signature over the input's sighash; for a channel input, the
+ *  terms its ChannelSpend reveals and, for a cooperative close, the holder's
+ *  signature over the same sighash. Hashes the transaction once, whatever
+ *  the number of inputs. The refund's timeout is CheckTxInputs' rule.
  *
  *  Returns: true if all inputs pass (always for a coinbase); false with
- *           *state Invalid(kConsensus, "bad-txns-wrong-key" or
- *           "bad-txns-bad-sig", "vin <i>") at the first failing input, or
+ *           *state Invalid(kConsensus, reason, "vin <i>") at the first
+ *           failing input (reasons in the file comment), or
  *           Error("spent-outputs-mismatch") if spent.size() differs from the
  *           number of inputs (the caller's bug, not the sender's).
  *  Out:     state: REQUIRES: not null.
@@ -79,7 +103,8 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
                                         ValidationState* state);
 
 /** Contextual input rules: every input spends an unspent, mature coin of
- *  `coins`, the values stay in MoneyRange, and inputs cover outputs.
+ *  `coins`, the values stay in MoneyRange, inputs cover outputs, and no
+ *  channel refund comes before its timeout height.
  *
  *  Returns: true, with *spent (the outputs spent, in input order) and *fee
  *           (inputs − outputs) set; false with *state as in the file comment

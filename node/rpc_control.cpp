@@ -63,6 +63,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterTrainingRpcs(table, node);
   if (s.ok()) s = RegisterNetRpcs(table, node);
   if (s.ok()) s = RegisterWalletRpcs(table, node);
+  if (s.ok()) s = RegisterChannelRpcs(table, node);
   if (s.ok()) s = RegisterRawTransactionRpcs(table, node);
   return s;
 }

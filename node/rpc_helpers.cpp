@@ -80,12 +80,24 @@ json TxToJson(const Transaction& tx) {
                    {"pubkey", HexStr(in.pubkey)}});
   }
   out["vin"] = std::move(vin);
+  if (tx.version >= kChannelTxVersion) {
+    json channels = json::array();
+    for (const ChannelSpend& c : tx.channel_spends) {
+      channels.push_back(
+          {{"vin", c.input},
+           {"holder", HexStr(c.holder)},
+           {"timeout_height", c.timeout_height},
+           {"close", c.close == ChannelClose::kCooperative ? "cooperative" : "refund"},
+           {"holder_signature", HexStr(c.holder_signature)}});
+    }
+    out["channel_spends"] = std::move(channels);
+  }
   json vout = json::array();
   for (size_t n = 0; n < tx.outputs.size(); ++n) {
     const TxOut& o = tx.outputs[n];
     vout.push_back({{"n", n},
                     {"value", ValueFromAmount(o.value)},
-                    {"kind", o.kind == OutputKind::kWorkerBond ? "worker_bond" : "pay_to_key_hash"},
+                    {"kind", OutputKindName(o.kind)},
                     {"lock", o.lock.ToHex()}});
   }
   out["vout"] = std::move(vout);

@@ -30,6 +30,7 @@ Status RegisterControlRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterTrainingRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterChannelRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.

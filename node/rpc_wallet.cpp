@@ -644,7 +644,8 @@ RpcMethod getbalances(NodeContext& node) {
             "untrusted pending balance (outputs created "
             "by others that are in the mempool)"},
            {RpcType::kNumber, "immature", "balance from immature coinbase outputs"},
-           {RpcType::kNumber, "bonded", "worker bonds locked to the wallet's keys"}}},
+           {RpcType::kNumber, "bonded", "worker bonds locked to the wallet's keys"},
+           {RpcType::kNumber, "in_channels", "our side of open payment channels (listchannels)"}}},
          {RpcType::kObject,
           "lastprocessedblock",
           "hash and height of the last block processed",
@@ -658,7 +659,8 @@ RpcMethod getbalances(NodeContext& node) {
                      {{"trusted", ValueFromAmount(b.trusted)},
                       {"untrusted_pending", ValueFromAmount(b.untrusted_pending)},
                       {"immature", ValueFromAmount(b.immature)},
-                      {"bonded", ValueFromAmount(b.bonded)}}},
+                      {"bonded", ValueFromAmount(b.bonded)},
+                      {"in_channels", ValueFromAmount(b.in_channels)}}},
                     {"lastprocessedblock", {{"hash", best.hash.ToHex()}, {"height", best.height}}}};
       }};
 }

@@ -68,6 +68,8 @@ constexpr CliParamConversion kJsonParams[] = {
     {"listunspent", 3, "include_unsafe"},
     {"lockunspent", 0, "unlock"},
     {"lockunspent", 1, "transactions"},
+    {"openchannel", 1, "amount"},
+    {"openchannel", 2, "timeoutblocks"},
     {"sendmany", 1, "amounts"},
     {"sendmany", 2, "minconf"},
     {"sendmany", 4, "subtractfeefrom"},
@@ -75,11 +77,13 @@ constexpr CliParamConversion kJsonParams[] = {
     {"sendmany", 6, "conf_target"},
     {"sendmany", 8, "fee_rate"},
     {"sendtoaddress", 1, "amount"},
+
     {"sendtoaddress", 4, "subtractfeefromamount"},
     {"sendtoaddress", 5, "replaceable"},
     {"sendtoaddress", 6, "conf_target"},
     {"sendtoaddress", 8, "avoid_reuse"},
     {"sendtoaddress", 9, "fee_rate"},
+    {"signchannelupdate", 1, "amount"},
     {"signrawtransactionwithwallet", 1, "prevtxs"},
     {"walletpassphrase", 1, "timeout"},
 };

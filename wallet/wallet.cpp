@@ -149,6 +149,7 @@ Status Wallet::InitFromRecords(WalletRecords&& records) {
   labels_ = std::move(records.labels);
   txs_ = std::move(records.txs);
   best_block_ = records.best_block.value_or(BestBlockRecord{});
+  channels_ = std::move(records.channels);
   for (uint32_t chain : {kReceiveChain, kChangeChain}) {
     ExtPubKey xpub;
     if (!account_.xpub.Derive(chain, &xpub)) {
@@ -209,6 +210,9 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
       if (it != by_pubkey_.end()) return it->second;
       return std::nullopt;
     }
+    case OutputKind::kChannel:  // the wallet's channels (channels_) track these
+    case OutputKind::kCommitment:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -356,6 +360,7 @@ bool Wallet::IsRelevant(const Transaction& tx) const {
     if (OriginOf(out)) return true;
   }
   for (const TxIn& in : tx.inputs) {
+    if (channels_.count(in.prevout) != 0) return true;  // closes one of our channels
     const TxOut* spent = FindOutput(in.prevout);
     if (spent != nullptr && OriginOf(*spent)) return true;
   }
@@ -549,8 +554,13 @@ Status Wallet::AddToWallet(const Transaction& tx, bool* added) {
 Status Wallet::CommitTransaction(const Transaction& tx) {
   if (tx.IsCoinbase()) return Status::InvalidArgument("a coinbase cannot be committed");
   std::lock_guard<std::mutex> lock(mu_);
-  const Uint256 txid = tx.Txid();
   WalletBatch batch(db_.get());
+  RecordOwnTransaction(tx, &batch);
+  return batch.Commit();
+}
+
+void Wallet::RecordOwnTransaction(const Transaction& tx, WalletBatch* batch) {
+  const Uint256 txid = tx.Txid();
   auto it = txs_.find(txid);
   if (it == txs_.end()) {
     WalletTx wtx;
@@ -561,11 +571,10 @@ Status Wallet::CommitTransaction(const Transaction& tx) {
   }
   it->second.from_me = true;
   if (it->second.GetState() == TxState::kAbandoned) it->second.SetState(TxState::kUnconfirmed);
-  batch.WriteTx(it->second);
+  batch->WriteTx(it->second);
   for (const TxOut& out : tx.outputs) {
-    if (auto origin = OriginOf(out)) MarkUsed(*origin, &batch);
+    if (auto origin = OriginOf(out)) MarkUsed(*origin, batch);
   }
-  return batch.Commit();
 }
 
 Status Wallet::AbandonTransaction(const Uint256& txid) {
@@ -623,6 +632,13 @@ Balances Wallet::GetBalances() const {
         b.untrusted_pending += out.value;
       }
     }
+  }
+  for (const auto& [funding, record] : channels_) {
+    const ChannelState state = MakeChannelInfo(record).state;
+    if (state != ChannelState::kOpening && state != ChannelState::kOpen) continue;
+    b.in_channels += record.role == ChannelRole::kClient
+                         ? record.channel.MaxPaid() - record.best.paid
+                         : record.best.paid;
   }
   return b;
 }
@@ -1004,6 +1020,11 @@ Status Wallet::SignTransaction(Transaction* tx, const std::map<OutPoint, TxOut>&
 Status Wallet::SignHash(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
                         SchnorrSigBytes* sig64) const {
   std::lock_guard<std::mutex> lock(mu_);
+  return SignWithKey(pubkey, msg32, sig64);
+}
+
+Status Wallet::SignWithKey(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
+                           SchnorrSigBytes* sig64) const {
   auto it = by_pubkey_.find(pubkey);
   if (it == by_pubkey_.end()) return Status::NotFound("key is not in this wallet");
   std::optional<PrivateKey> key;

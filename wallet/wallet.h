@@ -33,8 +33,22 @@
 //   untrusted_pending  unconfirmed and not made by us
 //   immature           confirmed coinbase outputs not yet mature
 //   bonded             worker bonds (not in the others)
+//   in_channels        our side of payment channels not yet closing: as a
+//                      client, capacity − close_fee − paid; as a holder, paid
 // An output is spent when a confirmed or unconfirmed wallet transaction
 // spends it (conflicted and abandoned spends do not count).
+//
+// Payment channels (chain/channel.h, doc/channels.md): the wallet funds
+// channels from its coins with a fresh key of its own as the client key,
+// signs each payment (client), or checks and keeps the best payment made to
+// one of its keys (holder), and closes: the holder with its best update,
+// the client by refund from the timeout height. A channel's record holds its
+// terms and the best update; whether it is opening, open, closing or
+// closed is read from the wallet's transactions (what spends the funding
+// outpoint, and at what depth), so there is no second state to keep in step
+// with the chain. Every record change is one batch: the funding transaction
+// and its channel together, and an update before it is handed out
+// (client) or reported accepted (holder).
 //
 // Errors: wallet failures keep the Status codes of chain/status.h; messages
 // the RPC layer maps to Bitcoin Core's codes are the k*Error constants below
@@ -114,6 +128,7 @@ struct Balances {
   Amount untrusted_pending = 0;
   Amount immature = 0;
   Amount bonded = 0;
+  Amount in_channels = 0;
   bool operator==(const Balances&) const = default;
 };
 
@@ -188,6 +203,28 @@ struct WalletTxInfo {
   bool coinbase = false;
   bool mature = true;
 };
+
+/// Where a channel stands, read from the wallet's transactions.
+enum class ChannelState {
+  kOpening,  //!< the funding transaction is unconfirmed (client only)
+  kOpen,     //!< funded; nothing of ours spends it
+  kClosing,  //!< an unconfirmed wallet transaction spends it
+  kClosed,   //!< a confirmed one does
+  kAbandoned,  //!< the funding transaction was abandoned or conflicted (client only)
+};
+
+/// "opening", "open", "closing", "closed", "abandoned".
+const char* ChannelStateName(ChannelState state);
+
+struct ChannelInfo {
+  ChannelRecord record;
+  ChannelState state = ChannelState::kOpen;
+  Uint256 close_txid;  //!< the spending transaction when closing or closed
+};
+
+/// Blocks before its timeout from which a holder stops accepting a channel's
+/// updates: it must be able to settle before the client may refund.
+inline constexpr uint32_t kChannelExpiryMargin = 6;
 
 struct InputSignError {
   uint32_t index = 0;
@@ -363,6 +400,79 @@ class Wallet {
   Status SignHash(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
                   SchnorrSigBytes* sig64) const;
 
+  // -- Payment channels -------------------------------------------------------
+
+  /** Builds the signed funding transaction of a new channel paying `holder`:
+   *  a kChannel output of `capacity` (client key: a fresh receive key of
+   *  ours), funded and changed as CreateTransaction does. The settlement's
+   *  fee, close_fee, is coin_control.fee_rate on the settlement's size.
+   *  Nothing is stored but the client key's use: CommitChannelOpen it.
+   *
+   *  Returns: OK with *out and *channel; InvalidArgument for an invalid
+   *           holder key, a capacity not above close_fee plus dust, or a
+   *           timeout height not above the best block; CreateTransaction's
+   *           errors.
+   *  Out:     out, channel: REQUIRES: not null.
+   */
+  Status CreateChannelFunding(const XOnlyPubKeyBytes& holder, Amount capacity,
+                              uint32_t timeout_height, const CoinControl& coin_control,
+                              CreatedTransaction* out, Channel* channel);
+
+  /** Records the funding transaction as CommitTransaction does and the
+   *  channel (client role), in one batch, before it is relayed (as Bitcoin
+   *  Core commits before broadcasting): a crash can then never leave coins
+   *  in a channel the wallet does not know. If the mempool refuses it,
+   *  AbandonTransaction it (the channel then reads kAbandoned).
+   *  Returns: OK; InvalidArgument if `funding` does not create the channel's
+   *           output at channel.funding; IOError from the store.
+   */
+  Status CommitChannelOpen(const Transaction& funding, const Channel& channel);
+
+  /** Client: signs the update that raises the payment over the channel
+   *  funded at `funding` to `paid` in total, committing `receipts_root`,
+   *  and keeps it as the channel's best before handing it out.
+   *
+   *  Returns: OK with *out; NotFound("channel-unknown") if we are not its
+   *           client; InvalidArgument("channel-update-not-increasing") if
+   *           paid does not exceed the last update signed,
+   *           ("channel-update-over-capacity"), or ("channel-closed") once
+   *           something spends it; NotSupported(kUnlockNeededError) if locked.
+   *  Out:     out: REQUIRES: not null.
+   */
+  Status SignChannelUpdate(const OutPoint& funding, Amount paid, const Uint256& receipts_root,
+                           ChannelUpdate* out);
+
+  /** Holder: checks an update (chain/channel.h CheckUpdate against the best
+   *  one kept) and keeps it. The caller has checked that the funding output
+   *  exists (unspent, in the chain or the mempool) when the channel is new.
+   *
+   *  Returns: OK; InvalidArgument with the reason: CheckChannel's and
+   *           CheckUpdate's, "channel-not-ours" (the holder key is not ours),
+   *           "channel-update-wrong-channel" (other terms than the channel
+   *           kept for that outpoint), "channel-closed", or
+   *           "channel-update-expiring" (within kChannelExpiryMargin blocks
+   *           of the timeout); IOError from the store.
+   */
+  Status AcceptChannelUpdate(const Channel& channel, const ChannelUpdate& update);
+
+  /** Builds the signed transaction that closes the channel at `funding`:
+   *  the holder's settlement with its best update, or the client's refund
+   *  (fee: close_fee) once the next block is at the timeout height. Nothing
+   *  is stored: CommitTransaction after the mempool took it.
+   *
+   *  Returns: OK with *out; NotFound("channel-unknown"); InvalidArgument
+   *           "channel-closed", "channel-no-payment" (holder before any
+   *           update), or "channel-refund-premature" (client before the
+   *           timeout); NotSupported(kUnlockNeededError) if locked.
+   *  Out:     out: REQUIRES: not null.
+   */
+  Status CreateChannelClose(const OutPoint& funding, Transaction* out) const;
+
+  /// Every channel, by funding outpoint.
+  std::vector<ChannelInfo> ListChannels() const;
+  /// NotFound("channel-unknown") if the wallet has no channel at `funding`.
+  Status GetChannel(const OutPoint& funding, ChannelInfo* info) const;
+
   // -- Encryption and backup --------------------------------------------------
 
   /** Encrypts the seed under a new master key and leaves the wallet locked.
@@ -420,6 +530,11 @@ class Wallet {
   bool IsLockedNoMutex() const { return !seed_.has_value(); }
   XOnlyPubKeyBytes PubKeyOf(const KeyOrigin& origin) const;
   Status UnlockWithMasterKey(const SecureBytes& master_key);
+  /// CommitTransaction's writes, into *batch.
+  void RecordOwnTransaction(const Transaction& tx, WalletBatch* batch);
+  ChannelInfo MakeChannelInfo(const ChannelRecord& record) const;
+  Status SignWithKey(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
+                     SchnorrSigBytes* sig64) const;
 
   WalletOptions options_;
   mutable std::mutex mu_;
@@ -441,6 +556,7 @@ class Wallet {
   std::set<OutPoint> locked_coins_;                           // GUARDED_BY(mu_)
   std::vector<PrivateKey> hot_keys_;                          // GUARDED_BY(mu_); memory only
   BestBlockRecord best_block_;                                // GUARDED_BY(mu_)
+  std::map<OutPoint, ChannelRecord> channels_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cc::wallet

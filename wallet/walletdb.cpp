@@ -28,6 +28,10 @@ std::string Value(const T& value) {
   return std::string(AsChars(bytes));
 }
 
+// A channel record's key suffix: its funding outpoint's encoding.
+constexpr size_t kOutPointSize = Uint256::kSize + 4;
+std::string ChannelKeySuffix(const OutPoint& funding) { return Value(funding); }
+
 leveldb::Options DbOptions(bool create) {
   leveldb::Options options;
   options.create_if_missing = create;
@@ -52,6 +56,17 @@ std::string Printable(std::string_view key) {
 }
 
 }  // namespace
+
+void Put(Writer& w, const ChannelRecord& record) {
+  w(record.version, record.channel, static_cast<uint8_t>(record.role), record.best);
+}
+
+void Get(Reader& r, ChannelRecord& record) {
+  uint8_t role = 0;
+  r(record.version, record.channel, role, record.best);
+  if (role > static_cast<uint8_t>(ChannelRole::kHolder)) throw DecodeError("bad channel role");
+  record.role = static_cast<ChannelRole>(role);
+}
 
 // ---------------------------------------------------------------------------
 // WalletDatabase
@@ -158,6 +173,14 @@ DBErrors WalletDatabase::Load(WalletRecords* out, std::string* error) {
         s = Status::Corruption("txid does not match its key");
       }
       if (s.ok()) out->txs[wtx.tx.Txid()] = std::move(wtx);
+    } else if (name == DBKeys::kChannel) {
+      ChannelRecord rec;
+      s = suffix.size() == kOutPointSize ? Deserialize(value, &rec) : Status::Corruption("bad key");
+      if (s.ok() && rec.version != kChannelRecordVersion) s = Status::Corruption("unknown version");
+      if (s.ok() && ChannelKeySuffix(rec.channel.funding) != suffix) {
+        s = Status::Corruption("funding outpoint does not match its key");
+      }
+      if (s.ok()) out->channels[rec.channel.funding] = std::move(rec);
     } else if (name == DBKeys::kBestBlock) {
       BestBlockRecord rec;
       s = Deserialize(value, &rec);
@@ -269,6 +292,11 @@ void WalletBatch::EraseTx(const Uint256& txid) {
 }
 void WalletBatch::WriteBestBlock(const BestBlockRecord& best) {
   batch_->Put(Key(DBKeys::kBestBlock), Value(best));
+  ++count_;
+}
+
+void WalletBatch::WriteChannel(const ChannelRecord& channel) {
+  batch_->Put(Key(DBKeys::kChannel, ChannelKeySuffix(channel.channel.funding)), Value(channel));
   ++count_;
 }
 

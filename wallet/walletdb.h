@@ -10,6 +10,7 @@
 //   label\0 <address>      string              address book
 //   tx\0 <txid:32>         WalletTx            wallet_tx.h
 //   bestblock\0            BestBlockRecord     the block the wallet is synced to
+//   channel\0 <outpoint:36> ChannelRecord      a payment channel (funding txid, index u32)
 // The names are DBKeys below, in one place. Every struct record starts with
 // its own version, so fields can be added later and read only when present.
 // Locked coins are not stored (as in Bitcoin Core, they reset on restart).
@@ -38,6 +39,7 @@
 #include <string>
 #include <string_view>
 
+#include "chain/channel.h"
 #include "chain/serialize.h"
 #include "chain/status.h"
 #include "wallet/crypter.h"
@@ -62,6 +64,7 @@ inline constexpr std::string_view kChainIndex = "hdindex";
 inline constexpr std::string_view kLabel = "label";
 inline constexpr std::string_view kTx = "tx";
 inline constexpr std::string_view kBestBlock = "bestblock";
+inline constexpr std::string_view kChannel = "channel";
 }  // namespace DBKeys
 
 /// Load results, ordered by severity: a load reports the worst it met.
@@ -105,6 +108,26 @@ struct BestBlockRecord {
   bool operator==(const BestBlockRecord&) const = default;
 };
 
+/// Which side of a payment channel the wallet is on.
+enum class ChannelRole : uint8_t {
+  kClient = 0,  //!< funded it and pays through it
+  kHolder = 1,  //!< is paid through it
+};
+
+inline constexpr uint32_t kChannelRecordVersion = 1;
+/// A payment channel (chain/channel.h) and the best payment made over it.
+struct ChannelRecord {
+  uint32_t version = kChannelRecordVersion;
+  Channel channel;
+  ChannelRole role = ChannelRole::kClient;
+  /// Client: the last update signed; holder: the best update accepted.
+  /// paid is 0 before any.
+  ChannelUpdate best;
+};
+/// version:u32 channel:Channel role:u8 best:ChannelUpdate; decoding rejects unknown roles.
+void Put(Writer& w, const ChannelRecord& record);
+void Get(Reader& r, ChannelRecord& record);
+
 /// Everything a load reads.
 struct WalletRecords {
   uint32_t version = 0;
@@ -115,6 +138,7 @@ struct WalletRecords {
   std::map<std::string, std::string> labels;
   std::map<Uint256, WalletTx> txs;
   std::optional<BestBlockRecord> best_block;
+  std::map<OutPoint, ChannelRecord> channels;
 };
 
 class WalletBatch;
@@ -183,6 +207,7 @@ class WalletBatch {
   void WriteTx(const WalletTx& wtx);
   void EraseTx(const Uint256& txid);
   void WriteBestBlock(const BestBlockRecord& best);
+  void WriteChannel(const ChannelRecord& channel);
 
   /// True if nothing was written to the batch.
   bool empty() const { return count_ == 0; }

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
+#include "chain/receipt.h"
 #include "chain/serialize.h"
 #include "consensus/genesis.h"
 #include "node/client/header_chain.h"
@@ -190,11 +192,24 @@ int Invalid(const std::string& reason) {
   return EXIT_FAILURE;
 }
 
-// verifytx / verifywork: the common part around the proof check.
+// verifytx / verifywork / verifyreceipt: the common part around the proof
+// check. verifyreceipt is verifytx on the settlement plus the receipt's own
+// checks.
 int VerifyCommand(const Config& config, const ChainParams& params,
                   const std::filesystem::path& network_dir, const HeaderChain& chain,
-                  const std::vector<std::string>& args) {
-  const bool is_tx = args[0] == "verifytx";
+                  std::vector<std::string> args) {
+  const bool is_receipt = args[0] == "verifyreceipt";
+  const bool is_tx = is_receipt || args[0] == "verifytx";
+  std::optional<ReceiptProof> receipt;
+  if (is_receipt) {
+    if (args.size() != 4) return Fail("usage: verifyreceipt <receiptproof> <txid> <blockhash>");
+    std::vector<uint8_t> bytes;
+    receipt.emplace();
+    if (!ParseHex(args[1], &bytes) || !Deserialize(bytes, &*receipt).ok()) {
+      return Fail("receiptproof must be the hex of a ReceiptProof");
+    }
+    args.erase(args.begin() + 1);
+  }
   if (args.size() != 3) {
     return Fail(std::string("usage: ") + args[0] +
                 (is_tx ? " <txid> <blockhash>" : " <recordhash> <blockhash>"));
@@ -209,6 +224,9 @@ int VerifyCommand(const Config& config, const ChainParams& params,
     return Invalid("block " + block_hash->ToHex() +
                    " is not in the local header chain (run syncheaders)");
   }
+  Transaction tx;
+  MerkleProof path;
+  std::string reason;
   if (!config.GetArgs("connect").empty()) {
     std::unique_ptr<LightPeer> peer;
     Status s = ConnectToPeer(config, params, &peer);
@@ -218,28 +236,30 @@ int VerifyCommand(const Config& config, const ChainParams& params,
                        &proof);
     if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
     if (!s.ok()) return Fail(s.message());
-    std::string reason;
     const bool valid =
         is_tx ? VerifyTxInclusion(proof.tx, proof.proof, *leaf, *header, &reason)
               : VerifyRecordInclusion(proof.record, proof.proof, *leaf, *header, &reason);
     if (!valid) return Invalid(reason);
-    std::printf("valid\n");
-    return EXIT_SUCCESS;
+    tx = proof.tx;
+  } else {
+    rpc::RpcClientOptions options;
+    Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
+    if (!s.ok()) return Fail(s.message());
+    rpc::RpcClient client(options);
+    json proof;
+    s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}),
+            &proof);
+    if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
+    if (!s.ok()) return Fail(s.message());
+    const bool valid = is_tx ? VerifyTxOutProof(proof, *leaf, *header, &reason)
+                             : VerifyWorkProof(proof, *leaf, *header, &reason);
+    if (!valid) return Invalid(reason);
+    if (is_receipt && !DecodeField(proof, "tx", &tx, &reason)) return Invalid(reason);
   }
-  rpc::RpcClientOptions options;
-  Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
-  if (!s.ok()) return Fail(s.message());
-  rpc::RpcClient client(options);
-  json proof;
-  s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}),
-          &proof);
-  if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
-  if (!s.ok()) return Fail(s.message());
-
-  std::string reason;
-  const bool valid = is_tx ? VerifyTxOutProof(proof, *leaf, *header, &reason)
-                           : VerifyWorkProof(proof, *leaf, *header, &reason);
-  if (!valid) return Invalid(reason);
+  if (is_receipt) {
+    ValidationState state;
+    if (!VerifyReceiptCommitment(*receipt, tx, &state)) return Invalid(state.reason());
+  }
   std::printf("valid\n");
   return EXIT_SUCCESS;
 }
@@ -311,6 +331,9 @@ int LightMain(int argc, const char* const argv[]) {
         "transaction is in a block\n"
         "or:     computecoin-light [options] verifywork <recordhash> <blockhash>  Check a work "
         "record is in a block\n"
+        "or:     computecoin-light [options] verifyreceipt <receiptproof> <txid> <blockhash>\n"
+        "                                   Check a receipt was paid by settlement txid in a "
+        "block\n"
         "or:     computecoin-light [options] getbestheader                        Show the local "
         "header tip\n\n%s",
         FormatVersion().c_str(), config.HelpMessage().c_str());
@@ -323,7 +346,8 @@ int LightMain(int argc, const char* const argv[]) {
   const std::vector<std::string>& args = config.positional();
   if (args.empty())
     return Fail(
-        "too few parameters (need a command: syncheaders, verifytx, verifywork, getbestheader)");
+        "too few parameters (need a command: syncheaders, verifytx, verifywork, verifyreceipt, "
+        "getbestheader)");
 
   const ChainParams* params = nullptr;
   std::filesystem::path network_dir;
@@ -365,7 +389,7 @@ int LightMain(int argc, const char* const argv[]) {
     std::printf("%s\n", out.dump(2).c_str());
     return EXIT_SUCCESS;
   }
-  if (command == "verifytx" || command == "verifywork") {
+  if (command == "verifytx" || command == "verifywork" || command == "verifyreceipt") {
     return VerifyCommand(config, *params, network_dir, *chain, args);
   }
   if (command == "getbestheader") {

@@ -19,6 +19,12 @@
 //   computecoin-light [options] verifywork <recordhash> <blockhash>
 //       Asks for the proof and checks it against the locally stored header:
 //       prints "valid" (exit 0) or "invalid: <reason>" (exit 1).
+//   computecoin-light [options] verifyreceipt <receiptproof> <txid> <blockhash>
+//       As verifytx for the settlement <txid>, then checks that it paid for
+//       the receipt in <receiptproof> (hex of a chain/receipt.h
+//       ReceiptProof): the holder's signature, the settlement's holder and
+//       the receipt's path to its receipts root (VerifyReceiptCommitment's
+//       reasons).
 //   computecoin-light [options] getbestheader
 //       Prints the local tip as {"height", "hash"}.
 // Other failures print "error: <message>" and exit 1.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chain/chain_state.h"
+#include "chain/channel.h"
 #include "chain/key.h"
 #include "chain/tx_sign.h"
 #include "tests/chain/store_test_util.h"
@@ -514,6 +515,30 @@ TEST_F(MempoolTest, ReorgRemovesSpendsOfCoinbaseThatBecameImmature) {
   ExpectAccepted(spend);
   pool_.UpdateForReorg({}, *chain_, /*spend_height=*/kCoinbaseMaturity);
   EXPECT_FALSE(pool_.Contains(spend.Txid()));
+}
+
+TEST_F(MempoolTest, ChannelRefundWaitsForItsTimeoutAndLeavesIfTheChainShrinks) {
+  // A channel funded in block 1 from genesis output 0, refundable from height 50.
+  const PrivateKey holder = KeyFromByte(0x22);
+  Channel channel;
+  channel.capacity = kCoinValue - 5000;
+  channel.terms = {key_.PublicKey(), holder.PublicKey(), 50};
+  channel.close_fee = 5000;
+  Transaction funding = Pay(Funding(0), 5000);
+  funding.outputs[0] = channel.FundingOutput();
+  ASSERT_TRUE(SignInput(&funding, 0, Funding(0).second, key_).ok());
+  ASSERT_TRUE(chain_->ConnectTip(MakeBlock(genesis_.Hash(), 1, {funding})).ok());
+  channel.funding = OutPoint{funding.Txid(), 0};
+  Transaction refund;
+  ASSERT_TRUE(MakeRefund(channel, 5000, &refund).ok());
+  refund.inputs[0].signature = key_.Sign(refund.Sighash(0, channel.FundingOutput()));
+
+  const ValidationState early = Accept(refund, /*spend_height=*/49);
+  EXPECT_EQ(early.result(), ValidationResult::kPremature);
+  EXPECT_EQ(early.reason(), "bad-txns-channel-refund-premature");
+  ExpectAccepted(refund);  // at kMatureHeight
+  pool_.UpdateForReorg({}, *chain_, /*spend_height=*/49);
+  EXPECT_FALSE(pool_.Contains(refund.Txid()));
 }
 
 }  // namespace

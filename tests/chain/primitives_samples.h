@@ -53,6 +53,15 @@ inline Transaction SampleTransaction(uint8_t seed = 1) {
   return tx;
 }
 
+inline ChannelTerms SampleChannelTerms(uint8_t seed = 1) {
+  return {SampleBytes<32>(seed + 20), SampleBytes<32>(seed + 50), 0x00012345u + seed};
+}
+
+inline ChannelSpend SampleChannelSpend(uint8_t seed = 1) {
+  return {1, SampleBytes<32>(seed + 50), 0x00012345u + seed, ChannelClose::kCooperative,
+          SampleBytes<64>(seed + 90)};
+}
+
 inline UnitId SampleUnitId() { return {UnitKind::kAttention, 0x0102030405060708, 2, 3, 4, 5, 6}; }
 
 inline WorkRecord SampleWorkRecord(uint8_t seed = 1) {

@@ -63,6 +63,8 @@ template <> WorkRecord Sample() { return test::SampleWorkRecord(); }
 template <> BlockHeader Sample() { return test::SampleHeader(); }
 template <> Block Sample() { return test::SampleBlock(); }
 template <> MerkleProof Sample() { return test::SampleMerkleProof(); }
+template <> ChannelTerms Sample() { return test::SampleChannelTerms(); }
+template <> ChannelSpend Sample() { return test::SampleChannelSpend(); }
 
 template <typename T>
 size_t LengthOffset();
@@ -83,7 +85,7 @@ struct EnumField {
 
 EnumField OutputKindAt(size_t offset) {
   std::vector<uint8_t> bad;
-  for (int v = 2; v <= 255; ++v) bad.push_back(static_cast<uint8_t>(v));
+  for (int v = 4; v <= 255; ++v) bad.push_back(static_cast<uint8_t>(v));
   return {offset, bad, "Corruption: bad-output-kind"};
 }
 
@@ -97,6 +99,12 @@ EnumField UnitKindAt(size_t offset) {
 template <typename T>
 EnumField Enum();
 template <> EnumField Enum<TxOut>() { return OutputKindAt(8); }
+// input, holder, timeout, then the close kind.
+template <> EnumField Enum<ChannelSpend>() {
+  std::vector<uint8_t> bad;
+  for (int v = 2; v <= 255; ++v) bad.push_back(static_cast<uint8_t>(v));
+  return {4 + 32 + 4, bad, "Corruption: bad-channel-close"};
+}
 template <> EnumField Enum<UnitId>() { return UnitKindAt(0); }
 template <> EnumField Enum<WorkRecord>() { return UnitKindAt(0); }
 // version, input count, two inputs, output count, then the first TxOut.
@@ -143,7 +151,8 @@ class CodecTest : public ::testing::Test {
 using AllTypes =
     ::testing::Types<uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t, bool, float, Uint256,
                      Bytes7, std::string, std::vector<uint8_t>, std::vector<Uint256>, OutPoint,
-                     TxIn, TxOut, Transaction, UnitId, WorkRecord, BlockHeader, Block, MerkleProof>;
+                     TxIn, TxOut, Transaction, UnitId, WorkRecord, BlockHeader, Block, MerkleProof,
+                     ChannelTerms, ChannelSpend>;
 TYPED_TEST_SUITE(CodecTest, AllTypes);
 
 TYPED_TEST(CodecTest, RoundTrips) {
@@ -207,7 +216,7 @@ TYPED_TEST(CountedCodecTest, NonCanonicalLengthIsRejected) {
 
 template <typename T>
 class EnumCodecTest : public CodecTest<T> {};
-using EnumTypes = ::testing::Types<TxOut, Transaction, UnitId, WorkRecord, Block>;
+using EnumTypes = ::testing::Types<TxOut, Transaction, UnitId, WorkRecord, Block, ChannelSpend>;
 TYPED_TEST_SUITE(EnumCodecTest, EnumTypes);
 
 TYPED_TEST(EnumCodecTest, UnknownEnumValueIsRejected) {

@@ -81,6 +81,14 @@ void WriteTransactions(CorpusWriter& w) {
   Transaction bond = test::SampleTransaction(9);
   bond.outputs = {test::SampleTxOut(3, OutputKind::kWorkerBond)};
   w.WriteObject("transaction", "worker_bond", bond);
+  Transaction channel = test::SampleTransaction(11);
+  channel.version = kChannelTxVersion;
+  channel.outputs.push_back(TxOut{0, OutputKind::kCommitment, test::SampleHash(12)});
+  channel.channel_spends = {test::SampleChannelSpend(13)};
+  w.WriteObject("transaction", "channel_settlement", channel);
+  channel.channel_spends[0].close = ChannelClose::kRefund;
+  channel.channel_spends[0].holder_signature = {};
+  w.WriteObject("transaction", "channel_refund", channel);
 }
 
 void WriteBlocks(CorpusWriter& w) {
@@ -309,6 +317,15 @@ void WriteWalletRecords(CorpusWriter& w) {
   best.hash = test::SampleHash(4);
   best.height = 12;
   record("bestblock", 7, Serialize(best));
+  wallet::ChannelRecord channel;
+  channel.channel.funding = test::SampleOutPoint(5);
+  channel.channel.capacity = 10 * kCoin;
+  channel.channel.terms = test::SampleChannelTerms();
+  channel.channel.close_fee = 1000;
+  channel.role = wallet::ChannelRole::kHolder;
+  channel.best = {channel.channel.funding, 3 * kCoin, test::SampleHash(6),
+                  test::SampleBytes<64>(7)};
+  record("channel", 8, Serialize(channel));
 }
 
 }  // namespace

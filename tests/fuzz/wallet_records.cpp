@@ -1,18 +1,20 @@
 // Fuzz target: the wallet database's record values (wallet/walletdb.h),
 // which WalletDatabase::Load decodes from disk. The first byte picks the
-// record (version, hdseed, mkey, account, hdindex, label, tx, bestblock);
+// record (version, hdseed, mkey, account, hdindex, label, tx, bestblock,
+// channel);
 // the rest is its value. Beyond "no crash": a value that decodes is
 // canonical (fuzz.h), and the checks Load applies after decoding (record
 // versions, CheckKdfParams, the transaction state) run on it. What Load then
 // does with a record runs too: an account's key derives its first receive
 // key (secp256k1 parsing an arbitrary point), an encrypted seed is decrypted
 // under a wrong key (the GCM tag must refuse it, never crash), and a
-// transaction's txid is computed.
+// transaction's txid is computed, and a channel's amounts are checked.
 
 #include <array>
 #include <cstdint>
 #include <string>
 
+#include "chain/channel.h"
 #include "tests/fuzz/fuzz.h"
 #include "wallet/crypter.h"
 #include "wallet/hd.h"
@@ -59,12 +61,19 @@ void Tx(cc::ByteSpan value) {
   (void)wtx.IsActive();
 }
 
+void Channel(cc::ByteSpan value) {
+  w::ChannelRecord rec;
+  if (!cc::fuzz::DecodeCanonical(value, &rec) || rec.version != w::kChannelRecordVersion) return;
+  cc::ValidationState state;
+  if (cc::CheckChannel(rec.channel, &state)) (void)rec.channel.FundingOutput();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const cc::ByteSpan value(data + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0:
     case 4: {  // version and hdindex values are both u32
       uint32_t n = 0;
@@ -93,6 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       cc::fuzz::DecodeCanonical(value, &rec);
       break;
     }
+    case 8:
+      Channel(value);
+      break;
   }
   return 0;
 }

@@ -561,3 +561,158 @@ TEST_F(WalletTest, HotKeyRewardsMatureAndSpendButAreNotPersisted) {
 
 }  // namespace
 }  // namespace cc::wallet
+
+// -- Payment channels -----------------------------------------------------------
+
+namespace cc::wallet {
+namespace {
+
+class WalletChannelTest : public WalletTest {
+ protected:
+  static constexpr uint32_t kTimeoutBlocks = 30;
+
+  /// Funds alice, then builds and commits a 10-coin channel from alice to a
+  /// fresh key of bob's, mined in the next block.
+  void Open() {
+    FundAlice();
+    ASSERT_TRUE(bob_->GetPubKey(NewAddress(*bob_), &bob_pk_).ok());
+    CoinControl cc;
+    cc.fee_rate = FeeRate{1000};
+    const uint32_t timeout = static_cast<uint32_t>(chain_.size()) + kTimeoutBlocks;
+    ASSERT_TRUE(
+        alice_->CreateChannelFunding(bob_pk_, 10 * kCoin, timeout, cc, &funding_, &channel_).ok());
+    ASSERT_TRUE(alice_->CommitChannelOpen(funding_.tx, channel_).ok());
+    EXPECT_EQ(State(*alice_), ChannelState::kOpening);
+    Mine({funding_.tx}, "", {alice_.get(), bob_.get()});
+  }
+
+  ChannelState State(const Wallet& w) const {
+    ChannelInfo info;
+    EXPECT_TRUE(w.GetChannel(channel_.funding, &info).ok());
+    return info.state;
+  }
+
+  ChannelUpdate Pay(Amount paid) {
+    ChannelUpdate update;
+    const Status s = alice_->SignChannelUpdate(channel_.funding, paid, Uint256(), &update);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return update;
+  }
+
+  XOnlyPubKeyBytes bob_pk_{};
+  CreatedTransaction funding_;
+  Channel channel_;
+};
+
+TEST_F(WalletChannelTest, FundingIsSignedAndLocksTheCapacity) {
+  Open();
+  EXPECT_EQ(funding_.tx.outputs[channel_.funding.index], channel_.FundingOutput());
+  EXPECT_EQ(channel_.terms.holder, bob_pk_);
+  EXPECT_TRUE(alice_->IsMine(
+      TxOut{1, OutputKind::kPayToKeyHash, KeyHash(channel_.terms.client)}));  // its own key
+  ValidationState state;
+  EXPECT_TRUE(CheckInputSignatures(funding_.tx, funding_.spent, &state)) << state.ToString();
+  EXPECT_EQ(State(*alice_), ChannelState::kOpen);
+  EXPECT_GT(channel_.close_fee, 0);
+  const Balances b = alice_->GetBalances();
+  EXPECT_EQ(b.trusted, 40 * kCoin - funding_.fee);
+  EXPECT_EQ(b.in_channels, channel_.MaxPaid());
+}
+
+TEST_F(WalletChannelTest, UpdatesAreKeptAcrossReloadsAndOnlyIncrease) {
+  Open();
+  ASSERT_TRUE(bob_->AcceptChannelUpdate(channel_, Pay(kCoin)).ok());
+  const ChannelUpdate second = Pay(2 * kCoin);
+  ASSERT_TRUE(bob_->AcceptChannelUpdate(channel_, second).ok());
+
+  alice_.reset();
+  bob_.reset();
+  alice_ = Reload("alice");
+  bob_ = Reload("bob");
+  ChannelUpdate update;
+  EXPECT_EQ(alice_->SignChannelUpdate(channel_.funding, 2 * kCoin, Uint256(), &update).message(),
+            "channel-update-not-increasing");
+  EXPECT_EQ(bob_->AcceptChannelUpdate(channel_, second).message(), "channel-update-not-increasing");
+  EXPECT_EQ(alice_->GetBalances().in_channels, channel_.MaxPaid() - 2 * kCoin);
+  EXPECT_EQ(bob_->GetBalances().in_channels, 2 * kCoin);
+  EXPECT_EQ(alice_->SignChannelUpdate(channel_.funding, channel_.MaxPaid() + 1, Uint256(), &update)
+                .message(),
+            "channel-update-over-capacity");
+}
+
+TEST_F(WalletChannelTest, HolderSettlesWithItsBestUpdate) {
+  Open();
+  ASSERT_TRUE(bob_->AcceptChannelUpdate(channel_, Pay(3 * kCoin)).ok());
+  Pay(4 * kCoin);  // signed, never given to bob
+  Transaction close;
+  ASSERT_TRUE(bob_->CreateChannelClose(channel_.funding, &close).ok());
+  ValidationState state;
+  EXPECT_TRUE(CheckInputSignatures(close, std::vector<TxOut>{channel_.FundingOutput()}, &state))
+      << state.ToString();
+  ASSERT_TRUE(bob_->CommitTransaction(close).ok());
+  EXPECT_EQ(State(*bob_), ChannelState::kClosing);
+  Mine({close}, "", {alice_.get(), bob_.get()});
+  EXPECT_EQ(State(*alice_), ChannelState::kClosed);
+  EXPECT_EQ(State(*bob_), ChannelState::kClosed);
+  EXPECT_EQ(bob_->GetBalances(), (Balances{3 * kCoin, 0, 0, 0, 0}));
+  EXPECT_EQ(alice_->GetBalances().trusted,
+            50 * kCoin - funding_.fee - 3 * kCoin - channel_.close_fee);
+  EXPECT_EQ(bob_->CreateChannelClose(channel_.funding, &close).message(), "channel-closed");
+}
+
+TEST_F(WalletChannelTest, ClientRefundsFromTheTimeoutOnly) {
+  Open();
+  ASSERT_TRUE(bob_->AcceptChannelUpdate(channel_, Pay(kCoin)).ok());
+  Transaction refund;
+  while (chain_.size() + 1 < channel_.terms.timeout_height) {
+    EXPECT_EQ(alice_->CreateChannelClose(channel_.funding, &refund).message(),
+              "channel-refund-premature");
+    if (chain_.size() + kChannelExpiryMargin >= channel_.terms.timeout_height) {
+      EXPECT_EQ(bob_->AcceptChannelUpdate(channel_, Pay(kCoin + chain_.size())).message(),
+                "channel-update-expiring");
+    }
+    Mine({}, "", {alice_.get(), bob_.get()});
+  }
+  ASSERT_TRUE(alice_->CreateChannelClose(channel_.funding, &refund).ok());
+  ValidationState state;
+  EXPECT_TRUE(CheckInputSignatures(refund, std::vector<TxOut>{channel_.FundingOutput()}, &state))
+      << state.ToString();
+  ASSERT_TRUE(alice_->CommitTransaction(refund).ok());
+  Mine({refund}, "", {alice_.get(), bob_.get()});
+  EXPECT_EQ(State(*bob_), ChannelState::kClosed);  // bob sees the refund spend his channel
+  EXPECT_EQ(alice_->GetBalances().trusted, 50 * kCoin - funding_.fee - channel_.close_fee);
+  EXPECT_EQ(bob_->GetBalances().in_channels, 0);
+}
+
+TEST_F(WalletChannelTest, HolderRefusesChannelsToOtherKeys) {
+  Open();
+  Channel other = channel_;
+  other.terms.holder = channel_.terms.client;
+  EXPECT_EQ(bob_->AcceptChannelUpdate(other, Pay(kCoin)).message(), "channel-not-ours");
+  ASSERT_TRUE(bob_->AcceptChannelUpdate(channel_, Pay(2 * kCoin)).ok());
+  Channel changed = channel_;
+  changed.close_fee = 0;  // the same outpoint with other terms
+  EXPECT_EQ(bob_->AcceptChannelUpdate(changed, Pay(3 * kCoin)).message(),
+            "channel-update-wrong-channel");
+  ChannelUpdate update;
+  EXPECT_EQ(bob_->SignChannelUpdate(channel_.funding, 5 * kCoin, Uint256(), &update).message(),
+            "channel-unknown");  // bob is not its client
+}
+
+TEST_F(WalletChannelTest, AbandonedFundingClosesTheChannel) {
+  FundAlice();
+  ASSERT_TRUE(bob_->GetPubKey(NewAddress(*bob_), &bob_pk_).ok());
+  CoinControl cc;
+  ASSERT_TRUE(alice_->CreateChannelFunding(bob_pk_, 5 * kCoin, 100, cc, &funding_, &channel_).ok());
+  ASSERT_TRUE(alice_->CommitChannelOpen(funding_.tx, channel_).ok());
+  ASSERT_TRUE(alice_->AbandonTransaction(funding_.tx.Txid()).ok());
+  EXPECT_EQ(State(*alice_), ChannelState::kAbandoned);
+  EXPECT_EQ(alice_->GetBalances().in_channels, 0);
+  EXPECT_EQ(alice_->GetBalances().trusted, 50 * kCoin);
+  ChannelUpdate update;
+  EXPECT_EQ(alice_->SignChannelUpdate(channel_.funding, kCoin, Uint256(), &update).message(),
+            "channel-closed");
+}
+
+}  // namespace
+}  // namespace cc::wallet
