@@ -68,7 +68,9 @@ namespace cc::compute {
 /// How this node runs the model. Not committed: nodes with different options
 /// compute the same units within ε.
 struct EngineOptions {
-  std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
+  /// "cpu", "cuda", "cuda:N" or "auto" (compute/torch/torch_engine.h:
+  /// ResolveTorchDevice); a GPU needs a libtorch built with CUDA.
+  std::string device = "cpu";
   int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
   bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
   /// Verify hashes a claim's tensors (when it must: WorkClaim::hashes_checked

@@ -40,6 +40,7 @@ void SetThreadTorchThreads(int n) {
 int TorchThreads() { return at::get_num_threads(); }
 std::string TorchBuildConfig() { return torch::show_config(); }
 bool CudaAvailable() { return torch::cuda::is_available(); }
+int CudaDeviceCount() { return static_cast<int>(torch::cuda::device_count()); }
 
 namespace {
 
@@ -388,7 +389,8 @@ struct UnitRunner::Impl {
     for (size_t i = 0; i < encoded.size() && i < unit.inputs.size(); ++i) {
       switch (unit.inputs[i].slot.role) {
         case TensorRole::kWeights:
-          run.weights = FloatTensor(*encoded[i], device).narrow(0, begin, end - begin);
+          // Only the stage's slice of W_s goes to a GPU (on the CPU, a view).
+          run.weights = FloatTensor(*encoded[i], at::kCPU).narrow(0, begin, end - begin).to(device);
           if (keep) run.weights = run.weights.clone();
           break;
         case TensorRole::kTokens:

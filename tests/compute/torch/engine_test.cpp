@@ -13,10 +13,12 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 
 #include "compute/dataset.h"
 #include "compute/local_step.h"
 #include "compute/torch/model.h"
+#include "tests/util/test_util.h"
 
 namespace cc::compute {
 namespace {
@@ -27,9 +29,11 @@ ModelConfig Tiny() {
   return config;
 }
 
-std::unique_ptr<Engine> NewEngine(const ModelConfig& config) {
+std::unique_ptr<Engine> NewEngine(const ModelConfig& config, const std::string& device = "cpu") {
   std::unique_ptr<Engine> engine;
-  const Status s = MakeTorchEngine(config, EngineOptions{}, &engine);
+  EngineOptions options;
+  options.device = device;
+  const Status s = MakeTorchEngine(config, options, &engine);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return engine;
 }
@@ -49,7 +53,8 @@ class EngineTest : public testing::Test {
   void SetUp() override {
     config_ = Tiny();
     ASSERT_TRUE(Dataset::Addition(2, &data_).ok());
-    worker_ = NewEngine(config_);
+    // With CC_TEST_DEVICE=cuda: a GPU worker, judged by a CPU verifier.
+    worker_ = NewEngine(config_, test::TestComputeDevice());
     verifier_ = NewEngine(config_);
     step_ = std::make_unique<LocalStep>(worker_.get(), &data_, 0);
     ASSERT_TRUE(step_->RunAll().ok());
@@ -291,13 +296,14 @@ TEST_F(EngineTest, RejectsUnknownUnitsAndWrongCounts) {
 }
 
 // A worker keeping FORWARD's graph for its BACKWARD commits what a verifier
-// recomputing from the committed inputs gets, bit for bit.
+// on the same device recomputing from the committed inputs gets, bit for bit.
 TEST_F(EngineTest, SavedForwardStateGivesTheRecomputedOutputs) {
+  const std::unique_ptr<Engine> recomputer = NewEngine(config_, test::TestComputeDevice());
   for (const PlannedUnit& unit : step_->plan().units) {
     if (unit.id.kind != UnitKind::kBackward) continue;
     WorkClaim claim = Claim(unit.id);
     UnitResult recomputed;
-    ASSERT_TRUE(verifier_->Execute(unit.id, claim.inputs, {}, &recomputed).ok());
+    ASSERT_TRUE(recomputer->Execute(unit.id, claim.inputs, {}, &recomputed).ok());
     EXPECT_EQ(recomputed.outputs, claim.outputs) << UnitName(unit.id);
   }
 }
