@@ -89,9 +89,10 @@ struct WorkClaim {
   std::vector<EncodedTensor> outputs;  //!< the tensors behind output_hashes
   float loss = 0.0f;
   /// The caller has already checked that inputs[i] hashes to input_hashes[i]
-  /// and outputs[i] to output_hashes[i] (e.g. it read them from a
-  /// TensorStore, which checks on every read), so Verify need not hash them
-  /// again. Only set it when that is so.
+  /// and outputs[i] to output_hashes[i], and that each is well formed
+  /// (CheckEncoding, values included) — e.g. it read them from a
+  /// TensorStore, whose Get checks both — so Verify need neither hash nor
+  /// scan them again, only check their layout. Only set it when that is so.
   bool hashes_checked = false;
 };
 

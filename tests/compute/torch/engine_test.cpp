@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -250,6 +251,21 @@ TEST_F(EngineTest, HashesCheckedByTheCallerAreNotRecomputed) {
   EXPECT_TRUE(Judge(claim).IsValid());
   Scale(&claim.outputs[0], 1.0f + 10 * config_.tolerance);
   EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch");
+}
+
+// Vouched-for tensors are not scanned for values again; a caller that
+// vouches wrongly for a non-finite output still gets the claim rejected.
+TEST_F(EngineTest, TensorsCheckedByTheCallerAreNotScannedButStillCompared) {
+  WorkClaim claim = Claim(Of(UnitKind::kAttention));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(claim.outputs[0].payload.data(), &nan, sizeof(nan));
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-malformed-tensor");
+  claim.hashes_checked = true;
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch");
+  WorkClaim wrong_shape = Claim(Of(UnitKind::kAttention));
+  wrong_shape.hashes_checked = true;
+  wrong_shape.outputs[0].shape[0] += 1;
+  EXPECT_EQ(Judge(wrong_shape).reason(), "bad-work-malformed-tensor");
 }
 
 TEST_F(EngineTest, RejectsMalformedTensors) {
