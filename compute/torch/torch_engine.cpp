@@ -1,7 +1,6 @@
 #include "compute/torch/torch_engine.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 #include "compute/partition.h"
@@ -38,27 +37,29 @@ class TorchBackend final : public Backend {
 }  // namespace
 
 Status ResolveTorchDevice(const std::string& name, std::string* device) {
-  const int count = CudaDeviceCount();
-  if (name == "cpu" || (name == "auto" && count == 0)) {
+  if (name == "cpu") {
     *device = "cpu";
     return Status::OK();
   }
-  if (name == "auto") {
-    *device = "cuda:0";
-    return Status::OK();
-  }
   int index = 0;
-  if (name != "cuda") {
+  if (name != "cuda" && name != "auto") {
     // "cuda:N": N in decimal digits, no sign, no leading zeros.
     const std::string digits = name.rfind("cuda:", 0) == 0 ? name.substr(5) : "";
-    const bool canonical = !digits.empty() && digits.size() <= 4 &&
-                           std::all_of(digits.begin(), digits.end(), ::isdigit) &&
-                           (digits == "0" || digits[0] != '0');
+    const bool canonical =
+        !digits.empty() && digits.size() <= 4 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        (digits == "0" || digits[0] != '0');
     if (!canonical) {
       return Status::NotSupported("unknown device '" + name +
                                   "' (expected cpu, cuda, cuda:N or auto)");
     }
     index = std::stoi(digits);
+  }
+  // Asked only now: with CUDA, counting devices starts the driver.
+  const int count = CudaDeviceCount();
+  if (name == "auto") {
+    *device = count > 0 ? "cuda:0" : "cpu";
+    return Status::OK();
   }
   if (count == 0) {
     return Status::NotSupported("device '" + name +
