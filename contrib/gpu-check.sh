@@ -100,6 +100,8 @@ step configure cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
   "${pkgconf_args[@]}" "${cuda_args[@]}"
 step build cmake --build "$build" -j "$jobs" --target compute_tests compute_torch_tests bench_compute
 bin="$build/bin"
+devices=("$device")
+[ "$device" = cpu ] || devices+=(cpu)
 if [ -x "$bin/compute_torch_tests" ]; then
   # The GPU worker's units judged on the CPU, fidelity on the GPU, device names.
   step device-tests env CC_TEST_DEVICE="$device" "$bin/compute_torch_tests" \
@@ -107,7 +109,7 @@ if [ -x "$bin/compute_torch_tests" ]; then
   # This libtorch on the CPU: the suites every CPU build runs.
   step cpu-tests "$bin/compute_torch_tests"
   step cpu-core-tests "$bin/compute_tests"
-  for dev in "$device" cpu; do
+  for dev in "${devices[@]}"; do
     step "bench-$dev" env OMP_WAIT_POLICY=passive "$bin/bench_compute" "--device=$dev" \
       --benchmark_filter='SplitStep/[01]/1/1|VerifyOverExecute' \
       --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
@@ -124,7 +126,7 @@ fi
   echo
   echo "## Step benchmark medians (split vs monolithic on the same device, same run)"
   echo
-  for dev in "$device" cpu; do
+  for dev in "${devices[@]}"; do
     echo "$dev:"
     # Medians when repeated, else the single rows.
     grep -hE '^BM_' "$out/bench-$dev.log" 2>/dev/null | grep -vE '_(mean|stddev|cv) ' |
