@@ -68,7 +68,9 @@ namespace cc::compute {
 /// How this node runs the model. Not committed: nodes with different options
 /// compute the same units within ε.
 struct EngineOptions {
-  std::string device = "cpu";      //!< "cpu", or "cuda" where libtorch was built with it
+  /// "cpu", "cuda", "cuda:N" or "auto" (compute/torch/torch_engine.h:
+  /// ResolveTorchDevice); a GPU needs a libtorch built with CUDA.
+  std::string device = "cpu";
   int threads = 0;                 //!< libtorch intra-op threads (process-wide); 0 = leave as is
   bool keep_forward_state = true;  //!< a worker keeps FORWARD's graph for its BACKWARD
   /// Verify hashes a claim's tensors (when it must: WorkClaim::hashes_checked
@@ -92,9 +94,10 @@ struct WorkClaim {
   std::vector<EncodedTensor> outputs;  //!< the tensors behind output_hashes
   float loss = 0.0f;
   /// The caller has already checked that inputs[i] hashes to input_hashes[i]
-  /// and outputs[i] to output_hashes[i] (e.g. it read them from a
-  /// TensorStore, which checks on every read), so Verify need not hash them
-  /// again. Only set it when that is so.
+  /// and outputs[i] to output_hashes[i], and that each is well formed
+  /// (CheckEncoding, values included) — e.g. it read them from a
+  /// TensorStore, whose Get checks both — so Verify need neither hash nor
+  /// scan them again, only check their layout. Only set it when that is so.
   bool hashes_checked = false;
 };
 

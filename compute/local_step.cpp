@@ -70,27 +70,34 @@ LocalStep::~LocalStep() {
 // The background hasher: hashes queued outputs in order, publishing each
 // hash as it is done, so a unit waiting for one output's hash (a small
 // stream) does not wait for a large parameter gradient queued behind it.
+// An output a unit's thread has taken over (HashNow) is skipped.
 void LocalStep::HashLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !hash_queue_.empty(); });
     if (stopping_) return;
     Done* done = hash_queue_.front();
-    hash_queue_.pop_front();
-    for (size_t i = done->hashed; i < done->result.outputs.size(); ++i) {
-      const EncodedTensor& tensor = done->result.outputs[i];  // immutable until hashed
-      lock.unlock();
-      const Uint256 hash = tensor.Hash();
-      lock.lock();
-      done->hashes[i] = hash;
-      done->hashed = i + 1;
-      cv_.notify_all();
+    for (size_t i = 0; i < done->result.outputs.size(); ++i) {
+      if (done->state[i] == HashState::kQueued) HashNow(done, i, lock);
     }
+    hash_queue_.pop_front();
   }
 }
 
+void LocalStep::HashNow(Done* done, size_t output, std::unique_lock<std::mutex>& lock) {
+  done->state[output] = HashState::kHashing;
+  const EncodedTensor& tensor = done->result.outputs[output];  // immutable until hashed
+  lock.unlock();
+  const Uint256 hash = tensor.Hash();
+  lock.lock();
+  done->hashes[output] = hash;
+  done->state[output] = HashState::kHashed;
+  --done->unhashed;
+  cv_.notify_all();
+}
+
 void LocalStep::WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const {
-  cv_.wait(lock, [&] { return done.hashed == done.result.outputs.size(); });
+  cv_.wait(lock, [&] { return done.unhashed == 0; });
 }
 
 Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
@@ -146,13 +153,18 @@ Status LocalStep::Resolve(const UnitId& id, Resolved* out) {
 }
 
 std::vector<Uint256> LocalStep::ExecuteHashes(const UnitId& id, const Resolved& in,
-                                              std::unique_lock<std::mutex>& lock) const {
+                                              std::unique_lock<std::mutex>& lock) {
   // Only FORWARD and BACKWARD use input hashes in Execute (the digest of a
   // saved forward graph); the others run without them and need not wait.
   if (id.kind != UnitKind::kForward && id.kind != UnitKind::kBackward) return {};
+  // Hash here what the hasher has not started: behind a large gradient in
+  // its queue, a small stream would keep this unit waiting.
+  for (const auto& [done, output] : in.pending) {
+    if (done != nullptr && done->state[output] == HashState::kQueued) HashNow(done, output, lock);
+  }
   cv_.wait(lock, [&] {
     for (const auto& [done, output] : in.pending) {
-      if (done != nullptr && done->hashed <= output) return false;
+      if (done != nullptr && done->state[output] != HashState::kHashed) return false;
     }
     return true;
   });
@@ -169,14 +181,10 @@ Status LocalStep::Execute(const UnitId& id, const Resolved& in, std::vector<Uint
   return Status::OK();
 }
 
-// Outputs smaller than this in all are hashed in line: handing them to the
-// hasher (and waking the unit that reads them) costs more than hashing them.
-constexpr size_t kBackgroundHashBytes = 64 << 10;
-
 void LocalStep::Store(const UnitId& id, UnitResult result) {
   size_t bytes = 0;
   for (const EncodedTensor& t : result.outputs) bytes += t.payload.size();
-  const bool background = options_.hash_in_background && bytes >= kBackgroundHashBytes;
+  const bool background = options_.hash_in_background && bytes >= options_.background_hash_bytes;
   std::vector<Uint256> hashes;
   if (!background) {
     for (const EncodedTensor& t : result.outputs) hashes.push_back(t.Hash());
@@ -193,12 +201,14 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
   done.result = std::move(result);
   if (background) {
     done.hashes.assign(done.result.outputs.size(), Uint256());
-    done.hashed = 0;
+    done.state.assign(done.result.outputs.size(), HashState::kQueued);
+    done.unhashed = done.result.outputs.size();
     hash_queue_.push_back(&done);
     if (!hasher_.joinable()) hasher_ = std::thread([this] { HashLoop(); });  // on first use
   } else {
     done.hashes = std::move(hashes);
-    done.hashed = done.hashes.size();
+    done.state.assign(done.hashes.size(), HashState::kHashed);
+    done.unhashed = 0;
   }
   cv_.notify_all();
 }

@@ -10,10 +10,11 @@
 // workers and blocks.
 //
 // Speed (doc/benchmarks.md): a worker's outputs are hashed on a background
-// thread while the next units compute — a unit waits only for the hashes it
+// thread while the next units compute — a unit needs only the hashes it
 // passes to Execute (a FORWARD's or BACKWARD's inputs, which identify saved
-// forward state), and OutputHashes and Commit wait for the rest; the hashes
-// are the same as hashing in line. With Options::threads > 1, RunAll runs
+// forward state), and hashes those itself that the hasher has not reached,
+// and OutputHashes and Commit wait for the rest; the hashes are the same as
+// hashing in line. With Options::threads > 1, RunAll runs
 // independent units (the lanes, head groups, sections' UPDATEs) side by side,
 // each on one intra-op thread; on a given intra-op count every output is the
 // same, bit for bit, whatever the thread count and order. The section states
@@ -84,6 +85,10 @@ class LocalStep {
     int threads = 1;
     /// Hash outputs on a background thread while the next units compute.
     bool hash_in_background = true;
+    /// A unit's outputs totalling fewer bytes are hashed in line all the
+    /// same: handing them over (and waking the unit that reads them) costs
+    /// more than hashing them (tiny). Tests set 0 to send every output over.
+    size_t background_hash_bytes = 64 << 10;
   };
 
   /// REQUIRES: engine and dataset outlive this object.
@@ -119,10 +124,12 @@ class LocalStep {
   float Loss() const;
 
  private:
+  enum class HashState : uint8_t { kQueued, kHashing, kHashed };
   struct Done {
     UnitResult result;
-    std::vector<Uint256> hashes;
-    size_t hashed = 0;  // outputs [0, hashed) have their hashes; GUARDED_BY(mu_)
+    std::vector<Uint256> hashes;   // hashes[i] valid once state[i] is kHashed
+    std::vector<HashState> state;  // per output; GUARDED_BY(mu_)
+    size_t unhashed = 0;           // outputs not yet kHashed; GUARDED_BY(mu_)
   };
   // A section's weights or optimizer state, read in place from the engine.
   struct Fixed {
@@ -133,23 +140,27 @@ class LocalStep {
   // Input i of a unit: its tensor and where its hash comes from.
   struct Resolved {
     std::vector<const EncodedTensor*> tensors;
-    std::vector<const Uint256*> hashes;  // may still be in the hashing queue
-    std::vector<std::pair<const Done*, size_t>> pending;  // (producer, output) per input
+    std::vector<const Uint256*> hashes;             // may still be in the hashing queue
+    std::vector<std::pair<Done*, size_t>> pending;  // (producer, output) per input
   };
 
   Status FixedInput(const UnitId& unit, const UnitInput& input, Fixed** out);
   /// The stored tensors `unit` reads and where their hashes are. REQUIRES: mu_ held.
   Status Resolve(const UnitId& unit, Resolved* out);
   /// Input hashes for Execute: for a FORWARD or BACKWARD, which keep and
-  /// find saved forward state by them, waits for them; other units get none.
+  /// find saved forward state by them, hashes those the hasher has not
+  /// started and waits for the rest; other units get none.
   /// REQUIRES: lock holds mu_.
   std::vector<Uint256> ExecuteHashes(const UnitId& unit, const Resolved& in,
-                                     std::unique_lock<std::mutex>& lock) const;
+                                     std::unique_lock<std::mutex>& lock);
   /// Executes `unit` (mu_ not held), then stores its result and queues its
   /// outputs for hashing.
   Status Execute(const UnitId& unit, const Resolved& in, std::vector<Uint256> hashes);
   void Store(const UnitId& unit, UnitResult result);
   void HashLoop();
+  /// Hashes output `output` of `done` (mu_ released meanwhile) and publishes
+  /// it. REQUIRES: lock holds mu_; that output is kQueued.
+  void HashNow(Done* done, size_t output, std::unique_lock<std::mutex>& lock);
   /// Waits until every output of `done` is hashed. REQUIRES: lock holds mu_.
   void WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const;
   Status RunParallel();
@@ -161,7 +172,7 @@ class LocalStep {
   LaneBatches batches_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  std::map<UnitId, Done> done_;     // GUARDED_BY(mu_); nodes never move
+  std::map<UnitId, Done> done_;      // GUARDED_BY(mu_); nodes never move
   std::map<FixedKey, Fixed> fixed_;  // GUARDED_BY(mu_)
   std::deque<Done*> hash_queue_;     // GUARDED_BY(mu_)
   bool stopping_ = false;            // GUARDED_BY(mu_)

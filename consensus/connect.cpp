@@ -325,6 +325,10 @@ bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
     claim.input_hashes = record.inputs;
     claim.output_hashes = record.outputs;
     claim.loss = record.loss;
+    // Fetched tensors are hash-checked and decoded (TensorFetcher), batches
+    // derived here, and CheckRecordShape matched the record's hashes to the
+    // expected ones: Verify need not hash or scan them again.
+    claim.hashes_checked = true;
     s = resolver->Tensors(working, *unit, &claim.inputs);
     if (!s.ok())
       return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",

@@ -61,7 +61,10 @@ struct VerifyPolicy {
   [[nodiscard]] bool ShouldVerify(const Uint256& record_hash) const;
 };
 
-/// Fetches the tensor with id `hash` (from the tensor store or a peer).
+/// Fetches the tensor with id `hash` (from the tensor store or a peer): one
+/// that hashes to `hash` and is well formed (compute::CheckEncoding), as
+/// compute::TensorStore::Get returns them — CheckRecord hands fetched
+/// tensors to Engine::Verify as already checked (WorkClaim::hashes_checked).
 /// Returns NotFound if it is not available.
 using TensorFetcher = std::function<Status(const Uint256& hash, compute::EncodedTensor* out)>;
 

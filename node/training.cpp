@@ -40,6 +40,21 @@ Status ParseVerify(const std::string& value, VerifyPolicy* policy) {
   return Status::OK();
 }
 
+// -computedevice and -computethreads, checked here so that a node asked for
+// a GPU it cannot use stops at start with the option named.
+Status ParseComputeOptions(const Config& config, compute::EngineOptions* engine) {
+  const std::string requested = config.GetArg("computedevice", "cpu");
+  Status s = compute::ResolveTorchDevice(requested, &engine->device);
+  if (!s.ok()) return Status::InvalidArgument("Invalid -computedevice: " + s.message());
+  const int64_t threads = config.GetIntArg("computethreads", 0);
+  if (threads < 0 || threads > 1024)
+    return Status::InvalidArgument("-computethreads must be in [0, 1024]");
+  engine->threads = static_cast<int>(threads);
+  LogPrintf("Computing work units on " + engine->device +
+            (threads > 0 ? " with " + std::to_string(threads) + " libtorch thread(s)" : ""));
+  return Status::OK();
+}
+
 Status LoadWorkerKeys(const std::filesystem::path& path, size_t count,
                       std::vector<PrivateKey>* keys) {
   std::vector<uint8_t> bytes;
@@ -92,6 +107,15 @@ void AddTrainingArgs(Config* c) {
             "Lie: scale every output this node's workers compute by (1 + f) before committing "
             "it, to test what verifiers do with a cheating worker (regtest only; default: 0)",
             Config::kString, Config::kNone, kTraining);
+  c->AddArg("-computedevice=<dev>",
+            "Where this node computes and re-executes work units: cpu, cuda, cuda:<n> (the n-th "
+            "GPU) or auto (the first GPU if libtorch has CUDA and sees one, else cpu) "
+            "(default: cpu)",
+            Config::kString, Config::kNone, kTraining);
+  c->AddArg("-computethreads=<n>",
+            "libtorch threads per unit computed (0 = libtorch's default, one per core; "
+            "default: 0)",
+            Config::kInt, Config::kNone, kTraining);
   c->AddArg("-verify=<policy>",
             "Which work records to re-execute: all, or sample=<P> for a fraction P in (0, 1] "
             "(default: all; see doc/consensus.md for what sampling trades away)",
@@ -126,6 +150,8 @@ Status StartTraining(const Config& config, NodeContext* node) {
   Status s = ParsePerturbWork(config, *node->params, &options.engine.perturb_outputs);
   if (!s.ok()) return s;
   s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
+  if (!s.ok()) return s;
+  s = ParseComputeOptions(config, &options.engine);
   if (!s.ok()) return s;
   int64_t workers = config.GetIntArg("workers", 0);
   if (workers < 0 || workers > 64) return Status::InvalidArgument("-workers must be in [0, 64]");

@@ -1,5 +1,6 @@
 // Start-up of the training side of a node: the in-process worker keys
-// (-worker, -workers=N), the verification policy (-verify=) and the
+// (-worker, -workers=N), where units are computed (-computedevice,
+// -computethreads), the verification policy (-verify=) and the
 // ChainManager over the node's chain.
 //
 // Worker keys persist in "<datadir>/workers.dat" (32-byte secrets, one after
@@ -23,14 +24,16 @@ namespace cc {
 inline constexpr int64_t kDefaultCheckBlocks = 6;
 inline constexpr int64_t kDefaultCheckLevel = 3;
 
-/// Adds -worker, -workers=<n> and -verify=<policy> to the node's options.
+/// Adds -worker, -workers=<n>, -computedevice=<dev>, -computethreads=<n> and
+/// -verify=<policy> to the node's options.
 void AddTrainingArgs(Config* config);
 
 /// Reads the options, loads or creates the worker keys, opens
 /// node->chainman over node->chain, finishes a pending -reindex
 /// (validation/reindex.h: re-validates the stored blocks) and checks the
 /// last -checkblocks blocks at -checklevel. Returns InvalidArgument for a
-/// bad -verify, -workers (more than one worker outside regtest),
+/// bad -verify, -computedevice (unknown, or a GPU this libtorch cannot
+/// use), -computethreads, -workers (more than one worker outside regtest),
 /// -checkblocks or -checklevel, IOError if the key file cannot be read or
 /// written, ChainManager::Open's errors, and Corruption "Corrupted block
 /// database detected: ..." from the check; Corruption always ends with how

@@ -23,6 +23,7 @@
 #include <optional>
 #include <sstream>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace cc::compute {
@@ -40,6 +41,7 @@ void SetThreadTorchThreads(int n) {
 int TorchThreads() { return at::get_num_threads(); }
 std::string TorchBuildConfig() { return torch::show_config(); }
 bool CudaAvailable() { return torch::cuda::is_available(); }
+int CudaDeviceCount() { return static_cast<int>(torch::cuda::device_count()); }
 
 namespace {
 
@@ -388,7 +390,8 @@ struct UnitRunner::Impl {
     for (size_t i = 0; i < encoded.size() && i < unit.inputs.size(); ++i) {
       switch (unit.inputs[i].slot.role) {
         case TensorRole::kWeights:
-          run.weights = FloatTensor(*encoded[i], device).narrow(0, begin, end - begin);
+          // Only the stage's slice of W_s goes to a GPU (on the CPU, a view).
+          run.weights = FloatTensor(*encoded[i], at::kCPU).narrow(0, begin, end - begin).to(device);
           if (keep) run.weights = run.weights.clone();
           break;
         case TensorRole::kTokens:
@@ -660,6 +663,24 @@ ReferenceTrainer::ReferenceTrainer(const ModelConfig& config, const ParamValues&
 
 ReferenceTrainer::~ReferenceTrainer() = default;
 
+namespace {
+
+// The key of a parameter's optimizer state: its TensorImpl's address, which
+// libtorch 1.x writes as a string (as an ostream prints a pointer) and 2.x
+// keeps as the pointer.
+template <typename Key>
+Key OptimizerStateKey(void* impl) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream out;
+    out << impl;
+    return out.str();
+  } else {
+    return impl;
+  }
+}
+
+}  // namespace
+
 Status ReferenceTrainer::Step(uint64_t step, std::span<const EncodedTensor> tokens,
                               std::span<const EncodedTensor> targets,
                               std::span<const EncodedTensor> masks, float* loss) {
@@ -716,9 +737,10 @@ void ReferenceTrainer::OptimizerState(ParamValues* m, ParamValues* v) const {
   m->assign(impl_->params.size(), {});
   v->assign(impl_->params.size(), {});
   if (impl_->config.optimizer != Optimizer::kAdamW) return;
-  auto& state = impl_->optimizer->state();
+  const auto& state = impl_->optimizer->state();
+  using Key = std::decay_t<decltype(state)>::key_type;
   for (size_t i = 0; i < impl_->params.size(); ++i) {
-    auto it = state.find(c10::guts::to_string(impl_->params[i].unsafeGetTensorImpl()));
+    auto it = state.find(OptimizerStateKey<Key>(impl_->params[i].unsafeGetTensorImpl()));
     if (it == state.end()) continue;
     const auto& adam = static_cast<const torch::optim::AdamWParamState&>(*it->second);
     (*m)[i] = ParamValuesOf({adam.exp_avg()})[0];

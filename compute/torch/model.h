@@ -43,6 +43,9 @@ void SetThreadTorchThreads(int n);
 std::string TorchBuildConfig();
 /// Whether "cuda" can be used as a device in this process.
 bool CudaAvailable();
+/// How many CUDA devices this process sees: 0 where libtorch was built
+/// without CUDA or finds no GPU (or no driver).
+int CudaDeviceCount();
 
 /// What a unit computed: its outputs in the order its plan lists them.
 /// Runs FORWARD, BACKWARD and ATTENTION units with libtorch.
@@ -56,7 +59,7 @@ bool CudaAvailable();
 class UnitRunner {
  public:
   /// REQUIRES: config.Validate().ok(); partition cut from config;
-  /// device is "cpu", or "cuda" with CudaAvailable().
+  /// device is "cpu", or "cuda:N" with N < CudaDeviceCount() (ResolveTorchDevice).
   UnitRunner(const ModelConfig& config, const Partition& partition, std::string device,
              bool keep_forward_state);
   ~UnitRunner();

@@ -1,5 +1,6 @@
 #include "compute/torch/torch_engine.h"
 
+#include <algorithm>
 #include <string>
 
 #include "compute/partition.h"
@@ -35,22 +36,58 @@ class TorchBackend final : public Backend {
 
 }  // namespace
 
+Status ResolveTorchDevice(const std::string& name, std::string* device) {
+  if (name == "cpu") {
+    *device = "cpu";
+    return Status::OK();
+  }
+  int index = 0;
+  if (name != "cuda" && name != "auto") {
+    // "cuda:N": N in decimal digits, no sign, no leading zeros.
+    const std::string digits = name.rfind("cuda:", 0) == 0 ? name.substr(5) : "";
+    const bool canonical =
+        !digits.empty() && digits.size() <= 4 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        (digits == "0" || digits[0] != '0');
+    if (!canonical) {
+      return Status::NotSupported("unknown device '" + name +
+                                  "' (expected cpu, cuda, cuda:N or auto)");
+    }
+    index = std::stoi(digits);
+  }
+  // Asked only now: with CUDA, counting devices starts the driver.
+  const int count = CudaDeviceCount();
+  if (name == "auto") {
+    *device = count > 0 ? "cuda:0" : "cpu";
+    return Status::OK();
+  }
+  if (count == 0) {
+    return Status::NotSupported("device '" + name +
+                                "': no CUDA device (this libtorch was built without CUDA, or "
+                                "finds no GPU or driver)");
+  }
+  if (index >= count) {
+    return Status::NotSupported("device '" + name + "': libtorch sees " + std::to_string(count) +
+                                " CUDA device(s), numbered from 0");
+  }
+  *device = "cuda:" + std::to_string(index);
+  return Status::OK();
+}
+
 Status MakeTorchEngine(const ModelConfig& config, const EngineOptions& options,
                        std::unique_ptr<Engine>* out) {
   Status s = config.Validate();
   if (!s.ok()) return s;
-  if (options.device != "cpu" && options.device != "cuda") {
-    return Status::NotSupported("unknown device '" + options.device + "'");
-  }
-  if (options.device == "cuda" && !CudaAvailable()) {
-    return Status::NotSupported("this libtorch has no CUDA device");
-  }
+  if (options.threads < 0) return Status::InvalidArgument("negative thread count");
+  EngineOptions resolved = options;
+  s = ResolveTorchDevice(options.device, &resolved.device);
+  if (!s.ok()) return s;
   Partition partition;
   s = PartitionModel(config, config.sections, &partition);
   if (!s.ok()) return s;
   if (options.threads > 0) SetTorchThreads(options.threads);
   TorchThreads();  // settles this thread's count before any unit thread sets its own
-  return MakeEngine(config, options, std::make_unique<TorchBackend>(config, partition, options),
+  return MakeEngine(config, resolved, std::make_unique<TorchBackend>(config, partition, resolved),
                     out);
 }
 

@@ -1,6 +1,8 @@
 // Benchmarks of compute/, and a training run of a preset through the Engine.
 //
-//   bench_compute [--benchmark_filter=...]      the benchmarks below
+//   bench_compute [--device=cpu|cuda[:N]|auto] [--benchmark_filter=...]
+//       the benchmarks below, their engines and monolithic steps on that
+//       device (default cpu; compute/torch/torch_engine.h ResolveTorchDevice)
 //   bench_compute --train=devnet [--threads=2] [--unit-threads=N] [--max-steps=8000]
 //                 [--eval-every=250] [--target=0.9] [--reference]
 //                 [--lr=X --lr-min=X --warmup=N --decay-steps=N]
@@ -78,8 +80,12 @@ ModelConfig Preset(const std::string& name) {
   return config;
 }
 
+// The device the benchmarks compute on (--device=, resolved), "cpu" by default.
+std::string g_device = "cpu";
+
 std::unique_ptr<Engine> NewEngine(const ModelConfig& config, bool keep_forward_state) {
   EngineOptions options;
+  options.device = g_device;
   options.keep_forward_state = keep_forward_state;
   std::unique_ptr<Engine> engine;
   Check(MakeTorchEngine(config, options, &engine), "engine");
@@ -152,7 +158,7 @@ void BM_SplitStep(benchmark::State& state) {
   at::set_num_threads(threads);  // the monolithic step's intra-op threads
   LocalStep::Options options;
   options.threads = threads;  // the units': side by side, one intra-op thread each
-  ReferenceTrainer reference(config, InitialParams(config), "cpu");
+  ReferenceTrainer reference(config, InitialParams(config), g_device);
   double units_s = 0, monolithic_s = 0, hash_s = 0, units_cpu = 0, monolithic_cpu = 0;
   uint64_t step = 0;
   for (auto _ : state) {
@@ -183,7 +189,7 @@ void BM_SplitStep(benchmark::State& state) {
   // units hash on a background thread, overlapping their compute).
   state.counters["hash_ms"] = 1e3 * hash_s / step;
   state.SetLabel(config.name + (state.range(1) ? " saved-forward" : " recompute") + ", " +
-                 std::to_string(threads) + " thread" + (threads > 1 ? "s" : ""));
+                 std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ", " + g_device);
 }
 BENCHMARK(BM_SplitStep)
     ->Args({0, 1, 1})
@@ -478,6 +484,19 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cc::compute::TrainFlags flags;
   if (cc::compute::ParseTrain(argc, argv, &flags)) return cc::compute::Train(flags);
+  // --device= is ours; the rest go to Google Benchmark.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--device=", 0) == 0) {
+      cc::compute::Check(cc::compute::ResolveTorchDevice(arg.substr(9), &cc::compute::g_device),
+                         "--device");
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  std::printf("device: %s\n", cc::compute::g_device.c_str());
   cc::compute::PrintBlas();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

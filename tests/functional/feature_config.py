@@ -74,6 +74,16 @@ class FeatureConfigTest(ComputecoinTestFramework):
         result = node.run_program("computecoind", extra=("-testnet",))
         assert_equal(result.returncode, 1)
         assert_in("Invalid combination of -regtest, -testnet", result.stderr)
+        write_conf(node, "")
+        for arg, expected in [
+            ("-computedevice=tpu", "Invalid -computedevice: unknown device 'tpu'"),
+            # This project's libtorch (Debian's) has no CUDA.
+            ("-computedevice=cuda", "Invalid -computedevice: device 'cuda': no CUDA device"),
+            ("-computethreads=-1", "-computethreads must be in [0, 1024]"),
+        ]:
+            result = node.run_program("computecoind", extra=(arg,))
+            assert_equal(result.returncode, 1)
+            assert_in(expected, result.stderr)
 
         self.log("a -conf that is a directory and a -datadir that is a file are refused")
         confdir = os.path.join(node.datadir, "confdir")

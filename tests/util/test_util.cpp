@@ -42,4 +42,9 @@ double RelativeL2(std::span<const float> a, std::span<const float> b) {
   return norm == 0 ? 0 : std::sqrt(diff) / norm;
 }
 
+std::string TestComputeDevice() {
+  const char* device = std::getenv("CC_TEST_DEVICE");
+  return device != nullptr && *device != '\0' ? device : "cpu";
+}
+
 }  // namespace cc::test

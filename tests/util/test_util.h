@@ -41,6 +41,12 @@ PrivateKey TestKey(uint8_t seed, uint8_t domain = 0x42);
 /// REQUIRES: a.size() == b.size().
 double RelativeL2(std::span<const float> a, std::span<const float> b);
 
+/// The device the compute tests run their engines under test on (a worker's
+/// engine; verifiers stay on the CPU): $CC_TEST_DEVICE, or "cpu" when unset.
+/// contrib/gpu-check.sh sets it to "cuda" to run the fidelity and
+/// verification tests on a GPU.
+std::string TestComputeDevice();
+
 }  // namespace cc::test
 
 #endif  // COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H

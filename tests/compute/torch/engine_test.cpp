@@ -9,14 +9,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 
 #include "compute/dataset.h"
 #include "compute/local_step.h"
 #include "compute/torch/model.h"
+#include "tests/util/test_util.h"
 
 namespace cc::compute {
 namespace {
@@ -27,9 +30,11 @@ ModelConfig Tiny() {
   return config;
 }
 
-std::unique_ptr<Engine> NewEngine(const ModelConfig& config) {
+std::unique_ptr<Engine> NewEngine(const ModelConfig& config, const std::string& device = "cpu") {
   std::unique_ptr<Engine> engine;
-  const Status s = MakeTorchEngine(config, EngineOptions{}, &engine);
+  EngineOptions options;
+  options.device = device;
+  const Status s = MakeTorchEngine(config, options, &engine);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return engine;
 }
@@ -49,7 +54,8 @@ class EngineTest : public testing::Test {
   void SetUp() override {
     config_ = Tiny();
     ASSERT_TRUE(Dataset::Addition(2, &data_).ok());
-    worker_ = NewEngine(config_);
+    // With CC_TEST_DEVICE=cuda: a GPU worker, judged by a CPU verifier.
+    worker_ = NewEngine(config_, test::TestComputeDevice());
     verifier_ = NewEngine(config_);
     step_ = std::make_unique<LocalStep>(worker_.get(), &data_, 0);
     ASSERT_TRUE(step_->RunAll().ok());
@@ -247,6 +253,21 @@ TEST_F(EngineTest, HashesCheckedByTheCallerAreNotRecomputed) {
   EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch");
 }
 
+// Vouched-for tensors are not scanned for values again; a caller that
+// vouches wrongly for a non-finite output still gets the claim rejected.
+TEST_F(EngineTest, TensorsCheckedByTheCallerAreNotScannedButStillCompared) {
+  WorkClaim claim = Claim(Of(UnitKind::kAttention));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(claim.outputs[0].payload.data(), &nan, sizeof(nan));
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-malformed-tensor");
+  claim.hashes_checked = true;
+  EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch");
+  WorkClaim wrong_shape = Claim(Of(UnitKind::kAttention));
+  wrong_shape.hashes_checked = true;
+  wrong_shape.outputs[0].shape[0] += 1;
+  EXPECT_EQ(Judge(wrong_shape).reason(), "bad-work-malformed-tensor");
+}
+
 TEST_F(EngineTest, RejectsMalformedTensors) {
   WorkClaim truncated = Claim(EmbeddingUnit());
   truncated.outputs[0].payload.resize(truncated.outputs[0].payload.size() - 4);
@@ -291,13 +312,14 @@ TEST_F(EngineTest, RejectsUnknownUnitsAndWrongCounts) {
 }
 
 // A worker keeping FORWARD's graph for its BACKWARD commits what a verifier
-// recomputing from the committed inputs gets, bit for bit.
+// on the same device recomputing from the committed inputs gets, bit for bit.
 TEST_F(EngineTest, SavedForwardStateGivesTheRecomputedOutputs) {
+  const std::unique_ptr<Engine> recomputer = NewEngine(config_, test::TestComputeDevice());
   for (const PlannedUnit& unit : step_->plan().units) {
     if (unit.id.kind != UnitKind::kBackward) continue;
     WorkClaim claim = Claim(unit.id);
     UnitResult recomputed;
-    ASSERT_TRUE(verifier_->Execute(unit.id, claim.inputs, {}, &recomputed).ok());
+    ASSERT_TRUE(recomputer->Execute(unit.id, claim.inputs, {}, &recomputed).ok());
     EXPECT_EQ(recomputed.outputs, claim.outputs) << UnitName(unit.id);
   }
 }

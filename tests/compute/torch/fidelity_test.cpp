@@ -16,20 +16,12 @@
 #include "compute/torch/model.h"
 #include "compute/params.h"
 #include "compute/partition.h"
+#include "tests/util/test_util.h"
 
 namespace cc::compute {
 namespace {
 
-double RelativeL2(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  const double norm = std::sqrt(std::max(na, nb));
-  return norm == 0 ? 0 : std::sqrt(diff) / norm;
-}
+using test::RelativeL2;
 
 ParamValues Zeros(const ModelConfig& config) {
   ParamValues values;
@@ -38,15 +30,16 @@ ParamValues Zeros(const ModelConfig& config) {
 }
 
 // Runs whole steps two ways — units through an Engine, and the monolithic
-// reference — on the same data.
+// reference — on the same data, both on test::TestComputeDevice().
 class Fidelity {
  public:
   explicit Fidelity(const ModelConfig& config) : config_(config) {
     EXPECT_TRUE(Dataset::Addition(2, &data_).ok());
     EngineOptions options;
+    options.device = test::TestComputeDevice();
     Status s = MakeTorchEngine(config, options, &engine_);
     EXPECT_TRUE(s.ok()) << s.ToString();
-    reference_ = std::make_unique<ReferenceTrainer>(config, InitialParams(config), "cpu");
+    reference_ = std::make_unique<ReferenceTrainer>(config, InitialParams(config), options.device);
   }
 
   // One step through the units; leaves it uncommitted in *step.
