@@ -390,17 +390,36 @@ class StepEngine final : public Engine {
   Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
                   std::vector<std::string>* out) override {
     ParamValues full;
-    for (const ParamSpec& spec : ModelParams(config_)) full.emplace_back(spec.NumElements(), 0.0f);
+    Status s = FullParams(&full);
+    if (!s.ok()) return s;
+    return backend_->Generate(full, prompts, max_tokens, out);
+  }
+
+  Status MakeSectionServer(uint32_t begin, uint32_t end, const ServeLimits& limits,
+                           std::unique_ptr<SectionServer>* out) override {
+    Status s = CheckServeRange(partition_, begin, end);
+    if (!s.ok()) return s;
+    ParamValues full;
+    s = FullParams(&full);
+    if (!s.ok()) return s;
+    *out = backend_->MakeSectionServer(full, begin, end, limits);
+    return Status::OK();
+  }
+
+ private:
+  // The whole model's weights, scattered from the sections' current state.
+  Status FullParams(ParamValues* full) const {
+    full->clear();
+    for (const ParamSpec& spec : ModelParams(config_)) full->emplace_back(spec.NumElements(), 0.0f);
     for (uint32_t s = 0; s < sections_.size(); ++s) {
       std::vector<float> w;
       Status status = DecodeFloats(sections_[s].weights, &w);
       if (!status.ok()) return status;
-      ScatterSection(config_, partition_.sections[s], w, &full);
+      ScatterSection(config_, partition_.sections[s], w, full);
     }
-    return backend_->Generate(full, prompts, max_tokens, out);
+    return Status::OK();
   }
 
- private:
   struct SectionState {
     EncodedTensor weights;
     EncodedTensor optimizer_state;

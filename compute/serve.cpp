@@ -1,0 +1,23 @@
+#include "compute/serve.h"
+
+#include <string>
+
+namespace cc::compute {
+
+Status CheckServeRange(const Partition& partition, uint32_t begin, uint32_t end) {
+  const size_t k = partition.sections.size();
+  if (begin >= end || end > k) {
+    return Status::InvalidArgument("bad-serve-range: [" + std::to_string(begin) + ", " +
+                                   std::to_string(end) + ") is not a range of the " +
+                                   std::to_string(k) + " sections");
+  }
+  const Piece& first = partition.sections[begin].pieces.front();
+  const Piece& last = partition.sections[end - 1].pieces.back();
+  if (first.shard != 0 || last.shard + 1 != last.shards) {
+    return Status::InvalidArgument("bad-serve-range: [" + std::to_string(begin) + ", " +
+                                   std::to_string(end) + ") splits a sharded atom");
+  }
+  return Status::OK();
+}
+
+}  // namespace cc::compute
