@@ -175,6 +175,12 @@ class ChainManager {
   /// weights follow the tip). Returns the engine's errors.
   Status Complete(std::span<const std::string> prompts, uint32_t max_tokens,
                   std::vector<std::string>* out);
+  /// A server of sections [begin, end) (compute/serve.h) over a copy of the
+  /// tip's weights, and *state_root, the root that commits them (taken under
+  /// the same lock, so the two agree). The caller owns the server. Returns
+  /// the engine's errors (InvalidArgument for a range of partial atoms).
+  Status MakeSectionServer(uint32_t begin, uint32_t end, const compute::ServeLimits& limits,
+                           std::unique_ptr<compute::SectionServer>* out, Uint256* state_root);
   /// Exact-match accuracy of the tip's model on `count` held-out problems
   /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
   /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
