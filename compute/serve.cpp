@@ -20,4 +20,16 @@ Status CheckServeRange(const Partition& partition, uint32_t begin, uint32_t end)
   return Status::OK();
 }
 
+Status LocalRoute::Logits(uint32_t position, std::span<const uint8_t> tokens,
+                          std::vector<float>* logits) {
+  EncodedTensor x = EncodeBytes(tokens, std::vector<uint64_t>{tokens.size()});
+  for (SectionServer* hop : hops_) {
+    EncodedTensor y;
+    Status s = hop->Step(session_, position, x, &y);
+    if (!s.ok()) return s;
+    x = std::move(y);
+  }
+  return DecodeFloats(x, logits);
+}
+
 }  // namespace cc::compute

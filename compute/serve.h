@@ -33,9 +33,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
 
 #include "chain/status.h"
 #include "chain/uint256.h"
+#include "compute/decode.h"
 #include "compute/partition.h"
 #include "compute/tensor.h"
 
@@ -85,6 +89,25 @@ class SectionServer {
   virtual bool EndSession(const Uint256& session) = 0;
 
   virtual ServeStats Stats() const = 0;
+};
+
+/// One session through servers in this process, one hop after another: the
+/// model as a LogitsSource (compute/decode.h) without a network. What the
+/// router in node/inference.h does over P2P, for tests and benchmarks.
+/// REQUIRES: hops chain from section 0 to the last; they outlive this.
+class LocalRoute final : public LogitsSource {
+ public:
+  LocalRoute(std::vector<SectionServer*> hops, const Uint256& session)
+      : hops_(std::move(hops)), session_(session) {}
+
+  /// Returns the first hop's error, or Corruption if the last hop's output
+  /// is not float logits.
+  Status Logits(uint32_t position, std::span<const uint8_t> tokens,
+                std::vector<float>* logits) override;
+
+ private:
+  std::vector<SectionServer*> hops_;
+  Uint256 session_;
 };
 
 }  // namespace cc::compute

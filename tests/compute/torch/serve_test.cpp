@@ -43,28 +43,6 @@ Uint256 SessionId(uint8_t n) {
   return id;
 }
 
-// A session through hops run here, one after another: what a router does
-// over the network (node/inference.h), without the network.
-class HopChain final : public LogitsSource {
- public:
-  explicit HopChain(std::vector<SectionServer*> hops) : hops_(std::move(hops)) {}
-
-  Status Logits(uint32_t position, std::span<const uint8_t> tokens,
-                std::vector<float>* logits) override {
-    EncodedTensor x = EncodeBytes(tokens, std::vector<uint64_t>{tokens.size()});
-    for (SectionServer* hop : hops_) {
-      EncodedTensor y;
-      Status s = hop->Step(SessionId(1), position, x, &y);
-      if (!s.ok()) return s;
-      x = std::move(y);
-    }
-    return DecodeFloats(x, logits);
-  }
-
- private:
-  std::vector<SectionServer*> hops_;
-};
-
 class ServeTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -124,7 +102,7 @@ TEST_F(ServeTest, CachedDecodingThroughHopsEqualsGenerateGreedy) {
       hop->EndSession(SessionId(1));
     for (auto hops : {std::vector<SectionServer*>{a.get(), b.get(), c.get()},
                       std::vector<SectionServer*>{whole.get()}}) {
-      HopChain chain(hops);
+      LocalRoute chain(hops, SessionId(1));
       DecodeResult result;
       std::string streamed;
       ASSERT_TRUE(Decode(
@@ -230,7 +208,7 @@ TEST_F(ServeTest, EngineServesItsCurrentWeights) {
   std::vector<std::string> expected;
   const std::string prompts[] = {"7+8="};
   ASSERT_TRUE(engine->Generate(prompts, 6, &expected).ok());
-  HopChain chain({server.get()});
+  LocalRoute chain({server.get()}, SessionId(1));
   DecodeOptions options;
   options.max_tokens = 6;
   options.stop = {"\n"};
@@ -248,7 +226,7 @@ TEST_F(ServeTest, SampledDecodingIsSeeded) {
   options.top_p = 0.9;
   auto run = [&](uint64_t seed) {
     options.seed = seed;
-    HopChain chain({whole.get()});
+    LocalRoute chain({whole.get()}, SessionId(1));
     DecodeResult result;
     EXPECT_TRUE(Decode(config_.context, "9+9=", options, &chain, {}, &result).ok());
     return result.tokens;
