@@ -6,6 +6,7 @@
 //
 // Thread safety: every method is called on ConnMan's message thread, one at a
 // time; an implementation shares state with its other threads under its own lock.
+// PeerManager calls none of them once ConnMan has stopped.
 
 #ifndef COMPUTECOIN_NET_INFERENCE_HANDLER_H
 #define COMPUTECOIN_NET_INFERENCE_HANDLER_H
@@ -19,10 +20,10 @@ class InferenceHandler {
  public:
   virtual ~InferenceHandler() = default;
 
-  /** A step for a hop we serve: fill *reply (request_id is set already), which
-   *  PeerManager sends back. Runs the computation, so a long step delays this
-   *  node's other messages (doc/inference.md, limits). */
-  virtual void OnInferStep(PeerId from, const InferStepMsg& step, InferResultMsg* reply) = 0;
+  /** A step for a hop we serve. The handler answers it, now or later from its
+   *  own thread, with exactly one PeerManager::SendInferResult carrying the
+   *  step's request_id; it must not compute here, on the message thread. */
+  virtual void OnInferStep(PeerId from, const InferStepMsg& step) = 0;
   /** A peer's announcement, replacing any earlier one from it. */
   virtual void OnServeInfo(PeerId from, const ServeInfoMsg& info) = 0;
   /** A holder's answer to a step we sent. */

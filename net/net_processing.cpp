@@ -859,6 +859,10 @@ bool PeerManager::SendInferStep(PeerId to, const InferStepMsg& step) {
   return impl_->connman_->PushMessage(to, step);
 }
 
+bool PeerManager::SendInferResult(PeerId to, const InferResultMsg& result) {
+  return impl_->connman_->PushMessage(to, result);
+}
+
 void PeerManager::FinalizePeer(const PeerRef& peer) {
   if (impl_->inference_ != nullptr) impl_->inference_->OnPeerGone(peer->id());
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -950,14 +954,11 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
         } else if constexpr (std::is_same_v<T, RegWorkerMsg>) {
           impl_->OnRegWorker(peer, m);
         } else if constexpr (std::is_same_v<T, InferStepMsg>) {
+          if (impl_->inference_ != nullptr) return impl_->inference_->OnInferStep(peer->id(), m);
           InferResultMsg reply;
           reply.request_id = m.request_id;
-          if (impl_->inference_ != nullptr) {
-            impl_->inference_->OnInferStep(peer->id(), m, &reply);
-          } else {
-            reply.code = InferCode::kRefused;
-            reply.reason = "not-serving";
-          }
+          reply.code = InferCode::kRefused;
+          reply.reason = "not-serving";
           impl_->connman_->PushMessage(peer->id(), reply);
         } else if constexpr (std::is_same_v<T, ServeInfoMsg>) {
           if (impl_->inference_ != nullptr) impl_->inference_->OnServeInfo(peer->id(), m);

@@ -141,6 +141,8 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   /** Sends a step to a peer. Returns false if the peer is not connected or has
    *  not finished the handshake (nothing is sent). */
   bool SendInferStep(PeerId to, const InferStepMsg& step);
+  /** Sends the answer to a step; false if the peer is gone. Any thread. */
+  bool SendInferResult(PeerId to, const InferResultMsg& result);
 
   /** True while our tip is behind the best header a peer showed us. */
   bool IsInitialBlockDownload() const;

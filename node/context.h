@@ -66,7 +66,8 @@ struct NodeContext {
   std::unique_ptr<net::PeerManager> peerman;
   std::unique_ptr<net::ConnMan> connman;
   /// Inference (node/inference.h): serving with -serve, and the client of
-  /// `infer`. Made with `peerman`, as its handler; reset after it.
+  /// `infer`. Made with `peerman`, as its handler; reset after `connman`
+  /// and before `peerman`.
   std::unique_ptr<InferenceService> inference;
   /// -bantime: how long setban bans by default.
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;

@@ -280,11 +280,25 @@ InferenceService::InferenceService(ChainManager* chainman, net::PeerManager* pee
       config_(config),
       options_(options) {}
 
-InferenceService::~InferenceService() = default;
+InferenceService::~InferenceService() { Stop(); }
 
 Status InferenceService::Start() {
   if (!options_.enabled) return Status::OK();
-  return RefreshServer();
+  Status s = RefreshServer();
+  if (!s.ok()) return s;
+  serve_thread_ = std::thread([this] { ServeLoop(); });
+  return Status::OK();
+}
+
+void InferenceService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+    queued_by_peer_.clear();
+  }
+  queued_.notify_all();
+  if (serve_thread_.joinable()) serve_thread_.join();
 }
 
 Status InferenceService::RefreshServer() {
@@ -317,8 +331,45 @@ net::ServeInfoMsg InferenceService::ServeInfoLocked() const {
   return info;
 }
 
-void InferenceService::OnInferStep(net::PeerId from, const net::InferStepMsg& step,
-                                   net::InferResultMsg* reply) {
+void InferenceService::OnInferStep(net::PeerId from, const net::InferStepMsg& step) {
+  net::InferResultMsg busy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (serve_thread_.joinable() && !stopping_ && queue_.size() < kMaxQueuedSteps &&
+        queued_by_peer_[from] < kMaxQueuedStepsPerPeer) {
+      queue_.emplace_back(from, step);
+      ++queued_by_peer_[from];
+      queued_.notify_one();
+      return;
+    }
+    ++steps_refused_;
+  }
+  busy.request_id = step.request_id;
+  busy.code = net::InferCode::kRefused;
+  busy.reason = options_.enabled ? "busy" : "not-serving";
+  peerman_->SendInferResult(from, busy);
+}
+
+void InferenceService::ServeLoop() {
+  while (true) {
+    std::pair<net::PeerId, net::InferStepMsg> next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      next = std::move(queue_.front());
+      queue_.pop_front();
+      if (--queued_by_peer_[next.first] == 0) queued_by_peer_.erase(next.first);
+    }
+    net::InferResultMsg reply;
+    reply.request_id = next.second.request_id;
+    Answer(next.first, next.second, &reply);
+    peerman_->SendInferResult(next.first, reply);
+  }
+}
+
+void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
+                              net::InferResultMsg* reply) {
   auto refuse = [&](std::string reason) {
     reply->code = net::InferCode::kRefused;
     if (reason.size() > net::kMaxInferReason) reason.resize(net::kMaxInferReason);
@@ -326,7 +377,6 @@ void InferenceService::OnInferStep(net::PeerId from, const net::InferStepMsg& st
     std::lock_guard<std::mutex> lock(mu_);
     ++steps_refused_;
   };
-  if (!options_.enabled) return refuse("not-serving");
   if (options_.stop_after_steps != 0) {
     std::lock_guard<std::mutex> lock(mu_);
     if (steps_served_ >= options_.stop_after_steps) {
@@ -390,6 +440,9 @@ void InferenceService::OnInferResult(net::PeerId from, const net::InferResultMsg
 void InferenceService::OnPeerGone(net::PeerId id) {
   std::lock_guard<std::mutex> lock(mu_);
   holders_.erase(id);
+  // Its queued steps would be answered to nobody.
+  std::erase_if(queue_, [&](const auto& entry) { return entry.first == id; });
+  queued_by_peer_.erase(id);
   for (auto& [request, pending] : pending_)
     if (pending.peer == id) pending.failed = true;
   answered_.notify_all();

@@ -27,8 +27,10 @@
 // computed, and InferStepMsg::payment is where the payment update will ride.
 //
 // Thread safety: Infer and Info may be called from any thread (RPC workers);
-// the InferenceHandler methods come from the message thread; ChainListener
-// methods from the chain manager's. mu_ guards the shared state.
+// the InferenceHandler methods come from the message thread, which only
+// queues steps: a serving thread computes them, so a long step never holds up
+// the node's other P2P traffic; ChainListener methods come from the chain
+// manager's. mu_ guards the shared state.
 
 #ifndef COMPUTECOIN_NODE_INFERENCE_H
 #define COMPUTECOIN_NODE_INFERENCE_H
@@ -37,12 +39,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "chain/amount.h"
@@ -64,6 +69,10 @@ using namespace std::chrono_literals;
 
 /** A hop that has not answered a step in this time has failed: the client reroutes. */
 inline constexpr std::chrono::seconds kInferStepTimeout = 20s;
+/** Steps waiting for the serving thread, over all peers and from one peer;
+ *  beyond them a step is refused ("busy"): a peer cannot queue work without bound. */
+inline constexpr size_t kMaxQueuedSteps = 64;
+inline constexpr size_t kMaxQueuedStepsPerPeer = 4;
 /** Hops replaced during one Infer call before it gives up. */
 inline constexpr uint32_t kMaxReroutes = 4;
 /** Longest prompt Infer takes, in bytes (tokens). */
@@ -144,9 +153,13 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   InferenceService(const InferenceService&) = delete;
   InferenceService& operator=(const InferenceService&) = delete;
 
-  /** With -serve: builds the server for the tip and announces it. Returns
-   *  the chain manager's error (e.g. a range that splits an atom). */
+  /** With -serve: builds the server for the tip, announces it and starts the
+   *  serving thread. Returns the chain manager's error (e.g. a range that
+   *  splits an atom). REQUIRES: called once. */
   Status Start();
+  /** Ends the serving thread (queued steps are dropped unanswered).
+   *  Idempotent; the destructor calls it. REQUIRES: ConnMan has stopped. */
+  void Stop();
 
   /** Completes `prompt` through a route of holders (file comment). on_token
    *  (may be empty) gets each token as it is chosen. Returns
@@ -161,8 +174,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   InferenceInfo Info() const;
 
   // net::InferenceHandler (message thread)
-  void OnInferStep(net::PeerId from, const net::InferStepMsg& step,
-                   net::InferResultMsg* reply) override;
+  void OnInferStep(net::PeerId from, const net::InferStepMsg& step) override;
   void OnServeInfo(net::PeerId from, const net::ServeInfoMsg& info) override;
   void OnInferResult(net::PeerId from, const net::InferResultMsg& result) override;
   void OnPeerGone(net::PeerId id) override;
@@ -180,6 +192,10 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
     net::InferResultMsg result;
   };
 
+  /** The serving thread: answers queued steps in arrival order. */
+  void ServeLoop();
+  /** Runs one step on the server and fills *reply. REQUIRES: !mu_. */
+  void Answer(net::PeerId from, const net::InferStepMsg& step, net::InferResultMsg* reply);
   /** Rebuilds the server when the tip's weights changed. REQUIRES: !mu_. */
   Status RefreshServer();
   /** The current announcement. REQUIRES: mu_ held, server_ set. */
@@ -201,7 +217,11 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   std::atomic<bool> stale_{false};  // the tip moved since the server was built
 
   mutable std::mutex mu_;
-  std::condition_variable answered_;                // a Pending completed
+  std::condition_variable answered_;  // a Pending completed
+  std::condition_variable queued_;    // a step was queued, or stopping_ set
+  std::deque<std::pair<net::PeerId, net::InferStepMsg>> queue_;  // GUARDED_BY(mu_)
+  std::map<net::PeerId, size_t> queued_by_peer_;                 // GUARDED_BY(mu_)
+  bool stopping_ = false;                                        // GUARDED_BY(mu_)
   std::shared_ptr<compute::SectionServer> server_;  // GUARDED_BY(mu_); steps run unlocked
   Uint256 served_root_;                             // GUARDED_BY(mu_)
   uint64_t steps_served_ = 0, steps_refused_ = 0;   // GUARDED_BY(mu_)
@@ -210,6 +230,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   std::map<uint64_t, Pending> pending_;             // GUARDED_BY(mu_): by request id
   uint64_t next_request_id_ = 1;                    // GUARDED_BY(mu_)
   uint64_t requests_ = 0, tokens_generated_ = 0;    // GUARDED_BY(mu_)
+  std::thread serve_thread_;                        // runs ServeLoop with -serve; joined by Stop
 };
 
 }  // namespace cc

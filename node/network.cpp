@@ -127,6 +127,7 @@ uint64_t LocalServices(const NodeContext& node) {
 
 void StopNetwork(NodeContext* node) {
   if (node->connman) node->connman->Stop();
+  if (node->inference) node->inference->Stop();  // its thread sends through connman
   if (node->chainman && node->peerman) node->chainman->RemoveListener(node->peerman.get());
   if (node->chainman && node->inference) node->chainman->RemoveListener(node->inference.get());
   if (node->addrman) {
@@ -134,8 +135,8 @@ void StopNetwork(NodeContext* node) {
     if (!s.ok()) LogPrintf("peers.dat: " + s.ToString());
   }
   node->connman.reset();
+  node->inference.reset();  // peerman's handler: reset before it
   node->peerman.reset();
-  node->inference.reset();
   node->banman.reset();
   node->addrman.reset();
 }
