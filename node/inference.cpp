@@ -578,13 +578,20 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
 
 InferenceInfo InferenceService::Info() const {
   InferenceInfo info;
+  std::shared_ptr<compute::SectionServer> server;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    server = server_;
+  }
+  // Outside mu_: Stats waits for a step in progress, and the message thread
+  // must not wait behind it for mu_.
+  if (server != nullptr) info.serve = server->Stats();
   std::lock_guard<std::mutex> lock(mu_);
   info.serving = server_ != nullptr;
   info.begin = options_.begin;
   info.end = options_.end;
   info.price = options_.price;
   info.state_root = served_root_;
-  if (server_ != nullptr) info.serve = server_->Stats();
   info.steps_served = steps_served_;
   info.steps_refused = steps_refused_;
   for (const auto& [id, holder] : holders_) info.holders.push_back(holder);
