@@ -176,8 +176,8 @@ namespace {
 void GetInferTensor(Reader& r, compute::EncodedTensor* t, bool tokens_allowed) {
   r(*t);
   const bool tokens = t->codec == compute::Codec::kUInt8 && t->shape.size() == 1;
-  const bool floats = t->codec == compute::Codec::kFloat32 &&
-                      (t->shape.size() == 1 || t->shape.size() == 2);
+  const bool floats =
+      t->codec == compute::Codec::kFloat32 && (t->shape.size() == 1 || t->shape.size() == 2);
   if (!(floats || (tokens && tokens_allowed))) throw DecodeError("bad-infer-tensor");
   if (t->payload.size() > kMaxInferTensorBytes) throw DecodeError("oversized-infer-tensor");
 }

@@ -372,8 +372,9 @@ void Get(Reader& r, ServeInfoMsg& m);
 /** One forward step of a session on one hop (compute/serve.h says what input is). */
 struct InferStepMsg {
   static constexpr std::string_view kCommand = msgtype::kInferStep;
-  static constexpr uint32_t kMaxPayload =
-      8 + 32 + 32 + 4 + 4 + 4 + (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes) + (3 + kMaxPaymentUpdate);
+  static constexpr uint32_t kMaxPayload = 8 + 32 + 32 + 4 + 4 + 4 +
+                                          (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes) +
+                                          (3 + kMaxPaymentUpdate);
   uint64_t request_id = 0;     //!< echoed in the result
   Uint256 session;             //!< drawn at random by the client, one per hop
   Uint256 state_root;          //!< the weights the client expects
@@ -411,11 +412,11 @@ void Get(Reader& r, InferResultMsg& m);
 // ---------------------------------------------------------------------------
 // Whole messages.
 
-using Message = std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg,
-                             GetDataMsg, NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg,
-                             FeeFilterMsg, BlockMsg, TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg,
-                             GetTensorMsg, TensorMsg, RegWorkerMsg, ServeInfoMsg, InferStepMsg,
-                             InferResultMsg>;
+using Message =
+    std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
+                 NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
+                 TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg, RegWorkerMsg,
+                 ServeInfoMsg, InferStepMsg, InferResultMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

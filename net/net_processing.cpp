@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_set>

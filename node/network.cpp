@@ -104,13 +104,14 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   s = ServeOptionsFromConfig(config, params.model.sections, params.network == Network::kRegtest,
                              &serve);
   if (!s.ok()) return s;
-  node->inference = std::make_unique<InferenceService>(
-      node->chainman.get(), node->peerman.get(), node->connman.get(), params.model, serve);
+  node->inference = std::make_unique<InferenceService>(node->chainman.get(), node->peerman.get(),
+                                                       node->connman.get(), params.model, serve);
   node->peerman->SetInferenceHandler(node->inference.get());
   node->chainman->AddListener(node->inference.get());
   s = node->inference->Start();
-  if (!s.ok()) return Status::InvalidArgument("Cannot serve -serve=" + std::to_string(serve.begin) +
-                                              ":" + std::to_string(serve.end) + ": " + s.message());
+  if (!s.ok())
+    return Status::InvalidArgument("Cannot serve -serve=" + std::to_string(serve.begin) + ":" +
+                                   std::to_string(serve.end) + ": " + s.message());
   s = node->connman->Start();
   if (!s.ok()) return Status::IOError("Unable to start the P2P network: " + s.message());
   if (node->connman->GetListenPort() != 0)

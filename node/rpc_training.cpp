@@ -254,7 +254,8 @@ RpcMethod completetext(NodeContext& node) {
         "",
         {
             {RpcType::kString, "completion", "the generated text"},
-            {RpcType::kArray, "tokens", "the generated token ids (bytes; the text may not be UTF-8)"},
+            {RpcType::kArray, "tokens",
+             "the generated token ids (bytes; the text may not be UTF-8)"},
             {RpcType::kHex, "state_root", "the model state it came from"},
         }}},
       ExampleCli("completetext", "\"123+456=\"") + ExampleRpc("completetext", "\"123+456=\""),

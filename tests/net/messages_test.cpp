@@ -328,8 +328,8 @@ TEST(MessagesTest, InferenceRoundTrips) {
   // A whole gpt2-small window fits one step.
   InferStepMsg big = SampleStep();
   const std::vector<float> window(1024 * 768, 1.0f);
-  big.input = compute::EncodeFloats(window, std::vector<uint64_t>{1024, 768},
-                                    compute::Codec::kFloat32);
+  big.input =
+      compute::EncodeFloats(window, std::vector<uint64_t>{1024, 768}, compute::Codec::kFloat32);
   big.payment.assign(kMaxPaymentUpdate, 0xee);
   EXPECT_LE(EncodePayload(big).size(), InferStepMsg::kMaxPayload);
   ExpectRoundTrip(big);
