@@ -53,7 +53,8 @@ Status CheckServeRange(const Partition& partition, uint32_t begin, uint32_t end)
 struct ServeLimits {
   /// Sessions held at once; a new one evicts the least recently used.
   uint32_t max_sessions = 64;
-  /// A session not stepped for this long is dropped.
+  /// A session not stepped for this long is dropped (0: at the next step
+  /// of any session, so none survives between steps).
   std::chrono::milliseconds session_timeout = std::chrono::minutes(5);
 };
 

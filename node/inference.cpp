@@ -81,6 +81,11 @@ void AddInferenceArgs(Config* c) {
             "Inference sessions held at once; more evict the least recently used (default: " +
                 std::to_string(compute::ServeLimits{}.max_sessions) + ")",
             Config::kInt, Config::kNone, kInferenceCategory);
+  c->AddArg("-servesessiontimeout=<ms>",
+            "Drop an inference session idle this long (default: " +
+                std::to_string(compute::ServeLimits{}.session_timeout.count()) +
+                "; 0 keeps none between steps, so every step is replayed: for tests)",
+            Config::kInt, Config::kNone, kInferenceCategory);
   c->AddArg("-servestopafter=<n>",
             "Exit abruptly, as if killed, when asked for an inference step after answering <n> "
             "(regtest only; for tests of rerouting)",
@@ -124,6 +129,10 @@ Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regt
   if (max_sessions < 1 || max_sessions > 1'000'000)
     return Status::InvalidArgument("-servesessions must be 1 to 1000000");
   o.limits.max_sessions = static_cast<uint32_t>(max_sessions);
+  const int64_t timeout_ms =
+      config.GetIntArg("servesessiontimeout", o.limits.session_timeout.count());
+  if (timeout_ms < 0) return Status::InvalidArgument("-servesessiontimeout must be >= 0");
+  o.limits.session_timeout = std::chrono::milliseconds(timeout_ms);
   if (config.IsSet("servestopafter")) {
     if (!regtest) return Status::InvalidArgument("-servestopafter is for regtest only");
     const int64_t n = config.GetIntArg("servestopafter", 0);

@@ -93,7 +93,8 @@ struct ServeOptions {
   uint64_t stop_after_steps = 0;
 };
 
-/// Registers -serve, -serveprice, -servesessions, -servestopafter.
+/// Registers -serve, -serveprice, -servesessions, -servesessiontimeout,
+/// -servestopafter.
 void AddInferenceArgs(Config* c);
 /// Reads them for a model of `sections` sections. Returns InvalidArgument
 /// naming the bad option (a range of partial atoms is caught later, by

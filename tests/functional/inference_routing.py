@@ -7,7 +7,9 @@ the client's routed greedy output equals its own local greedy decoding
 above maxfee is refused before any step is sent; malformed and oversized
 steps from a raw peer are refused and the holder keeps serving; a holder that
 dies mid-generation is routed around (a fourth, pricier holder of sections
-1-2) and the output is the same as without the failure."""
+1-2) and the output is the same as without the failure; a holder that keeps
+no session between steps gets the client's kept inputs replayed, and the
+output is again the same."""
 
 import hashlib
 import os
@@ -190,6 +192,18 @@ class InferenceRoutingTest(ComputecoinTestFramework):
         holders[1].wait_for_exit()
         assert_in("-servestopafter: exiting after 5 steps", holders[1].debug_log())
         assert spare.rpc("getinferenceinfo")["steps_served"] > 0
+
+        self.log("a holder that drops every session: the client replays, same output")
+        holders[0].stop()
+        holders[0].start(["-serve=0:1", f"-serveprice={PRICE}", "-servesessiontimeout=0"])
+        connect_nodes(client, holders[0])
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3, 30,
+                   "three announcements")
+        routed = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 200)
+        assert_equal(routed["tokens"], expected[PROMPTS[0]])
+        assert_equal(routed["reroutes"], 0)
+        dropped = holders[0].rpc("getinferenceinfo")
+        assert_equal(dropped["sessions_evicted"] >= len(routed["tokens"]) - 1, True)
 
 
 if __name__ == "__main__":
