@@ -403,15 +403,14 @@ class StepEngine final : public Engine {
   void SetCallerThreads(int n) override { backend_->SetCallerThreads(n); }
 
   Status ExportParams(ParamValues* out) const override {
-    ParamValues full;
-    for (const ParamSpec& spec : ModelParams(config_)) full.emplace_back(spec.NumElements(), 0.0f);
+    out->clear();
+    for (const ParamSpec& spec : ModelParams(config_)) out->emplace_back(spec.NumElements(), 0.0f);
     for (uint32_t s = 0; s < sections_.size(); ++s) {
       std::vector<float> w;
       Status status = DecodeFloats(sections_[s].weights, &w);
       if (!status.ok()) return status;
-      ScatterSection(config_, partition_.sections[s], w, &full);
+      ScatterSection(config_, partition_.sections[s], w, out);
     }
-    *out = std::move(full);
     return Status::OK();
   }
 
@@ -423,7 +422,19 @@ class StepEngine final : public Engine {
     return backend_->Generate(full, prompts, max_tokens, out);
   }
 
+  Status MakeSectionServer(uint32_t begin, uint32_t end, const ServeLimits& limits,
+                           std::unique_ptr<SectionServer>* out) override {
+    Status s = CheckServeRange(partition_, begin, end);
+    if (!s.ok()) return s;
+    ParamValues full;
+    s = ExportParams(&full);
+    if (!s.ok()) return s;
+    *out = backend_->MakeSectionServer(full, begin, end, limits);
+    return Status::OK();
+  }
+
  private:
+
   struct SectionState {
     EncodedTensor weights;
     EncodedTensor optimizer_state;

@@ -61,6 +61,7 @@
 #include "compute/params.h"
 #include "compute/partition.h"
 #include "compute/plan.h"
+#include "compute/serve.h"
 #include "compute/tensor.h"
 
 namespace cc::compute {
@@ -173,6 +174,13 @@ class Engine {
   /// Greedy completion of each prompt by the current weights (GenerateGreedy).
   virtual Status Generate(std::span<const std::string> prompts, uint32_t max_tokens,
                           std::vector<std::string>* out) = 0;
+
+  /// A server of sections [begin, end) (compute/serve.h) holding a copy of
+  /// the current weights: the caller owns it, and it outlives imports.
+  /// Returns CheckServeRange's InvalidArgument for a range that is not whole
+  /// atoms of the partition, with *out unchanged.
+  virtual Status MakeSectionServer(uint32_t begin, uint32_t end, const ServeLimits& limits,
+                                   std::unique_ptr<SectionServer>* out) = 0;
 };
 
 /// The leaf of section s in the state root (file comment).
@@ -204,6 +212,12 @@ class Backend {
   /// REQUIRES: params shaped as ModelParams(config).
   virtual Status Generate(const ParamValues& params, std::span<const std::string> prompts,
                           uint32_t max_tokens, std::vector<std::string>* out) = 0;
+
+  /// A server of sections [begin, end) with weights `params` (copied).
+  /// REQUIRES: params shaped as ModelParams(config); CheckServeRange is OK.
+  virtual std::unique_ptr<SectionServer> MakeSectionServer(const ParamValues& params,
+                                                           uint32_t begin, uint32_t end,
+                                                           const ServeLimits& limits) = 0;
 };
 
 /// An engine over `backend`, starting from the initial state.

@@ -159,6 +159,59 @@ void Get(Reader& r, TensorMsg& m) {
   }
 }
 
+void Put(Writer& w, const ServeInfoMsg& m) {
+  w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions);
+}
+void Get(Reader& r, ServeInfoMsg& m) {
+  r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions);
+  if (m.section_begin >= m.section_end) throw DecodeError("bad-serve-range");
+  if (!MoneyRange(m.price)) throw DecodeError("bad-serve-price");
+}
+
+namespace {
+
+/** An inference tensor: token ids (u8, rank 1) or a float32 stream (rank 1 for logits,
+ *  2 for hidden states), its payload within kMaxInferTensorBytes. The tensor's decoder
+ *  allocates only bytes that have arrived, which the message's cap bounds. */
+void GetInferTensor(Reader& r, compute::EncodedTensor* t, bool tokens_allowed) {
+  r(*t);
+  const bool tokens = t->codec == compute::Codec::kUInt8 && t->shape.size() == 1;
+  const bool floats =
+      t->codec == compute::Codec::kFloat32 && (t->shape.size() == 1 || t->shape.size() == 2);
+  if (!(floats || (tokens && tokens_allowed))) throw DecodeError("bad-infer-tensor");
+  if (t->payload.size() > kMaxInferTensorBytes) throw DecodeError("oversized-infer-tensor");
+}
+
+}  // namespace
+
+void Put(Writer& w, const InferStepMsg& m) {
+  w(m.request_id, m.session, m.state_root, m.section_begin, m.section_end, m.position, m.input,
+    m.payment);
+}
+void Get(Reader& r, InferStepMsg& m) {
+  r(m.request_id, m.session, m.state_root, m.section_begin, m.section_end, m.position);
+  if (m.section_begin >= m.section_end) throw DecodeError("bad-serve-range");
+  GetInferTensor(r, &m.input, /*tokens_allowed=*/true);
+  const uint64_t len = ReadBoundedCount(r, kMaxPaymentUpdate, "oversized-payment");
+  const ByteSpan payment = r.ReadSpan(len);
+  m.payment.assign(payment.begin(), payment.end());
+}
+
+void Put(Writer& w, const InferResultMsg& m) {
+  w(m.request_id, static_cast<uint8_t>(m.code), m.reason);
+  if (m.code == InferCode::kOk) w(m.output);
+}
+void Get(Reader& r, InferResultMsg& m) {
+  uint8_t code = 0;
+  r(m.request_id, code);
+  if (code > static_cast<uint8_t>(InferCode::kUnknownSession)) throw DecodeError("bad-infer-code");
+  m.code = static_cast<InferCode>(code);
+  const uint64_t len = ReadBoundedCount(r, kMaxInferReason, "oversized-infer-reason");
+  const ByteSpan reason = r.ReadSpan(len);
+  m.reason.assign(reason.begin(), reason.end());
+  if (m.code == InferCode::kOk) GetInferTensor(r, &m.output, /*tokens_allowed=*/false);
+}
+
 Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key) {
   std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
   data.insert(data.end(), key.begin(), key.end());
@@ -180,7 +233,7 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
       Entry<NotFoundMsg>(),  Entry<GetHeadersMsg>(), Entry<HeadersMsg>(),   Entry<SendHeadersMsg>(),
       Entry<FeeFilterMsg>(), Entry<BlockMsg>(),      Entry<TxMsg>(),        Entry<WorkRecordMsg>(),
       Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
-      Entry<RegWorkerMsg>(),
+      Entry<RegWorkerMsg>(), Entry<ServeInfoMsg>(),  Entry<InferStepMsg>(), Entry<InferResultMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

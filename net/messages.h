@@ -23,6 +23,14 @@
 //   proof       kind:u8 block_hash:Uint256 object:(Transaction|WorkRecord by kind)
 //               proof:MerkleProof (path <= 64)
 //   regworker   key:bytes32 signature:bytes64
+//   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
+//               max_sessions:u32 sessions:u32                      (doc/inference.md)
+//   inferstep   request_id:u64 session:Uint256 state_root:Uint256 section_begin:u32
+//               section_end:u32 position:u32 input:EncodedTensor(u8 rank 1 or fp32 rank 2,
+//               <= kMaxInferTensorBytes) payment:bytes(<= kMaxPaymentUpdate)
+//   inferresult request_id:u64 code:u8 (0 ok, 1 refused, 2 unknown session)
+//               reason:string(<= kMaxInferReason) [output:EncodedTensor(fp32, rank 1 or 2,
+//               <= kMaxInferTensorBytes), only when code is 0]
 //   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
 //   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
 //               data:bytes(<=1 MiB), offset + data.size() <= total_size
@@ -32,7 +40,9 @@
 // "oversized-user-agent", "oversized-addr", "oversized-inv", "bad-inv-type",
 // "oversized-locator", "oversized-headers", "bad-feefilter", "bad-proof-kind",
 // "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
-// "oversized-tensor", "oversized-message"; an unknown command is NotSupported("unknown-command").
+// "oversized-tensor", "bad-serve-range", "bad-serve-price", "bad-infer-tensor",
+// "oversized-infer-tensor", "oversized-payment", "bad-infer-code", "oversized-infer-reason",
+// "oversized-message"; an unknown command is NotSupported("unknown-command").
 //
 // Thread safety: values and pure functions.
 
@@ -53,6 +63,7 @@
 #include "chain/status.h"
 #include "chain/transaction.h"
 #include "chain/work.h"
+#include "compute/tensor.h"
 #include "net/netaddress.h"
 #include "net/protocol.h"
 
@@ -75,6 +86,14 @@ inline constexpr size_t kMaxMerkleProofDepth = 64;
 inline constexpr uint32_t kMaxTensorChunk = 1024 * 1024;
 /** Largest tensor a peer may announce: bounds what a TensorAssembler will hold. */
 inline constexpr uint64_t kMaxTensorSize = uint64_t{1} << 30;
+/** Largest hidden state (payload bytes) in one inference step: a whole window of
+ *  gpt2-small's shape (T = 1024, C = 768, fp32) is 3 MiB. */
+inline constexpr uint64_t kMaxInferTensorBytes = 8 * 1024 * 1024;
+/** Bytes reserved for a payment update riding on a step (doc/inference.md: the
+ *  payment-channel work fills it; holders ignore it today). */
+inline constexpr size_t kMaxPaymentUpdate = 1024;
+/** Longest refusal reason in an inferresult. */
+inline constexpr size_t kMaxInferReason = 111;
 
 // ---------------------------------------------------------------------------
 // Handshake and keep-alive.
@@ -331,12 +350,73 @@ struct RegWorkerMsg {
 };
 
 // ---------------------------------------------------------------------------
+// Inference (doc/inference.md): holders announce what they serve; a client
+// steps its sessions through them, one hop at a time.
+
+/** A holder's offer, sent to each peer after the handshake and again when it
+ *  changes. Untrusted: a client checks what a holder returns, not what it claims. */
+struct ServeInfoMsg {
+  static constexpr std::string_view kCommand = msgtype::kServeInfo;
+  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4;
+  Uint256 state_root;          //!< the model state whose weights it serves
+  uint32_t section_begin = 0;  //!< sections [begin, end) of the partition; begin < end
+  uint32_t section_end = 0;    //!<   ("bad-serve-range")
+  Amount price = 0;            //!< per token processed, 0..kMaxMoney ("bad-serve-price")
+  uint32_t max_sessions = 0;   //!< capacity
+  uint32_t sessions = 0;       //!< held now: the load a router weighs
+  bool operator==(const ServeInfoMsg&) const = default;
+};
+void Put(Writer& w, const ServeInfoMsg& m);
+void Get(Reader& r, ServeInfoMsg& m);
+
+/** One forward step of a session on one hop (compute/serve.h says what input is). */
+struct InferStepMsg {
+  static constexpr std::string_view kCommand = msgtype::kInferStep;
+  static constexpr uint32_t kMaxPayload = 8 + 32 + 32 + 4 + 4 + 4 +
+                                          (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes) +
+                                          (3 + kMaxPaymentUpdate);
+  uint64_t request_id = 0;     //!< echoed in the result
+  Uint256 session;             //!< drawn at random by the client, one per hop
+  Uint256 state_root;          //!< the weights the client expects
+  uint32_t section_begin = 0;  //!< the hop's range; must be the holder's
+  uint32_t section_end = 0;
+  uint32_t position = 0;  //!< of input's first row in the session
+  compute::EncodedTensor input;
+  /** Reserved for the payment update that will pay for this step (channels are
+   *  not built yet): carried, bounded, and not read by holders today. */
+  std::vector<uint8_t> payment;
+  bool operator==(const InferStepMsg&) const = default;
+};
+void Put(Writer& w, const InferStepMsg& m);
+void Get(Reader& r, InferStepMsg& m);
+
+enum class InferCode : uint8_t {
+  kOk = 0,
+  kRefused = 1,         //!< reason says why; the session is unchanged
+  kUnknownSession = 2,  //!< not held (evicted or expired): replay from position 0
+};
+
+struct InferResultMsg {
+  static constexpr std::string_view kCommand = msgtype::kInferResult;
+  static constexpr uint32_t kMaxPayload =
+      8 + 1 + (1 + kMaxInferReason) + (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes);
+  uint64_t request_id = 0;
+  InferCode code = InferCode::kOk;  //!< unknown codes: "bad-infer-code"
+  std::string reason;               //!< empty when ok
+  compute::EncodedTensor output;    //!< on the wire only when code is kOk
+  bool operator==(const InferResultMsg&) const = default;
+};
+void Put(Writer& w, const InferResultMsg& m);
+void Get(Reader& r, InferResultMsg& m);
+
+// ---------------------------------------------------------------------------
 // Whole messages.
 
-using Message = std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg,
-                             GetDataMsg, NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg,
-                             FeeFilterMsg, BlockMsg, TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg,
-                             GetTensorMsg, TensorMsg, RegWorkerMsg>;
+using Message =
+    std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
+                 NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
+                 TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg, RegWorkerMsg,
+                 ServeInfoMsg, InferStepMsg, InferResultMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

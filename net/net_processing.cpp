@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_set>
@@ -144,6 +145,7 @@ class PeerManager::Impl {
   const Options options_;
   const Uint256 genesis_hash_;  // what regworker signatures commit to
   ConnMan* connman_ = nullptr;
+  InferenceHandler* inference_ = nullptr;  // set before the threads start
 
   std::mutex announce_mu_;
   std::vector<Uint256> new_tips_;     // GUARDED_BY(announce_mu_)
@@ -162,6 +164,7 @@ class PeerManager::Impl {
   uint32_t best_header_height_ = 0;
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
+  std::optional<ServeInfoMsg> serve_info_;                  // what we announce
 
   // --- helpers (REQUIRES: mu_ held unless said otherwise) ---
 
@@ -315,6 +318,7 @@ class PeerManager::Impl {
     if (!peer->inbound() && addrman_ != nullptr) connman_->PushMessage(peer->id(), GetAddrMsg{});
     // Registration requests made before this peer came (they are few).
     for (const auto& [key, reg] : registrations_) connman_->PushMessage(peer->id(), reg);
+    if (serve_info_) connman_->PushMessage(peer->id(), *serve_info_);
     SendGetHeaders(peer->id());
   }
 
@@ -833,7 +837,34 @@ void PeerManager::InitializePeer(const PeerRef& peer) {
   if (!peer->inbound()) impl_->connman_->PushMessage(peer->id(), impl_->OurVersion(*peer));
 }
 
+void PeerManager::SetInferenceHandler(InferenceHandler* handler) { impl_->inference_ = handler; }
+
+void PeerManager::SetServeInfo(const ServeInfoMsg& info) {
+  std::vector<PeerId> ready;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->serve_info_ = info;
+    for (const auto& [id, state] : impl_->peers_)
+      if (state.got_verack) ready.push_back(id);
+  }
+  for (PeerId id : ready) impl_->connman_->PushMessage(id, info);
+}
+
+bool PeerManager::SendInferStep(PeerId to, const InferStepMsg& step) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    auto it = impl_->peers_.find(to);
+    if (it == impl_->peers_.end() || !it->second.got_verack) return false;
+  }
+  return impl_->connman_->PushMessage(to, step);
+}
+
+bool PeerManager::SendInferResult(PeerId to, const InferResultMsg& result) {
+  return impl_->connman_->PushMessage(to, result);
+}
+
 void PeerManager::FinalizePeer(const PeerRef& peer) {
+  if (impl_->inference_ != nullptr) impl_->inference_->OnPeerGone(peer->id());
   std::lock_guard<std::mutex> lock(impl_->mu_);
   impl_->peers_.erase(peer->id());
   // Its tensor downloads go to whoever asks next (SendMessages).
@@ -922,6 +953,17 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           impl_->OnWorkRecord(peer, std::move(m.record));
         } else if constexpr (std::is_same_v<T, RegWorkerMsg>) {
           impl_->OnRegWorker(peer, m);
+        } else if constexpr (std::is_same_v<T, InferStepMsg>) {
+          if (impl_->inference_ != nullptr) return impl_->inference_->OnInferStep(peer->id(), m);
+          InferResultMsg reply;
+          reply.request_id = m.request_id;
+          reply.code = InferCode::kRefused;
+          reply.reason = "not-serving";
+          impl_->connman_->PushMessage(peer->id(), reply);
+        } else if constexpr (std::is_same_v<T, ServeInfoMsg>) {
+          if (impl_->inference_ != nullptr) impl_->inference_->OnServeInfo(peer->id(), m);
+        } else if constexpr (std::is_same_v<T, InferResultMsg>) {
+          if (impl_->inference_ != nullptr) impl_->inference_->OnInferResult(peer->id(), m);
         } else {
           // feefilter, proof: nothing to do yet.
         }

@@ -27,6 +27,10 @@
 //              relaying peer's, except a bad signature: an honest relayer
 //              checks it before relaying. regworker requests (free
 //              registrations on bond-0 networks) are checked and relayed.
+//   inference  a holder sends its serveinfo after the handshake and again
+//              whenever it changes; inferstep is answered by the handler
+//              with inferresult; serveinfo and inferresult go to the
+//              handler (net/inference_handler.h, doc/inference.md).
 //   DoS        a payload that does not decode, a consensus-invalid block or
 //              transaction, unconnecting headers beyond a bound, or data
 //              nobody asked for beyond a bound marks the peer; at its next
@@ -52,6 +56,7 @@
 #include "net/addrman.h"
 #include "net/banman.h"
 #include "net/connman.h"
+#include "net/inference_handler.h"
 #include "net/messages.h"
 #include "validation/chain_manager.h"
 #include "validation/work_pool.h"
@@ -125,6 +130,19 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   /** Keys whose signed registration requests we hold and that `tip` has not
    *  registered: a producer's register_keys. */
   std::vector<XOnlyPubKeyBytes> PendingRegistrations(const ConsensusState& tip) const;
+
+  /** Where inference messages go. REQUIRES: called at most once, before
+   *  connman->Start(); handler outlives the manager. Without one, steps are
+   *  refused ("not-serving") and announcements ignored. */
+  void SetInferenceHandler(InferenceHandler* handler);
+  /** What we serve, sent now to every peer past the handshake and to each
+   *  new one after it. */
+  void SetServeInfo(const ServeInfoMsg& info);
+  /** Sends a step to a peer. Returns false if the peer is not connected or has
+   *  not finished the handshake (nothing is sent). */
+  bool SendInferStep(PeerId to, const InferStepMsg& step);
+  /** Sends the answer to a step; false if the peer is gone. Any thread. */
+  bool SendInferResult(PeerId to, const InferResultMsg& result);
 
   /** True while our tip is behind the best header a peer showed us. */
   bool IsInitialBlockDownload() const;

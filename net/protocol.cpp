@@ -29,6 +29,9 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kGetTensor) return GetTensorMsg::kMaxPayload;
   if (command == msgtype::kTensor) return TensorMsg::kMaxPayload;
   if (command == msgtype::kRegWorker) return RegWorkerMsg::kMaxPayload;
+  if (command == msgtype::kServeInfo) return ServeInfoMsg::kMaxPayload;
+  if (command == msgtype::kInferStep) return InferStepMsg::kMaxPayload;
+  if (command == msgtype::kInferResult) return InferResultMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 

@@ -84,6 +84,9 @@ inline constexpr std::string_view kProof = "proof";              //!< object + M
 inline constexpr std::string_view kGetTensor = "gettensor";      //!< ask a tensor chunk
 inline constexpr std::string_view kTensor = "tensor";            //!< a tensor chunk
 inline constexpr std::string_view kRegWorker = "regworker";      //!< ask a free registration
+inline constexpr std::string_view kServeInfo = "serveinfo";      //!< sections a holder serves
+inline constexpr std::string_view kInferStep = "inferstep";      //!< one forward step of a session
+inline constexpr std::string_view kInferResult = "inferresult";  //!< a holder's answer to it
 }  // namespace msgtype
 
 /** What a node serves, as claimed in `version` and `addr` (untrusted). */

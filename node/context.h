@@ -26,6 +26,7 @@
 #include "net/banman.h"
 #include "net/connman.h"
 #include "net/net_processing.h"
+#include "node/inference.h"
 #include "node/miner.h"
 #include "node/transaction.h"
 #include "validation/chain_manager.h"
@@ -64,6 +65,10 @@ struct NodeContext {
   std::unique_ptr<net::BanMan> banman;
   std::unique_ptr<net::PeerManager> peerman;
   std::unique_ptr<net::ConnMan> connman;
+  /// Inference (node/inference.h): serving with -serve, and the client of
+  /// `infer`. Made with `peerman`, as its handler; reset after `connman`
+  /// and before `peerman`.
+  std::unique_ptr<InferenceService> inference;
   /// -bantime: how long setban bans by default.
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).

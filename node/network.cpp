@@ -8,6 +8,7 @@
 #include "node/common/args.h"
 #include "node/common/version.h"
 #include "node/context.h"
+#include "node/inference.h"
 #include "node/wallets.h"
 
 namespace cc {
@@ -99,6 +100,18 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   node->connman = std::make_unique<net::ConnMan>(std::move(options), node->peerman.get());
   node->peerman->SetConnMan(node->connman.get());
   node->chainman->AddListener(node->peerman.get());
+  ServeOptions serve;
+  s = ServeOptionsFromConfig(config, params.model.sections, params.network == Network::kRegtest,
+                             &serve);
+  if (!s.ok()) return s;
+  node->inference = std::make_unique<InferenceService>(node->chainman.get(), node->peerman.get(),
+                                                       node->connman.get(), params.model, serve);
+  node->peerman->SetInferenceHandler(node->inference.get());
+  node->chainman->AddListener(node->inference.get());
+  s = node->inference->Start();
+  if (!s.ok())
+    return Status::InvalidArgument("Cannot serve -serve=" + std::to_string(serve.begin) + ":" +
+                                   std::to_string(serve.end) + ": " + s.message());
   s = node->connman->Start();
   if (!s.ok()) return Status::IOError("Unable to start the P2P network: " + s.message());
   if (node->connman->GetListenPort() != 0)
@@ -115,12 +128,15 @@ uint64_t LocalServices(const NodeContext& node) {
 
 void StopNetwork(NodeContext* node) {
   if (node->connman) node->connman->Stop();
+  if (node->inference) node->inference->Stop();  // its thread sends through connman
   if (node->chainman && node->peerman) node->chainman->RemoveListener(node->peerman.get());
+  if (node->chainman && node->inference) node->chainman->RemoveListener(node->inference.get());
   if (node->addrman) {
     const Status s = node->addrman->Save();
     if (!s.ok()) LogPrintf("peers.dat: " + s.ToString());
   }
   node->connman.reset();
+  node->inference.reset();  // peerman's handler: reset before it
   node->peerman.reset();
   node->banman.reset();
   node->addrman.reset();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "node/common/args.h"
+#include "node/inference.h"
 #include "node/miner.h"
 #include "node/network.h"
 #include "node/training.h"
@@ -18,6 +19,7 @@ void AddNodeOwnArgs(Config* c) {
   AddTrainingArgs(c);
   AddMinerArgs(c);
   AddNetworkArgs(c);
+  AddInferenceArgs(c);
   AddWalletArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);

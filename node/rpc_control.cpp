@@ -65,6 +65,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterWalletRpcs(table, node);
   if (s.ok()) s = RegisterChannelRpcs(table, node);
   if (s.ok()) s = RegisterRawTransactionRpcs(table, node);
+  if (s.ok()) s = RegisterInferenceRpcs(table, node);
   return s;
 }
 

@@ -7,6 +7,7 @@
 //   rpc_training.cpp    generate gettraininginfo getworkerinfo
 //   rpc_wallet.cpp      wallet files, addresses, balances, sending, history,
 //                       encryption, backup, bumpfee; fund/signrawtransactionwithwallet
+//   rpc_inference.cpp   infer getinferenceinfo
 //   rpc_rawtransaction.cpp  createrawtransaction decoderawtransaction getrawtransaction
 //                       sendrawtransaction estimatesmartfee
 //                       testmempoolaccept getmempoolentry getmempoolinfo getrawmempool
@@ -32,6 +33,7 @@ Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterChannelRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterInferenceRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.
 Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node);

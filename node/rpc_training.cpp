@@ -256,6 +256,8 @@ RpcMethod completetext(NodeContext& node) {
         "",
         {
             {RpcType::kString, "completion", "the generated text"},
+            {RpcType::kArray, "tokens",
+             "the generated token ids (bytes; the text may not be UTF-8)"},
             {RpcType::kHex, "state_root", "the model state it came from"},
         }}},
       ExampleCli("completetext", "\"123+456=\"") + ExampleRpc("completetext", "\"123+456=\""),
@@ -275,7 +277,11 @@ RpcMethod completetext(NodeContext& node) {
         const std::string prompts[] = {prompt};
         const Status s = manager.Complete(prompts, static_cast<uint32_t>(max_tokens), &out);
         if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.ToString());
-        return json{{"completion", out.empty() ? "" : out[0]},
+        const std::string completion = out.empty() ? "" : out[0];
+        json tokens = json::array();
+        for (char c : completion) tokens.push_back(static_cast<uint8_t>(c));
+        return json{{"completion", completion},
+                    {"tokens", tokens},
                     {"state_root", tip.StateRoot().ToHex()}};
       }};
 }

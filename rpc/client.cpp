@@ -38,6 +38,9 @@ constexpr CliParamConversion kJsonParams[] = {
     {"evaluatemodel", 0, "count"},
     {"evaluatemodel", 1, "seed"},
     {"completetext", 1, "max_tokens"},
+    {"infer", 1, "maxtokens"},
+    {"infer", 2, "maxfee"},
+    {"infer", 3, "options"},
     {"verifychain", 0, "checklevel"},
     {"verifychain", 1, "nblocks"},
     // Raw transactions and the mempool (rpc_rawtransaction.cpp).

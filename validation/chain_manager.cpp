@@ -141,6 +141,16 @@ Status ChainManager::ExportModel(ConsensusState* tip, compute::ParamValues* para
   return engine_->ExportParams(params);
 }
 
+Status ChainManager::MakeSectionServer(uint32_t begin, uint32_t end,
+                                       const compute::ServeLimits& limits,
+                                       std::unique_ptr<compute::SectionServer>* out,
+                                       Uint256* state_root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = engine_->MakeSectionServer(begin, end, limits, out);
+  if (s.ok()) *state_root = tip_.StateRoot();
+  return s;
+}
+
 Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out) {
   if (params_.dataset.kind != compute::DatasetKind::kAddition)
     return Status::NotSupported("evaluation needs an addition dataset");

@@ -188,6 +188,12 @@ class ChainManager {
   /// engine's weights, taken together under the lock so they match.
   /// Returns the engine's errors.
   Status ExportModel(ConsensusState* tip, compute::ParamValues* params) const;
+  /// A server of sections [begin, end) (compute/serve.h) over a copy of the
+  /// tip's weights, and *state_root, the root that commits them (taken under
+  /// the same lock, so the two agree). The caller owns the server. Returns
+  /// the engine's errors (InvalidArgument for a range of partial atoms).
+  Status MakeSectionServer(uint32_t begin, uint32_t end, const compute::ServeLimits& limits,
+                           std::unique_ptr<compute::SectionServer>* out, Uint256* state_root);
   /// Exact-match accuracy of the tip's model on `count` held-out problems
   /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
   /// Returns NotSupported for another dataset, and EvaluateAddition's errors.

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -66,13 +67,16 @@ at::Tensor MergeHeads(const at::Tensor& x) {
   return x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
 }
 
-// Causal self-attention, the naive way: the whole (T, T) score matrix at once.
-// q, k, v: (B, n, T, HS) -> (B, n, T, HS)
+// Causal self-attention, the naive way: the whole score matrix at once. The
+// queries are the last Tq of the Tk positions (Tq = Tk in training; Tq < Tk
+// when a session's cached keys precede the new positions).
+// q: (B, n, Tq, HS); k, v: (B, n, Tk, HS) -> (B, n, Tq, HS)
 at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-  const int64_t t = q.size(2);
+  const int64_t tq = q.size(2), tk = k.size(2);
   at::Tensor scores =
-      at::matmul(q, k.transpose(-2, -1)) * AttentionScale(q.size(3));  // (B, n, T, T)
-  const at::Tensor future = at::ones({t, t}, q.options().dtype(at::kBool)).triu(/*diagonal=*/1);
+      at::matmul(q, k.transpose(-2, -1)) * AttentionScale(q.size(3));  // (B, n, Tq, Tk)
+  const at::Tensor future =
+      at::ones({tq, tk}, q.options().dtype(at::kBool)).triu(/*diagonal=*/1 + tk - tq);
   scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
   return at::matmul(at::softmax(scores, /*dim=*/-1), v);
 }
@@ -177,21 +181,61 @@ Gpt GptFromParams(const ModelConfig& config, const std::vector<at::Tensor>& para
   return gpt;
 }
 
+// The atoms of the whole model (compute/partition.h), each a function of the
+// stream; GptForward chains them all, a SectionServer those of its hop.
+
+// EMB: tokens at positions [p0, p0 + t). tokens: (B, t) int64 -> (B, t, C)
+at::Tensor Embed(const Gpt& gpt, const at::Tensor& tokens, int64_t p0) {
+  const int64_t b = tokens.size(0), t = tokens.size(1);
+  return gpt.wte.index_select(0, tokens.reshape(-1)).view({b, t, gpt.wte.size(1)}) +
+         gpt.wpe.narrow(0, p0, t);
+}
+
+// Keys and values of one layer's earlier positions in a session.
+struct KvCache {
+  at::Tensor k;  // (B, NH, n, HS), or undefined when n = 0
+  at::Tensor v;  // (B, NH, n, HS)
+};
+
+// ATT: a block's attention output, without the residual. With a cache, x
+// holds the positions after the cached ones, and their keys and values are
+// appended to it. x: (B, t, C) -> (B, t, C)
+at::Tensor AttentionDelta(const Gpt::Block& block, const at::Tensor& x, int64_t head_size,
+                          KvCache* cache) {
+  const int64_t c = x.size(-1);
+  const at::Tensor qkv = at::linear(LayerNorm(x), block.w_qkv, QkvBias(block.b_qv));  // (B, t, 3C)
+  const std::vector<at::Tensor> parts = qkv.split(c, /*dim=*/-1);  // 3 × (B, t, C)
+  at::Tensor k = SplitHeads(parts[1], head_size), v = SplitHeads(parts[2], head_size);
+  if (cache != nullptr) {
+    if (cache->k.defined()) {
+      k = at::cat({cache->k, k}, /*dim=*/2);  // (B, NH, n + t, HS)
+      v = at::cat({cache->v, v}, /*dim=*/2);
+    }
+    cache->k = k;
+    cache->v = v;
+  }
+  const at::Tensor y = CausalAttention(SplitHeads(parts[0], head_size), k, v);  // (B, NH, t, HS)
+  return at::linear(MergeHeads(y), block.w_attn_proj, block.b_attn_proj);
+}
+
+// MLP: a block's MLP output, without the residual. x: (B, t, C) -> (B, t, C)
+at::Tensor BlockMlpDelta(const Gpt::Block& block, const at::Tensor& x) {
+  return MlpDelta(x, block.w_fc, block.b_fc, block.w_mlp_proj, block.b_mlp_proj);
+}
+
+// HEAD: x (…, C) -> logits (…, V)
+at::Tensor Logits(const Gpt& gpt, const at::Tensor& x) {
+  return at::linear(LayerNorm(x), gpt.head_w, gpt.head_b);
+}
+
 // tokens: (B, t) int64 with t ≤ T -> logits (B, t, V)
 at::Tensor GptForward(const ModelConfig& config, const Gpt& gpt, const at::Tensor& tokens) {
-  const int64_t b = tokens.size(0), t = tokens.size(1), c = config.d_model, hs = config.head_size();
-  at::Tensor x = gpt.wte.index_select(0, tokens.reshape(-1)).view({b, t, c}) +
-                 gpt.wpe.narrow(0, 0, t);  // (B, t, C)
+  at::Tensor x = Embed(gpt, tokens, /*p0=*/0);  // (B, t, C)
   for (const Gpt::Block& block : gpt.blocks) {
-    const at::Tensor qkv =
-        at::linear(LayerNorm(x), block.w_qkv, QkvBias(block.b_qv));  // (B, t, 3C)
-    const std::vector<at::Tensor> parts = qkv.split(c, /*dim=*/-1);  // 3 × (B, t, C)
-    const at::Tensor y = CausalAttention(SplitHeads(parts[0], hs), SplitHeads(parts[1], hs),
-                                         SplitHeads(parts[2], hs));  // (B, NH, t, HS)
-    x = x + at::linear(MergeHeads(y), block.w_attn_proj, block.b_attn_proj);
-    x = x + MlpDelta(x, block.w_fc, block.b_fc, block.w_mlp_proj, block.b_mlp_proj);
+    x = x + AttentionDelta(block, x, config.head_size(), /*cache=*/nullptr);
+    x = x + BlockMlpDelta(block, x);
   }
-  return at::linear(LayerNorm(x), gpt.head_w, gpt.head_b);  // (B, t, V)
+  return Logits(gpt, x);  // (B, t, V)
 }
 
 // ---------------------------------------------------------------------------
@@ -249,11 +293,18 @@ Status Encode(const at::Tensor& t, const std::vector<uint64_t>& shape, EncodedTe
   return EncodeParts(std::span<const at::Tensor>(&t, 1), shape, out);
 }
 
+// The parameters as tensors on `device` (copies); with `wanted`, only those
+// it marks, the others left undefined.
 std::vector<at::Tensor> ParamTensors(const ModelConfig& config, const ParamValues& values,
-                                     const at::Device& device) {
+                                     const at::Device& device,
+                                     const std::vector<bool>* wanted = nullptr) {
   const std::vector<ParamSpec> specs = ModelParams(config);
   std::vector<at::Tensor> tensors;
   for (size_t i = 0; i < specs.size(); ++i) {
+    if (wanted != nullptr && !(*wanted)[i]) {
+      tensors.emplace_back();
+      continue;
+    }
     void* data = const_cast<float*>(values[i].data());
     tensors.push_back(
         at::from_blob(data, Sizes(specs[i].shape), at::kFloat).to(device, false, true));
@@ -792,6 +843,212 @@ Status GenerateGreedy(const ModelConfig& config, const ParamValues& params,
     }
   }
   return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// Serving a hop of sections to inference sessions (compute/serve.h): the
+// atoms above, applied to B = 1 row with each session's key/value cache.
+
+namespace {
+
+class TorchSectionServer final : public SectionServer {
+ public:
+  TorchSectionServer(const ModelConfig& config, const Partition& partition,
+                     const ParamValues& params, const std::string& device, uint32_t begin,
+                     uint32_t end, const ServeLimits& limits)
+      : config_(config),
+        begin_(begin),
+        end_(end),
+        limits_(limits),
+        device_(device),
+        embeds_(begin == 0) {
+    // The hop's atoms in model order; the shards of an atom are all here
+    // (CheckServeRange), so each atom is run whole.
+    std::vector<bool> wanted(ModelParams(config).size(), false);
+    for (uint32_t s = begin; s < end; ++s) {
+      for (const Piece& piece : partition.sections[s].pieces) {
+        if (piece.shard != 0) continue;
+        atoms_.push_back({piece.kind, piece.layer});
+        switch (piece.kind) {
+          case AtomKind::kEmbedding:
+            wanted[kParamWte] = wanted[kParamWpe] = true;
+            break;
+          case AtomKind::kAttention:
+            for (BlockParam p : {BlockParam::kAttnWQkv, BlockParam::kAttnBQv,
+                                 BlockParam::kAttnWProj, BlockParam::kAttnBProj})
+              wanted[BlockParamIndex(piece.layer, p)] = true;
+            attention_layers_.push_back(piece.layer);
+            break;
+          case AtomKind::kMlp:
+            for (BlockParam p : {BlockParam::kMlpWFc, BlockParam::kMlpBFc, BlockParam::kMlpWProj,
+                                 BlockParam::kMlpBProj})
+              wanted[BlockParamIndex(piece.layer, p)] = true;
+            break;
+          case AtomKind::kHead:
+            wanted[HeadWeightIndex(config)] = wanted[HeadBiasIndex(config)] = true;
+            break;
+        }
+      }
+    }
+    at::NoGradGuard no_grad;
+    gpt_ = GptFromParams(config, ParamTensors(config, params, device_, &wanted));
+  }
+
+  uint32_t begin() const override { return begin_; }
+  uint32_t end() const override { return end_; }
+
+  Status Step(const Uint256& session, uint32_t position, const EncodedTensor& input,
+              EncodedTensor* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DropExpired();
+    // Shape of the input (compute/serve.h), checked before anything changes.
+    const bool shape_ok = embeds_ ? input.codec == Codec::kUInt8 && input.shape.size() == 1
+                                  : input.codec == Codec::kFloat32 && input.shape.size() == 2 &&
+                                        input.shape[1] == config_.d_model;
+    if (!shape_ok || !CheckEncoding(input).ok()) {
+      return Status::InvalidArgument(embeds_ ? "bad-serve-input: expected (t) u8 token ids"
+                                             : "bad-serve-input: expected a (t, C) fp32 stream");
+    }
+    const uint64_t t = input.shape[0];
+    if (t == 0 || position + t > config_.context) {
+      return Status::InvalidArgument("bad-serve-input: positions [" + std::to_string(position) +
+                                     ", " + std::to_string(position + t) +
+                                     ") are not within the context of " +
+                                     std::to_string(config_.context));
+    }
+    auto it = sessions_.find(session);
+    if (position > 0) {
+      if (it == sessions_.end()) return Status::NotFound("unknown-session");
+      if (it->second.length != position) {
+        return Status::InvalidArgument("bad-serve-position: the session holds " +
+                                       std::to_string(it->second.length) + " positions, not " +
+                                       std::to_string(position));
+      }
+      lru_.splice(lru_.end(), lru_, it->second.lru);
+    } else {
+      if (it == sessions_.end()) {
+        if (sessions_.size() >= limits_.max_sessions) Evict(lru_.front());
+        it = sessions_.emplace(session, Session{}).first;
+        it->second.lru = lru_.insert(lru_.end(), session);
+      } else {
+        lru_.splice(lru_.end(), lru_, it->second.lru);
+      }
+      it->second.caches.assign(attention_layers_.size(), KvCache{});
+      it->second.length = 0;
+      ++stats_.sessions_started;
+    }
+    Session& state = it->second;
+    state.last_used = std::chrono::steady_clock::now();
+    try {
+      at::NoGradGuard no_grad;
+      Status s = Run(state, position, input, out);
+      if (!s.ok()) return s;
+    } catch (const c10::Error& e) {
+      Evict(session);
+      return Status::IOError(std::string("libtorch: ") + e.what_without_backtrace());
+    }
+    state.length = position + static_cast<uint32_t>(t);
+    stats_.positions += t;
+    return Status::OK();
+  }
+
+  bool EndSession(const Uint256& session) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session);
+    if (it == sessions_.end()) return false;
+    lru_.erase(it->second.lru);
+    sessions_.erase(it);
+    return true;
+  }
+
+  ServeStats Stats() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ServeStats stats = stats_;
+    stats.sessions = sessions_.size();
+    return stats;
+  }
+
+ private:
+  struct Session {
+    std::vector<KvCache> caches;  // one per served attention layer, in attention_layers_ order
+    uint32_t length = 0;          // positions cached
+    std::chrono::steady_clock::time_point last_used;
+    std::list<Uint256>::iterator lru;
+  };
+
+  // REQUIRES: mu_ held; input checked by Step.
+  Status Run(Session& state, uint32_t position, const EncodedTensor& input, EncodedTensor* out) {
+    const auto t = static_cast<int64_t>(input.shape[0]);
+    at::Tensor x;  // (1, t, C)
+    if (embeds_) {
+      x = ByteTensor(input, device_).view({1, t});  // token ids until EMB runs
+    } else {
+      x = FloatTensor(input, device_).view({1, t, config_.d_model});
+    }
+    size_t attention = 0;
+    for (const auto& [kind, layer] : atoms_) {
+      switch (kind) {
+        case AtomKind::kEmbedding:
+          x = Embed(gpt_, x, position);
+          break;
+        case AtomKind::kAttention:
+          x = x + AttentionDelta(gpt_.blocks[layer], x, config_.head_size(),
+                                 &state.caches[attention++]);
+          break;
+        case AtomKind::kMlp:
+          x = x + BlockMlpDelta(gpt_.blocks[layer], x);
+          break;
+        case AtomKind::kHead:
+          return Encode(Logits(gpt_, x.select(1, t - 1)).reshape({-1}).contiguous(), {kVocab}, out);
+      }
+    }
+    return Encode(x.reshape({t, config_.d_model}).contiguous(),
+                  {static_cast<uint64_t>(t), config_.d_model}, out);
+  }
+
+  // REQUIRES: mu_ held.
+  void Evict(const Uint256& session) {
+    auto it = sessions_.find(session);
+    if (it == sessions_.end()) return;
+    lru_.erase(it->second.lru);
+    sessions_.erase(it);
+    ++stats_.sessions_evicted;
+  }
+
+  // REQUIRES: mu_ held. The least recently used come first in lru_.
+  void DropExpired() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!lru_.empty()) {
+      const Session& oldest = sessions_.at(lru_.front());
+      if (now - oldest.last_used < limits_.session_timeout) break;
+      Evict(lru_.front());
+    }
+  }
+
+  const ModelConfig config_;
+  const uint32_t begin_, end_;
+  const ServeLimits limits_;
+  const at::Device device_;
+  const bool embeds_;
+  std::vector<std::pair<AtomKind, uint32_t>> atoms_;  // (kind, layer), model order
+  std::vector<uint32_t> attention_layers_;            // layers whose ATT the hop runs
+  Gpt gpt_;                                           // the hop's parameters only
+
+  mutable std::mutex mu_;
+  std::map<Uint256, Session> sessions_;  // GUARDED_BY(mu_)
+  std::list<Uint256> lru_;               // GUARDED_BY(mu_): least recently used first
+  ServeStats stats_;                     // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+std::unique_ptr<SectionServer> MakeTorchSectionServer(const ModelConfig& config,
+                                                      const Partition& partition,
+                                                      const ParamValues& params,
+                                                      const std::string& device, uint32_t begin,
+                                                      uint32_t end, const ServeLimits& limits) {
+  return std::make_unique<TorchSectionServer>(config, partition, params, device, begin, end,
+                                              limits);
 }
 
 }  // namespace cc::compute

@@ -26,6 +26,7 @@
 #include "compute/params.h"
 #include "compute/partition.h"
 #include "compute/plan.h"
+#include "compute/serve.h"
 #include "compute/tensor.h"
 
 namespace cc::compute {
@@ -128,6 +129,18 @@ class ReferenceTrainer {
 Status GenerateGreedy(const ModelConfig& config, const ParamValues& params,
                       const std::string& device, std::span<const std::string> prompts,
                       uint32_t max_tokens, std::vector<std::string>* out);
+
+/// A server of sections [begin, end) (compute/serve.h) over a copy of the
+/// parameters its atoms use, running the same building blocks as
+/// GenerateGreedy with each session's key/value cache.
+/// REQUIRES: config.Validate().ok(); partition cut from config; params shaped
+/// as ModelParams(config); CheckServeRange(partition, begin, end) is OK;
+/// device as for UnitRunner.
+std::unique_ptr<SectionServer> MakeTorchSectionServer(const ModelConfig& config,
+                                                      const Partition& partition,
+                                                      const ParamValues& params,
+                                                      const std::string& device, uint32_t begin,
+                                                      uint32_t end, const ServeLimits& limits);
 
 }  // namespace cc::compute
 

@@ -13,6 +13,7 @@ class TorchBackend final : public Backend {
  public:
   TorchBackend(const ModelConfig& config, const Partition& partition, const EngineOptions& options)
       : config_(config),
+        partition_(partition),
         device_(options.device),
         runner_(config, partition, device_, options.keep_forward_state) {}
 
@@ -28,8 +29,15 @@ class TorchBackend final : public Backend {
     return GenerateGreedy(config_, params, device_, prompts, max_tokens, out);
   }
 
+  std::unique_ptr<SectionServer> MakeSectionServer(const ParamValues& params, uint32_t begin,
+                                                   uint32_t end,
+                                                   const ServeLimits& limits) override {
+    return MakeTorchSectionServer(config_, partition_, params, device_, begin, end, limits);
+  }
+
  private:
   const ModelConfig config_;
+  const Partition partition_;
   const std::string device_;
   UnitRunner runner_;
 };

@@ -27,6 +27,13 @@
 //       (Execute + hashing the outputs) on devnet; stored_ratio for tensors
 //       already hash-checked by a TensorStore; beside_ratio for a verifier
 //       hashing on a second thread (EngineOptions::verify_hash_beside_bytes).
+//   BM_ServeDecode/<preset>/<hops>  greedy decoding of T−1 tokens from a
+//       1-byte prompt through section servers in this process (compute/
+//       serve.h: KV cache, one new position a step), the model cut into
+//       <hops> hops, against GenerateGreedy (the whole window each token, no
+//       cache) in the same run; counters give tokens/s of both, their ratio,
+//       and the time to the first token. The local reference for the P2P
+//       figures of tests/functional/bench_inference.py.
 //   BM_TensorHash, BM_Sha256       committed-tensor hashing vs raw SHA-256.
 //   BM_Matmul1024/<threads>        fp32 1024² matmul GFLOP/s.
 
@@ -55,6 +62,7 @@
 #include "compute/torch/model.h"
 #include "compute/params.h"
 #include "compute/partition.h"
+#include "compute/serve.h"
 
 namespace cc::compute {
 namespace {
@@ -285,6 +293,60 @@ BENCHMARK(BM_VerifyOverExecute)
     ->MinTime(2.0);
 
 constexpr size_t kHashBytes = 4 << 20;
+
+void BM_ServeDecode(benchmark::State& state) {
+  const ModelConfig config = Preset(kPresets[state.range(0)]);
+  const auto hops = static_cast<uint32_t>(state.range(1));
+  Partition partition;
+  Check(PartitionModel(config, config.sections, &partition), "partition");
+  const ParamValues params = InitialParams(config);
+  // Hops of about k/hops sections each, cut at atom boundaries.
+  std::vector<std::unique_ptr<SectionServer>> servers;
+  uint32_t begin = 0;
+  for (uint32_t h = 1; h <= hops; ++h) {
+    uint32_t end = h == hops ? config.sections : std::max(begin + 1, config.sections * h / hops);
+    while (!CheckServeRange(partition, begin, end).ok()) ++end;
+    servers.push_back(MakeTorchSectionServer(config, partition, params, "cpu", begin, end, {}));
+    begin = end;
+  }
+  std::vector<SectionServer*> route;
+  for (auto& server : servers) route.push_back(server.get());
+  DecodeOptions options;
+  options.max_tokens = config.context - 1;
+  const std::string prompt = "1";
+  double cached = 0, monolithic = 0, first = 0;
+  uint8_t session = 0;
+  for (auto _ : state) {
+    Uint256 id;
+    id.data()[0] = ++session;
+    LocalRoute source(route, id);
+    DecodeResult result;
+    double to_first = -1;
+    const Clock::time_point t0 = Clock::now();
+    Check(Decode(config.context, prompt, options, &source,
+                 [&](uint8_t) {
+                   if (to_first < 0) to_first = Seconds(t0);
+                 },
+                 &result),
+          "decode");
+    cached += Seconds(t0);
+    first += to_first;
+    std::vector<std::string> out;
+    const std::string prompts[] = {prompt};
+    const Clock::time_point t1 = Clock::now();
+    Check(GenerateGreedy(config, params, "cpu", prompts, options.max_tokens, &out), "generate");
+    monolithic += Seconds(t1);
+  }
+  const double tokens = static_cast<double>(options.max_tokens) * state.iterations();
+  state.counters["cached_tok/s"] = tokens / cached;
+  state.counters["monolithic_tok/s"] = tokens / monolithic;
+  state.counters["cached/monolithic"] = monolithic / cached;
+  state.counters["first_token_ms"] = 1e3 * first / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_ServeDecode)
+    ->ArgsProduct({{0, 1}, {1, 3}})
+    ->ArgNames({"preset", "hops"})
+    ->Unit(benchmark::kMillisecond);
 
 void BM_TensorHash(benchmark::State& state) {
   const std::vector<float> values(kHashBytes / 4, 0.5f);

@@ -285,6 +285,103 @@ TEST(MessagesTest, RejectsBadEnumsAndRanges) {
   EXPECT_EQ(Reason(msgtype::kTensor, big), "oversized-tensor-chunk");
 }
 
+// --- Inference ------------------------------------------------------------------
+
+ServeInfoMsg SampleServeInfo() {
+  return ServeInfoMsg{.state_root = H(1),
+                      .section_begin = 1,
+                      .section_end = 3,
+                      .price = 250,
+                      .max_sessions = 64,
+                      .sessions = 2};
+}
+
+InferStepMsg SampleStep() {
+  InferStepMsg m;
+  m.request_id = 77;
+  m.session = H(2);
+  m.state_root = H(3);
+  m.section_begin = 0;
+  m.section_end = 1;
+  m.position = 5;
+  const std::vector<uint8_t> tokens = {'1', '+', '2'};
+  m.input = compute::EncodeBytes(tokens, std::vector<uint64_t>{3});
+  m.payment = {1, 2, 3};
+  return m;
+}
+
+InferResultMsg SampleResult() {
+  InferResultMsg m;
+  m.request_id = 77;
+  const std::vector<float> stream(2 * 4, 0.25f);
+  m.output = compute::EncodeFloats(stream, std::vector<uint64_t>{2, 4}, compute::Codec::kFloat32);
+  return m;
+}
+
+TEST(MessagesTest, InferenceRoundTrips) {
+  ExpectRoundTrip(SampleServeInfo());
+  ExpectRoundTrip(SampleStep());
+  ExpectRoundTrip(SampleResult());
+  ExpectRoundTrip(InferResultMsg{
+      .request_id = 9, .code = InferCode::kRefused, .reason = "bad-serve-range", .output = {}});
+  ExpectRoundTrip(InferResultMsg{.request_id = 9, .code = InferCode::kUnknownSession});
+  // A whole gpt2-small window fits one step.
+  InferStepMsg big = SampleStep();
+  const std::vector<float> window(1024 * 768, 1.0f);
+  big.input =
+      compute::EncodeFloats(window, std::vector<uint64_t>{1024, 768}, compute::Codec::kFloat32);
+  big.payment.assign(kMaxPaymentUpdate, 0xee);
+  EXPECT_LE(EncodePayload(big).size(), InferStepMsg::kMaxPayload);
+  ExpectRoundTrip(big);
+}
+
+TEST(MessagesTest, RejectsMalformedInference) {
+  ServeInfoMsg info = SampleServeInfo();
+  info.section_end = info.section_begin;
+  EXPECT_EQ(Reason(msgtype::kServeInfo, EncodePayload(info)), "bad-serve-range");
+  info = SampleServeInfo();
+  info.price = -1;
+  EXPECT_EQ(Reason(msgtype::kServeInfo, EncodePayload(info)), "bad-serve-price");
+  info.price = kMaxMoney + 1;
+  EXPECT_EQ(Reason(msgtype::kServeInfo, EncodePayload(info)), "bad-serve-price");
+
+  InferStepMsg step = SampleStep();
+  step.section_begin = 2;
+  EXPECT_EQ(Reason(msgtype::kInferStep, EncodePayload(step)), "bad-serve-range");
+  step = SampleStep();
+  const std::vector<uint8_t> cube(8, 1);
+  step.input = compute::EncodeBytes(cube, std::vector<uint64_t>{2, 2, 2});
+  EXPECT_EQ(Reason(msgtype::kInferStep, EncodePayload(step)), "bad-infer-tensor");
+  step = SampleStep();
+  step.payment.assign(kMaxPaymentUpdate + 1, 0);
+  EXPECT_EQ(Reason(msgtype::kInferStep, EncodePayload(step)), "oversized-payment");
+  step = SampleStep();
+  std::vector<uint8_t> payload = EncodePayload(step);
+  payload.push_back(0);
+  EXPECT_EQ(Reason(msgtype::kInferStep, payload), "trailing bytes");
+  // A stream of more than kMaxInferTensorBytes: refused from its length
+  // alone, before a byte of it is stored (protocol.h).
+  EXPECT_EQ(Reason(msgtype::kInferStep, std::vector<uint8_t>(InferStepMsg::kMaxPayload + 1, 0)),
+            "oversized-message");
+  EXPECT_LT(MaxPayloadLength(msgtype::kInferStep), kMaxProtocolMessageLength);
+
+  InferResultMsg result = SampleResult();
+  payload = EncodePayload(result);
+  payload[8] = 3;  // code
+  EXPECT_EQ(Reason(msgtype::kInferResult, payload), "bad-infer-code");
+  result.code = InferCode::kRefused;
+  result.reason.assign(kMaxInferReason + 1, 'x');
+  EXPECT_EQ(Reason(msgtype::kInferResult, EncodePayload(result)), "oversized-infer-reason");
+  result = SampleResult();
+  const std::vector<uint8_t> ids = {1, 2};
+  result.output = compute::EncodeBytes(ids, std::vector<uint64_t>{2});  // token ids never come back
+  EXPECT_EQ(Reason(msgtype::kInferResult, EncodePayload(result)), "bad-infer-tensor");
+  result = SampleResult();
+  payload = EncodePayload(result);
+  payload.pop_back();
+  EXPECT_EQ(Reason(msgtype::kInferResult, payload), "unexpected end of data");
+}
+
 TEST(MessagesTest, RejectsNonCanonicalAndOversizedPayload) {
   EXPECT_EQ(Reason(msgtype::kInv, {0xfd, 0x01, 0x00}), "non-canonical compact size");
   EXPECT_EQ(Reason(msgtype::kPing, std::vector<uint8_t>(9, 0)), "oversized-message");
@@ -329,7 +426,10 @@ std::vector<Message> Samples() {
       proof,
       GetTensorMsg{.hash = H(7), .offset = 0, .length = 100},
       TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}},
-      RegWorkerMsg{.key = {7}, .signature = {9}}};
+      RegWorkerMsg{.key = {7}, .signature = {9}},
+      SampleServeInfo(),
+      SampleStep(),
+      SampleResult()};
 }
 
 TEST(MessagesTest, MutatedPayloadsAreHandled) {

@@ -1,0 +1,63 @@
+// compute/decode.h's token choice: greedy ties, the nucleus, seeded draws,
+// and the option checks. (Decoding through servers: tests/compute/torch/serve_test.cpp.)
+
+#include "compute/decode.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace cc::compute {
+namespace {
+
+TEST(DecodeTest, GreedyTakesTheFirstLargest) {
+  const std::vector<float> logits = {0.5f, 2.0f, -1.0f, 2.0f};
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(PickToken(logits, DecodeOptions{}, &rng), 1u);
+}
+
+TEST(DecodeTest, NucleusKeepsOnlyTheLikeliest) {
+  // p ≈ (0.64, 0.24, 0.09, 0.03): top_p = 0.5 keeps token 0 alone.
+  const std::vector<float> logits = {3.0f, 2.0f, 1.0f, 0.0f};
+  DecodeOptions options;
+  options.temperature = 1.0;
+  options.top_p = 0.5;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(PickToken(logits, options, &rng), 0u);
+  // top_p = 0.8 keeps tokens 0 and 1, in proportion 0.64 : 0.24.
+  options.top_p = 0.8;
+  std::map<uint32_t, int> counts;
+  for (int i = 0; i < 4000; ++i) ++counts[PickToken(logits, options, &rng)];
+  EXPECT_EQ(counts.size(), 2u);
+  EXPECT_NEAR(counts[0] / 4000.0, 0.6652 / (0.6652 + 0.2447), 0.03);
+}
+
+TEST(DecodeTest, SameSeedSameDraws) {
+  const std::vector<float> logits = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
+  DecodeOptions options;
+  options.temperature = 2.0;
+  std::mt19937_64 a(42), b(42);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(PickToken(logits, options, &a), PickToken(logits, options, &b));
+}
+
+TEST(DecodeTest, ChecksOptions) {
+  DecodeOptions options;
+  EXPECT_TRUE(CheckDecodeOptions(options).ok());
+  options.max_tokens = 0;
+  EXPECT_EQ(CheckDecodeOptions(options).message(), "max_tokens must be at least 1");
+  options = {};
+  options.temperature = -1;
+  EXPECT_TRUE(CheckDecodeOptions(options).IsInvalidArgument());
+  options = {};
+  options.top_p = 0;
+  EXPECT_EQ(CheckDecodeOptions(options).message(), "top_p must be in (0, 1]");
+  options = {};
+  options.stop = {""};
+  EXPECT_TRUE(CheckDecodeOptions(options).IsInvalidArgument());
+  options.stop = {"a", "b", "c", "d", "e"};
+  EXPECT_EQ(CheckDecodeOptions(options).message(), "at most 4 stop strings");
+}
+
+}  // namespace
+}  // namespace cc::compute

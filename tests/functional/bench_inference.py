@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Inference figures for doc/benchmarks.md (not run by CTest): greedy decoding
+of the regtest model (tiny) routed over loopback P2P through one holder of
+every section and through three holders of one section each, against the
+same node's local decoding (completetext: GenerateGreedy, whole window per
+token, no cache) in the same run, and bench_compute's in-process KV-cached
+reference (BM_ServeDecode). Each figure is the median of --calls calls.
+Usage: bench_inference.py --bindir=build/bin [--calls=N]"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from test_framework import ComputecoinTestFramework, connect_nodes, wait_until
+
+CALLS = 20
+for arg in list(sys.argv):
+    if arg.startswith("--calls="):
+        CALLS = int(arg.split("=", 1)[1])
+        sys.argv.remove(arg)
+
+TOKENS = 15  # a 1-byte prompt and 15 tokens fill tiny's 16-position context
+
+
+def median_seconds(fn):
+    times = []
+    for _ in range(CALLS):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+class BenchInference(ComputecoinTestFramework):
+    def measure(self, client, label):
+        options = {"stop": []}
+        first = median_seconds(lambda: client.rpc("infer", "1", 1, 1, options))
+        total = median_seconds(lambda: client.rpc("infer", "1", TOKENS, 1, options))
+        self.log(f"{label}: time to first token {first * 1e3:.2f} ms, "
+                 f"{TOKENS / total:.0f} tokens/s ({total * 1e3:.2f} ms for {TOKENS})")
+        return TOKENS / total
+
+    def run_test(self):
+        client = self.add_node()
+        client.start()
+        local = median_seconds(lambda: client.rpc("completetext", "1", TOKENS))
+        first_local = median_seconds(lambda: client.rpc("completetext", "1", 1))
+        self.log(f"local completetext: time to first token {first_local * 1e3:.2f} ms, "
+                 f"{TOKENS / local:.0f} tokens/s")
+
+        whole = self.add_node()
+        whole.start(["-serve"])
+        connect_nodes(client, whole)
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 1)
+        one = self.measure(client, "1 holder")
+        whole.stop()
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 0)
+
+        for begin, end in ((0, 1), (1, 2), (2, 3)):
+            node = self.add_node()
+            node.start([f"-serve={begin}:{end}"])
+            connect_nodes(client, node)
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3)
+        three = self.measure(client, "3 holders")
+        self.log(f"ratios to local completetext: 1 holder {one * local / TOKENS:.2f}x, "
+                 f"3 holders {three * local / TOKENS:.2f}x")
+
+        bench = os.path.join(self.bindir, "bench_compute")
+        if os.access(bench, os.X_OK):
+            out = subprocess.run([bench, "--benchmark_filter=BM_ServeDecode/preset:0",
+                                  "--benchmark_format=json"], capture_output=True, text=True,
+                                 env=dict(os.environ, OMP_WAIT_POLICY="passive"))
+            report = json.loads(out.stdout[out.stdout.index("{"):])  # after the BLAS line
+            for b in report["benchmarks"]:
+                self.log(f"in process {b['name']}: {b['cached_tok/s']:.0f} tokens/s cached, "
+                         f"{b['monolithic_tok/s']:.0f} monolithic, first token "
+                         f"{b['first_token_ms']:.2f} ms")
+
+
+if __name__ == "__main__":
+    BenchInference().main()
