@@ -26,6 +26,7 @@
 #include "net/banman.h"
 #include "net/connman.h"
 #include "net/net_processing.h"
+#include "node/api.h"
 #include "node/inference.h"
 #include "node/miner.h"
 #include "node/transaction.h"
@@ -69,6 +70,10 @@ struct NodeContext {
   /// `infer`. Made with `peerman`, as its handler; reset after `connman`
   /// and before `peerman`.
   std::unique_ptr<InferenceService> inference;
+  /// Inference API keys (rpc/api_keys.h), loaded at start; and with -apiport
+  /// the API listener (node/api.h), started after `inference`, stopped before.
+  std::unique_ptr<rpc::ApiKeys> api_keys;
+  std::unique_ptr<ApiServer> api;
   /// -bantime: how long setban bans by default.
   std::chrono::seconds default_ban_time = net::BanMan::kDefaultBanTime;
   /// In-process worker keys (-worker, -workers=<n>).

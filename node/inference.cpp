@@ -543,6 +543,30 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
   return Status::OK();
 }
 
+namespace {
+
+// Tokens a request makes the route process: the prompt and every generated
+// token but the last (which is never fed back).
+uint64_t MostTokensProcessed(size_t prompt_bytes, uint32_t max_tokens) {
+  return prompt_bytes + max_tokens - 1;
+}
+
+}  // namespace
+
+Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const {
+  std::vector<RouteHop> hops;
+  Status s = BuildRoute(0, chainman_->Tip().StateRoot(), {}, &hops);
+  if (!s.ok()) return s;
+  Amount price = 0;
+  for (const RouteHop& hop : hops) price += hop.price;
+  const long double worst =
+      static_cast<long double>(price) * MostTokensProcessed(prompt_bytes, max_tokens);
+  if (worst > static_cast<long double>(kMaxMoney))
+    return Status::InvalidArgument("the route's price for this request is out of range");
+  *max_cost = static_cast<Amount>(worst);
+  return Status::OK();
+}
+
 Status InferenceService::Infer(const std::string& prompt, const InferOptions& options,
                                const std::function<void(uint8_t)>& on_token, InferResult* out) {
   *out = InferResult{};
@@ -559,11 +583,10 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   std::vector<RouteHop> hops;
   s = BuildRoute(0, root, {}, &hops);
   if (!s.ok()) return s;
-  // The whole request at this route's price, checked before a byte is sent:
-  // the prompt and every generated token but the last are processed once.
+  // The whole request at this route's price, checked before a byte is sent.
   Amount price = 0;
   for (const RouteHop& hop : hops) price += hop.price;
-  const uint64_t most_tokens = prompt.size() + options.decode.max_tokens - 1;
+  const uint64_t most_tokens = MostTokensProcessed(prompt.size(), options.decode.max_tokens);
   const long double worst = static_cast<long double>(price) * most_tokens;
   if (worst > options.max_fee) {
     out->route = hops;

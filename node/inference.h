@@ -172,6 +172,12 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   Status Infer(const std::string& prompt, const InferOptions& options,
                const std::function<void(uint8_t)>& on_token, InferResult* out);
 
+  /** The most a request of prompt_bytes and max_tokens can cost through the
+   *  route Infer would take now: the route's price per token times the tokens
+   *  it processes (the prompt and every generated token but the last), the
+   *  amount Infer refuses above max_fee. Returns NotFound as Infer does. */
+  Status Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const;
+
   InferenceInfo Info() const;
 
   // net::InferenceHandler (message thread)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chain/logging.h"
+#include "node/api.h"
 #include "node/common/args.h"
 #include "node/common/config.h"
 #include "node/common/datadir.h"
@@ -233,6 +234,7 @@ int NodeMain(int argc, const char* const argv[]) {
   if (s.ok() && node.wallets) {
     for (const auto& w : node.wallets->All()) node.wallets->ResubmitTransactions(*w);
   }
+  if (s.ok()) s = StartApi(config, &node);
   if (s.ok()) s = StartMiner(config, &node);
   if (s.ok()) {
     table.SetWarmupFinished();
@@ -251,6 +253,7 @@ int NodeMain(int argc, const char* const argv[]) {
   server.reset();
   if (wrote_cookie) rpc::DeleteAuthCookie(cookie_path);
   StopMiner(&node);
+  StopApi(&node);
   StopNetwork(&node);
   StopWallets(&node);
   if (node.chainman && node.mempool_updater)

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "node/api.h"
 #include "node/common/args.h"
 #include "node/inference.h"
 #include "node/miner.h"
@@ -20,6 +21,7 @@ void AddNodeOwnArgs(Config* c) {
   AddMinerArgs(c);
   AddNetworkArgs(c);
   AddInferenceArgs(c);
+  AddApiArgs(c);
   AddWalletArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);

@@ -66,6 +66,7 @@ Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node) {
   if (s.ok()) s = RegisterChannelRpcs(table, node);
   if (s.ok()) s = RegisterRawTransactionRpcs(table, node);
   if (s.ok()) s = RegisterInferenceRpcs(table, node);
+  if (s.ok()) s = RegisterApiRpcs(table, node);
   return s;
 }
 

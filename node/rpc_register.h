@@ -34,6 +34,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterChannelRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterRawTransactionRpcs(rpc::RpcTable& table, NodeContext& node);
 Status RegisterInferenceRpcs(rpc::RpcTable& table, NodeContext& node);
+Status RegisterApiRpcs(rpc::RpcTable& table, NodeContext& node);
 
 /// All of the above.
 Status RegisterNodeRpcs(rpc::RpcTable& table, NodeContext& node);

@@ -38,6 +38,7 @@ constexpr CliParamConversion kJsonParams[] = {
     {"evaluatemodel", 0, "count"},
     {"evaluatemodel", 1, "seed"},
     {"completetext", 1, "max_tokens"},
+    {"createapikey", 1, "spendingcap"},
     {"infer", 1, "maxtokens"},
     {"infer", 2, "maxfee"},
     {"infer", 3, "options"},
