@@ -11,8 +11,9 @@
 # prints one progress line every few seconds (step, loss, held-out accuracy,
 # height, records, coins per worker, steps/s), evaluates the model every
 # EVAL_EVERY steps on 500 held-out 3-digit additions, and when the accuracy
-# reaches TARGET it asks the model "123+456=" and draws the loss and
-# accuracy curves (SVG) next to its log.
+# reaches TARGET a worker asks the model "123+456=" through the network
+# (infer, routed through the verifier, which also serves every section) and
+# the loss and accuracy curves are drawn (SVG) next to the log.
 #
 # Usage: contrib/devnet.sh
 #   DATADIR=dir     where the nodes live (default ~/.computecoin-devnet; a
@@ -70,7 +71,9 @@ start_node() {  # index, extra options...
 say "starting 3 worker nodes and 1 verifying node in $root (log: $log)"
 start_node 0 -worker -verify=sample=0.25
 for i in 1 2; do start_node "$i" -worker -verify=sample=0.25 -addnode=127.0.0.1:29600; done
-start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604
+# The verifier also serves the model it verifies: every section, at an
+# advertised price per token (doc/inference.md).
+start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604 -serve -serveprice=0.000001
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 start_step=$(cli 3 gettraininginfo | json 'd["step"]')
@@ -108,8 +111,16 @@ while :; do
   if [ -n "${STEPS:-}" ] && [ "$step" -ge $((start_step + STEPS)) ]; then break; fi
 done
 
-answer=$(cli 3 completetext "123+456=" 8 | json 'd["completion"].split(chr(10))[0]')
-say "the model at height $(cli 3 getblockcount) answers 123+456=$answer"
+# Asked through the network: worker1 routes the prompt through the holder
+# among its peers (the verifier), as any client would.
+if reply=$(cli 0 infer "123+456=" 8 0.01 2>&1); then
+  answer=$(echo "$reply" | json 'd["completion"]')
+  cost=$(echo "$reply" | json '"%.8f" % d["cost"]')
+  say "the model at height $(cli 3 getblockcount) answers 123+456=$answer" \
+    "(infer through the verifier's -serve; the holder's price comes to $cost coins)"
+else
+  say "infer failed: $reply"
+fi
 python3 - "$curves" "$picture" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
