@@ -134,8 +134,10 @@ void EncodeInt8Row(std::span<const float> row, uint8_t* out) {
 // vectorises: it runs at memory speed, so verifying a tensor costs far less
 // than hashing it.
 // (Integer tests only, so every instruction set gives the same answer; built
-// for AVX2 too and picked at load time where the CPU has it.)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// for AVX2 too and picked at load time where the CPU has it. Not under
+// ThreadSanitizer: the loader runs the clone's resolver before TSan's runtime
+// is up, and the program dies before main.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 bool Float32Finite(ByteSpan payload) {
