@@ -457,8 +457,43 @@ void InferenceService::OnPeerGone(net::PeerId id) {
   answered_.notify_all();
 }
 
-void InferenceService::BlockConnected(const Block&, uint32_t) { stale_ = true; }
-void InferenceService::BlockDisconnected(const Block&, uint32_t) { stale_ = true; }
+// Roots of the last few tips a client may route for (RouteForRecentRoot).
+constexpr size_t kRecentRoots = 16;
+
+void InferenceService::BlockConnected(const Block& block, uint32_t) {
+  stale_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  recent_roots_.push_front(block.header.state_root);
+  if (recent_roots_.size() > kRecentRoots) recent_roots_.pop_back();
+}
+
+void InferenceService::BlockDisconnected(const Block& block, uint32_t) {
+  stale_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!recent_roots_.empty() && recent_roots_.front() == block.header.state_root)
+    recent_roots_.pop_front();
+}
+
+Status InferenceService::RouteForRecentRoot(Uint256* root, std::vector<RouteHop>* out) const {
+  const Uint256 tip = chainman_->Tip().StateRoot();
+  const Status s = BuildRoute(0, tip, {}, out);
+  if (s.ok()) {
+    *root = tip;
+    return s;
+  }
+  std::vector<Uint256> recent;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    recent.assign(recent_roots_.begin(), recent_roots_.end());
+  }
+  for (const Uint256& candidate : recent) {
+    if (candidate != tip && BuildRoute(0, candidate, {}, out).ok()) {
+      *root = candidate;
+      return Status::OK();
+    }
+  }
+  return s;
+}
 
 Status InferenceService::Exchange(net::PeerId peer, net::InferStepMsg step,
                                   net::InferResultMsg* result) {
@@ -555,7 +590,8 @@ uint64_t MostTokensProcessed(size_t prompt_bytes, uint32_t max_tokens) {
 
 Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const {
   std::vector<RouteHop> hops;
-  Status s = BuildRoute(0, chainman_->Tip().StateRoot(), {}, &hops);
+  Uint256 root;
+  Status s = RouteForRecentRoot(&root, &hops);
   if (!s.ok()) return s;
   Amount price = 0;
   for (const RouteHop& hop : hops) price += hop.price;
@@ -578,10 +614,10 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   if (options.decode.max_tokens > kMaxInferTokens)
     return Status::InvalidArgument("max_tokens must be 1 to " + std::to_string(kMaxInferTokens));
   if (!MoneyRange(options.max_fee)) return Status::InvalidArgument("maxfee out of range");
-  const Uint256 root = chainman_->Tip().StateRoot();
-  out->state_root = root;
+  Uint256 root;
   std::vector<RouteHop> hops;
-  s = BuildRoute(0, root, {}, &hops);
+  s = RouteForRecentRoot(&root, &hops);
+  out->state_root = root;
   if (!s.ok()) return s;
   // The whole request at this route's price, checked before a byte is sent.
   Amount price = 0;

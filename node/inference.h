@@ -166,7 +166,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  (may be empty) gets each token as it is chosen. Returns
    *  InvalidArgument for a bad prompt or options, or "price above maxfee"
    *  (nothing sent); NotFound when no route covers the model for the tip's
-   *  state root; IOError when hops keep failing past
+   *  state root or a recent one (RouteForRecentRoot); IOError when hops keep failing past
    *  kMaxReroutes or a route cannot be rebuilt. *out holds what was
    *  generated before an error. */
   Status Infer(const std::string& prompt, const InferOptions& options,
@@ -215,6 +215,11 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  `root`, avoiding `excluded`; NotFound naming the first uncovered section. */
   Status BuildRoute(uint32_t from, const Uint256& root, const std::vector<net::PeerId>& excluded,
                     std::vector<RouteHop>* out) const;
+  /** A route for the tip's state root if holders cover it, else for the
+   *  newest recent main-chain root they cover: while training runs, holders
+   *  serve a tip a block or two from this node's. Only roots this node's
+   *  own chain committed are used. Returns BuildRoute's error for the tip. */
+  Status RouteForRecentRoot(Uint256* root, std::vector<RouteHop>* out) const;
 
   ChainManager* const chainman_;
   net::PeerManager* const peerman_;
@@ -234,6 +239,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   uint64_t steps_served_ = 0, steps_refused_ = 0;   // GUARDED_BY(mu_)
   uint64_t last_announced_sessions_ = 0;            // GUARDED_BY(mu_)
   std::map<net::PeerId, HolderInfo> holders_;       // GUARDED_BY(mu_)
+  std::deque<Uint256> recent_roots_;  // GUARDED_BY(mu_): main-chain tips' roots, newest first
   std::map<uint64_t, Pending> pending_;             // GUARDED_BY(mu_): by request id
   uint64_t next_request_id_ = 1;                    // GUARDED_BY(mu_)
   uint64_t requests_ = 0, tokens_generated_ = 0;    // GUARDED_BY(mu_)
