@@ -5,13 +5,14 @@ worker nodes and one whose outputs are scaled by 1.01 before it commits them
 
 - an honest node that receives the liar's records re-executes them, drops
   them, names the liar's key in its log and penalises it (its later records
-  are refused without re-execution);
+  are refused without re-execution); one that first receives the liar's own
+  block with those records refuses it and disconnects the liar;
 - nothing the liar computed reaches the honest chain: the liar is never paid
   there;
-- the honest workers go on training (the liar's units are reassigned after
-  the unit timeout), and the honest nodes agree on tip and state root.
-How long the liar's units keep a step waiting is the cost of having no
-slashing yet (doc/consensus.md).
+- the honest nodes agree on tip and state root. (The liar's units of each
+  step wait for the unit timeout, 60 s on regtest, before honest workers
+  take them: the cost of having no slashing yet, doc/consensus.md; not
+  waited for here, to keep the test short.)
 """
 
 from test_framework import (ComputecoinTestFramework, assert_equal, assert_in, connect_nodes,
@@ -42,31 +43,29 @@ class LyingWorkerTest(ComputecoinTestFramework):
         wait_until(lambda: len(training(honest[0])["workers"]) == 3, 60, "three registrations")
         liar_key = liar.rpc("getworkerinfo")[0]["key"]
 
-        self.log("the honest nodes re-execute the liar's records, drop them and penalise it")
+        self.log("the honest nodes re-execute what the liar sends and refuse it")
+        # Its records (relayed to the work pool: dropped, and the worker named
+        # and penalised) or its own block carrying them (refused, and the
+        # liar disconnected as misbehaving), whichever arrives first.
         penalised = lambda n: n.rpc("getworkpoolinfo")["penalised"]  # noqa: E731
-        wait_until(lambda: all(penalised(n) for n in honest), 120, "the liar penalised")
-        keys = {w["key"] for w in training(honest[0])["workers"]}
+        caught = lambda n: penalised(n) or \
+            "refused: bad-work-output-mismatch" in n.debug_log()  # noqa: E731
+        wait_until(lambda: all(caught(n) for n in honest), 120, "the liar caught")
         for node in honest:
-            assert_equal(len(penalised(node)), 1)
-            assert_in(penalised(node)[0], keys)
-            assert_in("penalised", node.debug_log())
-            assert node.rpc("getworkpoolinfo")["rejected"] >= 1
-        bad = penalised(honest[0])[0]
-        assert_equal(bad, liar_key)
-        assert_equal(penalised(honest[1]), [bad])
-        assert_in(f"worker {liar_key}", honest[1].debug_log())
-        self.log(f"  worker {bad[:16]}… penalised by both honest nodes")
+            if penalised(node):
+                assert_equal(penalised(node), [liar_key])
+                assert_in(f"WorkPool: worker {liar_key} penalised", node.debug_log())
+                assert node.rpc("getworkpoolinfo")["rejected"] >= 1
+            else:
+                assert_in("Misbehaving: peer=", node.debug_log())
+        self.log(f"  worker {liar_key[:16]}… caught by both honest nodes")
+        bad = liar_key
 
-        self.log("the honest workers go on training; the liar earns nothing on their chain")
-        # Penalties are each node's own policy, not consensus (slashing is not
-        # built), so the liar's units of every step wait for the unit timeout
-        # (60 s on regtest) before they are reassigned to honest workers.
-        start = training(honest[0])["step"]
-        wait_until(lambda: all(training(n)["step"] >= start + 1 for n in honest), 200,
-                   "another step")
-        paid = {w["key"]: w["paid"] for w in training(honest[0])["workers"]}
-        assert_equal(paid[bad], 0)
-        assert all(v > 0 for k, v in paid.items() if k != bad), paid
+        self.log("the liar earns nothing on the honest chain; the honest nodes agree")
+        paid = lambda: {w["key"]: w["paid"] for w in training(honest[0])["workers"]}  # noqa: E731
+        wait_until(lambda: all(v > 0 for k, v in paid().items() if k != bad), 120,
+                   "both honest workers paid")
+        assert_equal(paid()[bad], 0)
         wait_until(lambda: honest[0].rpc("getbestblockhash") ==
                    honest[1].rpc("getbestblockhash"), 60, "the honest nodes agree")
         assert_equal(honest[0].rpc("getblockchaininfo")["state_root"],
