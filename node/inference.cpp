@@ -586,6 +586,13 @@ uint64_t MostTokensProcessed(size_t prompt_bytes, uint32_t max_tokens) {
   return prompt_bytes + max_tokens - 1;
 }
 
+// The route's price per token: what its hops advertise, summed.
+Amount RoutePrice(const std::vector<RouteHop>& hops) {
+  Amount price = 0;
+  for (const RouteHop& hop : hops) price += hop.price;
+  return price;
+}
+
 }  // namespace
 
 Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const {
@@ -593,10 +600,8 @@ Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount*
   Uint256 root;
   Status s = RouteForRecentRoot(&root, &hops);
   if (!s.ok()) return s;
-  Amount price = 0;
-  for (const RouteHop& hop : hops) price += hop.price;
-  const long double worst =
-      static_cast<long double>(price) * MostTokensProcessed(prompt_bytes, max_tokens);
+  const long double worst = static_cast<long double>(RoutePrice(hops)) *
+                           MostTokensProcessed(prompt_bytes, max_tokens);
   if (worst > static_cast<long double>(kMaxMoney))
     return Status::InvalidArgument("the route's price for this request is out of range");
   *max_cost = static_cast<Amount>(worst);
@@ -620,8 +625,7 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   out->state_root = root;
   if (!s.ok()) return s;
   // The whole request at this route's price, checked before a byte is sent.
-  Amount price = 0;
-  for (const RouteHop& hop : hops) price += hop.price;
+  const Amount price = RoutePrice(hops);
   const uint64_t most_tokens = MostTokensProcessed(prompt.size(), options.decode.max_tokens);
   const long double worst = static_cast<long double>(price) * most_tokens;
   if (worst > options.max_fee) {
