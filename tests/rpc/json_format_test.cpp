@@ -65,6 +65,22 @@ TEST(JsonFormatTest, NestedAmountsPrettyPrinted) {
   EXPECT_EQ(DumpJson(value, 2), "{\n  \"fee\": 0.00001000,\n  \"list\": [\n    2.50000000\n  ]\n}");
 }
 
+// Strings and integers are written without json::dump where they need no
+// escaping: the output must stay what dump writes, escapes and all.
+TEST(JsonFormatTest, StringsAndIntegersMatchDump) {
+  const json value = {{"plain", "abc0123 ~!"},
+                      {"quote", "a\"b"},
+                      {"backslash", "a\\b"},
+                      {"control", std::string("a\x01\tb\n")},
+                      {"del", std::string("a\x7f")},
+                      {"utf8", "caf\u00e9 \u20ac"},
+                      {"key \"quoted\"", 1},
+                      {"ints", {0, -1, INT64_MIN, INT64_MAX, UINT64_MAX, 42u}},
+                      {"flags", {true, false, nullptr}}};
+  EXPECT_EQ(DumpJson(value), value.dump());
+  EXPECT_EQ(DumpJson(value, 1), value.dump(1));
+}
+
 TEST(JsonFormatTest, InvalidUtf8IsReplacedNotThrown) {
   const json value = std::string("a\xff");
   EXPECT_EQ(DumpJson(value), value.dump(-1, ' ', false, json::error_handler_t::replace));
