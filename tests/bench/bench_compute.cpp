@@ -3,7 +3,7 @@
 //   bench_compute [--device=cpu|cuda[:N]|auto] [--benchmark_filter=...]
 //       the benchmarks below, their engines and monolithic steps on that
 //       device (default cpu; compute/torch/torch_engine.h ResolveTorchDevice)
-//   bench_compute --spread [--spread-steps=20]
+//   bench_compute --spread [--spread-steps=20] [--device=cuda]
 //       for every unit of a step of tiny and of devnet (step 0, and the step
 //       after --spread-steps steps of training): the relative L2 distance
 //       between libtorch executions at 1, 2 and 4 intra-op threads (the
@@ -679,14 +679,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cc::compute::TrainFlags flags;
   if (cc::compute::ParseTrain(argc, argv, &flags)) return cc::compute::Train(flags);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--spread") != 0) continue;
-    uint64_t steps = 20;
-    for (int j = 1; j < argc; ++j) {
-      if (std::strncmp(argv[j], "--spread-steps=", 15) == 0) steps = std::stoull(argv[j] + 15);
-    }
-    return cc::compute::Spread(steps);
-  }
+
   // --device= is ours; the rest go to Google Benchmark.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -701,6 +694,14 @@ int main(int argc, char** argv) {
   argc = kept;
   std::printf("device: %s\n", cc::compute::g_device.c_str());
   cc::compute::PrintBlas();
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--spread") != 0) continue;
+    uint64_t steps = 20;
+    for (int j = 1; j < argc; ++j) {
+      if (std::strncmp(argv[j], "--spread-steps=", 15) == 0) steps = std::stoull(argv[j] + 15);
+    }
+    return cc::compute::Spread(steps);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
