@@ -41,16 +41,26 @@ void AddInto(Floats* a, const Floats& b) {
 // Building blocks.
 
 // y (R, O) = x (R, I) · wᵀ + b, w (O, I) row-major, b (O) or null.
+// Each y[r][o] = Σ_i x[r][i]·w[o][i], i = 0, 1, … in order, then + b[o].
+// The loops run over wᵀ so that the innermost one goes across outputs,
+// each with its own accumulator: it vectorises without reordering any sum.
 void Linear(const float* x, const float* w, const float* b, size_t rows, size_t in, size_t out,
             float* y) {
+  Floats wt(in * out);  // (I, O)
+  for (size_t o = 0; o < out; ++o) {
+    for (size_t i = 0; i < in; ++i) wt[i * out + o] = w[o * in + i];
+  }
+  Doubles acc(out);
   for (size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * in;
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (size_t i = 0; i < in; ++i) {
+      const double xi = x[r * in + i];
+      const float* wi = &wt[i * out];
+      for (size_t o = 0; o < out; ++o) acc[o] += xi * wi[o];
+    }
     for (size_t o = 0; o < out; ++o) {
-      const float* wo = w + o * in;
-      double acc = 0;
-      for (size_t i = 0; i < in; ++i) acc += static_cast<double>(xr[i]) * wo[i];
-      if (b != nullptr) acc += b[o];
-      y[r * out + o] = static_cast<float>(acc);
+      const double sum = b != nullptr ? acc[o] + b[o] : acc[o];
+      y[r * out + o] = static_cast<float>(sum);
     }
   }
 }
@@ -341,11 +351,14 @@ class Stage {
             const float* l = &logits[r * kVocab];
             double max = -HUGE_VAL;
             for (size_t v = 0; v < kVocab; ++v) max = std::max<double>(max, l[v]);
-            double sum = 0;
-            for (size_t v = 0; v < kVocab; ++v) sum += ExactExp(l[v] - max);
+            double e[kVocab], sum = 0;
+            for (size_t v = 0; v < kVocab; ++v) {
+              e[v] = ExactExp(l[v] - max);
+              sum += e[v];
+            }
             const double lse = max + ExactLog(sum);
             for (size_t v = 0; v < kVocab; ++v)
-              trace.probs[r * kVocab + v] = static_cast<float>(ExactExp(l[v] - lse));
+              trace.probs[r * kVocab + v] = static_cast<float>(e[v] / sum);
             total += mask_[r] * (lse - l[targets_[r]]);
             count += mask_[r];
           }
