@@ -52,8 +52,10 @@
 //   bad-work-output-hash       a claimed output does not hash to its id
 //                              (these two hash checks are skipped when the
 //                              claim says its tensors' hashes were checked)
-//   bad-work-output-mismatch   re-execution differs by more than ε
-//   bad-work-loss-mismatch     the loss differs by more than ε
+//   bad-work-output-mismatch   an output is farther than ε(1 + δ) from our
+//                              re-execution, or, judged by the arbiter,
+//                              farther than ε from ŷ_ref
+//   bad-work-loss-mismatch     the loss, likewise
 //
 // Thread safety: Execute (both forms) may run on several threads at once —
 // LocalStep runs independent units side by side that way; everything else
