@@ -49,9 +49,9 @@ const char* KindName(UnitKind kind) {
 // Every unit of one step computed by libtorch (default thread count), then
 // by the reference on the same inputs: the largest relative L2 distance of
 // an output (and of the loss) per unit kind.
-void ExpectAgreement(const std::string& preset, uint32_t digits,
+void ExpectAgreement(const ModelConfig& config, uint32_t digits,
                      const std::map<UnitKind, double>& bound, double loss_bound) {
-  const ModelConfig config = Preset(preset);
+  const std::string preset = config.name + " k=" + std::to_string(config.sections);
   Dataset data;
   ASSERT_TRUE(Dataset::Addition(digits, &data).ok());
   std::unique_ptr<Engine> engine;
@@ -89,7 +89,27 @@ void ExpectAgreement(const std::string& preset, uint32_t digits,
 
 TEST(ReferenceBackendTest, AgreesWithTorchOnEveryUnitOfTiny) {
   // Achieved (doc/benchmarks.md): 1.5e-7, 8e-8, 2.6e-7, 0 and 0.
-  ExpectAgreement("tiny", 2,
+  ExpectAgreement(Preset("tiny"), 2,
+                  {{UnitKind::kForward, 4e-7},
+                   {UnitKind::kAttention, 2e-7},
+                   {UnitKind::kBackward, 6e-7},
+                   {UnitKind::kUpdate, 0}},
+                  3e-7);
+}
+
+// Neither preset splits an atom: tiny cut into 24 sections splits the
+// embedding and every MLP into 6 shards and the attentions into 2 and 3
+// (heads [0, 1), [1, 2), [2, 4)), with 4 head groups (so a shard's
+// projection reads several groups, and a group's attention reads one
+// shard) and 3 uneven query segments; AdamW.
+TEST(ReferenceBackendTest, AgreesWithTorchOnEveryUnitOfShardedTiny) {
+  ModelConfig config = Preset("tiny");
+  config.sections = 24;
+  config.head_groups = 4;
+  config.query_segments = 3;
+  config.optimizer = Optimizer::kAdamW;
+  ASSERT_TRUE(config.Validate().ok());
+  ExpectAgreement(config, 2,
                   {{UnitKind::kForward, 4e-7},
                    {UnitKind::kAttention, 2e-7},
                    {UnitKind::kBackward, 6e-7},
@@ -99,7 +119,7 @@ TEST(ReferenceBackendTest, AgreesWithTorchOnEveryUnitOfTiny) {
 
 TEST(ReferenceBackendTest, AgreesWithTorchOnEveryUnitOfDevnet) {
   // Achieved: 2.2e-7, 8.5e-8, 3.5e-7, 0 and 0.
-  ExpectAgreement("devnet", 3,
+  ExpectAgreement(Preset("devnet"), 3,
                   {{UnitKind::kForward, 5e-7},
                    {UnitKind::kAttention, 2e-7},
                    {UnitKind::kBackward, 7e-7},
