@@ -553,7 +553,7 @@ class StepEngine final : public Engine {
   const double arbiter_band_;              // δ; 0: no arbiter
   const ReferenceBackend reference_;       // the arbiter of claims near ε
   std::atomic<uint64_t> arbiter_runs_{0};
-  Helper helper_;  // Verify's tensor checks beside its re-execution
+  Helper helper_;            // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
   std::vector<SectionState> sections_;

@@ -100,8 +100,8 @@ void LinearBackward(const float* x, const float* w, const float* dy, size_t rows
 // Layer norm without gain or bias (compute/params.h), per row of C:
 //   x̂ = (x − μ) / √(σ² + 1e-5),  σ² the biased variance.
 struct Norm {
-  Floats xhat;  // (R, C)
-  Doubles rstd; // (R): 1/√(σ² + eps)
+  Floats xhat;   // (R, C)
+  Doubles rstd;  // (R): 1/√(σ² + eps)
 };
 
 Norm LayerNorm(const Floats& x, size_t rows, size_t c) {
@@ -213,10 +213,10 @@ namespace {
 
 // What a stage's forward pass keeps for its backward pass, per op.
 struct OpTrace {
-  Norm norm;         // kAttnIn, kMlp, kHead: LN of the stream entering
-  Floats pre;        // kMlp: pre-activation (R, n)
-  Floats hidden;     // kMlp: GELU(pre) (R, n)
-  Floats probs;      // kHead: softmax of the logits (R, V)
+  Norm norm;      // kAttnIn, kMlp, kHead: LN of the stream entering
+  Floats pre;     // kMlp: pre-activation (R, n)
+  Floats hidden;  // kMlp: GELU(pre) (R, n)
+  Floats probs;   // kHead: softmax of the logits (R, V)
 };
 
 class Stage {
@@ -411,8 +411,8 @@ class Stage {
         }
         case OpKind::kMlp: {
           Floats dhidden(rows_ * n);
-          LinearBackward(trace.hidden.data(), w[2], dh.data(), rows_, n, c_, dhidden.data(),
-                         dw[2], piece.begin == 0 ? dw[3] : nullptr);
+          LinearBackward(trace.hidden.data(), w[2], dh.data(), rows_, n, c_, dhidden.data(), dw[2],
+                         piece.begin == 0 ? dw[3] : nullptr);
           Floats dpre(rows_ * n);
           for (size_t i = 0; i < dpre.size(); ++i)
             dpre[i] = static_cast<float>(dhidden[i] * GeluGrad(trace.pre[i]));
@@ -534,9 +534,9 @@ class Stage {
     Doubles p(T), dp(T), dq(hs_), dk(T * hs_), dv(T * hs_);
     for (size_t b = 0; b < config_.batch; ++b) {
       for (uint32_t head = static_cast<uint32_t>(piece.begin); head < piece.end; ++head) {
-        const HeadColumns at = Columns(qkv_.data() + b * T * 3 * width,
-                                       static_cast<uint32_t>(piece.begin),
-                                       static_cast<uint32_t>(piece.end), head, hs_);
+        const HeadColumns at =
+            Columns(qkv_.data() + b * T * 3 * width, static_cast<uint32_t>(piece.begin),
+                    static_cast<uint32_t>(piece.end), head, hs_);
         std::fill(dk.begin(), dk.end(), 0.0);
         std::fill(dv.begin(), dv.end(), 0.0);
         for (size_t t = 0; t < T; ++t) {

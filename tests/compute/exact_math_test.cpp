@@ -16,15 +16,19 @@ namespace {
 double Relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 
 TEST(ExactMathTest, AgreesWithLibmToAFewUlpsOfDouble) {
-  for (double x = -700; x <= 700; x += 0.37) EXPECT_LT(Relative(ExactExp(x), std::exp(x)), 1e-14) << x;
+  for (double x = -700; x <= 700; x += 0.37)
+    EXPECT_LT(Relative(ExactExp(x), std::exp(x)), 1e-14) << x;
   for (double x = -3; x <= 3; x += 0.001) EXPECT_LT(Relative(ExactExp(x), std::exp(x)), 4e-16) << x;
-  for (double x = 1e-300; x < 1e300; x *= 1.7) EXPECT_LT(Relative(ExactLog(x), std::log(x)), 1e-15) << x;
+  for (double x = 1e-300; x < 1e300; x *= 1.7)
+    EXPECT_LT(Relative(ExactLog(x), std::log(x)), 1e-15) << x;
   for (double x = 0.5; x <= 2; x += 0.001) {
     EXPECT_LT(std::abs(ExactLog(x) - std::log(x)), 4e-16) << x;
   }
   for (double x = -7; x <= 7; x += 0.001) {
     EXPECT_LT(std::abs(ExactErf(x) - std::erf(x)), 4e-15) << x;
-    if (std::abs(x) > 1e-3) EXPECT_LT(Relative(ExactErf(x), std::erf(x)), 1e-14) << x;
+    if (std::abs(x) > 1e-3) {
+      EXPECT_LT(Relative(ExactErf(x), std::erf(x)), 1e-14) << x;
+    }
   }
   EXPECT_LT(Relative(ExactErf(1e-10), std::erf(1e-10)), 1e-15);
 }

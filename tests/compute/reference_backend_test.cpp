@@ -97,7 +97,8 @@ class ReferenceStep {
 TEST(ReferenceBackendTest, GoldenStepOfTiny) {
   ReferenceStep step("tiny");
   step.RunAll();
-  EXPECT_EQ(step.Digest().ToHex(), "8f747ca7bb196c7945977ac33a86a7dcb2ccd11bc76138d105d4c57da1e11c39");
+  EXPECT_EQ(step.Digest().ToHex(),
+            "8f747ca7bb196c7945977ac33a86a7dcb2ccd11bc76138d105d4c57da1e11c39");
   // The same bits again, and from another thread.
   ReferenceStep again("tiny");
   std::thread other([&] { again.RunAll(); });

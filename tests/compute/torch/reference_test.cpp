@@ -83,7 +83,8 @@ void ExpectAgreement(const ModelConfig& config, uint32_t digits,
       worst_loss = std::max(worst_loss, d);
     }
   }
-  for (const auto& [kind, d] : worst) std::printf("%s %s: max %.2e\n", preset.c_str(), KindName(kind), d);
+  for (const auto& [kind, d] : worst)
+    std::printf("%s %s: max %.2e\n", preset.c_str(), KindName(kind), d);
   std::printf("%s loss: max %.2e\n", preset.c_str(), worst_loss);
 }
 
