@@ -50,6 +50,7 @@ double ExactLog(double x) {
 // eˣ = 2^k · Σ_{n≤15} rⁿ/n! by Horner's rule; the first omitted term is
 // below 3e-21.
 double ExactExp(double x) {
+  if (std::isnan(x)) return x;  // (an overflow upstream: inf − inf)
   if (x < -745.2) return 0.0;
   if (x > 709.78) return HUGE_VAL;
   const double k = std::floor(x / kLn2 + 0.5);

@@ -23,10 +23,10 @@ namespace cc::compute {
 /// ln x. REQUIRES: x > 0 and finite.
 double ExactLog(double x);
 
-/// eˣ; 0 below −745, +∞ above 709.78. REQUIRES: x not NaN.
+/// eˣ; 0 below −745, +∞ above 709.78, NaN for NaN.
 double ExactExp(double x);
 
-/// erf x = (2/√π) ∫₀ˣ e^(−t²) dt. REQUIRES: x not NaN.
+/// erf x = (2/√π) ∫₀ˣ e^(−t²) dt; NaN for NaN.
 double ExactErf(double x);
 
 }  // namespace cc::compute

@@ -42,6 +42,8 @@ TEST(ExactMathTest, Edges) {
   EXPECT_EQ(ExactErf(6), 1.0);
   EXPECT_EQ(ExactErf(-30), -1.0);
   EXPECT_EQ(ExactErf(-0.5), -ExactErf(0.5));
+  EXPECT_TRUE(std::isnan(ExactExp(NAN)));
+  EXPECT_TRUE(std::isnan(ExactErf(NAN)));
 }
 
 // The bits on every IEEE-754 machine (exact_math.h); a change here changes
