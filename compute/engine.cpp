@@ -1,6 +1,7 @@
 #include "compute/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "chain/hash.h"
 #include "chain/merkle.h"
+#include "compute/reference_backend.h"
 #include "compute/update.h"
 
 namespace cc::compute {
@@ -36,24 +38,6 @@ Status Engine::Execute(const UnitId& unit, std::span<const EncodedTensor> inputs
 }
 
 namespace {
-
-// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂) of two fp32 tensors of one shape, accumulated
-// in double; 0 when both are zero. Reads the payloads in place (serialize.h
-// asserts a little-endian host).
-double RelativeL2(const EncodedTensor& a, const EncodedTensor& b) {
-  double diff = 0, na = 0, nb = 0;
-  for (size_t i = 0; i + 4 <= a.payload.size(); i += 4) {
-    float x = 0, y = 0;
-    std::memcpy(&x, &a.payload[i], 4);
-    std::memcpy(&y, &b.payload[i], 4);
-    const double d = static_cast<double>(x) - y;
-    diff += d * d;
-    na += static_cast<double>(x) * x;
-    nb += static_cast<double>(y) * y;
-  }
-  const double norm = std::sqrt(std::max(na, nb));
-  return norm == 0 ? 0 : std::sqrt(diff) / norm;
-}
 
 std::string Format(const char* fmt, double a, double b) {
   char buf[128];
@@ -140,6 +124,8 @@ class StepEngine final : public Engine {
         backend_(std::move(backend)),
         verify_hash_beside_bytes_(options.verify_hash_beside_bytes),
         perturb_outputs_(options.perturb_outputs),
+        arbiter_band_(options.arbiter_band),
+        reference_(config_, partition_),
         template_(BuildStepPlan(config_, partition_, 0)) {
     for (size_t i = 0; i < template_.units.size(); ++i) index_[template_.units[i].id] = i;
     const ParamValues initial = InitialParams(config_);
@@ -322,23 +308,10 @@ class StepEngine final : public Engine {
       return reject("bad-work-output-mismatch", s.message());
     }
     if (!s.ok()) return s;
-    const double eps = config_.tolerance;
-    for (size_t i = 0; i < n_out; ++i) {
-      // The same bytes need no distance: the usual case on a like machine.
-      if (honest.outputs[i].payload == claim.outputs[i].payload) continue;
-      const double d = RelativeL2(honest.outputs[i], claim.outputs[i]);
-      if (!(d <= eps)) {  // NaN too: a claim vouched for without a value scan may hold one
-        return reject("bad-work-output-mismatch", "output " + std::to_string(i) + ": " +
-                                                      Format("relative L2 %.1e > %.1e", d, eps));
-      }
-    }
-    if (unit.has_loss) {
-      const double a = honest.loss, b = claim.loss;
-      const double d = std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-30});
-      if (d > eps) return reject("bad-work-loss-mismatch", Format("relative %.1e > %.1e", d, eps));
-    }
-    return Status::OK();
+    return Decide(unit, inputs, claim, honest, verdict);
   }
+
+  uint64_t ArbiterRuns() const override { return arbiter_runs_.load(std::memory_order_relaxed); }
 
   Uint256 StateRoot() const override {
     std::vector<Uint256> leaves;
@@ -434,6 +407,68 @@ class StepEngine final : public Engine {
   }
 
  private:
+  // The verdict on a claim whose tensors passed every check, from the
+  // distances d of its outputs and loss to our own re-execution `honest`
+  // (file comment in engine.h, "Verification"):
+  //   any d > ε(1 + δ)       refuse
+  //   every d ≤ ε(1 − δ)     accept
+  //   otherwise              re-execute with the reference backend and
+  //                          accept iff every distance to it is ≤ ε
+  // UPDATE's own execution is the reference (bit-exact), so its verdict is
+  // d ≤ ε directly.
+  Status Decide(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
+                const WorkClaim& claim, const UnitResult& honest, ValidationState* verdict) {
+    auto reject = [verdict](std::string reason, std::string detail) {
+      verdict->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(detail));
+      return Status::OK();
+    };
+    const double eps = config_.tolerance;
+    const bool exact = unit.id.kind == UnitKind::kUpdate;
+    const double low = exact ? eps : eps * (1.0 - arbiter_band_);
+    const double high = exact ? eps : eps * (1.0 + arbiter_band_);
+    bool in_band = false;
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      // The same bytes need no distance: the usual case on a like machine.
+      if (honest.outputs[i].payload == claim.outputs[i].payload) continue;
+      const double d = RelativeL2(honest.outputs[i], claim.outputs[i]);
+      if (!(d <= high)) {  // NaN too: a claim vouched for without a value scan may hold one
+        return reject("bad-work-output-mismatch", "output " + std::to_string(i) + ": " +
+                                                      Format("relative L2 %.1e > %.1e", d, eps));
+      }
+      in_band = in_band || d > low;
+    }
+    if (unit.has_loss) {
+      const double d = RelativeLossDistance(honest.loss, claim.loss);
+      if (!(d <= high)) {
+        return reject("bad-work-loss-mismatch", Format("relative %.1e > %.1e", d, eps));
+      }
+      in_band = in_band || d > low;
+    }
+    if (!in_band) return Status::OK();
+
+    // Near ε: every honest node judges by the same bytes.
+    arbiter_runs_.fetch_add(1, std::memory_order_relaxed);
+    UnitResult reference;
+    Status s = reference_.Run(unit, inputs, &reference);
+    if (s.IsInvalidArgument()) return reject("bad-work-output-mismatch", s.message());
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      const double d = RelativeL2(reference.outputs[i], claim.outputs[i]);
+      if (!(d <= eps)) {
+        return reject("bad-work-output-mismatch",
+                      "output " + std::to_string(i) + ": " +
+                          Format("relative L2 %.1e > %.1e from the reference execution", d, eps));
+      }
+    }
+    if (unit.has_loss) {
+      const double d = RelativeLossDistance(reference.loss, claim.loss);
+      if (!(d <= eps)) {
+        return reject("bad-work-loss-mismatch",
+                      Format("relative %.1e > %.1e from the reference execution", d, eps));
+      }
+    }
+    return Status::OK();
+  }
 
   struct SectionState {
     EncodedTensor weights;
@@ -515,7 +550,10 @@ class StepEngine final : public Engine {
   const std::unique_ptr<Backend> backend_;
   const size_t verify_hash_beside_bytes_;  // 0: never
   const double perturb_outputs_;           // 0: honest
-  Helper helper_;  // Verify's tensor checks beside its re-execution
+  const double arbiter_band_;              // δ; 0: no arbiter
+  const ReferenceBackend reference_;       // the arbiter of claims near ε
+  std::atomic<uint64_t> arbiter_runs_{0};
+  Helper helper_;            // Verify's tensor checks beside its re-execution
   const StepPlan template_;  // the plan of step 0
   std::map<UnitId, size_t> index_;
   std::vector<SectionState> sections_;

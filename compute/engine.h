@@ -17,10 +17,27 @@
 //
 // Verification. Floating point sums in a different order on another thread
 // count or processor, so honest re-execution differs in the last bits
-// (DESIGN §3). A claimed output y is accepted against the re-executed ŷ when
-//   ‖y − ŷ‖₂ ≤ ε · max(‖y‖₂, ‖ŷ‖₂)          (ε = config.tolerance)
-// and the loss likewise. Downstream units always read the committed y, so
-// nodes never diverge. Rejection reasons, in the order they are checked:
+// (DESIGN §3). A claimed output y is within tolerance of an execution ŷ when
+//   d(y, ŷ) = ‖y − ŷ‖₂ / max(‖y‖₂, ‖ŷ‖₂) ≤ ε     (ε = config.tolerance)
+// and the loss likewise (|a − b| / max(|a|, |b|)). Judged against each
+// node's own ŷ, a claim at d ≈ ε would be accepted by one honest node and
+// refused by another (a chain split), so the rule is, with δ the arbiter
+// band (EngineOptions::arbiter_band) and d the distances of every output
+// and of the loss to the verifier's own re-execution ŷ:
+//   some d > ε(1 + δ)     refused
+//   every d ≤ ε(1 − δ)    accepted
+//   otherwise             judged by d(y, ŷ_ref) ≤ ε for every output and
+//                         the loss, ŷ_ref from ReferenceBackend
+//                         (compute/reference_backend.h): the same bytes on
+//                         every node
+// UPDATE units are bit-exact already: their own ŷ is ŷ_ref. Honest nodes'
+// ŷ lie within s of one another and of ŷ_ref; as long as s < δε, a node
+// that decides without the arbiter decides as the arbiter would, so every
+// honest node reaches the verdict d(y, ŷ_ref) ≤ ε (doc/compute.md,
+// "Arbiter"). δ is local, not committed: nodes with different bands agree as
+// long as each band is wider than s. Downstream units always read the
+// committed y, so nodes never diverge. Rejection reasons, in the order
+// they are checked:
 //   bad-work-unit              the unit is not in its step's plan
 //   bad-work-input-count       wrong number of inputs or input hashes
 //   bad-work-output-count      wrong number of outputs or output hashes
@@ -35,8 +52,10 @@
 //   bad-work-output-hash       a claimed output does not hash to its id
 //                              (these two hash checks are skipped when the
 //                              claim says its tensors' hashes were checked)
-//   bad-work-output-mismatch   re-execution differs by more than ε
-//   bad-work-loss-mismatch     the loss differs by more than ε
+//   bad-work-output-mismatch   an output is farther than ε(1 + δ) from our
+//                              re-execution, or, judged by the arbiter,
+//                              farther than ε from ŷ_ref
+//   bad-work-loss-mismatch     the loss, likewise
 //
 // Thread safety: Execute (both forms) may run on several threads at once —
 // LocalStep runs independent units side by side that way; everything else
@@ -84,6 +103,12 @@ struct EngineOptions {
   /// encoded and hashed, as a worker that cheats would commit. Verify is
   /// unaffected. 0: honest.
   double perturb_outputs = 0.0;
+  /// δ, the arbiter band (file comment, "Verification"): claims whose
+  /// distance to this node's own re-execution lies in (ε(1 − δ), ε(1 + δ)]
+  /// are judged by the reference execution. It must exceed the honest spread
+  /// s/ε (doc/security.md, "ε and δ"); 0: no arbiter, d ≤ ε against our own
+  /// ŷ only (for tests that show what the arbiter prevents).
+  double arbiter_band = 0.1;
 };
 
 /// What a worker claims about one unit, with the tensors a verifier fetched.
@@ -140,6 +165,12 @@ class Engine {
   /// wrong length: InvalidArgument), with *verdict unspecified.
   virtual Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
                         ValidationState* verdict) = 0;
+
+  /// How many claims Verify has judged by the reference execution (their
+  /// distance to this node's own ŷ in the arbiter band) since the engine
+  /// was made. Honest claims land there only if the honest spread reaches
+  /// the band.
+  virtual uint64_t ArbiterRuns() const = 0;
 
   /// Merkle root over the sections' weights and optimizer states (file comment).
   virtual Uint256 StateRoot() const = 0;

@@ -7,6 +7,7 @@
 
 #include "chain/hash.h"
 #include "chain/serialize.h"
+#include "compute/exact_math.h"
 
 namespace cc::compute {
 
@@ -42,32 +43,13 @@ std::vector<ParamSpec> ModelParams(const ModelConfig& config) {
 }
 
 // ---------------------------------------------------------------------------
-// ln, cos, sin in plain IEEE double arithmetic. +, −, ×, ÷ and √ are
-// correctly rounded, so a fixed sequence of them gives the same bits on every
+// cos, sin in plain IEEE double arithmetic (ln: compute/exact_math.h). +, −,
+// ×, ÷ and √ are correctly rounded, so a fixed sequence of them gives the same bits on every
 // IEEE-754 machine (the build uses ISO C++, where GCC does not contract a*b+c
 // into a fused multiply-add). Accuracy ~1e-16, far below binary32's 6e-8.
 namespace {
 
-constexpr double kLn2 = 0.693147180559945309417232121458;
 constexpr double kHalfPi = 1.57079632679489661923132169164;
-constexpr double kSqrtHalf = 0.707106781186547524400844362105;
-
-// ln(x) for x in (0, 1]: x = m·2^e with m in [√½, √2), then
-// ln m = 2·atanh(s) = 2(s + s³/3 + s⁵/5 + …), s = (m − 1)/(m + 1), |s| ≤ 0.172.
-double Log(double x) {
-  int e = 0;
-  double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
-  if (m < kSqrtHalf) {
-    m *= 2.0;
-    e -= 1;
-  }
-  const double s = (m - 1.0) / (m + 1.0);
-  const double s2 = s * s;
-  // s2 ≤ 0.0295, so terms beyond s^25 are below 1e-18 relative.
-  double series = 0.0;
-  for (int k = 25; k >= 1; k -= 2) series = series * s2 + 1.0 / k;
-  return e * kLn2 + 2.0 * s * series;
-}
 
 // 1/n! for n = 0..18, computed once by repeated division (constexpr
 // evaluation rounds like the hardware does).
@@ -151,7 +133,7 @@ void NormalStream(uint64_t seed, const std::string& name, uint64_t first, double
         const uint32_t a = LoadLe32(bits.data() + 8 * p);
         const uint32_t b = LoadLe32(bits.data() + 8 * p + 4);
         const double u1 = std::ldexp(static_cast<double>(a) + 1.0, -32);
-        const double r = std::sqrt(-2.0 * Log(u1));
+        const double r = std::sqrt(-2.0 * ExactLog(u1));
         double c = 0.0, s = 0.0;
         UnitCircle(b, &c, &s);
         z[2 * p] = r * c;

@@ -3,6 +3,14 @@
 //   bench_compute [--device=cpu|cuda[:N]|auto] [--benchmark_filter=...]
 //       the benchmarks below, their engines and monolithic steps on that
 //       device (default cpu; compute/torch/torch_engine.h ResolveTorchDevice)
+//   bench_compute --spread [--spread-steps=20] [--device=cuda]
+//       for every unit of a step of tiny and of devnet (step 0, and the step
+//       after --spread-steps steps of training): the relative L2 distance
+//       between libtorch executions at 1, 2 and 4 intra-op threads (the
+//       honest spread), between libtorch and the reference backend (the
+//       arbiter, compute/reference_backend.h), per unit kind, max and
+//       median, and the reference's time against libtorch's on 1 thread.
+//       doc/security.md derives ε and the arbiter band δ from these.
 //   bench_compute --train=devnet [--threads=2] [--unit-threads=N] [--max-steps=8000]
 //                 [--eval-every=250] [--target=0.9] [--reference]
 //                 [--lr=X --lr-min=X --warmup=N --decay-steps=N]
@@ -42,6 +50,7 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -62,6 +71,7 @@
 #include "compute/torch/model.h"
 #include "compute/params.h"
 #include "compute/partition.h"
+#include "compute/reference_backend.h"
 #include "compute/serve.h"
 
 namespace cc::compute {
@@ -506,6 +516,129 @@ int Train(const TrainFlags& flags) {
   return final_eval.accuracy() >= flags.target ? 0 : 2;
 }
 
+// ---------------------------------------------------------------------------
+// --spread mode.
+
+const char* KindName(UnitKind kind) {
+  switch (kind) {
+    case UnitKind::kForward:
+      return "FORWARD";
+    case UnitKind::kBackward:
+      return "BACKWARD";
+    case UnitKind::kAttention:
+      return "ATTENTION";
+    case UnitKind::kUpdate:
+      return "UPDATE";
+  }
+  return "?";
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Distances gathered for one unit kind.
+struct Spreads {
+  std::vector<double> honest;     // per output: max over thread-count pairs
+  std::vector<double> reference;  // per output: max over thread counts, vs the reference
+  size_t outputs = 0, identical = 0;
+  double torch_s = 0, reference_s = 0;  // summed over the kind's units; torch on 1 thread
+};
+
+void PrintSpreads(const std::string& what, const Spreads& s) {
+  std::printf("%-22s %4zu %5zu  %8.1e %8.1e  %8.1e %8.1e  %8.2f %8.2f %7.1f\n", what.c_str(),
+              s.outputs, s.identical, *std::max_element(s.honest.begin(), s.honest.end()),
+              Median(s.honest), *std::max_element(s.reference.begin(), s.reference.end()),
+              Median(s.reference), 1e3 * s.torch_s, 1e3 * s.reference_s,
+              s.torch_s > 0 ? s.reference_s / s.torch_s : 0.0);
+}
+
+// Every unit of step `at` of `preset` (after `at` steps of training through
+// the engine), executed by libtorch at 1, 2 and 4 threads and by the
+// reference on the same committed inputs.
+void MeasureSpread(const std::string& preset, uint64_t at) {
+  const ModelConfig config = Preset(preset);
+  const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
+  std::unique_ptr<Engine> engine = NewEngine(config, false);
+  for (uint64_t step = 0; step < at; ++step) {
+    LocalStep train(engine.get(), &data, step);
+    Check(train.RunAll(), "train");
+    Check(train.Commit(), "commit");
+  }
+  LocalStep step(engine.get(), &data, at);
+  Check(step.RunAll(), "units");
+  const ReferenceBackend reference(config, engine->partition());
+  const int thread_counts[] = {1, 2, 4};
+  std::map<UnitKind, Spreads> kinds;
+  Spreads loss;
+  for (const PlannedUnit& unit : step.plan().units) {
+    std::vector<EncodedTensor> inputs;
+    std::vector<Uint256> hashes;
+    Check(step.Inputs(unit.id, &inputs, &hashes), "inputs");
+    Spreads& k = kinds[unit.id.kind];
+    std::vector<UnitResult> runs(3);
+    for (int i = 0; i < 3; ++i) {
+      at::set_num_threads(thread_counts[i]);
+      const Clock::time_point t0 = Clock::now();
+      Check(engine->Execute(unit.id, inputs, {}, &runs[i]), "execute");
+      if (i == 0) k.torch_s += Seconds(t0);
+    }
+    std::vector<const EncodedTensor*> views;
+    for (const EncodedTensor& t : inputs) views.push_back(&t);
+    UnitResult ref;
+    const Clock::time_point t0 = Clock::now();
+    Check(reference.Run(unit, views, &ref), "reference");
+    k.reference_s += Seconds(t0);
+    for (size_t o = 0; o < unit.outputs.size(); ++o) {
+      double honest = 0, vs_ref = 0;
+      bool same = true;
+      for (int i = 0; i < 3; ++i) {
+        vs_ref = std::max(vs_ref, RelativeL2(runs[i].outputs[o], ref.outputs[o]));
+        for (int j = i + 1; j < 3; ++j) {
+          honest = std::max(honest, RelativeL2(runs[i].outputs[o], runs[j].outputs[o]));
+          same = same && runs[i].outputs[o].payload == runs[j].outputs[o].payload;
+        }
+      }
+      k.honest.push_back(honest);
+      k.reference.push_back(vs_ref);
+      ++k.outputs;
+      k.identical += same ? 1 : 0;
+    }
+    if (unit.has_loss) {
+      double honest = 0, vs_ref = 0;
+      bool same = true;
+      for (int i = 0; i < 3; ++i) {
+        vs_ref = std::max(vs_ref, RelativeLossDistance(runs[i].loss, ref.loss));
+        for (int j = i + 1; j < 3; ++j) {
+          honest = std::max(honest, RelativeLossDistance(runs[i].loss, runs[j].loss));
+          same = same && runs[i].loss == runs[j].loss;
+        }
+      }
+      loss.honest.push_back(honest);
+      loss.reference.push_back(vs_ref);
+      ++loss.outputs;
+      loss.identical += same ? 1 : 0;
+    }
+  }
+  at::set_num_threads(1);
+  for (const auto& [kind, s] : kinds) {
+    PrintSpreads(preset + "@" + std::to_string(at) + " " + KindName(kind), s);
+  }
+  PrintSpreads(preset + "@" + std::to_string(at) + " loss", loss);
+}
+
+int Spread(uint64_t train_steps) {
+  std::printf("%-22s %4s %5s  %8s %8s  %8s %8s  %8s %8s %7s\n", "unit kind", "outs", "same",
+              "thr-max", "thr-med", "ref-max", "ref-med", "torch-ms", "ref-ms", "ref/t");
+  for (const char* preset : kPresets) {
+    MeasureSpread(preset, 0);
+    if (train_steps > 0) MeasureSpread(preset, train_steps);
+  }
+  return 0;
+}
+
 bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
   bool train = false;
   for (int i = 1; i < argc; ++i) {
@@ -550,6 +683,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cc::compute::TrainFlags flags;
   if (cc::compute::ParseTrain(argc, argv, &flags)) return cc::compute::Train(flags);
+
   // --device= is ours; the rest go to Google Benchmark.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -564,6 +698,14 @@ int main(int argc, char** argv) {
   argc = kept;
   std::printf("device: %s\n", cc::compute::g_device.c_str());
   cc::compute::PrintBlas();
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--spread") != 0) continue;
+    uint64_t steps = 20;
+    for (int j = 1; j < argc; ++j) {
+      if (std::strncmp(argv[j], "--spread-steps=", 15) == 0) steps = std::stoull(argv[j] + 15);
+    }
+    return cc::compute::Spread(steps);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
