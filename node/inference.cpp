@@ -566,6 +566,13 @@ void InferenceService::Stop() {
 }
 
 Status InferenceService::RefreshServer() {
+  {
+    // The root commits the weights: a block that kept it changes nothing
+    // served. (The tip is read outside mu_: chain callbacks take mu_.)
+    const Uint256 tip_root = chainman_->Tip().StateRoot();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (server_ != nullptr && tip_root == served_root_) return Status::OK();
+  }
   std::unique_ptr<compute::SectionServer> fresh;
   Uint256 root;
   Status s =
