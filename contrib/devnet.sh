@@ -159,8 +159,10 @@ if echo "$reply" | grep -q '"completion"'; then
   cost=$(echo "$reply" | json '"%.8f" % d["cost"]')
   say "the model at height $(cli 3 getblockcount) answers 123+456=$answer" \
     "(infer through the verifier's -serve; worker1 paid it $cost coins over a payment channel)"
-  say "worker1's balance after: $(balance); the verifier has earned" \
-    "$(cli 3 getinferenceinfo | json '"%.8f" % d["earned"]') coins (settled on chain later)"
+  say "worker1's balance after: $(balance) (its rewards keep maturing meanwhile);" \
+    "paid over its channels in all: $(cli 0 getinferenceinfo | json '"%.8f" % d["spent"]') coins;" \
+    "the verifier has earned $(cli 3 getinferenceinfo | json '"%.8f" % d["earned"]') coins" \
+    "(it settles on chain -servesettleafter blocks later)"
 else
   say "infer failed: $reply"
 fi
