@@ -3,7 +3,8 @@
 
 Three holders of the regtest model's three sections: h0 (sections 0-1) and
 h2 (2-3) charge, h1 (1-2) is free and mines. The client's wallet is paid 20
-coins. A price above maxfee is refused before a channel is opened; the first
+coins. A price above maxfee, and a request with no wallet loaded, are
+refused before a channel is opened or a step sent; the first
 call opens a channel to each charging holder and says so; after a block the
 routed greedy output equals local greedy decoding, and the client's channels
 were paid exactly what the holders' receipts say, which is the result's cost
@@ -96,6 +97,13 @@ class InferencePaymentTest(ComputecoinTestFramework):
         assert_raises_rpc_error(-8, "price above maxfee", client.rpc, "infer", PROMPT,
                                 MAX_TOKENS, 0.0038)
         assert_equal(client.rpc("listchannels"), [])
+        assert_equal([h.rpc("getinferenceinfo")["steps_served"] for h in holders], [0, 0, 0])
+
+        self.log("no wallet to pay with: refused before anything is sent")
+        client.rpc("unloadwallet", "alice")
+        assert_raises_rpc_error(-8, "paying holders needs a wallet", client.rpc, "infer", PROMPT,
+                                MAX_TOKENS)
+        client.rpc("loadwallet", "alice")
         assert_equal([h.rpc("getinferenceinfo")["steps_served"] for h in holders], [0, 0, 0])
 
         self.log("the first call opens a channel to each charging holder")
