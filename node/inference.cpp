@@ -426,15 +426,19 @@ class InferenceService::Route final : public compute::LogitsSource {
     net::InferResultMsg result;
     Status s = service_.Exchange(hop.hop.peer, std::move(step), &result);
     if (!s.ok()) return s;
-    if (result.code == net::InferCode::kUnknownSession) return Status::NotFound("unknown-session");
-    if (result.code != net::InferCode::kOk) return Status::IOError("refused: " + result.reason);
-    if (hop.channel) {
+    const bool paid_up = result.code == net::InferCode::kOk ||
+                         result.code == net::InferCode::kUnknownSession;  // checked before
+    if (hop.channel && paid_up) {
       std::lock_guard<std::mutex> lock(service_.mu_);
       InferenceService::ClientChannel& c = service_.client_channels_[hop.channel->funding];
       if (sent_paid > 0) c.acked = sent_paid;
-      c.owed += charge;  // computed: owed whatever we make of the answer
-      charged_ += charge;
+      if (result.code == net::InferCode::kOk) {
+        c.owed += charge;  // computed: owed whatever we make of the answer
+        charged_ += charge;
+      }
     }
+    if (result.code == net::InferCode::kUnknownSession) return Status::NotFound("unknown-session");
+    if (result.code != net::InferCode::kOk) return Status::IOError("refused: " + result.reason);
     if (rows == 0) return Status::OK();
     const std::vector<uint64_t> want =
         last ? std::vector<uint64_t>{compute::kVocab}
@@ -778,6 +782,10 @@ Status InferenceService::CheckPayment(const net::InferStepMsg& step, net::InferP
   if (uint64_t{height} + wallet::kChannelExpiryMargin >= c.terms.timeout_height)
     return Status::InvalidArgument("channel-update-expiring");
   Amount best = is_known ? known.record.best.paid : 0;
+  // The update we hold already, sent again by a client that did not see us
+  // take it (a refusal after the payment checks): it pays nothing new.
+  if (is_known && payment->update && *payment->update == known.record.best)
+    payment->update.reset();
   auto [it, fresh] = holder_channels_.try_emplace(c.funding);
   HolderChannel& h = it->second;
   if (fresh) h.charged = best;  // after a restart: what the best update paid

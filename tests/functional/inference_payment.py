@@ -15,7 +15,8 @@ client's falls by that plus the fees; computecoin-light verifyreceipt
 accepts a receipt of the run. A raw peer's steps over h2's channel: no
 payment, a forged update, an older amount, more than owed, and a replay of
 an accepted amount are each refused with their reason and nothing is
-computed."""
+computed. Last, h2 restarts keeping no session between steps: every step
+replays its window, and the replayed rows are paid for too."""
 
 import os
 import struct
@@ -241,6 +242,32 @@ class InferencePaymentTest(ComputecoinTestFramework):
         result = client.run_program("computecoin-light", "verifyreceipt", forged,
                                     entry["close_txid"], block)
         assert result.stdout.strip().startswith("invalid"), result.stdout
+
+        self.log("a paid holder that drops every session: replays are paid, output the same")
+        h2.stop()
+        h2.start(["-serve=2:3", "-wallet=holder2", f"-serveprice={PRICES[2] / COIN:.8f}",
+                  "-servesessiontimeout=0"])
+        connect_nodes(client, h2)
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3, 30,
+                   "three announcements")
+        # Both channels are closed, and h2 has a new payee key: two new ones.
+        assert_raises_rpc_error(-1, "channel opening", client.rpc, "infer", PROMPT, MAX_TOKENS)
+        fundings = {c["funding"].split(":")[0] for c in client.rpc("listchannels")
+                    if c["state"] == "opening"}
+        assert_equal(len(fundings), 2)
+        wait_until(lambda: fundings <= set(h1.rpc("getrawmempool")), 30, "the fundings relayed")
+        mine(1)
+        # The replays cost more than the default maxfee (0.01) allows.
+        assert_raises_rpc_error(-8, "price above maxfee", client.rpc, "infer", PROMPT, MAX_TOKENS)
+        routed = client.rpc("infer", PROMPT, MAX_TOKENS, 1)
+        assert_equal(routed["tokens"], local["tokens"])
+        payments = {p["sections"][0]: p for p in routed["payments"]}
+        assert_equal(payments[0]["tokens"], routed["tokens_billed"])
+        assert payments[2]["tokens"] > routed["tokens_billed"], payments[2]  # the replays
+        for section, price in PRICES.items():
+            assert_equal(units(payments[section]["paid"]), price * payments[section]["tokens"])
+            assert_equal(payments[section]["paid"], payments[section]["amount"])
+        assert_equal(units(routed["cost"]), sum(units(p["paid"]) for p in payments.values()))
 
 
 if __name__ == "__main__":
