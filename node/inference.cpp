@@ -324,8 +324,11 @@ class InferenceService::Route final : public compute::LogitsSource {
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
-    Hop h{std::move(hop), RandomSessionId(), {}, std::move(channel), RandomSessionId(), {}, {},
-          {}, 0};
+    Hop h;
+    h.hop = std::move(hop);
+    h.session = RandomSessionId();
+    h.channel = std::move(channel);
+    h.salt = RandomSessionId();  // as unguessable as a session id
     h.expected.request_id = h.session;
     h.expected.state_root = root_;
     h.expected.section_begin = h.hop.begin;

@@ -43,8 +43,11 @@
 // Thread safety: Infer and Info may be called from any thread (RPC workers);
 // the InferenceHandler methods come from the message thread, which only
 // queues steps: a serving thread computes them, so a long step never holds up
-// the node's other P2P traffic; ChainListener methods come from the chain
-// manager's. mu_ guards the shared state.
+// the node's other P2P traffic, and after each block rebuilds the server for
+// a new root and settles the channels that are due; ChainListener methods
+// come from the chain manager's. mu_ guards the shared state; pay_mu_
+// serialises paying Infer calls. Lock order: pay_mu_, then mu_; the tip and
+// the wallets are read without mu_ held.
 
 #ifndef COMPUTECOIN_NODE_INFERENCE_H
 #define COMPUTECOIN_NODE_INFERENCE_H
@@ -233,10 +236,12 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  wallet to pay with, a locked wallet or insufficient funds (nothing sent
    *  or opened); Interrupted "channel opening, funding unconfirmed (txid …)"
    *  when a charging hop needs a channel that is not confirmed yet (opened
-   *  now, or still opening: call again after a block); NotFound when no route covers the model for the tip's
-   *  state root or a recent one (RouteForRecentRoot); IOError when hops keep failing past
-   *  kMaxReroutes or a route cannot be rebuilt. *out holds what was
-   *  generated before an error. */
+   *  now, or still opening: call again after a block); NotFound when no
+   *  route covers the model for the tip's state root or a recent one
+   *  (RouteForRecentRoot); IOError when hops keep failing past kMaxReroutes
+   *  or a route cannot be rebuilt, or a holder could not be paid for its
+   *  last step. *out holds what was generated before an error, and the
+   *  payments made (the steps computed are paid for also after an error). */
   Status Infer(const std::string& prompt, const InferOptions& options,
                const std::function<void(uint8_t)>& on_token, InferResult* out);
 
