@@ -132,7 +132,8 @@ void AddInferenceArgs(Config* c) {
             Config::kInt, Config::kNone, kInferenceCategory);
   c->AddArg("-servesettleafter=<n>",
             "Settle a paid inference channel on chain <n> blocks after its first payment; it is "
-            "always settled " + std::to_string(wallet::kChannelExpiryMargin) +
+            "always settled " +
+                std::to_string(wallet::kChannelExpiryMargin) +
                 " blocks before its timeout (default: " + std::to_string(kDefaultServeSettleAfter) +
                 "; 0: only then)",
             Config::kInt, Config::kNone, kInferenceCategory);
@@ -141,10 +142,11 @@ void AddInferenceArgs(Config* c) {
             "at least 10 times the request's most cost at that holder (default: " +
                 ValueFromAmount(kDefaultInferChannelAmount).dump() + ")",
             Config::kString, Config::kNone, kInferenceCategory);
-  c->AddArg("-inferchanneltimeout=<n>",
-            "Blocks after the tip from which a channel infer opens can be refunded to us (default: " +
-                std::to_string(kDefaultInferChannelTimeout) + ")",
-            Config::kInt, Config::kNone, kInferenceCategory);
+  c->AddArg(
+      "-inferchanneltimeout=<n>",
+      "Blocks after the tip from which a channel infer opens can be refunded to us (default: " +
+          std::to_string(kDefaultInferChannelTimeout) + ")",
+      Config::kInt, Config::kNone, kInferenceCategory);
 }
 
 Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regtest,
@@ -316,11 +318,11 @@ class InferenceService::Route final : public compute::LogitsSource {
     compute::EncodedTensor sent;  // inputs of positions [0, n) of the current window
     // Payment, when the hop charges:
     std::optional<Channel> channel;
-    Uint256 salt;                     // of this request's receipt at this hop
-    Receipt expected;                 // the running receipt, unsigned, as we compute it
-    std::optional<Receipt> receipt;   // the holder's latest, checked
+    Uint256 salt;                      // of this request's receipt at this hop
+    Receipt expected;                  // the running receipt, unsigned, as we compute it
+    std::optional<Receipt> receipt;    // the holder's latest, checked
     std::optional<Receipt> committed;  // the one our last update committed
-    Amount paid = 0;                  // signed in this request
+    Amount paid = 0;                   // signed in this request
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
@@ -480,8 +482,8 @@ class InferenceService::Route final : public compute::LogitsSource {
       last = service_.BuildRoute(hops_[r].hop.begin, root_, excluded_, &tail);
       if (!last.ok()) continue;
       const uint64_t left = most_rows_ > rows_done_ ? most_rows_ - rows_done_ : 0;
-      const long double worst = charged_ + static_cast<long double>(RoutePrice(tail)) *
-                                               (hops_[r].sent.shape[0] + left);
+      const long double worst =
+          charged_ + static_cast<long double>(RoutePrice(tail)) * (hops_[r].sent.shape[0] + left);
       if (worst > max_fee_)
         return Status::InvalidArgument("price above maxfee: no replacement route within it");
       std::vector<std::optional<Channel>> channels;
@@ -634,8 +636,7 @@ void InferenceService::ServeLoop() {
     std::pair<net::PeerId, net::InferStepMsg> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      queued_.wait(lock,
-                   [&] { return stopping_ || !queue_.empty() || settle_due_ || stale_; });
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty() || settle_due_ || stale_; });
       if (stopping_) return;
       if (stale_ || settle_due_) {
         // A new tip: serve and announce its weights now rather than at the
@@ -787,8 +788,7 @@ Status InferenceService::CheckPayment(const net::InferStepMsg& step, net::InferP
   Amount best = is_known ? known.record.best.paid : 0;
   // The update we hold already, sent again by a client that did not see us
   // take it (a refusal after the payment checks): it pays nothing new.
-  if (is_known && payment->update && *payment->update == known.record.best)
-    payment->update.reset();
+  if (is_known && payment->update && *payment->update == known.record.best) payment->update.reset();
   auto [it, fresh] = holder_channels_.try_emplace(c.funding);
   HolderChannel& h = it->second;
   if (fresh) h.charged = best;  // after a restart: what the best update paid
@@ -831,8 +831,8 @@ void InferenceService::SettleDue() {
     const Status s = CloseChannel(*node_, *serve_wallet_, c.funding, &txid);
     LogPrintf("Serving: settling channel " + c.funding.txid.ToHex() + ":" +
               std::to_string(c.funding.index) + " paying " +
-              ValueFromAmount(info.record.best.paid).dump() + " coins: " +
-              (s.ok() ? "txid " + txid.ToHex() : s.ToString()));
+              ValueFromAmount(info.record.best.paid).dump() +
+              " coins: " + (s.ok() ? "txid " + txid.ToHex() : s.ToString()));
   }
 }
 
@@ -980,8 +980,8 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
   out->clear();
   for (uint32_t e = k; e != from; e = via[e]->info.section_begin) {
     const HolderInfo& h = *via[e];
-    out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end,
-                            h.info.price, h.info.payee});
+    out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price,
+                            h.info.payee});
   }
   std::reverse(out->begin(), out->end());
   return Status::OK();
@@ -993,7 +993,7 @@ Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount*
   Status s = RouteForRecentRoot(&root, &hops);
   if (!s.ok()) return s;
   const long double worst = static_cast<long double>(RoutePrice(hops)) *
-                           MostRowsProcessed(config_.context, prompt_bytes, max_tokens);
+                            MostRowsProcessed(config_.context, prompt_bytes, max_tokens);
   if (worst > static_cast<long double>(kMaxMoney))
     return Status::InvalidArgument("the route's price for this request is out of range");
   *max_cost = static_cast<Amount>(worst);
@@ -1046,8 +1046,8 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_;
   }
-  Route route(this, root, std::move(hops), std::move(channels), payer, most_rows,
-              options.max_fee, prompt.size(), out);
+  Route route(this, root, std::move(hops), std::move(channels), payer, most_rows, options.max_fee,
+              prompt.size(), out);
   s = compute::Decode(config_.context, prompt, options.decode, &route, on_token, &out->decode);
   out->route = route.hops();
   // Pay for the last steps also after a failure: they were computed.
@@ -1135,8 +1135,8 @@ Status InferenceService::PrepareChannels(const std::shared_ptr<wallet::Wallet>& 
           OpenChannel(*node_, *w, hops[i].payee, capacity, options_.channel_timeout, &c, &txid);
       if (!s.ok()) return s;
       LogPrintf("infer: opened a payment channel of " + ValueFromAmount(capacity).dump() +
-                " coins to holder peer=" + std::to_string(hops[i].peer) + " (txid " +
-                txid.ToHex() + ")");
+                " coins to holder peer=" + std::to_string(hops[i].peer) + " (txid " + txid.ToHex() +
+                ")");
       opening += (opening.empty() ? "" : ", ") + txid.ToHex();
     }
   }

@@ -157,8 +157,8 @@ struct RouteHop {
 /// What one request paid one holder (a hop of the route, or one replaced).
 struct HopPayment {
   RouteHop hop;
-  OutPoint funding;               //!< the channel it was paid over
-  Amount paid = 0;                //!< signed in this request
+  OutPoint funding;                //!< the channel it was paid over
+  Amount paid = 0;                 //!< signed in this request
   std::optional<Receipt> receipt;  //!< the holder's last receipt for the request
 };
 
@@ -212,8 +212,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  model. Registers nothing itself: the caller sets it as peerman's
    *  handler and chainman's listener. */
   InferenceService(NodeContext* node, ChainManager* chainman, net::PeerManager* peerman,
-                   net::ConnMan* connman, const compute::ModelConfig& config,
-                   ServeOptions options);
+                   net::ConnMan* connman, const compute::ModelConfig& config, ServeOptions options);
   ~InferenceService() override;
   InferenceService(const InferenceService&) = delete;
   InferenceService& operator=(const InferenceService&) = delete;
@@ -279,7 +278,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   };
   /// The holder's view of a paid channel. Serving thread only.
   struct HolderChannel {
-    Amount charged = 0;  //!< price × rows computed over it, paid or not
+    Amount charged = 0;              //!< price × rows computed over it, paid or not
     uint32_t first_paid_height = 0;  //!< wallet height at its first payment; 0 none yet
   };
   /// The running receipt of one session. Serving thread only.
@@ -360,10 +359,10 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   uint64_t requests_ = 0, tokens_generated_ = 0;    // GUARDED_BY(mu_)
   std::thread serve_thread_;                        // runs ServeLoop with -serve; joined by Stop
   // Payment.
-  std::shared_ptr<wallet::Wallet> serve_wallet_;  // set by Start when the price is above 0
-  XOnlyPubKeyBytes payee_{};                      // its key that channels must name
-  std::atomic<bool> settle_due_{false};           // a block arrived: SettleDue
-  std::map<OutPoint, HolderChannel> holder_channels_;  // serving thread only
+  std::shared_ptr<wallet::Wallet> serve_wallet_;        // set by Start when the price is above 0
+  XOnlyPubKeyBytes payee_{};                            // its key that channels must name
+  std::atomic<bool> settle_due_{false};                 // a block arrived: SettleDue
+  std::map<OutPoint, HolderChannel> holder_channels_;   // serving thread only
   std::map<Uint256, SessionReceipt> session_receipts_;  // serving thread only; by SessionKey
   uint64_t receipt_clock_ = 0;                          // serving thread only
   std::mutex pay_mu_;  // serialises paying Infer calls: one update sequence per channel

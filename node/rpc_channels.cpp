@@ -136,8 +136,8 @@ RpcMethod openchannel(NodeContext& node) {
                                                 "timeoutblocks must be in [1, 1000000]");
         Channel channel;
         Uint256 txid;
-        const Status s = OpenChannel(node, *w, holder, capacity, static_cast<uint32_t>(blocks),
-                                     &channel, &txid);
+        const Status s =
+            OpenChannel(node, *w, holder, capacity, static_cast<uint32_t>(blocks), &channel, &txid);
         if (!s.ok()) ThrowWalletError(s);
         return json{{"txid", txid.ToHex()},
                     {"funding", FundingToString(channel.funding)},

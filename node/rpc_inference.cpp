@@ -102,7 +102,8 @@ RpcMethod infer(NodeContext& node) {
             {RpcType::kArray, "tokens", "every generated token id (byte), stop string included"},
             {RpcType::kBool, "stopped", "whether a stop string ended it"},
             {RpcType::kArray, "route", "the hops: peer, addr, sections [begin, end), price"},
-            {RpcType::kNumber, "cost", "coins signed to the holders: their price times the rows they computed"},
+            {RpcType::kNumber, "cost",
+             "coins signed to the holders: their price times the rows they computed"},
             {RpcType::kNumber, "tokens_billed", "prompt bytes plus generated tokens fed back"},
             {RpcType::kNumber, "reroutes", "hops replaced after a failure"},
             {RpcType::kHex, "state_root", "the model state it came from"},
@@ -149,10 +150,14 @@ RpcMethod infer(NodeContext& node) {
           payments.push_back(entry);
         }
         return json{{"payments", payments},
-            {"completion", result.decode.text},     {"tokens", tokens},
-            {"stopped", result.decode.stopped},     {"route", RouteJson(result.route)},
-            {"cost", ValueFromAmount(result.cost)}, {"tokens_billed", result.tokens_billed},
-            {"reroutes", result.reroutes},          {"state_root", result.state_root.ToHex()}};
+                    {"completion", result.decode.text},
+                    {"tokens", tokens},
+                    {"stopped", result.decode.stopped},
+                    {"route", RouteJson(result.route)},
+                    {"cost", ValueFromAmount(result.cost)},
+                    {"tokens_billed", result.tokens_billed},
+                    {"reroutes", result.reroutes},
+                    {"state_root", result.state_root.ToHex()}};
       }};
 }
 
