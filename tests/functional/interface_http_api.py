@@ -52,6 +52,9 @@ class HttpApiTest(ComputecoinTestFramework):
         def mine():
             holder.rpc("generate", 1)
             sync_blocks([holder, client])
+            height = client.rpc("getblockcount")
+            wait_until(lambda: client.rpc("getbalances")["lastprocessedblock"]["height"] == height,
+                       30, "the client's wallet at the tip")
             root = client.rpc("getblockheader", client.rpc("getbestblockhash"))["state_root"]
             wait_until(lambda: [h["state_root"] for h in client.rpc("getinferenceinfo")["holders"]]
                        == [root], 30, "the holder serving the tip")
