@@ -47,6 +47,8 @@ class BenchInferencePayment(ComputecoinTestFramework):
         def mine():
             holder.rpc("generate", 1)
             sync_blocks([client, holder])
+            height = client.rpc("getblockcount")
+            wait_until(lambda: client.rpc("getbalances")["lastprocessedblock"]["height"] == height)
             root = client.rpc("getblockheader", client.rpc("getbestblockhash"))["state_root"]
             wait_until(lambda: [h["state_root"] for h in client.rpc("getinferenceinfo")["holders"]]
                        == [root])
