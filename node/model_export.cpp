@@ -92,7 +92,7 @@ Status ParseSafetensors(std::span<const uint8_t> file, const std::vector<compute
     const auto it = header.find(spec.name);
     if (it == header.end()) return Status::Corruption("tensor " + spec.name + " is missing");
     const json& entry = *it;
-    if (!entry.is_object() || entry.value("dtype", "") != "F32")
+    if (!entry.is_object() || rpc::FieldOr<std::string>(entry, "dtype", "") != "F32")
       return Status::Corruption("tensor " + spec.name + " is not F32");
     const json shape = entry.value("shape", json());
     if (!shape.is_array() || shape.size() != spec.shape.size())
@@ -205,7 +205,8 @@ Status CheckModelExport(const fs::path& manifest_path, const compute::ModelConfi
   json manifest;
   const std::string_view text(reinterpret_cast<const char*>(manifest_bytes.data()),
                               manifest_bytes.size());
-  if (!rpc::ParseJsonBody(text, &manifest).ok() || !manifest.is_object() || manifest.value("format", "") != kFormat)
+  if (!rpc::ParseJsonBody(text, &manifest).ok() ||
+      rpc::FieldOr<std::string>(manifest, "format", "") != kFormat)
     return Status::Corruption(manifest_path.string() + " is not a " + kFormat + " manifest");
 
   ModelExportInfo result;

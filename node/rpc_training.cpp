@@ -179,6 +179,8 @@ RpcMethod getworkpoolinfo(NodeContext& node) {
             {RpcType::kHex, "state_root", "the state root with the pool's records"},
             {RpcType::kNumber, "verified", "records re-executed on entry since start"},
             {RpcType::kNumber, "rejected", "records that proved their worker wrong"},
+            {RpcType::kNumber, "check_seconds",
+             "wall seconds spent checking records on entry, re-execution under -verify included"},
             {RpcType::kArray,
              "penalised",
              "",
@@ -198,6 +200,7 @@ RpcMethod getworkpoolinfo(NodeContext& node) {
                     {"state_root", info.state_root.ToHex()},
                     {"verified", info.verified},
                     {"rejected", info.rejected},
+                    {"check_seconds", info.check_seconds},
                     {"penalised", std::move(penalised)}};
       }};
 }

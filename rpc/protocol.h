@@ -26,9 +26,12 @@
 #ifndef COMPUTECOIN_RPC_PROTOCOL_H
 #define COMPUTECOIN_RPC_PROTOCOL_H
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -89,6 +92,33 @@ class RpcError : public std::runtime_error {
 /// error", or "Parse error: JSON nested deeper than 64 levels") and leaves
 /// *out null.
 [[nodiscard]] Status ParseJsonBody(std::string_view text, json* out);
+
+/// `object[key]` as a T if `object` is an object holding `key` with a value
+/// of T's JSON type, else `fallback`. For JSON from outside the process
+/// (files, replies, requests): json::value(key, fallback) throws when the
+/// stored value has another type, which a sender controls.
+template <typename T>
+T FieldOr(const json& object, std::string_view key, T fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  if (it == object.end()) return fallback;
+  if constexpr (std::is_same_v<T, std::string>) {
+    return it->is_string() ? it->template get<std::string>() : fallback;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->template get<bool>() : fallback;
+  } else {
+    static_assert(std::is_integral_v<T>, "FieldOr takes strings, bools and integers");
+    if (it->is_number_unsigned()) {
+      const uint64_t v = it->template get<uint64_t>();
+      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+    }
+    if (it->is_number_integer()) {
+      const int64_t v = it->template get<int64_t>();
+      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+    }
+    return fallback;
+  }
+}
 
 /// {"code": code, "message": message}.
 json ErrorObject(int code, const std::string& message);

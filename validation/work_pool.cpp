@@ -1,5 +1,6 @@
 #include "validation/work_pool.h"
 
+#include <chrono>
 #include <ctime>
 #include <utility>
 
@@ -60,8 +61,11 @@ BlockContext WorkPool::Context() const {
 bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState* state) {
   const Uint256 hash = record.Hash();
   const BlockContext ctx = Context();
-  if (!CheckRecord(record, extended_, tip_.unit_order, plan_, now, ctx, resolver_.get(), state))
-    return false;
+  const auto start = std::chrono::steady_clock::now();
+  const bool ok =
+      CheckRecord(record, extended_, tip_.unit_order, plan_, now, ctx, resolver_.get(), state);
+  check_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!ok) return false;
   if (options_.policy.ShouldVerify(hash) && !verified_->Contains(hash)) {
     verified_->Add(hash);
     ++verified_count_;
@@ -177,6 +181,7 @@ WorkPoolInfo WorkPool::Info() const {
   info.state_root = extended_.StateRoot();
   info.verified = verified_count_;
   info.rejected = rejected_count_;
+  info.check_seconds = check_seconds_;
   info.penalised.assign(penalised_.begin(), penalised_.end());
   return info;
 }

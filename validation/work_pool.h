@@ -76,6 +76,7 @@ struct WorkPoolInfo {
   Uint256 state_root;      //!< the extended tip's state root
   uint64_t verified = 0;   //!< records re-executed on entry since start
   uint64_t rejected = 0;   //!< records that proved their worker wrong since start
+  double check_seconds = 0;  //!< wall time checking records on entry (re-execution under -verify)
   std::vector<XOnlyPubKeyBytes> penalised;  //!< workers caught with wrong outputs
 };
 
@@ -152,6 +153,7 @@ class WorkPool final : public ChainListener {
   std::set<XOnlyPubKeyBytes> penalised_;     // GUARDED_BY(mu_)
   uint64_t verified_count_ = 0;              // GUARDED_BY(mu_)
   uint64_t rejected_count_ = 0;              // GUARDED_BY(mu_)
+  double check_seconds_ = 0;                 // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

@@ -32,7 +32,7 @@ struct Outcome {
 
 bool IsWarmupError(const json& reply) {
   return reply.contains("error") && reply["error"].is_object() &&
-         reply["error"].value("code", 0) == rpc::kRpcInWarmup;
+         rpc::FieldOr<int>(reply["error"], "code", 0) == rpc::kRpcInWarmup;
 }
 
 // Worth another try under -rpcwait: the node is not up (yet).
@@ -57,7 +57,7 @@ Outcome GetInfo(rpc::RpcClient& client) {
   }
   json by_id[2];
   for (const json& reply : replies) {
-    const int id = reply.value("id", -1);
+    const int id = rpc::FieldOr<int>(reply, "id", -1);
     if (id != 0 && id != 1) return {Status::Corruption("unexpected id in the -getinfo reply"), {}};
     if (!reply.value("error", json()).is_null()) return {Status::OK(), reply};
     by_id[id] = reply.value("result", json());
@@ -65,10 +65,13 @@ Outcome GetInfo(rpc::RpcClient& client) {
   const json& network = by_id[0];
   const json& chain = by_id[1];
   json info = {
-      {"version", network.value("version", 0)}, {"blocks", chain.value("blocks", 0)},
-      {"headers", chain.value("headers", 0)},   {"bestblockhash", chain.value("bestblockhash", "")},
-      {"chain", chain.value("chain", "")},      {"connections", network.value("connections", 0)},
-      {"warnings", chain.value("warnings", "")}};
+      {"version", rpc::FieldOr<int64_t>(network, "version", 0)},
+      {"blocks", rpc::FieldOr<int64_t>(chain, "blocks", 0)},
+      {"headers", rpc::FieldOr<int64_t>(chain, "headers", 0)},
+      {"bestblockhash", rpc::FieldOr<std::string>(chain, "bestblockhash", "")},
+      {"chain", rpc::FieldOr<std::string>(chain, "chain", "")},
+      {"connections", rpc::FieldOr<int64_t>(network, "connections", 0)},
+      {"warnings", rpc::FieldOr<std::string>(chain, "warnings", "")}};
   return {Status::OK(), json{{"result", std::move(info)}, {"error", nullptr}}};
 }
 
@@ -167,7 +170,7 @@ int CliMain(int argc, const char* const argv[]) {
     outcome = CallOnce(config, *params, network_dir, getinfo, method, call_params);
     if (!wait || !IsTransient(outcome)) break;
     if (wait_timeout > 0 && std::chrono::steady_clock::now() >= deadline) {
-      const std::string reason = outcome.status.ok() ? outcome.reply["error"].value("message", "")
+      const std::string reason = outcome.status.ok() ? rpc::FieldOr<std::string>(outcome.reply["error"], "message", "")
                                                      : outcome.status.message();
       return PrintError("timeout on transient error: " + reason);
     }
@@ -186,8 +189,9 @@ int CliMain(int argc, const char* const argv[]) {
 
   const json& error = outcome.reply["error"];
   if (!error.is_null()) {
-    const int code = error.is_object() ? error.value("code", -1) : -1;
-    const std::string message = error.is_object() ? error.value("message", "") : error.dump();
+    const int code = rpc::FieldOr<int>(error, "code", -1);
+    const std::string message =
+        error.is_object() ? rpc::FieldOr<std::string>(error, "message", "") : error.dump();
     std::fprintf(stderr, "error code: %d\nerror message:\n%s\n", code, message.c_str());
     // bitcoin-cli exits with |code|; an exit status is 8 bits, so never let it wrap to 0.
     const int exit_status = std::abs(code);

@@ -23,6 +23,7 @@
 #include "node/common/datadir.h"
 #include "node/common/version.h"
 #include "rpc/client.h"
+#include "rpc/protocol.h"
 #include "rpc/util.h"
 
 namespace cc {
@@ -60,8 +61,7 @@ Status Rpc(rpc::RpcClient& client, const std::string& method, const json& params
   if (!s.ok()) return s;
   if (!reply["error"].is_null()) {
     const json& error = reply["error"];
-    return Status::InvalidArgument(error.is_object() ? error.value("message", error.dump())
-                                                     : error.dump());
+    return Status::InvalidArgument(rpc::FieldOr<std::string>(error, "message", error.dump()));
   }
   *result = reply["result"];
   return Status::OK();

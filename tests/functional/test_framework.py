@@ -98,17 +98,20 @@ class TestNode:
         self.stderr = None
         # (user, password) for RPC; None means the node's cookie.
         self.auth = None
+        # The chain it runs: regtest for tests; benchmarks may pick devnet.
+        self.chain = "regtest"
 
     @property
     def network_dir(self):
-        return os.path.join(self.datadir, "regtest")
+        return os.path.join(self.datadir, self.chain)
 
     @property
     def cookie_path(self):
         return os.path.join(self.network_dir, ".cookie")
 
     def base_args(self):
-        return ["-regtest", f"-datadir={self.datadir}", f"-rpcport={self.rpc_port}"]
+        chain = "-regtest" if self.chain == "regtest" else f"-chain={self.chain}"
+        return [chain, f"-datadir={self.datadir}", f"-rpcport={self.rpc_port}"]
 
     # -- process --------------------------------------------------------
 

@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "chain/block.h"
@@ -27,6 +29,9 @@
 #include "wallet/hd.h"
 #include "wallet/wallet_tx.h"
 #include "wallet/walletdb.h"
+#ifdef CC_FUZZ_HAVE_NODE
+#include "tests/util/model_export_sample.h"
+#endif
 
 namespace cc {
 namespace {
@@ -328,6 +333,30 @@ void WriteWalletRecords(CorpusWriter& w) {
   record("channel", 8, Serialize(channel));
 }
 
+#ifdef CC_FUZZ_HAVE_NODE
+// The sample export's two files, each behind the selector byte that makes
+// the target replace that file (model_export.cpp).
+void WriteModelExports(CorpusWriter& w) {
+  const fs::path dir = fs::temp_directory_path() / "cc-make-corpus-export";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ModelExportInfo info;
+  if (!fuzz::WriteSampleModelExport(dir / "sample", &info).ok()) {
+    std::fprintf(stderr, "cannot write the sample export under %s\n", dir.c_str());
+    std::exit(1);
+  }
+  for (const auto& [selector, path, name] :
+       {std::tuple{uint8_t{0}, info.manifest, "manifest"},
+        std::tuple{uint8_t{1}, info.safetensors, "safetensors"}}) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> bytes{selector};
+    bytes.insert(bytes.end(), std::istreambuf_iterator<char>(in), {});
+    w.Write("model_export", name, bytes);
+  }
+  fs::remove_all(dir);
+}
+#endif
+
 }  // namespace
 }  // namespace cc
 
@@ -348,6 +377,9 @@ int main(int argc, char** argv) {
   cc::WriteConfig(w);
   cc::WriteTensors(w);
   cc::WriteWalletRecords(w);
+#ifdef CC_FUZZ_HAVE_NODE
+  cc::WriteModelExports(w);
+#endif
   std::printf("wrote %d files under %s\n", w.files(), argv[1]);
   return 0;
 }

@@ -2,6 +2,7 @@
 // json::dump writes it, compact and pretty.
 
 #include "rpc/json_format.h"
+#include "rpc/protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -64,9 +65,52 @@ TEST(JsonFormatTest, NestedAmountsPrettyPrinted) {
   EXPECT_EQ(DumpJson(value, 2), "{\n  \"fee\": 0.00001000,\n  \"list\": [\n    2.50000000\n  ]\n}");
 }
 
+// Strings and integers are written without json::dump where they need no
+// escaping: the output must stay what dump writes, escapes and all.
+TEST(JsonFormatTest, StringsAndIntegersMatchDump) {
+  const json value = {{"plain", "abc0123 ~!"},
+                      {"quote", "a\"b"},
+                      {"backslash", "a\\b"},
+                      {"control", std::string("a\x01\tb\n")},
+                      {"del", std::string("a\x7f")},
+                      {"utf8", "caf\u00e9 \u20ac"},
+                      {"key \"quoted\"", 1},
+                      {"ints", {0, -1, INT64_MIN, INT64_MAX, UINT64_MAX, 42u}},
+                      {"flags", {true, false, nullptr}}};
+  EXPECT_EQ(DumpJson(value), value.dump());
+  EXPECT_EQ(DumpJson(value, 1), value.dump(1));
+}
+
 TEST(JsonFormatTest, InvalidUtf8IsReplacedNotThrown) {
   const json value = std::string("a\xff");
   EXPECT_EQ(DumpJson(value), value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+}  // namespace
+}  // namespace cc::rpc
+
+namespace cc::rpc {
+namespace {
+
+// FieldOr reads JSON from outside the process: another type or a value out
+// of T's range gives the fallback, never an exception.
+TEST(FieldOrTest, FallsBackOnAnotherTypeOrRange) {
+  const json object = {{"s", "text"}, {"n", 7}, {"neg", -3}, {"big", uint64_t{1} << 40},
+                       {"b", true},   {"f", 1.5}};
+  EXPECT_EQ(FieldOr<std::string>(object, "s", "x"), "text");
+  EXPECT_EQ(FieldOr<std::string>(object, "n", "x"), "x");
+  EXPECT_EQ(FieldOr<std::string>(object, "missing", "x"), "x");
+  EXPECT_EQ(FieldOr<int>(object, "n", -1), 7);
+  EXPECT_EQ(FieldOr<int>(object, "neg", 0), -3);
+  EXPECT_EQ(FieldOr<uint32_t>(object, "neg", 9), 9u);
+  EXPECT_EQ(FieldOr<int>(object, "big", -1), -1);
+  EXPECT_EQ(FieldOr<int64_t>(object, "big", -1), int64_t{1} << 40);
+  EXPECT_EQ(FieldOr<int>(object, "f", -1), -1);
+  EXPECT_EQ(FieldOr<int>(object, "s", -1), -1);
+  EXPECT_EQ(FieldOr<bool>(object, "b", false), true);
+  EXPECT_EQ(FieldOr<bool>(object, "n", false), false);
+  EXPECT_EQ(FieldOr<int>(json::array({1}), "n", -1), -1);
+  EXPECT_EQ(FieldOr<int>(json(), "n", -1), -1);
 }
 
 }  // namespace
