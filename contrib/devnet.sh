@@ -15,6 +15,14 @@
 # (infer, routed through the verifier, which also serves every section) and
 # the loss and accuracy curves are drawn (SVG) next to the log.
 #
+# Payment: worker1 keeps its rewards in wallet "worker1" and pays the
+# verifier, which serves at a price into wallet "verifier", over a payment
+# channel (doc/inference.md, Payment). Rewards mature after 100 blocks, so
+# a short run (STEPS=) may have nothing to pay with yet: infer then says
+# "Insufficient funds". The first infer opens the channel and the next,
+# after a block, is paid; the cost and worker1's balance before and after
+# are printed.
+#
 # Usage: contrib/devnet.sh
 #   DATADIR=dir     where the nodes live (default ~/.computecoin-devnet; a
 #                   second run resumes the same chain)
@@ -56,6 +64,8 @@ stop_all() {
 trap 'stop_all 0' INT TERM
 trap 'stop_all 1' EXIT  # an unexpected failure stops the nodes too
 
+wallet_dir() { echo "$root/${names[$1]}/devnet/wallets/$2"; }
+
 start_node() {  # index, extra options...
   local i=$1; shift
   mkdir -p "$root/${names[$i]}"
@@ -69,11 +79,27 @@ start_node() {  # index, extra options...
 }
 
 say "starting 3 worker nodes and 1 verifying node in $root (log: $log)"
-start_node 0 -worker -verify=sample=0.25
+# worker1's wallet watches its worker key (the first wallet loaded or
+# created is the worker wallet), so its rewards can pay for inference.
+if [ -d "$(wallet_dir 0 worker1)" ]; then
+  start_node 0 -worker -verify=sample=0.25 -wallet=worker1
+else
+  start_node 0 -worker -verify=sample=0.25
+  cli 0 createwallet worker1 >/dev/null
+fi
 for i in 1 2; do start_node "$i" -worker -verify=sample=0.25 -addnode=127.0.0.1:29600; done
 # The verifier also serves the model it verifies: every section, at an
-# advertised price per token (doc/inference.md).
-start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604 -serve -serveprice=0.000001
+# advertised price per token, paid into its wallet (created on a first run:
+# a node serving at a price starts only with a wallet to be paid to).
+if [ ! -d "$(wallet_dir 3 verifier)" ]; then
+  start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604
+  cli 3 createwallet verifier >/dev/null
+  cli 3 stop >/dev/null
+  wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+fi
+start_node 3 -addnode=127.0.0.1:29600 -addnode=127.0.0.1:29604 -serve -serveprice=0.000001 \
+  -wallet=verifier
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 start_step=$(cli 3 gettraininginfo | json 'd["step"]')
@@ -112,18 +138,31 @@ while :; do
 done
 
 # Asked through the network: worker1 routes the prompt through the holder
-# among its peers (the verifier), as any client would.
-# Blocks keep coming, so worker1's tip and the root the holder announces may
-# differ for a moment: a few tries.
-for _ in 1 2 3 4 5; do
+# among its peers (the verifier), as any client would, and pays it. The
+# first call opens a payment channel and says so; the call after the next
+# block is paid over it. Blocks keep coming, so worker1's tip and the root
+# the holder announces may differ for a moment: a few tries.
+balance() {  # spendable, and held in channels, by worker1's wallet
+  cli 0 getbalances | json '"%.8f spendable + %.8f in channels" % (d["mine"]["trusted"], d["mine"]["in_channels"])'
+}
+say "worker1's balance before: $(balance)"
+for _ in $(seq 1 30); do
   if reply=$(cli 0 infer "123+456=" 8 0.01 2>&1); then break; fi
-  sleep 2
+  case "$reply" in
+    *"channel opening"*) say "worker1 opens a payment channel to the verifier; waiting for a block" ;;
+    *"Insufficient funds"*) break ;;  # rewards not mature yet (100 blocks)
+  esac
+  sleep 3
 done
 if echo "$reply" | grep -q '"completion"'; then
   answer=$(echo "$reply" | json 'd["completion"]')
   cost=$(echo "$reply" | json '"%.8f" % d["cost"]')
   say "the model at height $(cli 3 getblockcount) answers 123+456=$answer" \
-    "(infer through the verifier's -serve; the holder's price comes to $cost coins)"
+    "(infer through the verifier's -serve; worker1 paid it $cost coins over a payment channel)"
+  say "worker1's balance after: $(balance) (its rewards keep maturing meanwhile);" \
+    "paid over its channels in all: $(cli 0 getinferenceinfo | json '"%.8f" % d["spent"]') coins;" \
+    "the verifier has earned $(cli 3 getinferenceinfo | json '"%.8f" % d["earned"]') coins" \
+    "(it settles on chain -servesettleafter blocks later)"
 else
   say "infer failed: $reply"
 fi

@@ -160,10 +160,10 @@ void Get(Reader& r, TensorMsg& m) {
 }
 
 void Put(Writer& w, const ServeInfoMsg& m) {
-  w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions);
+  w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee);
 }
 void Get(Reader& r, ServeInfoMsg& m) {
-  r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions);
+  r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee);
   if (m.section_begin >= m.section_end) throw DecodeError("bad-serve-range");
   if (!MoneyRange(m.price)) throw DecodeError("bad-serve-price");
 }
@@ -199,7 +199,9 @@ void Get(Reader& r, InferStepMsg& m) {
 
 void Put(Writer& w, const InferResultMsg& m) {
   w(m.request_id, static_cast<uint8_t>(m.code), m.reason);
-  if (m.code == InferCode::kOk) w(m.output);
+  if (m.code != InferCode::kOk) return;
+  w(m.output, m.receipt.has_value());
+  if (m.receipt) w(*m.receipt);
 }
 void Get(Reader& r, InferResultMsg& m) {
   uint8_t code = 0;
@@ -209,7 +211,42 @@ void Get(Reader& r, InferResultMsg& m) {
   const uint64_t len = ReadBoundedCount(r, kMaxInferReason, "oversized-infer-reason");
   const ByteSpan reason = r.ReadSpan(len);
   m.reason.assign(reason.begin(), reason.end());
-  if (m.code == InferCode::kOk) GetInferTensor(r, &m.output, /*tokens_allowed=*/false);
+  if (m.code != InferCode::kOk) return;
+  GetInferTensor(r, &m.output, /*tokens_allowed=*/false);
+  bool has_receipt = false;
+  r(has_receipt);
+  if (has_receipt) {
+    m.receipt.emplace();
+    r(*m.receipt);
+  }
+}
+
+std::vector<uint8_t> EncodeInferPayment(const InferPayment& payment) {
+  std::vector<uint8_t> out;
+  Writer w(&out);
+  w(payment.channel, payment.update.has_value());
+  if (payment.update) w(*payment.update);
+  w(payment.salt);
+  return out;
+}
+
+Status DecodeInferPayment(ByteSpan bytes, InferPayment* out) {
+  try {
+    Reader r(bytes);
+    InferPayment p;
+    bool has_update = false;
+    r(p.channel, has_update);
+    if (has_update) {
+      p.update.emplace();
+      r(*p.update);
+    }
+    r(p.salt);
+    if (r.remaining() != 0) return Status::Corruption("bad-payment");
+    *out = std::move(p);
+    return Status::OK();
+  } catch (const std::exception&) {
+    return Status::Corruption("bad-payment");
+  }
 }
 
 Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key) {

@@ -24,13 +24,16 @@
 //               proof:MerkleProof (path <= 64)
 //   regworker   key:bytes32 signature:bytes64
 //   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
-//               max_sessions:u32 sessions:u32                      (doc/inference.md)
+//               max_sessions:u32 sessions:u32 payee:bytes32        (doc/inference.md)
 //   inferstep   request_id:u64 session:Uint256 state_root:Uint256 section_begin:u32
 //               section_end:u32 position:u32 input:EncodedTensor(u8 rank 1 or fp32 rank 2,
-//               <= kMaxInferTensorBytes) payment:bytes(<= kMaxPaymentUpdate)
+//               <= kMaxInferTensorBytes) payment:bytes(<= kMaxPaymentUpdate; empty, or
+//               one InferPayment: channel:Channel has_update:bool [update:ChannelUpdate]
+//               salt:Uint256, read by the holder: DecodeInferPayment)
 //   inferresult request_id:u64 code:u8 (0 ok, 1 refused, 2 unknown session)
 //               reason:string(<= kMaxInferReason) [output:EncodedTensor(fp32, rank 1 or 2,
-//               <= kMaxInferTensorBytes), only when code is 0]
+//               <= kMaxInferTensorBytes) has_receipt:bool [receipt:Receipt], only when
+//               code is 0]
 //   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
 //   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
 //               data:bytes(<=1 MiB), offset + data.size() <= total_size
@@ -50,6 +53,7 @@
 #define COMPUTECOIN_NET_MESSAGES_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -57,8 +61,10 @@
 
 #include "chain/amount.h"
 #include "chain/block.h"
+#include "chain/channel.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
+#include "chain/receipt.h"
 #include "chain/serialize.h"
 #include "chain/status.h"
 #include "chain/transaction.h"
@@ -89,9 +95,10 @@ inline constexpr uint64_t kMaxTensorSize = uint64_t{1} << 30;
 /** Largest hidden state (payload bytes) in one inference step: a whole window of
  *  gpt2-small's shape (T = 1024, C = 768, fp32) is 3 MiB. */
 inline constexpr uint64_t kMaxInferTensorBytes = 8 * 1024 * 1024;
-/** Bytes reserved for a payment update riding on a step (doc/inference.md: the
- *  payment-channel work fills it; holders ignore it today). */
+/** Most bytes of the payment riding on a step (an InferPayment is 293). */
 inline constexpr size_t kMaxPaymentUpdate = 1024;
+/** A Receipt's encoding (chain/receipt.h), fixed size. */
+inline constexpr size_t kReceiptSize = 32 + 32 + 4 + 4 + 32 + 32 + 4 + 8 + 32 + 64;
 /** Longest refusal reason in an inferresult. */
 inline constexpr size_t kMaxInferReason = 111;
 
@@ -357,13 +364,16 @@ struct RegWorkerMsg {
  *  changes. Untrusted: a client checks what a holder returns, not what it claims. */
 struct ServeInfoMsg {
   static constexpr std::string_view kCommand = msgtype::kServeInfo;
-  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4;
+  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4 + 32;
   Uint256 state_root;          //!< the model state whose weights it serves
   uint32_t section_begin = 0;  //!< sections [begin, end) of the partition; begin < end
   uint32_t section_end = 0;    //!<   ("bad-serve-range")
   Amount price = 0;            //!< per token processed, 0..kMaxMoney ("bad-serve-price")
   uint32_t max_sessions = 0;   //!< capacity
   uint32_t sessions = 0;       //!< held now: the load a router weighs
+  /** The key payment channels to this holder must name (ChannelTerms::holder);
+   *  all zero when it charges nothing. */
+  XOnlyPubKeyBytes payee{};
   bool operator==(const ServeInfoMsg&) const = default;
 };
 void Put(Writer& w, const ServeInfoMsg& m);
@@ -382,8 +392,8 @@ struct InferStepMsg {
   uint32_t section_end = 0;
   uint32_t position = 0;  //!< of input's first row in the session
   compute::EncodedTensor input;
-  /** Reserved for the payment update that will pay for this step (channels are
-   *  not built yet): carried, bounded, and not read by holders today. */
+  /** Empty, or an InferPayment's encoding (doc/inference.md "Payment"); the
+   *  holder decodes it (DecodeInferPayment), so a bad one is refused, not punished. */
   std::vector<uint8_t> payment;
   bool operator==(const InferStepMsg&) const = default;
 };
@@ -398,16 +408,36 @@ enum class InferCode : uint8_t {
 
 struct InferResultMsg {
   static constexpr std::string_view kCommand = msgtype::kInferResult;
-  static constexpr uint32_t kMaxPayload =
-      8 + 1 + (1 + kMaxInferReason) + (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes);
+  static constexpr uint32_t kMaxPayload = 8 + 1 + (1 + kMaxInferReason) +
+                                          (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes) +
+                                          (1 + kReceiptSize);
   uint64_t request_id = 0;
   InferCode code = InferCode::kOk;  //!< unknown codes: "bad-infer-code"
   std::string reason;               //!< empty when ok
   compute::EncodedTensor output;    //!< on the wire only when code is kOk
+  /** A paid step's running receipt (doc/inference.md "Receipts"); on the wire
+   *  only when code is kOk. */
+  std::optional<Receipt> receipt;
   bool operator==(const InferResultMsg&) const = default;
 };
 void Put(Writer& w, const InferResultMsg& m);
 void Get(Reader& r, InferResultMsg& m);
+
+/** What a paying client puts in InferStepMsg::payment: the channel it pays
+ *  over, the update that pays what it owes the holder (absent when it owes
+ *  nothing: the holder is paid for each step by the next one, and for a
+ *  request's last step by a step of no rows), and the request's receipt salt. */
+struct InferPayment {
+  Channel channel;
+  std::optional<ChannelUpdate> update;
+  Uint256 salt;  //!< salts the receipt's input and output hashes (receipt.h)
+  bool operator==(const InferPayment&) const = default;
+};
+/** The encoding of `payment` (the file comment's InferPayment). */
+std::vector<uint8_t> EncodeInferPayment(const InferPayment& payment);
+/** Decodes InferStepMsg::payment. Returns: OK with *out; Corruption("bad-payment")
+ *  for anything but one whole InferPayment. REQUIRES: out not null. */
+Status DecodeInferPayment(ByteSpan bytes, InferPayment* out);
 
 // ---------------------------------------------------------------------------
 // Whole messages.

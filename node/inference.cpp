@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <utility>
 
 #include "chain/hash.h"
+#include "chain/hex.h"
 #include "chain/logging.h"
 #include "compute/tensor.h"
+#include "node/channels.h"
 #include "node/common/config.h"
+#include "node/context.h"
 #include "node/rpc_wallet_util.h"
 
 namespace cc {
@@ -64,6 +69,41 @@ std::string RangeText(uint32_t begin, uint32_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
 }
 
+// Rows a request makes each hop compute at most, replays aside, as
+// compute::Decode feeds them: the prompt's last `context` bytes, then one
+// row per generated token fed back (every one but the last) while the
+// sequence fits the context, and the whole window once it slides.
+uint64_t MostRowsProcessed(uint32_t context, size_t prompt_bytes, uint32_t max_tokens) {
+  uint64_t rows = std::min<uint64_t>(prompt_bytes, context);
+  uint64_t length = prompt_bytes;
+  for (uint32_t i = 1; i < max_tokens; ++i) rows += ++length > context ? context : 1;
+  return rows;
+}
+
+// The route's price per token: what its hops advertise, summed.
+Amount RoutePrice(const std::vector<RouteHop>& hops) {
+  Amount price = 0;
+  for (const RouteHop& hop : hops) price += hop.price;
+  return price;
+}
+
+// A receipt's running input or output hash after one more step's data:
+// SaltedDataHash(salt, previous ‖ data), from a zero previous
+// (doc/inference.md "Receipts"). Client and holder both compute it.
+Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous,
+                        std::span<const uint8_t> data) {
+  std::vector<uint8_t> bytes(previous.begin(), previous.end());
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  return SaltedDataHash(salt, bytes);
+}
+
+// A line of the receipts file: the channel and a receipt of its list.
+struct KeptReceipt {
+  OutPoint funding;
+  Receipt receipt;
+  CC_SERIALIZE_METHODS(KeptReceipt, obj) { ar(obj.funding, obj.receipt); }
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -90,6 +130,23 @@ void AddInferenceArgs(Config* c) {
             "Exit abruptly, as if killed, when asked for an inference step after answering <n> "
             "(regtest only; for tests of rerouting)",
             Config::kInt, Config::kNone, kInferenceCategory);
+  c->AddArg("-servesettleafter=<n>",
+            "Settle a paid inference channel on chain <n> blocks after its first payment; it is "
+            "always settled " +
+                std::to_string(wallet::kChannelExpiryMargin) +
+                " blocks before its timeout (default: " + std::to_string(kDefaultServeSettleAfter) +
+                "; 0: only then)",
+            Config::kInt, Config::kNone, kInferenceCategory);
+  c->AddArg("-inferchannelamount=<amt>",
+            "The least capacity, in coins, of a payment channel infer opens to a holder; it gets "
+            "at least 10 times the request's most cost at that holder (default: " +
+                ValueFromAmount(kDefaultInferChannelAmount).dump() + ")",
+            Config::kString, Config::kNone, kInferenceCategory);
+  c->AddArg(
+      "-inferchanneltimeout=<n>",
+      "Blocks after the tip from which a channel infer opens can be refunded to us (default: " +
+          std::to_string(kDefaultInferChannelTimeout) + ")",
+      Config::kInt, Config::kNone, kInferenceCategory);
 }
 
 Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regtest,
@@ -139,25 +196,47 @@ Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regt
     if (n < 0) return Status::InvalidArgument("-servestopafter must be >= 0");
     o.stop_after_steps = static_cast<uint64_t>(n);
   }
+  const int64_t settle_after = config.GetIntArg("servesettleafter", o.settle_after);
+  if (settle_after < 0 || settle_after > 1'000'000)
+    return Status::InvalidArgument("-servesettleafter must be 0 to 1000000");
+  o.settle_after = static_cast<uint32_t>(settle_after);
+  if (config.IsSet("inferchannelamount")) {
+    try {
+      o.channel_amount = AmountFromValue(rpc::json(config.GetArg("inferchannelamount", "0")));
+    } catch (const std::exception&) {
+      o.channel_amount = 0;
+    }
+    if (o.channel_amount <= 0)
+      return Status::InvalidArgument("Invalid -inferchannelamount=" +
+                                     config.GetArg("inferchannelamount", ""));
+  }
+  const int64_t timeout = config.GetIntArg("inferchanneltimeout", o.channel_timeout);
+  if (timeout <= static_cast<int64_t>(wallet::kChannelExpiryMargin) + 1 || timeout > 1'000'000)
+    return Status::InvalidArgument("-inferchanneltimeout must be " +
+                                   std::to_string(wallet::kChannelExpiryMargin + 2) +
+                                   " to 1000000");
+  o.channel_timeout = static_cast<uint32_t>(timeout);
   *out = o;
   return Status::OK();
 }
 
 // ---------------------------------------------------------------------------
 // One Infer call: the route, what each hop was sent in the current window,
-// rerouting and replay, and the bill.
+// rerouting and replay, and paying each charging hop over its channel.
 
 class InferenceService::Route final : public compute::LogitsSource {
  public:
   Route(InferenceService* service, const Uint256& root, std::vector<RouteHop> hops,
-        uint64_t prompt_tokens, uint64_t most_tokens, Amount max_fee, InferResult* result)
+        std::vector<std::optional<Channel>> channels, std::shared_ptr<wallet::Wallet> payer,
+        uint64_t most_rows, Amount max_fee, uint64_t prompt_tokens, InferResult* result)
       : service_(*service),
         root_(root),
-        prompt_tokens_(prompt_tokens),
-        most_tokens_(most_tokens),
+        payer_(std::move(payer)),
+        most_rows_(most_rows),
         max_fee_(max_fee),
+        prompt_tokens_(prompt_tokens),
         result_(*result) {
-    for (RouteHop& hop : hops) hops_.push_back(Hop{std::move(hop), RandomSessionId(), {}});
+    for (size_t i = 0; i < hops.size(); ++i) AddHop(std::move(hops[i]), std::move(channels[i]));
   }
 
   std::vector<RouteHop> hops() const {
@@ -169,6 +248,7 @@ class InferenceService::Route final : public compute::LogitsSource {
   Status Logits(uint32_t position, std::span<const uint8_t> tokens,
                 std::vector<float>* logits) override {
     compute::EncodedTensor x = compute::EncodeBytes(tokens, std::vector<uint64_t>{tokens.size()});
+    rows_done_ += tokens.size();
     uint32_t at = position;
     for (size_t j = 0; j < hops_.size();) {
       Hop& hop = hops_[j];
@@ -180,6 +260,7 @@ class InferenceService::Route final : public compute::LogitsSource {
         s = Step(j, 0, hop.sent, &y);
         if (s.ok() && j + 1 < hops_.size()) y = TailRows(y, x.shape[0]);
       }
+      if (s.IsInvalidArgument()) return s;  // over maxfee, or we cannot pay: not the hop's fault
       if (!s.ok()) {
         LogPrintf("infer: hop " + RangeText(hop.hop.begin, hop.hop.end) + " at peer=" +
                   std::to_string(hop.hop.peer) + " failed (" + s.message() + "); rerouting");
@@ -193,11 +274,41 @@ class InferenceService::Route final : public compute::LogitsSource {
       x = std::move(y);
       ++j;
     }
-    const uint64_t billed = first_call_ ? prompt_tokens_ : 1;
+    result_.tokens_billed += first_call_ ? prompt_tokens_ : 1;
     first_call_ = false;
-    result_.tokens_billed += billed;
-    result_.cost += static_cast<Amount>(billed) * RoutePrice();
     return compute::DecodeFloats(x, logits);
+  }
+
+  /** Pays each live charging hop what it is still owed with a step of no
+   *  rows, so that the last update of each channel commits every receipt of
+   *  this request; records the receipts and the payments in the result.
+   *  Returns the first failure (the rest are still tried). */
+  Status Finish() {
+    Status first;
+    for (std::vector<Hop>* list : {&hops_, &dropped_}) {
+      for (Hop& hop : *list) {
+        if (!hop.channel) continue;
+        const bool failed =
+            std::find(excluded_.begin(), excluded_.end(), hop.hop.peer) != excluded_.end();
+        Status s;
+        if (!failed && Owed(hop) > 0) {
+          const bool floats = hop.hop.begin != 0;
+          compute::EncodedTensor none =
+              floats ? compute::EncodeFloats({}, std::vector<uint64_t>{0, service_.config_.d_model},
+                                             compute::Codec::kFloat32)
+                     : compute::EncodeBytes({}, std::vector<uint64_t>{0});
+          compute::EncodedTensor ignored;
+          s = Step(hop, 0, none, /*last=*/false, &ignored);
+          if (!s.ok() && first.ok())
+            first = Status::IOError("paying holder peer=" + std::to_string(hop.hop.peer) +
+                                    " failed: " + s.message());
+        }
+        KeepCommitted(hop);
+        result_.payments.push_back(
+            HopPayment{hop.hop, hop.channel->funding, hop.paid, hop.receipt});
+      }
+    }
+    return first;
   }
 
  private:
@@ -205,20 +316,112 @@ class InferenceService::Route final : public compute::LogitsSource {
     RouteHop hop;
     Uint256 session;              // this hop's own random id
     compute::EncodedTensor sent;  // inputs of positions [0, n) of the current window
+    // Payment, when the hop charges:
+    std::optional<Channel> channel;
+    Uint256 salt;                      // of this request's receipt at this hop
+    Receipt expected;                  // the running receipt, unsigned, as we compute it
+    std::optional<Receipt> receipt;    // the holder's latest, checked
+    std::optional<Receipt> committed;  // the one our last update committed
+    Amount paid = 0;                   // signed in this request
   };
 
-  Amount RoutePrice() const {
-    Amount sum = 0;
-    for (const Hop& hop : hops_) sum += hop.hop.price;
-    return sum;
+  void AddHop(RouteHop hop, std::optional<Channel> channel) {
+    Hop h;
+    h.hop = std::move(hop);
+    h.session = RandomSessionId();
+    h.channel = std::move(channel);
+    h.salt = RandomSessionId();  // as unguessable as a session id
+    h.expected.request_id = h.session;
+    h.expected.state_root = root_;
+    h.expected.section_begin = h.hop.begin;
+    h.expected.section_end = h.hop.end;
+    h.expected.holder = h.hop.payee;
+    hops_.push_back(std::move(h));
   }
 
-  // One step on hop j. NotFound: the holder lost the session; IOError: the
-  // hop failed (gone, silent, refused, or answered with the wrong shape).
+  // What the holder computed over the hop's channel and is not paid for.
+  Amount Owed(const Hop& hop) const {
+    std::lock_guard<std::mutex> lock(service_.mu_);
+    auto it = service_.client_channels_.find(hop.channel->funding);
+    return it == service_.client_channels_.end() ? 0 : it->second.owed;
+  }
+
+  // The hop's receipt that our channel's last update committed joins the
+  // channel's list (and the receipts file): later updates commit it too.
+  void KeepCommitted(Hop& hop) {
+    if (!hop.committed) return;
+    std::lock_guard<std::mutex> lock(service_.mu_);
+    service_.client_channels_[hop.channel->funding].receipts.push_back(*hop.committed);
+    service_.KeepReceipt(hop.channel->funding, *hop.committed);
+    hop.committed.reset();
+  }
+
+  // The payment field of the hop's next step: the update paying what the
+  // holder is owed (committing the channel's receipts and the hop's latest),
+  // or, when it is owed nothing, our best update if the holder may not have
+  // it. Sets *sent_paid to the update's paid (0: none). InvalidArgument
+  // when the wallet cannot sign (the request stops: no holder is at fault).
+  Status Pay(Hop& hop, std::vector<uint8_t>* payment, Amount* sent_paid) {
+    const OutPoint& funding = hop.channel->funding;
+    wallet::ChannelInfo info;
+    Status s = payer_->GetChannel(funding, &info);
+    if (!s.ok()) return Status::InvalidArgument("cannot pay: " + s.message());
+    ChannelUpdate best = info.record.best;
+    Amount owed = 0, acked = 0;
+    std::vector<Receipt> receipts;
+    {
+      std::lock_guard<std::mutex> lock(service_.mu_);
+      InferenceService::ClientChannel& c = service_.client_channels_[funding];
+      if (!c.acked) c.acked = best.paid;  // first use in this process: the holder has it
+      owed = c.owed;
+      acked = *c.acked;
+      receipts = c.receipts;
+    }
+    if (owed > 0) {
+      if (hop.receipt) receipts.push_back(*hop.receipt);
+      s = payer_->SignChannelUpdate(funding, best.paid + owed, ReceiptsRoot(receipts), &best);
+      if (!s.ok()) return Status::InvalidArgument("cannot pay holder: " + s.message());
+      {
+        std::lock_guard<std::mutex> lock(service_.mu_);
+        service_.client_channels_[funding].owed -= owed;
+      }
+      hop.paid += owed;
+      hop.committed = hop.receipt;
+      result_.cost += owed;
+    }
+    net::InferPayment p{*hop.channel, std::nullopt, hop.salt};
+    if (best.paid > acked) p.update = best;
+    *sent_paid = p.update ? p.update->paid : 0;
+    *payment = net::EncodeInferPayment(p);
+    return Status::OK();
+  }
+
   Status Step(size_t j, uint32_t position, const compute::EncodedTensor& x,
               compute::EncodedTensor* y) {
-    const Hop& hop = hops_[j];
+    return Step(hops_[j], position, x, j + 1 == hops_.size(), y);
+  }
+
+  // One step on `hop`. NotFound: the holder lost the session; IOError: the
+  // hop failed (gone, silent, refused, answered with the wrong shape or a
+  // wrong receipt); InvalidArgument: over max_fee or unpayable. A step of no
+  // rows only pays (Finish).
+  Status Step(Hop& hop, uint32_t position, const compute::EncodedTensor& x, bool last,
+              compute::EncodedTensor* y) {
+    const uint64_t rows = x.shape[0];
+    Amount charge = 0;
     net::InferStepMsg step;
+    Amount sent_paid = 0;
+    if (hop.channel) {
+      const long double cost = static_cast<long double>(hop.hop.price) * rows;
+      if (charged_ + cost > max_fee_)
+        return Status::InvalidArgument("price above maxfee: " + std::to_string(charged_) +
+                                       " units charged and the next step costs " +
+                                       std::to_string(static_cast<double>(cost)) + ", maxfee " +
+                                       std::to_string(max_fee_));
+      charge = static_cast<Amount>(cost);
+      Status s = Pay(hop, &step.payment, &sent_paid);
+      if (!s.ok()) return s;
+    }
     step.session = hop.session;
     step.state_root = root_;
     step.section_begin = hop.hop.begin;
@@ -228,13 +431,37 @@ class InferenceService::Route final : public compute::LogitsSource {
     net::InferResultMsg result;
     Status s = service_.Exchange(hop.hop.peer, std::move(step), &result);
     if (!s.ok()) return s;
+    const bool paid_up = result.code == net::InferCode::kOk ||
+                         result.code == net::InferCode::kUnknownSession;  // checked before
+    if (hop.channel && paid_up) {
+      std::lock_guard<std::mutex> lock(service_.mu_);
+      InferenceService::ClientChannel& c = service_.client_channels_[hop.channel->funding];
+      if (sent_paid > 0) c.acked = sent_paid;
+      if (result.code == net::InferCode::kOk) {
+        c.owed += charge;  // computed: owed whatever we make of the answer
+        charged_ += charge;
+      }
+    }
     if (result.code == net::InferCode::kUnknownSession) return Status::NotFound("unknown-session");
     if (result.code != net::InferCode::kOk) return Status::IOError("refused: " + result.reason);
-    const bool last = j + 1 == hops_.size();
+    if (rows == 0) return Status::OK();
     const std::vector<uint64_t> want =
         last ? std::vector<uint64_t>{compute::kVocab}
              : std::vector<uint64_t>{x.shape[0], service_.config_.d_model};
     if (result.output.shape != want) return Status::IOError("answer of the wrong shape");
+    if (hop.channel) {
+      Receipt& e = hop.expected;
+      e.tokens += static_cast<uint32_t>(rows);
+      e.amount += charge;
+      e.input_hash = ChainedDataHash(hop.salt, e.input_hash, x.payload);
+      e.output_hash = ChainedDataHash(hop.salt, e.output_hash, result.output.payload);
+      if (!result.receipt || !VerifyReceiptSignature(*result.receipt))
+        return Status::IOError("no valid receipt");
+      Receipt unsigned_copy = *result.receipt;
+      unsigned_copy.signature = {};
+      if (unsigned_copy != e) return Status::IOError("a receipt that does not match the step");
+      hop.receipt = result.receipt;
+    }
     *y = std::move(result.output);
     return Status::OK();
   }
@@ -242,6 +469,8 @@ class InferenceService::Route final : public compute::LogitsSource {
   // Routes around hop j: the rest of the model from the latest hop boundary
   // r ≤ j that holders can still reach, with hops_[r].sent replayed into it.
   // Sets *from = r and *replay to what hop r must be sent from position 0.
+  // A replacement that charges needs an open channel already (none is
+  // opened mid-request: its funding would need a block).
   Status Reroute(size_t j, size_t* from, compute::EncodedTensor* replay) {
     excluded_.push_back(hops_[j].hop.peer);
     if (++result_.reroutes > kMaxReroutes)
@@ -252,15 +481,19 @@ class InferenceService::Route final : public compute::LogitsSource {
       std::vector<RouteHop> tail;
       last = service_.BuildRoute(hops_[r].hop.begin, root_, excluded_, &tail);
       if (!last.ok()) continue;
-      Amount tail_price = 0;
-      for (const RouteHop& hop : tail) tail_price += hop.price;
-      for (size_t i = 0; i < r; ++i) tail_price += hops_[i].hop.price;
-      const uint64_t left = prompt_tokens_ + most_tokens_ - 1 - result_.tokens_billed;
-      if (result_.cost + static_cast<long double>(tail_price) * left > max_fee_)
+      const uint64_t left = most_rows_ > rows_done_ ? most_rows_ - rows_done_ : 0;
+      const long double worst =
+          charged_ + static_cast<long double>(RoutePrice(tail)) * (hops_[r].sent.shape[0] + left);
+      if (worst > max_fee_)
         return Status::InvalidArgument("price above maxfee: no replacement route within it");
+      std::vector<std::optional<Channel>> channels;
+      last = service_.PrepareChannels(payer_, tail, hops_[r].sent.shape[0] + left, &channels,
+                                      /*may_open=*/false);
+      if (!last.ok()) continue;
       *replay = std::move(hops_[r].sent);
+      for (size_t i = r; i < hops_.size(); ++i) dropped_.push_back(std::move(hops_[i]));
       hops_.resize(r);
-      for (RouteHop& hop : tail) hops_.push_back(Hop{std::move(hop), RandomSessionId(), {}});
+      for (size_t i = 0; i < tail.size(); ++i) AddHop(std::move(tail[i]), std::move(channels[i]));
       *from = r;
       return Status::OK();
     }
@@ -269,21 +502,27 @@ class InferenceService::Route final : public compute::LogitsSource {
 
   InferenceService& service_;
   const Uint256 root_;
-  const uint64_t prompt_tokens_, most_tokens_;
+  const std::shared_ptr<wallet::Wallet> payer_;  // null when no hop charges
+  const uint64_t most_rows_;                     // the worst case at each hop
   const Amount max_fee_;
+  const uint64_t prompt_tokens_;
   InferResult& result_;
   std::vector<Hop> hops_;
+  std::vector<Hop> dropped_;           // hops replaced by a reroute
   std::vector<net::PeerId> excluded_;  // hops that failed in this request
+  uint64_t rows_done_ = 0;             // rows sent through the route, replays aside
+  Amount charged_ = 0;                 // price × rows computed by the hops in this request
   bool first_call_ = true;
 };
 
 // ---------------------------------------------------------------------------
 // The service.
 
-InferenceService::InferenceService(ChainManager* chainman, net::PeerManager* peerman,
-                                   net::ConnMan* connman, const compute::ModelConfig& config,
-                                   ServeOptions options)
-    : chainman_(chainman),
+InferenceService::InferenceService(NodeContext* node, ChainManager* chainman,
+                                   net::PeerManager* peerman, net::ConnMan* connman,
+                                   const compute::ModelConfig& config, ServeOptions options)
+    : node_(node),
+      chainman_(chainman),
       peerman_(peerman),
       connman_(connman),
       config_(config),
@@ -292,7 +531,32 @@ InferenceService::InferenceService(ChainManager* chainman, net::PeerManager* pee
 InferenceService::~InferenceService() { Stop(); }
 
 Status InferenceService::Start() {
+  // The receipts our requests got, so that later updates keep committing them.
+  const std::filesystem::path path = node_->datadir / kReceiptsFile;
+  std::ifstream file(path);
+  std::string line;
+  for (size_t number = 1; std::getline(file, line); ++number) {
+    std::vector<uint8_t> bytes;
+    KeptReceipt kept;
+    if (!ParseHex(line, &bytes) || !Deserialize(bytes, &kept).ok())
+      return Status::Corruption(path.string() + ": line " + std::to_string(number) +
+                                " is not a receipt");
+    std::lock_guard<std::mutex> lock(mu_);
+    client_channels_[kept.funding].receipts.push_back(kept.receipt);
+  }
   if (!options_.enabled) return Status::OK();
+  if (options_.price > 0) {
+    serve_wallet_ = DefaultWallet(*node_);
+    if (serve_wallet_ == nullptr)
+      return Status::InvalidArgument(
+          "-serveprice needs a wallet to be paid to (-wallet=<name>, created beforehand)");
+    std::string address;
+    wallet::AddressInfo info;
+    Status s = serve_wallet_->GetNewAddress("inference payee", &address);
+    if (s.ok()) s = serve_wallet_->GetAddressInfo(address, &info);
+    if (!s.ok()) return s;
+    payee_ = info.pubkey;
+  }
   Status s = RefreshServer();
   if (!s.ok()) return s;
   serve_thread_ = std::thread([this] { ServeLoop(); });
@@ -311,6 +575,13 @@ void InferenceService::Stop() {
 }
 
 Status InferenceService::RefreshServer() {
+  {
+    // The root commits the weights: a block that kept it changes nothing
+    // served. (The tip is read outside mu_: chain callbacks take mu_.)
+    const Uint256 tip_root = chainman_->Tip().StateRoot();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (server_ != nullptr && tip_root == served_root_) return Status::OK();
+  }
   std::unique_ptr<compute::SectionServer> fresh;
   Uint256 root;
   Status s =
@@ -337,6 +608,7 @@ net::ServeInfoMsg InferenceService::ServeInfoLocked() const {
   info.price = options_.price;
   info.max_sessions = options_.limits.max_sessions;
   info.sessions = static_cast<uint32_t>(server_->Stats().sessions);
+  info.payee = payee_;
   return info;
 }
 
@@ -364,8 +636,20 @@ void InferenceService::ServeLoop() {
     std::pair<net::PeerId, net::InferStepMsg> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty() || settle_due_ || stale_; });
       if (stopping_) return;
+      if (stale_ || settle_due_) {
+        // A new tip: serve and announce its weights now rather than at the
+        // next step (a router picks holders by the root they announce), and
+        // settle the channels that came due.
+        lock.unlock();
+        if (stale_.exchange(false)) {
+          const Status s = RefreshServer();
+          if (!s.ok()) LogPrintf("Serving: cannot rebuild for the new tip: " + s.ToString());
+        }
+        if (settle_due_.exchange(false)) SettleDue();
+        continue;
+      }
       next = std::move(queue_.front());
       queue_.pop_front();
       if (--queued_by_peer_[next.first] == 0) queued_by_peer_.erase(next.first);
@@ -405,17 +689,63 @@ void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
     root = served_root_;
   }
   if (server == nullptr) return refuse("not-serving");
+  const uint64_t rows = step.input.shape[0];
+  net::InferPayment payment;
+  HolderChannel* channel = nullptr;
+  if (rows == 0) {  // pays for what was computed; computes nothing
+    if (options_.price == 0) return refuse("bad-serve-input: no rows");
+    const Status p = CheckPayment(step, &payment, &channel);
+    if (!p.ok()) return refuse(p.message());
+    if (!payment.update) return refuse("payment-missing: a step of no rows only pays");
+    reply->code = net::InferCode::kOk;
+    reply->output = compute::EncodeFloats({}, std::vector<uint64_t>{0}, compute::Codec::kFloat32);
+    return;
+  }
   if (step.state_root != root) return refuse("wrong-state-root: serving " + root.ToHex());
   if (step.section_begin != options_.begin || step.section_end != options_.end)
     return refuse("bad-serve-range: serving " + RangeText(options_.begin, options_.end));
-  const Status s =
-      server->Step(SessionKey(from, step.session), step.position, step.input, &reply->output);
+  const Status p = CheckPayment(step, &payment, &channel);
+  if (!p.ok()) return refuse(p.message());
+  const Uint256 key = SessionKey(from, step.session);
+  const Status s = server->Step(key, step.position, step.input, &reply->output);
   if (s.IsNotFound()) {
     reply->code = net::InferCode::kUnknownSession;
     return;
   }
   if (!s.ok()) return refuse(s.message());
   reply->code = net::InferCode::kOk;
+  if (channel != nullptr) {
+    // Computed: charged, and the session's running receipt says so.
+    const Amount charge = options_.price * static_cast<Amount>(rows);  // CheckPayment bounded it
+    channel->charged += charge;
+    auto [it, fresh] = session_receipts_.try_emplace(key);
+    SessionReceipt& running = it->second;
+    if (fresh) {
+      running.receipt.request_id = step.session;
+      running.receipt.state_root = root;
+      running.receipt.section_begin = options_.begin;
+      running.receipt.section_end = options_.end;
+      running.receipt.holder = payee_;
+      running.salt = payment.salt;
+    }
+    running.last_used = ++receipt_clock_;
+    Receipt& r = running.receipt;
+    r.tokens += static_cast<uint32_t>(rows);
+    r.amount += charge;
+    r.input_hash = ChainedDataHash(running.salt, r.input_hash, step.input.payload);
+    r.output_hash = ChainedDataHash(running.salt, r.output_hash, reply->output.payload);
+    Receipt signed_receipt = r;
+    if (serve_wallet_->SignHash(payee_, r.SigningHash(), &signed_receipt.signature).ok())
+      reply->receipt = signed_receipt;
+    // As many running receipts as sessions, and a few more: the least
+    // recently used goes (its session is most likely gone too).
+    if (session_receipts_.size() > uint64_t{options_.limits.max_sessions} * 2) {
+      auto oldest = session_receipts_.begin();
+      for (auto i = session_receipts_.begin(); i != session_receipts_.end(); ++i)
+        if (i->second.last_used < oldest->second.last_used) oldest = i;
+      session_receipts_.erase(oldest);
+    }
+  }
   std::optional<net::ServeInfoMsg> load_changed;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -428,6 +758,82 @@ void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
     }
   }
   if (load_changed) peerman_->SetServeInfo(*load_changed);
+}
+
+Status InferenceService::CheckPayment(const net::InferStepMsg& step, net::InferPayment* payment,
+                                      HolderChannel** channel) {
+  *channel = nullptr;
+  if (options_.price == 0) return Status::OK();  // free: a payment is ignored
+  if (step.payment.empty()) return Status::InvalidArgument("payment-missing");
+  if (!net::DecodeInferPayment(step.payment, payment).ok())
+    return Status::InvalidArgument("bad-payment");
+  const Channel& c = payment->channel;
+  if (c.terms.holder != payee_) return Status::InvalidArgument("payment-wrong-payee");
+  ValidationState state;
+  if (!CheckChannel(c, &state)) return Status::InvalidArgument(state.reason());
+  if (serve_wallet_->IsLocked()) return Status::InvalidArgument("holder-wallet-locked");
+  wallet::ChannelInfo known;
+  const bool is_known = serve_wallet_->GetChannel(c.funding, &known).ok();
+  if (is_known) {
+    if (known.record.channel != c) return Status::InvalidArgument("channel-update-wrong-channel");
+    if (known.state != wallet::ChannelState::kOpen)
+      return Status::InvalidArgument("channel-closed");
+  } else {
+    const Status funded = CheckChannelFunded(*node_, c);
+    if (!funded.ok()) return Status::InvalidArgument(funded.message());
+  }
+  const uint32_t height = serve_wallet_->GetBestBlock().height;
+  if (uint64_t{height} + wallet::kChannelExpiryMargin >= c.terms.timeout_height)
+    return Status::InvalidArgument("channel-update-expiring");
+  Amount best = is_known ? known.record.best.paid : 0;
+  // The update we hold already, sent again by a client that did not see us
+  // take it (a refusal after the payment checks): it pays nothing new.
+  if (is_known && payment->update && *payment->update == known.record.best) payment->update.reset();
+  auto [it, fresh] = holder_channels_.try_emplace(c.funding);
+  HolderChannel& h = it->second;
+  if (fresh) h.charged = best;  // after a restart: what the best update paid
+  if (payment->update) {
+    // It must pay exactly what was computed over the channel so far: an
+    // older or replayed update pays less, and more is refused too.
+    const Amount paid = payment->update->paid;
+    if (paid < h.charged)
+      return Status::InvalidArgument("payment-too-low: owed " + std::to_string(h.charged));
+    if (paid > h.charged)
+      return Status::InvalidArgument("payment-too-high: owed " + std::to_string(h.charged));
+    const Status accepted = serve_wallet_->AcceptChannelUpdate(c, *payment->update);
+    if (!accepted.ok()) return accepted;  // CheckUpdate's reasons: not-increasing, bad-sig, ...
+    if (h.first_paid_height == 0) h.first_paid_height = std::max<uint32_t>(height, 1);
+    best = paid;
+  } else if (h.charged > best) {
+    return Status::InvalidArgument("payment-too-low: owed " + std::to_string(h.charged));
+  }
+  const long double charge = static_cast<long double>(options_.price) * step.input.shape[0];
+  if (charge > c.MaxPaid() - h.charged) return Status::InvalidArgument("channel-exhausted");
+  *channel = &h;
+  return Status::OK();
+}
+
+void InferenceService::SettleDue() {
+  if (serve_wallet_ == nullptr) return;
+  const uint32_t height = serve_wallet_->GetBestBlock().height;
+  for (const wallet::ChannelInfo& info : serve_wallet_->ListChannels()) {
+    const Channel& c = info.record.channel;
+    if (info.record.role != wallet::ChannelRole::kHolder ||
+        info.state != wallet::ChannelState::kOpen || info.record.best.paid == 0)
+      continue;
+    HolderChannel& h = holder_channels_[c.funding];
+    if (h.first_paid_height == 0) h.first_paid_height = std::max<uint32_t>(height, 1);
+    const bool expiring = uint64_t{height} + wallet::kChannelExpiryMargin >= c.terms.timeout_height;
+    const bool old =
+        options_.settle_after != 0 && height >= h.first_paid_height + options_.settle_after;
+    if (!expiring && !old) continue;
+    Uint256 txid;
+    const Status s = CloseChannel(*node_, *serve_wallet_, c.funding, &txid);
+    LogPrintf("Serving: settling channel " + c.funding.txid.ToHex() + ":" +
+              std::to_string(c.funding.index) + " paying " +
+              ValueFromAmount(info.record.best.paid).dump() +
+              " coins: " + (s.ok() ? "txid " + txid.ToHex() : s.ToString()));
+  }
 }
 
 void InferenceService::OnServeInfo(net::PeerId from, const net::ServeInfoMsg& info) {
@@ -461,15 +867,18 @@ void InferenceService::OnPeerGone(net::PeerId id) {
 constexpr size_t kRecentRoots = 16;
 
 void InferenceService::BlockConnected(const Block& block, uint32_t) {
-  stale_ = true;
   std::lock_guard<std::mutex> lock(mu_);
+  stale_ = true;
   recent_roots_.push_front(block.header.state_root);
   if (recent_roots_.size() > kRecentRoots) recent_roots_.pop_back();
+  if (serve_wallet_ != nullptr) settle_due_ = true;
+  queued_.notify_one();  // the serving thread rebuilds and settles
 }
 
 void InferenceService::BlockDisconnected(const Block& block, uint32_t) {
-  stale_ = true;
   std::lock_guard<std::mutex> lock(mu_);
+  stale_ = true;
+  queued_.notify_one();
   if (!recent_roots_.empty() && recent_roots_.front() == block.header.state_root)
     recent_roots_.pop_front();
 }
@@ -571,29 +980,12 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
   out->clear();
   for (uint32_t e = k; e != from; e = via[e]->info.section_begin) {
     const HolderInfo& h = *via[e];
-    out->push_back(
-        RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price});
+    out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price,
+                            h.info.payee});
   }
   std::reverse(out->begin(), out->end());
   return Status::OK();
 }
-
-namespace {
-
-// Tokens a request makes the route process: the prompt and every generated
-// token but the last (which is never fed back).
-uint64_t MostTokensProcessed(size_t prompt_bytes, uint32_t max_tokens) {
-  return prompt_bytes + max_tokens - 1;
-}
-
-// The route's price per token: what its hops advertise, summed.
-Amount RoutePrice(const std::vector<RouteHop>& hops) {
-  Amount price = 0;
-  for (const RouteHop& hop : hops) price += hop.price;
-  return price;
-}
-
-}  // namespace
 
 Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const {
   std::vector<RouteHop> hops;
@@ -601,7 +993,7 @@ Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount*
   Status s = RouteForRecentRoot(&root, &hops);
   if (!s.ok()) return s;
   const long double worst = static_cast<long double>(RoutePrice(hops)) *
-                           MostTokensProcessed(prompt_bytes, max_tokens);
+                            MostRowsProcessed(config_.context, prompt_bytes, max_tokens);
   if (worst > static_cast<long double>(kMaxMoney))
     return Status::InvalidArgument("the route's price for this request is out of range");
   *max_cost = static_cast<Amount>(worst);
@@ -624,28 +1016,150 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   s = RouteForRecentRoot(&root, &hops);
   out->state_root = root;
   if (!s.ok()) return s;
-  // The whole request at this route's price, checked before a byte is sent.
+  // The whole request at this route's price, checked before a byte is sent
+  // or a channel opened.
   const Amount price = RoutePrice(hops);
-  const uint64_t most_tokens = MostTokensProcessed(prompt.size(), options.decode.max_tokens);
-  const long double worst = static_cast<long double>(price) * most_tokens;
+  const uint64_t most_rows =
+      MostRowsProcessed(config_.context, prompt.size(), options.decode.max_tokens);
+  const long double worst = static_cast<long double>(price) * most_rows;
   if (worst > options.max_fee) {
     out->route = hops;
     return Status::InvalidArgument(
         "price above maxfee: the route charges " + std::to_string(price) +
         " units per token, up to " + std::to_string(static_cast<double>(worst)) + " for " +
-        std::to_string(most_tokens) + " tokens, maxfee " + std::to_string(options.max_fee));
+        std::to_string(most_rows) + " tokens, maxfee " + std::to_string(options.max_fee));
+  }
+  // One paying request at a time: each channel's updates form one sequence.
+  std::unique_lock<std::mutex> pay_lock(pay_mu_, std::defer_lock);
+  std::shared_ptr<wallet::Wallet> payer;
+  std::vector<std::optional<Channel>> channels(hops.size());
+  if (price > 0) {
+    pay_lock.lock();
+    payer = options.wallet ? options.wallet : DefaultWallet(*node_);
+    s = PrepareChannels(payer, hops, most_rows, &channels, /*may_open=*/true);
+    if (!s.ok()) {
+      out->route = hops;
+      return s;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_;
   }
-  Route route(this, root, std::move(hops), prompt.size(), options.decode.max_tokens,
-              options.max_fee, out);
+  Route route(this, root, std::move(hops), std::move(channels), payer, most_rows, options.max_fee,
+              prompt.size(), out);
   s = compute::Decode(config_.context, prompt, options.decode, &route, on_token, &out->decode);
   out->route = route.hops();
+  // Pay for the last steps also after a failure: they were computed.
+  const Status paid = route.Finish();
+  if (s.ok()) s = paid;
   std::lock_guard<std::mutex> lock(mu_);
   tokens_generated_ += out->decode.tokens.size();
+  request_costs_ += out->cost;
   return s;
+}
+
+Status InferenceService::PrepareChannels(const std::shared_ptr<wallet::Wallet>& w,
+                                         const std::vector<RouteHop>& hops, uint64_t rows,
+                                         std::vector<std::optional<Channel>>* channels,
+                                         bool may_open) {
+  channels->assign(hops.size(), std::nullopt);
+  if (RoutePrice(hops) == 0) return Status::OK();
+  if (w == nullptr)
+    return Status::InvalidArgument(
+        "paying holders needs a wallet: none is loaded (createwallet, or -wallet=<name>)");
+  if (w->IsLocked())
+    return Status::InvalidArgument(
+        "the wallet is locked: unlock it with walletpassphrase to pay holders");
+  const uint32_t height = w->GetBestBlock().height;
+  const std::vector<wallet::ChannelInfo> known = w->ListChannels();
+  std::vector<OutPoint> taken;  // a channel pays one hop of a route
+  std::vector<std::pair<size_t, Amount>> to_open;
+  std::string opening;
+  for (size_t i = 0; i < hops.size(); ++i) {
+    const RouteHop& hop = hops[i];
+    if (hop.price == 0) continue;
+    const std::string who = "holder peer=" + std::to_string(hop.peer) + " (" + hop.addr + ")";
+    if (!IsValidXOnlyPubKey(hop.payee))
+      return Status::InvalidArgument(who + " charges but names no valid payee key");
+    const long double need_exact = static_cast<long double>(hop.price) * rows;
+    if (need_exact > kMaxMoney) return Status::InvalidArgument(who + ": price out of range");
+    const Amount need = static_cast<Amount>(need_exact);
+    const wallet::ChannelInfo* open = nullptr;
+    const wallet::ChannelInfo* pending = nullptr;
+    for (const wallet::ChannelInfo& info : known) {
+      const Channel& c = info.record.channel;
+      if (info.record.role != wallet::ChannelRole::kClient || c.terms.holder != hop.payee ||
+          std::find(taken.begin(), taken.end(), c.funding) != taken.end() ||
+          uint64_t{height} + wallet::kChannelExpiryMargin + 1 >= c.terms.timeout_height)
+        continue;
+      Amount owed = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = client_channels_.find(c.funding);
+        if (it != client_channels_.end()) owed = it->second.owed;
+      }
+      if (c.MaxPaid() - info.record.best.paid - owed < need) continue;
+      if (info.state == wallet::ChannelState::kOpen) {
+        open = &info;
+        break;
+      }
+      if (info.state == wallet::ChannelState::kOpening) pending = &info;
+    }
+    if (open != nullptr) {
+      (*channels)[i] = open->record.channel;
+      taken.push_back(open->record.channel.funding);
+    } else if (pending != nullptr) {
+      opening += (opening.empty() ? "" : ", ") + pending->record.channel.funding.txid.ToHex();
+      taken.push_back(pending->record.channel.funding);
+    } else if (!may_open) {
+      return Status::IOError("no open payment channel to " + who);
+    } else {
+      to_open.emplace_back(i, std::max<Amount>(options_.channel_amount,
+                                               need > kMaxMoney / 10 ? kMaxMoney : need * 10));
+    }
+  }
+  if (!to_open.empty()) {
+    Amount total = 0;
+    for (const auto& [i, capacity] : to_open) total += capacity;
+    const Amount spendable = w->GetBalances().trusted;
+    if (spendable < total)
+      return Status::InvalidArgument(std::string(wallet::kInsufficientFundsError) +
+                                     ": paying these holders opens channels of " +
+                                     ValueFromAmount(total).dump() + " coins; the wallet has " +
+                                     ValueFromAmount(spendable).dump() + " to spend");
+    for (const auto& [i, capacity] : to_open) {
+      Channel c;
+      Uint256 txid;
+      const Status s =
+          OpenChannel(*node_, *w, hops[i].payee, capacity, options_.channel_timeout, &c, &txid);
+      if (!s.ok()) return s;
+      LogPrintf("infer: opened a payment channel of " + ValueFromAmount(capacity).dump() +
+                " coins to holder peer=" + std::to_string(hops[i].peer) + " (txid " + txid.ToHex() +
+                ")");
+      opening += (opening.empty() ? "" : ", ") + txid.ToHex();
+    }
+  }
+  if (!opening.empty())
+    return Status::Interrupted("channel opening, funding unconfirmed (txid " + opening +
+                               "): call again once it is in a block");
+  return Status::OK();
+}
+
+void InferenceService::KeepReceipt(const OutPoint& funding, const Receipt& receipt) {
+  const std::filesystem::path path = node_->datadir / kReceiptsFile;
+  std::ofstream file(path, std::ios::app);
+  file << HexStr(Serialize(KeptReceipt{funding, receipt})) << "\n";
+  file.flush();
+  if (!file) LogPrintf("infer: cannot write " + path.string() + "; the receipt is kept in memory");
+}
+
+std::vector<ChannelReceipts> InferenceService::Receipts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ChannelReceipts> out;
+  for (const auto& [funding, channel] : client_channels_)
+    if (!channel.receipts.empty()) out.push_back(ChannelReceipts{funding, channel.receipts});
+  return out;
 }
 
 InferenceInfo InferenceService::Info() const {
@@ -658,7 +1172,7 @@ InferenceInfo InferenceService::Info() const {
   // Outside mu_: Stats waits for a step in progress, and the message thread
   // must not wait behind it for mu_.
   if (server != nullptr) info.serve = server->Stats();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   info.serving = server_ != nullptr;
   info.begin = options_.begin;
   info.end = options_.end;
@@ -669,6 +1183,26 @@ InferenceInfo InferenceService::Info() const {
   for (const auto& [id, holder] : holders_) info.holders.push_back(holder);
   info.requests = requests_;
   info.tokens_generated = tokens_generated_;
+  info.request_costs = request_costs_;
+  info.payee = payee_;
+  lock.unlock();
+  // Earnings and spending, from the wallets' channels (outside mu_).
+  if (serve_wallet_ != nullptr) {
+    for (const wallet::ChannelInfo& c : serve_wallet_->ListChannels()) {
+      if (c.record.role != wallet::ChannelRole::kHolder) continue;
+      ++info.holder_channels;
+      info.earned += c.record.best.paid;
+      if (c.state == wallet::ChannelState::kClosing || c.state == wallet::ChannelState::kClosed)
+        info.settled += c.record.best.paid;
+    }
+  }
+  if (const std::shared_ptr<wallet::Wallet> w = DefaultWallet(*node_)) {
+    for (const wallet::ChannelInfo& c : w->ListChannels()) {
+      if (c.record.role != wallet::ChannelRole::kClient) continue;
+      ++info.client_channels;
+      info.spent += c.record.best.paid;
+    }
+  }
   return info;
 }
 

@@ -23,14 +23,31 @@
 // unbroken route gives. A hop that lost the session (unknown-session) gets
 // its own inputs again.
 //
-// Paying holders is not built yet: the price is advertised and the cost
-// computed, and InferStepMsg::payment is where the payment update will ride.
+// Payment (doc/inference.md "Payment"). A holder with a price names a payee
+// key of its wallet in serveinfo and serves a paid step only over a payment
+// channel to that key whose client has paid for everything computed on the
+// channel before this step (a holder is paid for each step by the next one,
+// and for a request's last step by a step of no rows that only pays): it
+// checks the update (Wallet::AcceptChannelUpdate) before computing and
+// refuses with a reason otherwise, and answers each paid step with its
+// signed running receipt for the session. The client pays from its wallet:
+// before sending anything it finds, per charging hop, an open channel to the
+// payee with room for the request's worst case, or opens one and returns
+// (the holder takes only a confirmed funding); each update commits the
+// receipts it pays for (ReceiptsRoot), and the receipts are kept in
+// <network dir>/inference_receipts.dat for listreceipts and
+// computecoin-light verifyreceipt. The holder settles a channel on its own
+// -servesettleafter blocks after its first payment, and always
+// kChannelExpiryMargin blocks before its timeout.
 //
 // Thread safety: Infer and Info may be called from any thread (RPC workers);
 // the InferenceHandler methods come from the message thread, which only
 // queues steps: a serving thread computes them, so a long step never holds up
-// the node's other P2P traffic; ChainListener methods come from the chain
-// manager's. mu_ guards the shared state.
+// the node's other P2P traffic, and after each block rebuilds the server for
+// a new root and settles the channels that are due; ChainListener methods
+// come from the chain manager's. mu_ guards the shared state; pay_mu_
+// serialises paying Infer calls. Lock order: pay_mu_, then mu_; the tip and
+// the wallets are read without mu_ held.
 
 #ifndef COMPUTECOIN_NODE_INFERENCE_H
 #define COMPUTECOIN_NODE_INFERENCE_H
@@ -51,6 +68,8 @@
 #include <vector>
 
 #include "chain/amount.h"
+#include "chain/channel.h"
+#include "chain/receipt.h"
 #include "chain/status.h"
 #include "chain/uint256.h"
 #include "compute/decode.h"
@@ -60,10 +79,12 @@
 #include "net/inference_handler.h"
 #include "net/net_processing.h"
 #include "validation/chain_manager.h"
+#include "wallet/wallet.h"
 
 namespace cc {
 
 class Config;  // node/common/config.h
+struct NodeContext;
 
 using namespace std::chrono_literals;
 
@@ -81,8 +102,20 @@ inline constexpr size_t kMaxPromptBytes = 4096;
 inline constexpr Amount kDefaultInferMaxFee = kCoin / 100;
 /** Most tokens one Infer call may ask for. */
 inline constexpr uint32_t kMaxInferTokens = 1024;
+/** The least capacity of a channel Infer opens (-inferchannelamount): 0.1 coins.
+ *  A channel gets max(this, 10 × the request's worst case at that hop). */
+inline constexpr Amount kDefaultInferChannelAmount = kCoin / 10;
+/** Blocks after the tip at which a channel Infer opens may be refunded
+ *  (-inferchanneltimeout): about a week of 10-minute blocks. */
+inline constexpr uint32_t kDefaultInferChannelTimeout = 1008;
+/** A holder settles a channel this many blocks after its first payment
+ *  (-servesettleafter; 0: only before its timeout): about a day. */
+inline constexpr uint32_t kDefaultServeSettleAfter = 144;
+/** The file, in the network directory, where a client keeps its receipts. */
+inline constexpr char kReceiptsFile[] = "inference_receipts.dat";
 
-/// -serve and its companions, read by ServeOptionsFromConfig.
+/// -serve and its companions, and the channel options of paying for
+/// inference, read by ServeOptionsFromConfig.
 struct ServeOptions {
   bool enabled = false;
   uint32_t begin = 0, end = 0;  //!< sections [begin, end)
@@ -91,10 +124,13 @@ struct ServeOptions {
   /// Regtest test hook (-servestopafter): the process ends abruptly, as if
   /// killed, when asked for a step after answering this many. 0: never.
   uint64_t stop_after_steps = 0;
+  uint32_t settle_after = kDefaultServeSettleAfter;        //!< -servesettleafter
+  Amount channel_amount = kDefaultInferChannelAmount;      //!< -inferchannelamount
+  uint32_t channel_timeout = kDefaultInferChannelTimeout;  //!< -inferchanneltimeout
 };
 
 /// Registers -serve, -serveprice, -servesessions, -servesessiontimeout,
-/// -servestopafter.
+/// -servestopafter, -servesettleafter, -inferchannelamount, -inferchanneltimeout.
 void AddInferenceArgs(Config* c);
 /// Reads them for a model of `sections` sections. Returns InvalidArgument
 /// naming the bad option (a range of partial atoms is caught later, by
@@ -105,6 +141,8 @@ Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regt
 struct InferOptions {
   compute::DecodeOptions decode;
   Amount max_fee = 0;  //!< the most the whole request may cost
+  /// The wallet that pays holders; null: the node's DefaultWallet (channels.h).
+  std::shared_ptr<wallet::Wallet> wallet;
 };
 
 /// One hop of a route.
@@ -113,15 +151,25 @@ struct RouteHop {
   std::string addr;
   uint32_t begin = 0, end = 0;
   Amount price = 0;
+  XOnlyPubKeyBytes payee{};  //!< the key its channels name (serveinfo)
+};
+
+/// What one request paid one holder (a hop of the route, or one replaced).
+struct HopPayment {
+  RouteHop hop;
+  OutPoint funding;                //!< the channel it was paid over
+  Amount paid = 0;                 //!< signed in this request
+  std::optional<Receipt> receipt;  //!< the holder's last receipt for the request
 };
 
 struct InferResult {
   compute::DecodeResult decode;
   std::vector<RouteHop> route;  //!< the route at the end (after any reroute)
   Uint256 state_root;
-  Amount cost = 0;             //!< Σ over tokens processed of the route's summed price
+  Amount cost = 0;  //!< Σ signed to holders in this request (their price × rows computed)
   uint64_t tokens_billed = 0;  //!< prompt bytes + generated tokens fed back
   uint32_t reroutes = 0;
+  std::vector<HopPayment> payments;  //!< per paid holder
 };
 
 struct HolderInfo {
@@ -141,6 +189,21 @@ struct InferenceInfo {
   std::vector<HolderInfo> holders;  //!< announcements of connected peers
   uint64_t requests = 0;            //!< Infer calls that sent a step
   uint64_t tokens_generated = 0;    //!< by those calls
+  // Holder, over the serving wallet's channels as holder:
+  XOnlyPubKeyBytes payee{};  //!< the key it is paid to (price > 0)
+  Amount earned = 0;         //!< paid by the best updates
+  Amount settled = 0;        //!< of which in settlements (closing or closed)
+  uint32_t holder_channels = 0;
+  // Client, over the default wallet's channels as client:
+  Amount spent = 0;  //!< paid by its updates
+  uint32_t client_channels = 0;
+  Amount request_costs = 0;  //!< Σ InferResult::cost of this process's requests
+};
+
+/// A client channel's receipts in the order its updates commit them.
+struct ChannelReceipts {
+  OutPoint funding;
+  std::vector<Receipt> receipts;
 };
 
 class InferenceService final : public net::InferenceHandler, public ChainListener {
@@ -148,15 +211,19 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   /** REQUIRES: every pointer outlives the service; config is the chain's
    *  model. Registers nothing itself: the caller sets it as peerman's
    *  handler and chainman's listener. */
-  InferenceService(ChainManager* chainman, net::PeerManager* peerman, net::ConnMan* connman,
-                   const compute::ModelConfig& config, ServeOptions options);
+  InferenceService(NodeContext* node, ChainManager* chainman, net::PeerManager* peerman,
+                   net::ConnMan* connman, const compute::ModelConfig& config, ServeOptions options);
   ~InferenceService() override;
   InferenceService(const InferenceService&) = delete;
   InferenceService& operator=(const InferenceService&) = delete;
 
-  /** With -serve: builds the server for the tip, announces it and starts the
-   *  serving thread. Returns the chain manager's error (e.g. a range that
-   *  splits an atom). REQUIRES: called once. */
+  /** Loads the client's receipts (kReceiptsFile). With -serve: picks the
+   *  payee key (a new key of the DefaultWallet) when the price is above 0,
+   *  builds the server for the tip, announces it and starts the serving
+   *  thread. Returns the chain manager's error (e.g. a range that splits an
+   *  atom); InvalidArgument when a price is set and no wallet is loaded;
+   *  Corruption for an unreadable receipts file. REQUIRES: called once,
+   *  after the wallets are loaded. */
   Status Start();
   /** Ends the serving thread (queued steps are dropped unanswered).
    *  Idempotent; the destructor calls it. REQUIRES: ConnMan has stopped. */
@@ -164,11 +231,16 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
 
   /** Completes `prompt` through a route of holders (file comment). on_token
    *  (may be empty) gets each token as it is chosen. Returns
-   *  InvalidArgument for a bad prompt or options, or "price above maxfee"
-   *  (nothing sent); NotFound when no route covers the model for the tip's
-   *  state root or a recent one (RouteForRecentRoot); IOError when hops keep failing past
-   *  kMaxReroutes or a route cannot be rebuilt. *out holds what was
-   *  generated before an error. */
+   *  InvalidArgument for a bad prompt or options, "price above maxfee", no
+   *  wallet to pay with, a locked wallet or insufficient funds (nothing sent
+   *  or opened); Interrupted "channel opening, funding unconfirmed (txid …)"
+   *  when a charging hop needs a channel that is not confirmed yet (opened
+   *  now, or still opening: call again after a block); NotFound when no
+   *  route covers the model for the tip's state root or a recent one
+   *  (RouteForRecentRoot); IOError when hops keep failing past kMaxReroutes
+   *  or a route cannot be rebuilt, or a holder could not be paid for its
+   *  last step. *out holds what was generated before an error, and the
+   *  payments made (the steps computed are paid for also after an error). */
   Status Infer(const std::string& prompt, const InferOptions& options,
                const std::function<void(uint8_t)>& on_token, InferResult* out);
 
@@ -179,6 +251,11 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   Status Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const;
 
   InferenceInfo Info() const;
+
+  /** The receipts this node's requests got, per client channel, in the
+   *  order its updates committed them (ReceiptsRoot of a channel's list is
+   *  its last update's receipts_root once its last request ended). */
+  std::vector<ChannelReceipts> Receipts() const;
 
   // net::InferenceHandler (message thread)
   void OnInferStep(net::PeerId from, const net::InferStepMsg& step) override;
@@ -192,6 +269,24 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
 
  private:
   class Route;  // one Infer call's route and replay state (inference.cpp)
+  /// A client channel in use: what the holder computed and is not yet paid
+  /// for, and the receipts committed. GUARDED_BY(mu_).
+  struct ClientChannel {
+    Amount owed = 0;
+    std::optional<Amount> acked;  //!< the best update the holder took (set at first use)
+    std::vector<Receipt> receipts;
+  };
+  /// The holder's view of a paid channel. Serving thread only.
+  struct HolderChannel {
+    Amount charged = 0;              //!< price × rows computed over it, paid or not
+    uint32_t first_paid_height = 0;  //!< wallet height at its first payment; 0 none yet
+  };
+  /// The running receipt of one session. Serving thread only.
+  struct SessionReceipt {
+    Receipt receipt;  //!< unsigned; tokens, amount and hashes so far
+    Uint256 salt;
+    uint64_t last_used = 0;
+  };
   struct Pending {
     net::PeerId peer = -1;
     bool done = false;
@@ -203,6 +298,24 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   void ServeLoop();
   /** Runs one step on the server and fills *reply. REQUIRES: !mu_. */
   void Answer(net::PeerId from, const net::InferStepMsg& step, net::InferResultMsg* reply);
+  /** The payment checks of a step before it is computed (doc/inference.md
+   *  "Payment"): Returns OK with *channel (null for a free holder) and
+   *  *payment, or the refusal reason. Serving thread; REQUIRES: !mu_. */
+  Status CheckPayment(const net::InferStepMsg& step, net::InferPayment* payment,
+                      HolderChannel** channel);
+  /** Settles the serving wallet's channels that are due (file comment).
+   *  Serving thread; REQUIRES: !mu_. */
+  void SettleDue();
+  /** Finds, for each charging hop, an open channel to its payee with room
+   *  for `rows` rows at its price, opening those missing when may_open
+   *  (Infer's errors; IOError when one is missing and !may_open).
+   *  *channels: one per hop, nullopt for a free one. REQUIRES: pay_mu_
+   *  held, !mu_. */
+  Status PrepareChannels(const std::shared_ptr<wallet::Wallet>& w,
+                         const std::vector<RouteHop>& hops, uint64_t rows,
+                         std::vector<std::optional<Channel>>* channels, bool may_open);
+  /** Appends a receipt that became final to kReceiptsFile. REQUIRES: mu_ held. */
+  void KeepReceipt(const OutPoint& funding, const Receipt& receipt);
   /** Rebuilds the server when the tip's weights changed. REQUIRES: !mu_. */
   Status RefreshServer();
   /** The current announcement. REQUIRES: mu_ held, server_ set. */
@@ -221,6 +334,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  own chain committed are used. Returns BuildRoute's error for the tip. */
   Status RouteForRecentRoot(Uint256* root, std::vector<RouteHop>* out) const;
 
+  NodeContext* const node_;
   ChainManager* const chainman_;
   net::PeerManager* const peerman_;
   net::ConnMan* const connman_;
@@ -244,6 +358,16 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   uint64_t next_request_id_ = 1;                    // GUARDED_BY(mu_)
   uint64_t requests_ = 0, tokens_generated_ = 0;    // GUARDED_BY(mu_)
   std::thread serve_thread_;                        // runs ServeLoop with -serve; joined by Stop
+  // Payment.
+  std::shared_ptr<wallet::Wallet> serve_wallet_;        // set by Start when the price is above 0
+  XOnlyPubKeyBytes payee_{};                            // its key that channels must name
+  std::atomic<bool> settle_due_{false};                 // a block arrived: SettleDue
+  std::map<OutPoint, HolderChannel> holder_channels_;   // serving thread only
+  std::map<Uint256, SessionReceipt> session_receipts_;  // serving thread only; by SessionKey
+  uint64_t receipt_clock_ = 0;                          // serving thread only
+  std::mutex pay_mu_;  // serialises paying Infer calls: one update sequence per channel
+  std::map<OutPoint, ClientChannel> client_channels_;  // GUARDED_BY(mu_)
+  Amount request_costs_ = 0;                           // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

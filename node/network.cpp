@@ -104,8 +104,9 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   s = ServeOptionsFromConfig(config, params.model.sections, params.network == Network::kRegtest,
                              &serve);
   if (!s.ok()) return s;
-  node->inference = std::make_unique<InferenceService>(node->chainman.get(), node->peerman.get(),
-                                                       node->connman.get(), params.model, serve);
+  node->inference =
+      std::make_unique<InferenceService>(node, node->chainman.get(), node->peerman.get(),
+                                         node->connman.get(), params.model, serve);
   node->peerman->SetInferenceHandler(node->inference.get());
   node->chainman->AddListener(node->inference.get());
   s = node->inference->Start();

@@ -16,10 +16,10 @@
 #include "chain/merkle.h"
 #include "chain/receipt.h"
 #include "chain/serialize.h"
+#include "node/channels.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "node/rpc_wallet_util.h"
-#include "node/transaction.h"
 #include "node/wallets.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
@@ -103,16 +103,6 @@ std::vector<RpcResult> ChannelFields() {
           {RpcType::kHex, "close_txid", "the closing transaction, when closing or closed"}};
 }
 
-// The mempool first (the one way in), then the wallet.
-Uint256 Relay(NodeContext& node, const Transaction& tx) {
-  ValidationState state;
-  if (!AcceptToMempool(node, tx, /*test_only=*/false, &state)) {
-    throw RpcError(kRpcWalletError,
-                   "The transaction was rejected by the memory pool: " + state.ToString());
-  }
-  return tx.Txid();
-}
-
 RpcMethod openchannel(NodeContext& node) {
   return RpcMethod{
       "openchannel",
@@ -144,22 +134,11 @@ RpcMethod openchannel(NodeContext& node) {
         const Amount capacity = AmountFromValue(request.Arg(1));
         const int64_t blocks = rpc::ParseIntArg(request.Arg(2), "timeoutblocks", 1, 1'000'000,
                                                 "timeoutblocks must be in [1, 1000000]");
-        wallet::CoinControl control;
-        control.fee_rate = EstimateFeeRate(node, kDefaultConfTarget);
-        const uint32_t timeout = w->GetBestBlock().height + static_cast<uint32_t>(blocks);
-        wallet::CreatedTransaction created;
         Channel channel;
-        Status s = w->CreateChannelFunding(holder, capacity, timeout, control, &created, &channel);
+        Uint256 txid;
+        const Status s =
+            OpenChannel(node, *w, holder, capacity, static_cast<uint32_t>(blocks), &channel, &txid);
         if (!s.ok()) ThrowWalletError(s);
-        s = w->CommitChannelOpen(created.tx, channel);
-        if (!s.ok()) ThrowWalletError(s);
-        ValidationState state;
-        if (!AcceptToMempool(node, created.tx, /*test_only=*/false, &state)) {
-          (void)w->AbandonTransaction(created.tx.Txid());  // the channel reads "abandoned"
-          throw RpcError(kRpcWalletError,
-                         "The transaction was rejected by the memory pool: " + state.ToString());
-        }
-        const Uint256 txid = created.tx.Txid();
         return json{{"txid", txid.ToHex()},
                     {"funding", FundingToString(channel.funding)},
                     {"channel", HexStr(Serialize(channel))},
@@ -218,11 +197,8 @@ RpcMethod acceptchannelupdate(NodeContext& node) {
         const ChannelUpdate update = DecodeHexArg<ChannelUpdate>(request.Arg(1), "update");
         wallet::ChannelInfo known;
         if (!w->GetChannel(channel.funding, &known).ok()) {
-          Coin coin;
-          if (!node.chain->GetCoin(channel.funding, &coin).ok() ||
-              coin.out != channel.FundingOutput()) {
-            throw RpcError(kRpcWalletError, "channel-funding-missing");
-          }
+          const Status funded = CheckChannelFunded(node, channel);
+          if (!funded.ok()) throw RpcError(kRpcWalletError, funded.message());
         }
         Status s = w->AcceptChannelUpdate(channel, update);
         if (!s.ok()) ThrowWalletError(s);
@@ -279,11 +255,8 @@ RpcMethod closechannel(NodeContext& node) {
       ExampleCli("closechannel", kFundingExample) + ExampleRpc("closechannel", kFundingExample),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        Transaction tx;
-        Status s = w->CreateChannelClose(ParseFunding(request.Arg(0)), &tx);
-        if (!s.ok()) ThrowWalletError(s);
-        const Uint256 txid = Relay(node, tx);
-        s = w->CommitTransaction(tx);
+        Uint256 txid;
+        const Status s = CloseChannel(node, *w, ParseFunding(request.Arg(0)), &txid);
         if (!s.ok()) ThrowWalletError(s);
         return json{{"txid", txid.ToHex()}};
       }};

@@ -1,6 +1,10 @@
 // Inference methods (node/inference.h, doc/inference.md): one function per
 // method, the registration table at the bottom.
 
+#include "chain/hex.h"
+#include "chain/receipt.h"
+#include "chain/serialize.h"
+#include "node/channels.h"
 #include "node/inference.h"
 #include "node/rpc_register.h"
 #include "node/rpc_wallet_util.h"
@@ -22,6 +26,16 @@ using rpc::RpcType;
 InferenceService& InferenceOrThrow(NodeContext& node) {
   if (!node.inference) throw RpcError(rpc::kRpcClientNotConnected, "P2P is not running");
   return *node.inference;
+}
+
+std::string FundingText(const OutPoint& funding) {
+  return funding.txid.ToHex() + ":" + std::to_string(funding.index);
+}
+
+// The wallet a request names (/wallet/<name>), else null: the node's default.
+std::shared_ptr<wallet::Wallet> NamedWallet(NodeContext& node, const RpcRequest& request) {
+  if (request.uri.rfind("/wallet/", 0) != 0) return nullptr;
+  return GetWalletForRequest(node, request);
 }
 
 json RouteJson(const std::vector<RouteHop>& route) {
@@ -67,8 +81,10 @@ RpcMethod infer(NodeContext& node) {
       "Completes a prompt with the tip's model through section holders found among this node's\n"
       "peers: a route covering every section for the tip's state root (fewest hops, then\n"
       "lowest latency and load), rerouted around a holder that fails. Refused before anything\n"
-      "is sent when the route's price for the prompt and maxtokens is above maxfee. Payment\n"
-      "is not made yet: the cost is what the holders' advertised prices come to.",
+      "is sent or opened when the route's price for the prompt and maxtokens is above maxfee.\n"
+      "Holders that charge are paid from the wallet over payment channels, opened as needed:\n"
+      "a call that has to open one returns \"channel opening, funding unconfirmed\" and\n"
+      "succeeds once the funding is in a block (doc/inference.md, Payment).",
       {{"prompt", RpcType::kString, RpcArg::kRequired, "",
         "The text to continue (1 to " + std::to_string(kMaxPromptBytes) + " bytes)"},
        {"maxtokens", RpcType::kNumber, RpcArg::kOptional, "16",
@@ -86,10 +102,15 @@ RpcMethod infer(NodeContext& node) {
             {RpcType::kArray, "tokens", "every generated token id (byte), stop string included"},
             {RpcType::kBool, "stopped", "whether a stop string ended it"},
             {RpcType::kArray, "route", "the hops: peer, addr, sections [begin, end), price"},
-            {RpcType::kNumber, "cost", "coins: tokens processed times the route's price"},
+            {RpcType::kNumber, "cost",
+             "coins signed to the holders: their price times the rows they computed"},
             {RpcType::kNumber, "tokens_billed", "prompt bytes plus generated tokens fed back"},
             {RpcType::kNumber, "reroutes", "hops replaced after a failure"},
             {RpcType::kHex, "state_root", "the model state it came from"},
+            {RpcType::kArray, "payments",
+             "per paid holder: peer, addr, sections, funding (txid:vout), paid (coins signed in "
+             "this request), receipt (hex of its last signed receipt), amount and tokens (the "
+             "receipt's)"},
         }}},
       ExampleCli("infer", "\"123+456=\"") + ExampleCli("infer", "\"123+456=\" 8 0.001") +
           ExampleRpc("infer", "\"123+456=\", 8"),
@@ -105,6 +126,7 @@ RpcMethod infer(NodeContext& node) {
                       request.Arg(1), "maxtokens", 1, kMaxInferTokens, "maxtokens out of range"));
         options.max_fee =
             request.Arg(2).is_null() ? kDefaultInferMaxFee : AmountFromValue(request.Arg(2));
+        options.wallet = NamedWallet(node, request);
         ParseInferOptions(request.Arg(3), &options.decode);
         InferResult result;
         const Status s =
@@ -113,11 +135,29 @@ RpcMethod infer(NodeContext& node) {
         if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.message());
         json tokens = json::array();
         for (uint8_t t : result.decode.tokens) tokens.push_back(t);
-        return json{
-            {"completion", result.decode.text},     {"tokens", tokens},
-            {"stopped", result.decode.stopped},     {"route", RouteJson(result.route)},
-            {"cost", ValueFromAmount(result.cost)}, {"tokens_billed", result.tokens_billed},
-            {"reroutes", result.reroutes},          {"state_root", result.state_root.ToHex()}};
+        json payments = json::array();
+        for (const HopPayment& p : result.payments) {
+          json entry{{"peer", p.hop.peer},
+                     {"addr", p.hop.addr},
+                     {"sections", json::array({p.hop.begin, p.hop.end})},
+                     {"funding", FundingText(p.funding)},
+                     {"paid", ValueFromAmount(p.paid)}};
+          if (p.receipt) {
+            entry["receipt"] = HexStr(Serialize(*p.receipt));
+            entry["amount"] = ValueFromAmount(p.receipt->amount);
+            entry["tokens"] = p.receipt->tokens;
+          }
+          payments.push_back(entry);
+        }
+        return json{{"payments", payments},
+                    {"completion", result.decode.text},
+                    {"tokens", tokens},
+                    {"stopped", result.decode.stopped},
+                    {"route", RouteJson(result.route)},
+                    {"cost", ValueFromAmount(result.cost)},
+                    {"tokens_billed", result.tokens_billed},
+                    {"reroutes", result.reroutes},
+                    {"state_root", result.state_root.ToHex()}};
       }};
 }
 
@@ -146,6 +186,13 @@ RpcMethod getinferenceinfo(NodeContext& node) {
              "sessions, max_sessions"},
             {RpcType::kNumber, "requests", "infer calls that sent a step"},
             {RpcType::kNumber, "tokens_generated", "tokens those calls generated"},
+            {RpcType::kHex, "payee", "the key holders' channels must name (serving with a price)"},
+            {RpcType::kNumber, "earned", "coins paid to this holder by its channels' best updates"},
+            {RpcType::kNumber, "settled", "of which in settlements on chain (closing or closed)"},
+            {RpcType::kNumber, "holder_channels", "channels paying this holder"},
+            {RpcType::kNumber, "spent", "coins this node's wallet paid over its client channels"},
+            {RpcType::kNumber, "client_channels", "channels this node's wallet pays over"},
+            {RpcType::kNumber, "request_costs", "coins infer calls of this process signed"},
         }}},
       ExampleCli("getinferenceinfo", "") + ExampleRpc("getinferenceinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
@@ -175,6 +222,73 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         out["holders"] = holders;
         out["requests"] = info.requests;
         out["tokens_generated"] = info.tokens_generated;
+        if (info.price > 0) out["payee"] = HexStr(info.payee);
+        out["earned"] = ValueFromAmount(info.earned);
+        out["settled"] = ValueFromAmount(info.settled);
+        out["holder_channels"] = info.holder_channels;
+        out["spent"] = ValueFromAmount(info.spent);
+        out["client_channels"] = info.client_channels;
+        out["request_costs"] = ValueFromAmount(info.request_costs);
+        return out;
+      }};
+}
+
+RpcMethod listreceipts(NodeContext& node) {
+  return RpcMethod{
+      "listreceipts",
+      "Lists the receipts holders signed for this node's infer requests, per payment channel,\n"
+      "in the order the channel's updates commit them, each with its proof against the\n"
+      "channel's receipts root: once the channel's settlement is in a block,\n"
+      "computecoin-light verifyreceipt <proof> <close_txid> <blockhash> proves it was paid.",
+      {},
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
+          {{RpcType::kString, "funding", "the channel, txid:vout"},
+           {RpcType::kHex, "receipts_root", "ReceiptsRoot of the receipts below"},
+           {RpcType::kBool, "committed", "whether the wallet's best update commits that root"},
+           {RpcType::kNumber, "paid", "what the best update pays"},
+           {RpcType::kString, "state", "the channel's state in the wallet"},
+           {RpcType::kHex, "close_txid", "the settlement, when closing or closed"},
+           {RpcType::kArray, "receipts",
+            "receipt (hex), proof (hex of a ReceiptProof), hash, request_id, sections, tokens, "
+            "amount"}}}}}},
+      ExampleCli("listreceipts", "") + ExampleRpc("listreceipts", ""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<wallet::Wallet> w = NamedWallet(node, request);
+        if (w == nullptr) w = DefaultWallet(node);
+        json out = json::array();
+        for (const ChannelReceipts& channel : InferenceOrThrow(node).Receipts()) {
+          const Uint256 root = ReceiptsRoot(channel.receipts);
+          json entry{{"funding", FundingText(channel.funding)}, {"receipts_root", root.ToHex()}};
+          wallet::ChannelInfo info;
+          if (w != nullptr && w->GetChannel(channel.funding, &info).ok()) {
+            entry["committed"] = info.record.best.receipts_root == root;
+            entry["paid"] = ValueFromAmount(info.record.best.paid);
+            entry["state"] = wallet::ChannelStateName(info.state);
+            if (info.state == wallet::ChannelState::kClosing ||
+                info.state == wallet::ChannelState::kClosed)
+              entry["close_txid"] = info.close_txid.ToHex();
+          }
+          json receipts = json::array();
+          for (size_t i = 0; i < channel.receipts.size(); ++i) {
+            const Receipt& r = channel.receipts[i];
+            ReceiptProof proof;
+            if (!MakeReceiptProof(channel.receipts, i, &proof).ok()) continue;
+            receipts.push_back({{"receipt", HexStr(Serialize(r))},
+                                {"proof", HexStr(Serialize(proof))},
+                                {"hash", r.Hash().ToHex()},
+                                {"request_id", r.request_id.ToHex()},
+                                {"sections", json::array({r.section_begin, r.section_end})},
+                                {"tokens", r.tokens},
+                                {"amount", ValueFromAmount(r.amount)}});
+          }
+          entry["receipts"] = receipts;
+          out.push_back(entry);
+        }
         return out;
       }};
 }
@@ -185,6 +299,7 @@ Status RegisterInferenceRpcs(rpc::RpcTable& table, NodeContext& node) {
   static const rpc::RpcCommand<NodeContext> kCommands[] = {
       {"inference", &infer},
       {"inference", &getinferenceinfo},
+      {"inference", &listreceipts},
   };
   return table.AddAll(kCommands, node);
 }

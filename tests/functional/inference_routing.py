@@ -3,13 +3,13 @@
 
 A client node and holders of the regtest model's three sections, one each:
 the client's routed greedy output equals its own local greedy decoding
-(completetext) token for token, through three hops; a route whose price is
-above maxfee is refused before any step is sent; malformed and oversized
+(completetext) token for token, through three hops; malformed and oversized
 steps from a raw peer are refused and the holder keeps serving; a holder that
-dies mid-generation is routed around (a fourth, pricier holder of sections
-1-2) and the output is the same as without the failure; a holder that keeps
-no session between steps gets the client's kept inputs replayed, and the
-output is again the same."""
+dies mid-generation (a fourth holder, of sections 1-3, which makes the route
+shorter) is routed around and the output is the same as without the failure;
+a holder that keeps no session between steps gets the client's kept inputs
+replayed, and the output is again the same. The holders here are free;
+paying them is inference_payment.py's."""
 
 import hashlib
 import os
@@ -17,12 +17,10 @@ import socket
 import struct
 import time
 
-from test_framework import (ComputecoinTestFramework, assert_equal, assert_in,
-                            assert_raises_rpc_error, connect_nodes, wait_until)
+from test_framework import (ComputecoinTestFramework, assert_equal, assert_in, connect_nodes,
+                            wait_until)
 
 REGTEST_MAGIC = bytes([0xC3, 0x0C, 0xFA, 0xBF])
-PRICE = "0.0001"  # coins per token, each holder of the three-hop route
-PRICE_UNITS = 10_000
 PROMPTS = ["12+34=", "7", "a prompt longer than the context"]
 MAX_TOKENS = 24  # past the 16-byte context: the window slides
 
@@ -106,7 +104,7 @@ class InferenceRoutingTest(ComputecoinTestFramework):
         holders = []
         for begin, end in ((0, 1), (1, 2), (2, 3)):
             node = self.add_node()
-            node.start([f"-serve={begin}:{end}", f"-serveprice={PRICE}"])
+            node.start([f"-serve={begin}:{end}"])
             connect_nodes(client, node)
             holders.append(node)
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3, 30,
@@ -120,7 +118,7 @@ class InferenceRoutingTest(ComputecoinTestFramework):
         for prompt in PROMPTS:
             local = client.rpc("completetext", prompt, MAX_TOKENS)
             expected[prompt] = local["tokens"]
-            routed = client.rpc("infer", prompt, MAX_TOKENS, 1)
+            routed = client.rpc("infer", prompt, MAX_TOKENS, 0)
             assert_equal(routed["tokens"], local["tokens"])
             assert_equal(routed["completion"] + ("\n" if routed["stopped"] else ""),
                          local["completion"])
@@ -129,7 +127,8 @@ class InferenceRoutingTest(ComputecoinTestFramework):
             assert_equal(routed["state_root"], root)
             billed = len(prompt) + len(routed["tokens"]) - 1
             assert_equal(routed["tokens_billed"], billed)
-            assert_equal(round(routed["cost"] * 1e8), billed * 3 * PRICE_UNITS)
+            assert_equal(routed["cost"], 0)
+            assert_equal(routed["payments"], [])
         served = [self.holder_info(h)["steps_served"] for h in holders]
         assert_equal(served[0], served[1])
         assert_equal(served[1], served[2])
@@ -137,19 +136,9 @@ class InferenceRoutingTest(ComputecoinTestFramework):
 
         self.log("sampled decoding is reproducible from its seed")
         options = {"temperature": 0.9, "top_p": 0.95, "seed": 11, "stop": []}
-        first = client.rpc("infer", "12+34=", 10, 1, options)
-        assert_equal(client.rpc("infer", "12+34=", 10, 1, options)["tokens"], first["tokens"])
+        first = client.rpc("infer", "12+34=", 10, 0, options)
+        assert_equal(client.rpc("infer", "12+34=", 10, 0, options)["tokens"], first["tokens"])
         assert_equal(len(first["tokens"]), 10)
-
-        self.log("a price above maxfee is refused before anything is sent")
-        served = [self.holder_info(h)["steps_served"] for h in holders]
-        requests = client.rpc("getinferenceinfo")["requests"]
-        # 6 prompt bytes + 23 tokens fed back, 0.0003 coins each: 0.0087 coins.
-        assert_raises_rpc_error(-8, "price above maxfee", client.rpc, "infer", "12+34=", 24,
-                                0.0086)
-        assert_equal([self.holder_info(h)["steps_served"] for h in holders], served)
-        assert_equal(client.rpc("getinferenceinfo")["requests"], requests)
-        client.rpc("infer", "12+34=", 24, 0.0087)
 
         self.log("malformed and oversized steps are refused; the holder keeps serving")
         target = holders[2]
@@ -173,33 +162,33 @@ class InferenceRoutingTest(ComputecoinTestFramework):
         assert peer.closed(), "an oversized step header did not cost the connection"
         for node in holders:
             assert node.process.poll() is None
-        assert_equal(client.rpc("infer", PROMPTS[0], MAX_TOKENS, 1)["tokens"], expected[PROMPTS[0]])
+        assert_equal(client.rpc("infer", PROMPTS[0], MAX_TOKENS, 0)["tokens"], expected[PROMPTS[0]])
 
         self.log("a holder killed mid-generation: the client reroutes, same output")
+        # A holder of sections 1-3 makes a route of two hops, preferred to three;
+        # it dies after five steps and the client routes around it.
         spare = self.add_node()
-        spare.start(["-serve=1:3", "-serveprice=2"])  # pricier than the three hops: unused
+        spare.start(["-serve=1:3", "-servestopafter=5"])
         connect_nodes(client, spare)
-        holders[1].stop()
-        holders[1].start(["-serve=1:2", f"-serveprice={PRICE}", "-servestopafter=5"])
-        connect_nodes(client, holders[1])
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 4, 30,
                    "four announcements")
+        before = self.holder_info(holders[1])["steps_served"]
         for prompt in PROMPTS:
-            routed = client.rpc("infer", prompt, MAX_TOKENS, 200)
+            routed = client.rpc("infer", prompt, MAX_TOKENS, 0)
             assert_equal(routed["tokens"], expected[prompt])
-            assert_equal([hop["sections"] for hop in routed["route"]], [[0, 1], [1, 3]])
+            assert_equal([hop["sections"] for hop in routed["route"]], [[0, 1], [1, 2], [2, 3]])
             assert_equal(routed["reroutes"], 1 if prompt == PROMPTS[0] else 0)
-        holders[1].wait_for_exit()
-        assert_in("-servestopafter: exiting after 5 steps", holders[1].debug_log())
-        assert spare.rpc("getinferenceinfo")["steps_served"] > 0
+        spare.wait_for_exit()
+        assert_in("-servestopafter: exiting after 5 steps", spare.debug_log())
+        assert self.holder_info(holders[1])["steps_served"] > before
 
         self.log("a holder that drops every session: the client replays, same output")
         holders[0].stop()
-        holders[0].start(["-serve=0:1", f"-serveprice={PRICE}", "-servesessiontimeout=0"])
+        holders[0].start(["-serve=0:1", "-servesessiontimeout=0"])
         connect_nodes(client, holders[0])
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3, 30,
                    "three announcements")
-        routed = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 200)
+        routed = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 0)
         assert_equal(routed["tokens"], expected[PROMPTS[0]])
         assert_equal(routed["reroutes"], 0)
         dropped = holders[0].rpc("getinferenceinfo")

@@ -4,7 +4,8 @@
 - a client node with -apiport routes through a holder (-serve) found over
   P2P; POST /v1/completions answers exactly what `infer` answers, whole and
   as server-sent events, with the usual fields, and the key is charged what
-  the completion cost;
+  the completion cost, which the client's wallet paid the holder over a
+  payment channel (the holder mines: the client is paid coins first);
 - a missing or wrong key gets 401 and nothing runs; a request whose most
   possible cost is over the key's cap gets 429 before any step is sent; the
   JSON-RPC methods are not reachable through this port;
@@ -15,8 +16,9 @@ import json
 import urllib.error
 import urllib.request
 
-from test_framework import (ComputecoinTestFramework, assert_equal, assert_in, connect_nodes,
-                            free_port, wait_until)
+from test_framework import (ComputecoinTestFramework, assert_equal, assert_in,
+                            assert_raises_rpc_error, connect_nodes, free_port, sync_blocks,
+                            wait_until)
 
 PRICE = "0.0001"  # coins per token
 PROMPT = "123+456="
@@ -38,12 +40,36 @@ class HttpApiTest(ComputecoinTestFramework):
 
     def run_test(self):
         holder, client = self.add_node(), self.add_node()
-        holder.start(["-serve", f"-serveprice={PRICE}"])
+        holder.start()
+        holder.rpc("createwallet", "holder")
+        holder.stop()
+        holder.start(["-serve", f"-serveprice={PRICE}", "-wallet=holder", "-workers=2"])
         self.port = free_port()
         client.start([f"-apiport={self.port}"])
+        client.rpc("createwallet", "alice")
         connect_nodes(client, holder)
-        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 1, 30,
-                   "the holder's announcement")
+
+        def mine():
+            holder.rpc("generate", 1)
+            sync_blocks([holder, client])
+            height = client.rpc("getblockcount")
+            wait_until(lambda: client.rpc("getbalances")["lastprocessedblock"]["height"] == height,
+                       30, "the client's wallet at the tip")
+            root = client.rpc("getblockheader", client.rpc("getbestblockhash"))["state_root"]
+            wait_until(lambda: [h["state_root"] for h in client.rpc("getinferenceinfo")["holders"]]
+                       == [root], 30, "the holder serving the tip")
+
+        for _ in range(5):
+            holder.rpc("generate", 20)
+        mine()
+        holder.rpc("sendtoaddress", client.rpc("getnewaddress"), 1)
+        mine()
+        assert_raises_rpc_error(-1, "channel opening", client.rpc, "infer", PROMPT, 8, 1)
+        [channel] = client.rpc("listchannels")
+        wait_until(lambda: channel["funding"][:64] in holder.rpc("getrawmempool"), 30,
+                   "the funding relayed")
+        mine()
+        wait_until(lambda: client.rpc("listchannels")[0]["state"] == "open", 30, "an open channel")
         key = client.rpc("createapikey", "alice", 1)["key"]
         assert key.startswith("ccapi-") and len(key) == 6 + 64
 
@@ -60,7 +86,9 @@ class HttpApiTest(ComputecoinTestFramework):
         assert_equal(body["usage"]["prompt_tokens"], len(PROMPT))
         assert_equal(body["usage"]["completion_tokens"], len(want["tokens"]))
         assert_equal(body["cost"], want["cost"])
+        assert want["cost"] > 0
         assert_equal(client.rpc("listapikeys")[0]["spent"], want["cost"])
+        assert_equal(client.rpc("listchannels")[0]["paid"], 2 * want["cost"])
 
         self.log("streamed as server-sent events: the same text, then [DONE]")
         status, text = self.call("POST", "/v1/completions",

@@ -293,7 +293,8 @@ ServeInfoMsg SampleServeInfo() {
                       .section_end = 3,
                       .price = 250,
                       .max_sessions = 64,
-                      .sessions = 2};
+                      .sessions = 2,
+                      .payee = XOnlyPubKeyBytes{7, 7, 7}};
 }
 
 InferStepMsg SampleStep() {
@@ -325,6 +326,11 @@ TEST(MessagesTest, InferenceRoundTrips) {
   ExpectRoundTrip(InferResultMsg{
       .request_id = 9, .code = InferCode::kRefused, .reason = "bad-serve-range", .output = {}});
   ExpectRoundTrip(InferResultMsg{.request_id = 9, .code = InferCode::kUnknownSession});
+  InferResultMsg with_receipt = SampleResult();
+  with_receipt.receipt = Receipt{.request_id = H(4), .tokens = 3, .amount = 300};
+  ExpectRoundTrip(with_receipt);
+  EXPECT_LE(EncodePayload(with_receipt).size(), InferResultMsg::kMaxPayload);
+  EXPECT_EQ(Serialize(*with_receipt.receipt).size(), kReceiptSize);
   // A whole gpt2-small window fits one step.
   InferStepMsg big = SampleStep();
   const std::vector<float> window(1024 * 768, 1.0f);
@@ -333,6 +339,32 @@ TEST(MessagesTest, InferenceRoundTrips) {
   big.payment.assign(kMaxPaymentUpdate, 0xee);
   EXPECT_LE(EncodePayload(big).size(), InferStepMsg::kMaxPayload);
   ExpectRoundTrip(big);
+}
+
+TEST(MessagesTest, InferPaymentRoundTripsWithinItsField) {
+  InferPayment payment;
+  payment.channel.funding = OutPoint{H(5), 1};
+  payment.channel.capacity = 1000;
+  payment.salt = H(6);
+  InferPayment decoded;
+  ASSERT_TRUE(DecodeInferPayment(EncodeInferPayment(payment), &decoded).ok());
+  EXPECT_EQ(decoded, payment);
+  payment.update = ChannelUpdate{payment.channel.funding, 10, H(7), {}};
+  const std::vector<uint8_t> bytes = EncodeInferPayment(payment);
+  EXPECT_EQ(bytes.size(), 293u);
+  EXPECT_LE(bytes.size(), kMaxPaymentUpdate);
+  ASSERT_TRUE(DecodeInferPayment(bytes, &decoded).ok());
+  EXPECT_EQ(decoded, payment);
+  // Truncated, trailing, or a flag that is not a bool: one reason.
+  std::vector<uint8_t> bad(bytes.begin(), bytes.end() - 1);
+  EXPECT_EQ(DecodeInferPayment(bad, &decoded).message(), "bad-payment");
+  bad = bytes;
+  bad.push_back(0);
+  EXPECT_EQ(DecodeInferPayment(bad, &decoded).message(), "bad-payment");
+  bad = bytes;
+  bad[120] = 2;  // has_update, after the 120-byte Channel
+  EXPECT_EQ(DecodeInferPayment(bad, &decoded).message(), "bad-payment");
+  EXPECT_EQ(DecodeInferPayment({}, &decoded).message(), "bad-payment");
 }
 
 TEST(MessagesTest, RejectsMalformedInference) {
