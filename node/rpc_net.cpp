@@ -95,6 +95,15 @@ RpcMethod getpeerinfo(NodeContext& node) {
               {RpcType::kNumber, "synced_headers", "The last header we have in common, or -1"},
               {RpcType::kNumber, "synced_blocks", "The last block we have in common, or -1"},
               {RpcType::kNumber, "blocks_in_flight", "Blocks requested from the peer"},
+              {RpcType::kNumber, "minfeefilter",
+               "The peer's feefilter, base units per 1000 bytes (0: none)"},
+              {RpcType::kNumber, "addr_processed", "Addresses taken from the peer"},
+              {RpcType::kNumber, "addr_rate_limited",
+               "Addresses from the peer ignored over the rate limit"},
+              {RpcType::kNumber, "inv_rate_limited",
+               "Transaction and record announcements ignored over the rate limit"},
+              {RpcType::kNumber, "unsolicited_ignored",
+               "Objects sent without a request, ignored over the rate limit"},
           }}}}},
       ExampleCli("getpeerinfo", "") + ExampleRpc("getpeerinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
@@ -123,6 +132,13 @@ RpcMethod getpeerinfo(NodeContext& node) {
           peer["synced_headers"] = it == sync.end() ? -1 : it->second.synced_headers;
           peer["synced_blocks"] = it == sync.end() ? -1 : it->second.synced_blocks;
           peer["blocks_in_flight"] = it == sync.end() ? 0 : it->second.blocks_in_flight;
+          const net::PeerSyncStats none;
+          const net::PeerSyncStats& st = it == sync.end() ? none : it->second;
+          peer["minfeefilter"] = st.fee_filter;
+          peer["addr_processed"] = st.addr_processed;
+          peer["addr_rate_limited"] = st.addr_rate_limited;
+          peer["inv_rate_limited"] = st.inv_rate_limited;
+          peer["unsolicited_ignored"] = st.unsolicited_ignored;
           out.push_back(std::move(peer));
         }
         return out;
