@@ -47,7 +47,9 @@ std::vector<Uint256> TxOrphanage::ChildrenOf(const Uint256& parent_txid) const {
   return out;
 }
 
-bool TxOrphanage::Erase(const Uint256& txid) {
+bool TxOrphanage::Erase(const Uint256& txid_ref) {
+  // A copy: callers pass entries of list_ and by_peer_, which this rewrites.
+  const Uint256 txid = txid_ref;
   auto it = orphans_.find(txid);
   if (it == orphans_.end()) return false;
   const Orphan& o = it->second;
