@@ -797,6 +797,17 @@ class PeerManager::Impl {
         case InvType::kBlock: {
           BlockMsg reply;
           if (chain_->ReadBlock(inv.hash, &reply.block).ok()) {
+            // -maxuploadtarget: old blocks go to the peers we chose only, and the
+            // rest of the window is kept for new blocks (Bitcoin Core's
+            // ProcessGetBlockData disconnects such a peer).
+            const int64_t age = UnixNow() - reply.block.header.time;
+            if (age > options_.historical_block_age.count() && !peer->is_protected() &&
+                connman_->OutboundTargetReached(/*historical_block_serving_limit=*/true)) {
+              Log("Historical block serving limit reached, disconnecting peer=" +
+                  std::to_string(peer->id()));
+              connman_->DisconnectPeer(peer->id(), "historical-block-serving-limit");
+              return;
+            }
             connman_->PushMessage(peer->id(), reply);
           } else {
             missing.items.push_back(inv);

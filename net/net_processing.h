@@ -120,6 +120,9 @@ inline constexpr double kTxAnnounceRatePerSecond = 100;
  *  never send any: relay is inv, getdata, then the object. */
 inline constexpr size_t kUnsolicitedBurst = 100;
 inline constexpr double kUnsolicitedRatePerSecond = 1;
+/** A block older than this is historical for -maxuploadtarget: Bitcoin Core's
+ *  HISTORICAL_BLOCK_AGE (a week). */
+inline constexpr std::chrono::seconds kHistoricalBlockAge = std::chrono::hours(24 * 7);
 /** Unsolicited objects over that rate (each ignored unread) before the peer is
  *  discouraged: only a flood gets there. */
 inline constexpr size_t kMaxUnsolicitedIgnored = 100;
@@ -158,6 +161,9 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     std::function<void(const Transaction&)> tx_added_to_mempool;
     //! Caps of the orphan transaction pool (net/txorphanage.h).
     OrphanLimits orphan_limits;
+    //! Blocks older than this are historical: past -maxuploadtarget's reserve they are
+    //! served to manual and protected peers only (tests shorten it).
+    std::chrono::seconds historical_block_age = kHistoricalBlockAge;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan

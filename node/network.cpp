@@ -45,6 +45,15 @@ void AddNetworkArgs(Config* c) {
             "Maintain at most <n> automatic connections to peers (default: " +
                 std::to_string(kDefaultMaxConnections) + ")",
             Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-maxuploadtarget=<n>",
+            "Tries to keep outbound traffic under the given target, in MiB per 24h: past it, "
+            "blocks older than a week are served to -connect/-addnode peers only (default: 0, "
+            "no limit)",
+            Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-historicalblockage=<n>",
+            "(testing) Seconds after which a block counts as historical for -maxuploadtarget "
+            "(default: " + std::to_string(net::kHistoricalBlockAge.count()) + ")",
+            Config::kInt, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
@@ -74,6 +83,13 @@ Status StartNetwork(const Config& config, NodeContext* node) {
                             ? static_cast<size_t>(max_connections) - options.target_outbound
                             : 0;
   options.log = [](std::string_view line) { LogPrintf(std::string(line)); };
+  const int64_t upload_mib = config.GetIntArg("maxuploadtarget", 0);
+  if (upload_mib < 0 || upload_mib > (int64_t{1} << 40))
+    return Status::InvalidArgument("-maxuploadtarget must be between 0 and 2^40 MiB");
+  options.max_upload_target = static_cast<uint64_t>(upload_mib) << 20;
+  const int64_t historical_age =
+      config.GetIntArg("historicalblockage", net::kHistoricalBlockAge.count());
+  if (historical_age < 0) return Status::InvalidArgument("-historicalblockage must be >= 0");
   const int64_t ban_time = config.GetIntArg("bantime", node->default_ban_time.count());
   if (ban_time <= 0) return Status::InvalidArgument("-bantime must be positive");
   node->default_ban_time = std::chrono::seconds(ban_time);
@@ -91,6 +107,7 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   peer_options.user_agent = UserAgent();
   peer_options.services = LocalServices(*node);
   peer_options.log = [](const std::string& line) { LogPrintf(line); };
+  peer_options.historical_block_age = std::chrono::seconds(historical_age);
   peer_options.tx_added_to_mempool = [node](const Transaction& tx) {
     if (node->wallets) node->wallets->TransactionAddedToMempool(tx);
   };

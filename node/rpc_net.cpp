@@ -186,6 +186,53 @@ RpcMethod getnetworkinfo(NodeContext& node) {
       }};
 }
 
+RpcMethod getnettotals(NodeContext& node) {
+  return RpcMethod{
+      "getnettotals",
+      "Returns information about network traffic, including bytes in, bytes out,\n"
+      "and current system time.",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "totalbytesrecv", "Total bytes received"},
+            {RpcType::kNumber, "totalbytessent", "Total bytes sent"},
+            {RpcType::kNumber, "timemillis", "Current system time in milliseconds since the epoch"},
+            {RpcType::kObject,
+             "uploadtarget",
+             "",
+             {
+                 {RpcType::kNumber, "timeframe", "Length of the measuring timeframe in seconds"},
+                 {RpcType::kNumber, "target", "Target in bytes (0: none)"},
+                 {RpcType::kBool, "target_reached", "True if target is reached"},
+                 {RpcType::kBool, "serve_historical_blocks",
+                  "True if serving historical blocks"},
+                 {RpcType::kNumber, "bytes_left_in_cycle",
+                  "Bytes left in current time cycle"},
+                 {RpcType::kNumber, "time_left_in_cycle",
+                  "Seconds left in current time cycle"},
+             }},
+        }}},
+      ExampleCli("getnettotals", "") + ExampleRpc("getnettotals", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        net::ConnMan& connman = ConnManOrThrow(node);
+        const net::UploadTargetStats up = connman.GetUploadTarget();
+        const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        return json{{"totalbytesrecv", connman.total_bytes_recv()},
+                    {"totalbytessent", connman.total_bytes_sent()},
+                    {"timemillis", millis.count()},
+                    {"uploadtarget",
+                     {{"timeframe", up.timeframe.count()},
+                      {"target", up.target},
+                      {"target_reached", up.target_reached},
+                      {"serve_historical_blocks", up.serve_historical_blocks},
+                      {"bytes_left_in_cycle", up.bytes_left_in_cycle},
+                      {"time_left_in_cycle", up.time_left_in_cycle.count()}}}};
+      }};
+}
+
 RpcMethod addnode(NodeContext& node) {
   return RpcMethod{
       "addnode",
@@ -370,6 +417,7 @@ Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"network", &disconnectnode}, {"network", &getconnectioncount},
       {"network", &getnetworkinfo}, {"network", &getpeerinfo},
       {"network", &listbanned},     {"network", &setban},
+      {"network", &getnettotals},
   };
   return table.AddAll(kCommands, node);
 }

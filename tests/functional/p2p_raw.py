@@ -72,12 +72,14 @@ class RawPeer:
     """One connection to a node's P2P port, from `source_ip` (a second loopback
     address keeps a misbehaving peer apart from the honest ones on 127.0.0.1)."""
 
-    def __init__(self, port, source_ip="127.0.0.1", magic=REGTEST_MAGIC, timeout=10):
+    def __init__(self, port, source_ip="127.0.0.1", magic=REGTEST_MAGIC, timeout=10, sock=None):
         self.magic = magic
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((source_ip, 0))
-        self.sock.settimeout(timeout)
-        self.sock.connect(("127.0.0.1", port))
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((source_ip, 0))
+            sock.settimeout(timeout)
+            sock.connect(("127.0.0.1", port))
+        self.sock = sock
         self.buf = b""
         self.received = []  # (command, payload), in arrival order
         self.closed = False
@@ -95,6 +97,19 @@ class RawPeer:
         self.wait_for("version")
         self.send("verack")
         self.wait_for("verack")
+
+    @classmethod
+    def accept(cls, listener, magic=REGTEST_MAGIC, timeout=10):
+        """The peer a node connected to: the node's connection accepted on
+        `listener`, handshaken (the node speaks first)."""
+        listener.settimeout(timeout)
+        sock, _ = listener.accept()
+        peer = cls(0, magic=magic, sock=sock)
+        peer.wait_for("version")
+        peer.send("version", version_payload(int.from_bytes(os.urandom(8), "little")))
+        peer.send("verack")
+        peer.wait_for("verack")
+        return peer
 
     def _read(self, deadline):
         """Reads what arrived before `deadline` into self.received."""

@@ -10,15 +10,19 @@
   not announce a transaction to a peer whose filter it does not pay;
 - rate limits: addresses over the token bucket are ignored and counted; a
   flood of unsolicited transactions from 127.0.0.2 gets that peer
-  discouraged while the peers on 127.0.0.1 stay connected.
+  discouraged while the peers on 127.0.0.1 stay connected;
+- -maxuploadtarget: once the window's target leaves no room beyond the
+  reserve for new blocks, an inbound peer asking an old block is
+  disconnected, and a peer the node connected to itself is still served.
 """
 
 import os
+import socket
 import struct
 import time
 
 from miniwallet import MiniWallet, Transaction, TxIn, read_worker_keys
-from p2p_raw import INV_TX, RawPeer, addr_payload, parse_inv
+from p2p_raw import INV_BLOCK, INV_TX, RawPeer, addr_payload, inv_payload, parse_inv
 from test_framework import ComputecoinTestFramework, assert_equal, wait_until
 
 FEE = 10_000  # base units: well above the minimum relay fee for one input
@@ -147,6 +151,33 @@ class P2PRelayTest(ComputecoinTestFramework):
         # The honest peers never noticed.
         for honest_peer in (watcher, peer, low, high):
             honest_peer.sync()
+        for p in (watcher, peer, low, high):
+            p.close()
+
+        self.log("-maxuploadtarget: past it, old blocks go to the peers the node chose only")
+        a.stop()
+        a.start(["-workers=2", "-maxuploadtarget=1", "-historicalblockage=0"])
+        target = a.rpc("getnettotals")["uploadtarget"]
+        assert_equal(target["target"], 1 << 20)
+        assert_equal(target["timeframe"], 24 * 3600)
+        # 1 MiB is below the reserve kept for new blocks: no historical block is served.
+        assert_equal(target["serve_historical_blocks"], False)
+        old_block = bytes.fromhex(a.rpc("getblockhash", 1))
+        asker = RawPeer(a.p2p_port)
+        asker.handshake()
+        asker.send("getdata", inv_payload([(INV_BLOCK, old_block)]))
+        assert asker.wait_closed(), "an inbound peer asking an old block is disconnected"
+        asker.close()
+        assert "historical-block-serving-limit" in a.debug_log()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        a.rpc("addnode", f"127.0.0.1:{listener.getsockname()[1]}", "onetry")
+        chosen = RawPeer.accept(listener)  # a manual peer of a's
+        chosen.send("getdata", inv_payload([(INV_BLOCK, old_block)]))
+        chosen.wait_for("block")
+        chosen.close()
+        listener.close()
 
 
 if __name__ == "__main__":
