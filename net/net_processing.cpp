@@ -454,6 +454,11 @@ class PeerManager::Impl {
         return;
       }
       if (header.time > max_time) return;  // may become valid later: not punished
+      ValidationState checkpoint;
+      if (!chainman_->CheckCheckpoints(header, &checkpoint)) {
+        Misbehaving(peer->id(), checkpoint.reason());
+        return;
+      }
       const Status s = chain_->StoreHeader(header);
       if (!s.ok()) {
         Misbehaving(peer->id(), "bad-header: " + s.message());

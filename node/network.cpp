@@ -54,10 +54,39 @@ void AddNetworkArgs(Config* c) {
             "(testing) Seconds after which a block counts as historical for -maxuploadtarget "
             "(default: " + std::to_string(net::kHistoricalBlockAge.count()) + ")",
             Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-checkpoint=<height>:<blockid>",
+            "(testing, regtest only) Treat the block as a checkpoint (doc/consensus.md); may be "
+            "given more than once",
+            Config::kString, Config::kMulti, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
             Config::kInt, Config::kNone, kConnection);
+}
+
+Status ApplyTestCheckpoints(const Config& config, NodeContext* node) {
+  const std::vector<std::string> values = config.GetArgs("checkpoint");
+  if (values.empty()) return Status::OK();
+  if (node->params->network != Network::kRegtest)
+    return Status::InvalidArgument("-checkpoint is for regtest only");
+  auto params = std::make_unique<ChainParams>(*node->params);
+  for (const std::string& value : values) {
+    const size_t colon = value.find(':');
+    const std::optional<Uint256> hash =
+        colon == std::string::npos ? std::nullopt : Uint256::FromHex(value.substr(colon + 1));
+    uint32_t height = 0;
+    bool digits = colon != std::string::npos && colon > 0 && colon <= 9;
+    for (size_t i = 0; digits && i < colon; ++i) {
+      digits = value[i] >= '0' && value[i] <= '9';
+      height = height * 10 + static_cast<uint32_t>(value[i] - '0');
+    }
+    if (!digits || !hash)
+      return Status::InvalidArgument("Invalid -checkpoint=" + value + " (<height>:<blockid>)");
+    params->checkpoints[height] = *hash;
+  }
+  node->params = params.get();
+  node->test_params = std::move(params);
+  return Status::OK();
 }
 
 Status StartNetwork(const Config& config, NodeContext* node) {
