@@ -36,6 +36,7 @@ struct PeerState {
   bool misbehaving = false;      // discourage and disconnect at its next turn
   std::string misbehaving_reason;
   int unconnecting_headers = 0;
+  bool headers_pending = false;  // its last headers message was full: more are asked
   bool answered_getaddr = false;
   // The best header the peer showed us (by height, on any branch).
   bool has_best_header = false;
@@ -278,6 +279,9 @@ class PeerManager::Impl {
   }
 
   void RequestBlocks(PeerId id, PeerState& state) {
+    // Headers first: while a peer is still sending them, its blocks would only
+    // queue ahead of the next headers message on the one message thread.
+    if (state.headers_pending) return;
     // Drop what is already here from the front of the list.
     while (!state.to_fetch.empty() &&
            (chain_->HaveBlock(state.to_fetch.front()) || waiting_.contains(state.to_fetch.front())))
@@ -425,6 +429,8 @@ class PeerManager::Impl {
   void OnHeaders(const PeerRef& peer, const HeadersMsg& msg) {
     std::lock_guard<std::mutex> lock(mu_);
     PeerState& state = peers_[peer->id()];
+    // A full message means the peer has more: blocks wait until its headers end.
+    state.headers_pending = msg.headers.size() == kMaxHeadersResults;
     if (msg.headers.empty()) return;
     // They must form a chain, from a header we know.
     for (size_t i = 1; i < msg.headers.size(); ++i) {
@@ -445,6 +451,14 @@ class PeerManager::Impl {
     if (parent.Has(kBlockFailed)) {
       Misbehaving(peer->id(), "bad-prevblk");
       return;
+    }
+    // Ask for the next ones before checking these: the peer reads them from
+    // its store while we verify signatures (a header whose check fails marks
+    // the peer, which is then dropped before it matters).
+    if (state.headers_pending) {
+      GetHeadersMsg more;
+      more.locator = {msg.headers.back().Hash()};
+      connman_->PushMessage(peer->id(), more);
     }
     const int64_t max_time = UnixNow() + params_.max_future_time;
     for (const BlockHeader& header : msg.headers) {
@@ -477,11 +491,6 @@ class PeerManager::Impl {
       best_header_height_ = last.height;
       Log("Headers: best " + std::to_string(best_header_height_) +
           " from peer=" + std::to_string(peer->id()));
-    }
-    if (msg.headers.size() == kMaxHeadersResults) {
-      GetHeadersMsg more;
-      more.locator = {last.Hash()};
-      connman_->PushMessage(peer->id(), more);
     }
     RequestBlocks(peer->id(), state);
   }
