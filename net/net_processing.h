@@ -5,10 +5,11 @@
 // Flows, one message per peer per turn, all on ConnMan's message thread:
 //   handshake  version → version/verack; the outbound side speaks first.
 //              After verack: sendheaders, then getheaders from our tip.
-//   sync       headers-first: a peer's headers (≤ 2000 a message, asked
-//              again while full) are linked, signature-checked and stored
-//              in the block index (ChainState::StoreHeader); blocks on the
-//              best header chain are then fetched with getdata from every
+//   sync       headers-first: a peer's headers (≤ 2000 a message, the next
+//              asked as soon as a full one links) are signature-checked,
+//              checked against checkpoints and stored in the block index
+//              (ChainState::StoreHeader); once a peer's headers end, blocks
+//              on the best header chain are fetched with getdata from every
 //              peer that has them, at most kMaxBlocksInFlightPerPeer each,
 //              re-asked elsewhere after kBlockStallTimeout.
 //   tensors    a block's records commit to output tensors; before
