@@ -1283,7 +1283,7 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   const bool moved = state.fee_filter_sent >= 0 &&
                      (min_fee_rate * 4 < state.fee_filter_sent * 3 ||
                       min_fee_rate * 3 > state.fee_filter_sent * 4);
-  if (now >= state.next_fee_filter) {
+  if (state.relay_txs && now >= state.next_fee_filter) {  // a peer taking no txs needs none
     if (min_fee_rate != state.fee_filter_sent) {
       m.connman_->PushMessage(peer->id(), FeeFilterMsg{min_fee_rate});
       state.fee_filter_sent = min_fee_rate;

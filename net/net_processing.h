@@ -34,7 +34,8 @@
 //              when a parent enters the mempool or a block; a peer's
 //              orphans go when it disconnects.
 //   feefilter  after the handshake and every kFeeFilterInterval (sooner
-//              when it moved) each peer is told MempoolMinFeeRate(); a
+//              when it moved) each peer that takes transactions (its
+//              version's relay flag) is told MempoolMinFeeRate(); a
 //              transaction paying less than a peer's own feefilter is not
 //              announced to it, nor to a peer whose version said relay=0.
 //   inference  a holder sends its serveinfo after the handshake and again

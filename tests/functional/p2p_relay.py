@@ -168,7 +168,7 @@ class P2PRelayTest(ComputecoinTestFramework):
         asker.send("getdata", inv_payload([(INV_BLOCK, old_block)]))
         assert asker.wait_closed(), "an inbound peer asking an old block is disconnected"
         asker.close()
-        assert "historical-block-serving-limit" in a.debug_log()
+        assert "Historical block serving limit reached" in a.debug_log()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
