@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,14 @@ struct ChainParams {
 
   /// Blocks are produced on request (RPC) rather than on a schedule.
   bool blocks_on_demand = false;
+
+  /// Known blocks of this network's chain, height → block id (Bitcoin
+  /// Core's checkpointData): a header at a checkpoint's height must be that
+  /// block, no header forking below the last checkpoint a node holds is
+  /// accepted, and the checkpoint's ancestors' work records are accepted
+  /// without re-execution (doc/consensus.md, "Checkpoints"). Regtest has
+  /// none unless -checkpoint adds some (tests).
+  std::map<uint32_t, Uint256> checkpoints;
 };
 
 const ChainParams& MainParams();

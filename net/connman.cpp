@@ -126,6 +126,40 @@ class ConnManImpl {
   const ConnManOptions opt_;
   NetEventsInterface* const events_;
   std::atomic<uint64_t> total_sent_{0};
+
+  // The -maxuploadtarget window. A send while none is open (or after it
+  // ended) opens one.
+  void RecordUpload(uint64_t n) {
+    std::lock_guard<std::mutex> lock(upload_mu_);
+    const SteadyClock::time_point now = SteadyClock::now();
+    if (!cycle_open_ || now >= cycle_start_ + kMaxUploadTimeframe) {
+      cycle_open_ = true;
+      cycle_start_ = now;
+      cycle_sent_ = 0;
+    }
+    cycle_sent_ += n;
+  }
+  UploadTargetStats UploadTarget() const {
+    std::lock_guard<std::mutex> lock(upload_mu_);
+    UploadTargetStats s;
+    s.target = opt_.max_upload_target;
+    if (s.target == 0) return s;
+    const SteadyClock::time_point now = SteadyClock::now();
+    const bool current = cycle_open_ && now < cycle_start_ + kMaxUploadTimeframe;
+    const uint64_t sent = current ? cycle_sent_ : 0;
+    s.time_left_in_cycle = current ? std::chrono::duration_cast<std::chrono::seconds>(
+                                         cycle_start_ + kMaxUploadTimeframe - now)
+                                   : kMaxUploadTimeframe;
+    s.bytes_left_in_cycle = sent < s.target ? s.target - sent : 0;
+    s.target_reached = sent >= s.target;
+    // The reserve shrinks with the window's time left, as new blocks to come do.
+    const uint64_t reserve = static_cast<uint64_t>(
+        static_cast<double>(opt_.upload_new_block_reserve) *
+        (static_cast<double>(s.time_left_in_cycle.count()) /
+         static_cast<double>(kMaxUploadTimeframe.count())));
+    s.serve_historical_blocks = !s.target_reached && s.bytes_left_in_cycle > reserve;
+    return s;
+  }
   std::atomic<uint64_t> total_recv_{0};
   std::atomic<uint16_t> listen_port_{0};
 
@@ -175,6 +209,11 @@ class ConnManImpl {
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool wake_ = false;  // GUARDED_BY(wake_mu_)
+
+  mutable std::mutex upload_mu_;
+  bool cycle_open_ = false;                // GUARDED_BY(upload_mu_)
+  SteadyClock::time_point cycle_start_;  // GUARDED_BY(upload_mu_)
+  uint64_t cycle_sent_ = 0;              // GUARDED_BY(upload_mu_)
 
   std::set<PeerId> initialized_;    // message thread only (then Stop, after it ended)
   std::set<PeerId> reported_good_;  // message thread only
@@ -354,6 +393,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     peer_->bytes_sent_ += n;
     ++peer_->msgs_sent_;
     cm_->total_sent_ += n;
+    cm_->RecordUpload(n);
     const size_t queued = (peer_->send_queue_bytes_ -= size);
     peer_->send_paused_ = queued > cm_->opt_.send_buffer_size;
     if (!send_queue_.empty()) DoWrite();
@@ -902,6 +942,14 @@ size_t ConnMan::GetPeerCount(bool inbound, bool outbound) const {
 }
 bool ConnMan::IsOwnNonce(uint64_t nonce) const { return impl_->IsOwnNonce(nonce); }
 uint64_t ConnMan::total_bytes_sent() const { return impl_->total_sent_; }
+
+bool ConnMan::OutboundTargetReached(bool historical_block_serving_limit) const {
+  const UploadTargetStats s = impl_->UploadTarget();
+  if (s.target == 0) return false;
+  return historical_block_serving_limit ? !s.serve_historical_blocks : s.target_reached;
+}
+
+UploadTargetStats ConnMan::GetUploadTarget() const { return impl_->UploadTarget(); }
 uint64_t ConnMan::total_bytes_recv() const { return impl_->total_recv_; }
 
 }  // namespace cc::net

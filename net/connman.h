@@ -97,6 +97,23 @@ inline constexpr std::chrono::milliseconds kDefaultConnectTimeout = 5s;
 /** Between attempts to reach a -connect/-addnode peer that is not connected. */
 inline constexpr std::chrono::milliseconds kDefaultManualRetryInterval = 30s;
 
+/** The -maxuploadtarget window: Bitcoin Core's MAX_UPLOAD_TIMEFRAME. */
+inline constexpr std::chrono::seconds kMaxUploadTimeframe = 24h;
+/** Bytes of a whole window kept for serving new blocks once historical ones are refused:
+ *  Bitcoin Core's day of full blocks (144 × 4 MB). Ours are smaller, but the tensors of
+ *  their records are served too. */
+inline constexpr uint64_t kDefaultUploadNewBlockReserve = 144 * 4'000'000ull;
+
+/** The upload target's state, as getnettotals shows it (Bitcoin Core's shape). */
+struct UploadTargetStats {
+  uint64_t target = 0;  //!< bytes per timeframe; 0: no target
+  std::chrono::seconds timeframe = kMaxUploadTimeframe;
+  bool target_reached = false;           //!< OutboundTargetReached(false)
+  bool serve_historical_blocks = true;   //!< !OutboundTargetReached(true)
+  uint64_t bytes_left_in_cycle = 0;      //!< 0 without a target
+  std::chrono::seconds time_left_in_cycle{0};
+};
+
 struct ConnManOptions {
   MessageStart magic{};                             //!< the network's magic (from chain parameters)
   bool listen = true;                               //!< -listen
@@ -113,6 +130,11 @@ struct ConnManOptions {
   std::chrono::milliseconds inactivity_timeout = kDefaultInactivityTimeout;
   std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   std::chrono::milliseconds manual_retry_interval = kDefaultManualRetryInterval;
+  //! -maxuploadtarget: bytes sent per kMaxUploadTimeframe above which historical blocks
+  //! are no longer served to unprotected peers (net_processing); 0: no target.
+  uint64_t max_upload_target = 0;
+  //! Bytes of a whole window kept for new blocks (see kDefaultUploadNewBlockReserve).
+  uint64_t upload_new_block_reserve = kDefaultUploadNewBlockReserve;
   EvictionProtection eviction;                //!< test-only: shrink to see eviction with few peers
   size_t io_threads = 1;                      //!< threads running the io_context
   AddrMan* addrman = nullptr;                 //!< optional; must outlive the ConnMan
@@ -183,6 +205,14 @@ class ConnMan {
   bool IsOwnNonce(uint64_t nonce) const;
 
   uint64_t total_bytes_sent() const;
+
+  /** Bitcoin Core's OutboundTargetReached: with a -maxuploadtarget, whether this window's
+   *  sent bytes reached it; with historical_block_serving_limit, whether what is left is
+   *  no more than the new-block reserve for the rest of the window (then historical
+   *  blocks are refused before new ones would have to be). Always false without a target.
+   *  A window starts at the first send after the previous one ended. */
+  bool OutboundTargetReached(bool historical_block_serving_limit) const;
+  UploadTargetStats GetUploadTarget() const;
   uint64_t total_bytes_recv() const;
 
  private:

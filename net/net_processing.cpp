@@ -17,6 +17,7 @@
 #include "chain/serialize.h"
 #include "compute/tensor.h"
 #include "consensus/genesis.h"
+#include "net/rate_limit.h"
 #include "net/tensor_transfer.h"
 #include "validation/mempool_accept.h"
 
@@ -35,6 +36,7 @@ struct PeerState {
   bool misbehaving = false;      // discourage and disconnect at its next turn
   std::string misbehaving_reason;
   int unconnecting_headers = 0;
+  bool headers_pending = false;  // its last headers message was full: more are asked
   bool answered_getaddr = false;
   // The best header the peer showed us (by height, on any branch).
   bool has_best_header = false;
@@ -52,6 +54,26 @@ struct PeerState {
   uint64_t ping_nonce = 0;
   Clock::time_point ping_sent;
   Clock::time_point next_ping = Clock::now();
+
+  // Relay limits (net_processing.h). What we asked the peer for: an object
+  // not in here is unsolicited.
+  std::unordered_set<Uint256, Uint256Hasher> txs_asked;
+  std::unordered_set<Uint256, Uint256Hasher> records_asked;
+  // One token is one address; we add kMaxAddrToSend when we send getaddr.
+  TokenBucket addr_bucket{kAddrRatePerSecond, kMaxAddrToSend, 1, Clock::now()};
+  TokenBucket inv_bucket{kTxAnnounceRatePerSecond, kMaxPeerTxAnnouncements,
+                         kMaxPeerTxAnnouncements, Clock::now()};
+  TokenBucket unsolicited_bucket{kUnsolicitedRatePerSecond, kUnsolicitedBurst, kUnsolicitedBurst,
+                                 Clock::now()};
+  uint64_t addr_processed = 0;
+  uint64_t addr_rate_limited = 0;
+  uint64_t inv_rate_limited = 0;
+  uint64_t unsolicited_ignored = 0;
+  // Fee filter (BIP133): the peer's, and the last we sent it (-1: none yet).
+  bool relay_txs = true;  // its version's relay flag
+  Amount fee_filter = 0;
+  Amount fee_filter_sent = -1;
+  Clock::time_point next_fee_filter = Clock::now();
 };
 
 // Bitcoin Core's MaybePunishNodeFor{Block,Tx}: whether a refusal is the
@@ -73,6 +95,15 @@ bool IsSendersFault(ValidationResult result) {
       return false;
   }
   return false;
+}
+
+__extension__ typedef __int128 Int128;
+
+// The fee `size` bytes pay at `rate_per_kb`, rounded down: the mempool's
+// min-relay-fee arithmetic (chain/mempool.cpp), so that a transaction the
+// peer's filter admits is one its mempool would not refuse on fee.
+Amount FeeAtRate(Amount rate_per_kb, size_t size) {
+  return static_cast<Amount>(static_cast<Int128>(rate_per_kb) * static_cast<Int128>(size) / 1000);
 }
 
 /** No peer (peer ids start at 0). */
@@ -124,7 +155,8 @@ class PeerManager::Impl {
         addrman_(addrman),
         options_(std::move(options)),
         genesis_hash_(BuildGenesisBlock(params).Hash()),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()),
+        orphanage_(options_.orphan_limits, rng_()) {}
 
   void Log(const std::string& line) {
     if (options_.log) options_.log(line);
@@ -151,6 +183,9 @@ class PeerManager::Impl {
   std::vector<Uint256> new_tips_;     // GUARDED_BY(announce_mu_)
   std::vector<Uint256> new_txs_;      // GUARDED_BY(announce_mu_)
   std::vector<Uint256> new_records_;  // GUARDED_BY(announce_mu_)
+  // Transactions of newly connected blocks (records dropped): their orphans
+  // are retried or dropped on the message thread.
+  std::vector<Block> connected_blocks_;  // GUARDED_BY(announce_mu_)
 
   mutable std::mutex mu_;
   std::map<PeerId, PeerState> peers_;
@@ -165,6 +200,8 @@ class PeerManager::Impl {
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
   std::optional<ServeInfoMsg> serve_info_;                  // what we announce
+  TxOrphanage orphanage_;
+  Clock::time_point next_orphan_expiry_ = Clock::now() + kOrphanExpireInterval;
 
   // --- helpers (REQUIRES: mu_ held unless said otherwise) ---
 
@@ -174,6 +211,15 @@ class PeerManager::Impl {
     if (!it->second.misbehaving) Log("Misbehaving: peer=" + std::to_string(id) + " " + reason);
     it->second.misbehaving = true;
     it->second.misbehaving_reason = reason;
+  }
+
+  // Whether an object the peer sent without our getdata is processed: up to
+  // its unsolicited bucket; past kMaxUnsolicitedIgnored ignored ones it is a
+  // flood, and the peer is marked.
+  bool AllowUnsolicited(PeerId id, PeerState& state) {
+    if (state.unsolicited_bucket.Consume(Clock::now())) return true;
+    if (++state.unsolicited_ignored > kMaxUnsolicitedIgnored) Misbehaving(id, "unsolicited-flood");
+    return false;
   }
 
   uint32_t TipHeight() const {
@@ -233,6 +279,9 @@ class PeerManager::Impl {
   }
 
   void RequestBlocks(PeerId id, PeerState& state) {
+    // Headers first: while a peer is still sending them, its blocks would only
+    // queue ahead of the next headers message on the one message thread.
+    if (state.headers_pending) return;
     // Drop what is already here from the front of the list.
     while (!state.to_fetch.empty() &&
            (chain_->HaveBlock(state.to_fetch.front()) || waiting_.contains(state.to_fetch.front())))
@@ -276,6 +325,43 @@ class PeerManager::Impl {
     AskTensorChunk(hash, it->second);
   }
 
+  Amount MempoolMinFeeRate() const {
+    const MempoolOptions& o = mempool_->options();
+    Amount floor = o.min_relay_fee_per_kb;
+    if (mempool_->bytes() * 10 < o.max_bytes * 9) return floor;
+    // Near the cap a new entry must beat the lowest rate, or eviction takes it.
+    Amount lowest = kMaxMoney;
+    for (const auto& [fee, size] : mempool_->FeesAndSizes())
+      if (size > 0) lowest = std::min<Amount>(lowest, static_cast<Amount>(
+                                                          static_cast<Int128>(fee) * 1000 / size));
+    if (lowest == kMaxMoney) return floor;
+    return std::min<Amount>(kMaxMoney,
+                            std::max(floor, lowest + o.incremental_relay_fee_per_kb));
+  }
+
+  // The message thread's turn for blocks connected since the last: their
+  // orphans that conflict with them or are in them go, and those spending
+  // their outputs are tried again. Every kOrphanExpireInterval the orphans
+  // whose time is up go too. REQUIRES: mu_ not held.
+  void OrphansAfterBlocks(const std::vector<Block>& blocks) {
+    std::vector<Uint256> parents;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const Clock::time_point now = Clock::now();
+      if (now >= next_orphan_expiry_) {
+        if (const size_t n = orphanage_.Expire(now); n > 0)
+          Log("Orphans: " + std::to_string(n) + " expired");
+        next_orphan_expiry_ = now + kOrphanExpireInterval;
+      }
+      if (orphanage_.size() == 0) return;
+      for (const Block& block : blocks) {
+        orphanage_.EraseForBlock(block);
+        for (const Transaction& tx : block.txs) parents.push_back(tx.Txid());
+      }
+    }
+    RetryOrphans(std::move(parents));
+  }
+
   // --- message handlers (REQUIRES: mu_ not held; each takes it as needed) ---
 
   void OnVersion(const PeerRef& peer, const VersionMsg& msg) {
@@ -289,6 +375,7 @@ class PeerManager::Impl {
     }
     peer->SetVersionInfo(msg.version, msg.services, msg.user_agent, msg.best_height);
     state.got_version = true;
+    state.relay_txs = msg.relay;
     state.best_block_height = msg.best_height;
     if (peer->inbound()) connman_->PushMessage(peer->id(), OurVersion(*peer));
     connman_->PushMessage(peer->id(), VerackMsg{});
@@ -315,7 +402,10 @@ class PeerManager::Impl {
     Log("New " + std::string(peer->inbound() ? "inbound" : "outbound") +
         " peer=" + std::to_string(peer->id()) + " " + peer->addr().ToString());
     connman_->PushMessage(peer->id(), SendHeadersMsg{});
-    if (!peer->inbound() && addrman_ != nullptr) connman_->PushMessage(peer->id(), GetAddrMsg{});
+    if (!peer->inbound() && addrman_ != nullptr) {
+      connman_->PushMessage(peer->id(), GetAddrMsg{});
+      state.addr_bucket.Add(kMaxAddrToSend);  // the answer was asked for
+    }
     // Registration requests made before this peer came (they are few).
     for (const auto& [key, reg] : registrations_) connman_->PushMessage(peer->id(), reg);
     if (serve_info_) connman_->PushMessage(peer->id(), *serve_info_);
@@ -339,6 +429,8 @@ class PeerManager::Impl {
   void OnHeaders(const PeerRef& peer, const HeadersMsg& msg) {
     std::lock_guard<std::mutex> lock(mu_);
     PeerState& state = peers_[peer->id()];
+    // A full message means the peer has more: blocks wait until its headers end.
+    state.headers_pending = msg.headers.size() == kMaxHeadersResults;
     if (msg.headers.empty()) return;
     // They must form a chain, from a header we know.
     for (size_t i = 1; i < msg.headers.size(); ++i) {
@@ -360,6 +452,14 @@ class PeerManager::Impl {
       Misbehaving(peer->id(), "bad-prevblk");
       return;
     }
+    // Ask for the next ones before checking these: the peer reads them from
+    // its store while we verify signatures (a header whose check fails marks
+    // the peer, which is then dropped before it matters).
+    if (state.headers_pending) {
+      GetHeadersMsg more;
+      more.locator = {msg.headers.back().Hash()};
+      connman_->PushMessage(peer->id(), more);
+    }
     const int64_t max_time = UnixNow() + params_.max_future_time;
     for (const BlockHeader& header : msg.headers) {
       // What a header can be judged by alone: the producer's signature, time.
@@ -368,6 +468,11 @@ class PeerManager::Impl {
         return;
       }
       if (header.time > max_time) return;  // may become valid later: not punished
+      ValidationState checkpoint;
+      if (!chainman_->CheckCheckpoints(header, &checkpoint)) {
+        Misbehaving(peer->id(), checkpoint.reason());
+        return;
+      }
       const Status s = chain_->StoreHeader(header);
       if (!s.ok()) {
         Misbehaving(peer->id(), "bad-header: " + s.message());
@@ -386,11 +491,6 @@ class PeerManager::Impl {
       best_header_height_ = last.height;
       Log("Headers: best " + std::to_string(best_header_height_) +
           " from peer=" + std::to_string(peer->id()));
-    }
-    if (msg.headers.size() == kMaxHeadersResults) {
-      GetHeadersMsg more;
-      more.locator = {last.Hash()};
-      connman_->PushMessage(peer->id(), more);
     }
     RequestBlocks(peer->id(), state);
   }
@@ -446,6 +546,7 @@ class PeerManager::Impl {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!IsInFlight(hash) && !AllowUnsolicited(peer->id(), peers_[peer->id()])) return;
       for (auto& [id, state] : peers_) state.blocks_in_flight.erase(hash);
       const bool have_parent = chain_->HaveBlock(block.header.prev);
       if (have_parent && missing.empty()) {
@@ -546,6 +647,8 @@ class PeerManager::Impl {
     const Uint256 hash = record.Hash();
     {
       std::lock_guard<std::mutex> lock(mu_);
+      PeerState& sender = peers_[peer->id()];
+      if (!sender.records_asked.erase(hash) && !AllowUnsolicited(peer->id(), sender)) return;
       recent_records_.insert(hash);
       if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
       WaitingRecord w;
@@ -650,19 +753,35 @@ class PeerManager::Impl {
     bool new_block = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      PeerState& state = peers_[peer->id()];
+      const Clock::time_point now = Clock::now();
+      // An announcement we would fetch takes a token; over the rate it is ignored.
+      auto take = [&] {
+        const size_t outstanding = state.txs_asked.size() + state.records_asked.size();
+        if (outstanding < kMaxPeerTxAnnouncements && state.inv_bucket.Consume(now)) return true;
+        ++state.inv_rate_limited;
+        return false;
+      };
       for (const Inv& inv : msg.items) {
         switch (inv.type) {
           case InvType::kTx:
-            if (!mempool_->Contains(inv.hash) && recent_txs_.insert(inv.hash).second)
+            if (!mempool_->Contains(inv.hash) && !orphanage_.Have(inv.hash) &&
+                !recent_txs_.contains(inv.hash) && take()) {
+              recent_txs_.insert(inv.hash);
+              state.txs_asked.insert(inv.hash);
               want.items.push_back(inv);
+            }
             break;
           case InvType::kBlock:
             if (!chain_->HaveBlock(inv.hash)) new_block = true;
             break;
           case InvType::kWorkRecord:
             if (pool_ != nullptr && !pool_->Contains(inv.hash) &&
-                recent_records_.insert(inv.hash).second)
+                !recent_records_.contains(inv.hash) && take()) {
+              recent_records_.insert(inv.hash);
+              state.records_asked.insert(inv.hash);
               want.items.push_back(inv);
+            }
             break;
           case InvType::kTensor:
             break;
@@ -692,6 +811,17 @@ class PeerManager::Impl {
         case InvType::kBlock: {
           BlockMsg reply;
           if (chain_->ReadBlock(inv.hash, &reply.block).ok()) {
+            // -maxuploadtarget: old blocks go to the peers we chose only, and the
+            // rest of the window is kept for new blocks (Bitcoin Core's
+            // ProcessGetBlockData disconnects such a peer).
+            const int64_t age = UnixNow() - reply.block.header.time;
+            if (age > options_.historical_block_age.count() && !peer->is_protected() &&
+                connman_->OutboundTargetReached(/*historical_block_serving_limit=*/true)) {
+              Log("Historical block serving limit reached, disconnecting peer=" +
+                  std::to_string(peer->id()));
+              connman_->DisconnectPeer(peer->id(), "historical-block-serving-limit");
+              return;
+            }
             connman_->PushMessage(peer->id(), reply);
           } else {
             missing.items.push_back(inv);
@@ -716,17 +846,86 @@ class PeerManager::Impl {
   }
 
   void OnTx(const PeerRef& peer, const Transaction& tx) {
+    const Uint256 txid = tx.Txid();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      PeerState& sender = peers_[peer->id()];
+      if (!sender.txs_asked.erase(txid) && !AllowUnsolicited(peer->id(), sender)) return;
+      if (orphanage_.Have(txid)) return;  // waiting for its parents already
+    }
     peer->MarkTxReceived();
     ValidationState state;
-    const Uint256 txid = tx.Txid();
     if (AcceptToMempool(*mempool_, *chain_, tx, /*test_only=*/false, &state)) {
       Relay(txid, peer->id());
       if (options_.tx_added_to_mempool) options_.tx_added_to_mempool(tx);
+      RetryOrphans({txid});
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
+    if (state.result() == ValidationResult::kMissingInputs) return AddOrphan(tx, peer->id());
     if (IsSendersFault(state.result()))
       Misbehaving(peer->id(), "tx " + txid.ToHex() + ": " + state.reason());
+  }
+
+  // Keeps `tx`, whose inputs are unknown, and asks `from` for the parents we
+  // lack. REQUIRES: mu_ held.
+  void AddOrphan(const Transaction& tx, PeerId from) {
+    const Uint256 txid = tx.Txid();
+    if (!orphanage_.Add(tx, Serialize(tx).size(), from, Clock::now())) return;
+    GetDataMsg want;
+    PeerState& state = peers_[from];
+    for (const TxIn& in : tx.inputs) {
+      const Uint256& parent = in.prevout.txid;
+      if (mempool_->Contains(parent) || orphanage_.Have(parent) || state.txs_asked.contains(parent))
+        continue;
+      state.txs_asked.insert(parent);
+      recent_txs_.insert(parent);
+      want.items.push_back(Inv{InvType::kTx, parent});
+    }
+    Log("Orphan tx " + txid.ToHex() + " from peer=" + std::to_string(from) + ", asking " +
+        std::to_string(want.items.size()) + " parents (orphans: " +
+        std::to_string(orphanage_.size()) + ")");
+    if (!want.items.empty()) connman_->PushMessage(from, want);
+  }
+
+  // Offers the orphans spending outputs of `parents` (which just entered the
+  // mempool or a block) to the mempool again, and theirs after each one
+  // accepted. Each orphan leaves the pool when judged; one still missing an
+  // input stays. REQUIRES: mu_ not held.
+  void RetryOrphans(std::vector<Uint256> parents) {
+    while (!parents.empty()) {
+      const Uint256 parent = parents.back();
+      parents.pop_back();
+      std::vector<std::pair<Transaction, PeerId>> children;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Uint256& child : orphanage_.ChildrenOf(parent)) {
+          Transaction tx;
+          PeerId from = kNoPeer;
+          if (orphanage_.Get(child, &tx, &from)) children.emplace_back(std::move(tx), from);
+        }
+      }
+      for (const auto& [tx, from] : children) {
+        const Uint256 txid = tx.Txid();
+        ValidationState state;
+        const bool accepted = AcceptToMempool(*mempool_, *chain_, tx, /*test_only=*/false, &state);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!accepted && state.result() == ValidationResult::kMissingInputs) continue;
+          orphanage_.Erase(txid);
+          if (accepted) {
+            Log("Orphan tx " + txid.ToHex() + " accepted after its parent " + parent.ToHex());
+            RelayLocked(txid, from);
+          } else if (IsSendersFault(state.result())) {
+            Misbehaving(from, "tx " + txid.ToHex() + ": " + state.reason());
+          }
+        }
+        if (accepted) {
+          if (options_.tx_added_to_mempool) options_.tx_added_to_mempool(tx);
+          parents.push_back(txid);
+        }
+      }
+    }
   }
 
   void OnGetProof(const PeerRef& peer, const GetProofMsg& msg) {
@@ -765,6 +964,10 @@ class PeerManager::Impl {
   // Queues an inv of `txid` for every handshaken peer but `except`.
   void Relay(const Uint256& txid, PeerId except) {
     std::lock_guard<std::mutex> lock(mu_);
+    RelayLocked(txid, except);
+  }
+  // REQUIRES: mu_ held.
+  void RelayLocked(const Uint256& txid, PeerId except) {
     recent_txs_.insert(txid);
     for (auto& [id, state] : peers_)
       if (id != except && state.got_verack) state.txs_to_announce.push_back(txid);
@@ -826,10 +1029,22 @@ std::vector<PeerSyncStats> PeerManager::GetSyncStats() const {
     s.synced_blocks = state.best_block_height;
     s.blocks_in_flight = state.blocks_in_flight.size();
     s.misbehaving = state.misbehaving;
+    s.fee_filter = state.fee_filter;
+    s.addr_processed = state.addr_processed;
+    s.addr_rate_limited = state.addr_rate_limited;
+    s.inv_rate_limited = state.inv_rate_limited;
+    s.unsolicited_ignored = state.unsolicited_ignored;
     out.push_back(s);
   }
   return out;
 }
+
+OrphanStats PeerManager::GetOrphanStats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return OrphanStats{impl_->orphanage_.size(), impl_->orphanage_.bytes()};
+}
+
+Amount PeerManager::MempoolMinFeeRate() const { return impl_->MempoolMinFeeRate(); }
 
 void PeerManager::InitializePeer(const PeerRef& peer) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -867,6 +1082,7 @@ void PeerManager::FinalizePeer(const PeerRef& peer) {
   if (impl_->inference_ != nullptr) impl_->inference_->OnPeerGone(peer->id());
   std::lock_guard<std::mutex> lock(impl_->mu_);
   impl_->peers_.erase(peer->id());
+  impl_->orphanage_.EraseForPeer(peer->id());
   // Its tensor downloads go to whoever asks next (SendMessages).
   for (auto& [hash, d] : impl_->tensors_) {
     if (d.peer == peer->id()) {
@@ -916,7 +1132,22 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           reply.entries = impl_->addrman_->GetAddr(kMaxAddrToSend, 23);
           impl_->connman_->PushMessage(peer->id(), reply);
         } else if constexpr (std::is_same_v<T, AddrMsg>) {
-          if (impl_->addrman_ != nullptr) impl_->addrman_->Add(m.entries, peer->addr(), UnixNow());
+          if (impl_->addrman_ == nullptr) return;
+          std::vector<AddrEntry> kept;
+          {
+            std::lock_guard<std::mutex> lock(impl_->mu_);
+            PeerState& state = impl_->peers_[peer->id()];
+            const Clock::time_point now = Clock::now();
+            for (const AddrEntry& entry : m.entries) {
+              if (state.addr_bucket.Consume(now)) {
+                kept.push_back(entry);
+              } else {
+                ++state.addr_rate_limited;
+              }
+            }
+            state.addr_processed += kept.size();
+          }
+          if (!kept.empty()) impl_->addrman_->Add(kept, peer->addr(), UnixNow());
         } else if constexpr (std::is_same_v<T, InvMsg>) {
           impl_->OnInv(peer, m);
         } else if constexpr (std::is_same_v<T, GetDataMsg>) {
@@ -941,7 +1172,10 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
         } else if constexpr (std::is_same_v<T, NotFoundMsg>) {
           // A tensor the peer does not have: ask another (SendMessages).
           std::lock_guard<std::mutex> lock(impl_->mu_);
+          PeerState& state = impl_->peers_[peer->id()];
           for (const Inv& inv : m.items) {
+            if (inv.type == InvType::kTx) state.txs_asked.erase(inv.hash);
+            if (inv.type == InvType::kWorkRecord) state.records_asked.erase(inv.hash);
             if (inv.type != InvType::kTensor) continue;
             auto it = impl_->tensors_.find(inv.hash);
             if (it == impl_->tensors_.end() || it->second.peer != peer->id()) continue;
@@ -964,8 +1198,11 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           if (impl_->inference_ != nullptr) impl_->inference_->OnServeInfo(peer->id(), m);
         } else if constexpr (std::is_same_v<T, InferResultMsg>) {
           if (impl_->inference_ != nullptr) impl_->inference_->OnInferResult(peer->id(), m);
+        } else if constexpr (std::is_same_v<T, FeeFilterMsg>) {
+          std::lock_guard<std::mutex> lock(impl_->mu_);
+          impl_->peers_[peer->id()].fee_filter = m.fee_rate;
         } else {
-          // feefilter, proof: nothing to do yet.
+          // proof: answers light clients' getproof; a full node never asks.
         }
       },
       decoded);
@@ -974,12 +1211,17 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
 void PeerManager::SendMessages(const PeerRef& peer) {
   Impl& m = *impl_;
   std::vector<Uint256> tips, txs, records;
+  std::vector<Block> connected;
   {
     std::lock_guard<std::mutex> lock(m.announce_mu_);
     tips.swap(m.new_tips_);
     txs.swap(m.new_txs_);
     records.swap(m.new_records_);
+    connected.swap(m.connected_blocks_);
   }
+  m.OrphansAfterBlocks(connected);
+  if (!txs.empty()) m.RetryOrphans(txs);  // our own (sendrawtransaction) may be parents too
+  const Amount min_fee_rate = m.MempoolMinFeeRate();
   std::lock_guard<std::mutex> lock(m.mu_);
   for (auto& [id, state] : m.peers_) {
     if (!state.got_verack) continue;
@@ -1037,13 +1279,30 @@ void PeerManager::SendMessages(const PeerRef& peer) {
     }
     state.blocks_to_announce.clear();
   }
+  // BIP133: tell the peer our floor, then again when it is due or moved a lot.
+  const bool moved = state.fee_filter_sent >= 0 &&
+                     (min_fee_rate * 4 < state.fee_filter_sent * 3 ||
+                      min_fee_rate * 3 > state.fee_filter_sent * 4);
+  if (state.relay_txs && now >= state.next_fee_filter) {  // a peer taking no txs needs none
+    if (min_fee_rate != state.fee_filter_sent) {
+      m.connman_->PushMessage(peer->id(), FeeFilterMsg{min_fee_rate});
+      state.fee_filter_sent = min_fee_rate;
+    }
+    state.next_fee_filter = now + kFeeFilterInterval;
+  } else if (moved && state.next_fee_filter > now + kFeeFilterChangeDelay) {
+    state.next_fee_filter = now + kFeeFilterChangeDelay;  // soon, not at once: no flapping
+  }
   if (!state.txs_to_announce.empty()) {
     InvMsg inv;
     for (const Uint256& h : state.txs_to_announce) {
-      if (inv.items.size() >= kMaxInvSize) break;
+      if (inv.items.size() >= kMaxInvSize || !state.relay_txs) break;
+      // BIP133: nothing below the peer's filter (it would refuse it anyway).
+      MempoolEntryInfo entry;
+      if (!m.mempool_->GetEntry(h, &entry)) continue;  // gone since (mined, replaced)
+      if (entry.fee < FeeAtRate(state.fee_filter, entry.size)) continue;
       inv.items.push_back(Inv{InvType::kTx, h});
     }
-    m.connman_->PushMessage(peer->id(), inv);
+    if (!inv.items.empty()) m.connman_->PushMessage(peer->id(), inv);
     state.txs_to_announce.clear();
   }
   if (!state.records_to_announce.empty()) {
@@ -1078,6 +1337,12 @@ void PeerManager::SendMessages(const PeerRef& peer) {
 void PeerManager::BlockConnected(const Block& block, uint32_t) {
   std::lock_guard<std::mutex> lock(impl_->announce_mu_);
   impl_->new_tips_.push_back(block.Hash());
+  if (block.txs.size() > 1) {  // a coinbase alone spends nothing and parents nothing orphaned
+    Block txs_only;
+    txs_only.header = block.header;
+    txs_only.txs = block.txs;
+    impl_->connected_blocks_.push_back(std::move(txs_only));
+  }
 }
 
 void PeerManager::BlockDisconnected(const Block&, uint32_t) {}

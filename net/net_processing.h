@@ -5,10 +5,11 @@
 // Flows, one message per peer per turn, all on ConnMan's message thread:
 //   handshake  version → version/verack; the outbound side speaks first.
 //              After verack: sendheaders, then getheaders from our tip.
-//   sync       headers-first: a peer's headers (≤ 2000 a message, asked
-//              again while full) are linked, signature-checked and stored
-//              in the block index (ChainState::StoreHeader); blocks on the
-//              best header chain are then fetched with getdata from every
+//   sync       headers-first: a peer's headers (≤ 2000 a message, the next
+//              asked as soon as a full one links) are signature-checked,
+//              checked against checkpoints and stored in the block index
+//              (ChainState::StoreHeader); once a peer's headers end, blocks
+//              on the best header chain are fetched with getdata from every
 //              peer that has them, at most kMaxBlocksInFlightPerPeer each,
 //              re-asked elsewhere after kBlockStallTimeout.
 //   tensors    a block's records commit to output tensors; before
@@ -27,15 +28,28 @@
 //              relaying peer's, except a bad signature: an honest relayer
 //              checks it before relaying. regworker requests (free
 //              registrations on bond-0 networks) are checked and relayed.
+//   orphans    a transaction whose inputs are unknown is kept in a bounded
+//              orphan pool (net/txorphanage.h), its missing parents asked
+//              of the peer that sent it, and offered to the mempool again
+//              when a parent enters the mempool or a block; a peer's
+//              orphans go when it disconnects.
+//   feefilter  after the handshake and every kFeeFilterInterval (sooner
+//              when it moved) each peer that takes transactions (its
+//              version's relay flag) is told MempoolMinFeeRate(); a
+//              transaction paying less than a peer's own feefilter is not
+//              announced to it, nor to a peer whose version said relay=0.
 //   inference  a holder sends its serveinfo after the handshake and again
 //              whenever it changes; inferstep is answered by the handler
 //              with inferresult; serveinfo and inferresult go to the
 //              handler (net/inference_handler.h, doc/inference.md).
 //   DoS        a payload that does not decode, a consensus-invalid block or
 //              transaction, unconnecting headers beyond a bound, or data
-//              nobody asked for beyond a bound marks the peer; at its next
+//              nobody asked for beyond a bound (kMaxUnsolicitedIgnored
+//              over a token bucket) marks the peer; at its next
 //              turn a marked peer that is not manual is discouraged and
 //              disconnected. Policy rejections are never punished.
+//              Addresses and transaction announcements over their token
+//              buckets are ignored and counted, not punished (as Core).
 //
 // Thread safety: the NetEventsInterface methods are called on the message
 // thread; the public methods may be called from any thread (mu_).
@@ -58,6 +72,7 @@
 #include "net/connman.h"
 #include "net/inference_handler.h"
 #include "net/messages.h"
+#include "net/txorphanage.h"
 #include "validation/chain_manager.h"
 #include "validation/work_pool.h"
 
@@ -84,6 +99,36 @@ inline constexpr size_t kMaxOrphanRecords = 1024;
 /** Registration requests held for producers, over all peers. */
 inline constexpr size_t kMaxPendingRegistrations = 256;
 
+// --- Relay limits: orphan transactions, fee filter, unsolicited messages ---
+/** How often expired orphans are swept: Bitcoin Core's ORPHAN_TX_EXPIRE_INTERVAL. */
+inline constexpr std::chrono::seconds kOrphanExpireInterval = 5min;
+/** Between two feefilter messages to a peer: Bitcoin Core's AVG_FEEFILTER_BROADCAST_INTERVAL
+ *  (ours is fixed, not Poisson: the floor is public anyway). */
+inline constexpr std::chrono::seconds kFeeFilterInterval = 10min;
+/** A floor that moved by more than a quarter is sent within this instead: Bitcoin Core's
+ *  MAX_FEEFILTER_CHANGE_DELAY. */
+inline constexpr std::chrono::seconds kFeeFilterChangeDelay = 5min;
+/** Addresses a peer may send per second beyond those we asked for: Bitcoin Core's
+ *  MAX_ADDR_RATE_PER_SECOND (one address per 10 s is what an honest node self-announces). */
+inline constexpr double kAddrRatePerSecond = 0.1;
+/** Most transaction and record announcements (inv items we would fetch) a peer may make at
+ *  once: Bitcoin Core's MAX_PEER_TX_ANNOUNCEMENTS. */
+inline constexpr size_t kMaxPeerTxAnnouncements = 5000;
+/** Announcements a peer may make per second after that burst: several times the busiest
+ *  honest relay (Bitcoin Core trickles ~7 transactions a second to a peer). */
+inline constexpr double kTxAnnounceRatePerSecond = 100;
+/** Transactions, records and blocks a peer may send without our getdata, in a burst (a
+ *  light wallet pushing its own payments) and per second after it. Honest full nodes
+ *  never send any: relay is inv, getdata, then the object. */
+inline constexpr size_t kUnsolicitedBurst = 100;
+inline constexpr double kUnsolicitedRatePerSecond = 1;
+/** A block older than this is historical for -maxuploadtarget: Bitcoin Core's
+ *  HISTORICAL_BLOCK_AGE (a week). */
+inline constexpr std::chrono::seconds kHistoricalBlockAge = std::chrono::hours(24 * 7);
+/** Unsolicited objects over that rate (each ignored unread) before the peer is
+ *  discouraged: only a flood gets there. */
+inline constexpr size_t kMaxUnsolicitedIgnored = 100;
+
 /** What getpeerinfo adds to ConnMan's statistics. */
 struct PeerSyncStats {
   PeerId id = 0;
@@ -91,6 +136,17 @@ struct PeerSyncStats {
   int64_t synced_blocks = -1;   //!< height of the best block we know the peer has
   size_t blocks_in_flight = 0;
   bool misbehaving = false;
+  Amount fee_filter = 0;             //!< the peer's feefilter: we announce no transaction below it
+  uint64_t addr_processed = 0;       //!< addresses taken from the peer's addr messages
+  uint64_t addr_rate_limited = 0;    //!< addresses ignored over the addr rate
+  uint64_t inv_rate_limited = 0;     //!< transaction/record announcements ignored over the rate
+  uint64_t unsolicited_ignored = 0;  //!< objects sent without our getdata, ignored over the rate
+};
+
+/** The orphan pool's size for getmempoolinfo-style reports. */
+struct OrphanStats {
+  size_t count = 0;
+  size_t bytes = 0;
 };
 
 class PeerManager final : public NetEventsInterface, public ChainListener {
@@ -105,6 +161,11 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     //! Told of each transaction from a peer that entered the mempool (the
     //! node's wallets, as Bitcoin Core's TransactionAddedToMempool). May be empty.
     std::function<void(const Transaction&)> tx_added_to_mempool;
+    //! Caps of the orphan transaction pool (net/txorphanage.h).
+    OrphanLimits orphan_limits;
+    //! Blocks older than this are historical: past -maxuploadtarget's reserve they are
+    //! served to manual and protected peers only (tests shorten it).
+    std::chrono::seconds historical_block_age = kHistoricalBlockAge;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan
@@ -149,6 +210,11 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   /** Height of the best header known (at least our tip's). */
   uint32_t BestHeaderHeight() const;
   std::vector<PeerSyncStats> GetSyncStats() const;
+  OrphanStats GetOrphanStats() const;
+  /** The fee rate (per 1000 bytes) we send in feefilter: the mempool's minimum relay fee,
+   *  raised to its lowest entry's rate plus the incremental relay fee while it is over
+   *  90% full (a transaction below that would be evicted at once). */
+  Amount MempoolMinFeeRate() const;
 
   // NetEventsInterface
   void InitializePeer(const PeerRef& peer) override;

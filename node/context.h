@@ -40,6 +40,9 @@ class FeeEstimation;  // node/fee_estimation.h
 class WalletManager;  // node/wallets.h
 
 struct NodeContext {
+  /// The network's parameters with test-only changes (-checkpoint), when
+  /// any: `params` then points here. First, so that it is destroyed last.
+  std::unique_ptr<ChainParams> test_params;
   const ChainParams* params = nullptr;
   /// The network directory (datadir.h).
   std::filesystem::path datadir;

@@ -45,10 +45,48 @@ void AddNetworkArgs(Config* c) {
             "Maintain at most <n> automatic connections to peers (default: " +
                 std::to_string(kDefaultMaxConnections) + ")",
             Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-maxuploadtarget=<n>",
+            "Tries to keep outbound traffic under the given target, in MiB per 24h: past it, "
+            "blocks older than a week are served to -connect/-addnode peers only (default: 0, "
+            "no limit)",
+            Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-historicalblockage=<n>",
+            "(testing) Seconds after which a block counts as historical for -maxuploadtarget "
+            "(default: " + std::to_string(net::kHistoricalBlockAge.count()) + ")",
+            Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-checkpoint=<height>:<blockid>",
+            "(testing, regtest only) Treat the block as a checkpoint (doc/consensus.md); may be "
+            "given more than once",
+            Config::kString, Config::kMulti, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
             Config::kInt, Config::kNone, kConnection);
+}
+
+Status ApplyTestCheckpoints(const Config& config, NodeContext* node) {
+  const std::vector<std::string> values = config.GetArgs("checkpoint");
+  if (values.empty()) return Status::OK();
+  if (node->params->network != Network::kRegtest)
+    return Status::InvalidArgument("-checkpoint is for regtest only");
+  auto params = std::make_unique<ChainParams>(*node->params);
+  for (const std::string& value : values) {
+    const size_t colon = value.find(':');
+    const std::optional<Uint256> hash =
+        colon == std::string::npos ? std::nullopt : Uint256::FromHex(value.substr(colon + 1));
+    uint32_t height = 0;
+    bool digits = colon != std::string::npos && colon > 0 && colon <= 9;
+    for (size_t i = 0; digits && i < colon; ++i) {
+      digits = value[i] >= '0' && value[i] <= '9';
+      height = height * 10 + static_cast<uint32_t>(value[i] - '0');
+    }
+    if (!digits || !hash)
+      return Status::InvalidArgument("Invalid -checkpoint=" + value + " (<height>:<blockid>)");
+    params->checkpoints[height] = *hash;
+  }
+  node->params = params.get();
+  node->test_params = std::move(params);
+  return Status::OK();
 }
 
 Status StartNetwork(const Config& config, NodeContext* node) {
@@ -74,6 +112,13 @@ Status StartNetwork(const Config& config, NodeContext* node) {
                             ? static_cast<size_t>(max_connections) - options.target_outbound
                             : 0;
   options.log = [](std::string_view line) { LogPrintf(std::string(line)); };
+  const int64_t upload_mib = config.GetIntArg("maxuploadtarget", 0);
+  if (upload_mib < 0 || upload_mib > (int64_t{1} << 40))
+    return Status::InvalidArgument("-maxuploadtarget must be between 0 and 2^40 MiB");
+  options.max_upload_target = static_cast<uint64_t>(upload_mib) << 20;
+  const int64_t historical_age =
+      config.GetIntArg("historicalblockage", net::kHistoricalBlockAge.count());
+  if (historical_age < 0) return Status::InvalidArgument("-historicalblockage must be >= 0");
   const int64_t ban_time = config.GetIntArg("bantime", node->default_ban_time.count());
   if (ban_time <= 0) return Status::InvalidArgument("-bantime must be positive");
   node->default_ban_time = std::chrono::seconds(ban_time);
@@ -91,6 +136,7 @@ Status StartNetwork(const Config& config, NodeContext* node) {
   peer_options.user_agent = UserAgent();
   peer_options.services = LocalServices(*node);
   peer_options.log = [](const std::string& line) { LogPrintf(line); };
+  peer_options.historical_block_age = std::chrono::seconds(historical_age);
   peer_options.tx_added_to_mempool = [node](const Transaction& tx) {
     if (node->wallets) node->wallets->TransactionAddedToMempool(tx);
   };

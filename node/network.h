@@ -26,6 +26,14 @@ void AddNetworkArgs(Config* config);
 /// if the P2P port cannot be bound.
 Status StartNetwork(const Config& config, NodeContext* node);
 
+/// Regtest's -checkpoint=<height>:<block id> options (tests of the
+/// checkpoint rules): when any is given, node->params becomes a copy of the
+/// network's parameters with those checkpoints, owned by
+/// node->test_params. Returns InvalidArgument for a malformed value or on
+/// another network. REQUIRES: called before anything uses node->params'
+/// address (the chain manager keeps it).
+Status ApplyTestCheckpoints(const Config& config, NodeContext* node);
+
 /// The services this node offers peers: a full node, and a worker when it
 /// runs in-process workers (net/protocol.h).
 uint64_t LocalServices(const NodeContext& node);

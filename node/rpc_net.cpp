@@ -95,6 +95,15 @@ RpcMethod getpeerinfo(NodeContext& node) {
               {RpcType::kNumber, "synced_headers", "The last header we have in common, or -1"},
               {RpcType::kNumber, "synced_blocks", "The last block we have in common, or -1"},
               {RpcType::kNumber, "blocks_in_flight", "Blocks requested from the peer"},
+              {RpcType::kNumber, "minfeefilter",
+               "The peer's feefilter, base units per 1000 bytes (0: none)"},
+              {RpcType::kNumber, "addr_processed", "Addresses taken from the peer"},
+              {RpcType::kNumber, "addr_rate_limited",
+               "Addresses from the peer ignored over the rate limit"},
+              {RpcType::kNumber, "inv_rate_limited",
+               "Transaction and record announcements ignored over the rate limit"},
+              {RpcType::kNumber, "unsolicited_ignored",
+               "Objects sent without a request, ignored over the rate limit"},
           }}}}},
       ExampleCli("getpeerinfo", "") + ExampleRpc("getpeerinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
@@ -123,6 +132,13 @@ RpcMethod getpeerinfo(NodeContext& node) {
           peer["synced_headers"] = it == sync.end() ? -1 : it->second.synced_headers;
           peer["synced_blocks"] = it == sync.end() ? -1 : it->second.synced_blocks;
           peer["blocks_in_flight"] = it == sync.end() ? 0 : it->second.blocks_in_flight;
+          const net::PeerSyncStats none;
+          const net::PeerSyncStats& st = it == sync.end() ? none : it->second;
+          peer["minfeefilter"] = st.fee_filter;
+          peer["addr_processed"] = st.addr_processed;
+          peer["addr_rate_limited"] = st.addr_rate_limited;
+          peer["inv_rate_limited"] = st.inv_rate_limited;
+          peer["unsolicited_ignored"] = st.unsolicited_ignored;
           out.push_back(std::move(peer));
         }
         return out;
@@ -167,6 +183,53 @@ RpcMethod getnetworkinfo(NodeContext& node) {
         out["totalbytessent"] = active ? node.connman->total_bytes_sent() : 0;
         out["totalbytesrecv"] = active ? node.connman->total_bytes_recv() : 0;
         return out;
+      }};
+}
+
+RpcMethod getnettotals(NodeContext& node) {
+  return RpcMethod{
+      "getnettotals",
+      "Returns information about network traffic, including bytes in, bytes out,\n"
+      "and current system time.",
+      {},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kNumber, "totalbytesrecv", "Total bytes received"},
+            {RpcType::kNumber, "totalbytessent", "Total bytes sent"},
+            {RpcType::kNumber, "timemillis", "Current system time in milliseconds since the epoch"},
+            {RpcType::kObject,
+             "uploadtarget",
+             "",
+             {
+                 {RpcType::kNumber, "timeframe", "Length of the measuring timeframe in seconds"},
+                 {RpcType::kNumber, "target", "Target in bytes (0: none)"},
+                 {RpcType::kBool, "target_reached", "True if target is reached"},
+                 {RpcType::kBool, "serve_historical_blocks",
+                  "True if serving historical blocks"},
+                 {RpcType::kNumber, "bytes_left_in_cycle",
+                  "Bytes left in current time cycle"},
+                 {RpcType::kNumber, "time_left_in_cycle",
+                  "Seconds left in current time cycle"},
+             }},
+        }}},
+      ExampleCli("getnettotals", "") + ExampleRpc("getnettotals", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        net::ConnMan& connman = ConnManOrThrow(node);
+        const net::UploadTargetStats up = connman.GetUploadTarget();
+        const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        return json{{"totalbytesrecv", connman.total_bytes_recv()},
+                    {"totalbytessent", connman.total_bytes_sent()},
+                    {"timemillis", millis.count()},
+                    {"uploadtarget",
+                     {{"timeframe", up.timeframe.count()},
+                      {"target", up.target},
+                      {"target_reached", up.target_reached},
+                      {"serve_historical_blocks", up.serve_historical_blocks},
+                      {"bytes_left_in_cycle", up.bytes_left_in_cycle},
+                      {"time_left_in_cycle", up.time_left_in_cycle.count()}}}};
       }};
 }
 
@@ -354,6 +417,7 @@ Status RegisterNetRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"network", &disconnectnode}, {"network", &getconnectioncount},
       {"network", &getnetworkinfo}, {"network", &getpeerinfo},
       {"network", &listbanned},     {"network", &setban},
+      {"network", &getnettotals},
   };
   return table.AddAll(kCommands, node);
 }

@@ -163,6 +163,14 @@ class ChainManager {
   /// producer holds the slot, and AssembleBlock's errors.
   Status Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out);
 
+  /// Bitcoin Core's checkpoint rules (ChainParams::checkpoints) for a header
+  /// about to be accepted, by header sync or with its block: at a
+  /// checkpoint's height it must be that block ("checkpoint-mismatch"); a
+  /// header not yet in the block index below the highest checkpoint that is
+  /// forks below it ("bad-fork-prior-to-checkpoint"). Both kConsensus.
+  /// Returns true if neither applies. Reads the block index only (no lock).
+  [[nodiscard]] bool CheckCheckpoints(const BlockHeader& header, ValidationState* state) const;
+
   /// Adds a listener. REQUIRES: it outlives this manager or is removed
   /// first; not called from a listener's callback.
   void AddListener(ChainListener* listener);
@@ -267,6 +275,11 @@ class ChainManager {
   bool ConnectOnTip(const Block& block, ValidationState* state,
                     const VerifyPolicy* policy = nullptr);
   bool Reorganize(const Uint256& new_tip, ValidationState* state);         // REQUIRES: mu_ held.
+  // Whether `block` is the last checkpoint or one of its ancestors (then its
+  // records are not re-executed: doc/consensus.md, "Checkpoints"). False
+  // until the last checkpoint's header is in the block index.
+  // REQUIRES: mu_ held.
+  bool IsCheckpointed(const Block& block);
   bool ProcessNewBlockLocked(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
 
   struct ChainEvent {
@@ -294,6 +307,8 @@ class ChainManager {
   std::vector<ChainEvent> pending_;          // GUARDED_BY(mu_): changes not yet delivered
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   ConsensusState tip_;                       // GUARDED_BY(mu_)
+  // The last checkpoint's chain by height, once its header is indexed.
+  std::vector<Uint256> checkpointed_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

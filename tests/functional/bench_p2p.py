@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """P2P figures for doc/benchmarks.md (not run by CTest): a node that joins
 late syncs N blocks (headers, blocks and the tensors it needs to re-execute
-every work record) from one peer, a new block crosses a line of four nodes,
-and a transaction sent at one end reaches every mempool.
+every work record) from one peer, and so does a node whose checkpoint is
+the tip (the same transfer without re-execution: the difference is the share
+spent re-verifying work), a new block crosses a line of four nodes, and a
+transaction sent at one end reaches every mempool.
 Usage: bench_p2p.py --bindir=build/bin [--blocks=N]"""
 
 import sys
@@ -38,6 +40,20 @@ class BenchP2P(ComputecoinTestFramework):
         self.log(f"block sync: {BLOCKS} blocks in {took:.1f} s = {BLOCKS / took:.1f} blocks/s; "
                  f"{received / 1e6:.1f} MB received ({received / BLOCKS / 1e6:.2f} MB/block); "
                  f"producing them took {produce:.1f} s")
+
+        # The share of that time spent re-executing work: a node told the tip
+        # is a checkpoint (doc/consensus.md §6) syncs the same blocks, fetching
+        # the same tensors, without re-executing any record.
+        trusting = self.add_node()
+        trusting.start([f"-checkpoint={BLOCKS}:{a.rpc('getblockhash', BLOCKS)}"])
+        t0 = time.monotonic()
+        connect_nodes(trusting, a)
+        sync_blocks([a, trusting], timeout=600)
+        trusted = time.monotonic() - t0
+        self.log(f"block sync below a checkpoint (no re-execution): {BLOCKS} blocks in "
+                 f"{trusted:.1f} s = {BLOCKS / trusted:.1f} blocks/s; re-verifying work is "
+                 f"{max(0.0, 1 - trusted / took) * 100:.0f}% of the full sync")
+        trusting.stop()
 
         c, d = self.add_node(), self.add_node()
         c.start()
