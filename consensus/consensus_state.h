@@ -12,6 +12,8 @@
 //                    done:vector<UnitDone>              sorted by unit
 //                    sections:vector<SectionState>      in section order
 //                    accepted_work:u64 last_loss:float
+//                    unit_order:vector<[32]>
+//                    offences:vector<Uint256>           sorted
 //   WorkerEntry    = key:[32] registered_height:u32 bonds:u32
 //                    has_work:bool last_work_height:u32 records:u64
 //   UnitDone       = unit:UnitId outputs:vector<Uint256> time:i64 loss:float
@@ -90,10 +92,13 @@ struct ConsensusState {
   /// UNITS): fixed while the step lasts, so that a worker's assignment does
   /// not change with every block.
   std::vector<XOnlyPubKeyBytes> unit_order;
+  /// Ids of the offences slashed on this chain (chain/evidence.h), sorted:
+  /// one offence slashes once, even if its offender bonds again.
+  std::vector<Uint256> offences;
 
   CC_SERIALIZE_METHODS(ConsensusState, obj) {
     ar(obj.block_hash, obj.height, obj.time, obj.workers, obj.step, obj.step_start_time, obj.done,
-       obj.sections, obj.accepted_work, obj.last_loss, obj.unit_order);
+       obj.sections, obj.accepted_work, obj.last_loss, obj.unit_order, obj.offences);
   }
   bool operator==(const ConsensusState&) const = default;
 

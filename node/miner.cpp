@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "chain/evidence.h"
+#include "chain/hex.h"
 #include "chain/logging.h"
 #include "consensus/schedule.h"
 #include "node/context.h"
+#include "node/transaction.h"
 #include "validation/mempool_accept.h"
 
 namespace cc {
@@ -100,7 +103,38 @@ void Miner::Tick() {
     for (const WorkRecord& r : records) node_->peerman->RelayWorkRecord(r.Hash());
   }
 
+  ReportOffences();
   if (steady - last_block_ >= kMinBlockSpacing) Produce(now);
+}
+
+void Miner::ReportOffences() {
+  std::vector<Evidence> found = node_->chainman->TakeEquivocations();
+  for (const WorkRecord& r : node_->work_pool->TakeOffences()) found.push_back(WrongWorkEvidence(r));
+  if (found.empty() || !node_->mempool) return;
+  const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
+  for (const Evidence& evidence : found) {
+    const std::string offender = HexStr(evidence.Offender());
+    const Uint256 lock(evidence.Offender());
+    // A scan of the UTXO set: rare (once per offender), and no index by lock exists.
+    std::vector<std::pair<OutPoint, TxOut>> bonds;
+    const Status s = node_->chain->utxo().ForEachCoin([&](const OutPoint& op, const Coin& coin) {
+      if ((coin.out.kind == OutputKind::kWorkerBond || coin.out.kind == OutputKind::kUnbonding) &&
+          coin.out.lock == lock)
+        bonds.emplace_back(op, coin.out);
+      return Status::OK();
+    });
+    if (!s.ok() || bonds.empty()) {
+      LogPrintf("Miner: nothing to slash for " + offender + (s.ok() ? "" : ": " + s.ToString()));
+      continue;
+    }
+    const Transaction tx = MakeSlashTransaction(evidence, bonds, reward);
+    ValidationState state;
+    if (AcceptToMempool(*node_, tx, /*test_only=*/false, &state)) {
+      LogPrintf("Miner: slashing " + offender + " in " + tx.Txid().ToHex());
+    } else {
+      LogPrintf("Miner: slashing " + offender + " refused: " + state.ToString());
+    }
+  }
 }
 
 void Miner::Produce(int64_t now) {

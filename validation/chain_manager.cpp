@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <utility>
 
+#include "chain/hex.h"
+#include "chain/key.h"
 #include "chain/leveldb_open.h"
 #include "chain/logging.h"
+#include "consensus/evidence.h"
 #include "consensus/fork_choice.h"
 #include "consensus/genesis.h"
 
@@ -177,6 +181,49 @@ BlockContext ChainManager::Context() {
   return ctx;
 }
 
+void ChainManager::WatchSlot(const BlockHeader& header) {
+  const auto slot = std::make_pair(header.prev, header.producer);
+  auto it = slots_.find(slot);
+  if (it == slots_.end()) {
+    // Not checked yet: a forged first header is replaced below when a
+    // genuine one arrives, so it cannot hide an equivocation.
+    slots_.emplace(slot, header);
+    slot_order_.push_back(slot);
+    if (slot_order_.size() > kMaxWatchedSlots) {
+      slots_.erase(slot_order_.front());
+      slot_order_.pop_front();
+    }
+    return;
+  }
+  if (it->second.Hash() == header.Hash() || equivocators_.contains(header.producer)) return;
+  if (!VerifySchnorr(header.producer, header.SigningHash(), header.signature)) return;
+  const BlockHeader& first = it->second;
+  if (!VerifySchnorr(first.producer, first.SigningHash(), first.signature)) {
+    it->second = header;
+    return;
+  }
+  if (equivocations_.size() >= kMaxEquivocations) return;
+  LogPrintf("Producer " + HexStr(header.producer) + " signed two blocks on " +
+            header.prev.ToHex() + ": " + first.Hash().ToHex() + " and " + header.Hash().ToHex());
+  equivocations_.push_back(DoubleProductionEvidence(first, header));
+  equivocators_.insert(header.producer);
+}
+
+std::vector<Evidence> ChainManager::TakeEquivocations() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(equivocations_, {});
+}
+
+bool ChainManager::CheckSlash(const Transaction& tx, ValidationState* state) {
+  Evidence evidence;
+  if (!Deserialize(tx.evidence, &evidence).ok())
+    return state->Invalid(ValidationResult::kConsensus, "bad-evidence-encoding");
+  std::lock_guard<std::mutex> lock(mu_);
+  BlockContext ctx = Context();
+  ctx.policy.sample = 1.0;
+  return CheckEvidence(evidence, tip_, ctx, state);
+}
+
 Status ChainManager::LoadEngine(const ConsensusState& state) {
   for (uint32_t s = 0; s < state.sections.size(); ++s) {
     compute::EncodedTensor weights, optimizer_state;
@@ -257,6 +304,7 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   if (GetStateLocked(hash, &known).ok()) return true;
   if (!chain_->HaveBlock(block.header.prev))
     return state->Invalid(ValidationResult::kMissingPrev, "prev-blk-not-found");
+  WatchSlot(block.header);
 
   if (block.header.prev == tip_.block_hash) {
     if (!ConnectOnTip(block, state)) {

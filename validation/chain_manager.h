@@ -44,15 +44,19 @@
 #ifndef COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
 #define COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
 
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "chain/chain_state.h"
+#include "chain/evidence.h"
 #include "chain/key.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
@@ -116,6 +120,11 @@ Status BootstrapGenesis(const ChainParams& params, ChainState* chain);
 /// (valid there, in order, without a coinbase) and their total fee; the
 /// node's mempool is one (Mempool::SelectForBlock).
 using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fees)>;
+
+/// Bounds on ChainManager's watch for double production: the (parent,
+/// producer) slots remembered, and the evidence kept until taken.
+inline constexpr size_t kMaxWatchedSlots = 4096;
+inline constexpr size_t kMaxEquivocations = 64;
 
 class ChainManager {
  public:
@@ -230,6 +239,19 @@ class ChainManager {
   /// Interrupted when options.interrupted stops it.
   Status VerifyChain(int level, uint32_t nblocks);
 
+  /// Judges the evidence of slashing transaction `tx` (CheckTransaction
+  /// passed) against the tip (consensus/evidence.h): the mempool's
+  /// EvidenceChecker. Wrong work is re-executed whatever -verify says, so a
+  /// node relays and mines only evidence it checked itself. Returns true, or
+  /// false with *state set (CheckEvidence's reasons).
+  [[nodiscard]] bool CheckSlash(const Transaction& tx, ValidationState* state);
+
+  /// Evidence of double production seen since the last call: a block whose
+  /// producer already signed another block on the same parent (both
+  /// signatures checked), at most one per producer and kMaxEquivocations
+  /// pending; cleared. The node reports them (node/miner.h).
+  std::vector<Evidence> TakeEquivocations();
+
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
   /// The stored state after block `hash`. NotFound if it was never validated.
@@ -268,6 +290,9 @@ class ChainManager {
                     const VerifyPolicy* policy = nullptr);
   bool Reorganize(const Uint256& new_tip, ValidationState* state);         // REQUIRES: mu_ held.
   bool ProcessNewBlockLocked(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
+  // Remembers the first header seen per (parent, producer) and keeps
+  // evidence when a second, differently signed one arrives. REQUIRES: mu_ held.
+  void WatchSlot(const BlockHeader& header);
 
   struct ChainEvent {
     bool connected;
@@ -294,6 +319,12 @@ class ChainManager {
   std::vector<ChainEvent> pending_;          // GUARDED_BY(mu_): changes not yet delivered
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   ConsensusState tip_;                       // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_): the first header per (prev, producer), oldest first in
+  // slot_order_ for eviction; evidence not yet taken; producers reported.
+  std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;
+  std::deque<std::pair<Uint256, XOnlyPubKeyBytes>> slot_order_;
+  std::vector<Evidence> equivocations_;
+  std::set<XOnlyPubKeyBytes> equivocators_;
 };
 
 }  // namespace cc
