@@ -330,7 +330,16 @@ size_t Mempool::UpdateForReorg(const std::vector<Block>& disconnected, const Coi
     for (const TxIn& in : entry.info.tx.inputs) {
       if (entries_.contains(in.prevout.txid)) continue;
       Coin coin;
-      if (!view.GetCoin(in.prevout, &coin).ok() || !coin.IsMature(spend_height)) {
+      // A shorter chain can also make a coinbase immature or an unbonding
+      // output locked again (CheckTxInputs; slashing transactions are
+      // exempt from both).
+      const bool found = view.GetCoin(in.prevout, &coin).ok();
+      const bool locked =
+          found && !entry.info.tx.IsSlash() &&
+          (!coin.IsMature(spend_height) ||
+           (coin.out.kind == OutputKind::kUnbonding &&
+            spend_height < static_cast<uint64_t>(coin.height) + options_.unbonding_delay));
+      if (!found || locked) {
         unspendable.push_back(txid);
         break;
       }

@@ -9,6 +9,9 @@
 //                                                    of a mempool transaction
 //   bad-txns-premature-spend-of-coinbase kPolicy     coinbase younger than
 //                                                    kCoinbaseMaturity (valid later)
+//   bad-txns-unbonding-premature      kPremature     a kUnbonding output before its
+//                                                    delay (options.unbonding_delay;
+//                                                    valid later)
 //   bad-txns-inputvalues-outofrange   kConsensus     spent values leave MoneyRange
 //   bad-txns-in-belowout              kConsensus     outputs exceed inputs
 //   slash-unchecked                   kPolicy        a slashing transaction and no
@@ -198,8 +201,8 @@ class Mempool {
    *  Each non-coinbase transaction goes through AcceptTransaction; those
    *  that fail (confirmed again, or in conflict with the new chain) are
    *  dropped. Then every entry whose input is neither in `view` (mature at
-   *  `spend_height`) nor an output of another entry is removed with its
-   *  descendants.
+   *  `spend_height`, and past its unbonding delay) nor an output of another
+   *  entry is removed with its descendants.
    *  In:      disconnected: the disconnected blocks, oldest first.
    *           view:         the UTXO set at the new tip.
    *           spend_height: new tip height + 1.

@@ -96,6 +96,7 @@ class BlockCoins final : public CoinsView {
 };
 
 void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next) {
+  if (next->IsSlashed(key)) return;  // never again (ConsensusState::slashed)
   if (WorkerEntry* w = next->FindWorker(key)) {
     ++w->bonds;
     return;
@@ -173,6 +174,10 @@ bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusS
         const Uint256 id = evidence.OffenceId();
         next->offences.insert(
             std::lower_bound(next->offences.begin(), next->offences.end(), id), id);
+        const XOnlyPubKeyBytes key = evidence.Offender();
+        if (!next->IsSlashed(key))
+          next->slashed.insert(std::lower_bound(next->slashed.begin(), next->slashed.end(), key),
+                               key);
       }
     }
     for (const TxOut& out : tx.outputs)

@@ -80,7 +80,7 @@ void Miner::Tick() {
     if (node_->chain->GetBlockHashAtHeight(0, &genesis).ok()) {
       for (const PrivateKey& key : node_->workers) {
         const XOnlyPubKeyBytes pub = key.PublicKey();
-        if (tip.FindWorker(pub) != nullptr) continue;
+        if (tip.FindWorker(pub) != nullptr || tip.IsSlashed(pub)) continue;
         net::RegWorkerMsg msg;
         msg.key = pub;
         msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub));
@@ -108,7 +108,7 @@ void Miner::Tick() {
 }
 
 void Miner::ReportOffences() {
-  std::vector<Evidence> found = node_->chainman->TakeEquivocations();
+  std::vector<Evidence> found = node_->chainman->TakeEvidence();
   for (const WorkRecord& r : node_->work_pool->TakeOffences()) found.push_back(WrongWorkEvidence(r));
   if (found.empty() || !node_->mempool) return;
   const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
@@ -158,6 +158,9 @@ void Miner::Produce(int64_t now) {
               request.register_keys.end())
         request.register_keys.push_back(k.PublicKey());
   }
+  // A slashed key's bond registers nothing (doc/consensus.md §2.2): not worth a coinbase output.
+  std::erase_if(request.register_keys,
+                [&](const XOnlyPubKeyBytes& key) { return tip.IsSlashed(key); });
   if (node_->mempool) SelectMempoolTxs(*node_->mempool, &request.txs, &request.fees);
   if (request.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
 

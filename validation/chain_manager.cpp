@@ -195,23 +195,52 @@ void ChainManager::WatchSlot(const BlockHeader& header) {
     }
     return;
   }
-  if (it->second.Hash() == header.Hash() || equivocators_.contains(header.producer)) return;
+  if (it->second.Hash() == header.Hash() || offenders_.contains(header.producer)) return;
   if (!VerifySchnorr(header.producer, header.SigningHash(), header.signature)) return;
   const BlockHeader& first = it->second;
   if (!VerifySchnorr(first.producer, first.SigningHash(), first.signature)) {
     it->second = header;
     return;
   }
-  if (equivocations_.size() >= kMaxEquivocations) return;
   LogPrintf("Producer " + HexStr(header.producer) + " signed two blocks on " +
             header.prev.ToHex() + ": " + first.Hash().ToHex() + " and " + header.Hash().ToHex());
-  equivocations_.push_back(DoubleProductionEvidence(first, header));
-  equivocators_.insert(header.producer);
+  KeepEvidence(DoubleProductionEvidence(first, header));
 }
 
-std::vector<Evidence> ChainManager::TakeEquivocations() {
+void ChainManager::FindWrongRecord(const Block& block, const ValidationState& state) {
+  // Only a re-execution's verdict: the other faults of a record are seen
+  // from its hashes alone and are not slashable (consensus/evidence.h).
+  static const std::set<std::string> kNotReexecution = {
+      "bad-work-input-count", "bad-work-weights",      "bad-work-batch",
+      "bad-work-input-hash",  "bad-work-output-count", "bad-work-loss"};
+  if (!IsWorkersFault(state) || kNotReexecution.contains(state.reason()) ||
+      state.reason().rfind("bad-work-", 0) != 0)
+    return;
+  BlockContext ctx = Context();
+  ctx.policy.sample = 1.0;
+  // Bounded by the block's own validation, which already re-executed up to
+  // the bad record: a refused block costs at most twice.
+  for (const WorkRecord& record : block.records) {
+    if (offenders_.contains(record.worker)) continue;
+    Evidence evidence = WrongWorkEvidence(record);
+    ValidationState verdict;
+    if (!CheckEvidence(evidence, tip_, ctx, &verdict)) continue;
+    LogPrintf("Worker " + HexStr(record.worker) + " signed a wrong " +
+              compute::UnitName(record.unit) + " in block " + block.Hash().ToHex());
+    KeepEvidence(std::move(evidence));
+    return;
+  }
+}
+
+void ChainManager::KeepEvidence(Evidence evidence) {
+  if (evidence_.size() >= kMaxPendingEvidence || offenders_.contains(evidence.Offender())) return;
+  offenders_.insert(evidence.Offender());
+  evidence_.push_back(std::move(evidence));
+}
+
+std::vector<Evidence> ChainManager::TakeEvidence() {
   std::lock_guard<std::mutex> lock(mu_);
-  return std::exchange(equivocations_, {});
+  return std::exchange(evidence_, {});
 }
 
 bool ChainManager::CheckSlash(const Transaction& tx, ValidationState* state) {
@@ -308,6 +337,7 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
 
   if (block.header.prev == tip_.block_hash) {
     if (!ConnectOnTip(block, state)) {
+      FindWrongRecord(block, *state);
       if (state->result() == ValidationResult::kConsensus && chain_->StoreBlock(block).ok())
         (void)chain_->MarkFailed(hash);  // best effort: the block is refused either way
       return false;

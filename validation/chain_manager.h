@@ -121,10 +121,10 @@ Status BootstrapGenesis(const ChainParams& params, ChainState* chain);
 /// node's mempool is one (Mempool::SelectForBlock).
 using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fees)>;
 
-/// Bounds on ChainManager's watch for double production: the (parent,
-/// producer) slots remembered, and the evidence kept until taken.
+/// Bounds on ChainManager's watch for offences: the (parent, producer)
+/// slots remembered, and the evidence kept until taken.
 inline constexpr size_t kMaxWatchedSlots = 4096;
-inline constexpr size_t kMaxEquivocations = 64;
+inline constexpr size_t kMaxPendingEvidence = 64;
 
 class ChainManager {
  public:
@@ -246,11 +246,14 @@ class ChainManager {
   /// false with *state set (CheckEvidence's reasons).
   [[nodiscard]] bool CheckSlash(const Transaction& tx, ValidationState* state);
 
-  /// Evidence of double production seen since the last call: a block whose
-  /// producer already signed another block on the same parent (both
-  /// signatures checked), at most one per producer and kMaxEquivocations
-  /// pending; cleared. The node reports them (node/miner.h).
-  std::vector<Evidence> TakeEquivocations();
+  /// Evidence found in blocks since the last call, at most one per offender
+  /// and kMaxPendingEvidence pending; cleared. The node reports it
+  /// (node/miner.h). Two kinds: double production (a block whose producer
+  /// already signed another block on the same parent, both signatures
+  /// checked) and wrong work (a block on the tip refused because a record's
+  /// re-execution disagrees: the first of its records that CheckEvidence
+  /// proves wrong).
+  std::vector<Evidence> TakeEvidence();
 
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
@@ -293,6 +296,13 @@ class ChainManager {
   // Remembers the first header seen per (parent, producer) and keeps
   // evidence when a second, differently signed one arrives. REQUIRES: mu_ held.
   void WatchSlot(const BlockHeader& header);
+  // After `block` was refused on the tip for `state`: keeps evidence of its
+  // first record proven wrong, if the refusal was a re-execution's.
+  // REQUIRES: mu_ held.
+  void FindWrongRecord(const Block& block, const ValidationState& state);
+  // Keeps `evidence` unless its offender has some already or the bound is
+  // reached. REQUIRES: mu_ held.
+  void KeepEvidence(Evidence evidence);
 
   struct ChainEvent {
     bool connected;
@@ -320,11 +330,11 @@ class ChainManager {
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   ConsensusState tip_;                       // GUARDED_BY(mu_)
   // GUARDED_BY(mu_): the first header per (prev, producer), oldest first in
-  // slot_order_ for eviction; evidence not yet taken; producers reported.
+  // slot_order_ for eviction; evidence not yet taken; offenders found.
   std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;
   std::deque<std::pair<Uint256, XOnlyPubKeyBytes>> slot_order_;
-  std::vector<Evidence> equivocations_;
-  std::set<XOnlyPubKeyBytes> equivocators_;
+  std::vector<Evidence> evidence_;
+  std::set<XOnlyPubKeyBytes> offenders_;
 };
 
 }  // namespace cc

@@ -338,6 +338,23 @@ TEST_F(SlashTest, MempoolTakesSlashingTransactionsOnlyThroughTheChecker) {
   mempool.RemoveForBlock(block);
   EXPECT_EQ(mempool.UpdateForReorg({block}, coins_, 100), 0u);
   EXPECT_FALSE(mempool.Contains(tx.Txid()));
+
+  // An unbonding spend that a shorter chain makes premature again leaves.
+  const TxOut unbonding{4 * kCoin, OutputKind::kUnbonding, Lock(offender_)};
+  Transaction release;
+  release.inputs.resize(1);
+  release.inputs[0].prevout = unbonding_;
+  release.inputs[0].pubkey = offender_.PublicKey();
+  release.outputs = {
+      TxOut{4 * kCoin - 1000, OutputKind::kPayToKeyHash, KeyHash(offender_.PublicKey())}};
+  ASSERT_TRUE(SignInput(&release, 0, unbonding, offender_).ok());
+  state = ValidationState();
+  EXPECT_FALSE(mempool.AcceptTransaction(release, coins_, 10 + kDelay - 1, &state));
+  EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature");
+  state = ValidationState();
+  ASSERT_TRUE(mempool.AcceptTransaction(release, coins_, 10 + kDelay, &state)) << state.ToString();
+  mempool.UpdateForReorg({}, coins_, 10 + kDelay - 1);
+  EXPECT_FALSE(mempool.Contains(release.Txid()));
 }
 
 }  // namespace

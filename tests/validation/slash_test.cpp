@@ -167,6 +167,7 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_EQ(after.FindWorker(liar().PublicKey()), nullptr);
   EXPECT_NE(after.FindWorker(reporter().PublicKey()), nullptr);
   EXPECT_EQ(after.offences, std::vector<Uint256>{evidence.OffenceId()});
+  EXPECT_EQ(after.slashed, std::vector<XOnlyPubKeyBytes>{liar().PublicKey()});
   EXPECT_FALSE(HaveCoin(free_bond_));
   EXPECT_FALSE(HaveCoin(paid_bond));
   Coin paid;
@@ -190,8 +191,32 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_TRUE(HaveCoin(paid_bond));
   EXPECT_FALSE(HaveCoin({slash.Txid(), 0}));
   EXPECT_TRUE(manager_.Tip().offences.empty());
+  EXPECT_TRUE(manager_.Tip().slashed.empty());
   EXPECT_EQ(manager_.Tip().FindWorker(liar().PublicKey())->bonds, 2u);
   EXPECT_EQ(CheckSlash(slash), "OK");
+}
+
+// A block refused because a record's re-execution disagrees leaves evidence
+// against that record's worker (not against the producer).
+TEST_F(SlashChainTest, ARefusedBlocksWrongRecordIsEvidence) {
+  Start();
+  Block b = Build(manager_.Tip(), workers_);
+  ASSERT_GE(b.records.size(), 2u);
+  const size_t bad = b.records.size() - 1;
+  const PrivateKey& worker =
+      b.records[bad].worker == workers_[0].PublicKey() ? workers_[0] : workers_[1];
+  b.records[bad] = Perturbed(manager_, b.records[bad], worker);
+  b.header.work_root = b.ComputeWorkRoot();
+  const PrivateKey& producer =
+      b.header.producer == workers_[0].PublicKey() ? workers_[0] : workers_[1];
+  b.header.signature = producer.Sign(b.header.SigningHash());
+  ValidationState state;
+  EXPECT_FALSE(manager_.ProcessNewBlock(b, &state));
+  EXPECT_EQ(state.reason().rfind("bad-work-", 0), 0u) << state.ToString();
+  const std::vector<Evidence> found = manager_.TakeEvidence();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].kind, EvidenceKind::kWrongWork);
+  EXPECT_EQ(found[0].record, b.records[bad]);
 }
 
 TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
@@ -201,12 +226,12 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   const Block b = Build(parent, {}, {}, {}, 2);  // same slot, same producer
   ASSERT_EQ(a.header.producer, b.header.producer);
   MustProcess(a);
-  EXPECT_TRUE(manager_.TakeEquivocations().empty());
+  EXPECT_TRUE(manager_.TakeEvidence().empty());
   MustProcess(b);
-  const std::vector<Evidence> found = manager_.TakeEquivocations();
+  const std::vector<Evidence> found = manager_.TakeEvidence();
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].Offender(), a.header.producer);
-  EXPECT_TRUE(manager_.TakeEquivocations().empty());  // taken
+  EXPECT_TRUE(manager_.TakeEvidence().empty());  // taken
   ValidationState state;
   Evidence decoded;
   ASSERT_TRUE(DecodeEvidence(Serialize(found[0]), &decoded, &state)) << state.ToString();
@@ -229,6 +254,12 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   MustProcess(Build(manager_.Tip(), {}, {slash}));
   EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
   EXPECT_EQ(manager_.Tip().offences.size(), 1u);
+  EXPECT_EQ(manager_.Tip().slashed, std::vector<XOnlyPubKeyBytes>{producer.PublicKey()});
+  // A slashed key never registers again: a free registration is a bond of
+  // nothing, ignored by the registry.
+  MustProcess(Build(manager_.Tip(), {}, {}, {producer.PublicKey()}));
+  EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
+  EXPECT_EQ(manager_.Tip().workers.size(), 1u);
 }
 
 }  // namespace
