@@ -85,6 +85,28 @@ class SlashChainTest : public testing::Test {
     return work;
   }
 
+  // Matures the liar's 1-coin reward at `reward` (100 empty blocks) and
+  // bonds it in a block; returns that transaction (output 0: the bond).
+  Transaction BondReward(const OutPoint& reward) {
+    for (int i = 0; i < 100; ++i) MustProcess(Build(manager_.Tip(), {}));
+    Transaction bond;
+    bond.inputs.resize(1);
+    bond.inputs[0].prevout = reward;
+    bond.inputs[0].pubkey = liar().PublicKey();
+    const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
+    bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}};
+    EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
+    MustProcess(Build(manager_.Tip(), {}, {bond}));
+    return bond;
+  }
+  // The liar's reward output in `work`'s coinbase.
+  OutPoint LiarReward(const Block& work) const {
+    for (uint32_t i = 0; i < work.records.size(); ++i)
+      if (work.records[i].worker == liar().PublicKey()) return {work.txs[0].Txid(), i};
+    ADD_FAILURE() << "the liar has no record";
+    return {};
+  }
+
   test::TempDir dir_;
   std::vector<PrivateKey> workers_;
   test::TestChain chain_;
@@ -118,15 +140,7 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
       honest = &work.records[i];
     }
   ASSERT_NE(honest, nullptr);
-  for (int i = 0; i < 100; ++i) MustProcess(Build(manager_.Tip(), {}));
-  Transaction bond;
-  bond.inputs.resize(1);
-  bond.inputs[0].prevout = reward;
-  bond.inputs[0].pubkey = liar().PublicKey();
-  const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
-  bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}};
-  ASSERT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
-  MustProcess(Build(manager_.Tip(), {}, {bond}));
+  const Transaction bond = BondReward(reward);
   const OutPoint paid_bond{bond.Txid(), 0};
   ASSERT_EQ(manager_.Tip().FindWorker(liar().PublicKey())->bonds, 2u);
 
@@ -198,6 +212,49 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
 
 // A block refused because a record's re-execution disagrees leaves evidence
 // against that record's worker (not against the producer).
+// A bond spent by its key cannot be paid out: it moves to kUnbonding, the key
+// leaves the registry when its last bond goes, and the value is spendable
+// only unbonding_delay blocks later.
+TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
+  const Transaction bond = BondReward(LiarReward(Start()));
+  const uint32_t delay = chain_.params.unbonding_delay;
+  ASSERT_EQ(delay, 10u);
+  const TxOut free_out{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())};
+  auto withdraw = [&](OutputKind kind) {
+    Transaction tx;
+    tx.inputs = {TxIn{free_bond_, liar().PublicKey(), {}}, TxIn{{bond.Txid(), 0}, liar().PublicKey(), {}}};
+    tx.outputs = {TxOut{kCoin, kind,
+                        kind == OutputKind::kUnbonding ? Uint256(liar().PublicKey())
+                                                       : KeyHash(liar().PublicKey())}};
+    EXPECT_TRUE(SignInput(&tx, 0, free_out, liar()).ok());
+    EXPECT_TRUE(SignInput(&tx, 1, bond.outputs[0], liar()).ok());
+    return tx;
+  };
+  ValidationState state;
+  EXPECT_FALSE(
+      manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {withdraw(OutputKind::kPayToKeyHash)}),
+                               &state));
+  EXPECT_EQ(state.reason(), "bad-txns-unbonding-missing") << state.ToString();
+
+  const Transaction unbond = withdraw(OutputKind::kUnbonding);
+  MustProcess(Build(manager_.Tip(), {}, {unbond}));
+  const uint32_t created = manager_.Tip().height;
+  EXPECT_EQ(manager_.Tip().FindWorker(liar().PublicKey()), nullptr);  // its last bond left
+
+  Transaction release;
+  release.inputs = {TxIn{{unbond.Txid(), 0}, liar().PublicKey(), {}}};
+  release.outputs = {TxOut{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())}};
+  ASSERT_TRUE(SignInput(&release, 0, unbond.outputs[0], liar()).ok());
+  while (manager_.Tip().height + 1 < created + delay - 1) MustProcess(Build(manager_.Tip(), {}));
+  state = ValidationState();
+  EXPECT_FALSE(manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {release}), &state));
+  EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature") << state.ToString();
+  MustProcess(Build(manager_.Tip(), {}));
+  ASSERT_EQ(manager_.Tip().height + 1, created + delay);
+  MustProcess(Build(manager_.Tip(), {}, {release}));
+  EXPECT_TRUE(HaveCoin({release.Txid(), 0}));
+}
+
 TEST_F(SlashChainTest, ARefusedBlocksWrongRecordIsEvidence) {
   Start();
   Block b = Build(manager_.Tip(), workers_);
