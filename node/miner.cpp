@@ -109,7 +109,8 @@ void Miner::Tick() {
 
 void Miner::ReportOffences() {
   std::vector<Evidence> found = node_->chainman->TakeEvidence();
-  for (const WorkRecord& r : node_->work_pool->TakeOffences()) found.push_back(WrongWorkEvidence(r));
+  for (const WorkRecord& r : node_->work_pool->TakeOffences())
+    found.push_back(WrongWorkEvidence(r));
   if (found.empty() || !node_->mempool) return;
   const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
   for (const Evidence& evidence : found) {

@@ -186,7 +186,8 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_FALSE(HaveCoin(paid_bond));
   Coin paid;
   ASSERT_TRUE(chain_.chain->GetCoin({slash.Txid(), 0}, &paid).ok());
-  EXPECT_EQ(paid.out, (TxOut{kCoin / 2, OutputKind::kPayToKeyHash, KeyHash(reporter().PublicKey())}));
+  EXPECT_EQ(paid.out,
+            (TxOut{kCoin / 2, OutputKind::kPayToKeyHash, KeyHash(reporter().PublicKey())}));
   // The burnt half is nobody's fee: the producer's fee output is 0.
   for (const TxOut& out : slashing.txs[0].outputs)
     if (out.kind == OutputKind::kPayToKeyHash) EXPECT_EQ(out.value, 0);
@@ -222,7 +223,8 @@ TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
   const TxOut free_out{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())};
   auto withdraw = [&](OutputKind kind) {
     Transaction tx;
-    tx.inputs = {TxIn{free_bond_, liar().PublicKey(), {}}, TxIn{{bond.Txid(), 0}, liar().PublicKey(), {}}};
+    tx.inputs = {TxIn{free_bond_, liar().PublicKey(), {}},
+                 TxIn{{bond.Txid(), 0}, liar().PublicKey(), {}}};
     tx.outputs = {TxOut{kCoin, kind,
                         kind == OutputKind::kUnbonding ? Uint256(liar().PublicKey())
                                                        : KeyHash(liar().PublicKey())}};
