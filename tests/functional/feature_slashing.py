@@ -9,9 +9,9 @@ commits them (-perturbwork, regtest only), regtest timed production:
   forfeits the liar's bond (regtest's bond is 0: the free registration) and
   pays the reporter's share to the honest worker's key hash;
 - the transaction is mined: the liar leaves the honest node's registry and
-  stays out (a slashed key never registers again, though the liar keeps
-  asking), the reporter's output is in the UTXO set, and training goes on
-  with the honest worker alone.
+  stays out (a slashed key never registers again), its own node reports it
+  slashed (getworkerinfo), the reporter's output pays the honest worker's
+  key hash, and training goes on with the honest worker alone.
 """
 
 import re
@@ -68,6 +68,10 @@ class SlashingTest(ComputecoinTestFramework):
         assert_equal(tx["vout"][0]["lock"], key_hash(bytes.fromhex(honest_key)).hex())
         assert_equal(tx["vout"][0]["value"], 0)  # half of a zero bond
         assert liar_key not in workers(honest)
+
+        info = honest.rpc("getworkerinfo")[0]
+        assert_equal((info["slashed"], info["bonded"], info["unbonding"]), (False, 0, []))
+        wait_until(lambda: liar.rpc("getworkerinfo")[0]["slashed"], 60, "the liar sees it")
 
         self.log("the liar stays out while the honest worker trains on")
         height = honest.rpc("getblockcount")
