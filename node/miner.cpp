@@ -114,6 +114,12 @@ void Miner::ReportOffences() {
   if (found.empty() || !node_->mempool) return;
   const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
   for (const Evidence& evidence : found) {
+    // Our own keys' blocks that our node refused were never announced (a
+    // second block on the same parent is then honest here): not reported.
+    if (std::any_of(node_->workers.begin(), node_->workers.end(), [&](const PrivateKey& k) {
+          return k.PublicKey() == evidence.Offender();
+        }))
+      continue;
     const std::string offender = HexStr(evidence.Offender());
     const Uint256 lock(evidence.Offender());
     // A scan of the UTXO set: rare (once per offender), and no index by lock exists.
