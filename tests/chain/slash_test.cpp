@@ -216,6 +216,10 @@ TEST_F(SlashTest, SlashTransactionRules) {
   EXPECT_EQ(Check(tx), "bad-slash-version");
 
   tx = Slash();
+  tx.inputs.clear();  // a coinbase
+  EXPECT_EQ(Check(tx), "bad-slash-coinbase");
+
+  tx = Slash();
   tx.channel_spends = {ChannelSpend{0, reporter_.PublicKey(), 5, ChannelClose::kRefund, {}}};
   EXPECT_EQ(Check(tx), "bad-slash-channel");
 

@@ -165,6 +165,31 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
                                             KeyHash(reporter().PublicKey()))),
             "work-tensor-missing");
 
+  // Evidence the plan contradicts: a unit not in its step, a record with
+  // another output count, a data input that is not the (step, lane) batch.
+  const auto slash_of = [&](WorkRecord r) {
+    r.signature = liar().Sign(r.SigningHash());
+    return MakeSlashTransaction(WrongWorkEvidence(r), bonds, KeyHash(reporter().PublicKey()));
+  };
+  WorkRecord off_plan = wrong;
+  off_plan.unit.lane = 999;
+  EXPECT_EQ(CheckSlash(slash_of(off_plan)), "bad-evidence-unit");
+  WorkRecord short_record = wrong;
+  short_record.outputs.pop_back();
+  EXPECT_EQ(CheckSlash(slash_of(short_record)), "bad-evidence-shape");
+  bool batch_seen = false;
+  for (const WorkRecord& r : work.records) {
+    if (r.worker != liar().PublicKey()) continue;
+    for (size_t i = 0; i < r.inputs.size() && !batch_seen; ++i) {
+      WorkRecord other = r;
+      other.inputs[i] = Uint256::FromHex(std::string(64, 'b')).value();
+      const std::string verdict = CheckSlash(slash_of(other));
+      batch_seen = verdict == "bad-evidence-batch";
+      if (!batch_seen) EXPECT_EQ(verdict, "work-tensor-missing") << i;
+    }
+  }
+  EXPECT_TRUE(batch_seen) << "no record of the liar's reads a batch";
+
   // Every bond that registers the offender must go.
   const ConsensusState before = manager_.Tip();
   {
