@@ -56,28 +56,39 @@ Mempool::FeeRateKey Mempool::KeyOf(const Entry& entry) {
 
 Mempool::Mempool(const MempoolOptions& options) : options_(options) {}
 
-bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                                ValidationState* state) {
+bool Mempool::CheckEvidence(const Transaction& tx, ValidationState* state) const {
+  if (!tx.IsSlash()) return true;
+  if (!options_.check_evidence) return state->Invalid(ValidationResult::kPolicy, "slash-unchecked");
+  // Context-free rules first, so the checker sees only well-formed evidence.
+  return CheckTransaction(tx, state) && options_.check_evidence(tx, state);
+}
+
+bool Mempool::AcceptTransaction(const Transaction& tx, const CoinsView& view,
+                                uint32_t spend_height, ValidationState* state) {
+  if (!CheckEvidence(tx, state)) return false;
   std::lock_guard<std::mutex> lock(mu_);
-  return AcceptLocked(tx, view, spend_height, state);
+  return AcceptLocked(tx, view, spend_height, /*evidence_checked=*/true, state);
 }
 
 bool Mempool::TestAcceptTransaction(const Transaction& tx, const CoinsView& view,
                                     uint32_t spend_height, Amount* fee,
                                     ValidationState* state) const {
+  if (!CheckEvidence(tx, state)) return false;
   std::lock_guard<std::mutex> lock(mu_);
   Entry entry;
   std::set<Uint256> evicted;
-  if (!CheckLocked(tx, view, spend_height, &entry, &evicted, state)) return false;
+  if (!CheckLocked(tx, view, spend_height, /*evidence_checked=*/true, &entry, &evicted, state))
+    return false;
   *fee = entry.info.fee;
   return true;
 }
 
 bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                           ValidationState* state) {
+                           bool evidence_checked, ValidationState* state) {
   Entry entry;
   std::set<Uint256> evicted;
-  if (!CheckLocked(tx, view, spend_height, &entry, &evicted, state)) return false;
+  if (!CheckLocked(tx, view, spend_height, evidence_checked, &entry, &evicted, state))
+    return false;
   // The evicted set is closed under descendants, so removing its members
   // one by one leaves no entry with a missing parent.
   for (const Uint256& id : evicted) RemoveLocked(id);
@@ -92,9 +103,12 @@ bool Mempool::AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_
 }
 
 bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                          Entry* entry, std::set<Uint256>* evicted, ValidationState* state) const {
+                          bool evidence_checked, Entry* entry, std::set<Uint256>* evicted,
+                          ValidationState* state) const {
   if (!CheckTransaction(tx, state)) return false;
   if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
+  if (tx.IsSlash() && !evidence_checked)
+    return state->Invalid(ValidationResult::kPolicy, "slash-unchecked");
   const Uint256 txid = tx.Txid();
   if (entries_.contains(txid)) {
     return state->Invalid(ValidationResult::kConflict, "txn-already-in-mempool");
@@ -112,11 +126,12 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
   const MempoolCoins coins(view, entries_, spend_height);
   std::vector<TxOut> spent;
   Amount fee = 0;
-  if (!CheckTxInputs(tx, coins, spend_height, &spent, &fee, state)) return false;
+  if (!CheckTxInputs(tx, coins, spend_height, options_.unbonding_delay, &spent, &fee, state))
+    return false;
   const size_t size = Serialize(tx).size();
   const Int128 min_fee =
       static_cast<Int128>(options_.min_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;
-  if (static_cast<Int128>(fee) < min_fee) {
+  if (!tx.IsSlash() && static_cast<Int128>(fee) < min_fee) {
     return state->Invalid(
         ValidationResult::kPolicy, "min-relay-fee-not-met",
         std::to_string(fee) + " < " + std::to_string(static_cast<int64_t>(min_fee)));
@@ -299,7 +314,7 @@ size_t Mempool::UpdateForReorg(const std::vector<Block>& disconnected, const Coi
     for (const Transaction& tx : block.txs) {
       if (tx.IsCoinbase()) continue;
       ValidationState ignored;
-      if (AcceptLocked(tx, view, spend_height, &ignored)) ++added;
+      if (AcceptLocked(tx, view, spend_height, /*evidence_checked=*/false, &ignored)) ++added;
     }
   }
   std::vector<Uint256> unspendable;
@@ -315,7 +330,16 @@ size_t Mempool::UpdateForReorg(const std::vector<Block>& disconnected, const Coi
     for (const TxIn& in : entry.info.tx.inputs) {
       if (entries_.contains(in.prevout.txid)) continue;
       Coin coin;
-      if (!view.GetCoin(in.prevout, &coin).ok() || !coin.IsMature(spend_height)) {
+      // A shorter chain can also make a coinbase immature or an unbonding
+      // output locked again (CheckTxInputs; slashing transactions are
+      // exempt from both).
+      const bool found = view.GetCoin(in.prevout, &coin).ok();
+      const bool locked =
+          found && !entry.info.tx.IsSlash() &&
+          (!coin.IsMature(spend_height) ||
+           (coin.out.kind == OutputKind::kUnbonding &&
+            spend_height < static_cast<uint64_t>(coin.height) + options_.unbonding_delay));
+      if (!found || locked) {
         unspendable.push_back(txid);
         break;
       }

@@ -9,9 +9,20 @@
 //                                                    of a mempool transaction
 //   bad-txns-premature-spend-of-coinbase kPolicy     coinbase younger than
 //                                                    kCoinbaseMaturity (valid later)
+//   bad-txns-unbonding-premature      kPremature     a kUnbonding output before its
+//                                                    delay (options.unbonding_delay;
+//                                                    valid later)
 //   bad-txns-inputvalues-outofrange   kConsensus     spent values leave MoneyRange
 //   bad-txns-in-belowout              kConsensus     outputs exceed inputs
+//   slash-unchecked                   kPolicy        a slashing transaction and no
+//                                                    evidence checker (options)
+//   (the evidence checker's reasons)                 a slashing transaction's evidence
+//                                                    (checked before mu_ is taken)
 //   min-relay-fee-not-met             kPolicy        fee < min_relay_fee_per_kb * size / 1000
+//                                                    (not for slashing transactions,
+//                                                    which need no fee: each valid
+//                                                    piece of evidence forfeits bonds
+//                                                    once, so they cannot flood)
 //   (replacement rules, kConflict)     when tx spends an outpoint that mempool
 //                                      transactions spend (below)
 //   (CheckInputSignatures', kConsensus) wrong key or bad signature, tx_check.h
@@ -73,6 +84,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -99,8 +111,17 @@ inline constexpr Amount kDefaultIncrementalRelayFeePerKb = 1000;
 /// Most entries one replacement may evict (BIP125 rule 5).
 inline constexpr size_t kMaxReplacementEvictions = 100;
 
+/// Judges a slashing transaction's evidence against the chain (consensus:
+/// the node's ChainManager::CheckSlash). Returns true, or false with *state set.
+using EvidenceChecker = std::function<bool(const Transaction& tx, ValidationState* state)>;
+
 struct MempoolOptions {
   size_t max_bytes = kDefaultMempoolMaxBytes;
+  /// The network's unbonding delay (CheckTxInputs).
+  uint32_t unbonding_delay = 0;
+  /// Without one, slashing transactions are refused ("slash-unchecked");
+  /// called without the mempool's lock held, so it may take the chain's.
+  EvidenceChecker check_evidence;
   Amount min_relay_fee_per_kb = kDefaultMinRelayFeePerKb;
   Amount incremental_relay_fee_per_kb = kDefaultIncrementalRelayFeePerKb;
 };
@@ -180,8 +201,8 @@ class Mempool {
    *  Each non-coinbase transaction goes through AcceptTransaction; those
    *  that fail (confirmed again, or in conflict with the new chain) are
    *  dropped. Then every entry whose input is neither in `view` (mature at
-   *  `spend_height`) nor an output of another entry is removed with its
-   *  descendants.
+   *  `spend_height`, and past its unbonding delay) nor an output of another
+   *  entry is removed with its descendants.
    *  In:      disconnected: the disconnected blocks, oldest first.
    *           view:         the UTXO set at the new tip.
    *           spend_height: new tip height + 1.
@@ -233,12 +254,19 @@ class Mempool {
   using Entries = std::unordered_map<Uint256, Entry, Uint256Hasher>;
   class MempoolCoins;
 
+  // evidence_checked: a slashing transaction's evidence passed
+  // options_.check_evidence; without it such a transaction is refused (a
+  // reorganisation's re-adds: the reporter's node makes its own again).
   bool AcceptLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                    ValidationState* state);  // REQUIRES: mu_ held.
+                    bool evidence_checked, ValidationState* state);  // REQUIRES: mu_ held.
   // The checks of AcceptLocked; on success fills *entry and *evicted (the
   // entries tx replaces, with their descendants). REQUIRES: mu_ held.
   bool CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t spend_height,
-                   Entry* entry, std::set<Uint256>* evicted, ValidationState* state) const;
+                   bool evidence_checked, Entry* entry, std::set<Uint256>* evicted,
+                   ValidationState* state) const;
+  // Runs options_.check_evidence on a slashing transaction (true for others).
+  // REQUIRES: mu_ not held.
+  bool CheckEvidence(const Transaction& tx, ValidationState* state) const;
   // The replacement rules (file comment) for tx, which directly conflicts
   // with `conflicts`; on success fills *evicted. REQUIRES: mu_ held.
   bool CheckReplacementLocked(const Uint256& txid, const std::set<Uint256>& parents, Amount fee,

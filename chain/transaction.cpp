@@ -41,6 +41,8 @@ std::string_view OutputKindName(OutputKind kind) {
       return "channel";
     case OutputKind::kCommitment:
       return "commitment";
+    case OutputKind::kUnbonding:
+      return "unbonding";
   }
   return "unknown";  // unreachable: Get() admits only the kinds above
 }
@@ -50,7 +52,7 @@ void Put(Writer& w, const TxOut& out) { w(out.value, static_cast<uint8_t>(out.ki
 void Get(Reader& r, TxOut& out) {
   uint8_t kind = 0;
   r(out.value, kind);
-  if (kind > static_cast<uint8_t>(OutputKind::kCommitment)) {
+  if (kind > static_cast<uint8_t>(OutputKind::kUnbonding)) {
     throw DecodeError("bad-output-kind");
   }
   out.kind = static_cast<OutputKind>(kind);
@@ -62,6 +64,7 @@ bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
     case OutputKind::kPayToKeyHash:
       return out.lock == KeyHash(pubkey);
     case OutputKind::kWorkerBond:
+    case OutputKind::kUnbonding:
       return out.lock == Uint256(pubkey);
     case OutputKind::kChannel:
     case OutputKind::kCommitment:
@@ -88,6 +91,7 @@ Uint256 Transaction::Txid() const {
       w(spend);
     }
   }
+  if (version >= kSlashTxVersion) w(evidence);
   return Hash256(bytes);
 }
 

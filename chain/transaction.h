@@ -20,6 +20,18 @@
 //                  close) or, from the timeout height on, none (refund).
 //   kCommitment    a zero-value output that only carries a 32-byte commitment
 //                  in `lock` (a settlement's receipts root); never spendable.
+//   kUnbonding     a bond on its way out (doc/consensus.md §2.1): `lock` is the
+//                  worker's x-only key. Spending a kWorkerBond with its key must
+//                  move the value into kUnbonding (or kWorkerBond) outputs of the
+//                  same key; a kUnbonding output is spendable by that key only
+//                  from its creation height + the network's unbonding delay, and
+//                  until spent it can still be slashed.
+//
+// A transaction of version >= kSlashTxVersion ends with `evidence`: empty,
+// or the canonical encoding of one chain/evidence.h Evidence, which makes it
+// a slashing transaction: its inputs spend the offender's kWorkerBond and
+// kUnbonding outputs without the offender's signature (their pubkey and
+// signature fields are zero), authorised by the evidence (chain/tx_check.h).
 //
 // A coinbase has no inputs; its lock_height must equal the block height, so
 // two coinbases never share a txid.
@@ -27,6 +39,7 @@
 // Wire format (see serialize.h):
 //   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut> lock_height:u32
 //                 [channel_spends:vector<ChannelSpend>]   only if version >= kChannelTxVersion
+//                 [evidence:bytes]                         only if version >= kSlashTxVersion
 //   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
@@ -35,7 +48,8 @@
 // Earlier versions end at lock_height, so every transaction made before
 // channels existed keeps its bytes and its txid.
 // txid = Hash256(encoding with every input's signature and every
-// holder_signature zeroed), so a signature can never change a txid (no
+// holder_signature zeroed; the evidence stays, being the transaction's
+// authorisation rather than a signature over it), so a signature can never change a txid (no
 // malleability).
 // wtxid = Hash256(full encoding): what a block's tx_root commits to, so the
 // signatures a block carries are fixed by its header too (as Bitcoin's
@@ -67,6 +81,8 @@ Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
 /// comment). Version 2 never had a meaning of its own and appears in test
 /// vectors, so channels start at 3.
 inline constexpr uint32_t kChannelTxVersion = 3;
+/// The first transaction version that carries `evidence` (slashing).
+inline constexpr uint32_t kSlashTxVersion = 4;
 
 /// What a kChannel output commits to.
 struct ChannelTerms {
@@ -127,9 +143,11 @@ enum class OutputKind : uint8_t {
   kWorkerBond = 1,
   kChannel = 2,
   kCommitment = 3,
+  kUnbonding = 4,
 };
 
-/// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel", "commitment".
+/// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel",
+/// "commitment", "unbonding".
 std::string_view OutputKindName(OutputKind kind);
 
 struct TxOut {
@@ -146,7 +164,8 @@ void Get(Reader& r, TxOut& out);
 /// True if an input carrying `pubkey` meets the lock of `out` (the rule of
 /// its kind, see the file comment); the signature is checked separately.
 /// Always false for kChannel (its rule needs the ChannelSpend: see
-/// CheckInputSignatures) and for kCommitment.
+/// CheckInputSignatures) and for kCommitment. For kUnbonding the delay is
+/// CheckTxInputs' rule.
 [[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
 
 struct Transaction {
@@ -156,14 +175,20 @@ struct Transaction {
   uint32_t lock_height = 0;
   /// Sorted by input, at most one per input; only in versions >= kChannelTxVersion.
   std::vector<ChannelSpend> channel_spends;
+  /// Empty, or the encoding of the Evidence that authorises this slashing
+  /// transaction; only in versions >= kSlashTxVersion.
+  std::vector<uint8_t> evidence;
 
   CC_SERIALIZE_METHODS(Transaction, obj) {
     ar(obj.version, obj.inputs, obj.outputs, obj.lock_height);
     if (obj.version >= kChannelTxVersion) ar(obj.channel_spends);
+    if (obj.version >= kSlashTxVersion) ar(obj.evidence);
   }
   bool operator==(const Transaction&) const = default;
 
   bool IsCoinbase() const { return inputs.empty(); }
+  /// A slashing transaction: one that carries evidence.
+  bool IsSlash() const { return !evidence.empty(); }
   /// Hash256 of the encoding with signatures zeroed (see file comment).
   Uint256 Txid() const;
   /// Hash256 of the full encoding, signatures included: the tx_root leaf.

@@ -1,9 +1,11 @@
 #include "chain/tx_check.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "chain/evidence.h"
 #include "chain/key.h"
 
 namespace cc {
@@ -15,6 +17,31 @@ bool Reject(ValidationState* state, const char* reason, std::string debug = {}) 
 
 std::string Vout(size_t i) { return "vout " + std::to_string(i); }
 std::string Vin(size_t i) { return "vin " + std::to_string(i); }
+
+XOnlyPubKeyBytes LockKey(const TxOut& out) {
+  XOnlyPubKeyBytes key;
+  std::copy(out.lock.begin(), out.lock.end(), key.begin());
+  return key;
+}
+
+bool IsBondLike(OutputKind kind) {
+  return kind == OutputKind::kWorkerBond || kind == OutputKind::kUnbonding;
+}
+
+// The slashing-specific context-free rules (the evidence's own are
+// DecodeEvidence's).
+bool CheckSlashShape(const Transaction& tx, ValidationState* state) {
+  if (tx.version < kSlashTxVersion) return Reject(state, "bad-slash-version");
+  if (!tx.channel_spends.empty()) return Reject(state, "bad-slash-channel");
+  for (size_t i = 0; i < tx.inputs.size(); ++i) {
+    // Nobody signs for the offender: a key or signature here would only make
+    // copies of one slashing transaction with different wtxids.
+    if (tx.inputs[i].pubkey != XOnlyPubKeyBytes{} || tx.inputs[i].signature != SchnorrSigBytes{})
+      return Reject(state, "bad-slash-input-sig", Vin(i));
+  }
+  Evidence evidence;
+  return DecodeEvidence(tx.evidence, &evidence, state);
+}
 
 }  // namespace
 
@@ -31,10 +58,8 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
     if (out.value > kMaxMoney) return Reject(state, "bad-txns-vout-toolarge", Vout(i));
     total += out.value;
     if (!MoneyRange(total)) return Reject(state, "bad-txns-txouttotal-toolarge", Vout(i));
-    if (out.kind == OutputKind::kWorkerBond) {
-      XOnlyPubKeyBytes key;
-      std::copy(out.lock.begin(), out.lock.end(), key.begin());
-      if (!IsValidXOnlyPubKey(key)) return Reject(state, "bad-txns-bond-key", Vout(i));
+    if (IsBondLike(out.kind) && !IsValidXOnlyPubKey(LockKey(out))) {
+      return Reject(state, "bad-txns-bond-key", Vout(i));
     }
     if (out.kind == OutputKind::kCommitment && out.value != 0) {
       return Reject(state, "bad-txns-commitment-value", Vout(i));
@@ -60,12 +85,27 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
       return Reject(state, "bad-txns-channel-spend-order", "channel spend " + std::to_string(k));
     }
   }
+  if (tx.IsSlash()) {
+    if (tx.IsCoinbase()) return Reject(state, "bad-slash-coinbase");
+    return CheckSlashShape(tx, state);
+  }
   return true;
 }
 
 bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
                           ValidationState* state) {
   if (spent.size() != tx.inputs.size()) return state->Error("spent-outputs-mismatch");
+  if (tx.IsSlash()) {
+    // The evidence authorises spending the offender's bonds, and only those.
+    Evidence evidence;
+    if (!Deserialize(tx.evidence, &evidence).ok()) return Reject(state, "bad-evidence-encoding");
+    const Uint256 offender(evidence.Offender());
+    for (size_t i = 0; i < spent.size(); ++i) {
+      if (!IsBondLike(spent[i].kind) || spent[i].lock != offender)
+        return Reject(state, "bad-slash-input", Vin(i));
+    }
+    return true;
+  }
   const Uint256 txid = tx.Txid();
   for (size_t i = 0; i < tx.inputs.size(); ++i) {
     const TxIn& in = tx.inputs[i];
@@ -97,7 +137,8 @@ bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
 }
 
 bool CheckTxInputs(const Transaction& tx, const CoinsView& coins, uint32_t spend_height,
-                   std::vector<TxOut>* spent, Amount* fee, ValidationState* state) {
+                   uint32_t unbonding_delay, std::vector<TxOut>* spent, Amount* fee,
+                   ValidationState* state) {
   spent->clear();
   spent->reserve(tx.inputs.size());
   Amount in_total = 0;
@@ -110,9 +151,19 @@ bool CheckTxInputs(const Transaction& tx, const CoinsView& coins, uint32_t spend
                             vin);
     }
     if (!s.ok()) return state->Error("coins-view-error");
-    if (!coin.IsMature(spend_height)) {
+    // A slashing transaction may spend a young coinbase's bond: coinbases
+    // create only zero-value bonds (free registrations), so nothing a reorg
+    // could take back is paid on.
+    if (!tx.IsSlash() && !coin.IsMature(spend_height)) {
       return state->Invalid(ValidationResult::kPremature, "bad-txns-premature-spend-of-coinbase",
                             vin);
+    }
+    if (!tx.IsSlash() && coin.out.kind == OutputKind::kUnbonding &&
+        spend_height < static_cast<uint64_t>(coin.height) + unbonding_delay) {
+      return state->Invalid(
+          ValidationResult::kPremature, "bad-txns-unbonding-premature",
+          vin + " releases at " +
+              std::to_string(static_cast<uint64_t>(coin.height) + unbonding_delay));
     }
     // Checked before and after adding, so the total stays in [0, 2*kMaxMoney].
     if (!MoneyRange(coin.out.value)) {
@@ -132,9 +183,38 @@ bool CheckTxInputs(const Transaction& tx, const CoinsView& coins, uint32_t spend
     }
   }
   const Amount out_total = tx.ValueOut();
+  if (tx.IsSlash()) {
+    // At most half goes to the reporter (and, as the fee, the producer); the
+    // rest is burnt: counted nowhere, so neither a producer nor an offender
+    // who reports itself gets more than half of a forfeited bond back.
+    const Amount share = in_total / 2;
+    if (out_total > share) {
+      return state->Invalid(ValidationResult::kConsensus, "bad-slash-reward",
+                            std::to_string(out_total) + " > " + std::to_string(share));
+    }
+    *fee = share - out_total;
+    return true;
+  }
   if (in_total < out_total) {
     return state->Invalid(ValidationResult::kConsensus, "bad-txns-in-belowout",
                           std::to_string(in_total) + " < " + std::to_string(out_total));
+  }
+  // A bond leaves only through the unbonding delay: what a key's bonds held
+  // must reappear in bond or unbonding outputs locked to the same key, so
+  // the value stays slashable until the delay has passed.
+  std::map<Uint256, Amount> bonded;  // key → bond value spent, minus value kept locked
+  for (const TxOut& s : *spent)
+    if (s.kind == OutputKind::kWorkerBond) bonded[s.lock] += s.value;
+  if (!bonded.empty()) {
+    for (const TxOut& out : tx.outputs)
+      if (IsBondLike(out.kind)) {
+        auto it = bonded.find(out.lock);
+        if (it != bonded.end()) it->second -= out.value;
+      }
+    for (const auto& [key, left] : bonded)
+      if (left > 0)
+        return state->Invalid(ValidationResult::kConsensus, "bad-txns-unbonding-missing",
+                              key.ToHex() + " withdraws " + std::to_string(left));
   }
   *fee = in_total - out_total;
   return true;

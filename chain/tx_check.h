@@ -16,9 +16,9 @@
 //   bad-txns-vout-negative         an output value < 0
 //   bad-txns-vout-toolarge         an output value > kMaxMoney
 //   bad-txns-txouttotal-toolarge   the running output total leaves MoneyRange
-//   bad-txns-bond-key              a worker bond locked to a value that is not a
-//                                  public key (it would register a worker that
-//                                  can never sign)
+//   bad-txns-bond-key              a worker bond or unbonding output locked to a
+//                                  value that is not a public key (it would
+//                                  register a worker that can never sign)
 //   bad-txns-commitment-value      a kCommitment output with a nonzero value (it
 //                                  can never be spent, so the coins would burn)
 //   bad-txns-inputs-duplicate      two inputs spend the same outpoint
@@ -29,7 +29,19 @@
 //   bad-txns-channel-spend-order   a ChannelSpend's input is not below the number
 //                                  of inputs, or not above the previous one's
 //                                  (one per input, sorted)
-// CheckInputSignatures, per input in order:
+//   bad-slash-coinbase             a coinbase with evidence
+//   bad-slash-version              evidence in a transaction of a version below
+//                                  kSlashTxVersion (only possible in memory)
+//   bad-slash-channel              a slashing transaction with channel spends
+//   bad-slash-input-sig            a slashing transaction's input with a nonzero
+//                                  pubkey or signature (nobody signs for the
+//                                  offender; a free field would make copies of
+//                                  one slashing transaction with other wtxids)
+//   bad-evidence-*                 the evidence (DecodeEvidence, chain/evidence.h)
+// CheckInputSignatures, for a slashing transaction (no signatures checked):
+//   bad-slash-input                an input spends anything but a kWorkerBond or
+//                                  kUnbonding output locked to the offender
+// CheckInputSignatures, per input in order, otherwise:
 //   bad-txns-commitment-spend      the input spends a kCommitment output
 //   bad-txns-channel-spend-missing the input spends a kChannel output and has no
 //                                  ChannelSpend
@@ -54,6 +66,17 @@
 //   bad-txns-in-belowout                 kConsensus: outputs exceed inputs
 //   bad-txns-channel-refund-premature    kPremature: a kRefund ChannelSpend
 //                                        in a block below its timeout height
+//   bad-txns-unbonding-premature         kPremature: a kUnbonding output spent
+//                                        below its creation height + the delay
+//   bad-txns-unbonding-missing           kConsensus: a key's kWorkerBond value
+//                                        spent is not all in kWorkerBond or
+//                                        kUnbonding outputs locked to that key
+//   bad-slash-reward                     kConsensus: a slashing transaction pays
+//                                        more than half of what it spends
+// A slashing transaction is exempt from coinbase maturity (a coinbase bond is
+// worth 0) and from the unbonding delay (the delay is there so that it can
+// come); its fee is half its inputs minus its outputs, and the other half is
+// burnt.
 // The debug detail names the offending output or input ("vout 3", "vin 0").
 //
 // Thread safety: free functions with no shared state.
@@ -103,11 +126,14 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
                                         ValidationState* state);
 
 /** Contextual input rules: every input spends an unspent, mature coin of
- *  `coins`, the values stay in MoneyRange, inputs cover outputs, and no
- *  channel refund comes before its timeout height.
+ *  `coins`, the values stay in MoneyRange, inputs cover outputs, no
+ *  channel refund comes before its timeout height, no unbonding output is
+ *  spent before its delay, bonds leave only into unbonding outputs, and a
+ *  slashing transaction pays at most half of what it forfeits.
  *
  *  Returns: true, with *spent (the outputs spent, in input order) and *fee
- *           (inputs − outputs) set; false with *state as in the file comment
+ *           (inputs − outputs; for a slashing transaction inputs / 2 −
+ *           outputs) set; false with *state as in the file comment
  *           for the first rule broken, or Error("coins-view-error") when the
  *           view fails; *spent and *fee are then unspecified.
  *  Out:     spent, fee, state: REQUIRES: not null.
@@ -117,10 +143,11 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
  *                         transactions; the mempool: the UTXO set plus
  *                         unconfirmed parents).
  *           spend_height: the height of the block that would include tx.
+ *           unbonding_delay: the network's (ChainParams::unbonding_delay).
  */
 [[nodiscard]] bool CheckTxInputs(const Transaction& tx, const CoinsView& coins,
-                                 uint32_t spend_height, std::vector<TxOut>* spent, Amount* fee,
-                                 ValidationState* state);
+                                 uint32_t spend_height, uint32_t unbonding_delay,
+                                 std::vector<TxOut>* spent, Amount* fee, ValidationState* state);
 
 }  // namespace cc
 

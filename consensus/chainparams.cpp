@@ -30,6 +30,13 @@ void SetTraining(ChainParams* p, std::string_view preset, Amount bond, int64_t u
   // early still leaves the current holder most of its slot_timeout.
   p->max_future_time = 15;
   if (p->max_future_time >= slot_timeout) std::abort();
+  // A bond that starts leaving stays slashable this many blocks: ten times a
+  // coinbase reward's maturity (a cheat cannot take its bond out sooner than
+  // an honest worker takes its pay), and as long as the 256 training steps
+  // whose tensors nodes keep (the bound on checking evidence of wrong work)
+  // whenever training runs at 0.256 steps per block or faster; the reasoning
+  // is doc/consensus.md §2.1. Regtest's is short so that tests can wait it out.
+  p->unbonding_delay = p->network == Network::kRegtest ? 10 : 1000;
   p->genesis_state_root = *Uint256::FromHex(state_root_hex);
 }
 

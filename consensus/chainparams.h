@@ -70,6 +70,9 @@ struct ChainParams {
   int64_t slot_timeout = 0;
   /// How far (seconds) a block's time may run ahead of the validating node's clock.
   int64_t max_future_time = 0;
+  /// Blocks a kUnbonding output stays locked (and slashable) after the
+  /// block that created it (doc/consensus.md §2.1).
+  uint32_t unbonding_delay = 0;
 
   /// Blocks are produced on request (RPC) rather than on a schedule.
   bool blocks_on_demand = false;

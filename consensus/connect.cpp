@@ -5,11 +5,13 @@
 #include <optional>
 #include <set>
 
+#include "chain/evidence.h"
 #include "chain/hash.h"
 #include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/tx_check.h"
 #include "compute/local_step.h"
+#include "consensus/evidence.h"
 #include "consensus/schedule.h"
 
 namespace cc {
@@ -94,6 +96,7 @@ class BlockCoins final : public CoinsView {
 };
 
 void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next) {
+  if (next->IsSlashed(key)) return;  // never again (ConsensusState::slashed)
   if (WorkerEntry* w = next->FindWorker(key)) {
     ++w->bonds;
     return;
@@ -124,8 +127,17 @@ XOnlyPubKeyBytes BondKey(const TxOut& out) {
   return key;
 }
 
+// A slashing transaction's evidence, judged in *next (the parent's state
+// with the block's earlier slashings); on success returns the evidence.
+bool CheckSlashEvidence(const Transaction& tx, const BlockContext& ctx, const ConsensusState& next,
+                        Evidence* evidence, ValidationState* state) {
+  if (!Deserialize(tx.evidence, evidence).ok()) return Fail(state, "bad-evidence-encoding");
+  return CheckEvidence(*evidence, next, ctx, state);
+}
+
 // The transactions after the coinbase: inputs exist, are unspent and
-// mature, signatures, value. Sets *fees; updates the registry for bonds.
+// mature, signatures, value, slashing evidence. Sets *fees; updates the
+// registry for bonds and records each slashed offence.
 bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusState* next,
                          Amount* fees, ValidationState* state) {
   const ChainParams& params = *ctx.params;
@@ -135,19 +147,38 @@ bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusS
   for (size_t t = 0; t < block.txs.size(); ++t) {
     const Transaction& tx = block.txs[t];
     const Uint256 txid = tx.Txid();
+    const std::string where = "tx " + std::to_string(t);
     if (!tx.IsCoinbase()) {
+      Evidence evidence;
+      if (tx.IsSlash() && !CheckSlashEvidence(tx, ctx, *next, &evidence, state)) {
+        if (state->IsError()) return false;
+        return state->Invalid(state->result(), state->reason(), where + " " + state->debug());
+      }
       std::vector<TxOut> spent;
       Amount fee = 0;
       // Whatever CheckTxInputs' category, a block with such a transaction is invalid.
-      if (!CheckTxInputs(tx, coins, height, &spent, &fee, state) ||
+      if (!CheckTxInputs(tx, coins, height, params.unbonding_delay, &spent, &fee, state) ||
           !CheckInputSignatures(tx, spent, state)) {
         if (state->IsError()) return false;
-        return Fail(state, state->reason(), "tx " + std::to_string(t) + " " + state->debug());
+        return Fail(state, state->reason(), where + " " + state->debug());
       }
       *fees += fee;
       if (!MoneyRange(*fees)) return Fail(state, "bad-txns-fee-outofrange");
       for (const TxOut& s : spent)
         if (IsRegistration(params, s)) Deregister(BondKey(s), next);
+      if (tx.IsSlash()) {
+        // The registry drops the offender: every bond that registers it
+        // must be forfeited (its unbonding outputs no longer register it).
+        if (next->FindWorker(evidence.Offender()) != nullptr)
+          return Fail(state, "bad-slash-incomplete", where);
+        const Uint256 id = evidence.OffenceId();
+        next->offences.insert(
+            std::lower_bound(next->offences.begin(), next->offences.end(), id), id);
+        const XOnlyPubKeyBytes key = evidence.Offender();
+        if (!next->IsSlashed(key))
+          next->slashed.insert(std::lower_bound(next->slashed.begin(), next->slashed.end(), key),
+                               key);
+      }
     }
     for (const TxOut& out : tx.outputs)
       if (IsRegistration(params, out)) Register(BondKey(out), height, next);

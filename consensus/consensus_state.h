@@ -12,6 +12,9 @@
 //                    done:vector<UnitDone>              sorted by unit
 //                    sections:vector<SectionState>      in section order
 //                    accepted_work:u64 last_loss:float
+//                    unit_order:vector<[32]>
+//                    offences:vector<Uint256>           sorted
+//                    slashed:vector<[32]>               sorted
 //   WorkerEntry    = key:[32] registered_height:u32 bonds:u32
 //                    has_work:bool last_work_height:u32 records:u64
 //   UnitDone       = unit:UnitId outputs:vector<Uint256> time:i64 loss:float
@@ -26,6 +29,7 @@
 #ifndef COMPUTECOIN_CONSENSUS_CONSENSUS_STATE_H
 #define COMPUTECOIN_CONSENSUS_CONSENSUS_STATE_H
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -90,10 +94,17 @@ struct ConsensusState {
   /// UNITS): fixed while the step lasts, so that a worker's assignment does
   /// not change with every block.
   std::vector<XOnlyPubKeyBytes> unit_order;
+  /// Ids of the offences slashed on this chain (chain/evidence.h), sorted:
+  /// one offence slashes once, even if its offender bonds again.
+  std::vector<Uint256> offences;
+  /// Keys slashed on this chain, sorted: their bonds never register again
+  /// (else a free registration would undo a slashing at once on a bond-0
+  /// network, and a bond would buy back a key proven to cheat).
+  std::vector<XOnlyPubKeyBytes> slashed;
 
   CC_SERIALIZE_METHODS(ConsensusState, obj) {
     ar(obj.block_hash, obj.height, obj.time, obj.workers, obj.step, obj.step_start_time, obj.done,
-       obj.sections, obj.accepted_work, obj.last_loss, obj.unit_order);
+       obj.sections, obj.accepted_work, obj.last_loss, obj.unit_order, obj.offences, obj.slashed);
   }
   bool operator==(const ConsensusState&) const = default;
 
@@ -102,6 +113,10 @@ struct ConsensusState {
   /// The registered worker with `key`, or null.
   const WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key) const;
   WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key);
+  /// Whether `key` was slashed on this chain.
+  bool IsSlashed(const XOnlyPubKeyBytes& key) const {
+    return std::binary_search(slashed.begin(), slashed.end(), key);
+  }
   /// The accepted unit `unit` of the current step, or null.
   const UnitDone* FindDone(const UnitId& unit) const;
   /// Records `d` (keeps `done` sorted). REQUIRES: FindDone(d.unit) == null.

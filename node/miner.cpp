@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "chain/evidence.h"
+#include "chain/hex.h"
 #include "chain/logging.h"
 #include "consensus/schedule.h"
 #include "node/context.h"
+#include "node/transaction.h"
 #include "validation/mempool_accept.h"
 
 namespace cc {
@@ -77,7 +80,7 @@ void Miner::Tick() {
     if (node_->chain->GetBlockHashAtHeight(0, &genesis).ok()) {
       for (const PrivateKey& key : node_->workers) {
         const XOnlyPubKeyBytes pub = key.PublicKey();
-        if (tip.FindWorker(pub) != nullptr) continue;
+        if (tip.FindWorker(pub) != nullptr || tip.IsSlashed(pub)) continue;
         net::RegWorkerMsg msg;
         msg.key = pub;
         msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub));
@@ -100,7 +103,45 @@ void Miner::Tick() {
     for (const WorkRecord& r : records) node_->peerman->RelayWorkRecord(r.Hash());
   }
 
+  ReportOffences();
   if (steady - last_block_ >= kMinBlockSpacing) Produce(now);
+}
+
+void Miner::ReportOffences() {
+  std::vector<Evidence> found = node_->chainman->TakeEvidence();
+  for (const WorkRecord& r : node_->work_pool->TakeOffences())
+    found.push_back(WrongWorkEvidence(r));
+  if (found.empty() || !node_->mempool) return;
+  const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
+  for (const Evidence& evidence : found) {
+    // Our own keys' blocks that our node refused were never announced (a
+    // second block on the same parent is then honest here): not reported.
+    if (std::any_of(node_->workers.begin(), node_->workers.end(), [&](const PrivateKey& k) {
+          return k.PublicKey() == evidence.Offender();
+        }))
+      continue;
+    const std::string offender = HexStr(evidence.Offender());
+    const Uint256 lock(evidence.Offender());
+    // A scan of the UTXO set: rare (once per offender), and no index by lock exists.
+    std::vector<std::pair<OutPoint, TxOut>> bonds;
+    const Status s = node_->chain->utxo().ForEachCoin([&](const OutPoint& op, const Coin& coin) {
+      if ((coin.out.kind == OutputKind::kWorkerBond || coin.out.kind == OutputKind::kUnbonding) &&
+          coin.out.lock == lock)
+        bonds.emplace_back(op, coin.out);
+      return Status::OK();
+    });
+    if (!s.ok() || bonds.empty()) {
+      LogPrintf("Miner: nothing to slash for " + offender + (s.ok() ? "" : ": " + s.ToString()));
+      continue;
+    }
+    const Transaction tx = MakeSlashTransaction(evidence, bonds, reward);
+    ValidationState state;
+    if (AcceptToMempool(*node_, tx, /*test_only=*/false, &state)) {
+      LogPrintf("Miner: slashing " + offender + " in " + tx.Txid().ToHex());
+    } else {
+      LogPrintf("Miner: slashing " + offender + " refused: " + state.ToString());
+    }
+  }
 }
 
 void Miner::Produce(int64_t now) {
@@ -124,6 +165,9 @@ void Miner::Produce(int64_t now) {
               request.register_keys.end())
         request.register_keys.push_back(k.PublicKey());
   }
+  // A slashed key's bond registers nothing (doc/consensus.md §2.2): not worth a coinbase output.
+  std::erase_if(request.register_keys,
+                [&](const XOnlyPubKeyBytes& key) { return tip.IsSlashed(key); });
   if (node_->mempool) SelectMempoolTxs(*node_->mempool, &request.txs, &request.fees);
   if (request.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
 

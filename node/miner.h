@@ -16,7 +16,14 @@
 //             assembles a block at max(now, tip time) from the pool's
 //             records, validates and connects it (the peer manager then
 //             announces it). At most one block per kMinBlockSpacing, so
-//             that blocks carry batches of records, not one each.
+//             that blocks carry batches of records, not one each;
+//   report    evidence this node found (a record its work pool proved
+//             wrong, two blocks one producer signed on one parent) becomes
+//             a slashing transaction forfeiting the offender's bond and
+//             unbonding outputs, paying the reporter's share to the first
+//             worker key's KeyHash, submitted to the mempool and relayed
+//             (doc/consensus.md §2.2). Each source keeps at most one piece
+//             per offender, and a bounded number.
 //
 // Regtest keeps `generate` for tests; -timedproduction turns the timer on
 // there too. Elsewhere it is on whenever the node has a worker key.
@@ -78,6 +85,7 @@ class Miner {
   void Run();
   void Tick();
   void Produce(int64_t now);
+  void ReportOffences();
 
   NodeContext* const node_;
   std::thread thread_;

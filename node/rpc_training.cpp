@@ -3,10 +3,12 @@
 
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 #include "chain/logging.h"
 #include "consensus/schedule.h"
 #include "node/miner.h"
+#include "node/rpc_wallet_util.h"
 #include "node/model_export.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
@@ -127,7 +129,8 @@ RpcMethod getworkerinfo(NodeContext& node) {
   return RpcMethod{
       "getworkerinfo",
       "Returns this node's in-process workers: whether each is registered, its records,\n"
-      "and its rank in the longest-waiting order for the next block.",
+      "its rank in the longest-waiting order for the next block, its bonds and whether\n"
+      "it has been slashed.",
       {},
       {{RpcType::kArray,
         "",
@@ -140,11 +143,39 @@ RpcMethod getworkerinfo(NodeContext& node) {
               {RpcType::kBool, "registered", "whether the chain's registry holds it"},
               {RpcType::kNumber, "records", "its accepted work records"},
               {RpcType::kNumber, "rank", "its place in the schedule's order (-1 if unregistered)"},
+              {RpcType::kNumber, "bonded", "coins in worker bond outputs locked to it"},
+              {RpcType::kArray,
+               "unbonding",
+               "its unbonding outputs",
+               {{RpcType::kObject,
+                 "",
+                 "",
+                 {{RpcType::kNumber, "value", "coins"},
+                  {RpcType::kNumber, "release_height", "the first height that may spend it"}}}}},
+              {RpcType::kBool, "slashed", "whether the chain slashed it (it never registers again)"},
           }}}}},
       ExampleCli("getworkerinfo", "") + ExampleRpc("getworkerinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const ConsensusState tip = ChainManagerOrThrow(node).Tip();
         const std::vector<XOnlyPubKeyBytes> order = WorkerOrder(tip);
+        // One scan of the UTXO set for every key: there is no index by lock.
+        std::map<Uint256, Amount> bonded;
+        std::map<Uint256, json> unbonding;
+        for (const PrivateKey& key : node.workers) {
+          bonded[Uint256(key.PublicKey())] = 0;
+          unbonding[Uint256(key.PublicKey())] = json::array();
+        }
+        const Status s = node.chain->utxo().ForEachCoin([&](const OutPoint&, const Coin& coin) {
+          if (coin.out.kind == OutputKind::kWorkerBond && bonded.contains(coin.out.lock))
+            bonded[coin.out.lock] += coin.out.value;
+          if (coin.out.kind == OutputKind::kUnbonding && unbonding.contains(coin.out.lock))
+            unbonding[coin.out.lock].push_back(
+                {{"value", ValueFromAmount(coin.out.value)},
+                 {"release_height",
+                  static_cast<uint64_t>(coin.height) + node.params->unbonding_delay}});
+          return Status::OK();
+        });
+        if (!s.ok()) throw RpcError(rpc::kRpcDatabaseError, s.ToString());
         json result = json::array();
         for (const PrivateKey& key : node.workers) {
           const XOnlyPubKeyBytes pub = key.PublicKey();
@@ -155,7 +186,10 @@ RpcMethod getworkerinfo(NodeContext& node) {
           result.push_back({{"key", KeyHex(pub)},
                             {"registered", w != nullptr},
                             {"records", w ? w->records : 0},
-                            {"rank", rank}});
+                            {"rank", rank},
+                            {"bonded", ValueFromAmount(bonded[Uint256(pub)])},
+                            {"unbonding", unbonding[Uint256(pub)]},
+                            {"slashed", tip.IsSlashed(pub)}});
         }
         return result;
       }};

@@ -181,7 +181,13 @@ Status StartTraining(const Config& config, NodeContext* node) {
                        std::move(pool_options), &node->work_pool);
   if (!s.ok()) return s;
   node->chainman->AddListener(node->work_pool.get());
-  node->mempool = std::make_unique<Mempool>();
+  MempoolOptions mempool_options;
+  mempool_options.unbonding_delay = node->params->unbonding_delay;
+  mempool_options.check_evidence = [chainman = node->chainman.get()](const Transaction& tx,
+                                                                     ValidationState* state) {
+    return chainman->CheckSlash(tx, state);
+  };
+  node->mempool = std::make_unique<Mempool>(mempool_options);
   node->mempool_updater = std::make_unique<MempoolUpdater>(node->mempool.get(), node->chain.get());
   node->chainman->AddListener(node->mempool_updater.get());
   const ConsensusState tip = node->chainman->Tip();

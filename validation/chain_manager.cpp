@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <utility>
 
+#include "chain/hex.h"
+#include "chain/key.h"
 #include "chain/leveldb_open.h"
 #include "chain/logging.h"
+#include "consensus/evidence.h"
 #include "consensus/fork_choice.h"
 #include "consensus/genesis.h"
 
@@ -177,6 +181,78 @@ BlockContext ChainManager::Context() {
   return ctx;
 }
 
+void ChainManager::WatchSlot(const BlockHeader& header) {
+  const auto slot = std::make_pair(header.prev, header.producer);
+  auto it = slots_.find(slot);
+  if (it == slots_.end()) {
+    // Not checked yet: a forged first header is replaced below when a
+    // genuine one arrives, so it cannot hide an equivocation.
+    slots_.emplace(slot, header);
+    slot_order_.push_back(slot);
+    if (slot_order_.size() > kMaxWatchedSlots) {
+      slots_.erase(slot_order_.front());
+      slot_order_.pop_front();
+    }
+    return;
+  }
+  if (it->second.Hash() == header.Hash() || offenders_.contains(header.producer)) return;
+  if (!VerifySchnorr(header.producer, header.SigningHash(), header.signature)) return;
+  const BlockHeader& first = it->second;
+  if (!VerifySchnorr(first.producer, first.SigningHash(), first.signature)) {
+    it->second = header;
+    return;
+  }
+  LogPrintf("Producer " + HexStr(header.producer) + " signed two blocks on " +
+            header.prev.ToHex() + ": " + first.Hash().ToHex() + " and " + header.Hash().ToHex());
+  KeepEvidence(DoubleProductionEvidence(first, header));
+}
+
+void ChainManager::FindWrongRecord(const Block& block, const ValidationState& state) {
+  // Only a re-execution's verdict: the other faults of a record are seen
+  // from its hashes alone and are not slashable (consensus/evidence.h).
+  static const std::set<std::string> kNotReexecution = {
+      "bad-work-input-count", "bad-work-weights",      "bad-work-batch",
+      "bad-work-input-hash",  "bad-work-output-count", "bad-work-loss"};
+  if (!IsWorkersFault(state) || kNotReexecution.contains(state.reason()) ||
+      state.reason().rfind("bad-work-", 0) != 0)
+    return;
+  BlockContext ctx = Context();
+  ctx.policy.sample = 1.0;
+  // Bounded by the block's own validation, which already re-executed up to
+  // the bad record: a refused block costs at most twice.
+  for (const WorkRecord& record : block.records) {
+    if (offenders_.contains(record.worker)) continue;
+    Evidence evidence = WrongWorkEvidence(record);
+    ValidationState verdict;
+    if (!CheckEvidence(evidence, tip_, ctx, &verdict)) continue;
+    LogPrintf("Worker " + HexStr(record.worker) + " signed a wrong " +
+              compute::UnitName(record.unit) + " in block " + block.Hash().ToHex());
+    KeepEvidence(std::move(evidence));
+    return;
+  }
+}
+
+void ChainManager::KeepEvidence(Evidence evidence) {
+  if (evidence_.size() >= kMaxPendingEvidence || offenders_.contains(evidence.Offender())) return;
+  offenders_.insert(evidence.Offender());
+  evidence_.push_back(std::move(evidence));
+}
+
+std::vector<Evidence> ChainManager::TakeEvidence() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(evidence_, {});
+}
+
+bool ChainManager::CheckSlash(const Transaction& tx, ValidationState* state) {
+  Evidence evidence;
+  if (!Deserialize(tx.evidence, &evidence).ok())
+    return state->Invalid(ValidationResult::kConsensus, "bad-evidence-encoding");
+  std::lock_guard<std::mutex> lock(mu_);
+  BlockContext ctx = Context();
+  ctx.policy.sample = 1.0;
+  return CheckEvidence(evidence, tip_, ctx, state);
+}
+
 Status ChainManager::LoadEngine(const ConsensusState& state) {
   for (uint32_t s = 0; s < state.sections.size(); ++s) {
     compute::EncodedTensor weights, optimizer_state;
@@ -301,9 +377,11 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   if (!chain_->HaveBlock(block.header.prev))
     return state->Invalid(ValidationResult::kMissingPrev, "prev-blk-not-found");
   if (!CheckCheckpoints(block.header, state)) return false;
+  WatchSlot(block.header);
 
   if (block.header.prev == tip_.block_hash) {
     if (!ConnectOnTip(block, state)) {
+      FindWrongRecord(block, *state);
       if (state->result() == ValidationResult::kConsensus && chain_->StoreBlock(block).ok())
         (void)chain_->MarkFailed(hash);  // best effort: the block is refused either way
       return false;

@@ -44,15 +44,19 @@
 #ifndef COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
 #define COMPUTECOIN_VALIDATION_CHAIN_MANAGER_H
 
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "chain/chain_state.h"
+#include "chain/evidence.h"
 #include "chain/key.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
@@ -116,6 +120,11 @@ Status BootstrapGenesis(const ChainParams& params, ChainState* chain);
 /// (valid there, in order, without a coinbase) and their total fee; the
 /// node's mempool is one (Mempool::SelectForBlock).
 using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fees)>;
+
+/// Bounds on ChainManager's watch for offences: the (parent, producer)
+/// slots remembered, and the evidence kept until taken.
+inline constexpr size_t kMaxWatchedSlots = 4096;
+inline constexpr size_t kMaxPendingEvidence = 64;
 
 class ChainManager {
  public:
@@ -238,6 +247,22 @@ class ChainManager {
   /// Interrupted when options.interrupted stops it.
   Status VerifyChain(int level, uint32_t nblocks);
 
+  /// Judges the evidence of slashing transaction `tx` (CheckTransaction
+  /// passed) against the tip (consensus/evidence.h): the mempool's
+  /// EvidenceChecker. Wrong work is re-executed whatever -verify says, so a
+  /// node relays and mines only evidence it checked itself. Returns true, or
+  /// false with *state set (CheckEvidence's reasons).
+  [[nodiscard]] bool CheckSlash(const Transaction& tx, ValidationState* state);
+
+  /// Evidence found in blocks since the last call, at most one per offender
+  /// and kMaxPendingEvidence pending; cleared. The node reports it
+  /// (node/miner.h). Two kinds: double production (a block whose producer
+  /// already signed another block on the same parent, both signatures
+  /// checked) and wrong work (a block on the tip refused because a record's
+  /// re-execution disagrees: the first of its records that CheckEvidence
+  /// proves wrong).
+  std::vector<Evidence> TakeEvidence();
+
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
   /// The stored state after block `hash`. NotFound if it was never validated.
@@ -281,6 +306,16 @@ class ChainManager {
   // REQUIRES: mu_ held.
   bool IsCheckpointed(const Block& block);
   bool ProcessNewBlockLocked(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
+  // Remembers the first header seen per (parent, producer) and keeps
+  // evidence when a second, differently signed one arrives. REQUIRES: mu_ held.
+  void WatchSlot(const BlockHeader& header);
+  // After `block` was refused on the tip for `state`: keeps evidence of its
+  // first record proven wrong, if the refusal was a re-execution's.
+  // REQUIRES: mu_ held.
+  void FindWrongRecord(const Block& block, const ValidationState& state);
+  // Keeps `evidence` unless its offender has some already or the bound is
+  // reached. REQUIRES: mu_ held.
+  void KeepEvidence(Evidence evidence);
 
   struct ChainEvent {
     bool connected;
@@ -309,6 +344,12 @@ class ChainManager {
   ConsensusState tip_;                       // GUARDED_BY(mu_)
   // The last checkpoint's chain by height, once its header is indexed.
   std::vector<Uint256> checkpointed_;  // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_): the first header per (prev, producer), oldest first in
+  // slot_order_ for eviction; evidence not yet taken; offenders found.
+  std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;
+  std::deque<std::pair<Uint256, XOnlyPubKeyBytes>> slot_order_;
+  std::vector<Evidence> evidence_;
+  std::set<XOnlyPubKeyBytes> offenders_;
 };
 
 }  // namespace cc

@@ -91,6 +91,7 @@ bool WorkPool::Accept(const WorkRecord& record, int64_t now, ValidationState* st
   if (IsWorkersFault(*state)) {
     ++rejected_count_;
     penalised_.insert(record.worker);
+    if (offences_.size() < kMaxPendingOffences) offences_.push_back(record);
     LogPrintf("WorkPool: worker " + HexStr(record.worker) +
               " penalised: " + compute::UnitName(record.unit) + " " + state->ToString());
   }
@@ -145,6 +146,11 @@ void WorkPool::BlockConnected(const Block&, uint32_t) {
 void WorkPool::BlockDisconnected(const Block& block, uint32_t) {
   std::lock_guard<std::mutex> lock(mu_);
   Rebuild(block.records, UnixNow());
+}
+
+std::vector<WorkRecord> WorkPool::TakeOffences() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(offences_, {});
 }
 
 std::vector<WorkRecord> WorkPool::Records() const {

@@ -59,6 +59,9 @@
 
 namespace cc {
 
+/// Bound on the wrong records kept for reporting (WorkPool::TakeOffences).
+inline constexpr size_t kMaxPendingOffences = 64;
+
 struct WorkPoolOptions {
   size_t max_records = 4096;  //!< bound on the pool (a devnet step has tens of units)
   VerifyPolicy policy;        //!< the node's -verify (the same salt as its ChainManager's)
@@ -109,6 +112,11 @@ class WorkPool final : public ChainListener {
   /// engine's and tensor store's errors.
   Status Compute(const PrivateKey& worker, int64_t now, size_t max, std::vector<WorkRecord>* out);
 
+  /// Records that proved their worker wrong since the last call (at most
+  /// kMaxPendingOffences, one per worker: the first that penalised it), for
+  /// the node to report as evidence (chain/evidence.h); cleared.
+  std::vector<WorkRecord> TakeOffences();
+
   /// The pool's records in order (each one's inputs before it).
   std::vector<WorkRecord> Records() const;
   /// The record with hash `hash` if the pool holds it.
@@ -151,6 +159,7 @@ class WorkPool final : public ChainListener {
   std::vector<WorkRecord> records_;          // GUARDED_BY(mu_)
   std::map<Uint256, size_t> index_;          // GUARDED_BY(mu_): record hash → place in records_
   std::set<XOnlyPubKeyBytes> penalised_;     // GUARDED_BY(mu_)
+  std::vector<WorkRecord> offences_;         // GUARDED_BY(mu_): not yet taken
   uint64_t verified_count_ = 0;              // GUARDED_BY(mu_)
   uint64_t rejected_count_ = 0;              // GUARDED_BY(mu_)
   double check_seconds_ = 0;                 // GUARDED_BY(mu_)

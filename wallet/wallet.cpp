@@ -203,7 +203,8 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
       if (it != by_key_hash_.end()) return it->second;
       return std::nullopt;
     }
-    case OutputKind::kWorkerBond: {
+    case OutputKind::kWorkerBond:
+    case OutputKind::kUnbonding: {
       XOnlyPubKeyBytes pk;
       std::copy(out.lock.begin(), out.lock.end(), pk.begin());
       auto it = by_pubkey_.find(pk);
@@ -622,7 +623,7 @@ Balances Wallet::GetBalances() const {
     for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
       const TxOut& out = wtx.tx.outputs[i];
       if (!OriginOf(out) || IsSpent(OutPoint{txid, i})) continue;
-      if (out.kind == OutputKind::kWorkerBond) {
+      if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) {
         if (trusted) b.bonded += out.value;
       } else if (!mature) {
         b.immature += out.value;

@@ -83,7 +83,7 @@ class ChannelTest : public ::testing::Test {
     std::vector<TxOut> spent;
     Amount fee = 0;
     const bool ok = CheckTransaction(tx, &state) &&
-                    CheckTxInputs(tx, coins_, height, &spent, &fee, &state) &&
+                    CheckTxInputs(tx, coins_, height, 0, &spent, &fee, &state) &&
                     CheckInputSignatures(tx, spent, &state);
     EXPECT_EQ(ok, state.IsValid());
     return ok ? "OK" : state.ToString();
@@ -179,7 +179,7 @@ TEST_F(ChannelTest, RefundBeforeTheTimeoutIsPremature) {
   ValidationState state;
   std::vector<TxOut> spent;
   Amount fee = 0;
-  EXPECT_FALSE(CheckTxInputs(Refund(), coins_, kTimeout - 1, &spent, &fee, &state));
+  EXPECT_FALSE(CheckTxInputs(Refund(), coins_, kTimeout - 1, 0, &spent, &fee, &state));
   EXPECT_EQ(state.result(), ValidationResult::kPremature);
 }
 

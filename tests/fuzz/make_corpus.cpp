@@ -21,6 +21,7 @@
 #include "chain/hash.h"
 #include "chain/merkle.h"
 #include "chain/serialize.h"
+#include "chain/evidence.h"
 #include "chain/transaction.h"
 #include "chain/work.h"
 #include "compute/tensor.h"
@@ -94,6 +95,22 @@ void WriteTransactions(CorpusWriter& w) {
   channel.channel_spends[0].close = ChannelClose::kRefund;
   channel.channel_spends[0].holder_signature = {};
   w.WriteObject("transaction", "channel_refund", channel);
+  Transaction slash = test::SampleTransaction(15);
+  slash.version = kSlashTxVersion;
+  for (TxIn& in : slash.inputs) in = TxIn{in.prevout, {}, {}};
+  slash.evidence = Serialize(WrongWorkEvidence(test::SampleWorkRecord(16)));
+  w.WriteObject("transaction", "slash", slash);
+  Transaction unbond = test::SampleTransaction(17);
+  unbond.outputs = {test::SampleTxOut(4, OutputKind::kUnbonding)};
+  w.WriteObject("transaction", "unbonding", unbond);
+}
+
+void WriteEvidence(CorpusWriter& w) {
+  BlockHeader second = test::SampleHeader();
+  second.time += 1;
+  w.WriteObject("evidence", "double_production",
+                DoubleProductionEvidence(test::SampleHeader(), second));
+  w.WriteObject("evidence", "wrong_work", WrongWorkEvidence(test::SampleWorkRecord(3)));
 }
 
 void WriteBlocks(CorpusWriter& w) {
@@ -367,6 +384,7 @@ int main(int argc, char** argv) {
   }
   cc::CorpusWriter w(argv[1]);
   cc::WriteTransactions(w);
+  cc::WriteEvidence(w);
   cc::WriteBlocks(w);
   cc::WriteWorkRecords(w);
   cc::WriteMerkleProofs(w);

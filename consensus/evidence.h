@@ -1,0 +1,53 @@
+// The one slashing rule (doc/consensus.md §2.2): whether a piece of evidence
+// (chain/evidence.h) proves its offender wrong against a chain, so that a
+// slashing transaction carrying it may forfeit the offender's bonds.
+// Block validation (ConnectBlock), the mempool (through the node's
+// ChainManager) and the node that reports an offence all judge it here; the
+// inference issue reuses it for wrong inference outputs.
+//
+// Thread safety: reentrant; the engine in the context is not thread-safe
+// (compute/engine.h), so one call per engine at a time.
+
+#ifndef COMPUTECOIN_CONSENSUS_EVIDENCE_H
+#define COMPUTECOIN_CONSENSUS_EVIDENCE_H
+
+#include "chain/evidence.h"
+#include "chain/validation.h"
+#include "consensus/connect.h"
+#include "consensus/consensus_state.h"
+
+namespace cc {
+
+/** Checks `evidence` (already through DecodeEvidence) against `state`, the
+ *  state the slashing transaction is judged in (its block's parent with the
+ *  block's earlier slashings applied, or the tip for the mempool):
+ *    bad-slash-duplicate        kConsensus: the offence was slashed already
+ *    bad-evidence-unit          kConsensus: wrong work: the record's unit is
+ *                               not in its step's plan
+ *    bad-evidence-shape         kConsensus: wrong work: input or output count
+ *                               is not the unit's
+ *    bad-evidence-batch         kConsensus: wrong work: an input the plan
+ *                               derives from the data is not that batch (such a
+ *                               record is refused by everyone without
+ *                               re-execution; it is not slashable)
+ *    work-tensor-missing        kMissingInputs: wrong work: an input or output
+ *                               tensor is not available here (not yet
+ *                               checkable, nobody's fault; also what replay
+ *                               and -reindex treat as pruned)
+ *    bad-evidence-work-correct  kConsensus: re-executing the unit on the
+ *                               record's inputs agrees with its outputs
+ *  Double production needs nothing beyond DecodeEvidence. Wrong work is
+ *  re-executed with ctx.engine (Verify, the path every record takes) unless
+ *  ctx.policy re-executes nothing (sample = 0: replay of the node's own
+ *  chain), where it is taken on trust as records are.
+ *  Returns: true if the evidence holds; false with *state set, or
+ *           Error("evidence-verify: ...") for the engine's own failure.
+ *  In:      ctx: params, engine, dataset, fetch and policy are read.
+ *  Out:     state: REQUIRES: not null.
+ */
+[[nodiscard]] bool CheckEvidence(const Evidence& evidence, const ConsensusState& state,
+                                 const BlockContext& ctx, ValidationState* out_state);
+
+}  // namespace cc
+
+#endif  // COMPUTECOIN_CONSENSUS_EVIDENCE_H

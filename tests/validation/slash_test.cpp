@@ -1,0 +1,350 @@
+// Slashing through a real chain (validation/chain_manager.h over LevelDB in
+// a temp dir, the libtorch engine on regtest's `tiny`): a worker who signed
+// a wrong record loses its bonds to a slashing transaction, the reporter is
+// paid half, the registry drops it, one offence slashes once, and a
+// reorganisation that drops the slashing block restores all of it exactly.
+// Two blocks one producer signed on one parent become evidence too.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "chain/evidence.h"
+#include "chain/key.h"
+#include "chain/tx_sign.h"
+#include "compute/tensor.h"
+#include "compute/torch/torch_engine.h"
+#include "consensus/connect.h"
+#include "tests/util/chain_harness.h"
+#include "tests/util/test_util.h"
+#include "validation/chain_manager.h"
+
+namespace cc {
+namespace {
+
+ChainManagerOptions Options() {
+  ChainManagerOptions options;
+  options.engine_factory = compute::MakeTorchEngine;
+  return options;
+}
+
+class SlashChainTest : public testing::Test {
+ protected:
+  SlashChainTest()
+      : workers_{test::TestKey(1, 0x51), test::TestKey(2, 0x51)},
+        chain_(std::filesystem::path(dir_.path()) / "a", Options()),
+        manager_(*chain_.manager) {}
+
+  const PrivateKey& liar() const { return workers_[0]; }
+  const PrivateKey& reporter() const { return workers_[1]; }
+
+  // A child of `parent` at parent time + dt, with `computing` computing.
+  Block Build(const ConsensusState& parent, std::span<const PrivateKey> computing,
+              std::vector<Transaction> txs = {}, std::vector<XOnlyPubKeyBytes> reg = {},
+              int64_t dt = 1) {
+    AssemblyRequest request;
+    request.time = parent.time + dt;
+    request.workers = computing;
+    request.producers = workers_;
+    request.txs = std::move(txs);
+    request.register_keys = std::move(reg);
+    Block b;
+    const Status s = manager_.Assemble(parent.block_hash, request, &b);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return b;
+  }
+  void MustProcess(const Block& b) {
+    ValidationState state;
+    ASSERT_TRUE(manager_.ProcessNewBlock(b, &state)) << state.ToString();
+  }
+  bool HaveCoin(const OutPoint& op) const {
+    Coin coin;
+    return chain_.chain->GetCoin(op, &coin).ok();
+  }
+  std::string CheckSlash(const Transaction& tx) {
+    ValidationState state;
+    return manager_.CheckSlash(tx, &state) ? "OK" : state.reason();
+  }
+
+  // Registers both workers (zero bonds, block 1) and has them compute one
+  // block (block 2); returns block 2.
+  Block Start() {
+    std::vector<XOnlyPubKeyBytes> keys;
+    for (const PrivateKey& k : workers_) keys.push_back(k.PublicKey());
+    const Block reg = Build(manager_.Tip(), {}, {}, keys);
+    MustProcess(reg);
+    for (uint32_t i = 0; i < reg.txs[0].outputs.size(); ++i)
+      if (reg.txs[0].outputs[i].kind == OutputKind::kWorkerBond &&
+          reg.txs[0].outputs[i].lock == Uint256(liar().PublicKey()))
+        free_bond_ = {reg.txs[0].Txid(), i};
+    const Block work = Build(manager_.Tip(), workers_);
+    MustProcess(work);
+    return work;
+  }
+
+  // Matures the liar's 1-coin reward at `reward` (100 empty blocks) and
+  // bonds it in a block; returns that transaction (output 0: the bond).
+  Transaction BondReward(const OutPoint& reward) {
+    for (int i = 0; i < 100; ++i) MustProcess(Build(manager_.Tip(), {}));
+    Transaction bond;
+    bond.inputs.resize(1);
+    bond.inputs[0].prevout = reward;
+    bond.inputs[0].pubkey = liar().PublicKey();
+    const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
+    bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}};
+    EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
+    MustProcess(Build(manager_.Tip(), {}, {bond}));
+    return bond;
+  }
+  // The liar's reward output in `work`'s coinbase.
+  OutPoint LiarReward(const Block& work) const {
+    for (uint32_t i = 0; i < work.records.size(); ++i)
+      if (work.records[i].worker == liar().PublicKey()) return {work.txs[0].Txid(), i};
+    ADD_FAILURE() << "the liar has no record";
+    return {};
+  }
+
+  test::TempDir dir_;
+  std::vector<PrivateKey> workers_;
+  test::TestChain chain_;
+  ChainManager& manager_;
+  OutPoint free_bond_;
+};
+
+// `record` with its first output scaled by 1.01 (stored), re-signed by `key`.
+WorkRecord Perturbed(ChainManager& manager, WorkRecord record, const PrivateKey& key) {
+  compute::EncodedTensor t;
+  EXPECT_TRUE(manager.GetTensor(record.outputs[0], &t).ok());
+  std::vector<float> values;
+  EXPECT_TRUE(compute::DecodeFloats(t, &values).ok());
+  for (float& v : values) v = v * 1.01f + 0.01f;
+  const compute::EncodedTensor bad = compute::EncodeFloats(values, t.shape, t.codec);
+  EXPECT_TRUE(manager.PutTensor(bad, record.unit.step).ok());
+  record.outputs[0] = bad.Hash();
+  record.signature = key.Sign(record.SigningHash());
+  return record;
+}
+
+TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
+  const Block work = Start();
+  // The liar's 1-coin reward of block 2, matured by 100 empty blocks, then
+  // bonded: it is registered by two bonds, the free one and 1 coin.
+  OutPoint reward;
+  const WorkRecord* honest = nullptr;
+  for (uint32_t i = 0; i < work.records.size(); ++i)
+    if (work.records[i].worker == liar().PublicKey()) {
+      reward = {work.txs[0].Txid(), i};
+      honest = &work.records[i];
+    }
+  ASSERT_NE(honest, nullptr);
+  const Transaction bond = BondReward(reward);
+  const OutPoint paid_bond{bond.Txid(), 0};
+  ASSERT_EQ(manager_.Tip().FindWorker(liar().PublicKey())->bonds, 2u);
+
+  const WorkRecord wrong = Perturbed(manager_, *honest, liar());
+  const Evidence evidence = WrongWorkEvidence(wrong);
+  const std::vector<std::pair<OutPoint, TxOut>> bonds = {
+      {free_bond_, TxOut{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}},
+      {paid_bond, bond.outputs[0]}};
+  const Transaction slash = MakeSlashTransaction(evidence, bonds, KeyHash(reporter().PublicKey()));
+  EXPECT_EQ(slash.outputs[0].value, kCoin / 2);
+
+  // Re-execution decides: the honest record is no evidence; one whose
+  // tensors are not here cannot be checked yet.
+  EXPECT_EQ(CheckSlash(slash), "OK");
+  EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(*honest), bonds,
+                                            KeyHash(reporter().PublicKey()))),
+            "bad-evidence-work-correct");
+  WorkRecord unknown = wrong;
+  unknown.outputs[0] = Uint256::FromHex(std::string(64, 'a')).value();
+  unknown.signature = liar().Sign(unknown.SigningHash());
+  EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(unknown), bonds,
+                                            KeyHash(reporter().PublicKey()))),
+            "work-tensor-missing");
+
+  // Evidence the plan contradicts: a unit not in its step, a record with
+  // another output count, a data input that is not the (step, lane) batch.
+  const auto slash_of = [&](WorkRecord r) {
+    r.signature = liar().Sign(r.SigningHash());
+    return MakeSlashTransaction(WrongWorkEvidence(r), bonds, KeyHash(reporter().PublicKey()));
+  };
+  WorkRecord off_plan = wrong;
+  off_plan.unit.lane = 999;
+  EXPECT_EQ(CheckSlash(slash_of(off_plan)), "bad-evidence-unit");
+  WorkRecord short_record = wrong;
+  short_record.outputs.pop_back();
+  EXPECT_EQ(CheckSlash(slash_of(short_record)), "bad-evidence-shape");
+  bool batch_seen = false;
+  for (const WorkRecord& r : work.records) {
+    if (r.worker != liar().PublicKey()) continue;
+    for (size_t i = 0; i < r.inputs.size() && !batch_seen; ++i) {
+      WorkRecord other = r;
+      other.inputs[i] = Uint256::FromHex(std::string(64, 'b')).value();
+      const std::string verdict = CheckSlash(slash_of(other));
+      batch_seen = verdict == "bad-evidence-batch";
+      if (!batch_seen) EXPECT_EQ(verdict, "work-tensor-missing") << i;
+    }
+  }
+  EXPECT_TRUE(batch_seen) << "no record of the liar's reads a batch";
+
+  // Every bond that registers the offender must go.
+  const ConsensusState before = manager_.Tip();
+  {
+    const Transaction partial = MakeSlashTransaction(
+        evidence, std::span(bonds).subspan(1), KeyHash(reporter().PublicKey()));
+    ValidationState state;
+    EXPECT_FALSE(manager_.ProcessNewBlock(Build(before, {}, {partial}), &state));
+    EXPECT_EQ(state.reason(), "bad-slash-incomplete") << state.ToString();
+  }
+
+  const Block slashing = Build(before, {}, {slash});
+  MustProcess(slashing);
+  const ConsensusState after = manager_.Tip();
+  EXPECT_EQ(after.FindWorker(liar().PublicKey()), nullptr);
+  EXPECT_NE(after.FindWorker(reporter().PublicKey()), nullptr);
+  EXPECT_EQ(after.offences, std::vector<Uint256>{evidence.OffenceId()});
+  EXPECT_EQ(after.slashed, std::vector<XOnlyPubKeyBytes>{liar().PublicKey()});
+  EXPECT_FALSE(HaveCoin(free_bond_));
+  EXPECT_FALSE(HaveCoin(paid_bond));
+  Coin paid;
+  ASSERT_TRUE(chain_.chain->GetCoin({slash.Txid(), 0}, &paid).ok());
+  EXPECT_EQ(paid.out,
+            (TxOut{kCoin / 2, OutputKind::kPayToKeyHash, KeyHash(reporter().PublicKey())}));
+  // The burnt half is nobody's fee: the producer's fee output is 0.
+  for (const TxOut& out : slashing.txs[0].outputs)
+    if (out.kind == OutputKind::kPayToKeyHash) EXPECT_EQ(out.value, 0);
+  // One offence slashes once, even against a new bond.
+  EXPECT_EQ(CheckSlash(slash), "bad-slash-duplicate");
+
+  // A heavier branch without the slashing block: all of it comes back.
+  const Block branch = Build(before, workers_, {}, {}, 2);
+  ASSERT_FALSE(branch.records.empty());
+  MustProcess(branch);
+  ASSERT_EQ(manager_.Tip().block_hash, branch.Hash());
+  ConsensusState fork_point;
+  ASSERT_TRUE(manager_.GetState(before.block_hash, &fork_point).ok());
+  EXPECT_EQ(Serialize(fork_point), Serialize(before));
+  EXPECT_TRUE(HaveCoin(free_bond_));
+  EXPECT_TRUE(HaveCoin(paid_bond));
+  EXPECT_FALSE(HaveCoin({slash.Txid(), 0}));
+  EXPECT_TRUE(manager_.Tip().offences.empty());
+  EXPECT_TRUE(manager_.Tip().slashed.empty());
+  EXPECT_EQ(manager_.Tip().FindWorker(liar().PublicKey())->bonds, 2u);
+  EXPECT_EQ(CheckSlash(slash), "OK");
+}
+
+// A block refused because a record's re-execution disagrees leaves evidence
+// against that record's worker (not against the producer).
+// A bond spent by its key cannot be paid out: it moves to kUnbonding, the key
+// leaves the registry when its last bond goes, and the value is spendable
+// only unbonding_delay blocks later.
+TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
+  const Transaction bond = BondReward(LiarReward(Start()));
+  const uint32_t delay = chain_.params.unbonding_delay;
+  ASSERT_EQ(delay, 10u);
+  const TxOut free_out{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())};
+  auto withdraw = [&](OutputKind kind) {
+    Transaction tx;
+    tx.inputs = {TxIn{free_bond_, liar().PublicKey(), {}},
+                 TxIn{{bond.Txid(), 0}, liar().PublicKey(), {}}};
+    tx.outputs = {TxOut{kCoin, kind,
+                        kind == OutputKind::kUnbonding ? Uint256(liar().PublicKey())
+                                                       : KeyHash(liar().PublicKey())}};
+    EXPECT_TRUE(SignInput(&tx, 0, free_out, liar()).ok());
+    EXPECT_TRUE(SignInput(&tx, 1, bond.outputs[0], liar()).ok());
+    return tx;
+  };
+  ValidationState state;
+  EXPECT_FALSE(
+      manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {withdraw(OutputKind::kPayToKeyHash)}),
+                               &state));
+  EXPECT_EQ(state.reason(), "bad-txns-unbonding-missing") << state.ToString();
+
+  const Transaction unbond = withdraw(OutputKind::kUnbonding);
+  MustProcess(Build(manager_.Tip(), {}, {unbond}));
+  const uint32_t created = manager_.Tip().height;
+  EXPECT_EQ(manager_.Tip().FindWorker(liar().PublicKey()), nullptr);  // its last bond left
+
+  Transaction release;
+  release.inputs = {TxIn{{unbond.Txid(), 0}, liar().PublicKey(), {}}};
+  release.outputs = {TxOut{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())}};
+  ASSERT_TRUE(SignInput(&release, 0, unbond.outputs[0], liar()).ok());
+  while (manager_.Tip().height + 1 < created + delay - 1) MustProcess(Build(manager_.Tip(), {}));
+  state = ValidationState();
+  EXPECT_FALSE(manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {release}), &state));
+  EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature") << state.ToString();
+  MustProcess(Build(manager_.Tip(), {}));
+  ASSERT_EQ(manager_.Tip().height + 1, created + delay);
+  MustProcess(Build(manager_.Tip(), {}, {release}));
+  EXPECT_TRUE(HaveCoin({release.Txid(), 0}));
+}
+
+TEST_F(SlashChainTest, ARefusedBlocksWrongRecordIsEvidence) {
+  Start();
+  Block b = Build(manager_.Tip(), workers_);
+  ASSERT_GE(b.records.size(), 2u);
+  const size_t bad = b.records.size() - 1;
+  const PrivateKey& worker =
+      b.records[bad].worker == workers_[0].PublicKey() ? workers_[0] : workers_[1];
+  b.records[bad] = Perturbed(manager_, b.records[bad], worker);
+  b.header.work_root = b.ComputeWorkRoot();
+  const PrivateKey& producer =
+      b.header.producer == workers_[0].PublicKey() ? workers_[0] : workers_[1];
+  b.header.signature = producer.Sign(b.header.SigningHash());
+  ValidationState state;
+  EXPECT_FALSE(manager_.ProcessNewBlock(b, &state));
+  EXPECT_EQ(state.reason().rfind("bad-work-", 0), 0u) << state.ToString();
+  const std::vector<Evidence> found = manager_.TakeEvidence();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].kind, EvidenceKind::kWrongWork);
+  EXPECT_EQ(found[0].record, b.records[bad]);
+}
+
+TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
+  Start();
+  const ConsensusState parent = manager_.Tip();
+  const Block a = Build(parent, {}, {}, {}, 1);
+  const Block b = Build(parent, {}, {}, {}, 2);  // same slot, same producer
+  ASSERT_EQ(a.header.producer, b.header.producer);
+  MustProcess(a);
+  EXPECT_TRUE(manager_.TakeEvidence().empty());
+  MustProcess(b);
+  const std::vector<Evidence> found = manager_.TakeEvidence();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].Offender(), a.header.producer);
+  EXPECT_TRUE(manager_.TakeEvidence().empty());  // taken
+  ValidationState state;
+  Evidence decoded;
+  ASSERT_TRUE(DecodeEvidence(Serialize(found[0]), &decoded, &state)) << state.ToString();
+
+  // The producer's free bond (block 1's coinbase), forfeited: it leaves the registry.
+  const PrivateKey& producer =
+      workers_[0].PublicKey() == a.header.producer ? workers_[0] : workers_[1];
+  std::vector<std::pair<OutPoint, TxOut>> forfeited;
+  ASSERT_TRUE(chain_.chain->utxo()
+                  .ForEachCoin([&](const OutPoint& op, const Coin& c) {
+                    if (c.out.kind == OutputKind::kWorkerBond &&
+                        c.out.lock == Uint256(producer.PublicKey()))
+                      forfeited.emplace_back(op, c.out);
+                    return Status::OK();
+                  })
+                  .ok());
+  ASSERT_EQ(forfeited.size(), 1u);
+  const Transaction slash =
+      MakeSlashTransaction(found[0], forfeited, KeyHash(workers_[1].PublicKey()));
+  MustProcess(Build(manager_.Tip(), {}, {slash}));
+  EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
+  EXPECT_EQ(manager_.Tip().offences.size(), 1u);
+  EXPECT_EQ(manager_.Tip().slashed, std::vector<XOnlyPubKeyBytes>{producer.PublicKey()});
+  // A slashed key never registers again: a free registration is a bond of
+  // nothing, ignored by the registry.
+  MustProcess(Build(manager_.Tip(), {}, {}, {producer.PublicKey()}));
+  EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
+  EXPECT_EQ(manager_.Tip().workers.size(), 1u);
+}
+
+}  // namespace
+}  // namespace cc
