@@ -24,25 +24,37 @@ const PlannedUnit* StepPlan::Find(const UnitId& id) const {
   return nullptr;
 }
 
+const char* UnitKindName(UnitKind kind) {
+  switch (kind) {
+    case UnitKind::kForward:
+      return "FORWARD";
+    case UnitKind::kBackward:
+      return "BACKWARD";
+    case UnitKind::kAttention:
+      return "ATTENTION";
+    case UnitKind::kUpdate:
+      return "UPDATE";
+  }
+  return "?";
+}
+
 std::string UnitName(const UnitId& id) {
   std::ostringstream out;
+  out << UnitKindName(id.kind) << "(step=" << id.step;
   switch (id.kind) {
     case UnitKind::kForward:
-      out << "FORWARD(step=" << id.step << " lane=" << id.lane << " section=" << id.section
-          << " layer=" << id.layer << ")";
-      break;
     case UnitKind::kBackward:
-      out << "BACKWARD(step=" << id.step << " lane=" << id.lane << " section=" << id.section
-          << " layer=" << id.layer << ")";
+      out << " lane=" << id.lane << " section=" << id.section << " layer=" << id.layer;
       break;
     case UnitKind::kAttention:
-      out << "ATTENTION(step=" << id.step << " lane=" << id.lane << " layer=" << id.layer
-          << " head_group=" << id.head_group << " query_segment=" << id.query_segment << ")";
+      out << " lane=" << id.lane << " layer=" << id.layer << " head_group=" << id.head_group
+          << " query_segment=" << id.query_segment;
       break;
     case UnitKind::kUpdate:
-      out << "UPDATE(step=" << id.step << " section=" << id.section << ")";
+      out << " section=" << id.section;
       break;
   }
+  out << ")";
   return out.str();
 }
 

@@ -144,6 +144,8 @@ struct StepPlan {
 /// REQUIRES: config.Validate().ok(); partition from PartitionModel(config, config.sections).
 StepPlan BuildStepPlan(const ModelConfig& config, const Partition& partition, uint64_t step);
 
+/// "FORWARD", "BACKWARD", "ATTENTION" or "UPDATE".
+const char* UnitKindName(UnitKind kind);
 /// e.g. "FORWARD(step=3 lane=1 section=2 layer=1)".
 std::string UnitName(const UnitId& id);
 

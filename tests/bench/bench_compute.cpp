@@ -519,20 +519,6 @@ int Train(const TrainFlags& flags) {
 // ---------------------------------------------------------------------------
 // --spread mode.
 
-const char* KindName(UnitKind kind) {
-  switch (kind) {
-    case UnitKind::kForward:
-      return "FORWARD";
-    case UnitKind::kBackward:
-      return "BACKWARD";
-    case UnitKind::kAttention:
-      return "ATTENTION";
-    case UnitKind::kUpdate:
-      return "UPDATE";
-  }
-  return "?";
-}
-
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -624,7 +610,7 @@ void MeasureSpread(const std::string& preset, uint64_t at) {
   }
   at::set_num_threads(1);
   for (const auto& [kind, s] : kinds) {
-    PrintSpreads(preset + "@" + std::to_string(at) + " " + KindName(kind), s);
+    PrintSpreads(preset + "@" + std::to_string(at) + " " + UnitKindName(kind), s);
   }
   PrintSpreads(preset + "@" + std::to_string(at) + " loss", loss);
 }

@@ -8,9 +8,7 @@
 //   - a key created over an accepted file is written so that reopening gives
 //     every old key unchanged plus the new one, which then authenticates,
 //     and no other bearer token (the input itself) authenticates as it.
-// The directory ($TMPDIR or /tmp) is removed at exit.
-
-#include <unistd.h>
+// The directory (fuzz.h ScratchDir) is removed at exit.
 
 #include <cctype>
 #include <cstdint>
@@ -31,27 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
-            ("cc-fuzz-api-keys-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 const fs::path& KeyFile() {
-  static ScratchDir dir;
+  static const cc::fuzz::ScratchDir dir("api-keys");
   static const fs::path file = dir.path() / "apikeys.json";
   return file;
 }

@@ -17,7 +17,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <system_error>
 #include <vector>
+
+#include <unistd.h>
 
 #include "chain/serialize.h"
 
@@ -52,6 +57,30 @@ bool DecodeCanonical(ByteSpan bytes, T* out) {
   CC_FUZZ_CHECK(Serialize(twice) == again);
   return true;
 }
+
+/// A directory for a target's files, $TMPDIR/cc-fuzz-<name>-<pid> (or under
+/// /tmp), emptied and created when made and removed when destroyed. Keep one
+/// in a function-local static: it lives as long as the process.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name) {
+    const char* tmp = std::getenv("TMPDIR");
+    path_ = std::filesystem::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
+            ("cc-fuzz-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace cc::fuzz
 

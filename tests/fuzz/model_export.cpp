@@ -13,8 +13,6 @@
 //     and still passes.
 // The files live in a scratch directory ($TMPDIR or /tmp) removed at exit.
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -44,28 +42,19 @@ void WriteAll(const fs::path& path, const uint8_t* data, size_t size) {
 }
 
 struct Sample {
-  fs::path dir;
+  cc::fuzz::ScratchDir dir{"model-export"};
   fs::path manifest, tensors;
   std::vector<uint8_t> manifest_bytes, tensor_bytes;
   cc::compute::ParamValues params;
 
   Sample() {
-    const char* tmp = std::getenv("TMPDIR");
-    dir = fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
-          ("cc-fuzz-model-export-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     cc::ModelExportInfo info;
-    CC_FUZZ_CHECK(cc::fuzz::WriteSampleModelExport(dir / "sample", &info).ok());
+    CC_FUZZ_CHECK(cc::fuzz::WriteSampleModelExport(dir.path() / "sample", &info).ok());
     manifest = info.manifest;
     tensors = info.safetensors;
     manifest_bytes = ReadAll(manifest);
     tensor_bytes = ReadAll(tensors);
     params = cc::compute::InitialParams(cc::fuzz::SampleExportConfig());
-  }
-  ~Sample() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 };
 

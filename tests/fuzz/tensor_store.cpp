@@ -13,8 +13,6 @@
 //   - Put of a returned tensor stores it again without error.
 // The store lives in a temporary directory ($TMPDIR or /tmp) removed at exit.
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -34,26 +32,8 @@ namespace fs = std::filesystem;
 
 constexpr size_t kHeaderSize = 12;  // "CCT1" and the step
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
-            ("cc-fuzz-tensor-store-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 const fs::path& StoreDir() {
-  static ScratchDir dir;
+  static const cc::fuzz::ScratchDir dir("tensor-store");
   return dir.path();
 }
 

@@ -32,20 +32,6 @@ ModelConfig Preset(const std::string& name) {
   return config;
 }
 
-const char* KindName(UnitKind kind) {
-  switch (kind) {
-    case UnitKind::kForward:
-      return "FORWARD";
-    case UnitKind::kBackward:
-      return "BACKWARD";
-    case UnitKind::kAttention:
-      return "ATTENTION";
-    case UnitKind::kUpdate:
-      return "UPDATE";
-  }
-  return "?";
-}
-
 // Every unit of one step computed by libtorch (default thread count), then
 // by the reference on the same inputs: the largest relative L2 distance of
 // an output (and of the loss) per unit kind.
@@ -84,7 +70,7 @@ void ExpectAgreement(const ModelConfig& config, uint32_t digits,
     }
   }
   for (const auto& [kind, d] : worst)
-    std::printf("%s %s: max %.2e\n", preset.c_str(), KindName(kind), d);
+    std::printf("%s %s: max %.2e\n", preset.c_str(), UnitKindName(kind), d);
   std::printf("%s loss: max %.2e\n", preset.c_str(), worst_loss);
 }
 
