@@ -16,26 +16,13 @@
 #include "chain/tx_check.h"
 #include "chain/tx_sign.h"
 #include "tests/chain/primitives_samples.h"
+#include "tests/util/test_util.h"
 
 namespace cc {
 namespace {
 
+using test::MapCoins;
 using test::SampleHash;
-
-/// Coins held in a map: the UTXO set a transaction is checked against.
-class MapCoins final : public CoinsView {
- public:
-  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override {
-    auto it = coins_.find(outpoint);
-    if (it == coins_.end()) return Status::NotFound("no coin");
-    *coin = it->second;
-    return Status::OK();
-  }
-  void Add(const OutPoint& outpoint, const TxOut& out) { coins_[outpoint] = Coin{out, 10, false}; }
-
- private:
-  std::map<OutPoint, Coin> coins_;
-};
 
 constexpr uint32_t kTimeout = 500;
 

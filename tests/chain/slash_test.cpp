@@ -19,28 +19,13 @@
 #include "chain/tx_check.h"
 #include "chain/tx_sign.h"
 #include "tests/chain/primitives_samples.h"
+#include "tests/util/test_util.h"
 
 namespace cc {
 namespace {
 
+using test::MapCoins;
 using test::SampleHash;
-
-class MapCoins final : public CoinsView {
- public:
-  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override {
-    auto it = coins_.find(outpoint);
-    if (it == coins_.end()) return Status::NotFound("no coin");
-    *coin = it->second;
-    return Status::OK();
-  }
-  void Add(const OutPoint& outpoint, const TxOut& out, uint32_t height = 10,
-           bool coinbase = false) {
-    coins_[outpoint] = Coin{out, height, coinbase};
-  }
-
- private:
-  std::map<OutPoint, Coin> coins_;
-};
 
 constexpr uint32_t kDelay = 10;
 

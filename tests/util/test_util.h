@@ -1,17 +1,23 @@
 // Helpers shared by every test suite (tests/CMakeLists.txt links them into
-// each): a temporary directory per test, deterministic keys, and the
-// tolerance measure the fidelity tests state their bounds in.
+// each): a temporary directory per test, deterministic keys, a UTXO view
+// held in a map, and the tolerance measure the fidelity tests state their
+// bounds in.
 //
-// Thread safety: TempDir is one test's; the free functions are pure.
+// Thread safety: TempDir and MapCoins are one test's; the free functions are
+// pure.
 
 #ifndef COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H
 #define COMPUTECOIN_TESTS_UTIL_TEST_UTIL_H
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
+#include "chain/coins.h"
 #include "chain/key.h"
+#include "chain/status.h"
+#include "chain/transaction.h"
 
 namespace cc::test {
 
@@ -46,6 +52,25 @@ double RelativeL2(std::span<const float> a, std::span<const float> b);
 /// contrib/gpu-check.sh sets it to "cuda" to run the fidelity and
 /// verification tests on a GPU.
 std::string TestComputeDevice();
+
+/// Coins held in a map: the UTXO set a transaction is checked against.
+class MapCoins final : public CoinsView {
+ public:
+  Status GetCoin(const OutPoint& outpoint, Coin* coin) const override {
+    const auto it = coins_.find(outpoint);
+    if (it == coins_.end()) return Status::NotFound("no coin");
+    *coin = it->second;
+    return Status::OK();
+  }
+  /// Adds `out` at `outpoint`, created at `height`.
+  void Add(const OutPoint& outpoint, const TxOut& out, uint32_t height = 10,
+           bool coinbase = false) {
+    coins_[outpoint] = Coin{out, height, coinbase};
+  }
+
+ private:
+  std::map<OutPoint, Coin> coins_;
+};
 
 }  // namespace cc::test
 
