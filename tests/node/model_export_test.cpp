@@ -38,6 +38,19 @@ class ModelExportTest : public ::testing::Test {
   void WriteManifest(const json& manifest) {
     std::ofstream(info_.manifest, std::ios::trunc) << manifest.dump(2);
   }
+  std::vector<uint8_t> ReadTensors() const {
+    std::ifstream in(info_.safetensors, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+  }
+  // Replaces the tensor file with `file` and sets the manifest's checksum to
+  // match, so that the check goes past the checksum.
+  void WriteTensorsWithMatchingChecksum(const std::vector<uint8_t>& file) {
+    std::ofstream(info_.safetensors, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+    json edited = manifest_;
+    edited["safetensors_sha256"] = Sha256Hash(file).ToHex();
+    WriteManifest(edited);
+  }
 
   test::TempDir dir_;
   ModelExportInfo info_;
@@ -63,8 +76,7 @@ TEST_F(ModelExportTest, FieldsOfAnotherTypeAreCorruption) {
 }
 
 TEST_F(ModelExportTest, TensorDtypeOfAnotherTypeIsCorruption) {
-  std::ifstream in(info_.safetensors, std::ios::binary);
-  std::vector<uint8_t> file(std::istreambuf_iterator<char>(in), {});
+  std::vector<uint8_t> file = ReadTensors();
   uint64_t header_len = 0;
   std::memcpy(&header_len, file.data(), 8);
   std::string header(file.begin() + 8, file.begin() + 8 + static_cast<long>(header_len));
@@ -72,25 +84,16 @@ TEST_F(ModelExportTest, TensorDtypeOfAnotherTypeIsCorruption) {
   ASSERT_NE(at, std::string::npos);
   header.replace(at, 5, "32   ");  // same length: offsets stay valid
   std::copy(header.begin(), header.end(), file.begin() + 8);
-  std::ofstream(info_.safetensors, std::ios::binary | std::ios::trunc)
-      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-  json edited = manifest_;
-  edited["safetensors_sha256"] = Sha256Hash(file).ToHex();
-  WriteManifest(edited);
+  WriteTensorsWithMatchingChecksum(file);
   const Status s = Check();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.message().find("is not F32"), std::string::npos) << s.ToString();
 }
 
 TEST_F(ModelExportTest, AChangedWeightWithAMatchingChecksumIsRefused) {
-  std::ifstream in(info_.safetensors, std::ios::binary);
-  std::vector<uint8_t> file(std::istreambuf_iterator<char>(in), {});
+  std::vector<uint8_t> file = ReadTensors();
   file.back() ^= 0x01;  // the last float of the last tensor
-  std::ofstream(info_.safetensors, std::ios::binary | std::ios::trunc)
-      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-  json edited = manifest_;
-  edited["safetensors_sha256"] = Sha256Hash(file).ToHex();
-  WriteManifest(edited);
+  WriteTensorsWithMatchingChecksum(file);
   const Status s = Check();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.message().find("do not hash to its weights_hash"), std::string::npos) << s.ToString();
