@@ -11,6 +11,7 @@
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "node/training.h"
+#include "rpc/json_format.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
 
@@ -117,7 +118,12 @@ RpcMethod getblockheader(NodeContext& node) {
         const bool verbose = request.Arg(1).is_null() ? true : request.Arg(1).get<bool>();
         const BlockIndexEntry entry = ReadIndexOrThrow(*node.chain, hash);
         if (!verbose) return HexStr(Serialize(entry.header));
-        return HeaderToJson(*node.chain, entry, ReadTipOrThrow(*node.chain));
+        std::string text;
+        rpc::JsonWriter out(&text);
+        out.BeginObject();
+        WriteHeaderFields(*node.chain, entry, ReadTipOrThrow(*node.chain), &out);
+        out.EndObject();
+        return rpc::RawJson(std::move(text));
       }};
 }
 
@@ -170,19 +176,36 @@ RpcMethod getblock(NodeContext& node) {
         const std::vector<uint8_t> bytes = Serialize(block);
         if (verbosity == 0) return HexStr(bytes);
 
-        json out = HeaderToJson(*node.chain, entry, ReadTipOrThrow(*node.chain));
-        out["size"] = bytes.size();
-        json txs = json::array();
+        // Written straight to text (rpc/json_format.h): a block's tree of
+        // values cost more than the rest of the request.
+        std::string text;
+        text.reserve(2 * bytes.size() + 1024);
+        rpc::JsonWriter out(&text);
+        out.BeginObject();
+        WriteHeaderFields(*node.chain, entry, ReadTipOrThrow(*node.chain), &out);
+        out.Key("size").Uint(bytes.size());
+        out.Key("tx").BeginArray();
         for (const Transaction& tx : block.txs) {
-          txs.push_back(verbosity == 1 ? json(tx.Txid().ToHex()) : TxToJson(tx));
+          if (verbosity == 1) {
+            out.Hex(tx.Txid().span());
+          } else {
+            out.BeginObject();
+            WriteTxFields(tx, &out);
+            out.EndObject();
+          }
         }
-        json records = json::array();
+        out.EndArray();
+        out.Key("records").BeginArray();
         for (const WorkRecord& record : block.records) {
-          records.push_back(verbosity == 1 ? json(record.Hash().ToHex()) : RecordToJson(record));
+          if (verbosity == 1) {
+            out.Hex(record.Hash().span());
+          } else {
+            WriteRecord(record, &out);
+          }
         }
-        out["tx"] = std::move(txs);
-        out["records"] = std::move(records);
-        return out;
+        out.EndArray();
+        out.EndObject();
+        return rpc::RawJson(std::move(text));
       }};
 }
 

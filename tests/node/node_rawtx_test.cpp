@@ -18,6 +18,7 @@
 #include "node/fee_estimation.h"
 #include "node/init.h"
 #include "node/rpc_register.h"
+#include "rpc/json_format.h"
 #include "rpc/table.h"
 #include "tests/util/test_util.h"
 
@@ -54,8 +55,10 @@ class NodeRawTxTest : public ::testing::Test {
     node_.chain.reset();
   }
 
+  // What a client reads: methods may return text already written as JSON
+  // (rpc::RawJson), which only the reply's writer unwraps.
   json Call(const std::string& method, const json& params = json::array()) {
-    return table_.Execute(method, params, "test");
+    return json::parse(rpc::DumpJson(table_.Execute(method, params, "test")));
   }
 
   // The error code a call fails with (0 if it succeeds), and its message.
