@@ -294,6 +294,66 @@ RpcMethod gettxoutsetinfo(NodeContext& node) {
       }};
 }
 
+RpcMethod gettxout(NodeContext& node) {
+  return RpcMethod{
+      "gettxout",
+      "Returns details about an unspent transaction output.",
+      {{"txid", RpcType::kHex, RpcArg::kRequired, "", "The transaction id"},
+       {"n", RpcType::kNumber, RpcArg::kRequired, "", "vout number"},
+       {"include_mempool", RpcType::kBool, RpcArg::kOptional, "true",
+        "Whether to include the mempool. Note that an unspent output that is spent in the "
+        "mempool won't appear."}},
+      {{RpcType::kNone, "", "If the output is spent or not found", {}, "otherwise"},
+       {RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "bestblock", "The hash of the block at the tip of the chain"},
+         {RpcType::kNumber, "confirmations", "The number of confirmations (0 in the mempool)"},
+         {RpcType::kNumber, "value", "The transaction value in coins"},
+         {RpcType::kString, "kind", "the output kind (pay_to_key_hash, worker_bond, ...)"},
+         {RpcType::kHex, "lock", "the output's 32-byte lock (key hash, worker key, ...)"},
+         {RpcType::kBool, "coinbase", "Coinbase or not"}},
+        "Otherwise"}},
+      ExampleCli("gettxout", "\"txid\" 1") + ExampleRpc("gettxout", "\"txid\", 1"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const Uint256 txid = rpc::ParseHashArg(request.Arg(0), "txid");
+        const auto index = static_cast<uint32_t>(rpc::ParseIntArg(
+            request.Arg(1), "n", 0, std::numeric_limits<uint32_t>::max(), "vout cannot be negative"));
+        const bool include_mempool = request.Arg(2).is_null() || request.Arg(2).get<bool>();
+        const OutPoint outpoint{txid, index};
+        const ChainTip tip = ReadTipOrThrow(*node.chain);
+        Coin coin;
+        uint32_t confirmations = 0;
+        const Status s = node.chain->GetCoin(outpoint, &coin);
+        if (s.ok()) {
+          if (include_mempool && node.mempool != nullptr && node.mempool->IsSpent(outpoint))
+            return nullptr;
+          // Bitcoin Core counts the block that holds it as one confirmation.
+          confirmations = tip.height >= coin.height ? tip.height - coin.height + 1 : 0;
+        } else if (!s.IsNotFound()) {
+          ThrowStoreError(s);
+        } else {
+          MempoolEntryInfo entry;
+          if (!include_mempool || node.mempool == nullptr ||
+              !node.mempool->GetEntry(txid, &entry) || index >= entry.tx.outputs.size() ||
+              node.mempool->IsSpent(outpoint))
+            return nullptr;
+          coin = Coin{entry.tx.outputs[index], 0, false};
+        }
+        std::string text;
+        rpc::JsonWriter out(&text);
+        out.BeginObject();
+        out.Key("bestblock").Hex(tip.hash.span());
+        out.Key("confirmations").Uint(confirmations);
+        out.Key("value").Amount(coin.out.value);
+        out.Key("kind").String(OutputKindName(coin.out.kind));
+        out.Key("lock").Hex(coin.out.lock.span());
+        out.Key("coinbase").Bool(coin.coinbase);
+        out.EndObject();
+        return rpc::RawJson(std::move(text));
+      }};
+}
+
 RpcMethod verifychain(NodeContext& node) {
   return RpcMethod{
       "verifychain",
@@ -336,7 +396,8 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"blockchain", &getbestblockhash},  {"blockchain", &getblock},
       {"blockchain", &getblockchaininfo}, {"blockchain", &getblockcount},
       {"blockchain", &getblockhash},      {"blockchain", &getblockheader},
-      {"blockchain", &gettxoutsetinfo},   {"blockchain", &verifychain},
+      {"blockchain", &gettxout},          {"blockchain", &gettxoutsetinfo},
+      {"blockchain", &verifychain},
   };
   return table.AddAll(kCommands, node);
 }

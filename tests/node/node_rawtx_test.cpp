@@ -224,6 +224,39 @@ TEST_F(NodeRawTxTest, UnconfirmedChainShowsDependsAndSpentBy) {
   EXPECT_EQ(Call("getrawmempool", {false}).size(), 2u);
 }
 
+// ---- gettxout: the UTXO set, seen through the mempool unless told not to
+
+TEST_F(NodeRawTxTest, GetTxOutFollowsTheChainAndTheMempool) {
+  const std::string fund_txid = fund_.first.txid.ToHex();
+  const json confirmed = Call("gettxout", {fund_txid, 0});
+  EXPECT_EQ(confirmed["confirmations"], kCoinbaseMaturity);  // block 1 of tip 100
+  EXPECT_DOUBLE_EQ(confirmed["value"].get<double>(), 10.0);
+  EXPECT_EQ(confirmed["kind"], "pay_to_key_hash");
+  EXPECT_EQ(confirmed["lock"], fund_.second.lock.ToHex());
+  EXPECT_EQ(confirmed["coinbase"], true);
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 2}).is_null());  // no such output
+
+  // Spent in the mempool: gone unless the mempool is left out; the
+  // spender's outputs are there with 0 confirmations.
+  const Transaction spend = Spend(fund_, {kCoin, kFundValue - kCoin - kFee});
+  ASSERT_EQ(Call("sendrawtransaction", {Hex(spend)}), spend.Txid().ToHex());
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 0}).is_null());
+  EXPECT_EQ(Call("gettxout", {fund_txid, 0, false})["confirmations"], kCoinbaseMaturity);
+  const json pending = Call("gettxout", {spend.Txid().ToHex(), 1});
+  EXPECT_EQ(pending["confirmations"], 0);
+  EXPECT_DOUBLE_EQ(pending["value"].get<double>(), 8.9999);
+  EXPECT_EQ(pending["coinbase"], false);
+  EXPECT_TRUE(Call("gettxout", {spend.Txid().ToHex(), 1, false}).is_null());
+
+  // Mined: the spent coin is gone for good, the new one confirmed once.
+  ConnectBlock({spend});
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 0, false}).is_null());
+  EXPECT_EQ(Call("gettxout", {spend.Txid().ToHex(), 1})["confirmations"], 1);
+
+  EXPECT_EQ(ErrorOf("gettxout", {"00", 0}), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("gettxout", {fund_txid, -1}), rpc::kRpcInvalidParameter);
+}
+
 TEST_F(NodeRawTxTest, SendMissingInputsIsVerifyError) {
   const Transaction parent = Pay(fund_, kFee);
   const Transaction orphan = Pay(Output(parent, 0), kFee);
