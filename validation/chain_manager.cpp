@@ -358,7 +358,8 @@ Status ChainManager::ActivateBestChain() {
         if (GetStateLocked(walk.header.Hash(), &validated).ok()) break;
         if (walk.Has(kBlockFailed)) return Status::OK();
         work += walk.num_records;
-        Status r = chain_->ReadIndex(walk.header.prev, &walk);
+        const Uint256 prev = walk.header.prev;  // ReadIndex overwrites walk
+        Status r = chain_->ReadIndex(prev, &walk);
         if (!r.ok()) return r;
       }
       const TipRank candidate{validated.accepted_work + work, e.sequence};

@@ -116,9 +116,16 @@ TEST_F(FraudProofChainTest, SamplingNodeLeavesTheProvenBlockForTheBestValidBranc
   EXPECT_EQ(Judge(sampler_, proof, nullptr, &result), "fraud-block-unknown");
   EXPECT_EQ(result, ValidationResult::kMissingPrev);
 
-  // The sampler accepts the cheater's chain without re-executing (nor
-  // holding the outputs), and stores the honest block as a lighter branch.
-  for (const Block& b : blocks) MustProcess(sampler_, b);
+  // The sampler accepts the cheater's chain without re-executing, holding
+  // every output but the wrong record's (the tip's weights it needs for its
+  // engine), and stores the honest block as a lighter branch.
+  for (const Block& b : blocks) {
+    for (const WorkRecord& r : b.records)
+      if (r != proof.record)
+        for (const Uint256& h : r.outputs) CopyTensor(cheater_, sampler_, h, r.unit.step);
+    MustProcess(sampler_, b);
+  }
+  CopyTensors(verifier_, sampler_, honest);
   EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[2]);
   MustProcess(sampler_, honest);
   EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[2]);
