@@ -350,6 +350,12 @@ Status ChainManager::ActivateBestChain() {
     uint32_t best_height = 0;
     s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
       if (!e.Has(kBlockHaveData) || e.Has(kBlockFailed)) return Status::OK();
+      // The tip's own ancestors are no candidates (one with as much work and
+      // seen earlier, a block without records, would win the tie-break).
+      Uint256 at_height;
+      if (chain_->GetBlockHashAtHeight(e.height(), &at_height).ok() &&
+          at_height == e.header.Hash())
+        return Status::OK();
       // The branch's work if all of it is valid, as ProcessNewBlock ranks it.
       uint64_t work = 0;
       ConsensusState validated;

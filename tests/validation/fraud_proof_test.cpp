@@ -178,15 +178,19 @@ TEST_F(FraudProofChainTest, SamplingNodeLeavesTheProvenBlockForTheBestValidBranc
 }
 
 // InvalidateBlock alone: the tip goes back to the parent when nothing else
-// is stored, and genesis or an unknown block are refused.
+// is stored, never further (block 1, without records, has as much work as
+// genesis, which was seen first), and genesis or an unknown block are refused.
 TEST_F(FraudProofChainTest, InvalidateBlockDisconnectsToTheParent) {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::vector<Uint256> hashes;
-  ASSERT_TRUE(sampler_.manager->Generate(2, workers_, now, &hashes).ok());
+  ASSERT_TRUE(sampler_.manager->Generate(3, workers_, now, &hashes).ok());
+  ASSERT_TRUE(sampler_.manager->InvalidateBlock(hashes[1]).ok());
+  EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[0]);
+  EXPECT_TRUE(Failed(sampler_, hashes[1]));
+  EXPECT_TRUE(Failed(sampler_, hashes[2]));
+  EXPECT_FALSE(Failed(sampler_, hashes[0]));
   ASSERT_TRUE(sampler_.manager->InvalidateBlock(hashes[0]).ok());
   EXPECT_EQ(sampler_.manager->Tip().height, 0u);
-  EXPECT_TRUE(Failed(sampler_, hashes[0]));
-  EXPECT_TRUE(Failed(sampler_, hashes[1]));
   Uint256 genesis;
   ASSERT_TRUE(sampler_.chain->GetBlockHashAtHeight(0, &genesis).ok());
   EXPECT_TRUE(sampler_.manager->InvalidateBlock(genesis).IsInvalidArgument());
