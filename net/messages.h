@@ -48,7 +48,8 @@
 // "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
 // "oversized-tensor", "bad-serve-range", "bad-serve-price", "bad-infer-tensor",
 // "oversized-infer-tensor", "oversized-payment", "bad-infer-code", "oversized-infer-reason",
-// "oversized-fraud-record", "oversized-fraud-path", "oversized-message"; an unknown command is NotSupported("unknown-command").
+// "oversized-fraud-record", "oversized-fraud-path", "oversized-message"; an unknown command is
+// NotSupported("unknown-command").
 //
 // Thread safety: values and pure functions.
 

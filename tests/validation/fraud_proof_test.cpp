@@ -194,7 +194,8 @@ TEST_F(FraudProofChainTest, InvalidateBlockDisconnectsToTheParent) {
   Uint256 genesis;
   ASSERT_TRUE(sampler_.chain->GetBlockHashAtHeight(0, &genesis).ok());
   EXPECT_TRUE(sampler_.manager->InvalidateBlock(genesis).IsInvalidArgument());
-  EXPECT_TRUE(sampler_.manager->InvalidateBlock(*Uint256::FromHex(std::string(64, '7'))).IsNotFound());
+  const Uint256 unknown = *Uint256::FromHex(std::string(64, '7'));
+  EXPECT_TRUE(sampler_.manager->InvalidateBlock(unknown).IsNotFound());
 }
 
 }  // namespace
