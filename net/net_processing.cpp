@@ -74,7 +74,6 @@ struct PeerState {
   // Fraud proofs come unasked (a split is in progress): a bucket of their own.
   TokenBucket fraud_bucket{kFraudProofRatePerSecond, kFraudProofBurst, kFraudProofBurst,
                            Clock::now()};
-  uint64_t fraud_rate_limited = 0;
   // Fee filter (BIP133): the peer's, and the last we sent it (-1: none yet).
   bool relay_txs = true;  // its version's relay flag
   Amount fee_filter = 0;
@@ -741,10 +740,7 @@ class PeerManager::Impl {
     {
       std::lock_guard<std::mutex> lock(mu_);
       PeerState& state = peers_[peer->id()];
-      if (!state.fraud_bucket.Consume(Clock::now())) {
-        ++state.fraud_rate_limited;
-        return;
-      }
+      if (!state.fraud_bucket.Consume(Clock::now())) return;  // over its rate: ignored
       if (seen_fraud_proofs_.size() >= kMaxSeenFraudProofs) seen_fraud_proofs_.clear();
       if (!seen_fraud_proofs_.insert(proof.Id()).second) return;  // judged once
     }
