@@ -1,6 +1,7 @@
 #include "consensus/evidence.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,33 @@ bool CheckWrongWork(const WorkRecord& record, const BlockContext& ctx, Validatio
 }
 
 }  // namespace
+
+bool IsWrongWorkVerdict(const ValidationState& state) {
+  static const std::set<std::string> kFromHashesAlone = {
+      "bad-work-input-count", "bad-work-weights",      "bad-work-batch",
+      "bad-work-input-hash",  "bad-work-output-count", "bad-work-loss"};
+  return IsWorkersFault(state) && !kFromHashesAlone.contains(state.reason()) &&
+         state.reason().rfind("bad-work-", 0) == 0;
+}
+
+std::vector<Uint256> EvidenceTensors(const WorkRecord& record, const compute::Engine& engine) {
+  const compute::StepPlan plan = engine.Plan(record.unit.step);
+  const compute::PlannedUnit* unit = plan.Find(record.unit);
+  if (unit == nullptr || unit->inputs.size() != record.inputs.size()) return {};
+  std::vector<Uint256> out;
+  for (size_t i = 0; i < unit->inputs.size(); ++i)
+    if (unit->inputs[i].source.kind != compute::Source::Kind::kBatch)
+      out.push_back(record.inputs[i]);
+  out.insert(out.end(), record.outputs.begin(), record.outputs.end());
+  return out;
+}
+
+bool CheckFraudProofWork(const FraudProof& proof, const ConsensusState& parent,
+                         const BlockContext& ctx, ValidationState* state) {
+  BlockContext one_unit = ctx;
+  one_unit.policy.sample = 1.0;
+  return CheckEvidence(WrongWorkEvidence(proof.record), parent, one_unit, state);
+}
 
 bool CheckEvidence(const Evidence& evidence, const ConsensusState& state, const BlockContext& ctx,
                    ValidationState* out_state) {

@@ -11,7 +11,10 @@
 #ifndef COMPUTECOIN_CONSENSUS_EVIDENCE_H
 #define COMPUTECOIN_CONSENSUS_EVIDENCE_H
 
+#include <vector>
+
 #include "chain/evidence.h"
+#include "chain/fraud_proof.h"
 #include "chain/validation.h"
 #include "consensus/connect.h"
 #include "consensus/consensus_state.h"
@@ -47,6 +50,42 @@ namespace cc {
  */
 [[nodiscard]] bool CheckEvidence(const Evidence& evidence, const ConsensusState& state,
                                  const BlockContext& ctx, ValidationState* out_state);
+
+/** Whether a block refused with `state` was refused for a re-execution's
+ *  verdict on one of its records (the record's outputs or loss disagree with
+ *  its unit run on its inputs): the refusals wrong-work evidence and fraud
+ *  proofs are made of. The other faults of a record (wrong input hashes, output
+ *  counts) are seen from its hashes alone, by every node whatever its -verify
+ *  policy, so they need no proof and are not slashable.
+ */
+[[nodiscard]] bool IsWrongWorkVerdict(const ValidationState& state);
+
+/** The tensor ids CheckEvidence fetches (ctx.fetch) to judge wrong-work
+ *  evidence on `record`: its inputs that `engine`'s plan does not derive from
+ *  the training data, then its outputs; what a node lacking them asks its
+ *  peers for. Empty when the record's unit is not in its step's plan or its
+ *  input count is not the unit's (CheckEvidence refuses those without
+ *  fetching anything).
+ */
+std::vector<Uint256> EvidenceTensors(const WorkRecord& record, const compute::Engine& engine);
+
+/** Whether fraud proof `proof` (CheckFraudProof passed) shows its block
+ *  invalid: CheckEvidence on the record's wrong-work evidence, against
+ *  `parent`, the state after the block's parent, re-executing the record
+ *  whatever ctx.policy says (a proof costs its receiver one unit, and a node
+ *  that samples nothing must still be able to learn that it accepted a wrong
+ *  block). Sound whatever the record's inputs: a block whose record reads
+ *  inputs other than those the chain committed is invalid anyway
+ *  (bad-work-input-hash), and one whose record re-executes wrong on the
+ *  committed inputs is invalid by the verdict.
+ *  Returns: true if the record is wrong; false with CheckEvidence's reasons
+ *           (bad-evidence-work-correct: the record is right, the proof bogus;
+ *           work-tensor-missing: fetch EvidenceTensors and try again).
+ *  In:      ctx: params, engine, dataset and fetch are read.
+ *  Out:     state: REQUIRES: not null.
+ */
+[[nodiscard]] bool CheckFraudProofWork(const FraudProof& proof, const ConsensusState& parent,
+                                       const BlockContext& ctx, ValidationState* state);
 
 }  // namespace cc
 

@@ -271,6 +271,7 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
       Entry<FeeFilterMsg>(), Entry<BlockMsg>(),      Entry<TxMsg>(),        Entry<WorkRecordMsg>(),
       Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
       Entry<RegWorkerMsg>(), Entry<ServeInfoMsg>(),  Entry<InferStepMsg>(), Entry<InferResultMsg>(),
+      Entry<FraudProofMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

@@ -34,6 +34,9 @@
 //               reason:string(<= kMaxInferReason) [output:EncodedTensor(fp32, rank 1 or 2,
 //               <= kMaxInferTensorBytes) has_receipt:bool [receipt:Receipt], only when
 //               code is 0]
+//   fraudproof  FraudProof (chain/fraud_proof.h: header:BlockHeader record:WorkRecord
+//               path:MerkleProof; record inputs and outputs <= 4096 each, path <= 64;
+//               <= kMaxFraudProofSize bytes)
 //   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
 //   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
 //               data:bytes(<=1 MiB), offset + data.size() <= total_size
@@ -45,7 +48,8 @@
 // "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
 // "oversized-tensor", "bad-serve-range", "bad-serve-price", "bad-infer-tensor",
 // "oversized-infer-tensor", "oversized-payment", "bad-infer-code", "oversized-infer-reason",
-// "oversized-message"; an unknown command is NotSupported("unknown-command").
+// "oversized-fraud-record", "oversized-fraud-path", "oversized-message"; an unknown command is
+// NotSupported("unknown-command").
 //
 // Thread safety: values and pure functions.
 
@@ -62,6 +66,7 @@
 #include "chain/amount.h"
 #include "chain/block.h"
 #include "chain/channel.h"
+#include "chain/fraud_proof.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
 #include "chain/receipt.h"
@@ -440,13 +445,26 @@ std::vector<uint8_t> EncodeInferPayment(const InferPayment& payment);
 Status DecodeInferPayment(ByteSpan bytes, InferPayment* out);
 
 // ---------------------------------------------------------------------------
+// Fraud proofs (doc/consensus.md §7): a block's wrong record, sent unasked to
+// every peer by the node that re-executed it and relayed once by each node
+// that checks it (net/net_processing.h).
+
+struct FraudProofMsg {
+  static constexpr std::string_view kCommand = msgtype::kFraudProof;
+  static constexpr uint32_t kMaxPayload = static_cast<uint32_t>(kMaxFraudProofSize);
+  FraudProof proof;  //!< its codec enforces the caps of chain/fraud_proof.h
+  CC_SERIALIZE_METHODS(FraudProofMsg, obj) { ar(obj.proof); }
+  bool operator==(const FraudProofMsg&) const = default;
+};
+
+// ---------------------------------------------------------------------------
 // Whole messages.
 
 using Message =
     std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
                  NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
                  TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg, RegWorkerMsg,
-                 ServeInfoMsg, InferStepMsg, InferResultMsg>;
+                 ServeInfoMsg, InferStepMsg, InferResultMsg, FraudProofMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

@@ -12,10 +12,12 @@
 #include <variant>
 
 #include "chain/hash.h"
+#include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "compute/tensor.h"
+#include "consensus/evidence.h"
 #include "consensus/genesis.h"
 #include "net/rate_limit.h"
 #include "net/tensor_transfer.h"
@@ -69,6 +71,9 @@ struct PeerState {
   uint64_t addr_rate_limited = 0;
   uint64_t inv_rate_limited = 0;
   uint64_t unsolicited_ignored = 0;
+  // Fraud proofs come unasked (a split is in progress): a bucket of their own.
+  TokenBucket fraud_bucket{kFraudProofRatePerSecond, kFraudProofBurst, kFraudProofBurst,
+                           Clock::now()};
   // Fee filter (BIP133): the peer's, and the last we sent it (-1: none yet).
   bool relay_txs = true;  // its version's relay flag
   Amount fee_filter = 0;
@@ -134,6 +139,14 @@ struct WaitingRecord {
   std::set<Uint256> missing_tensors;
 };
 
+// A fraud proof that cannot be judged yet: its block has not arrived, or the
+// tensors its unit reads are being fetched.
+struct WaitingFraudProof {
+  FraudProof proof;
+  PeerId from = 0;
+  std::set<Uint256> missing_tensors;  // empty: waits for its block
+};
+
 // Refusals that mean "too early": the records it builds on (or its step)
 // have not reached our pool yet.
 bool IsEarlyRecord(const ValidationState& state) {
@@ -196,6 +209,9 @@ class PeerManager::Impl {
   std::map<Uint256, WaitingRecord> waiting_records_;  // by record hash: tensors missing
   std::map<Uint256, WaitingRecord> orphan_records_;   // by record hash: too early
   std::map<XOnlyPubKeyBytes, RegWorkerMsg> registrations_;
+  // Fraud proof ids judged or sent (each relayed once), and those waiting.
+  std::unordered_set<Uint256, Uint256Hasher> seen_fraud_proofs_;
+  std::map<Uint256, WaitingFraudProof> waiting_fraud_proofs_;  // by proof id
   uint32_t best_header_height_ = 0;
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
@@ -506,6 +522,8 @@ class PeerManager::Impl {
       const Uint256 hash = b.Hash();
       ValidationState state;
       const bool valid = chainman_->ProcessNewBlock(b, &state);
+      if (!valid) SendOwnFraudProofs();
+      RetryFraudProofsFor(hash);
       std::lock_guard<std::mutex> lock(mu_);
       if (!valid) {
         PunishForBlock(source, hash, state);
@@ -533,7 +551,13 @@ class PeerManager::Impl {
   void PunishForBlock(PeerId source, const Uint256& hash, const ValidationState& state) {
     Log("Block " + hash.ToHex() + " from peer=" + std::to_string(source) +
         " refused: " + state.ToString());
-    if (IsSendersFault(state.result())) Misbehaving(source, state.reason());
+    // A wrong output proves its worker wrong, not the peer: one that samples
+    // relays blocks whose records it did not re-execute (the fraud proof we
+    // send is what sets it right); nor is a block we hold as invalid, which
+    // such a peer may send before our proof reaches it.
+    if (IsSendersFault(state.result()) && !IsWrongWorkVerdict(state) &&
+        state.reason() != "bad-blk-known-invalid")
+      Misbehaving(source, state.reason());
   }
 
   void OnBlock(const PeerRef& peer, Block block) {
@@ -640,6 +664,19 @@ class PeerManager::Impl {
     });
     for (auto& [block, from] : ready) Connect(std::move(block), from);
     for (WaitingRecord& w : records) SubmitRecord(std::move(w.record), w.from);
+    std::vector<WaitingFraudProof> proofs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = waiting_fraud_proofs_.begin(); it != waiting_fraud_proofs_.end();) {
+        if (it->second.missing_tensors.erase(msg.hash) && it->second.missing_tensors.empty()) {
+          proofs.push_back(std::move(it->second));
+          it = waiting_fraud_proofs_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (WaitingFraudProof& w : proofs) JudgeFraudProof(w.proof, w.from);
   }
 
   void OnWorkRecord(const PeerRef& peer, WorkRecord record) {
@@ -695,6 +732,97 @@ class PeerManager::Impl {
       for (auto& [orphan_hash, orphan] : orphan_records_) queue.push_back(std::move(orphan));
       orphan_records_.clear();
     }
+  }
+
+  // --- fraud proofs (doc/protocol.md, "Fraud proofs") ---
+
+  void OnFraudProof(const PeerRef& peer, const FraudProof& proof) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      PeerState& state = peers_[peer->id()];
+      if (!state.fraud_bucket.Consume(Clock::now())) return;  // over its rate: ignored
+      if (seen_fraud_proofs_.size() >= kMaxSeenFraudProofs) seen_fraud_proofs_.clear();
+      if (!seen_fraud_proofs_.insert(proof.Id()).second) return;  // judged once
+    }
+    JudgeFraudProof(proof, peer->id());
+  }
+
+  // Has the chain manager judge `proof` from `from`: relays it on if it
+  // holds, keeps it while its block or tensors are missing, and marks the
+  // sender if the proof is wrong. REQUIRES: mu_ not held.
+  void JudgeFraudProof(const FraudProof& proof, PeerId from) {
+    ValidationState state;
+    std::vector<Uint256> missing;
+    const bool holds = chainman_->ProcessFraudProof(proof, &state, &missing);
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string what = "Fraud proof " + proof.Id().ToHex() + " for block " +
+                             proof.header.Hash().ToHex() + " from peer=" + std::to_string(from);
+    if (holds) {
+      Log(what + ": the block is invalid (worker " + HexStr(proof.record.worker) + ", " +
+          compute::UnitName(proof.record.unit) + "); relayed");
+      RelayFraudProof(proof, from);
+      return;
+    }
+    switch (state.result()) {
+      case ValidationResult::kMissingInputs:
+      case ValidationResult::kMissingPrev: {
+        if (waiting_fraud_proofs_.size() >= kMaxWaitingFraudProofs) return;
+        if (state.result() == ValidationResult::kMissingInputs && missing.empty()) return;
+        WaitingFraudProof& w = waiting_fraud_proofs_[proof.Id()];
+        w.proof = proof;
+        w.from = from;
+        w.missing_tensors.insert(missing.begin(), missing.end());
+        for (const Uint256& h : missing) WantTensor(h, proof.record.unit.step, from);
+        Log(what + " waits: " + state.ToString());
+        return;
+      }
+      case ValidationResult::kConsensus:
+        Log(what + " is wrong: " + state.ToString());
+        Misbehaving(from, "bad-fraud-proof: " + state.reason());
+        return;
+      default:  // known invalid already, or our own failure
+        if (state.IsError()) Log(what + ": " + state.ToString());
+        return;
+    }
+  }
+
+  // Sends `proof` to every handshaken peer but `except`. REQUIRES: mu_ held.
+  void RelayFraudProof(const FraudProof& proof, PeerId except) {
+    seen_fraud_proofs_.insert(proof.Id());
+    const FraudProofMsg msg{proof};
+    for (const auto& [id, state] : peers_)
+      if (id != except && state.got_verack) connman_->PushMessage(id, msg);
+  }
+
+  // Sends the proofs of the blocks our chain manager just refused.
+  // REQUIRES: mu_ not held.
+  void SendOwnFraudProofs() {
+    const std::vector<FraudProof> proofs = chainman_->TakeFraudProofs();
+    if (proofs.empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const FraudProof& proof : proofs) {
+      Log("Fraud proof " + proof.Id().ToHex() + ": block " + proof.header.Hash().ToHex() +
+          " holds a wrong " + compute::UnitName(proof.record.unit) + " by worker " +
+          HexStr(proof.record.worker) + "; sent to peers");
+      RelayFraudProof(proof, kNoPeer);
+    }
+  }
+
+  // Judges again the proofs that waited for block `hash`. REQUIRES: mu_ not held.
+  void RetryFraudProofsFor(const Uint256& hash) {
+    std::vector<WaitingFraudProof> ready;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = waiting_fraud_proofs_.begin(); it != waiting_fraud_proofs_.end();) {
+        if (it->second.missing_tensors.empty() && it->second.proof.header.Hash() == hash) {
+          ready.push_back(std::move(it->second));
+          it = waiting_fraud_proofs_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (WaitingFraudProof& w : ready) JudgeFraudProof(w.proof, w.from);
   }
 
   bool IsSignedRegistration(const RegWorkerMsg& msg) const {
@@ -1187,6 +1315,8 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           impl_->OnWorkRecord(peer, std::move(m.record));
         } else if constexpr (std::is_same_v<T, RegWorkerMsg>) {
           impl_->OnRegWorker(peer, m);
+        } else if constexpr (std::is_same_v<T, FraudProofMsg>) {
+          impl_->OnFraudProof(peer, m.proof);
         } else if constexpr (std::is_same_v<T, InferStepMsg>) {
           if (impl_->inference_ != nullptr) return impl_->inference_->OnInferStep(peer->id(), m);
           InferResultMsg reply;

@@ -42,6 +42,15 @@
 //              whenever it changes; inferstep is answered by the handler
 //              with inferresult; serveinfo and inferresult go to the
 //              handler (net/inference_handler.h, doc/inference.md).
+//   fraud      a block refused for a wrong record's re-execution becomes a
+//              fraud proof (chain/fraud_proof.h) sent to every peer; one
+//              received is judged once (ChainManager::ProcessFraudProof:
+//              link to a known block, Merkle path, one unit re-executed,
+//              its tensors fetched first if missing) and, if it holds, its
+//              block and descendants are invalidated and the proof relayed
+//              on once; a wrong proof marks its sender. Blocks refused for
+//              a wrong record never mark the peer that sent them (it may
+//              have sampled); the worker is named and slashed instead.
 //   DoS        a payload that does not decode, a consensus-invalid block or
 //              transaction, unconnecting headers beyond a bound, or data
 //              nobody asked for beyond a bound (kMaxUnsolicitedIgnored
@@ -128,6 +137,16 @@ inline constexpr std::chrono::seconds kHistoricalBlockAge = std::chrono::hours(2
 /** Unsolicited objects over that rate (each ignored unread) before the peer is
  *  discouraged: only a flood gets there. */
 inline constexpr size_t kMaxUnsolicitedIgnored = 100;
+
+/** Fraud proofs a peer may send at once, and per second after that: each
+ *  costs us one unit's re-execution, and an honest network sends one per bad
+ *  block (a wrong proof also marks its sender). */
+inline constexpr size_t kFraudProofBurst = 16;
+inline constexpr double kFraudProofRatePerSecond = 0.5;
+/** Fraud proofs kept while their block or tensors arrive, over all peers. */
+inline constexpr size_t kMaxWaitingFraudProofs = 64;
+/** Fraud proof ids remembered as judged or sent (then forgotten at once). */
+inline constexpr size_t kMaxSeenFraudProofs = 10000;
 
 /** What getpeerinfo adds to ConnMan's statistics. */
 struct PeerSyncStats {

@@ -32,6 +32,7 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kServeInfo) return ServeInfoMsg::kMaxPayload;
   if (command == msgtype::kInferStep) return InferStepMsg::kMaxPayload;
   if (command == msgtype::kInferResult) return InferResultMsg::kMaxPayload;
+  if (command == msgtype::kFraudProof) return FraudProofMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 

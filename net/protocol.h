@@ -87,6 +87,7 @@ inline constexpr std::string_view kRegWorker = "regworker";      //!< ask a free
 inline constexpr std::string_view kServeInfo = "serveinfo";      //!< sections a holder serves
 inline constexpr std::string_view kInferStep = "inferstep";      //!< one forward step of a session
 inline constexpr std::string_view kInferResult = "inferresult";  //!< a holder's answer to it
+inline constexpr std::string_view kFraudProof = "fraudproof";    //!< a block's wrong record, proven
 }  // namespace msgtype
 
 /** What a node serves, as claimed in `version` and `addr` (untrusted). */

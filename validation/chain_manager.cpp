@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "chain/fraud_proof.h"
 #include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/leveldb_open.h"
@@ -208,28 +209,186 @@ void ChainManager::WatchSlot(const BlockHeader& header) {
 }
 
 void ChainManager::FindWrongRecord(const Block& block, const ValidationState& state) {
-  // Only a re-execution's verdict: the other faults of a record are seen
-  // from its hashes alone and are not slashable (consensus/evidence.h).
-  static const std::set<std::string> kNotReexecution = {
-      "bad-work-input-count", "bad-work-weights",      "bad-work-batch",
-      "bad-work-input-hash",  "bad-work-output-count", "bad-work-loss"};
-  if (!IsWorkersFault(state) || kNotReexecution.contains(state.reason()) ||
-      state.reason().rfind("bad-work-", 0) != 0)
-    return;
+  if (!IsWrongWorkVerdict(state)) return;
   BlockContext ctx = Context();
   ctx.policy.sample = 1.0;
   // Bounded by the block's own validation, which already re-executed up to
-  // the bad record: a refused block costs at most twice.
-  for (const WorkRecord& record : block.records) {
-    if (offenders_.contains(record.worker)) continue;
+  // the bad record: a refused block costs at most twice. Every block gets
+  // its proof, also one more block by an offender already found.
+  for (size_t i = 0; i < block.records.size(); ++i) {
+    const WorkRecord& record = block.records[i];
     Evidence evidence = WrongWorkEvidence(record);
     ValidationState verdict;
     if (!CheckEvidence(evidence, tip_, ctx, &verdict)) continue;
     LogPrintf("Worker " + HexStr(record.worker) + " signed a wrong " +
               compute::UnitName(record.unit) + " in block " + block.Hash().ToHex());
+    FraudProof proof;
+    if (fraud_proofs_.size() < kMaxPendingEvidence && MakeFraudProof(block, i, &proof).ok())
+      fraud_proofs_.push_back(std::move(proof));
     KeepEvidence(std::move(evidence));
     return;
   }
+}
+
+std::vector<FraudProof> ChainManager::TakeFraudProofs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(fraud_proofs_, {});
+}
+
+bool ChainManager::ProcessFraudProof(const FraudProof& proof, ValidationState* state,
+                                     std::vector<Uint256>* missing) {
+  std::lock_guard<std::mutex> notify_lock(notify_mu_);
+  bool holds;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    holds = ProcessFraudProofLocked(proof, state, missing);
+  }
+  Notify();
+  return holds;
+}
+
+bool ChainManager::ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
+                                           std::vector<Uint256>* missing) {
+  if (!CheckFraudProof(proof, state)) return false;
+  const Uint256 hash = proof.header.Hash();
+  // The id commits to work_root, so the stored header's root is the proof's.
+  BlockIndexEntry entry;
+  if (!chain_->ReadIndex(hash, &entry).ok())
+    return state->Invalid(ValidationResult::kMissingPrev, "fraud-block-unknown", hash.ToHex());
+  if (entry.Has(kBlockFailed))
+    return state->Invalid(ValidationResult::kConflict, "fraud-block-known-invalid", hash.ToHex());
+  ConsensusState parent;
+  if (!GetStateLocked(entry.header.prev, &parent).ok())
+    return state->Invalid(ValidationResult::kMissingPrev, "fraud-block-unknown",
+                          "parent of " + hash.ToHex() + " not validated");
+  if (!CheckFraudProofWork(proof, parent, Context(), state)) {
+    if (state->result() == ValidationResult::kMissingInputs)
+      for (const Uint256& h : EvidenceTensors(proof.record, *engine_))
+        if (!tensors_->Has(h)) missing->push_back(h);
+    return false;
+  }
+  LogPrintf("Fraud proof: worker " + HexStr(proof.record.worker) + " signed a wrong " +
+            compute::UnitName(proof.record.unit) + " in block " + hash.ToHex() + " (height " +
+            std::to_string(entry.height()) + "): its re-execution disagrees with its outputs " +
+            "(wrong-work), the block and its descendants are invalid");
+  KeepEvidence(WrongWorkEvidence(proof.record));
+  const Status s = InvalidateLocked(hash);
+  return s.ok() || state->Error("invalidate: " + s.ToString());
+}
+
+Status ChainManager::InvalidateBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> notify_lock(notify_mu_);
+  Status s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = InvalidateLocked(hash);
+  }
+  Notify();
+  return s;
+}
+
+Status ChainManager::EraseState(const Uint256& hash) {
+  leveldb::WriteOptions wo;
+  wo.sync = options_.sync;
+  const leveldb::Status s = states_db_->Delete(wo, StateKey(hash));
+  return s.ok() ? Status::OK() : Status::IOError("consensus snapshot: " + s.ToString());
+}
+
+Status ChainManager::InvalidateLocked(const Uint256& hash) {
+  BlockIndexEntry entry;
+  Status s = chain_->ReadIndex(hash, &entry);
+  if (!s.ok()) return s;
+  if (entry.height() == 0) return Status::InvalidArgument("the genesis block cannot be invalid");
+  // Down to its parent if it is on the main chain. A crash before the mark
+  // below leaves the node at a lower tip, the block unmarked: it is judged
+  // again when it (or its proof) comes back.
+  Uint256 at_height;
+  if (chain_->GetBlockHashAtHeight(entry.height(), &at_height).ok() && at_height == hash) {
+    while (tip_.block_hash != entry.header.prev) {
+      Block b;
+      const uint32_t height = tip_.height;
+      s = chain_->DisconnectTip(&b);
+      if (s.ok()) s = GetStateLocked(b.header.prev, &tip_);
+      if (!s.ok()) return s;
+      pending_.push_back(ChainEvent{false, std::move(b), height});
+    }
+  }
+  // The block and every descendant: marked failed, and their snapshots
+  // erased, so that nothing treats them as validated again (the side-branch
+  // walk of ProcessNewBlock stops at the first block that has a snapshot).
+  std::vector<BlockIndexEntry> later;
+  s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+    if (e.height() > entry.height()) later.push_back(e);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::sort(later.begin(), later.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
+    return a.height() < b.height();
+  });
+  std::set<Uint256> failed = {hash};
+  for (const BlockIndexEntry& e : later)
+    if (failed.contains(e.header.prev)) failed.insert(e.header.Hash());
+  for (const Uint256& h : failed) {
+    s = chain_->MarkFailed(h);
+    if (s.ok()) s = EraseState(h);
+    if (!s.ok()) return s;
+  }
+  LogPrintf("Invalidated block " + hash.ToHex() + " and " + std::to_string(failed.size() - 1) +
+            " descendants");
+  return ActivateBestChain();
+}
+
+Status ChainManager::ActivateBestChain() {
+  // Each try either switches or marks a block of the branch it tried failed
+  // (Reorganize), so the candidates shrink; bounded all the same.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    BlockIndexEntry tip_entry;
+    Status s = chain_->ReadIndex(tip_.block_hash, &tip_entry);
+    if (!s.ok()) return s;
+    TipRank best{tip_.accepted_work, tip_entry.sequence};
+    Uint256 best_hash;
+    uint32_t best_height = 0;
+    s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+      if (!e.Has(kBlockHaveData) || e.Has(kBlockFailed)) return Status::OK();
+      // The tip's own ancestors are no candidates (one with as much work and
+      // seen earlier, a block without records, would win the tie-break).
+      Uint256 at_height;
+      if (chain_->GetBlockHashAtHeight(e.height(), &at_height).ok() &&
+          at_height == e.header.Hash())
+        return Status::OK();
+      // The branch's work if all of it is valid, as ProcessNewBlock ranks it.
+      uint64_t work = 0;
+      ConsensusState validated;
+      BlockIndexEntry walk = e;
+      for (;;) {
+        if (GetStateLocked(walk.header.Hash(), &validated).ok()) break;
+        if (walk.Has(kBlockFailed)) return Status::OK();
+        work += walk.num_records;
+        const Uint256 prev = walk.header.prev;  // ReadIndex overwrites walk
+        Status r = chain_->ReadIndex(prev, &walk);
+        if (!r.ok()) return r;
+      }
+      const TipRank candidate{validated.accepted_work + work, e.sequence};
+      if (!IsBetterTip(candidate, best)) return Status::OK();
+      // Deeper than retention: not re-verifiable here (ProcessNewBlock's rule).
+      Uint256 fork;
+      ConsensusState fork_state;
+      if (!chain_->FindFork(e.header.Hash(), &fork).ok() ||
+          !GetStateLocked(fork, &fork_state).ok() ||
+          tip_.step > fork_state.step + options_.keep_steps)
+        return Status::OK();
+      best = candidate;
+      best_hash = e.header.Hash();
+      best_height = e.height();
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    if (best_hash.IsZero()) break;
+    ValidationState state;
+    if (ReorganizeRecorded(best_hash, best_height, &state)) return Status::OK();
+    if (state.IsError()) return Status::IOError(state.ToString());
+  }
+  return LoadEngine(tip_);
 }
 
 void ChainManager::KeepEvidence(Evidence evidence) {
@@ -374,6 +533,10 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   const Uint256 hash = block.Hash();
   ConsensusState known;
   if (GetStateLocked(hash, &known).ok()) return true;
+  // Refused before (or proven wrong by a fraud proof): not judged again.
+  BlockIndexEntry self;
+  if (chain_->ReadIndex(hash, &self).ok() && self.Has(kBlockFailed))
+    return state->Invalid(ValidationResult::kConsensus, "bad-blk-known-invalid");
   if (!chain_->HaveBlock(block.header.prev))
     return state->Invalid(ValidationResult::kMissingPrev, "prev-blk-not-found");
   if (!CheckCheckpoints(block.header, state)) return false;
@@ -431,17 +594,22 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
               " steps whose tensors are kept");
     return true;
   }
+  return ReorganizeRecorded(hash, entry.height(), state);
+}
+
+bool ChainManager::ReorganizeRecorded(const Uint256& new_tip, uint32_t height,
+                                      ValidationState* state) {
   // Recorded first, so a crash halfway through is finished on restart
   // (ResumeReorganization) instead of leaving the node at the fork point.
   const Uint256 old_tip = tip_.block_hash;
   LogPrintf("Reorganising from " + old_tip.ToHex() + " (height " + std::to_string(tip_.height) +
-            ") to " + hash.ToHex() + " (height " + std::to_string(entry.height()) + ")");
-  s = PutReorgMarker(old_tip, hash);
+            ") to " + new_tip.ToHex() + " (height " + std::to_string(height) + ")");
+  Status s = PutReorgMarker(old_tip, new_tip);
   if (!s.ok()) return state->Error("reorg: " + s.ToString());
-  const bool switched = Reorganize(hash, state);
+  const bool switched = Reorganize(new_tip, state);
   // Erased only once the tip is one whole branch again; after an internal
   // error halfway, the next start finishes the job.
-  if (tip_.block_hash == hash || tip_.block_hash == old_tip) {
+  if (tip_.block_hash == new_tip || tip_.block_hash == old_tip) {
     s = EraseReorgMarker();
     if (!s.ok()) LogPrintf("Erasing the reorganisation marker: " + s.ToString());
   }
@@ -479,6 +647,7 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
     s = chain_->ReadBlock(h, &b);
     if (!s.ok()) return state->Error("reorg: " + s.ToString());
     if (ConnectOnTip(b, state)) continue;
+    FindWrongRecord(b, *state);  // judged on tip_, its parent
     // Invalid branch: refuse it for good and put the old branch back.
     if (state->result() == ValidationResult::kConsensus) (void)chain_->MarkFailed(h);
     Uint256 t;

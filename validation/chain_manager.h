@@ -57,6 +57,7 @@
 
 #include "chain/chain_state.h"
 #include "chain/evidence.h"
+#include "chain/fraud_proof.h"
 #include "chain/key.h"
 #include "compute/dataset.h"
 #include "compute/engine.h"
@@ -263,6 +264,41 @@ class ChainManager {
   /// proves wrong).
   std::vector<Evidence> TakeEvidence();
 
+  /// Fraud proofs (chain/fraud_proof.h) of the blocks refused since the last
+  /// call for a re-execution's verdict, one per block, at most
+  /// kMaxPendingEvidence pending; cleared. The node relays them
+  /// (net/net_processing.h) so that peers that sampled and accepted such a
+  /// block leave it.
+  std::vector<FraudProof> TakeFraudProofs();
+
+  /// Judges a fraud proof from a peer and, if it holds, invalidates its
+  /// block as InvalidateBlock does and keeps the record's wrong-work evidence
+  /// for slashing (TakeEvidence). The record is re-executed whatever -verify
+  /// says (consensus/evidence.h, CheckFraudProofWork).
+  /// Returns true if the proof holds (the block is now failed); false with
+  /// *state set otherwise:
+  ///   CheckFraudProof's and CheckFraudProofWork's reasons (kConsensus: the
+  ///   proof is wrong, e.g. bad-evidence-work-correct);
+  ///   work-tensor-missing (kMissingInputs): the tensors in *missing (the
+  ///   ones not stored here; appended) are needed first;
+  ///   fraud-block-unknown (kMissingPrev): its block, or the state after the
+  ///   block's parent, is not known here (yet);
+  ///   fraud-block-known-invalid (kConflict): its block is marked failed
+  ///   already;
+  ///   Error for the stores' and engine's failures.
+  /// REQUIRES: state and missing not null.
+  [[nodiscard]] bool ProcessFraudProof(const FraudProof& proof, ValidationState* state,
+                                       std::vector<Uint256>* missing);
+
+  /// Bitcoin Core's invalidateblock: disconnects block `hash` if it is on
+  /// the main chain, marks it and every stored descendant failed (they are
+  /// never connected again; their snapshots are erased), and switches to the
+  /// best remaining branch that validates (fork choice, within the maximum
+  /// reorganisation depth). Listeners are told as for a reorganisation.
+  /// Returns NotFound for an unknown block, InvalidArgument for genesis, and
+  /// the stores' errors.
+  Status InvalidateBlock(const Uint256& hash);
+
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
   /// The stored state after block `hash`. NotFound if it was never validated.
@@ -300,6 +336,17 @@ class ChainManager {
   bool ConnectOnTip(const Block& block, ValidationState* state,
                     const VerifyPolicy* policy = nullptr);
   bool Reorganize(const Uint256& new_tip, ValidationState* state);         // REQUIRES: mu_ held.
+  // Reorganize between a recorded marker and its erasure (the marker survives
+  // only an internal error halfway, for the next start). REQUIRES: mu_ held.
+  bool ReorganizeRecorded(const Uint256& new_tip, uint32_t height, ValidationState* state);
+  // InvalidateBlock's and ProcessFraudProof's work. REQUIRES: mu_ held.
+  Status InvalidateLocked(const Uint256& hash);
+  bool ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
+                               std::vector<Uint256>* missing);
+  // Switches to the stored branch that fork choice ranks above the tip, if
+  // any validates; reloads the engine. REQUIRES: mu_ held.
+  Status ActivateBestChain();
+  Status EraseState(const Uint256& hash);
   // Whether `block` is the last checkpoint or one of its ancestors (then its
   // records are not re-executed: doc/consensus.md, "Checkpoints"). False
   // until the last checkpoint's header is in the block index.
@@ -349,6 +396,7 @@ class ChainManager {
   std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;
   std::deque<std::pair<Uint256, XOnlyPubKeyBytes>> slot_order_;
   std::vector<Evidence> evidence_;
+  std::vector<FraudProof> fraud_proofs_;  // not yet taken
   std::set<XOnlyPubKeyBytes> offenders_;
 };
 

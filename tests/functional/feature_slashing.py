@@ -15,7 +15,7 @@ commits them (-perturbwork, regtest only):
   stays out (a slashed key never registers again), and training goes on
   with the honest worker alone. Whether the honest node first catches a
   relayed record (its work pool) or the liar's own block carrying one (then
-  refused, and the liar disconnected as misbehaving), it reports the liar.
+  refused, and the worker named), it reports the liar.
 """
 
 import re

@@ -22,6 +22,7 @@
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "chain/evidence.h"
+#include "chain/fraud_proof.h"
 #include "chain/transaction.h"
 #include "chain/work.h"
 #include "compute/tensor.h"
@@ -111,6 +112,17 @@ void WriteEvidence(CorpusWriter& w) {
   w.WriteObject("evidence", "double_production",
                 DoubleProductionEvidence(test::SampleHeader(), second));
   w.WriteObject("evidence", "wrong_work", WrongWorkEvidence(test::SampleWorkRecord(3)));
+}
+
+void WriteFraudProofs(CorpusWriter& w) {
+  Block block = test::SampleBlock();
+  block.header.work_root = block.ComputeWorkRoot();
+  FraudProof proof;
+  if (MakeFraudProof(block, 1, &proof).ok()) w.WriteObject("fraud_proof", "second_of_three", proof);
+  FraudProof one;
+  block.records.resize(1);
+  block.header.work_root = block.ComputeWorkRoot();
+  if (MakeFraudProof(block, 0, &one).ok()) w.WriteObject("fraud_proof", "only_record", one);
 }
 
 void WriteBlocks(CorpusWriter& w) {
@@ -385,6 +397,7 @@ int main(int argc, char** argv) {
   cc::CorpusWriter w(argv[1]);
   cc::WriteTransactions(w);
   cc::WriteEvidence(w);
+  cc::WriteFraudProofs(w);
   cc::WriteBlocks(w);
   cc::WriteWorkRecords(w);
   cc::WriteMerkleProofs(w);

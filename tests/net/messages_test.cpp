@@ -414,6 +414,24 @@ TEST(MessagesTest, RejectsMalformedInference) {
   EXPECT_EQ(Reason(msgtype::kInferResult, payload), "unexpected end of data");
 }
 
+TEST(MessagesTest, FraudProofRoundTripAndCaps) {
+  FraudProofMsg m;
+  m.proof.header = SampleHeader(4);
+  m.proof.record = SampleRecord();
+  m.proof.path.tree_size = 2;
+  m.proof.path.path.assign(kMaxFraudProofDepth, H(3));
+  ExpectRoundTrip(m);
+  EXPECT_EQ(MaxPayloadLength(msgtype::kFraudProof), kMaxFraudProofSize);
+  FraudProofMsg deep = m;
+  deep.proof.path.path.push_back(H(4));
+  EXPECT_EQ(Reason(msgtype::kFraudProof, EncodePayload(deep)), "oversized-fraud-path");
+  FraudProofMsg wide = m;
+  wide.proof.record.outputs.assign(kMaxFraudProofTensors + 1, H(5));
+  EXPECT_EQ(Reason(msgtype::kFraudProof, EncodePayload(wide)), "oversized-fraud-record");
+  EXPECT_EQ(Reason(msgtype::kFraudProof, std::vector<uint8_t>(kMaxFraudProofSize + 1, 0)),
+            "oversized-message");
+}
+
 TEST(MessagesTest, RejectsNonCanonicalAndOversizedPayload) {
   EXPECT_EQ(Reason(msgtype::kInv, {0xfd, 0x01, 0x00}), "non-canonical compact size");
   EXPECT_EQ(Reason(msgtype::kPing, std::vector<uint8_t>(9, 0)), "oversized-message");
@@ -461,7 +479,8 @@ std::vector<Message> Samples() {
       RegWorkerMsg{.key = {7}, .signature = {9}},
       SampleServeInfo(),
       SampleStep(),
-      SampleResult()};
+      SampleResult(),
+      FraudProofMsg{.proof = {.header = SampleHeader(5), .record = SampleRecord()}}};
 }
 
 TEST(MessagesTest, MutatedPayloadsAreHandled) {
