@@ -220,6 +220,17 @@ Status ChainState::MarkFailed(const Uint256& hash) {
   return store_->Write(&batch);
 }
 
+Status ChainState::ClearFailed(const Uint256& hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BlockIndexEntry entry;
+  Status s = store_->ReadIndex(hash, &entry);
+  if (!s.ok() || !entry.Has(kBlockFailed)) return s;
+  entry.status &= ~kBlockFailed;
+  leveldb::WriteBatch batch;
+  BlockStore::PutIndex(entry, &batch);
+  return store_->Write(&batch);
+}
+
 Status ChainState::GetTip(Uint256* hash, uint32_t* height) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!has_tip_) return Status::NotFound("chain is empty");

@@ -86,6 +86,9 @@ class ChainState final : public CoinsView {
   /// Returns NotFound if the block is unknown, InvalidArgument if it is on
   /// the main chain (disconnect it first).
   Status MarkFailed(const Uint256& hash);
+  /// Removes MarkFailed's mark (reconsiderblock); OK if there was none.
+  /// NotFound for an unknown block.
+  Status ClearFailed(const Uint256& hash);
 
   // ---- Reads. NotFound if absent; Corruption if stored bytes are bad.
 

@@ -354,6 +354,47 @@ RpcMethod gettxout(NodeContext& node) {
       }};
 }
 
+// invalidateblock and reconsiderblock: the ChainManager's status as RPC errors.
+[[noreturn]] void ThrowBlockStatusError(const Status& s) {
+  if (s.IsNotFound()) throw RpcError(rpc::kRpcInvalidAddressOrKey, "Block not found");
+  if (s.IsInvalidArgument()) throw RpcError(rpc::kRpcInvalidParameter, s.message());
+  throw RpcError(rpc::kRpcDatabaseError, s.ToString());
+}
+
+RpcMethod invalidateblock(NodeContext& node) {
+  return RpcMethod{
+      "invalidateblock",
+      "Permanently marks a block as invalid, as if it violated a consensus rule.\n"
+      "Its descendants are marked too, and the node switches to the best branch that remains.",
+      {{"blockhash", RpcType::kHex, RpcArg::kRequired, "", "the hash of the block to mark as invalid"}},
+      {{RpcType::kNone, "", ""}},
+      ExampleCli("invalidateblock", kBlockHashExample) +
+          ExampleRpc("invalidateblock", kBlockHashExample),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const Uint256 hash = rpc::ParseHashArg(request.Arg(0), "blockhash");
+        if (Status s = node.chainman->InvalidateBlock(hash); !s.ok()) ThrowBlockStatusError(s);
+        return nullptr;
+      }};
+}
+
+RpcMethod reconsiderblock(NodeContext& node) {
+  return RpcMethod{
+      "reconsiderblock",
+      "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for "
+      "activation.\n"
+      "This can be used to undo the effects of invalidateblock. A block that is still invalid is "
+      "marked invalid again when it is validated.",
+      {{"blockhash", RpcType::kHex, RpcArg::kRequired, "", "the hash of the block to reconsider"}},
+      {{RpcType::kNone, "", ""}},
+      ExampleCli("reconsiderblock", kBlockHashExample) +
+          ExampleRpc("reconsiderblock", kBlockHashExample),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        const Uint256 hash = rpc::ParseHashArg(request.Arg(0), "blockhash");
+        if (Status s = node.chainman->ReconsiderBlock(hash); !s.ok()) ThrowBlockStatusError(s);
+        return nullptr;
+      }};
+}
+
 RpcMethod verifychain(NodeContext& node) {
   return RpcMethod{
       "verifychain",
@@ -397,7 +438,8 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"blockchain", &getblockchaininfo}, {"blockchain", &getblockcount},
       {"blockchain", &getblockhash},      {"blockchain", &getblockheader},
       {"blockchain", &gettxout},          {"blockchain", &gettxoutsetinfo},
-      {"blockchain", &verifychain},
+      {"blockchain", &verifychain},       {"blockchain", &invalidateblock},
+      {"blockchain", &reconsiderblock},
   };
   return table.AddAll(kCommands, node);
 }

@@ -33,6 +33,8 @@ constexpr CliParamConversion kJsonParams[] = {
     {"setban", 2, "bantime"},
     {"setban", 3, "absolute"},
     {"getblockheader", 1, "verbose"},
+    {"gettxout", 1, "n"},
+    {"gettxout", 2, "include_mempool"},
     {"getheaders", 0, "start"},
     {"getheaders", 1, "count"},
     {"evaluatemodel", 0, "count"},

@@ -287,6 +287,54 @@ Status ChainManager::InvalidateBlock(const Uint256& hash) {
   return s;
 }
 
+Status ChainManager::ReconsiderBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> notify_lock(notify_mu_);
+  Status s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = ReconsiderLocked(hash);
+  }
+  Notify();
+  return s;
+}
+
+Status ChainManager::ReconsiderLocked(const Uint256& hash) {
+  BlockIndexEntry entry;
+  Status s = chain_->ReadIndex(hash, &entry);
+  if (!s.ok()) return s;
+  // Its ancestors: a block is only as valid as its parent.
+  std::vector<Uint256> cleared;
+  for (BlockIndexEntry e = entry; e.height() > 0;) {
+    cleared.push_back(e.header.Hash());
+    const Uint256 parent = e.header.prev;  // ReadIndex overwrites e
+    s = chain_->ReadIndex(parent, &e);
+    if (!s.ok()) return s;
+  }
+  // Its descendants, found in height order as InvalidateLocked finds them.
+  std::vector<BlockIndexEntry> later;
+  s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+    if (e.height() > entry.height()) later.push_back(e);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::sort(later.begin(), later.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
+    return a.height() < b.height();
+  });
+  std::set<Uint256> below = {hash};
+  for (const BlockIndexEntry& e : later) {
+    if (!below.contains(e.header.prev)) continue;
+    below.insert(e.header.Hash());
+    cleared.push_back(e.header.Hash());
+  }
+  for (const Uint256& h : cleared) {
+    s = chain_->ClearFailed(h);
+    if (!s.ok()) return s;
+  }
+  LogPrintf("Reconsidering block " + hash.ToHex() + " with its ancestors and " +
+            std::to_string(below.size() - 1) + " descendants");
+  return ActivateBestChain();
+}
+
 Status ChainManager::EraseState(const Uint256& hash) {
   leveldb::WriteOptions wo;
   wo.sync = options_.sync;

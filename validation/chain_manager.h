@@ -299,6 +299,13 @@ class ChainManager {
   /// the stores' errors.
   Status InvalidateBlock(const Uint256& hash);
 
+  /// Bitcoin Core's reconsiderblock: removes the failed mark of block
+  /// `hash`, of its ancestors and of every stored descendant, then switches
+  /// to the best branch that validates — re-validating the reconsidered
+  /// blocks, which are marked failed again if they are still invalid.
+  /// Returns NotFound for an unknown block, and the stores' errors.
+  Status ReconsiderBlock(const Uint256& hash);
+
   /// A copy of the tip's consensus state.
   ConsensusState Tip() const;
   /// The stored state after block `hash`. NotFound if it was never validated.
@@ -341,6 +348,7 @@ class ChainManager {
   bool ReorganizeRecorded(const Uint256& new_tip, uint32_t height, ValidationState* state);
   // InvalidateBlock's and ProcessFraudProof's work. REQUIRES: mu_ held.
   Status InvalidateLocked(const Uint256& hash);
+  Status ReconsiderLocked(const Uint256& hash);  // REQUIRES: mu_ held.
   bool ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
                                std::vector<Uint256>* missing);
   // Switches to the stored branch that fork choice ranks above the tip, if

@@ -198,5 +198,34 @@ TEST_F(FraudProofChainTest, InvalidateBlockDisconnectsToTheParent) {
   EXPECT_TRUE(sampler_.manager->InvalidateBlock(unknown).IsNotFound());
 }
 
+// ReconsiderBlock undoes InvalidateBlock: the marks go from the block, its
+// ancestors and its descendants, and the branch is validated and taken again
+// (its snapshots were erased, so it is re-executed, not trusted).
+TEST_F(FraudProofChainTest, ReconsiderBlockTakesTheBranchBack) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::vector<Uint256> hashes;
+  ASSERT_TRUE(sampler_.manager->Generate(3, workers_, now, &hashes).ok());
+  const ConsensusState before = sampler_.manager->Tip();
+  ASSERT_TRUE(sampler_.manager->InvalidateBlock(hashes[2]).ok());
+  ASSERT_TRUE(sampler_.manager->InvalidateBlock(hashes[1]).ok());
+  ASSERT_EQ(sampler_.manager->Tip().block_hash, hashes[0]);
+
+  // Reconsidering the last block clears its invalid ancestor too.
+  const Status reconsidered = sampler_.manager->ReconsiderBlock(hashes[2]);
+  ASSERT_TRUE(reconsidered.ok()) << reconsidered.ToString();
+  EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[2]);
+  EXPECT_EQ(sampler_.manager->Tip().StateRoot(), before.StateRoot());
+  for (const Uint256& h : hashes) EXPECT_FALSE(Failed(sampler_, h));
+
+  // And the first one clears everything after it.
+  ASSERT_TRUE(sampler_.manager->InvalidateBlock(hashes[1]).ok());
+  ASSERT_TRUE(sampler_.manager->ReconsiderBlock(hashes[1]).ok());
+  EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[2]);
+  EXPECT_FALSE(Failed(sampler_, hashes[2]));
+
+  const Uint256 unknown = *Uint256::FromHex(std::string(64, '7'));
+  EXPECT_TRUE(sampler_.manager->ReconsiderBlock(unknown).IsNotFound());
+}
+
 }  // namespace
 }  // namespace cc
