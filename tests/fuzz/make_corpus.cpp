@@ -85,8 +85,7 @@ void WriteTransactions(CorpusWriter& w) {
   w.WriteObject("transaction", "coinbase", coinbase);
   w.WriteObject("transaction", "empty", Transaction{});
   Transaction bond = test::SampleTransaction(9);
-  bond.outputs = {test::SampleTxOut(3, OutputKind::kWorkerBond),
-                  TxOut{0, OutputKind::kWorkerPayout, test::SampleHash(4)}};
+  bond.outputs = {test::SampleTxOut(3, OutputKind::kWorkerBond)};
   w.WriteObject("transaction", "worker_bond", bond);
   Transaction channel = test::SampleTransaction(11);
   channel.version = kChannelTxVersion;

@@ -203,8 +203,8 @@ TEST_F(ConsensusTest, ThreeWorkersTrainTwentyStepsLikeMonolithic) {
     EXPECT_EQ(b.header.state_root, node_->Tip().StateRoot());
     for (const WorkRecord& r : b.records) ++records[r.worker];
     for (const TxOut& out : b.txs[0].outputs)
-      for (const PrivateKey& k : workers_)
-        if (out.lock == KeyHash(k.PublicKey()) && out.value == kCoin) ++coins[k.PublicKey()];
+      for (size_t i = 0; i < workers_.size(); ++i)
+        if (out.lock == Payout(i) && out.value == kCoin) ++coins[workers_[i].PublicKey()];
     ASSERT_LE(node_->Tip().height, kSteps + 2) << "one step per block";
   }
   ASSERT_EQ(node_->Tip().step, kSteps);
@@ -321,7 +321,7 @@ TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
         r.signature = k.Sign(r.SigningHash());
         break;
       }
-    b.txs[0].outputs[0].lock = KeyHash(r.worker);
+    b.txs[0].outputs[0].lock = node_->Tip().PayoutOf(r.worker);
     Reseal(&b, producer);
     ExpectRejected(b, "bad-work-unassigned");
   }

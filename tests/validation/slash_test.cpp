@@ -344,7 +344,8 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   EXPECT_EQ(manager_.Tip().slashed, std::vector<XOnlyPubKeyBytes>{producer.PublicKey()});
   // A slashed key never registers again: a free registration is a bond of
   // nothing, ignored by the registry.
-  MustProcess(Build(manager_.Tip(), {}, {}, {producer.PublicKey()}));
+  MustProcess(Build(manager_.Tip(), {}, {},
+                    {WorkerRegistration{producer.PublicKey(), KeyHash(producer.PublicKey())}}));
   EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
   EXPECT_EQ(manager_.Tip().workers.size(), 1u);
 }
