@@ -86,7 +86,8 @@ class BlockCoins final : public CoinsView {
   void Apply(const Transaction& tx, const Uint256& txid, uint32_t height) {
     for (const TxIn& in : tx.inputs) spent_.insert(in.prevout);
     for (uint32_t i = 0; i < tx.outputs.size(); ++i)
-      if (EntersUtxoSet(tx.outputs[i])) created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
+      if (EntersUtxoSet(tx.outputs[i]))
+        created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
   }
 
  private:

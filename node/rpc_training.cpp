@@ -60,10 +60,13 @@ RpcMethod generate(NodeContext& node) {
             SelectMempoolTxs(*node.mempool, txs, fees);
           };
         }
+        const PayoutFor payout_of = [&node](const XOnlyPubKeyBytes& key) {
+          return WorkerPayout(node, key);
+        };
         const Status s =
             manager.Generate(static_cast<uint32_t>(n), node.workers,
                              static_cast<int64_t>(std::time(nullptr)), &hashes, select_txs,
-                             [&node](const XOnlyPubKeyBytes& key) { return WorkerPayout(node, key); });
+                             payout_of);
         const ConsensusState tip = manager.Tip();
         LogPrintf("Generated " + std::to_string(hashes.size()) + " block(s): height " +
                   std::to_string(tip.height) + ", step " + std::to_string(tip.step) + ", loss " +

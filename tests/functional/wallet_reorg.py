@@ -5,10 +5,11 @@ Reorg: two nodes share the first 101 blocks and the workers' keys, then are
 partitioned. On node a the miner wallet pays alice twice and a block
 confirms both payments; node b, holding a copy of the miner wallet (the
 workers' rewards are paid to its addresses, not to the worker keys),
-confirms a conflicting spend of the first payment's coin on a longer branch. When they reconnect, a follows b: the
-first payment becomes conflicted, the second goes back to unconfirmed (and
-into the mempool), the rewards of a's lost block leave the miner's balance
-and b's branch's rewards join it; every balance follows, to the unit.
+confirms a conflicting spend of the first payment's coin on a longer branch.
+When they reconnect, a follows b: the first payment becomes conflicted, the
+second goes back to unconfirmed (and into the mempool), the rewards of a's
+lost block leave the miner's balance and b's branch's rewards join it;
+every balance follows, to the unit.
 
 kill -9: node a is killed while it generates blocks; at restart the wallet
 catches up from its last written block, and its balance equals the rewards

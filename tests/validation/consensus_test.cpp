@@ -63,7 +63,8 @@ class Node {
   // Builds a block on `parent` (a validated block) with the given workers computing.
   Status Build(const ConsensusState& parent, int64_t time, std::span<const PrivateKey> workers,
                std::span<const PrivateKey> producers, Block* out,
-               std::vector<WorkerRegistration> registrations = {}, std::vector<Transaction> txs = {},
+               std::vector<WorkerRegistration> registrations = {},
+               std::vector<Transaction> txs = {},
                Amount fees = 0) {
     AssemblyRequest request;
     request.time = time;
