@@ -432,8 +432,11 @@ TEST_F(ConsensusTest, ALaterBondKeepsTheFirstPayout) {
   EXPECT_EQ(node_->Tip().FindWorker(key)->bonds, 2u);
   EXPECT_EQ(node_->Tip().FindWorker(key)->payout, Payout(0));
   const Block next = Next();
-  for (size_t i = 0; i < next.records.size(); ++i)
-    if (next.records[i].worker == key) EXPECT_EQ(next.txs[0].outputs[i].lock, Payout(0));
+  for (size_t i = 0; i < next.records.size(); ++i) {
+    if (next.records[i].worker == key) {
+      EXPECT_EQ(next.txs[0].outputs[i].lock, Payout(0));
+    }
+  }
   // The payout output never becomes a coin.
   Coin coin;
   EXPECT_TRUE(node_->chain().utxo().GetCoin(OutPoint{same.txs[0].Txid(), 1}, &coin).ok());
