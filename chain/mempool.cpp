@@ -32,7 +32,8 @@ class Mempool::MempoolCoins final : public CoinsView {
     auto it = entries_.find(outpoint.txid);
     if (it == entries_.end()) return base_.GetCoin(outpoint, coin);
     const std::vector<TxOut>& outputs = it->second.info.tx.outputs;
-    if (outpoint.index >= outputs.size()) return Status::NotFound("no such output");
+    if (outpoint.index >= outputs.size() || !EntersUtxoSet(outputs[outpoint.index]))
+      return Status::NotFound("no such output");
     *coin = Coin{outputs[outpoint.index], height_, /*coinbase=*/false};
     return Status::OK();
   }

@@ -43,6 +43,8 @@ std::string_view OutputKindName(OutputKind kind) {
       return "commitment";
     case OutputKind::kUnbonding:
       return "unbonding";
+    case OutputKind::kWorkerPayout:
+      return "worker_payout";
   }
   return "unknown";  // unreachable: Get() admits only the kinds above
 }
@@ -52,7 +54,7 @@ void Put(Writer& w, const TxOut& out) { w(out.value, static_cast<uint8_t>(out.ki
 void Get(Reader& r, TxOut& out) {
   uint8_t kind = 0;
   r(out.value, kind);
-  if (kind > static_cast<uint8_t>(OutputKind::kUnbonding)) {
+  if (kind > static_cast<uint8_t>(OutputKind::kWorkerPayout)) {
     throw DecodeError("bad-output-kind");
   }
   out.kind = static_cast<OutputKind>(kind);
@@ -68,6 +70,7 @@ bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
       return out.lock == Uint256(pubkey);
     case OutputKind::kChannel:
     case OutputKind::kCommitment:
+    case OutputKind::kWorkerPayout:
       return false;
   }
   return false;  // unreachable: Get() admits only the kinds above

@@ -26,6 +26,12 @@
 //                  same key; a kUnbonding output is spendable by that key only
 //                  from its creation height + the network's unbonding delay, and
 //                  until spent it can still be slashed.
+//   kWorkerPayout  a zero-value output that must come right after each
+//                  kWorkerBond output (and only there): `lock` is the key hash
+//                  the bonded worker's rewards and fees are paid to
+//                  (doc/consensus.md §2), so the hot key that signs records
+//                  need not be the key that spends what they earn. Never
+//                  spendable, and never in the UTXO set (EntersUtxoSet).
 //
 // A transaction of version >= kSlashTxVersion ends with `evidence`: empty,
 // or the canonical encoding of one chain/evidence.h Evidence, which makes it
@@ -144,10 +150,11 @@ enum class OutputKind : uint8_t {
   kChannel = 2,
   kCommitment = 3,
   kUnbonding = 4,
+  kWorkerPayout = 5,
 };
 
 /// The kind's name in RPC output: "pay_to_key_hash", "worker_bond", "channel",
-/// "commitment", "unbonding".
+/// "commitment", "unbonding", "worker_payout".
 std::string_view OutputKindName(OutputKind kind);
 
 struct TxOut {
@@ -167,6 +174,14 @@ void Get(Reader& r, TxOut& out);
 /// CheckInputSignatures) and for kCommitment. For kUnbonding the delay is
 /// CheckTxInputs' rule.
 [[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
+
+/// Whether `out` becomes a coin when its transaction confirms: every kind
+/// but kWorkerPayout, which only carries the bond's payout commitment. The
+/// one rule every coins view (the UTXO set, a block's, the mempool's)
+/// follows, so such an outpoint is "missing" everywhere.
+[[nodiscard]] inline bool EntersUtxoSet(const TxOut& out) {
+  return out.kind != OutputKind::kWorkerPayout;
+}
 
 struct Transaction {
   uint32_t version = 1;

@@ -64,6 +64,18 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
     if (out.kind == OutputKind::kCommitment && out.value != 0) {
       return Reject(state, "bad-txns-commitment-value", Vout(i));
     }
+    if (out.kind == OutputKind::kWorkerPayout && out.value != 0) {
+      return Reject(state, "bad-txns-payout-value", Vout(i));
+    }
+    // Each bond names its payout in the very next output, so that the
+    // registry can read it without a search (consensus/connect.cpp).
+    const bool after_bond = i > 0 && tx.outputs[i - 1].kind == OutputKind::kWorkerBond;
+    const bool before_payout =
+        i + 1 < tx.outputs.size() && tx.outputs[i + 1].kind == OutputKind::kWorkerPayout;
+    if ((out.kind == OutputKind::kWorkerBond && !before_payout) ||
+        (out.kind == OutputKind::kWorkerPayout && !after_bond)) {
+      return Reject(state, "bad-txns-payout-place", Vout(i));
+    }
   }
 
   std::vector<OutPoint> prevouts;

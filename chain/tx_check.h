@@ -21,6 +21,10 @@
 //                                  register a worker that can never sign)
 //   bad-txns-commitment-value      a kCommitment output with a nonzero value (it
 //                                  can never be spent, so the coins would burn)
+//   bad-txns-payout-value          a kWorkerPayout output with a nonzero value
+//   bad-txns-payout-place          a kWorkerBond output not followed by a
+//                                  kWorkerPayout output, or a kWorkerPayout
+//                                  output not right after a kWorkerBond one
 //   bad-txns-inputs-duplicate      two inputs spend the same outpoint
 //   bad-txns-prevout-null          an input spends txid 0, which no transaction has
 //   bad-txns-channel-version       channel_spends in a transaction of a version

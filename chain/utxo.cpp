@@ -82,6 +82,7 @@ Status UtxoSet::ConnectBlock(const Block& block, BlockUndo* undo,
     }
     const OutPoint first{tx.Txid(), 0};
     for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
+      if (!EntersUtxoSet(tx.outputs[i])) continue;
       const OutPoint op{first.txid, i};
       Status s = CheckAbsent(view, op, "block would overwrite unspent coin");
       if (!s.ok()) return s;
@@ -108,6 +109,7 @@ Status UndoBlock(const Block& block, const BlockUndo& undo, CoinsOverlay* coins)
   for (auto tx = block.txs.rbegin(); tx != block.txs.rend(); ++tx) {
     const Uint256 txid = tx->Txid();
     for (uint32_t i = 0; i < tx->outputs.size(); ++i) {
+      if (!EntersUtxoSet(tx->outputs[i])) continue;
       const OutPoint op{txid, i};
       Coin coin;
       Status s = coins->GetCoin(op, &coin);

@@ -97,13 +97,12 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
   Transaction coinbase;
   coinbase.lock_height = height;
   for (const WorkRecord& r : block.records)
-    coinbase.outputs.push_back(TxOut{kCoin, OutputKind::kPayToKeyHash, KeyHash(r.worker)});
+    coinbase.outputs.push_back(TxOut{kCoin, OutputKind::kPayToKeyHash, parent.PayoutOf(r.worker)});
   coinbase.outputs.push_back(
-      TxOut{request.fees, OutputKind::kPayToKeyHash, KeyHash(producer->PublicKey())});
-  for (const XOnlyPubKeyBytes& key : request.register_keys) {
-    Uint256 lock;
-    std::copy(key.begin(), key.end(), lock.data());
-    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerBond, lock});
+      TxOut{request.fees, OutputKind::kPayToKeyHash, parent.PayoutOf(producer->PublicKey())});
+  for (const WorkerRegistration& reg : request.registrations) {
+    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerBond, Uint256(reg.key)});
+    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, reg.payout});
   }
   block.txs.push_back(std::move(coinbase));
   block.txs.insert(block.txs.end(), request.txs.begin(), request.txs.end());

@@ -10,8 +10,9 @@
 // turn, so one block can carry a whole step. Local computing stops when the
 // step completes, so that regtest `generate` commits every step's state root
 // in a header (consensus allows more; this is the producer's choice). The
-// block then gets its coinbase (one coin per record, the fees to the
-// producer, zero-value bonds for new workers where the bond is 0), its
+// block then gets its coinbase (one coin per record to its worker's payout,
+// the fees to the producer's, zero-value bonds with their payouts for new
+// workers where the bond is 0), its
 // roots, the state root after it, and the producer's signature — from the
 // key that holds the slot.
 //
@@ -59,7 +60,10 @@ struct AssemblyRequest {
   std::span<const PrivateKey> producers;   //!< keys that may sign the block
   std::vector<Transaction> txs;            //!< valid at the parent, in order, without coinbase
   Amount fees = 0;                         //!< their total fee
-  std::vector<XOnlyPubKeyBytes> register_keys;  //!< zero-value bonds in the coinbase (bond 0 only)
+  /// Free registrations for the coinbase (bond 0 only): each a zero-value
+  /// bond and its payout (which changes nothing for a key the parent
+  /// registers already).
+  std::vector<WorkerRegistration> registrations;
   uint32_t max_records = kMaxBlockRecords;  //!< stop computing after this many records
 };
 

@@ -86,7 +86,8 @@ class BlockCoins final : public CoinsView {
   void Apply(const Transaction& tx, const Uint256& txid, uint32_t height) {
     for (const TxIn& in : tx.inputs) spent_.insert(in.prevout);
     for (uint32_t i = 0; i < tx.outputs.size(); ++i)
-      created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
+      if (EntersUtxoSet(tx.outputs[i]))
+        created_[OutPoint{txid, i}] = Coin{tx.outputs[i], height, tx.IsCoinbase()};
   }
 
  private:
@@ -95,7 +96,12 @@ class BlockCoins final : public CoinsView {
   std::set<OutPoint> spent_;
 };
 
-void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next) {
+// Registers `key` with `payout`, or counts another bond if it is registered
+// already: then the payout of its first bond stays (doc/consensus.md §2.0),
+// so a bond somebody else pays to a live worker's key cannot redirect its
+// rewards, and no bond is ever refused for its payout.
+void Register(const XOnlyPubKeyBytes& key, const Uint256& payout, uint32_t height,
+              ConsensusState* next) {
   if (next->IsSlashed(key)) return;  // never again (ConsensusState::slashed)
   if (WorkerEntry* w = next->FindWorker(key)) {
     ++w->bonds;
@@ -105,6 +111,7 @@ void Register(const XOnlyPubKeyBytes& key, uint32_t height, ConsensusState* next
   entry.key = key;
   entry.registered_height = height;
   entry.bonds = 1;
+  entry.payout = payout;
   auto it =
       std::lower_bound(next->workers.begin(), next->workers.end(), key,
                        [](const WorkerEntry& e, const XOnlyPubKeyBytes& k) { return e.key < k; });
@@ -180,29 +187,33 @@ bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusS
                                key);
       }
     }
-    for (const TxOut& out : tx.outputs)
-      if (IsRegistration(params, out)) Register(BondKey(out), height, next);
+    // CheckTransaction put a kWorkerPayout right after every bond.
+    for (size_t i = 0; i < tx.outputs.size(); ++i)
+      if (IsRegistration(params, tx.outputs[i]))
+        Register(BondKey(tx.outputs[i]), tx.outputs[i + 1].lock, height, next);
     coins.Apply(tx, txid, height);
   }
   return true;
 }
 
-// The coinbase: one kCoin to KeyHash(worker) per record, in record order;
-// then the fees to KeyHash(producer) (required when fees > 0); then, on a
-// network whose bond is 0 only, zero-value bond outputs (free registrations).
-bool CheckCoinbase(const Block& block, const ChainParams& params, Amount fees,
-                   ValidationState* state) {
+// The coinbase: one kCoin to the worker's payout per record, in record
+// order; then the fees to the producer's payout (required when fees > 0);
+// then, on a network whose bond is 0 only, free registrations: zero-value
+// bond outputs, each followed by its payout. Payouts are `parent`'s
+// (ConsensusState::PayoutOf): a record's worker is registered there.
+bool CheckCoinbase(const Block& block, const ConsensusState& parent, const ChainParams& params,
+                   Amount fees, ValidationState* state) {
   const Transaction& cb = block.txs[0];
   const std::vector<WorkRecord>& records = block.records;
   if (cb.outputs.size() < records.size())
     return Fail(state, "bad-cb-amount", "fewer outputs than records");
   for (size_t i = 0; i < records.size(); ++i) {
-    const TxOut expected{kCoin, OutputKind::kPayToKeyHash, KeyHash(records[i].worker)};
+    const TxOut expected{kCoin, OutputKind::kPayToKeyHash, parent.PayoutOf(records[i].worker)};
     if (cb.outputs[i] != expected)
       return Fail(state, "bad-cb-amount", "reward " + std::to_string(i));
   }
   size_t i = records.size();
-  const TxOut fee_out{fees, OutputKind::kPayToKeyHash, KeyHash(block.header.producer)};
+  const TxOut fee_out{fees, OutputKind::kPayToKeyHash, parent.PayoutOf(block.header.producer)};
   if (i < cb.outputs.size() && cb.outputs[i] == fee_out) {
     ++i;
   } else if (fees > 0) {
@@ -210,6 +221,8 @@ bool CheckCoinbase(const Block& block, const ChainParams& params, Amount fees,
   }
   for (; i < cb.outputs.size(); ++i) {
     const TxOut& out = cb.outputs[i];
+    // The payout after a bond is CheckTransaction's to place; it pays nothing.
+    if (out.kind == OutputKind::kWorkerPayout) continue;
     if (out.kind != OutputKind::kWorkerBond || out.value != 0 || params.worker_bond != 0)
       return Fail(state, "bad-cb-amount", "vout " + std::to_string(i));
   }
@@ -433,7 +446,7 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
   // Transactions, then the coinbase that pays their fees.
   Amount fees = 0;
   if (!ConnectTransactions(block, ctx, next, &fees, state)) return false;
-  if (!CheckCoinbase(block, params, fees, state)) return false;
+  if (!CheckCoinbase(block, parent, params, fees, state)) return false;
 
   // Work records, in block order, against the parent's unit order. The
   // registry changes of this block's transactions take effect from the next

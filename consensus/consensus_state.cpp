@@ -24,6 +24,11 @@ WorkerEntry* ConsensusState::FindWorker(const XOnlyPubKeyBytes& key) {
   return const_cast<WorkerEntry*>(std::as_const(*this).FindWorker(key));
 }
 
+Uint256 ConsensusState::PayoutOf(const XOnlyPubKeyBytes& key) const {
+  const WorkerEntry* w = FindWorker(key);
+  return w != nullptr ? w->payout : KeyHash(key);
+}
+
 const UnitDone* ConsensusState::FindDone(const UnitId& unit) const {
   auto it = std::lower_bound(done.begin(), done.end(), unit,
                              [](const UnitDone& d, const UnitId& u) { return d.unit < u; });

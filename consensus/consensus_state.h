@@ -17,6 +17,7 @@
 //                    slashed:vector<[32]>               sorted
 //   WorkerEntry    = key:[32] registered_height:u32 bonds:u32
 //                    has_work:bool last_work_height:u32 records:u64
+//                    payout:Uint256
 //   UnitDone       = unit:UnitId outputs:vector<Uint256> time:i64 loss:float
 //   SectionState   = weights:Uint256 optimizer_state:Uint256
 //
@@ -49,15 +50,26 @@ struct WorkerEntry {
   bool has_work = false;           //!< it has an accepted record
   uint32_t last_work_height = 0;   //!< height of its last accepted record, if has_work
   uint64_t records = 0;            //!< accepted records, i.e. coins earned
+  /// The key hash its rewards and fees are paid to: what the kWorkerPayout
+  /// output of the bond that registered it named (later bonds do not change it).
+  Uint256 payout;
 
   CC_SERIALIZE_METHODS(WorkerEntry, obj) {
     ar(obj.key, obj.registered_height, obj.bonds, obj.has_work, obj.last_work_height,
-       obj.records);
+       obj.records, obj.payout);
   }
   bool operator==(const WorkerEntry&) const = default;
 
   /// The height it has waited since: its last accepted record, else its registration.
   uint32_t WaitingSince() const { return has_work ? last_work_height : registered_height; }
+};
+
+/// A free registration a producer puts in its coinbase (bond-0 networks):
+/// a zero-value kWorkerBond to `key` followed by a kWorkerPayout to `payout`.
+struct WorkerRegistration {
+  XOnlyPubKeyBytes key{};
+  Uint256 payout;
+  bool operator==(const WorkerRegistration&) const = default;
 };
 
 /// A unit of the current step whose record has been accepted.
@@ -113,6 +125,10 @@ struct ConsensusState {
   /// The registered worker with `key`, or null.
   const WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key) const;
   WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key);
+  /// Where a block on this state pays what `key` earns (a record's coin, a
+  /// producer's fees): its registry payout if it is registered, else
+  /// KeyHash(key) (an unregistered producer on a network with no workers).
+  Uint256 PayoutOf(const XOnlyPubKeyBytes& key) const;
   /// Whether `key` was slashed on this chain.
   bool IsSlashed(const XOnlyPubKeyBytes& key) const {
     return std::binary_search(slashed.begin(), slashed.end(), key);

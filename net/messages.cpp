@@ -249,9 +249,11 @@ Status DecodeInferPayment(ByteSpan bytes, InferPayment* out) {
   }
 }
 
-Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key) {
+Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key,
+                                const Uint256& payout) {
   std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
   data.insert(data.end(), key.begin(), key.end());
+  data.insert(data.end(), payout.begin(), payout.end());
   return TaggedHash(tags::kRegistration, data);
 }
 

@@ -345,8 +345,10 @@ void Get(Reader& r, TensorMsg& m);
 // Free registrations (networks whose worker bond is 0).
 
 /** What a regworker signature signs: TaggedHash("Computecoin/Registration",
- *  genesis block hash ‖ key), so a request is valid on one network only. */
-Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key);
+ *  genesis block hash ‖ key ‖ payout), so a request is valid on one network
+ *  only and nobody relaying it can change where the worker is paid. */
+Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key,
+                                const Uint256& payout);
 
 /** A worker asks the producers of a bond-0 network to register its key with
  *  a zero-value bond in their coinbase (doc/consensus.md §2); signed by the
@@ -354,10 +356,11 @@ Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBy
  *  transaction; not consensus. */
 struct RegWorkerMsg {
   static constexpr std::string_view kCommand = msgtype::kRegWorker;
-  static constexpr uint32_t kMaxPayload = 32 + 64;
+  static constexpr uint32_t kMaxPayload = 32 + 32 + 64;
   XOnlyPubKeyBytes key{};
+  Uint256 payout;  //!< the key hash its rewards go to (its kWorkerPayout output)
   SchnorrSigBytes signature{};
-  CC_SERIALIZE_METHODS(RegWorkerMsg, obj) { ar(obj.key, obj.signature); }
+  CC_SERIALIZE_METHODS(RegWorkerMsg, obj) { ar(obj.key, obj.payout, obj.signature); }
   bool operator==(const RegWorkerMsg&) const = default;
 };
 

@@ -826,7 +826,8 @@ class PeerManager::Impl {
   }
 
   bool IsSignedRegistration(const RegWorkerMsg& msg) const {
-    return VerifySchnorr(msg.key, RegistrationSigningHash(genesis_hash_, msg.key), msg.signature);
+    return VerifySchnorr(msg.key, RegistrationSigningHash(genesis_hash_, msg.key, msg.payout),
+                         msg.signature);
   }
 
   // Keeps `msg` for our blocks and queues it for every handshaken peer but
@@ -1129,12 +1130,13 @@ bool PeerManager::RelayRegistration(const RegWorkerMsg& msg) {
   return true;
 }
 
-std::vector<XOnlyPubKeyBytes> PeerManager::PendingRegistrations(const ConsensusState& tip) const {
+std::vector<WorkerRegistration> PeerManager::PendingRegistrations(
+    const ConsensusState& tip) const {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  std::vector<XOnlyPubKeyBytes> keys;
+  std::vector<WorkerRegistration> out;
   for (const auto& [key, msg] : impl_->registrations_)
-    if (tip.FindWorker(key) == nullptr) keys.push_back(key);
-  return keys;
+    if (tip.FindWorker(key) == nullptr) out.push_back(WorkerRegistration{key, msg.payout});
+  return out;
 }
 
 bool PeerManager::IsInitialBlockDownload() const {

@@ -207,9 +207,9 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   /** Sends a registration request to every peer and keeps it for our own
    *  blocks. Returns false (nothing sent) if its signature is not valid. */
   bool RelayRegistration(const RegWorkerMsg& msg);
-  /** Keys whose signed registration requests we hold and that `tip` has not
-   *  registered: a producer's register_keys. */
-  std::vector<XOnlyPubKeyBytes> PendingRegistrations(const ConsensusState& tip) const;
+  /** The signed registration requests we hold whose keys `tip` has not
+   *  registered: a producer's AssemblyRequest::registrations. */
+  std::vector<WorkerRegistration> PendingRegistrations(const ConsensusState& tip) const;
 
   /** Where inference messages go. REQUIRES: called at most once, before
    *  connman->Start(); handler outlives the manager. Without one, steps are

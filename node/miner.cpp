@@ -11,6 +11,7 @@
 #include "consensus/schedule.h"
 #include "node/context.h"
 #include "node/transaction.h"
+#include "node/wallets.h"
 #include "validation/mempool_accept.h"
 
 namespace cc {
@@ -83,7 +84,8 @@ void Miner::Tick() {
         if (tip.FindWorker(pub) != nullptr || tip.IsSlashed(pub)) continue;
         net::RegWorkerMsg msg;
         msg.key = pub;
-        msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub));
+        msg.payout = WorkerPayout(*node_, pub);
+        msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub, msg.payout));
         (void)node_->peerman->RelayRegistration(msg);
         last_registration_ = steady;
       }
@@ -112,7 +114,7 @@ void Miner::ReportOffences() {
   for (const WorkRecord& r : node_->work_pool->TakeOffences())
     found.push_back(WrongWorkEvidence(r));
   if (found.empty() || !node_->mempool) return;
-  const Uint256 reward = KeyHash(node_->workers.front().PublicKey());
+  const Uint256 reward = WorkerPayout(*node_, node_->workers.front().PublicKey());
   for (const Evidence& evidence : found) {
     // Our own keys' blocks that our node refused were never announced (a
     // second block on the same parent is then honest here): not reported.
@@ -158,18 +160,20 @@ void Miner::Produce(int64_t now) {
   request.producers = node_->workers;
   request.records = node_->work_pool->Records();
   if (node_->params->worker_bond == 0) {
-    request.register_keys = node_->peerman->PendingRegistrations(tip);
-    for (const PrivateKey& k : node_->workers)
-      if (tip.FindWorker(k.PublicKey()) == nullptr &&
-          std::find(request.register_keys.begin(), request.register_keys.end(), k.PublicKey()) ==
-              request.register_keys.end())
-        request.register_keys.push_back(k.PublicKey());
+    request.registrations = node_->peerman->PendingRegistrations(tip);
+    for (const PrivateKey& k : node_->workers) {
+      const XOnlyPubKeyBytes pub = k.PublicKey();
+      if (tip.FindWorker(pub) == nullptr &&
+          std::none_of(request.registrations.begin(), request.registrations.end(),
+                       [&](const WorkerRegistration& r) { return r.key == pub; }))
+        request.registrations.push_back(WorkerRegistration{pub, WorkerPayout(*node_, pub)});
+    }
   }
   // A slashed key's bond registers nothing (doc/consensus.md §2.2): not worth a coinbase output.
-  std::erase_if(request.register_keys,
-                [&](const XOnlyPubKeyBytes& key) { return tip.IsSlashed(key); });
+  std::erase_if(request.registrations,
+                [&](const WorkerRegistration& r) { return tip.IsSlashed(r.key); });
   if (node_->mempool) SelectMempoolTxs(*node_->mempool, &request.txs, &request.fees);
-  if (request.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
+  if (request.records.empty() && request.txs.empty() && request.registrations.empty()) return;
 
   Block block;
   Status s = node_->chainman->Assemble(tip.block_hash, request, &block);
@@ -179,7 +183,7 @@ void Miner::Produce(int64_t now) {
     return;
   }
   // Nothing the pool held is still valid at this time, and nothing else to carry.
-  if (block.records.empty() && request.txs.empty() && request.register_keys.empty()) return;
+  if (block.records.empty() && request.txs.empty() && request.registrations.empty()) return;
   ValidationState state;
   last_block_ = std::chrono::steady_clock::now();
   if (!node_->chainman->ProcessNewBlock(block, &state)) {

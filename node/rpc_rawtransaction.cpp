@@ -138,7 +138,8 @@ class PackageCoins final : public CoinsView {
     auto it = txs_.find(outpoint.txid);
     if (it == txs_.end()) return base_.GetCoin(outpoint, coin);
     const std::vector<TxOut>& outputs = it->second->outputs;
-    if (outpoint.index >= outputs.size()) return Status::NotFound("no such output");
+    if (outpoint.index >= outputs.size() || !EntersUtxoSet(outputs[outpoint.index]))
+      return Status::NotFound("no such output");
     *coin = Coin{outputs[outpoint.index], spend_height_, /*coinbase=*/false};
     return Status::OK();
   }

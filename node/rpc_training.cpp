@@ -11,8 +11,10 @@
 #include "node/rpc_wallet_util.h"
 #include "node/model_export.h"
 #include "node/rpc_register.h"
+#include "node/wallets.h"
 #include "rpc/method.h"
 #include "rpc/util.h"
+#include "wallet/bech32.h"
 
 namespace cc {
 namespace {
@@ -58,9 +60,13 @@ RpcMethod generate(NodeContext& node) {
             SelectMempoolTxs(*node.mempool, txs, fees);
           };
         }
+        const PayoutFor payout_of = [&node](const XOnlyPubKeyBytes& key) {
+          return WorkerPayout(node, key);
+        };
         const Status s =
             manager.Generate(static_cast<uint32_t>(n), node.workers,
-                             static_cast<int64_t>(std::time(nullptr)), &hashes, select_txs);
+                             static_cast<int64_t>(std::time(nullptr)), &hashes, select_txs,
+                             payout_of);
         const ConsensusState tip = manager.Tip();
         LogPrintf("Generated " + std::to_string(hashes.size()) + " block(s): height " +
                   std::to_string(tip.height) + ", step " + std::to_string(tip.step) + ", loss " +
@@ -103,6 +109,7 @@ RpcMethod gettraininginfo(NodeContext& node) {
                    {RpcType::kNumber, "registered_height", "height of its registration"},
                    {RpcType::kNumber, "records", "its accepted work records"},
                    {RpcType::kNumber, "paid", "coins paid to it for them (one per record)"},
+                   {RpcType::kString, "payout", "the address they are paid to"},
                }}}},
         }}},
       ExampleCli("gettraininginfo", "") + ExampleRpc("gettraininginfo", ""),
@@ -113,7 +120,8 @@ RpcMethod gettraininginfo(NodeContext& node) {
           workers.push_back({{"key", KeyHex(w.key)},
                              {"registered_height", w.registered_height},
                              {"records", w.records},
-                             {"paid", w.records}});
+                             {"paid", w.records},
+                             {"payout", wallet::EncodeAddress(node.params->bech32_hrp, w.payout)}});
         return json{{"height", tip.height},
                     {"step", tip.step},
                     {"loss", tip.last_loss},
@@ -142,6 +150,8 @@ RpcMethod getworkerinfo(NodeContext& node) {
               {RpcType::kHex, "key", "the worker's x-only public key"},
               {RpcType::kBool, "registered", "whether the chain's registry holds it"},
               {RpcType::kNumber, "records", "its accepted work records"},
+              {RpcType::kString, "payout",
+               "the address its rewards are paid to (null if unregistered)"},
               {RpcType::kNumber, "rank", "its place in the schedule's order (-1 if unregistered)"},
               {RpcType::kNumber, "bonded", "coins in worker bond outputs locked to it"},
               {RpcType::kArray,
@@ -186,6 +196,9 @@ RpcMethod getworkerinfo(NodeContext& node) {
           result.push_back({{"key", KeyHex(pub)},
                             {"registered", w != nullptr},
                             {"records", w ? w->records : 0},
+                            {"payout", w ? json(wallet::EncodeAddress(node.params->bech32_hrp,
+                                                                      w->payout))
+                                         : json()},
                             {"rank", rank},
                             {"bonded", ValueFromAmount(bonded[Uint256(pub)])},
                             {"unbonding", unbonding[Uint256(pub)]},

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "chain/hex.h"
+#include "chain/key.h"
 #include "chain/serialize.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
@@ -831,6 +832,172 @@ RpcMethod listlockunspent(NodeContext& node) {
 
 // -- Sending ------------------------------------------------------------------
 
+// The worker key of registerworker/deregisterworker: `arg` (hex), or the
+// node's first in-process worker. Throws kRpcInvalidParameter.
+XOnlyPubKeyBytes WorkerKeyArg(NodeContext& node, const json& arg) {
+  XOnlyPubKeyBytes key;
+  if (arg.is_null()) {
+    if (node.workers.empty()) {
+      throw RpcError(rpc::kRpcInvalidParameter,
+                     "No in-process worker (-worker): give the worker key");
+    }
+    return node.workers.front().PublicKey();
+  }
+  if (!arg.is_string() || !ParseHexInto(arg.get<std::string>(), key) ||
+      !IsValidXOnlyPubKey(key)) {
+    throw RpcError(rpc::kRpcInvalidParameter, "Invalid worker key");
+  }
+  return key;
+}
+
+ConsensusState TipState(NodeContext& node) {
+  if (!node.chainman) throw RpcError(rpc::kRpcMiscError, "Training is not running");
+  return node.chainman->Tip();
+}
+
+// The fee rate of registerworker/deregisterworker: `fee_rate` (units per
+// byte) or the default target's estimate.
+wallet::FeeRate BondFeeRate(NodeContext& node, const json& fee_rate) {
+  return fee_rate.is_null() ? EstimateFeeRate(node, kDefaultConfTarget)
+                            : FeeRatePerByteFromValue(fee_rate);
+}
+
+RpcMethod registerworker(NodeContext& node) {
+  return RpcMethod{
+      "registerworker",
+      "Bonds coins of this wallet to a worker key: a worker bond output locked to the key,\n"
+      "followed by the payout output that names the address of this wallet the worker's\n"
+      "rewards and fees are paid to (doc/consensus.md 2.0). The key is registered from the\n"
+      "block after the one that confirms it. The signing key (workers.dat) cannot spend those\n"
+      "rewards. A key that is registered already keeps its payout, which must be this\n"
+      "wallet's; a key the chain slashed never registers again.",
+      {{"amount", RpcType::kAny, RpcArg::kOptional, "the network's bond",
+        "The bond in coins; at least the network's bond"},
+       {"worker", RpcType::kHex, RpcArg::kOptional, "the first -worker key",
+        "The worker's x-only public key"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); default: the estimate for 6 blocks"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "txid", "the bond transaction"},
+         {RpcType::kHex, "worker", "the worker key"},
+         {RpcType::kString, "payout", "the address its rewards are paid to"},
+         {RpcType::kNumber, "amount", "the bond"}}}},
+      ExampleCli("registerworker", "10") + ExampleRpc("registerworker", "10"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const XOnlyPubKeyBytes key = WorkerKeyArg(node, request.Arg(1));
+        const Amount bond = node.params->worker_bond;
+        const Amount amount = request.Arg(0).is_null() ? bond : AmountFromValue(request.Arg(0));
+        if (amount < bond) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Amount is below the network's worker bond of " + std::to_string(bond) +
+                             " units");
+        }
+        const ConsensusState tip = TipState(node);
+        if (tip.IsSlashed(key)) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Worker key was slashed: it never registers again");
+        }
+        // A registered key keeps its payout whatever a later bond names, so
+        // the bond names that one; an in-process worker of this wallet takes
+        // the address the node registers it with for free on bond-0
+        // networks, so that a free registration in the same block agrees.
+        Uint256 payout;
+        if (const WorkerEntry* entry = tip.FindWorker(key)) {
+          payout = entry->payout;
+        } else {
+          const bool in_process =
+              std::any_of(node.workers.begin(), node.workers.end(),
+                          [&](const PrivateKey& k) { return k.PublicKey() == key; });
+          payout = in_process ? WorkerPayout(node, key) : Uint256();
+          // Never the signing key's own hash, which this wallet may watch.
+          if (payout == KeyHash(key) || !w->IsMine(TxOut{0, OutputKind::kPayToKeyHash, payout})) {
+            std::string address;
+            Status s = w->GetNewAddress("worker " + HexStr(key), &address);
+            if (!s.ok()) ThrowWalletError(s);
+            payout = KeyHashOf(*w, address);
+          }
+        }
+        if (!w->IsMine(TxOut{0, OutputKind::kPayToKeyHash, payout})) {
+          throw RpcError(kRpcWalletError,
+                         "Worker is registered with a payout that is not this wallet's: " +
+                             wallet::EncodeAddress(w->hrp(), payout));
+        }
+        wallet::CoinControl control;
+        control.fee_rate = BondFeeRate(node, request.Arg(2));
+        control.extra_outputs = {TxOut{amount, OutputKind::kWorkerBond, Uint256(key)},
+                                 TxOut{0, OutputKind::kWorkerPayout, payout}};
+        wallet::CreatedTransaction created;
+        Status s = w->CreateTransaction({}, control, &created);
+        if (!s.ok()) ThrowWalletError(s);
+        const Uint256 txid = CommitAndRelay(node, *w, created.tx);
+        return json{{"txid", txid.ToHex()},
+                    {"worker", HexStr(key)},
+                    {"payout", wallet::EncodeAddress(w->hrp(), payout)},
+                    {"amount", ValueFromAmount(amount)}};
+      }};
+}
+
+RpcMethod deregisterworker(NodeContext& node) {
+  return RpcMethod{
+      "deregisterworker",
+      "Spends every confirmed, mature bond of this wallet locked to a worker key into one\n"
+      "unbonding output of the same key, paying the fee from the wallet's coins. The key\n"
+      "leaves the registry when its last bond is spent; the unbonding output stays slashable\n"
+      "and is released unbonding_delay blocks after it confirms, from when the wallet spends\n"
+      "it like any other coin. The wallet must hold the worker key: the worker wallet of a\n"
+      "node run with -worker does.",
+      {{"worker", RpcType::kHex, RpcArg::kOptional, "the first -worker key",
+        "The worker's x-only public key"},
+       {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
+        "Fee rate in units per byte (as sat/vB); default: the estimate for 6 blocks"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {{RpcType::kHex, "txid", "the unbonding transaction"},
+         {RpcType::kNumber, "amount", "the value moved to the unbonding output"},
+         {RpcType::kNumber, "release_height",
+          "the first height that may spend it, if the next block confirms it"},
+         {RpcType::kNumber, "immature_bonds",
+          "bonds of the key left in place (coinbase bonds not yet mature)"}}}},
+      ExampleCli("deregisterworker", "") + ExampleRpc("deregisterworker", ""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const XOnlyPubKeyBytes key = WorkerKeyArg(node, request.Arg(0));
+        const uint32_t tip_height = TipState(node).height;
+        wallet::CoinControl control;
+        control.fee_rate = BondFeeRate(node, request.Arg(1));
+        Amount amount = 0;
+        int64_t immature = 0;
+        for (const wallet::WalletCoin& c : w->ListBonds()) {
+          if (c.out.kind != OutputKind::kWorkerBond || c.out.lock != Uint256(key) || c.depth < 1)
+            continue;
+          if (c.coinbase && c.depth < static_cast<int>(kCoinbaseMaturity)) {
+            ++immature;
+            continue;
+          }
+          control.preset_inputs.push_back(c.outpoint);
+          amount += c.out.value;
+        }
+        if (control.preset_inputs.empty()) {
+          throw RpcError(kRpcWalletError,
+                         "No confirmed, mature bond of worker " + HexStr(key) +
+                             " that this wallet can spend");
+        }
+        control.extra_outputs = {TxOut{amount, OutputKind::kUnbonding, Uint256(key)}};
+        wallet::CreatedTransaction created;
+        Status s = w->CreateTransaction({}, control, &created);
+        if (!s.ok()) ThrowWalletError(s);
+        const Uint256 txid = CommitAndRelay(node, *w, created.tx);
+        return json{{"txid", txid.ToHex()},
+                    {"amount", ValueFromAmount(amount)},
+                    {"release_height", uint64_t{tip_height} + 1 + node.params->unbonding_delay},
+                    {"immature_bonds", immature}};
+      }};
+}
+
 RpcMethod sendtoaddress(NodeContext& node) {
   return RpcMethod{
       "sendtoaddress",
@@ -1452,6 +1619,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"wallet", &backupwallet},
       {"wallet", &bumpfee},
       {"wallet", &createwallet},
+      {"wallet", &deregisterworker},
       {"wallet", &encryptwallet},
       {"wallet", &getaddressinfo},
       {"wallet", &getbalance},
@@ -1467,6 +1635,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"wallet", &listwallets},
       {"wallet", &loadwallet},
       {"wallet", &lockunspent},
+      {"wallet", &registerworker},
       {"wallet", &restorewallet},
       {"wallet", &sendmany},
       {"wallet", &sendtoaddress},

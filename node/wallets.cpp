@@ -5,9 +5,11 @@
 #include <ctime>
 #include <system_error>
 
+#include "chain/hex.h"
 #include "chain/logging.h"
 #include "node/context.h"
 #include "node/transaction.h"
+#include "wallet/bech32.h"
 #include "wallet/hd.h"
 
 namespace cc {
@@ -33,6 +35,36 @@ void WalletManager::SetWorkerWallet(const std::string& name) {
   worker_wallet_set_ = !name.empty();
 }
 
+bool WalletManager::WorkerPayout(const XOnlyPubKeyBytes& key, Uint256* payout) {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  if (auto it = payouts_.find(key); it != payouts_.end()) {
+    *payout = it->second;
+    return true;
+  }
+  for (const Entry& e : wallets_) {
+    if (e.name != worker_wallet_) continue;
+    std::string address;
+    Status s = e.wallet->GetNewAddress("worker " + HexStr(key), &address);
+    if (s.ok()) s = wallet::DecodeAddress(e.wallet->hrp(), address, payout);
+    if (!s.ok()) {
+      LogPrintf("Wallet \"" + e.name + "\" has no payout address for worker " + HexStr(key) +
+                ": " + s.ToString());
+      return false;
+    }
+    payouts_[key] = *payout;
+    LogPrintf("Worker " + HexStr(key) + " is paid to " + address + " of wallet \"" + e.name +
+              "\"");
+    return true;
+  }
+  return false;
+}
+
+Uint256 WorkerPayout(NodeContext& node, const XOnlyPubKeyBytes& key) {
+  Uint256 payout;
+  if (node.wallets && node.wallets->WorkerPayout(key, &payout)) return payout;
+  return KeyHash(key);
+}
+
 bool WalletManager::IsValidName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -49,6 +81,7 @@ wallet::WalletOptions WalletManager::Options() const {
   options.hrp = node_.params->bech32_hrp;
   options.coin_type =
       node_.params->network == Network::kMain ? wallet::kCoinTypeMain : wallet::kCoinTypeTest;
+  options.unbonding_delay = node_.params->unbonding_delay;
   return options;
 }
 

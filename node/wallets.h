@@ -16,11 +16,15 @@
 // node's ChainState: it first disconnects the wallet's blocks that left the
 // main chain, then connects each block by height.
 //
-// Worker keys: consensus pays each accepted record's reward to
-// KeyHash(worker) (consensus/connect.cpp CheckCoinbase). The worker wallet
-// (-workerwallet=<name>; else the first -wallet=; else the first wallet
-// loaded or created) is given the node's in-process worker keys as hot keys
-// (Wallet::AddHotKey), so those rewards show as immature, then spendable.
+// Worker keys: consensus pays each accepted record's reward to the payout
+// its worker registered with (consensus/connect.cpp CheckCoinbase). The
+// worker wallet (-workerwallet=<name>; else the first -wallet=; else the
+// first wallet loaded or created) gives the node's in-process worker keys
+// their payout: one fresh address per key and run (WorkerPayout), so the
+// rewards belong to the wallet's keys, not to workers.dat's. It also
+// watches the worker keys as hot keys (Wallet::AddHotKey), for what is still
+// paid to KeyHash(worker): rewards from before payouts existed, and keys
+// registered while no worker wallet was loaded (doc/wallet.md).
 //
 // Thread safety: every public method may be called from any thread.
 // sync_mu_ serialises chain delivery, catch-up and the wallet set; the
@@ -59,6 +63,11 @@ class WalletManager final : public ChainListener {
 
   /// The wallet that watches the worker keys ("" picks the first one loaded).
   void SetWorkerWallet(const std::string& name);
+  /// The key hash in-process worker `key` registers to be paid at: an
+  /// address of the worker wallet, the same one for the rest of the run.
+  /// Returns false if the worker wallet is not loaded or has no address to
+  /// give (locked with an empty keypool).
+  [[nodiscard]] bool WorkerPayout(const XOnlyPubKeyBytes& key, Uint256* payout);
 
   /** Creates wallet `name`, catches it up to the tip and loads it.
    *  Returns: OK with *out; InvalidArgument for a bad name; AlreadyExists-like
@@ -139,6 +148,7 @@ class WalletManager final : public ChainListener {
   std::vector<Entry> wallets_;      // GUARDED_BY(sync_mu_)
   std::string worker_wallet_;       // GUARDED_BY(sync_mu_)
   bool worker_wallet_set_ = false;  // GUARDED_BY(sync_mu_)
+  std::map<XOnlyPubKeyBytes, Uint256> payouts_;  // GUARDED_BY(sync_mu_)
 
   mutable std::mutex relock_mu_;
   std::condition_variable relock_cv_;
@@ -151,6 +161,11 @@ class WalletManager final : public ChainListener {
   bool stopping_ = false;                            // GUARDED_BY(relock_mu_)
   std::thread relock_thread_;
 };
+
+/// Where the node registers in-process worker `key` to be paid:
+/// node.wallets->WorkerPayout, or else KeyHash(key) (no wallet: the hot key
+/// is paid, as before payouts existed).
+Uint256 WorkerPayout(NodeContext& node, const XOnlyPubKeyBytes& key);
 
 /// Adds -wallet=<name>, -workerwallet=<name> and -disablewallet.
 void AddWalletArgs(Config* config);

@@ -736,7 +736,8 @@ void ChainManager::SetVerifyPolicy(const VerifyPolicy& policy) {
 }
 
 Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
-                              std::vector<Uint256>* hashes, const TxSelector& select_txs) {
+                              std::vector<Uint256>* hashes, const TxSelector& select_txs,
+                              const PayoutFor& payout_of) {
   if (workers.empty()) return Status::InvalidArgument("no workers to generate with");
   if (params_.worker_bond != 0)
     return Status::InvalidArgument("generate registers workers with zero bonds: not on " +
@@ -746,6 +747,9 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
     std::vector<Transaction> txs;
     Amount fees = 0;
     if (select_txs) select_txs(&txs, &fees);  // before mu_: the selector may read the chain
+    std::vector<Uint256> payouts;  // before mu_ too: payout_of may ask a wallet
+    for (const PrivateKey& k : workers)
+      payouts.push_back(payout_of ? payout_of(k.PublicKey()) : KeyHash(k.PublicKey()));
     {
       std::lock_guard<std::mutex> lock(mu_);
       AssemblyRequest request;
@@ -753,9 +757,11 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
       request.fees = fees;
       request.workers = workers;
       request.producers = workers;
-      for (const PrivateKey& k : workers)
-        if (tip_.FindWorker(k.PublicKey()) == nullptr)
-          request.register_keys.push_back(k.PublicKey());
+      for (size_t w = 0; w < workers.size(); ++w) {
+        const XOnlyPubKeyBytes key = workers[w].PublicKey();
+        if (tip_.FindWorker(key) == nullptr)
+          request.registrations.push_back(WorkerRegistration{key, payouts[w]});
+      }
       request.time = std::max(now, tip_.time);
       // A later slot may be ours, but only as far ahead as peers accept.
       const int64_t latest = std::max(now, tip_.time) + params_.max_future_time;

@@ -122,6 +122,9 @@ Status BootstrapGenesis(const ChainParams& params, ChainState* chain);
 /// node's mempool is one (Mempool::SelectForBlock).
 using TxSelector = std::function<void(std::vector<Transaction>* txs, Amount* fees)>;
 
+/// The key hash a worker key registers to be paid at (its wallet's address).
+using PayoutFor = std::function<Uint256(const XOnlyPubKeyBytes& worker)>;
+
 /// Bounds on ChainManager's watch for offences: the (parent, producer)
 /// slots remembered, and the evidence kept until taken.
 inline constexpr size_t kMaxWatchedSlots = 4096;
@@ -157,7 +160,8 @@ class ChainManager {
   /// Produces `count` blocks on the tip with `workers` computing and
   /// signing, each with the transactions `select_txs` (if set) picks when
   /// it is assembled; unregistered workers register (zero bond) in the
-  /// first block.
+  /// first block, paying to payout_of(key) (KeyHash(key) if payout_of is
+  /// empty: the node has no wallet to pay to).
   /// Each block's time is max(now, tip time), moved forward a slot at a
   /// time when no local key holds the slot, but never past max_future_time
   /// ahead (peers would refuse it). Appends the new hashes to *hashes (if
@@ -165,7 +169,8 @@ class ChainManager {
   /// network's bond is not 0, NotFound when no local key holds a slot within
   /// reach, and assembly or validation errors.
   Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
-                  std::vector<Uint256>* hashes, const TxSelector& select_txs = {});
+                  std::vector<Uint256>* hashes, const TxSelector& select_txs = {},
+                  const PayoutFor& payout_of = {});
 
   /// Assembles (consensus/assembler.h) and signs a child of the validated
   /// block `parent`, storing the tensors its workers compute; does not

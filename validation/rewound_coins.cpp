@@ -36,7 +36,8 @@ void RewoundCoins::Apply(const Block& block) {
     for (const TxIn& in : tx.inputs) coins_.Remove(in.prevout);
     const Uint256 txid = tx.Txid();
     for (uint32_t i = 0; i < tx.outputs.size(); ++i)
-      coins_.Add(OutPoint{txid, i}, Coin{tx.outputs[i], block.header.height, tx.IsCoinbase()});
+      if (EntersUtxoSet(tx.outputs[i]))
+        coins_.Add(OutPoint{txid, i}, Coin{tx.outputs[i], block.header.height, tx.IsCoinbase()});
   }
 }
 

@@ -213,6 +213,7 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
     }
     case OutputKind::kChannel:  // the wallet's channels (channels_) track these
     case OutputKind::kCommitment:
+    case OutputKind::kWorkerPayout:  // a commitment, never a coin
       return std::nullopt;
   }
   return std::nullopt;
@@ -403,6 +404,16 @@ bool Wallet::IsMature(const WalletTx& wtx) const {
   if (!wtx.IsConfirmed()) return false;
   return uint64_t{best_block_.height} + 1 >=
          uint64_t{wtx.block_height} + options_.coinbase_maturity;
+}
+
+bool Wallet::IsSelectable(const WalletTx& wtx, const TxOut& out) const {
+  if (out.kind == OutputKind::kPayToKeyHash) return true;
+  return out.kind == OutputKind::kUnbonding && IsReleased(wtx);
+}
+
+bool Wallet::IsReleased(const WalletTx& wtx) const {
+  return wtx.IsConfirmed() &&
+         uint64_t{best_block_.height} + 1 >= uint64_t{wtx.block_height} + options_.unbonding_delay;
 }
 
 bool Wallet::IsTrusted(const WalletTx& wtx) const {
@@ -623,7 +634,9 @@ Balances Wallet::GetBalances() const {
     for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
       const TxOut& out = wtx.tx.outputs[i];
       if (!OriginOf(out) || IsSpent(OutPoint{txid, i})) continue;
-      if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) {
+      const bool released = out.kind == OutputKind::kUnbonding && IsReleased(wtx);
+      if ((out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) &&
+          !released) {
         if (trusted) b.bonded += out.value;
       } else if (!mature) {
         b.immature += out.value;
@@ -655,7 +668,7 @@ std::vector<WalletCoin> Wallet::ListUnspent(int min_conf, int max_conf) const {
     for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
       const TxOut& out = wtx.tx.outputs[i];
       const OutPoint op{txid, i};
-      if (out.kind != OutputKind::kPayToKeyHash) continue;
+      if (!IsSelectable(wtx, out)) continue;
       auto origin = OriginOf(out);
       if (!origin || IsSpent(op) || locked_coins_.count(op) != 0) continue;
       WalletCoin coin;
@@ -671,6 +684,28 @@ std::vector<WalletCoin> Wallet::ListUnspent(int min_conf, int max_conf) const {
     }
   }
   return coins;
+}
+
+std::vector<WalletCoin> Wallet::ListBonds() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<WalletCoin> bonds;
+  for (const auto& [txid, wtx] : txs_) {
+    if (!wtx.IsActive() || !IsTrusted(wtx)) continue;
+    for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
+      const TxOut& out = wtx.tx.outputs[i];
+      if (out.kind != OutputKind::kWorkerBond && out.kind != OutputKind::kUnbonding) continue;
+      auto origin = OriginOf(out);
+      if (!origin || IsSpent(OutPoint{txid, i})) continue;
+      WalletCoin coin;
+      coin.outpoint = OutPoint{txid, i};
+      coin.out = out;
+      coin.depth = Depth(wtx);
+      coin.coinbase = wtx.tx.IsCoinbase();
+      coin.trusted = true;
+      bonds.push_back(std::move(coin));
+    }
+  }
+  return bonds;
 }
 
 bool Wallet::LockCoin(const OutPoint& outpoint) {
@@ -752,7 +787,7 @@ Status Wallet::GetTransaction(const Uint256& txid, WalletTxInfo* info) const {
 
 Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
                                  const CoinControl& coin_control, CreatedTransaction* out) {
-  if (recipients.empty())
+  if (recipients.empty() && coin_control.extra_outputs.empty())
     return Status::InvalidArgument("Transaction must have at least one recipient");
   const FeeRate rate = coin_control.fee_rate;
   if (rate.per_kb < 0 || rate > kMaxFeeRate) {
@@ -775,6 +810,12 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     if (r.subtract_fee) ++n_subtract;
     outputs.push_back(TxOut{r.amount, OutputKind::kPayToKeyHash, key_hash});
   }
+  for (const TxOut& o : coin_control.extra_outputs) {
+    if (o.value < 0 || !MoneyRange(o.value)) return Status::InvalidArgument("Amount out of range");
+    sum += o.value;
+    if (!MoneyRange(sum)) return Status::InvalidArgument("Amount out of range");
+    outputs.push_back(o);
+  }
   const bool sffo = n_subtract > 0;
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -791,8 +832,11 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   std::set<OutPoint> preset_set;
   for (const OutPoint& op : coin_control.preset_inputs) {
     const TxOut* o = FindOutput(op);
-    if (o == nullptr || o->kind != OutputKind::kPayToKeyHash || !OriginOf(*o) ||
-        IsSpent(op, coin_control.replaces) || !preset_set.insert(op).second) {
+    const bool spendable_kind =
+        o != nullptr &&
+        (o->kind == OutputKind::kWorkerBond || IsSelectable(txs_.at(op.txid), *o));
+    if (!spendable_kind || !OriginOf(*o) || IsSpent(op, coin_control.replaces) ||
+        !preset_set.insert(op).second) {
       return Status::InvalidArgument("Unable to find UTXO for preset input " + op.txid.ToHex() +
                                      ":" + std::to_string(op.index));
     }
@@ -806,8 +850,8 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     for (uint32_t i = 0; i < wtx.tx.outputs.size(); ++i) {
       const TxOut& o = wtx.tx.outputs[i];
       const OutPoint op{txid, i};
-      if (o.kind != OutputKind::kPayToKeyHash || !OriginOf(o) || IsSpent(op) ||
-          locked_coins_.count(op) != 0 || preset_set.count(op) != 0) {
+      if (!IsSelectable(wtx, o) || !OriginOf(o) || IsSpent(op) || locked_coins_.count(op) != 0 ||
+          preset_set.count(op) != 0) {
         continue;
       }
       (is_confirmed ? confirmed : unconfirmed).push_back(make_coin(op, o));
@@ -895,7 +939,8 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     MarkUsed(origin, &batch);
     Status s = batch.Commit();
     if (!s.ok()) return s;
-    const int pos = static_cast<int>(rng() % (tx.outputs.size() + 1));
+    // Among the payments only: the extra outputs stay in order after them.
+    const int pos = static_cast<int>(rng() % (recipients.size() + 1));
     tx.outputs.insert(tx.outputs.begin() + pos,
                       TxOut{change, OutputKind::kPayToKeyHash,
                             KeyHash(PubKeyOf(origin))});

@@ -13,9 +13,12 @@
 // the window.
 //
 // Ownership (IsMine): a kPayToKeyHash output whose lock is KeyHash of a
-// watched key, or a kWorkerBond output locked to a watched key itself.
-// Bonds are the worker's registration, so they are never selected for
-// spending and are reported apart (Balances::bonded).
+// watched key, or a kWorkerBond or kUnbonding output locked to a watched
+// key itself (a worker's hot key, AddHotKey). Bonds are the worker's
+// registration, so coin selection never picks them (only a preset input may
+// spend one, into unbonding: deregisterworker) and they are reported apart
+// (Balances::bonded); an unbonding output joins the ordinary coins once
+// released: tip + 1 >= its height + unbonding_delay.
 //
 // Chain: the node calls BlockConnected/BlockDisconnected in chain order
 // (each block once, disconnects newest first) and AddToWallet for mempool
@@ -32,7 +35,8 @@
 //   trusted            confirmed (and mature), or unconfirmed and made by us
 //   untrusted_pending  unconfirmed and not made by us
 //   immature           confirmed coinbase outputs not yet mature
-//   bonded             worker bonds (not in the others)
+//   bonded             worker bonds and unreleased unbonding outputs (not in
+//                      the others)
 //   in_channels        our side of payment channels not yet closing: as a
 //                      client, capacity − close_fee − paid; as a holder, paid
 // An output is spent when a confirmed or unconfirmed wallet transaction
@@ -114,6 +118,9 @@ struct WalletOptions {
   uint32_t coin_type = kCoinTypeTest;
   uint32_t lookahead = kDefaultLookahead;
   uint32_t coinbase_maturity = kCoinbaseMaturity;
+  /// Blocks before a kUnbonding output of ours may be spent (the network's
+  /// ChainParams::unbonding_delay; main's by default).
+  uint32_t unbonding_delay = 1000;
   /// Create only: restore from this seed instead of drawing one.
   std::optional<SecureBytes> seed;
   /// Create only: encrypt at once with this passphrase (empty: unencrypted).
@@ -182,6 +189,10 @@ struct CoinControl {
   /// The wallet transaction this one replaces (bumpfee): its spends do not
   /// make the preset inputs count as spent.
   std::optional<Uint256> replaces;
+  /// Outputs besides the payments (a worker bond and its payout, an
+  /// unbonding output), funded like payments and written after them, in
+  /// this order; the change never goes among them.
+  std::vector<TxOut> extra_outputs;
 };
 
 struct CreatedTransaction {
@@ -327,10 +338,14 @@ class Wallet {
   // -- Coins and history ------------------------------------------------------
 
   Balances GetBalances() const;
-  /** Spendable coins (mature, not locked, not bonds) with depth in
-   *  [min_conf, max_conf]; unconfirmed ones only if trusted.
+  /** Spendable coins (mature, not locked, not bonds; released unbonding
+   *  outputs count) with depth in [min_conf, max_conf]; unconfirmed ones
+   *  only if trusted.
    */
   std::vector<WalletCoin> ListUnspent(int min_conf = 1, int max_conf = 9'999'999) const;
+  /// Our unspent kWorkerBond and kUnbonding outputs (locked to a hot key),
+  /// confirmed or trusted, mature or not, locked or not.
+  std::vector<WalletCoin> ListBonds() const;
   /// Locks a coin against selection (memory only). False if already locked.
   bool LockCoin(const OutPoint& outpoint);
   bool UnlockCoin(const OutPoint& outpoint);
@@ -346,7 +361,12 @@ class Wallet {
   // -- Spending and signing ---------------------------------------------------
 
   /** Selects coins, adds change above dust (less goes to the fee), and
-   *  signs (coin_control.sign).
+   *  signs (coin_control.sign). Coins are our mature pay-to-key-hash outputs
+   *  and our kUnbonding outputs once released (their creation height +
+   *  unbonding_delay is at most the next block's); a preset input may also
+   *  be one of our worker bonds (deregistration moves it to
+   *  coin_control.extra_outputs' unbonding output). `recipients` may be
+   *  empty when coin_control.extra_outputs is not.
    *
    *  Returns: OK with *out; InvalidArgument(kInvalidAddressError + reason)
    *           for a bad recipient address, InvalidArgument for amounts out
@@ -523,6 +543,12 @@ class Wallet {
   int Depth(const WalletTx& wtx) const;
   bool IsMature(const WalletTx& wtx) const;
   bool IsTrusted(const WalletTx& wtx) const;
+  // Whether coin selection may pick `out` of `wtx` (maturity aside): a
+  // pay-to-key-hash output, or a released kUnbonding one.
+  bool IsSelectable(const WalletTx& wtx, const TxOut& out) const;
+  // Whether the outputs of confirmed `wtx` are past the unbonding delay at
+  // the next block.
+  bool IsReleased(const WalletTx& wtx) const;
   void MarkConflicted(const Uint256& txid, const Uint256& block_hash, uint32_t height,
                       WalletBatch* batch);
   void ReviveFromConflict(const Uint256& block_hash, WalletBatch* batch);

@@ -85,7 +85,7 @@ struct EnumField {
 
 EnumField OutputKindAt(size_t offset) {
   std::vector<uint8_t> bad;
-  for (int v = 5; v <= 255; ++v) bad.push_back(static_cast<uint8_t>(v));
+  for (int v = 6; v <= 255; ++v) bad.push_back(static_cast<uint8_t>(v));
   return {offset, bad, "Corruption: bad-output-kind"};
 }
 

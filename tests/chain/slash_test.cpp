@@ -259,6 +259,8 @@ TEST_F(SlashTest, UnbondingDelay) {
     tx.outputs = {TxOut{value, kind, kind == OutputKind::kPayToKeyHash
                                          ? KeyHash(offender_.PublicKey())
                                          : Lock(offender_)}};
+    if (kind == OutputKind::kWorkerBond)  // a bond names its payout
+      tx.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, KeyHash(offender_.PublicKey())});
     EXPECT_TRUE(SignInput(&tx, 0, TxOut{10 * kCoin, OutputKind::kWorkerBond, Lock(offender_)},
                           offender_)
                     .ok());

@@ -273,11 +273,40 @@ TEST_F(TransactionTest, OutputTotalThatWouldOverflowIsRejected) {
 
 TEST_F(TransactionTest, BondToANonKeyIsRejected) {
   tx_.outputs[0].kind = OutputKind::kWorkerBond;
+  tx_.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, SampleHash(3)});
   tx_.outputs[0].lock = *Uint256::FromHex(
       "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC30");  // > field size
   EXPECT_EQ(Check(), "bad-txns-bond-key");
   tx_.outputs[0].lock = Uint256(bob_.PublicKey());
   EXPECT_EQ(Check(), "OK");
+}
+
+TEST_F(TransactionTest, EveryBondNamesItsPayoutInTheNextOutput) {
+  const TxOut bond{kCoin, OutputKind::kWorkerBond, Uint256(bob_.PublicKey())};
+  const TxOut payout{0, OutputKind::kWorkerPayout, KeyHash(alice_.PublicKey())};
+  const TxOut pay = tx_.outputs[0];
+  tx_.outputs = {pay, bond, payout, bond, payout};
+  EXPECT_EQ(Check(), "OK");
+  tx_.outputs = {pay, bond};  // no payout
+  EXPECT_EQ(Check(), "bad-txns-payout-place");
+  tx_.outputs = {bond, pay, payout};  // not right after the bond
+  EXPECT_EQ(Check(), "bad-txns-payout-place");
+  tx_.outputs = {pay, payout};  // no bond
+  EXPECT_EQ(Check(), "bad-txns-payout-place");
+  tx_.outputs = {bond, payout, payout};  // one payout per bond
+  EXPECT_EQ(Check(), "bad-txns-payout-place");
+  TxOut valued = payout;
+  valued.value = 1;  // it could never be spent: the coins would burn
+  tx_.outputs = {bond, valued};
+  EXPECT_EQ(Check(), "bad-txns-payout-value");
+}
+
+TEST_F(TransactionTest, PayoutIsNeverSpendable) {
+  const TxOut payout{0, OutputKind::kWorkerPayout, KeyHash(alice_.PublicKey())};
+  EXPECT_FALSE(IsSpendableBy(payout, alice_.PublicKey()));
+  EXPECT_FALSE(EntersUtxoSet(payout));
+  EXPECT_TRUE(EntersUtxoSet(TxOut{0, OutputKind::kCommitment, SampleHash(1)}));
+  EXPECT_EQ(OutputKindName(OutputKind::kWorkerPayout), "worker_payout");
 }
 
 TEST_F(TransactionTest, DuplicateInputsAreRejected) {

@@ -124,6 +124,7 @@ TEST_F(UtxoTest, DisconnectRestoresSpendsWithinOneBlock) {
   Transaction second;
   second.inputs.push_back(TxIn{OutPoint{first.Txid(), 0}, {}, {}});
   second.outputs.push_back(TxOut{8 * kCoin, OutputKind::kWorkerBond, Uint256()});
+  second.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, Uint256()});
   block.txs = {coinbase, first, second};
   ASSERT_TRUE(chain_->ConnectTip(block).ok());
 
@@ -132,6 +133,8 @@ TEST_F(UtxoTest, DisconnectRestoresSpendsWithinOneBlock) {
   EXPECT_TRUE(chain_->GetCoin(OutPoint{first.Txid(), 0}, &coin).IsNotFound());
   ASSERT_TRUE(chain_->GetCoin(OutPoint{second.Txid(), 0}, &coin).ok());
   EXPECT_EQ(coin.out.kind, OutputKind::kWorkerBond);
+  // The bond's payout is a commitment, never a coin.
+  EXPECT_TRUE(chain_->GetCoin(OutPoint{second.Txid(), 1}, &coin).IsNotFound());
 
   BlockUndo undo;
   ASSERT_TRUE(chain_->ReadUndo(block.Hash(), &undo).ok());

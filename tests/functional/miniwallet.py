@@ -27,6 +27,9 @@ import bip340
 COIN = 100_000_000
 KIND_PAY_TO_KEY_HASH = 0
 KIND_WORKER_BOND = 1
+KIND_WORKER_PAYOUT = 5  # right after each bond: where its worker's rewards go
+KINDS = {"pay_to_key_hash": KIND_PAY_TO_KEY_HASH, "worker_bond": KIND_WORKER_BOND,
+         "channel": 2, "commitment": 3, "unbonding": 4, "worker_payout": KIND_WORKER_PAYOUT}
 COINBASE_MATURITY = 100
 
 
@@ -60,8 +63,7 @@ class TxOut:
     @classmethod
     def from_json(cls, vout):
         """From a decoded output (getblock 2, decoderawtransaction)."""
-        kind = KIND_WORKER_BOND if vout["kind"] == "worker_bond" else KIND_PAY_TO_KEY_HASH
-        return cls(round(vout["value"] * COIN), bytes.fromhex(vout["lock"]), kind)
+        return cls(round(vout["value"] * COIN), bytes.fromhex(vout["lock"]), KINDS[vout["kind"]])
 
 
 class TxIn:

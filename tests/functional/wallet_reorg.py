@@ -3,11 +3,13 @@
 
 Reorg: two nodes share the first 101 blocks and the workers' keys, then are
 partitioned. On node a the miner wallet pays alice twice and a block
-confirms both payments; node b confirms a conflicting spend of the first
-payment's coin on a longer branch. When they reconnect, a follows b: the
-first payment becomes conflicted, the second goes back to unconfirmed (and
-into the mempool), the rewards of a's lost block leave the miner's balance
-and b's branch's rewards join it; every balance follows, to the unit.
+confirms both payments; node b, holding a copy of the miner wallet (the
+workers' rewards are paid to its addresses, not to the worker keys),
+confirms a conflicting spend of the first payment's coin on a longer branch.
+When they reconnect, a follows b: the first payment becomes conflicted, the
+second goes back to unconfirmed (and into the mempool), the rewards of a's
+lost block leave the miner's balance and b's branch's rewards join it;
+every balance follows, to the unit.
 
 kill -9: node a is killed while it generates blocks; at restart the wallet
 catches up from its last written block, and its balance equals the rewards
@@ -17,7 +19,6 @@ import os
 import shutil
 import threading
 
-from miniwallet import MiniWallet, read_worker_keys
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
                             sync_blocks, wait_until)
 
@@ -59,11 +60,14 @@ class WalletReorgTest(ComputecoinTestFramework):
         fork = a.rpc("getblockcount")
         assert_equal(fork, 101)
 
-        self.log("partition; b restarts with a's worker keys so it can produce")
+        self.log("partition; b restarts with a's worker keys and miner wallet")
+        backup = os.path.join(self.tmpdir, "miner.backup")
+        a.wallet_rpc("miner", "backupwallet", backup)
         b.stop()
         shutil.copy(os.path.join(a.network_dir, "workers.dat"),
                     os.path.join(b.network_dir, "workers.dat"))
         b.start(["-workers=2", "-noconnect"])
+        b.rpc("restorewallet", "miner", backup)
         wait_until(lambda: not a.rpc("getpeerinfo"), 30, "the partition")
 
         self.log("on a: two payments to alice, confirmed by one block")
@@ -82,15 +86,18 @@ class WalletReorgTest(ComputecoinTestFramework):
             "miner", "gettransaction", pay2)["hex"])["vin"]}
         assert not spent & spent2, "the payments share a coin"
         txid, vout = sorted(spent)[0]
-        conflict = None
-        for key in read_worker_keys(a):
-            w = MiniWallet(key)
-            w.scan_blocks(b, 1, fork)
-            for utxo in w.utxos:
-                if (utxo[0].hex(), utxo[1]) == (txid, vout):
-                    conflict = w.create_self_transfer(utxo, CONFLICT_FEE)
-        assert conflict is not None, "pay1's coin is a worker's"
-        b.rpc("sendrawtransaction", conflict.hex())
+        value = None
+        for height in range(1, fork + 1):
+            for tx in b.rpc("getblock", b.rpc("getblockhash", height), 2)["tx"]:
+                if tx["txid"] == txid:
+                    value = units(tx["vout"][vout]["value"])
+        assert value is not None, "pay1's coin is a reward"
+        to_self = b.wallet_rpc("miner", "getnewaddress")
+        raw = b.rpc("createrawtransaction", [{"txid": txid, "vout": vout}],
+                    [{to_self: (value - CONFLICT_FEE) / COIN}])
+        signed = b.wallet_rpc("miner", "signrawtransactionwithwallet", raw)
+        assert signed["complete"], signed
+        b.rpc("sendrawtransaction", signed["hex"])
         b.rpc("generate", 4)
         assert b.rpc("gettraininginfo")["accepted_work"] > a.rpc("gettraininginfo")["accepted_work"]
 
@@ -107,9 +114,10 @@ class WalletReorgTest(ComputecoinTestFramework):
         assert_equal(mine(a, "alice"), {"trusted": 0, "untrusted_pending": 200_000_000,
                                         "immature": 0})
         # The miner: its balance is what b's chain gives it (every coinbase
-        # pays its workers' keys, fees included), less pay2 and its fee (its
-        # own unconfirmed spend) and less the fee of the conflicting spend,
-        # which spent a worker's coin, so the miner's.
+        # pays its workers' payouts, its addresses, fees included), less pay2
+        # and its fee (its own unconfirmed spend) and less the fee of the
+        # conflicting spend, which b's copy of the wallet made from one of its
+        # coins to one of its addresses.
         rewards = coinbase_total(a, 1, tip)
         fee2 = -units(a.wallet_rpc("miner", "gettransaction", pay2)["fee"])
         spent_total = 200_000_000 + fee2 + CONFLICT_FEE

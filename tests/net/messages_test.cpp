@@ -164,10 +164,16 @@ TEST(MessagesTest, RegistrationSignatureCommitsToTheNetwork) {
   const PrivateKey key = PrivateKey::Generate();
   const Uint256 genesis = H(1);
   RegWorkerMsg msg{.key = key.PublicKey(),
-                   .signature = key.Sign(RegistrationSigningHash(genesis, key.PublicKey()))};
+                   .payout = H(3),
+                   .signature = key.Sign(RegistrationSigningHash(genesis, key.PublicKey(), H(3)))};
   ExpectRoundTrip(msg);
-  EXPECT_TRUE(VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key), msg.signature));
-  EXPECT_FALSE(VerifySchnorr(msg.key, RegistrationSigningHash(H(2), msg.key), msg.signature));
+  EXPECT_TRUE(
+      VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key, H(3)), msg.signature));
+  EXPECT_FALSE(
+      VerifySchnorr(msg.key, RegistrationSigningHash(H(2), msg.key, H(3)), msg.signature));
+  // A relayer cannot redirect the worker's pay.
+  EXPECT_FALSE(
+      VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key, H(4)), msg.signature));
   std::vector<uint8_t> oversized = EncodePayload(msg);
   oversized.push_back(0);
   Message out;
@@ -476,7 +482,7 @@ std::vector<Message> Samples() {
       proof,
       GetTensorMsg{.hash = H(7), .offset = 0, .length = 100},
       TensorMsg{.hash = H(7), .total_size = 10, .offset = 2, .data = {1, 2, 3}},
-      RegWorkerMsg{.key = {7}, .signature = {9}},
+      RegWorkerMsg{.key = {7}, .payout = H(8), .signature = {9}},
       SampleServeInfo(),
       SampleStep(),
       SampleResult(),

@@ -63,13 +63,14 @@ class Node {
   // Builds a block on `parent` (a validated block) with the given workers computing.
   Status Build(const ConsensusState& parent, int64_t time, std::span<const PrivateKey> workers,
                std::span<const PrivateKey> producers, Block* out,
-               std::vector<XOnlyPubKeyBytes> register_keys = {}, std::vector<Transaction> txs = {},
+               std::vector<WorkerRegistration> registrations = {},
+               std::vector<Transaction> txs = {},
                Amount fees = 0) {
     AssemblyRequest request;
     request.time = time;
     request.workers = workers;
     request.producers = producers;
-    request.register_keys = std::move(register_keys);
+    request.registrations = std::move(registrations);
     request.txs = std::move(txs);
     request.fees = fees;
     return manager_.Assemble(parent.block_hash, request, out);
@@ -118,12 +119,19 @@ class ConsensusTest : public testing::Test {
     return std::filesystem::path(dir_.path()) / name;
   }
 
-  // Block 1: the three workers register with zero-value bonds.
+  // Where worker i is paid: a key of "its wallet", not its signing key.
+  static Uint256 Payout(size_t i) {
+    return KeyHash(test::TestKey(static_cast<uint8_t>(i + 1), 0x77).PublicKey());
+  }
+
+  // Block 1: the three workers register with zero-value bonds, each paying
+  // to Payout(i).
   void Register() {
     Block b;
-    std::vector<XOnlyPubKeyBytes> keys;
-    for (const PrivateKey& k : workers_) keys.push_back(k.PublicKey());
-    ASSERT_TRUE(node_->Build(node_->Tip(), node_->Tip().time + 1, {}, workers_, &b, keys).ok());
+    std::vector<WorkerRegistration> regs;
+    for (size_t i = 0; i < workers_.size(); ++i)
+      regs.push_back(WorkerRegistration{workers_[i].PublicKey(), Payout(i)});
+    ASSERT_TRUE(node_->Build(node_->Tip(), node_->Tip().time + 1, {}, workers_, &b, regs).ok());
     node_->MustProcess(b);
     ASSERT_EQ(node_->Tip().workers.size(), 3u);
   }
@@ -196,8 +204,8 @@ TEST_F(ConsensusTest, ThreeWorkersTrainTwentyStepsLikeMonolithic) {
     EXPECT_EQ(b.header.state_root, node_->Tip().StateRoot());
     for (const WorkRecord& r : b.records) ++records[r.worker];
     for (const TxOut& out : b.txs[0].outputs)
-      for (const PrivateKey& k : workers_)
-        if (out.lock == KeyHash(k.PublicKey()) && out.value == kCoin) ++coins[k.PublicKey()];
+      for (size_t i = 0; i < workers_.size(); ++i)
+        if (out.lock == Payout(i) && out.value == kCoin) ++coins[workers_[i].PublicKey()];
     ASSERT_LE(node_->Tip().height, kSteps + 2) << "one step per block";
   }
   ASSERT_EQ(node_->Tip().step, kSteps);
@@ -314,7 +322,7 @@ TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
         r.signature = k.Sign(r.SigningHash());
         break;
       }
-    b.txs[0].outputs[0].lock = KeyHash(r.worker);
+    b.txs[0].outputs[0].lock = node_->Tip().PayoutOf(r.worker);
     Reseal(&b, producer);
     ExpectRejected(b, "bad-work-unassigned");
   }
@@ -371,6 +379,69 @@ TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
   }
   ValidationState state;
   EXPECT_TRUE(node_->Process(good, &state)) << state.ToString();
+}
+
+// Rewards and fees go to the payout each worker registered with, never to
+// the key that signs its records (doc/consensus.md §2.3).
+TEST_F(ConsensusTest, RewardsArePaidToTheRegisteredPayout) {
+  Register();
+  auto payout_of = [&](const XOnlyPubKeyBytes& key) {
+    for (size_t i = 0; i < workers_.size(); ++i)
+      if (workers_[i].PublicKey() == key) return Payout(i);
+    ADD_FAILURE() << "not a worker";
+    return Uint256();
+  };
+  for (const PrivateKey& k : workers_)
+    EXPECT_EQ(node_->Tip().FindWorker(k.PublicKey())->payout, payout_of(k.PublicKey()));
+  const Block good = Next();
+  ASSERT_GE(good.records.size(), 1u);
+  const size_t n = good.records.size();
+  for (size_t i = 0; i < n; ++i)
+    EXPECT_EQ(good.txs[0].outputs[i],
+              (TxOut{kCoin, OutputKind::kPayToKeyHash, payout_of(good.records[i].worker)}));
+  EXPECT_EQ(good.txs[0].outputs[n].lock, payout_of(good.header.producer));
+  const PrivateKey& producer = Producer(good);
+  {
+    Block b = good;  // the reward paid to the signing key, as before payouts
+    b.txs[0].outputs[0].lock = KeyHash(good.records[0].worker);
+    Reseal(&b, producer);
+    ExpectRejected(b, "bad-cb-amount");
+  }
+  {
+    Block b = good;  // the (zero) fees paid to the producer's signing key
+    b.txs[0].outputs[n].lock = KeyHash(good.header.producer);
+    Reseal(&b, producer);
+    ExpectRejected(b, "bad-cb-amount");
+  }
+  node_->MustProcess(good);
+}
+
+// A registered key keeps the payout of its first bond: a bond somebody else
+// pays to a live worker's key, naming another payout, cannot redirect its
+// pay (and is not refused, so no transaction in a mempool can make a block
+// invalid by its payout).
+TEST_F(ConsensusTest, ALaterBondKeepsTheFirstPayout) {
+  Register();
+  const XOnlyPubKeyBytes key = workers_[0].PublicKey();
+  Block same;
+  ASSERT_TRUE(node_
+                  ->Build(node_->Tip(), node_->Tip().time + 1, {}, workers_, &same,
+                          {WorkerRegistration{key, Payout(1)}})
+                  .ok());
+  node_->MustProcess(same);
+  EXPECT_EQ(node_->Tip().FindWorker(key)->bonds, 2u);
+  EXPECT_EQ(node_->Tip().FindWorker(key)->payout, Payout(0));
+  const Block next = Next();
+  for (size_t i = 0; i < next.records.size(); ++i) {
+    if (next.records[i].worker == key) {
+      EXPECT_EQ(next.txs[0].outputs[i].lock, Payout(0));
+    }
+  }
+  // The payout output never becomes a coin.
+  Coin coin;
+  EXPECT_TRUE(node_->chain().utxo().GetCoin(OutPoint{same.txs[0].Txid(), 1}, &coin).ok());
+  EXPECT_TRUE(
+      node_->chain().utxo().GetCoin(OutPoint{same.txs[0].Txid(), 2}, &coin).IsNotFound());
 }
 
 // Coins need kCoinbaseMaturity blocks, so this chain has no workers: anyone
@@ -547,9 +618,10 @@ TEST_F(ConsensusTest, GrindingTimeCannotTakeASlotOrReassignUnits) {
   const int64_t now = std::time(nullptr);
   {
     Block b;
-    std::vector<XOnlyPubKeyBytes> keys;
-    for (const PrivateKey& k : workers_) keys.push_back(k.PublicKey());
-    ASSERT_TRUE(node_->Build(node_->Tip(), now, {}, workers_, &b, keys).ok());
+    std::vector<WorkerRegistration> regs;
+    for (size_t i = 0; i < workers_.size(); ++i)
+      regs.push_back(WorkerRegistration{workers_[i].PublicKey(), Payout(i)});
+    ASSERT_TRUE(node_->Build(node_->Tip(), now, {}, workers_, &b, regs).ok());
     node_->MustProcess(b);
   }
   const ConsensusState tip = node_->Tip();

@@ -43,14 +43,14 @@ class SlashChainTest : public testing::Test {
 
   // A child of `parent` at parent time + dt, with `computing` computing.
   Block Build(const ConsensusState& parent, std::span<const PrivateKey> computing,
-              std::vector<Transaction> txs = {}, std::vector<XOnlyPubKeyBytes> reg = {},
+              std::vector<Transaction> txs = {}, std::vector<WorkerRegistration> reg = {},
               int64_t dt = 1) {
     AssemblyRequest request;
     request.time = parent.time + dt;
     request.workers = computing;
     request.producers = workers_;
     request.txs = std::move(txs);
-    request.register_keys = std::move(reg);
+    request.registrations = std::move(reg);
     Block b;
     const Status s = manager_.Assemble(parent.block_hash, request, &b);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -70,10 +70,12 @@ class SlashChainTest : public testing::Test {
   }
 
   // Registers both workers (zero bonds, block 1) and has them compute one
-  // block (block 2); returns block 2.
+  // block (block 2); returns block 2. Each is paid to its own KeyHash, so
+  // that the liar's reward is spendable by the liar's key.
   Block Start() {
-    std::vector<XOnlyPubKeyBytes> keys;
-    for (const PrivateKey& k : workers_) keys.push_back(k.PublicKey());
+    std::vector<WorkerRegistration> keys;
+    for (const PrivateKey& k : workers_)
+      keys.push_back(WorkerRegistration{k.PublicKey(), KeyHash(k.PublicKey())});
     const Block reg = Build(manager_.Tip(), {}, {}, keys);
     MustProcess(reg);
     for (uint32_t i = 0; i < reg.txs[0].outputs.size(); ++i)
@@ -94,7 +96,8 @@ class SlashChainTest : public testing::Test {
     bond.inputs[0].prevout = reward;
     bond.inputs[0].pubkey = liar().PublicKey();
     const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
-    bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}};
+    bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())},
+                    TxOut{0, OutputKind::kWorkerPayout, KeyHash(liar().PublicKey())}};
     EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
     MustProcess(Build(manager_.Tip(), {}, {bond}));
     return bond;
@@ -341,7 +344,8 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   EXPECT_EQ(manager_.Tip().slashed, std::vector<XOnlyPubKeyBytes>{producer.PublicKey()});
   // A slashed key never registers again: a free registration is a bond of
   // nothing, ignored by the registry.
-  MustProcess(Build(manager_.Tip(), {}, {}, {producer.PublicKey()}));
+  MustProcess(Build(manager_.Tip(), {}, {},
+                    {WorkerRegistration{producer.PublicKey(), KeyHash(producer.PublicKey())}}));
   EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
   EXPECT_EQ(manager_.Tip().workers.size(), 1u);
 }

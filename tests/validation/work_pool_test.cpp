@@ -65,7 +65,8 @@ class WorkPoolTest : public testing::Test {
     AssemblyRequest request;
     request.time = now_;
     request.producers = workers_;
-    for (const PrivateKey& k : workers_) request.register_keys.push_back(k.PublicKey());
+    for (const PrivateKey& k : workers_)
+      request.registrations.push_back(WorkerRegistration{k.PublicKey(), KeyHash(k.PublicKey())});
     Block block;
     EXPECT_TRUE(a_->chain.manager->Assemble(a_->chain.manager->Tip().block_hash, request, &block)
                     .ok());

@@ -559,6 +559,71 @@ TEST_F(WalletTest, HotKeyRewardsMatureAndSpendButAreNotPersisted) {
   EXPECT_EQ(alice_->GetBalances().trusted, 40 * kCoin - sent.fee);  // the reward is spent
 }
 
+// A worker's bond from the wallet's coins (registerworker), back through
+// the unbonding output (deregisterworker), which coin selection picks only
+// once the delay has passed.
+TEST_F(WalletTest, BondsLeaveThroughUnbondingAndSpendOnceReleased) {
+  WalletOptions options = options_;
+  options.unbonding_delay = 5;
+  std::unique_ptr<Wallet> carol = Make("carol", &options);
+  Mine({}, NewAddress(*carol), {carol.get()});
+  MineToMaturity({carol.get()});
+  const PrivateKey worker = PrivateKey::Generate();
+  ASSERT_TRUE(carol->AddHotKey(worker));
+  const Uint256 key(worker.PublicKey());
+  const Uint256 payout = LockOf(NewAddress(*carol));
+
+  CoinControl control;
+  control.fee_rate = FeeRate{1000};
+  CreatedTransaction created;
+  EXPECT_EQ(carol->CreateTransaction({}, control, &created).message(),
+            "Transaction must have at least one recipient");
+  control.extra_outputs = {TxOut{5 * kCoin, OutputKind::kWorkerBond, key},
+                           TxOut{0, OutputKind::kWorkerPayout, payout}};
+  ASSERT_TRUE(carol->CreateTransaction({}, control, &created).ok());
+  const std::vector<TxOut>& outs = created.tx.outputs;
+  ASSERT_EQ(outs.size(), 3u);  // change, then the bond and its payout, in order
+  EXPECT_EQ(std::vector<TxOut>(outs.begin() + 1, outs.end()), control.extra_outputs);
+  ASSERT_TRUE(carol->CommitTransaction(created.tx).ok());
+  Mine({created.tx}, "", {carol.get()});
+  EXPECT_EQ(carol->GetBalances().bonded, 5 * kCoin);
+  EXPECT_EQ(carol->GetBalances().trusted, 45 * kCoin - created.fee);
+
+  const std::vector<WalletCoin> bonds = carol->ListBonds();
+  ASSERT_EQ(bonds.size(), 1u);
+  EXPECT_EQ(bonds[0].outpoint, (OutPoint{created.tx.Txid(), 1}));
+  CoinControl unbond;
+  unbond.fee_rate = FeeRate{1000};
+  unbond.preset_inputs = {bonds[0].outpoint};
+  unbond.extra_outputs = {TxOut{5 * kCoin, OutputKind::kUnbonding, key}};
+  CreatedTransaction leaving;
+  ASSERT_TRUE(carol->CreateTransaction({}, unbond, &leaving).ok());
+  ValidationState state;
+  EXPECT_TRUE(CheckInputSignatures(leaving.tx, leaving.spent, &state)) << state.ToString();
+  EXPECT_EQ(leaving.tx.outputs.back(), unbond.extra_outputs[0]);
+  ASSERT_TRUE(carol->CommitTransaction(leaving.tx).ok());
+  Mine({leaving.tx}, "", {carol.get()});
+  const Amount trusted = carol->GetBalances().trusted;
+  EXPECT_EQ(carol->GetBalances().bonded, 5 * kCoin);
+
+  // Released at the unbonding block's height + 5: until the next block may
+  // spend it, it is bonded and selection leaves it alone.
+  for (int i = 0; i < 3; ++i) Mine({}, "", {carol.get()});
+  EXPECT_EQ(carol->GetBalances().bonded, 5 * kCoin);
+  EXPECT_EQ(carol->CreateTransaction({{NewAddress(*bob_), trusted + kCoin, true}}, control,
+                                     &created)
+                .message(),
+            kInsufficientFundsError);
+  Mine({}, "", {carol.get()});
+  EXPECT_EQ(carol->GetBalances(), (Balances{trusted + 5 * kCoin, 0, 0, 0}));
+  const CreatedTransaction all = Send(*carol, NewAddress(*bob_), trusted + 5 * kCoin, true);
+  bool spends_unbonding = false;
+  for (size_t i = 0; i < all.tx.inputs.size(); ++i)
+    spends_unbonding = spends_unbonding || (all.spent[i].kind == OutputKind::kUnbonding &&
+                                            all.tx.inputs[i].pubkey == worker.PublicKey());
+  EXPECT_TRUE(spends_unbonding);
+}
+
 }  // namespace
 }  // namespace cc::wallet
 
