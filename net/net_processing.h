@@ -41,7 +41,8 @@
 //   inference  a holder sends its serveinfo after the handshake and again
 //              whenever it changes; inferstep is answered by the handler
 //              with inferresult; serveinfo and inferresult go to the
-//              handler (net/inference_handler.h, doc/inference.md).
+//              handler (net/inference_handler.h, doc/inference.md);
+//              onionstep and onionreply likewise, hop to hop.
 //   DoS        a payload that does not decode, a consensus-invalid block or
 //              transaction, unconnecting headers beyond a bound, or data
 //              nobody asked for beyond a bound (kMaxUnsolicitedIgnored
@@ -204,6 +205,11 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   bool SendInferStep(PeerId to, const InferStepMsg& step);
   /** Sends the answer to a step; false if the peer is gone. Any thread. */
   bool SendInferResult(PeerId to, const InferResultMsg& result);
+  /** Sends an onion step to a peer that completed the handshake; false if it
+   *  did not, or the connection is gone. */
+  bool SendOnionStep(PeerId to, const OnionStepMsg& step);
+  /** Answers an onionstep; false if the connection is gone. */
+  bool SendOnionReply(PeerId to, const OnionReplyMsg& reply);
 
   /** True while our tip is behind the best header a peer showed us. */
   bool IsInitialBlockDownload() const;

@@ -32,6 +32,8 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kServeInfo) return ServeInfoMsg::kMaxPayload;
   if (command == msgtype::kInferStep) return InferStepMsg::kMaxPayload;
   if (command == msgtype::kInferResult) return InferResultMsg::kMaxPayload;
+  if (command == msgtype::kOnionStep) return OnionStepMsg::kMaxPayload;
+  if (command == msgtype::kOnionReply) return OnionReplyMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 
