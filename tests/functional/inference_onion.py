@@ -6,9 +6,9 @@ chained h0 -> h1 -> h2 by P2P connections (a hop forwards to a peer). The
 onion-routed greedy output equals direct routing's and local decoding's,
 token for token. Each hop's log line for a request names only its two
 neighbours: the client's address appears in the first hop's line alone, and
-h1 and h2 were never sent a step by the client. A fourth holder of section 0
-then takes a second request (the first hop holds sessions, so it is the
-lighter one): no holder's records share a session id, an ephemeral key or a
+h1 and h2 were never sent a step by the client. A fourth holder of section 0,
+of one session, then takes a request (h0 holds sessions, so it is the
+lighter one) and h0 the next (the fourth is full): no holder's records share a session id, an ephemeral key or a
 neighbour between the two requests, and no holder saw the client asking
 both times. Layers built here in Python (secp256k1 ECDH, HKDF-SHA256,
 AES-256-GCM: a second implementation of node/onion.h's format) that do not
@@ -84,14 +84,15 @@ ONION_LINE = re.compile(r"onion: hop \[(\d+), (\d+)\) session ([0-9a-f]+) key ([
 
 
 def onion_lines(node, skip, stop=None):
-    """The node's onion session lines in its log lines [skip, stop):
-    [(session, key, from_addr, rest)]."""
-    out = []
+    """The node's onion sessions named in its log lines [skip, stop), in order:
+    [(session, key, from_addr, rest)]. A hop logs each step at position 0: a
+    session's start, and every step once the window slides."""
+    out = {}
     for line in node.debug_log().splitlines()[skip:stop]:
         m = ONION_LINE.search(line)
         if m:
-            out.append((m.group(3), m.group(4), m.group(5), m.group(6)))
-    return out
+            out[(m.group(3), m.group(4), m.group(5), m.group(6))] = True
+    return list(out)
 
 
 def log_length(node):
@@ -143,7 +144,7 @@ class InferenceOnionTest(ComputecoinTestFramework):
         self.log("each hop's log names only its neighbours; only h0 saw the client")
         lines = [onion_lines(h, skip) for h, skip in zip(holders, before)]
         for hop_lines in lines:
-            assert_equal(len(hop_lines), len(PROMPTS))  # one line per request (session start)
+            assert_equal(len(hop_lines), len(PROMPTS))  # one session per request
         for session, key, source, rest in lines[0]:
             assert_equal(source, client_addr)
             assert_in("forwarding to peer=", rest)
@@ -166,7 +167,7 @@ class InferenceOnionTest(ComputecoinTestFramework):
 
         self.log("two requests over different routes: no holder can link them")
         spare = self.add_node()
-        spare.start(["-serve=0:1"])
+        spare.start(["-serve=0:1", "-servesessions=1"])
         connect_nodes(spare, client)
         connect_nodes(spare, h1)
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 4, 30,
@@ -177,10 +178,12 @@ class InferenceOnionTest(ComputecoinTestFramework):
         before = [log_length(h) for h in nodes]
         first = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 0, {"onion": True})
         middle = [log_length(h) for h in nodes]
+        wait_until(lambda: [h["sessions"] for h in client.rpc("getinferenceinfo")["holders"]
+                            if h["max_sessions"] == 1] == [1], 30, "the spare's load")
         second = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 0, {"onion": True})
         assert_equal(second["tokens"], first["tokens"])
-        # h0 holds sessions (it is loaded), the spare none: the second route
-        # starts at the spare.
+        # h0 holds sessions, the spare none: the first route starts at the
+        # spare, which is then full (-servesessions=1), so the second at h0.
         first_hops = [hop["peer"] for hop in first["route"]]
         second_hops = [hop["peer"] for hop in second["route"]]
         assert first_hops[0] != second_hops[0], (first_hops, second_hops)
