@@ -14,7 +14,8 @@ both times. Layers built here in Python (secp256k1 ECDH, HKDF-SHA256,
 AES-256-GCM: a second implementation of node/onion.h's format) that do not
 decrypt, that ask a hop to forward to itself or to a stranger, and an
 oversized onion are refused with their reason, nothing computed, and the
-holders keep serving. Free holders: paying inside the layers is
+holders keep serving. A hop that dies mid-generation is reported by its
+predecessor and routed around, with the same output. Free holders: paying inside the layers is
 inference_payment.py's."""
 
 import os
@@ -200,6 +201,25 @@ class InferenceOnionTest(ComputecoinTestFramework):
         h1_first = onion_lines(h1, before[1])[0]
         h1_second = onion_lines(h1, middle[1])[0]
         assert h1_first[2] != h1_second[2], (h1_first, h1_second)
+
+        self.log("a hop killed mid-generation: its predecessor says so, the client reroutes")
+        # A holder of sections 1-3 makes a shorter route; it dies after five
+        # steps, h0 answers "next failed", and the client replays the window
+        # into a new route from section 0.
+        dying = self.add_node()
+        dying.start(["-serve=1:3", "-servestopafter=5"])
+        connect_nodes(dying, client)
+        connect_nodes(h0, dying)
+        wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 5, 30,
+                   "five announcements")
+        wait_until(lambda: len(h0.rpc("getinferenceinfo")["holders"]) == 2, 30,
+                   "h0's new neighbour")
+        rerouted = client.rpc("infer", PROMPTS[0], MAX_TOKENS, 0, {"onion": True})
+        assert_equal(rerouted["tokens"], first["tokens"])
+        assert_equal(rerouted["reroutes"], 1)
+        assert_equal([hop["sections"] for hop in rerouted["route"]], [[0, 1], [1, 2], [2, 3]])
+        dying.wait_for_exit()
+        assert_in("onion-next-disconnected", client.debug_log())
 
         self.log("layers that do not open, loops and strangers are refused; nothing computed")
         info = h0.rpc("getinferenceinfo")
