@@ -12,13 +12,20 @@ int HexDigitValue(char c) {
 
 }  // namespace
 
-std::string HexStr(std::span<const uint8_t> bytes) {
+void AppendHex(std::span<const uint8_t> bytes, std::string* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * bytes.size(), '0');
+  const size_t start = out->size();
+  out->resize(start + 2 * bytes.size());
+  char* text = out->data() + start;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+    text[2 * i] = kDigits[bytes[i] >> 4];
+    text[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }
+}
+
+std::string HexStr(std::span<const uint8_t> bytes) {
+  std::string out;
+  AppendHex(bytes, &out);
   return out;
 }
 

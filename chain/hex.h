@@ -21,6 +21,10 @@ namespace cc {
 /// Lower-case hex of `bytes` (2·size characters).
 std::string HexStr(std::span<const uint8_t> bytes);
 
+/// Appends HexStr(bytes) to *out without a temporary string.
+/// REQUIRES: out is not null.
+void AppendHex(std::span<const uint8_t> bytes, std::string* out);
+
 /// Decodes `hex` into *out. Returns false, with *out unchanged, for an odd
 /// length or a character that is not a hex digit.
 /// REQUIRES: out is not null.

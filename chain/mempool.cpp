@@ -354,6 +354,11 @@ bool Mempool::Contains(const Uint256& txid) const {
   return entries_.contains(txid);
 }
 
+bool Mempool::IsSpent(const OutPoint& outpoint) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spenders_.contains(outpoint);
+}
+
 bool Mempool::GetEntry(const Uint256& txid, MempoolEntryInfo* info) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(txid);

@@ -212,6 +212,8 @@ class Mempool {
                         uint32_t spend_height);
 
   [[nodiscard]] bool Contains(const Uint256& txid) const;
+  /// True if an entry spends `outpoint`.
+  [[nodiscard]] bool IsSpent(const OutPoint& outpoint) const;
   /// Copies the entry for `txid` into *info; returns false if absent.
   [[nodiscard]] bool GetEntry(const Uint256& txid, MempoolEntryInfo* info) const;
   /// Copies the entry for `txid` with its relatives into *detail; returns

@@ -41,70 +41,73 @@ bool IsOnMainChain(const ChainState& chain, const BlockIndexEntry& entry) {
          at_height == entry.header.Hash();
 }
 
-json HeaderToJson(const ChainState& chain, const BlockIndexEntry& entry, const ChainTip& tip) {
+void WriteHeaderFields(const ChainState& chain, const BlockIndexEntry& entry, const ChainTip& tip,
+                       rpc::JsonWriter* out) {
   const BlockHeader& header = entry.header;
   const bool on_main_chain = IsOnMainChain(chain, entry);
-  json out;
-  out["hash"] = header.Hash().ToHex();
+  out->Key("hash").Hex(header.Hash().span());
   // As Bitcoin Core: -1 for a block off the active chain.
-  out["confirmations"] = on_main_chain ? static_cast<int64_t>(tip.height) - header.height + 1 : -1;
-  out["height"] = header.height;
-  out["version"] = header.version;
-  out["time"] = header.time;
-  out["tx_root"] = header.tx_root.ToHex();
-  out["work_root"] = header.work_root.ToHex();
-  out["state_root"] = header.state_root.ToHex();
-  out["producer"] = HexStr(header.producer);
-  out["ntx"] = entry.num_txs;
-  out["nrecords"] = entry.num_records;
-  if (header.height > 0) out["previousblockhash"] = header.prev.ToHex();
+  out->Key("confirmations")
+      .Int(on_main_chain ? static_cast<int64_t>(tip.height) - header.height + 1 : -1);
+  out->Key("height").Uint(header.height);
+  out->Key("version").Uint(header.version);
+  out->Key("time").Int(header.time);
+  out->Key("tx_root").Hex(header.tx_root.span());
+  out->Key("work_root").Hex(header.work_root.span());
+  out->Key("state_root").Hex(header.state_root.span());
+  out->Key("producer").Hex(header.producer);
+  out->Key("ntx").Uint(entry.num_txs);
+  out->Key("nrecords").Uint(entry.num_records);
+  if (header.height > 0) out->Key("previousblockhash").Hex(header.prev.span());
   Uint256 next;
   if (on_main_chain && header.height < tip.height &&
       chain.GetBlockHashAtHeight(header.height + 1, &next).ok()) {
-    out["nextblockhash"] = next.ToHex();
+    out->Key("nextblockhash").Hex(next.span());
   }
-  return out;
 }
 
-json TxToJson(const Transaction& tx) {
-  json out;
-  out["txid"] = tx.Txid().ToHex();
-  out["wtxid"] = tx.Wtxid().ToHex();
-  out["version"] = tx.version;
-  out["size"] = Serialize(tx).size();
-  out["lock_height"] = tx.lock_height;
-  json vin = json::array();
+void WriteTxFields(const Transaction& tx, rpc::JsonWriter* out) {
+  out->Key("txid").Hex(tx.Txid().span());
+  out->Key("wtxid").Hex(tx.Wtxid().span());
+  out->Key("version").Uint(tx.version);
+  out->Key("size").Uint(Serialize(tx).size());
+  out->Key("lock_height").Uint(tx.lock_height);
+  out->Key("vin").BeginArray();
   for (const TxIn& in : tx.inputs) {
-    vin.push_back({{"txid", in.prevout.txid.ToHex()},
-                   {"vout", in.prevout.index},
-                   {"pubkey", HexStr(in.pubkey)}});
+    out->BeginObject();
+    out->Key("txid").Hex(in.prevout.txid.span());
+    out->Key("vout").Uint(in.prevout.index);
+    out->Key("pubkey").Hex(in.pubkey);
+    out->EndObject();
   }
-  out["vin"] = std::move(vin);
+  out->EndArray();
   if (tx.version >= kChannelTxVersion) {
-    json channels = json::array();
+    out->Key("channel_spends").BeginArray();
     for (const ChannelSpend& c : tx.channel_spends) {
-      channels.push_back(
-          {{"vin", c.input},
-           {"holder", HexStr(c.holder)},
-           {"timeout_height", c.timeout_height},
-           {"close", c.close == ChannelClose::kCooperative ? "cooperative" : "refund"},
-           {"holder_signature", HexStr(c.holder_signature)}});
+      out->BeginObject();
+      out->Key("vin").Uint(c.input);
+      out->Key("holder").Hex(c.holder);
+      out->Key("timeout_height").Uint(c.timeout_height);
+      out->Key("close").String(c.close == ChannelClose::kCooperative ? "cooperative" : "refund");
+      out->Key("holder_signature").Hex(c.holder_signature);
+      out->EndObject();
     }
-    out["channel_spends"] = std::move(channels);
+    out->EndArray();
   }
-  json vout = json::array();
+  out->Key("vout").BeginArray();
   for (size_t n = 0; n < tx.outputs.size(); ++n) {
     const TxOut& o = tx.outputs[n];
-    vout.push_back({{"n", n},
-                    {"value", ValueFromAmount(o.value)},
-                    {"kind", OutputKindName(o.kind)},
-                    {"lock", o.lock.ToHex()}});
+    out->BeginObject();
+    out->Key("n").Uint(n);
+    out->Key("value").Amount(o.value);
+    out->Key("kind").String(OutputKindName(o.kind));
+    out->Key("lock").Hex(o.lock.span());
+    out->EndObject();
   }
-  out["vout"] = std::move(vout);
-  return out;
+  out->EndArray();
 }
 
-json RecordToJson(const WorkRecord& record) {
+void WriteRecord(const WorkRecord& record, rpc::JsonWriter* out) {
   const char* kind = "forward";
   switch (record.unit.kind) {
     case UnitKind::kForward:
@@ -120,23 +123,35 @@ json RecordToJson(const WorkRecord& record) {
       kind = "update";
       break;
   }
-  json inputs = json::array();
-  for (const Uint256& h : record.inputs) inputs.push_back(h.ToHex());
-  json outputs = json::array();
-  for (const Uint256& h : record.outputs) outputs.push_back(h.ToHex());
-  return json{{"hash", record.Hash().ToHex()},
-              {"unit",
-               {{"kind", kind},
-                {"step", record.unit.step},
-                {"lane", record.unit.lane},
-                {"section", record.unit.section},
-                {"layer", record.unit.layer},
-                {"head_group", record.unit.head_group},
-                {"query_segment", record.unit.query_segment}}},
-              {"inputs", std::move(inputs)},
-              {"outputs", std::move(outputs)},
-              {"loss", record.loss},
-              {"worker", HexStr(record.worker)}};
+  out->BeginObject();
+  out->Key("hash").Hex(record.Hash().span());
+  out->Key("unit").BeginObject();
+  out->Key("kind").String(kind);
+  out->Key("step").Uint(record.unit.step);
+  out->Key("lane").Uint(record.unit.lane);
+  out->Key("section").Uint(record.unit.section);
+  out->Key("layer").Uint(record.unit.layer);
+  out->Key("head_group").Uint(record.unit.head_group);
+  out->Key("query_segment").Uint(record.unit.query_segment);
+  out->EndObject();
+  out->Key("inputs").BeginArray();
+  for (const Uint256& h : record.inputs) out->Hex(h.span());
+  out->EndArray();
+  out->Key("outputs").BeginArray();
+  for (const Uint256& h : record.outputs) out->Hex(h.span());
+  out->EndArray();
+  out->Key("loss").Double(record.loss);
+  out->Key("worker").Hex(record.worker);
+  out->EndObject();
+}
+
+json TxToJson(const Transaction& tx) {
+  std::string text;
+  rpc::JsonWriter out(&text);
+  out.BeginObject();
+  WriteTxFields(tx, &out);
+  out.EndObject();
+  return json::parse(text);
 }
 
 }  // namespace cc

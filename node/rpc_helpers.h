@@ -16,6 +16,7 @@
 #include "chain/block_store.h"
 #include "chain/chain_state.h"
 #include "chain/status.h"
+#include "rpc/json_format.h"
 #include "rpc/protocol.h"
 
 namespace cc {
@@ -38,12 +39,17 @@ Block ReadBlockOrThrow(const ChainState& chain, const Uint256& hash);
 /// True if `entry` is on the active chain.
 [[nodiscard]] bool IsOnMainChain(const ChainState& chain, const BlockIndexEntry& entry);
 
-/// The verbose header object (getblockheader, and the head of getblock).
-rpc::json HeaderToJson(const ChainState& chain, const BlockIndexEntry& entry, const ChainTip& tip);
-/// A decoded transaction.
+/// The verbose header's fields (getblockheader, and the head of getblock),
+/// written into an object the caller has begun.
+void WriteHeaderFields(const ChainState& chain, const BlockIndexEntry& entry, const ChainTip& tip,
+                       rpc::JsonWriter* out);
+/// A decoded transaction's fields, written into an object the caller has begun.
+void WriteTxFields(const Transaction& tx, rpc::JsonWriter* out);
+/// A decoded work record, as an object.
+void WriteRecord(const WorkRecord& record, rpc::JsonWriter* out);
+
+/// WriteTxFields' object as a json tree, for replies that add fields to it.
 rpc::json TxToJson(const Transaction& tx);
-/// A decoded work record.
-rpc::json RecordToJson(const WorkRecord& record);
 
 }  // namespace cc
 

@@ -6,6 +6,7 @@
 #include <cryptopp/osrng.h>
 
 #include "chain/hex.h"
+#include "chain/logging.h"
 #include "rpc/json_format.h"
 #include "rpc/protocol.h"
 
@@ -185,7 +186,10 @@ void CompletionsService::Handle(const HttpRequestHead& head, const std::string& 
   // Charged what was served, also when the client left or the backend failed
   // midway. A failed write keeps the charge in memory, and the next write
   // (the file is rewritten whole) carries it.
-  keys_.Settle(principal, quote, result.cost);
+  if (Status saved = keys_.Settle(principal, quote, result.cost); !saved.ok()) {
+    LogPrintf("completions: the API key file was not written (" + saved.message() +
+              "); the charge to key '" + principal + "' is kept in memory");
+  }
   const char* finish = result.stopped ? "stop" : "length";
   if (stream) {
     if (!client_here) return responder.Finish();

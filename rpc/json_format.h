@@ -17,13 +17,21 @@
 // error_handler_t::replace): invalid UTF-8 in strings is replaced, not
 // thrown.
 //
-// Thread safety: a free function.
+// Large replies (`getblock <hash> 2`) skip the json tree: a method writes
+// its reply with JsonWriter, straight into the text DumpJson produces (same
+// escaping, same amount format), and returns it wrapped by RawJson, which
+// DumpJson splices in unchanged. Building the tree cost more than all the
+// rest of such a request (malloc and free of a node per value).
+//
+// Thread safety: free functions; a JsonWriter belongs to one thread.
 
 #ifndef COMPUTECOIN_RPC_JSON_FORMAT_H
 #define COMPUTECOIN_RPC_JSON_FORMAT_H
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "rpc/protocol.h"
 
@@ -38,6 +46,48 @@ namespace cc::rpc {
 /// `value` as JSON text (see the file comment); indent < 0 writes it on one
 /// line without spaces, indent >= 0 pretty-prints with that many spaces per level.
 std::string DumpJson(const json& value, int indent = -1);
+
+/// Compact JSON text written value by value into a string, as DumpJson
+/// would write the same document with indent < 0. The caller nests
+/// Begin/End pairs and puts a Key before every value inside an object;
+/// the writer places the commas and colons. Returns *this, to chain calls.
+class JsonWriter {
+ public:
+  /// REQUIRES: out is not null and outlives the writer.
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  JsonWriter& BeginObject();
+  JsonWriter& EndObject();
+  JsonWriter& BeginArray();
+  JsonWriter& EndArray();
+  JsonWriter& Key(std::string_view name);
+
+  JsonWriter& String(std::string_view text);
+  /// Lower-case hex of `bytes`, as a string (HexStr's text).
+  JsonWriter& Hex(std::span<const uint8_t> bytes);
+  JsonWriter& Int(int64_t value);
+  JsonWriter& Uint(uint64_t value);
+  JsonWriter& Bool(bool value);
+  JsonWriter& Null();
+  /// `units` / 10^8 with exactly 8 decimals, for every int64 (also beyond
+  /// the 2^53 that a double held in a json tree can carry exactly).
+  JsonWriter& Amount(int64_t units);
+  /// A float as DumpJson writes it (the amount rule of the file comment).
+  JsonWriter& Double(double value);
+  /// Any json value, as DumpJson writes it.
+  JsonWriter& Value(const json& value);
+
+ private:
+  void Separate();  // the comma before a value or key, when one is due
+
+  std::string* out_;
+  bool comma_due_ = false;
+};
+
+/// `text`, a complete JSON value (JsonWriter's output), as a json that
+/// DumpJson writes verbatim. Anything else reading the json sees an opaque
+/// binary value: return it only as a method's whole result.
+json RawJson(std::string text);
 
 }  // namespace cc::rpc
 

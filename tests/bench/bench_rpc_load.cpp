@@ -91,6 +91,10 @@ void RunClient(const Options& o, const std::string& body, const json* expected,
   const asio::ip::tcp::endpoint server(asio::ip::make_address("127.0.0.1"), o.port);
   beast::flat_buffer buffer;
   const std::string authorization = cc::rpc::BasicAuthHeader(o.user, o.password);
+  // The last body found right: a reply with the same bytes is the same
+  // answer, so only replies that differ are parsed. Parsing every 40 KB
+  // block took the clients more CPU than the server on the same cores.
+  std::string last_right;
   while (Clock::now() < deadline) {
     beast::error_code ec;
     if (!socket.is_open()) {
@@ -126,6 +130,8 @@ void RunClient(const Options& o, const std::string& body, const json* expected,
       ++tally->unavailable;
     } else if (response.result() != http::status::ok) {
       ++tally->failed;
+    } else if (!last_right.empty() && response.body() == last_right) {
+      ++tally->ok;
     } else {
       json reply;
       const bool parsed = cc::rpc::ParseJsonBody(response.body(), &reply).ok() &&
@@ -135,6 +141,7 @@ void RunClient(const Options& o, const std::string& body, const json* expected,
         ++tally->wrong;
       } else {
         ++tally->ok;
+        last_right = response.body();
       }
     }
     if (!response.keep_alive()) socket.close();

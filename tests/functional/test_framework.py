@@ -115,6 +115,12 @@ class TestNode:
 
     # -- process --------------------------------------------------------
 
+    def cpu_seconds(self):
+        """CPU time the running process has used (utime + stime), in seconds."""
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def start(self, extra_args=(), wait_for_rpc=True):
         assert self.process is None, "node already running"
         self.stdout = open(os.path.join(self.datadir, "stdout.txt"), "w+")

@@ -18,6 +18,7 @@
 #include "node/fee_estimation.h"
 #include "node/init.h"
 #include "node/rpc_register.h"
+#include "rpc/json_format.h"
 #include "rpc/table.h"
 #include "tests/util/test_util.h"
 
@@ -54,8 +55,10 @@ class NodeRawTxTest : public ::testing::Test {
     node_.chain.reset();
   }
 
+  // What a client reads: methods may return text already written as JSON
+  // (rpc::RawJson), which only the reply's writer unwraps.
   json Call(const std::string& method, const json& params = json::array()) {
-    return table_.Execute(method, params, "test");
+    return json::parse(rpc::DumpJson(table_.Execute(method, params, "test")));
   }
 
   // The error code a call fails with (0 if it succeeds), and its message.
@@ -219,6 +222,39 @@ TEST_F(NodeRawTxTest, UnconfirmedChainShowsDependsAndSpentBy) {
   EXPECT_EQ(c["ancestorcount"], 2);
   EXPECT_EQ(c["ancestorsize"], Serialize(parent).size() + Serialize(child).size());
   EXPECT_EQ(Call("getrawmempool", {false}).size(), 2u);
+}
+
+// ---- gettxout: the UTXO set, seen through the mempool unless told not to
+
+TEST_F(NodeRawTxTest, GetTxOutFollowsTheChainAndTheMempool) {
+  const std::string fund_txid = fund_.first.txid.ToHex();
+  const json confirmed = Call("gettxout", {fund_txid, 0});
+  EXPECT_EQ(confirmed["confirmations"], kCoinbaseMaturity);  // block 1 of tip 100
+  EXPECT_DOUBLE_EQ(confirmed["value"].get<double>(), 10.0);
+  EXPECT_EQ(confirmed["kind"], "pay_to_key_hash");
+  EXPECT_EQ(confirmed["lock"], fund_.second.lock.ToHex());
+  EXPECT_EQ(confirmed["coinbase"], true);
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 2}).is_null());  // no such output
+
+  // Spent in the mempool: gone unless the mempool is left out; the
+  // spender's outputs are there with 0 confirmations.
+  const Transaction spend = Spend(fund_, {kCoin, kFundValue - kCoin - kFee});
+  ASSERT_EQ(Call("sendrawtransaction", {Hex(spend)}), spend.Txid().ToHex());
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 0}).is_null());
+  EXPECT_EQ(Call("gettxout", {fund_txid, 0, false})["confirmations"], kCoinbaseMaturity);
+  const json pending = Call("gettxout", {spend.Txid().ToHex(), 1});
+  EXPECT_EQ(pending["confirmations"], 0);
+  EXPECT_DOUBLE_EQ(pending["value"].get<double>(), 8.9999);
+  EXPECT_EQ(pending["coinbase"], false);
+  EXPECT_TRUE(Call("gettxout", {spend.Txid().ToHex(), 1, false}).is_null());
+
+  // Mined: the spent coin is gone for good, the new one confirmed once.
+  ConnectBlock({spend});
+  EXPECT_TRUE(Call("gettxout", {fund_txid, 0, false}).is_null());
+  EXPECT_EQ(Call("gettxout", {spend.Txid().ToHex(), 1})["confirmations"], 1);
+
+  EXPECT_EQ(ErrorOf("gettxout", {"00", 0}), rpc::kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("gettxout", {fund_txid, -1}), rpc::kRpcInvalidParameter);
 }
 
 TEST_F(NodeRawTxTest, SendMissingInputsIsVerifyError) {

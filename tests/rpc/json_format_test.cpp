@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace cc::rpc {
 namespace {
@@ -111,6 +114,68 @@ TEST(FieldOrTest, FallsBackOnAnotherTypeOrRange) {
   EXPECT_EQ(FieldOr<bool>(object, "n", false), false);
   EXPECT_EQ(FieldOr<int>(json::array({1}), "n", -1), -1);
   EXPECT_EQ(FieldOr<int>(json(), "n", -1), -1);
+}
+
+}  // namespace
+}  // namespace cc::rpc
+
+namespace cc::rpc {
+namespace {
+
+// The writer's text is DumpJson's text of the same document: commas,
+// colons, escaping, the amount rule and integers alike.
+TEST(JsonWriterTest, WritesWhatDumpJsonWritesForTheSameDocument) {
+  const std::vector<uint8_t> bytes = {0x00, 0xab, 0xff};
+  std::string text;
+  JsonWriter out(&text);
+  out.BeginObject();
+  out.Key("s").String("quote \" back \\ tab \t é");
+  out.Key("hex").Hex(bytes);
+  out.Key("neg").Int(-5);
+  out.Key("big").Uint(std::numeric_limits<uint64_t>::max());
+  out.Key("amount").Amount(12'345'678'900);
+  out.Key("ratio").Double(1.0 / 3);
+  out.Key("empty").BeginArray().EndArray();
+  out.Key("list").BeginArray().Bool(true).Null().BeginObject().Key("k").Int(1).EndObject();
+  out.Value(json{{"nested", {1, 2}}}).EndArray();
+  out.Key("o").BeginObject().EndObject();
+  out.EndObject();
+
+  const json tree = {{"s", "quote \" back \\ tab \t é"},
+                     {"hex", "00abff"},
+                     {"neg", -5},
+                     {"big", std::numeric_limits<uint64_t>::max()},
+                     {"amount", 123.456789},
+                     {"ratio", 1.0 / 3},
+                     {"empty", json::array()},
+                     {"list", {true, nullptr, {{"k", 1}}, {{"nested", {1, 2}}}}},
+                     {"o", json::object()}};
+  // The tree's keys are sorted; the writer keeps the order it was given.
+  EXPECT_EQ(json::parse(text), json::parse(DumpJson(tree)));
+  EXPECT_NE(text.find("\"amount\":123.45678900,"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"list\":[true,null,{\"k\":1},{\"nested\":[1,2]}]"), std::string::npos)
+      << text;
+}
+
+// Amounts a double cannot carry exactly (above 2^53 units) are written from
+// the integer, digit for digit.
+TEST(JsonWriterTest, AmountsBeyondDoublePrecisionAreExact) {
+  std::string text;
+  JsonWriter out(&text);
+  out.BeginArray()
+      .Amount((int64_t{1} << 53) + 1)
+      .Amount(99'999'999'999'999'999)
+      .Amount(-1)
+      .Amount(std::numeric_limits<int64_t>::min())
+      .EndArray();
+  EXPECT_EQ(text,
+            "[90071992.54740993,999999999.99999999,-0.00000001,-92233720368.54775808]");
+}
+
+// A method's RawJson result is spliced into the reply as it was written.
+TEST(JsonWriterTest, RawJsonIsWrittenVerbatim) {
+  const json reply = {{"result", RawJson("{\"b\":1,\"a\":[2.50000000]}")}, {"id", 7}};
+  EXPECT_EQ(DumpJson(reply), "{\"id\":7,\"result\":{\"b\":1,\"a\":[2.50000000]}}");
 }
 
 }  // namespace
