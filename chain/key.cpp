@@ -1,6 +1,7 @@
 #include "chain/key.h"
 
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 #include <sys/random.h>
@@ -131,6 +132,26 @@ bool VerifySchnorr(const XOnlyPubKeyBytes& pubkey, const Uint256& msg32,
 bool IsValidXOnlyPubKey(const XOnlyPubKeyBytes& pubkey) {
   secp256k1_xonly_pubkey pk;
   return secp256k1_xonly_pubkey_parse(Context(), &pk, pubkey.data()) == 1;
+}
+
+namespace {
+// secp256k1_ecdh's hash hook, made to return x alone (EcdhXOnly's comment).
+int CopyX(unsigned char* output, const unsigned char* x32, const unsigned char*, void*) {
+  std::memcpy(output, x32, 32);
+  return 1;
+}
+}  // namespace
+
+bool EcdhXOnly(const PrivateKey& secret, const XOnlyPubKeyBytes& pubkey,
+               std::array<uint8_t, 32>* shared32) {
+  // The x-only key as the compressed point with even y; the sign drops out.
+  uint8_t compressed[33];
+  compressed[0] = 0x02;
+  std::memcpy(compressed + 1, pubkey.data(), 32);
+  secp256k1_pubkey point;
+  if (!secp256k1_ec_pubkey_parse(Context(), &point, compressed, sizeof(compressed))) return false;
+  return secp256k1_ecdh(Context(), shared32->data(), &point, secret.bytes().data(), CopyX,
+                        nullptr) == 1;
 }
 
 }  // namespace cc

@@ -106,6 +106,19 @@ class PrivateKey {
  */
 [[nodiscard]] bool IsValidXOnlyPubKey(const XOnlyPubKeyBytes& pubkey);
 
+/** Elliptic-curve Diffie-Hellman on x-only keys (libsecp256k1's ecdh module):
+ *  the x coordinate of secret · pubkey. Only x is used because an x-only key
+ *  names a point up to its sign, and x(d·P) = x(d·(−P)): both sides get the
+ *  same 32 bytes whichever y their keys had. Feed it to a KDF, never use it
+ *  as a key directly.
+ *
+ *  Returns: false (and *shared32 unspecified) if pubkey is not on the curve.
+ *  In:      secret: our key.  pubkey: theirs.
+ *  Out:     shared32: the shared x coordinate, big-endian.
+ */
+[[nodiscard]] bool EcdhXOnly(const PrivateKey& secret, const XOnlyPubKeyBytes& pubkey,
+                             std::array<uint8_t, 32>* shared32);
+
 }  // namespace cc
 
 #endif  // COMPUTECOIN_CHAIN_KEY_H

@@ -28,6 +28,12 @@ class InferenceHandler {
   virtual void OnServeInfo(PeerId from, const ServeInfoMsg& info) = 0;
   /** A holder's answer to a step we sent. */
   virtual void OnInferResult(PeerId from, const InferResultMsg& result) = 0;
+  /** An onion-routed step (doc/inference.md "Onion routing"), answered as
+   *  OnInferStep's, with exactly one PeerManager::SendOnionReply carrying its
+   *  request_id, after the rest of the route answered or failed. */
+  virtual void OnOnionStep(PeerId from, const OnionStepMsg& step) = 0;
+  /** A next hop's (or, at the client, the first hop's) answer to an onion step. */
+  virtual void OnOnionReply(PeerId from, const OnionReplyMsg& reply) = 0;
   /** The peer disconnected: its announcement is void, its answers will not come. */
   virtual void OnPeerGone(PeerId id) = 0;
 };

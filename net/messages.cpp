@@ -160,10 +160,12 @@ void Get(Reader& r, TensorMsg& m) {
 }
 
 void Put(Writer& w, const ServeInfoMsg& m) {
-  w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee);
+  w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee,
+    m.onion_key);
 }
 void Get(Reader& r, ServeInfoMsg& m) {
-  r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee);
+  r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee,
+    m.onion_key);
   if (m.section_begin >= m.section_end) throw DecodeError("bad-serve-range");
   if (!MoneyRange(m.price)) throw DecodeError("bad-serve-price");
 }
@@ -249,6 +251,106 @@ Status DecodeInferPayment(ByteSpan bytes, InferPayment* out) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Onion-routed inference.
+
+namespace {
+
+// A length-prefixed byte string of at most `max` bytes, read without
+// allocating beyond what has arrived.
+void GetBoundedBytes(Reader& r, std::vector<uint8_t>* out, size_t max, const char* reason) {
+  const uint64_t len = ReadBoundedCount(r, max, reason);
+  const ByteSpan bytes = r.ReadSpan(len);
+  out->assign(bytes.begin(), bytes.end());
+}
+
+void GetBoundedString(Reader& r, std::string* out, size_t max, const char* reason) {
+  const uint64_t len = ReadBoundedCount(r, max, reason);
+  const ByteSpan bytes = r.ReadSpan(len);
+  out->assign(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+void Put(Writer& w, const OnionStepMsg& m) { w(m.request_id, m.input, m.onion); }
+void Get(Reader& r, OnionStepMsg& m) {
+  r(m.request_id);
+  GetInferTensor(r, &m.input, /*tokens_allowed=*/true);
+  GetBoundedBytes(r, &m.onion, kMaxOnionBytes, "oversized-onion");
+}
+
+void Put(Writer& w, const OnionReplyMsg& m) {
+  w(m.request_id, static_cast<uint8_t>(m.code), m.reason, m.sealed);
+}
+void Get(Reader& r, OnionReplyMsg& m) {
+  uint8_t code = 0;
+  r(m.request_id, code);
+  if (code > static_cast<uint8_t>(OnionReplyCode::kRefused)) throw DecodeError("bad-onion-code");
+  m.code = static_cast<OnionReplyCode>(code);
+  GetBoundedString(r, &m.reason, kMaxInferReason, "oversized-infer-reason");
+  GetBoundedBytes(r, &m.sealed, kMaxOnionReplyBytes, "oversized-onion-reply");
+}
+
+std::vector<uint8_t> EncodeOnionHop(const OnionHop& hop) {
+  std::vector<uint8_t> out;
+  Writer w(&out);
+  w(hop.session, hop.state_root, hop.section_begin, hop.section_end, hop.position, hop.payment,
+    hop.wait_ms, hop.next, hop.inner);
+  return out;
+}
+
+Status DecodeOnionHop(ByteSpan bytes, OnionHop* out) {
+  try {
+    Reader r(bytes);
+    OnionHop h;
+    r(h.session, h.state_root, h.section_begin, h.section_end, h.position);
+    GetBoundedBytes(r, &h.payment, kMaxPaymentUpdate, "bad-onion-hop");
+    r(h.wait_ms, h.next);
+    GetBoundedBytes(r, &h.inner, kMaxOnionBytes, "bad-onion-hop");
+    const bool last = h.next == XOnlyPubKeyBytes{};
+    if (r.remaining() != 0 || h.section_begin >= h.section_end || last != h.inner.empty())
+      return Status::Corruption("bad-onion-hop");
+    *out = std::move(h);
+    return Status::OK();
+  } catch (const std::exception&) {
+    return Status::Corruption("bad-onion-hop");
+  }
+}
+
+std::vector<uint8_t> EncodeOnionHopReply(const OnionHopReply& reply) {
+  std::vector<uint8_t> out;
+  Writer w(&out);
+  w(static_cast<uint8_t>(reply.code), reply.reason, reply.receipt.has_value());
+  if (reply.receipt) w(*reply.receipt);
+  w(reply.body);
+  return out;
+}
+
+Status DecodeOnionHopReply(ByteSpan bytes, OnionHopReply* out) {
+  try {
+    Reader r(bytes);
+    OnionHopReply h;
+    uint8_t code = 0;
+    r(code);
+    if (code > static_cast<uint8_t>(OnionHopCode::kNextFailed))
+      return Status::Corruption("bad-onion-reply");
+    h.code = static_cast<OnionHopCode>(code);
+    GetBoundedString(r, &h.reason, kMaxInferReason, "bad-onion-reply");
+    bool has_receipt = false;
+    r(has_receipt);
+    if (has_receipt) {
+      h.receipt.emplace();
+      r(*h.receipt);
+    }
+    GetBoundedBytes(r, &h.body, kMaxOnionReplyBytes, "bad-onion-reply");
+    if (r.remaining() != 0) return Status::Corruption("bad-onion-reply");
+    *out = std::move(h);
+    return Status::OK();
+  } catch (const std::exception&) {
+    return Status::Corruption("bad-onion-reply");
+  }
+}
+
 Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key,
                                 const Uint256& payout) {
   std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
@@ -274,6 +376,7 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
       Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
       Entry<RegWorkerMsg>(), Entry<ServeInfoMsg>(),  Entry<InferStepMsg>(), Entry<InferResultMsg>(),
       Entry<FraudProofMsg>(),
+      Entry<OnionStepMsg>(), Entry<OnionReplyMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

@@ -24,7 +24,8 @@
 //               proof:MerkleProof (path <= 64)
 //   regworker   key:bytes32 signature:bytes64
 //   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
-//               max_sessions:u32 sessions:u32 payee:bytes32        (doc/inference.md)
+//               max_sessions:u32 sessions:u32 payee:bytes32 onion_key:bytes32
+//               (doc/inference.md)
 //   inferstep   request_id:u64 session:Uint256 state_root:Uint256 section_begin:u32
 //               section_end:u32 position:u32 input:EncodedTensor(u8 rank 1 or fp32 rank 2,
 //               <= kMaxInferTensorBytes) payment:bytes(<= kMaxPaymentUpdate; empty, or
@@ -37,6 +38,11 @@
 //   fraudproof  FraudProof (chain/fraud_proof.h: header:BlockHeader record:WorkRecord
 //               path:MerkleProof; record inputs and outputs <= 4096 each, path <= 64;
 //               <= kMaxFraudProofSize bytes)
+//   onionstep   request_id:u64 input:EncodedTensor(as inferstep's) onion:bytes(<= kMaxOnionBytes)
+//   onionreply  request_id:u64 code:u8 (0 sealed, 1 refused) reason:string(<= kMaxInferReason)
+//               sealed:bytes(<= kMaxOnionReplyBytes)
+//               (inside the onion, after decryption by node/onion.h: OnionHop and
+//               OnionHopReply, below)
 //   gettensor   hash:Uint256 offset:u64 length:u32(1..1 MiB)
 //   tensor      hash:Uint256 total_size:u64(<=kMaxTensorSize) offset:u64
 //               data:bytes(<=1 MiB), offset + data.size() <= total_size
@@ -48,7 +54,8 @@
 // "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
 // "oversized-tensor", "bad-serve-range", "bad-serve-price", "bad-infer-tensor",
 // "oversized-infer-tensor", "oversized-payment", "bad-infer-code", "oversized-infer-reason",
-// "oversized-fraud-record", "oversized-fraud-path", "oversized-message"; an unknown command is
+// "oversized-fraud-record", "oversized-fraud-path", "oversized-onion", "bad-onion-code",
+// "oversized-onion-reply", "bad-onion-hop", "oversized-message"; an unknown command is
 // NotSupported("unknown-command").
 //
 // Thread safety: values and pure functions.
@@ -106,6 +113,16 @@ inline constexpr size_t kMaxPaymentUpdate = 1024;
 inline constexpr size_t kReceiptSize = 32 + 32 + 4 + 4 + 32 + 32 + 4 + 8 + 32 + 64;
 /** Longest refusal reason in an inferresult. */
 inline constexpr size_t kMaxInferReason = 111;
+/** Most hops an onion route may have: a route covers each section once, and
+ *  no preset has more sections than this. */
+inline constexpr size_t kMaxOnionHops = 8;
+/** Largest onion (every layer): kMaxOnionHops layers of one hop's instructions
+ *  (OnionHop: 1,142 bytes at most, with the largest payment field) and 60 bytes of sealing each. */
+inline constexpr size_t kMaxOnionBytes = 10 * 1024;
+/** Largest sealed onion reply: the last hop's logits (the byte vocabulary: 256
+ *  fp32, 1 KiB) under kMaxOnionHops layers of a reply (a receipt, a reason and
+ *  sealing: under 450 bytes each). Replies never carry hidden states. */
+inline constexpr size_t kMaxOnionReplyBytes = 8 * 1024;
 
 // ---------------------------------------------------------------------------
 // Handshake and keep-alive.
@@ -372,7 +389,7 @@ struct RegWorkerMsg {
  *  changes. Untrusted: a client checks what a holder returns, not what it claims. */
 struct ServeInfoMsg {
   static constexpr std::string_view kCommand = msgtype::kServeInfo;
-  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4 + 32;
+  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4 + 32 + 32;
   Uint256 state_root;          //!< the model state whose weights it serves
   uint32_t section_begin = 0;  //!< sections [begin, end) of the partition; begin < end
   uint32_t section_end = 0;    //!<   ("bad-serve-range")
@@ -382,6 +399,9 @@ struct ServeInfoMsg {
   /** The key payment channels to this holder must name (ChannelTerms::holder);
    *  all zero when it charges nothing. */
   XOnlyPubKeyBytes payee{};
+  /** The key onion layers to this holder are sealed to (node/onion.h), drawn
+   *  at each start; it also names the holder as a route's next hop. */
+  XOnlyPubKeyBytes onion_key{};
   bool operator==(const ServeInfoMsg&) const = default;
 };
 void Put(Writer& w, const ServeInfoMsg& m);
@@ -460,6 +480,92 @@ struct FraudProofMsg {
   bool operator==(const FraudProofMsg&) const = default;
 };
 
+// Onion-routed inference (doc/inference.md "Onion routing"): the client sends
+// one onionstep to the route's first hop; each hop peels its layer
+// (node/onion.h), computes, and passes its output and the rest of the onion
+// to the next hop, whose onionreply it seals again and returns. A hop learns
+// only its predecessor (the connection) and its successor (its layer).
+
+/** A step and the onion of its route from this hop on. */
+struct OnionStepMsg {
+  static constexpr std::string_view kCommand = msgtype::kOnionStep;
+  static constexpr uint32_t kMaxPayload =
+      8 + (1 + 1 + 2 * 9 + 9 + kMaxInferTensorBytes) + (3 + kMaxOnionBytes);
+  uint64_t request_id = 0;  //!< echoed in the reply; chosen per link, not per route
+  /** The hop's input: the client's tokens at the first hop, the previous
+   *  hop's output after it (as inferstep's input). */
+  compute::EncodedTensor input;
+  std::vector<uint8_t> onion;  //!< this hop's layer (node/onion.h), which holds the rest
+  bool operator==(const OnionStepMsg&) const = default;
+};
+void Put(Writer& w, const OnionStepMsg& m);
+void Get(Reader& r, OnionStepMsg& m);
+
+enum class OnionReplyCode : uint8_t {
+  kSealed = 0,   //!< sealed holds the hop's OnionHopReply, encrypted to the client
+  kRefused = 1,  //!< the hop could not open its layer (or take a step at all): reason
+};
+
+struct OnionReplyMsg {
+  static constexpr std::string_view kCommand = msgtype::kOnionReply;
+  static constexpr uint32_t kMaxPayload =
+      8 + 1 + (1 + kMaxInferReason) + (3 + kMaxOnionReplyBytes);
+  uint64_t request_id = 0;
+  OnionReplyCode code = OnionReplyCode::kSealed;  //!< unknown codes: "bad-onion-code"
+  std::string reason;                             //!< empty when sealed
+  std::vector<uint8_t> sealed;                    //!< empty when refused
+  bool operator==(const OnionReplyMsg&) const = default;
+};
+void Put(Writer& w, const OnionReplyMsg& m);
+void Get(Reader& r, OnionReplyMsg& m);
+
+/** One hop's instructions, the plaintext of its onion layer:
+ *    session:Uint256 state_root:Uint256 section_begin:u32 section_end:u32
+ *    position:u32 payment:bytes(<= kMaxPaymentUpdate) wait_ms:u32
+ *    next:bytes32 inner:bytes(<= kMaxOnionBytes)
+ *  next is all zero at the last hop, which gets no inner onion; any other hop
+ *  gets one. The fields are an inferstep's, for the hop alone. */
+struct OnionHop {
+  Uint256 session;
+  Uint256 state_root;
+  uint32_t section_begin = 0, section_end = 0;  //!< begin < end
+  uint32_t position = 0;
+  std::vector<uint8_t> payment;  //!< as InferStepMsg::payment
+  uint32_t wait_ms = 0;          //!< how long to wait for the next hop's reply
+  XOnlyPubKeyBytes next{};       //!< the next hop's onion key (serveinfo)
+  std::vector<uint8_t> inner;    //!< the next hop's layer
+  bool operator==(const OnionHop&) const = default;
+};
+std::vector<uint8_t> EncodeOnionHop(const OnionHop& hop);
+/** Returns: OK with *out; Corruption("bad-onion-hop") for anything but one
+ *  whole OnionHop within the caps (a next without an inner onion, or the
+ *  reverse, included). REQUIRES: out not null. */
+Status DecodeOnionHop(ByteSpan bytes, OnionHop* out);
+
+enum class OnionHopCode : uint8_t {
+  kOk = 0,              //!< computed; body: the next hop's sealed reply, or the output
+  kRefused = 1,         //!< not computed: reason
+  kUnknownSession = 2,  //!< not computed: replay from position 0
+  kNextFailed = 3,      //!< computed, but the next hop failed: reason
+};
+
+/** One hop's reply, sealed to the client:
+ *    code:u8 reason:string(<= kMaxInferReason) has_receipt:bool [receipt:Receipt]
+ *    body:bytes(<= kMaxOnionReplyBytes)
+ *  body is the next hop's sealed reply (a middle hop) or the encoded output
+ *  tensor (the last hop), both only when code is kOk. */
+struct OnionHopReply {
+  OnionHopCode code = OnionHopCode::kOk;
+  std::string reason;
+  std::optional<Receipt> receipt;  //!< a paid step's running receipt
+  std::vector<uint8_t> body;
+  bool operator==(const OnionHopReply&) const = default;
+};
+std::vector<uint8_t> EncodeOnionHopReply(const OnionHopReply& reply);
+/** Returns: OK with *out; Corruption("bad-onion-reply") for anything but one
+ *  whole OnionHopReply within the caps. REQUIRES: out not null. */
+Status DecodeOnionHopReply(ByteSpan bytes, OnionHopReply* out);
+
 // ---------------------------------------------------------------------------
 // Whole messages.
 
@@ -467,7 +573,8 @@ using Message =
     std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, AddrMsg, GetAddrMsg, InvMsg, GetDataMsg,
                  NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
                  TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg, RegWorkerMsg,
-                 ServeInfoMsg, InferStepMsg, InferResultMsg, FraudProofMsg>;
+                 ServeInfoMsg, InferStepMsg, InferResultMsg, FraudProofMsg,
+                 OnionStepMsg, OnionReplyMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

@@ -1208,6 +1208,19 @@ bool PeerManager::SendInferResult(PeerId to, const InferResultMsg& result) {
   return impl_->connman_->PushMessage(to, result);
 }
 
+bool PeerManager::SendOnionStep(PeerId to, const OnionStepMsg& step) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    auto it = impl_->peers_.find(to);
+    if (it == impl_->peers_.end() || !it->second.got_verack) return false;
+  }
+  return impl_->connman_->PushMessage(to, step);
+}
+
+bool PeerManager::SendOnionReply(PeerId to, const OnionReplyMsg& reply) {
+  return impl_->connman_->PushMessage(to, reply);
+}
+
 void PeerManager::FinalizePeer(const PeerRef& peer) {
   if (impl_->inference_ != nullptr) impl_->inference_->OnPeerGone(peer->id());
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -1330,6 +1343,15 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           if (impl_->inference_ != nullptr) impl_->inference_->OnServeInfo(peer->id(), m);
         } else if constexpr (std::is_same_v<T, InferResultMsg>) {
           if (impl_->inference_ != nullptr) impl_->inference_->OnInferResult(peer->id(), m);
+        } else if constexpr (std::is_same_v<T, OnionStepMsg>) {
+          if (impl_->inference_ != nullptr) return impl_->inference_->OnOnionStep(peer->id(), m);
+          OnionReplyMsg reply;
+          reply.request_id = m.request_id;
+          reply.code = OnionReplyCode::kRefused;
+          reply.reason = "not-serving";
+          impl_->connman_->PushMessage(peer->id(), reply);
+        } else if constexpr (std::is_same_v<T, OnionReplyMsg>) {
+          if (impl_->inference_ != nullptr) impl_->inference_->OnOnionReply(peer->id(), m);
         } else if constexpr (std::is_same_v<T, FeeFilterMsg>) {
           std::lock_guard<std::mutex> lock(impl_->mu_);
           impl_->peers_[peer->id()].fee_filter = m.fee_rate;

@@ -41,7 +41,8 @@
 //   inference  a holder sends its serveinfo after the handshake and again
 //              whenever it changes; inferstep is answered by the handler
 //              with inferresult; serveinfo and inferresult go to the
-//              handler (net/inference_handler.h, doc/inference.md).
+//              handler (net/inference_handler.h, doc/inference.md);
+//              onionstep and onionreply likewise, hop to hop.
 //   fraud      a block refused for a wrong record's re-execution becomes a
 //              fraud proof (chain/fraud_proof.h) sent to every peer; one
 //              received is judged once (ChainManager::ProcessFraudProof:
@@ -223,6 +224,11 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
   bool SendInferStep(PeerId to, const InferStepMsg& step);
   /** Sends the answer to a step; false if the peer is gone. Any thread. */
   bool SendInferResult(PeerId to, const InferResultMsg& result);
+  /** Sends an onion step to a peer that completed the handshake; false if it
+   *  did not, or the connection is gone. */
+  bool SendOnionStep(PeerId to, const OnionStepMsg& step);
+  /** Answers an onionstep; false if the connection is gone. */
+  bool SendOnionReply(PeerId to, const OnionReplyMsg& reply);
 
   /** True while our tip is behind the best header a peer showed us. */
   bool IsInitialBlockDownload() const;

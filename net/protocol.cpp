@@ -33,6 +33,8 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kInferStep) return InferStepMsg::kMaxPayload;
   if (command == msgtype::kInferResult) return InferResultMsg::kMaxPayload;
   if (command == msgtype::kFraudProof) return FraudProofMsg::kMaxPayload;
+  if (command == msgtype::kOnionStep) return OnionStepMsg::kMaxPayload;
+  if (command == msgtype::kOnionReply) return OnionReplyMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 

@@ -88,6 +88,8 @@ inline constexpr std::string_view kServeInfo = "serveinfo";      //!< sections a
 inline constexpr std::string_view kInferStep = "inferstep";      //!< one forward step of a session
 inline constexpr std::string_view kInferResult = "inferresult";  //!< a holder's answer to it
 inline constexpr std::string_view kFraudProof = "fraudproof";    //!< a block's wrong record, proven
+inline constexpr std::string_view kOnionStep = "onionstep";      //!< a step wrapped in onion layers
+inline constexpr std::string_view kOnionReply = "onionreply";    //!< its answer, sealed per hop
 }  // namespace msgtype
 
 /** What a node serves, as claimed in `version` and `addr` (untrusted). */

@@ -142,6 +142,11 @@ void AddInferenceArgs(Config* c) {
             "at least 10 times the request's most cost at that holder (default: " +
                 ValueFromAmount(kDefaultInferChannelAmount).dump() + ")",
             Config::kString, Config::kNone, kInferenceCategory);
+  c->AddArg("-inferonion",
+            "Route inference requests through onion layers, so that only the first holder of a "
+            "route sees this node as the one asking (doc/inference.md; infer's \"onion\" option "
+            "overrides it; default: 0)",
+            Config::kBool, Config::kNone, kInferenceCategory);
   c->AddArg(
       "-inferchanneltimeout=<n>",
       "Blocks after the tip from which a channel infer opens can be refunded to us (default: " +
@@ -216,6 +221,7 @@ Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regt
                                    std::to_string(wallet::kChannelExpiryMargin + 2) +
                                    " to 1000000");
   o.channel_timeout = static_cast<uint32_t>(timeout);
+  o.onion = config.GetBoolArg("inferonion", false);
   *out = o;
   return Status::OK();
 }
@@ -228,13 +234,15 @@ class InferenceService::Route final : public compute::LogitsSource {
  public:
   Route(InferenceService* service, const Uint256& root, std::vector<RouteHop> hops,
         std::vector<std::optional<Channel>> channels, std::shared_ptr<wallet::Wallet> payer,
-        uint64_t most_rows, Amount max_fee, uint64_t prompt_tokens, InferResult* result)
+        uint64_t most_rows, Amount max_fee, uint64_t prompt_tokens, bool onion,
+        InferResult* result)
       : service_(*service),
         root_(root),
         payer_(std::move(payer)),
         most_rows_(most_rows),
         max_fee_(max_fee),
         prompt_tokens_(prompt_tokens),
+        onion_(onion),
         result_(*result) {
     for (size_t i = 0; i < hops.size(); ++i) AddHop(std::move(hops[i]), std::move(channels[i]));
   }
@@ -247,6 +255,7 @@ class InferenceService::Route final : public compute::LogitsSource {
 
   Status Logits(uint32_t position, std::span<const uint8_t> tokens,
                 std::vector<float>* logits) override {
+    if (onion_) return OnionLogits(position, tokens, logits);
     compute::EncodedTensor x = compute::EncodeBytes(tokens, std::vector<uint64_t>{tokens.size()});
     rows_done_ += tokens.size();
     uint32_t at = position;
@@ -285,13 +294,29 @@ class InferenceService::Route final : public compute::LogitsSource {
    *  Returns the first failure (the rest are still tried). */
   Status Finish() {
     Status first;
+    if (onion_) {
+      // One step of no rows through the live route carries every update
+      // inside its layers (a middle hop is never contacted directly). A
+      // replaced hop is not paid here: what it is owed stays on its channel,
+      // paid at the channel's next use (or by the live route's hop on it).
+      bool owed = false;
+      for (const Hop& hop : hops_) owed = owed || (hop.channel && Owed(hop) > 0);
+      if (owed) {
+        compute::EncodedTensor none = compute::EncodeBytes({}, std::vector<uint64_t>{0});
+        compute::EncodedTensor ignored;
+        size_t failed = 0;
+        const Status s = OnionStep(0, none, &ignored, &failed);
+        if (!s.ok())
+          first = Status::IOError("paying holders over the onion route failed: " + s.message());
+      }
+    }
     for (std::vector<Hop>* list : {&hops_, &dropped_}) {
       for (Hop& hop : *list) {
         if (!hop.channel) continue;
         const bool failed =
             std::find(excluded_.begin(), excluded_.end(), hop.hop.peer) != excluded_.end();
         Status s;
-        if (!failed && Owed(hop) > 0) {
+        if (!onion_ && !failed && Owed(hop) > 0) {
           const bool floats = hop.hop.begin != 0;
           compute::EncodedTensor none =
               floats ? compute::EncodeFloats({}, std::vector<uint64_t>{0, service_.config_.d_model},
@@ -323,6 +348,7 @@ class InferenceService::Route final : public compute::LogitsSource {
     std::optional<Receipt> receipt;    // the holder's latest, checked
     std::optional<Receipt> committed;  // the one our last update committed
     Amount paid = 0;                   // signed in this request
+    std::optional<onion::LayerKey> layer;  // onion routing: this hop's keys for the route
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
@@ -336,6 +362,11 @@ class InferenceService::Route final : public compute::LogitsSource {
     h.expected.section_begin = h.hop.begin;
     h.expected.section_end = h.hop.end;
     h.expected.holder = h.hop.payee;
+    if (onion_) {
+      onion::LayerKey layer;
+      // A holder without a valid onion key fails its first step (rerouted).
+      if (onion::MakeLayerKey(h.hop.onion_key, &layer).ok()) h.layer = layer;
+    }
     hops_.push_back(std::move(h));
   }
 
@@ -433,15 +464,7 @@ class InferenceService::Route final : public compute::LogitsSource {
     if (!s.ok()) return s;
     const bool paid_up = result.code == net::InferCode::kOk ||
                          result.code == net::InferCode::kUnknownSession;  // checked before
-    if (hop.channel && paid_up) {
-      std::lock_guard<std::mutex> lock(service_.mu_);
-      InferenceService::ClientChannel& c = service_.client_channels_[hop.channel->funding];
-      if (sent_paid > 0) c.acked = sent_paid;
-      if (result.code == net::InferCode::kOk) {
-        c.owed += charge;  // computed: owed whatever we make of the answer
-        charged_ += charge;
-      }
-    }
+    Account(hop, paid_up, result.code == net::InferCode::kOk, sent_paid, charge);
     if (result.code == net::InferCode::kUnknownSession) return Status::NotFound("unknown-session");
     if (result.code != net::InferCode::kOk) return Status::IOError("refused: " + result.reason);
     if (rows == 0) return Status::OK();
@@ -450,19 +473,169 @@ class InferenceService::Route final : public compute::LogitsSource {
              : std::vector<uint64_t>{x.shape[0], service_.config_.d_model};
     if (result.output.shape != want) return Status::IOError("answer of the wrong shape");
     if (hop.channel) {
-      Receipt& e = hop.expected;
-      e.tokens += static_cast<uint32_t>(rows);
-      e.amount += charge;
-      e.input_hash = ChainedDataHash(hop.salt, e.input_hash, x.payload);
-      e.output_hash = ChainedDataHash(hop.salt, e.output_hash, result.output.payload);
-      if (!result.receipt || !VerifyReceiptSignature(*result.receipt))
-        return Status::IOError("no valid receipt");
-      Receipt unsigned_copy = *result.receipt;
-      unsigned_copy.signature = {};
-      if (unsigned_copy != e) return Status::IOError("a receipt that does not match the step");
-      hop.receipt = result.receipt;
+      s = CheckReceipt(hop, rows, charge, &x.payload, &result.output.payload, result.receipt);
+      if (!s.ok()) return s;
     }
     *y = std::move(result.output);
+    return Status::OK();
+  }
+
+  // After a hop answered a step: the update it carried was taken (paid_up),
+  // and what the hop computed is owed, whatever we make of the answer.
+  void Account(const Hop& hop, bool paid_up, bool computed, Amount sent_paid, Amount charge) {
+    if (!hop.channel || !paid_up) return;
+    std::lock_guard<std::mutex> lock(service_.mu_);
+    InferenceService::ClientChannel& c = service_.client_channels_[hop.channel->funding];
+    if (sent_paid > 0) c.acked = sent_paid;
+    if (computed) {
+      c.owed += charge;
+      charged_ += charge;
+    }
+  }
+
+  // Checks the hop's running receipt after a computed step of `rows` rows
+  // against the one we compute. A null input or output is data this client
+  // never saw (a middle hop of an onion route): its hash is the holder's word.
+  Status CheckReceipt(Hop& hop, uint64_t rows, Amount charge, const std::vector<uint8_t>* input,
+                      const std::vector<uint8_t>* output, const std::optional<Receipt>& got) {
+    Receipt& e = hop.expected;
+    e.tokens += static_cast<uint32_t>(rows);
+    e.amount += charge;
+    if (!got || !VerifyReceiptSignature(*got)) return Status::IOError("no valid receipt");
+    e.input_hash = input ? ChainedDataHash(hop.salt, e.input_hash, *input) : got->input_hash;
+    e.output_hash = output ? ChainedDataHash(hop.salt, e.output_hash, *output) : got->output_hash;
+    Receipt unsigned_copy = *got;
+    unsigned_copy.signature = {};
+    if (unsigned_copy != e) return Status::IOError("a receipt that does not match the step");
+    hop.receipt = got;
+    return Status::OK();
+  }
+
+  // Logits for the next tokens over the onion route (doc/inference.md "Onion
+  // routing"). Only the window's tokens are kept, so a hop that lost its
+  // session makes every hop start again from them, and a failed hop a new
+  // route from section 0 that replays them.
+  Status OnionLogits(uint32_t position, std::span<const uint8_t> tokens,
+                     std::vector<float>* logits) {
+    compute::EncodedTensor x = compute::EncodeBytes(tokens, std::vector<uint64_t>{tokens.size()});
+    rows_done_ += tokens.size();
+    uint32_t at = position;
+    compute::EncodedTensor y;
+    for (bool replayed = false;;) {
+      hops_[0].sent = at == 0 ? x : ConcatRows(hops_[0].sent, x);
+      size_t failed = 0;
+      Status s = OnionStep(at, x, &y, &failed);
+      if (s.IsNotFound() && !replayed) {
+        replayed = true;
+        x = hops_[0].sent;
+        at = 0;
+        continue;
+      }
+      if (s.IsNotFound()) s = Status::IOError("unknown-session again after a replay");
+      if (s.IsInvalidArgument()) return s;  // over maxfee, or we cannot pay
+      if (s.ok()) break;
+      const Hop& hop = hops_[failed];
+      LogPrintf("infer: onion hop " + RangeText(hop.hop.begin, hop.hop.end) + " at peer=" +
+                std::to_string(hop.hop.peer) + " failed (" + s.message() + "); rerouting");
+      size_t from = 0;
+      s = Reroute(failed, &from, &x);
+      if (!s.ok()) return s;
+      at = 0;
+    }
+    result_.tokens_billed += first_call_ ? prompt_tokens_ : 1;
+    first_call_ = false;
+    return compute::DecodeFloats(y, logits);
+  }
+
+  // One step through the whole route as one onion. Sets *failed to the hop
+  // at fault when it returns NotFound (that hop lost its session) or IOError
+  // (it failed: gone, silent, refused, a reply that does not open, a wrong
+  // shape or receipt); InvalidArgument: over max_fee or unpayable. A step of
+  // no rows only pays (Finish): hops owed nothing get no payment and pass it on.
+  Status OnionStep(uint32_t position, const compute::EncodedTensor& x, compute::EncodedTensor* y,
+                   size_t* failed) {
+    const uint64_t rows = x.shape[0];
+    const size_t n = hops_.size();
+    *failed = 0;
+    long double cost = 0;
+    for (const Hop& hop : hops_)
+      if (hop.channel) cost += static_cast<long double>(hop.hop.price) * rows;
+    if (charged_ + cost > max_fee_)
+      return Status::InvalidArgument("price above maxfee: " + std::to_string(charged_) +
+                                     " units charged and the next step costs " +
+                                     std::to_string(static_cast<double>(cost)) + ", maxfee " +
+                                     std::to_string(max_fee_));
+    std::vector<net::OnionHop> layers(n);
+    std::vector<onion::LayerKey> keys;
+    std::vector<Amount> sent_paid(n, 0), charges(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      Hop& hop = hops_[i];
+      if (!hop.layer) {
+        *failed = i;
+        return Status::IOError("the holder announced no valid onion key");
+      }
+      keys.push_back(*hop.layer);
+      if (hop.channel && (rows > 0 || Owed(hop) > 0)) {
+        charges[i] = static_cast<Amount>(static_cast<long double>(hop.hop.price) * rows);
+        Status s = Pay(hop, &layers[i].payment, &sent_paid[i]);
+        if (!s.ok()) return s;
+      }
+      net::OnionHop& layer = layers[i];
+      layer.session = hop.session;
+      layer.state_root = root_;
+      layer.section_begin = hop.hop.begin;
+      layer.section_end = hop.hop.end;
+      layer.position = position;
+      // Each hop waits for the rest of the route, which waits for its own rest.
+      layer.wait_ms = static_cast<uint32_t>(
+          std::chrono::milliseconds(kInferStepTimeout).count() * (n - 1 - i));
+    }
+    std::vector<uint8_t> packet;
+    Status s = onion::BuildOnion(keys, std::move(layers), &packet);
+    if (!s.ok()) return Status::InvalidArgument(s.message());
+    net::OnionStepMsg step;
+    step.input = x;
+    step.onion = std::move(packet);
+    net::OnionReplyMsg reply;
+    s = service_.ExchangeOnion(hops_[0].hop.peer, std::move(step),
+                               kInferStepTimeout * static_cast<int>(n + 1), &reply);
+    if (!s.ok()) return s;
+    if (reply.code != net::OnionReplyCode::kSealed) return Status::IOError("refused: " + reply.reason);
+    std::vector<uint8_t> sealed = std::move(reply.sealed);
+    for (size_t i = 0; i < n; ++i) {
+      *failed = i;
+      Hop& hop = hops_[i];
+      const bool last = i + 1 == n;
+      net::OnionHopReply r;
+      s = onion::OpenReply(hop.layer->keys, sealed, &r);
+      if (!s.ok()) return Status::IOError(s.message());
+      const bool computed =
+          r.code == net::OnionHopCode::kOk || r.code == net::OnionHopCode::kNextFailed;
+      Account(hop, computed || r.code == net::OnionHopCode::kUnknownSession, computed,
+              sent_paid[i], charges[i]);
+      if (r.code == net::OnionHopCode::kUnknownSession) return Status::NotFound("unknown-session");
+      if (r.code == net::OnionHopCode::kRefused) return Status::IOError("refused: " + r.reason);
+      compute::EncodedTensor out;
+      if (last && rows > 0) {
+        if (!Deserialize(r.body, &out).ok() ||
+            out.shape != std::vector<uint64_t>{compute::kVocab})
+          return Status::IOError("answer of the wrong shape");
+      }
+      if (hop.channel && rows > 0) {
+        s = CheckReceipt(hop, rows, charges[i], i == 0 ? &x.payload : nullptr,
+                         last ? &out.payload : nullptr, r.receipt);
+        if (!s.ok()) return s;
+      }
+      if (r.code == net::OnionHopCode::kNextFailed) {
+        *failed = last ? i : i + 1;
+        return Status::IOError("the next hop failed: " + r.reason);
+      }
+      if (!last) {
+        sealed = std::move(r.body);
+        continue;
+      }
+      *y = std::move(out);
+    }
     return Status::OK();
   }
 
@@ -477,7 +650,9 @@ class InferenceService::Route final : public compute::LogitsSource {
       return Status::IOError("inference failed: " + std::to_string(kMaxReroutes) +
                              " hops failed in one request");
     Status last;
-    for (size_t r = j + 1; r-- > 0;) {
+    // Onion routing keeps only the first hop's inputs (the tokens): the new
+    // route starts at section 0.
+    for (size_t r = onion_ ? 1 : j + 1; r-- > 0;) {
       std::vector<RouteHop> tail;
       last = service_.BuildRoute(hops_[r].hop.begin, root_, excluded_, &tail);
       if (!last.ok()) continue;
@@ -506,6 +681,7 @@ class InferenceService::Route final : public compute::LogitsSource {
   const uint64_t most_rows_;                     // the worst case at each hop
   const Amount max_fee_;
   const uint64_t prompt_tokens_;
+  const bool onion_;
   InferResult& result_;
   std::vector<Hop> hops_;
   std::vector<Hop> dropped_;           // hops replaced by a reroute
@@ -545,6 +721,9 @@ Status InferenceService::Start() {
     client_channels_[kept.funding].receipts.push_back(kept.receipt);
   }
   if (!options_.enabled) return Status::OK();
+  // Drawn at each start: it names this holder only while this process runs.
+  onion_key_ = PrivateKey::Generate();
+  onion_public_ = onion_key_->PublicKey();
   if (options_.price > 0) {
     serve_wallet_ = DefaultWallet(*node_);
     if (serve_wallet_ == nullptr)
@@ -609,34 +788,52 @@ net::ServeInfoMsg InferenceService::ServeInfoLocked() const {
   info.max_sessions = options_.limits.max_sessions;
   info.sessions = static_cast<uint32_t>(server_->Stats().sessions);
   info.payee = payee_;
+  info.onion_key = onion_public_;
   return info;
 }
 
-void InferenceService::OnInferStep(net::PeerId from, const net::InferStepMsg& step) {
-  net::InferResultMsg busy;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (serve_thread_.joinable() && !stopping_ && queue_.size() < kMaxQueuedSteps &&
-        queued_by_peer_[from] < kMaxQueuedStepsPerPeer) {
-      queue_.emplace_back(from, step);
-      ++queued_by_peer_[from];
-      queued_.notify_one();
-      return;
-    }
-    ++steps_refused_;
+bool InferenceService::Enqueue(net::PeerId from,
+                               std::variant<net::InferStepMsg, net::OnionStepMsg> step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (serve_thread_.joinable() && !stopping_ && queue_.size() < kMaxQueuedSteps &&
+      queued_by_peer_[from] < kMaxQueuedStepsPerPeer) {
+    queue_.push_back(QueuedStep{from, std::move(step)});
+    ++queued_by_peer_[from];
+    queued_.notify_one();
+    return true;
   }
+  ++steps_refused_;
+  return false;
+}
+
+void InferenceService::OnInferStep(net::PeerId from, const net::InferStepMsg& step) {
+  if (Enqueue(from, step)) return;
+  net::InferResultMsg busy;
   busy.request_id = step.request_id;
   busy.code = net::InferCode::kRefused;
   busy.reason = options_.enabled ? "busy" : "not-serving";
   peerman_->SendInferResult(from, busy);
 }
 
+void InferenceService::OnOnionStep(net::PeerId from, const net::OnionStepMsg& step) {
+  if (Enqueue(from, step)) return;
+  net::OnionReplyMsg busy;
+  busy.request_id = step.request_id;
+  busy.code = net::OnionReplyCode::kRefused;
+  busy.reason = options_.enabled ? "busy" : "not-serving";
+  peerman_->SendOnionReply(from, busy);
+}
+
+// How often the serving thread looks for onion steps whose next hop is late.
+constexpr auto kForwardCheckInterval = 1s;
+
 void InferenceService::ServeLoop() {
   while (true) {
-    std::pair<net::PeerId, net::InferStepMsg> next;
+    std::optional<QueuedStep> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      queued_.wait(lock, [&] { return stopping_ || !queue_.empty() || settle_due_ || stale_; });
+      queued_.wait_for(lock, kForwardCheckInterval,
+                       [&] { return stopping_ || !queue_.empty() || settle_due_ || stale_; });
       if (stopping_) return;
       if (stale_ || settle_due_) {
         // A new tip: serve and announce its weights now rather than at the
@@ -650,15 +847,222 @@ void InferenceService::ServeLoop() {
         if (settle_due_.exchange(false)) SettleDue();
         continue;
       }
-      next = std::move(queue_.front());
-      queue_.pop_front();
-      if (--queued_by_peer_[next.first] == 0) queued_by_peer_.erase(next.first);
+      if (!queue_.empty()) {
+        next = std::move(queue_.front());
+        queue_.pop_front();
+        if (--queued_by_peer_[next->from] == 0) queued_by_peer_.erase(next->from);
+      }
     }
+    FailExpiredForwards();
+    if (!next) continue;
+    if (const auto* onion = std::get_if<net::OnionStepMsg>(&next->step)) {
+      ServeOnion(next->from, *onion);
+      continue;
+    }
+    const auto& step = std::get<net::InferStepMsg>(next->step);
     net::InferResultMsg reply;
-    reply.request_id = next.second.request_id;
-    Answer(next.first, next.second, &reply);
-    peerman_->SendInferResult(next.first, reply);
+    reply.request_id = step.request_id;
+    Answer(next->from, step, &reply);
+    peerman_->SendInferResult(next->from, reply);
   }
+}
+
+namespace {
+
+std::string PeerText(const net::ConnMan& connman, net::PeerId id) {
+  const net::PeerRef peer = connman.FindPeer(id);
+  return "peer=" + std::to_string(id) + " (" + (peer ? peer->addr().ToString() : "gone") + ")";
+}
+
+std::string Truncated(std::string reason) {
+  if (reason.size() > net::kMaxInferReason) reason.resize(net::kMaxInferReason);
+  return reason;
+}
+
+net::OnionHopCode OnionCode(net::InferCode code) {
+  switch (code) {
+    case net::InferCode::kOk:
+      return net::OnionHopCode::kOk;
+    case net::InferCode::kRefused:
+      return net::OnionHopCode::kRefused;
+    case net::InferCode::kUnknownSession:
+      return net::OnionHopCode::kUnknownSession;
+  }
+  return net::OnionHopCode::kRefused;
+}
+
+}  // namespace
+
+void InferenceService::ServeOnion(net::PeerId from, const net::OnionStepMsg& step) {
+  net::OnionReplyMsg out;
+  out.request_id = step.request_id;
+  // A layer we cannot open leaves no key to seal with: refused in clear.
+  auto refuse_clear = [&](const std::string& reason) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++steps_refused_;
+    }
+    LogPrintf("onion: refused a step from " + PeerText(*connman_, from) + ": " + reason);
+    out.code = net::OnionReplyCode::kRefused;
+    out.reason = Truncated(reason);
+    out.sealed.clear();
+    peerman_->SendOnionReply(from, out);
+  };
+  net::OnionHop hop;
+  onion::HopKeys keys;
+  const Status peeled = onion::PeelLayer(*onion_key_, step.onion, &hop, &keys);
+  if (!peeled.ok()) return refuse_clear(peeled.message());
+  Forward forward;
+  forward.from = from;
+  forward.request_id = step.request_id;
+  forward.keys = keys;
+  net::OnionHopReply& reply = forward.reply;
+  auto refuse = [&](const std::string& reason) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++steps_refused_;
+    }
+    LogPrintf("onion: refused a step from " + PeerText(*connman_, from) + ": " + reason);
+    reply.code = net::OnionHopCode::kRefused;
+    reply.reason = Truncated(reason);
+    ReturnForward(forward);
+  };
+  // Where the step goes next, checked before anything is computed or paid.
+  const bool last = hop.next == XOnlyPubKeyBytes{};
+  if (!last) {
+    if (hop.next == onion_public_) return refuse("onion-loop: asked to forward to itself");
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, holder] : holders_)
+      if (holder.info.onion_key == hop.next) forward.next = id;
+  }
+  if (!last) {
+    if (forward.next < 0) return refuse("onion-next-unreachable: not a peer of this holder");
+    if (forward.next == from)
+      return refuse("onion-loop: asked to forward back to the previous hop");
+    std::lock_guard<std::mutex> lock(mu_);
+    if (forwards_.size() >= kMaxOnionForwards) {
+      ++steps_refused_;
+      reply.code = net::OnionHopCode::kRefused;
+      reply.reason = "busy";
+    }
+  }
+  if (reply.code == net::OnionHopCode::kRefused) return ReturnForward(forward);
+  const uint64_t rows = step.input.shape[0];
+  net::InferResultMsg result;
+  if (rows == 0 && hop.payment.empty()) {
+    // Only carries later hops' payments (the client's last step): pass it on.
+    result.code = net::InferCode::kOk;
+    result.output = compute::EncodeFloats({}, std::vector<uint64_t>{0}, compute::Codec::kFloat32);
+  } else {
+    net::InferStepMsg local;
+    local.request_id = step.request_id;
+    local.session = hop.session;
+    local.state_root = hop.state_root;
+    local.section_begin = hop.section_begin;
+    local.section_end = hop.section_end;
+    local.position = hop.position;
+    local.input = step.input;
+    local.payment = hop.payment;
+    Answer(from, local, &result);
+  }
+  reply.code = OnionCode(result.code);
+  reply.reason = result.reason;
+  reply.receipt = result.receipt;
+  if (rows > 0 && hop.position == 0) {
+    // A session's start: the only line a hop keeps of a request, and it
+    // names the two neighbours and nothing else (what tests check).
+    const std::string ephemeral = HexStr(std::span<const uint8_t>(step.onion.data(), 4));
+    LogPrintf("onion: hop " + RangeText(hop.section_begin, hop.section_end) + " session " +
+              hop.session.ToHex().substr(0, 16) + " key " + ephemeral + ": from " +
+              PeerText(*connman_, from) + ", " +
+              (last ? std::string("last hop") : "forwarding to " + PeerText(*connman_, forward.next)) +
+              (reply.code == net::OnionHopCode::kOk ? "" : " (" + reply.reason + ")"));
+  }
+  if (reply.code != net::OnionHopCode::kOk || last) {
+    if (reply.code == net::OnionHopCode::kOk) reply.body = Serialize(result.output);
+    return ReturnForward(forward);
+  }
+  net::OnionStepMsg onward;
+  onward.input = std::move(result.output);
+  onward.onion = std::move(hop.inner);
+  forward.deadline = std::chrono::steady_clock::now() +
+                     std::min<std::chrono::milliseconds>(std::chrono::milliseconds(hop.wait_ms),
+                                                         kMaxOnionWait);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    onward.request_id = next_request_id_++;
+    forwards_[onward.request_id] = forward;
+    ++onion_forwarded_;
+  }
+  if (peerman_->SendOnionStep(forward.next, onward)) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = forwards_.find(onward.request_id);
+  if (it == forwards_.end()) return;  // OnPeerGone answered it already
+  Forward failed = std::move(it->second);
+  forwards_.erase(it);
+  lock.unlock();
+  failed.reply.code = net::OnionHopCode::kNextFailed;
+  failed.reply.reason = "onion-next-unreachable: not connected";
+  ReturnForward(failed);
+}
+
+void InferenceService::ReturnForward(const Forward& forward) {
+  net::OnionReplyMsg out;
+  out.request_id = forward.request_id;
+  const Status s = onion::SealReply(forward.keys, forward.reply, &out.sealed);
+  if (!s.ok()) {
+    out.code = net::OnionReplyCode::kRefused;
+    out.reason = Truncated(s.message());
+    out.sealed.clear();
+  }
+  peerman_->SendOnionReply(forward.from, out);
+}
+
+void InferenceService::FailExpiredForwards() {
+  std::vector<Forward> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = forwards_.begin(); it != forwards_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->second));
+      it = forwards_.erase(it);
+    }
+  }
+  for (Forward& f : expired) {
+    f.reply.code = net::OnionHopCode::kNextFailed;
+    f.reply.reason = "onion-next-timeout";
+    ReturnForward(f);
+  }
+}
+
+void InferenceService::OnOnionReply(net::PeerId from, const net::OnionReplyMsg& reply) {
+  Forward forward;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto pending = pending_.find(reply.request_id);
+    if (pending != pending_.end()) {
+      if (pending->second.peer != from || pending->second.done) return;  // not asked
+      pending->second.done = true;
+      pending->second.onion_reply = reply;
+      answered_.notify_all();
+      return;
+    }
+    auto it = forwards_.find(reply.request_id);
+    if (it == forwards_.end() || it->second.next != from) return;  // not asked
+    forward = std::move(it->second);
+    forwards_.erase(it);
+  }
+  if (reply.code == net::OnionReplyCode::kSealed) {
+    forward.reply.body = reply.sealed;
+  } else {
+    forward.reply.code = net::OnionHopCode::kNextFailed;
+    forward.reply.reason = Truncated("onion-next-refused: " + reply.reason);
+  }
+  ReturnForward(forward);
 }
 
 void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
@@ -853,14 +1257,32 @@ void InferenceService::OnInferResult(net::PeerId from, const net::InferResultMsg
 }
 
 void InferenceService::OnPeerGone(net::PeerId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   holders_.erase(id);
   // Its queued steps would be answered to nobody.
-  std::erase_if(queue_, [&](const auto& entry) { return entry.first == id; });
+  std::erase_if(queue_, [&](const QueuedStep& entry) { return entry.from == id; });
   queued_by_peer_.erase(id);
   for (auto& [request, pending] : pending_)
     if (pending.peer == id) pending.failed = true;
   answered_.notify_all();
+  // Onion steps it passed on go unanswered; those it was to answer fail.
+  std::vector<Forward> failed;
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.from == id) {
+      it = forwards_.erase(it);
+    } else if (it->second.next == id) {
+      failed.push_back(std::move(it->second));
+      it = forwards_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  lock.unlock();
+  for (Forward& f : failed) {
+    f.reply.code = net::OnionHopCode::kNextFailed;
+    f.reply.reason = "onion-next-disconnected";
+    ReturnForward(f);
+  }
 }
 
 // Roots of the last few tips a client may route for (RouteForRecentRoot).
@@ -904,27 +1326,46 @@ Status InferenceService::RouteForRecentRoot(Uint256* root, std::vector<RouteHop>
   return s;
 }
 
-Status InferenceService::Exchange(net::PeerId peer, net::InferStepMsg step,
-                                  net::InferResultMsg* result) {
+Status InferenceService::Await(net::PeerId peer, std::chrono::seconds timeout,
+                               const std::function<bool(uint64_t)>& send, Pending* out) {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t id = next_request_id_++;
-  step.request_id = id;
-  pending_[id] = Pending{peer, false, false, {}};
+  pending_[id] = Pending{peer, false, false, {}, {}};
   lock.unlock();
-  const bool sent = peerman_->SendInferStep(peer, step);
+  const bool sent = send(id);
   lock.lock();
-  const bool settled = sent && answered_.wait_for(lock, kInferStepTimeout, [&] {
+  const bool settled = sent && answered_.wait_for(lock, timeout, [&] {
     const Pending& p = pending_.at(id);
     return p.done || p.failed;
   });
-  Pending p = std::move(pending_.at(id));
+  *out = std::move(pending_.at(id));
   pending_.erase(id);
   if (!sent) return Status::IOError("peer=" + std::to_string(peer) + " is not connected");
-  if (!settled)
-    return Status::IOError("no answer in " + std::to_string(kInferStepTimeout.count()) + " s");
-  if (!p.done) return Status::IOError("peer=" + std::to_string(peer) + " disconnected");
-  *result = std::move(p.result);
+  if (!settled) return Status::IOError("no answer in " + std::to_string(timeout.count()) + " s");
+  if (!out->done) return Status::IOError("peer=" + std::to_string(peer) + " disconnected");
   return Status::OK();
+}
+
+Status InferenceService::Exchange(net::PeerId peer, net::InferStepMsg step,
+                                  net::InferResultMsg* result) {
+  Pending p;
+  const Status s = Await(peer, kInferStepTimeout, [&](uint64_t id) {
+    step.request_id = id;
+    return peerman_->SendInferStep(peer, step);
+  }, &p);
+  if (s.ok()) *result = std::move(p.result);
+  return s;
+}
+
+Status InferenceService::ExchangeOnion(net::PeerId peer, net::OnionStepMsg step,
+                                       std::chrono::seconds timeout, net::OnionReplyMsg* reply) {
+  Pending p;
+  const Status s = Await(peer, timeout, [&](uint64_t id) {
+    step.request_id = id;
+    return peerman_->SendOnionStep(peer, step);
+  }, &p);
+  if (s.ok()) *reply = std::move(p.onion_reply);
+  return s;
 }
 
 Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
@@ -981,7 +1422,7 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
   for (uint32_t e = k; e != from; e = via[e]->info.section_begin) {
     const HolderInfo& h = *via[e];
     out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price,
-                            h.info.payee});
+                            h.info.payee, h.info.onion_key});
   }
   std::reverse(out->begin(), out->end());
   return Status::OK();
@@ -1046,8 +1487,9 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_;
   }
+  out->onion = options.onion.value_or(options_.onion);
   Route route(this, root, std::move(hops), std::move(channels), payer, most_rows, options.max_fee,
-              prompt.size(), out);
+              prompt.size(), out->onion, out);
   s = compute::Decode(config_.context, prompt, options.decode, &route, on_token, &out->decode);
   out->route = route.hops();
   // Pay for the last steps also after a failure: they were computed.
@@ -1180,6 +1622,8 @@ InferenceInfo InferenceService::Info() const {
   info.state_root = served_root_;
   info.steps_served = steps_served_;
   info.steps_refused = steps_refused_;
+  info.onion_forwarded = onion_forwarded_;
+  info.onion_key = onion_public_;
   for (const auto& [id, holder] : holders_) info.holders.push_back(holder);
   info.requests = requests_;
   info.tokens_generated = tokens_generated_;

@@ -40,6 +40,15 @@
 // -servesettleafter blocks after its first payment, and always
 // kChannelExpiryMargin blocks before its timeout.
 //
+// Onion routing (doc/inference.md "Onion routing"; InferOptions::onion or
+// -inferonion). The client sends each step to the route's first hop only,
+// wrapped in one layer per hop (node/onion.h) holding that hop's session,
+// range, position and payment and the next hop's onion key; a holder peels
+// its layer, computes, forwards its output and the rest of the onion to the
+// next hop (a peer whose serveinfo names that key), and returns that hop's
+// sealed reply inside its own. The client keeps the window's tokens only, so
+// a failed or forgetful hop costs a replay of the whole route from section 0.
+//
 // Thread safety: Infer and Info may be called from any thread (RPC workers);
 // the InferenceHandler methods come from the message thread, which only
 // queues steps: a serving thread computes them, so a long step never holds up
@@ -65,6 +74,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "chain/amount.h"
@@ -78,6 +88,7 @@
 #include "net/connman.h"
 #include "net/inference_handler.h"
 #include "net/net_processing.h"
+#include "node/onion.h"
 #include "validation/chain_manager.h"
 #include "wallet/wallet.h"
 
@@ -94,6 +105,12 @@ inline constexpr std::chrono::seconds kInferStepTimeout = 20s;
  *  beyond them a step is refused ("busy"): a peer cannot queue work without bound. */
 inline constexpr size_t kMaxQueuedSteps = 64;
 inline constexpr size_t kMaxQueuedStepsPerPeer = 4;
+/** Onion steps a holder has passed on and awaits the next hop's reply for;
+ *  beyond them an onion step is refused ("busy"). */
+inline constexpr size_t kMaxOnionForwards = 64;
+/** The longest a holder waits for the next hop (the client asks for less:
+ *  kInferStepTimeout per hop after it). */
+inline constexpr std::chrono::seconds kMaxOnionWait = kInferStepTimeout * 8;
 /** Hops replaced during one Infer call before it gives up. */
 inline constexpr uint32_t kMaxReroutes = 4;
 /** Longest prompt Infer takes, in bytes (tokens). */
@@ -127,10 +144,12 @@ struct ServeOptions {
   uint32_t settle_after = kDefaultServeSettleAfter;        //!< -servesettleafter
   Amount channel_amount = kDefaultInferChannelAmount;      //!< -inferchannelamount
   uint32_t channel_timeout = kDefaultInferChannelTimeout;  //!< -inferchanneltimeout
+  bool onion = false;  //!< -inferonion: route requests as onions unless asked otherwise
 };
 
 /// Registers -serve, -serveprice, -servesessions, -servesessiontimeout,
-/// -servestopafter, -servesettleafter, -inferchannelamount, -inferchanneltimeout.
+/// -servestopafter, -servesettleafter, -inferchannelamount, -inferchanneltimeout,
+/// -inferonion.
 void AddInferenceArgs(Config* c);
 /// Reads them for a model of `sections` sections. Returns InvalidArgument
 /// naming the bad option (a range of partial atoms is caught later, by
@@ -143,6 +162,9 @@ struct InferOptions {
   Amount max_fee = 0;  //!< the most the whole request may cost
   /// The wallet that pays holders; null: the node's DefaultWallet (channels.h).
   std::shared_ptr<wallet::Wallet> wallet;
+  /// Route through onion layers (doc/inference.md "Onion routing");
+  /// nullopt: -inferonion.
+  std::optional<bool> onion;
 };
 
 /// One hop of a route.
@@ -151,7 +173,8 @@ struct RouteHop {
   std::string addr;
   uint32_t begin = 0, end = 0;
   Amount price = 0;
-  XOnlyPubKeyBytes payee{};  //!< the key its channels name (serveinfo)
+  XOnlyPubKeyBytes payee{};      //!< the key its channels name (serveinfo)
+  XOnlyPubKeyBytes onion_key{};  //!< the key its onion layers are sealed to (serveinfo)
 };
 
 /// What one request paid one holder (a hop of the route, or one replaced).
@@ -170,6 +193,7 @@ struct InferResult {
   uint64_t tokens_billed = 0;  //!< prompt bytes + generated tokens fed back
   uint32_t reroutes = 0;
   std::vector<HopPayment> payments;  //!< per paid holder
+  bool onion = false;                //!< routed through onion layers
 };
 
 struct HolderInfo {
@@ -183,9 +207,11 @@ struct InferenceInfo {
   uint32_t begin = 0, end = 0;
   Amount price = 0;
   Uint256 state_root;               //!< of the weights served (serving only)
+  XOnlyPubKeyBytes onion_key{};     //!< onion layers to us are sealed to it (serving only)
   compute::ServeStats serve;        //!< sessions and positions served
   uint64_t steps_served = 0;        //!< inferstep answered OK
-  uint64_t steps_refused = 0;       //!< inferstep refused
+  uint64_t steps_refused = 0;       //!< inferstep and onion steps refused
+  uint64_t onion_forwarded = 0;     //!< onion steps passed on to a next hop
   std::vector<HolderInfo> holders;  //!< announcements of connected peers
   uint64_t requests = 0;            //!< Infer calls that sent a step
   uint64_t tokens_generated = 0;    //!< by those calls
@@ -261,6 +287,8 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   void OnInferStep(net::PeerId from, const net::InferStepMsg& step) override;
   void OnServeInfo(net::PeerId from, const net::ServeInfoMsg& info) override;
   void OnInferResult(net::PeerId from, const net::InferResultMsg& result) override;
+  void OnOnionStep(net::PeerId from, const net::OnionStepMsg& step) override;
+  void OnOnionReply(net::PeerId from, const net::OnionReplyMsg& reply) override;
   void OnPeerGone(net::PeerId id) override;
 
   // ChainListener: a new tip may change the served weights.
@@ -291,11 +319,36 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
     net::PeerId peer = -1;
     bool done = false;
     bool failed = false;  //!< the peer went away
-    net::InferResultMsg result;
+    net::InferResultMsg result;     //!< the answer to an inferstep
+    net::OnionReplyMsg onion_reply;  //!< the answer to an onionstep
+  };
+  /// A step waiting for the serving thread.
+  struct QueuedStep {
+    net::PeerId from = -1;
+    std::variant<net::InferStepMsg, net::OnionStepMsg> step;
+  };
+  /// An onion step this holder computed and passed on: what to answer the
+  /// previous hop once the next one replies (or fails, or times out).
+  struct Forward {
+    net::PeerId from = -1;    //!< the previous hop
+    uint64_t request_id = 0;  //!< its request id
+    net::PeerId next = -1;
+    onion::HopKeys keys;          //!< to seal our reply
+    net::OnionHopReply reply;     //!< ours, without the next hop's reply yet
+    std::chrono::steady_clock::time_point deadline;
   };
 
   /** The serving thread: answers queued steps in arrival order. */
   void ServeLoop();
+  /** Queues a step for the serving thread; false when full (the caller refuses "busy"). */
+  bool Enqueue(net::PeerId from, std::variant<net::InferStepMsg, net::OnionStepMsg> step);
+  /** Serves one onion step: peels it, refuses it with a reason or computes
+   *  it, and answers or passes it on (a Forward). Serving thread; REQUIRES: !mu_. */
+  void ServeOnion(net::PeerId from, const net::OnionStepMsg& step);
+  /** Answers a Forward's previous hop with our sealed reply. REQUIRES: !mu_. */
+  void ReturnForward(const Forward& forward);
+  /** Answers each Forward past its deadline: the next hop failed. REQUIRES: !mu_. */
+  void FailExpiredForwards();
   /** Runs one step on the server and fills *reply. REQUIRES: !mu_. */
   void Answer(net::PeerId from, const net::InferStepMsg& step, net::InferResultMsg* reply);
   /** The payment checks of a step before it is computed (doc/inference.md
@@ -324,6 +377,14 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  the peer is gone, does not answer within kInferStepTimeout or cannot
    *  be sent to; OK with *result otherwise. REQUIRES: !mu_. */
   Status Exchange(net::PeerId peer, net::InferStepMsg step, net::InferResultMsg* result);
+  /** As Exchange for an onion step to a route's first hop, waiting up to
+   *  `timeout` for the whole route's reply. */
+  Status ExchangeOnion(net::PeerId peer, net::OnionStepMsg step, std::chrono::seconds timeout,
+                       net::OnionReplyMsg* reply);
+  /** Registers a Pending, calls send(request id) and waits for the answer
+   *  (Exchange's errors). REQUIRES: !mu_. */
+  Status Await(net::PeerId peer, std::chrono::seconds timeout,
+               const std::function<bool(uint64_t)>& send, Pending* out);
   /** The cheapest chain of hops covering sections [from, sections_) for
    *  `root`, avoiding `excluded`; NotFound naming the first uncovered section. */
   Status BuildRoute(uint32_t from, const Uint256& root, const std::vector<net::PeerId>& excluded,
@@ -345,12 +406,16 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   mutable std::mutex mu_;
   std::condition_variable answered_;  // a Pending completed
   std::condition_variable queued_;    // a step was queued, or stopping_ set
-  std::deque<std::pair<net::PeerId, net::InferStepMsg>> queue_;  // GUARDED_BY(mu_)
+  std::deque<QueuedStep> queue_;                                 // GUARDED_BY(mu_)
   std::map<net::PeerId, size_t> queued_by_peer_;                 // GUARDED_BY(mu_)
   bool stopping_ = false;                                        // GUARDED_BY(mu_)
   std::shared_ptr<compute::SectionServer> server_;  // GUARDED_BY(mu_); steps run unlocked
   Uint256 served_root_;                             // GUARDED_BY(mu_)
   uint64_t steps_served_ = 0, steps_refused_ = 0;   // GUARDED_BY(mu_)
+  uint64_t onion_forwarded_ = 0;                    // GUARDED_BY(mu_)
+  std::map<uint64_t, Forward> forwards_;            // GUARDED_BY(mu_): by our request id
+  std::optional<PrivateKey> onion_key_;             // set by Start with -serve; then read-only
+  XOnlyPubKeyBytes onion_public_{};                 // its public key, announced
   uint64_t last_announced_sessions_ = 0;            // GUARDED_BY(mu_)
   std::map<net::PeerId, HolderInfo> holders_;       // GUARDED_BY(mu_)
   std::deque<Uint256> recent_roots_;  // GUARDED_BY(mu_): main-chain tips' roots, newest first

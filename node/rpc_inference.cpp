@@ -49,9 +49,10 @@ json RouteJson(const std::vector<RouteHop>& route) {
   return hops;
 }
 
-// The {options} object of infer into *decode.
-void ParseInferOptions(const json& options, compute::DecodeOptions* decode) {
+// The {options} object of infer into *out.
+void ParseInferOptions(const json& options, InferOptions* out) {
   if (options.is_null()) return;
+  compute::DecodeOptions* decode = &out->decode;
   if (!options.is_object()) throw RpcError(rpc::kRpcTypeError, "options must be an object");
   for (const auto& [key, value] : options.items()) {
     if (key == "temperature" || key == "top_p") {
@@ -69,6 +70,9 @@ void ParseInferOptions(const json& options, compute::DecodeOptions* decode) {
         if (!stop.is_string()) throw RpcError(rpc::kRpcTypeError, "stop must hold strings");
         decode->stop.push_back(stop.get<std::string>());
       }
+    } else if (key == "onion") {
+      if (!value.is_boolean()) throw RpcError(rpc::kRpcTypeError, "onion must be true or false");
+      out->onion = value.get<bool>();
     } else {
       throw RpcError(rpc::kRpcInvalidParameter, "unknown option: " + key);
     }
@@ -93,7 +97,8 @@ RpcMethod infer(NodeContext& node) {
         "The most, in coins, the request may cost"},
        {"options", RpcType::kObject, RpcArg::kOptional, "",
         "{\"temperature\": 0 (greedy) or more, \"top_p\": (0, 1], \"seed\": n, \"stop\": "
-        "string or [strings] (default [\"\\n\"])}"}},
+        "string or [strings] (default [\"\\n\"]), \"onion\": true routes through onion "
+        "layers so that only the first holder sees this node asking (default: -inferonion)}"}},
       {{RpcType::kObject,
         "",
         "",
@@ -107,6 +112,7 @@ RpcMethod infer(NodeContext& node) {
             {RpcType::kNumber, "tokens_billed", "prompt bytes plus generated tokens fed back"},
             {RpcType::kNumber, "reroutes", "hops replaced after a failure"},
             {RpcType::kHex, "state_root", "the model state it came from"},
+            {RpcType::kBool, "onion", "whether it was routed through onion layers"},
             {RpcType::kArray, "payments",
              "per paid holder: peer, addr, sections, funding (txid:vout), paid (coins signed in "
              "this request), receipt (hex of its last signed receipt), amount and tokens (the "
@@ -127,7 +133,7 @@ RpcMethod infer(NodeContext& node) {
         options.max_fee =
             request.Arg(2).is_null() ? kDefaultInferMaxFee : AmountFromValue(request.Arg(2));
         options.wallet = NamedWallet(node, request);
-        ParseInferOptions(request.Arg(3), &options.decode);
+        ParseInferOptions(request.Arg(3), &options);
         InferResult result;
         const Status s =
             InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options, {}, &result);
@@ -157,7 +163,8 @@ RpcMethod infer(NodeContext& node) {
                     {"cost", ValueFromAmount(result.cost)},
                     {"tokens_billed", result.tokens_billed},
                     {"reroutes", result.reroutes},
-                    {"state_root", result.state_root.ToHex()}};
+                    {"state_root", result.state_root.ToHex()},
+                    {"onion", result.onion}};
       }};
 }
 
@@ -175,15 +182,18 @@ RpcMethod getinferenceinfo(NodeContext& node) {
             {RpcType::kArray, "sections", "served [begin, end) (serving only)"},
             {RpcType::kNumber, "price", "advertised coins per token (serving only)"},
             {RpcType::kHex, "state_root", "of the weights served (serving only)"},
+            {RpcType::kHex, "onion_key",
+             "the key onion layers to this holder are sealed to, drawn at start (serving only)"},
             {RpcType::kNumber, "sessions", "sessions held now"},
             {RpcType::kNumber, "sessions_started", "sessions begun, ever"},
             {RpcType::kNumber, "sessions_evicted", "sessions dropped for room or idleness"},
             {RpcType::kNumber, "tokens_served", "positions computed for clients (replays too)"},
             {RpcType::kNumber, "steps_served", "inferstep messages answered"},
-            {RpcType::kNumber, "steps_refused", "inferstep messages refused"},
+            {RpcType::kNumber, "steps_refused", "inferstep and onion steps refused"},
+            {RpcType::kNumber, "onion_forwarded", "onion steps passed on to a next hop"},
             {RpcType::kArray, "holders",
              "announcements of connected peers: peer, addr, sections, state_root, price, "
-             "sessions, max_sessions"},
+             "sessions, max_sessions, onion_key"},
             {RpcType::kNumber, "requests", "infer calls that sent a step"},
             {RpcType::kNumber, "tokens_generated", "tokens those calls generated"},
             {RpcType::kHex, "payee", "the key holders' channels must name (serving with a price)"},
@@ -205,13 +215,15 @@ RpcMethod getinferenceinfo(NodeContext& node) {
                              {"state_root", h.info.state_root.ToHex()},
                              {"price", ValueFromAmount(h.info.price)},
                              {"sessions", h.info.sessions},
-                             {"max_sessions", h.info.max_sessions}});
+                             {"max_sessions", h.info.max_sessions},
+                             {"onion_key", HexStr(h.info.onion_key)}});
         }
         json out{{"serving", info.serving}};
         if (info.serving) {
           out["sections"] = json::array({info.begin, info.end});
           out["price"] = ValueFromAmount(info.price);
           out["state_root"] = info.state_root.ToHex();
+          out["onion_key"] = HexStr(info.onion_key);
         }
         out["sessions"] = info.serve.sessions;
         out["sessions_started"] = info.serve.sessions_started;
@@ -219,6 +231,7 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         out["tokens_served"] = info.serve.positions;
         out["steps_served"] = info.steps_served;
         out["steps_refused"] = info.steps_refused;
+        out["onion_forwarded"] = info.onion_forwarded;
         out["holders"] = holders;
         out["requests"] = info.requests;
         out["tokens_generated"] = info.tokens_generated;

@@ -175,5 +175,24 @@ TEST_F(KeyTest, SignAndVerifyFromManyThreads) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(ok[t], 25) << "thread " << t;
 }
 
+// ECDH on x-only keys: both sides get the same secret whatever the parity of
+// their points' y (about half of random keys have odd y), a third key gets
+// another, and a key off the curve is refused.
+TEST_F(KeyTest, EcdhXOnlyAgreesAcrossParities) {
+  for (int i = 0; i < 16; ++i) {
+    const PrivateKey a = PrivateKey::Generate(), b = PrivateKey::Generate();
+    std::array<uint8_t, 32> ab, ba, ac;
+    ASSERT_TRUE(EcdhXOnly(a, b.PublicKey(), &ab));
+    ASSERT_TRUE(EcdhXOnly(b, a.PublicKey(), &ba));
+    EXPECT_EQ(ab, ba);
+    ASSERT_TRUE(EcdhXOnly(a, PrivateKey::Generate().PublicKey(), &ac));
+    EXPECT_NE(ab, ac);
+  }
+  XOnlyPubKeyBytes off_curve;
+  off_curve.fill(0xff);  // above the field prime
+  std::array<uint8_t, 32> out;
+  EXPECT_FALSE(EcdhXOnly(PrivateKey::Generate(), off_curve, &out));
+}
+
 }  // namespace
 }  // namespace cc

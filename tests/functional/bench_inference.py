@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Inference figures for doc/benchmarks.md (not run by CTest): greedy decoding
 of the regtest model (tiny) routed over loopback P2P through one holder of
-every section and through three holders of one section each, against the
+every section and through three holders of one section each (routed
+directly, and through onion layers: doc/inference.md "Onion routing"), against the
 same node's local decoding (completetext: GenerateGreedy, whole window per
 token, no cache) in the same run, and bench_compute's in-process KV-cached
 reference (BM_ServeDecode). Each figure is the median of --calls calls.
@@ -35,8 +36,8 @@ def median_seconds(fn):
 
 
 class BenchInference(ComputecoinTestFramework):
-    def measure(self, client, label):
-        options = {"stop": []}
+    def measure(self, client, label, onion=False):
+        options = {"stop": [], "onion": onion}
         first = median_seconds(lambda: client.rpc("infer", "1", 1, 1, options))
         total = median_seconds(lambda: client.rpc("infer", "1", TOKENS, 1, options))
         self.log(f"{label}: time to first token {first * 1e3:.2f} ms, "
@@ -59,14 +60,23 @@ class BenchInference(ComputecoinTestFramework):
         whole.stop()
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 0)
 
+        chain = []
         for begin, end in ((0, 1), (1, 2), (2, 3)):
             node = self.add_node()
             node.start([f"-serve={begin}:{end}"])
             connect_nodes(client, node)
+            if chain:
+                connect_nodes(chain[-1], node)  # the onion route's hop-to-hop links
+            chain.append(node)
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 3)
+        wait_until(lambda: len(chain[0].rpc("getinferenceinfo")["holders"]) == 1 and
+                   len(chain[1].rpc("getinferenceinfo")["holders"]) == 2)
         three = self.measure(client, "3 holders")
+        onion = self.measure(client, "3 holders, onion", onion=True)
         self.log(f"ratios to local completetext: 1 holder {one * local / TOKENS:.2f}x, "
-                 f"3 holders {three * local / TOKENS:.2f}x")
+                 f"3 holders {three * local / TOKENS:.2f}x, "
+                 f"3 holders onion {onion * local / TOKENS:.2f}x; onion / direct "
+                 f"{onion / three:.2f}x")
 
         bench = os.path.join(self.bindir, "bench_compute")
         if os.access(bench, os.X_OK):

@@ -69,6 +69,8 @@ class InferencePaymentTest(ComputecoinTestFramework):
             connect_nodes(client, node)
             holders.append(node)
         h0, h1, h2 = holders
+        connect_nodes(h0, h1)  # the onion route's links
+        connect_nodes(h1, h2)
         nodes = [client] + holders
 
         def mine(n=1):
@@ -125,10 +127,13 @@ class InferencePaymentTest(ComputecoinTestFramework):
         mine(1)
 
         self.log("routed greedy decoding equals local greedy; paid exactly the receipts")
+        self.log("(the second request over an onion route: payments inside the layers)")
         local = client.rpc("completetext", PROMPT, MAX_TOKENS)
         costs = []
-        for _ in range(2):
-            routed = client.rpc("infer", PROMPT, MAX_TOKENS)
+        fundings_used = []
+        for onion in (False, True):
+            routed = client.rpc("infer", PROMPT, MAX_TOKENS, None, {"onion": onion})
+            assert_equal(routed["onion"], onion)
             assert_equal(routed["tokens"], local["tokens"])
             rows = routed["tokens_billed"]
             assert_equal(rows, len(PROMPT) + len(routed["tokens"]) - 1)
@@ -140,6 +145,11 @@ class InferencePaymentTest(ComputecoinTestFramework):
                 assert_equal(payments[section]["tokens"], rows)
             assert_equal(units(routed["cost"]), (PRICES[0] + PRICES[2]) * rows)
             costs.append(units(routed["cost"]))
+            fundings_used.append({s: payments[s]["funding"] for s in PRICES})
+        # What onion routing does not hide: a holder's channel links the
+        # client's requests at that holder (doc/inference.md, threat model).
+        assert_equal(fundings_used[0], fundings_used[1])
+        assert h0.rpc("getinferenceinfo")["onion_forwarded"] > 0
         channels = client.rpc("listchannels")
         assert_equal(len(channels), 2)  # reused
         assert_equal(sum(units(c["paid"]) for c in channels), sum(costs))

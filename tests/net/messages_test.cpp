@@ -438,6 +438,86 @@ TEST(MessagesTest, FraudProofRoundTripAndCaps) {
             "oversized-message");
 }
 
+OnionHop SampleOnionHop() {
+  OnionHop h;
+  h.session = H(5);
+  h.state_root = H(6);
+  h.section_begin = 1;
+  h.section_end = 2;
+  h.position = 4;
+  h.payment = {9, 9};
+  h.wait_ms = 20000;
+  h.next = XOnlyPubKeyBytes{3, 1, 4};
+  h.inner = {1, 2, 3, 4};
+  return h;
+}
+
+TEST(MessagesTest, OnionRoundTrips) {
+  OnionStepMsg step;
+  step.request_id = 5;
+  step.input = SampleStep().input;
+  step.onion.assign(kMaxOnionBytes, 0xab);
+  ExpectRoundTrip(step);
+  ExpectRoundTrip(OnionReplyMsg{.request_id = 6, .sealed = std::vector<uint8_t>(300, 1)});
+  ExpectRoundTrip(
+      OnionReplyMsg{.request_id = 6, .code = OnionReplyCode::kRefused, .reason = "busy"});
+  ServeInfoMsg info = SampleServeInfo();
+  info.onion_key = XOnlyPubKeyBytes{8, 8};
+  ExpectRoundTrip(info);
+
+  OnionHop hop = SampleOnionHop(), back;
+  ASSERT_TRUE(DecodeOnionHop(EncodeOnionHop(hop), &back).ok());
+  EXPECT_EQ(back, hop);
+  OnionHopReply reply{.code = OnionHopCode::kNextFailed,
+                      .reason = "onion-next-timeout",
+                      .receipt = Receipt{.request_id = H(4), .tokens = 3},
+                      .body = {7}},
+      reply_back;
+  ASSERT_TRUE(DecodeOnionHopReply(EncodeOnionHopReply(reply), &reply_back).ok());
+  EXPECT_EQ(reply_back, reply);
+}
+
+TEST(MessagesTest, RejectsMalformedOnion) {
+  OnionStepMsg step;
+  step.input = SampleStep().input;
+  step.onion.assign(kMaxOnionBytes + 1, 0);
+  EXPECT_EQ(Reason(msgtype::kOnionStep, EncodePayload(step)), "oversized-onion");
+  EXPECT_EQ(Reason(msgtype::kOnionStep, std::vector<uint8_t>(OnionStepMsg::kMaxPayload + 1, 0)),
+            "oversized-message");
+  OnionReplyMsg reply{.request_id = 1, .sealed = std::vector<uint8_t>(kMaxOnionReplyBytes + 1)};
+  EXPECT_EQ(Reason(msgtype::kOnionReply, EncodePayload(reply)), "oversized-onion-reply");
+  reply.sealed.clear();
+  std::vector<uint8_t> payload = EncodePayload(reply);
+  payload[8] = 2;  // code
+  EXPECT_EQ(Reason(msgtype::kOnionReply, payload), "bad-onion-code");
+
+  // Instructions: a next hop without an inner onion (or the reverse), a bad
+  // range, oversized fields, trailing bytes.
+  OnionHop hop = SampleOnionHop(), out;
+  hop.inner.clear();
+  EXPECT_EQ(DecodeOnionHop(EncodeOnionHop(hop), &out).message(), "bad-onion-hop");
+  hop = SampleOnionHop();
+  hop.next = {};
+  EXPECT_EQ(DecodeOnionHop(EncodeOnionHop(hop), &out).message(), "bad-onion-hop");
+  hop = SampleOnionHop();
+  hop.section_end = hop.section_begin;
+  EXPECT_EQ(DecodeOnionHop(EncodeOnionHop(hop), &out).message(), "bad-onion-hop");
+  hop = SampleOnionHop();
+  hop.payment.assign(kMaxPaymentUpdate + 1, 0);
+  EXPECT_EQ(DecodeOnionHop(EncodeOnionHop(hop), &out).message(), "bad-onion-hop");
+  hop = SampleOnionHop();
+  hop.inner.assign(kMaxOnionBytes + 1, 0);
+  EXPECT_EQ(DecodeOnionHop(EncodeOnionHop(hop), &out).message(), "bad-onion-hop");
+  payload = EncodeOnionHop(SampleOnionHop());
+  payload.push_back(0);
+  EXPECT_EQ(DecodeOnionHop(payload, &out).message(), "bad-onion-hop");
+  OnionHopReply r;
+  payload = EncodeOnionHopReply(OnionHopReply{});
+  payload[0] = 4;
+  EXPECT_EQ(DecodeOnionHopReply(payload, &r).message(), "bad-onion-reply");
+  EXPECT_EQ(DecodeOnionHopReply({}, &r).message(), "bad-onion-reply");
+}
+
 TEST(MessagesTest, RejectsNonCanonicalAndOversizedPayload) {
   EXPECT_EQ(Reason(msgtype::kInv, {0xfd, 0x01, 0x00}), "non-canonical compact size");
   EXPECT_EQ(Reason(msgtype::kPing, std::vector<uint8_t>(9, 0)), "oversized-message");
@@ -486,7 +566,9 @@ std::vector<Message> Samples() {
       SampleServeInfo(),
       SampleStep(),
       SampleResult(),
-      FraudProofMsg{.proof = {.header = SampleHeader(5), .record = SampleRecord()}}};
+      FraudProofMsg{.proof = {.header = SampleHeader(5), .record = SampleRecord()}},
+      OnionStepMsg{.request_id = 3, .input = SampleStep().input, .onion = {1, 2, 3}},
+      OnionReplyMsg{.request_id = 4, .sealed = {5, 6}}};
 }
 
 TEST(MessagesTest, MutatedPayloadsAreHandled) {
