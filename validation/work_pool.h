@@ -127,7 +127,8 @@ class WorkPool final : public ChainListener {
   /// Calls `listener` whenever a record from a peer enters the pool (Accept)
   /// or the pool is rebuilt on a new tip: then units may have become ready.
   /// It runs on the thread that made the change with the pool's lock held,
-  /// so it must return quickly and not call the pool (wake a thread). An
+  /// so it must return quickly and call nothing of the pool but Get,
+  /// Contains and Records, which take only records_mu_ (wake a thread). An
   /// empty function removes it; once SetListener returns, the previous
   /// listener is not running and is not called again.
   void SetListener(std::function<void()> listener);
