@@ -183,15 +183,18 @@ std::string TensorStore::PathOf(const Uint256& hash) const {
   return dir_ + "/" + hex.substr(0, 2) + "/" + hex.substr(2, 2) + "/" + hex;
 }
 
-Status TensorStore::Put(const EncodedTensor& t, uint64_t step, Uint256* hash) {
+Status TensorStore::Put(const EncodedTensor& t, uint64_t step, Uint256* hash, bool sync) {
+  sync = sync && options_.sync;
   if (const Status s = CheckEncoding(t); !s.ok()) return Status::InvalidArgument(s.message());
   const Uint256 id = t.Hash();
   if (hash != nullptr) *hash = id;
+  bool stored = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const auto it = index_.find(id);
-    if (it != index_.end() && !it->second.damaged && it->second.step >= step) return Status::OK();
+    stored = it != index_.end() && !it->second.damaged && it->second.step >= step;
   }
+  if (stored) return sync ? Sync(id) : Status::OK();  // it may have been stored unsynced
 
   std::vector<uint8_t> file;
   file.reserve(kFileHeaderSize + 16 + 8 * t.shape.size() + t.payload.size());
@@ -210,7 +213,7 @@ Status TensorStore::Put(const EncodedTensor& t, uint64_t step, Uint256* hash) {
     if (fd < 0) return ErrnoError("cannot create", temp);
     FdCloser closer(fd);
     Status s = WriteAll(fd, file.data(), file.size(), temp);
-    if (s.ok() && options_.sync && ::fsync(fd) != 0) s = ErrnoError("cannot fsync", temp);
+    if (s.ok() && sync && ::fsync(fd) != 0) s = ErrnoError("cannot fsync", temp);
     if (!s.ok()) {
       ::unlink(temp.c_str());
       return s;
@@ -232,8 +235,21 @@ Status TensorStore::Put(const EncodedTensor& t, uint64_t step, Uint256* hash) {
     total_bytes_ += file.size();
     index_[id] = Entry{step, file.size(), false};
   }
-  if (options_.sync) return SyncDirectory(dir);
+  if (sync) return SyncDirectory(dir);
   return Status::OK();
+}
+
+Status TensorStore::Sync(const Uint256& hash) {
+  if (!Has(hash)) return Status::NotFound("tensor " + hash.ToHex());
+  if (!options_.sync) return Status::OK();
+  const std::string path = PathOf(hash);
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("cannot open", path);
+    FdCloser closer(fd);
+    if (::fsync(fd) != 0) return ErrnoError("cannot fsync", path);
+  }
+  return SyncDirectory(path.substr(0, path.rfind('/')));
 }
 
 Status TensorStore::Get(const Uint256& hash, EncodedTensor* t) {

@@ -16,8 +16,9 @@
 //
 // Crash safety: a file is written under a temporary name, fsync()ed, renamed
 // over its final name and the directory fsync()ed, so a crash never leaves a
-// partial tensor under its hash name. (With Options::sync off the fsyncs are
-// skipped: a crash may then leave a damaged file, which Get detects.) Get
+// partial tensor under its hash name. (With Options::sync off, or a Put
+// asked not to sync, the fsyncs are skipped: a crash may then leave a
+// damaged file, which Get detects; Sync makes such a tensor durable later.) Get
 // re-hashes what it reads, so damage from any cause is reported as
 // Corruption, never returned as data.
 //
@@ -81,10 +82,18 @@ class TensorStore {
 
   /// Stores `t`, tagged with `step`, and sets *hash (if not null) to t.Hash().
   /// Idempotent: storing a tensor again only raises its step to `step` if
-  /// that is higher. Returns InvalidArgument (with the reason from
-  /// CheckEncoding) if `t` is malformed, IOError if the write fails; the
-  /// store is then unchanged.
-  Status Put(const EncodedTensor& t, uint64_t step, Uint256* hash);
+  /// that is higher. With `sync` false the write is not fsynced even when
+  /// Options::sync is on: for a tensor that can be fetched again or
+  /// recomputed, a crash may lose or damage it (Get detects that), and Sync
+  /// makes it durable when something comes to depend on it. Returns
+  /// InvalidArgument (with the reason from CheckEncoding) if `t` is
+  /// malformed, IOError if the write fails; the store is then unchanged.
+  Status Put(const EncodedTensor& t, uint64_t step, Uint256* hash, bool sync = true);
+
+  /// Makes the stored tensor `hash` durable (fsyncs its file and directory;
+  /// nothing with Options::sync off). Returns NotFound if it is not stored,
+  /// IOError if the fsync fails.
+  Status Sync(const Uint256& hash);
 
   /// Reads the tensor with id `hash` into *t.
   /// Returns NotFound if it is not stored; Corruption if its file is damaged

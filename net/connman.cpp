@@ -922,6 +922,7 @@ bool ConnMan::PushMessage(PeerId id, const Message& msg) {
 bool ConnMan::PushRaw(PeerId id, std::string_view command, ByteSpan payload) {
   return impl_->PushRaw(id, command, payload);
 }
+void ConnMan::WakeMessageHandler() { impl_->Wake(); }
 bool ConnMan::DisconnectPeer(PeerId id, std::string_view reason) {
   return impl_->DisconnectPeer(id, reason);
 }

@@ -188,6 +188,11 @@ class ConnMan {
    *  payload within MaxPayloadLength(command) (else false and nothing is sent). */
   bool PushRaw(PeerId id, std::string_view command, ByteSpan payload);
 
+  /** Runs the message loop's next turn now (SendMessages for every peer) rather than
+   *  after kMessageLoopInterval: for announcements queued from outside the message
+   *  thread that should leave at once (a worker's new record). Any thread. */
+  void WakeMessageHandler();
+
   /** Requests the disconnection of a peer. Returns false if there is no such peer. */
   bool DisconnectPeer(PeerId id, std::string_view reason = "disconnect-requested");
   /** Disconnects every peer at `addr` (IP and port). Returns false if none. */

@@ -23,7 +23,11 @@
 //              getdata (blocks: getheaders). A record's output tensors are
 //              fetched before the pool judges it; a record that arrives
 //              before the records it builds on waits (kMaxOrphanRecords)
-//              and is tried again after each record accepted. A record's
+//              and is tried again after each record accepted and each new
+//              tip (those it reads may come in a block), while it may
+//              still enter (WorkPool::MayEnterLater). The worker's own
+//              records are announced at once (the message loop is woken),
+//              not at its next turn. A record's
 //              faults are its worker's (the pool penalises it), never the
 //              relaying peer's, except a bad signature: an honest relayer
 //              checks it before relaying. regworker requests (free
@@ -203,7 +207,8 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
 
   /** Announces a transaction accepted to the mempool to every peer. */
   void RelayTransaction(const Uint256& txid);
-  /** Announces a work record accepted to the work pool to every peer. */
+  /** Announces a work record accepted to the work pool to every peer, at once (the
+   *  message loop is woken: the next worker is waiting for it). */
   void RelayWorkRecord(const Uint256& record_hash);
   /** Sends a registration request to every peer and keeps it for our own
    *  blocks. Returns false (nothing sent) if its signature is not valid. */

@@ -41,9 +41,11 @@ void Miner::Start() {
     stop_ = false;
   }
   thread_ = std::thread([this] { Run(); });
+  node_->work_pool->SetListener([this] { Wake(); });
 }
 
 void Miner::Stop() {
+  node_->work_pool->SetListener({});
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -61,13 +63,22 @@ MinerStats Miner::Stats() const {
   return stats;
 }
 
+void Miner::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Miner::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
+    woken_ = false;  // a change during the tick is seen by the next one, at once
     lock.unlock();
     Tick();
     lock.lock();
-    cv_.wait_for(lock, kMinerTick, [this] { return stop_; });
+    cv_.wait_for(lock, kMinerTick, [this] { return stop_ || woken_; });
   }
 }
 
@@ -94,15 +105,24 @@ void Miner::Tick() {
 
   for (const PrivateKey& key : node_->workers) {
     if (tip.FindWorker(key.PublicKey()) == nullptr) continue;
-    std::vector<WorkRecord> records;
-    const auto start = std::chrono::steady_clock::now();
-    const Status s = node_->work_pool->Compute(key, now, kMaxRecordsPerTick, &records);
-    compute_micros_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::steady_clock::now() - start)
-                                                 .count());
-    if (!s.ok()) LogPrintf("Miner: computing: " + s.ToString());
-    records_computed_ += records.size();
-    for (const WorkRecord& r : records) node_->peerman->RelayWorkRecord(r.Hash());
+    // One record at a time, each relayed as soon as it is made: the next
+    // worker may be waiting for it (a tick that made four records in a row
+    // held the first back for three units' compute), and between units the
+    // pool's lock is free for the records peers relay (WorkPool::Accept).
+    for (size_t made = 0; made < kMaxRecordsPerTick;) {
+      std::vector<WorkRecord> records;
+      const auto start = std::chrono::steady_clock::now();
+      const Status s = node_->work_pool->Compute(key, now, 1, &records);
+      compute_micros_ += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                start)
+              .count());
+      if (!s.ok()) LogPrintf("Miner: computing: " + s.ToString());
+      if (!s.ok() || records.empty()) break;
+      made += records.size();
+      records_computed_ += records.size();
+      for (const WorkRecord& r : records) node_->peerman->RelayWorkRecord(r.Hash());
+    }
   }
 
   ReportOffences();

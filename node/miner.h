@@ -1,15 +1,18 @@
 // Miner: the node's worker keys at work, on a timer (timed production,
 // doc/consensus.md §8).
 //
-// One thread, every kMinerTick:
+// One thread, every kMinerTick and whenever the work pool changes (a peer's
+// record entered, a new tip: WorkPool::SetListener), so that a unit is
+// computed as soon as its inputs arrive rather than at the next tick:
 //   register  a key the tip has not registered asks for a free
 //             registration (regworker, bond-0 networks) every
 //             kRegistrationInterval, and registers itself in its own block
 //             when it may produce one;
 //   compute   each registered key computes the units the work pool's
-//             extended tip assigns it now (WorkPool::Compute), and its
-//             records are relayed at once, so the next worker need not wait
-//             for a block;
+//             extended tip assigns it now (WorkPool::Compute), one unit at
+//             a time, each record relayed as soon as it is made (the message
+//             loop is woken), so the next worker need not wait for a block
+//             nor for this worker's other units;
 //   produce   when the slot for the next block is one of our keys' (or
 //             nobody is registered yet), and there is something to carry
 //             (pool records, mempool transactions, registrations), it
@@ -77,8 +80,13 @@ class Miner {
   Miner(const Miner&) = delete;
   Miner& operator=(const Miner&) = delete;
 
+  /// Starts the thread and listens to the work pool. REQUIRES: not running.
   void Start();
+  /// Stops listening and joins the thread. Idempotent.
   void Stop();
+  /// Runs the next tick now instead of at the next kMinerTick (a tick under
+  /// way is followed by another at once). Any thread; never blocks on a tick.
+  void Wake();
   MinerStats Stats() const;
 
  private:
@@ -91,7 +99,8 @@ class Miner {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  bool stop_ = false;   // GUARDED_BY(mu_)
+  bool woken_ = false;  // GUARDED_BY(mu_): Wake() since the last tick began
   std::chrono::steady_clock::time_point last_block_{};
   std::chrono::steady_clock::time_point last_registration_{};
   std::atomic<uint64_t> records_computed_{0};

@@ -131,7 +131,9 @@ Status ChainManager::GetTensor(const Uint256& hash, compute::EncodedTensor* out)
 
 Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t step,
                                Uint256* hash) {
-  return tensors_->Put(tensor, step, hash);
+  // Two fsyncs per output on every hop of a step were on the critical path
+  // of training across processes (doc/benchmarks.md); see the header.
+  return tensors_->Put(tensor, step, hash, /*sync=*/false);
 }
 
 Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max_tokens,
@@ -489,7 +491,19 @@ bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
   if (policy != nullptr) ctx.policy = *policy;
   if (policy == nullptr && IsCheckpointed(block)) ctx.policy.sample = 0;  // trusted: see header
   if (!ConnectBlock(tip_, block, ctx, &next, state)) return false;
-  Status s = chain_->ConnectTip(block);
+  // A restart loads the tip's section tensors (LoadEngine), which were
+  // stored unsynced as record outputs (PutTensor): durable before the
+  // snapshot that names them. Other outputs a crash loses are fetched again.
+  // One not stored (pruned work connected on trust) has nothing to sync.
+  Status s = Status::OK();
+  for (size_t i = 0; s.ok() && i < next.sections.size(); ++i) {
+    if (i < tip_.sections.size() && next.sections[i] == tip_.sections[i]) continue;
+    for (const Uint256& h : {next.sections[i].weights, next.sections[i].optimizer_state}) {
+      if (s.ok()) s = tensors_->Sync(h);
+      if (s.IsNotFound()) s = Status::OK();
+    }
+  }
+  if (s.ok()) s = chain_->ConnectTip(block);
   if (s.ok()) s = PutState(next);
   if (!s.ok()) return state->Error("connect: " + s.ToString());
   tip_ = std::move(next);
@@ -717,7 +731,7 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
 Status ChainManager::AssembleOn(const ConsensusState& parent, const AssemblyRequest& request,
                                 Block* out) {
   const TensorSink sink = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
-    return tensors_->Put(t, step, h);
+    return tensors_->Put(t, step, h, /*sync=*/false);  // synced on connect: ConnectOnTip
   };
   return AssembleBlock(parent, Context(), sink, request, out);
 }

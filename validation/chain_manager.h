@@ -199,7 +199,11 @@ class ChainManager {
   /// A committed tensor, to serve to peers. NotFound if not stored.
   Status GetTensor(const Uint256& hash, compute::EncodedTensor* out) const;
   /// Stores a tensor (a record's output, received or computed) for `step`;
-  /// sets *hash (if not null) to its id. Returns the store's errors.
+  /// sets *hash (if not null) to its id. Not fsynced: a record's outputs
+  /// can be fetched again by hash or recomputed, and the ones a restart
+  /// needs — the state's section tensors — are synced when a block that
+  /// commits them is connected, before its snapshot. Returns the store's
+  /// errors.
   Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash = nullptr);
 
   /// Greedy completion of each prompt by the tip's model (the engine's

@@ -71,11 +71,13 @@ bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState*
     ++verified_count_;
   }
   AcceptRecord(record, tip_.height + 1, now, *engine_, &plan_, &extended_);
+  step_ = extended_.step;
   Append(record, hash);
   return true;
 }
 
 void WorkPool::Append(const WorkRecord& record, const Uint256& hash) {
+  std::lock_guard<std::mutex> lock(records_mu_);
   index_[hash] = records_.size();
   records_.push_back(record);
 }
@@ -87,7 +89,10 @@ bool WorkPool::Accept(const WorkRecord& record, int64_t now, ValidationState* st
   if (penalised_.contains(record.worker)) return Refuse(state, "work-worker-penalised");
   if (records_.size() >= options_.max_records) return Refuse(state, "work-pool-full");
   if (!CheckRecordSignature(record, state)) return false;
-  if (AddLocked(record, now, state)) return true;
+  if (AddLocked(record, now, state)) {
+    if (listener_) listener_();
+    return true;
+  }
   if (IsWorkersFault(*state)) {
     ++rejected_count_;
     penalised_.insert(record.worker);
@@ -112,6 +117,7 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
     Status s =
         ComputeAssigned(worker, tip_.unit_order, tip_.height + 1, now, ctx, sink,
                         max - (out->size() - first), resolver_.get(), &plan_, &extended_, out);
+    step_ = extended_.step;
     if (!s.ok()) return s;
     for (size_t i = before; i < out->size(); ++i) {
       const Uint256 hash = (*out)[i].Hash();
@@ -125,17 +131,22 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
 void WorkPool::Rebuild(std::vector<WorkRecord> first, int64_t now) {
   tip_ = chainman_->Tip();
   extended_ = tip_;
+  step_ = extended_.step;
   plan_ = engine_->Plan(extended_.step);
   resolver_ = std::make_unique<InputResolver>(params_, dataset_, Context().fetch);
   std::vector<WorkRecord> old = std::move(first);
-  old.insert(old.end(), records_.begin(), records_.end());
-  records_.clear();
-  index_.clear();
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    old.insert(old.end(), records_.begin(), records_.end());
+    records_.clear();
+    index_.clear();
+  }
   for (const WorkRecord& record : old) {
     if (index_.contains(record.Hash())) continue;
     ValidationState ignored;  // carried by the block, reassigned, or built on one of those
     (void)AddLocked(record, now, &ignored);
   }
+  if (listener_) listener_();
 }
 
 void WorkPool::BlockConnected(const Block&, uint32_t) {
@@ -148,18 +159,28 @@ void WorkPool::BlockDisconnected(const Block& block, uint32_t) {
   Rebuild(block.records, UnixNow());
 }
 
+bool WorkPool::MayEnterLater(const WorkRecord& record, const ValidationState& state) const {
+  if (state.reason() == "bad-work-step") return record.unit.step > step_.load();
+  return state.reason() == "bad-work-not-ready";
+}
+
+void WorkPool::SetListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_ = std::move(listener);
+}
+
 std::vector<WorkRecord> WorkPool::TakeOffences() {
   std::lock_guard<std::mutex> lock(mu_);
   return std::exchange(offences_, {});
 }
 
 std::vector<WorkRecord> WorkPool::Records() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(records_mu_);
   return records_;
 }
 
 bool WorkPool::Get(const Uint256& hash, WorkRecord* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(records_mu_);
   auto it = index_.find(hash);
   if (it == index_.end()) return false;
   *out = records_[it->second];
@@ -167,7 +188,7 @@ bool WorkPool::Get(const Uint256& hash, WorkRecord* out) const {
 }
 
 bool WorkPool::Contains(const Uint256& hash) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(records_mu_);
   return index_.contains(hash);
 }
 

@@ -25,6 +25,11 @@
 // clock without re-executing it (VerifiedRecords), so a record whose unit
 // has since been reassigned (unit_timeout) leaves too.
 //
+// Listener: whoever computes units (the miner) is told at once when a
+// peer's record enters or the pool is rebuilt on a new tip — the moments a
+// unit may become ready — rather than finding out at its next poll: on a
+// devnet step of ~20 hops in a row, a 100 ms poll cost ~1 s a step.
+//
 // Bounded: at most max_records records; past that, new records are refused
 // ("work-pool-full"): earlier records are what later ones build on, so the
 // newest is the least useful.
@@ -33,14 +38,21 @@
 // and re-executing units never holds the chain manager's lock.
 //
 // Thread safety: every public method may be called from any thread (mu_).
-// Lock order: a ChainManager's lock, then mu_ (block validation asks
-// VerifiedRecords, whose lock is a leaf); the pool never calls the chain
-// manager while holding mu_ except for its lock-free tensor store access.
+// Get, Contains and Records take only records_mu_, a leaf that writers take
+// inside mu_: the message thread answers getdata and inv from them, and
+// must not wait while this node's worker computes a unit under mu_ (its
+// peers are waiting for the record it just relayed).
+// Lock order: a ChainManager's lock, then mu_, then records_mu_ (block
+// validation asks VerifiedRecords, whose lock is a leaf); the pool never
+// calls the chain manager while holding mu_ except for its lock-free tensor
+// store access.
 
 #ifndef COMPUTECOIN_VALIDATION_WORK_POOL_H
 #define COMPUTECOIN_VALIDATION_WORK_POOL_H
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -112,6 +124,15 @@ class WorkPool final : public ChainListener {
   /// engine's and tensor store's errors.
   Status Compute(const PrivateKey& worker, int64_t now, size_t max, std::vector<WorkRecord>* out);
 
+  /// Calls `listener` whenever a record from a peer enters the pool (Accept)
+  /// or the pool is rebuilt on a new tip: then units may have become ready.
+  /// It runs on the thread that made the change with the pool's lock held,
+  /// so it must return quickly and call nothing of the pool but Get,
+  /// Contains and Records, which take only records_mu_ (wake a thread). An
+  /// empty function removes it; once SetListener returns, the previous
+  /// listener is not running and is not called again.
+  void SetListener(std::function<void()> listener);
+
   /// Records that proved their worker wrong since the last call (at most
   /// kMaxPendingOffences, one per worker: the first that penalised it), for
   /// the node to report as evidence (chain/evidence.h); cleared.
@@ -124,6 +145,12 @@ class WorkPool final : public ChainListener {
   [[nodiscard]] bool Contains(const Uint256& hash) const;
   /// The extended tip (file comment).
   ConsensusState ExtendedTip() const;
+  /// Whether `record`, refused by Accept with `state`, may enter later: it
+  /// is early ("bad-work-not-ready": the records it reads are not here yet;
+  /// "bad-work-step" for a step after the pool's). A record of a step before
+  /// the pool's is late — its step is over and it can never enter — and so
+  /// is every other refusal. Does not wait for a unit being computed.
+  [[nodiscard]] bool MayEnterLater(const WorkRecord& record, const ValidationState& state) const;
   WorkPoolInfo Info() const;
 
   // ChainListener: rebuild against the new tip.
@@ -141,7 +168,7 @@ class WorkPool final : public ChainListener {
   // Rebuilds against the chain manager's tip, `first` (a disconnected
   // block's records) before the pool's own. REQUIRES: mu_ held.
   void Rebuild(std::vector<WorkRecord> first, int64_t now);
-  // Appends an accepted record. REQUIRES: mu_ held.
+  // Appends an accepted record. REQUIRES: mu_ held, records_mu_ not.
   void Append(const WorkRecord& record, const Uint256& hash);
 
   const ChainParams& params_;
@@ -156,13 +183,17 @@ class WorkPool final : public ChainListener {
   ConsensusState tip_;                       // GUARDED_BY(mu_): the tip rebuilt against
   ConsensusState extended_;                  // GUARDED_BY(mu_)
   compute::StepPlan plan_;                   // GUARDED_BY(mu_): extended_.step's plan
-  std::vector<WorkRecord> records_;          // GUARDED_BY(mu_)
-  std::map<Uint256, size_t> index_;          // GUARDED_BY(mu_): record hash → place in records_
+  // Written with mu_ and records_mu_ held; read with either.
+  mutable std::mutex records_mu_;
+  std::vector<WorkRecord> records_;
+  std::map<Uint256, size_t> index_;  // record hash → place in records_
   std::set<XOnlyPubKeyBytes> penalised_;     // GUARDED_BY(mu_)
   std::vector<WorkRecord> offences_;         // GUARDED_BY(mu_): not yet taken
   uint64_t verified_count_ = 0;              // GUARDED_BY(mu_)
   uint64_t rejected_count_ = 0;              // GUARDED_BY(mu_)
   double check_seconds_ = 0;                 // GUARDED_BY(mu_)
+  std::function<void()> listener_;           // GUARDED_BY(mu_)
+  std::atomic<uint64_t> step_{0};            // extended_.step: written under mu_, read without
 };
 
 }  // namespace cc

@@ -107,6 +107,29 @@ TEST_F(TensorStoreTest, PutIsIdempotentAndOnlyRaisesTheStep) {
   EXPECT_EQ(store_->Bytes(), bytes);
 }
 
+// A Put asked not to sync, made durable later (the record outputs a block
+// comes to depend on): Sync reaches the file itself, so a file gone behind
+// the store's back is an error, and a tensor never stored is NotFound.
+TEST_F(TensorStoreTest, UnsyncedPutIsSyncedLater) {
+  store_.reset();
+  TensorStoreOptions options;
+  options.sync = true;
+  ASSERT_TRUE(TensorStore::Open(dir_, options, &store_).ok());
+  Uint256 hash;
+  ASSERT_TRUE(store_->Put(Tensor(1), 3, &hash, /*sync=*/false).ok());
+  EXPECT_TRUE(store_->Has(hash));
+  EXPECT_TRUE(store_->Sync(hash).ok());
+  EXPECT_TRUE(store_->Put(Tensor(1), 3, nullptr, /*sync=*/true).ok());  // stored: synced in place
+  EXPECT_TRUE(store_->Sync(Tensor(2).Hash()).IsNotFound());
+  fs::remove(FileOf(hash));
+  EXPECT_TRUE(store_->Sync(hash).IsIOError());
+  // With Options::sync off nothing is ever fsynced: Sync only checks the index.
+  Reopen();
+  const Uint256 other = Put(Tensor(3), 1);
+  EXPECT_TRUE(store_->Sync(other).ok());
+  EXPECT_TRUE(store_->Sync(Tensor(4).Hash()).IsNotFound());
+}
+
 TEST_F(TensorStoreTest, RejectsMalformedTensor) {
   EncodedTensor t = Tensor(1);
   t.payload.pop_back();

@@ -65,10 +65,14 @@ class BenchTrainingNetwork(ComputecoinTestFramework):
 
         self.log(f"measuring {steps} steps from step {warm} on {self.options.chain}")
         before = [sample(n) for n in nodes]
+        worker_step0 = workers[0].rpc("gettraininginfo")["step"]
         t0 = time.monotonic()
         wait_until(lambda: verifier.rpc("gettraininginfo")["step"] >= warm + steps,
                    60 + 120 * steps, f"{steps} steps")
         wall = time.monotonic() - t0
+        # The pace is the verifier's (it re-executes every unit); the workers
+        # may be ahead of it: how far they went in the same time.
+        worker_steps = workers[0].rpc("gettraininginfo")["step"] - worker_step0
         after = [sample(n) for n in nodes]
         disk = sum(int(subprocess.run(["du", "-sb", n.datadir], capture_output=True, text=True)
                        .stdout.split()[0]) for n in nodes)
@@ -87,6 +91,8 @@ class BenchTrainingNetwork(ComputecoinTestFramework):
         print(f"\n{self.options.chain}: {steps} steps, 3 workers + 1 verifier on loopback: "
               f"{network_ms:.0f} ms/step; one process (bench_compute --train={preset} --threads=2): "
               f"{single_ms:.1f} ms/step; ratio {network_ms / single_ms:.1f}x")
+        print(f"worker1's tip went {worker_steps} steps in the same time "
+              f"({1000 * wall / max(worker_steps, 1):.0f} ms/step)")
         print("| node | CPU s/step | compute | checking records | rest | rest share | "
               "sent kB/step | recv kB/step | utilisation |")
         print("|---|---|---|---|---|---|---|---|---|")

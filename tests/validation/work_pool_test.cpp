@@ -138,6 +138,50 @@ TEST_F(WorkPoolTest, RelayedRecordsAreReexecutedOnceAndCarriedByABlock) {
   EXPECT_EQ(a_->pool->Info().records, 0u);
 }
 
+TEST_F(WorkPoolTest, ListenerHearsRecordsThatEnterAndNewTipsAndMayReadThePool) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  ASSERT_GT(records.size(), 3u);
+  b_->FetchTensors(*a_, records);
+  size_t calls = 0;
+  bool seen = false;
+  const Uint256 first = records[0].Hash();
+  // Get and Contains take only the records' lock: callable with the pool's
+  // lock held (the listener runs under it), as the message thread calls them
+  // while the worker computes.
+  b_->pool->SetListener([&] {
+    ++calls;
+    WorkRecord got;
+    seen = b_->pool->Contains(first) && b_->pool->Get(first, &got) && got == records[0];
+  });
+  ValidationState state;
+  ASSERT_TRUE(b_->pool->Accept(records[0], now_, &state)) << state.ToString();
+  EXPECT_EQ(calls, 1u);
+  EXPECT_TRUE(seen);
+  // Refused records change nothing: no call.
+  EXPECT_FALSE(b_->pool->Accept(records[0], now_, &state));
+  EXPECT_EQ(state.reason(), "work-already-known");
+  EXPECT_EQ(calls, 1u);
+  // Removed: not called.
+  b_->pool->SetListener({});
+  ASSERT_TRUE(b_->pool->Accept(records[1], now_, &state)) << state.ToString();
+  EXPECT_EQ(calls, 1u);
+  b_->pool->SetListener([&] { ++calls; });
+  for (size_t i = 2; i < records.size(); ++i)
+    ASSERT_TRUE(b_->pool->Accept(records[i], now_, &state)) << state.ToString();
+  EXPECT_EQ(calls, records.size() - 1);
+  // A new tip: the pool is rebuilt, and the listener hears it.
+  AssemblyRequest request;
+  request.time = now_;
+  request.producers = workers_;
+  request.records = a_->pool->Records();
+  Block block;
+  ASSERT_TRUE(a_->chain.manager->Assemble(a_->chain.manager->Tip().block_hash, request, &block)
+                  .ok());
+  b_->MustProcess(block);
+  EXPECT_EQ(calls, records.size());
+  b_->pool->SetListener({});
+}
+
 TEST_F(WorkPoolTest, RecordBeforeTheRecordsItReadsIsNotReady) {
   const std::vector<WorkRecord> records = ComputeStep();
   b_->FetchTensors(*a_, records);
@@ -152,6 +196,35 @@ TEST_F(WorkPoolTest, RecordBeforeTheRecordsItReadsIsNotReady) {
   EXPECT_EQ(early.reason(), "bad-work-not-ready");
   EXPECT_FALSE(IsWorkersFault(early));
   EXPECT_TRUE(b_->pool->Info().penalised.empty());
+}
+
+// What the relay keeps as an orphan: a record whose inputs have not arrived,
+// or of a later step; not one of a step the pool has finished (kept, it was
+// tried again on every record accepted, forever, and filled the bound).
+TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  b_->FetchTensors(*a_, records);
+  const WorkRecord* update = nullptr;
+  for (const WorkRecord& r : records)
+    if (r.unit.step == 0 && r.unit.kind == UnitKind::kUpdate) update = &r;
+  ASSERT_NE(update, nullptr);
+  ValidationState early;
+  ASSERT_FALSE(b_->pool->Accept(*update, now_, &early));
+  EXPECT_TRUE(b_->pool->MayEnterLater(*update, early)) << early.ToString();
+  for (const WorkRecord& r : records) {
+    ValidationState state;
+    if (r.unit.step == 0) ASSERT_TRUE(b_->pool->Accept(r, now_, &state)) << state.ToString();
+  }
+  ASSERT_EQ(b_->pool->Info().step, 1u);
+  ValidationState known;
+  EXPECT_FALSE(b_->pool->Accept(records[0], now_, &known));
+  EXPECT_FALSE(b_->pool->MayEnterLater(records[0], known)) << known.ToString();
+  ValidationState wrong_step;
+  wrong_step.Invalid(ValidationResult::kConsensus, "bad-work-step");
+  EXPECT_FALSE(b_->pool->MayEnterLater(records[0], wrong_step));  // step 0: over
+  WorkRecord later = records[0];
+  later.unit.step = 2;
+  EXPECT_TRUE(b_->pool->MayEnterLater(later, wrong_step));
 }
 
 TEST_F(WorkPoolTest, WrongOutputIsRefusedAndItsWorkerPenalised) {
