@@ -239,14 +239,7 @@ std::vector<FraudProof> ChainManager::TakeFraudProofs() {
 
 bool ChainManager::ProcessFraudProof(const FraudProof& proof, ValidationState* state,
                                      std::vector<Uint256>* missing) {
-  std::lock_guard<std::mutex> notify_lock(notify_mu_);
-  bool holds;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    holds = ProcessFraudProofLocked(proof, state, missing);
-  }
-  Notify();
-  return holds;
+  return ChangeAndNotify([&] { return ProcessFraudProofLocked(proof, state, missing); });
 }
 
 bool ChainManager::ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
@@ -279,25 +272,11 @@ bool ChainManager::ProcessFraudProofLocked(const FraudProof& proof, ValidationSt
 }
 
 Status ChainManager::InvalidateBlock(const Uint256& hash) {
-  std::lock_guard<std::mutex> notify_lock(notify_mu_);
-  Status s;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    s = InvalidateLocked(hash);
-  }
-  Notify();
-  return s;
+  return ChangeAndNotify([&] { return InvalidateLocked(hash); });
 }
 
 Status ChainManager::ReconsiderBlock(const Uint256& hash) {
-  std::lock_guard<std::mutex> notify_lock(notify_mu_);
-  Status s;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    s = ReconsiderLocked(hash);
-  }
-  Notify();
-  return s;
+  return ChangeAndNotify([&] { return ReconsiderLocked(hash); });
 }
 
 Status ChainManager::ReconsiderLocked(const Uint256& hash) {
@@ -554,14 +533,7 @@ bool ChainManager::IsCheckpointed(const Block& block) {
 }
 
 bool ChainManager::ProcessNewBlock(const Block& block, ValidationState* state) {
-  std::lock_guard<std::mutex> notify_lock(notify_mu_);
-  bool valid;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    valid = ProcessNewBlockLocked(block, state);
-  }
-  Notify();
-  return valid;
+  return ChangeAndNotify([&] { return ProcessNewBlockLocked(block, state); });
 }
 
 void ChainManager::Notify() {

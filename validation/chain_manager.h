@@ -388,6 +388,18 @@ class ChainManager {
   };
   // Delivers and clears pending_. REQUIRES: notify_mu_ held, mu_ not held.
   void Notify();
+  // Runs `change` under mu_, then delivers what it queued: the shape of every
+  // public method that may move the tip. REQUIRES: neither mutex held.
+  template <typename Change>
+  auto ChangeAndNotify(Change change) {
+    std::lock_guard<std::mutex> notify_lock(notify_mu_);
+    auto result = [&] {
+      std::lock_guard<std::mutex> lock(mu_);
+      return change();
+    }();
+    Notify();
+    return result;
+  }
 
   const ChainParams& params_;
   ChainState* const chain_;

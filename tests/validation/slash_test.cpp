@@ -188,7 +188,9 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
       other.inputs[i] = Uint256::FromHex(std::string(64, 'b')).value();
       const std::string verdict = CheckSlash(slash_of(other));
       batch_seen = verdict == "bad-evidence-batch";
-      if (!batch_seen) EXPECT_EQ(verdict, "work-tensor-missing") << i;
+      if (!batch_seen) {
+        EXPECT_EQ(verdict, "work-tensor-missing") << i;
+      }
     }
   }
   EXPECT_TRUE(batch_seen) << "no record of the liar's reads a batch";
@@ -217,8 +219,11 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_EQ(paid.out,
             (TxOut{kCoin / 2, OutputKind::kPayToKeyHash, KeyHash(reporter().PublicKey())}));
   // The burnt half is nobody's fee: the producer's fee output is 0.
-  for (const TxOut& out : slashing.txs[0].outputs)
-    if (out.kind == OutputKind::kPayToKeyHash) EXPECT_EQ(out.value, 0);
+  for (const TxOut& out : slashing.txs[0].outputs) {
+    if (out.kind == OutputKind::kPayToKeyHash) {
+      EXPECT_EQ(out.value, 0);
+    }
+  }
   // One offence slashes once, even against a new bond.
   EXPECT_EQ(CheckSlash(slash), "bad-slash-duplicate");
 

@@ -213,7 +213,9 @@ TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
   EXPECT_TRUE(b_->pool->MayEnterLater(*update, early)) << early.ToString();
   for (const WorkRecord& r : records) {
     ValidationState state;
-    if (r.unit.step == 0) ASSERT_TRUE(b_->pool->Accept(r, now_, &state)) << state.ToString();
+    if (r.unit.step == 0) {
+      ASSERT_TRUE(b_->pool->Accept(r, now_, &state)) << state.ToString();
+    }
   }
   ASSERT_EQ(b_->pool->Info().step, 1u);
   ValidationState known;

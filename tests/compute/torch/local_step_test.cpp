@@ -173,8 +173,9 @@ TEST_P(LocalStepTest, AFailingUnitStopsTheParallelRun) {
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, LocalStepTest,
                          testing::Values(Optimizer::kSgd, Optimizer::kAdamW),
-                         [](const testing::TestParamInfo<Optimizer>& info) {
-                           return std::string(info.param == Optimizer::kSgd ? "sgd" : "adamw");
+                         [](const testing::TestParamInfo<Optimizer>& param_info) {
+                           return std::string(param_info.param == Optimizer::kSgd ? "sgd"
+                                                                                  : "adamw");
                          });
 
 }  // namespace
