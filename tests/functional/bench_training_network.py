@@ -20,19 +20,9 @@ import time
 
 from test_framework import ComputecoinTestFramework, connect_nodes, wait_until
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(node):
-    """utime + stime of the node's process."""
-    with open(f"/proc/{node.process.pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def sample(node):
     net = node.rpc("getnetworkinfo")
-    return {"cpu": cpu_seconds(node),
+    return {"cpu": node.cpu_seconds(),
             "compute": node.rpc("getmininginfo")["compute_seconds"],
             "check": node.rpc("getworkpoolinfo")["check_seconds"],
             "sent": net["totalbytessent"], "recv": net["totalbytesrecv"]}
