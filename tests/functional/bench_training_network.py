@@ -20,6 +20,7 @@ import time
 
 from test_framework import ComputecoinTestFramework, connect_nodes, wait_until
 
+
 def sample(node):
     net = node.rpc("getnetworkinfo")
     return {"cpu": node.cpu_seconds(),
