@@ -175,7 +175,7 @@ int NodeMain(int argc, const char* const argv[]) {
 
   NodeContext node;
   s = LoadConfiguration(&config, &node.params, &node.datadir);
-  if (s.ok()) s = ApplyTestCheckpoints(config, &node);
+  if (s.ok()) s = ApplyTestChainParams(config, &node);
   if (!s.ok()) {
     std::fprintf(stderr, "Error: %s\n", s.message().c_str());
     return 1;

@@ -58,17 +58,29 @@ void AddNetworkArgs(Config* c) {
             "(testing, regtest only) Treat the block as a checkpoint (doc/consensus.md); may be "
             "given more than once",
             Config::kString, Config::kMulti, kConnection);
+  c->AddArg("-unittimeout=<n>",
+            "(testing, regtest only) Seconds after which a unit not yet computed is assigned to "
+            "the next worker (default: the network's, 60 on regtest)",
+            Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-slottimeout=<n>",
+            "(testing, regtest only) Seconds after which a silent producer's slot passes to the "
+            "next (default: the network's, 30 on regtest)",
+            Config::kInt, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
             Config::kInt, Config::kNone, kConnection);
 }
 
-Status ApplyTestCheckpoints(const Config& config, NodeContext* node) {
+Status ApplyTestChainParams(const Config& config, NodeContext* node) {
   const std::vector<std::string> values = config.GetArgs("checkpoint");
-  if (values.empty()) return Status::OK();
-  if (node->params->network != Network::kRegtest)
-    return Status::InvalidArgument("-checkpoint is for regtest only");
+  const bool unit_timeout = config.IsSet("unittimeout");
+  const bool slot_timeout = config.IsSet("slottimeout");
+  if (values.empty() && !unit_timeout && !slot_timeout) return Status::OK();
+  if (node->params->network != Network::kRegtest) {
+    return Status::InvalidArgument(
+        "-checkpoint, -unittimeout and -slottimeout are for regtest only");
+  }
   auto params = std::make_unique<ChainParams>(*node->params);
   for (const std::string& value : values) {
     const size_t colon = value.find(':');
@@ -83,6 +95,18 @@ Status ApplyTestCheckpoints(const Config& config, NodeContext* node) {
     if (!digits || !hash)
       return Status::InvalidArgument("Invalid -checkpoint=" + value + " (<height>:<blockid>)");
     params->checkpoints[height] = *hash;
+  }
+  if (unit_timeout) {
+    const int64_t seconds = config.GetIntArg("unittimeout", params->unit_timeout);
+    if (seconds < 1 || seconds > 86'400)
+      return Status::InvalidArgument("-unittimeout must be in [1, 86400] seconds");
+    params->unit_timeout = seconds;
+  }
+  if (slot_timeout) {
+    const int64_t seconds = config.GetIntArg("slottimeout", params->slot_timeout);
+    if (seconds < 1 || seconds > 86'400)
+      return Status::InvalidArgument("-slottimeout must be in [1, 86400] seconds");
+    params->slot_timeout = seconds;
   }
   node->params = params.get();
   node->test_params = std::move(params);

@@ -26,13 +26,15 @@ void AddNetworkArgs(Config* config);
 /// if the P2P port cannot be bound.
 Status StartNetwork(const Config& config, NodeContext* node);
 
-/// Regtest's -checkpoint=<height>:<block id> options (tests of the
-/// checkpoint rules): when any is given, node->params becomes a copy of the
-/// network's parameters with those checkpoints, owned by
-/// node->test_params. Returns InvalidArgument for a malformed value or on
-/// another network. REQUIRES: called before anything uses node->params'
-/// address (the chain manager keeps it).
-Status ApplyTestCheckpoints(const Config& config, NodeContext* node);
+/// Regtest's test-only chain parameters: -checkpoint=<height>:<block id>
+/// (tests of the checkpoint rules), -unittimeout=<s> and -slottimeout=<s>
+/// (tests that wait for a dead worker's units and slots to pass on). When any is given, node->params
+/// becomes a copy of the network's parameters with them, owned by
+/// node->test_params; every node of a test must be given the same. Returns
+/// InvalidArgument for a malformed value or on another network. REQUIRES:
+/// called before anything uses node->params' address (the chain manager
+/// keeps it).
+Status ApplyTestChainParams(const Config& config, NodeContext* node);
 
 /// The services this node offers peers: a full node, and a worker when it
 /// runs in-process workers (net/protocol.h).
