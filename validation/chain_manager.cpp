@@ -26,6 +26,28 @@ std::string StateKey(const Uint256& hash) {
   return key;
 }
 
+// Appends to *out every stored block that descends from `entry`, parents
+// before children (invalidateblock and reconsiderblock mark or clear them).
+Status AppendStoredDescendants(const ChainState& chain, const BlockIndexEntry& entry,
+                               std::vector<Uint256>* out) {
+  std::vector<BlockIndexEntry> later;
+  Status s = chain.store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+    if (e.height() > entry.height()) later.push_back(e);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::sort(later.begin(), later.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
+    return a.height() < b.height();
+  });
+  std::set<Uint256> below = {entry.header.Hash()};
+  for (const BlockIndexEntry& e : later) {
+    if (!below.contains(e.header.prev)) continue;
+    below.insert(e.header.Hash());
+    out->push_back(e.header.Hash());
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status BootstrapGenesis(const ChainParams& params, ChainState* chain) {
@@ -291,28 +313,15 @@ Status ChainManager::ReconsiderLocked(const Uint256& hash) {
     s = chain_->ReadIndex(parent, &e);
     if (!s.ok()) return s;
   }
-  // Its descendants, found in height order as InvalidateLocked finds them.
-  std::vector<BlockIndexEntry> later;
-  s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
-    if (e.height() > entry.height()) later.push_back(e);
-    return Status::OK();
-  });
+  const size_t ancestors = cleared.size();
+  s = AppendStoredDescendants(*chain_, entry, &cleared);
   if (!s.ok()) return s;
-  std::sort(later.begin(), later.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
-    return a.height() < b.height();
-  });
-  std::set<Uint256> below = {hash};
-  for (const BlockIndexEntry& e : later) {
-    if (!below.contains(e.header.prev)) continue;
-    below.insert(e.header.Hash());
-    cleared.push_back(e.header.Hash());
-  }
   for (const Uint256& h : cleared) {
     s = chain_->ClearFailed(h);
     if (!s.ok()) return s;
   }
   LogPrintf("Reconsidering block " + hash.ToHex() + " with its ancestors and " +
-            std::to_string(below.size() - 1) + " descendants");
+            std::to_string(cleared.size() - ancestors) + " descendants");
   return ActivateBestChain();
 }
 
@@ -345,18 +354,9 @@ Status ChainManager::InvalidateLocked(const Uint256& hash) {
   // The block and every descendant: marked failed, and their snapshots
   // erased, so that nothing treats them as validated again (the side-branch
   // walk of ProcessNewBlock stops at the first block that has a snapshot).
-  std::vector<BlockIndexEntry> later;
-  s = chain_->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
-    if (e.height() > entry.height()) later.push_back(e);
-    return Status::OK();
-  });
+  std::vector<Uint256> failed = {hash};
+  s = AppendStoredDescendants(*chain_, entry, &failed);
   if (!s.ok()) return s;
-  std::sort(later.begin(), later.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
-    return a.height() < b.height();
-  });
-  std::set<Uint256> failed = {hash};
-  for (const BlockIndexEntry& e : later)
-    if (failed.contains(e.header.prev)) failed.insert(e.header.Hash());
   for (const Uint256& h : failed) {
     s = chain_->MarkFailed(h);
     if (s.ok()) s = EraseState(h);
