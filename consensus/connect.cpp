@@ -353,8 +353,7 @@ bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
   if (!IsReady(working, *unit)) return Fail(state, "bad-work-not-ready", name);
   const uint64_t index = static_cast<uint64_t>(unit - plan.units.data());
   const uint64_t attempt = Attempt(ReadyTime(working, *unit), time, ctx.params->unit_timeout);
-  const std::optional<XOnlyPubKeyBytes> assigned = AssignedWorker(order, index, attempt);
-  if (!assigned || *assigned != record.worker)
+  if (!MayCarry(order, index, attempt, record.worker))
     return Fail(state, "bad-work-unassigned", name + " by " + HexStr(record.worker));
 
   std::vector<Uint256> expected;

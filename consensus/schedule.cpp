@@ -63,6 +63,16 @@ std::optional<XOnlyPubKeyBytes> AssignedWorker(const std::vector<XOnlyPubKeyByte
   return order[(index % order.size() + attempt % order.size()) % order.size()];
 }
 
+bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order, uint64_t index, uint64_t attempt,
+              const XOnlyPubKeyBytes& worker) {
+  if (order.empty()) return false;
+  // Attempts cycle through the order, so past |order| − 1 every worker has had a turn.
+  const uint64_t turns = std::min<uint64_t>(attempt, order.size() - 1);
+  for (uint64_t earlier = 0; earlier <= turns; ++earlier)
+    if (*AssignedWorker(order, index, attempt - earlier) == worker) return true;
+  return false;
+}
+
 std::optional<XOnlyPubKeyBytes> ScheduledProducer(const ChainParams& params,
                                                   const ConsensusState& parent, uint32_t height,
                                                   int64_t time) {

@@ -14,8 +14,12 @@
 //           (the block that completed the previous step) if it reads none.
 //           In a block of time t its attempt is a = ⌊(t − ready) / unit_timeout⌋
 //           and it is assigned to U[(i + a) mod |U|], where U is the parent's
-//           unit_order. A unit made ready by an earlier record of the same
-//           block has ready time t (a = 0).
+//           unit_order. The block may carry a record of it by the worker of
+//           attempt a or of any earlier attempt: a record made in its
+//           worker's turn stays valid after the unit passes on, so work
+//           relayed just before a timeout is not wasted and a late record
+//           cannot be raced out by the clock. A unit made ready by an earlier
+//           record of the same block has ready time t (a = 0).
 //   UNIT ORDER. U is ORDER taken once per step, so that assignments do not
 //           change with every block (ORDER does: waiting times and the
 //           tie-break move): after each block, if the block changed the step,
@@ -63,6 +67,11 @@ uint64_t Attempt(int64_t since, int64_t time, int64_t timeout);
 /// The worker unit `index` goes to at `attempt`; nullopt if order is empty.
 std::optional<XOnlyPubKeyBytes> AssignedWorker(const std::vector<XOnlyPubKeyBytes>& order,
                                                uint64_t index, uint64_t attempt);
+
+/// True if a block whose unit `index` is at `attempt` may carry a record of
+/// it by `worker`: the worker of that attempt or of an earlier one (UNITS).
+[[nodiscard]] bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order, uint64_t index,
+                            uint64_t attempt, const XOnlyPubKeyBytes& worker);
 
 /// The producer of a block at `height` and `time` on `parent` (SLOTS);
 /// nullopt if nobody is registered (anyone may produce).

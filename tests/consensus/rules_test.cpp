@@ -43,6 +43,21 @@ TEST(ScheduleTest, LongestWaitingFirstThenRotation) {
   EXPECT_EQ(*AssignedWorker(order, 4, 0), c.key);  // 4 mod 3 = 1
   EXPECT_EQ(*AssignedWorker(order, 4, 1), a.key);  // the next rank after a timeout
   EXPECT_FALSE(AssignedWorker({}, 0, 0).has_value());
+
+  // A record stays valid after its unit passes on: at attempt 1 the workers
+  // of attempts 0 and 1 may be carried, not the third; from attempt 2 (every
+  // worker has had a turn) anyone in the order.
+  EXPECT_TRUE(MayCarry(order, 4, 0, c.key));
+  EXPECT_FALSE(MayCarry(order, 4, 0, a.key));
+  EXPECT_FALSE(MayCarry(order, 4, 0, b.key));
+  EXPECT_TRUE(MayCarry(order, 4, 1, c.key));
+  EXPECT_TRUE(MayCarry(order, 4, 1, a.key));
+  EXPECT_FALSE(MayCarry(order, 4, 1, b.key));
+  for (const WorkerEntry* w : {&a, &b, &c}) EXPECT_TRUE(MayCarry(order, 4, 7, w->key));
+  XOnlyPubKeyBytes stranger{};
+  stranger[0] = 0xee;
+  EXPECT_FALSE(MayCarry(order, 4, 7, stranger));
+  EXPECT_FALSE(MayCarry({}, 0, 0, a.key));
 }
 
 // The unit order is taken once per step: blocks within a step keep it though

@@ -586,6 +586,32 @@ TEST_F(ConsensusTest, SilentWorkerIsReplacedAfterTimeout) {
   EXPECT_EQ(node_->Tip().FindWorker(silent)->records, 0u);
 }
 
+// A record made in its worker's turn stays valid after the unit passes on:
+// records computed at one attempt are carried by a block a whole timeout
+// later, when every unit ready since the step's start has moved to the next
+// rank. (Before, such a block dropped them: relayed work that missed its
+// window was wasted, and under load a dead worker's units could cycle
+// through windows that each closed before a block carried their record.)
+TEST_F(ConsensusTest, RecordOfAnEarlierAttemptIsCarriedLater) {
+  Register();
+  const std::vector<PrivateKey> alive{workers_[0], workers_[1]};
+  const int64_t timeout = node_->params_.unit_timeout;
+  const ConsensusState tip = node_->Tip();
+  Block first;
+  ASSERT_TRUE(node_->Build(tip, tip.time + timeout, alive, workers_, &first).ok());
+  ASSERT_FALSE(first.records.empty());
+
+  AssemblyRequest later;
+  later.time = first.header.time + timeout;
+  later.records = first.records;
+  later.producers = workers_;
+  Block carried;
+  ASSERT_TRUE(node_->manager_.Assemble(tip.block_hash, later, &carried).ok());
+  EXPECT_EQ(carried.records, first.records);
+  node_->MustProcess(carried);
+  EXPECT_EQ(node_->Tip().accepted_work, tip.accepted_work + first.records.size());
+}
+
 TEST_F(ConsensusTest, MissedSlotPassesToNextRank) {
   Register();
   const ChainParams& params = node_->params_;
