@@ -56,7 +56,9 @@ int CudaDeviceCount();
 /// given the same digest (of its leading, forward inputs) uses it instead of
 /// recomputing (DESIGN §3: same outputs, less work for a worker holding both).
 /// Without a digest Run neither keeps nor uses saved state — what a verifier
-/// does.
+/// does. Keeping a FORWARD state of step s drops every state of steps before
+/// s (a state whose BACKWARD went to another worker), so what is kept stays
+/// within one step's FORWARD units.
 class UnitRunner {
  public:
   /// REQUIRES: config.Validate().ok(); partition cut from config;
@@ -77,8 +79,6 @@ class UnitRunner {
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* forward_digest, UnitResult* out);
 
-  /// Forgets every saved forward state (e.g. at the end of a step).
-  void DropSavedState();
   /// How many forward states are kept.
   size_t SavedStates() const;
 
