@@ -124,6 +124,8 @@ class StepEngine final : public Engine {
         backend_(std::move(backend)),
         verify_hash_beside_bytes_(options.verify_hash_beside_bytes),
         perturb_outputs_(options.perturb_outputs),
+        adversary_(options.adversary),
+        adversary_share_(options.adversary_share),
         arbiter_band_(options.arbiter_band),
         reference_(config_, partition_),
         template_(BuildStepPlan(config_, partition_, 0)) {
@@ -179,6 +181,7 @@ class StepEngine final : public Engine {
       s = Run(unit, inputs, &digest, out);
     }
     if (s.ok() && perturb_outputs_ != 0.0) s = Perturb(out);
+    if (s.ok() && adversary_ != EngineOptions::Adversary::kNone) s = Steer(unit, inputs, out);
     return s;
   }
 
@@ -539,6 +542,59 @@ class StepEngine final : public Engine {
     return Status::OK();
   }
 
+  // EngineOptions::adversary: the lie within ε a steering worker tells.
+  Status Steer(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
+               UnitResult* out) const {
+    using Adversary = EngineOptions::Adversary;
+    for (size_t o = 0; o < out->outputs.size(); ++o) {
+      EncodedTensor& t = out->outputs[o];
+      const TensorRole role = unit.outputs[o].role;
+      if (t.codec == Codec::kUInt8 || role == TensorRole::kOptimizerState) continue;
+      const bool gradient = role == TensorRole::kParamGrad || role == TensorRole::kStreamGrad ||
+                            role == TensorRole::kAttentionGrad;
+      if (adversary_ == Adversary::kBias && !gradient && role != TensorRole::kWeights) continue;
+      std::vector<float> y;
+      Status s = DecodeFloats(t, &y);
+      if (!s.ok()) return s;
+      std::vector<double> u(y.size(), 0.0);
+      if (adversary_ == Adversary::kAscent && gradient) {
+        for (size_t i = 0; i < y.size(); ++i) u[i] = -y[i];
+      } else if (adversary_ == Adversary::kAscent && role == TensorRole::kWeights) {
+        std::vector<float> w;
+        s = DecodeFloats(*inputs[0], &w);  // UPDATE's input 0: the weights before the step
+        if (!s.ok()) return s;
+        for (size_t i = 0; i < y.size(); ++i) u[i] = static_cast<double>(w[i]) - y[i];
+      } else {
+        // Seeded by the output's slot, not the step: the same direction every step.
+        UnitId slot = unit.id;
+        slot.step = 0;
+        Sha256 seed;
+        seed.Write(AsBytes(UnitName(slot) + "/" + std::to_string(o)));
+        const Uint256 digest = seed.Finalize();
+        uint64_t x = 0;
+        std::memcpy(&x, digest.data(), sizeof(x));
+        for (double& v : u) {
+          // splitmix64: one bit per element is all a sign pattern needs.
+          x += 0x9e3779b97f4a7c15ULL;
+          uint64_t z = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+          z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+          v = ((z ^ (z >> 31)) & 1) ? 1.0 : -1.0;
+        }
+      }
+      double y_norm = 0, u_norm = 0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        y_norm += static_cast<double>(y[i]) * y[i];
+        u_norm += u[i] * u[i];
+      }
+      if (y_norm == 0 || u_norm == 0) continue;  // nothing to steer along
+      const double scale =
+          adversary_share_ * config_.tolerance * std::sqrt(y_norm) / std::sqrt(u_norm);
+      for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(y[i] + scale * u[i]);
+      t = EncodeFloats(y, t.shape, t.codec);
+    }
+    return Status::OK();
+  }
+
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* digest, UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
@@ -550,6 +606,8 @@ class StepEngine final : public Engine {
   const std::unique_ptr<Backend> backend_;
   const size_t verify_hash_beside_bytes_;  // 0: never
   const double perturb_outputs_;           // 0: honest
+  const EngineOptions::Adversary adversary_;
+  const double adversary_share_;  // a: the share of ε a steering worker uses
   const double arbiter_band_;              // δ; 0: no arbiter
   const ReferenceBackend reference_;       // the arbiter of claims near ε
   std::atomic<uint64_t> arbiter_runs_{0};

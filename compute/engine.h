@@ -103,6 +103,26 @@ struct EngineOptions {
   /// encoded and hashed, as a worker that cheats would commit. Verify is
   /// unaffected. 0: honest.
   double perturb_outputs = 0.0;
+  /// A steered liar, for measuring what a worker can do within ε
+  /// (-perturbwork=ascent:<a> or bias:<a>, regtest only; tests/bench
+  /// bench_compute --adversary; doc/security.md, "What ε lets a worker do").
+  /// Execute moves each float output y of relative L2 norm a·ε (a =
+  /// adversary_share, in (0, 1)) from its honest value, to y + a·ε·‖y‖·u:
+  ///   kAscent  u raises the loss as much as a step of that norm can, to
+  ///            first order, from what the unit itself holds: for gradients
+  ///            (BACKWARD's outputs) u = −y/‖y‖, shrinking the descent step;
+  ///            for UPDATE's weights u = (w − w')/‖w − w'‖, undoing part of
+  ///            the step (for SGD, w − w' ∝ the gradient: ascent); FORWARD
+  ///            and ATTENTION outputs, whose effect on the loss a unit cannot
+  ///            see, get a fixed pseudo-random sign pattern per output slot.
+  ///   kBias    u is a fixed pseudo-random unit sign vector per output slot
+  ///            (the same every step), for gradients and UPDATE's weights,
+  ///            so the lie accumulates in the weights along one direction;
+  ///            FORWARD and ATTENTION outputs are left honest.
+  /// The loss and the optimizer state stay honest. Verify is unaffected.
+  enum class Adversary : uint8_t { kNone, kAscent, kBias };
+  Adversary adversary = Adversary::kNone;
+  double adversary_share = 0.0;
   /// δ, the arbiter band (file comment, "Verification"): claims whose
   /// distance to this node's own re-execution lies in (ε(1 − δ), ε(1 + δ)]
   /// are judged by the reference execution. It must exceed the honest spread

@@ -4,8 +4,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chain/file_io.h"
@@ -105,7 +107,9 @@ void AddTrainingArgs(Config* c) {
             Config::kInt, Config::kNone, kTraining);
   c->AddArg("-perturbwork=<f>",
             "Lie: scale every output this node's workers compute by (1 + f) before committing "
-            "it, to test what verifiers do with a cheating worker (regtest only; default: 0)",
+            "it, to test what verifiers do with a cheating worker; or ascent:<a> / bias:<a>, "
+            "a in (0, 1): move each output by a share a of the tolerance against the descent "
+            "step, or along a fixed direction (regtest only; default: 0)",
             Config::kString, Config::kNone, kTraining);
   c->AddArg("-computedevice=<dev>",
             "Where this node computes and re-executes work units: cpu, cuda, cuda:<n> (the n-th "
@@ -124,17 +128,40 @@ void AddTrainingArgs(Config* c) {
 
 namespace {
 
-// -perturbwork: a factor in (-1, 1), on regtest only.
-Status ParsePerturbWork(const Config& config, const ChainParams& params, double* out) {
+// -perturbwork, on regtest only: a factor f in (-1, 1) (EngineOptions::
+// perturb_outputs), or ascent:<a> / bias:<a> with a in (0, 1)
+// (EngineOptions::adversary).
+Status ParsePerturbWork(const Config& config, const ChainParams& params,
+                        compute::EngineOptions* out) {
   if (!config.IsSet("perturbwork")) return Status::OK();
   if (params.network != Network::kRegtest)
     return Status::InvalidArgument("-perturbwork is for regtest only");
   const std::string text = config.GetArg("perturbwork", "");
+  using Adversary = compute::EngineOptions::Adversary;
+  Adversary mode = Adversary::kNone;
+  std::string number = text;
+  for (const auto& [name, m] : {std::pair{"ascent:", Adversary::kAscent},
+                                std::pair{"bias:", Adversary::kBias}}) {
+    if (text.rfind(name, 0) == 0) {
+      mode = m;
+      number = text.substr(std::strlen(name));
+    }
+  }
   char* end = nullptr;
-  const double f = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(f > -1.0 && f < 1.0))
-    return Status::InvalidArgument("-perturbwork must be a number in (-1, 1)");
-  *out = f;
+  const double f = std::strtod(number.c_str(), &end);
+  const bool parsed = !number.empty() && *end == '\0';
+  if (mode == Adversary::kNone) {
+    if (!parsed || !(f > -1.0 && f < 1.0)) {
+      return Status::InvalidArgument(
+          "-perturbwork must be a number in (-1, 1), ascent:<a> or bias:<a> with a in (0, 1)");
+    }
+    out->perturb_outputs = f;
+    return Status::OK();
+  }
+  if (!parsed || !(f > 0.0 && f < 1.0))
+    return Status::InvalidArgument("-perturbwork=" + text + ": the share a must be in (0, 1)");
+  out->adversary = mode;
+  out->adversary_share = f;
   return Status::OK();
 }
 
@@ -147,7 +174,7 @@ Status StartTraining(const Config& config, NodeContext* node) {
   options.interrupted = [] { return ShutdownRequested(); };
   // Both engines lie when asked: the pool's (timed production) and the
   // chain's (generate); neither lies when it verifies.
-  Status s = ParsePerturbWork(config, *node->params, &options.engine.perturb_outputs);
+  Status s = ParsePerturbWork(config, *node->params, &options.engine);
   if (!s.ok()) return s;
   s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
   if (!s.ok()) return s;

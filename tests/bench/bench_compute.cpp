@@ -21,6 +21,14 @@
 //       override the preset's, for trying schedules. On a machine shared
 //       with other jobs, run with OMP_WAIT_POLICY=passive: libgomp's default
 //       spin-waiting made 2 threads ten times slower than 1 here.
+//   bench_compute --adversary=ascent|bias [--adversary-share=0.9] [--steps=300]
+//                 [--preset=tiny]
+//       trains the preset honestly and, side by side on the same data from
+//       the same initial state, with every unit computed by a steering
+//       worker lying within ε (EngineOptions::adversary); every lying claim
+//       is judged by Engine::Verify of an honest engine. Prints, every 50
+//       steps, both losses, their gap, the relative L2 weight gap, and the
+//       claims accepted and refused. doc/security.md, "What ε lets a worker do".
 //
 // Benchmarks (figures and commands in doc/benchmarks.md):
 //   BM_SplitStep/<preset>/<saved>/<threads>  one training step as units vs
@@ -52,6 +60,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <cstdio>
 #include <cstring>
@@ -625,6 +634,129 @@ int Spread(uint64_t train_steps) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------
+// --adversary mode.
+
+struct AdversaryFlags {
+  EngineOptions::Adversary mode = EngineOptions::Adversary::kNone;
+  double share = 0.9;
+  uint64_t steps = 300;
+  std::string preset = "tiny";
+};
+
+// Relative L2 distance of two whole models' parameters, and ‖a‖.
+double ParamsDistance(const ParamValues& a, const ParamValues& b) {
+  double diff = 0, norm = 0;
+  for (size_t p = 0; p < a.size(); ++p) {
+    for (size_t i = 0; i < a[p].size(); ++i) {
+      const double d = static_cast<double>(a[p][i]) - b[p][i];
+      diff += d * d;
+      norm += static_cast<double>(a[p][i]) * a[p][i];
+    }
+  }
+  return std::sqrt(diff / norm);
+}
+
+int Adversarial(const AdversaryFlags& flags) {
+  at::set_num_threads(1);
+  const ModelConfig config = Preset(flags.preset);
+  const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
+  std::unique_ptr<Engine> honest = NewEngine(config, true);
+  std::unique_ptr<Engine> verifier = NewEngine(config, false);
+  EngineOptions options;
+  options.device = g_device;
+  options.adversary = flags.mode;
+  options.adversary_share = flags.share;
+  std::unique_ptr<Engine> liar;
+  Check(MakeTorchEngine(config, options, &liar), "engine");
+  ParamValues initial;
+  Check(honest->ExportParams(&initial), "export");
+  std::printf("%s, adversary %s at a = %.2f (ε = %.0e, arbiter band %.2f), %llu steps\n",
+              config.name.c_str(),
+              flags.mode == EngineOptions::Adversary::kAscent ? "ascent" : "bias", flags.share,
+              config.tolerance, EngineOptions{}.arbiter_band,
+              static_cast<unsigned long long>(flags.steps));
+  std::printf("%6s %10s %10s %10s %10s %10s %9s %8s %8s\n", "step", "loss", "loss-adv",
+              "gap", "gap/loss", "w-gap", "w-moved", "accepted", "refused");
+  double loss_honest = 0, loss_liar = 0;
+  uint64_t n = 0, accepted = 0, refused = 0;
+  for (uint64_t step = 0; step < flags.steps; ++step) {
+    LocalStep good(honest.get(), &data, step);
+    Check(good.RunAll(), "honest units");
+    Check(good.Commit(), "honest commit");
+    LocalStep bad(liar.get(), &data, step);
+    Check(bad.RunAll(), "lying units");
+    // Each lie as a verifier sees it: the committed inputs it read (the
+    // liar's own upstream outputs and state) and the outputs it claims.
+    for (const PlannedUnit& unit : bad.plan().units) {
+      WorkClaim claim;
+      claim.unit = unit.id;
+      Check(bad.Inputs(unit.id, &claim.inputs, &claim.input_hashes), "inputs");
+      claim.outputs = bad.Result(unit.id)->outputs;
+      claim.output_hashes = *bad.OutputHashes(unit.id);
+      claim.loss = bad.Result(unit.id)->loss;
+      claim.hashes_checked = true;
+      ValidationState verdict;
+      Check(verifier->Verify(claim, claim.input_hashes, &verdict), "verify");
+      if (verdict.IsValid()) {
+        ++accepted;
+      } else {
+        ++refused;
+        std::printf("refused %s: %s\n", UnitName(unit.id).c_str(), verdict.debug().c_str());
+      }
+    }
+    Check(bad.Commit(), "lying commit");
+    loss_honest += good.Loss();
+    loss_liar += bad.Loss();
+    ++n;
+    if ((step + 1) % 50 == 0 || step + 1 == flags.steps) {
+      ParamValues w_honest, w_liar;
+      Check(honest->ExportParams(&w_honest), "export");
+      Check(liar->ExportParams(&w_liar), "export");
+      const double a = loss_honest / n, b = loss_liar / n;
+      std::printf("%6llu %10.5f %10.5f %+10.2e %+10.2e %10.2e %9.2e %8llu %8llu\n",
+                  static_cast<unsigned long long>(step + 1), a, b, b - a, (b - a) / a,
+                  ParamsDistance(w_liar, w_honest), ParamsDistance(w_honest, initial),
+                  static_cast<unsigned long long>(accepted),
+                  static_cast<unsigned long long>(refused));
+      std::fflush(stdout);
+      loss_honest = loss_liar = 0;
+      n = 0;
+    }
+  }
+  std::printf("claims judged by the arbiter: %llu of %llu\n",
+              static_cast<unsigned long long>(verifier->ArbiterRuns()),
+              static_cast<unsigned long long>(accepted + refused));
+  return refused == 0 ? 0 : 2;
+}
+
+bool ParseAdversary(int argc, char** argv, AdversaryFlags* flags) {
+  bool on = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* name) { return arg.substr(std::strlen(name)); };
+    if (arg.rfind("--adversary=", 0) == 0) {
+      on = true;
+      const std::string mode = value("--adversary=");
+      if (mode == "ascent") {
+        flags->mode = EngineOptions::Adversary::kAscent;
+      } else if (mode == "bias") {
+        flags->mode = EngineOptions::Adversary::kBias;
+      } else {
+        std::fprintf(stderr, "--adversary must be ascent or bias\n");
+        std::exit(1);
+      }
+    } else if (arg.rfind("--adversary-share=", 0) == 0) {
+      flags->share = std::stod(value("--adversary-share="));
+    } else if (arg.rfind("--steps=", 0) == 0) {
+      flags->steps = std::stoull(value("--steps="));
+    } else if (arg.rfind("--preset=", 0) == 0) {
+      flags->preset = value("--preset=");
+    }
+  }
+  return on;
+}
+
 bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
   bool train = false;
   for (int i = 1; i < argc; ++i) {
@@ -669,6 +801,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cc::compute::TrainFlags flags;
   if (cc::compute::ParseTrain(argc, argv, &flags)) return cc::compute::Train(flags);
+  cc::compute::AdversaryFlags adversary;
+  if (cc::compute::ParseAdversary(argc, argv, &adversary))
+    return cc::compute::Adversarial(adversary);
 
   // --device= is ours; the rest go to Google Benchmark.
   int kept = 1;

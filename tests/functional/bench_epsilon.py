@@ -8,7 +8,9 @@ output is scaled by (1 + f) (-perturbwork=f), for f below ε = 1e-4 (accepted:
 each claim is within ε of the honest re-execution) and above it (refused).
 After N blocks: each chain's last loss, held-out accuracy, and the relative L2
 distance of its weights from the honest chain's (from exportmodel, read here).
-Usage: bench_epsilon.py --bindir=build/bin [--blocks=N]"""
+--lies= replaces the factors with other -perturbwork values, e.g. the steered
+liars ascent:0.9 and bias:0.9 (EngineOptions::adversary).
+Usage: bench_epsilon.py --bindir=build/bin [--blocks=N] [--lies=0,ascent:0.9,...]"""
 
 import json
 import math
@@ -19,11 +21,14 @@ import sys
 from test_framework import ComputecoinTestFramework, RpcError
 
 BLOCKS = 200
+LIES = ["0", "2e-5", "5e-5", "9e-5", "2e-4"]  # the first is the honest chain
 for arg in list(sys.argv):
     if arg.startswith("--blocks="):
         BLOCKS = int(arg.split("=", 1)[1])
         sys.argv.remove(arg)
-FACTORS = [0.0, 2e-5, 5e-5, 9e-5, 2e-4]
+    elif arg.startswith("--lies="):
+        LIES = arg.split("=", 1)[1].split(",")
+        sys.argv.remove(arg)
 
 
 def weights(node, name):
@@ -46,9 +51,9 @@ class BenchEpsilon(ComputecoinTestFramework):
     def run_test(self):
         results = []
         honest = None
-        for f in FACTORS:
+        for f in LIES:
             node = self.add_node()
-            node.start(["-workers=3"] + ([f"-perturbwork={f}"] if f else []))
+            node.start(["-workers=3"] + ([f"-perturbwork={f}"] if f != "0" else []))
             made = 0
             error = ""
             while made < BLOCKS:
@@ -65,14 +70,14 @@ class BenchEpsilon(ComputecoinTestFramework):
             gap = math.sqrt(sum((a - b) ** 2 for a, b in zip(w, honest))) / \
                 math.sqrt(sum(b * b for b in honest))
             results.append((f, made, info["step"], info["loss"], accuracy, gap, error))
-            self.log(f"f={f:g}: {made} blocks, step {info['step']}, loss {info['loss']:.4f}, "
+            self.log(f"f={f}: {made} blocks, step {info['step']}, loss {info['loss']:.4f}, "
                      f"accuracy {accuracy:.3f}, weight gap {gap:.2e}"
                      + (f", stopped: {error}" if error else ""))
             node.stop()
-        self.log("| f (ε = 1e-4) | blocks | step | last loss | held-out accuracy | "
+        self.log("| -perturbwork (ε = 1e-4) | blocks | step | last loss | held-out accuracy | "
                  "relative L2 weight gap to honest |")
         for f, made, step, loss, acc, gap, error in results:
-            self.log(f"| {f:g} | {made} | {step} | {loss:.4f} | {acc:.3f} | {gap:.2e} |"
+            self.log(f"| {f} | {made} | {step} | {loss:.4f} | {acc:.3f} | {gap:.2e} |"
                      + (f" refused: {error[:60]}" if error else ""))
 
 

@@ -18,6 +18,7 @@
 
 #include "compute/dataset.h"
 #include "compute/local_step.h"
+#include "compute/reference_backend.h"
 #include "compute/torch/model.h"
 #include "tests/util/test_util.h"
 
@@ -163,6 +164,104 @@ TEST_F(EngineTest, RejectsPerturbedOutput) {
     Scale(&claim.outputs[0], 1.0f + 10 * config_.tolerance);
     Rehash(&claim);
     EXPECT_EQ(Judge(claim).reason(), "bad-work-output-mismatch") << UnitName(claim.unit);
+  }
+}
+
+// EngineOptions::adversary: a worker steering every output by a·ε
+// (a = 0.9) is accepted on every unit, each steered output lies at relative
+// L2 a·ε from the honest one in the intended direction, and the same lie
+// stretched to 1.5ε is refused.
+TEST_F(EngineTest, SteeredLiesWithinToleranceAreAcceptedAndStretchedOnesRefused) {
+  constexpr double kShare = 0.9;
+  const double eps = config_.tolerance;
+  auto values = [](const EncodedTensor& t) {
+    std::vector<float> v;
+    EXPECT_TRUE(DecodeFloats(t, &v).ok());
+    return std::vector<double>(v.begin(), v.end());
+  };
+  // cos of the angle between a − b and c.
+  auto cosine = [](const std::vector<double>& a, const std::vector<double>& b,
+                   const std::vector<double>& c) {
+    double dot = 0, n1 = 0, n2 = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      dot += (a[i] - b[i]) * c[i];
+      n1 += (a[i] - b[i]) * (a[i] - b[i]);
+      n2 += c[i] * c[i];
+    }
+    return dot / std::sqrt(n1 * n2);
+  };
+  for (const auto mode : {EngineOptions::Adversary::kAscent, EngineOptions::Adversary::kBias}) {
+    const bool ascent = mode == EngineOptions::Adversary::kAscent;
+    EngineOptions options;
+    options.device = test::TestComputeDevice();
+    options.adversary = mode;
+    options.adversary_share = kShare;
+    std::unique_ptr<Engine> liar;
+    ASSERT_TRUE(MakeTorchEngine(config_, options, &liar).ok());
+    size_t steered = 0;
+    for (const PlannedUnit& unit : step_->plan().units) {
+      const WorkClaim honest_claim = Claim(unit.id);
+      UnitResult honest, lie;
+      ASSERT_TRUE(worker_->Execute(unit.id, honest_claim.inputs, {}, &honest).ok());
+      ASSERT_TRUE(liar->Execute(unit.id, honest_claim.inputs, {}, &lie).ok());
+      WorkClaim claim = honest_claim, stretched = honest_claim;
+      claim.outputs = lie.outputs;
+      claim.loss = lie.loss;
+      Rehash(&claim);
+      EXPECT_TRUE(Judge(claim).IsValid()) << UnitName(unit.id) << ": " << Judge(claim).debug();
+      bool any = false;
+      for (size_t o = 0; o < unit.outputs.size(); ++o) {
+        const TensorRole role = unit.outputs[o].role;
+        const bool gradient = role == TensorRole::kParamGrad ||
+                              role == TensorRole::kStreamGrad ||
+                              role == TensorRole::kAttentionGrad;
+        const bool weights = role == TensorRole::kWeights;
+        const double d = RelativeL2(honest.outputs[o], lie.outputs[o]);
+        if (role == TensorRole::kOptimizerState || (!ascent && !gradient && !weights)) {
+          EXPECT_LT(d, 0.01 * eps) << UnitName(unit.id) << " output " << o << " steered";
+          continue;
+        }
+        any = true;
+        EXPECT_GT(d, 0.899 * eps) << UnitName(unit.id) << " output " << o;
+        EXPECT_LT(d, 0.901 * eps) << UnitName(unit.id) << " output " << o;
+        const std::vector<double> y = values(honest.outputs[o]), y_lie = values(lie.outputs[o]);
+        if (ascent && gradient) {
+          // Against the gradient: a shorter descent step.
+          EXPECT_LT(cosine(y_lie, y, y), -0.9999) << UnitName(unit.id) << " output " << o;
+        } else if (ascent && weights) {
+          // Back towards the weights before the step (SGD: up the gradient).
+          std::vector<double> back = values(honest_claim.inputs[0]);
+          for (size_t i = 0; i < back.size(); ++i) back[i] -= y[i];
+          EXPECT_GT(cosine(y_lie, y, back), 0.9999) << UnitName(unit.id);
+        } else if (!ascent) {
+          // The same direction on another step: a bias that accumulates.
+          UnitId later = unit.id;
+          later.step = 7;
+          UnitResult again;
+          ASSERT_TRUE(liar->Execute(later, honest_claim.inputs, {}, &again).ok());
+          std::vector<double> delta = values(lie.outputs[o]);
+          for (size_t i = 0; i < delta.size(); ++i) delta[i] -= y[i];
+          EXPECT_GT(cosine(values(again.outputs[o]), y, delta), 0.9999) << UnitName(unit.id);
+        }
+        // The same lie at 1.5ε.
+        std::vector<float> far(y.size());
+        for (size_t i = 0; i < y.size(); ++i)
+          far[i] = static_cast<float>(y[i] + (y_lie[i] - y[i]) * (1.5 / kShare));
+        stretched.outputs[o] = EncodeFloats(far, honest.outputs[o].shape, Codec::kFloat32);
+      }
+      if (!any) continue;
+      ++steered;
+      Rehash(&stretched);
+      EXPECT_EQ(Judge(stretched).reason(), "bad-work-output-mismatch") << UnitName(unit.id);
+    }
+    // ascent steers every unit with an output (not a FORWARD that only ends
+    // in the loss); bias the BACKWARDs and UPDATEs.
+    size_t expected = 0;
+    for (const PlannedUnit& unit : step_->plan().units) {
+      expected += ascent ? !unit.outputs.empty()
+                         : unit.id.kind == UnitKind::kBackward || unit.id.kind == UnitKind::kUpdate;
+    }
+    EXPECT_EQ(steered, expected) << (ascent ? "ascent" : "bias");
   }
 }
 
