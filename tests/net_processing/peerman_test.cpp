@@ -10,71 +10,36 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "chain/mempool.h"
-#include "compute/torch/torch_engine.h"
-#include "consensus/chainparams.h"
-#include "net/banman.h"
-#include "net/connman.h"
 #include "tests/net/raw_peer.h"
+#include "tests/net_processing/in_process_node.h"
 #include "tests/util/test_util.h"
-#include "validation/chain_manager.h"
 
 namespace cc::net {
 namespace {
 
 using cc::test::RawPeer;
+using cc::test::RegtestMagic;
 using cc::test::WaitFor;
 
-MessageStart RegtestMagic() {
-  MessageStart magic{};
-  std::copy(RegtestParams().magic.begin(), RegtestParams().magic.end(), magic.begin());
-  return magic;
-}
-
-/** One node: stores, chain manager, mempool, ban list, message layer, connections. */
+/** An in-process node with its log kept, and short verbs for the tests. */
 class Node {
  public:
-  explicit Node(const std::string& dir, const std::vector<std::string>& connect = {})
-      : banman_(Created(dir)) {
-    BlockStoreOptions store;
-    store.sync = false;
-    Status s = ChainState::Open(dir + "/chainstate", store, &chain_);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    ChainManagerOptions options;
-    options.sync = false;
-    options.engine_factory = compute::MakeTorchEngine;
-    s = ChainManager::Open(RegtestParams(), chain_.get(), dir, options, &manager_);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    PeerManager::Options peer_options;
-    peer_options.user_agent = "/peerman_test/";
-    peer_options.log = [this](const std::string& line) {
+  explicit Node(const std::string& dir, std::vector<std::string> connect = {}) {
+    cc::test::InProcessNode::Options options;
+    options.connect = std::move(connect);
+    options.user_agent = "/peerman_test/";
+    options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
       log_.push_back(line);
     };
-    peerman_ = std::make_unique<PeerManager>(RegtestParams(), chain_.get(), manager_.get(),
-                                             &mempool_, &banman_, nullptr, peer_options);
-    ConnManOptions conn;
-    conn.magic = RegtestMagic();
-    conn.bind_address = "127.0.0.1";
-    conn.port = 0;
-    conn.connect = connect;
-    conn.target_outbound = 0;
-    conn.banman = &banman_;
-    connman_ = std::make_unique<ConnMan>(conn, peerman_.get());
-    peerman_->SetConnMan(connman_.get());
-    manager_->AddListener(peerman_.get());
-    s = connman_->Start();
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-  ~Node() {
-    connman_->Stop();
-    manager_->RemoveListener(peerman_.get());
+    const Status s = cc::test::InProcessNode::Open(dir, std::move(options), &node_);
+    if (!s.ok()) throw std::runtime_error(s.ToString());  // fails the test that made it
   }
 
   /** Assembles a block without records on our tip, signed by `producer`; not connected. */
@@ -82,10 +47,10 @@ class Node {
     AssemblyRequest request;
     // One second past the tip: time must not run ahead of the clock, and a short chain
     // built from genesis stays well behind it.
-    request.time = manager_->Tip().time + 1;
+    request.time = Tip().time + 1;
     request.producers = std::span<const PrivateKey>(&producer, 1);
     Block block;
-    Status s = manager_->Assemble(manager_->Tip().block_hash, request, &block);
+    Status s = node_->manager().Assemble(Tip().block_hash, request, &block);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return block;
   }
@@ -93,7 +58,8 @@ class Node {
   void Generate(uint32_t n, const PrivateKey& producer) {
     for (uint32_t i = 0; i < n; ++i) {
       ValidationState state;
-      ASSERT_TRUE(manager_->ProcessNewBlock(Assemble(producer), &state)) << state.ToString();
+      ASSERT_TRUE(node_->manager().ProcessNewBlock(Assemble(producer), &state))
+          << state.ToString();
     }
   }
   /** Index of the first log line containing `text`, or -1. */
@@ -104,27 +70,17 @@ class Node {
     return -1;
   }
   bool LogHas(const std::string& text) { return LogIndex(text) >= 0; }
-  std::string Address() const { return "127.0.0.1:" + std::to_string(connman_->GetListenPort()); }
+  std::string Address() const { return node_->Address(); }
 
-  ConsensusState Tip() const { return manager_->Tip(); }
-  ConnMan& connman() { return *connman_; }
-  PeerManager& peerman() { return *peerman_; }
-  BanMan& banman() { return banman_; }
+  ConsensusState Tip() const { return node_->manager().Tip(); }
+  ConnMan& connman() { return node_->connman(); }
+  PeerManager& peerman() { return node_->peerman(); }
+  BanMan& banman() { return node_->banman(); }
 
  private:
-  static std::filesystem::path Created(const std::string& dir) {
-    std::filesystem::create_directories(dir);
-    return dir;
-  }
-
-  BanMan banman_;
-  Mempool mempool_;
-  std::unique_ptr<ChainState> chain_;
-  std::unique_ptr<ChainManager> manager_;
-  std::unique_ptr<PeerManager> peerman_;
-  std::unique_ptr<ConnMan> connman_;
   std::mutex log_mu_;
   std::vector<std::string> log_;
+  std::unique_ptr<cc::test::InProcessNode> node_;  // last: stopped before the log goes
 };
 
 /** True once `b`'s tip is `a`'s: same block and same model state root. */
