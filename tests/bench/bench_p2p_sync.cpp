@@ -16,13 +16,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "chain/mempool.h"
-#include "compute/torch/torch_engine.h"
-#include "consensus/chainparams.h"
-#include "net/connman.h"
-#include "net/net_processing.h"
-#include "validation/chain_manager.h"
+#include "tests/net_processing/in_process_node.h"
 
 namespace {
 
@@ -30,52 +26,23 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-/** One node: stores, chain manager, mempool, message layer, connections. */
-struct Node {
-  Node(const std::filesystem::path& dir, const std::vector<std::string>& connect) {
-    std::filesystem::create_directories(dir);
-    cc::BlockStoreOptions store;
-    store.sync = false;
-    Check(cc::ChainState::Open((dir / "chainstate").string(), store, &chain), "chainstate");
-    cc::ChainManagerOptions options;
-    options.sync = false;
-    options.engine_factory = cc::compute::MakeTorchEngine;
-    Check(cc::ChainManager::Open(cc::RegtestParams(), chain.get(), dir, options, &manager),
-          "chain manager");
-    mempool = std::make_unique<cc::Mempool>();
-    cc::net::PeerManager::Options peer_options;
-    peer_options.user_agent = "/bench_p2p_sync/";
-    peerman = std::make_unique<cc::net::PeerManager>(cc::RegtestParams(), chain.get(),
-                                                     manager.get(), mempool.get(), nullptr,
-                                                     nullptr, peer_options);
-    cc::net::ConnManOptions conn;
-    std::copy(cc::RegtestParams().magic.begin(), cc::RegtestParams().magic.end(),
-              conn.magic.begin());
-    conn.bind_address = "127.0.0.1";
-    conn.connect = connect;
-    conn.target_outbound = 0;
-    connman = std::make_unique<cc::net::ConnMan>(conn, peerman.get());
-    peerman->SetConnMan(connman.get());
-    manager->AddListener(peerman.get());
-    Check(connman->Start(), "listen");
-  }
-  ~Node() {
-    connman->Stop();
-    manager->RemoveListener(peerman.get());
-  }
-  static void Check(const cc::Status& s, const char* what) {
-    if (s.ok()) return;
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-  uint32_t Height() const { return manager->Tip().height; }
+using cc::test::InProcessNode;
 
-  std::unique_ptr<cc::ChainState> chain;
-  std::unique_ptr<cc::ChainManager> manager;
-  std::unique_ptr<cc::Mempool> mempool;
-  std::unique_ptr<cc::net::PeerManager> peerman;
-  std::unique_ptr<cc::net::ConnMan> connman;
-};
+void Check(const cc::Status& s, const char* what) {
+  if (s.ok()) return;
+  std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+  std::exit(1);
+}
+
+std::unique_ptr<InProcessNode> OpenNode(const std::filesystem::path& dir,
+                                        std::vector<std::string> connect) {
+  InProcessNode::Options options;
+  options.connect = std::move(connect);
+  options.user_agent = "/bench_p2p_sync/";
+  std::unique_ptr<InProcessNode> node;
+  Check(InProcessNode::Open(dir, std::move(options), &node), "open node");
+  return node;
+}
 
 }  // namespace
 
@@ -89,7 +56,7 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   {
-    Node source(root / "source", {});
+    const std::unique_ptr<InProcessNode> source = OpenNode(root / "source", {});
     const cc::PrivateKey producer = cc::PrivateKey::Generate();
     const int64_t t0 = cc::RegtestParams().genesis_time + 1;
     Clock::time_point start = Clock::now();
@@ -98,10 +65,10 @@ int main(int argc, char** argv) {
       request.time = t0 + i / 8;  // time must not run ahead of the clock
       request.producers = std::span<const cc::PrivateKey>(&producer, 1);
       cc::Block block;
-      Node::Check(source.manager->Assemble(source.manager->Tip().block_hash, request, &block),
+      Check(source->manager().Assemble(source->manager().Tip().block_hash, request, &block),
                   "assemble");
       cc::ValidationState state;
-      if (!source.manager->ProcessNewBlock(block, &state)) {
+      if (!source->manager().ProcessNewBlock(block, &state)) {
         std::fprintf(stderr, "block %u: %s\n", i + 1, state.ToString().c_str());
         return 1;
       }
@@ -110,25 +77,25 @@ int main(int argc, char** argv) {
     std::printf("built %u blocks without records in %.1f s (%.0f blocks/s)\n", blocks, build,
                 blocks / build);
 
-    const std::string target = "127.0.0.1:" + std::to_string(source.connman->GetListenPort());
+    const std::string target = "127.0.0.1:" + std::to_string(source->connman().GetListenPort());
     // Timed from the connection: opening the node (its engine) is not sync.
-    Node sync(root / "sync", {target});
+    const std::unique_ptr<InProcessNode> sync = OpenNode(root / "sync", {target});
     start = Clock::now();
     Clock::time_point headers_done{}, blocks_done{};
     const Clock::time_point deadline = start + std::chrono::minutes(30);
     while (Clock::now() < deadline) {
       const Clock::time_point now = Clock::now();
-      if (headers_done == Clock::time_point{} && sync.peerman->BestHeaderHeight() >= blocks)
+      if (headers_done == Clock::time_point{} && sync->peerman().BestHeaderHeight() >= blocks)
         headers_done = now;
-      if (sync.Height() >= blocks) {
+      if (sync->manager().Tip().height >= blocks) {
         blocks_done = now;
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     if (blocks_done == Clock::time_point{}) {
-      std::fprintf(stderr, "sync did not finish: tip %u, best header %u\n", sync.Height(),
-                   sync.peerman->BestHeaderHeight());
+      std::fprintf(stderr, "sync did not finish: tip %u, best header %u\n", sync->manager().Tip().height,
+                   sync->peerman().BestHeaderHeight());
       rc = 1;
     } else {
       const double h = Seconds(headers_done - start), b = Seconds(blocks_done - start);

@@ -23,23 +23,15 @@
 
 #include "net/addrman.h"
 #include "net/banman.h"
+#include "tests/net/raw_peer.h"
 
 namespace cc::net {
 namespace {
 
 constexpr MessageStart kMagic = {0xfa, 0xce, 0xb0, 0x0c};
-/** Every wait in these tests gives up after this long. */
-constexpr auto kWait = std::chrono::seconds(10);
-
-/** Polls `pred` until true or kWait passes. */
-bool WaitFor(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
+using cc::test::kWait;
+using cc::test::RawPeer;
+using cc::test::WaitFor;
 
 /** A minimal message layer: version/verack handshake, ping/pong, nothing else. */
 class TestNode : public NetEventsInterface {
@@ -147,87 +139,6 @@ struct Node {
   std::unique_ptr<ConnMan> connman;
 };
 
-/** A hand-driven TCP client: sends whatever bytes a test wants. */
-class RawPeer {
- public:
-  /** Connects to 127.0.0.1:port from `source_ip` (host order, e.g. 127.0.0.2). */
-  explicit RawPeer(uint16_t port, int rcvbuf = 0, uint32_t source_ip = INADDR_LOOPBACK) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    src.sin_addr.s_addr = htonl(source_ip);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  }
-  ~RawPeer() { ::close(fd_); }
-  bool connected() const { return connected_; }
-
-  /** Sends without blocking; returns the bytes the kernel took. */
-  size_t SendSome(const std::vector<uint8_t>& bytes) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    return n > 0 ? static_cast<size_t>(n) : 0;
-  }
-  void Send(const std::vector<uint8_t>& bytes) {
-    (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  }
-  void SendMessage(const Message& msg) {
-    std::vector<uint8_t> frame;
-    ASSERT_TRUE(framer_.MakeFrame(CommandOf(msg), EncodePayload(msg), &frame).ok());
-    Send(frame);
-  }
-  /** Reads until the other side closes (true) or kWait passes (false); parses frames. */
-  bool WaitClosed() {
-    return ReadUntil([] { return false; });
-  }
-  /** Reads until a message with `command` arrives. */
-  bool WaitMessage(std::string_view command) {
-    return ReadUntil([&] {
-             for (const auto& m : received_) {
-               if (m.command == command) return true;
-             }
-             return false;
-           }) == false &&
-           HasMessage(command);
-  }
-  bool HasMessage(std::string_view command) const {
-    for (const auto& m : received_) {
-      if (m.command == command) return true;
-    }
-    return false;
-  }
-
- private:
-  /** Returns true on close, false when `done` or timed out. */
-  bool ReadUntil(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    uint8_t buf[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return true;
-      ByteSpan span(buf, static_cast<size_t>(n));
-      while (!span.empty()) {
-        if (!receiver_.ReceivedBytes(&span).ok()) return true;
-        if (receiver_.HaveCompleteMessage()) received_.push_back(receiver_.GetReceivedMessage());
-      }
-    }
-    return false;
-  }
-
-  int fd_ = -1;
-  bool connected_ = false;
-  Transport framer_{kMagic};
-  Transport receiver_{kMagic};
-  std::vector<ReceivedMessage> received_;
-};
-
 ConnManOptions ConnectingTo(const std::string& target) {
   ConnManOptions opt;
   opt.connect = {target};
@@ -297,11 +208,11 @@ TEST(ConnManTest, GarbageSenderIsDisconnectedOthersKeepWorking) {
   Node a;
   Node b(ConnectingTo(a.Address()));
   ASSERT_TRUE(WaitFor([&] { return b.events.TotalPongs() >= 1; }));
-  RawPeer garbage(a.connman->GetListenPort());
+  RawPeer garbage(kMagic, a.connman->GetListenPort());
   ASSERT_TRUE(garbage.connected());
   garbage.Send(std::vector<uint8_t>(64, 0x42));  // wrong magic
   EXPECT_TRUE(garbage.WaitClosed());
-  RawPeer oversize(a.connman->GetListenPort());
+  RawPeer oversize(kMagic, a.connman->GetListenPort());
   std::vector<uint8_t> header(kHeaderSize, 0);
   std::memcpy(header.data(), kMagic.data(), kMessageStartSize);
   std::memcpy(header.data() + kCommandOffset, "ping", 4);
@@ -326,15 +237,15 @@ TEST(ConnManTest, GarbageDiscouragesOnlyTheSendersAddress) {
     ConnManOptions opt;
     opt.banman = &banman;
     Node a(opt);
-    RawPeer bad(a.connman->GetListenPort(), 0, /*source_ip=*/0x7f000002);  // 127.0.0.2
+    RawPeer bad(kMagic, a.connman->GetListenPort(), 0, /*source_ip=*/0x7f000002);  // 127.0.0.2
     ASSERT_TRUE(bad.connected());
     bad.Send(std::vector<uint8_t>(kHeaderSize, 0x13));
     EXPECT_TRUE(bad.WaitClosed());
     EXPECT_TRUE(banman.IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
     EXPECT_FALSE(banman.IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
-    RawPeer again(a.connman->GetListenPort(), 0, 0x7f000002);
+    RawPeer again(kMagic, a.connman->GetListenPort(), 0, 0x7f000002);
     EXPECT_TRUE(again.WaitClosed());  // refused at accept now
-    RawPeer honest(a.connman->GetListenPort());
+    RawPeer honest(kMagic, a.connman->GetListenPort());
     honest.SendMessage(PingMsg{.nonce = 8});
     EXPECT_TRUE(honest.WaitMessage("pong"));
   }
@@ -343,7 +254,7 @@ TEST(ConnManTest, GarbageDiscouragesOnlyTheSendersAddress) {
 
 TEST(ConnManTest, BadChecksumCostsOnlyThatMessage) {
   Node a;
-  RawPeer raw(a.connman->GetListenPort());
+  RawPeer raw(kMagic, a.connman->GetListenPort());
   std::vector<uint8_t> bad;
   Transport framer(kMagic);
   ASSERT_TRUE(framer.MakeFrame("ping", EncodePayload(PingMsg{.nonce = 1}), &bad).ok());
@@ -356,7 +267,7 @@ TEST(ConnManTest, BadChecksumCostsOnlyThatMessage) {
 
 TEST(ConnManTest, HandlerExceptionDoesNotKillTheLoop) {
   Node a;
-  RawPeer raw(a.connman->GetListenPort());
+  RawPeer raw(kMagic, a.connman->GetListenPort());
   std::vector<uint8_t> frame;
   Transport framer(kMagic);
   ASSERT_TRUE(framer.MakeFrame("boom", {}, &frame).ok());
@@ -371,11 +282,11 @@ TEST(ConnManTest, InboundLimitEvictsYoungestUnprotected) {
   opt.eviction = EvictionProtection{0, 0, 0, 0, false};
   Node a(opt);
   const uint16_t port = a.connman->GetListenPort();
-  RawPeer first(port);
+  RawPeer first(kMagic, port);
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 1; }));
-  RawPeer second(port);
+  RawPeer second(kMagic, port);
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 2; }));
-  RawPeer third(port);
+  RawPeer third(kMagic, port);
   EXPECT_TRUE(second.WaitClosed());  // the youngest (same second: higher id) gave its slot
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 2; }));
   third.SendMessage(PingMsg{.nonce = 4});
@@ -388,9 +299,9 @@ TEST(ConnManTest, InboundLimitRefusesWhenAllProtected) {
   ConnManOptions opt;
   opt.max_inbound = 1;  // default protection covers a single peer
   Node a(opt);
-  RawPeer first(a.connman->GetListenPort());
+  RawPeer first(kMagic, a.connman->GetListenPort());
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 1; }));
-  RawPeer second(a.connman->GetListenPort());
+  RawPeer second(kMagic, a.connman->GetListenPort());
   EXPECT_TRUE(second.WaitClosed());
   first.SendMessage(PingMsg{.nonce = 6});
   EXPECT_TRUE(first.WaitMessage("pong"));
@@ -400,7 +311,7 @@ TEST(ConnManTest, SendQueueIsBounded) {
   ConnManOptions opt;
   opt.send_buffer_size = 100'000;
   Node a(opt);
-  RawPeer sink(a.connman->GetListenPort(), /*rcvbuf=*/4096);  // never reads
+  RawPeer sink(kMagic, a.connman->GetListenPort(), /*rcvbuf=*/4096);  // never reads
   ASSERT_TRUE(WaitFor([&] { return a.connman->GetPeerCount(true, false) == 1; }));
   const PeerId id = a.OnlyPeerId();
   const PeerRef peer = a.connman->FindPeer(id);
@@ -425,7 +336,7 @@ TEST(ConnManTest, ReadingPausesWhileTheMessageLayerIsBehind) {
   opt.receive_flood_size = 100'000;
   Node a(opt);
   a.events.hold = true;
-  RawPeer flood(a.connman->GetListenPort());
+  RawPeer flood(kMagic, a.connman->GetListenPort());
   std::vector<uint8_t> frames;
   Transport framer(kMagic);
   std::vector<uint8_t> one;
@@ -450,7 +361,7 @@ TEST(ConnManTest, SilentPeerTimesOutInHandshake) {
   ConnManOptions opt;
   opt.handshake_timeout = 200ms;
   Node a(opt);
-  RawPeer silent(a.connman->GetListenPort());
+  RawPeer silent(kMagic, a.connman->GetListenPort());
   EXPECT_TRUE(silent.WaitClosed());
   ASSERT_TRUE(WaitFor([&] { return a.events.Reason(0) == "handshake-timeout"; }));
 }
@@ -465,11 +376,11 @@ TEST(ConnManTest, BannedAndDiscouragedInboundAreRefused) {
     opt.banman = &banman;
     Node a(opt);
     ASSERT_TRUE(banman.Ban(*SubNet::Parse("127.0.0.1"), 1h).ok());
-    RawPeer banned(a.connman->GetListenPort());
+    RawPeer banned(kMagic, a.connman->GetListenPort());
     EXPECT_TRUE(banned.WaitClosed());
     ASSERT_TRUE(banman.ClearBanned().ok());
     banman.Discourage(*Service::Parse("127.0.0.1", 0));
-    RawPeer discouraged(a.connman->GetListenPort());
+    RawPeer discouraged(kMagic, a.connman->GetListenPort());
     EXPECT_TRUE(discouraged.WaitClosed());
     EXPECT_EQ(a.connman->GetPeerCount(true, true), 0u);
   }

@@ -1,0 +1,244 @@
+// PeerManager over real loopback sockets: two in-process nodes (ConnMan +
+// PeerManager + ChainManager, LevelDB stores in temporary directories,
+// ephemeral ports on 127.0.0.1) sync and relay; a raw peer speaking the
+// framing by hand checks the DoS rules. Chains are regtest blocks without
+// work records (consensus assembler, as bench_p2p_sync builds them), so no
+// unit is computed and the suite runs in seconds.
+
+#include "net/net_processing.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/net/raw_peer.h"
+#include "tests/net_processing/in_process_node.h"
+#include "tests/util/test_util.h"
+
+namespace cc::net {
+namespace {
+
+using cc::test::RawPeer;
+using cc::test::RegtestMagic;
+using cc::test::WaitFor;
+
+/** An in-process node with its log kept, and short verbs for the tests. */
+class Node {
+ public:
+  explicit Node(const std::string& dir, std::vector<std::string> connect = {}) {
+    cc::test::InProcessNode::Options options;
+    options.connect = std::move(connect);
+    options.user_agent = "/peerman_test/";
+    options.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_.push_back(line);
+    };
+    const Status s = cc::test::InProcessNode::Open(dir, std::move(options), &node_);
+    if (!s.ok()) throw std::runtime_error(s.ToString());  // fails the test that made it
+  }
+
+  /** Assembles a block without records on our tip, signed by `producer`; not connected. */
+  Block Assemble(const PrivateKey& producer) const {
+    AssemblyRequest request;
+    // One second past the tip: time must not run ahead of the clock, and a short chain
+    // built from genesis stays well behind it.
+    request.time = Tip().time + 1;
+    request.producers = std::span<const PrivateKey>(&producer, 1);
+    Block block;
+    Status s = node_->manager().Assemble(Tip().block_hash, request, &block);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return block;
+  }
+  /** Assembles and connects `n` blocks on our tip. */
+  void Generate(uint32_t n, const PrivateKey& producer) {
+    for (uint32_t i = 0; i < n; ++i) {
+      ValidationState state;
+      ASSERT_TRUE(node_->manager().ProcessNewBlock(Assemble(producer), &state))
+          << state.ToString();
+    }
+  }
+  /** Index of the first log line containing `text`, or -1. */
+  int LogIndex(const std::string& text) {
+    std::lock_guard lock(log_mu_);
+    for (size_t i = 0; i < log_.size(); ++i)
+      if (log_[i].find(text) != std::string::npos) return static_cast<int>(i);
+    return -1;
+  }
+  bool LogHas(const std::string& text) { return LogIndex(text) >= 0; }
+  std::string Address() const { return node_->Address(); }
+
+  ConsensusState Tip() const { return node_->manager().Tip(); }
+  ConnMan& connman() { return node_->connman(); }
+  PeerManager& peerman() { return node_->peerman(); }
+  BanMan& banman() { return node_->banman(); }
+
+ private:
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+  std::unique_ptr<cc::test::InProcessNode> node_;  // last: stopped before the log goes
+};
+
+/** True once `b`'s tip is `a`'s: same block and same model state root. */
+bool SameTip(const Node& a, const Node& b) {
+  const ConsensusState ta = a.Tip(), tb = b.Tip();
+  return ta.block_hash == tb.block_hash && ta.StateRoot() == tb.StateRoot();
+}
+
+/** Completes the version/verack handshake as an inbound raw peer. */
+void Handshake(RawPeer& raw) {
+  VersionMsg version;
+  version.services = kNodeNone;
+  version.nonce = 0x5eed;
+  version.user_agent = "/raw/";
+  raw.SendMessage(version);
+  ASSERT_TRUE(raw.WaitMessage("verack"));
+  raw.SendMessage(VerackMsg{});
+}
+
+constexpr uint32_t kChainLength = 30;
+
+TEST(PeerManagerTest, FreshNodeSyncsHeadersFirstToTheSameTipAndStateRoot) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  a.Generate(kChainLength, cc::test::TestKey(1));
+  ASSERT_EQ(a.Tip().height, kChainLength);
+  Node b(dir.Sub("b"), {a.Address()});
+  ASSERT_TRUE(WaitFor([&] { return SameTip(a, b); }))
+      << "b at height " << b.Tip().height << ", best header " << b.peerman().BestHeaderHeight();
+  EXPECT_EQ(b.peerman().BestHeaderHeight(), kChainLength);
+  EXPECT_FALSE(b.peerman().IsInitialBlockDownload());
+  // Headers first: B knew the whole header chain before it connected block 1.
+  const int headers = b.LogIndex("Headers: best " + std::to_string(kChainLength) + " ");
+  const int first_block = b.LogIndex("Sync: height 1 of " + std::to_string(kChainLength));
+  ASSERT_GE(headers, 0);
+  ASSERT_GE(first_block, 0);
+  EXPECT_LT(headers, first_block);
+  const auto stats = b.peerman().GetSyncStats();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].synced_headers, kChainLength);
+  EXPECT_FALSE(stats[0].misbehaving);
+}
+
+TEST(PeerManagerTest, BlockMadeAfterConnectionIsAnnouncedAndReachesThePeer) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  a.Generate(3, cc::test::TestKey(1));
+  Node b(dir.Sub("b"), {a.Address()});
+  ASSERT_TRUE(WaitFor([&] { return SameTip(a, b); }));
+  a.Generate(1, cc::test::TestKey(1));
+  EXPECT_EQ(a.Tip().height, 4u);
+  EXPECT_TRUE(WaitFor([&] { return SameTip(a, b); })) << "b at height " << b.Tip().height;
+  // And the other way: B's block reaches A over the same connection.
+  b.Generate(1, cc::test::TestKey(2));
+  EXPECT_TRUE(WaitFor([&] { return SameTip(a, b); })) << "a at height " << a.Tip().height;
+  EXPECT_EQ(a.Tip().height, 5u);
+}
+
+TEST(PeerManagerTest, BadChecksumCostsOnlyThatMessage) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  std::vector<uint8_t> bad;
+  Transport framer(RegtestMagic());
+  ASSERT_TRUE(framer.MakeFrame("ping", EncodePayload(PingMsg{.nonce = 1}), &bad).ok());
+  bad[kChecksumOffset] ^= 1;
+  raw.Send(bad);
+  raw.SendMessage(PingMsg{.nonce = 2});
+  EXPECT_TRUE(raw.WaitMessage("pong"));
+  EXPECT_EQ(a.connman().GetPeerCount(true, false), 1u);
+  ASSERT_EQ(a.peerman().GetSyncStats().size(), 1u);
+  EXPECT_FALSE(a.peerman().GetSyncStats()[0].misbehaving);
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
+}
+
+TEST(PeerManagerTest, GarbageAndOversizeLengthDisconnectWhileAnHonestPeerStaysSynced) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node b(dir.Sub("b"), {a.Address()});
+  ASSERT_TRUE(WaitFor([&] { return a.connman().GetPeerCount(true, false) == 1; }));
+  // From 127.0.0.2, so that discouraging the sender's address spares the honest peer.
+  RawPeer garbage(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(garbage.connected());
+  garbage.Send(std::vector<uint8_t>(64, 0x42));  // wrong magic
+  EXPECT_TRUE(garbage.WaitClosed());
+  // A fresh address: 127.0.0.2 is discouraged now and would be refused at accept.
+  RawPeer oversize(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000003);
+  ASSERT_TRUE(oversize.connected());
+  Handshake(oversize);
+  std::vector<uint8_t> header(kHeaderSize, 0);
+  const MessageStart magic = RegtestMagic();
+  std::memcpy(header.data(), magic.data(), kMessageStartSize);
+  std::memcpy(header.data() + kCommandOffset, "ping", 4);
+  const uint32_t len = 1'000'000;  // ping's payload is 8 bytes
+  std::memcpy(header.data() + kPayloadLengthOffset, &len, 4);
+  oversize.Send(header);
+  EXPECT_TRUE(oversize.WaitClosed());
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.3", 0)));
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
+  // The honest peer is still served: a block made now reaches it.
+  a.Generate(1, cc::test::TestKey(1));
+  EXPECT_TRUE(WaitFor([&] { return SameTip(a, b); }));
+  EXPECT_EQ(a.connman().GetPeerCount(true, false), 1u);
+}
+
+TEST(PeerManagerTest, InvalidBlockDiscouragesItsSenderWithTheReason) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));  // makes a valid block that A does not have yet
+  const PrivateKey producer = cc::test::TestKey(3);
+  const Block valid = maker.Assemble(producer);
+  // Consensus-invalid, not merely mutated: the producer signed a wrong state root.
+  Block invalid = valid;
+  invalid.header.state_root = invalid.header.tx_root;
+  invalid.header.signature = producer.Sign(invalid.header.SigningHash());
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = invalid});
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
+  EXPECT_TRUE(a.LogHas("Misbehaving: peer=0 bad-stateroot")) << "the reason is logged";
+  EXPECT_EQ(a.Tip().height, 0u);
+  // The valid block is accepted from an honest peer.
+  RawPeer honest(RegtestMagic(), a.connman().GetListenPort());
+  Handshake(honest);
+  honest.SendMessage(BlockMsg{.block = valid});
+  EXPECT_TRUE(WaitFor([&] { return a.Tip().block_hash == valid.Hash(); }));
+}
+
+TEST(PeerManagerTest, MutatedBlockIsRefusedWithoutPunishingItsRelayer) {
+  // A block whose producer signature does not verify may be a relayer's
+  // tampering (ValidationResult::kMutated): refused, its hash not remembered
+  // as invalid, and the sender kept.
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));
+  Block block = maker.Assemble(cc::test::TestKey(3));
+  block.header.signature[0] ^= 1;
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = block});
+  ASSERT_TRUE(WaitFor([&] { return a.LogHas("refused: bad-blk-sig"); }));
+  raw.SendMessage(PingMsg{.nonce = 7});
+  EXPECT_TRUE(raw.WaitMessage("pong"));
+  EXPECT_EQ(a.Tip().height, 0u);
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+  // The same block with its signature intact, from the same peer, connects.
+  block.header.signature[0] ^= 1;
+  raw.SendMessage(BlockMsg{.block = block});
+  EXPECT_TRUE(WaitFor([&] { return a.Tip().block_hash == block.Hash(); }));
+  EXPECT_EQ(a.connman().GetPeerCount(true, false), 1u);
+}
+
+}  // namespace
+}  // namespace cc::net
