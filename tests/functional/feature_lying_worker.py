@@ -32,9 +32,12 @@ class LyingWorkerTest(ComputecoinTestFramework):
         wait_until(lambda: len(training(honest[0])["workers"]) == 1, 60, "the first worker")
         honest[1].start(["-worker", "-timedproduction"])
         connect_nodes(honest[1], honest[0])
-        # The liar first syncs the honest chain without producing (alone, it
-        # would start a chain of its own), then lies from that tip on.
-        liar.start(["-worker"])
+        # The liar first syncs the honest chain as a plain node (alone, a
+        # producing worker would start a chain of its own; an honest worker
+        # here could compute a record before it starts lying, and a record
+        # made in its turn stays valid — consensus.md §3), then lies from
+        # that tip on, registering only then.
+        liar.start([])
         connect_nodes(liar, honest[0])
         sync_blocks(honest + [liar])
         liar.stop()
