@@ -1,5 +1,6 @@
 #include "node/init.h"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "node/common/datadir.h"
 #include "node/common/version.h"
 #include "node/fee_estimation.h"
+#include "node/memory.h"
 #include "node/miner.h"
 #include "node/network.h"
 #include "node/node_args.h"
@@ -26,6 +28,10 @@
 
 namespace cc {
 namespace {
+
+// Often enough that a node's resident memory tracks its live heap within a
+// few steps' worth of tensors; a trim costs a few milliseconds.
+constexpr std::chrono::seconds kHeapTrimInterval{5};
 
 void InitError(const std::string& message) {
   LogPrintf("Error: " + message);
@@ -240,7 +246,9 @@ int NodeMain(int argc, const char* const argv[]) {
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
-    WaitForShutdown();
+    // The main thread's only task while the node runs: handing freed tensor
+    // memory back (node/memory.h says why it is not given back by itself).
+    while (!WaitForShutdown(kHeapTrimInterval)) ReleaseFreeHeap();
   } else if (s.IsInterrupted()) {
     // Asked to stop before start-up finished: what was done is kept.
     LogPrintf("Shutdown requested during start-up: " + s.message());

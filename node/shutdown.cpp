@@ -48,13 +48,18 @@ void RequestShutdown() {
 
 bool ShutdownRequested() { return g_shutdown_requested.load(); }
 
-void WaitForShutdown() {
+bool WaitForShutdown(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!ShutdownRequested()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
     pollfd fd{g_wake_pipe[0], POLLIN, 0};
-    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) {
+    if (::poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
       ::usleep(100'000);  // poll failing is not expected; keep waiting, just less efficiently
     }
   }
+  return true;
 }
 
 }  // namespace cc

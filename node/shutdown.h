@@ -11,6 +11,8 @@
 #ifndef COMPUTECOIN_NODE_SHUTDOWN_H
 #define COMPUTECOIN_NODE_SHUTDOWN_H
 
+#include <chrono>
+
 #include "chain/status.h"
 
 namespace cc {
@@ -26,9 +28,10 @@ void RequestShutdown();
 /// True once RequestShutdown() has been called.
 [[nodiscard]] bool ShutdownRequested();
 
-/// Blocks until RequestShutdown() is called (returns at once if it was).
+/// Blocks until RequestShutdown() is called (returns at once if it was), or
+/// until `timeout` has passed. Returns whether shutdown was requested.
 /// REQUIRES: InitShutdownHandling() succeeded.
-void WaitForShutdown();
+bool WaitForShutdown(std::chrono::milliseconds timeout);
 
 }  // namespace cc
 
