@@ -30,7 +30,9 @@ namespace cc {
 namespace {
 
 // Often enough that a node's resident memory tracks its live heap within a
-// few steps' worth of tensors; a trim costs a few milliseconds.
+// few steps' worth of tensors. A trim costs ~1 ms with nothing to give back
+// and ~0.85 ms per MB it gives back (252 MB in 213 ms here), so at a devnet
+// node's 5 MB a step it takes the main thread well under 1% of its time.
 constexpr std::chrono::seconds kHeapTrimInterval{5};
 
 void InitError(const std::string& message) {
