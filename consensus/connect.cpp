@@ -112,6 +112,7 @@ void Register(const XOnlyPubKeyBytes& key, const Uint256& payout, uint32_t heigh
   entry.registered_height = height;
   entry.bonds = 1;
   entry.payout = payout;
+  entry.active_step = next->step;
   auto it =
       std::lower_bound(next->workers.begin(), next->workers.end(), key,
                        [](const WorkerEntry& e, const XOnlyPubKeyBytes& k) { return e.key < k; });
@@ -327,6 +328,7 @@ void AcceptRecord(const WorkRecord& record, uint32_t height, int64_t time,
   if (WorkerEntry* w = next->FindWorker(record.worker)) {
     w->has_work = true;
     w->last_work_height = height;
+    w->active_step = record.unit.step;
     ++w->records;
   }
   ++next->accepted_work;
@@ -457,7 +459,9 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
       return false;
     AcceptRecord(record, h.height, h.time, *ctx.engine, &plan, next);
   }
-  next->unit_order = NextUnitOrder(parent.step, *next);
+  // Producing shows the key alive, so an absent worker returns by its slot.
+  if (WorkerEntry* w = next->FindWorker(h.producer)) w->active_step = next->step;
+  next->unit_order = NextUnitOrder(parent.step, *next, plan.units.size());
 
   if (h.state_root != next->StateRoot()) return Fail(state, "bad-stateroot");
   return true;

@@ -17,7 +17,7 @@
 //                    slashed:vector<[32]>               sorted
 //   WorkerEntry    = key:[32] registered_height:u32 bonds:u32
 //                    has_work:bool last_work_height:u32 records:u64
-//                    payout:Uint256
+//                    payout:Uint256 active_step:u64
 //   UnitDone       = unit:UnitId outputs:vector<Uint256> time:i64 loss:float
 //   SectionState   = weights:Uint256 optimizer_state:Uint256
 //
@@ -53,10 +53,13 @@ struct WorkerEntry {
   /// The key hash its rewards and fees are paid to: what the kWorkerPayout
   /// output of the bond that registered it named (later bonds do not change it).
   Uint256 payout;
+  /// The last training step in which it registered, had a record accepted
+  /// or produced a block: what the schedule's ABSENCE rule reads.
+  uint64_t active_step = 0;
 
   CC_SERIALIZE_METHODS(WorkerEntry, obj) {
     ar(obj.key, obj.registered_height, obj.bonds, obj.has_work, obj.last_work_height,
-       obj.records, obj.payout);
+       obj.records, obj.payout, obj.active_step);
   }
   bool operator==(const WorkerEntry&) const = default;
 

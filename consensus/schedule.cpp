@@ -1,6 +1,7 @@
 #include "consensus/schedule.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "chain/hash.h"
@@ -31,11 +32,25 @@ std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent) {
   return order;
 }
 
-std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next) {
-  bool stale = next.step != parent_step || (next.unit_order.empty() && !next.workers.empty());
-  for (const XOnlyPubKeyBytes& key : next.unit_order)
-    stale = stale || next.FindWorker(key) == nullptr;
-  return stale ? WorkerOrder(next) : next.unit_order;
+std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next,
+                                            size_t units_per_step) {
+  const std::vector<XOnlyPubKeyBytes>& old_order = next.unit_order;
+  if (next.step == parent_step) {
+    std::vector<XOnlyPubKeyBytes> kept;
+    for (const XOnlyPubKeyBytes& key : old_order)
+      if (next.FindWorker(key) != nullptr) kept.push_back(key);
+    if (!kept.empty() || next.workers.empty()) return kept;
+    return WorkerOrder(next);
+  }
+  std::set<XOnlyPubKeyBytes> absent;
+  for (size_t p = 0; p < std::min(old_order.size(), units_per_step); ++p) {
+    const WorkerEntry* w = next.FindWorker(old_order[p]);
+    if (w != nullptr && w->active_step + 1 < next.step) absent.insert(w->key);
+  }
+  std::vector<XOnlyPubKeyBytes> order = WorkerOrder(next);
+  if (absent.size() == order.size()) return order;
+  std::erase_if(order, [&](const XOnlyPubKeyBytes& key) { return absent.contains(key); });
+  return order;
 }
 
 bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit) {

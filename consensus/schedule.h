@@ -23,10 +23,22 @@
 //   UNIT ORDER. U is ORDER taken once per step, so that assignments do not
 //           change with every block (ORDER does: waiting times and the
 //           tie-break move): after each block, if the block changed the step,
-//           or U is empty while workers are registered, or a member of U is no
-//           longer registered, U becomes the ORDER of the state after the
-//           block (its own hash in the tie-break). Workers registered during a
-//           step get units from the next one.
+//           or U is empty while workers are registered, U becomes the ORDER of
+//           the state after the block (its own hash in the tie-break), less
+//           the absent (ABSENCE). Within a step, members of U that left the
+//           registry are dropped from it (if that empties it, U is taken
+//           afresh). Workers registered during a step get units from the
+//           next one.
+//   ABSENCE. A worker is active in a step if it registered, had a record
+//           accepted or produced a block in it (WorkerEntry::active_step).
+//           When a block changes the step, the members of the old U at
+//           positions below the number of units of a step (so each was given
+//           a unit at attempt 0) that were not active in the step before the
+//           new one are left out of the new U: a worker that stopped costs
+//           one unit_timeout per unit for one step, not for every step. It
+//           stays in ORDER, so it returns by producing a block in its slot,
+//           which makes it active, and gets units from the next step on. If
+//           every worker would be left out, nobody is.
 //   SLOTS.  Block h with time t: a = ⌊(t − parent.time − 1) / slot_timeout⌋;
 //           its producer must be ORDER[(h + a) mod n]. With no registered
 //           worker any key may produce (bootstrap: the first registrations).
@@ -50,10 +62,12 @@ namespace cc {
 /// ORDER (file comment) of the workers registered in `parent`.
 std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent);
 
-/// UNIT ORDER (file comment): what `next`, the state after a block whose
-/// parent was at step `parent_step`, assigns units by. ConnectBlock stores
-/// it in next.unit_order.
-std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next);
+/// UNIT ORDER and ABSENCE (file comment): what `next`, the state after a
+/// block whose parent was at step `parent_step`, assigns units by, where a
+/// step has `units_per_step` units and next.unit_order still holds the
+/// parent's U. ConnectBlock stores it in next.unit_order.
+std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next,
+                                            size_t units_per_step);
 
 /// True if every unit that `unit` reads from is in state.done.
 [[nodiscard]] bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit);

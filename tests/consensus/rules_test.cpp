@@ -70,25 +70,71 @@ TEST(ScheduleTest, UnitOrderIsFixedForAStep) {
   a.registered_height = 1;
   b.key[0] = 0xb;
   b.registered_height = 2;
+  a.active_step = b.active_step = 4;
   next.workers = {a, b};
   next.block_hash = Uint256::FromHex(std::string(64, '1')).value();
 
   // Workers but no order yet (their registration block): taken now.
-  EXPECT_EQ(NextUnitOrder(4, next), WorkerOrder(next));
+  EXPECT_EQ(NextUnitOrder(4, next, 8), WorkerOrder(next));
   // Within the step it stays, whatever the worker order says now.
   next.unit_order = {b.key, a.key};
   next.workers[1].has_work = true;
   next.workers[1].last_work_height = 9;  // b waited less: the worker order is [a, b]
   ASSERT_NE(WorkerOrder(next), next.unit_order);
-  EXPECT_EQ(NextUnitOrder(4, next), next.unit_order);
+  EXPECT_EQ(NextUnitOrder(4, next, 8), next.unit_order);
   // A new step takes the worker order of the state after the block.
   next.step = 5;
-  EXPECT_EQ(NextUnitOrder(4, next), WorkerOrder(next));
-  // A member that left the registry makes it stale at once (its units
-  // would otherwise wait out every timeout until the step ends).
+  EXPECT_EQ(NextUnitOrder(4, next, 8), WorkerOrder(next));
+  // A member that left the registry is dropped at once (its units would
+  // otherwise wait out every timeout until the step ends).
   next.step = 4;
   next.workers.pop_back();
-  EXPECT_EQ(NextUnitOrder(4, next), std::vector<XOnlyPubKeyBytes>{a.key});
+  EXPECT_EQ(NextUnitOrder(4, next, 8), std::vector<XOnlyPubKeyBytes>{a.key});
+  // ... and only that member: a worker registered during the step waits.
+  WorkerEntry c;
+  c.key[0] = 0xc;
+  c.registered_height = 3;
+  next.workers.push_back(c);
+  EXPECT_EQ(NextUnitOrder(4, next, 8), std::vector<XOnlyPubKeyBytes>{a.key});
+  // If every member left, the order is taken afresh.
+  next.unit_order = {b.key};
+  EXPECT_EQ(NextUnitOrder(4, next, 8), WorkerOrder(next));
+}
+
+// ABSENCE: a member of the last step's unit order that was given a unit and
+// did nothing in that step gets no units in the next; it returns once it is
+// active again (a block it produced).
+TEST(ScheduleTest, AbsentWorkersAreLeftOutOfTheNextStep) {
+  ConsensusState next;
+  next.step = 7;  // the block moved the step from 6 to 7
+  next.block_hash = Uint256::FromHex(std::string(64, '2')).value();
+  WorkerEntry live, dead, idle;
+  live.key[0] = 0x1;
+  live.active_step = 6;  // had a record accepted in step 6
+  dead.key[0] = 0x2;
+  dead.active_step = 5;  // nothing since step 5
+  idle.key[0] = 0x3;
+  idle.active_step = 4;  // nothing either, but was given no unit in step 6
+  next.workers = {live, dead, idle};
+  next.unit_order = {dead.key, live.key, idle.key};  // step 6's order
+
+  // Two units a step: positions 0 and 1 were given one at attempt 0.
+  const std::vector<XOnlyPubKeyBytes> order = NextUnitOrder(6, next, 2);
+  std::vector<XOnlyPubKeyBytes> expected = WorkerOrder(next);
+  std::erase(expected, dead.key);
+  EXPECT_EQ(order, expected);
+  ASSERT_EQ(order.size(), 2u);
+
+  // With a unit for everyone, idle was given one too and is left out as well.
+  EXPECT_EQ(NextUnitOrder(6, next, 3), std::vector<XOnlyPubKeyBytes>{live.key});
+  // A step the block did not change keeps the order, absent or not.
+  EXPECT_EQ(NextUnitOrder(7, next, 3), next.unit_order);
+  // Producing a block in step 6 made dead active: it stays.
+  next.workers[1].active_step = 6;
+  EXPECT_EQ(NextUnitOrder(6, next, 2), WorkerOrder(next));
+  // Nobody active: nobody is left out (the chain must go on).
+  for (WorkerEntry& w : next.workers) w.active_step = 0;
+  EXPECT_EQ(NextUnitOrder(6, next, 3), WorkerOrder(next));
 }
 
 TEST(VerifyPolicyTest, SampleIsAFractionAndDependsOnTheSalt) {

@@ -21,6 +21,7 @@
 #include "compute/local_step.h"
 #include "compute/params.h"
 #include "compute/partition.h"
+#include "compute/plan.h"
 #include "compute/tensor_store.h"
 #include "compute/torch/model.h"
 #include "compute/torch/torch_engine.h"
@@ -610,6 +611,71 @@ TEST_F(ConsensusTest, RecordOfAnEarlierAttemptIsCarriedLater) {
   EXPECT_EQ(carried.records, first.records);
   node_->MustProcess(carried);
   EXPECT_EQ(node_->Tip().accepted_work, tip.accepted_work + first.records.size());
+}
+
+// A registered worker that stops computing costs one unit_timeout per unit
+// for one step only: the step after it gets no units (ABSENCE,
+// consensus/schedule.h), so the others' units never wait for it; producing
+// a block in its slot brings it back from the next step on.
+TEST_F(ConsensusTest, AbsentWorkerGetsNoUnitsUntilItProducesAgain) {
+  Register();
+  const ChainParams& params = node_->params_;
+  const XOnlyPubKeyBytes dead = workers_[2].PublicKey();
+  const std::vector<PrivateKey> alive{workers_[0], workers_[1]};
+  // Blocks by `producers`, each unit_timeout after its parent so that units
+  // of a silent worker pass on, until the chain reaches `step`.
+  auto run_to_step = [&](uint64_t step, std::span<const PrivateKey> producers) {
+    for (int blocks = 0; node_->Tip().step < step; ++blocks) {
+      ASSERT_LT(blocks, 100) << "stuck at step " << node_->Tip().step;
+      const ConsensusState tip = node_->Tip();
+      Block b;
+      Status s = node_->Build(tip, tip.time + params.unit_timeout, alive, producers, &b);
+      if (s.IsNotFound())  // the slot is a silent key's: the next rank's comes
+        s = node_->Build(tip, tip.time + params.unit_timeout + params.slot_timeout, alive,
+                         producers, &b);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      node_->MustProcess(b);
+    }
+  };
+
+  // Step 1: the dead worker is still given units, which pass on.
+  run_to_step(1, alive);
+  ASSERT_EQ(node_->Tip().unit_order.size(), 3u);
+  run_to_step(2, alive);
+  // Step 2: it did nothing in step 1, so it is left out.
+  const std::vector<XOnlyPubKeyBytes> without = node_->Tip().unit_order;
+  EXPECT_EQ(without.size(), 2u);
+  EXPECT_EQ(std::count(without.begin(), without.end(), dead), 0);
+  // Nothing of step 2 waits for it: one block at parent time + 1 (attempt 0
+  // everywhere) carries every unit ready at the step's start.
+  {
+    const ConsensusState tip = node_->Tip();
+    compute::Partition partition;
+    ASSERT_TRUE(compute::PartitionModel(params.model, params.model.sections, &partition).ok());
+    const compute::StepPlan plan = compute::BuildStepPlan(params.model, partition, tip.step);
+    size_t ready = 0;
+    for (const compute::PlannedUnit& unit : plan.units) ready += IsReady(tip, unit) ? 1 : 0;
+    Block b;
+    Status s = node_->Build(tip, tip.time + 1, alive, workers_, &b);
+    if (s.IsNotFound()) s = node_->Build(tip, tip.time + 1 + params.slot_timeout, alive, workers_, &b);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_GE(b.records.size(), ready);
+    node_->MustProcess(b);
+  }
+
+  // It produces a block in its slot (computing nothing) and returns at step 3.
+  {
+    const ConsensusState tip = node_->Tip();
+    int64_t t = tip.time + 1;
+    while (*ScheduledProducer(params, tip, tip.height + 1, t) != dead) t += params.slot_timeout;
+    Block b;
+    const std::vector<PrivateKey> only_dead{workers_[2]};
+    ASSERT_TRUE(node_->Build(tip, t, alive, only_dead, &b).ok());
+    node_->MustProcess(b);
+    EXPECT_EQ(node_->Tip().FindWorker(dead)->active_step, node_->Tip().step);
+  }
+  run_to_step(3, alive);
+  EXPECT_EQ(node_->Tip().unit_order.size(), 3u);
 }
 
 TEST_F(ConsensusTest, MissedSlotPassesToNextRank) {
