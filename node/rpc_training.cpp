@@ -1,6 +1,7 @@
 // Training and block-production methods: one function per method, the
 // registration table at the bottom.
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -110,6 +111,12 @@ RpcMethod gettraininginfo(NodeContext& node) {
                    {RpcType::kNumber, "records", "its accepted work records"},
                    {RpcType::kNumber, "paid", "coins paid to it for them (one per record)"},
                    {RpcType::kString, "payout", "the address they are paid to"},
+                   {RpcType::kNumber, "active_step",
+                    "the last step in which it registered, had a record accepted or produced a "
+                    "block"},
+                   {RpcType::kBool, "scheduled",
+                    "whether this step's units are assigned to it (false for one left out as "
+                    "absent, or registered during the step)"},
                }}}},
         }}},
       ExampleCli("gettraininginfo", "") + ExampleRpc("gettraininginfo", ""),
@@ -121,7 +128,10 @@ RpcMethod gettraininginfo(NodeContext& node) {
                              {"registered_height", w.registered_height},
                              {"records", w.records},
                              {"paid", w.records},
-                             {"payout", wallet::EncodeAddress(node.params->bech32_hrp, w.payout)}});
+                             {"payout", wallet::EncodeAddress(node.params->bech32_hrp, w.payout)},
+                             {"active_step", w.active_step},
+                             {"scheduled", std::find(tip.unit_order.begin(), tip.unit_order.end(),
+                                                     w.key) != tip.unit_order.end()}});
         return json{{"height", tip.height},
                     {"step", tip.step},
                     {"loss", tip.last_loss},

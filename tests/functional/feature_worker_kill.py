@@ -6,10 +6,12 @@ production with a short unit timeout (-unittimeout and -slottimeout, regtest onl
   steps are in flight;
 - its units are reassigned to the next worker after the timeout and the
   step completes on the others (each unit still given to the dead worker
-  first costs one timeout: a dead worker slows every step until it returns
-  or unbonds);
-- restarted from its datadir, it syncs to the same tip and state root and
-  computes its share again (it is paid for units after the restart).
+  first costs one timeout);
+- a step later it is left out of the unit order (the absence rule,
+  doc/consensus.md §3), so no unit waits for it any more;
+- restarted from its datadir, it syncs to the same tip and state root,
+  produces a block in its slot, is scheduled again and computes its share
+  (it is paid for units after the restart).
 """
 
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
@@ -22,8 +24,12 @@ def training(node):
     return node.rpc("gettraininginfo")
 
 
+def entry(node, key):
+    return next(w for w in training(node)["workers"] if w["key"] == key)
+
+
 def paid(node, key):
-    return next(w["paid"] for w in training(node)["workers"] if w["key"] == key)
+    return entry(node, key)["paid"]
 
 
 class WorkerKillTest(ComputecoinTestFramework):
@@ -56,6 +62,10 @@ class WorkerKillTest(ComputecoinTestFramework):
                    "the step completed without the killed worker")
         sync_blocks(survivors)
         self.log(f"the others reached step {training(verifier)['step']} without it")
+        wait_until(lambda: not entry(verifier, key)["scheduled"], 180,
+                   "the dead worker left out of the unit order")
+        self.log(f"step {training(verifier)['step']}: left out as absent "
+                 f"(active last in step {entry(verifier, key)['active_step']})")
 
         self.log("restarted from its datadir, it rejoins")
         victim.start(worker_args)
@@ -66,6 +76,7 @@ class WorkerKillTest(ComputecoinTestFramework):
         wait_until(lambda: victim.rpc("getmininginfo")["records_computed"] > 0, 180,
                    "the restarted worker computes")
         wait_until(lambda: paid(verifier, key) > before, 180, "the restarted worker is paid again")
+        assert entry(verifier, key)["scheduled"]
         sync_blocks(workers + [verifier])
         roots = {n.rpc("getblockchaininfo")["state_root"] for n in workers + [verifier]}
         assert_equal(len(roots), 1)
