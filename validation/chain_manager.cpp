@@ -20,6 +20,48 @@
 namespace cc {
 namespace {
 
+// The consensus rules and snapshot encoding a data directory was written
+// under, kept in the snapshot database under kFormatKey. Raised with every
+// change that makes stored snapshots undecodable or stored blocks invalid
+// (doc/consensus.md, "Rule versions"); 1 is every database without the key.
+constexpr uint32_t kRulesVersion = 2;  // 2: the ABSENCE rule, WorkerEntry::active_step
+const char kFormatKey[] = "v";
+
+// Refuses a database written under other rules, with what to do about it;
+// marks a new one (no snapshot yet) as ours.
+Status CheckRulesVersion(leveldb::DB* db, const std::filesystem::path& datadir) {
+  std::string value;
+  leveldb::Status ls = db->Get(leveldb::ReadOptions(), kFormatKey, &value);
+  uint32_t version = 0;
+  if (ls.ok()) {
+    if (value.size() != 4) return Status::Corruption("consensus snapshot: bad rules version");
+    for (int i = 3; i >= 0; --i) version = version << 8 | static_cast<uint8_t>(value[i]);
+  } else if (ls.IsNotFound()) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+    it->SeekToFirst();
+    if (!it->status().ok()) return Status::IOError("consensus snapshot: " + it->status().ToString());
+    if (!it->Valid()) {  // new: ours
+      for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>(kRulesVersion >> (8 * i)));
+      leveldb::WriteOptions wo;
+      wo.sync = true;
+      ls = db->Put(wo, kFormatKey, value);
+      if (!ls.ok()) return Status::IOError("consensus snapshot: " + ls.ToString());
+      return Status::OK();
+    }
+    version = 1;
+  } else {
+    return Status::IOError("consensus snapshot: " + ls.ToString());
+  }
+  if (version == kRulesVersion) return Status::OK();
+  return Status::NotSupported(
+      "the chain in " + datadir.string() + " was made under consensus rules version " +
+      std::to_string(version) + ", and this program implements version " +
+      std::to_string(kRulesVersion) +
+      " (doc/consensus.md, \"Rule versions\"): its blocks may not be valid under these rules. "
+      "Test networks restart after such a change: move that directory away or use another "
+      "-datadir");
+}
+
 std::string StateKey(const Uint256& hash) {
   std::string key = "s";
   key.append(reinterpret_cast<const char*>(hash.data()), 32);
@@ -89,6 +131,7 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   leveldb::Options dbopts;
   dbopts.create_if_missing = true;
   s = OpenLevelDb(datadir / "consensus", dbopts, "consensus snapshot", &m->states_db_);
+  if (s.ok()) s = CheckRulesVersion(m->states_db_.get(), datadir);
   if (!s.ok()) return s;
   s = TrainingDataset(params, &m->dataset_);
   if (!s.ok()) return s;

@@ -5,9 +5,11 @@
 #include "validation/chain_manager.h"
 
 #include <gtest/gtest.h>
+#include <leveldb/db.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -208,6 +210,52 @@ TEST_F(ChainManagerTest, DamagedConsensusDirectoryIsRefusedNotRecreated) {
                              " is damaged (its CURRENT file is missing); restart with -reindex to "
                              "rebuild it from the stored blocks, or restore it from a backup");
   EXPECT_EQ(list(), before);
+}
+
+// A data directory made under other consensus rules (its snapshots do not
+// decode, its blocks may be invalid) is refused with what to do, not read:
+// before rule versions it failed with "non-canonical bool".
+TEST_F(ChainManagerTest, ChainOfOtherRulesIsRefusedWithWhatToDo) {
+  test::TestChain node(Dir("a"), WithTorch());
+  ASSERT_TRUE(node.manager->Generate(2, workers_, RegtestParams().genesis_time + 10, nullptr).ok());
+  const ConsensusState tip = node.manager->Tip();
+  node.Close();
+  auto set_version = [&](const std::string* value) {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open({}, (Dir("a") / "consensus").string(), &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    ASSERT_TRUE((value ? db->Put({}, "v", *value) : db->Delete({}, "v")).ok());
+  };
+  auto open = [&] {
+    BlockStoreOptions store_options;
+    store_options.sync = false;
+    EXPECT_TRUE(
+        ChainState::Open((Dir("a") / "chainstate").string(), store_options, &node.chain).ok());
+    return ChainManager::Open(node.params, node.chain.get(), Dir("a"), node.options,
+                              &node.manager);
+  };
+  auto expected = [&](int version) {
+    return "the chain in " + Dir("a").string() + " was made under consensus rules version " +
+           std::to_string(version) +
+           ", and this program implements version 2 (doc/consensus.md, \"Rule versions\"): its "
+           "blocks may not be valid under these rules. Test networks restart after such a "
+           "change: move that directory away or use another -datadir";
+  };
+
+  set_version(nullptr);  // written before versions existed
+  Status s = open();
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_EQ(s.message(), expected(1));
+  node.chain.reset();
+  const std::string later("\x03\x00\x00\x00", 4);
+  set_version(&later);
+  s = open();
+  EXPECT_EQ(s.message(), expected(3));
+  node.chain.reset();
+  const std::string ours("\x02\x00\x00\x00", 4);
+  set_version(&ours);
+  ASSERT_TRUE(open().ok());
+  EXPECT_EQ(node.manager->Tip(), tip);
 }
 
 }  // namespace
