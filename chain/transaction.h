@@ -30,7 +30,10 @@
 //                  kWorkerBond output (and only there): `lock` is the key hash
 //                  the bonded worker's rewards and fees are paid to
 //                  (doc/consensus.md §2), so the hot key that signs records
-//                  need not be the key that spends what they earn. Never
+//                  need not be the key that spends what they earn.
+//                  `payout_signature` is the bonded worker key's BIP340
+//                  signature of PayoutSigningHash(genesis, key, lock), so
+//                  nobody but the worker names where it is paid. Never
 //                  spendable, and never in the UTXO set (EntersUtxoSet).
 //
 // A transaction of version >= kSlashTxVersion ends with `evidence`: empty,
@@ -49,6 +52,7 @@
 //   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
+//                 [payout_signature:[64]]                 only if kind is kWorkerPayout
 //   ChannelSpend = input:u32 holder:[32] timeout_height:u32 close:u8
 //                  [holder_signature:[64]]                only if close is kCooperative
 // Earlier versions end at lock_height, so every transaction made before
@@ -82,6 +86,14 @@ using SchnorrSigBytes = std::array<uint8_t, 64>;
 
 /// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks to.
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
+
+/// What a worker key signs to name its payout: TaggedHash(tags::kRegistration,
+/// genesis_hash ‖ worker ‖ payout). The genesis block id binds it to one
+/// network. A kWorkerPayout output carries this signature, and so does a
+/// regworker request (net/messages.h), whose signature a producer copies
+/// into the free registration it writes.
+Uint256 PayoutSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& worker,
+                          const Uint256& payout);
 
 /// The first transaction version that carries channel_spends (see the file
 /// comment). Version 2 never had a meaning of its own and appears in test
@@ -161,10 +173,14 @@ struct TxOut {
   Amount value = 0;
   OutputKind kind = OutputKind::kPayToKeyHash;
   Uint256 lock;
+  /// kWorkerPayout only (see the file comment); all zero and absent from
+  /// the encoding for every other kind.
+  SchnorrSigBytes payout_signature{};
 
   bool operator==(const TxOut&) const = default;
 };
-/// TxOut has a hand-written codec: decoding rejects unknown kinds.
+/// TxOut has a hand-written codec: decoding rejects unknown kinds, and
+/// payout_signature is on the wire only for kWorkerPayout.
 void Put(Writer& w, const TxOut& out);
 void Get(Reader& r, TxOut& out);
 

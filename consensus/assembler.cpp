@@ -102,7 +102,7 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
       TxOut{request.fees, OutputKind::kPayToKeyHash, parent.PayoutOf(producer->PublicKey())});
   for (const WorkerRegistration& reg : request.registrations) {
     coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerBond, Uint256(reg.key)});
-    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, reg.payout});
+    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, reg.payout, reg.signature});
   }
   block.txs.push_back(std::move(coinbase));
   block.txs.insert(block.txs.end(), request.txs.begin(), request.txs.end());

@@ -3,16 +3,18 @@
 (doc/consensus.md 2.0, doc/wallet.md "Worker rewards and the wallet").
 
 A -worker node with an encrypted worker wallet registers its key paying to an
-address of that wallet; the rewards mature there and are spent; the key in
-workers.dat alone cannot spend them. Then registerworker bonds wallet coins
-to the key, deregisterworker moves the bonds to an unbonding output, and the
-wallet spends that output once the unbonding delay has passed."""
+address of that wallet, the payout signed by the worker key; the rewards
+mature there and are spent; the key in workers.dat alone cannot spend them,
+and a stranger cannot name another payout for the key. Then registerworker
+bonds wallet coins to the key, deregisterworker moves the bonds to an
+unbonding output, and the wallet spends that output once the unbonding delay
+has passed."""
 
 import time
 
 import bip340
-from miniwallet import (COIN, COINBASE_MATURITY, Transaction, TxIn, TxOut, key_hash,
-                        read_worker_keys)
+from miniwallet import (COIN, COINBASE_MATURITY, KIND_WORKER_BOND, KIND_WORKER_PAYOUT,
+                        Transaction, TxIn, TxOut, key_hash, payout_output, read_worker_keys)
 from test_framework import ComputecoinTestFramework, assert_equal, assert_raises_rpc_error
 
 PASSPHRASE = "worker wallet passphrase"
@@ -52,6 +54,21 @@ class WalletWorkerPayoutTest(ComputecoinTestFramework):
         reg = node.rpc("getblock", node.rpc("getblockhash", 1), 2)["tx"][0]["vout"]
         assert_equal([o["kind"] for o in reg][-2:], ["worker_bond", "worker_payout"])
         assert_equal(reg[-1]["lock"], payout_lock)
+        genesis = bytes.fromhex(node.rpc("getblockhash", 0))
+        signed = bip340.tagged_hash("Computecoin/Registration",
+                                    genesis + hot_pubkey + bytes.fromhex(payout_lock))
+        assert bip340.verify(signed, hot_pubkey, bytes.fromhex(reg[-1]["payout_signature"]))
+
+        self.log("a stranger cannot name the payout of somebody else's key")
+        stranger = bytes(range(1, 33))
+        stranger_pub = bip340.pubkey_gen(stranger)
+        for payout_out in (payout_output(stranger, key_hash(stranger_pub), genesis),  # its sig
+                           TxOut(0, key_hash(stranger_pub), KIND_WORKER_PAYOUT,
+                                 bytes.fromhex(reg[-1]["payout_signature"]))):  # the worker's
+            front_run = Transaction([TxIn(bytes(range(32)), 0, stranger_pub)],
+                                    [TxOut(COIN, hot_pubkey, KIND_WORKER_BOND), payout_out])
+            assert_raises_rpc_error(-26, "bad-txns-payout-sig", node.rpc, "sendrawtransaction",
+                                    front_run.hex())
         assert units(w("getbalances")["mine"]["immature"]) > 0
 
         self.log("the rewards mature in the wallet")

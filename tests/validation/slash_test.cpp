@@ -18,6 +18,7 @@
 #include "compute/tensor.h"
 #include "compute/torch/torch_engine.h"
 #include "consensus/connect.h"
+#include "consensus/genesis.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
 #include "validation/chain_manager.h"
@@ -39,6 +40,11 @@ class SlashChainTest : public testing::Test {
         manager_(*chain_.manager) {}
 
   const PrivateKey& liar() const { return workers_[0]; }
+  // The payout output after a bond of `worker`'s, signed by it.
+  static TxOut SignRegistrationOutput(const PrivateKey& worker, const Uint256& payout) {
+    return TxOut{0, OutputKind::kWorkerPayout, payout,
+                 SignRegistration(worker, GenesisHash(RegtestParams()), payout).signature};
+  }
   const PrivateKey& reporter() const { return workers_[1]; }
 
   // A child of `parent` at parent time + dt, with `computing` computing.
@@ -75,7 +81,7 @@ class SlashChainTest : public testing::Test {
   Block Start() {
     std::vector<WorkerRegistration> keys;
     for (const PrivateKey& k : workers_)
-      keys.push_back(WorkerRegistration{k.PublicKey(), KeyHash(k.PublicKey())});
+      keys.push_back(SignRegistration(k, GenesisHash(RegtestParams()), KeyHash(k.PublicKey())));
     const Block reg = Build(manager_.Tip(), {}, {}, keys);
     MustProcess(reg);
     for (uint32_t i = 0; i < reg.txs[0].outputs.size(); ++i)
@@ -97,7 +103,7 @@ class SlashChainTest : public testing::Test {
     bond.inputs[0].pubkey = liar().PublicKey();
     const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
     bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())},
-                    TxOut{0, OutputKind::kWorkerPayout, KeyHash(liar().PublicKey())}};
+                    SignRegistrationOutput(liar(), KeyHash(liar().PublicKey()))};
     EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
     MustProcess(Build(manager_.Tip(), {}, {bond}));
     return bond;
@@ -350,7 +356,7 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   // A slashed key never registers again: a free registration is a bond of
   // nothing, ignored by the registry.
   MustProcess(Build(manager_.Tip(), {}, {},
-                    {WorkerRegistration{producer.PublicKey(), KeyHash(producer.PublicKey())}}));
+                    {SignRegistration(producer, GenesisHash(RegtestParams()), KeyHash(producer.PublicKey()))}));
   EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
   EXPECT_EQ(manager_.Tip().workers.size(), 1u);
 }

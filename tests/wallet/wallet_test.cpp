@@ -584,6 +584,8 @@ TEST_F(WalletTest, BondsLeaveThroughUnbondingAndSpendOnceReleased) {
   const std::vector<TxOut>& outs = created.tx.outputs;
   ASSERT_EQ(outs.size(), 3u);  // change, then the bond and its payout, in order
   EXPECT_EQ(std::vector<TxOut>(outs.begin() + 1, outs.end()), control.extra_outputs);
+  // The fee is for the exact size: the payout carries a 64-byte signature.
+  EXPECT_EQ(created.fee, control.fee_rate.GetFee(Serialize(created.tx).size()));
   ASSERT_TRUE(carol->CommitTransaction(created.tx).ok());
   Mine({created.tx}, "", {carol.get()});
   EXPECT_EQ(carol->GetBalances().bonded, 5 * kCoin);
