@@ -59,6 +59,7 @@ std::string_view OutputKindName(OutputKind kind) {
 
 void Put(Writer& w, const TxOut& out) {
   w(out.value, static_cast<uint8_t>(out.kind), out.lock);
+  if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) w(out.owner);
   if (out.kind == OutputKind::kWorkerPayout) w(out.payout_signature);
 }
 
@@ -70,6 +71,11 @@ void Get(Reader& r, TxOut& out) {
   }
   out.kind = static_cast<OutputKind>(kind);
   r(out.lock);
+  if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) {
+    r(out.owner);
+  } else {
+    out.owner = Uint256();
+  }
   if (out.kind == OutputKind::kWorkerPayout) {
     r(out.payout_signature);
   } else {
@@ -83,7 +89,7 @@ bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
       return out.lock == KeyHash(pubkey);
     case OutputKind::kWorkerBond:
     case OutputKind::kUnbonding:
-      return out.lock == Uint256(pubkey);
+      return out.owner == KeyHash(pubkey);
     case OutputKind::kChannel:
     case OutputKind::kCommitment:
     case OutputKind::kWorkerPayout:

@@ -9,8 +9,11 @@
 //                  Spendable by an input whose pubkey hashes to `lock`.
 //   kWorkerBond    `lock` is the worker's x-only public key itself; while the
 //                  output is unspent the key is a registered worker (the
-//                  consensus registry reads it), `value` is the bond. Spending
-//                  it (signed by that key) deregisters the worker.
+//                  consensus registry reads it, slashing finds it by it),
+//                  `value` is the bond. `owner` is KeyHash of the key that may
+//                  spend it (the wallet that paid it, not the worker's hot
+//                  signing key: a stolen signing key cannot take the bond).
+//                  Spending it deregisters the worker.
 //   kChannel       a unidirectional payment channel (doc/channels.md): `lock`
 //                  is ChannelLock(terms), terms = (client key, holder key,
 //                  timeout height). Spendable by a transaction of version
@@ -21,11 +24,12 @@
 //   kCommitment    a zero-value output that only carries a 32-byte commitment
 //                  in `lock` (a settlement's receipts root); never spendable.
 //   kUnbonding     a bond on its way out (doc/consensus.md §2.1): `lock` is the
-//                  worker's x-only key. Spending a kWorkerBond with its key must
-//                  move the value into kUnbonding (or kWorkerBond) outputs of the
-//                  same key; a kUnbonding output is spendable by that key only
-//                  from its creation height + the network's unbonding delay, and
-//                  until spent it can still be slashed.
+//                  worker's x-only key, `owner` as for kWorkerBond. Spending a
+//                  kWorkerBond must move the value into kUnbonding (or
+//                  kWorkerBond) outputs locked to the same worker key; a
+//                  kUnbonding output is spendable by its owner only from its
+//                  creation height + the network's unbonding delay, and until
+//                  spent it can still be slashed.
 //   kWorkerPayout  a zero-value output that must come right after each
 //                  kWorkerBond output (and only there): `lock` is the key hash
 //                  the bonded worker's rewards and fees are paid to
@@ -52,6 +56,7 @@
 //   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
+//                 [owner:Uint256]                         only if kind is kWorkerBond or kUnbonding
 //                 [payout_signature:[64]]                 only if kind is kWorkerPayout
 //   ChannelSpend = input:u32 holder:[32] timeout_height:u32 close:u8
 //                  [holder_signature:[64]]                only if close is kCooperative
@@ -176,19 +181,25 @@ struct TxOut {
   /// kWorkerPayout only (see the file comment); all zero and absent from
   /// the encoding for every other kind.
   SchnorrSigBytes payout_signature{};
+  /// kWorkerBond and kUnbonding only: KeyHash of the key that may spend it;
+  /// zero and absent from the encoding for every other kind.
+  Uint256 owner;
 
   bool operator==(const TxOut&) const = default;
 };
-/// TxOut has a hand-written codec: decoding rejects unknown kinds, and
-/// payout_signature is on the wire only for kWorkerPayout.
+/// TxOut has a hand-written codec: decoding rejects unknown kinds, owner is
+/// on the wire only for kWorkerBond and kUnbonding, payout_signature only
+/// for kWorkerPayout.
 void Put(Writer& w, const TxOut& out);
 void Get(Reader& r, TxOut& out);
 
 /// True if an input carrying `pubkey` meets the lock of `out` (the rule of
 /// its kind, see the file comment); the signature is checked separately.
 /// Always false for kChannel (its rule needs the ChannelSpend: see
-/// CheckInputSignatures) and for kCommitment. For kUnbonding the delay is
-/// CheckTxInputs' rule.
+/// CheckInputSignatures) and for kCommitment. A kWorkerBond or kUnbonding
+/// output is met by its owner's key, never by the worker key in its lock
+/// (unless that key owns it too); for kUnbonding the delay is CheckTxInputs'
+/// rule.
 [[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
 
 /// Whether `out` becomes a coin when its transaction confirms: every kind

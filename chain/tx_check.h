@@ -59,6 +59,8 @@
 //                                  not the spent output's lock (a wrong client
 //                                  or holder key, or a wrong timeout)
 //   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
+//                                  (for a bond or unbonding output: its owner,
+//                                  not the worker key, IsSpendableBy)
 //   bad-txns-bad-sig               an input's signature does not verify (for a
 //                                  channel input: the client's)
 //   bad-txns-channel-holder-sig    a cooperative close whose holder signature

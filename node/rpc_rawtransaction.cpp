@@ -205,6 +205,8 @@ std::vector<RpcResult> TxFields() {
           {RpcType::kHex, "lock",
            "the key hash (pay_to_key_hash, worker_payout) or worker key (worker_bond, "
            "unbonding)"},
+          {RpcType::kHex, "owner",
+           "worker_bond and unbonding only: the key hash of the key that may spend it"},
           {RpcType::kHex, "payout_signature",
            "worker_payout only: the worker key's signature of the payout"}}}}},
   };

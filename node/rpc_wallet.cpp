@@ -937,8 +937,13 @@ RpcMethod registerworker(NodeContext& node) {
         control.fee_rate = BondFeeRate(node, request.Arg(2));
         const WorkerRegistration signed_payout =
             SignRegistration(*held, GenesisHash(*node.params), payout);
+        // The bond is owned by the payout, a key of this wallet: the worker
+        // key signs records and the payout, but cannot spend the bond.
         control.extra_outputs = {
-            TxOut{amount, OutputKind::kWorkerBond, Uint256(key)},
+            TxOut{.value = amount,
+                  .kind = OutputKind::kWorkerBond,
+                  .lock = Uint256(key),
+                  .owner = payout},
             TxOut{0, OutputKind::kWorkerPayout, payout, signed_payout.signature}};
         wallet::CreatedTransaction created;
         Status s = w->CreateTransaction({}, control, &created);
@@ -954,12 +959,12 @@ RpcMethod registerworker(NodeContext& node) {
 RpcMethod deregisterworker(NodeContext& node) {
   return RpcMethod{
       "deregisterworker",
-      "Spends every confirmed, mature bond of this wallet locked to a worker key into one\n"
-      "unbonding output of the same key, paying the fee from the wallet's coins. The key\n"
-      "leaves the registry when its last bond is spent; the unbonding output stays slashable\n"
-      "and is released unbonding_delay blocks after it confirms, from when the wallet spends\n"
-      "it like any other coin. The wallet must hold the worker key: the worker wallet of a\n"
-      "node run with -worker does.",
+      "Spends every confirmed, mature bond this wallet owns of a worker key into one\n"
+      "unbonding output of the same key, owned by this wallet, paying the fee from the\n"
+      "wallet's coins. The key leaves the registry when its last bond is spent; the unbonding\n"
+      "output stays slashable and is released unbonding_delay blocks after it confirms, from\n"
+      "when the wallet spends it like any other coin. Bonds belong to the wallet that owns\n"
+      "them (registerworker: its payout address), never to the worker's signing key.",
       {{"worker", RpcType::kHex, RpcArg::kOptional, "the first -worker key",
         "The worker's x-only public key"},
        {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
@@ -982,6 +987,7 @@ RpcMethod deregisterworker(NodeContext& node) {
         control.fee_rate = BondFeeRate(node, request.Arg(1));
         Amount amount = 0;
         int64_t immature = 0;
+        Uint256 owner;  // the unbonding output's: the first bond's (ours)
         for (const wallet::WalletCoin& c : w->ListBonds()) {
           if (c.out.kind != OutputKind::kWorkerBond || c.out.lock != Uint256(key) || c.depth < 1)
             continue;
@@ -989,6 +995,7 @@ RpcMethod deregisterworker(NodeContext& node) {
             ++immature;
             continue;
           }
+          if (control.preset_inputs.empty()) owner = c.out.owner;
           control.preset_inputs.push_back(c.outpoint);
           amount += c.out.value;
         }
@@ -997,7 +1004,8 @@ RpcMethod deregisterworker(NodeContext& node) {
                          "No confirmed, mature bond of worker " + HexStr(key) +
                              " that this wallet can spend");
         }
-        control.extra_outputs = {TxOut{amount, OutputKind::kUnbonding, Uint256(key)}};
+        control.extra_outputs = {TxOut{
+            .value = amount, .kind = OutputKind::kUnbonding, .lock = Uint256(key), .owner = owner}};
         wallet::CreatedTransaction created;
         Status s = w->CreateTransaction({}, control, &created);
         if (!s.ok()) ThrowWalletError(s);

@@ -205,10 +205,9 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
     }
     case OutputKind::kWorkerBond:
     case OutputKind::kUnbonding: {
-      XOnlyPubKeyBytes pk;
-      std::copy(out.lock.begin(), out.lock.end(), pk.begin());
-      auto it = by_pubkey_.find(pk);
-      if (it != by_pubkey_.end()) return it->second;
+      // Ours when we own it, whoever's worker key it bonds.
+      auto it = by_key_hash_.find(out.owner);
+      if (it != by_key_hash_.end()) return it->second;
       return std::nullopt;
     }
     case OutputKind::kChannel:  // the wallet's channels (channels_) track these

@@ -25,7 +25,10 @@ class TransactionTest : public ::testing::Test {
   TransactionTest() : alice_(PrivateKey::Generate()), bob_(PrivateKey::Generate()) {
     // Alice's two coins: a payment and her worker bond.
     spent_ = {TxOut{7 * kCoin, OutputKind::kPayToKeyHash, KeyHash(alice_.PublicKey())},
-              TxOut{3 * kCoin, OutputKind::kWorkerBond, Uint256(alice_.PublicKey())}};
+              TxOut{.value = 3 * kCoin,
+                    .kind = OutputKind::kWorkerBond,
+                    .lock = Uint256(alice_.PublicKey()),
+                    .owner = KeyHash(alice_.PublicKey())}};
     tx_.version = 1;
     tx_.inputs = {TxIn{{SampleHash(1), 0}, alice_.PublicKey(), {}},
                   TxIn{{SampleHash(2), 5}, alice_.PublicKey(), {}}};
@@ -362,6 +365,40 @@ TEST_F(TransactionTest, PayoutSignatureIsOnTheWireOnlyForPayouts) {
   const Uint256 txid = tx_.Txid();
   tx_.outputs[1].payout_signature = test::SampleBytes<64>(3);
   EXPECT_NE(tx_.Txid(), txid);
+}
+
+// A bond (and the unbonding output it becomes) is spent by its owner's key,
+// not by the worker key in its lock: a stolen signing key cannot take it.
+TEST_F(TransactionTest, BondsAreSpentByTheirOwnerNotTheWorkerKey) {
+  for (OutputKind kind : {OutputKind::kWorkerBond, OutputKind::kUnbonding}) {
+    const TxOut bond{.value = kCoin,
+                     .kind = kind,
+                     .lock = Uint256(bob_.PublicKey()),
+                     .owner = KeyHash(alice_.PublicKey())};
+    EXPECT_TRUE(IsSpendableBy(bond, alice_.PublicKey()));
+    EXPECT_FALSE(IsSpendableBy(bond, bob_.PublicKey()));
+  }
+  spent_[1].lock = Uint256(bob_.PublicKey());  // bob's worker bond, owned by alice
+  SignAll(alice_);
+  EXPECT_EQ(CheckSigs(), "OK");
+  tx_.inputs[1].pubkey = bob_.PublicKey();
+  ASSERT_FALSE(SignInput(&tx_, 1, spent_[1], bob_).ok());  // refused: not bob's to spend
+  tx_.inputs[1].signature = bob_.Sign(tx_.Sighash(1, spent_[1]));
+  EXPECT_EQ(CheckSigs(), "bad-txns-wrong-key, vin 1");
+}
+
+TEST_F(TransactionTest, OwnerIsOnTheWireOnlyForBondsAndUnbonding) {
+  for (OutputKind kind : {OutputKind::kWorkerBond, OutputKind::kUnbonding}) {
+    const TxOut bond{
+        .value = kCoin, .kind = kind, .lock = SampleHash(1), .owner = SampleHash(2)};
+    const std::vector<uint8_t> bytes = Serialize(bond);
+    EXPECT_EQ(bytes.size(), 8u + 1 + 32 + 32);
+    TxOut decoded;
+    ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
+    EXPECT_EQ(decoded, bond);
+    EXPECT_FALSE(
+        Deserialize(std::vector<uint8_t>(bytes.begin(), bytes.end() - 1), &decoded).ok());
+  }
 }
 
 TEST_F(TransactionTest, PayoutIsNeverSpendable) {

@@ -70,7 +70,7 @@ class SlashingTest(ComputecoinTestFramework):
         bond_value = spent.value - 2 * FEE
         genesis = bytes.fromhex(honest.rpc("getblockhash", 0))
         bond = Transaction([TxIn(pay.txid(), 0, liar_pub)],
-                           [TxOut(bond_value, liar_pub, KIND_WORKER_BOND),
+                           [TxOut(bond_value, liar_pub, KIND_WORKER_BOND, owner=key_hash(liar_pub)),
                             payout_output(liar_secret, key_hash(liar_pub), genesis)])
         bond.sign_input(0, pay.outputs[0], liar_secret)
         honest.rpc("sendrawtransaction", pay.hex())

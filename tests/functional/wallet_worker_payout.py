@@ -6,14 +6,16 @@ A -worker node with an encrypted worker wallet registers its key paying to an
 address of that wallet, the payout signed by the worker key; the rewards
 mature there and are spent; the key in workers.dat alone cannot spend them,
 and a stranger cannot name another payout for the key. Then registerworker
-bonds wallet coins to the key, deregisterworker moves the bonds to an
-unbonding output, and the wallet spends that output once the unbonding delay
+bonds wallet coins to the key, owned by the wallet, deregisterworker moves
+the bonds to an unbonding output the wallet owns, the key in workers.dat
+cannot spend that output, and the wallet spends it once the unbonding delay
 has passed."""
 
 import time
 
 import bip340
-from miniwallet import (COIN, COINBASE_MATURITY, KIND_WORKER_BOND, KIND_WORKER_PAYOUT,
+from miniwallet import (COIN, COINBASE_MATURITY, KIND_UNBONDING, KIND_WORKER_BOND,
+                        KIND_WORKER_PAYOUT,
                         Transaction, TxIn, TxOut, key_hash, payout_output, read_worker_keys)
 from test_framework import ComputecoinTestFramework, assert_equal, assert_raises_rpc_error
 
@@ -105,6 +107,10 @@ class WalletWorkerPayoutTest(ComputecoinTestFramework):
         assert_equal((info["registered"], units(info["bonded"]), info["payout"]),
                      (True, 5 * COIN, payout))
         assert_equal(units(w("getbalances")["mine"]["bonded"]), 5 * COIN)
+        bond_tx = next(tx for tx in node.rpc("getblock", node.rpc("getbestblockhash"), 2)["tx"]
+                       if tx["txid"] == reg["txid"])
+        (bond_out,) = [o for o in bond_tx["vout"] if o["kind"] == "worker_bond"]
+        assert_equal((bond_out["lock"], bond_out["owner"]), (hot_pubkey.hex(), payout_lock))
 
         self.log("deregisterworker: every bond into one unbonding output")
         dereg = w("deregisterworker")
@@ -116,12 +122,24 @@ class WalletWorkerPayoutTest(ComputecoinTestFramework):
         assert_equal([(units(u["value"]), u["release_height"]) for u in info["unbonding"]],
                      [(5 * COIN, tip + UNBONDING_DELAY)])
         assert_equal(units(w("getbalances")["mine"]["bonded"]), 5 * COIN)
+        unbond_tx = next(tx for tx in node.rpc("getblock", node.rpc("getbestblockhash"), 2)["tx"]
+                         if tx["txid"] == dereg["txid"])
+        (unbonding,) = [o for o in unbond_tx["vout"] if o["kind"] == "unbonding"]
+        assert_equal((unbonding["lock"], unbonding["owner"]), (hot_pubkey.hex(), payout_lock))
 
         self.log("released after the delay, the wallet spends it back to itself")
         node.rpc("generate", UNBONDING_DELAY - 2)  # the next block is one below the release
         assert_equal(units(w("getbalances")["mine"]["bonded"]), 5 * COIN)
         trusted = units(w("getbalances")["mine"]["trusted"])
         node.rpc("generate", 1)  # the next block may spend it
+        self.log("workers.dat's key cannot take the released unbonding output")
+        released = TxOut.from_json(unbonding)
+        assert_equal(released.kind, KIND_UNBONDING)
+        theft = Transaction([TxIn(bytes.fromhex(dereg["txid"]), unbonding["n"], hot_pubkey)],
+                            [TxOut(released.value - 10_000, key_hash(hot_pubkey))])
+        theft.sign_input(0, released, seckey)
+        assert_raises_rpc_error(-26, "bad-txns-wrong-key", node.rpc, "sendrawtransaction",
+                                theft.hex())
         mine = w("getbalances")["mine"]
         assert_equal(units(mine["bonded"]), 0)
         assert units(mine["trusted"]) >= trusted + 5 * COIN, (trusted, mine)
