@@ -180,7 +180,7 @@ TEST_F(TransactionTest, InputWithAnotherKeyFails) {
 
 TEST_F(TransactionTest, BondSpentByAnotherKeyFails) {
   SignAll(alice_);
-  spent_[1].lock = Uint256(bob_.PublicKey());
+  spent_[1].owner = KeyHash(bob_.PublicKey());
   EXPECT_EQ(CheckSigs(), "bad-txns-wrong-key, vin 1");
 }
 
@@ -381,8 +381,11 @@ TEST_F(TransactionTest, BondsAreSpentByTheirOwnerNotTheWorkerKey) {
   spent_[1].lock = Uint256(bob_.PublicKey());  // bob's worker bond, owned by alice
   SignAll(alice_);
   EXPECT_EQ(CheckSigs(), "OK");
+  // Bob, the worker, signs for his own bond: refused by the signer and by
+  // the check (input 0 signed again, since the pubkeys are in the txid).
   tx_.inputs[1].pubkey = bob_.PublicKey();
-  ASSERT_FALSE(SignInput(&tx_, 1, spent_[1], bob_).ok());  // refused: not bob's to spend
+  ASSERT_TRUE(SignInput(&tx_, 0, spent_[0], alice_).ok());
+  EXPECT_FALSE(SignInput(&tx_, 1, spent_[1], bob_).ok());
   tx_.inputs[1].signature = bob_.Sign(tx_.Sighash(1, spent_[1]));
   EXPECT_EQ(CheckSigs(), "bad-txns-wrong-key, vin 1");
 }
