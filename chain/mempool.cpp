@@ -108,6 +108,7 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
                           ValidationState* state) const {
   if (!CheckTransaction(tx, state)) return false;
   if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
+  if (!CheckPayoutSignatures(tx, options_.genesis_hash, state)) return false;
   if (tx.IsSlash() && !evidence_checked)
     return state->Invalid(ValidationResult::kPolicy, "slash-unchecked");
   const Uint256 txid = tx.Txid();

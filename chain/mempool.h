@@ -3,6 +3,9 @@
 // Entry checks (AcceptTransaction), cheapest first; reject reasons:
 //   (CheckTransaction's, kConsensus)       context-free rules, tx_check.h
 //   coinbase                          kConsensus     a coinbase is only valid in a block
+//   bad-txns-payout-sig               kConsensus     a bond's payout not signed by its
+//                                                    worker key for this network
+//                                                    (options.genesis_hash)
 //   txn-already-in-mempool            kConflict      same txid already accepted
 //   bad-txns-inputs-missingorspent    kMissingInputs an input is neither an unspent
 //                                                    coin of the view nor an output
@@ -119,6 +122,8 @@ struct MempoolOptions {
   size_t max_bytes = kDefaultMempoolMaxBytes;
   /// The network's unbonding delay (CheckTxInputs).
   uint32_t unbonding_delay = 0;
+  /// The network's genesis block id (CheckPayoutSignatures).
+  Uint256 genesis_hash;
   /// Without one, slashing transactions are refused ("slash-unchecked");
   /// called without the mempool's lock held, so it may take the chain's.
   EvidenceChecker check_evidence;

@@ -8,6 +8,14 @@ namespace cc {
 
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32) { return TaggedHash(tags::kKeyHash, pubkey32); }
 
+Uint256 PayoutSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& worker,
+                          const Uint256& payout) {
+  std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
+  data.insert(data.end(), worker.begin(), worker.end());
+  data.insert(data.end(), payout.begin(), payout.end());
+  return TaggedHash(tags::kRegistration, data);
+}
+
 Uint256 ChannelLock(const ChannelTerms& terms) {
   return SerializeTaggedHash(tags::kChannelTerms, terms);
 }
@@ -49,7 +57,11 @@ std::string_view OutputKindName(OutputKind kind) {
   return "unknown";  // unreachable: Get() admits only the kinds above
 }
 
-void Put(Writer& w, const TxOut& out) { w(out.value, static_cast<uint8_t>(out.kind), out.lock); }
+void Put(Writer& w, const TxOut& out) {
+  w(out.value, static_cast<uint8_t>(out.kind), out.lock);
+  if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) w(out.owner);
+  if (out.kind == OutputKind::kWorkerPayout) w(out.payout_signature);
+}
 
 void Get(Reader& r, TxOut& out) {
   uint8_t kind = 0;
@@ -59,6 +71,16 @@ void Get(Reader& r, TxOut& out) {
   }
   out.kind = static_cast<OutputKind>(kind);
   r(out.lock);
+  if (out.kind == OutputKind::kWorkerBond || out.kind == OutputKind::kUnbonding) {
+    r(out.owner);
+  } else {
+    out.owner = Uint256();
+  }
+  if (out.kind == OutputKind::kWorkerPayout) {
+    r(out.payout_signature);
+  } else {
+    out.payout_signature = {};
+  }
 }
 
 bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
@@ -67,7 +89,7 @@ bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey) {
       return out.lock == KeyHash(pubkey);
     case OutputKind::kWorkerBond:
     case OutputKind::kUnbonding:
-      return out.lock == Uint256(pubkey);
+      return out.owner == KeyHash(pubkey);
     case OutputKind::kChannel:
     case OutputKind::kCommitment:
     case OutputKind::kWorkerPayout:

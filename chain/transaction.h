@@ -9,8 +9,11 @@
 //                  Spendable by an input whose pubkey hashes to `lock`.
 //   kWorkerBond    `lock` is the worker's x-only public key itself; while the
 //                  output is unspent the key is a registered worker (the
-//                  consensus registry reads it), `value` is the bond. Spending
-//                  it (signed by that key) deregisters the worker.
+//                  consensus registry reads it, slashing finds it by it),
+//                  `value` is the bond. `owner` is KeyHash of the key that may
+//                  spend it (the wallet that paid it, not the worker's hot
+//                  signing key: a stolen signing key cannot take the bond).
+//                  Spending it deregisters the worker.
 //   kChannel       a unidirectional payment channel (doc/channels.md): `lock`
 //                  is ChannelLock(terms), terms = (client key, holder key,
 //                  timeout height). Spendable by a transaction of version
@@ -21,16 +24,20 @@
 //   kCommitment    a zero-value output that only carries a 32-byte commitment
 //                  in `lock` (a settlement's receipts root); never spendable.
 //   kUnbonding     a bond on its way out (doc/consensus.md §2.1): `lock` is the
-//                  worker's x-only key. Spending a kWorkerBond with its key must
-//                  move the value into kUnbonding (or kWorkerBond) outputs of the
-//                  same key; a kUnbonding output is spendable by that key only
-//                  from its creation height + the network's unbonding delay, and
-//                  until spent it can still be slashed.
+//                  worker's x-only key, `owner` as for kWorkerBond. Spending a
+//                  kWorkerBond must move the value into kUnbonding (or
+//                  kWorkerBond) outputs locked to the same worker key; a
+//                  kUnbonding output is spendable by its owner only from its
+//                  creation height + the network's unbonding delay, and until
+//                  spent it can still be slashed.
 //   kWorkerPayout  a zero-value output that must come right after each
 //                  kWorkerBond output (and only there): `lock` is the key hash
 //                  the bonded worker's rewards and fees are paid to
 //                  (doc/consensus.md §2), so the hot key that signs records
-//                  need not be the key that spends what they earn. Never
+//                  need not be the key that spends what they earn.
+//                  `payout_signature` is the bonded worker key's BIP340
+//                  signature of PayoutSigningHash(genesis, key, lock), so
+//                  nobody but the worker names where it is paid. Never
 //                  spendable, and never in the UTXO set (EntersUtxoSet).
 //
 // A transaction of version >= kSlashTxVersion ends with `evidence`: empty,
@@ -49,6 +56,8 @@
 //   TxIn        = prevout:OutPoint pubkey:[32] signature:[64]
 //   OutPoint    = txid:Uint256 index:u32
 //   TxOut       = value:i64 kind:u8 lock:Uint256
+//                 [owner:Uint256]                         only if kind is kWorkerBond or kUnbonding
+//                 [payout_signature:[64]]                 only if kind is kWorkerPayout
 //   ChannelSpend = input:u32 holder:[32] timeout_height:u32 close:u8
 //                  [holder_signature:[64]]                only if close is kCooperative
 // Earlier versions end at lock_height, so every transaction made before
@@ -82,6 +91,14 @@ using SchnorrSigBytes = std::array<uint8_t, 64>;
 
 /// TaggedHash(tags::kKeyHash, pubkey32): what a pay-to-key-hash output locks to.
 Uint256 KeyHash(const XOnlyPubKeyBytes& pubkey32);
+
+/// What a worker key signs to name its payout: TaggedHash(tags::kRegistration,
+/// genesis_hash ‖ worker ‖ payout). The genesis block id binds it to one
+/// network. A kWorkerPayout output carries this signature, and so does a
+/// regworker request (net/messages.h), whose signature a producer copies
+/// into the free registration it writes.
+Uint256 PayoutSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& worker,
+                          const Uint256& payout);
 
 /// The first transaction version that carries channel_spends (see the file
 /// comment). Version 2 never had a meaning of its own and appears in test
@@ -161,18 +178,28 @@ struct TxOut {
   Amount value = 0;
   OutputKind kind = OutputKind::kPayToKeyHash;
   Uint256 lock;
+  /// kWorkerPayout only (see the file comment); all zero and absent from
+  /// the encoding for every other kind.
+  SchnorrSigBytes payout_signature{};
+  /// kWorkerBond and kUnbonding only: KeyHash of the key that may spend it;
+  /// zero and absent from the encoding for every other kind.
+  Uint256 owner;
 
   bool operator==(const TxOut&) const = default;
 };
-/// TxOut has a hand-written codec: decoding rejects unknown kinds.
+/// TxOut has a hand-written codec: decoding rejects unknown kinds, owner is
+/// on the wire only for kWorkerBond and kUnbonding, payout_signature only
+/// for kWorkerPayout.
 void Put(Writer& w, const TxOut& out);
 void Get(Reader& r, TxOut& out);
 
 /// True if an input carrying `pubkey` meets the lock of `out` (the rule of
 /// its kind, see the file comment); the signature is checked separately.
 /// Always false for kChannel (its rule needs the ChannelSpend: see
-/// CheckInputSignatures) and for kCommitment. For kUnbonding the delay is
-/// CheckTxInputs' rule.
+/// CheckInputSignatures) and for kCommitment. A kWorkerBond or kUnbonding
+/// output is met by its owner's key, never by the worker key in its lock
+/// (unless that key owns it too); for kUnbonding the delay is CheckTxInputs'
+/// rule.
 [[nodiscard]] bool IsSpendableBy(const TxOut& out, const XOnlyPubKeyBytes& pubkey);
 
 /// Whether `out` becomes a coin when its transaction confirms: every kind

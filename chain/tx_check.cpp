@@ -104,6 +104,19 @@ bool CheckTransaction(const Transaction& tx, ValidationState* state) {
   return true;
 }
 
+bool CheckPayoutSignatures(const Transaction& tx, const Uint256& genesis_hash,
+                           ValidationState* state) {
+  for (size_t i = 1; i < tx.outputs.size(); ++i) {
+    const TxOut& payout = tx.outputs[i];
+    if (payout.kind != OutputKind::kWorkerPayout) continue;
+    const XOnlyPubKeyBytes worker = LockKey(tx.outputs[i - 1]);
+    if (!VerifySchnorr(worker, PayoutSigningHash(genesis_hash, worker, payout.lock),
+                       payout.payout_signature))
+      return Reject(state, "bad-txns-payout-sig", Vout(i));
+  }
+  return true;
+}
+
 bool CheckInputSignatures(const Transaction& tx, std::span<const TxOut> spent,
                           ValidationState* state) {
   if (spent.size() != tx.inputs.size()) return state->Error("spent-outputs-mismatch");

@@ -42,6 +42,10 @@
 //                                  offender; a free field would make copies of
 //                                  one slashing transaction with other wtxids)
 //   bad-evidence-*                 the evidence (DecodeEvidence, chain/evidence.h)
+// CheckPayoutSignatures (context-free but for the network's genesis id):
+//   bad-txns-payout-sig            a kWorkerPayout output whose payout_signature
+//                                  is not the bonded key's signature of
+//                                  PayoutSigningHash(genesis, key, payout)
 // CheckInputSignatures, for a slashing transaction (no signatures checked):
 //   bad-slash-input                an input spends anything but a kWorkerBond or
 //                                  kUnbonding output locked to the offender
@@ -55,6 +59,8 @@
 //                                  not the spent output's lock (a wrong client
 //                                  or holder key, or a wrong timeout)
 //   bad-txns-wrong-key             an input's pubkey does not meet the spent lock
+//                                  (for a bond or unbonding output: its owner,
+//                                  not the worker key, IsSpendableBy)
 //   bad-txns-bad-sig               an input's signature does not verify (for a
 //                                  channel input: the client's)
 //   bad-txns-channel-holder-sig    a cooperative close whose holder signature
@@ -110,6 +116,22 @@ inline constexpr size_t kMaxTxSize = 1'000'000;
  *  In:      tx.
  */
 [[nodiscard]] bool CheckTransaction(const Transaction& tx, ValidationState* state);
+
+/** Checks that the worker key of every kWorkerBond output signed the payout
+ *  in the kWorkerPayout output after it, for this network: so whoever pays a
+ *  bond to somebody's key cannot name where that worker is paid. One BIP340
+ *  verification per bond; coinbases included (free registrations).
+ *
+ *  Returns: true if every payout is signed; false with *state
+ *           Invalid(kConsensus, "bad-txns-payout-sig", "vout <i>") naming
+ *           the first payout output that is not.
+ *  Out:     state: REQUIRES: not null.
+ *  In:      tx:           REQUIRES: CheckTransaction passed (every bond is
+ *                         followed by its payout).
+ *           genesis_hash: the network's genesis block id.
+ */
+[[nodiscard]] bool CheckPayoutSignatures(const Transaction& tx, const Uint256& genesis_hash,
+                                         ValidationState* state);
 
 /** Checks every input's pubkey against the lock of the output it spends and
  *  its Schnorr signature over the input's sighash; for a channel input, the

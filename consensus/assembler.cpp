@@ -101,8 +101,12 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
   coinbase.outputs.push_back(
       TxOut{request.fees, OutputKind::kPayToKeyHash, parent.PayoutOf(producer->PublicKey())});
   for (const WorkerRegistration& reg : request.registrations) {
-    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerBond, Uint256(reg.key)});
-    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, reg.payout});
+    // Owned by the payout: the worker's wallet spends it (deregisterworker).
+    coinbase.outputs.push_back(TxOut{.value = 0,
+                                     .kind = OutputKind::kWorkerBond,
+                                     .lock = Uint256(reg.key),
+                                     .owner = reg.payout});
+    coinbase.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, reg.payout, reg.signature});
   }
   block.txs.push_back(std::move(coinbase));
   block.txs.insert(block.txs.end(), request.txs.begin(), request.txs.end());

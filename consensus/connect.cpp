@@ -12,6 +12,7 @@
 #include "chain/tx_check.h"
 #include "compute/local_step.h"
 #include "consensus/evidence.h"
+#include "consensus/genesis.h"
 #include "consensus/schedule.h"
 
 namespace cc {
@@ -152,10 +153,13 @@ bool ConnectTransactions(const Block& block, const BlockContext& ctx, ConsensusS
   const uint32_t height = block.header.height;
   BlockCoins coins(*ctx.coins);
   *fees = 0;
+  const Uint256 genesis = GenesisHash(params);
   for (size_t t = 0; t < block.txs.size(); ++t) {
     const Transaction& tx = block.txs[t];
     const Uint256 txid = tx.Txid();
     const std::string where = "tx " + std::to_string(t);
+    if (!CheckPayoutSignatures(tx, genesis, state))
+      return Fail(state, state->reason(), where + " " + state->debug());
     if (!tx.IsCoinbase()) {
       Evidence evidence;
       if (tx.IsSlash() && !CheckSlashEvidence(tx, ctx, *next, &evidence, state)) {

@@ -6,6 +6,12 @@
 
 namespace cc {
 
+WorkerRegistration SignRegistration(const PrivateKey& worker, const Uint256& genesis_hash,
+                                    const Uint256& payout) {
+  const XOnlyPubKeyBytes key = worker.PublicKey();
+  return WorkerRegistration{key, payout, worker.Sign(PayoutSigningHash(genesis_hash, key, payout))};
+}
+
 Uint256 ConsensusState::StateRoot() const {
   std::vector<Uint256> leaves;
   leaves.reserve(sections.size());

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "chain/block.h"
+#include "chain/key.h"
 #include "chain/serialize.h"
 #include "chain/status.h"
 #include "chain/uint256.h"
@@ -68,12 +69,20 @@ struct WorkerEntry {
 };
 
 /// A free registration a producer puts in its coinbase (bond-0 networks):
-/// a zero-value kWorkerBond to `key` followed by a kWorkerPayout to `payout`.
+/// a zero-value kWorkerBond to `key` followed by a kWorkerPayout to `payout`
+/// carrying `signature`, the key's signature of PayoutSigningHash(genesis,
+/// key, payout) (chain/transaction.h; the regworker request's signature).
 struct WorkerRegistration {
   XOnlyPubKeyBytes key{};
   Uint256 payout;
+  SchnorrSigBytes signature{};
   bool operator==(const WorkerRegistration&) const = default;
 };
+
+/// The registration of `worker`'s key paying to `payout` on the network
+/// whose genesis block id is `genesis_hash`, signed by the key.
+WorkerRegistration SignRegistration(const PrivateKey& worker, const Uint256& genesis_hash,
+                                    const Uint256& payout);
 
 /// A unit of the current step whose record has been accepted.
 struct UnitDone {

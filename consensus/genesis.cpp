@@ -25,4 +25,6 @@ Block BuildGenesisBlock(const ChainParams& params) {
   return block;
 }
 
+Uint256 GenesisHash(const ChainParams& params) { return BuildGenesisBlock(params).Hash(); }
+
 }  // namespace cc

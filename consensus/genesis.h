@@ -26,6 +26,10 @@ namespace cc {
 /// The genesis block of the network `params` describes.
 Block BuildGenesisBlock(const ChainParams& params);
 
+/// BuildGenesisBlock(params).Hash(): the id that payout signatures commit
+/// to (chain/transaction.h PayoutSigningHash), so they hold on one network.
+Uint256 GenesisHash(const ChainParams& params);
+
 }  // namespace cc
 
 #endif  // COMPUTECOIN_CONSENSUS_GENESIS_H

@@ -351,14 +351,6 @@ Status DecodeOnionHopReply(ByteSpan bytes, OnionHopReply* out) {
   }
 }
 
-Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key,
-                                const Uint256& payout) {
-  std::vector<uint8_t> data(genesis_hash.begin(), genesis_hash.end());
-  data.insert(data.end(), key.begin(), key.end());
-  data.insert(data.end(), payout.begin(), payout.end());
-  return TaggedHash(tags::kRegistration, data);
-}
-
 std::string_view CommandOf(const Message& msg) {
   return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kCommand; }, msg);
 }

@@ -361,12 +361,6 @@ void Get(Reader& r, TensorMsg& m);
 // ---------------------------------------------------------------------------
 // Free registrations (networks whose worker bond is 0).
 
-/** What a regworker signature signs: TaggedHash("Computecoin/Registration",
- *  genesis block hash ‖ key ‖ payout), so a request is valid on one network
- *  only and nobody relaying it can change where the worker is paid. */
-Uint256 RegistrationSigningHash(const Uint256& genesis_hash, const XOnlyPubKeyBytes& key,
-                                const Uint256& payout);
-
 /** A worker asks the producers of a bond-0 network to register its key with
  *  a zero-value bond in their coinbase (doc/consensus.md §2); signed by the
  *  key, so nobody registers keys they do not hold. Relayed like a
@@ -376,6 +370,10 @@ struct RegWorkerMsg {
   static constexpr uint32_t kMaxPayload = 32 + 32 + 64;
   XOnlyPubKeyBytes key{};
   Uint256 payout;  //!< the key hash its rewards go to (its kWorkerPayout output)
+  /// The key's signature of PayoutSigningHash(genesis, key, payout)
+  /// (chain/transaction.h): the kWorkerPayout output's payout_signature, so
+  /// it is valid on one network only and nobody relaying it can change
+  /// where the worker is paid.
   SchnorrSigBytes signature{};
   CC_SERIALIZE_METHODS(RegWorkerMsg, obj) { ar(obj.key, obj.payout, obj.signature); }
   bool operator==(const RegWorkerMsg&) const = default;

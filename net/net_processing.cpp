@@ -845,7 +845,7 @@ class PeerManager::Impl {
   }
 
   bool IsSignedRegistration(const RegWorkerMsg& msg) const {
-    return VerifySchnorr(msg.key, RegistrationSigningHash(genesis_hash_, msg.key, msg.payout),
+    return VerifySchnorr(msg.key, PayoutSigningHash(genesis_hash_, msg.key, msg.payout),
                          msg.signature);
   }
 
@@ -1159,7 +1159,8 @@ std::vector<WorkerRegistration> PeerManager::PendingRegistrations(
   std::lock_guard<std::mutex> lock(impl_->mu_);
   std::vector<WorkerRegistration> out;
   for (const auto& [key, msg] : impl_->registrations_)
-    if (tip.FindWorker(key) == nullptr) out.push_back(WorkerRegistration{key, msg.payout});
+    if (tip.FindWorker(key) == nullptr)
+      out.push_back(WorkerRegistration{key, msg.payout, msg.signature});
   return out;
 }
 

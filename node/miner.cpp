@@ -8,6 +8,7 @@
 #include "chain/evidence.h"
 #include "chain/hex.h"
 #include "chain/logging.h"
+#include "consensus/genesis.h"
 #include "consensus/schedule.h"
 #include "node/context.h"
 #include "node/transaction.h"
@@ -96,7 +97,7 @@ void Miner::Tick() {
         net::RegWorkerMsg msg;
         msg.key = pub;
         msg.payout = WorkerPayout(*node_, pub);
-        msg.signature = key.Sign(net::RegistrationSigningHash(genesis, pub, msg.payout));
+        msg.signature = key.Sign(PayoutSigningHash(genesis, pub, msg.payout));
         (void)node_->peerman->RelayRegistration(msg);
         last_registration_ = steady;
       }
@@ -186,7 +187,8 @@ void Miner::Produce(int64_t now) {
       if (tip.FindWorker(pub) == nullptr &&
           std::none_of(request.registrations.begin(), request.registrations.end(),
                        [&](const WorkerRegistration& r) { return r.key == pub; }))
-        request.registrations.push_back(WorkerRegistration{pub, WorkerPayout(*node_, pub)});
+        request.registrations.push_back(
+            SignRegistration(k, GenesisHash(*node_->params), WorkerPayout(*node_, pub)));
     }
   }
   // A slashed key's bond registers nothing (doc/consensus.md §2.2): not worth a coinbase output.

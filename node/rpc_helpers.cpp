@@ -102,6 +102,9 @@ void WriteTxFields(const Transaction& tx, rpc::JsonWriter* out) {
     out->Key("value").Amount(o.value);
     out->Key("kind").String(OutputKindName(o.kind));
     out->Key("lock").Hex(o.lock.span());
+    if (o.kind == OutputKind::kWorkerBond || o.kind == OutputKind::kUnbonding)
+      out->Key("owner").Hex(o.owner.span());
+    if (o.kind == OutputKind::kWorkerPayout) out->Key("payout_signature").Hex(o.payout_signature);
     out->EndObject();
   }
   out->EndArray();

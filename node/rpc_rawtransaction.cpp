@@ -200,8 +200,15 @@ std::vector<RpcResult> TxFields() {
          "",
          {{RpcType::kNumber, "n", "the index"},
           {RpcType::kNumber, "value", "the value in coins"},
-          {RpcType::kString, "kind", "pay_to_key_hash or worker_bond"},
-          {RpcType::kHex, "lock", "the key hash (pay_to_key_hash) or worker key (worker_bond)"}}}}},
+          {RpcType::kString, "kind",
+           "pay_to_key_hash, worker_bond, channel, commitment, unbonding or worker_payout"},
+          {RpcType::kHex, "lock",
+           "the key hash (pay_to_key_hash, worker_payout) or worker key (worker_bond, "
+           "unbonding)"},
+          {RpcType::kHex, "owner",
+           "worker_bond and unbonding only: the key hash of the key that may spend it"},
+          {RpcType::kHex, "payout_signature",
+           "worker_payout only: the worker key's signature of the payout"}}}}},
   };
 }
 

@@ -12,6 +12,7 @@
 #include "chain/hex.h"
 #include "chain/key.h"
 #include "chain/serialize.h"
+#include "consensus/genesis.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "node/rpc_wallet_util.h"
@@ -870,11 +871,12 @@ RpcMethod registerworker(NodeContext& node) {
       "rewards and fees are paid to (doc/consensus.md 2.0). The key is registered from the\n"
       "block after the one that confirms it. The signing key (workers.dat) cannot spend those\n"
       "rewards. A key that is registered already keeps its payout, which must be this\n"
-      "wallet's; a key the chain slashed never registers again.",
+      "wallet's; a key the chain slashed never registers again. The worker key signs the\n"
+      "payout, so it must be one of this node's -worker keys.",
       {{"amount", RpcType::kAny, RpcArg::kOptional, "the network's bond",
         "The bond in coins; at least the network's bond"},
        {"worker", RpcType::kHex, RpcArg::kOptional, "the first -worker key",
-        "The worker's x-only public key"},
+        "The worker's x-only public key (one of this node's -worker keys)"},
        {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
         "Fee rate in units per byte (as sat/vB); default: the estimate for 6 blocks"}},
       {{RpcType::kObject,
@@ -895,6 +897,15 @@ RpcMethod registerworker(NodeContext& node) {
                          "Amount is below the network's worker bond of " + std::to_string(bond) +
                              " units");
         }
+        // The worker key signs the payout (doc/consensus.md 2.0), so only a
+        // key this node holds can be bonded here.
+        const auto held = std::find_if(node.workers.begin(), node.workers.end(),
+                                       [&](const PrivateKey& k) { return k.PublicKey() == key; });
+        if (held == node.workers.end()) {
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "Worker key is not one of this node's -worker keys: it must sign the "
+                         "payout");
+        }
         const ConsensusState tip = TipState(node);
         if (tip.IsSlashed(key)) {
           throw RpcError(rpc::kRpcInvalidParameter,
@@ -908,10 +919,7 @@ RpcMethod registerworker(NodeContext& node) {
         if (const WorkerEntry* entry = tip.FindWorker(key)) {
           payout = entry->payout;
         } else {
-          const bool in_process =
-              std::any_of(node.workers.begin(), node.workers.end(),
-                          [&](const PrivateKey& k) { return k.PublicKey() == key; });
-          payout = in_process ? WorkerPayout(node, key) : Uint256();
+          payout = WorkerPayout(node, key);
           // Never the signing key's own hash, which this wallet may watch.
           if (payout == KeyHash(key) || !w->IsMine(TxOut{0, OutputKind::kPayToKeyHash, payout})) {
             std::string address;
@@ -927,8 +935,16 @@ RpcMethod registerworker(NodeContext& node) {
         }
         wallet::CoinControl control;
         control.fee_rate = BondFeeRate(node, request.Arg(2));
-        control.extra_outputs = {TxOut{amount, OutputKind::kWorkerBond, Uint256(key)},
-                                 TxOut{0, OutputKind::kWorkerPayout, payout}};
+        const WorkerRegistration signed_payout =
+            SignRegistration(*held, GenesisHash(*node.params), payout);
+        // The bond is owned by the payout, a key of this wallet: the worker
+        // key signs records and the payout, but cannot spend the bond.
+        control.extra_outputs = {
+            TxOut{.value = amount,
+                  .kind = OutputKind::kWorkerBond,
+                  .lock = Uint256(key),
+                  .owner = payout},
+            TxOut{0, OutputKind::kWorkerPayout, payout, signed_payout.signature}};
         wallet::CreatedTransaction created;
         Status s = w->CreateTransaction({}, control, &created);
         if (!s.ok()) ThrowWalletError(s);
@@ -943,12 +959,12 @@ RpcMethod registerworker(NodeContext& node) {
 RpcMethod deregisterworker(NodeContext& node) {
   return RpcMethod{
       "deregisterworker",
-      "Spends every confirmed, mature bond of this wallet locked to a worker key into one\n"
-      "unbonding output of the same key, paying the fee from the wallet's coins. The key\n"
-      "leaves the registry when its last bond is spent; the unbonding output stays slashable\n"
-      "and is released unbonding_delay blocks after it confirms, from when the wallet spends\n"
-      "it like any other coin. The wallet must hold the worker key: the worker wallet of a\n"
-      "node run with -worker does.",
+      "Spends every confirmed, mature bond this wallet owns of a worker key into one\n"
+      "unbonding output of the same key, owned by this wallet, paying the fee from the\n"
+      "wallet's coins. The key leaves the registry when its last bond is spent; the unbonding\n"
+      "output stays slashable and is released unbonding_delay blocks after it confirms, from\n"
+      "when the wallet spends it like any other coin. Bonds belong to the wallet that owns\n"
+      "them (registerworker: its payout address), never to the worker's signing key.",
       {{"worker", RpcType::kHex, RpcArg::kOptional, "the first -worker key",
         "The worker's x-only public key"},
        {"fee_rate", RpcType::kNumber, RpcArg::kOptional, "",
@@ -971,6 +987,7 @@ RpcMethod deregisterworker(NodeContext& node) {
         control.fee_rate = BondFeeRate(node, request.Arg(1));
         Amount amount = 0;
         int64_t immature = 0;
+        Uint256 owner;  // the unbonding output's: the first bond's (ours)
         for (const wallet::WalletCoin& c : w->ListBonds()) {
           if (c.out.kind != OutputKind::kWorkerBond || c.out.lock != Uint256(key) || c.depth < 1)
             continue;
@@ -978,6 +995,7 @@ RpcMethod deregisterworker(NodeContext& node) {
             ++immature;
             continue;
           }
+          if (control.preset_inputs.empty()) owner = c.out.owner;
           control.preset_inputs.push_back(c.outpoint);
           amount += c.out.value;
         }
@@ -986,7 +1004,8 @@ RpcMethod deregisterworker(NodeContext& node) {
                          "No confirmed, mature bond of worker " + HexStr(key) +
                              " that this wallet can spend");
         }
-        control.extra_outputs = {TxOut{amount, OutputKind::kUnbonding, Uint256(key)}};
+        control.extra_outputs = {TxOut{
+            .value = amount, .kind = OutputKind::kUnbonding, .lock = Uint256(key), .owner = owner}};
         wallet::CreatedTransaction created;
         Status s = w->CreateTransaction({}, control, &created);
         if (!s.ok()) ThrowWalletError(s);

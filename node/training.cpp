@@ -14,6 +14,7 @@
 #include "chain/logging.h"
 #include "node/shutdown.h"
 #include "compute/torch/torch_engine.h"
+#include "consensus/genesis.h"
 #include "validation/reindex.h"
 
 namespace cc {
@@ -210,6 +211,7 @@ Status StartTraining(const Config& config, NodeContext* node) {
   node->chainman->AddListener(node->work_pool.get());
   MempoolOptions mempool_options;
   mempool_options.unbonding_delay = node->params->unbonding_delay;
+  mempool_options.genesis_hash = GenesisHash(*node->params);
   mempool_options.check_evidence = [chainman = node->chainman.get()](const Transaction& tx,
                                                                      ValidationState* state) {
     return chainman->CheckSlash(tx, state);

@@ -24,7 +24,7 @@ namespace {
 // under, kept in the snapshot database under kFormatKey. Raised with every
 // change that makes stored snapshots undecodable or stored blocks invalid
 // (doc/consensus.md, "Rule versions"); 1 is every database without the key.
-constexpr uint32_t kRulesVersion = 2;  // 2: the ABSENCE rule, WorkerEntry::active_step
+constexpr uint32_t kRulesVersion = 2;  // 2: ABSENCE, signed payouts, owner-spent bonds
 const char kFormatKey[] = "v";
 
 // Refuses a database written under other rules, with what to do about it;
@@ -771,6 +771,7 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
   if (params_.worker_bond != 0)
     return Status::InvalidArgument("generate registers workers with zero bonds: not on " +
                                    params_.name);
+  const Uint256 genesis = GenesisHash(params_);
   for (uint32_t i = 0; i < count; ++i) {
     Block block;
     std::vector<Transaction> txs;
@@ -787,9 +788,8 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
       request.workers = workers;
       request.producers = workers;
       for (size_t w = 0; w < workers.size(); ++w) {
-        const XOnlyPubKeyBytes key = workers[w].PublicKey();
-        if (tip_.FindWorker(key) == nullptr)
-          request.registrations.push_back(WorkerRegistration{key, payouts[w]});
+        if (tip_.FindWorker(workers[w].PublicKey()) == nullptr)
+          request.registrations.push_back(SignRegistration(workers[w], genesis, payouts[w]));
       }
       request.time = std::max(now, tip_.time);
       // A later slot may be ours, but only as far ahead as peers accept.

@@ -3,7 +3,9 @@
 // A fee rate is base units per 1000 bytes of serialized transaction, as the
 // mempool's min_relay_fee_per_kb (chain/mempool.h). Sizes are exact, not
 // estimated: every input is 132 bytes (outpoint 36, pubkey 32, signature
-// 64) and every output 41 (value 8, kind 1, lock 32), signed or not.
+// 64) and every plain output 41 (value 8, kind 1, lock 32), signed or not;
+// Wallet::CreateTransaction adds what longer outputs (a bond's payout with
+// its signature) take beyond that.
 //
 // FeeEstimator: what fee rate gets a transaction into a block within
 // `target` blocks. Two signals, the higher wins, never below the floor:

@@ -205,10 +205,9 @@ std::optional<KeyOrigin> Wallet::OriginOf(const TxOut& out) const {
     }
     case OutputKind::kWorkerBond:
     case OutputKind::kUnbonding: {
-      XOnlyPubKeyBytes pk;
-      std::copy(out.lock.begin(), out.lock.end(), pk.begin());
-      auto it = by_pubkey_.find(pk);
-      if (it != by_pubkey_.end()) return it->second;
+      // Ours when we own it, whoever's worker key it bonds.
+      auto it = by_key_hash_.find(out.owner);
+      if (it != by_key_hash_.end()) return it->second;
       return std::nullopt;
     }
     case OutputKind::kChannel:  // the wallet's channels (channels_) track these
@@ -810,11 +809,15 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     if (r.subtract_fee) ++n_subtract;
     outputs.push_back(TxOut{r.amount, OutputKind::kPayToKeyHash, key_hash});
   }
+  // TxSize counts every output as a plain one; a bond's payout (and other
+  // kinds with more fields) is longer, so the sizes stay exact.
+  size_t extra_bytes = 0;
   for (const TxOut& o : coin_control.extra_outputs) {
     if (o.value < 0 || !MoneyRange(o.value)) return Status::InvalidArgument("Amount out of range");
     sum += o.value;
     if (!MoneyRange(sum)) return Status::InvalidArgument("Amount out of range");
     outputs.push_back(o);
+    extra_bytes += Serialize(o).size() - kOutputSize;
   }
   const bool sffo = n_subtract > 0;
 
@@ -865,7 +868,7 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   params.cost_of_change = params.change_fee + coin_control.long_term_fee_rate.GetFee(kInputSize);
   params.min_change = dust;
   params.subtract_fee_outputs = sffo;
-  Amount target = sffo ? sum : sum + rate.GetFee(TxSize(0, outputs.size()));
+  Amount target = sffo ? sum : sum + rate.GetFee(TxSize(0, outputs.size()) + extra_bytes);
   for (const SelectableCoin& c : preset) target -= sffo ? c.value : c.effective_value();
 
   std::vector<SelectableCoin> selected = preset;
@@ -892,14 +895,14 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
   const size_t n_in = selected.size();
   Amount change = 0, fee = 0;
   if (!sffo) {
-    const Amount fee_with_change = rate.GetFee(TxSize(n_in, outputs.size() + 1));
+    const Amount fee_with_change = rate.GetFee(TxSize(n_in, outputs.size() + 1) + extra_bytes);
     change = in_value - sum - fee_with_change;
     if (change >= dust) {
       fee = fee_with_change;
     } else {
       change = 0;
       fee = in_value - sum;
-      if (fee < rate.GetFee(TxSize(n_in, outputs.size()))) {
+      if (fee < rate.GetFee(TxSize(n_in, outputs.size()) + extra_bytes)) {
         return Status::InvalidArgument(kInsufficientFundsError);
       }
     }
@@ -908,10 +911,10 @@ Status Wallet::CreateTransaction(const std::vector<Recipient>& recipients,
     Amount to_reduce;
     if (leftover >= dust) {
       change = leftover;
-      fee = rate.GetFee(TxSize(n_in, outputs.size() + 1));
+      fee = rate.GetFee(TxSize(n_in, outputs.size() + 1) + extra_bytes);
       to_reduce = fee;
     } else {
-      fee = rate.GetFee(TxSize(n_in, outputs.size()));
+      fee = rate.GetFee(TxSize(n_in, outputs.size()) + extra_bytes);
       to_reduce = fee - leftover;  // negative: the leftover goes to the recipients
       fee = in_value - sum + to_reduce;
     }

@@ -13,8 +13,9 @@
 // the window.
 //
 // Ownership (IsMine): a kPayToKeyHash output whose lock is KeyHash of a
-// watched key, or a kWorkerBond or kUnbonding output locked to a watched
-// key itself (a worker's hot key, AddHotKey). Bonds are the worker's
+// watched key, or a kWorkerBond or kUnbonding output whose owner is (the
+// worker key in its lock does not matter: a stolen signing key cannot spend
+// a bond, doc/consensus.md §2.1). Bonds are the worker's
 // registration, so coin selection never picks them (only a preset input may
 // spend one, into unbonding: deregisterworker) and they are reported apart
 // (Balances::bonded); an unbonding output joins the ordinary coins once
@@ -343,7 +344,7 @@ class Wallet {
    *  only if trusted.
    */
   std::vector<WalletCoin> ListUnspent(int min_conf = 1, int max_conf = 9'999'999) const;
-  /// Our unspent kWorkerBond and kUnbonding outputs (locked to a hot key),
+  /// Our unspent kWorkerBond and kUnbonding outputs (owned by our keys),
   /// confirmed or trusted, mature or not, locked or not.
   std::vector<WalletCoin> ListBonds() const;
   /// Locks a coin against selection (memory only). False if already locked.

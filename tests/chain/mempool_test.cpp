@@ -196,6 +196,33 @@ TEST_F(MempoolTest, RejectsCoinbase) {
   EXPECT_EQ(pool_.size(), 0u);
 }
 
+// A bond whose payout the worker key did not sign for this network
+// (options.genesis_hash) is refused; signed, the same bond is accepted.
+TEST_F(MempoolTest, RejectsBondWithoutTheWorkersPayoutSignature) {
+  MempoolOptions options;
+  options.genesis_hash = Uint256(std::array<uint8_t, 32>{7});
+  Mempool pool(options);
+  const PrivateKey worker = KeyFromByte(0x22);
+  const Uint256 payout = KeyHash(key_.PublicKey());
+  const auto bond = [&](const Uint256& signed_for) {
+    Transaction tx;
+    tx.inputs.push_back(TxIn{Funding(0).first, key_.PublicKey(), {}});
+    tx.outputs = {TxOut{kCoinValue - 5000, OutputKind::kWorkerBond, Uint256(worker.PublicKey())},
+                  TxOut{0, OutputKind::kWorkerPayout, payout,
+                        worker.Sign(PayoutSigningHash(signed_for, worker.PublicKey(), payout))}};
+    EXPECT_TRUE(SignInput(&tx, 0, Funding(0).second, key_).ok());
+    return tx;
+  };
+  ValidationState state;
+  EXPECT_FALSE(pool.AcceptTransaction(bond(Uint256()), *chain_, kMatureHeight, &state));
+  EXPECT_EQ(state.ToString(), "bad-txns-payout-sig, vout 1");
+  EXPECT_EQ(state.result(), ValidationResult::kConsensus);
+  EXPECT_EQ(pool.size(), 0u);
+  state = ValidationState();
+  EXPECT_TRUE(pool.AcceptTransaction(bond(options.genesis_hash), *chain_, kMatureHeight, &state))
+      << state.ToString();
+}
+
 TEST_F(MempoolTest, RejectsTransactionAlreadyInMempool) {
   const Transaction tx = Pay(Funding(0), 5000);
   ExpectAccepted(tx);

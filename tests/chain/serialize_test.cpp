@@ -368,9 +368,16 @@ TEST_F(SerializeTest, OutPointIsTxidThenIndex) {
 }
 
 TEST_F(SerializeTest, TxOutIsValueKindLock) {
-  const TxOut out{0x0102030405060708, OutputKind::kWorkerBond, SampleHash(7)};
-  EXPECT_EQ(Encode(out), Join({"0807060504030201", "01", SampleHash(7).ToHex()}));
+  const TxOut out{0x0102030405060708, OutputKind::kPayToKeyHash, SampleHash(7)};
+  EXPECT_EQ(Encode(out), Join({"0807060504030201", "00", SampleHash(7).ToHex()}));
   EXPECT_EQ(Serialize(out).size(), kTxOutSize);
+  // A bond (and an unbonding output) adds its owner.
+  const TxOut bond{.value = 0x0102030405060708,
+                   .kind = OutputKind::kWorkerBond,
+                   .lock = SampleHash(7),
+                   .owner = SampleHash(8)};
+  EXPECT_EQ(Encode(bond),
+            Join({"0807060504030201", "01", SampleHash(7).ToHex(), SampleHash(8).ToHex()}));
 }
 
 TEST_F(SerializeTest, TransactionLayout) {

@@ -39,13 +39,24 @@ BlockHeader SignedHeader(const PrivateKey& key, uint8_t seed) {
 
 Uint256 Lock(const PrivateKey& key) { return Uint256(key.PublicKey()); }
 
+// A bond or unbonding output of `worker`'s key owned by `owner`'s.
+TxOut Bonded(OutputKind kind, Amount value, const PrivateKey& worker, const PrivateKey& owner) {
+  return TxOut{.value = value,
+               .kind = kind,
+               .lock = Lock(worker),
+               .owner = KeyHash(owner.PublicKey())};
+}
+
 class SlashTest : public ::testing::Test {
  protected:
-  SlashTest() : offender_(PrivateKey::Generate()), reporter_(PrivateKey::Generate()) {
+  SlashTest()
+      : offender_(PrivateKey::Generate()),
+        reporter_(PrivateKey::Generate()),
+        owner_(PrivateKey::Generate()) {
     bond_ = {SampleHash(1), 0};
     unbonding_ = {SampleHash(2), 1};
-    coins_.Add(bond_, TxOut{10 * kCoin, OutputKind::kWorkerBond, Lock(offender_)});
-    coins_.Add(unbonding_, TxOut{4 * kCoin, OutputKind::kUnbonding, Lock(offender_)});
+    coins_.Add(bond_, Bonded(OutputKind::kWorkerBond, 10 * kCoin, offender_, owner_));
+    coins_.Add(unbonding_, Bonded(OutputKind::kUnbonding, 4 * kCoin, offender_, owner_));
   }
 
   Evidence Equivocation() const {
@@ -88,6 +99,7 @@ class SlashTest : public ::testing::Test {
 
   PrivateKey offender_;
   PrivateKey reporter_;
+  PrivateKey owner_;  //!< the wallet key that owns the offender's bonds
   OutPoint bond_;
   OutPoint unbonding_;
   MapCoins coins_;
@@ -241,28 +253,28 @@ TEST_F(SlashTest, SlashTransactionRules) {
   // A coinbase's bond (a free registration, worth 0) may be forfeited at
   // once; spent by its owner it would wait for maturity.
   const OutPoint young{SampleHash(5), 3};
-  coins_.Add(young, TxOut{0, OutputKind::kWorkerBond, Lock(offender_)}, 95, /*coinbase=*/true);
+  coins_.Add(young, Bonded(OutputKind::kWorkerBond, 0, offender_, owner_), 95, /*coinbase=*/true);
   tx = Slash();
   tx.inputs[1].prevout = young;
   tx.outputs[0].value = 5 * kCoin;
   EXPECT_EQ(Check(tx, 96), "OK");
 }
 
-// A bond spent by its key must stay locked as kUnbonding (or a bond), which
-// its key spends only after the delay.
+// A bond spent by its owner must stay locked as kUnbonding (or a bond) of
+// the same worker key, which its owner spends only after the delay.
 TEST_F(SlashTest, UnbondingDelay) {
   auto withdraw = [&](OutputKind kind, Amount value) {
     Transaction tx;
     tx.inputs.resize(1);
     tx.inputs[0].prevout = bond_;
-    tx.inputs[0].pubkey = offender_.PublicKey();
-    tx.outputs = {TxOut{value, kind, kind == OutputKind::kPayToKeyHash
-                                         ? KeyHash(offender_.PublicKey())
-                                         : Lock(offender_)}};
+    tx.inputs[0].pubkey = owner_.PublicKey();
+    tx.outputs = {kind == OutputKind::kPayToKeyHash
+                      ? TxOut{value, kind, KeyHash(owner_.PublicKey())}
+                      : Bonded(kind, value, offender_, owner_)};
     if (kind == OutputKind::kWorkerBond)  // a bond names its payout
-      tx.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, KeyHash(offender_.PublicKey())});
-    EXPECT_TRUE(SignInput(&tx, 0, TxOut{10 * kCoin, OutputKind::kWorkerBond, Lock(offender_)},
-                          offender_)
+      tx.outputs.push_back(TxOut{0, OutputKind::kWorkerPayout, KeyHash(owner_.PublicKey())});
+    EXPECT_TRUE(SignInput(&tx, 0, Bonded(OutputKind::kWorkerBond, 10 * kCoin, offender_, owner_),
+                          owner_)
                     .ok());
     return tx;
   };
@@ -274,7 +286,7 @@ TEST_F(SlashTest, UnbondingDelay) {
   EXPECT_EQ(Check(withdraw(OutputKind::kWorkerBond, 10 * kCoin)), "OK");  // re-bonding
 
   // The unbonding output, created at height 10: spendable from 10 + kDelay.
-  const TxOut unbonding{4 * kCoin, OutputKind::kUnbonding, Lock(offender_)};
+  const TxOut unbonding = Bonded(OutputKind::kUnbonding, 4 * kCoin, offender_, owner_);
   auto release = [&](const PrivateKey& key) {
     Transaction tx;
     tx.inputs.resize(1);
@@ -291,8 +303,15 @@ TEST_F(SlashTest, UnbondingDelay) {
       CheckTxInputs(release(offender_), coins_, 10 + kDelay - 1, kDelay, &spent, &fee, &state));
   EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature");
   EXPECT_EQ(state.result(), ValidationResult::kPremature);
-  EXPECT_EQ(Check(release(offender_), 10 + kDelay), "OK");
+  EXPECT_EQ(Check(release(owner_), 10 + kDelay), "OK");
   EXPECT_EQ(Check(release(reporter_), 10 + kDelay), "bad-txns-wrong-key");
+  // The worker's own (hot, signing) key spends neither (doc/consensus.md 2.1).
+  EXPECT_EQ(Check(release(offender_), 10 + kDelay), "bad-txns-wrong-key");
+  Transaction by_worker = withdraw(OutputKind::kUnbonding, 10 * kCoin);
+  by_worker.inputs[0].pubkey = offender_.PublicKey();
+  by_worker.inputs[0].signature = offender_.Sign(
+      by_worker.Sighash(0, Bonded(OutputKind::kWorkerBond, 10 * kCoin, offender_, owner_)));
+  EXPECT_EQ(Check(by_worker), "bad-txns-wrong-key");
   // A slashing transaction takes it before the delay: that is what it is for.
   EXPECT_EQ(Check(Slash(), 11), "OK");
 }
@@ -331,14 +350,14 @@ TEST_F(SlashTest, MempoolTakesSlashingTransactionsOnlyThroughTheChecker) {
   EXPECT_FALSE(mempool.Contains(tx.Txid()));
 
   // An unbonding spend that a shorter chain makes premature again leaves.
-  const TxOut unbonding{4 * kCoin, OutputKind::kUnbonding, Lock(offender_)};
+  const TxOut unbonding = Bonded(OutputKind::kUnbonding, 4 * kCoin, offender_, owner_);
   Transaction release;
   release.inputs.resize(1);
   release.inputs[0].prevout = unbonding_;
-  release.inputs[0].pubkey = offender_.PublicKey();
+  release.inputs[0].pubkey = owner_.PublicKey();
   release.outputs = {
-      TxOut{4 * kCoin - 1000, OutputKind::kPayToKeyHash, KeyHash(offender_.PublicKey())}};
-  ASSERT_TRUE(SignInput(&release, 0, unbonding, offender_).ok());
+      TxOut{4 * kCoin - 1000, OutputKind::kPayToKeyHash, KeyHash(owner_.PublicKey())}};
+  ASSERT_TRUE(SignInput(&release, 0, unbonding, owner_).ok());
   state = ValidationState();
   EXPECT_FALSE(mempool.AcceptTransaction(release, coins_, 10 + kDelay - 1, &state));
   EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature");

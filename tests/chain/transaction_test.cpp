@@ -25,7 +25,10 @@ class TransactionTest : public ::testing::Test {
   TransactionTest() : alice_(PrivateKey::Generate()), bob_(PrivateKey::Generate()) {
     // Alice's two coins: a payment and her worker bond.
     spent_ = {TxOut{7 * kCoin, OutputKind::kPayToKeyHash, KeyHash(alice_.PublicKey())},
-              TxOut{3 * kCoin, OutputKind::kWorkerBond, Uint256(alice_.PublicKey())}};
+              TxOut{.value = 3 * kCoin,
+                    .kind = OutputKind::kWorkerBond,
+                    .lock = Uint256(alice_.PublicKey()),
+                    .owner = KeyHash(alice_.PublicKey())}};
     tx_.version = 1;
     tx_.inputs = {TxIn{{SampleHash(1), 0}, alice_.PublicKey(), {}},
                   TxIn{{SampleHash(2), 5}, alice_.PublicKey(), {}}};
@@ -177,7 +180,7 @@ TEST_F(TransactionTest, InputWithAnotherKeyFails) {
 
 TEST_F(TransactionTest, BondSpentByAnotherKeyFails) {
   SignAll(alice_);
-  spent_[1].lock = Uint256(bob_.PublicKey());
+  spent_[1].owner = KeyHash(bob_.PublicKey());
   EXPECT_EQ(CheckSigs(), "bad-txns-wrong-key, vin 1");
 }
 
@@ -299,6 +302,106 @@ TEST_F(TransactionTest, EveryBondNamesItsPayoutInTheNextOutput) {
   valued.value = 1;  // it could never be spent: the coins would burn
   tx_.outputs = {bond, valued};
   EXPECT_EQ(Check(), "bad-txns-payout-value");
+}
+
+// Whoever pays a bond to a key cannot name that worker's payout: the key
+// signs it, for one network (doc/consensus.md §2.0).
+TEST_F(TransactionTest, PayoutMustBeSignedByTheBondedKeyForThisNetwork) {
+  const Uint256 genesis = SampleHash(7);
+  const auto check = [&](const Transaction& tx, const Uint256& network) {
+    ValidationState state;
+    const bool ok = CheckPayoutSignatures(tx, network, &state);
+    EXPECT_EQ(ok, state.IsValid());
+    return ok ? "OK" : state.ToString();
+  };
+  const Uint256 payout = KeyHash(alice_.PublicKey());
+  const TxOut bond{kCoin, OutputKind::kWorkerBond, Uint256(bob_.PublicKey())};
+  TxOut signed_payout{0, OutputKind::kWorkerPayout, payout,
+                      bob_.Sign(PayoutSigningHash(genesis, bob_.PublicKey(), payout))};
+  const TxOut pay = tx_.outputs[0];
+  tx_.outputs = {pay, bond, signed_payout};
+  EXPECT_EQ(Check(), "OK");
+  EXPECT_EQ(check(tx_, genesis), "OK");
+  EXPECT_EQ(check(tx_, SampleHash(8)), "bad-txns-payout-sig, vout 2");  // another network
+
+  TxOut unsigned_payout = signed_payout;
+  unsigned_payout.payout_signature = {};
+  tx_.outputs = {pay, bond, unsigned_payout};
+  EXPECT_EQ(check(tx_, genesis), "bad-txns-payout-sig, vout 2");
+  TxOut by_payer = signed_payout;  // the payer signs for the worker
+  by_payer.payout_signature = alice_.Sign(PayoutSigningHash(genesis, bob_.PublicKey(), payout));
+  tx_.outputs = {pay, bond, by_payer};
+  EXPECT_EQ(check(tx_, genesis), "bad-txns-payout-sig, vout 2");
+  TxOut redirected = signed_payout;  // bob's signature, somebody else's payout
+  redirected.lock = KeyHash(bob_.PublicKey());
+  tx_.outputs = {pay, bond, redirected};
+  EXPECT_EQ(check(tx_, genesis), "bad-txns-payout-sig, vout 2");
+  // Every bond's payout is checked, not only the first.
+  tx_.outputs = {bond, signed_payout, bond, unsigned_payout};
+  EXPECT_EQ(check(tx_, genesis), "bad-txns-payout-sig, vout 3");
+  // A free registration in a coinbase too.
+  Transaction coinbase;
+  coinbase.outputs = {pay, TxOut{0, OutputKind::kWorkerBond, Uint256(bob_.PublicKey())},
+                      unsigned_payout};
+  EXPECT_EQ(check(coinbase, genesis), "bad-txns-payout-sig, vout 2");
+  coinbase.outputs[2] = signed_payout;
+  EXPECT_EQ(check(coinbase, genesis), "OK");
+}
+
+TEST_F(TransactionTest, PayoutSignatureIsOnTheWireOnlyForPayouts) {
+  TxOut payout{0, OutputKind::kWorkerPayout, SampleHash(1), test::SampleBytes<64>(2)};
+  const std::vector<uint8_t> bytes = Serialize(payout);
+  EXPECT_EQ(bytes.size(), 8u + 1 + 32 + 64);
+  TxOut decoded;
+  ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
+  EXPECT_EQ(decoded, payout);
+  const TxOut pay{5, OutputKind::kPayToKeyHash, SampleHash(1)};
+  EXPECT_EQ(Serialize(pay).size(), 8u + 1 + 32);
+  // A payout cut before its signature does not decode.
+  EXPECT_FALSE(
+      Deserialize(std::vector<uint8_t>(bytes.begin(), bytes.end() - 1), &decoded).ok());
+  // The signature is in the txid: only the worker key could change it.
+  tx_.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(bob_.PublicKey())}, payout};
+  const Uint256 txid = tx_.Txid();
+  tx_.outputs[1].payout_signature = test::SampleBytes<64>(3);
+  EXPECT_NE(tx_.Txid(), txid);
+}
+
+// A bond (and the unbonding output it becomes) is spent by its owner's key,
+// not by the worker key in its lock: a stolen signing key cannot take it.
+TEST_F(TransactionTest, BondsAreSpentByTheirOwnerNotTheWorkerKey) {
+  for (OutputKind kind : {OutputKind::kWorkerBond, OutputKind::kUnbonding}) {
+    const TxOut bond{.value = kCoin,
+                     .kind = kind,
+                     .lock = Uint256(bob_.PublicKey()),
+                     .owner = KeyHash(alice_.PublicKey())};
+    EXPECT_TRUE(IsSpendableBy(bond, alice_.PublicKey()));
+    EXPECT_FALSE(IsSpendableBy(bond, bob_.PublicKey()));
+  }
+  spent_[1].lock = Uint256(bob_.PublicKey());  // bob's worker bond, owned by alice
+  SignAll(alice_);
+  EXPECT_EQ(CheckSigs(), "OK");
+  // Bob, the worker, signs for his own bond: refused by the signer and by
+  // the check (input 0 signed again, since the pubkeys are in the txid).
+  tx_.inputs[1].pubkey = bob_.PublicKey();
+  ASSERT_TRUE(SignInput(&tx_, 0, spent_[0], alice_).ok());
+  EXPECT_FALSE(SignInput(&tx_, 1, spent_[1], bob_).ok());
+  tx_.inputs[1].signature = bob_.Sign(tx_.Sighash(1, spent_[1]));
+  EXPECT_EQ(CheckSigs(), "bad-txns-wrong-key, vin 1");
+}
+
+TEST_F(TransactionTest, OwnerIsOnTheWireOnlyForBondsAndUnbonding) {
+  for (OutputKind kind : {OutputKind::kWorkerBond, OutputKind::kUnbonding}) {
+    const TxOut bond{
+        .value = kCoin, .kind = kind, .lock = SampleHash(1), .owner = SampleHash(2)};
+    const std::vector<uint8_t> bytes = Serialize(bond);
+    EXPECT_EQ(bytes.size(), 8u + 1 + 32 + 32);
+    TxOut decoded;
+    ASSERT_TRUE(Deserialize(bytes, &decoded).ok());
+    EXPECT_EQ(decoded, bond);
+    EXPECT_FALSE(
+        Deserialize(std::vector<uint8_t>(bytes.begin(), bytes.end() - 1), &decoded).ok());
+  }
 }
 
 TEST_F(TransactionTest, PayoutIsNeverSpendable) {

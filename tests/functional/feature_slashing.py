@@ -22,8 +22,8 @@ import re
 import time
 
 import bip340
-from miniwallet import (COIN, KIND_WORKER_BOND, KIND_WORKER_PAYOUT, MiniWallet, Transaction,
-                        TxIn, TxOut, key_hash, read_worker_keys)
+from miniwallet import (COIN, KIND_WORKER_BOND, MiniWallet, Transaction,
+                        TxIn, TxOut, key_hash, payout_output, read_worker_keys)
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes, sync_blocks,
                             wait_until)
 
@@ -68,9 +68,10 @@ class SlashingTest(ComputecoinTestFramework):
                           [TxOut(spent.value - FEE, key_hash(liar_pub))])
         pay.sign_input(0, spent, wallet.seckey)
         bond_value = spent.value - 2 * FEE
+        genesis = bytes.fromhex(honest.rpc("getblockhash", 0))
         bond = Transaction([TxIn(pay.txid(), 0, liar_pub)],
-                           [TxOut(bond_value, liar_pub, KIND_WORKER_BOND),
-                            TxOut(0, key_hash(liar_pub), KIND_WORKER_PAYOUT)])
+                           [TxOut(bond_value, liar_pub, KIND_WORKER_BOND, owner=key_hash(liar_pub)),
+                            payout_output(liar_secret, key_hash(liar_pub), genesis)])
         bond.sign_input(0, pay.outputs[0], liar_secret)
         honest.rpc("sendrawtransaction", pay.hex())
         honest.rpc("sendrawtransaction", bond.hex())

@@ -10,11 +10,14 @@ secrets, one after another).
 Wire format (chain/serialize.h, little-endian integers, CompactSize counts):
   Transaction = version:u32 inputs:vector<TxIn> outputs:vector<TxOut> lock_height:u32
   TxIn        = prevout_txid:[32] prevout_index:u32 pubkey:[32] signature:[64]
-  TxOut       = value:i64 kind:u8 lock:[32]
+  TxOut       = value:i64 kind:u8 lock:[32] [owner:[32] if kind is worker_bond or unbonding]
+                [payout_signature:[64] if kind is worker_payout]
   txid        = SHA256(SHA256(encoding with every signature zeroed))
   wtxid       = SHA256(SHA256(full encoding))
   sighash(i)  = TaggedHash("Computecoin/Sighash", txid || i:u32 || spent TxOut)
   KeyHash(pk) = TaggedHash("Computecoin/KeyHash", pk): a pay-to-key-hash lock
+  payout_signature = the bonded worker key's BIP340 signature of
+                TaggedHash("Computecoin/Registration", genesis || worker key || payout)
 Hashes print as their bytes in order (no Bitcoin-style reversal).
 """
 
@@ -27,9 +30,11 @@ import bip340
 COIN = 100_000_000
 KIND_PAY_TO_KEY_HASH = 0
 KIND_WORKER_BOND = 1
+KIND_UNBONDING = 4
 KIND_WORKER_PAYOUT = 5  # right after each bond: where its worker's rewards go
 KINDS = {"pay_to_key_hash": KIND_PAY_TO_KEY_HASH, "worker_bond": KIND_WORKER_BOND,
-         "channel": 2, "commitment": 3, "unbonding": 4, "worker_payout": KIND_WORKER_PAYOUT}
+         "channel": 2, "commitment": 3, "unbonding": KIND_UNBONDING,
+         "worker_payout": KIND_WORKER_PAYOUT}
 COINBASE_MATURITY = 100
 
 
@@ -52,18 +57,37 @@ def compact_size(n):
 
 
 class TxOut:
-    def __init__(self, value, lock, kind=KIND_PAY_TO_KEY_HASH):
+    def __init__(self, value, lock, kind=KIND_PAY_TO_KEY_HASH, payout_signature=bytes(64),
+                 owner=bytes(32)):
         self.value = value  # base units
         self.kind = kind
         self.lock = lock  # 32 bytes
+        self.payout_signature = payout_signature  # on the wire for worker_payout only
+        self.owner = owner  # the key hash that spends a worker_bond or unbonding output
 
     def serialize(self):
-        return struct.pack("<qB", self.value, self.kind) + self.lock
+        out = struct.pack("<qB", self.value, self.kind) + self.lock
+        if self.kind in (KIND_WORKER_BOND, KIND_UNBONDING):
+            out += self.owner
+        if self.kind == KIND_WORKER_PAYOUT:
+            out += self.payout_signature
+        return out
 
     @classmethod
     def from_json(cls, vout):
         """From a decoded output (getblock 2, decoderawtransaction)."""
-        return cls(round(vout["value"] * COIN), bytes.fromhex(vout["lock"]), KINDS[vout["kind"]])
+        return cls(round(vout["value"] * COIN), bytes.fromhex(vout["lock"]), KINDS[vout["kind"]],
+                   bytes.fromhex(vout.get("payout_signature", "00" * 64)),
+                   bytes.fromhex(vout.get("owner", "00" * 32)))
+
+
+def payout_output(worker_seckey, payout, genesis):
+    """The worker_payout output after a bond to bip340.pubkey_gen(worker_seckey):
+    `payout` (a key hash) signed by that key for the network whose genesis
+    block id is `genesis` (bytes, as getblockhash 0 prints them)."""
+    message = bip340.tagged_hash("Computecoin/Registration",
+                                 genesis + bip340.pubkey_gen(worker_seckey) + payout)
+    return TxOut(0, payout, KIND_WORKER_PAYOUT, bip340.sign(message, worker_seckey, os.urandom(32)))
 
 
 class TxIn:

@@ -165,15 +165,15 @@ TEST(MessagesTest, RegistrationSignatureCommitsToTheNetwork) {
   const Uint256 genesis = H(1);
   RegWorkerMsg msg{.key = key.PublicKey(),
                    .payout = H(3),
-                   .signature = key.Sign(RegistrationSigningHash(genesis, key.PublicKey(), H(3)))};
+                   .signature = key.Sign(PayoutSigningHash(genesis, key.PublicKey(), H(3)))};
   ExpectRoundTrip(msg);
   EXPECT_TRUE(
-      VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key, H(3)), msg.signature));
+      VerifySchnorr(msg.key, PayoutSigningHash(genesis, msg.key, H(3)), msg.signature));
   EXPECT_FALSE(
-      VerifySchnorr(msg.key, RegistrationSigningHash(H(2), msg.key, H(3)), msg.signature));
+      VerifySchnorr(msg.key, PayoutSigningHash(H(2), msg.key, H(3)), msg.signature));
   // A relayer cannot redirect the worker's pay.
   EXPECT_FALSE(
-      VerifySchnorr(msg.key, RegistrationSigningHash(genesis, msg.key, H(4)), msg.signature));
+      VerifySchnorr(msg.key, PayoutSigningHash(genesis, msg.key, H(4)), msg.signature));
   std::vector<uint8_t> oversized = EncodePayload(msg);
   oversized.push_back(0);
   Message out;

@@ -131,7 +131,7 @@ class ConsensusTest : public testing::Test {
     Block b;
     std::vector<WorkerRegistration> regs;
     for (size_t i = 0; i < workers_.size(); ++i)
-      regs.push_back(WorkerRegistration{workers_[i].PublicKey(), Payout(i)});
+      regs.push_back(SignRegistration(workers_[i], GenesisHash(RegtestParams()), Payout(i)));
     ASSERT_TRUE(node_->Build(node_->Tip(), node_->Tip().time + 1, {}, workers_, &b, regs).ok());
     node_->MustProcess(b);
     ASSERT_EQ(node_->Tip().workers.size(), 3u);
@@ -427,7 +427,7 @@ TEST_F(ConsensusTest, ALaterBondKeepsTheFirstPayout) {
   Block same;
   ASSERT_TRUE(node_
                   ->Build(node_->Tip(), node_->Tip().time + 1, {}, workers_, &same,
-                          {WorkerRegistration{key, Payout(1)}})
+                          {SignRegistration(workers_[0], GenesisHash(RegtestParams()), Payout(1))})
                   .ok());
   node_->MustProcess(same);
   EXPECT_EQ(node_->Tip().FindWorker(key)->bonds, 2u);
@@ -443,6 +443,37 @@ TEST_F(ConsensusTest, ALaterBondKeepsTheFirstPayout) {
   EXPECT_TRUE(node_->chain().utxo().GetCoin(OutPoint{same.txs[0].Txid(), 1}, &coin).ok());
   EXPECT_TRUE(
       node_->chain().utxo().GetCoin(OutPoint{same.txs[0].Txid(), 2}, &coin).IsNotFound());
+}
+
+// A free registration names a payout only with the worker key's signature
+// for this network: a producer cannot register somebody else's key paying
+// to itself (doc/consensus.md §2.0).
+TEST_F(ConsensusTest, AFreeRegistrationNeedsTheWorkerKeysPayoutSignature) {
+  const PrivateKey& worker = workers_[0];
+  const PrivateKey& producer = workers_[1];
+  Block b;
+  ASSERT_TRUE(node_
+                  ->Build(node_->Tip(), node_->Tip().time + 1, {}, {&producer, 1}, &b,
+                          {SignRegistration(worker, GenesisHash(RegtestParams()), Payout(0))})
+                  .ok());
+  const size_t payout = b.txs[0].outputs.size() - 1;
+  ASSERT_EQ(b.txs[0].outputs[payout].kind, OutputKind::kWorkerPayout);
+  const Block good = b;
+  b.txs[0].outputs[payout].lock = Payout(1);  // the producer's wallet instead
+  Reseal(&b, producer);
+  ExpectRejected(b, "bad-txns-payout-sig");
+  b = good;  // signed by the producer, not the worker
+  b.txs[0].outputs[payout].payout_signature =
+      SignRegistration(producer, GenesisHash(RegtestParams()), Payout(0)).signature;
+  Reseal(&b, producer);
+  ExpectRejected(b, "bad-txns-payout-sig");
+  b = good;  // signed by the worker for another network
+  b.txs[0].outputs[payout].payout_signature =
+      SignRegistration(worker, GenesisHash(TestParams()), Payout(0)).signature;
+  Reseal(&b, producer);
+  ExpectRejected(b, "bad-txns-payout-sig");
+  node_->MustProcess(good);
+  EXPECT_EQ(node_->Tip().FindWorker(worker.PublicKey())->payout, Payout(0));
 }
 
 // Coins need kCoinbaseMaturity blocks, so this chain has no workers: anyone
@@ -712,7 +743,7 @@ TEST_F(ConsensusTest, GrindingTimeCannotTakeASlotOrReassignUnits) {
     Block b;
     std::vector<WorkerRegistration> regs;
     for (size_t i = 0; i < workers_.size(); ++i)
-      regs.push_back(WorkerRegistration{workers_[i].PublicKey(), Payout(i)});
+      regs.push_back(SignRegistration(workers_[i], GenesisHash(RegtestParams()), Payout(i)));
     ASSERT_TRUE(node_->Build(node_->Tip(), now, {}, workers_, &b, regs).ok());
     node_->MustProcess(b);
   }

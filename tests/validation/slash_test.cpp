@@ -18,6 +18,7 @@
 #include "compute/tensor.h"
 #include "compute/torch/torch_engine.h"
 #include "consensus/connect.h"
+#include "consensus/genesis.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
 #include "validation/chain_manager.h"
@@ -39,6 +40,18 @@ class SlashChainTest : public testing::Test {
         manager_(*chain_.manager) {}
 
   const PrivateKey& liar() const { return workers_[0]; }
+  // The liar's free registration bond (Start), owned by its payout.
+  TxOut FreeBond() const {
+    return TxOut{.value = 0,
+                 .kind = OutputKind::kWorkerBond,
+                 .lock = Uint256(liar().PublicKey()),
+                 .owner = KeyHash(liar().PublicKey())};
+  }
+  // The payout output after a bond of `worker`'s, signed by it.
+  static TxOut SignRegistrationOutput(const PrivateKey& worker, const Uint256& payout) {
+    return TxOut{0, OutputKind::kWorkerPayout, payout,
+                 SignRegistration(worker, GenesisHash(RegtestParams()), payout).signature};
+  }
   const PrivateKey& reporter() const { return workers_[1]; }
 
   // A child of `parent` at parent time + dt, with `computing` computing.
@@ -75,7 +88,7 @@ class SlashChainTest : public testing::Test {
   Block Start() {
     std::vector<WorkerRegistration> keys;
     for (const PrivateKey& k : workers_)
-      keys.push_back(WorkerRegistration{k.PublicKey(), KeyHash(k.PublicKey())});
+      keys.push_back(SignRegistration(k, GenesisHash(RegtestParams()), KeyHash(k.PublicKey())));
     const Block reg = Build(manager_.Tip(), {}, {}, keys);
     MustProcess(reg);
     for (uint32_t i = 0; i < reg.txs[0].outputs.size(); ++i)
@@ -96,8 +109,11 @@ class SlashChainTest : public testing::Test {
     bond.inputs[0].prevout = reward;
     bond.inputs[0].pubkey = liar().PublicKey();
     const TxOut rewarded{kCoin, OutputKind::kPayToKeyHash, KeyHash(liar().PublicKey())};
-    bond.outputs = {TxOut{kCoin, OutputKind::kWorkerBond, Uint256(liar().PublicKey())},
-                    TxOut{0, OutputKind::kWorkerPayout, KeyHash(liar().PublicKey())}};
+    bond.outputs = {TxOut{.value = kCoin,
+                          .kind = OutputKind::kWorkerBond,
+                          .lock = Uint256(liar().PublicKey()),
+                          .owner = KeyHash(liar().PublicKey())},
+                    SignRegistrationOutput(liar(), KeyHash(liar().PublicKey()))};
     EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
     MustProcess(Build(manager_.Tip(), {}, {bond}));
     return bond;
@@ -150,7 +166,7 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   const WorkRecord wrong = Perturbed(manager_, *honest, liar());
   const Evidence evidence = WrongWorkEvidence(wrong);
   const std::vector<std::pair<OutPoint, TxOut>> bonds = {
-      {free_bond_, TxOut{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())}},
+      {free_bond_, FreeBond()},
       {paid_bond, bond.outputs[0]}};
   const Transaction slash = MakeSlashTransaction(evidence, bonds, KeyHash(reporter().PublicKey()));
   EXPECT_EQ(slash.outputs[0].value, kCoin / 2);
@@ -246,21 +262,26 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
 
 // A block refused because a record's re-execution disagrees leaves evidence
 // against that record's worker (not against the producer).
-// A bond spent by its key cannot be paid out: it moves to kUnbonding, the key
-// leaves the registry when its last bond goes, and the value is spendable
-// only unbonding_delay blocks later.
+// A bond spent by its owner cannot be paid out: it moves to kUnbonding, the
+// key leaves the registry when its last bond goes, and the value is
+// spendable only unbonding_delay blocks later, by the owner alone. Here the
+// liar's bonds are owned by KeyHash(liar) (it paid them to itself), so the
+// worker key spends them as their owner.
 TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
   const Transaction bond = BondReward(LiarReward(Start()));
   const uint32_t delay = chain_.params.unbonding_delay;
   ASSERT_EQ(delay, 10u);
-  const TxOut free_out{0, OutputKind::kWorkerBond, Uint256(liar().PublicKey())};
+  const TxOut free_out = FreeBond();
   auto withdraw = [&](OutputKind kind) {
     Transaction tx;
     tx.inputs = {TxIn{free_bond_, liar().PublicKey(), {}},
                  TxIn{{bond.Txid(), 0}, liar().PublicKey(), {}}};
-    tx.outputs = {TxOut{kCoin, kind,
-                        kind == OutputKind::kUnbonding ? Uint256(liar().PublicKey())
-                                                       : KeyHash(liar().PublicKey())}};
+    tx.outputs = {kind == OutputKind::kUnbonding
+                      ? TxOut{.value = kCoin,
+                              .kind = kind,
+                              .lock = Uint256(liar().PublicKey()),
+                              .owner = KeyHash(liar().PublicKey())}
+                      : TxOut{kCoin, kind, KeyHash(liar().PublicKey())}};
     EXPECT_TRUE(SignInput(&tx, 0, free_out, liar()).ok());
     EXPECT_TRUE(SignInput(&tx, 1, bond.outputs[0], liar()).ok());
     return tx;
@@ -350,7 +371,7 @@ TEST_F(SlashChainTest, TwoBlocksOnOneParentAreEvidence) {
   // A slashed key never registers again: a free registration is a bond of
   // nothing, ignored by the registry.
   MustProcess(Build(manager_.Tip(), {}, {},
-                    {WorkerRegistration{producer.PublicKey(), KeyHash(producer.PublicKey())}}));
+                    {SignRegistration(producer, GenesisHash(RegtestParams()), KeyHash(producer.PublicKey()))}));
   EXPECT_EQ(manager_.Tip().FindWorker(producer.PublicKey()), nullptr);
   EXPECT_EQ(manager_.Tip().workers.size(), 1u);
 }

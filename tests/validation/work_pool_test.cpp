@@ -13,6 +13,7 @@
 
 #include "compute/tensor.h"
 #include "compute/torch/torch_engine.h"
+#include "consensus/genesis.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
 
@@ -66,7 +67,7 @@ class WorkPoolTest : public testing::Test {
     request.time = now_;
     request.producers = workers_;
     for (const PrivateKey& k : workers_)
-      request.registrations.push_back(WorkerRegistration{k.PublicKey(), KeyHash(k.PublicKey())});
+      request.registrations.push_back(SignRegistration(k, GenesisHash(RegtestParams()), KeyHash(k.PublicKey())));
     Block block;
     EXPECT_TRUE(a_->chain.manager->Assemble(a_->chain.manager->Tip().block_hash, request, &block)
                     .ok());

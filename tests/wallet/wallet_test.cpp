@@ -393,12 +393,22 @@ TEST_F(WalletTest, SignRawTransactionAndTaggedHash) {
   EXPECT_TRUE(bob_->SignHash(pk, msg, &sig).IsNotFound());
 }
 
-TEST_F(WalletTest, BondsToOurKeysAreMineButNotSpendable) {
+// Ours is a bond we own (its owner is one of our key hashes), whoever's
+// worker key it bonds; a bond to our key owned by somebody else is not.
+TEST_F(WalletTest, BondsWeOwnAreMineButNotSpendable) {
   XOnlyPubKeyBytes pk;
   ASSERT_TRUE(alice_->GetPubKey(NewAddress(*alice_), &pk).ok());
+  const XOnlyPubKeyBytes worker = PrivateKey::Generate().PublicKey();
+  EXPECT_FALSE(alice_->IsMine(TxOut{.value = kCoin,
+                                    .kind = OutputKind::kWorkerBond,
+                                    .lock = Uint256(pk),
+                                    .owner = KeyHash(worker)}));
   Block b = Mine({}, "", {});
   chain_.pop_back();
-  b.txs[0].outputs.push_back(TxOut{5 * kCoin, OutputKind::kWorkerBond, Uint256(pk)});
+  b.txs[0].outputs.push_back(TxOut{.value = 5 * kCoin,
+                                   .kind = OutputKind::kWorkerBond,
+                                   .lock = Uint256(worker),
+                                   .owner = KeyHash(pk)});
   chain_.push_back(b);
   ASSERT_TRUE(alice_->BlockConnected(b, b.header.height).ok());
   EXPECT_TRUE(alice_->IsMine(b.txs[0].outputs[1]));
@@ -578,12 +588,15 @@ TEST_F(WalletTest, BondsLeaveThroughUnbondingAndSpendOnceReleased) {
   CreatedTransaction created;
   EXPECT_EQ(carol->CreateTransaction({}, control, &created).message(),
             "Transaction must have at least one recipient");
-  control.extra_outputs = {TxOut{5 * kCoin, OutputKind::kWorkerBond, key},
-                           TxOut{0, OutputKind::kWorkerPayout, payout}};
+  control.extra_outputs = {
+      TxOut{.value = 5 * kCoin, .kind = OutputKind::kWorkerBond, .lock = key, .owner = payout},
+      TxOut{0, OutputKind::kWorkerPayout, payout}};
   ASSERT_TRUE(carol->CreateTransaction({}, control, &created).ok());
   const std::vector<TxOut>& outs = created.tx.outputs;
   ASSERT_EQ(outs.size(), 3u);  // change, then the bond and its payout, in order
   EXPECT_EQ(std::vector<TxOut>(outs.begin() + 1, outs.end()), control.extra_outputs);
+  // The fee is for the exact size: the payout carries a 64-byte signature.
+  EXPECT_EQ(created.fee, control.fee_rate.GetFee(Serialize(created.tx).size()));
   ASSERT_TRUE(carol->CommitTransaction(created.tx).ok());
   Mine({created.tx}, "", {carol.get()});
   EXPECT_EQ(carol->GetBalances().bonded, 5 * kCoin);
@@ -595,7 +608,8 @@ TEST_F(WalletTest, BondsLeaveThroughUnbondingAndSpendOnceReleased) {
   CoinControl unbond;
   unbond.fee_rate = FeeRate{1000};
   unbond.preset_inputs = {bonds[0].outpoint};
-  unbond.extra_outputs = {TxOut{5 * kCoin, OutputKind::kUnbonding, key}};
+  unbond.extra_outputs = {
+      TxOut{.value = 5 * kCoin, .kind = OutputKind::kUnbonding, .lock = key, .owner = payout}};
   CreatedTransaction leaving;
   ASSERT_TRUE(carol->CreateTransaction({}, unbond, &leaving).ok());
   ValidationState state;
@@ -620,7 +634,7 @@ TEST_F(WalletTest, BondsLeaveThroughUnbondingAndSpendOnceReleased) {
   bool spends_unbonding = false;
   for (size_t i = 0; i < all.tx.inputs.size(); ++i)
     spends_unbonding = spends_unbonding || (all.spent[i].kind == OutputKind::kUnbonding &&
-                                            all.tx.inputs[i].pubkey == worker.PublicKey());
+                                            KeyHash(all.tx.inputs[i].pubkey) == payout);
   EXPECT_TRUE(spends_unbonding);
 }
 
