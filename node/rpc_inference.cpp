@@ -83,8 +83,10 @@ RpcMethod infer(NodeContext& node) {
   return RpcMethod{
       "infer",
       "Completes a prompt with the tip's model through section holders found among this node's\n"
-      "peers: a route covering every section for the tip's state root (fewest hops, then\n"
-      "lowest latency and load), rerouted around a holder that fails. Refused before anything\n"
+      "peers (and, routed through onion layers, the holders whose announcements were relayed\n"
+      "to it): a route covering every section for the tip's state root (fewest hops, then\n"
+      "lowest latency and load), rerouted around a holder that fails. Without an \"onion\"\n"
+      "option, onion routing is used when only it finds a route. Refused before anything\n"
       "is sent or opened when the route's price for the prompt and maxtokens is above maxfee.\n"
       "Holders that charge are paid from the wallet over payment channels, opened as needed:\n"
       "a call that has to open one returns \"channel opening, funding unconfirmed\" and\n"
@@ -193,7 +195,11 @@ RpcMethod getinferenceinfo(NodeContext& node) {
             {RpcType::kNumber, "onion_forwarded", "onion steps passed on to a next hop"},
             {RpcType::kArray, "holders",
              "announcements of connected peers: peer, addr, sections, state_root, price, "
-             "sessions, max_sessions, onion_key"},
+             "sessions, max_sessions, onion_key, time (ms, the holder's clock), links (the "
+             "onion keys of the holders it is connected to)"},
+            {RpcType::kArray, "relayed_holders",
+             "announcements relayed to this node of holders that are not its peers, the same "
+             "fields but peer and addr; onion routing reaches them"},
             {RpcType::kNumber, "requests", "infer calls that sent a step"},
             {RpcType::kNumber, "tokens_generated", "tokens those calls generated"},
             {RpcType::kHex, "payee", "the key holders' channels must name (serving with a price)"},
@@ -207,17 +213,26 @@ RpcMethod getinferenceinfo(NodeContext& node) {
       ExampleCli("getinferenceinfo", "") + ExampleRpc("getinferenceinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const InferenceInfo info = InferenceOrThrow(node).Info();
-        json holders = json::array();
-        for (const HolderInfo& h : info.holders) {
-          holders.push_back({{"peer", h.peer},
-                             {"addr", h.addr},
-                             {"sections", json::array({h.info.section_begin, h.info.section_end})},
-                             {"state_root", h.info.state_root.ToHex()},
-                             {"price", ValueFromAmount(h.info.price)},
-                             {"sessions", h.info.sessions},
-                             {"max_sessions", h.info.max_sessions},
-                             {"onion_key", HexStr(h.info.onion_key)}});
-        }
+        auto holder_json = [](const HolderInfo& h) {
+          json links = json::array();
+          for (const XOnlyPubKeyBytes& key : h.info.links) links.push_back(HexStr(key));
+          json out{{"sections", json::array({h.info.section_begin, h.info.section_end})},
+                   {"state_root", h.info.state_root.ToHex()},
+                   {"price", ValueFromAmount(h.info.price)},
+                   {"sessions", h.info.sessions},
+                   {"max_sessions", h.info.max_sessions},
+                   {"onion_key", HexStr(h.info.onion_key)},
+                   {"time", h.info.time},
+                   {"links", links}};
+          if (h.peer >= 0) {
+            out["peer"] = h.peer;
+            out["addr"] = h.addr;
+          }
+          return out;
+        };
+        json holders = json::array(), relayed = json::array();
+        for (const HolderInfo& h : info.holders) holders.push_back(holder_json(h));
+        for (const HolderInfo& h : info.relayed_holders) relayed.push_back(holder_json(h));
         json out{{"serving", info.serving}};
         if (info.serving) {
           out["sections"] = json::array({info.begin, info.end});
@@ -233,6 +248,7 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         out["steps_refused"] = info.steps_refused;
         out["onion_forwarded"] = info.onion_forwarded;
         out["holders"] = holders;
+        out["relayed_holders"] = relayed;
         out["requests"] = info.requests;
         out["tokens_generated"] = info.tokens_generated;
         if (info.price > 0) out["payee"] = HexStr(info.payee);
