@@ -4,6 +4,7 @@
 #include "chain/hex.h"
 #include "chain/receipt.h"
 #include "chain/serialize.h"
+#include "compute/streamed_text.h"
 #include "node/channels.h"
 #include "node/inference.h"
 #include "node/rpc_register.h"
@@ -49,6 +50,14 @@ json RouteJson(const std::vector<RouteHop>& route) {
   return hops;
 }
 
+// A piece of a streamed infer's completion: its text (invalid UTF-8 replaced,
+// as in the reply) and its bytes, the token ids, exactly.
+json TextEvent(const std::string& piece) {
+  json tokens = json::array();
+  for (unsigned char c : piece) tokens.push_back(c);
+  return json{{"text", piece}, {"tokens", tokens}};
+}
+
 // The {options} object of infer into *out.
 void ParseInferOptions(const json& options, InferOptions* out) {
   if (options.is_null()) return;
@@ -90,7 +99,10 @@ RpcMethod infer(NodeContext& node) {
       "is sent or opened when the route's price for the prompt and maxtokens is above maxfee.\n"
       "Holders that charge are paid from the wallet over payment channels, opened as needed:\n"
       "a call that has to open one returns \"channel opening, funding unconfirmed\" and\n"
-      "succeeds once the funding is in a block (doc/inference.md, Payment).",
+      "succeeds once the funding is in a block (doc/inference.md, Payment).\n"
+      "Streamed (an HTTP request with \"Accept: text/event-stream\"; computecoin-cli -stream,\n"
+      "its default at a terminal), the completion's text comes as events {\"text\"} while it is\n"
+      "generated, then this reply (doc/rpc.md, Streamed calls).",
       {{"prompt", RpcType::kString, RpcArg::kRequired, "",
         "The text to continue (1 to " + std::to_string(kMaxPromptBytes) + " bytes)"},
        {"maxtokens", RpcType::kNumber, RpcArg::kOptional, "16",
@@ -137,8 +149,20 @@ RpcMethod infer(NodeContext& node) {
         options.wallet = NamedWallet(node, request);
         ParseInferOptions(request.Arg(3), &options);
         InferResult result;
-        const Status s =
-            InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options, {}, &result);
+        // A streamed call (rpc/http_server.h) gets the text as it comes.
+        compute::StreamedText streamed(options.decode.stop);
+        std::function<void(uint8_t)> on_token;
+        if (request.progress) {
+          on_token = [&](uint8_t token) {
+            const std::string piece = streamed.Push(token);
+            if (!piece.empty()) request.progress(TextEvent(piece));
+          };
+        }
+        const Status s = InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options,
+                                                      on_token, &result);
+        if (const std::string rest = streamed.Rest(result.decode.text);
+            s.ok() && request.progress && !rest.empty())
+          request.progress(TextEvent(rest));
         if (s.IsInvalidArgument()) throw RpcError(rpc::kRpcInvalidParameter, s.message());
         if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.message());
         json tokens = json::array();
