@@ -24,7 +24,9 @@ class InferenceHandler {
    *  own thread, with exactly one PeerManager::SendInferResult carrying the
    *  step's request_id; it must not compute here, on the message thread. */
   virtual void OnInferStep(PeerId from, const InferStepMsg& step) = 0;
-  /** A peer's announcement, replacing any earlier one from it. */
+  /** A peer's own announcement (serveinfo), its signature checked and its
+   *  time fresh, replacing any earlier one from it. Relayed announcements do
+   *  not come here: PeerManager::ServeAnnouncements holds them. */
   virtual void OnServeInfo(PeerId from, const ServeInfoMsg& info) = 0;
   /** A holder's answer to a step we sent. */
   virtual void OnInferResult(PeerId from, const InferResultMsg& result) = 0;

@@ -159,15 +159,42 @@ void Get(Reader& r, TensorMsg& m) {
   }
 }
 
-void Put(Writer& w, const ServeInfoMsg& m) {
+namespace {
+
+// The tag of ServeInfoSigningHash, here beside its only user (not a consensus hash).
+constexpr std::string_view kServeInfoTag = "Computecoin/ServeInfo";
+
+void PutUnsignedServeInfo(Writer& w, const ServeInfoMsg& m) {
   w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee,
-    m.onion_key);
+    m.onion_key, m.time, m.links);
+}
+
+}  // namespace
+
+void Put(Writer& w, const ServeInfoMsg& m) {
+  PutUnsignedServeInfo(w, m);
+  w(m.signature);
 }
 void Get(Reader& r, ServeInfoMsg& m) {
   r(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee,
-    m.onion_key);
+    m.onion_key, m.time);
   if (m.section_begin >= m.section_end) throw DecodeError("bad-serve-range");
   if (!MoneyRange(m.price)) throw DecodeError("bad-serve-price");
+  const uint64_t links = ReadBoundedCount(r, kMaxServeLinks, "oversized-serve-links");
+  m.links.resize(links);
+  for (XOnlyPubKeyBytes& key : m.links) r(key);
+  r(m.signature);
+}
+
+Uint256 ServeInfoSigningHash(const ServeInfoMsg& m) {
+  std::vector<uint8_t> data;
+  Writer w(&data);
+  PutUnsignedServeInfo(w, m);
+  return TaggedHash(kServeInfoTag, data);
+}
+
+bool IsSignedServeInfo(const ServeInfoMsg& m) {
+  return VerifySchnorr(m.onion_key, ServeInfoSigningHash(m), m.signature);
 }
 
 namespace {
@@ -368,7 +395,7 @@ Status DecodeMessage(std::string_view command, ByteSpan payload, Message* out) {
       Entry<GetProofMsg>(),  Entry<ProofMsg>(),      Entry<GetTensorMsg>(), Entry<TensorMsg>(),
       Entry<RegWorkerMsg>(), Entry<ServeInfoMsg>(),  Entry<InferStepMsg>(), Entry<InferResultMsg>(),
       Entry<FraudProofMsg>(),
-      Entry<OnionStepMsg>(), Entry<OnionReplyMsg>(),
+      Entry<OnionStepMsg>(), Entry<OnionReplyMsg>(), Entry<ServeRelayMsg>(),
   };
   static_assert(std::size(kDecoders) == std::variant_size_v<Message>);
   for (const auto& [name, decode] : kDecoders) {

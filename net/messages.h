@@ -24,8 +24,10 @@
 //               proof:MerkleProof (path <= 64)
 //   regworker   key:bytes32 signature:bytes64
 //   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
-//               max_sessions:u32 sessions:u32 payee:bytes32 onion_key:bytes32
-//               (doc/inference.md)
+//               max_sessions:u32 sessions:u32 payee:bytes32 onion_key:bytes32 time:i64
+//               links:vector<bytes32>(<= kMaxServeLinks) signature:bytes64
+//               (doc/inference.md; signed by onion_key: ServeInfoSigningHash)
+//   serverelay  the same payload: another holder's announcement, relayed
 //   inferstep   request_id:u64 session:Uint256 state_root:Uint256 section_begin:u32
 //               section_end:u32 position:u32 input:EncodedTensor(u8 rank 1 or fp32 rank 2,
 //               <= kMaxInferTensorBytes) payment:bytes(<= kMaxPaymentUpdate; empty, or
@@ -52,7 +54,7 @@
 // "oversized-user-agent", "oversized-addr", "oversized-inv", "bad-inv-type",
 // "oversized-locator", "oversized-headers", "bad-feefilter", "bad-proof-kind",
 // "oversized-proof", "bad-tensor-length", "oversized-tensor-chunk", "bad-tensor-range",
-// "oversized-tensor", "bad-serve-range", "bad-serve-price", "bad-infer-tensor",
+// "oversized-tensor", "bad-serve-range", "bad-serve-price", "oversized-serve-links", "bad-infer-tensor",
 // "oversized-infer-tensor", "oversized-payment", "bad-infer-code", "oversized-infer-reason",
 // "oversized-fraud-record", "oversized-fraud-path", "oversized-onion", "bad-onion-code",
 // "oversized-onion-reply", "bad-onion-hop", "oversized-message"; an unknown command is
@@ -383,11 +385,19 @@ struct RegWorkerMsg {
 // Inference (doc/inference.md): holders announce what they serve; a client
 // steps its sessions through them, one hop at a time.
 
-/** A holder's offer, sent to each peer after the handshake and again when it
- *  changes. Untrusted: a client checks what a holder returns, not what it claims. */
+/** Onion keys of holders one announcement may name as its peers. */
+inline constexpr size_t kMaxServeLinks = 16;
+
+/** A holder's signed offer. It sends it as `serveinfo` to each peer after the
+ *  handshake and again when it changes; peers relay it to theirs as
+ *  `serverelay` (net_processing.h), so a client learns holders it is not
+ *  connected to. The signature by onion_key covers every other field, so no
+ *  relayer can forge or alter one; the claims themselves stay untrusted: a
+ *  client checks what a holder returns, not what it claims. */
 struct ServeInfoMsg {
   static constexpr std::string_view kCommand = msgtype::kServeInfo;
-  static constexpr uint32_t kMaxPayload = 32 + 4 + 4 + 8 + 4 + 4 + 32 + 32;
+  static constexpr uint32_t kMaxPayload =
+      32 + 4 + 4 + 8 + 4 + 4 + 32 + 32 + 8 + (1 + 32 * kMaxServeLinks) + 64;
   Uint256 state_root;          //!< the model state whose weights it serves
   uint32_t section_begin = 0;  //!< sections [begin, end) of the partition; begin < end
   uint32_t section_end = 0;    //!<   ("bad-serve-range")
@@ -398,12 +408,39 @@ struct ServeInfoMsg {
    *  all zero when it charges nothing. */
   XOnlyPubKeyBytes payee{};
   /** The key onion layers to this holder are sealed to (node/onion.h), drawn
-   *  at each start; it also names the holder as a route's next hop. */
+   *  at each start; it names the holder (a route's next hop, the relay table's
+   *  entry) and signs its announcements. */
   XOnlyPubKeyBytes onion_key{};
+  /** Milliseconds since the epoch on the holder's clock, strictly increasing
+   *  per key: a newer announcement replaces an older one, an old one expires
+   *  (kServeAnnouncementLifetime). */
+  int64_t time = 0;
+  /** The onion keys of the holders it is connected to: the hops it can
+   *  forward an onion to (a routing hint). At most kMaxServeLinks
+   *  ("oversized-serve-links"). */
+  std::vector<XOnlyPubKeyBytes> links;
+  SchnorrSigBytes signature{};  //!< BIP340 by onion_key over ServeInfoSigningHash
   bool operator==(const ServeInfoMsg&) const = default;
 };
 void Put(Writer& w, const ServeInfoMsg& m);
 void Get(Reader& r, ServeInfoMsg& m);
+
+/** What an announcement's signature signs: TaggedHash("Computecoin/ServeInfo",
+ *  its encoding without the signature). */
+Uint256 ServeInfoSigningHash(const ServeInfoMsg& m);
+/** Whether m.signature is onion_key's over ServeInfoSigningHash(m). */
+bool IsSignedServeInfo(const ServeInfoMsg& m);
+
+/** Another holder's announcement, passed on by a peer (net_processing.h):
+ *  the same payload as serveinfo, which only the holder itself sends. */
+struct ServeRelayMsg {
+  static constexpr std::string_view kCommand = msgtype::kServeRelay;
+  static constexpr uint32_t kMaxPayload = ServeInfoMsg::kMaxPayload;
+  ServeInfoMsg info;
+  bool operator==(const ServeRelayMsg&) const = default;
+};
+inline void Put(Writer& w, const ServeRelayMsg& m) { Put(w, m.info); }
+inline void Get(Reader& r, ServeRelayMsg& m) { Get(r, m.info); }
 
 /** One forward step of a session on one hop (compute/serve.h says what input is). */
 struct InferStepMsg {
@@ -572,7 +609,7 @@ using Message =
                  NotFoundMsg, GetHeadersMsg, HeadersMsg, SendHeadersMsg, FeeFilterMsg, BlockMsg,
                  TxMsg, WorkRecordMsg, GetProofMsg, ProofMsg, GetTensorMsg, TensorMsg, RegWorkerMsg,
                  ServeInfoMsg, InferStepMsg, InferResultMsg, FraudProofMsg,
-                 OnionStepMsg, OnionReplyMsg>;
+                 OnionStepMsg, OnionReplyMsg, ServeRelayMsg>;
 
 /** The command (message type name) of `msg`. */
 std::string_view CommandOf(const Message& msg);

@@ -20,6 +20,7 @@
 #include "consensus/evidence.h"
 #include "consensus/genesis.h"
 #include "net/rate_limit.h"
+#include "net/serve_relay.h"
 #include "net/tensor_transfer.h"
 #include "validation/mempool_accept.h"
 
@@ -29,6 +30,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // What we track per connected peer. GUARDED_BY(Impl::mu_).
 struct PeerState {
@@ -71,6 +78,14 @@ struct PeerState {
   uint64_t addr_rate_limited = 0;
   uint64_t inv_rate_limited = 0;
   uint64_t unsolicited_ignored = 0;
+  // Holder announcements: relayed ones take a token each; the newest time of
+  // each key's announcement the peer has (sent by it or to it), so each
+  // version goes to it once; what is queued for it.
+  TokenBucket serve_bucket{kServeRelayRatePerSecond, kMaxServeAnnouncements,
+                           kMaxServeAnnouncements, Clock::now()};
+  std::map<XOnlyPubKeyBytes, int64_t> serve_known;
+  std::vector<ServeInfoMsg> serve_to_relay;
+  uint64_t serve_rate_limited = 0;
   // Fraud proofs come unasked (a split is in progress): a bucket of their own.
   TokenBucket fraud_bucket{kFraudProofRatePerSecond, kFraudProofBurst, kFraudProofBurst,
                            Clock::now()};
@@ -210,6 +225,7 @@ class PeerManager::Impl {
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
   std::optional<ServeInfoMsg> serve_info_;                  // what we announce
+  net::ServeAnnouncements serve_announcements_;                 // holders' (net/serve_relay.h)
   TxOrphanage orphanage_;
   Clock::time_point next_orphan_expiry_ = Clock::now() + kOrphanExpireInterval;
 
@@ -419,6 +435,8 @@ class PeerManager::Impl {
     // Registration requests made before this peer came (they are few).
     for (const auto& [key, reg] : registrations_) connman_->PushMessage(peer->id(), reg);
     if (serve_info_) connman_->PushMessage(peer->id(), *serve_info_);
+    // The holders we know, as a getaddr answer would give addresses.
+    for (const ServeInfoMsg& info : serve_announcements_.All(UnixNowMs())) QueueServe(state, info);
     SendGetHeaders(peer->id());
   }
 
@@ -844,6 +862,44 @@ class PeerManager::Impl {
     for (WaitingFraudProof& w : ready) JudgeFraudProof(w.proof, w.from);
   }
 
+  // Queues a holder's announcement for a peer unless it has it already.
+  static void QueueServe(PeerState& state, const ServeInfoMsg& info) {
+    auto [known, fresh] = state.serve_known.try_emplace(info.onion_key, info.time);
+    if (!fresh && known->second >= info.time) return;
+    known->second = info.time;
+    state.serve_to_relay.push_back(info);
+  }
+
+  // A holder's announcement, from the holder itself (`direct`: serveinfo) or
+  // relayed (serverelay). Returns whether the inference handler gets it: a
+  // direct one that verifies and is fresh. Relays it on when it is new.
+  bool OnServeAnnouncement(const PeerRef& peer, const ServeInfoMsg& info, bool direct) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PeerState& state = peers_[peer->id()];
+    if (!direct && !state.serve_bucket.Consume(Clock::now())) {
+      ++state.serve_rate_limited;
+      return false;
+    }
+    if (!IsSignedServeInfo(info)) {
+      Misbehaving(peer->id(),
+                  std::string(direct ? msgtype::kServeInfo : msgtype::kServeRelay) +
+                      ": bad-serve-sig");
+      return false;
+    }
+    // Bounded: a peer naming ever new keys only makes us resend some.
+    if (state.serve_known.size() >= 2 * kMaxServeAnnouncements) state.serve_known.clear();
+    int64_t& known = state.serve_known[info.onion_key];
+    known = std::max(known, info.time);
+    if (serve_info_ && info.onion_key == serve_info_->onion_key) return false;  // ours, back
+    const int64_t now = UnixNowMs();
+    std::string reason;
+    if (serve_announcements_.Add(info, now, &reason) == net::ServeAnnouncements::Outcome::kRelay) {
+      for (auto& [id, other] : peers_)
+        if (id != peer->id() && other.got_verack) QueueServe(other, info);
+    }
+    return direct && ServeTimeProblem(info, now).empty();
+  }
+
   bool IsSignedRegistration(const RegWorkerMsg& msg) const {
     return VerifySchnorr(msg.key, PayoutSigningHash(genesis_hash_, msg.key, msg.payout),
                          msg.signature);
@@ -1220,6 +1276,11 @@ void PeerManager::SetServeInfo(const ServeInfoMsg& info) {
   for (PeerId id : ready) impl_->connman_->PushMessage(id, info);
 }
 
+std::vector<ServeInfoMsg> PeerManager::ServeAnnouncements() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->serve_announcements_.All(UnixNowMs());
+}
+
 bool PeerManager::SendInferStep(PeerId to, const InferStepMsg& step) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -1365,7 +1426,10 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
           reply.reason = "not-serving";
           impl_->connman_->PushMessage(peer->id(), reply);
         } else if constexpr (std::is_same_v<T, ServeInfoMsg>) {
-          if (impl_->inference_ != nullptr) impl_->inference_->OnServeInfo(peer->id(), m);
+          if (impl_->OnServeAnnouncement(peer, m, /*direct=*/true) && impl_->inference_ != nullptr)
+            impl_->inference_->OnServeInfo(peer->id(), m);
+        } else if constexpr (std::is_same_v<T, ServeRelayMsg>) {
+          (void)impl_->OnServeAnnouncement(peer, m.info, /*direct=*/false);
         } else if constexpr (std::is_same_v<T, InferResultMsg>) {
           if (impl_->inference_ != nullptr) impl_->inference_->OnInferResult(peer->id(), m);
         } else if constexpr (std::is_same_v<T, OnionStepMsg>) {
@@ -1497,6 +1561,9 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   for (const RegWorkerMsg& reg : state.registrations_to_send)
     m.connman_->PushMessage(peer->id(), reg);
   state.registrations_to_send.clear();
+  for (ServeInfoMsg& info : state.serve_to_relay)
+    m.connman_->PushMessage(peer->id(), ServeRelayMsg{std::move(info)});
+  state.serve_to_relay.clear();
 
   // Stalled block requests are dropped so that they are asked again.
   for (auto b = state.blocks_in_flight.begin(); b != state.blocks_in_flight.end();) {

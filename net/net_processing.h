@@ -42,11 +42,20 @@
 //              version's relay flag) is told MempoolMinFeeRate(); a
 //              transaction paying less than a peer's own feefilter is not
 //              announced to it, nor to a peer whose version said relay=0.
-//   inference  a holder sends its serveinfo after the handshake and again
-//              whenever it changes; inferstep is answered by the handler
-//              with inferresult; serveinfo and inferresult go to the
-//              handler (net/inference_handler.h, doc/inference.md);
+//   inference  a holder sends its signed serveinfo after the handshake and
+//              again whenever it changes; inferstep is answered by the
+//              handler with inferresult; serveinfo and inferresult go to
+//              the handler (net/inference_handler.h, doc/inference.md);
 //              onionstep and onionreply likewise, hop to hop.
+//   holders    every announcement (serveinfo from the holder, serverelay
+//              from anyone) is checked before it is kept: a signature that
+//              does not verify marks the sender (bad-serve-sig); a stale or
+//              future one is ignored. Kept in net/serve_relay.h's table and
+//              passed on as serverelay to each handshaken peer that does not
+//              know it yet (once per peer and version); a new peer gets the
+//              whole table after the handshake. serverelay is rate limited
+//              per peer (kServeRelayRatePerSecond, burst
+//              kMaxServeAnnouncements); beyond it, ignored and counted.
 //   fraud      a block refused for a wrong record's re-execution becomes a
 //              fraud proof (chain/fraud_proof.h) sent to every peer; one
 //              received is judged once (ChainManager::ProcessFraudProof:
@@ -148,6 +157,9 @@ inline constexpr size_t kMaxUnsolicitedIgnored = 100;
  *  block (a wrong proof also marks its sender). */
 inline constexpr size_t kFraudProofBurst = 16;
 inline constexpr double kFraudProofRatePerSecond = 0.5;
+/** Relayed holder announcements a peer may send a second (after a burst of
+ *  kMaxServeAnnouncements, its whole table at the handshake). */
+inline constexpr double kServeRelayRatePerSecond = 1;
 /** Fraud proofs kept while their block or tensors arrive, over all peers. */
 inline constexpr size_t kMaxWaitingFraudProofs = 64;
 /** Fraud proof ids remembered as judged or sent (then forgotten at once). */
@@ -221,9 +233,12 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
    *  connman->Start(); handler outlives the manager. Without one, steps are
    *  refused ("not-serving") and announcements ignored. */
   void SetInferenceHandler(InferenceHandler* handler);
-  /** What we serve, sent now to every peer past the handshake and to each
-   *  new one after it. */
+  /** What we serve, signed, sent now to every peer past the handshake and
+   *  to each new one after it. */
   void SetServeInfo(const ServeInfoMsg& info);
+  /** The holders' announcements we keep (net/serve_relay.h), unexpired, our
+   *  own aside. */
+  std::vector<ServeInfoMsg> ServeAnnouncements() const;
   /** Sends a step to a peer. Returns false if the peer is not connected or has
    *  not finished the handshake (nothing is sent). */
   bool SendInferStep(PeerId to, const InferStepMsg& step);

@@ -35,6 +35,7 @@ uint32_t MaxPayloadLength(std::string_view command) {
   if (command == msgtype::kFraudProof) return FraudProofMsg::kMaxPayload;
   if (command == msgtype::kOnionStep) return OnionStepMsg::kMaxPayload;
   if (command == msgtype::kOnionReply) return OnionReplyMsg::kMaxPayload;
+  if (command == msgtype::kServeRelay) return ServeRelayMsg::kMaxPayload;
   return kMaxUnknownPayloadLength;
 }
 

@@ -90,6 +90,7 @@ inline constexpr std::string_view kInferResult = "inferresult";  //!< a holder's
 inline constexpr std::string_view kFraudProof = "fraudproof";    //!< a block's wrong record, proven
 inline constexpr std::string_view kOnionStep = "onionstep";      //!< a step wrapped in onion layers
 inline constexpr std::string_view kOnionReply = "onionreply";    //!< its answer, sealed per hop
+inline constexpr std::string_view kServeRelay = "serverelay";    //!< a holder's serveinfo, relayed
 }  // namespace msgtype
 
 /** What a node serves, as claimed in `version` and `addr` (untrusted). */

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "chain/logging.h"
+#include "compute/streamed_text.h"
 #include "node/common/args.h"
 #include "node/common/config.h"
 #include "node/context.h"
@@ -44,29 +45,15 @@ class RouterBackend final : public rpc::CompletionBackend {
     if (!s.ok()) return s;
     // Text is passed on only once no stop string can still begin in it, so
     // a streamed reply never shows the start of a stop string that ends it.
-    std::string text;
-    size_t sent = 0;
+    compute::StreamedText streamed(request.stop);
     InferResult result;
     // A client that left does not stop the route: it runs to max_tokens
     // (compute::Decode has no way to stop early yet), charged as served.
     s = router_.Infer(
         request.prompt, options,
         [&](uint8_t token) {
-          text.push_back(static_cast<char>(token));
-          size_t held = 0;
-          for (const std::string& stop : request.stop) {
-            for (size_t n = std::min(stop.size(), text.size()); n > held; --n) {
-              if (std::string_view(text).substr(text.size() - n) ==
-                  std::string_view(stop).substr(0, n)) {
-                held = n;
-                break;
-              }
-            }
-          }
-          const size_t safe = text.size() - held;
-          if (safe <= sent) return;
-          on_text(std::string_view(text).substr(sent, safe - sent));
-          sent = safe;
+          const std::string piece = streamed.Push(token);
+          if (!piece.empty()) on_text(piece);
         },
         &result);
     out->text = result.decode.text;
@@ -74,8 +61,8 @@ class RouterBackend final : public rpc::CompletionBackend {
     out->completion_tokens = static_cast<uint32_t>(result.decode.tokens.size());
     out->stopped = result.decode.stopped;
     out->cost = result.cost;
-    if (s.ok() && out->text.size() > sent)
-      on_text(std::string_view(out->text).substr(sent));  // the rest, past a stop string's start
+    // The rest: text held back as a stop string's possible start that was not one.
+    if (const std::string rest = streamed.Rest(out->text); s.ok() && !rest.empty()) on_text(rest);
     return s;
   }
 

@@ -13,6 +13,7 @@
 #include "chain/hex.h"
 #include "chain/logging.h"
 #include "compute/tensor.h"
+#include "net/serve_relay.h"
 #include "node/channels.h"
 #include "node/common/config.h"
 #include "node/context.h"
@@ -314,7 +315,7 @@ class InferenceService::Route final : public compute::LogitsSource {
       for (Hop& hop : *list) {
         if (!hop.channel) continue;
         const bool failed =
-            std::find(excluded_.begin(), excluded_.end(), hop.hop.peer) != excluded_.end();
+            std::find(excluded_.begin(), excluded_.end(), hop.hop.onion_key) != excluded_.end();
         Status s;
         if (!onion_ && !failed && Owed(hop) > 0) {
           const bool floats = hop.hop.begin != 0;
@@ -645,7 +646,7 @@ class InferenceService::Route final : public compute::LogitsSource {
   // A replacement that charges needs an open channel already (none is
   // opened mid-request: its funding would need a block).
   Status Reroute(size_t j, size_t* from, compute::EncodedTensor* replay) {
-    excluded_.push_back(hops_[j].hop.peer);
+    excluded_.push_back(hops_[j].hop.onion_key);
     if (++result_.reroutes > kMaxReroutes)
       return Status::IOError("inference failed: " + std::to_string(kMaxReroutes) +
                              " hops failed in one request");
@@ -654,7 +655,7 @@ class InferenceService::Route final : public compute::LogitsSource {
     // route starts at section 0.
     for (size_t r = onion_ ? 1 : j + 1; r-- > 0;) {
       std::vector<RouteHop> tail;
-      last = service_.BuildRoute(hops_[r].hop.begin, root_, excluded_, &tail);
+      last = service_.BuildRoute(hops_[r].hop.begin, root_, onion_, excluded_, &tail);
       if (!last.ok()) continue;
       const uint64_t left = most_rows_ > rows_done_ ? most_rows_ - rows_done_ : 0;
       const long double worst =
@@ -685,7 +686,7 @@ class InferenceService::Route final : public compute::LogitsSource {
   InferResult& result_;
   std::vector<Hop> hops_;
   std::vector<Hop> dropped_;           // hops replaced by a reroute
-  std::vector<net::PeerId> excluded_;  // hops that failed in this request
+  std::vector<XOnlyPubKeyBytes> excluded_;  // onion keys of hops that failed in this request
   uint64_t rows_done_ = 0;             // rows sent through the route, replays aside
   Amount charged_ = 0;                 // price × rows computed by the hops in this request
   bool first_call_ = true;
@@ -771,7 +772,8 @@ Status InferenceService::RefreshServer() {
     std::lock_guard<std::mutex> lock(mu_);
     server_ = std::move(fresh);
     served_root_ = root;
-    info = ServeInfoLocked();
+    last_announced_sessions_ = 0;
+    info = SignedServeInfoLocked();
   }
   peerman_->SetServeInfo(info);
   LogPrintf("Serving sections " + RangeText(options_.begin, options_.end) + " of state root " +
@@ -779,16 +781,45 @@ Status InferenceService::RefreshServer() {
   return Status::OK();
 }
 
-net::ServeInfoMsg InferenceService::ServeInfoLocked() const {
+std::vector<XOnlyPubKeyBytes> InferenceService::LinksLocked() const {
+  std::vector<XOnlyPubKeyBytes> links;
+  for (const auto& [id, holder] : holders_) links.push_back(holder.info.onion_key);
+  std::sort(links.begin(), links.end());
+  links.erase(std::unique(links.begin(), links.end()), links.end());
+  if (links.size() > net::kMaxServeLinks) links.resize(net::kMaxServeLinks);
+  return links;
+}
+
+void InferenceService::Announce() {
+  net::ServeInfoMsg info;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (server_ == nullptr) return;
+    info = SignedServeInfoLocked();
+  }
+  peerman_->SetServeInfo(info);
+}
+
+net::ServeInfoMsg InferenceService::SignedServeInfoLocked() {
   net::ServeInfoMsg info;
   info.state_root = served_root_;
   info.section_begin = options_.begin;
   info.section_end = options_.end;
   info.price = options_.price;
   info.max_sessions = options_.limits.max_sessions;
-  info.sessions = static_cast<uint32_t>(server_->Stats().sessions);
+  // The count the serving thread last saw: Stats would wait for a step in
+  // progress, and the message thread announces too.
+  info.sessions = static_cast<uint32_t>(last_announced_sessions_);
   info.payee = payee_;
   info.onion_key = onion_public_;
+  // Strictly later than the last, so that peers take it as newer.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  last_serve_time_ = info.time = std::max(now_ms, last_serve_time_ + 1);
+  info.links = LinksLocked();
+  info.signature = onion_key_->Sign(net::ServeInfoSigningHash(info));
+  next_serve_refresh_ = std::chrono::steady_clock::now() + net::kServeRefreshInterval;
   return info;
 }
 
@@ -830,6 +861,7 @@ constexpr auto kForwardCheckInterval = 1s;
 void InferenceService::ServeLoop() {
   while (true) {
     std::optional<QueuedStep> next;
+    bool refresh = false;  // our announcement is due to be signed again (kServeRefreshInterval)
     {
       std::unique_lock<std::mutex> lock(mu_);
       queued_.wait_for(lock, kForwardCheckInterval,
@@ -847,6 +879,7 @@ void InferenceService::ServeLoop() {
         if (settle_due_.exchange(false)) SettleDue();
         continue;
       }
+      refresh = server_ != nullptr && std::chrono::steady_clock::now() >= next_serve_refresh_;
       if (!queue_.empty()) {
         next = std::move(queue_.front());
         queue_.pop_front();
@@ -854,6 +887,7 @@ void InferenceService::ServeLoop() {
       }
     }
     FailExpiredForwards();
+    if (refresh) Announce();
     if (!next) continue;
     if (const auto* onion = std::get_if<net::OnionStepMsg>(&next->step)) {
       ServeOnion(next->from, *onion);
@@ -1151,14 +1185,14 @@ void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
     }
   }
   std::optional<net::ServeInfoMsg> load_changed;
+  const uint64_t sessions = server->Stats().sessions;  // outside mu_ (Info's comment)
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++steps_served_;
     // A new session changes the load routers weigh: tell them.
-    const net::ServeInfoMsg info = ServeInfoLocked();
-    if (info.sessions != last_announced_sessions_) {
-      last_announced_sessions_ = info.sessions;
-      load_changed = info;
+    if (sessions != last_announced_sessions_) {
+      last_announced_sessions_ = sessions;
+      load_changed = SignedServeInfoLocked();
     }
   }
   if (load_changed) peerman_->SetServeInfo(*load_changed);
@@ -1243,8 +1277,15 @@ void InferenceService::SettleDue() {
 void InferenceService::OnServeInfo(net::PeerId from, const net::ServeInfoMsg& info) {
   const net::PeerRef peer = connman_->FindPeer(from);
   if (peer == nullptr) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  holders_[from] = HolderInfo{from, peer->addr().ToString(), info};
+  bool links_changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::vector<XOnlyPubKeyBytes> before = LinksLocked();
+    holders_[from] = HolderInfo{from, peer->addr().ToString(), info};
+    links_changed = LinksLocked() != before;
+  }
+  // Our announcement names the holders we can forward onions to.
+  if (links_changed) Announce();
 }
 
 void InferenceService::OnInferResult(net::PeerId from, const net::InferResultMsg& result) {
@@ -1258,7 +1299,9 @@ void InferenceService::OnInferResult(net::PeerId from, const net::InferResultMsg
 
 void InferenceService::OnPeerGone(net::PeerId id) {
   std::unique_lock<std::mutex> lock(mu_);
+  const std::vector<XOnlyPubKeyBytes> links = LinksLocked();
   holders_.erase(id);
+  const bool links_changed = LinksLocked() != links;
   // Its queued steps would be answered to nobody.
   std::erase_if(queue_, [&](const QueuedStep& entry) { return entry.from == id; });
   queued_by_peer_.erase(id);
@@ -1283,6 +1326,7 @@ void InferenceService::OnPeerGone(net::PeerId id) {
     f.reply.reason = "onion-next-disconnected";
     ReturnForward(f);
   }
+  if (links_changed) Announce();
 }
 
 // Roots of the last few tips a client may route for (RouteForRecentRoot).
@@ -1305,9 +1349,10 @@ void InferenceService::BlockDisconnected(const Block& block, uint32_t) {
     recent_roots_.pop_front();
 }
 
-Status InferenceService::RouteForRecentRoot(Uint256* root, std::vector<RouteHop>* out) const {
+Status InferenceService::RouteForRecentRoot(bool onion, Uint256* root,
+                                            std::vector<RouteHop>* out) const {
   const Uint256 tip = chainman_->Tip().StateRoot();
-  const Status s = BuildRoute(0, tip, {}, out);
+  const Status s = BuildRoute(0, tip, onion, {}, out);
   if (s.ok()) {
     *root = tip;
     return s;
@@ -1318,12 +1363,24 @@ Status InferenceService::RouteForRecentRoot(Uint256* root, std::vector<RouteHop>
     recent.assign(recent_roots_.begin(), recent_roots_.end());
   }
   for (const Uint256& candidate : recent) {
-    if (candidate != tip && BuildRoute(0, candidate, {}, out).ok()) {
+    if (candidate != tip && BuildRoute(0, candidate, onion, {}, out).ok()) {
       *root = candidate;
       return Status::OK();
     }
   }
   return s;
+}
+
+Status InferenceService::ChooseRoute(std::optional<bool> onion, Uint256* root,
+                                     std::vector<RouteHop>* out, bool* use_onion) const {
+  *use_onion = onion.value_or(options_.onion);
+  const Status s = RouteForRecentRoot(*use_onion, root, out);
+  if (s.ok() || *use_onion || onion.has_value()) return s;
+  // Holders we know from relayed announcements only are reached through
+  // the onion: each hop forwards to the next.
+  if (!RouteForRecentRoot(true, root, out).ok()) return s;
+  *use_onion = true;
+  return Status::OK();
 }
 
 Status InferenceService::Await(net::PeerId peer, std::chrono::seconds timeout,
@@ -1368,27 +1425,35 @@ Status InferenceService::ExchangeOnion(net::PeerId peer, net::OnionStepMsg step,
   return s;
 }
 
-Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
-                                    const std::vector<net::PeerId>& excluded,
+Status InferenceService::BuildRoute(uint32_t from, const Uint256& root, bool onion,
+                                    const std::vector<XOnlyPubKeyBytes>& excluded,
                                     std::vector<RouteHop>* out) const {
   std::map<net::PeerId, int64_t> ping_us;
   for (const net::PeerStats& stats : connman_->GetPeerStats())
     ping_us[stats.id] = stats.min_ping_us;
+  auto usable = [&](const net::ServeInfoMsg& info) {
+    return info.state_root == root && info.section_begin >= from &&
+           info.section_end <= config_.sections &&
+           std::find(excluded.begin(), excluded.end(), info.onion_key) == excluded.end();
+  };
+  // Read before mu_: PeerManager's lock is never taken under ours.
+  const std::vector<net::ServeInfoMsg> relayed =
+      onion ? peerman_->ServeAnnouncements() : std::vector<net::ServeInfoMsg>{};
   std::vector<HolderInfo> candidates;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, holder] : holders_) {
-      const net::ServeInfoMsg& info = holder.info;
-      if (info.state_root != root || info.section_begin < from ||
-          info.section_end > config_.sections)
-        continue;
-      if (std::find(excluded.begin(), excluded.end(), id) != excluded.end()) continue;
-      candidates.push_back(holder);
-    }
+    for (const auto& [id, holder] : holders_)
+      if (usable(holder.info)) candidates.push_back(holder);
   }
-  // A hop costs 1, plus its latency (100 ms = one more hop) and load (a full
-  // holder = one more hop); price breaks what is left. Shortest path over
-  // section boundaries, which only grow: one pass in order.
+  for (const net::ServeInfoMsg& info : relayed) {
+    const bool peer = std::any_of(candidates.begin(), candidates.end(), [&](const HolderInfo& h) {
+      return h.peer >= 0 && h.info.onion_key == info.onion_key;
+    });
+    if (!peer && usable(info)) candidates.push_back(HolderInfo{-1, "relayed", info});
+  }
+  // A hop costs 1, plus its latency (100 ms = one more hop; unknown for a
+  // holder that is not our peer) and load (a full holder = one more hop);
+  // price breaks what is left.
   auto hop_cost = [&](const HolderInfo& h) {
     const auto ping = ping_us.find(h.peer);
     const double latency = ping == ping_us.end() || ping->second < 0 ? 0.0 : ping->second / 1e5;
@@ -1396,31 +1461,52 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
         static_cast<double>(h.info.sessions) / std::max<uint32_t>(1, h.info.max_sessions);
     return 1.0 + latency + load + static_cast<double>(h.info.price) / kCoin;
   };
-  const uint32_t k = config_.sections;
-  std::vector<double> best(k + 1, std::numeric_limits<double>::infinity());
-  std::vector<const HolderInfo*> via(k + 1, nullptr);
-  best[from] = 0;
+  auto names = [](const HolderInfo& a, const HolderInfo& b) {
+    return std::find(a.info.links.begin(), a.info.links.end(), b.info.onion_key) !=
+           a.info.links.end();
+  };
+  // Shortest path over holders in the order of their first section (a hop's
+  // predecessors end where it begins, so they come first). An onion route
+  // starts at a peer (we send it the step) and each hop forwards to the next.
+  const size_t n = candidates.size();
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return candidates[a].info.section_begin < candidates[b].info.section_begin;
+  });
+  std::vector<double> best(n, kNone);
+  std::vector<size_t> prev(n, n);
   uint32_t reached = from;
-  for (uint32_t b = from; b < k; ++b) {
-    if (best[b] == std::numeric_limits<double>::infinity()) continue;
-    for (const HolderInfo& h : candidates) {
-      if (h.info.section_begin != b) continue;
-      const double c = best[b] + hop_cost(h);
-      const uint32_t e = h.info.section_end;
-      if (c < best[e]) {
-        best[e] = c;
-        via[e] = &h;
-        reached = std::max(reached, e);
+  for (size_t i : order) {
+    const HolderInfo& h = candidates[i];
+    if (h.info.section_begin == from && (!onion || h.peer >= 0)) best[i] = hop_cost(h);
+    for (size_t j = 0; j < n; ++j) {
+      const HolderInfo& p = candidates[j];
+      if (best[j] == kNone || p.info.section_end != h.info.section_begin) continue;
+      // Both sides name each other when both announcements are current; a
+      // restarted holder's stale entry still names its old neighbours.
+      const bool linked = names(p, h) && names(h, p);
+      const double c = best[j] + hop_cost(h) + (onion && !linked ? kUnlinkedHopCost : 0.0);
+      if (c < best[i]) {
+        best[i] = c;
+        prev[i] = j;
       }
     }
+    if (best[i] != kNone) reached = std::max(reached, h.info.section_end);
   }
-  if (via[k] == nullptr) {
+  size_t last = n;
+  for (size_t i = 0; i < n; ++i)
+    if (candidates[i].info.section_end == config_.sections && best[i] != kNone &&
+        (last == n || best[i] < best[last]))
+      last = i;
+  if (last == n) {
     return Status::NotFound("no route: no holder of section " + std::to_string(reached) +
                             " for state root " + root.ToHex());
   }
   out->clear();
-  for (uint32_t e = k; e != from; e = via[e]->info.section_begin) {
-    const HolderInfo& h = *via[e];
+  for (size_t i = last; i != n; i = prev[i]) {
+    const HolderInfo& h = candidates[i];
     out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price,
                             h.info.payee, h.info.onion_key});
   }
@@ -1431,7 +1517,8 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root,
 Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount* max_cost) const {
   std::vector<RouteHop> hops;
   Uint256 root;
-  Status s = RouteForRecentRoot(&root, &hops);
+  bool onion = false;
+  Status s = ChooseRoute(std::nullopt, &root, &hops, &onion);
   if (!s.ok()) return s;
   const long double worst = static_cast<long double>(RoutePrice(hops)) *
                             MostRowsProcessed(config_.context, prompt_bytes, max_tokens);
@@ -1454,7 +1541,7 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   if (!MoneyRange(options.max_fee)) return Status::InvalidArgument("maxfee out of range");
   Uint256 root;
   std::vector<RouteHop> hops;
-  s = RouteForRecentRoot(&root, &hops);
+  s = ChooseRoute(options.onion, &root, &hops, &out->onion);
   out->state_root = root;
   if (!s.ok()) return s;
   // The whole request at this route's price, checked before a byte is sent
@@ -1487,7 +1574,6 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_;
   }
-  out->onion = options.onion.value_or(options_.onion);
   Route route(this, root, std::move(hops), std::move(channels), payer, most_rows, options.max_fee,
               prompt.size(), out->onion, out);
   s = compute::Decode(config_.context, prompt, options.decode, &route, on_token, &out->decode);
@@ -1606,6 +1692,7 @@ std::vector<ChannelReceipts> InferenceService::Receipts() const {
 
 InferenceInfo InferenceService::Info() const {
   InferenceInfo info;
+  const std::vector<net::ServeInfoMsg> relayed = peerman_->ServeAnnouncements();
   std::shared_ptr<compute::SectionServer> server;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -1625,6 +1712,12 @@ InferenceInfo InferenceService::Info() const {
   info.onion_forwarded = onion_forwarded_;
   info.onion_key = onion_public_;
   for (const auto& [id, holder] : holders_) info.holders.push_back(holder);
+  for (const net::ServeInfoMsg& a : relayed) {
+    const bool peer = std::any_of(info.holders.begin(), info.holders.end(), [&](const HolderInfo& h) {
+      return h.info.onion_key == a.onion_key;
+    });
+    if (!peer) info.relayed_holders.push_back(HolderInfo{-1, "relayed", a});
+  }
   info.requests = requests_;
   info.tokens_generated = tokens_generated_;
   info.request_costs = request_costs_;

@@ -11,8 +11,9 @@
 // when a new tip changes the root.
 //
 // Client. Infer() finds holders among its peers' announcements for the tip's
-// state root, builds a route of hops whose ranges chain from section 0 to the
-// last (fewest hops, then lowest latency and load, then price), refuses a
+// state root (and, for onion routing, among the announcements relayed to it:
+// net/serve_relay.h), builds a route of hops whose ranges chain from section 0
+// to the last (fewest hops, then lowest latency and load, then price), refuses a
 // route whose worst-case cost is above the caller's max fee before sending
 // anything, and decodes (compute/decode.h) by sending each step through the
 // hops in turn. Each hop gets its own random session id, so holders see no
@@ -111,6 +112,9 @@ inline constexpr size_t kMaxOnionForwards = 64;
 /** The longest a holder waits for the next hop (the client asks for less:
  *  kInferStepTimeout per hop after it). */
 inline constexpr std::chrono::seconds kMaxOnionWait = kInferStepTimeout * 8;
+/** What an onion route's hop that announcements do not show connected to the
+ *  one before it adds to the route's cost, in hops (BuildRoute). */
+inline constexpr double kUnlinkedHopCost = 10;
 /** Hops replaced during one Infer call before it gives up. */
 inline constexpr uint32_t kMaxReroutes = 4;
 /** Longest prompt Infer takes, in bytes (tokens). */
@@ -197,7 +201,7 @@ struct InferResult {
 };
 
 struct HolderInfo {
-  net::PeerId peer = -1;
+  net::PeerId peer = -1;  //!< -1: known from a relayed announcement only
   std::string addr;
   net::ServeInfoMsg info;
 };
@@ -213,6 +217,8 @@ struct InferenceInfo {
   uint64_t steps_refused = 0;       //!< inferstep and onion steps refused
   uint64_t onion_forwarded = 0;     //!< onion steps passed on to a next hop
   std::vector<HolderInfo> holders;  //!< announcements of connected peers
+  /// Announcements relayed to us of holders that are not our peers.
+  std::vector<HolderInfo> relayed_holders;
   uint64_t requests = 0;            //!< Infer calls that sent a step
   uint64_t tokens_generated = 0;    //!< by those calls
   // Holder, over the serving wallet's channels as holder:
@@ -371,8 +377,16 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   void KeepReceipt(const OutPoint& funding, const Receipt& receipt);
   /** Rebuilds the server when the tip's weights changed. REQUIRES: !mu_. */
   Status RefreshServer();
-  /** The current announcement. REQUIRES: mu_ held, server_ set. */
-  net::ServeInfoMsg ServeInfoLocked() const;
+  /** The current announcement, signed with the onion key: a time after the
+   *  last one's, and as links the onion keys of the holders among our peers.
+   *  REQUIRES: mu_ held, server_ set. */
+  net::ServeInfoMsg SignedServeInfoLocked();
+  /** Signs and sends the current announcement to every peer (nothing when not
+   *  serving). REQUIRES: !mu_. */
+  void Announce();
+  /** The onion keys of the holders among our peers, sorted, at most
+   *  net::kMaxServeLinks. REQUIRES: mu_ held. */
+  std::vector<XOnlyPubKeyBytes> LinksLocked() const;
   /** Sends `step` to `peer` and waits for its answer. Returns IOError when
    *  the peer is gone, does not answer within kInferStepTimeout or cannot
    *  be sent to; OK with *result otherwise. REQUIRES: !mu_. */
@@ -386,14 +400,26 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   Status Await(net::PeerId peer, std::chrono::seconds timeout,
                const std::function<bool(uint64_t)>& send, Pending* out);
   /** The cheapest chain of hops covering sections [from, sections_) for
-   *  `root`, avoiding `excluded`; NotFound naming the first uncovered section. */
-  Status BuildRoute(uint32_t from, const Uint256& root, const std::vector<net::PeerId>& excluded,
+   *  `root`, avoiding the holders whose onion keys are `excluded`; NotFound
+   *  naming the first uncovered section. Direct routing uses our peers'
+   *  announcements only; onion routing (`onion`) also the relayed ones, with
+   *  a peer as the first hop, and counts kUnlinkedHopCost more for a hop
+   *  that it and its predecessor do not both name as connected (links): the
+   *  predecessor may not be able to forward there. */
+  Status BuildRoute(uint32_t from, const Uint256& root, bool onion,
+                    const std::vector<XOnlyPubKeyBytes>& excluded,
                     std::vector<RouteHop>* out) const;
   /** A route for the tip's state root if holders cover it, else for the
    *  newest recent main-chain root they cover: while training runs, holders
    *  serve a tip a block or two from this node's. Only roots this node's
    *  own chain committed are used. Returns BuildRoute's error for the tip. */
-  Status RouteForRecentRoot(Uint256* root, std::vector<RouteHop>* out) const;
+  Status RouteForRecentRoot(bool onion, Uint256* root, std::vector<RouteHop>* out) const;
+  /** The route of a request that asked for `onion` (nullopt: -inferonion):
+   *  RouteForRecentRoot's. When the request did not ask and direct routing
+   *  finds no route over our peers, an onion route that reaches relayed
+   *  holders is taken (*use_onion). */
+  Status ChooseRoute(std::optional<bool> onion, Uint256* root, std::vector<RouteHop>* out,
+                     bool* use_onion) const;
 
   NodeContext* const node_;
   ChainManager* const chainman_;
@@ -417,6 +443,8 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   std::optional<PrivateKey> onion_key_;             // set by Start with -serve; then read-only
   XOnlyPubKeyBytes onion_public_{};                 // its public key, announced
   uint64_t last_announced_sessions_ = 0;            // GUARDED_BY(mu_)
+  int64_t last_serve_time_ = 0;                     // GUARDED_BY(mu_): our last announcement's
+  std::chrono::steady_clock::time_point next_serve_refresh_;  // GUARDED_BY(mu_): sign it again
   std::map<net::PeerId, HolderInfo> holders_;       // GUARDED_BY(mu_)
   std::deque<Uint256> recent_roots_;  // GUARDED_BY(mu_): main-chain tips' roots, newest first
   std::map<uint64_t, Pending> pending_;             // GUARDED_BY(mu_): by request id

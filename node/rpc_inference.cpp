@@ -4,6 +4,7 @@
 #include "chain/hex.h"
 #include "chain/receipt.h"
 #include "chain/serialize.h"
+#include "compute/streamed_text.h"
 #include "node/channels.h"
 #include "node/inference.h"
 #include "node/rpc_register.h"
@@ -49,6 +50,14 @@ json RouteJson(const std::vector<RouteHop>& route) {
   return hops;
 }
 
+// A piece of a streamed infer's completion: its text (invalid UTF-8 replaced,
+// as in the reply) and its bytes, the token ids, exactly.
+json TextEvent(const std::string& piece) {
+  json tokens = json::array();
+  for (unsigned char c : piece) tokens.push_back(c);
+  return json{{"text", piece}, {"tokens", tokens}};
+}
+
 // The {options} object of infer into *out.
 void ParseInferOptions(const json& options, InferOptions* out) {
   if (options.is_null()) return;
@@ -83,12 +92,17 @@ RpcMethod infer(NodeContext& node) {
   return RpcMethod{
       "infer",
       "Completes a prompt with the tip's model through section holders found among this node's\n"
-      "peers: a route covering every section for the tip's state root (fewest hops, then\n"
-      "lowest latency and load), rerouted around a holder that fails. Refused before anything\n"
+      "peers (and, routed through onion layers, the holders whose announcements were relayed\n"
+      "to it): a route covering every section for the tip's state root (fewest hops, then\n"
+      "lowest latency and load), rerouted around a holder that fails. Without an \"onion\"\n"
+      "option, onion routing is used when only it finds a route. Refused before anything\n"
       "is sent or opened when the route's price for the prompt and maxtokens is above maxfee.\n"
       "Holders that charge are paid from the wallet over payment channels, opened as needed:\n"
       "a call that has to open one returns \"channel opening, funding unconfirmed\" and\n"
-      "succeeds once the funding is in a block (doc/inference.md, Payment).",
+      "succeeds once the funding is in a block (doc/inference.md, Payment).\n"
+      "Streamed (an HTTP request with \"Accept: text/event-stream\"; computecoin-cli -stream,\n"
+      "its default at a terminal), the completion's text comes as events {\"text\"} while it is\n"
+      "generated, then this reply (doc/rpc.md, Streamed calls).",
       {{"prompt", RpcType::kString, RpcArg::kRequired, "",
         "The text to continue (1 to " + std::to_string(kMaxPromptBytes) + " bytes)"},
        {"maxtokens", RpcType::kNumber, RpcArg::kOptional, "16",
@@ -135,8 +149,20 @@ RpcMethod infer(NodeContext& node) {
         options.wallet = NamedWallet(node, request);
         ParseInferOptions(request.Arg(3), &options);
         InferResult result;
-        const Status s =
-            InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options, {}, &result);
+        // A streamed call (rpc/http_server.h) gets the text as it comes.
+        compute::StreamedText streamed(options.decode.stop);
+        std::function<void(uint8_t)> on_token;
+        if (request.progress) {
+          on_token = [&](uint8_t token) {
+            const std::string piece = streamed.Push(token);
+            if (!piece.empty()) request.progress(TextEvent(piece));
+          };
+        }
+        const Status s = InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options,
+                                                      on_token, &result);
+        if (const std::string rest = streamed.Rest(result.decode.text);
+            s.ok() && request.progress && !rest.empty())
+          request.progress(TextEvent(rest));
         if (s.IsInvalidArgument()) throw RpcError(rpc::kRpcInvalidParameter, s.message());
         if (!s.ok()) throw RpcError(rpc::kRpcMiscError, s.message());
         json tokens = json::array();
@@ -193,7 +219,11 @@ RpcMethod getinferenceinfo(NodeContext& node) {
             {RpcType::kNumber, "onion_forwarded", "onion steps passed on to a next hop"},
             {RpcType::kArray, "holders",
              "announcements of connected peers: peer, addr, sections, state_root, price, "
-             "sessions, max_sessions, onion_key"},
+             "sessions, max_sessions, onion_key, time (ms, the holder's clock), links (the "
+             "onion keys of the holders it is connected to)"},
+            {RpcType::kArray, "relayed_holders",
+             "announcements relayed to this node of holders that are not its peers, the same "
+             "fields but peer and addr; onion routing reaches them"},
             {RpcType::kNumber, "requests", "infer calls that sent a step"},
             {RpcType::kNumber, "tokens_generated", "tokens those calls generated"},
             {RpcType::kHex, "payee", "the key holders' channels must name (serving with a price)"},
@@ -207,17 +237,26 @@ RpcMethod getinferenceinfo(NodeContext& node) {
       ExampleCli("getinferenceinfo", "") + ExampleRpc("getinferenceinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
         const InferenceInfo info = InferenceOrThrow(node).Info();
-        json holders = json::array();
-        for (const HolderInfo& h : info.holders) {
-          holders.push_back({{"peer", h.peer},
-                             {"addr", h.addr},
-                             {"sections", json::array({h.info.section_begin, h.info.section_end})},
-                             {"state_root", h.info.state_root.ToHex()},
-                             {"price", ValueFromAmount(h.info.price)},
-                             {"sessions", h.info.sessions},
-                             {"max_sessions", h.info.max_sessions},
-                             {"onion_key", HexStr(h.info.onion_key)}});
-        }
+        auto holder_json = [](const HolderInfo& h) {
+          json links = json::array();
+          for (const XOnlyPubKeyBytes& key : h.info.links) links.push_back(HexStr(key));
+          json out{{"sections", json::array({h.info.section_begin, h.info.section_end})},
+                   {"state_root", h.info.state_root.ToHex()},
+                   {"price", ValueFromAmount(h.info.price)},
+                   {"sessions", h.info.sessions},
+                   {"max_sessions", h.info.max_sessions},
+                   {"onion_key", HexStr(h.info.onion_key)},
+                   {"time", h.info.time},
+                   {"links", links}};
+          if (h.peer >= 0) {
+            out["peer"] = h.peer;
+            out["addr"] = h.addr;
+          }
+          return out;
+        };
+        json holders = json::array(), relayed = json::array();
+        for (const HolderInfo& h : info.holders) holders.push_back(holder_json(h));
+        for (const HolderInfo& h : info.relayed_holders) relayed.push_back(holder_json(h));
         json out{{"serving", info.serving}};
         if (info.serving) {
           out["sections"] = json::array({info.begin, info.end});
@@ -233,6 +272,7 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         out["steps_refused"] = info.steps_refused;
         out["onion_forwarded"] = info.onion_forwarded;
         out["holders"] = holders;
+        out["relayed_holders"] = relayed;
         out["requests"] = info.requests;
         out["tokens_generated"] = info.tokens_generated;
         if (info.price > 0) out["payee"] = HexStr(info.payee);

@@ -163,9 +163,14 @@ Status CliNamedParams(const std::string& method, const std::vector<std::string>&
 }
 
 Status RpcClient::Call(const std::string& method, const json& params, json* reply) {
+  return CallStreamed(method, params, {}, reply);
+}
+
+Status RpcClient::CallStreamed(const std::string& method, const json& params,
+                               const std::function<void(const json&)>& on_event, json* reply) {
   const json request = {{"jsonrpc", "1.0"}, {"id", 1}, {"method", method}, {"params", params}};
   json body;
-  Status s = Send(request, &body);
+  Status s = Exchange(request, on_event, &body);
   if (!s.ok()) return s;
   if (!body.is_object() || !body.contains("result") || !body.contains("error")) {
     return Status::Corruption("expected a JSON-RPC reply object from the server");
@@ -174,7 +179,10 @@ Status RpcClient::Call(const std::string& method, const json& params, json* repl
   return Status::OK();
 }
 
-Status RpcClient::Send(const json& request, json* reply) {
+Status RpcClient::Send(const json& request, json* reply) { return Exchange(request, {}, reply); }
+
+Status RpcClient::Exchange(const json& request, const std::function<void(const json&)>& on_event,
+                           json* reply) {
   const std::string where = options_.host + ":" + std::to_string(options_.port);
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -189,12 +197,44 @@ Status RpcClient::Send(const json& request, json* reply) {
   http_request.set(http::field::content_type, "application/json");
   http_request.set(http::field::authorization, BasicAuthHeader(options_.user, options_.password));
   http_request.keep_alive(false);
+  if (on_event) http_request.set(http::field::accept, "text/event-stream, application/json");
   http_request.body() = request.dump() + "\n";
   http_request.prepare_payload();
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
+  // A streamed reply's chunks are server-sent events, handled as they
+  // arrive: each `data:` event goes to on_event, and the `result` one is the
+  // reply. (A reply that is not chunked lands in the body as usual.)
+  std::string events;         // bytes of events not yet complete
+  std::string streamed_reply;  // the data of the `result` event
+  bool bad_event = false;
+  auto on_chunk = [&](uint64_t, beast::string_view data, boost::system::error_code&) -> size_t {
+    events.append(data.data(), data.size());
+    if (events.size() > kMaxReplyBytes) bad_event = true;
+    for (size_t end; !bad_event && (end = events.find("\n\n")) != std::string::npos;) {
+      std::string kind, payload;
+      std::string_view block = std::string_view(events).substr(0, end);
+      while (!block.empty()) {
+        const size_t eol = std::min(block.find('\n'), block.size());
+        const std::string_view line = block.substr(0, eol);
+        if (line.starts_with("event: ")) kind = line.substr(7);
+        if (line.starts_with("data: ")) payload += line.substr(6);
+        block.remove_prefix(std::min(eol + 1, block.size()));
+      }
+      events.erase(0, end + 2);
+      if (kind == "result") {
+        streamed_reply = std::move(payload);
+        continue;
+      }
+      const json event = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+      if (event.is_discarded()) bad_event = true;
+      else if (on_event) on_event(event);
+    }
+    return data.size();
+  };
+  if (on_event) parser.on_chunk_body(on_chunk);
 
   // One chain of asynchronous steps, so that the stream's deadline covers
   // connect, write and read alike.
@@ -223,6 +263,7 @@ Status RpcClient::Send(const json& request, json* reply) {
 
   const auto& response = parser.get();
   const unsigned status = response.result_int();
+  if (bad_event) return Status::Corruption("couldn't parse an event from server " + where);
   if (status == 401) {
     return Status::InvalidArgument("Authorization failed: Incorrect rpcuser or rpcpassword");
   }
@@ -230,8 +271,9 @@ Status RpcClient::Send(const json& request, json* reply) {
   if (status >= 400 && status != 400 && status != 404 && status != 500) {
     return Status::Corruption("server returned HTTP error " + std::to_string(status));
   }
-  if (response.body().empty()) return Status::Corruption("no response body from server " + where);
-  json body = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
+  const std::string& text = streamed_reply.empty() ? response.body() : streamed_reply;
+  if (text.empty()) return Status::Corruption("no response body from server " + where);
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return Status::Corruption("couldn't parse reply from server");
   *reply = std::move(body);
   return Status::OK();

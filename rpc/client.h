@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,6 +54,13 @@ class RpcClient {
   ///     error 403") or a body that is not a JSON-RPC reply.
   Status Call(const std::string& method, const json& params, json* reply);
 
+  /// As Call, asking the server to stream the call (rpc/http_server.h,
+  /// "Streamed calls"): on_event gets each piece of the method's progress as
+  /// it arrives, before *reply is set. A server or method that does not
+  /// stream answers as to Call, and on_event is never called.
+  Status CallStreamed(const std::string& method, const json& params,
+                      const std::function<void(const json&)>& on_event, json* reply);
+
   /// Sends `request` (an object or a batch array) and sets *reply to the
   /// parsed body. Same errors as Call(), except that any JSON body is accepted.
   Status Send(const json& request, json* reply);
@@ -60,6 +68,10 @@ class RpcClient {
   const RpcClientOptions& options() const { return options_; }
 
  private:
+  /// Send, streamed when on_event is set (CallStreamed).
+  Status Exchange(const json& request, const std::function<void(const json&)>& on_event,
+                  json* reply);
+
   RpcClientOptions options_;
 };
 

@@ -33,13 +33,13 @@ struct OneReply {
 };
 
 OneReply RunOne(const RpcTable& table, const json& value, const std::string& user,
-                const std::string& uri) {
+                const std::string& uri, const std::function<bool(const json&)>& progress = {}) {
   OneReply out;
   JsonRpcRequest request;
   try {
     ParseRequest(value, &request);
     out.v2 = request.version == JsonRpcVersion::kV2;
-    json result = table.Execute(request.method, request.params, user, uri);
+    json result = table.Execute(request.method, request.params, user, uri, progress);
     if (!request.IsNotification()) out.reply = SuccessReply(request, std::move(result));
   } catch (const RpcError& e) {
     out.v2 = request.version == JsonRpcVersion::kV2;
@@ -84,14 +84,15 @@ std::string NotRunMessage(const DispatchLimits& limits) {
 }  // namespace
 
 HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
-                          const DispatchLimits& limits, const std::string& uri) {
+                          const DispatchLimits& limits, const std::string& uri,
+                          const std::function<bool(const json&)>& progress) {
   json value;
   if (Status s = ParseJsonBody(body, &value); !s.ok()) {
     return {500, Dump(ErrorReply(JsonRpcRequest{}, ErrorObject(kRpcParseError, s.message())))};
   }
 
   if (value.is_object()) {
-    OneReply one = RunOne(table, value, user, uri);
+    OneReply one = RunOne(table, value, user, uri, progress);
     if (!one.reply) return {204, ""};
     std::string text = Dump(*one.reply);
     if (text.size() > limits.max_reply_bytes) {

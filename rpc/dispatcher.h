@@ -29,6 +29,7 @@
 #define COMPUTECOIN_RPC_DISPATCHER_H
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -51,8 +52,11 @@ struct HttpReply {
 /// Runs the JSON-RPC request or batch in `body` for `user` (already
 /// authenticated), which came on HTTP target `uri` ("/" or "/wallet/<name>",
 /// passed to each method). Never throws: every failure becomes a reply.
+/// `progress` reaches a single request's method (RpcRequest::progress), never
+/// a batch's.
 HttpReply DispatchJsonRpc(const RpcTable& table, std::string_view body, const std::string& user,
-                          const DispatchLimits& limits, const std::string& uri = "/");
+                          const DispatchLimits& limits, const std::string& uri = "/",
+                          const std::function<bool(const json&)>& progress = {});
 
 }  // namespace cc::rpc
 

@@ -30,6 +30,7 @@
 #include <boost/beast/http.hpp>
 
 #include "rpc/dispatcher.h"
+#include "rpc/json_format.h"
 #include "rpc/rate_limited_log.h"
 
 namespace cc::rpc {
@@ -328,6 +329,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const auto authorization = request.find(http::field::authorization);
     head_.authorization =
         authorization == request.end() ? std::string() : std::string(authorization->value());
+    const auto accept = request.find(http::field::accept);
+    head_.accept = accept == request.end() ? std::string() : std::string(accept->value());
     std::string refusal;
     const unsigned refused = server_.service_.Admit(head_, &user_, &refusal);
     if (refused == static_cast<unsigned>(http::status::unauthorized)) {
@@ -756,8 +759,28 @@ class HttpRpcServer::Service final : public HttpService {
 
   void Handle(const HttpRequestHead& head, const std::string& principal, std::string body,
               HttpResponder& responder) const override {
-    HttpReply reply = DispatchJsonRpc(table_, body, principal, limits_, head.target);
-    responder.Reply(reply.status, std::move(reply.body), "application/json");
+    if (head.accept.find("text/event-stream") == std::string::npos) {
+      HttpReply reply = DispatchJsonRpc(table_, body, principal, limits_, head.target);
+      responder.Reply(reply.status, std::move(reply.body), "application/json");
+      return;
+    }
+    // The stream starts with the first piece of progress, so that a call
+    // refused before any gets the usual reply and status.
+    bool streaming = false, open = true;
+    auto progress = [&](const json& event) {
+      if (!streaming) open = responder.StartStream(200, "text/event-stream");
+      streaming = true;
+      open = open && responder.Send("data: " + DumpJson(event) + "\n\n");
+      return open;
+    };
+    HttpReply reply = DispatchJsonRpc(table_, body, principal, limits_, head.target, progress);
+    if (!streaming) {
+      responder.Reply(reply.status, std::move(reply.body), "application/json");
+      return;
+    }
+    if (!reply.body.empty() && reply.body.back() == '\n') reply.body.pop_back();  // one line
+    if (open) responder.Send("event: result\ndata: " + reply.body + "\n\n");
+    responder.Finish();
   }
 
  private:

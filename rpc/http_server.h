@@ -118,6 +118,7 @@ struct HttpRequestHead {
   std::string method;         //!< e.g. "POST"
   std::string target;         //!< e.g. "/", "/v1/completions"
   std::string authorization;  //!< the Authorization header's value, or empty
+  std::string accept;         //!< the Accept header's value, or empty
 };
 
 /// How a handler answers: one Reply, or StartStream, any number of Send and
@@ -186,6 +187,13 @@ class HttpServer {
 /// The JSON-RPC endpoint: POST to "/" or "/wallet/<name>" with Basic
 /// credentials that `auth` accepts, answered by DispatchJsonRpc
 /// (rpc/dispatcher.h) over `table`.
+///
+/// Streamed calls. A single request sent with "Accept: text/event-stream"
+/// gets its method's progress (RpcRequest::progress, e.g. infer's text) as
+/// server-sent events, `data: <json>` each, as it is produced, and then the
+/// usual JSON-RPC reply as a last event, `event: result` + `data: <reply>`.
+/// A call that produces no progress (any other method, or one that fails
+/// first) gets the usual reply, not a stream, with its usual status.
 class HttpRpcServer {
  public:
   /// REQUIRES: table and auth outlive the server.

@@ -76,6 +76,11 @@ struct RpcRequest {
   /// The HTTP target the call came on: "/" or "/wallet/<name>" (wallet
   /// methods pick their wallet from it, as Bitcoin Core's JSONRPCRequest::URI).
   std::string uri = "/";
+  /// Set when the client reads the call's progress as it comes (a streamed
+  /// call: rpc/http_server.h); empty otherwise. A method that produces its
+  /// result piece by piece may pass each piece here first (infer: its text);
+  /// false: the client is gone. The call's result is still returned whole.
+  std::function<bool(const json&)> progress;
 
   /// The i-th argument, or null if it was not given.
   const json& Arg(size_t i) const;

@@ -91,7 +91,8 @@ json RpcTable::NamedToPositional(const RpcMethod& method, const json& named) {
 }
 
 json RpcTable::Execute(const std::string& method, const json& params, const std::string& user,
-                       const std::string& uri) const {
+                       const std::string& uri,
+                       const std::function<bool(const json&)>& progress) const {
   {
     std::lock_guard<std::mutex> lock(warmup_mutex_);
     if (in_warmup_) throw RpcError(kRpcInWarmup, warmup_status_);
@@ -102,6 +103,7 @@ json RpcTable::Execute(const std::string& method, const json& params, const std:
   RpcRequest request;
   request.user = user;
   request.uri = uri;
+  request.progress = progress;
   if (params.is_object()) {
     request.params = NamedToPositional(*found, params);
   } else if (params.is_array()) {

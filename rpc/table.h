@@ -77,9 +77,11 @@ class RpcTable {
   /// Returns the result; throws RpcError (kRpcMethodNotFound "Method not
   /// found", kRpcInWarmup with the status, or what the method throws; any
   /// other exception from a handler becomes kRpcMiscError with its text).
-  /// `uri` is the HTTP target, passed on in RpcRequest::uri.
+  /// `uri` is the HTTP target, passed on in RpcRequest::uri, and `progress`
+  /// RpcRequest::progress.
   json Execute(const std::string& method, const json& params, const std::string& user,
-               const std::string& uri = "/") const;
+               const std::string& uri = "/",
+               const std::function<bool(const json&)>& progress = {}) const;
 
   /// `help` with no argument: every method's usage line, by category.
   std::string HelpOverview() const;

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "node/common/args.h"
 #include "node/common/config.h"
 #include "node/common/version.h"
@@ -91,9 +93,27 @@ std::string WalletPath(const std::string& name) {
   return path;
 }
 
+// Methods whose progress the cli can show as it comes (-stream), and how:
+// infer's is its text.
+bool Streams(const std::string& method) { return method == "infer"; }
+
+// -stream: infer's text goes to stdout as it arrives, as the bytes the
+// model generated (its tokens; the JSON text would replace invalid UTF-8).
+void PrintText(const json& event, std::string* shown) {
+  std::string bytes;
+  const json tokens = event.value("tokens", json::array());
+  for (const json& t : tokens) {
+    if (t.is_number_unsigned() && t.get<uint64_t>() < 256)
+      bytes.push_back(static_cast<char>(t.get<uint64_t>()));
+  }
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  std::fflush(stdout);
+  *shown += bytes;
+}
+
 Outcome CallOnce(const Config& config, const ChainParams& params,
                  const std::filesystem::path& network_dir, bool getinfo, const std::string& method,
-                 const json& call_params) {
+                 const json& call_params, std::string* shown) {
   rpc::RpcClientOptions options;
   // Read per attempt: a starting node writes its cookie only once it is up.
   Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
@@ -102,7 +122,12 @@ Outcome CallOnce(const Config& config, const ChainParams& params,
   rpc::RpcClient client(options);
   if (getinfo) return GetInfo(client);
   json reply;
-  s = client.Call(method, call_params, &reply);
+  if (shown != nullptr) {
+    s = client.CallStreamed(method, call_params,
+                            [&](const json& event) { PrintText(event, shown); }, &reply);
+  } else {
+    s = client.Call(method, call_params, &reply);
+  }
   return {s, std::move(reply)};
 }
 
@@ -165,9 +190,15 @@ int CliMain(int argc, const char* const argv[]) {
   if (wait_timeout < 0) return PrintError("-rpcwaittimeout must not be negative");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_timeout);
 
+  // Streamed as a Petals or llama.cpp user expects at a terminal; piped or
+  // scripted, the JSON reply as for any other method.
+  const bool stream = !getinfo && Streams(method) &&
+                      config.GetBoolArg("stream", isatty(STDOUT_FILENO) == 1);
+  std::string shown;  // what -stream printed so far
   Outcome outcome;
   while (true) {
-    outcome = CallOnce(config, *params, network_dir, getinfo, method, call_params);
+    outcome = CallOnce(config, *params, network_dir, getinfo, method, call_params,
+                       stream ? &shown : nullptr);
     if (!wait || !IsTransient(outcome)) break;
     if (wait_timeout > 0 && std::chrono::steady_clock::now() >= deadline) {
       const std::string reason = outcome.status.ok() ? rpc::FieldOr<std::string>(outcome.reply["error"], "message", "")
@@ -177,6 +208,8 @@ int CliMain(int argc, const char* const argv[]) {
     std::this_thread::sleep_for(kRpcWaitInterval);
   }
 
+  const bool failed = !outcome.status.ok() || !outcome.reply.value("error", json()).is_null();
+  if (failed && !shown.empty()) std::printf("\n");  // ends the streamed text before the error
   if (!outcome.status.ok()) {
     std::string message = outcome.status.message();
     if (outcome.status.IsIOError()) {
@@ -198,6 +231,12 @@ int CliMain(int argc, const char* const argv[]) {
     return (exit_status & 0xff) == 0 ? EXIT_FAILURE : exit_status;
   }
   const json& result = outcome.reply["result"];
+  if (stream) {
+    // A server that did not stream: the whole completion now.
+    if (shown.empty()) std::printf("%s", rpc::FieldOr<std::string>(result, "completion", "").c_str());
+    std::printf("\n");
+    return EXIT_SUCCESS;
+  }
   if (result.is_string()) {
     std::printf("%s\n", result.get<std::string>().c_str());
   } else if (!result.is_null()) {

@@ -84,6 +84,10 @@ void AddCliOwnArgs(Config* c) {
             Config::kBool, Config::kCommandLineOnly, kRpcClient);
   c->AddArg("-stdin", "Read extra arguments from standard input, one per line until EOF",
             Config::kBool, Config::kNone, kRpcClient);
+  c->AddArg("-stream",
+            "infer: print the completion as its tokens arrive, then a newline, instead of the "
+            "JSON reply (default: 1 when standard output is a terminal, else 0)",
+            Config::kBool, Config::kNone, kRpcClient);
 }
 
 void AddLightOwnArgs(Config* c) {

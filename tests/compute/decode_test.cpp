@@ -2,6 +2,7 @@
 // and the option checks. (Decoding through servers: tests/compute/torch/serve_test.cpp.)
 
 #include "compute/decode.h"
+#include "compute/streamed_text.h"
 
 #include <gtest/gtest.h>
 
@@ -57,6 +58,30 @@ TEST(DecodeTest, ChecksOptions) {
   EXPECT_TRUE(CheckDecodeOptions(options).IsInvalidArgument());
   options.stop = {"a", "b", "c", "d", "e"};
   EXPECT_EQ(CheckDecodeOptions(options).message(), "at most 4 stop strings");
+}
+
+// What a stream shows, token by token, then the rest once decoding ended.
+std::vector<std::string> Shown(const std::vector<std::string>& stop, std::string_view tokens,
+                               std::string_view completion) {
+  StreamedText streamed(stop);
+  std::vector<std::string> pieces;
+  for (char c : tokens) pieces.push_back(streamed.Push(static_cast<uint8_t>(c)));
+  pieces.push_back(streamed.Rest(completion));
+  return pieces;
+}
+
+TEST(DecodeTest, StreamedTextHoldsBackWhatMayStartAStopString) {
+  // The start of "END" is held until it is not the stop string after all.
+  EXPECT_EQ(Shown({"END"}, "xENd", "xENd"),
+            (std::vector<std::string>{"x", "", "", "ENd", ""}));
+  // A stop string that ends the completion is never shown, nor its start.
+  EXPECT_EQ(Shown({"END"}, "yEND", "y"), (std::vector<std::string>{"y", "", "", "", ""}));
+  // Decoding ended at max_tokens inside a possible start: Rest gives it.
+  EXPECT_EQ(Shown({"END"}, "zE", "zE"), (std::vector<std::string>{"z", "", "E"}));
+  // The longest possible start over several stop strings is held.
+  EXPECT_EQ(Shown({"ab", "bcd"}, "xbc", "xbc"), (std::vector<std::string>{"x", "", "", "bc"}));
+  // Without stop strings every token shows at once.
+  EXPECT_EQ(Shown({}, "hi", "hi"), (std::vector<std::string>{"h", "i", ""}));
 }
 
 }  // namespace

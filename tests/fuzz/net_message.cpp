@@ -11,7 +11,7 @@
 
 namespace {
 
-constexpr std::array<std::string_view, 26> kCommands = {
+constexpr std::array<std::string_view, 29> kCommands = {
     cc::net::msgtype::kVersion,  cc::net::msgtype::kVerack,     cc::net::msgtype::kPing,
     cc::net::msgtype::kPong,     cc::net::msgtype::kAddr,       cc::net::msgtype::kGetAddr,
     cc::net::msgtype::kInv,      cc::net::msgtype::kGetData,    cc::net::msgtype::kNotFound,
@@ -20,7 +20,8 @@ constexpr std::array<std::string_view, 26> kCommands = {
     cc::net::msgtype::kWorkRecord, cc::net::msgtype::kGetProof, cc::net::msgtype::kProof,
     cc::net::msgtype::kGetTensor, cc::net::msgtype::kTensor,    cc::net::msgtype::kRegWorker,
     cc::net::msgtype::kServeInfo, cc::net::msgtype::kInferStep, cc::net::msgtype::kInferResult,
-    cc::net::msgtype::kFraudProof, "unknown"};
+    cc::net::msgtype::kFraudProof, cc::net::msgtype::kOnionStep, cc::net::msgtype::kOnionReply,
+    cc::net::msgtype::kServeRelay, "unknown"};
 
 }  // namespace
 

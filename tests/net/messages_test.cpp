@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/key.h"
 #include "net/tensor_transfer.h"
 
 namespace cc::net {
@@ -452,6 +453,47 @@ OnionHop SampleOnionHop() {
   return h;
 }
 
+TEST(MessagesTest, ServeInfoCarriesLinksAndASignatureThatCoversThem) {
+  const PrivateKey key = PrivateKey::Generate();
+  ServeInfoMsg info = SampleServeInfo();
+  info.onion_key = key.PublicKey();
+  info.time = 1'700'000'000'123;
+  info.links.assign(kMaxServeLinks, XOnlyPubKeyBytes{5});
+  info.signature = key.Sign(ServeInfoSigningHash(info));
+  EXPECT_TRUE(IsSignedServeInfo(info));
+  // At the cap the payload is exactly the maximum the frame header is checked against.
+  EXPECT_EQ(EncodePayload(info).size(), ServeInfoMsg::kMaxPayload);
+  ExpectRoundTrip(info);
+  ExpectRoundTrip(ServeRelayMsg{info});
+
+  // Every field is signed: a relayer can change none of them.
+  auto altered = [&](auto change) {
+    ServeInfoMsg copy = info;
+    change(copy);
+    return IsSignedServeInfo(copy);
+  };
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.price += 1; }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.sessions += 1; }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.time += 1; }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.payee[0] ^= 1; }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.links.pop_back(); }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.signature[0] ^= 1; }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.onion_key = PrivateKey::Generate().PublicKey(); }));
+
+  // A count over the cap is refused from the count, before any link is read
+  // (the frame's length alone would allow it: the payload is at the maximum).
+  std::vector<uint8_t> payload = EncodePayload(info);
+  constexpr size_t kLinkCount = 32 + 4 + 4 + 8 + 4 + 4 + 32 + 32 + 8;
+  ASSERT_EQ(payload[kLinkCount], kMaxServeLinks);
+  payload[kLinkCount] = kMaxServeLinks + 1;
+  EXPECT_EQ(Reason(msgtype::kServeInfo, payload), "oversized-serve-links");
+  EXPECT_EQ(Reason(msgtype::kServeRelay, payload), "oversized-serve-links");
+  // One link more does not fit the frame.
+  info.links.push_back(XOnlyPubKeyBytes{6});
+  EXPECT_EQ(Reason(msgtype::kServeRelay, EncodePayload(ServeRelayMsg{info})),
+            "oversized-message");
+}
+
 TEST(MessagesTest, OnionRoundTrips) {
   OnionStepMsg step;
   step.request_id = 5;
@@ -568,7 +610,8 @@ std::vector<Message> Samples() {
       SampleResult(),
       FraudProofMsg{.proof = {.header = SampleHeader(5), .record = SampleRecord()}},
       OnionStepMsg{.request_id = 3, .input = SampleStep().input, .onion = {1, 2, 3}},
-      OnionReplyMsg{.request_id = 4, .sealed = {5, 6}}};
+      OnionReplyMsg{.request_id = 4, .sealed = {5, 6}},
+      ServeRelayMsg{SampleServeInfo()}};
 }
 
 TEST(MessagesTest, MutatedPayloadsAreHandled) {
