@@ -15,7 +15,7 @@ constexpr std::string_view kTinyStateRoot =
     "4c5e09a8ab24f99e4bf39bab2acaac07e44a4b74b9c35a8c2d52cffb957e21a9";
 
 void SetTraining(ChainParams* p, std::string_view preset, Amount bond, int64_t unit_timeout,
-                 int64_t slot_timeout, std::string_view state_root_hex) {
+                 int64_t slot_timeout, uint64_t retention_steps, std::string_view state_root_hex) {
   // The presets named below exist; a typo here is a build-time bug.
   if (!compute::PresetConfig(preset, &p->model).ok()) std::abort();
   p->dataset.kind = compute::DatasetKind::kAddition;
@@ -37,6 +37,10 @@ void SetTraining(ChainParams* p, std::string_view preset, Amount bond, int64_t u
   // whenever training runs at 0.256 steps per block or faster; the reasoning
   // is doc/consensus.md §2.1. Regtest's is short so that tests can wait it out.
   p->unbonding_delay = p->network == Network::kRegtest ? 10 : 1000;
+  // A record stays checkable (retention) no longer than its worker's bond
+  // stays slashable whenever training runs at retention / unbonding_delay
+  // steps per block or faster (doc/consensus.md §2.1).
+  p->tensor_retention_steps = retention_steps;
   p->genesis_state_root = *Uint256::FromHex(state_root_hex);
 }
 
@@ -53,7 +57,7 @@ ChainParams MakeMain() {
   p.genesis_message =
       "Computecoin main 2026-01-01: Towards the Decentralized and Collaborative Training and "
       "Inference of Large Models";
-  SetTraining(&p, "devnet", 10 * kCoin, 120, 60, kDevnetStateRoot);
+  SetTraining(&p, "devnet", 10 * kCoin, 120, 60, 256, kDevnetStateRoot);
   return p;
 }
 
@@ -68,7 +72,7 @@ ChainParams MakeTest() {
   p.data_subdir = "testnet";
   p.genesis_time = 1767225601;
   p.genesis_message = "Computecoin testnet 2026-01-01";
-  SetTraining(&p, "devnet", kCoin, 120, 60, kDevnetStateRoot);
+  SetTraining(&p, "devnet", kCoin, 120, 60, 256, kDevnetStateRoot);
   return p;
 }
 
@@ -83,7 +87,10 @@ ChainParams MakeDevnet() {
   p.data_subdir = "devnet";
   p.genesis_time = 1767225602;
   p.genesis_message = "Computecoin devnet: a small model that trains on one laptop";
-  SetTraining(&p, "devnet", 0, 60, 30, kDevnetStateRoot);
+  // Four nodes on one machine within 4 GB of disk: each keeps ~36 MB of
+  // outputs a step (doc/benchmarks.md), so 16 steps, ~1.5 minutes of
+  // devnet training, in which its verifier (-verify=all) checks every record.
+  SetTraining(&p, "devnet", 0, 60, 30, 16, kDevnetStateRoot);
   return p;
 }
 
@@ -99,7 +106,7 @@ ChainParams MakeRegtest() {
   p.genesis_time = 1767225603;
   p.genesis_message = "Computecoin regtest";
   p.blocks_on_demand = true;
-  SetTraining(&p, "tiny", 0, 60, 30, kTinyStateRoot);
+  SetTraining(&p, "tiny", 0, 60, 30, 256, kTinyStateRoot);
   return p;
 }
 

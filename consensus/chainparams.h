@@ -73,6 +73,12 @@ struct ChainParams {
   /// Blocks a kUnbonding output stays locked (and slashable) after the
   /// block that created it (doc/consensus.md §2.1).
   uint32_t unbonding_delay = 0;
+  /// Training steps whose tensors every node keeps (doc/consensus.md §6):
+  /// the window in which a record can be re-executed, so the window for
+  /// fraud proofs and evidence of wrong work, and the deepest reorganisation
+  /// a node follows. A node's tensor store holds about this many steps of
+  /// every unit's outputs.
+  uint64_t tensor_retention_steps = 0;
 
   /// Blocks are produced on request (RPC) rather than on a schedule.
   bool blocks_on_demand = false;

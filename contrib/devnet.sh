@@ -111,6 +111,7 @@ last_eval=-1
 accuracy="-"
 prev_step=$start_step
 prev_t=$t0
+peak_disk_mb=0
 while :; do
   sleep 5
   for pid in "${pids[@]}"; do
@@ -131,7 +132,10 @@ while :; do
     echo "$step,$(echo "$info" | json 'd["loss"]'),,$((now - t0))" >>"$curves"
   fi
   line=$(echo "$info" | json '"step %d  loss %.4f  height %d  records %d  coins/worker %s" % (d["step"], d["loss"], d["height"], d["accepted_work"], "/".join(str(w["paid"]) for w in d["workers"]))')
-  say "$line  accuracy $accuracy  $rate steps/s  ($((now - t0)) s)"
+  # du complains (and fails) when a file it counts is pruned meanwhile.
+  disk_mb=$( (du -sm "$root" 2>/dev/null || true) | cut -f1)
+  [ "${disk_mb:-0}" -gt "$peak_disk_mb" ] && peak_disk_mb=$disk_mb
+  say "$line  accuracy $accuracy  $rate steps/s  disk ${disk_mb} MB  ($((now - t0)) s)"
   done_target=$(python3 -c "print(1 if '$accuracy' != '-' and float('$accuracy'.rstrip('%')) >= 100 * $target else 0)")
   if [ "$done_target" = 1 ]; then break; fi
   if [ -n "${STEPS:-}" ] && [ "$step" -ge $((start_step + STEPS)) ]; then break; fi
@@ -194,4 +198,5 @@ out.append("</svg>")
 open(sys.argv[2], "w").write("\n".join(out))
 EOF
 say "loss and accuracy curves: $picture (data: $curves)"
+say "the four datadirs held at most $peak_disk_mb MB on disk (du of $root, every 5 s)"
 stop_all 0

@@ -113,7 +113,10 @@ Status BootstrapGenesis(const ChainParams& params, ChainState* chain) {
 
 ChainManager::ChainManager(const ChainParams& params, ChainState* chain,
                            const ChainManagerOptions& options)
-    : params_(params), chain_(chain), options_(options) {}
+    : params_(params),
+      chain_(chain),
+      options_(options),
+      keep_steps_(options.keep_steps.value_or(params.tensor_retention_steps)) {}
 
 ChainManager::~ChainManager() = default;
 
@@ -447,7 +450,7 @@ Status ChainManager::ActivateBestChain() {
       ConsensusState fork_state;
       if (!chain_->FindFork(e.header.Hash(), &fork).ok() ||
           !GetStateLocked(fork, &fork_state).ok() ||
-          tip_.step > fork_state.step + options_.keep_steps)
+          tip_.step > fork_state.step + keep_steps_)
         return Status::OK();
       best = candidate;
       best_hash = e.header.Hash();
@@ -496,14 +499,17 @@ Status ChainManager::LoadEngine(const ConsensusState& state) {
 }
 
 Status ChainManager::MaybePrune() {
-  if (tip_.height % options_.prune_interval != 0 || tip_.step <= options_.keep_steps)
-    return Status::OK();
+  // Every eighth of the retention: the store then holds at most 9/8 of it,
+  // and a prune (one pass over the store's index) stays rare.
+  const uint64_t every = std::max<uint64_t>(1, keep_steps_ / 8);
+  if (tip_.step <= keep_steps_ || tip_.step < pruned_at_step_ + every) return Status::OK();
+  pruned_at_step_ = tip_.step;
   std::set<Uint256> keep;
   for (const SectionState& s : tip_.sections) {
     keep.insert(s.weights);
     keep.insert(s.optimizer_state);
   }
-  return tensors_->Prune(tip_.step - options_.keep_steps, keep, nullptr);
+  return tensors_->Prune(tip_.step - keep_steps_, keep, nullptr);
 }
 
 bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
@@ -663,11 +669,11 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   s = chain_->FindFork(hash, &fork);
   if (s.ok()) s = GetStateLocked(fork, &fork_state);
   if (!s.ok()) return state->Error("fork: " + s.ToString());
-  if (tip_.step > fork_state.step + options_.keep_steps) {
+  if (tip_.step > fork_state.step + keep_steps_) {
     LogPrintf("Not reorganising to " + hash.ToHex() + ": it forks at height " +
               std::to_string(fork_state.height) + ", " +
               std::to_string(tip_.step - fork_state.step) +
-              " training steps back, deeper than the " + std::to_string(options_.keep_steps) +
+              " training steps back, deeper than the " + std::to_string(keep_steps_) +
               " steps whose tensors are kept");
     return true;
   }

@@ -14,7 +14,7 @@
 // stored value. After a change of tip the engine re-imports the tip's
 // section weights from the tensor store, so inference uses the tip's model.
 //
-// Retention: every prune_interval blocks the tensor store drops tensors of
+// Retention: as the tip's step advances the tensor store drops tensors of
 // steps older than tip step − keep_steps (and keeps the tip's weights), so a
 // reorg can re-verify a branch forking up to keep_steps steps back. That is
 // also the maximum reorganisation depth: a heavier branch that forks further
@@ -50,6 +50,7 @@
 #include <memory>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -97,8 +98,9 @@ struct ChainManagerOptions {
   /// Makes the engine (compute::MakeTorchEngine in the daemon). Required:
   /// this layer never links a backend itself.
   compute::EngineFactory engine_factory;
-  uint64_t keep_steps = 256;     //!< tensor retention, in training steps
-  uint32_t prune_interval = 64;  //!< blocks between prunes
+  /// Tensor retention, in training steps; unset: the network's
+  /// ChainParams::tensor_retention_steps. Tests shorten it.
+  std::optional<uint64_t> keep_steps;
   /// Records re-executed already (the work pool's), not re-executed again
   /// in blocks. Not owned; may be null; must outlive the manager.
   const VerifiedRecords* verified = nullptr;
@@ -406,6 +408,7 @@ class ChainManager {
   bool Interrupted() const { return options_.interrupted && options_.interrupted(); }
 
   ChainManagerOptions options_;  // policy GUARDED_BY(mu_); the rest constant
+  const uint64_t keep_steps_;    // options_.keep_steps or the network's retention
   std::unique_ptr<compute::TensorStore> tensors_;
   std::unique_ptr<leveldb::DB> states_db_;
   compute::Dataset dataset_;
@@ -418,6 +421,7 @@ class ChainManager {
   std::vector<ChainEvent> pending_;          // GUARDED_BY(mu_): changes not yet delivered
   std::unique_ptr<compute::Engine> engine_;  // GUARDED_BY(mu_)
   ConsensusState tip_;                       // GUARDED_BY(mu_)
+  uint64_t pruned_at_step_ = 0;              // GUARDED_BY(mu_): tip step of the last prune
   // The last checkpoint's chain by height, once its header is indexed.
   std::vector<Uint256> checkpointed_;  // GUARDED_BY(mu_)
   // GUARDED_BY(mu_): the first header per (prev, producer), oldest first in

@@ -130,6 +130,7 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
 
 void WorkPool::Rebuild(std::vector<WorkRecord> first, int64_t now) {
   tip_ = chainman_->Tip();
+  tip_step_ = tip_.step;
   extended_ = tip_;
   step_ = extended_.step;
   plan_ = engine_->Plan(extended_.step);
@@ -160,8 +161,10 @@ void WorkPool::BlockDisconnected(const Block& block, uint32_t) {
 }
 
 bool WorkPool::MayEnterLater(const WorkRecord& record, const ValidationState& state) const {
-  if (state.reason() == "bad-work-step") return record.unit.step > step_.load();
-  return state.reason() == "bad-work-not-ready";
+  const std::string& reason = state.reason();
+  if (reason == "bad-work-step") return record.unit.step > step_.load();
+  if (reason == "bad-work-unassigned") return record.unit.step > tip_step_.load();
+  return reason == "bad-work-not-ready";
 }
 
 void WorkPool::SetListener(std::function<void()> listener) {

@@ -147,9 +147,13 @@ class WorkPool final : public ChainListener {
   ConsensusState ExtendedTip() const;
   /// Whether `record`, refused by Accept with `state`, may enter later: it
   /// is early ("bad-work-not-ready": the records it reads are not here yet;
-  /// "bad-work-step" for a step after the pool's). A record of a step before
-  /// the pool's is late — its step is over and it can never enter — and so
-  /// is every other refusal. Does not wait for a unit being computed.
+  /// "bad-work-step" for a step after the pool's), or "bad-work-unassigned"
+  /// for a step after the tip's: records are judged against the tip's unit
+  /// order, which the block completing the tip's step replaces, so a record
+  /// its worker made where that block had arrived may be assigned once it
+  /// arrives here. A record of a step before the pool's is late — its step
+  /// is over and it can never enter — and so is every other refusal. Does
+  /// not wait for a unit being computed.
   [[nodiscard]] bool MayEnterLater(const WorkRecord& record, const ValidationState& state) const;
   WorkPoolInfo Info() const;
 
@@ -194,6 +198,7 @@ class WorkPool final : public ChainListener {
   double check_seconds_ = 0;                 // GUARDED_BY(mu_)
   std::function<void()> listener_;           // GUARDED_BY(mu_)
   std::atomic<uint64_t> step_{0};            // extended_.step: written under mu_, read without
+  std::atomic<uint64_t> tip_step_{0};        // tip_.step: likewise
 };
 
 }  // namespace cc

@@ -78,7 +78,7 @@ TEST_F(ChainManagerTest, BranchForkingBeyondRetentionIsNotSwitchedTo) {
   ASSERT_TRUE(a.manager->Generate(5, workers_, t0, nullptr).ok());  // steps 0..3 done
   ASSERT_TRUE(b.manager->Generate(7, workers_, t0 + 7, &b_blocks).ok());
   const ConsensusState a_tip = a.manager->Tip();
-  ASSERT_GT(a_tip.step, 0u + options.keep_steps);  // the fork (genesis) is at step 0
+  ASSERT_GT(a_tip.step, 0u + *options.keep_steps);  // the fork (genesis) is at step 0
   for (const Uint256& h : b_blocks) {
     Block block;
     ASSERT_TRUE(b.chain->ReadBlock(h, &block).ok());
@@ -142,11 +142,12 @@ TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
   EXPECT_EQ(a.manager->Tip().block_hash, b_blocks.back());
 }
 
+// The network's retention applies unless a test sets another; the store is
+// pruned as the step advances (here, with 2 steps kept, at every step).
 TEST_F(ChainManagerTest, PrunesOldStepsAndKeepsTraining) {
-  ChainManagerOptions options;
-  options.keep_steps = 2;
-  options.prune_interval = 4;
-  test::TestChain node(Dir("a"), WithTorch(options));
+  ChainParams params = RegtestParams();
+  params.tensor_retention_steps = 2;
+  test::TestChain node(Dir("a"), WithTorch(), params);
   std::vector<Uint256> blocks;
   ASSERT_TRUE(node.manager->Generate(8, workers_, RegtestParams().genesis_time + 10, &blocks).ok());
   Block step1;  // block 2 carries step 1 (block 1 registers)
@@ -157,6 +158,10 @@ TEST_F(ChainManagerTest, PrunesOldStepsAndKeepsTraining) {
   EXPECT_EQ(tip.step, 7u);
   for (const SectionState& s : tip.sections)
     EXPECT_TRUE(node.manager->GetTensor(s.weights, &t).ok());
+  Block step5;  // within the retention: kept
+  ASSERT_TRUE(node.chain->ReadBlock(blocks[6], &step5).ok());
+  ASSERT_EQ(step5.records[0].unit.step, 5u);
+  EXPECT_TRUE(node.manager->GetTensor(step5.records[0].outputs[0], &t).ok());
   ASSERT_TRUE(node.manager->Generate(1, workers_, 0, nullptr).ok());
   EXPECT_EQ(node.manager->Tip().step, 8u);
 }

@@ -346,7 +346,6 @@ TEST_F(ReindexTest, RecoversADatabaseThatLostItsCurrentFile) {
 TEST_F(ReindexTest, TakesPrunedWorkOnTrustAndCountsIt) {
   ChainManagerOptions options = options_;
   options.keep_steps = 2;
-  options.prune_interval = 2;
   test::TestChain node(Dir("a"), options);
   const std::vector<Uint256> blocks = Generate(&node, 8);
   const ConsensusState tip = node.manager->Tip();

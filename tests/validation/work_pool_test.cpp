@@ -200,8 +200,12 @@ TEST_F(WorkPoolTest, RecordBeforeTheRecordsItReadsIsNotReady) {
 }
 
 // What the relay keeps as an orphan: a record whose inputs have not arrived,
-// or of a later step; not one of a step the pool has finished (kept, it was
-// tried again on every record accepted, forever, and filled the bound).
+// or of a later step, or unassigned in a step after the tip's (the block
+// completing the tip's step brings the order it was made under: without it
+// such a record was dropped, and the unit waited for a slot timeout, 30 s
+// on the devnet, every few steps); not one of a step the pool has finished
+// (kept, it was tried again on every record accepted, forever, and filled
+// the bound), nor one unassigned in the tip's own step.
 TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
   const std::vector<WorkRecord> records = ComputeStep();
   b_->FetchTensors(*a_, records);
@@ -228,6 +232,13 @@ TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
   WorkRecord later = records[0];
   later.unit.step = 2;
   EXPECT_TRUE(b_->pool->MayEnterLater(later, wrong_step));
+  ASSERT_EQ(b_->chain.manager->Tip().step, 0u);  // the pool is at step 1, the tip at 0
+  ValidationState unassigned;
+  unassigned.Invalid(ValidationResult::kConsensus, "bad-work-unassigned");
+  WorkRecord next_step = records[0];
+  next_step.unit.step = 1;
+  EXPECT_TRUE(b_->pool->MayEnterLater(next_step, unassigned));
+  EXPECT_FALSE(b_->pool->MayEnterLater(records[0], unassigned));  // the tip's order is final
 }
 
 TEST_F(WorkPoolTest, WrongOutputIsRefusedAndItsWorkerPenalised) {
