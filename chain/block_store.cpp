@@ -80,7 +80,9 @@ Status BlockStore::Open(const std::string& path, const BlockStoreOptions& option
     s = DecodeValue(value, &version, "schema version");
     if (s.ok() && version != store::kSchemaVersion) {
       return Status::NotSupported("chain database schema version " + std::to_string(version) +
-                                  ", this build reads " + std::to_string(store::kSchemaVersion));
+                                  ", this build reads " + std::to_string(store::kSchemaVersion) +
+                                  " (doc/chain-storage.md): the chain was stored by another "
+                                  "release; move that data directory away or use another -datadir");
     }
   }
   if (!s.ok()) return s;

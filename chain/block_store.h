@@ -14,7 +14,7 @@
 //   'h' height:u32be                 -> hash:32           the active chain
 //   'c' txid:32 index:u32be          -> Coin              UTXO set at the tip
 //   'm' "tip"                        -> hash:32           active tip; absent = empty chain
-//   'm' "version"                    -> u32               schema version, 1
+//   'm' "version"                    -> u32               schema version, 2
 //   'm' "seq"                        -> u64               next first-seen sequence number
 //
 // BlockIndexEntry = header:BlockHeader status:u32 num_txs:u32

@@ -49,11 +49,11 @@ namespace cc {
 inline constexpr size_t kMaxFraudProofTensors = 4096;
 /// Deepest Merkle path: a tree size is a u64, so 64 levels cover every tree.
 inline constexpr size_t kMaxFraudProofDepth = 64;
-/// Largest encoding: a header (240 bytes), a record with both vectors full
+/// Largest encoding: a header (kBlockHeaderSize), a record with both vectors full
 /// (UnitId 29, two CompactSize-prefixed vectors, loss, key, signature) and a
-/// full path (index, size, CompactSize, hashes): 264,588 bytes.
+/// full path (index, size, CompactSize, hashes): 264,628 bytes.
 inline constexpr size_t kMaxFraudProofSize =
-    240 + (29 + 2 * (5 + 32 * kMaxFraudProofTensors) + 4 + 32 + 64) +
+    kBlockHeaderSize + (29 + 2 * (5 + 32 * kMaxFraudProofTensors) + 4 + 32 + 64) +
     (8 + 8 + 1 + 32 * kMaxFraudProofDepth);
 
 struct FraudProof {

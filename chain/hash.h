@@ -97,6 +97,7 @@ inline constexpr std::string_view kWorkRecord = "Computecoin/WorkRecord";
 inline constexpr std::string_view kWorkSig = "Computecoin/WorkSig";
 inline constexpr std::string_view kTensor = "Computecoin/Tensor";
 inline constexpr std::string_view kStateLeaf = "Computecoin/StateLeaf";
+inline constexpr std::string_view kRegistryLeaf = "Computecoin/RegistryLeaf";
 inline constexpr std::string_view kDataChunk = "Computecoin/DataChunk";
 inline constexpr std::string_view kModelConfig = "Computecoin/ModelConfig";
 inline constexpr std::string_view kWeightInit = "Computecoin/WeightInit";

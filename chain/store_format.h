@@ -37,7 +37,7 @@ inline constexpr std::string_view kVersionKey = "mversion";
 inline constexpr std::string_view kSequenceKey = "mseq";
 
 /// Bumped whenever a table's key or value format changes incompatibly.
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;  // 2: headers with registry_root, accepted_work
 
 /// Size of a 'c' key: prefix + txid + index.
 inline constexpr size_t kCoinKeySize = 1 + Uint256::kSize + 4;

@@ -1,5 +1,6 @@
 #include "consensus/assembler.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "consensus/schedule.h"
@@ -117,8 +118,21 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
   h.time = request.time;
   h.tx_root = block.ComputeTxRoot();
   h.work_root = block.ComputeWorkRoot();
-  h.state_root = working.StateRoot();
   h.producer = producer->PublicKey();
+  // The commitments are to the state the rules lead to, so the rules compute
+  // them: every record was judged above (none is re-executed again), and a
+  // time ahead of this node's clock is the caller's choice.
+  BlockContext apply = ctx;
+  apply.policy.sample = 0;
+  apply.now = std::max(ctx.now, request.time);
+  ConsensusState next;
+  ValidationState state;
+  if (!ApplyBlock(parent, block, apply, &next, &state))
+    return state.IsError() ? Status::IOError("assembling: " + state.ToString())
+                           : Status::InvalidArgument("assembled an invalid block: " + state.ToString());
+  h.state_root = next.StateRoot();
+  h.registry_root = next.RegistryRoot();
+  h.accepted_work = next.accepted_work;
   h.signature = producer->Sign(h.SigningHash());
   *out = std::move(block);
   return Status::OK();

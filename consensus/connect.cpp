@@ -398,12 +398,13 @@ bool IsWorkersFault(const ValidationState& state) {
          r != "bad-work-unassigned" && r != "bad-work-sig";
 }
 
-bool CheckBlock(const Block& block, ValidationState* state) {
+namespace {
+
+// CheckBlock but the producer's signature.
+bool CheckBlockContents(const Block& block, ValidationState* state) {
   const BlockHeader& h = block.header;
   if (block.txs.size() > kMaxBlockTxs || block.records.size() > kMaxBlockRecords)
     return Fail(state, "bad-blk-length");
-  if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
-    return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
   if (block.ComputeTxRoot() != h.tx_root)
     return state->Invalid(ValidationResult::kMutated, "bad-txnmrklroot");
   if (block.ComputeWorkRoot() != h.work_root)
@@ -427,16 +428,24 @@ bool CheckBlock(const Block& block, ValidationState* state) {
   return true;
 }
 
-bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockContext& ctx,
-                  ConsensusState* next, ValidationState* state) {
+// CheckHeaderContext's rules but the claimed work, which ApplyBlock's
+// callers have not set yet (the assembler) or check exactly (ConnectBlock).
+bool CheckHeightAndTime(const BlockHeader& header, uint32_t parent_height, int64_t parent_time,
+                        ValidationState* state) {
+  if (header.height != parent_height + 1) return Fail(state, "bad-height");
+  if (header.time < parent_time) return Fail(state, "time-too-old");
+  return true;
+}
+
+// ApplyBlock once CheckBlockContents passed.
+bool ApplyCheckedBlock(const ConsensusState& parent, const Block& block, const BlockContext& ctx,
+                       ConsensusState* next, ValidationState* state) {
   const ChainParams& params = *ctx.params;
   const BlockHeader& h = block.header;
-  if (!CheckBlock(block, state)) return false;
 
   // Linkage, time and the producer's slot.
   if (h.prev != parent.block_hash) return Fail(state, "bad-prevblk");
-  if (h.height != parent.height + 1) return Fail(state, "bad-height");
-  if (h.time < parent.time) return Fail(state, "time-too-old");
+  if (!CheckHeightAndTime(h, parent.height, parent.time, state)) return false;
   if (h.time > ctx.now + params.max_future_time)
     return state->Invalid(ValidationResult::kTimeFuture, "time-too-new");
   const std::optional<XOnlyPubKeyBytes> producer =
@@ -466,8 +475,43 @@ bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockC
   // Producing shows the key alive, so an absent worker returns by its slot.
   if (WorkerEntry* w = next->FindWorker(h.producer)) w->active_step = next->step;
   next->unit_order = NextUnitOrder(parent.step, *next, plan.units.size());
+  return true;
+}
 
+}  // namespace
+
+bool CheckBlock(const Block& block, ValidationState* state) {
+  const BlockHeader& h = block.header;
+  if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
+    return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
+  return CheckBlockContents(block, state);
+}
+
+bool CheckHeaderContext(const BlockHeader& header, uint32_t parent_height, int64_t parent_time,
+                        uint64_t parent_work, ValidationState* state) {
+  if (!CheckHeightAndTime(header, parent_height, parent_time, state)) return false;
+  if (header.accepted_work < parent_work || header.accepted_work - parent_work > kMaxBlockRecords)
+    return Fail(state, "bad-accepted-work", "claims " + std::to_string(header.accepted_work) +
+                                                " after the parent's " + std::to_string(parent_work));
+  return true;
+}
+
+bool ApplyBlock(const ConsensusState& parent, const Block& block, const BlockContext& ctx,
+                ConsensusState* next, ValidationState* state) {
+  return CheckBlockContents(block, state) && ApplyCheckedBlock(parent, block, ctx, next, state);
+}
+
+bool ConnectBlock(const ConsensusState& parent, const Block& block, const BlockContext& ctx,
+                  ConsensusState* next, ValidationState* state) {
+  const BlockHeader& h = block.header;
+  if (!CheckBlock(block, state) || !ApplyCheckedBlock(parent, block, ctx, next, state))
+    return false;
+  // What the header commits about the state after the block.
   if (h.state_root != next->StateRoot()) return Fail(state, "bad-stateroot");
+  if (h.registry_root != next->RegistryRoot()) return Fail(state, "bad-registryroot");
+  if (h.accepted_work != next->accepted_work)
+    return Fail(state, "bad-accepted-work", "claims " + std::to_string(h.accepted_work) + ", is " +
+                                                std::to_string(next->accepted_work));
   return true;
 }
 

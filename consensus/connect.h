@@ -94,13 +94,33 @@ struct BlockContext {
 /// ("bad-work-sig"). REQUIRES: state is not null.
 [[nodiscard]] bool CheckRecordSignature(const WorkRecord& record, ValidationState* state);
 
+/// The rules on a header that need only its parent's height, time and
+/// accepted work — what headers-first sync and light clients can judge
+/// before any block arrives: height one more ("bad-height"), time not
+/// before ("time-too-old"), accepted_work at least the parent's and at most
+/// kMaxBlockRecords more ("bad-accepted-work"). Returns true, or false with
+/// *state Invalid(...). ConnectBlock applies them too. REQUIRES: state not null.
+[[nodiscard]] bool CheckHeaderContext(const BlockHeader& header, uint32_t parent_height,
+                                      int64_t parent_time, uint64_t parent_work,
+                                      ValidationState* state);
+
 /// Checks `block` (CheckBlock, then the contextual rules) as the child of
 /// `parent` and on success stores the state after it in *next and returns
-/// true. On failure returns false with *state filled in; *next unspecified.
+/// true: the header's state_root ("bad-stateroot"), registry_root
+/// ("bad-registryroot") and accepted_work ("bad-accepted-work") must be
+/// *next's. On failure returns false with *state filled in; *next unspecified.
 /// REQUIRES: next and state are not null; ctx's pointers are set.
 [[nodiscard]] bool ConnectBlock(const ConsensusState& parent, const Block& block,
                                 const BlockContext& ctx, ConsensusState* next,
                                 ValidationState* state);
+
+/// ConnectBlock without the producer's signature and without the header's
+/// commitments to what the block leads to (state_root, registry_root,
+/// accepted_work): what a producer runs to learn them before it signs
+/// (AssembleBlock). Same contract otherwise.
+[[nodiscard]] bool ApplyBlock(const ConsensusState& parent, const Block& block,
+                              const BlockContext& ctx, ConsensusState* next,
+                              ValidationState* state);
 
 /// Resolves what a unit reads in a state: kState from the sections' hashes,
 /// kBatch from the dataset (batches are derived, never fetched), kUnit from

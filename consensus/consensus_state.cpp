@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chain/hash.h"
 #include "chain/merkle.h"
 
 namespace cc {
@@ -18,6 +19,36 @@ Uint256 ConsensusState::StateRoot() const {
   for (uint32_t s = 0; s < sections.size(); ++s)
     leaves.push_back(compute::StateLeaf(s, sections[s].weights, sections[s].optimizer_state));
   return MerkleRoot(leaves);
+}
+
+Uint256 RegistryLeaf(const WorkerEntry& entry) {
+  return TaggedHash(tags::kRegistryLeaf, Serialize(entry));
+}
+
+namespace {
+
+std::vector<Uint256> RegistryLeaves(const std::vector<WorkerEntry>& workers) {
+  std::vector<Uint256> leaves;
+  leaves.reserve(workers.size());
+  for (const WorkerEntry& w : workers) leaves.push_back(RegistryLeaf(w));
+  return leaves;
+}
+
+}  // namespace
+
+Uint256 ConsensusState::RegistryRoot() const { return MerkleRoot(RegistryLeaves(workers)); }
+
+Status ConsensusState::RegistryProof(const XOnlyPubKeyBytes& key, WorkerEntry* entry,
+                                     MerkleProof* proof) const {
+  const WorkerEntry* found = FindWorker(key);
+  if (found == nullptr) return Status::NotFound("not a registered worker");
+  MerkleProof path;
+  Status s = MakeMerkleProof(RegistryLeaves(workers), static_cast<uint64_t>(found - workers.data()),
+                             &path);
+  if (!s.ok()) return s;
+  *entry = *found;
+  *proof = std::move(path);
+  return Status::OK();
 }
 
 const WorkerEntry* ConsensusState::FindWorker(const XOnlyPubKeyBytes& key) const {

@@ -24,6 +24,10 @@
 // StateRoot() = MerkleRoot([compute::StateLeaf(s, weights_s, optimizer_s)]),
 // the same value as compute::Engine::StateRoot() of an engine holding those
 // tensors; it is what header.state_root commits.
+// RegistryRoot() = MerkleRoot([RegistryLeaf(w) for w in workers]), in key
+// order, with RegistryLeaf(w) = TaggedHash("Computecoin/RegistryLeaf",
+// WorkerEntry encoding); it is what header.registry_root commits, so that a
+// Merkle path shows a key registered after a given block (RegistryProof).
 //
 // Thread safety: a value; no shared state.
 
@@ -36,6 +40,7 @@
 
 #include "chain/block.h"
 #include "chain/key.h"
+#include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "chain/status.h"
 #include "chain/uint256.h"
@@ -67,6 +72,9 @@ struct WorkerEntry {
   /// The height it has waited since: its last accepted record, else its registration.
   uint32_t WaitingSince() const { return has_work ? last_work_height : registered_height; }
 };
+
+/// The registry tree's leaf for `entry` (see RegistryRoot).
+Uint256 RegistryLeaf(const WorkerEntry& entry);
 
 /// A free registration a producer puts in its coinbase (bond-0 networks):
 /// a zero-value kWorkerBond to `key` followed by a kWorkerPayout to `payout`
@@ -133,6 +141,12 @@ struct ConsensusState {
   bool operator==(const ConsensusState&) const = default;
 
   Uint256 StateRoot() const;
+  Uint256 RegistryRoot() const;
+
+  /// Sets *entry to the registered worker `key` and *proof to the path from
+  /// RegistryLeaf(*entry) to RegistryRoot(). Returns NotFound if `key` is
+  /// not registered (both outputs then unchanged).
+  Status RegistryProof(const XOnlyPubKeyBytes& key, WorkerEntry* entry, MerkleProof* proof) const;
 
   /// The registered worker with `key`, or null.
   const WorkerEntry* FindWorker(const XOnlyPubKeyBytes& key) const;

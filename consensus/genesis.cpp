@@ -1,6 +1,7 @@
 #include "consensus/genesis.h"
 
 #include "chain/hash.h"
+#include "chain/merkle.h"
 
 namespace cc {
 
@@ -22,6 +23,8 @@ Block BuildGenesisBlock(const ChainParams& params) {
   block.header.tx_root = block.ComputeTxRoot();
   block.header.work_root = block.ComputeWorkRoot();
   block.header.state_root = params.genesis_state_root;
+  block.header.registry_root = MerkleRoot({});  // nobody is registered yet
+  block.header.accepted_work = 0;
   return block;
 }
 

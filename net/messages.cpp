@@ -100,7 +100,8 @@ ProofKind GetProofKind(Reader& r) {
   uint8_t kind = 0;
   r(kind);
   if (kind != static_cast<uint8_t>(ProofKind::kTx) &&
-      kind != static_cast<uint8_t>(ProofKind::kRecord)) {
+      kind != static_cast<uint8_t>(ProofKind::kRecord) &&
+      kind != static_cast<uint8_t>(ProofKind::kRegistry)) {
     throw DecodeError("bad-proof-kind");
   }
   return static_cast<ProofKind>(kind);
@@ -122,6 +123,9 @@ void Put(Writer& w, const ProofMsg& m) {
     case ProofKind::kRecord:
       w(m.record);
       break;
+    case ProofKind::kRegistry:
+      w(m.entry);
+      break;
   }
   w(m.proof);
 }
@@ -134,6 +138,9 @@ void Get(Reader& r, ProofMsg& m) {
       break;
     case ProofKind::kRecord:
       r(m.record);
+      break;
+    case ProofKind::kRegistry:
+      r(m.entry);
       break;
   }
   r(m.proof.leaf_index, m.proof.tree_size);

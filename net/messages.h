@@ -84,6 +84,7 @@
 #include "chain/transaction.h"
 #include "chain/work.h"
 #include "compute/tensor.h"
+#include "consensus/consensus_state.h"
 #include "net/netaddress.h"
 #include "net/protocol.h"
 
@@ -258,8 +259,8 @@ void Get(Reader& r, GetHeadersMsg& m);
 
 struct HeadersMsg {
   static constexpr std::string_view kCommand = msgtype::kHeaders;
-  /** 3-byte count + 2000 headers of 240 bytes. */
-  static constexpr uint32_t kMaxPayload = 3 + kMaxHeadersResults * 240;
+  /** 3-byte count + 2000 headers. */
+  static constexpr uint32_t kMaxPayload = 3 + kMaxHeadersResults * kBlockHeaderSize;
   std::vector<BlockHeader> headers;
   bool operator==(const HeadersMsg&) const = default;
 };
@@ -306,8 +307,9 @@ struct WorkRecordMsg {
 // Merkle proofs for light clients.
 
 enum class ProofKind : uint8_t {
-  kTx = 1,      //!< a transaction: leaf = its wtxid in the header's tx_root
-  kRecord = 2,  //!< a work record: leaf = its Hash() in the header's work_root
+  kTx = 1,        //!< a transaction: leaf = its wtxid in the header's tx_root
+  kRecord = 2,    //!< a work record: leaf = its Hash() in the header's work_root
+  kRegistry = 3,  //!< a registered worker: leaf = RegistryLeaf(entry) in registry_root
 };
 
 struct GetProofMsg {
@@ -315,7 +317,7 @@ struct GetProofMsg {
   static constexpr uint32_t kMaxPayload = 1 + 32 + 32;
   ProofKind kind = ProofKind::kTx;
   Uint256 block_hash;
-  Uint256 id;  //!< txid (kTx) or record hash (kRecord)
+  Uint256 id;  //!< txid (kTx), record hash (kRecord) or worker key (kRegistry)
   bool operator==(const GetProofMsg&) const = default;
 };
 /** Decoding rejects unknown kinds ("bad-proof-kind"). */
@@ -328,6 +330,7 @@ struct ProofMsg {
   Uint256 block_hash;
   Transaction tx;     //!< meaningful (and on the wire) only when kind == kTx
   WorkRecord record;  //!< meaningful (and on the wire) only when kind == kRecord
+  WorkerEntry entry;  //!< meaningful (and on the wire) only when kind == kRegistry
   MerkleProof proof;  //!< path length <= kMaxMerkleProofDepth ("oversized-proof")
   bool operator==(const ProofMsg&) const = default;
 };

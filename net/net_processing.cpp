@@ -17,6 +17,7 @@
 #include "chain/merkle.h"
 #include "chain/serialize.h"
 #include "compute/tensor.h"
+#include "consensus/connect.h"
 #include "consensus/evidence.h"
 #include "consensus/genesis.h"
 #include "net/rate_limit.h"
@@ -47,10 +48,12 @@ struct PeerState {
   int unconnecting_headers = 0;
   bool headers_pending = false;  // its last headers message was full: more are asked
   bool answered_getaddr = false;
-  // The best header the peer showed us (by height, on any branch).
+  // The best header the peer showed us (by the accepted work it commits,
+  // then height, on any branch).
   bool has_best_header = false;
   Uint256 best_header;
   uint32_t best_header_height = 0;
+  uint64_t best_header_work = 0;
   int64_t best_block_height = -1;  // highest block it announced or sent us
   // Blocks still to fetch on the peer's best chain, lowest first; rebuilt
   // when its best header moves.
@@ -489,12 +492,20 @@ class PeerManager::Impl {
       connman_->PushMessage(peer->id(), more);
     }
     const int64_t max_time = UnixNow() + params_.max_future_time;
+    const BlockHeader* prev = &parent.header;
     for (const BlockHeader& header : msg.headers) {
-      // What a header can be judged by alone: the producer's signature, time.
+      // What a header can be judged by with its parent alone: the producer's
+      // signature, height, time and the work it claims.
       if (!VerifySchnorr(header.producer, header.SigningHash(), header.signature)) {
         Misbehaving(peer->id(), "bad-blk-sig");
         return;
       }
+      ValidationState context;
+      if (!CheckHeaderContext(header, prev->height, prev->time, prev->accepted_work, &context)) {
+        Misbehaving(peer->id(), context.reason());
+        return;
+      }
+      prev = &header;
       if (header.time > max_time) return;  // may become valid later: not punished
       ValidationState checkpoint;
       if (!chainman_->CheckCheckpoints(header, &checkpoint)) {
@@ -509,10 +520,13 @@ class PeerManager::Impl {
     }
     state.unconnecting_headers = 0;
     const BlockHeader& last = msg.headers.back();
-    if (!state.has_best_header || last.height > state.best_header_height) {
+    // More work, or as much further along (blocks without records add none).
+    if (!state.has_best_header || last.accepted_work > state.best_header_work ||
+        (last.accepted_work == state.best_header_work && last.height > state.best_header_height)) {
       state.has_best_header = true;
       state.best_header = last.Hash();
       state.best_header_height = last.height;
+      state.best_header_work = last.accepted_work;
       RebuildToFetch(state);
     }
     if (last.height > best_header_height_) {
@@ -1137,6 +1151,16 @@ class PeerManager::Impl {
     ProofMsg reply;
     reply.kind = msg.kind;
     reply.block_hash = msg.block_hash;
+    if (msg.kind == ProofKind::kRegistry) {
+      ConsensusState state;
+      XOnlyPubKeyBytes key;
+      std::copy(msg.id.begin(), msg.id.end(), key.begin());
+      if (!chainman_->GetState(msg.block_hash, &state).ok() ||
+          !state.RegistryProof(key, &reply.entry, &reply.proof).ok())
+        return NotFoundProof(peer, msg);
+      connman_->PushMessage(peer->id(), reply);
+      return;
+    }
     if (!chain_->ReadBlock(msg.block_hash, &block).ok()) return NotFoundProof(peer, msg);
     std::vector<Uint256> leaves;
     std::optional<size_t> index;
@@ -1160,8 +1184,10 @@ class PeerManager::Impl {
 
   void NotFoundProof(const PeerRef& peer, const GetProofMsg& msg) {
     NotFoundMsg nf;
-    nf.items.push_back(
-        Inv{msg.kind == ProofKind::kTx ? InvType::kTx : InvType::kWorkRecord, msg.id});
+    const InvType type = msg.kind == ProofKind::kTx       ? InvType::kTx
+                         : msg.kind == ProofKind::kRecord ? InvType::kWorkRecord
+                                                          : InvType::kBlock;  // the block's registry
+    nf.items.push_back(Inv{type, msg.id});
     connman_->PushMessage(peer->id(), nf);
   }
 

@@ -55,6 +55,8 @@ void WriteHeaderFields(const ChainState& chain, const BlockIndexEntry& entry, co
   out->Key("tx_root").Hex(header.tx_root.span());
   out->Key("work_root").Hex(header.work_root.span());
   out->Key("state_root").Hex(header.state_root.span());
+  out->Key("registry_root").Hex(header.registry_root.span());
+  out->Key("accepted_work").Uint(header.accepted_work);
   out->Key("producer").Hex(header.producer);
   out->Key("ntx").Uint(entry.num_txs);
   out->Key("nrecords").Uint(entry.num_records);

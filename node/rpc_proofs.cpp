@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "chain/merkle.h"
+#include "chain/hex.h"
 #include "chain/serialize.h"
+#include "consensus/consensus_state.h"
 #include "node/rpc_helpers.h"
 #include "node/rpc_register.h"
 #include "rpc/method.h"
@@ -158,6 +160,48 @@ RpcMethod getworkproof(NodeContext& node) {
       }};
 }
 
+RpcMethod getregistryproof(NodeContext& node) {
+  return RpcMethod{
+      "getregistryproof",
+      "Returns a proof that worker 'key' is registered in the registry committed by the "
+      "registry_root of block 'blockhash' (the registry after that block).\n"
+      "Light clients check a block's producer with it against the parent's header "
+      "(computecoin-light verifyproducer).",
+      {{"key", RpcType::kHex, RpcArg::kRequired, "", "The worker's x-only public key"},
+       {"blockhash", RpcType::kHex, RpcArg::kRequired, "", "The block whose registry is asked"}},
+      {{RpcType::kObject,
+        "",
+        "",
+        {
+            {RpcType::kHex, "blockhash", "the block hash"},
+            {RpcType::kHex, "key", "the worker key"},
+            {RpcType::kHex, "entry", "the serialized WorkerEntry (the registry tree's leaf data)"},
+            {RpcType::kHex, "proof", "the serialized MerkleProof (leaf_index, tree_size, path)"},
+        }}},
+      ExampleCli("getregistryproof", kHashArgs) + ExampleRpc("getregistryproof", kHashArgsJson),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        XOnlyPubKeyBytes key;
+        if (!request.Arg(0).is_string() ||
+            !ParseHexInto(request.Arg(0).get<std::string>(), key))
+          throw RpcError(rpc::kRpcInvalidParameter, "key must be 64 hex digits");
+        const Uint256 block_hash = rpc::ParseHashArg(request.Arg(1), "blockhash");
+        (void)ReadIndexOrThrow(*node.chain, block_hash);
+        ConsensusState state;
+        Status s = node.chainman->GetState(block_hash, &state);
+        if (s.IsNotFound())
+          throw RpcError(rpc::kRpcInvalidAddressOrKey, "No registry stored for that block");
+        if (!s.ok()) ThrowStoreError(s);
+        WorkerEntry entry;
+        MerkleProof proof;
+        if (!state.RegistryProof(key, &entry, &proof).ok())
+          throw RpcError(rpc::kRpcInvalidAddressOrKey, "Key not registered after that block");
+        return json{{"blockhash", block_hash.ToHex()},
+                    {"key", HexStr(key)},
+                    {"entry", HexStr(Serialize(entry))},
+                    {"proof", HexStr(Serialize(proof))}};
+      }};
+}
+
 }  // namespace
 
 Status RegisterProofRpcs(rpc::RpcTable& table, NodeContext& node) {
@@ -165,6 +209,7 @@ Status RegisterProofRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"blockchain", &getheaders},
       {"blockchain", &gettxoutproof},
       {"blockchain", &getworkproof},
+      {"blockchain", &getregistryproof},
   };
   return table.AddAll(kCommands, node);
 }

@@ -24,7 +24,7 @@ namespace {
 // under, kept in the snapshot database under kFormatKey. Raised with every
 // change that makes stored snapshots undecodable or stored blocks invalid
 // (doc/consensus.md, "Rule versions"); 1 is every database without the key.
-constexpr uint32_t kRulesVersion = 2;  // 2: ABSENCE, signed payouts, owner-spent bonds
+constexpr uint32_t kRulesVersion = 3;  // 3: headers commit registry_root, accepted_work
 const char kFormatKey[] = "v";
 
 // Refuses a database written under other rules, with what to do about it;
@@ -431,19 +431,18 @@ Status ChainManager::ActivateBestChain() {
       if (chain_->GetBlockHashAtHeight(e.height(), &at_height).ok() &&
           at_height == e.header.Hash())
         return Status::OK();
-      // The branch's work if all of it is valid, as ProcessNewBlock ranks it.
-      uint64_t work = 0;
+      // No candidate above a failed block; ranked by the work its header
+      // commits (checked when it connects), as ProcessNewBlock ranks it.
       ConsensusState validated;
       BlockIndexEntry walk = e;
       for (;;) {
         if (GetStateLocked(walk.header.Hash(), &validated).ok()) break;
         if (walk.Has(kBlockFailed)) return Status::OK();
-        work += walk.num_records;
         const Uint256 prev = walk.header.prev;  // ReadIndex overwrites walk
         Status r = chain_->ReadIndex(prev, &walk);
         if (!r.ok()) return r;
       }
-      const TipRank candidate{validated.accepted_work + work, e.sequence};
+      const TipRank candidate{e.header.accepted_work, e.sequence};
       if (!IsBetterTip(candidate, best)) return Status::OK();
       // Deeper than retention: not re-verifiable here (ProcessNewBlock's rule).
       Uint256 fork;
@@ -643,23 +642,21 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   if (!CheckBlock(block, state)) return false;
   Status s = chain_->StoreBlock(block);
   if (!s.ok()) return state->Error("store: " + s.ToString());
-  // The branch's work if all of it is valid: the last validated ancestor's
-  // plus the records of the blocks after it.
-  uint64_t work = 0;
+  // Not above a failed block; ranked by the work the header commits (the
+  // chain's if all of it is valid, which connecting it checks).
   ConsensusState validated;
   BlockIndexEntry entry;
   for (Uint256 h = hash; s.ok();) {
     if (GetStateLocked(h, &validated).ok()) break;
     s = chain_->ReadIndex(h, &entry);
     if (entry.Has(kBlockFailed)) return state->Invalid(ValidationResult::kConsensus, "bad-prevblk");
-    work += entry.num_records;
     h = entry.header.prev;
   }
   BlockIndexEntry tip_entry;
   if (s.ok()) s = chain_->ReadIndex(hash, &entry);
   if (s.ok()) s = chain_->ReadIndex(tip_.block_hash, &tip_entry);
   if (!s.ok()) return state->Error("index: " + s.ToString());
-  const TipRank candidate{validated.accepted_work + work, entry.sequence};
+  const TipRank candidate{block.header.accepted_work, entry.sequence};
   if (!IsBetterTip(candidate, {tip_.accepted_work, tip_entry.sequence})) return true;
   // The fork point's weights and the branch's inputs are only kept for
   // keep_steps steps: a branch forking further back cannot be re-verified

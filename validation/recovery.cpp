@@ -247,7 +247,9 @@ Status ChainManager::VerifyChain(int level, uint32_t nblocks) {
       s = GetStateLocked(hash, &snapshot);
       if (!s.ok()) return Status::Corruption(where + ": " + s.ToString());
       if (snapshot.block_hash != hash || snapshot.height != h ||
-          snapshot.StateRoot() != block.header.state_root)
+          snapshot.StateRoot() != block.header.state_root ||
+          snapshot.RegistryRoot() != block.header.registry_root ||
+          snapshot.accepted_work != block.header.accepted_work)
         return Status::Corruption(where + ": its consensus snapshot does not match it");
     }
     if (level >= 2) {

@@ -2,8 +2,8 @@
 // kept in one file, "<network dir>/light/headers.dat".
 //
 // File format: the canonical encodings of the headers of heights 0, 1, ...,
-// n-1, back to back. A header's encoding has a fixed size (kRecordSize,
-// 240 bytes), so height h is at offset h * kRecordSize.
+// n-1, back to back. A header's encoding has a fixed size (kRecordSize =
+// kBlockHeaderSize, 280 bytes), so height h is at offset h * kRecordSize.
 //
 // Invariants, checked on every Append and again by Open over the whole
 // file: header 0 is the network's genesis header; each later header's prev
@@ -12,9 +12,9 @@
 // fsynced, so only the last one can be torn); any other mismatch is
 // Corruption.
 //
-// This is linkage only. Whether a header was produced by the worker whose
-// slot it was (its signature) is a consensus rule, checked by full nodes;
-// a light client following one server trusts that server for it.
+// This is linkage only: the other checks a header gets before it is
+// appended (its signature, time, claimed work; over P2P) are the light
+// client's (node/client/light_client.h).
 //
 // Thread safety: not thread-safe; one HeaderChain per file per process.
 

@@ -15,6 +15,8 @@
 #include "chain/merkle.h"
 #include "chain/receipt.h"
 #include "chain/serialize.h"
+#include "consensus/connect.h"
+#include "consensus/consensus_state.h"
 #include "consensus/genesis.h"
 #include "node/client/header_chain.h"
 #include "node/client/light_peer.h"
@@ -149,15 +151,30 @@ Status SyncHeadersP2P(LightPeer& peer, const ChainParams& params, HeaderChain* c
       return Status::Corruption("the peer sent headers that do not connect to ours");
     const size_t keep = static_cast<size_t>(fork->height) + 1;
     const int64_t latest = static_cast<int64_t>(std::time(nullptr)) + params.max_future_time;
+    const BlockHeader* prev = fork;
     for (const BlockHeader& h : headers) {
       if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
         return Status::Corruption(
             "the peer sent a header with a bad producer signature at height " +
             std::to_string(h.height) + " (bad-blk-sig)");
+      ValidationState state;
+      if (!CheckHeaderContext(h, prev->height, prev->time, prev->accepted_work, &state))
+        return Status::Corruption("the peer sent a header that breaks its parent's at height " +
+                                  std::to_string(h.height) + " (" + state.ToString() + ")");
       if (h.time > latest)
         return Status::Corruption("the peer sent a header from the future at height " +
                                   std::to_string(h.height) + " (time-too-new)");
+      prev = &h;
     }
+    // The chain with the most accepted work wins: a branch that would
+    // replace ours must commit more (a batch cut at the message limit is
+    // judged by its last header, so a longer branch must pull ahead within it).
+    const uint64_t our_work = chain->at(chain->size() - 1).accepted_work;
+    if (keep < chain->size() && headers.back().accepted_work <= our_work)
+      return Status::Corruption("the peer's branch from height " + std::to_string(keep) +
+                                " commits " + std::to_string(headers.back().accepted_work) +
+                                " accepted records, not more than our chain's " +
+                                std::to_string(our_work) + ": not followed");
     if (keep < chain->size()) {
       summary->disconnected += chain->size() - keep;
       s = chain->Truncate(keep);
@@ -314,6 +331,29 @@ bool VerifyRecordInclusion(const WorkRecord& record, const MerkleProof& path,
   return true;
 }
 
+bool VerifyProducerRegistered(const WorkerEntry& entry, const MerkleProof& path,
+                              const BlockHeader& header, const BlockHeader& parent,
+                              std::string* reason) {
+  if (entry.key != header.producer) {
+    *reason = "the registry entry is another key's, not the block's producer";
+    return false;
+  }
+  if (!VerifyMerkleProof(RegistryLeaf(entry), path, parent.registry_root)) {
+    *reason = "the Merkle proof does not lead to the parent's registry_root";
+    return false;
+  }
+  return true;
+}
+
+bool VerifyRegistryProof(const json& proof, const BlockHeader& header, const BlockHeader& parent,
+                         std::string* reason) {
+  WorkerEntry entry;
+  MerkleProof path;
+  if (!DecodeField(proof, "entry", &entry, reason) || !DecodeField(proof, "proof", &path, reason))
+    return false;
+  return VerifyProducerRegistered(entry, path, header, parent, reason);
+}
+
 int LightMain(int argc, const char* const argv[]) {
   Config config;
   AddLightArgs(&config);
@@ -334,6 +374,8 @@ int LightMain(int argc, const char* const argv[]) {
         "or:     computecoin-light [options] verifyreceipt <receiptproof> <txid> <blockhash>\n"
         "                                   Check a receipt was paid by settlement txid in a "
         "block\n"
+        "or:     computecoin-light [options] verifyproducer <blockhash>           Check a "
+        "block's producer was registered\n"
         "or:     computecoin-light [options] getbestheader                        Show the local "
         "header tip\n\n%s",
         FormatVersion().c_str(), config.HelpMessage().c_str());
@@ -347,7 +389,7 @@ int LightMain(int argc, const char* const argv[]) {
   if (args.empty())
     return Fail(
         "too few parameters (need a command: syncheaders, verifytx, verifywork, verifyreceipt, "
-        "getbestheader)");
+        "verifyproducer, getbestheader)");
 
   const ChainParams* params = nullptr;
   std::filesystem::path network_dir;
@@ -391,6 +433,43 @@ int LightMain(int argc, const char* const argv[]) {
   }
   if (command == "verifytx" || command == "verifywork" || command == "verifyreceipt") {
     return VerifyCommand(config, *params, network_dir, *chain, args);
+  }
+  if (command == "verifyproducer") {
+    if (args.size() != 2) return Fail("usage: verifyproducer <blockhash>");
+    const std::optional<Uint256> block_hash = Uint256::FromHex(args[1]);
+    if (!block_hash) return Fail("blockhash must be 64 hex digits");
+    const BlockHeader* header = chain->Find(*block_hash);
+    if (header == nullptr)
+      return Invalid("block " + block_hash->ToHex() +
+                     " is not in the local header chain (run syncheaders)");
+    if (header->height == 0) return Invalid("the genesis block has no producer");
+    const BlockHeader& parent = chain->at(header->height - 1);
+    std::string reason;
+    if (!config.GetArgs("connect").empty()) {
+      std::unique_ptr<LightPeer> peer;
+      s = ConnectToPeer(config, *params, &peer);
+      if (!s.ok()) return Fail(s.message());
+      net::ProofMsg proof;
+      s = peer->GetProof(net::ProofKind::kRegistry, header->prev, Uint256(header->producer),
+                         &proof);
+      if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
+      if (!s.ok()) return Fail(s.message());
+      if (!VerifyProducerRegistered(proof.entry, proof.proof, *header, parent, &reason))
+        return Invalid(reason);
+    } else {
+      rpc::RpcClientOptions options;
+      s = ClientOptionsFromConfig(config, *params, network_dir, &options);
+      if (!s.ok()) return Fail(s.message());
+      rpc::RpcClient client(options);
+      json proof;
+      s = Rpc(client, "getregistryproof",
+              json::array({HexStr(header->producer), header->prev.ToHex()}), &proof);
+      if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
+      if (!s.ok()) return Fail(s.message());
+      if (!VerifyRegistryProof(proof, *header, parent, &reason)) return Invalid(reason);
+    }
+    std::printf("valid\n");
+    return EXIT_SUCCESS;
   }
   if (command == "getbestheader") {
     if (chain->size() == 0) return Fail("no headers yet (run syncheaders)");

@@ -8,8 +8,9 @@
 // getblockhash, getheaders, gettxoutproof, getworkproof) with the same
 // options as computecoin-cli. What it verifies does not depend on the
 // transport: each header's linkage, and over P2P also its producer's
-// signature and time bound; what a header alone cannot show is in
-// doc/protocol.md.
+// signature, time bound and the accepted work it commits, following only a
+// branch that commits more than its own chain; what a header alone cannot
+// show is in doc/protocol.md.
 //
 //   computecoin-light [options] syncheaders
 //       Downloads headers from the last one the server and the local copy
@@ -25,6 +26,13 @@
 //       ReceiptProof): the holder's signature, the settlement's holder and
 //       the receipt's path to its receipts root (VerifyReceiptCommitment's
 //       reasons).
+//   computecoin-light [options] verifyproducer <blockhash>
+//       Asks for the registry proof of the block's producer after its parent
+//       (P2P getproof of kind registry, or getregistryproof) and checks it
+//       against the parent's registry_root: "valid" when the producer was a
+//       registered worker when the block was made. Whether it held that
+//       block's slot needs the whole registry, which a light client does
+//       not keep.
 //   computecoin-light [options] getbestheader
 //       Prints the local tip as {"height", "hash"}.
 // Other failures print "error: <message>" and exit 1.
@@ -41,6 +49,7 @@
 #include "chain/transaction.h"
 #include "chain/uint256.h"
 #include "chain/work.h"
+#include "consensus/consensus_state.h"
 #include "rpc/protocol.h"
 
 namespace cc {
@@ -66,6 +75,18 @@ namespace cc {
 [[nodiscard]] bool VerifyRecordInclusion(const WorkRecord& record, const MerkleProof& path,
                                          const Uint256& record_hash, const BlockHeader& header,
                                          std::string* reason);
+
+/// Checks that `header`'s producer was registered after its parent: `entry`
+/// is the producer's registry entry and `path` leads from RegistryLeaf(entry)
+/// to parent.registry_root. Returns true, or false with *reason set.
+/// REQUIRES: header.prev == parent.Hash().
+[[nodiscard]] bool VerifyProducerRegistered(const WorkerEntry& entry, const MerkleProof& path,
+                                            const BlockHeader& header, const BlockHeader& parent,
+                                            std::string* reason);
+
+/// The same from a getregistryproof result ("entry" and "proof", hex).
+[[nodiscard]] bool VerifyRegistryProof(const rpc::json& proof, const BlockHeader& header,
+                                       const BlockHeader& parent, std::string* reason);
 
 /// computecoin-light's main(). Returns the exit status.
 int LightMain(int argc, const char* const argv[]);

@@ -30,7 +30,7 @@ constexpr size_t kOutPointSize = 32 + 4;
 constexpr size_t kTxInSize = kOutPointSize + 32 + 64;
 constexpr size_t kTxOutSize = 8 + 1 + 32;
 constexpr size_t kUnitIdSize = 1 + 8 + 5 * 4;
-constexpr size_t kHeaderSize = 4 + 4 + 4 * 32 + 8 + 32 + 64;
+constexpr size_t kHeaderSize = 4 + 4 + 5 * 32 + 8 + 8 + 32 + 64;  // 280: doc/chain.md
 
 // ---------------------------------------------------------------------------
 // Per-type facts the typed tests need: a sample value; for types with a

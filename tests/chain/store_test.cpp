@@ -446,9 +446,13 @@ TEST_F(StoreTest, OpenDetectsTipWithoutIndexEntry) {
 
 TEST_F(StoreTest, OpenRefusesOtherSchemaVersion) {
   Close();
-  RawPut(std::string(store::kVersionKey), AsString(Serialize(uint32_t{2})));
+  // Version 1: headers without registry_root and accepted_work.
+  RawPut(std::string(store::kVersionKey), AsString(Serialize(uint32_t{1})));
   Status s = Open();
   EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_NE(s.message().find("move that data directory away or use another -datadir"),
+            std::string::npos)
+      << s.ToString();
 
   RawDelete(std::string(store::kVersionKey));
   RawPut("zzz", "left by something else");

@@ -15,10 +15,10 @@ namespace cc {
 namespace {
 
 TEST(GenesisTest, GoldenHashes) {
-  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "9d72ad93ea106a2309ebb55755c3d7ebf9baf40e87e8e27b67f9a42029797e36");
-  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "104656e51e401f4fe2253a4d2298642ef658e2b1d8e962ed9b983facb2883952");
-  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "8ec2441138b9ae5778464c73c52fe33bda261dfe28ff608c681890eee847120b");
-  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "f2e9cf1706b74e118b33bd362e635b88b1f5f1f6ae5517735926ca34e6ce65d1");
+  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "abb90bf50fc9397f066c45cd28fe26b91ed3b2f981336eb8872dda937775b54f");
+  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "515cab701b65d0e77c800abce1a55049d34e9ba286289dc23456bd3290f96765");
+  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "f6256e14ada894834efe32e4fe41f7b2e93a7a930332a033fe2e36eb91c0b9e3");
+  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "226010a66b6276fca68c50524f9f16a1285a8aed0888860b7672dc8c8697cf16");
 }
 
 // The commitments doc/consensus.md §1.1 lists, so that the recipe written
@@ -58,6 +58,8 @@ TEST(GenesisTest, Shape) {
     EXPECT_TRUE(genesis.records.empty());
     EXPECT_EQ(genesis.header.tx_root, genesis.ComputeTxRoot());
     EXPECT_EQ(genesis.header.work_root, MerkleRoot({}));
+    EXPECT_EQ(genesis.header.registry_root, MerkleRoot({}));
+    EXPECT_EQ(genesis.header.accepted_work, 0u);
   }
 }
 

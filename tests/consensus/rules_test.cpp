@@ -1,5 +1,6 @@
 // The pure consensus rules that need no chain and no engine: the
-// longest-waiting schedule, the -verify sampling policy and fork choice.
+// longest-waiting schedule, the -verify sampling policy, fork choice, and
+// what headers commit and alone can show.
 
 #include <gtest/gtest.h>
 
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "chain/hash.h"
+#include "chain/merkle.h"
 #include "consensus/connect.h"
 #include "consensus/consensus_state.h"
 #include "consensus/fork_choice.h"
@@ -162,6 +164,57 @@ TEST(ForkChoiceTest, MostWorkThenFirstSeen) {
   EXPECT_FALSE(IsBetterTip({9, 0}, {10, 5}));
   EXPECT_TRUE(IsBetterTip({10, 1}, {10, 2}));
   EXPECT_FALSE(IsBetterTip({10, 2}, {10, 1}));
+}
+
+// The rules a header can be judged by with only its parent's height, time
+// and accepted work (headers-first sync, light clients).
+TEST(HeaderContextTest, HeightTimeAndClaimedWork) {
+  BlockHeader h;
+  h.height = 11;
+  h.time = 1000;
+  h.accepted_work = 100000;
+  ValidationState ok;
+  EXPECT_TRUE(CheckHeaderContext(h, 10, 1000, 100000, &ok)) << ok.ToString();  // no records
+  EXPECT_TRUE(CheckHeaderContext(h, 10, 999, 100000 - kMaxBlockRecords, &ok)) << ok.ToString();
+  const auto reason = [&h](uint32_t height, int64_t time, uint64_t work) {
+    ValidationState state;
+    EXPECT_FALSE(CheckHeaderContext(h, height, time, work, &state));
+    return state.reason();
+  };
+  EXPECT_EQ(reason(11, 1000, 100000), "bad-height");
+  EXPECT_EQ(reason(10, 1001, 100000), "time-too-old");
+  EXPECT_EQ(reason(10, 1000, 100001), "bad-accepted-work");  // work never falls
+  EXPECT_EQ(reason(10, 1000, 100000 - kMaxBlockRecords - 1), "bad-accepted-work");  // nor jumps
+}
+
+// A Merkle path from a worker's entry to the registry root shows it
+// registered; the root changes with any field of any entry.
+TEST(RegistryRootTest, ProofsLeadToTheRootAndOnlyForRegisteredKeys) {
+  ConsensusState state;
+  EXPECT_EQ(state.RegistryRoot(), MerkleRoot({}));
+  for (uint8_t k = 1; k <= 5; ++k) {
+    WorkerEntry w;
+    w.key[0] = k;
+    w.registered_height = k;
+    state.workers.push_back(w);
+  }
+  const Uint256 root = state.RegistryRoot();
+  for (const WorkerEntry& w : state.workers) {
+    WorkerEntry entry;
+    MerkleProof proof;
+    ASSERT_TRUE(state.RegistryProof(w.key, &entry, &proof).ok());
+    EXPECT_EQ(entry, w);
+    EXPECT_TRUE(VerifyMerkleProof(RegistryLeaf(entry), proof, root));
+    entry.records += 1;  // a forged entry does not lead to the root
+    EXPECT_FALSE(VerifyMerkleProof(RegistryLeaf(entry), proof, root));
+  }
+  XOnlyPubKeyBytes stranger{};
+  stranger[0] = 9;
+  WorkerEntry entry;
+  MerkleProof proof;
+  EXPECT_TRUE(state.RegistryProof(stranger, &entry, &proof).IsNotFound());
+  state.workers[2].active_step = 7;
+  EXPECT_NE(state.RegistryRoot(), root);
 }
 
 }  // namespace

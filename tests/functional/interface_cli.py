@@ -34,7 +34,7 @@ class InterfaceCliTest(ComputecoinTestFramework):
         self.log("-named")
         assert_equal(node.cli_ok("-named", "getblockhash", "height=0"), best)
         header_hex = node.cli_ok("-named", "getblockheader", f"blockhash={best}", "verbose=false")
-        assert_equal(len(header_hex), 480)
+        assert_equal(len(header_hex), 560)
         result = node.cli("-named", "getblockhash", "0")
         assert_equal(result.returncode, 1)
         assert_in("No '=' in named argument '0'", result.stderr)

@@ -39,7 +39,7 @@ class LightClientTest(ComputecoinTestFramework):
         assert_equal(summary["hash"], best)
         assert_equal(summary["downloaded"], 1)
         headers_file = os.path.join(node.network_dir, "light", "headers.dat")
-        assert_equal(os.path.getsize(headers_file), 240)
+        assert_equal(os.path.getsize(headers_file), 280)
 
         self.log("syncing again downloads nothing")
         summary = json.loads(node.light("syncheaders").stdout)
@@ -96,6 +96,8 @@ class LightClientTest(ComputecoinTestFramework):
         assert_equal(result.returncode, 1)
         assert_in("invalid: the server gave no proof", result.stdout)
         result = node.light("verifytx", block["tx"][0], produced[1])
+        assert_equal((result.returncode, result.stdout), (0, "valid\n"))
+        result = node.light("verifyproducer", produced[1])
         assert_equal((result.returncode, result.stdout), (0, "valid\n"))
 
         self.log("a light client follows a reorganisation to another node's branch")

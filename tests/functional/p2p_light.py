@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """computecoin-light over P2P (-connect): it syncs headers from a full node's
-P2P port, checking linkage, producer signatures and time; verifies a work
-record and a transaction through getproof; reports a missing proof as
-invalid; and refuses a peer that breaks the protocol or is silent."""
+P2P port, checking linkage, producer signatures, time and claimed work;
+verifies a work record, a transaction and a block's producer's registration
+through getproof; reports a missing proof as invalid; follows another
+peer's branch only when it commits more accepted work; and refuses a peer
+that breaks the protocol or is silent."""
 
 import json
 import socket
@@ -34,10 +36,42 @@ class P2PLightTest(ComputecoinTestFramework):
         result = node.light(peer, "verifytx", block["tx"][0], produced[2])
         assert_equal((result.returncode, result.stdout.strip()), (0, "valid"))
 
+        self.log("verifyproducer: the producer is in the parent's registry")
+        for block_hash in produced[1:]:
+            result = node.light(peer, "verifyproducer", block_hash)
+            assert_equal((result.returncode, result.stdout.strip()), (0, "valid"))
+        result = node.light(peer, "verifyproducer", node.rpc("getblockhash", 0))
+        assert_equal((result.returncode, result.stdout.strip()),
+                     (1, "invalid: the genesis block has no producer"))
+        # Block 1 registers the workers: its producer (a bond-0 network's
+        # free registration) is in no registry before it.
+        result = node.light(peer, "verifyproducer", produced[0])
+        assert_equal(result.returncode, 1)
+        assert_in("invalid: the peer gave no proof", result.stdout)
+
         self.log("a record that is not in the block: the peer has no proof")
         result = node.light(peer, "verifywork", "22" * 32, produced[2])
         assert_equal(result.returncode, 1)
         assert_in("invalid: the peer gave no proof", result.stdout)
+
+        self.log("a branch with less accepted work is not followed, one with more is")
+        other = self.add_node()
+        other.start(["-workers=1"])
+        other_peer = f"-connect=127.0.0.1:{other.p2p_port}"
+        lighter = other.rpc("generate", 2)
+        ours = node.rpc("getblockheader", produced[-1])["accepted_work"]
+        assert other.rpc("getblockheader", lighter[-1])["accepted_work"] < ours
+        result = node.light(other_peer, "syncheaders")
+        assert_equal(result.returncode, 1)
+        assert_in(f"not more than our chain's {ours}: not followed", result.stderr)
+        assert_equal(json.loads(node.light(peer, "getbestheader").stdout)["hash"], produced[-1])
+        heavier = lighter + other.rpc("generate", 10)
+        assert other.rpc("getblockheader", heavier[-1])["accepted_work"] > ours
+        result = node.light(other_peer, "syncheaders")
+        assert_equal((result.returncode, result.stderr), (0, ""))
+        summary = json.loads(result.stdout)
+        assert_equal((summary["hash"], summary["disconnected"]), (heavier[-1], 5))
+        other.stop()
 
         self.log("a peer that sends garbage is refused with its reason")
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -31,7 +31,7 @@ class RpcBlockchainTest(ComputecoinTestFramework):
         assert_equal(header["confirmations"], 1)
         assert_equal(header["ntx"], 1)
         assert "previousblockhash" not in header
-        assert_equal(len(node.rpc("getblockheader", best, False)), 480)
+        assert_equal(len(node.rpc("getblockheader", best, False)), 560)
         assert_equal(node.rpc("getblockheader", blockhash=best, verbose=True), header)  # named params
 
         self.log("getblock")

@@ -28,6 +28,8 @@ BlockHeader SampleHeader(uint32_t height) {
   h.tx_root = H(2);
   h.work_root = H(3);
   h.state_root = H(4);
+  h.registry_root = H(5);
+  h.accepted_work = 1000 + height;
   h.time = 1700000000 + height;
   h.producer[0] = 7;
   h.signature[63] = 9;
@@ -195,6 +197,13 @@ TEST(MessagesTest, ProofRoundTrip) {
   r.record = SampleRecord();
   r.proof.path.assign(kMaxMerkleProofDepth, H(3));
   ExpectRoundTrip(r);
+  ProofMsg w;
+  w.kind = ProofKind::kRegistry;
+  w.block_hash = H(4);
+  w.entry.key[0] = 7;
+  w.entry.records = 12;
+  w.proof.path = {H(5)};
+  ExpectRoundTrip(w);
 }
 
 TEST(MessagesTest, TensorRoundTrip) {
@@ -268,7 +277,7 @@ TEST(MessagesTest, RejectsBadEnumsAndRanges) {
   EXPECT_EQ(Reason(msgtype::kFeeFilter, EncodePayload(FeeFilterMsg{.fee_rate = -1})),
             "bad-feefilter");
   std::vector<uint8_t> gp = EncodePayload(GetProofMsg{});
-  gp[0] = 3;
+  gp[0] = 4;
   EXPECT_EQ(Reason(msgtype::kGetProof, gp), "bad-proof-kind");
   ProofMsg p;
   p.proof.path.assign(kMaxMerkleProofDepth + 1, H(1));

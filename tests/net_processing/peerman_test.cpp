@@ -215,6 +215,27 @@ TEST(PeerManagerTest, InvalidBlockDiscouragesItsSenderWithTheReason) {
   EXPECT_TRUE(WaitFor([&] { return a.Tip().block_hash == valid.Hash(); }));
 }
 
+// Headers-first: what a header claims is judged against its parent's header
+// before any block is asked: a header claiming more accepted work than its
+// block could hold is refused, and its sender discouraged, with the reason.
+TEST(PeerManagerTest, HeaderClaimingImpossibleWorkDiscouragesItsSender) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));
+  const PrivateKey producer = cc::test::TestKey(3);
+  Block block = maker.Assemble(producer);
+  block.header.accepted_work = kMaxBlockRecords + 1;  // the parent (genesis) has 0
+  block.header.signature = producer.Sign(block.header.SigningHash());
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(HeadersMsg{.headers = {block.header}});
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+  EXPECT_TRUE(a.LogHas("Misbehaving: peer=0 bad-accepted-work")) << "the reason is logged";
+  EXPECT_EQ(a.peerman().BestHeaderHeight(), 0u) << "not taken as a best header";
+}
+
 TEST(PeerManagerTest, MutatedBlockIsRefusedWithoutPunishingItsRelayer) {
   // A block whose producer signature does not verify may be a relayer's
   // tampering (ValidationResult::kMutated): refused, its hash not remembered

@@ -56,7 +56,8 @@ class ChainManagerTest : public testing::Test {
 TEST_F(ChainManagerTest, GenerateTrainsAndSurvivesReopen) {
   test::TestChain node(Dir("a"), WithTorch());
   const int64_t t0 = RegtestParams().genesis_time + 10;
-  ASSERT_TRUE(node.manager->Generate(5, workers_, t0, nullptr).ok());
+  const Status generated = node.manager->Generate(5, workers_, t0, nullptr);
+  ASSERT_TRUE(generated.ok()) << generated.ToString();
   const ConsensusState tip = node.manager->Tip();
   EXPECT_EQ(tip.height, 5u);
   EXPECT_EQ(tip.workers.size(), 3u);
@@ -242,7 +243,7 @@ TEST_F(ChainManagerTest, ChainOfOtherRulesIsRefusedWithWhatToDo) {
   auto expected = [&](int version) {
     return "the chain in " + Dir("a").string() + " was made under consensus rules version " +
            std::to_string(version) +
-           ", and this program implements version 2 (doc/consensus.md, \"Rule versions\"): its "
+           ", and this program implements version 3 (doc/consensus.md, \"Rule versions\"): its "
            "blocks may not be valid under these rules. Test networks restart after such a "
            "change: move that directory away or use another -datadir";
   };
@@ -252,12 +253,12 @@ TEST_F(ChainManagerTest, ChainOfOtherRulesIsRefusedWithWhatToDo) {
   EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
   EXPECT_EQ(s.message(), expected(1));
   node.chain.reset();
-  const std::string later("\x03\x00\x00\x00", 4);
+  const std::string later("\x04\x00\x00\x00", 4);
   set_version(&later);
   s = open();
-  EXPECT_EQ(s.message(), expected(3));
+  EXPECT_EQ(s.message(), expected(4));
   node.chain.reset();
-  const std::string ours("\x02\x00\x00\x00", 4);
+  const std::string ours("\x03\x00\x00\x00", 4);
   set_version(&ours);
   ASSERT_TRUE(open().ok());
   EXPECT_EQ(node.manager->Tip(), tip);

@@ -69,6 +69,16 @@ class SlashChainTest : public testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return b;
   }
+  // A child of `parent` carrying `invalid`, which the assembler would refuse
+  // to put in a block: added to an empty valid block, which is signed again.
+  Block BuildRefused(const ConsensusState& parent, std::vector<Transaction> invalid) {
+    Block b = Build(parent, {});
+    b.txs.insert(b.txs.end(), invalid.begin(), invalid.end());
+    b.header.tx_root = b.ComputeTxRoot();
+    for (const PrivateKey& k : workers_)
+      if (k.PublicKey() == b.header.producer) b.header.signature = k.Sign(b.header.SigningHash());
+    return b;
+  }
   void MustProcess(const Block& b) {
     ValidationState state;
     ASSERT_TRUE(manager_.ProcessNewBlock(b, &state)) << state.ToString();
@@ -217,7 +227,7 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
     const Transaction partial = MakeSlashTransaction(
         evidence, std::span(bonds).subspan(1), KeyHash(reporter().PublicKey()));
     ValidationState state;
-    EXPECT_FALSE(manager_.ProcessNewBlock(Build(before, {}, {partial}), &state));
+    EXPECT_FALSE(manager_.ProcessNewBlock(BuildRefused(before, {partial}), &state));
     EXPECT_EQ(state.reason(), "bad-slash-incomplete") << state.ToString();
   }
 
@@ -288,7 +298,7 @@ TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
   };
   ValidationState state;
   EXPECT_FALSE(
-      manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {withdraw(OutputKind::kPayToKeyHash)}),
+      manager_.ProcessNewBlock(BuildRefused(manager_.Tip(), {withdraw(OutputKind::kPayToKeyHash)}),
                                &state));
   EXPECT_EQ(state.reason(), "bad-txns-unbonding-missing") << state.ToString();
 
@@ -303,7 +313,7 @@ TEST_F(SlashChainTest, ABondLeavesOnlyThroughTheUnbondingDelay) {
   ASSERT_TRUE(SignInput(&release, 0, unbond.outputs[0], liar()).ok());
   while (manager_.Tip().height + 1 < created + delay - 1) MustProcess(Build(manager_.Tip(), {}));
   state = ValidationState();
-  EXPECT_FALSE(manager_.ProcessNewBlock(Build(manager_.Tip(), {}, {release}), &state));
+  EXPECT_FALSE(manager_.ProcessNewBlock(BuildRefused(manager_.Tip(), {release}), &state));
   EXPECT_EQ(state.reason(), "bad-txns-unbonding-premature") << state.ToString();
   MustProcess(Build(manager_.Tip(), {}));
   ASSERT_EQ(manager_.Tip().height + 1, created + delay);

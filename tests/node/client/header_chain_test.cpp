@@ -63,7 +63,7 @@ class HeaderChainTest : public ::testing::Test {
   std::unique_ptr<HeaderChain> chain_;
 };
 
-TEST_F(HeaderChainTest, RecordSizeIsFixed) { EXPECT_EQ(HeaderChain::kRecordSize, 240u); }
+TEST_F(HeaderChainTest, RecordSizeIsFixed) { EXPECT_EQ(HeaderChain::kRecordSize, 280u); }
 
 TEST_F(HeaderChainTest, AppendAndReopen) {
   ASSERT_TRUE(Open().ok());

@@ -5,6 +5,7 @@
 
 #include "chain/merkle.h"
 #include "chain/serialize.h"
+#include "consensus/consensus_state.h"
 #include "node/client/light_client.h"
 #include "rpc/util.h"
 
@@ -119,6 +120,47 @@ TEST_F(LightVerifyTest, MalformedRepliesAreReasons) {
   proof["proof"] = proof["proof"].get<std::string>() + "00";
   EXPECT_FALSE(VerifyTxOutProof(proof, block_.txs[0].Txid(), block_.header, &reason_));
   EXPECT_EQ(reason_, "the server's 'proof' does not decode: trailing bytes");
+}
+
+// verifyproducer: the producer's entry leads to the parent's registry_root,
+// and nothing else does.
+TEST(LightProducerTest, RegisteredProducerVerifiesAndForgeriesDoNot) {
+  ConsensusState registry;
+  for (uint8_t k = 1; k <= 4; ++k) {
+    WorkerEntry w;
+    w.key[0] = k;
+    w.registered_height = k;
+    registry.workers.push_back(w);
+  }
+  BlockHeader parent;
+  parent.registry_root = registry.RegistryRoot();
+  BlockHeader header;
+  header.prev = parent.Hash();
+  header.producer = registry.workers[2].key;
+  WorkerEntry entry;
+  MerkleProof path;
+  ASSERT_TRUE(registry.RegistryProof(header.producer, &entry, &path).ok());
+  std::string reason;
+  EXPECT_TRUE(VerifyProducerRegistered(entry, path, header, parent, &reason)) << reason;
+  EXPECT_TRUE(VerifyRegistryProof(
+      json{{"entry", HexStr(Serialize(entry))}, {"proof", HexStr(Serialize(path))}}, header,
+      parent, &reason))
+      << reason;
+
+  BlockHeader stranger = header;  // another key, with the registered entry's proof
+  stranger.producer[0] = 9;
+  EXPECT_FALSE(VerifyProducerRegistered(entry, path, stranger, parent, &reason));
+  EXPECT_EQ(reason, "the registry entry is another key's, not the block's producer");
+
+  WorkerEntry forged = entry;  // the stranger's own entry, with a real path
+  forged.key = stranger.producer;
+  EXPECT_FALSE(VerifyProducerRegistered(forged, path, stranger, parent, &reason));
+  EXPECT_EQ(reason, "the Merkle proof does not lead to the parent's registry_root");
+
+  BlockHeader other_parent;  // a registry without the producer
+  EXPECT_FALSE(VerifyProducerRegistered(entry, path, header, other_parent, &reason));
+  EXPECT_FALSE(VerifyRegistryProof(json{{"entry", "zz"}}, header, parent, &reason));
+  EXPECT_EQ(reason, "the server's 'entry' is not hex");
 }
 
 }  // namespace
