@@ -140,6 +140,7 @@ struct TensorDownload {
   Clock::time_point asked;  // when the outstanding chunk was asked
   bool outstanding = false;
   std::set<PeerId> lacking;  // peers that answered notfound
+  bool reported = false;     // "no peer has it" logged
 };
 
 // A block whose parent or tensors have not arrived yet.
@@ -352,6 +353,26 @@ class PeerManager::Impl {
     it->second.step = step;
     it->second.peer = peer;
     AskTensorChunk(hash, it->second);
+  }
+
+  // Says once, when every connected peer has answered notfound, which
+  // blocks wait for a tensor nobody serves: beyond the peers' retention a
+  // late-joining node cannot sync (doc/consensus.md §9), and it should not
+  // wait in silence. A peer that connects later is still asked.
+  // REQUIRES: mu_ held.
+  void ReportIfNobodyHas(const Uint256& hash, TensorDownload& d) {
+    if (d.reported) return;
+    for (const auto& [id, state] : peers_)
+      if (state.got_verack && !d.lacking.contains(id)) return;
+    d.reported = true;
+    std::string blocks;
+    for (const auto& [block_hash, w] : waiting_)
+      if (w.missing_tensors.contains(hash))
+        blocks += (blocks.empty() ? "" : ", ") + std::to_string(w.block.header.height);
+    Log("Tensor " + hash.ToHex() + " of step " + std::to_string(d.step) +
+        " is not served by any of our " + std::to_string(d.lacking.size()) +
+        " peers (pruned beyond their retention?)" +
+        (blocks.empty() ? std::string() : "; blocks at height " + blocks + " wait for it"));
   }
 
   Amount MempoolMinFeeRate() const {
@@ -1437,6 +1458,7 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
             it->second.lacking.insert(peer->id());
             it->second.peer = kNoPeer;
             it->second.outstanding = false;
+            impl_->ReportIfNobodyHas(inv.hash, it->second);
           }
         } else if constexpr (std::is_same_v<T, WorkRecordMsg>) {
           impl_->OnWorkRecord(peer, std::move(m.record));

@@ -236,6 +236,36 @@ TEST(PeerManagerTest, HeaderClaimingImpossibleWorkDiscouragesItsSender) {
   EXPECT_EQ(a.peerman().BestHeaderHeight(), 0u) << "not taken as a best header";
 }
 
+// A block whose records' outputs no peer serves (pruned beyond the peers'
+// retention: a node joining that late cannot sync) waits, and the node says
+// so once every peer has answered notfound, naming the blocks that wait.
+// Before, it waited in silence.
+TEST(PeerManagerTest, TensorNoPeerServesIsReportedWithTheBlocksWaitingForIt) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));
+  Block block = maker.Assemble(cc::test::TestKey(3));
+  WorkRecord record;
+  Uint256 pruned;
+  pruned.data()[0] = 0x42;
+  record.unit.step = 7;
+  record.outputs = {pruned};
+  block.records.push_back(record);  // waits before it is judged, so needs no validity
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = block});
+  ASSERT_TRUE(raw.WaitMessage("gettensor"));
+  EXPECT_FALSE(a.LogHas("is not served by any of our")) << "not before every peer answered";
+  raw.SendMessage(NotFoundMsg{.items = {Inv{InvType::kTensor, pruned}}});
+  EXPECT_TRUE(WaitFor([&] {
+    return a.LogHas("Tensor " + pruned.ToHex() +
+                    " of step 7 is not served by any of our 1 peers (pruned beyond their "
+                    "retention?); blocks at height 1 wait for it");
+  }));
+  EXPECT_EQ(a.Tip().height, 0u);
+}
+
 TEST(PeerManagerTest, MutatedBlockIsRefusedWithoutPunishingItsRelayer) {
   // A block whose producer signature does not verify may be a relayer's
   // tampering (ValidationResult::kMutated): refused, its hash not remembered
