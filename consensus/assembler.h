@@ -67,11 +67,16 @@ struct AssemblyRequest {
   uint32_t max_records = kMaxBlockRecords;  //!< stop computing after this many records
 };
 
-/// Builds and signs the child of `parent` (context as for ConnectBlock; its
-/// coins and policy are not used). On success stores it in *out.
-/// Returns NotFound if none of request.producers holds the slot at
+/// Builds and signs the child of `parent` (context as for ConnectBlock: its
+/// coins must be the UTXO set at `parent` when request.txs is not empty;
+/// request.records are judged under its policy). Before signing, the block
+/// is applied (ApplyBlock, nothing re-executed) to learn the header's
+/// commitments, so only a valid block is ever signed. On success stores it
+/// in *out. Returns NotFound if none of request.producers holds the slot at
 /// request.time (nothing is computed then), InvalidArgument if time is
-/// before the parent's, and the engine's, fetcher's or sink's errors.
+/// before the parent's or "assembled an invalid block: <reason>" (a
+/// transaction the parent's UTXO set refuses, say), and the engine's,
+/// fetcher's or sink's errors.
 Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
                      const TensorSink& sink, const AssemblyRequest& request, Block* out);
 

@@ -176,8 +176,9 @@ class ChainManager {
 
   /// Assembles (consensus/assembler.h) and signs a child of the validated
   /// block `parent`, storing the tensors its workers compute; does not
-  /// process it. Returns NotFound if `parent` was never validated or no
-  /// producer holds the slot, and AssembleBlock's errors.
+  /// process it. request.txs are judged against the tip's UTXO set, so a
+  /// parent other than the tip takes none. Returns NotFound if `parent` was
+  /// never validated or no producer holds the slot, and AssembleBlock's errors.
   Status Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out);
 
   /// Bitcoin Core's checkpoint rules (ChainParams::checkpoints) for a header
