@@ -209,6 +209,34 @@ int Invalid(const std::string& reason) {
   return EXIT_FAILURE;
 }
 
+// Asks for a proof: the first -connect peer (getproof of `kind` for `id` in
+// `block_hash`) sets *from_peer; without -connect the RPC server (`method`
+// with `rpc_params`) sets *from_server. Returns nullopt when the proof came,
+// else the exit status of the failure it printed ("invalid: the peer (server)
+// gave no proof: …" when it has none).
+std::optional<int> AskProof(const Config& config, const ChainParams& params,
+                            const std::filesystem::path& network_dir, net::ProofKind kind,
+                            const Uint256& block_hash, const Uint256& id, const char* method,
+                            const json& rpc_params, net::ProofMsg* from_peer, json* from_server) {
+  if (!config.GetArgs("connect").empty()) {
+    std::unique_ptr<LightPeer> peer;
+    Status s = ConnectToPeer(config, params, &peer);
+    if (!s.ok()) return Fail(s.message());
+    s = peer->GetProof(kind, block_hash, id, from_peer);
+    if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
+    if (!s.ok()) return Fail(s.message());
+    return std::nullopt;
+  }
+  rpc::RpcClientOptions options;
+  Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
+  if (!s.ok()) return Fail(s.message());
+  rpc::RpcClient client(options);
+  s = Rpc(client, method, rpc_params, from_server);
+  if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
+  if (!s.ok()) return Fail(s.message());
+  return std::nullopt;
+}
+
 // verifytx / verifywork / verifyreceipt: the common part around the proof
 // check. verifyreceipt is verifytx on the settlement plus the receipt's own
 // checks.
@@ -242,36 +270,25 @@ int VerifyCommand(const Config& config, const ChainParams& params,
                    " is not in the local header chain (run syncheaders)");
   }
   Transaction tx;
-  MerkleProof path;
   std::string reason;
+  net::ProofMsg from_peer;
+  json from_server;
+  if (const std::optional<int> failed =
+          AskProof(config, params, network_dir, is_tx ? net::ProofKind::kTx : net::ProofKind::kRecord,
+                   *block_hash, *leaf, is_tx ? "gettxoutproof" : "getworkproof",
+                   json::array({args[1], args[2]}), &from_peer, &from_server))
+    return *failed;
   if (!config.GetArgs("connect").empty()) {
-    std::unique_ptr<LightPeer> peer;
-    Status s = ConnectToPeer(config, params, &peer);
-    if (!s.ok()) return Fail(s.message());
-    net::ProofMsg proof;
-    s = peer->GetProof(is_tx ? net::ProofKind::kTx : net::ProofKind::kRecord, *block_hash, *leaf,
-                       &proof);
-    if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
-    if (!s.ok()) return Fail(s.message());
     const bool valid =
-        is_tx ? VerifyTxInclusion(proof.tx, proof.proof, *leaf, *header, &reason)
-              : VerifyRecordInclusion(proof.record, proof.proof, *leaf, *header, &reason);
+        is_tx ? VerifyTxInclusion(from_peer.tx, from_peer.proof, *leaf, *header, &reason)
+              : VerifyRecordInclusion(from_peer.record, from_peer.proof, *leaf, *header, &reason);
     if (!valid) return Invalid(reason);
-    tx = proof.tx;
+    tx = from_peer.tx;
   } else {
-    rpc::RpcClientOptions options;
-    Status s = ClientOptionsFromConfig(config, params, network_dir, &options);
-    if (!s.ok()) return Fail(s.message());
-    rpc::RpcClient client(options);
-    json proof;
-    s = Rpc(client, is_tx ? "gettxoutproof" : "getworkproof", json::array({args[1], args[2]}),
-            &proof);
-    if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
-    if (!s.ok()) return Fail(s.message());
-    const bool valid = is_tx ? VerifyTxOutProof(proof, *leaf, *header, &reason)
-                             : VerifyWorkProof(proof, *leaf, *header, &reason);
+    const bool valid = is_tx ? VerifyTxOutProof(from_server, *leaf, *header, &reason)
+                             : VerifyWorkProof(from_server, *leaf, *header, &reason);
     if (!valid) return Invalid(reason);
-    if (is_receipt && !DecodeField(proof, "tx", &tx, &reason)) return Invalid(reason);
+    if (is_receipt && !DecodeField(from_server, "tx", &tx, &reason)) return Invalid(reason);
   }
   if (is_receipt) {
     ValidationState state;
@@ -445,29 +462,18 @@ int LightMain(int argc, const char* const argv[]) {
     if (header->height == 0) return Invalid("the genesis block has no producer");
     const BlockHeader& parent = chain->at(header->height - 1);
     std::string reason;
-    if (!config.GetArgs("connect").empty()) {
-      std::unique_ptr<LightPeer> peer;
-      s = ConnectToPeer(config, *params, &peer);
-      if (!s.ok()) return Fail(s.message());
-      net::ProofMsg proof;
-      s = peer->GetProof(net::ProofKind::kRegistry, header->prev, Uint256(header->producer),
-                         &proof);
-      if (s.IsNotFound()) return Invalid("the peer gave no proof: " + s.message());
-      if (!s.ok()) return Fail(s.message());
-      if (!VerifyProducerRegistered(proof.entry, proof.proof, *header, parent, &reason))
-        return Invalid(reason);
-    } else {
-      rpc::RpcClientOptions options;
-      s = ClientOptionsFromConfig(config, *params, network_dir, &options);
-      if (!s.ok()) return Fail(s.message());
-      rpc::RpcClient client(options);
-      json proof;
-      s = Rpc(client, "getregistryproof",
-              json::array({HexStr(header->producer), header->prev.ToHex()}), &proof);
-      if (s.IsInvalidArgument()) return Invalid("the server gave no proof: " + s.message());
-      if (!s.ok()) return Fail(s.message());
-      if (!VerifyRegistryProof(proof, *header, parent, &reason)) return Invalid(reason);
-    }
+    net::ProofMsg from_peer;
+    json from_server;
+    if (const std::optional<int> failed = AskProof(
+            config, *params, network_dir, net::ProofKind::kRegistry, header->prev,
+            Uint256(header->producer), "getregistryproof",
+            json::array({HexStr(header->producer), header->prev.ToHex()}), &from_peer, &from_server))
+      return *failed;
+    const bool valid =
+        !config.GetArgs("connect").empty()
+            ? VerifyProducerRegistered(from_peer.entry, from_peer.proof, *header, parent, &reason)
+            : VerifyRegistryProof(from_server, *header, parent, &reason);
+    if (!valid) return Invalid(reason);
     std::printf("valid\n");
     return EXIT_SUCCESS;
   }
