@@ -368,7 +368,8 @@ bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
   if (!CheckRecordShape(record, *unit, expected, state)) return false;
 
   const Uint256 record_hash = record.Hash();
-  if (ctx.policy.ShouldVerify(record_hash) && !(ctx.verified && ctx.verified(record_hash))) {
+  if (record.unit.step >= ctx.assume_valid_below_step && ctx.policy.ShouldVerify(record_hash) &&
+      !(ctx.verified && ctx.verified(record_hash))) {
     compute::WorkClaim claim;
     claim.unit = record.unit;
     claim.input_hashes = record.inputs;

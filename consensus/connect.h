@@ -82,6 +82,11 @@ struct BlockContext {
   /// scripts checked at mempool entry. Sound because a record's hash commits
   /// to every input and output hash it was judged on. May be empty.
   std::function<bool(const Uint256& record_hash)> verified;
+  /// Records of a step below this are accepted without re-execution: the
+  /// checkpointed chain's (all of them), or history older than the tensor
+  /// retention of the best header chain, whose inputs no peer keeps
+  /// (ChainManager's assume-valid, doc/consensus.md §6).
+  uint64_t assume_valid_below_step = 0;
   int64_t now = 0;  //!< this node's clock (seconds since the epoch): time-too-new
 };
 
@@ -149,10 +154,11 @@ class InputResolver {
 /// through the engine's verdicts), judged as the next record of a block of
 /// `time` whose parent's unit order is `order`: against `working` (the
 /// parent's state with the block's earlier records accepted) and `plan`
-/// (working.step's plan). Re-executes the record when ctx.policy.ShouldVerify
-/// says so and ctx.verified does not know it; reads only ctx.params,
-/// ctx.engine, ctx.fetch, ctx.policy and ctx.verified. On success returns
-/// true; the caller then calls AcceptRecord.
+/// (working.step's plan). Re-executes the record when its step is not below
+/// ctx.assume_valid_below_step, ctx.policy.ShouldVerify says so and
+/// ctx.verified does not know it; reads only ctx.params, ctx.engine,
+/// ctx.fetch, ctx.policy, ctx.verified and ctx.assume_valid_below_step.
+/// On success returns true; the caller then calls AcceptRecord.
 /// Failures as for ConnectBlock. The one home of these rules: blocks, the
 /// work pool and the assembler all judge records here.
 /// REQUIRES: resolver was built for ctx's params and dataset; state not null.

@@ -528,14 +528,9 @@ class PeerManager::Impl {
       }
       prev = &header;
       if (header.time > max_time) return;  // may become valid later: not punished
-      ValidationState checkpoint;
-      if (!chainman_->CheckCheckpoints(header, &checkpoint)) {
-        Misbehaving(peer->id(), checkpoint.reason());
-        return;
-      }
-      const Status s = chain_->StoreHeader(header);
-      if (!s.ok()) {
-        Misbehaving(peer->id(), "bad-header: " + s.message());
+      ValidationState accepted;
+      if (!chainman_->AcceptHeader(header, &accepted)) {
+        Misbehaving(peer->id(), accepted.ToString());
         return;
       }
     }
@@ -567,6 +562,14 @@ class PeerManager::Impl {
       auto [b, source] = std::move(queue.back());
       queue.pop_back();
       const Uint256 hash = b.Hash();
+      // What it needs may have changed since it arrived: its parent is the
+      // tip now, and the assume-valid line moves with the best header.
+      if (std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(b);
+          !missing.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        Park(std::move(b), source, missing);
+        continue;
+      }
       ValidationState state;
       const bool valid = chainman_->ProcessNewBlock(b, &state);
       if (!valid) SendOwnFraudProofs();
@@ -607,37 +610,35 @@ class PeerManager::Impl {
       Misbehaving(source, state.reason());
   }
 
+  // Keeps `block` until its parent and `missing` tensors are here, fetching
+  // them from `from` (and its parent's headers). REQUIRES: mu_ held.
+  void Park(Block block, PeerId from, const std::vector<std::pair<Uint256, uint64_t>>& missing) {
+    const Uint256 hash = block.Hash();
+    if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
+    const bool have_parent = chain_->HaveBlock(block.header.prev);
+    WaitingBlock& w = waiting_[hash];
+    w.from = from;
+    for (const auto& [tensor, step] : missing) {
+      w.missing_tensors.insert(tensor);
+      WantTensor(tensor, step, from);
+    }
+    w.block = std::move(block);
+    Log("Block " + hash.ToHex() + " (height " + std::to_string(w.block.header.height) +
+        ") waits for " + (have_parent ? "" : "its parent and ") +
+        std::to_string(w.missing_tensors.size()) + " tensors");
+    if (!have_parent) SendGetHeaders(from);
+  }
+
   void OnBlock(const PeerRef& peer, Block block) {
     const Uint256 hash = block.Hash();
     peer->MarkBlockReceived();
-    std::vector<Uint256> missing;
-    for (const WorkRecord& r : block.records) {
-      for (const Uint256& out : r.outputs)
-        if (!chainman_->HaveTensor(out)) missing.push_back(out);
-    }
+    const std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(block);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!IsInFlight(hash) && !AllowUnsolicited(peer->id(), peers_[peer->id()])) return;
       for (auto& [id, state] : peers_) state.blocks_in_flight.erase(hash);
-      const bool have_parent = chain_->HaveBlock(block.header.prev);
-      if (have_parent && missing.empty()) {
-        // fall through to Connect below, outside the lock
-      } else {
-        if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
-        WaitingBlock& w = waiting_[hash];
-        w.from = peer->id();
-        for (const WorkRecord& r : block.records) {
-          for (const Uint256& out : r.outputs) {
-            if (std::find(missing.begin(), missing.end(), out) == missing.end()) continue;
-            w.missing_tensors.insert(out);
-            WantTensor(out, r.unit.step, peer->id());
-          }
-        }
-        w.block = std::move(block);
-        Log("Block " + hash.ToHex() + " (height " + std::to_string(w.block.header.height) +
-            ") waits for " + (have_parent ? "" : "its parent and ") +
-            std::to_string(w.missing_tensors.size()) + " tensors");
-        if (!have_parent) SendGetHeaders(peer->id());
+      if (!chain_->HaveBlock(block.header.prev) || !missing.empty()) {
+        Park(std::move(block), peer->id(), missing);
         return;
       }
     }

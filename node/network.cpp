@@ -66,6 +66,10 @@ void AddNetworkArgs(Config* c) {
             "(testing, regtest only) Seconds after which a silent producer's slot passes to the "
             "next (default: the network's, 30 on regtest)",
             Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-tensorretention=<n>",
+            "(testing, regtest only) Training steps whose tensors are kept (default: the "
+            "network's, 256 on regtest)",
+            Config::kInt, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
@@ -76,10 +80,11 @@ Status ApplyTestChainParams(const Config& config, NodeContext* node) {
   const std::vector<std::string> values = config.GetArgs("checkpoint");
   const bool unit_timeout = config.IsSet("unittimeout");
   const bool slot_timeout = config.IsSet("slottimeout");
-  if (values.empty() && !unit_timeout && !slot_timeout) return Status::OK();
+  const bool retention = config.IsSet("tensorretention");
+  if (values.empty() && !unit_timeout && !slot_timeout && !retention) return Status::OK();
   if (node->params->network != Network::kRegtest) {
     return Status::InvalidArgument(
-        "-checkpoint, -unittimeout and -slottimeout are for regtest only");
+        "-checkpoint, -unittimeout, -slottimeout and -tensorretention are for regtest only");
   }
   auto params = std::make_unique<ChainParams>(*node->params);
   for (const std::string& value : values) {
@@ -107,6 +112,12 @@ Status ApplyTestChainParams(const Config& config, NodeContext* node) {
     if (seconds < 1 || seconds > 86'400)
       return Status::InvalidArgument("-slottimeout must be in [1, 86400] seconds");
     params->slot_timeout = seconds;
+  }
+  if (retention) {
+    const int64_t steps = config.GetIntArg("tensorretention", 0);
+    if (steps < 2 || steps > 1'000'000)
+      return Status::InvalidArgument("-tensorretention must be in [2, 1000000] steps");
+    params->tensor_retention_steps = static_cast<uint64_t>(steps);
   }
   node->params = params.get();
   node->test_params = std::move(params);

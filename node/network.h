@@ -28,7 +28,9 @@ Status StartNetwork(const Config& config, NodeContext* node);
 
 /// Regtest's test-only chain parameters: -checkpoint=<height>:<block id>
 /// (tests of the checkpoint rules), -unittimeout=<s> and -slottimeout=<s>
-/// (tests that wait for a dead worker's units and slots to pass on). When any is given, node->params
+/// (tests that wait for a dead worker's units and slots to pass on),
+/// -tensorretention=<steps> (tests of a node joining beyond its peers'
+/// retention). When any is given, node->params
 /// becomes a copy of the network's parameters with them, owned by
 /// node->test_params; every node of a test must be given the same. Returns
 /// InvalidArgument for a malformed value or on another network. REQUIRES:

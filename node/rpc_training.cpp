@@ -99,6 +99,9 @@ RpcMethod gettraininginfo(NodeContext& node) {
             {RpcType::kNumber, "units_done", "accepted units of the step in progress"},
             {RpcType::kNumber, "accepted_work", "work records accepted on this chain"},
             {RpcType::kString, "model", "the model preset"},
+            {RpcType::kBool, "model_loaded",
+             "whether this node holds the tip's weights (false while it catches up through "
+             "assumed-valid history: completions and exports are refused until then)"},
             {RpcType::kArray,
              "workers",
              "",
@@ -121,7 +124,8 @@ RpcMethod gettraininginfo(NodeContext& node) {
         }}},
       ExampleCli("gettraininginfo", "") + ExampleRpc("gettraininginfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
-        const ConsensusState tip = ChainManagerOrThrow(node).Tip();
+        const ChainManager& manager = ChainManagerOrThrow(node);
+        const ConsensusState tip = manager.Tip();
         json workers = json::array();
         for (const WorkerEntry& w : tip.workers)
           workers.push_back({{"key", KeyHex(w.key)},
@@ -139,6 +143,7 @@ RpcMethod gettraininginfo(NodeContext& node) {
                     {"units_done", tip.done.size()},
                     {"accepted_work", tip.accepted_work},
                     {"model", node.params->model.name},
+                    {"model_loaded", manager.ModelLoaded()},
                     {"workers", std::move(workers)}};
       }};
 }

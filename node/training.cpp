@@ -125,6 +125,12 @@ void AddTrainingArgs(Config* c) {
             "Which work records to re-execute: all, or sample=<P> for a fraction P in (0, 1] "
             "(default: all; see doc/consensus.md for what sampling trades away)",
             Config::kString, Config::kNone, kTraining);
+  c->AddArg("-assumevalid",
+            "While catching up, accept without re-execution the work records of steps older "
+            "than half the tensor retention behind the best header chain, whose inputs no peer "
+            "keeps (doc/consensus.md §6); -assumevalid=0 re-executes every record, and cannot "
+            "join a chain longer than the peers' retention (default: 1)",
+            Config::kBool, Config::kNone, kTraining);
 }
 
 namespace {
@@ -179,6 +185,7 @@ Status StartTraining(const Config& config, NodeContext* node) {
   if (!s.ok()) return s;
   s = ParseVerify(config.GetArg("verify", "all"), &options.policy);
   if (!s.ok()) return s;
+  options.assume_valid = config.GetBoolArg("assumevalid", true);
   s = ParseComputeOptions(config, &options.engine);
   if (!s.ok()) return s;
   int64_t workers = config.GetIntArg("workers", 0);

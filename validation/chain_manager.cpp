@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -26,6 +28,12 @@ namespace {
 // (doc/consensus.md, "Rule versions"); 1 is every database without the key.
 constexpr uint32_t kRulesVersion = 3;  // 3: headers commit registry_root, accepted_work
 const char kFormatKey[] = "v";
+
+// An assume-valid line below which every record lies: a checkpointed block's.
+constexpr uint64_t kAllSteps = std::numeric_limits<uint64_t>::max();
+// A tip older than this is still catching up, however close it is to the
+// best header seen (that may be a lagging peer's): Bitcoin Core's 24 h.
+constexpr int64_t kMaxTipAgeSeconds = 24 * 60 * 60;
 
 // Refuses a database written under other rules, with what to do about it;
 // marks a new one (no snapshot yet) as ours.
@@ -140,6 +148,7 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   if (!s.ok()) return s;
   s = options.engine_factory(params.model, options.engine, &m->engine_);
   if (!s.ok()) return s;
+  m->units_per_step_ = std::max<uint64_t>(1, m->engine_->Plan(0).units.size());
 
   std::lock_guard<std::mutex> lock(m->mu_);
   const Block genesis = BuildGenesisBlock(params);
@@ -207,11 +216,14 @@ Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t st
 Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max_tokens,
                               std::vector<std::string>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  return engine_->Generate(prompts, max_tokens, out);
+  Status s = CheckModelLoaded();
+  return s.ok() ? engine_->Generate(prompts, max_tokens, out) : s;
 }
 
 Status ChainManager::ExportModel(ConsensusState* tip, compute::ParamValues* params) const {
   std::lock_guard<std::mutex> lock(mu_);
+  Status s = CheckModelLoaded();
+  if (!s.ok()) return s;
   *tip = tip_;
   return engine_->ExportParams(params);
 }
@@ -221,7 +233,8 @@ Status ChainManager::MakeSectionServer(uint32_t begin, uint32_t end,
                                        std::unique_ptr<compute::SectionServer>* out,
                                        Uint256* state_root) {
   std::lock_guard<std::mutex> lock(mu_);
-  Status s = engine_->MakeSectionServer(begin, end, limits, out);
+  Status s = CheckModelLoaded();
+  if (s.ok()) s = engine_->MakeSectionServer(begin, end, limits, out);
   if (s.ok()) *state_root = tip_.StateRoot();
   return s;
 }
@@ -230,7 +243,22 @@ Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation
   if (params_.dataset.kind != compute::DatasetKind::kAddition)
     return Status::NotSupported("evaluation needs an addition dataset");
   std::lock_guard<std::mutex> lock(mu_);
-  return compute::EvaluateAddition(engine_.get(), params_.dataset.digits, count, seed, out);
+  Status s = CheckModelLoaded();
+  return s.ok() ? compute::EvaluateAddition(engine_.get(), params_.dataset.digits, count, seed, out)
+                : s;
+}
+
+bool ChainManager::ModelLoaded() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return model_loaded_;
+}
+
+Status ChainManager::CheckModelLoaded() const {
+  if (model_loaded_) return Status::OK();
+  return Status::NotFound("no model is loaded: the weights of the tip (step " +
+                          std::to_string(tip_.step) +
+                          ") are not stored; they come once the node has caught up with the "
+                          "network (assumed-valid history, doc/consensus.md §6)");
 }
 
 ConsensusState ChainManager::Tip() const {
@@ -487,13 +515,30 @@ bool ChainManager::CheckSlash(const Transaction& tx, ValidationState* state) {
 }
 
 Status ChainManager::LoadEngine(const ConsensusState& state) {
+  if (model_loaded_ && loaded_sections_ == state.sections) return Status::OK();
+  model_loaded_ = false;  // until every section is in: the engine may hold a mix
   for (uint32_t s = 0; s < state.sections.size(); ++s) {
     compute::EncodedTensor weights, optimizer_state;
     Status st = tensors_->Get(state.sections[s].weights, &weights);
     if (st.ok()) st = tensors_->Get(state.sections[s].optimizer_state, &optimizer_state);
+    if (st.IsNotFound()) {
+      // Assumed-valid history: the weights come with the first state whose
+      // tensors peers keep (TensorsToConnect fetches them).
+      if (!reported_unloaded_)
+        LogPrintf("The weights of the tip (step " + std::to_string(state.step) +
+                  ") are not stored (assumed-valid history, or a damaged tensor store): no "
+                  "model is loaded until a tip's are");
+      reported_unloaded_ = true;
+      return Status::OK();
+    }
     if (st.ok()) st = engine_->ImportSection(s, weights, optimizer_state);
     if (!st.ok()) return st;
   }
+  if (reported_unloaded_)
+    LogPrintf("Loaded the model of the tip (step " + std::to_string(state.step) + ")");
+  reported_unloaded_ = false;
+  loaded_sections_ = state.sections;
+  model_loaded_ = true;
   return Status::OK();
 }
 
@@ -512,11 +557,11 @@ Status ChainManager::MaybePrune() {
 }
 
 bool ChainManager::ConnectOnTip(const Block& block, ValidationState* state,
-                                const VerifyPolicy* policy) {
+                                const VerifyPolicy* policy, uint64_t assume_valid_below_step) {
   ConsensusState next;
   BlockContext ctx = Context();
   if (policy != nullptr) ctx.policy = *policy;
-  if (policy == nullptr && IsCheckpointed(block)) ctx.policy.sample = 0;  // trusted: see header
+  ctx.assume_valid_below_step = assume_valid_below_step;
   if (!ConnectBlock(tip_, block, ctx, &next, state)) return false;
   // A restart loads the tip's section tensors (LoadEngine), which were
   // stored unsynced as record outputs (PutTensor): durable before the
@@ -558,10 +603,10 @@ bool ChainManager::CheckCheckpoints(const BlockHeader& header, ValidationState* 
   return true;
 }
 
-bool ChainManager::IsCheckpointed(const Block& block) {
+bool ChainManager::IsCheckpointed(const BlockHeader& header) {
   if (params_.checkpoints.empty()) return false;
   const auto& [last_height, last_hash] = *params_.checkpoints.rbegin();
-  if (block.header.height > last_height) return false;
+  if (header.height > last_height) return false;
   if (checkpointed_.empty()) {
     // Once: walk down from the checkpoint (a header-first sync has its
     // header before any block below it arrives).
@@ -577,7 +622,86 @@ bool ChainManager::IsCheckpointed(const Block& block) {
     LogPrintf("Checkpoint " + last_hash.ToHex() + " at height " + std::to_string(last_height) +
               ": its ancestors' work records are accepted without re-execution");
   }
-  return checkpointed_[block.header.height] == block.Hash();
+  return checkpointed_[header.height] == header.Hash();
+}
+
+bool ChainManager::AcceptHeader(const BlockHeader& header, ValidationState* state) {
+  if (!CheckCheckpoints(header, state)) return false;
+  const Status s = chain_->StoreHeader(header);
+  if (!s.ok()) return state->Invalid(ValidationResult::kConsensus, "bad-header", s.message());
+  const Uint256 hash = header.Hash();
+  std::lock_guard<std::mutex> lock(best_mu_);
+  if (best_header_ && (header.accepted_work < best_header_->accepted_work ||
+                       (header.accepted_work == best_header_->accepted_work &&
+                        header.height <= best_header_->height)))
+    return true;
+  best_header_ = header;
+  // The new best's ancestors by height, down to where they agree with the
+  // old best's (usually its parent: one read per header).
+  best_chain_.resize(header.height + 1);
+  best_chain_[header.height] = hash;
+  for (Uint256 h = header.prev; !h.IsZero();) {
+    BlockIndexEntry entry;
+    if (!chain_->ReadIndex(h, &entry).ok()) break;  // stored above: the parent is indexed
+    if (best_chain_[entry.height()] == h) break;
+    best_chain_[entry.height()] = h;
+    h = entry.header.prev;
+  }
+  return true;
+}
+
+uint64_t ChainManager::AssumeValidBelowStep(const BlockHeader& header) {
+  if (IsCheckpointed(header)) return kAllSteps;
+  if (!options_.assume_valid || !initial_download_) return 0;
+  std::lock_guard<std::mutex> lock(best_mu_);
+  if (!best_header_) return 0;
+  // Half the retention below the best header: its peers still keep those
+  // steps' tensors when our tip reaches them, so re-execution can start.
+  const uint64_t margin = std::max<uint64_t>(1, keep_steps_ / 2);
+  const uint64_t best_step = best_header_->accepted_work / units_per_step_;
+  if (tip_.step + margin >= best_step) {
+    // Caught up, for good once the tip is recent: every later block is
+    // re-executed, whatever heavier headers a peer shows.
+    if (tip_.time >= static_cast<int64_t>(std::time(nullptr)) - kMaxTipAgeSeconds)
+      initial_download_ = false;
+    return 0;
+  }
+  if (header.height >= best_chain_.size() || best_chain_[header.height] != header.Hash()) return 0;
+  return best_step - margin;
+}
+
+std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const Block& block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ConsensusState known;
+  if (GetStateLocked(block.Hash(), &known).ok()) return {};  // connected already
+  const uint64_t line = AssumeValidBelowStep(block.header);
+  std::map<Uint256, uint64_t> want;
+  bool executes = false;  // some record is re-executed
+  for (const WorkRecord& r : block.records) {
+    const bool feeds_line =
+        line != 0 && r.unit.kind == UnitKind::kUpdate && r.unit.step + 1 == line;
+    if (r.unit.step >= line) executes = true;
+    if (r.unit.step >= line || feeds_line)
+      for (const Uint256& h : r.outputs) want.emplace(h, r.unit.step);
+  }
+  // For a child of the tip that re-executes, the inputs the tip's state
+  // names that assumed-valid records made: the sections (the previous
+  // step's UPDATE outputs) and the outputs of the step in progress.
+  if (executes && block.header.prev == tip_.block_hash && tip_.step + 1 >= line) {
+    if (tip_.step >= line && tip_.step > 0) {
+      for (const SectionState& s : tip_.sections) {
+        want.emplace(s.weights, tip_.step - 1);
+        want.emplace(s.optimizer_state, tip_.step - 1);
+      }
+    }
+    for (const UnitDone& d : tip_.done)
+      if (tip_.step >= line || d.unit.kind == UnitKind::kUpdate)
+        for (const Uint256& h : d.outputs) want.emplace(h, tip_.step);
+  }
+  std::vector<std::pair<Uint256, uint64_t>> missing;
+  for (const auto& [hash, step] : want)
+    if (!tensors_->Has(hash)) missing.emplace_back(hash, step);
+  return missing;
 }
 
 bool ChainManager::ProcessNewBlock(const Block& block, ValidationState* state) {
@@ -625,7 +749,9 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
   WatchSlot(block.header);
 
   if (block.header.prev == tip_.block_hash) {
-    if (!ConnectOnTip(block, state)) {
+    // Only here, on the way up during the initial download: a reorganisation
+    // (below) re-executes every branch it switches to.
+    if (!ConnectOnTip(block, state, nullptr, AssumeValidBelowStep(block.header))) {
       FindWrongRecord(block, *state);
       if (state->result() == ValidationResult::kConsensus && chain_->StoreBlock(block).ok())
         (void)chain_->MarkFailed(hash);  // best effort: the block is refused either way
@@ -726,7 +852,8 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
     Block b;
     s = chain_->ReadBlock(h, &b);
     if (!s.ok()) return state->Error("reorg: " + s.ToString());
-    if (ConnectOnTip(b, state)) continue;
+    const uint64_t trusted_below = IsCheckpointed(b.header) ? kAllSteps : 0;
+    if (ConnectOnTip(b, state, nullptr, trusted_below)) continue;
     FindWrongRecord(b, *state);  // judged on tip_, its parent
     // Invalid branch: refuse it for good and put the old branch back.
     if (state->result() == ValidationResult::kConsensus) (void)chain_->MarkFailed(h);

@@ -14,6 +14,16 @@
 // stored value. After a change of tip the engine re-imports the tip's
 // section weights from the tensor store, so inference uses the tip's model.
 //
+// Assume-valid: a node that joins more than the retention behind cannot
+// re-execute the old records (no peer keeps their inputs). Until it first
+// catches up (a recent tip close to the best header), records of steps more
+// than half the retention behind the best header chain (AcceptHeader) are
+// connected without re-execution when their block is an ancestor of that
+// header, and the tip's weights are loaded from the first state whose
+// tensors peers still keep (ModelLoaded() is false until then).
+// TensorsToConnect says what a block needs; doc/consensus.md §6 states the
+// trust this implies.
+//
 // Retention: as the tip's step advances the tensor store drops tensors of
 // steps older than tip step − keep_steps (and keeps the tip's weights), so a
 // reorg can re-verify a branch forking up to keep_steps steps back. That is
@@ -101,6 +111,10 @@ struct ChainManagerOptions {
   /// Tensor retention, in training steps; unset: the network's
   /// ChainParams::tensor_retention_steps. Tests shorten it.
   std::optional<uint64_t> keep_steps;
+  /// Assume-valid by depth during the initial download (file comment);
+  /// false (-assumevalid=0): every record is re-executed, and a node joining
+  /// beyond its peers' retention waits for tensors nobody serves.
+  bool assume_valid = true;
   /// Records re-executed already (the work pool's), not re-executed again
   /// in blocks. Not owned; may be null; must outlive the manager.
   const VerifiedRecords* verified = nullptr;
@@ -189,6 +203,26 @@ class ChainManager {
   /// Returns true if neither applies. Reads the block index only (no lock).
   [[nodiscard]] bool CheckCheckpoints(const BlockHeader& header, ValidationState* state) const;
 
+  /// Accepts a header from header sync (Bitcoin Core's AcceptBlockHeader):
+  /// CheckCheckpoints, then the block index stores it, and it becomes the
+  /// best header if it commits more accepted work than the best so far (as
+  /// much: a greater height). REQUIRES: the parent is indexed and the
+  /// caller checked CheckHeaderContext and the producer's signature.
+  /// Returns true, or false with *state: CheckCheckpoints' reasons, or
+  /// "bad-header" (kConsensus) with the index's error as debug. Takes only
+  /// the best header's own lock: callers may hold theirs.
+  [[nodiscard]] bool AcceptHeader(const BlockHeader& header, ValidationState* state);
+
+  /// The tensors to fetch before `block` is processed, that this node does
+  /// not hold, each with the training step it belongs to (the tensor
+  /// store's retention key): the outputs of the records it will re-execute;
+  /// the outputs of the last assumed-valid step's UPDATE records (the first
+  /// re-executed step reads them); and, for a child of the tip that
+  /// re-executes, the tensors the tip's state names that assumed-valid
+  /// records made. Empty when every record is assumed valid (file comment),
+  /// or when `block` was validated already. Takes the manager's lock.
+  std::vector<std::pair<Uint256, uint64_t>> TensorsToConnect(const Block& block);
+
   /// Adds a listener. REQUIRES: it outlives this manager or is removed
   /// first; not called from a listener's callback.
   void AddListener(ChainListener* listener);
@@ -208,6 +242,12 @@ class ChainManager {
   /// commits them is connected, before its snapshot. Returns the store's
   /// errors.
   Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash = nullptr);
+
+  /// Whether the engine holds the tip's weights: false while an initial
+  /// download connects assumed-valid history whose tensors no peer keeps.
+  /// Complete, ExportModel, MakeSectionServer and Evaluate then return
+  /// NotFound.
+  [[nodiscard]] bool ModelLoaded() const;
 
   /// Greedy completion of each prompt by the tip's model (the engine's
   /// weights follow the tip). Returns the engine's errors.
@@ -331,7 +371,18 @@ class ChainManager {
   Status AssembleOn(const ConsensusState& parent, const AssemblyRequest& request, Block* out);
   Status GetStateLocked(const Uint256& hash, ConsensusState* out) const;
   Status PutState(const ConsensusState& state);
-  Status LoadEngine(const ConsensusState& state);  // REQUIRES: mu_ held.
+  // Imports `state`'s section tensors into the engine unless it holds them
+  // already. Those not stored (assumed-valid history) leave the model
+  // unloaded (ModelLoaded), which is not an error. REQUIRES: mu_ held.
+  Status LoadEngine(const ConsensusState& state);
+  // NotFound while the model is not loaded; OK otherwise. REQUIRES: mu_ held.
+  Status CheckModelLoaded() const;
+  // Records of steps below the result are assumed valid when `header`'s
+  // block is connected on the tip (file comment): every step for a
+  // checkpointed block; during the initial download, for an ancestor of the
+  // best header, that header's step less half the retention; else 0. Ends
+  // the initial download once the tip is that close. REQUIRES: mu_ held.
+  uint64_t AssumeValidBelowStep(const BlockHeader& header);
   Status MaybePrune();                             // REQUIRES: mu_ held.
   // Rebuilds the missing snapshots from the highest main-chain block that
   // has one up to the tip, in memory over RewoundCoins; each is written as
@@ -352,8 +403,9 @@ class ChainManager {
   // tensors are gone (*trusted set). REQUIRES: mu_ held.
   bool ConnectReverified(const Block& block, bool* trusted, ValidationState* state);
   // REQUIRES: mu_ held. `policy` overrides options_.policy (replay).
+  // Records of steps below assume_valid_below_step are not re-executed.
   bool ConnectOnTip(const Block& block, ValidationState* state,
-                    const VerifyPolicy* policy = nullptr);
+                    const VerifyPolicy* policy = nullptr, uint64_t assume_valid_below_step = 0);
   bool Reorganize(const Uint256& new_tip, ValidationState* state);         // REQUIRES: mu_ held.
   // Reorganize between a recorded marker and its erasure (the marker survives
   // only an internal error halfway, for the next start). REQUIRES: mu_ held.
@@ -371,7 +423,7 @@ class ChainManager {
   // records are not re-executed: doc/consensus.md, "Checkpoints"). False
   // until the last checkpoint's header is in the block index.
   // REQUIRES: mu_ held.
-  bool IsCheckpointed(const Block& block);
+  bool IsCheckpointed(const BlockHeader& header);
   bool ProcessNewBlockLocked(const Block& block, ValidationState* state);  // REQUIRES: mu_ held.
   // Remembers the first header seen per (parent, producer) and keeps
   // evidence when a second, differently signed one arrives. REQUIRES: mu_ held.
@@ -425,6 +477,17 @@ class ChainManager {
   uint64_t pruned_at_step_ = 0;              // GUARDED_BY(mu_): tip step of the last prune
   // The last checkpoint's chain by height, once its header is indexed.
   std::vector<Uint256> checkpointed_;  // GUARDED_BY(mu_)
+  uint64_t units_per_step_ = 1;        // a step's plan size: accepted work per step
+  // The engine holds these section states (when model_loaded_).
+  std::vector<SectionState> loaded_sections_;  // GUARDED_BY(mu_)
+  bool model_loaded_ = false;                  // GUARDED_BY(mu_)
+  bool reported_unloaded_ = false;             // GUARDED_BY(mu_): logged, not loaded since
+  bool initial_download_ = true;               // GUARDED_BY(mu_): assume-valid applies
+  // Lock order: mu_, then best_mu_ (AcceptHeader takes best_mu_ alone, so
+  // header sync never waits for a block's validation).
+  mutable std::mutex best_mu_;
+  std::optional<BlockHeader> best_header_;  // GUARDED_BY(best_mu_)
+  std::vector<Uint256> best_chain_;         // GUARDED_BY(best_mu_): its ancestors by height
   // GUARDED_BY(mu_): the first header per (prev, producer), oldest first in
   // slot_order_ for eviction; evidence not yet taken; offenders found.
   std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;

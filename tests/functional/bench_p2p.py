@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """P2P figures for doc/benchmarks.md (not run by CTest): a node that joins
 late syncs N blocks (headers, blocks and the tensors it needs to re-execute
-every work record) from one peer, and so does a node whose checkpoint is
-the tip (the same transfer without re-execution: the difference is the share
-spent re-verifying work), a new block crosses a line of four nodes, and a
-transaction sent at one end reaches every mempool.
+the work records: all of them within the source's retention, the last half
+retention's beyond it, doc/consensus.md §6) from one peer, and so does a node
+whose checkpoint is the tip (blocks only: neither tensors nor re-execution;
+the difference is the share spent fetching and re-verifying work), a new
+block crosses a line of four nodes, and a transaction sent at one end
+reaches every mempool.
 Usage: bench_p2p.py --bindir=build/bin [--blocks=N]"""
 
 import sys
@@ -37,21 +39,27 @@ class BenchP2P(ComputecoinTestFramework):
         sync_blocks([a, b], timeout=600)
         took = time.monotonic() - t0
         received = sum(p["bytesrecv"] for p in b.rpc("getpeerinfo"))
+        trusted_steps = "none"
+        for line in b.debug_log().splitlines():
+            if "Loaded the model of the tip (step" in line:
+                trusted_steps = "steps below " + line.split("(step ")[1].split(")")[0]
         self.log(f"block sync: {BLOCKS} blocks in {took:.1f} s = {BLOCKS / took:.1f} blocks/s; "
+                 f"assumed valid (beyond the source's retention): {trusted_steps}; "
                  f"{received / 1e6:.1f} MB received ({received / BLOCKS / 1e6:.2f} MB/block); "
                  f"producing them took {produce:.1f} s")
 
-        # The share of that time spent re-executing work: a node told the tip
-        # is a checkpoint (doc/consensus.md §6) syncs the same blocks, fetching
-        # the same tensors, without re-executing any record.
+        # The share of that time spent on work: a node told the tip is a
+        # checkpoint (doc/consensus.md §6) syncs the same blocks without
+        # fetching a tensor or re-executing a record.
         trusting = self.add_node()
         trusting.start([f"-checkpoint={BLOCKS}:{a.rpc('getblockhash', BLOCKS)}"])
         t0 = time.monotonic()
         connect_nodes(trusting, a)
         sync_blocks([a, trusting], timeout=600)
         trusted = time.monotonic() - t0
-        self.log(f"block sync below a checkpoint (no re-execution): {BLOCKS} blocks in "
-                 f"{trusted:.1f} s = {BLOCKS / trusted:.1f} blocks/s; re-verifying work is "
+        self.log(f"block sync below a checkpoint (no tensors, no re-execution): {BLOCKS} blocks "
+                 f"in {trusted:.1f} s = {BLOCKS / trusted:.1f} blocks/s; fetching and "
+                 f"re-verifying work is "
                  f"{max(0.0, 1 - trusted / took) * 100:.0f}% of the full sync")
         trusting.stop()
 

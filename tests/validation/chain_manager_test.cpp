@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,110 @@ TEST_F(ChainManagerTest, BranchForkingBeyondRetentionIsNotSwitchedTo) {
   EXPECT_GT(b.manager->Tip().accepted_work, a_tip.accepted_work);  // heavier, yet:
   EXPECT_EQ(a.manager->Tip(), a_tip);
   EXPECT_TRUE(a.chain->HaveBlock(b_blocks.back()));  // stored for the operator
+}
+
+// A node joining more than its peers' retention behind: the source keeps
+// only the last keep_steps steps' tensors, so the joiner connects the older
+// records without re-executing them (assume-valid below the best header,
+// which header sync gave it first), fetches only what the first
+// re-executed step reads, and ends with the source's state and its model.
+TEST_F(ChainManagerTest, JoinsBeyondTheSourcesRetentionThroughAssumeValid) {
+  ChainManagerOptions options = WithTorch();
+  options.keep_steps = 4;
+  test::TestChain source(Dir("source"), options), joiner(Dir("joiner"), options);
+  const int64_t t0 = RegtestParams().genesis_time + 10;
+  std::vector<Uint256> hashes;
+  ASSERT_TRUE(source.manager->Generate(14, workers_, t0, &hashes).ok());
+  const ConsensusState source_tip = source.manager->Tip();
+  ASSERT_EQ(source_tip.step, 13u);
+  std::vector<Block> blocks(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    ASSERT_TRUE(source.chain->ReadBlock(hashes[i], &blocks[i]).ok());
+    ValidationState state;
+    ASSERT_TRUE(joiner.manager->AcceptHeader(blocks[i].header, &state)) << state.ToString();
+  }
+  // Step 0's outputs are pruned at the source: re-executing block 2 (the
+  // first with records) is impossible, which is what assume-valid is for.
+  compute::EncodedTensor tensor;
+  EXPECT_TRUE(
+      source.manager->GetTensor(blocks[1].records.front().outputs.front(), &tensor).IsNotFound());
+
+  size_t first_fetching = blocks.size();
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::vector<std::pair<Uint256, uint64_t>> wanted =
+        joiner.manager->TensorsToConnect(blocks[i]);
+    if (!wanted.empty() && first_fetching == blocks.size()) first_fetching = i;
+    for (const auto& [hash, step] : wanted) {
+      ASSERT_TRUE(source.manager->GetTensor(hash, &tensor).ok())
+          << "block " << i + 1 << " wants a tensor of step " << step << " the source pruned";
+      ASSERT_TRUE(joiner.manager->PutTensor(tensor, step).ok());
+    }
+    ValidationState state;
+    ASSERT_TRUE(joiner.manager->ProcessNewBlock(blocks[i], &state))
+        << "block " << i + 1 << ": " << state.ToString();
+    EXPECT_TRUE(joiner.manager->TensorsToConnect(blocks[i]).empty());  // connected: nothing
+    // Genesis's weights at block 1; then none held until block 12's.
+    EXPECT_EQ(joiner.manager->ModelLoaded(), i == 0 || i >= 11) << "block " << i + 1;
+  }
+  // Best header at step 13, margin keep_steps / 2: steps below 11 are
+  // assumed valid; block 12 (step 10) fetches its UPDATE outputs first,
+  // the weights step 11 reads.
+  EXPECT_EQ(first_fetching, 11u);
+  EXPECT_EQ(Serialize(joiner.manager->Tip()), Serialize(source_tip));
+  EXPECT_EQ(joiner.Utxo(), source.Utxo());
+  EXPECT_TRUE(joiner.manager->ModelLoaded());
+  std::vector<std::string> from_joiner, from_source;
+  const std::vector<std::string> prompts = {"12+34="};
+  ASSERT_TRUE(joiner.manager->Complete(prompts, 4, &from_joiner).ok());
+  ASSERT_TRUE(source.manager->Complete(prompts, 4, &from_source).ok());
+  EXPECT_EQ(from_joiner, from_source);
+
+  // Caught up: later blocks are re-executed in full, with every output.
+  ASSERT_TRUE(source.manager->Generate(1, workers_, t0 + 100, &hashes).ok());
+  Block next;
+  ASSERT_TRUE(source.chain->ReadBlock(hashes.back(), &next).ok());
+  ValidationState state;
+  ASSERT_TRUE(joiner.manager->AcceptHeader(next.header, &state));
+  std::set<Uint256> missing, wanted;
+  for (const WorkRecord& r : next.records)
+    for (const Uint256& h : r.outputs)
+      if (!joiner.manager->HaveTensor(h)) missing.insert(h);
+  for (const auto& [hash, step] : joiner.manager->TensorsToConnect(next)) {
+    wanted.insert(hash);
+    EXPECT_EQ(step, source_tip.step);  // the step in progress there
+  }
+  EXPECT_FALSE(missing.empty());
+  EXPECT_EQ(wanted, missing);
+}
+
+// Without assume-valid (-assumevalid=0) every record is re-executed: the
+// first block with records already wants step 0's outputs, which the
+// source pruned, and cannot connect without them.
+TEST_F(ChainManagerTest, WithoutAssumeValidTheFirstRecordsWantPrunedTensors) {
+  ChainManagerOptions options = WithTorch();
+  options.keep_steps = 4;
+  test::TestChain source(Dir("source"), options);
+  options.assume_valid = false;
+  test::TestChain joiner(Dir("joiner"), options);
+  const int64_t t0 = RegtestParams().genesis_time + 10;
+  std::vector<Uint256> hashes;
+  ASSERT_TRUE(source.manager->Generate(14, workers_, t0, &hashes).ok());
+  std::vector<Block> blocks(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    ASSERT_TRUE(source.chain->ReadBlock(hashes[i], &blocks[i]).ok());
+    ValidationState state;
+    ASSERT_TRUE(joiner.manager->AcceptHeader(blocks[i].header, &state)) << state.ToString();
+  }
+  ValidationState state;
+  // Block 1 has no records; block 2 carries step 0's.
+  ASSERT_TRUE(joiner.manager->ProcessNewBlock(blocks[0], &state)) << state.ToString();
+  const std::vector<std::pair<Uint256, uint64_t>> wanted =
+      joiner.manager->TensorsToConnect(blocks[1]);
+  ASSERT_FALSE(wanted.empty());
+  compute::EncodedTensor tensor;
+  EXPECT_TRUE(source.manager->GetTensor(wanted.front().first, &tensor).IsNotFound());
+  EXPECT_FALSE(joiner.manager->ProcessNewBlock(blocks[1], &state));
+  EXPECT_EQ(state.reason(), "work-tensor-missing");
 }
 
 TEST_F(ChainManagerTest, HeavierBranchReorganizesExactly) {
