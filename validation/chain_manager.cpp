@@ -637,10 +637,12 @@ bool ChainManager::AcceptHeader(const BlockHeader& header, ValidationState* stat
     return true;
   best_header_ = header;
   // The new best's ancestors by height, down to where they agree with the
-  // old best's (usually its parent: one read per header).
+  // old best's: nothing to read when it extends the old best (header sync).
+  const bool extends = header.height == best_chain_.size() && !best_chain_.empty() &&
+                       best_chain_.back() == header.prev;
   best_chain_.resize(header.height + 1);
   best_chain_[header.height] = hash;
-  for (Uint256 h = header.prev; !h.IsZero();) {
+  for (Uint256 h = header.prev; !extends && !h.IsZero();) {
     BlockIndexEntry entry;
     if (!chain_->ReadIndex(h, &entry).ok()) break;  // stored above: the parent is indexed
     if (best_chain_[entry.height()] == h) break;

@@ -428,10 +428,30 @@ int LightMain(int argc, const char* const argv[]) {
   if (command == "syncheaders") {
     if (args.size() != 1) return Fail("syncheaders takes no arguments");
     SyncSummary summary;
+    json peers = json::array();
     if (!config.GetArgs("connect").empty()) {
-      std::unique_ptr<LightPeer> peer;
-      s = ConnectToPeer(config, *params, &peer);
-      if (s.ok()) s = SyncHeadersP2P(*peer, *params, chain.get(), &summary);
+      // Every peer in turn: the chain with the most accepted work stays,
+      // whichever peer showed it. One that answered is enough; the others'
+      // failures are reported beside the result.
+      const std::vector<std::string> targets = config.GetArgs("connect");
+      bool answered = false;
+      std::string errors;
+      for (const std::string& target : targets) {
+        std::unique_ptr<LightPeer> peer;
+        SyncSummary from_peer;
+        Status p = LightPeer::Connect(*params, target, &peer);
+        if (p.ok()) p = SyncHeadersP2P(*peer, *params, chain.get(), &from_peer);
+        summary.downloaded += from_peer.downloaded;
+        summary.disconnected += from_peer.disconnected;
+        json entry = {{"peer", target}, {"downloaded", from_peer.downloaded}};
+        if (!p.ok()) entry["error"] = p.message();
+        peers.push_back(std::move(entry));
+        answered = answered || p.ok();
+        if (!p.ok())
+          errors += (errors.empty() ? "" : "; ") +
+                    (targets.size() == 1 ? p.message() : target + ": " + p.message());
+      }
+      s = answered ? Status::OK() : Status::IOError(errors);
     } else {
       rpc::RpcClientOptions options;
       s = ClientOptionsFromConfig(config, *params, network_dir, &options);
@@ -441,10 +461,11 @@ int LightMain(int argc, const char* const argv[]) {
     }
     if (!s.ok()) return Fail(s.message());
     if (chain->size() == 0) return Fail("the server returned no headers");
-    const json out = {{"height", chain->size() - 1},
-                      {"hash", chain->HashAt(chain->size() - 1).ToHex()},
-                      {"downloaded", summary.downloaded},
-                      {"disconnected", summary.disconnected}};
+    json out = {{"height", chain->size() - 1},
+                {"hash", chain->HashAt(chain->size() - 1).ToHex()},
+                {"downloaded", summary.downloaded},
+                {"disconnected", summary.disconnected}};
+    if (!peers.empty()) out["peers"] = std::move(peers);
     std::printf("%s\n", out.dump(2).c_str());
     return EXIT_SUCCESS;
   }

@@ -16,6 +16,9 @@
 //       Downloads headers from the last one the server and the local copy
 //       share (following a reorganisation) to the server's tip, checking
 //       each one's linkage before storing it in <network dir>/light/.
+//       Over P2P it asks every -connect peer in turn and keeps the chain
+//       with the most accepted work; it succeeds if one peer answered, and
+//       lists each peer's outcome ("peers": downloaded, error).
 //   computecoin-light [options] verifytx <txid> <blockhash>
 //   computecoin-light [options] verifywork <recordhash> <blockhash>
 //       Asks for the proof and checks it against the locally stored header:

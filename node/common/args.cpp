@@ -95,7 +95,8 @@ void AddLightOwnArgs(Config* c) {
   AddClientConnectionArgs(c);
   c->AddArg("-connect=<host:port>",
             "Follow headers and ask proofs over P2P from this full node instead of its RPC "
-            "interface; may be given more than once (the first that answers is used)",
+            "interface; may be given more than once (syncheaders asks each and keeps the chain "
+            "with the most accepted work; a proof is asked of the first that answers)",
             Config::kString, Config::kMulti | Config::kNetworkOnly, kRpcClient);
 }
 

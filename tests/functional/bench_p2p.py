@@ -63,10 +63,14 @@ class BenchP2P(ComputecoinTestFramework):
                  f"{max(0.0, 1 - trusted / took) * 100:.0f}% of the full sync")
         trusting.stop()
 
+        # One at a time: a node whose only peer is still syncing takes that
+        # peer's tip for the best header, and beyond the retention it would
+        # leave its initial download too early (doc/consensus.md §9).
         c, d = self.add_node(), self.add_node()
         c.start()
-        d.start()
         connect_nodes(c, b)
+        sync_blocks([a, b, c], timeout=600)
+        d.start()
         connect_nodes(d, c)
         sync_blocks([a, b, c, d], timeout=600)
         samples = []

@@ -3,14 +3,15 @@
 P2P port, checking linkage, producer signatures, time and claimed work;
 verifies a work record, a transaction and a block's producer's registration
 through getproof; reports a missing proof as invalid; follows another
-peer's branch only when it commits more accepted work; and refuses a peer
-that breaks the protocol or is silent."""
+peer's branch only when it commits more accepted work, also when it asks
+several peers at once; and refuses a peer that breaks the protocol or is
+silent, while another peer still serves it."""
 
 import json
 import socket
 import threading
 
-from test_framework import ComputecoinTestFramework, assert_equal, assert_in
+from test_framework import ComputecoinTestFramework, assert_equal, assert_in, free_port
 
 
 class P2PLightTest(ComputecoinTestFramework):
@@ -65,12 +66,32 @@ class P2PLightTest(ComputecoinTestFramework):
         assert_equal(result.returncode, 1)
         assert_in(f"not more than our chain's {ours}: not followed", result.stderr)
         assert_equal(json.loads(node.light(peer, "getbestheader").stdout)["hash"], produced[-1])
+        # Both peers at once: the lighter one is reported, not followed, and
+        # the sync succeeds on the heavier (in either order).
+        for first, second in ((other_peer, peer), (peer, other_peer)):
+            result = node.light(first, second, "syncheaders")
+            assert_equal((result.returncode, result.stderr), (0, ""))
+            summary = json.loads(result.stdout)
+            assert_equal(summary["hash"], produced[-1])
+            by_peer = {p["peer"]: p for p in summary["peers"]}
+            assert_in("not followed", by_peer[other_peer.split("=")[1]]["error"])
+            assert "error" not in by_peer[peer.split("=")[1]]
         heavier = lighter + other.rpc("generate", 10)
         assert other.rpc("getblockheader", heavier[-1])["accepted_work"] > ours
         result = node.light(other_peer, "syncheaders")
         assert_equal((result.returncode, result.stderr), (0, ""))
         summary = json.loads(result.stdout)
         assert_equal((summary["hash"], summary["disconnected"]), (heavier[-1], 5))
+
+        self.log("an unreachable peer beside a good one: reported, and the sync succeeds")
+        unreachable = f"127.0.0.1:{free_port()}"
+        result = node.light(f"-connect={unreachable}", other_peer, "syncheaders")
+        assert_equal((result.returncode, result.stderr), (0, ""))
+        summary = json.loads(result.stdout)
+        assert_equal(summary["hash"], heavier[-1])
+        assert_equal(summary["peers"][0]["peer"], unreachable)
+        assert_in("cannot connect", summary["peers"][0]["error"])
+        assert_equal(summary["peers"][1], {"peer": other_peer.split("=")[1], "downloaded": 0})
         other.stop()
 
         self.log("a peer that sends garbage is refused with its reason")
