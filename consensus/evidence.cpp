@@ -23,7 +23,7 @@ bool CheckWrongWork(const WorkRecord& record, const BlockContext& ctx, Validatio
   if (record.inputs.size() != unit->inputs.size() ||
       record.outputs.size() != unit->outputs.size())
     return Fail(state, "bad-evidence-shape", name);
-  if (ctx.policy.sample <= 0.0) return true;
+  if (ctx.policy.sample <= 0.0 || record.unit.step < ctx.assume_valid_below_step) return true;
 
   compute::WorkClaim claim;
   claim.unit = record.unit;

@@ -42,10 +42,13 @@ namespace cc {
  *  Double production needs nothing beyond DecodeEvidence. Wrong work is
  *  re-executed with ctx.engine (Verify, the path every record takes) unless
  *  ctx.policy re-executes nothing (sample = 0: replay of the node's own
- *  chain), where it is taken on trust as records are.
+ *  chain) or the record's step is below ctx.assume_valid_below_step (a
+ *  checkpointed or assumed-valid block: its tensors are pruned everywhere),
+ *  where it is taken on trust as records are.
  *  Returns: true if the evidence holds; false with *state set, or
  *           Error("evidence-verify: ...") for the engine's own failure.
- *  In:      ctx: params, engine, dataset, fetch and policy are read.
+ *  In:      ctx: params, engine, dataset, fetch, policy and
+ *           assume_valid_below_step are read.
  *  Out:     state: REQUIRES: not null.
  */
 [[nodiscard]] bool CheckEvidence(const Evidence& evidence, const ConsensusState& state,

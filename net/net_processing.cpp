@@ -150,6 +150,13 @@ struct WaitingBlock {
   std::set<Uint256> missing_tensors;
 };
 
+// A slashing transaction whose evidence's tensors have not arrived yet.
+struct WaitingSlash {
+  Transaction tx;
+  PeerId from = 0;
+  std::set<Uint256> missing_tensors;
+};
+
 // A work record whose output tensors have not arrived yet, or that waits
 // for the records it builds on (an orphan).
 struct WaitingRecord {
@@ -225,6 +232,7 @@ class PeerManager::Impl {
   // Fraud proof ids judged or sent (each relayed once), and those waiting.
   std::unordered_set<Uint256, Uint256Hasher> seen_fraud_proofs_;
   std::map<Uint256, WaitingFraudProof> waiting_fraud_proofs_;  // by proof id
+  std::map<Uint256, WaitingSlash> waiting_slashes_;            // by txid
   uint32_t best_header_height_ = 0;
   std::mt19937_64 rng_;
   std::pair<Uint256, std::vector<uint8_t>> served_tensor_;  // last tensor served, encoded
@@ -694,17 +702,13 @@ class PeerManager::Impl {
       }
     }
     std::vector<WaitingRecord> records;
+    std::vector<WaitingFraudProof> proofs;
+    std::vector<WaitingSlash> slashes;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto it = waiting_records_.begin(); it != waiting_records_.end();) {
-        it->second.missing_tensors.erase(msg.hash);
-        if (it->second.missing_tensors.empty()) {
-          records.push_back(std::move(it->second));
-          it = waiting_records_.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      records = TakeReady(waiting_records_, msg.hash);
+      proofs = TakeReady(waiting_fraud_proofs_, msg.hash);
+      slashes = TakeReady(waiting_slashes_, msg.hash);
     }
     // Parents first.
     std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
@@ -712,19 +716,26 @@ class PeerManager::Impl {
     });
     for (auto& [block, from] : ready) Connect(std::move(block), from);
     for (WaitingRecord& w : records) SubmitRecord(std::move(w.record), w.from);
-    std::vector<WaitingFraudProof> proofs;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto it = waiting_fraud_proofs_.begin(); it != waiting_fraud_proofs_.end();) {
-        if (it->second.missing_tensors.erase(msg.hash) && it->second.missing_tensors.empty()) {
-          proofs.push_back(std::move(it->second));
-          it = waiting_fraud_proofs_.erase(it);
-        } else {
-          ++it;
-        }
+    for (WaitingFraudProof& w : proofs) JudgeFraudProof(w.proof, w.from);
+    for (WaitingSlash& w : slashes) SubmitTx(w.tx, w.from);
+  }
+
+  // Takes out of `waiting` (records, fraud proofs or slashing transactions,
+  // each waiting for a non-empty set of tensors) those whose last missing
+  // tensor `tensor` was. REQUIRES: mu_ held.
+  template <typename Waiting>
+  static std::vector<Waiting> TakeReady(std::map<Uint256, Waiting>& waiting,
+                                        const Uint256& tensor) {
+    std::vector<Waiting> ready;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (it->second.missing_tensors.erase(tensor) && it->second.missing_tensors.empty()) {
+        ready.push_back(std::move(it->second));
+        it = waiting.erase(it);
+      } else {
+        ++it;
       }
     }
-    for (WaitingFraudProof& w : proofs) JudgeFraudProof(w.proof, w.from);
+    return ready;
   }
 
   void OnWorkRecord(const PeerRef& peer, WorkRecord record) {
@@ -1094,17 +1105,46 @@ class PeerManager::Impl {
       if (orphanage_.Have(txid)) return;  // waiting for its parents already
     }
     peer->MarkTxReceived();
+    SubmitTx(tx, peer->id());
+  }
+
+  // Offers `tx` from `from` to the mempool: relayed if accepted; kept as an
+  // orphan while its parents are missing, or while its evidence's tensors
+  // are (fetched from `from`); its sender marked if it is at fault.
+  // REQUIRES: mu_ not held.
+  void SubmitTx(const Transaction& tx, PeerId from) {
+    const Uint256 txid = tx.Txid();
     ValidationState state;
     if (AcceptToMempool(*mempool_, *chain_, tx, /*test_only=*/false, &state)) {
-      Relay(txid, peer->id());
+      Relay(txid, from);
       if (options_.tx_added_to_mempool) options_.tx_added_to_mempool(tx);
       RetryOrphans({txid});
       return;
     }
+    std::vector<std::pair<Uint256, uint64_t>> evidence_tensors;
+    if (state.reason() == "work-tensor-missing") evidence_tensors = chainman_->TensorsToCheck(tx);
     std::lock_guard<std::mutex> lock(mu_);
-    if (state.result() == ValidationResult::kMissingInputs) return AddOrphan(tx, peer->id());
+    if (!evidence_tensors.empty()) return WaitForEvidence(tx, from, evidence_tensors);
+    if (state.result() == ValidationResult::kMissingInputs) return AddOrphan(tx, from);
     if (IsSendersFault(state.result()))
-      Misbehaving(peer->id(), "tx " + txid.ToHex() + ": " + state.reason());
+      Misbehaving(from, "tx " + txid.ToHex() + ": " + state.reason());
+  }
+
+  // Keeps slashing transaction `tx` until `missing` (its evidence's tensors)
+  // arrive, fetching them from `from`. REQUIRES: mu_ held.
+  void WaitForEvidence(const Transaction& tx, PeerId from,
+                       const std::vector<std::pair<Uint256, uint64_t>>& missing) {
+    const Uint256 txid = tx.Txid();
+    if (waiting_slashes_.size() >= kMaxWaitingSlashes && !waiting_slashes_.contains(txid)) return;
+    WaitingSlash& w = waiting_slashes_[txid];
+    w.tx = tx;
+    w.from = from;
+    for (const auto& [tensor, step] : missing) {
+      w.missing_tensors.insert(tensor);
+      WantTensor(tensor, step, from);
+    }
+    Log("Slashing tx " + txid.ToHex() + " from peer=" + std::to_string(from) + " waits for " +
+        std::to_string(w.missing_tensors.size()) + " evidence tensors");
   }
 
   // Keeps `tx`, whose inputs are unknown, and asks `from` for the parents we

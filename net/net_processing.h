@@ -13,9 +13,13 @@
 //              peer that has them, at most kMaxBlocksInFlightPerPeer each,
 //              re-asked elsewhere after kBlockStallTimeout.
 //   tensors    a block's records commit to output tensors; before
-//              validation every one the node lacks is fetched by content
-//              hash (gettensor chunks of ≤ kTensorChunk, resumable),
-//              checked against the hash, and stored.
+//              validation every one its re-execution reads that the node
+//              lacks (ChainManager::TensorsToConnect: none for records
+//              assumed valid) is fetched by content hash (gettensor chunks
+//              of ≤ kTensorChunk, resumable), checked against the hash, and
+//              stored; so are the tensors a slashing transaction's evidence
+//              re-executes, before the block or the mempool judges it
+//              (kMaxWaitingSlashes).
 //   relay      a new tip is announced by header to peers that sent
 //              sendheaders, by inv to the rest; a transaction accepted to
 //              the mempool and a work record accepted to the work pool are
@@ -162,6 +166,9 @@ inline constexpr double kFraudProofRatePerSecond = 0.5;
 inline constexpr double kServeRelayRatePerSecond = 1;
 /** Fraud proofs kept while their block or tensors arrive, over all peers. */
 inline constexpr size_t kMaxWaitingFraudProofs = 64;
+/** Slashing transactions kept while their evidence's tensors arrive, over
+ *  all peers. */
+inline constexpr size_t kMaxWaitingSlashes = 64;
 /** Fraud proof ids remembered as judged or sent (then forgotten at once). */
 inline constexpr size_t kMaxSeenFraudProofs = 10000;
 

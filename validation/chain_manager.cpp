@@ -700,8 +700,31 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const B
       if (tip_.step >= line || d.unit.kind == UnitKind::kUpdate)
         for (const Uint256& h : d.outputs) want.emplace(h, tip_.step);
   }
+  if (options_.policy.sample > 0.0)
+    for (const Transaction& tx : block.txs) AddEvidenceTensors(tx, line, &want);
+  return Missing(want);
+}
+
+std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToCheck(const Transaction& tx) {
+  std::map<Uint256, uint64_t> want;
+  AddEvidenceTensors(tx, 0, &want);  // the mempool re-executes every evidence (CheckSlash)
+  return Missing(want);
+}
+
+void ChainManager::AddEvidenceTensors(const Transaction& tx, uint64_t line,
+                                      std::map<Uint256, uint64_t>* want) const {
+  Evidence evidence;
+  if (!tx.IsSlash() || !Deserialize(tx.evidence, &evidence).ok() ||
+      evidence.kind != EvidenceKind::kWrongWork || evidence.record.unit.step < line)
+    return;
+  for (const Uint256& h : EvidenceTensors(evidence.record, *engine_))
+    want->emplace(h, evidence.record.unit.step);
+}
+
+std::vector<std::pair<Uint256, uint64_t>> ChainManager::Missing(
+    const std::map<Uint256, uint64_t>& tensors) const {
   std::vector<std::pair<Uint256, uint64_t>> missing;
-  for (const auto& [hash, step] : want)
+  for (const auto& [hash, step] : tensors)
     if (!tensors_->Has(hash)) missing.emplace_back(hash, step);
   return missing;
 }

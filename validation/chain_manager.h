@@ -219,9 +219,17 @@ class ChainManager {
   /// the outputs of the last assumed-valid step's UPDATE records (the first
   /// re-executed step reads them); and, for a child of the tip that
   /// re-executes, the tensors the tip's state names that assumed-valid
-  /// records made. Empty when every record is assumed valid (file comment),
+  /// records made; and the tensors its slashing transactions' wrong-work
+  /// evidence re-executes (EvidenceTensors). Empty when every record is assumed valid (file comment),
   /// or when `block` was validated already. Takes the manager's lock.
   std::vector<std::pair<Uint256, uint64_t>> TensorsToConnect(const Block& block);
+
+  /// The tensors this node lacks that judging slashing transaction `tx` in
+  /// the mempool re-executes (its wrong-work evidence's EvidenceTensors),
+  /// with their steps; empty for any other transaction. What a node fetches
+  /// from the peer that relayed `tx` when acceptance says
+  /// work-tensor-missing.
+  std::vector<std::pair<Uint256, uint64_t>> TensorsToCheck(const Transaction& tx);
 
   /// Adds a listener. REQUIRES: it outlives this manager or is removed
   /// first; not called from a listener's callback.
@@ -377,6 +385,13 @@ class ChainManager {
   Status LoadEngine(const ConsensusState& state);
   // NotFound while the model is not loaded; OK otherwise. REQUIRES: mu_ held.
   Status CheckModelLoaded() const;
+  // Adds to *want the tensors that `tx`'s wrong-work evidence re-executes
+  // when its record's step is not below `line` (nothing for other txs).
+  void AddEvidenceTensors(const Transaction& tx, uint64_t line,
+                          std::map<Uint256, uint64_t>* want) const;
+  // The (hash, step) of `tensors` that the store does not hold.
+  std::vector<std::pair<Uint256, uint64_t>> Missing(
+      const std::map<Uint256, uint64_t>& tensors) const;
   // Records of steps below the result are assumed valid when `header`'s
   // block is connected on the tip (file comment): every step for a
   // checkpointed block; during the initial download, for an ancestor of the

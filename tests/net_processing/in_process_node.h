@@ -20,6 +20,7 @@
 #include "chain/mempool.h"
 #include "compute/torch/torch_engine.h"
 #include "consensus/chainparams.h"
+#include "consensus/genesis.h"
 #include "net/banman.h"
 #include "net/connman.h"
 #include "net/net_processing.h"
@@ -59,11 +60,18 @@ class InProcessNode {
     s = ChainManager::Open(RegtestParams(), node->chain_.get(), dir, manager_options,
                            &node->manager_);
     if (!s.ok()) return s;
+    MempoolOptions mempool_options;  // slashing judged by the chain manager, as computecoind does
+    mempool_options.genesis_hash = GenesisHash(RegtestParams());
+    mempool_options.check_evidence = [manager = node->manager_.get()](const Transaction& tx,
+                                                                      ValidationState* state) {
+      return manager->CheckSlash(tx, state);
+    };
+    node->mempool_ = std::make_unique<Mempool>(mempool_options);
     net::PeerManager::Options peer_options;
     peer_options.user_agent = std::move(options.user_agent);
     peer_options.log = std::move(options.log);
     node->peerman_ = std::make_unique<net::PeerManager>(
-        RegtestParams(), node->chain_.get(), node->manager_.get(), &node->mempool_,
+        RegtestParams(), node->chain_.get(), node->manager_.get(), node->mempool_.get(),
         &node->banman_, nullptr, std::move(peer_options));
     net::ConnManOptions conn;
     conn.magic = RegtestMagic();
@@ -102,9 +110,9 @@ class InProcessNode {
   explicit InProcessNode(const std::filesystem::path& dir) : banman_(dir) {}
 
   net::BanMan banman_;
-  Mempool mempool_;
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<ChainManager> manager_;
+  std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<net::PeerManager> peerman_;
   std::unique_ptr<net::ConnMan> connman_;
   bool listening_ = false;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "chain/evidence.h"
+#include "consensus/genesis.h"
 #include "tests/net/raw_peer.h"
 #include "tests/net_processing/in_process_node.h"
 #include "tests/util/test_util.h"
@@ -42,9 +44,12 @@ class Node {
     if (!s.ok()) throw std::runtime_error(s.ToString());  // fails the test that made it
   }
 
-  /** Assembles a block without records on our tip, signed by `producer`; not connected. */
-  Block Assemble(const PrivateKey& producer) const {
+  /** Assembles a block without records on our tip, signed by `producer`, registering
+   *  `registrations`; not connected. */
+  Block Assemble(const PrivateKey& producer,
+                 std::vector<WorkerRegistration> registrations = {}) const {
     AssemblyRequest request;
+    request.registrations = std::move(registrations);
     // One second past the tip: time must not run ahead of the clock, and a short chain
     // built from genesis stays well behind it.
     request.time = Tip().time + 1;
@@ -53,6 +58,11 @@ class Node {
     Status s = node_->manager().Assemble(Tip().block_hash, request, &block);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return block;
+  }
+  /** Connects `block` on our tip. */
+  void Connect(const Block& block) {
+    ValidationState state;
+    ASSERT_TRUE(node_->manager().ProcessNewBlock(block, &state)) << state.ToString();
   }
   /** Assembles and connects `n` blocks on our tip. */
   void Generate(uint32_t n, const PrivateKey& producer) {
@@ -264,6 +274,61 @@ TEST(PeerManagerTest, TensorNoPeerServesIsReportedWithTheBlocksWaitingForIt) {
                     "retention?); blocks at height 1 wait for it");
   }));
   EXPECT_EQ(a.Tip().height, 0u);
+}
+
+// A slashing transaction whose wrong-work evidence names tensors the node
+// lacks waits while they are fetched from its sender (the mempool cannot
+// judge it before). Before, it went to the orphan pool, which asked the
+// sender for "parents" that were in the chain all along.
+TEST(PeerManagerTest, SlashingTxWaitsForItsEvidenceTensorsFromItsSender) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  const PrivateKey liar = cc::test::TestKey(5);
+  const Block registration = a.Assemble(
+      cc::test::TestKey(3),
+      {SignRegistration(liar, GenesisHash(RegtestParams()), KeyHash(liar.PublicKey()))});
+  a.Connect(registration);
+  std::vector<std::pair<OutPoint, TxOut>> bonds;
+  const Transaction& coinbase = registration.txs[0];
+  for (uint32_t i = 0; i < coinbase.outputs.size(); ++i)
+    if (coinbase.outputs[i].kind == OutputKind::kWorkerBond)
+      bonds.emplace_back(OutPoint{coinbase.Txid(), i}, coinbase.outputs[i]);
+  ASSERT_EQ(bonds.size(), 1u);
+
+  // A record of a unit that reads no training data, with made-up tensors.
+  std::unique_ptr<compute::Engine> engine;
+  ASSERT_TRUE(compute::MakeTorchEngine(RegtestParams().model, {}, &engine).ok());
+  const compute::StepPlan plan = engine->Plan(0);
+  const auto unit = std::find_if(plan.units.begin(), plan.units.end(), [](const auto& u) {
+    return std::none_of(u.inputs.begin(), u.inputs.end(), [](const compute::UnitInput& in) {
+      return in.source.kind == compute::Source::Kind::kBatch;
+    });
+  });
+  ASSERT_NE(unit, plan.units.end());
+  WorkRecord record;
+  record.unit = unit->id;
+  record.worker = liar.PublicKey();
+  for (size_t i = 0; i < unit->inputs.size() + unit->outputs.size(); ++i) {
+    Uint256 h;
+    h.data()[0] = 0x60;
+    h.data()[1] = static_cast<uint8_t>(i);
+    (i < unit->inputs.size() ? record.inputs : record.outputs).push_back(h);
+  }
+  record.signature = liar.Sign(record.SigningHash());
+  const Transaction slash =
+      MakeSlashTransaction(WrongWorkEvidence(record), bonds, KeyHash(cc::test::TestKey(3).PublicKey()));
+
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(TxMsg{.tx = slash});
+  ASSERT_TRUE(raw.WaitMessage("gettensor")) << "the evidence's tensors are asked of the sender";
+  EXPECT_TRUE(WaitFor([&] {
+    return a.LogHas("Slashing tx " + slash.Txid().ToHex() + " from peer=0 waits for " +
+                    std::to_string(record.inputs.size() + record.outputs.size()) +
+                    " evidence tensors");
+  }));
+  EXPECT_FALSE(a.LogHas("Orphan tx"));
 }
 
 TEST(PeerManagerTest, MutatedBlockIsRefusedWithoutPunishingItsRelayer) {

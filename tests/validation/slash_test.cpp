@@ -18,6 +18,7 @@
 #include "compute/tensor.h"
 #include "compute/torch/torch_engine.h"
 #include "consensus/connect.h"
+#include "consensus/evidence.h"
 #include "consensus/genesis.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
@@ -127,6 +128,18 @@ class SlashChainTest : public testing::Test {
     EXPECT_TRUE(SignInput(&bond, 0, rewarded, liar()).ok());
     MustProcess(Build(manager_.Tip(), {}, {bond}));
     return bond;
+  }
+  // The index of the liar's first record in `work`.
+  size_t LiarRecordIndex(const Block& work) const {
+    for (size_t i = 0; i < work.records.size(); ++i)
+      if (work.records[i].worker == liar().PublicKey()) return i;
+    ADD_FAILURE() << "the liar has no record";
+    return 0;
+  }
+  static std::unique_ptr<compute::Engine> FreshEngine() {
+    std::unique_ptr<compute::Engine> engine;
+    EXPECT_TRUE(compute::MakeTorchEngine(RegtestParams().model, {}, &engine).ok());
+    return engine;
   }
   // The liar's reward output in `work`'s coinbase.
   OutPoint LiarReward(const Block& work) const {
@@ -272,6 +285,61 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
 
 // A block refused because a record's re-execution disagrees leaves evidence
 // against that record's worker (not against the producer).
+// A node syncing a slashing block needs the evidence's tensors to judge it
+// (the wrong output exists only where the reporter made it): the block names
+// them (TensorsToConnect), and connects once they are fetched. A node that
+// syncs the same block beyond its retention below the best header (assumed
+// valid, doc/consensus.md §6) judges the evidence as it does the records,
+// without re-execution, and asks for none of them.
+TEST_F(SlashChainTest, ASyncedSlashingBlockNamesTheEvidenceTensorsUnlessAssumedValid) {
+  const Block work = Start();
+  const WorkRecord wrong = Perturbed(manager_, work.records[LiarRecordIndex(work)], liar());
+  const std::vector<std::pair<OutPoint, TxOut>> bonds = {{free_bond_, FreeBond()}};
+  const Transaction slash =
+      MakeSlashTransaction(WrongWorkEvidence(wrong), bonds, KeyHash(reporter().PublicKey()));
+  MustProcess(Build(manager_.Tip(), {}, {slash}));
+  for (int i = 0; i < 8; ++i) MustProcess(Build(manager_.Tip(), {&reporter(), 1}));
+  ASSERT_GE(manager_.Tip().step, 8u);
+  std::vector<Block> blocks;
+  for (uint32_t h = 1; h <= manager_.Tip().height; ++h) {
+    Uint256 hash;
+    ASSERT_TRUE(chain_.chain->GetBlockHashAtHeight(h, &hash).ok());
+    blocks.emplace_back();
+    ASSERT_TRUE(chain_.chain->ReadBlock(hash, &blocks.back()).ok());
+  }
+  const std::vector<Uint256> evidence_tensors = EvidenceTensors(wrong, *FreshEngine());
+  ASSERT_NE(std::find(evidence_tensors.begin(), evidence_tensors.end(), wrong.outputs[0]),
+            evidence_tensors.end());
+
+  for (const bool beyond_retention : {false, true}) {
+    ChainManagerOptions options = Options();
+    if (beyond_retention) options.keep_steps = 4;
+    test::TestChain joiner(std::filesystem::path(dir_.path()) /
+                               (beyond_retention ? "assuming" : "verifying"),
+                           options);
+    if (beyond_retention) {
+      for (const Block& b : blocks) {
+        ValidationState state;
+        ASSERT_TRUE(joiner.manager->AcceptHeader(b.header, &state)) << state.ToString();
+      }
+    }
+    bool asked_for_the_wrong_output = false;
+    for (const Block& b : blocks) {
+      for (const auto& [hash, step] : joiner.manager->TensorsToConnect(b)) {
+        asked_for_the_wrong_output = asked_for_the_wrong_output || hash == wrong.outputs[0];
+        compute::EncodedTensor t;
+        ASSERT_TRUE(manager_.GetTensor(hash, &t).ok());
+        ASSERT_TRUE(joiner.manager->PutTensor(t, step).ok());
+      }
+      ValidationState state;
+      ASSERT_TRUE(joiner.manager->ProcessNewBlock(b, &state))
+          << "height " << b.header.height << ": " << state.ToString();
+    }
+    EXPECT_EQ(asked_for_the_wrong_output, !beyond_retention);
+    EXPECT_EQ(Serialize(joiner.manager->Tip()), Serialize(manager_.Tip()));
+  }
+}
+
 // A bond spent by its owner cannot be paid out: it moves to kUnbonding, the
 // key leaves the registry when its last bond goes, and the value is
 // spendable only unbonding_delay blocks later, by the owner alone. Here the
