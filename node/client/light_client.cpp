@@ -188,11 +188,19 @@ Status SyncHeadersP2P(LightPeer& peer, const ChainParams& params, HeaderChain* c
   }
 }
 
-// The first -connect peer that completes the handshake.
+// The full nodes asked over P2P: -connect, then -addnode (with no address
+// book of its own, the light client asks exactly the peers named).
+std::vector<std::string> P2PPeers(const Config& config) {
+  std::vector<std::string> peers = config.GetArgs("connect");
+  for (std::string& peer : config.GetArgs("addnode")) peers.push_back(std::move(peer));
+  return peers;
+}
+
+// The first P2P peer that completes the handshake.
 Status ConnectToPeer(const Config& config, const ChainParams& params,
                      std::unique_ptr<LightPeer>* peer) {
-  Status s = Status::NotFound("no -connect peer");
-  for (const std::string& target : config.GetArgs("connect")) {
+  Status s = Status::NotFound("no -connect or -addnode peer");
+  for (const std::string& target : P2PPeers(config)) {
     s = LightPeer::Connect(params, target, peer);
     if (s.ok()) return s;
   }
@@ -218,7 +226,7 @@ std::optional<int> AskProof(const Config& config, const ChainParams& params,
                             const std::filesystem::path& network_dir, net::ProofKind kind,
                             const Uint256& block_hash, const Uint256& id, const char* method,
                             const json& rpc_params, net::ProofMsg* from_peer, json* from_server) {
-  if (!config.GetArgs("connect").empty()) {
+  if (!P2PPeers(config).empty()) {
     std::unique_ptr<LightPeer> peer;
     Status s = ConnectToPeer(config, params, &peer);
     if (!s.ok()) return Fail(s.message());
@@ -278,7 +286,7 @@ int VerifyCommand(const Config& config, const ChainParams& params,
                    *block_hash, *leaf, is_tx ? "gettxoutproof" : "getworkproof",
                    json::array({args[1], args[2]}), &from_peer, &from_server))
     return *failed;
-  if (!config.GetArgs("connect").empty()) {
+  if (!P2PPeers(config).empty()) {
     const bool valid =
         is_tx ? VerifyTxInclusion(from_peer.tx, from_peer.proof, *leaf, *header, &reason)
               : VerifyRecordInclusion(from_peer.record, from_peer.proof, *leaf, *header, &reason);
@@ -429,11 +437,11 @@ int LightMain(int argc, const char* const argv[]) {
     if (args.size() != 1) return Fail("syncheaders takes no arguments");
     SyncSummary summary;
     json peers = json::array();
-    if (!config.GetArgs("connect").empty()) {
+    if (!P2PPeers(config).empty()) {
       // Every peer in turn: the chain with the most accepted work stays,
       // whichever peer showed it. One that answered is enough; the others'
       // failures are reported beside the result.
-      const std::vector<std::string> targets = config.GetArgs("connect");
+      const std::vector<std::string> targets = P2PPeers(config);
       bool answered = false;
       std::string errors;
       for (const std::string& target : targets) {
@@ -491,7 +499,7 @@ int LightMain(int argc, const char* const argv[]) {
             json::array({HexStr(header->producer), header->prev.ToHex()}), &from_peer, &from_server))
       return *failed;
     const bool valid =
-        !config.GetArgs("connect").empty()
+        !P2PPeers(config).empty()
             ? VerifyProducerRegistered(from_peer.entry, from_peer.proof, *header, parent, &reason)
             : VerifyRegistryProof(from_server, *header, parent, &reason);
     if (!valid) return Invalid(reason);

@@ -2,7 +2,8 @@
 // headers and Merkle paths alone, that a transaction or a work record is
 // committed on it.
 //
-// Transport: with -connect=<host:port> the light client speaks P2P to a
+// Transport: with -connect=<host:port> (or -addnode=<host:port>: both name
+// the peers it asks, -connect's first) the light client speaks P2P to a
 // full node (node/client/light_peer.h: getheaders/headers, getproof/proof);
 // without it, it asks one full node over JSON-RPC (getblockcount,
 // getblockhash, getheaders, gettxoutproof, getworkproof) with the same
@@ -16,7 +17,7 @@
 //       Downloads headers from the last one the server and the local copy
 //       share (following a reorganisation) to the server's tip, checking
 //       each one's linkage before storing it in <network dir>/light/.
-//       Over P2P it asks every -connect peer in turn and keeps the chain
+//       Over P2P it asks every peer in turn and keeps the chain
 //       with the most accepted work; it succeeds if one peer answered, and
 //       lists each peer's outcome ("peers": downloaded, error).
 //   computecoin-light [options] verifytx <txid> <blockhash>

@@ -98,6 +98,10 @@ void AddLightOwnArgs(Config* c) {
             "interface; may be given more than once (syncheaders asks each and keeps the chain "
             "with the most accepted work; a proof is asked of the first that answers)",
             Config::kString, Config::kMulti | Config::kNetworkOnly, kRpcClient);
+  c->AddArg("-addnode=<host:port>",
+            "Also ask this full node over P2P, after the -connect ones; may be given more than "
+            "once",
+            Config::kString, Config::kMulti | Config::kNetworkOnly, kRpcClient);
 }
 
 void AddCliArgs(Config* c) {

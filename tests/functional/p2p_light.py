@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""computecoin-light over P2P (-connect): it syncs headers from a full node's
+"""computecoin-light over P2P (-connect, -addnode): it syncs headers from a full node's
 P2P port, checking linkage, producer signatures, time and claimed work;
 verifies a work record, a transaction and a block's producer's registration
 through getproof; reports a missing proof as invalid; follows another
@@ -83,9 +83,11 @@ class P2PLightTest(ComputecoinTestFramework):
         summary = json.loads(result.stdout)
         assert_equal((summary["hash"], summary["disconnected"]), (heavier[-1], 5))
 
-        self.log("an unreachable peer beside a good one: reported, and the sync succeeds")
+        self.log("an unreachable peer beside a good one (-addnode): reported, and the sync "
+                 "succeeds")
         unreachable = f"127.0.0.1:{free_port()}"
-        result = node.light(f"-connect={unreachable}", other_peer, "syncheaders")
+        result = node.light(f"-connect={unreachable}", f"-addnode=127.0.0.1:{other.p2p_port}",
+                            "syncheaders")
         assert_equal((result.returncode, result.stderr), (0, ""))
         summary = json.loads(result.stdout)
         assert_equal(summary["hash"], heavier[-1])
