@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <limits>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "chain/hash.h"
 #include "chain/logging.h"
@@ -252,6 +255,91 @@ RpcMethod getblockchaininfo(NodeContext& node) {
       }};
 }
 
+// How a branch of the block index stands, as Bitcoin Core's getchaintips
+// says it: the worst of its blocks above the active chain.
+std::string BranchStatus(const ChainState& chain, BlockIndexEntry entry, uint32_t* branchlen) {
+  std::string status = "valid-fork";
+  const uint32_t height = entry.height();
+  while (!IsOnMainChain(chain, entry)) {
+    if (entry.Has(kBlockFailed)) {
+      status = "invalid";
+    } else if (!entry.Has(kBlockHaveData)) {
+      if (status != "invalid") status = "headers-only";
+    } else if (!entry.Has(kBlockValid) && status == "valid-fork") {
+      status = "valid-headers";
+    }
+    entry = ReadIndexOrThrow(chain, entry.header.prev);
+  }
+  *branchlen = height - entry.height();
+  return status;
+}
+
+RpcMethod getchaintips(NodeContext& node) {
+  return RpcMethod{
+      "getchaintips",
+      "Return information about all known tips in the block tree, including the main chain as "
+      "well as orphaned branches.",
+      {},
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
+          {
+              {RpcType::kNumber, "height", "height of the chain tip"},
+              {RpcType::kHex, "hash", "block hash of the tip"},
+              {RpcType::kNumber, "branchlen",
+               "zero for main chain, otherwise length of branch connecting the tip to the main "
+               "chain"},
+              {RpcType::kString, "status",
+               "status of the chain, \"active\" for the main chain\n"
+               "Possible values for status:\n"
+               "1.  \"invalid\"               This branch contains at least one invalid block\n"
+               "2.  \"headers-only\"          Not all blocks for this branch are available, but "
+               "the headers are valid\n"
+               "3.  \"valid-headers\"         All blocks are available for this branch, but they "
+               "were never fully validated\n"
+               "4.  \"valid-fork\"            This branch is not part of the active chain, but is "
+               "fully validated\n"
+               "5.  \"active\"                This is the tip of the active main chain, which is "
+               "certainly valid"},
+          }}}}},
+      ExampleCli("getchaintips", "") + ExampleRpc("getchaintips", ""),
+      [&node](const RpcMethod&, const RpcRequest&) -> json {
+        const ChainTip tip = ReadTipOrThrow(*node.chain);
+        // Tips: the active one, and every indexed block that is nobody's parent.
+        std::set<Uint256> parents;
+        Status s = node.chain->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+          parents.insert(e.header.prev);
+          return Status::OK();
+        });
+        std::vector<BlockIndexEntry> tips;
+        if (s.ok())
+          s = node.chain->store().ForEachIndexEntry([&](const BlockIndexEntry& e) {
+            const Uint256 hash = e.header.Hash();
+            if (hash == tip.hash || !parents.contains(hash)) tips.push_back(e);
+            return Status::OK();
+          });
+        if (!s.ok()) ThrowStoreError(s);
+        std::sort(tips.begin(), tips.end(), [](const BlockIndexEntry& a, const BlockIndexEntry& b) {
+          return a.height() > b.height();
+        });
+        json out = json::array();
+        for (const BlockIndexEntry& e : tips) {
+          const Uint256 hash = e.header.Hash();
+          uint32_t branchlen = 0;
+          const std::string status =
+              hash == tip.hash ? "active" : BranchStatus(*node.chain, e, &branchlen);
+          out.push_back({{"height", e.height()},
+                         {"hash", hash.ToHex()},
+                         {"branchlen", branchlen},
+                         {"status", status}});
+        }
+        return out;
+      }};
+}
+
 RpcMethod gettxoutsetinfo(NodeContext& node) {
   return RpcMethod{
       "gettxoutsetinfo",
@@ -442,7 +530,7 @@ Status RegisterBlockchainRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"blockchain", &getblockhash},      {"blockchain", &getblockheader},
       {"blockchain", &gettxout},          {"blockchain", &gettxoutsetinfo},
       {"blockchain", &verifychain},       {"blockchain", &invalidateblock},
-      {"blockchain", &reconsiderblock},
+      {"blockchain", &reconsiderblock},   {"blockchain", &getchaintips},
   };
   return table.AddAll(kCommands, node);
 }

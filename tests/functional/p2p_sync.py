@@ -96,6 +96,7 @@ class P2PSyncTest(ComputecoinTestFramework):
         sync_blocks([a, b])
         sync_blocks([c, d])
         assert a.rpc("getbestblockhash") != d.rpc("getbestblockhash")
+        tips_before = {n: n.rpc("getbestblockhash") for n in (a, d)}
         work_a = a.rpc("gettraininginfo")["accepted_work"]
         work_d = d.rpc("gettraininginfo")["accepted_work"]
         self.log(f"accepted work: a side {work_a}, d side {work_d}")
@@ -106,6 +107,16 @@ class P2PSyncTest(ComputecoinTestFramework):
         winner = a if work_a > work_d else d
         assert_equal(a.rpc("getbestblockhash"), winner.rpc("getbestblockhash"))
         assert_equal(len({n.rpc("getblockchaininfo")["state_root"] for n in (a, b, c, d)}), 1)
+        # getchaintips: the loser's old tip is a fully validated fork, its
+        # branch as long as the blocks it generated.
+        loser, branch = (d, 4) if winner is a else (a, 2)
+        tips = loser.rpc("getchaintips")
+        assert_equal(tips[0]["status"], "active")
+        assert_equal((tips[0]["hash"], tips[0]["branchlen"]),
+                     (winner.rpc("getbestblockhash"), 0))
+        old_tip = [t for t in tips if t["hash"] == tips_before[loser]]
+        assert_equal(len(old_tip), 1)
+        assert_equal((old_tip[0]["status"], old_tip[0]["branchlen"]), ("valid-fork", branch))
 
         self.log("a peer on 127.0.0.2 that sends garbage is disconnected and discouraged")
         honest = len(b.rpc("getpeerinfo"))
