@@ -50,6 +50,12 @@ class FraudProofTest(ComputecoinTestFramework):
         assert_in(f"block {bad} holds a wrong", verifier.debug_log())
 
         self.log("the proof reaches the sampling nodes: they leave the block")
+        # Not sync_blocks alone: the sampler is on the honest tip too while
+        # the bad block still waits there for its tensors, before either the
+        # block or the proof was judged.
+        for node in (sampler, cheater):
+            wait_until(lambda: f"Invalidated block {bad}" in node.debug_log(), 60,
+                       f"node{node.index} judges the proof")
         sync_blocks([cheater, sampler, verifier], 60)
         # The sampling node either took the block and then left it (the split
         # was real), or got the proof before the block's data (the proof
