@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -97,10 +98,13 @@ class RawConnection {
     }
   }
 
-  /// True if the server closed the connection (reads end-of-file).
+  /// True if the server closed the connection: end-of-file, or a reset,
+  /// which is what a close sends while bytes we sent are still unread there
+  /// (a client still trickling when its deadline closes it).
   bool ReadsEof() {
     char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
+    const ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
  private:
