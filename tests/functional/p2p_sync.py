@@ -4,8 +4,8 @@
 - four nodes in a line: blocks generated at one end reach the other end,
   with the tensors each node needs to re-execute the work records; a
   payment sent at the other end reaches every mempool and is mined;
-- a node started late syncs headers-first from two peers to the same tip
-  and state root;
+- a node started after 200 blocks syncs headers-first from two peers to
+  the same tip and state root;
 - a partition into two pairs, each generating, then reconnection: all four
   converge on the branch with the most accepted work;
 - a misbehaving peer connecting from 127.0.0.2: garbage gets it
@@ -64,9 +64,12 @@ class P2PSyncTest(ComputecoinTestFramework):
         for n in (a, b, c, d):
             assert_equal(n.rpc("getrawmempool"), [])
 
-        self.log("a node started late syncs from two peers to the same tip and state root")
-        a.rpc("generate", 14)
+        self.log("a node started after 200 blocks syncs from two peers to the same tip and "
+                 "state root")
+        for _ in range(2):  # to height 200: the late joiner
+            a.rpc("generate", 49)
         sync_blocks([a, b, c, d])
+        assert_equal(a.rpc("getblockcount"), 200)
         e = self.add_node()
         e.start()
         connect_nodes(e, a)
