@@ -148,6 +148,7 @@ struct WaitingBlock {
   Block block;
   PeerId from = 0;
   std::set<Uint256> missing_tensors;
+  Clock::time_point since;  // when it first waited
 };
 
 // A slashing transaction whose evidence's tensors have not arrived yet.
@@ -240,6 +241,7 @@ class PeerManager::Impl {
   net::ServeAnnouncements serve_announcements_;                 // holders' (net/serve_relay.h)
   TxOrphanage orphanage_;
   Clock::time_point next_orphan_expiry_ = Clock::now() + kOrphanExpireInterval;
+  Clock::time_point next_block_expiry_ = Clock::now();
 
   // --- helpers (REQUIRES: mu_ held unless said otherwise) ---
 
@@ -618,13 +620,51 @@ class PeerManager::Impl {
       Misbehaving(source, state.reason());
   }
 
+  // Drops the blocks that waited longer than Options::pending_block_expiry,
+  // and the tensor downloads nothing waiting wants any more (a withheld
+  // tensor is otherwise asked for forever). Sweeps every eighth of the
+  // expiry. REQUIRES: mu_ held.
+  void ExpireWaitingBlocks(Clock::time_point now) {
+    if (now < next_block_expiry_) return;
+    const auto expiry = options_.pending_block_expiry;
+    next_block_expiry_ = now + expiry / 8;
+    size_t dropped = 0;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      const WaitingBlock& w = it->second;
+      if (now - w.since < expiry) {
+        ++it;
+        continue;
+      }
+      Log("Block " + it->first.ToHex() + " (height " + std::to_string(w.block.header.height) +
+          ") dropped after waiting " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - w.since).count()) +
+          " s for " +
+          (chain_->HaveBlock(w.block.header.prev) ? "" : "its parent and ") +
+          std::to_string(w.missing_tensors.size()) + " tensors");
+      it = waiting_.erase(it);
+      ++dropped;
+    }
+    if (dropped == 0) return;
+    std::set<Uint256> wanted;
+    auto want = [&wanted](const auto& waiting) {
+      for (const auto& [id, w] : waiting) wanted.insert(w.missing_tensors.begin(), w.missing_tensors.end());
+    };
+    want(waiting_);
+    want(waiting_records_);
+    want(waiting_fraud_proofs_);
+    want(waiting_slashes_);
+    std::erase_if(tensors_, [&wanted](const auto& entry) { return !wanted.contains(entry.first); });
+  }
+
   // Keeps `block` until its parent and `missing` tensors are here, fetching
   // them from `from` (and its parent's headers). REQUIRES: mu_ held.
   void Park(Block block, PeerId from, const std::vector<std::pair<Uint256, uint64_t>>& missing) {
     const Uint256 hash = block.Hash();
     if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
     const bool have_parent = chain_->HaveBlock(block.header.prev);
-    WaitingBlock& w = waiting_[hash];
+    auto [it, added] = waiting_.try_emplace(hash);
+    WaitingBlock& w = it->second;
+    if (added) w.since = Clock::now();
     w.from = from;
     for (const auto& [tensor, step] : missing) {
       w.missing_tensors.insert(tensor);
@@ -640,11 +680,16 @@ class PeerManager::Impl {
   void OnBlock(const PeerRef& peer, Block block) {
     const Uint256 hash = block.Hash();
     peer->MarkBlockReceived();
-    const std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(block);
     {
+      // Whether it was asked for or may come unasked, before the chain
+      // manager's snapshot is read for it: a flood costs only this.
       std::lock_guard<std::mutex> lock(mu_);
       if (!IsInFlight(hash) && !AllowUnsolicited(peer->id(), peers_[peer->id()])) return;
       for (auto& [id, state] : peers_) state.blocks_in_flight.erase(hash);
+    }
+    const std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(block);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       if (!chain_->HaveBlock(block.header.prev) || !missing.empty()) {
         Park(std::move(block), peer->id(), missing);
         return;
@@ -1578,6 +1623,7 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   }
   if (!state.got_verack) return;
   const Clock::time_point now = Clock::now();
+  m.ExpireWaitingBlocks(now);
 
   if (state.ping_nonce == 0 && now >= state.next_ping) {
     state.ping_nonce = m.rng_() | 1;

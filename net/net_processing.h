@@ -113,8 +113,13 @@ inline constexpr size_t kMaxBlocksInFlightPerPeer = 16;
 inline constexpr std::chrono::seconds kBlockStallTimeout = 10s;
 /** Bytes asked per gettensor: large enough that a devnet tensor is a few requests. */
 inline constexpr uint32_t kTensorChunk = 512 * 1024;
-/** Blocks received ahead of their parent kept waiting, over all peers. */
+/** Blocks received ahead of their parent or tensors kept waiting, over all peers. */
 inline constexpr size_t kMaxPendingBlocks = 256;
+/** A block that waits longer than this is dropped, with the downloads only it
+ *  wanted: its tensors may be withheld, and the set is not to fill for good.
+ *  Its header stays, so the download asks for it again while it is on the best
+ *  header chain. */
+inline constexpr std::chrono::seconds kPendingBlockExpiry = 10min;
 /** Headers messages that do not connect before the peer is marked (Bitcoin Core: 10). */
 inline constexpr int kMaxUnconnectingHeaders = 10;
 /** How often a ping is sent to each peer: Bitcoin Core's PING_INTERVAL. */
@@ -209,6 +214,8 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     //! Blocks older than this are historical: past -maxuploadtarget's reserve they are
     //! served to manual and protected peers only (tests shorten it).
     std::chrono::seconds historical_block_age = kHistoricalBlockAge;
+    //! How long a block waits for its parent or tensors (tests shorten it).
+    std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan

@@ -172,6 +172,14 @@ JsonWriter& JsonWriter::Key(std::string_view name) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Members(std::string_view members) {
+  if (members.empty()) return *this;
+  Separate();
+  *out_ += members;
+  comma_due_ = true;
+  return *this;
+}
+
 JsonWriter& JsonWriter::String(std::string_view text) {
   Separate();
   AppendString(text, out_);

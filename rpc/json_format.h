@@ -76,6 +76,9 @@ class JsonWriter {
   JsonWriter& Double(double value);
   /// Any json value, as DumpJson writes it.
   JsonWriter& Value(const json& value);
+  /// `members`, the text another writer wrote between an object's braces
+  /// (keys and values, no braces), as the next members of the object begun.
+  JsonWriter& Members(std::string_view members);
 
  private:
   void Separate();  // the comma before a value or key, when one is due

@@ -75,21 +75,16 @@ class RawPeer {
   bool WaitClosed() {
     return ReadUntil([] { return false; });
   }
-  /** Reads until a message with `command` arrives. */
-  bool WaitMessage(std::string_view command) {
-    return ReadUntil([&] {
-             for (const auto& m : received_) {
-               if (m.command == command) return true;
-             }
-             return false;
-           }) == false &&
-           HasMessage(command);
+  /** Reads until `count` messages with `command` have arrived in all. */
+  bool WaitMessage(std::string_view command, size_t count = 1) {
+    return ReadUntil([&] { return CountMessages(command) >= count; }) == false &&
+           CountMessages(command) >= count;
   }
-  bool HasMessage(std::string_view command) const {
-    for (const auto& m : received_) {
-      if (m.command == command) return true;
-    }
-    return false;
+  bool HasMessage(std::string_view command) const { return CountMessages(command) > 0; }
+  size_t CountMessages(std::string_view command) const {
+    size_t n = 0;
+    for (const auto& m : received_) n += m.command == command ? 1 : 0;
+    return n;
   }
 
  private:

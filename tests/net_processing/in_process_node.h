@@ -41,6 +41,7 @@ class InProcessNode {
     std::vector<std::string> connect;  //!< host:port to connect to (manual peers)
     std::string user_agent = "/in_process_node/";
     std::function<void(const std::string&)> log;  //!< PeerManager's log sink; may be empty
+    std::chrono::milliseconds pending_block_expiry = net::kPendingBlockExpiry;
   };
 
   /** Opens (creating) the stores under `dir` and starts listening. On success *out is
@@ -70,6 +71,7 @@ class InProcessNode {
     net::PeerManager::Options peer_options;
     peer_options.user_agent = std::move(options.user_agent);
     peer_options.log = std::move(options.log);
+    peer_options.pending_block_expiry = options.pending_block_expiry;
     node->peerman_ = std::make_unique<net::PeerManager>(
         RegtestParams(), node->chain_.get(), node->manager_.get(), node->mempool_.get(),
         &node->banman_, nullptr, std::move(peer_options));

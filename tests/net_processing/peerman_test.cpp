@@ -32,9 +32,11 @@ using cc::test::WaitFor;
 /** An in-process node with its log kept, and short verbs for the tests. */
 class Node {
  public:
-  explicit Node(const std::string& dir, std::vector<std::string> connect = {}) {
+  explicit Node(const std::string& dir, std::vector<std::string> connect = {},
+                std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry) {
     cc::test::InProcessNode::Options options;
     options.connect = std::move(connect);
+    options.pending_block_expiry = pending_block_expiry;
     options.user_agent = "/peerman_test/";
     options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
@@ -273,6 +275,35 @@ TEST(PeerManagerTest, TensorNoPeerServesIsReportedWithTheBlocksWaitingForIt) {
                     " of step 7 is not served by any of our 1 peers (pruned beyond their "
                     "retention?); blocks at height 1 wait for it");
   }));
+  EXPECT_EQ(a.Tip().height, 0u);
+}
+
+// A block whose tensors are withheld does not wait for good: it is dropped
+// after the expiry with its download, so that the same block sent again is
+// fetched afresh. Before, it kept one of the 256 places and its tensor was
+// asked for until the node stopped.
+TEST(PeerManagerTest, BlockWaitingForAWithheldTensorIsDroppedAfterTheExpiry) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
+  Node maker(dir.Sub("maker"));
+  Block block = maker.Assemble(cc::test::TestKey(3));
+  WorkRecord record;
+  Uint256 withheld;
+  withheld.data()[0] = 0x43;
+  record.unit.step = 1;
+  record.outputs = {withheld};
+  block.records.push_back(record);  // waits before it is judged, so needs no validity
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = block});
+  ASSERT_TRUE(raw.WaitMessage("gettensor"));
+  const std::string name = "Block " + block.Hash().ToHex() + " (height 1) ";
+  EXPECT_TRUE(WaitFor([&] { return a.LogHas(name + "waits for 1 tensors"); }));
+  EXPECT_TRUE(WaitFor([&] { return a.LogHas(name + "dropped after waiting 0 s for 1 tensors"); }));
+  EXPECT_EQ(raw.CountMessages("gettensor"), 1u);
+  raw.SendMessage(BlockMsg{.block = block});
+  EXPECT_TRUE(raw.WaitMessage("gettensor", 2)) << "the download was dropped with the block";
   EXPECT_EQ(a.Tip().height, 0u);
 }
 

@@ -186,6 +186,32 @@ TEST_F(NodeRpcTest, GetBlockVerbosities) {
   EXPECT_EQ(message, "Invalid verbosity: must be 0, 1 or 2");
 }
 
+// The members after the header are kept between requests
+// (node/rendered_blocks.h); the header's must still follow the chain.
+TEST_F(NodeRpcTest, RepeatedGetBlockFollowsTheChain) {
+  const Block block = ConnectBlock(1);
+  const std::string hash = block.Hash().ToHex();
+  for (int verbosity : {1, 2}) {
+    const json before = Call("getblock", {hash, verbosity});
+    EXPECT_EQ(before["confirmations"], 1);
+    EXPECT_FALSE(before.contains("nextblockhash"));
+    const Block next = ConnectBlock(0);
+    json after = Call("getblock", {hash, verbosity});
+    EXPECT_EQ(after["confirmations"], 2);
+    EXPECT_EQ(after["nextblockhash"], next.Hash().ToHex());
+    EXPECT_EQ(after["tx"], before["tx"]);
+    EXPECT_EQ(after["records"], before["records"]);
+    after.erase("confirmations");
+    after.erase("nextblockhash");
+    json expected = before;
+    expected.erase("confirmations");
+    EXPECT_EQ(after, expected);
+    Block disconnected;
+    ASSERT_TRUE(node_.chain->DisconnectTip(&disconnected).ok());
+    ASSERT_EQ(disconnected, next);
+  }
+}
+
 TEST_F(NodeRpcTest, GetBlockchainInfo) {
   const json info = Call("getblockchaininfo");
   EXPECT_EQ(info["chain"], "regtest");

@@ -172,6 +172,23 @@ TEST(JsonWriterTest, AmountsBeyondDoublePrecisionAreExact) {
             "[90071992.54740993,999999999.99999999,-0.00000001,-92233720368.54775808]");
 }
 
+// Members written by another writer join the object with the commas due.
+TEST(JsonWriterTest, MembersJoinTheObjectBegun) {
+  std::string members;
+  JsonWriter inner(&members);
+  inner.Key("b").Int(2).Key("c").BeginArray().Int(3).EndArray();
+
+  std::string text;
+  JsonWriter out(&text);
+  out.BeginObject().Key("a").Int(1).Members(members).Members("").Key("d").Bool(true).EndObject();
+  EXPECT_EQ(text, "{\"a\":1,\"b\":2,\"c\":[3],\"d\":true}");
+
+  std::string first;
+  JsonWriter lead(&first);
+  lead.BeginObject().Members(members).EndObject();
+  EXPECT_EQ(first, "{\"b\":2,\"c\":[3]}");
+}
+
 // A method's RawJson result is spliced into the reply as it was written.
 TEST(JsonWriterTest, RawJsonIsWrittenVerbatim) {
   const json reply = {{"result", RawJson("{\"b\":1,\"a\":[2.50000000]}")}, {"id", 7}};
