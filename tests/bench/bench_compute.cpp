@@ -38,8 +38,9 @@
 //       the forward graph; saved=0: BACKWARD recomputes it (what a lone
 //       BACKWARD worker does). threads: the monolithic step's intra-op
 //       threads, and the units run that many side by side
-//       (LocalStep::Options::threads), one intra-op thread each. Presets:
-//       0 tiny, 1 devnet, 2 gpt2-small at context 128 (seconds a step).
+//       (LocalStep::Options::threads), one intra-op thread each; −N: units
+//       one at a time on N intra-op threads. Presets: 0 tiny, 1 devnet,
+//       2 gpt2-small at context 128 (seconds a step).
 //   BM_VerifyOverExecute/<kind>    Verify(unit) vs what its worker did
 //       (Execute + hashing the outputs) on devnet; stored_ratio for tensors
 //       already hash-checked by a TensorStore; beside_ratio for a verifier
@@ -185,14 +186,21 @@ void BM_SplitStep(benchmark::State& state) {
   if (config.name == "gpt2-small") config.context = 128;
   const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
   std::unique_ptr<Engine> engine = NewEngine(config, state.range(1) != 0);
-  const int threads = static_cast<int>(state.range(2));
+  // threads < 0: |threads| intra-op threads, units one at a time on them.
+  const bool side_by_side = state.range(2) > 0;
+  const int threads = static_cast<int>(side_by_side ? state.range(2) : -state.range(2));
   const int saved_threads = at::get_num_threads();
   at::set_num_threads(threads);  // the monolithic step's intra-op threads
   LocalStep::Options options;
-  options.threads = threads;  // the units': side by side, one intra-op thread each
+  options.threads = side_by_side ? threads : 1;  // side by side: one intra-op thread each
   ReferenceTrainer reference(config, InitialParams(config), g_device);
   double units_s = 0, monolithic_s = 0, hash_s = 0, units_cpu = 0, monolithic_cpu = 0;
-  uint64_t step = 0;
+  // One untimed step of each first: a first step pays for allocating every
+  // buffer (seconds at gpt2-small's width), and a row of one or two timed
+  // steps would measure mostly that.
+  ReferenceStep(&reference, data, config, 0);
+  UnitsStep(engine.get(), data, 0, options);
+  uint64_t step = 1;
   for (auto _ : state) {
     double cpu0 = CpuSeconds();
     Clock::time_point t0 = Clock::now();
@@ -211,18 +219,20 @@ void BM_SplitStep(benchmark::State& state) {
     ++step;
   }
   at::set_num_threads(saved_threads);
-  state.counters["units_ms"] = 1e3 * units_s / step;
-  state.counters["monolithic_ms"] = 1e3 * monolithic_s / step;
+  const double steps = static_cast<double>(step - 1);
+  state.counters["units_ms"] = 1e3 * units_s / steps;
+  state.counters["monolithic_ms"] = 1e3 * monolithic_s / steps;
   state.counters["ratio"] = units_s / monolithic_s;
   // CPU seconds of every thread, units over monolithic: the work each does,
   // hashing included, steadier than wall time on a shared machine.
   state.counters["cpu_ratio"] = units_cpu / monolithic_cpu;
   // What hashing every output for its commitment costs on one core (the
   // units hash on a background thread, overlapping their compute).
-  state.counters["hash_ms"] = 1e3 * hash_s / step;
+  state.counters["hash_ms"] = 1e3 * hash_s / steps;
   state.SetLabel(config.name + " T=" + std::to_string(config.context) +
                  (state.range(1) ? " saved-forward" : " recompute") + ", " +
-                 std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ", " + g_device);
+                 std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") +
+                 (side_by_side || threads == 1 ? "" : " intra-op") + ", " + g_device);
 }
 BENCHMARK(BM_SplitStep)
     ->Args({0, 1, 1})
@@ -232,6 +242,7 @@ BENCHMARK(BM_SplitStep)
     ->Args({1, 1, 2})
     ->Args({2, 1, 1})
     ->Args({2, 1, 2})
+    ->Args({2, 1, -2})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(3.0);
