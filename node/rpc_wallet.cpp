@@ -4,6 +4,7 @@
 // wallet loaded, on "/". Errors are Bitcoin Core's codes and messages.
 
 #include <algorithm>
+#include <limits>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -51,6 +52,14 @@ WalletManager& Wallets(NodeContext& node) {
 
 std::string OptString(const json& value, const std::string& fallback = "") {
   return value.is_null() ? fallback : value.get<std::string>();
+}
+
+// Bitcoin Core's LabelFromValue: "*" names every label in listtransactions,
+// so no address may carry it.
+std::string LabelFromValue(const json& value) {
+  const std::string label = OptString(value);
+  if (label == "*") throw RpcError(kRpcWalletInvalidLabelName, "Invalid label name");
+  return label;
 }
 
 Uint256 KeyHashOf(const Wallet& w, const std::string& address) {
@@ -479,8 +488,7 @@ RpcMethod getnewaddress(NodeContext& node) {
       ExampleCli("getnewaddress", "") + ExampleRpc("getnewaddress", ""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const std::string label = OptString(request.Arg(0));
-        if (label == "*") throw RpcError(-11, "Invalid label name");
+        const std::string label = LabelFromValue(request.Arg(0));
         const std::string type = OptString(request.Arg(1), "bech32m");
         if (type != "bech32m") {
           throw RpcError(rpc::kRpcInvalidAddressOrKey, "Unknown address type '" + type + "'");
@@ -587,6 +595,81 @@ RpcMethod getaddressinfo(NodeContext& node) {
         if (!info.label.empty() || info.is_mine) labels.push_back(info.label);
         out["labels"] = labels;
         return out;
+      }};
+}
+
+RpcMethod setlabel(NodeContext& node) {
+  return RpcMethod{
+      "setlabel",
+      "Sets the label associated with the given address.",
+      {{"address", RpcType::kString, RpcArg::kRequired, "",
+        "The address to be associated with a label."},
+       {"label", RpcType::kString, RpcArg::kRequired, "", "The label to assign to the address."}},
+      {{RpcType::kNone, "", ""}},
+      ExampleCli("setlabel", "\"rcc1p...\" \"tabby\"") +
+          ExampleRpc("setlabel", "\"rcc1p...\", \"tabby\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const std::string address = request.Arg(0).get<std::string>();
+        KeyHashOf(*w, address);
+        Status s = w->SetLabel(address, LabelFromValue(request.Arg(1)));
+        if (!s.ok()) ThrowWalletError(s);
+        return nullptr;
+      }};
+}
+
+// "receive" for an address of ours, "send" for one we only labelled.
+std::string PurposeOf(const Wallet& w, const std::string& address) {
+  wallet::AddressInfo info;
+  return w.GetAddressInfo(address, &info).ok() && info.is_mine ? "receive" : "send";
+}
+
+RpcMethod getaddressesbylabel(NodeContext& node) {
+  return RpcMethod{
+      "getaddressesbylabel",
+      "Returns the list of addresses assigned the specified label.",
+      {{"label", RpcType::kString, RpcArg::kRequired, "", "The label."}},
+      {{RpcType::kObject,
+        "",
+        "json object with addresses as keys",
+        {{RpcType::kObject,
+          "address",
+          "json object with information about address",
+          {{RpcType::kString, "purpose", "Purpose of address (\"send\" for sending address, "
+                                         "\"receive\" for receiving address)"}}}}}},
+      ExampleCli("getaddressesbylabel", "\"tabby\"") +
+          ExampleRpc("getaddressesbylabel", "\"tabby\""),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const std::string label = LabelFromValue(request.Arg(0));
+        json out = json::object();
+        for (const auto& [address, l] : w->GetLabels())
+          if (l == label) out[address] = json{{"purpose", PurposeOf(*w, address)}};
+        if (out.empty())
+          throw RpcError(kRpcWalletInvalidLabelName, "No addresses with label " + label);
+        return out;
+      }};
+}
+
+RpcMethod listlabels(NodeContext& node) {
+  return RpcMethod{
+      "listlabels",
+      "Returns the list of all labels, or labels that are assigned to addresses with a specific "
+      "purpose.",
+      {{"purpose", RpcType::kString, RpcArg::kOptional, "",
+        "Address purpose to list labels for ('send','receive'). An empty string is the same as "
+        "not providing this argument."}},
+      {{RpcType::kArray, "", "", {{RpcType::kString, "label", "Label name"}}}},
+      ExampleCli("listlabels", "receive") + ExampleRpc("listlabels", "receive"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const std::string purpose = OptString(request.Arg(0));
+        if (!purpose.empty() && purpose != "send" && purpose != "receive")
+          throw RpcError(rpc::kRpcInvalidParameter, "Invalid purpose: " + purpose);
+        std::set<std::string> labels;
+        for (const auto& [address, label] : w->GetLabels())
+          if (purpose.empty() || PurposeOf(*w, address) == purpose) labels.insert(label);
+        return json(std::vector<std::string>(labels.begin(), labels.end()));
       }};
 }
 
@@ -1234,6 +1317,164 @@ RpcMethod bumpfee(NodeContext& node) {
       }};
 }
 
+// -- Received -----------------------------------------------------------------
+
+// What each address of ours received in transactions with at least
+// `min_conf` confirmations (Bitcoin Core's GetReceived and ListReceived):
+// immature coinbase outputs only when asked; conflicted and abandoned
+// transactions never.
+struct Received {
+  Amount amount = 0;
+  int confirmations = std::numeric_limits<int>::max();  // of the newest counted
+  std::vector<Uint256> txids;
+};
+
+std::map<std::string, Received> ReceivedByAddress(const Wallet& w, int min_conf,
+                                                  bool include_immature_coinbase) {
+  std::map<std::string, Received> out;
+  for (const wallet::WalletTxInfo& info : w.ListTransactions()) {
+    if (info.depth < min_conf || info.depth < 0) continue;
+    if (info.wtx.GetState() == wallet::TxState::kAbandoned) continue;
+    if (info.coinbase && !info.mature && !include_immature_coinbase) continue;
+    for (const TxOut& o : info.wtx.tx.outputs) {
+      if (o.kind != OutputKind::kPayToKeyHash || !w.IsMine(o)) continue;
+      Received& r = out[wallet::EncodeAddress(w.hrp(), o.lock)];
+      r.amount += o.value;
+      r.confirmations = std::min(r.confirmations, info.depth);
+      if (r.txids.empty() || r.txids.back() != info.txid) r.txids.push_back(info.txid);
+    }
+  }
+  return out;
+}
+
+int MinConfArg(const json& value) {
+  return value.is_null() ? 1
+                         : static_cast<int>(rpc::ParseIntArg(value, "minconf", 0, 9'999'999,
+                                                             "minconf out of range"));
+}
+
+RpcMethod getreceivedbyaddress(NodeContext& node) {
+  return RpcMethod{
+      "getreceivedbyaddress",
+      "Returns the total amount received by the given address in transactions with at least "
+      "minconf confirmations.",
+      {{"address", RpcType::kString, RpcArg::kRequired, "",
+        "The address for transactions."},
+       {"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
+        "Only include transactions confirmed at least this many times."},
+       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
+        "Include immature coinbase transactions."}},
+      {{RpcType::kNumber, "amount", "The total amount in coins received at this address."}},
+      ExampleCli("getreceivedbyaddress", "\"rcc1p...\" 6") +
+          ExampleRpc("getreceivedbyaddress", "\"rcc1p...\", 6"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const std::string address = request.Arg(0).get<std::string>();
+        KeyHashOf(*w, address);
+        wallet::AddressInfo info;
+        if (!w->GetAddressInfo(address, &info).ok() || !info.is_mine)
+          throw RpcError(kRpcWalletError, "Address not found in wallet");
+        const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(1)),
+                                                request.Arg(2).is_boolean() && request.Arg(2).get<bool>());
+        auto it = received.find(address);
+        return ValueFromAmount(it == received.end() ? 0 : it->second.amount);
+      }};
+}
+
+RpcMethod getreceivedbylabel(NodeContext& node) {
+  return RpcMethod{
+      "getreceivedbylabel",
+      "Returns the total amount received by addresses with <label> in transactions with at "
+      "least [minconf] confirmations.",
+      {{"label", RpcType::kString, RpcArg::kRequired, "",
+        "The selected label, may be the default label using \"\"."},
+       {"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
+        "Only include transactions confirmed at least this many times."},
+       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
+        "Include immature coinbase transactions."}},
+      {{RpcType::kNumber, "amount", "The total amount in coins received for this label."}},
+      ExampleCli("getreceivedbylabel", "\"tabby\" 6") +
+          ExampleRpc("getreceivedbylabel", "\"tabby\", 6"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const std::string label = LabelFromValue(request.Arg(0));
+        const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(1)),
+                                                request.Arg(2).is_boolean() && request.Arg(2).get<bool>());
+        Amount total = 0;
+        for (const auto& [address, l] : w->GetLabels()) {
+          auto it = received.find(address);
+          if (l == label && it != received.end()) total += it->second.amount;
+        }
+        return ValueFromAmount(total);
+      }};
+}
+
+RpcMethod listreceivedbyaddress(NodeContext& node) {
+  return RpcMethod{
+      "listreceivedbyaddress",
+      "List balances by receiving address.",
+      {{"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
+        "The minimum number of confirmations before payments are included."},
+       {"include_empty", RpcType::kBool, RpcArg::kOptional, "false",
+        "Whether to include addresses that haven't received any payments."},
+       {"include_watchonly", RpcType::kBool, RpcArg::kOptional, "false",
+        "Accepted for compatibility; the wallet has no watch-only addresses."},
+       {"address_filter", RpcType::kString, RpcArg::kOptional, "",
+        "If present and non-empty, only return information on this address."},
+       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
+        "Include immature coinbase transactions."}},
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
+          {{RpcType::kString, "address", "The receiving address"},
+           {RpcType::kNumber, "amount",
+            "The total amount in coins received by the address"},
+           {RpcType::kNumber, "confirmations",
+            "The number of confirmations of the most recent transaction included"},
+           {RpcType::kString, "label", "The label of the receiving address. The default label is \"\""},
+           {RpcType::kArray, "txids", "", {{RpcType::kHex, "txid", "The ids of transactions received with the address"}}}}}}}},
+      ExampleCli("listreceivedbyaddress", "6 true") +
+          ExampleRpc("listreceivedbyaddress", "6, true, true"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const bool include_empty = request.Arg(1).is_boolean() && request.Arg(1).get<bool>();
+        const std::string filter = OptString(request.Arg(3));
+        if (!filter.empty()) {
+          Uint256 key_hash;
+          if (!wallet::DecodeAddress(w->hrp(), filter, &key_hash).ok())
+            throw RpcError(kRpcWalletError, "address_filter parameter was invalid");
+        }
+        const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(0)),
+                                                request.Arg(4).is_boolean() && request.Arg(4).get<bool>());
+        const std::map<std::string, std::string> labels = w->GetLabels();
+        // Every address that received, and with include_empty those the
+        // address book holds; ours only.
+        std::set<std::string> addresses;
+        for (const auto& [address, r] : received) addresses.insert(address);
+        if (include_empty)
+          for (const auto& [address, label] : labels)
+            if (PurposeOf(*w, address) == "receive") addresses.insert(address);
+        json out = json::array();
+        for (const std::string& address : addresses) {
+          if (!filter.empty() && address != filter) continue;
+          auto r = received.find(address);
+          auto l = labels.find(address);
+          json txids = json::array();
+          if (r != received.end())
+            for (const Uint256& txid : r->second.txids) txids.push_back(txid.ToHex());
+          out.push_back(json{{"address", address},
+                             {"amount", ValueFromAmount(r == received.end() ? 0 : r->second.amount)},
+                             {"confirmations", r == received.end() ? 0 : r->second.confirmations},
+                             {"label", l == labels.end() ? "" : l->second},
+                             {"txids", std::move(txids)}});
+        }
+        return out;
+      }};
+}
+
 // -- History ------------------------------------------------------------------
 
 bool IsChangeLike(const Wallet& w, const std::string& address) {
@@ -1640,14 +1881,19 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"wallet", &createwallet},
       {"wallet", &deregisterworker},
       {"wallet", &encryptwallet},
+      {"wallet", &getaddressesbylabel},
       {"wallet", &getaddressinfo},
       {"wallet", &getbalance},
       {"wallet", &getbalances},
       {"wallet", &getnewaddress},
       {"wallet", &getrawchangeaddress},
+      {"wallet", &getreceivedbyaddress},
+      {"wallet", &getreceivedbylabel},
       {"wallet", &gettransaction},
       {"wallet", &getwalletinfo},
+      {"wallet", &listlabels},
       {"wallet", &listlockunspent},
+      {"wallet", &listreceivedbyaddress},
       {"wallet", &listsinceblock},
       {"wallet", &listtransactions},
       {"wallet", &listunspent},
@@ -1658,6 +1904,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"wallet", &restorewallet},
       {"wallet", &sendmany},
       {"wallet", &sendtoaddress},
+      {"wallet", &setlabel},
       {"wallet", &signrawtransactionwithwallet},
       {"wallet", &unloadwallet},
       {"wallet", &walletlock},

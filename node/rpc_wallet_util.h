@@ -44,6 +44,7 @@ namespace cc {
 // Bitcoin Core's wallet error codes (src/rpc/protocol.h).
 inline constexpr int kRpcWalletError = -4;              //!< unspecified wallet problem
 inline constexpr int kRpcWalletInsufficientFunds = -6;  //!< not enough funds
+inline constexpr int kRpcWalletInvalidLabelName = -11;  //!< "*", or no address carries it
 inline constexpr int kRpcWalletUnlockNeeded = -13;      //!< enter the passphrase first
 inline constexpr int kRpcWalletPassphraseIncorrect = -14;
 inline constexpr int kRpcWalletWrongEncState = -15;  //!< e.g. encrypting twice
