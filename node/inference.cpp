@@ -1,6 +1,7 @@
 #include "node/inference.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "chain/hash.h"
 #include "chain/hex.h"
 #include "chain/logging.h"
+#include "compute/reference_backend.h"
 #include "compute/tensor.h"
 #include "net/serve_relay.h"
 #include "node/channels.h"
@@ -143,6 +145,15 @@ void AddInferenceArgs(Config* c) {
             "at least 10 times the request's most cost at that holder (default: " +
                 ValueFromAmount(kDefaultInferChannelAmount).dump() + ")",
             Config::kString, Config::kNone, kInferenceCategory);
+  c->AddArg("-inferspotcheck=<p>",
+            "Re-execute on this node's own model every step of a share p (0 to 1) of each "
+            "inference request's hops, failing and never again using a holder whose output is "
+            "farther than the model's tolerance from ours (direct routes only; default: 0)",
+            Config::kString, Config::kNone, kInferenceCategory);
+  c->AddArg("-perturbserve=<f>",
+            "Serve wrong outputs: scale each by (1 + f), f in (-1, 1) (regtest only; for tests of "
+            "spot checks)",
+            Config::kString, Config::kNone, kInferenceCategory);
   c->AddArg("-inferonion",
             "Route inference requests through onion layers, so that only the first holder of a "
             "route sees this node as the one asking (doc/inference.md; infer's \"onion\" option "
@@ -223,6 +234,24 @@ Status ServeOptionsFromConfig(const Config& config, uint32_t sections, bool regt
                                    " to 1000000");
   o.channel_timeout = static_cast<uint32_t>(timeout);
   o.onion = config.GetBoolArg("inferonion", false);
+  // A real number from its text, all of it; false if it is not one.
+  auto parse_double = [](const std::string& text, double* value) {
+    char* end = nullptr;
+    *value = std::strtod(text.c_str(), &end);
+    return !text.empty() && end != nullptr && *end == '\0' && std::isfinite(*value);
+  };
+  if (config.IsSet("inferspotcheck")) {
+    const std::string text = config.GetArg("inferspotcheck", "");
+    if (!parse_double(text, &o.spot_check) || o.spot_check < 0 || o.spot_check > 1)
+      return Status::InvalidArgument("-inferspotcheck=" + text + ": must be a number from 0 to 1");
+  }
+  if (config.IsSet("perturbserve")) {
+    if (!regtest) return Status::InvalidArgument("-perturbserve is for regtest only");
+    const std::string text = config.GetArg("perturbserve", "");
+    if (!parse_double(text, &o.perturb_outputs) || o.perturb_outputs <= -1 ||
+        o.perturb_outputs >= 1 || o.perturb_outputs == 0)
+      return Status::InvalidArgument("-perturbserve=" + text + ": must be a number in (-1, 1), not 0");
+  }
   *out = o;
   return Status::OK();
 }
@@ -350,12 +379,22 @@ class InferenceService::Route final : public compute::LogitsSource {
     std::optional<Receipt> committed;  // the one our last update committed
     Amount paid = 0;                   // signed in this request
     std::optional<onion::LayerKey> layer;  // onion routing: this hop's keys for the route
+    // Spot check (ServeOptions::spot_check): our own session of the hop's sections.
+    bool checked = false;
+    Uint256 check_session;
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
     Hop h;
     h.hop = std::move(hop);
     h.session = RandomSessionId();
+    h.check_session = RandomSessionId();
+    // onion routes send each step to the first hop only: no hop's output comes back to check
+    const Uint256 draw = RandomSessionId();
+    uint64_t bits = 0;
+    std::memcpy(&bits, draw.data(), sizeof(bits));
+    h.checked = !onion_ && static_cast<double>(bits >> 11) * 0x1.0p-53 <
+                               service_.options_.spot_check;
     h.channel = std::move(channel);
     h.salt = RandomSessionId();  // as unguessable as a session id
     h.expected.request_id = h.session;
@@ -428,6 +467,50 @@ class InferenceService::Route final : public compute::LogitsSource {
     return Status::OK();
   }
 
+  // Runs the hop's step again on our own server of its sections and
+  // compares (ServeOptions::spot_check). IOError, the holder remembered as
+  // caught, when its output is farther than ε from ours. A hop whose root is
+  // not our tip's goes unchecked from then on.
+  Status SpotCheck(Hop& hop, uint32_t position, const compute::EncodedTensor& x, bool last,
+                   const compute::EncodedTensor& output) {
+    std::shared_ptr<compute::SectionServer> checker;
+    if (!service_.SpotChecker(root_, hop.hop.begin, hop.hop.end, &checker).ok()) {
+      hop.checked = false;
+      return Status::OK();
+    }
+    compute::EncodedTensor mine;
+    Status s = checker->Step(hop.check_session, position, x, &mine);
+    if (s.IsNotFound()) {  // our session was dropped: replay what the hop was sent
+      s = checker->Step(hop.check_session, 0, hop.sent, &mine);
+      if (s.ok() && !last) mine = TailRows(mine, x.shape[0]);
+    }
+    if (!s.ok()) {
+      hop.checked = false;
+      LogPrintf("infer: cannot spot-check hop " + RangeText(hop.hop.begin, hop.hop.end) + ": " +
+                s.ToString());
+      return Status::OK();
+    }
+    const double distance = mine.shape == output.shape && mine.codec == output.codec
+                                ? compute::RelativeL2(mine, output)
+                                : std::numeric_limits<double>::infinity();
+    const bool within = distance <= service_.config_.tolerance;  // false for NaN
+    {
+      std::lock_guard<std::mutex> lock(service_.mu_);
+      ++service_.spot_checked_steps_;
+      if (!within) {
+        ++service_.wrong_outputs_;
+        service_.caught_.insert(hop.hop.onion_key);
+      }
+    }
+    if (within) return Status::OK();
+    LogPrintf("infer: holder " + HexStr(hop.hop.onion_key) + " at peer=" +
+              std::to_string(hop.hop.peer) + " served a wrong output for sections " +
+              RangeText(hop.hop.begin, hop.hop.end) + " at position " + std::to_string(position) +
+              ": distance " + std::to_string(distance) + " from ours, above the tolerance " +
+              std::to_string(service_.config_.tolerance) + "; it is not used again");
+    return Status::IOError("wrong output (spot check)");
+  }
+
   Status Step(size_t j, uint32_t position, const compute::EncodedTensor& x,
               compute::EncodedTensor* y) {
     return Step(hops_[j], position, x, j + 1 == hops_.size(), y);
@@ -475,6 +558,10 @@ class InferenceService::Route final : public compute::LogitsSource {
     if (result.output.shape != want) return Status::IOError("answer of the wrong shape");
     if (hop.channel) {
       s = CheckReceipt(hop, rows, charge, &x.payload, &result.output.payload, result.receipt);
+      if (!s.ok()) return s;
+    }
+    if (hop.checked) {
+      s = SpotCheck(hop, position, x, last, result.output);
       if (!s.ok()) return s;
     }
     *y = std::move(result.output);
@@ -1151,6 +1238,13 @@ void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
     return;
   }
   if (!s.ok()) return refuse(s.message());
+  if (options_.perturb_outputs != 0) {
+    std::vector<float> values;
+    if (compute::DecodeFloats(reply->output, &values).ok()) {
+      for (float& v : values) v *= static_cast<float>(1 + options_.perturb_outputs);
+      reply->output = compute::EncodeFloats(values, reply->output.shape, compute::Codec::kFloat32);
+    }
+  }
   reply->code = net::InferCode::kOk;
   if (channel != nullptr) {
     // Computed: charged, and the session's running receipt says so.
@@ -1431,9 +1525,14 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root, bool oni
   std::map<net::PeerId, int64_t> ping_us;
   for (const net::PeerStats& stats : connman_->GetPeerStats())
     ping_us[stats.id] = stats.min_ping_us;
+  std::set<XOnlyPubKeyBytes> caught;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    caught = caught_;
+  }
   auto usable = [&](const net::ServeInfoMsg& info) {
     return info.state_root == root && info.section_begin >= from &&
-           info.section_end <= config_.sections &&
+           info.section_end <= config_.sections && !caught.contains(info.onion_key) &&
            std::find(excluded.begin(), excluded.end(), info.onion_key) == excluded.end();
   };
   // Read before mu_: PeerManager's lock is never taken under ours.
@@ -1690,6 +1789,34 @@ std::vector<ChannelReceipts> InferenceService::Receipts() const {
   return out;
 }
 
+Status InferenceService::SpotChecker(const Uint256& root, uint32_t begin, uint32_t end,
+                                     std::shared_ptr<compute::SectionServer>* out) {
+  // The tip is read outside mu_: chain callbacks take mu_.
+  if (chainman_->Tip().StateRoot() != root) return Status::NotFound("not our tip's state root");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = checkers_.find({begin, end});
+    if (checkers_root_ == root && it != checkers_.end()) {
+      *out = it->second;
+      return Status::OK();
+    }
+  }
+  std::unique_ptr<compute::SectionServer> fresh;
+  Uint256 made;
+  Status s = chainman_->MakeSectionServer(begin, end, options_.limits, &fresh, &made);
+  if (!s.ok()) return s;
+  if (made != root) return Status::NotFound("the tip moved");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (checkers_root_ != root) {
+    checkers_.clear();
+    checkers_root_ = root;
+  }
+  std::shared_ptr<compute::SectionServer>& kept = checkers_[{begin, end}];
+  if (kept == nullptr) kept = std::move(fresh);
+  *out = kept;
+  return Status::OK();
+}
+
 InferenceInfo InferenceService::Info() const {
   InferenceInfo info;
   const std::vector<net::ServeInfoMsg> relayed = peerman_->ServeAnnouncements();
@@ -1722,6 +1849,9 @@ InferenceInfo InferenceService::Info() const {
   info.tokens_generated = tokens_generated_;
   info.request_costs = request_costs_;
   info.payee = payee_;
+  info.spot_checked_steps = spot_checked_steps_;
+  info.wrong_outputs = wrong_outputs_;
+  info.caught_holders.assign(caught_.begin(), caught_.end());
   lock.unlock();
   // Earnings and spending, from the wallets' channels (outside mu_).
   if (serve_wallet_ != nullptr) {

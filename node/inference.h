@@ -22,7 +22,10 @@
 // the wrong shape) it routes the rest of the model around it and replays the
 // kept inputs to the replacement from position 0, so the output is the one an
 // unbroken route gives. A hop that lost the session (unknown-session) gets
-// its own inputs again.
+// its own inputs again. With -inferspotcheck a share of the hops is
+// re-executed here step by step on this node's model at the same state root;
+// a hop whose output lies farther than the model's ε fails (rerouted) and its
+// holder is never routed through again by this process.
 //
 // Payment (doc/inference.md "Payment"). A holder with a price names a payee
 // key of its wallet in serveinfo and serves a paid step only over a payment
@@ -72,6 +75,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -149,11 +153,19 @@ struct ServeOptions {
   Amount channel_amount = kDefaultInferChannelAmount;      //!< -inferchannelamount
   uint32_t channel_timeout = kDefaultInferChannelTimeout;  //!< -inferchanneltimeout
   bool onion = false;  //!< -inferonion: route requests as onions unless asked otherwise
+  /// -inferspotcheck: the share of a request's hops whose every step this
+  /// node re-executes on its own copy of the model (when it holds the
+  /// route's state root), failing a hop whose output is farther than the
+  /// model's tolerance ε from its own. 0: none.
+  double spot_check = 0;
+  /// Regtest test hook (-perturbserve): a lying holder, which scales every
+  /// output it serves by (1 + f) and signs receipts for what it sent.
+  double perturb_outputs = 0;
 };
 
 /// Registers -serve, -serveprice, -servesessions, -servesessiontimeout,
 /// -servestopafter, -servesettleafter, -inferchannelamount, -inferchanneltimeout,
-/// -inferonion.
+/// -inferonion, -inferspotcheck, -perturbserve.
 void AddInferenceArgs(Config* c);
 /// Reads them for a model of `sections` sections. Returns InvalidArgument
 /// naming the bad option (a range of partial atoms is caught later, by
@@ -230,6 +242,11 @@ struct InferenceInfo {
   Amount spent = 0;  //!< paid by its updates
   uint32_t client_channels = 0;
   Amount request_costs = 0;  //!< Σ InferResult::cost of this process's requests
+  // Client, spot checks (-inferspotcheck):
+  uint64_t spot_checked_steps = 0;  //!< hop steps re-executed here
+  uint64_t wrong_outputs = 0;       //!< of which farther than ε: the hop failed
+  /// Onion keys of the holders caught: never routed through again by this process.
+  std::vector<XOnlyPubKeyBytes> caught_holders;
 };
 
 /// A client channel's receipts in the order its updates commit them.
@@ -420,6 +437,12 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  holders is taken (*use_onion). */
   Status ChooseRoute(std::optional<bool> onion, Uint256* root, std::vector<RouteHop>* out,
                      bool* use_onion) const;
+  /** Our own server of sections [begin, end) at `root`, for spot checks:
+   *  made from the tip's model on first use and kept while the tip's root
+   *  stays `root`. NotFound when our tip's root is another (a route may use
+   *  a recent root) or the model is not loaded. */
+  Status SpotChecker(const Uint256& root, uint32_t begin, uint32_t end,
+                     std::shared_ptr<compute::SectionServer>* out);
 
   NodeContext* const node_;
   ChainManager* const chainman_;
@@ -461,6 +484,12 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   std::mutex pay_mu_;  // serialises paying Infer calls: one update sequence per channel
   std::map<OutPoint, ClientChannel> client_channels_;  // GUARDED_BY(mu_)
   Amount request_costs_ = 0;                           // GUARDED_BY(mu_)
+  // Spot checks.
+  Uint256 checkers_root_;  // GUARDED_BY(mu_)
+  std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<compute::SectionServer>>
+      checkers_;                                       // GUARDED_BY(mu_): by section range
+  std::set<XOnlyPubKeyBytes> caught_;                  // GUARDED_BY(mu_): payee keys
+  uint64_t spot_checked_steps_ = 0, wrong_outputs_ = 0;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

@@ -233,6 +233,13 @@ RpcMethod getinferenceinfo(NodeContext& node) {
             {RpcType::kNumber, "spent", "coins this node's wallet paid over its client channels"},
             {RpcType::kNumber, "client_channels", "channels this node's wallet pays over"},
             {RpcType::kNumber, "request_costs", "coins infer calls of this process signed"},
+            {RpcType::kNumber, "spot_checked_steps",
+             "hop steps this node re-executed to check them (-inferspotcheck)"},
+            {RpcType::kNumber, "wrong_outputs", "of which farther than the model's tolerance"},
+            {RpcType::kArray,
+             "caught_holders",
+             "onion keys of the holders that served a wrong output; not routed through again",
+             {{RpcType::kHex, "onion_key", ""}}},
         }}},
       ExampleCli("getinferenceinfo", "") + ExampleRpc("getinferenceinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
@@ -282,6 +289,11 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         out["spent"] = ValueFromAmount(info.spent);
         out["client_channels"] = info.client_channels;
         out["request_costs"] = ValueFromAmount(info.request_costs);
+        out["spot_checked_steps"] = info.spot_checked_steps;
+        out["wrong_outputs"] = info.wrong_outputs;
+        json caught = json::array();
+        for (const XOnlyPubKeyBytes& key : info.caught_holders) caught.push_back(HexStr(key));
+        out["caught_holders"] = std::move(caught);
         return out;
       }};
 }
