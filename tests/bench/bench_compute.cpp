@@ -182,7 +182,7 @@ void BM_SplitStep(benchmark::State& state) {
   ModelConfig config = Preset(kPresets[state.range(0)]);
   // GPT-2-small's width and depth (85 M parameters, AdamW: ~1 GB of state
   // committed a step) at a context a 24 GiB, 2-core machine steps through in
-  // seconds: 8 sequences of 128 tokens.
+  // seconds: 4 lanes × 8 sequences of 128 tokens.
   if (config.name == "gpt2-small") config.context = 128;
   const Dataset data = Addition(config.name == "tiny" ? 2 : 3);
   std::unique_ptr<Engine> engine = NewEngine(config, state.range(1) != 0);
