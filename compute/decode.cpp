@@ -52,7 +52,7 @@ uint32_t PickToken(std::span<const float> logits, const DecodeOptions& options,
 }
 
 Status Decode(uint32_t context, std::string_view prompt, const DecodeOptions& options,
-              LogitsSource* source, const std::function<void(uint8_t)>& on_token,
+              LogitsSource* source, const std::function<bool(uint8_t)>& on_token,
               DecodeResult* out) {
   *out = DecodeResult{};
   if (prompt.empty()) return Status::InvalidArgument("empty prompt");
@@ -77,7 +77,10 @@ Status Decode(uint32_t context, std::string_view prompt, const DecodeOptions& op
     sequence.push_back(token);
     out->tokens.push_back(token);
     out->text.push_back(static_cast<char>(token));
-    if (on_token) on_token(token);
+    if (on_token && !on_token(token)) {
+      out->cancelled = true;
+      return Status::OK();
+    }
     for (const std::string& stop : options.stop) {
       if (out->text.ends_with(stop)) {
         out->text.resize(out->text.size() - stop.size());

@@ -71,6 +71,7 @@ struct DecodeResult {
   std::string text;             //!< the completion, without a stop string that ended it
   std::vector<uint8_t> tokens;  //!< every token generated (a stop string's included)
   bool stopped = false;         //!< a stop string ended it (not max_tokens)
+  bool cancelled = false;       //!< on_token asked to stop (its reader left)
 };
 
 /// The token chosen from `logits` (file comment: greedy or sampled with *rng).
@@ -80,10 +81,12 @@ uint32_t PickToken(std::span<const float> logits, const DecodeOptions& options,
 
 /// Completes `prompt` with tokens from `source`, whose context is `context`
 /// positions. on_token (may be empty) is called with each token as it is
-/// chosen. Returns InvalidArgument for an empty prompt or bad options, or
-/// the source's error, with *out holding what was generated before it.
+/// chosen; when it returns false no further token is computed and Decode
+/// returns OK with out->cancelled set. Returns InvalidArgument for an empty
+/// prompt or bad options, or the source's error, with *out holding what was
+/// generated before it.
 Status Decode(uint32_t context, std::string_view prompt, const DecodeOptions& options,
-              LogitsSource* source, const std::function<void(uint8_t)>& on_token,
+              LogitsSource* source, const std::function<bool(uint8_t)>& on_token,
               DecodeResult* out);
 
 }  // namespace cc::compute

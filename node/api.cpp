@@ -47,13 +47,13 @@ class RouterBackend final : public rpc::CompletionBackend {
     // a streamed reply never shows the start of a stop string that ends it.
     compute::StreamedText streamed(request.stop);
     InferResult result;
-    // A client that left does not stop the route: it runs to max_tokens
-    // (compute::Decode has no way to stop early yet), charged as served.
+    // A client that left stops the route at the next token (on_text false);
+    // what was computed is charged as served.
     s = router_.Infer(
         request.prompt, options,
         [&](uint8_t token) {
           const std::string piece = streamed.Push(token);
-          if (!piece.empty()) on_text(piece);
+          return piece.empty() || on_text(piece);
         },
         &result);
     out->text = result.decode.text;

@@ -1628,7 +1628,7 @@ Status InferenceService::Quote(size_t prompt_bytes, uint32_t max_tokens, Amount*
 }
 
 Status InferenceService::Infer(const std::string& prompt, const InferOptions& options,
-                               const std::function<void(uint8_t)>& on_token, InferResult* out) {
+                               const std::function<bool(uint8_t)>& on_token, InferResult* out) {
   *out = InferResult{};
   if (prompt.empty() || prompt.size() > kMaxPromptBytes)
     return Status::InvalidArgument("prompt must be 1 to " + std::to_string(kMaxPromptBytes) +
@@ -1676,6 +1676,9 @@ Status InferenceService::Infer(const std::string& prompt, const InferOptions& op
   Route route(this, root, std::move(hops), std::move(channels), payer, most_rows, options.max_fee,
               prompt.size(), out->onion, out);
   s = compute::Decode(config_.context, prompt, options.decode, &route, on_token, &out->decode);
+  if (out->decode.cancelled)
+    LogPrintf("infer: the reader left after " + std::to_string(out->decode.tokens.size()) +
+              " tokens; no more are computed");
   out->route = route.hops();
   // Pay for the last steps also after a failure: they were computed.
   const Status paid = route.Finish();

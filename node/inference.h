@@ -279,7 +279,9 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   void Stop();
 
   /** Completes `prompt` through a route of holders (file comment). on_token
-   *  (may be empty) gets each token as it is chosen. Returns
+   *  (may be empty) gets each token as it is chosen; when it returns false
+   *  (the reader left) no more steps are sent and the call returns OK with
+   *  out->decode.cancelled, the steps computed paid for. Returns
    *  InvalidArgument for a bad prompt or options, "price above maxfee", no
    *  wallet to pay with, a locked wallet or insufficient funds (nothing sent
    *  or opened); Interrupted "channel opening, funding unconfirmed (txid …)"
@@ -291,7 +293,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  last step. *out holds what was generated before an error, and the
    *  payments made (the steps computed are paid for also after an error). */
   Status Infer(const std::string& prompt, const InferOptions& options,
-               const std::function<void(uint8_t)>& on_token, InferResult* out);
+               const std::function<bool(uint8_t)>& on_token, InferResult* out);
 
   /** The most a request of prompt_bytes and max_tokens can cost through the
    *  route Infer would take now: the route's price per token times the tokens

@@ -151,11 +151,11 @@ RpcMethod infer(NodeContext& node) {
         InferResult result;
         // A streamed call (rpc/http_server.h) gets the text as it comes.
         compute::StreamedText streamed(options.decode.stop);
-        std::function<void(uint8_t)> on_token;
+        std::function<bool(uint8_t)> on_token;
         if (request.progress) {
-          on_token = [&](uint8_t token) {
+          on_token = [&](uint8_t token) {  // false once the reader has left: stop generating
             const std::string piece = streamed.Push(token);
-            if (!piece.empty()) request.progress(TextEvent(piece));
+            return piece.empty() || request.progress(TextEvent(piece));
           };
         }
         const Status s = InferenceOrThrow(node).Infer(request.Arg(0).get<std::string>(), options,

@@ -364,6 +364,7 @@ void BM_ServeDecode(benchmark::State& state) {
     Check(Decode(config.context, prompt, options, &source,
                  [&](uint8_t) {
                    if (to_first < 0) to_first = Seconds(t0);
+                   return true;
                  },
                  &result),
           "decode");

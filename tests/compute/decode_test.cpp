@@ -2,6 +2,7 @@
 // and the option checks. (Decoding through servers: tests/compute/torch/serve_test.cpp.)
 
 #include "compute/decode.h"
+#include "compute/model_config.h"
 #include "compute/streamed_text.h"
 
 #include <gtest/gtest.h>
@@ -40,6 +41,38 @@ TEST(DecodeTest, SameSeedSameDraws) {
   std::mt19937_64 a(42), b(42);
   for (int i = 0; i < 50; ++i)
     EXPECT_EQ(PickToken(logits, options, &a), PickToken(logits, options, &b));
+}
+
+// A source whose next token is always byte 'a', counting its calls.
+class CountingSource final : public LogitsSource {
+ public:
+  Status Logits(uint32_t, std::span<const uint8_t>, std::vector<float>* logits) override {
+    ++calls;
+    logits->assign(kVocab, 0.0f);
+    (*logits)['a'] = 1.0f;
+    return Status::OK();
+  }
+  int calls = 0;
+};
+
+// A reader that leaves (on_token false) stops the source at once: no token
+// is computed for nobody. Before, Decode ran on to max_tokens.
+TEST(DecodeTest, ReaderThatLeavesStopsTheSource) {
+  CountingSource source;
+  DecodeOptions options;
+  options.max_tokens = 100;
+  DecodeResult result;
+  int seen = 0;
+  ASSERT_TRUE(Decode(16, "x", options, &source, [&](uint8_t) { return ++seen < 3; }, &result).ok());
+  EXPECT_EQ(source.calls, 3);
+  EXPECT_EQ(result.text, "aaa");
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.stopped);
+
+  CountingSource to_the_end;
+  ASSERT_TRUE(Decode(16, "x", options, &to_the_end, [](uint8_t) { return true; }, &result).ok());
+  EXPECT_EQ(to_the_end.calls, 100);
+  EXPECT_FALSE(result.cancelled);
 }
 
 TEST(DecodeTest, ChecksOptions) {

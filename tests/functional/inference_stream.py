@@ -11,7 +11,8 @@ terminal), byte for byte, then a newline. A JSON-RPC request with
 "Accept: text/event-stream" gets the same text as server-sent events before
 its usual reply; another method asked so, and an infer that fails before its
 first token, get their usual replies; a streamed infer that fails prints the
-error as any call does."""
+error as any call does. A reader that closes the stream mid-way stops the
+generation at the next token instead of leaving it to run to maxtokens."""
 
 import base64
 import http.client
@@ -116,6 +117,33 @@ class InferenceStreamTest(ComputecoinTestFramework):
         assert len(pieces) > 1, pieces
         assert_equal(sum((p["tokens"] for p in pieces), []), final["result"]["tokens"])
         assert_equal(bytes(final["result"]["tokens"]), generated[:40])
+
+        self.log("a reader that leaves mid-stream stops the generation")
+        # Before, the route ran on to maxtokens for nobody, paid as served.
+        before = client.rpc("getinferenceinfo")["tokens_generated"]
+        user, password = client.credentials()
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        connection = http.client.HTTPConnection("127.0.0.1", client.rpc_port, timeout=120)
+        body = json.dumps({"jsonrpc": "1.0", "id": 8, "method": "infer",
+                           "params": [PROMPT, TOKENS, 0, {"stop": []}]})
+        connection.request("POST", "/", body=body,
+                           headers={"Authorization": f"Basic {token}",
+                                    "Content-Type": "application/json",
+                                    "Accept": "text/event-stream"})
+        response = connection.getresponse()
+        assert_in("text/event-stream", response.getheader("Content-Type", ""))
+        assert response.read1(65536), "no first event"
+        holder.signal(signal.SIGSTOP)  # no token comes while the reader leaves
+        response.close()  # the response's file holds the socket open too
+        connection.close()
+        holder.signal(signal.SIGCONT)
+        wait_until(lambda: "infer: the reader left after" in client.debug_log(), 60,
+                   "the generation to stop")
+        wait_until(lambda: client.rpc("getinferenceinfo")["tokens_generated"] > before, 30,
+                   "the call to end")
+        made = client.rpc("getinferenceinfo")["tokens_generated"] - before
+        assert 0 < made < TOKENS, made
+        self.log(f"{made} of {TOKENS} tokens made before the reader was found gone")
 
         self.log("other methods, and a call refused before its first token, are not streamed")
         for params, method in (([], "getblockcount"), ([PROMPT, 0], "infer")):

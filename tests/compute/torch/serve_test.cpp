@@ -107,7 +107,11 @@ TEST_F(ServeTest, CachedDecodingThroughHopsEqualsGenerateGreedy) {
       std::string streamed;
       ASSERT_TRUE(Decode(
                       config_.context, prompt, options, &chain,
-                      [&](uint8_t t) { streamed.push_back(static_cast<char>(t)); }, &result)
+                      [&](uint8_t t) {
+                        streamed.push_back(static_cast<char>(t));
+                        return true;
+                      },
+                      &result)
                       .ok());
       EXPECT_EQ(streamed, expected[0]) << prompt;
       EXPECT_EQ(result.text + (result.stopped ? "\n" : ""), expected[0]) << prompt;
