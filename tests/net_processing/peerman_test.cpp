@@ -252,17 +252,29 @@ TEST(PeerManagerTest, HeaderClaimingImpossibleWorkDiscouragesItsSender) {
 // retention: a node joining that late cannot sync) waits, and the node says
 // so once every peer has answered notfound, naming the blocks that wait.
 // Before, it waited in silence.
+// A tensor id nobody has, and a block on `maker`'s tip whose one record
+// outputs it (the block waits for it before it is judged, so it needs no
+// validity).
+Uint256 UnservedTensor(uint8_t tag) {
+  Uint256 id;
+  id.data()[0] = tag;
+  return id;
+}
+Block BlockWithUnservedOutput(const Node& maker, uint64_t step, const Uint256& tensor) {
+  Block block = maker.Assemble(cc::test::TestKey(3));
+  WorkRecord record;
+  record.unit.step = step;
+  record.outputs = {tensor};
+  block.records.push_back(record);
+  return block;
+}
+
 TEST(PeerManagerTest, TensorNoPeerServesIsReportedWithTheBlocksWaitingForIt) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"));
   Node maker(dir.Sub("maker"));
-  Block block = maker.Assemble(cc::test::TestKey(3));
-  WorkRecord record;
-  Uint256 pruned;
-  pruned.data()[0] = 0x42;
-  record.unit.step = 7;
-  record.outputs = {pruned};
-  block.records.push_back(record);  // waits before it is judged, so needs no validity
+  const Uint256 pruned = UnservedTensor(0x42);
+  const Block block = BlockWithUnservedOutput(maker, 7, pruned);
   RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
   ASSERT_TRUE(raw.connected());
   Handshake(raw);
@@ -286,13 +298,7 @@ TEST(PeerManagerTest, BlockWaitingForAWithheldTensorIsDroppedAfterTheExpiry) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
   Node maker(dir.Sub("maker"));
-  Block block = maker.Assemble(cc::test::TestKey(3));
-  WorkRecord record;
-  Uint256 withheld;
-  withheld.data()[0] = 0x43;
-  record.unit.step = 1;
-  record.outputs = {withheld};
-  block.records.push_back(record);  // waits before it is judged, so needs no validity
+  const Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x43));
   RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
   ASSERT_TRUE(raw.connected());
   Handshake(raw);
