@@ -9,10 +9,13 @@
 - a missing or wrong key gets 401 and nothing runs; a request whose most
   possible cost is over the key's cap gets 429 before any step is sent; the
   JSON-RPC methods are not reachable through this port;
+- a streamed completion whose reader leaves stops at the next token;
 - API keys are kept as digests, survive a restart, and can be revoked.
 """
 
+import http.client
 import json
+import signal
 import urllib.error
 import urllib.request
 
@@ -100,6 +103,31 @@ class HttpApiTest(ComputecoinTestFramework):
         pieces = [json.loads(e)["choices"][0] for e in events[:-1]]
         assert_equal("".join(p["text"] for p in pieces), want["completion"])
         assert_equal(pieces[-1]["finish_reason"], body["choices"][0]["finish_reason"])
+
+        self.log("a streaming reader that leaves stops the route at the next token")
+        # The holder is stopped first, so the reader is gone before any token
+        # is computed; before, the route ran on to max_tokens, charged.
+        generated = client.rpc("getinferenceinfo")["tokens_generated"]
+        holder.signal(signal.SIGSTOP)
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            connection.request("POST", "/v1/completions",
+                               body=json.dumps({"prompt": PROMPT, "max_tokens": 8, "stop": [],
+                                                "temperature": 0, "stream": True}),
+                               headers={"Authorization": f"Bearer {key}",
+                                        "Content-Type": "application/json"})
+            response = connection.getresponse()  # the stream's headers: it has started
+            assert_equal(response.status, 200)
+            response.close()  # the response's file holds the socket open too
+            connection.close()
+        finally:
+            holder.signal(signal.SIGCONT)
+        wait_until(lambda: "infer: the reader left after" in client.debug_log(), 60,
+                   "the route to stop")
+        wait_until(lambda: client.rpc("getinferenceinfo")["tokens_generated"] > generated, 30,
+                   "the request to end")
+        made = client.rpc("getinferenceinfo")["tokens_generated"] - generated
+        assert 0 < made <= 2, made  # the first write after the close may still be taken
 
         self.log("GET /v1/models names the model")
         status, models = self.call("GET", "/v1/models", key=key)
