@@ -214,15 +214,16 @@ TEST_F(ConsensusTest, ThreeWorkersTrainTwentyStepsLikeMonolithic) {
 
   // Every worker took part and is paid exactly one coin per accepted record.
   uint64_t total = 0;
+  const ConsensusState tip = node_->Tip();  // a copy: FindWorker points into it
   for (const PrivateKey& k : workers_) {
-    const WorkerEntry* w = node_->Tip().FindWorker(k.PublicKey());
+    const WorkerEntry* w = tip.FindWorker(k.PublicKey());
     ASSERT_NE(w, nullptr);
     EXPECT_GT(w->records, 0u);
     EXPECT_EQ(w->records, records[k.PublicKey()]);
     EXPECT_EQ(coins[k.PublicKey()], records[k.PublicKey()]);
     total += w->records;
   }
-  EXPECT_EQ(total, node_->Tip().accepted_work);
+  EXPECT_EQ(total, tip.accepted_work);
 
   // The chain's weights against the monolithic reference.
   const compute::ModelConfig& config = node_->params_.model;
@@ -244,7 +245,6 @@ TEST_F(ConsensusTest, ThreeWorkersTrainTwentyStepsLikeMonolithic) {
   const compute::ParamValues expected = reference.Params();
   compute::Partition partition;
   ASSERT_TRUE(compute::PartitionModel(config, config.sections, &partition).ok());
-  const ConsensusState tip = node_->Tip();
   for (uint32_t s = 0; s < partition.sections.size(); ++s) {
     const compute::EncodedTensor weights = node_->Tensor(tip.sections[s].weights);
     std::vector<float> flat;
@@ -254,7 +254,7 @@ TEST_F(ConsensusTest, ThreeWorkersTrainTwentyStepsLikeMonolithic) {
         config.tolerance)
         << "section " << s;
   }
-  EXPECT_GT(node_->Tip().last_loss, 0.0f);
+  EXPECT_GT(tip.last_loss, 0.0f);
 }
 
 TEST_F(ConsensusTest, RejectsInvalidBlocksWithTheirReasons) {
