@@ -1450,10 +1450,11 @@ RpcMethod listreceivedbyaddress(NodeContext& node) {
         const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(0)),
                                                 request.Arg(4).is_boolean() && request.Arg(4).get<bool>());
         const std::map<std::string, std::string> labels = w->GetLabels();
-        // Every address that received, and with include_empty those the
-        // address book holds; ours only.
+        // The address book's addresses of ours (change is not in it, as in
+        // Bitcoin Core): those that received, and with include_empty all.
         std::set<std::string> addresses;
-        for (const auto& [address, r] : received) addresses.insert(address);
+        for (const auto& [address, r] : received)
+          if (labels.contains(address)) addresses.insert(address);
         if (include_empty)
           for (const auto& [address, label] : labels)
             if (PurposeOf(*w, address) == "receive") addresses.insert(address);
@@ -1470,6 +1471,59 @@ RpcMethod listreceivedbyaddress(NodeContext& node) {
                              {"confirmations", r == received.end() ? 0 : r->second.confirmations},
                              {"label", l == labels.end() ? "" : l->second},
                              {"txids", std::move(txids)}});
+        }
+        return out;
+      }};
+}
+
+RpcMethod listreceivedbylabel(NodeContext& node) {
+  return RpcMethod{
+      "listreceivedbylabel",
+      "List received transactions by label.",
+      {{"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
+        "The minimum number of confirmations before payments are included."},
+       {"include_empty", RpcType::kBool, RpcArg::kOptional, "false",
+        "Whether to include labels that haven't received any payments."},
+       {"include_watchonly", RpcType::kBool, RpcArg::kOptional, "false",
+        "Accepted for compatibility; the wallet has no watch-only addresses."},
+       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
+        "Include immature coinbase transactions."}},
+      {{RpcType::kArray,
+        "",
+        "",
+        {{RpcType::kObject,
+          "",
+          "",
+          {{RpcType::kNumber, "amount", "The total amount received by addresses with this label"},
+           {RpcType::kNumber, "confirmations",
+            "The number of confirmations of the most recent transaction included"},
+           {RpcType::kString, "label", "The label of the receiving address. The default label is \"\""}}}}}},
+      ExampleCli("listreceivedbylabel", "6 true") +
+          ExampleRpc("listreceivedbylabel", "6, true, true"),
+      [&node](const RpcMethod&, const RpcRequest& request) -> json {
+        std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
+        const bool include_empty = request.Arg(1).is_boolean() && request.Arg(1).get<bool>();
+        const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(0)),
+                                                request.Arg(3).is_boolean() && request.Arg(3).get<bool>());
+        // Our addresses' labels: what received, and with include_empty every
+        // label of the address book's receive addresses.
+        std::map<std::string, Received> by_label;
+        for (const auto& [address, label] : w->GetLabels()) {
+          auto r = received.find(address);
+          if (r == received.end()) {
+            if (include_empty && PurposeOf(*w, address) == "receive") by_label.try_emplace(label);
+            continue;
+          }
+          Received& total = by_label[label];
+          total.amount += r->second.amount;
+          total.confirmations = std::min(total.confirmations, r->second.confirmations);
+          total.txids.insert(total.txids.end(), r->second.txids.begin(), r->second.txids.end());
+        }
+        json out = json::array();
+        for (const auto& [label, r] : by_label) {
+          out.push_back(json{{"amount", ValueFromAmount(r.amount)},
+                             {"confirmations", r.txids.empty() ? 0 : r.confirmations},
+                             {"label", label}});
         }
         return out;
       }};
@@ -1894,6 +1948,7 @@ Status RegisterWalletRpcs(rpc::RpcTable& table, NodeContext& node) {
       {"wallet", &listlabels},
       {"wallet", &listlockunspent},
       {"wallet", &listreceivedbyaddress},
+      {"wallet", &listreceivedbylabel},
       {"wallet", &listsinceblock},
       {"wallet", &listtransactions},
       {"wallet", &listunspent},

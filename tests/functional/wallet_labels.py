@@ -2,7 +2,8 @@
 """Labels and received amounts as a script written for Bitcoin Core uses them,
 through computecoin-cli with -rpcwallet (the program names changed, nothing
 else): setlabel, getaddressesbylabel, listlabels, getreceivedbyaddress,
-getreceivedbylabel and listreceivedbyaddress, with Bitcoin Core's fields,
+getreceivedbylabel, listreceivedbyaddress and listreceivedbylabel, with
+Bitcoin Core's fields,
 confirmations rules and error codes."""
 
 import json
@@ -72,6 +73,16 @@ class WalletLabelsTest(ComputecoinTestFramework):
                               "label": "", "txids": []}])
         assert_equal(cli("alice", "listreceivedbyaddress", "1", "false", "false", savings),
                      [by_address[savings]])
+        assert_equal(cli("alice", "listreceivedbylabel"),
+                     [{"amount": 0.25, "confirmations": 1, "label": "savings"},
+                      {"amount": 1.5, "confirmations": 1, "label": "tabby"}])
+        assert_equal(cli("alice", "listreceivedbylabel", "1", "true")[0],
+                     {"amount": 0.0, "confirmations": 0, "label": ""})
+        self.log("the payer's change is not in its address book, so not listed")
+        miner_listed = {r["address"] for r in cli("miner", "listreceivedbyaddress")}
+        change = [c["address"] for c in node.wallet_rpc("miner", "listunspent", 0)
+                  if c["txid"] in (txid1, txid2)]
+        assert change and not set(change) & miner_listed, (change, miner_listed)
 
         self.log("labels: by label, all of them, by purpose")
         assert_equal(cli("alice", "getaddressesbylabel", "tabby"), {tabby: {"purpose": "receive"}})
