@@ -54,6 +54,11 @@ std::string OptString(const json& value, const std::string& fallback = "") {
   return value.is_null() ? fallback : value.get<std::string>();
 }
 
+// An optional boolean argument: its value, or `fallback` when not a boolean.
+bool OptBool(const json& value, bool fallback = false) {
+  return value.is_boolean() ? value.get<bool>() : fallback;
+}
+
 // Bitcoin Core's LabelFromValue: "*" names every label in listtransactions,
 // so no address may carry it.
 std::string LabelFromValue(const json& value) {
@@ -165,10 +170,10 @@ RpcMethod createwallet(NodeContext& node) {
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         WalletManager& wallets = Wallets(node);
         const std::string name = request.Arg(0).get<std::string>();
-        if (request.Arg(1).is_boolean() && request.Arg(1).get<bool>()) {
+        if (OptBool(request.Arg(1))) {
           throw RpcError(kRpcWalletError, "Watch-only wallets are not supported");
         }
-        if (request.Arg(2).is_boolean() && request.Arg(2).get<bool>()) {
+        if (OptBool(request.Arg(2))) {
           throw RpcError(kRpcWalletError, "Blank wallets are not supported");
         }
         if (!WalletManager::IsValidName(name)) {
@@ -801,7 +806,7 @@ RpcMethod listunspent(NodeContext& node) {
             }
           }
         }
-        const bool include_unsafe = !request.Arg(3).is_boolean() || request.Arg(3).get<bool>();
+        const bool include_unsafe = OptBool(request.Arg(3), true);
         json out = json::array();
         for (const wallet::WalletCoin& c :
              w->ListUnspent(static_cast<int>(minconf), static_cast<int>(maxconf))) {
@@ -1134,7 +1139,7 @@ RpcMethod sendtoaddress(NodeContext& node) {
         KeyHashOf(*w, address);
         const Amount amount = AmountFromValue(request.Arg(1));
         if (amount <= 0) throw RpcError(rpc::kRpcTypeError, "Invalid amount for send");
-        const bool subtract = request.Arg(4).is_boolean() && request.Arg(4).get<bool>();
+        const bool subtract = OptBool(request.Arg(4));
         const wallet::FeeRate rate =
             SendFeeRate(node, request.Arg(5), request.Arg(6), request.Arg(7), request.Arg(9));
         return Send(node, *w, {{address, amount, subtract}}, rate).ToHex();
@@ -1347,6 +1352,12 @@ std::map<std::string, Received> ReceivedByAddress(const Wallet& w, int min_conf,
   return out;
 }
 
+// The last argument of the four received-amount methods.
+RpcArg ImmatureCoinbaseArg() {
+  return {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
+          "Include immature coinbase transactions."};
+}
+
 int MinConfArg(const json& value) {
   return value.is_null() ? 1
                          : static_cast<int>(rpc::ParseIntArg(value, "minconf", 0, 9'999'999,
@@ -1362,8 +1373,7 @@ RpcMethod getreceivedbyaddress(NodeContext& node) {
         "The address for transactions."},
        {"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
         "Only include transactions confirmed at least this many times."},
-       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
-        "Include immature coinbase transactions."}},
+       ImmatureCoinbaseArg()},
       {{RpcType::kNumber, "amount", "The total amount in coins received at this address."}},
       ExampleCli("getreceivedbyaddress", "\"rcc1p...\" 6") +
           ExampleRpc("getreceivedbyaddress", "\"rcc1p...\", 6"),
@@ -1375,7 +1385,7 @@ RpcMethod getreceivedbyaddress(NodeContext& node) {
         if (!w->GetAddressInfo(address, &info).ok() || !info.is_mine)
           throw RpcError(kRpcWalletError, "Address not found in wallet");
         const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(1)),
-                                                request.Arg(2).is_boolean() && request.Arg(2).get<bool>());
+                                                OptBool(request.Arg(2)));
         auto it = received.find(address);
         return ValueFromAmount(it == received.end() ? 0 : it->second.amount);
       }};
@@ -1390,8 +1400,7 @@ RpcMethod getreceivedbylabel(NodeContext& node) {
         "The selected label, may be the default label using \"\"."},
        {"minconf", RpcType::kNumber, RpcArg::kOptional, "1",
         "Only include transactions confirmed at least this many times."},
-       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
-        "Include immature coinbase transactions."}},
+       ImmatureCoinbaseArg()},
       {{RpcType::kNumber, "amount", "The total amount in coins received for this label."}},
       ExampleCli("getreceivedbylabel", "\"tabby\" 6") +
           ExampleRpc("getreceivedbylabel", "\"tabby\", 6"),
@@ -1399,7 +1408,7 @@ RpcMethod getreceivedbylabel(NodeContext& node) {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
         const std::string label = LabelFromValue(request.Arg(0));
         const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(1)),
-                                                request.Arg(2).is_boolean() && request.Arg(2).get<bool>());
+                                                OptBool(request.Arg(2)));
         Amount total = 0;
         for (const auto& [address, l] : w->GetLabels()) {
           auto it = received.find(address);
@@ -1421,8 +1430,7 @@ RpcMethod listreceivedbyaddress(NodeContext& node) {
         "Accepted for compatibility; the wallet has no watch-only addresses."},
        {"address_filter", RpcType::kString, RpcArg::kOptional, "",
         "If present and non-empty, only return information on this address."},
-       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
-        "Include immature coinbase transactions."}},
+       ImmatureCoinbaseArg()},
       {{RpcType::kArray,
         "",
         "",
@@ -1440,7 +1448,7 @@ RpcMethod listreceivedbyaddress(NodeContext& node) {
           ExampleRpc("listreceivedbyaddress", "6, true, true"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const bool include_empty = request.Arg(1).is_boolean() && request.Arg(1).get<bool>();
+        const bool include_empty = OptBool(request.Arg(1));
         const std::string filter = OptString(request.Arg(3));
         if (!filter.empty()) {
           Uint256 key_hash;
@@ -1448,7 +1456,7 @@ RpcMethod listreceivedbyaddress(NodeContext& node) {
             throw RpcError(kRpcWalletError, "address_filter parameter was invalid");
         }
         const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(0)),
-                                                request.Arg(4).is_boolean() && request.Arg(4).get<bool>());
+                                                OptBool(request.Arg(4)));
         const std::map<std::string, std::string> labels = w->GetLabels();
         // The address book's addresses of ours (change is not in it, as in
         // Bitcoin Core): those that received, and with include_empty all.
@@ -1486,8 +1494,7 @@ RpcMethod listreceivedbylabel(NodeContext& node) {
         "Whether to include labels that haven't received any payments."},
        {"include_watchonly", RpcType::kBool, RpcArg::kOptional, "false",
         "Accepted for compatibility; the wallet has no watch-only addresses."},
-       {"include_immature_coinbase", RpcType::kBool, RpcArg::kOptional, "false",
-        "Include immature coinbase transactions."}},
+       ImmatureCoinbaseArg()},
       {{RpcType::kArray,
         "",
         "",
@@ -1502,9 +1509,9 @@ RpcMethod listreceivedbylabel(NodeContext& node) {
           ExampleRpc("listreceivedbylabel", "6, true, true"),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         std::shared_ptr<Wallet> w = GetWalletForRequest(node, request);
-        const bool include_empty = request.Arg(1).is_boolean() && request.Arg(1).get<bool>();
+        const bool include_empty = OptBool(request.Arg(1));
         const auto received = ReceivedByAddress(*w, MinConfArg(request.Arg(0)),
-                                                request.Arg(3).is_boolean() && request.Arg(3).get<bool>());
+                                                OptBool(request.Arg(3)));
         // Our addresses' labels: what received, and with include_empty every
         // label of the address book's receive addresses.
         std::map<std::string, Received> by_label;
@@ -1696,7 +1703,7 @@ RpcMethod gettransaction(NodeContext& node) {
         }
         out["details"] = std::move(details);
         out["hex"] = HexStr(Serialize(info.wtx.tx));
-        if (request.Arg(2).is_boolean() && request.Arg(2).get<bool>()) {
+        if (OptBool(request.Arg(2))) {
           out["decoded"] = TxToJson(info.wtx.tx);
         }
         return out;
