@@ -409,6 +409,46 @@ class StepEngine final : public Engine {
     return Status::OK();
   }
 
+  Status ReferenceServe(uint32_t begin, uint32_t end, std::span<const EncodedTensor> weights,
+                        const EncodedTensor& input, uint32_t rows,
+                        EncodedTensor* out) const override {
+    Status s = CheckServeRange(partition_, begin, end);
+    if (!s.ok()) return s;
+    if (weights.size() != end - begin)
+      return Status::InvalidArgument("expected the weights of " + std::to_string(end - begin) +
+                                     " sections, got " + std::to_string(weights.size()));
+    // Only the hop's parameters are filled in; the others stay empty.
+    const std::vector<ParamSpec> specs = ModelParams(config_);
+    ParamValues params(specs.size());
+    for (uint32_t i = 0; i < weights.size(); ++i) {
+      const Section& section = partition_.sections[begin + i];
+      const EncodedTensor& w = weights[i];
+      std::vector<float> flat;
+      if (w.codec != Codec::kFloat32 || w.shape != std::vector<uint64_t>{section.num_params} ||
+          !DecodeFloats(w, &flat).ok())
+        return Status::InvalidArgument("section " + std::to_string(begin + i) +
+                                       ": weights are not its fp32 vector of " +
+                                       std::to_string(section.num_params));
+      for (const Piece& piece : section.pieces)
+        for (const ParamSlice& slice : PieceSlices(config_, piece))
+          params[slice.param].resize(specs[slice.param].NumElements());
+      ScatterSection(config_, section, flat, &params);
+    }
+    const bool embeds = begin == 0;
+    const bool layout = embeds ? input.codec == Codec::kUInt8 && input.shape.size() == 1
+                               : input.codec == Codec::kFloat32 && input.shape.size() == 2 &&
+                                     input.shape[1] == config_.d_model;
+    if (!layout || !CheckEncoding(input).ok())
+      return Status::InvalidArgument(embeds ? "input: expected (P) u8 token ids"
+                                            : "input: expected a (P, C) fp32 stream");
+    const uint64_t positions = input.shape[0];
+    if (positions == 0 || positions > config_.context || rows == 0 || rows > positions)
+      return Status::InvalidArgument("input: " + std::to_string(positions) +
+                                     " positions and a last step of " + std::to_string(rows) +
+                                     " rows, for a context of " + std::to_string(config_.context));
+    return reference_.Serve(params, begin, end, input, rows, out);
+  }
+
  private:
   // The verdict on a claim whose tensors passed every check, from the
   // distances d of its outputs and loss to our own re-execution `honest`

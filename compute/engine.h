@@ -232,6 +232,22 @@ class Engine {
   /// atoms of the partition, with *out unchanged.
   virtual Status MakeSectionServer(uint32_t begin, uint32_t end, const ServeLimits& limits,
                                    std::unique_ptr<SectionServer>* out) = 0;
+
+  /// What an honest holder of sections [begin, end) with weights `weights`
+  /// (section begin + i's flat fp32 vector (P_s), as ExportSection gives)
+  /// answers at the last step, of `rows` rows, of a session whose inputs at
+  /// positions [0, P) are `input` (compute/serve.h's hop input for P
+  /// positions), computed by the reference arithmetic
+  /// (ReferenceBackend::Serve): the same bits on every machine, so that
+  /// every node judges a holder's answer alike. Uses none of the engine's
+  /// own weights.
+  /// Returns InvalidArgument for a range that is not whole atoms, weights of
+  /// the wrong count, codec or length, an input of the wrong codec or shape,
+  /// P outside [1, T], rows outside [1, P], or a non-finite result; *out is
+  /// unspecified unless OK.
+  virtual Status ReferenceServe(uint32_t begin, uint32_t end,
+                                std::span<const EncodedTensor> weights, const EncodedTensor& input,
+                                uint32_t rows, EncodedTensor* out) const = 0;
 };
 
 /// The leaf of section s in the state root (file comment).

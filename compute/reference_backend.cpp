@@ -695,4 +695,101 @@ Status ReferenceBackend::Run(const PlannedUnit& unit, std::span<const EncodedTen
   return Status::OK();
 }
 
+// ---------------------------------------------------------------------------
+// A hop of inference: the atoms of sections [begin, end), each run whole as
+// compute/torch/model.cpp's section server runs them, on the P positions of
+// one sequence. h (P, C) is the stream as the atoms go.
+
+Status ReferenceBackend::Serve(const ParamValues& params, uint32_t begin, uint32_t end,
+                               const EncodedTensor& input, uint32_t rows,
+                               EncodedTensor* out) const {
+  const size_t P = input.shape[0], c = config_.d_model, hs = config_.head_size();
+  const size_t heads = config_.n_head;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
+  Floats h;
+  if (begin != 0) h = Load(input);
+  for (uint32_t s = begin; s < end; ++s) {
+    for (const Piece& piece : partition_.sections[s].pieces) {
+      if (piece.shard != 0) continue;  // a hop holds every shard of its atoms
+      const uint32_t l = piece.layer;
+      switch (piece.kind) {
+        case AtomKind::kEmbedding: {
+          // h[p] = wte[token_p] + wpe[p]
+          const Floats& wte = params[kParamWte];
+          const Floats& wpe = params[kParamWpe];
+          h.resize(P * c);
+          for (size_t p = 0; p < P; ++p) {
+            const float* te = &wte[input.payload[p] * c];
+            for (size_t i = 0; i < c; ++i) h[p * c + i] = te[i] + wpe[p * c + i];
+          }
+          break;
+        }
+        case AtomKind::kAttention: {
+          // q | k | v (P, 3C) = LN(h) · w_qkvᵀ + [b_q, 0, b_v]; per head,
+          // y_t = Σ_{j ≤ t} softmax_j(q_t·k_j/√HS) v_j; h += y · w_projᵀ + b_proj
+          const Floats& b_qv = params[BlockParamIndex(l, BlockParam::kAttnBQv)];
+          Floats bias(3 * c, 0.0f);
+          std::copy(b_qv.begin(), b_qv.begin() + c, bias.begin());
+          std::copy(b_qv.begin() + c, b_qv.end(), bias.begin() + 2 * c);
+          const Norm norm = LayerNorm(h, P, c);
+          Floats qkv(P * 3 * c);
+          Linear(norm.xhat.data(), params[BlockParamIndex(l, BlockParam::kAttnWQkv)].data(),
+                 bias.data(), P, c, 3 * c, qkv.data());
+          Floats y(P * c);
+          Doubles p(P), acc(hs);
+          for (uint32_t head = 0; head < heads; ++head) {
+            const HeadColumns at = Columns(qkv.data(), 0, static_cast<uint32_t>(heads), head, hs);
+            for (size_t t = 0; t < P; ++t) {
+              AttentionWeights(at.base + t * at.stride + at.q, at.base + at.k, at.stride, hs, t,
+                               scale, p.data());
+              std::fill(acc.begin(), acc.end(), 0.0);
+              for (size_t j = 0; j <= t; ++j) {
+                const float* v = at.base + j * at.stride + at.v;
+                for (size_t d = 0; d < hs; ++d) acc[d] += p[j] * v[d];
+              }
+              for (size_t d = 0; d < hs; ++d)
+                y[t * c + head * hs + d] = static_cast<float>(acc[d]);
+            }
+          }
+          Floats delta(P * c);
+          Linear(y.data(), params[BlockParamIndex(l, BlockParam::kAttnWProj)].data(),
+                 params[BlockParamIndex(l, BlockParam::kAttnBProj)].data(), P, c, c,
+                 delta.data());
+          AddInto(&h, delta);
+          break;
+        }
+        case AtomKind::kMlp: {
+          // h += GELU(LN(h) · w_fcᵀ + b_fc) · w_projᵀ + b_proj
+          const size_t hidden = specs_[BlockParamIndex(l, BlockParam::kMlpWFc)].rows();
+          const Norm norm = LayerNorm(h, P, c);
+          Floats pre(P * hidden);
+          Linear(norm.xhat.data(), params[BlockParamIndex(l, BlockParam::kMlpWFc)].data(),
+                 params[BlockParamIndex(l, BlockParam::kMlpBFc)].data(), P, c, hidden,
+                 pre.data());
+          for (float& x : pre) x = Gelu(x);
+          Floats delta(P * c);
+          Linear(pre.data(), params[BlockParamIndex(l, BlockParam::kMlpWProj)].data(),
+                 params[BlockParamIndex(l, BlockParam::kMlpBProj)].data(), P, hidden, c,
+                 delta.data());
+          AddInto(&h, delta);
+          break;
+        }
+        case AtomKind::kHead: {
+          // logits (V) = LN(h[P − 1]) · w_headᵀ + b_head
+          const Norm norm = LayerNorm(Floats(h.end() - static_cast<ptrdiff_t>(c), h.end()), 1, c);
+          Floats logits(kVocab);
+          Linear(norm.xhat.data(), params[HeadWeightIndex(config_)].data(),
+                 params[HeadBiasIndex(config_)].data(), 1, c, kVocab, logits.data());
+          *out = EncodeFloats(logits, std::vector<uint64_t>{kVocab}, Codec::kFloat32);
+          return CheckEncoding(*out).ok() ? Status::OK()
+                                          : Status::InvalidArgument("non-finite output");
+        }
+      }
+    }
+  }
+  const Floats tail(h.end() - static_cast<ptrdiff_t>(rows * c), h.end());
+  *out = EncodeFloats(tail, std::vector<uint64_t>{rows, c}, Codec::kFloat32);
+  return CheckEncoding(*out).ok() ? Status::OK() : Status::InvalidArgument("non-finite output");
+}
+
 }  // namespace cc::compute

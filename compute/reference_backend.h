@@ -31,8 +31,8 @@
 //              and the gradients of the loss, of the stream outputs and of
 //              the attention outputs pulled back by hand, op by op
 //   UPDATE     RunUpdate (compute/update.h), itself bit-exact
-// It is not a compute::Backend: it does not generate text or serve
-// sections, which verification never needs.
+// It is not a compute::Backend: it does not generate text. It serves one
+// hop of inference (Serve) without a cache, for judging a holder's answer.
 //
 // Thread safety: Run is const and keeps no state; it may run on several
 // threads at once.
@@ -64,6 +64,22 @@ class ReferenceBackend {
   /// the engine checks before it runs a unit.
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              UnitResult* out) const;
+
+  /// What a SectionServer of sections [begin, end) holding `params` answers
+  /// at the last step of a session whose inputs at positions [0, P) are
+  /// `input` (u8 token ids (P) when begin is 0, else a (P, C) fp32 stream),
+  /// that last step covering rows [P − rows, P): the stream at those rows
+  /// (rows, C), or the logits of position P − 1 (V) for a hop holding HEAD
+  /// (compute/serve.h). Every position is computed from scratch, without a
+  /// cache, in the arithmetic above: the same bits on every machine, and
+  /// within rounding of a libtorch server's answer. Judges evidence of a
+  /// wrong inference output (consensus/evidence.h).
+  /// Returns InvalidArgument if an output is not finite.
+  /// REQUIRES: CheckServeRange(partition, begin, end) is OK; params shaped as
+  /// ModelParams(config); input of that codec and shape, checked
+  /// (CheckEncoding), 1 ≤ P ≤ T; 1 ≤ rows ≤ P.
+  Status Serve(const ParamValues& params, uint32_t begin, uint32_t end, const EncodedTensor& input,
+               uint32_t rows, EncodedTensor* out) const;
 
  private:
   const ModelConfig config_;

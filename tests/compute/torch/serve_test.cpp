@@ -13,6 +13,7 @@
 
 #include "compute/decode.h"
 #include "compute/engine.h"
+#include "compute/reference_backend.h"
 #include "compute/torch/model.h"
 #include "compute/torch/torch_engine.h"
 #include "tests/util/test_util.h"
@@ -219,6 +220,88 @@ TEST_F(ServeTest, EngineServesItsCurrentWeights) {
   DecodeResult result;
   ASSERT_TRUE(Decode(config_.context, prompts[0], options, &chain, {}, &result).ok());
   EXPECT_EQ(result.text + (result.stopped ? "\n" : ""), expected[0]);
+}
+
+// The arbiter of a holder's answer (Engine::ReferenceServe, for evidence of
+// a wrong output): recomputing a session from scratch in the reference
+// arithmetic gives what a cached libtorch server answered at its last step,
+// within rounding, for every hop shape — embedding, middle, head, the whole
+// model, and a finer cut whose atoms are sharded across sections.
+TEST_F(ServeTest, ReferenceServeMatchesTheCachedServer) {
+  const std::string text = "12+345=6789";  // 11 positions, stepped as 5 + 3 + 3
+  const std::vector<uint8_t> bytes(text.begin(), text.end());
+  for (const uint32_t sections : {config_.sections, 12u}) {
+    ModelConfig config = config_;
+    config.sections = sections;
+    Partition partition;
+    ASSERT_TRUE(PartitionModel(config, sections, &partition).ok());
+    std::unique_ptr<Engine> engine;
+    ASSERT_TRUE(MakeTorchEngine(config, EngineOptions{}, &engine).ok());
+    std::vector<EncodedTensor> weights;
+    for (const Section& section : partition.sections)
+      weights.push_back(EncodeFloats(GatherSection(config, section, params_),
+                                     std::vector<uint64_t>{section.num_params}, Codec::kFloat32));
+    std::vector<std::pair<uint32_t, uint32_t>> hops = {{0, sections}};
+    if (sections == config_.sections) hops.insert(hops.end(), {{0, 1}, {1, 2}, {2, 3}});
+    for (const auto& [begin, end] : hops) {
+      auto server = MakeTorchSectionServer(config, partition, params_, "cpu", begin, end, {});
+      // The hop's input: token ids for the first hop, else a stream with
+      // structure (the first hop's own output).
+      EncodedTensor input = EncodeBytes(bytes, std::vector<uint64_t>{bytes.size()});
+      if (begin > 0) {
+        auto embed = MakeTorchSectionServer(config, partition, params_, "cpu", 0, begin, {});
+        ASSERT_TRUE(embed->Step(SessionId(9), 0, EncodedTensor(input), &input).ok());
+      }
+      const uint64_t row_bytes = input.payload.size() / bytes.size();
+      EncodedTensor cached;
+      uint32_t position = 0;
+      for (const uint32_t rows : {5u, 3u, 3u}) {
+        EncodedTensor step = input;
+        step.shape[0] = rows;
+        step.payload.assign(input.payload.begin() + position * row_bytes,
+                            input.payload.begin() + (position + rows) * row_bytes);
+        ASSERT_TRUE(server->Step(SessionId(1), position, step, &cached).ok());
+        position += rows;
+      }
+      const std::span<const EncodedTensor> hop_weights(weights.data() + begin, end - begin);
+      EncodedTensor reference, again;
+      ASSERT_TRUE(engine->ReferenceServe(begin, end, hop_weights, input, 3, &reference).ok());
+      ASSERT_EQ(reference.shape, cached.shape) << begin << ".." << end;
+      // Measured 3.5e-7 at worst (libtorch's summation order against ours).
+      EXPECT_LT(RelativeL2(reference, cached), 1e-6) << begin << ".." << end << " of " << sections;
+      ASSERT_TRUE(engine->ReferenceServe(begin, end, hop_weights, input, 3, &again).ok());
+      EXPECT_EQ(again, reference);
+    }
+  }
+}
+
+TEST_F(ServeTest, ReferenceServeRefusesMalformedEvidence) {
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(MakeTorchEngine(config_, EngineOptions{}, &engine).ok());
+  std::vector<EncodedTensor> weights;
+  for (const Section& section : partition_.sections)
+    weights.push_back(EncodeFloats(GatherSection(config_, section, params_),
+                                   std::vector<uint64_t>{section.num_params}, Codec::kFloat32));
+  const std::vector<uint8_t> two = {'a', 'b'};
+  const EncodedTensor tokens = EncodeBytes(two, std::vector<uint64_t>{2});
+  EncodedTensor out;
+  EXPECT_EQ(engine->ReferenceServe(0, 3, weights, tokens, 2, &out).ToString(), "OK");
+  EXPECT_EQ(engine->ReferenceServe(0, 3, std::span(weights).first(2), tokens, 1, &out).message(),
+            "expected the weights of 3 sections, got 2");
+  std::vector<EncodedTensor> swapped = {weights[1], weights[0], weights[2]};
+  EXPECT_TRUE(engine->ReferenceServe(0, 3, swapped, tokens, 1, &out).IsInvalidArgument());
+  EXPECT_TRUE(engine->ReferenceServe(0, 4, weights, tokens, 1, &out).IsInvalidArgument());
+  EXPECT_EQ(engine->ReferenceServe(0, 3, weights, tokens, 3, &out).message(),
+            "input: 2 positions and a last step of 3 rows, for a context of 16");
+  EXPECT_TRUE(engine->ReferenceServe(0, 3, weights, tokens, 0, &out).IsInvalidArgument());
+  EXPECT_EQ(engine->ReferenceServe(1, 3, std::span(weights).subspan(1), tokens, 1, &out).message(),
+            "input: expected a (P, C) fp32 stream");
+  const std::vector<uint8_t> long_prompt(config_.context + 1, 'x');
+  EXPECT_TRUE(engine
+                  ->ReferenceServe(0, 3, weights,
+                                   EncodeBytes(long_prompt, std::vector<uint64_t>{long_prompt.size()}),
+                                   1, &out)
+                  .IsInvalidArgument());
 }
 
 // Sampling is a pure function of the logits and the seed.
