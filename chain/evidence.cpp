@@ -14,14 +14,42 @@ bool Reject(ValidationState* state, const char* reason) {
   return state->Invalid(ValidationResult::kConsensus, reason);
 }
 
+// The parts of wrong-inference evidence that need neither chain nor model.
+bool CheckWrongInferenceHashes(const WrongInference& ev, ValidationState* state) {
+  const Receipt& receipt = ev.receipt;
+  if (!VerifyReceiptSignature(receipt) || !VerifyHolderBond(ev.bond, receipt.holder))
+    return Reject(state, "bad-evidence-sig");
+  uint64_t rows = 0;
+  for (const InferenceStep& step : ev.steps) {
+    if (step.rows == 0) return Reject(state, "bad-evidence-transcript");
+    rows += step.rows;
+  }
+  if (ev.steps.empty() || rows != receipt.tokens || receipt.section_end <= receipt.section_begin ||
+      ev.sections.size() != receipt.section_end - receipt.section_begin)
+    return Reject(state, "bad-evidence-transcript");
+  Uint256 input_hash;
+  for (const InferenceStep& step : ev.steps)
+    input_hash = ChainedDataHash(ev.salt, input_hash, step.input);
+  if (input_hash != receipt.input_hash ||
+      ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output) != receipt.output_hash)
+    return Reject(state, "bad-evidence-hash");
+  return true;
+}
+
 }  // namespace
 
 void Put(Writer& w, const Evidence& ev) {
   w(static_cast<uint8_t>(ev.kind));
-  if (ev.kind == EvidenceKind::kDoubleProduction) {
-    w(ev.first, ev.second);
-  } else {
-    w(ev.record);
+  switch (ev.kind) {
+    case EvidenceKind::kDoubleProduction:
+      w(ev.first, ev.second);
+      break;
+    case EvidenceKind::kWrongWork:
+      w(ev.record);
+      break;
+    case EvidenceKind::kWrongInference:
+      w(ev.inference);
+      break;
   }
 }
 
@@ -35,23 +63,40 @@ void Get(Reader& r, Evidence& ev) {
   } else if (kind == static_cast<uint8_t>(EvidenceKind::kWrongWork)) {
     ev.kind = EvidenceKind::kWrongWork;
     r(ev.record);
+  } else if (kind == static_cast<uint8_t>(EvidenceKind::kWrongInference)) {
+    ev.kind = EvidenceKind::kWrongInference;
+    r(ev.inference);
   } else {
     throw DecodeError("bad-evidence-kind");
   }
 }
 
 XOnlyPubKeyBytes Evidence::Offender() const {
-  return kind == EvidenceKind::kDoubleProduction ? first.producer : record.worker;
+  switch (kind) {
+    case EvidenceKind::kDoubleProduction:
+      return first.producer;
+    case EvidenceKind::kWrongWork:
+      return record.worker;
+    case EvidenceKind::kWrongInference:
+      break;
+  }
+  return inference.bond.worker;
 }
 
 Uint256 Evidence::OffenceId() const {
   std::vector<uint8_t> bytes;
   Writer w(&bytes);
   w(static_cast<uint8_t>(kind), Offender());
-  if (kind == EvidenceKind::kDoubleProduction) {
-    w(first.prev);
-  } else {
-    w(record.unit);
+  switch (kind) {
+    case EvidenceKind::kDoubleProduction:
+      w(first.prev);
+      break;
+    case EvidenceKind::kWrongWork:
+      w(record.unit);
+      break;
+    case EvidenceKind::kWrongInference:
+      w(inference.receipt.request_id);
+      break;
   }
   return TaggedHash(kOffenceTag, bytes);
 }
@@ -69,6 +114,13 @@ Evidence WrongWorkEvidence(const WorkRecord& record) {
   Evidence ev;
   ev.kind = EvidenceKind::kWrongWork;
   ev.record = record;
+  return ev;
+}
+
+Evidence WrongInferenceEvidence(WrongInference inference) {
+  Evidence ev;
+  ev.kind = EvidenceKind::kWrongInference;
+  ev.inference = std::move(inference);
   return ev;
 }
 
@@ -106,6 +158,7 @@ bool DecodeEvidence(std::span<const uint8_t> bytes, Evidence* out, ValidationSta
       return Reject(state, "bad-evidence-sig");
     return true;
   }
+  if (out->kind == EvidenceKind::kWrongInference) return CheckWrongInferenceHashes(out->inference, state);
   if (!VerifySchnorr(out->record.worker, out->record.SigningHash(), out->record.signature))
     return Reject(state, "bad-evidence-sig");
   return true;

@@ -106,6 +106,7 @@ inline constexpr std::string_view kChannelTerms = "Computecoin/ChannelTerms";
 inline constexpr std::string_view kReceipt = "Computecoin/Receipt";
 inline constexpr std::string_view kReceiptSig = "Computecoin/ReceiptSig";
 inline constexpr std::string_view kReceiptSalt = "Computecoin/ReceiptSalt";
+inline constexpr std::string_view kHolderBond = "Computecoin/HolderBond";
 }  // namespace tags
 
 }  // namespace cc

@@ -20,6 +20,20 @@ Uint256 SaltedDataHash(const Uint256& salt, ByteSpan data) {
   return TaggedHash(tags::kReceiptSalt, bytes);
 }
 
+Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous, ByteSpan data) {
+  std::vector<uint8_t> bytes(previous.begin(), previous.end());
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  return SaltedDataHash(salt, bytes);
+}
+
+Uint256 HolderBondSigningHash(const XOnlyPubKeyBytes& payee) {
+  return TaggedHash(tags::kHolderBond, payee);
+}
+
+bool VerifyHolderBond(const HolderBond& bond, const XOnlyPubKeyBytes& payee) {
+  return VerifySchnorr(bond.worker, HolderBondSigningHash(payee), bond.signature);
+}
+
 bool VerifyReceiptSignature(const Receipt& receipt) {
   return VerifySchnorr(receipt.holder, receipt.SigningHash(), receipt.signature);
 }

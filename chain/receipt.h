@@ -80,6 +80,30 @@ struct Receipt {
 /// TaggedHash(tags::kReceiptSalt, salt32 || data): a receipt's input or output hash.
 Uint256 SaltedDataHash(const Uint256& salt, ByteSpan data);
 
+/// A running receipt's input or output hash after one more step's data:
+/// SaltedDataHash(salt, previous32 || data), from a zero `previous` before the
+/// first step. Holder, client and evidence (chain/evidence.h) all chain it.
+Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous, ByteSpan data);
+
+/// A registered worker key vouching for a holder's payee key: the worker's
+/// bonds stand behind the receipts the payee signs, so a proven wrong output
+/// under one of them forfeits those bonds (chain/evidence.h, kWrongInference).
+/// The holder announces it (net/messages.h, serveinfo).
+///   HolderBond = worker:[32] signature:[64]
+/// signature: BIP340 by worker over HolderBondSigningHash(payee).
+struct HolderBond {
+  XOnlyPubKeyBytes worker{};
+  SchnorrSigBytes signature{};
+
+  CC_SERIALIZE_METHODS(HolderBond, obj) { ar(obj.worker, obj.signature); }
+  bool operator==(const HolderBond&) const = default;
+};
+
+/// TaggedHash(tags::kHolderBond, payee32): what a holder bond signs.
+Uint256 HolderBondSigningHash(const XOnlyPubKeyBytes& payee);
+/// True if bond.signature is bond.worker's over HolderBondSigningHash(payee).
+[[nodiscard]] bool VerifyHolderBond(const HolderBond& bond, const XOnlyPubKeyBytes& payee);
+
 /// True if receipt.signature is the holder's over receipt.SigningHash().
 [[nodiscard]] bool VerifyReceiptSignature(const Receipt& receipt);
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "compute/local_step.h"
+#include "compute/reference_backend.h"
+#include "compute/serve.h"
 
 namespace cc {
 namespace {
@@ -67,6 +69,76 @@ bool CheckWrongWork(const WorkRecord& record, const BlockContext& ctx, Validatio
   return true;
 }
 
+// The session a wrong-inference transcript ends with: the steps from its
+// last start (position 0) on, each continuing the one before.
+bool LastSession(const std::vector<InferenceStep>& steps, size_t* first) {
+  size_t start = steps.size();
+  while (start > 0 && steps[start - 1].position != 0) --start;
+  if (start == 0) return false;  // no step at position 0
+  *first = start - 1;
+  for (size_t i = *first + 1; i < steps.size(); ++i)
+    if (steps[i].position != steps[i - 1].position + steps[i - 1].rows) return false;
+  return true;
+}
+
+// Recomputes the holder's last answer from the committed weights, in the
+// reference arithmetic (the same bits on every node), and compares.
+bool CheckWrongInference(const WrongInference& ev, const ConsensusState& judged_in,
+                         const BlockContext& ctx, ValidationState* state) {
+  const Receipt& receipt = ev.receipt;
+  const uint32_t begin = receipt.section_begin, end = receipt.section_end;
+  const compute::Partition& partition = ctx.engine->partition();
+  if (!compute::CheckServeRange(partition, begin, end).ok())
+    return Fail(state, "bad-evidence-sections");
+  for (uint32_t i = 0; i < ev.sections.size(); ++i) {
+    const SectionProof& proof = ev.sections[i];
+    const Uint256 leaf = compute::StateLeaf(begin + i, proof.weights, proof.optimizer_state);
+    if (proof.path.leaf_index != begin + i || proof.path.tree_size != partition.sections.size() ||
+        !VerifyMerkleProof(leaf, proof.path, receipt.state_root))
+      return Fail(state, "bad-evidence-state", "section " + std::to_string(begin + i));
+  }
+  size_t first = 0;
+  if (!LastSession(ev.steps, &first)) return Fail(state, "bad-evidence-transcript", "positions");
+  // The session's inputs at positions [0, P), as the hop's input tensor.
+  const compute::ModelConfig& config = ctx.engine->config();
+  const uint64_t row_bytes = begin == 0 ? 1 : uint64_t{4} * config.d_model;
+  compute::EncodedTensor input;
+  input.codec = begin == 0 ? compute::Codec::kUInt8 : compute::Codec::kFloat32;
+  uint64_t positions = 0;
+  for (size_t i = first; i < ev.steps.size(); ++i) {
+    const InferenceStep& step = ev.steps[i];
+    if (step.input.size() != step.rows * row_bytes)
+      return Fail(state, "bad-evidence-transcript", "step " + std::to_string(i) + " size");
+    input.payload.insert(input.payload.end(), step.input.begin(), step.input.end());
+    positions += step.rows;
+  }
+  input.shape = begin == 0 ? std::vector<uint64_t>{positions}
+                           : std::vector<uint64_t>{positions, config.d_model};
+  if (ctx.policy.sample <= 0.0 || judged_in.step < ctx.assume_valid_below_step) return true;
+
+  std::vector<compute::EncodedTensor> weights(ev.sections.size());
+  for (size_t i = 0; i < ev.sections.size(); ++i) {
+    const Status s = ctx.fetch(ev.sections[i].weights, &weights[i]);
+    if (!s.ok())
+      return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
+                            "evidence weights " + ev.sections[i].weights.ToHex());
+  }
+  compute::EncodedTensor honest;
+  const Status s = ctx.engine->ReferenceServe(begin, end, weights, input, ev.steps.back().rows,
+                                              &honest);
+  if (s.IsInvalidArgument()) return Fail(state, "bad-evidence-transcript", s.message());
+  if (!s.ok()) return state->Error("evidence-serve: " + s.ToString());
+  // An answer that is not even of the right size is wrong; so is a NaN.
+  if (ev.output.size() != honest.payload.size()) return true;
+  compute::EncodedTensor answer = honest;
+  answer.payload = ev.output;
+  const double distance = compute::RelativeL2(honest, answer);
+  if (distance <= config.tolerance)
+    return Fail(state, "bad-evidence-inference-correct",
+                "relative L2 " + std::to_string(distance));
+  return true;
+}
+
 }  // namespace
 
 bool IsWrongWorkVerdict(const ValidationState& state) {
@@ -101,9 +173,15 @@ bool CheckEvidence(const Evidence& evidence, const ConsensusState& state, const 
   const Uint256 id = evidence.OffenceId();
   if (std::binary_search(state.offences.begin(), state.offences.end(), id))
     return Fail(out_state, "bad-slash-duplicate", id.ToHex());
-  if (evidence.kind == EvidenceKind::kWrongWork)
-    return CheckWrongWork(evidence.record, ctx, out_state);
-  return true;
+  switch (evidence.kind) {
+    case EvidenceKind::kDoubleProduction:
+      return true;
+    case EvidenceKind::kWrongWork:
+      return CheckWrongWork(evidence.record, ctx, out_state);
+    case EvidenceKind::kWrongInference:
+      break;
+  }
+  return CheckWrongInference(evidence.inference, state, ctx, out_state);
 }
 
 }  // namespace cc

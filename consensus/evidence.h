@@ -39,7 +39,27 @@ namespace cc {
  *                               and -reindex treat as pruned)
  *    bad-evidence-work-correct  kConsensus: re-executing the unit on the
  *                               record's inputs agrees with its outputs
- *  Double production needs nothing beyond DecodeEvidence. Wrong work is
+ *    bad-evidence-sections      kConsensus: wrong inference: the receipt's
+ *                               sections are not whole atoms of the partition
+ *    bad-evidence-state         kConsensus: wrong inference: a section's
+ *                               leaf is not at its place under the receipt's
+ *                               state root
+ *    bad-evidence-transcript    kConsensus: wrong inference: the steps do not
+ *                               end in one session (a start at position 0,
+ *                               each next step where the last ended), a
+ *                               step's input is not its rows' size, or the
+ *                               session is not a valid hop input
+ *    bad-evidence-inference-correct  kConsensus: the answer lies within the
+ *                               model's tolerance ε (relative L2) of the
+ *                               reference recomputation
+ *  Double production needs nothing beyond DecodeEvidence. Wrong inference
+ *  is recomputed with ctx.engine->ReferenceServe from the weights the
+ *  sections' leaves name (ctx.fetch; work-tensor-missing when absent): the
+ *  reference arithmetic gives every node the same bits, so no honest nodes
+ *  disagree on a verdict near ε (an honest holder's libtorch answer lies
+ *  within ~1e-6 of it). It is taken on trust where wrong work would be:
+ *  ctx.policy samples nothing, or `state`'s step is below
+ *  ctx.assume_valid_below_step. Wrong work is
  *  re-executed with ctx.engine (Verify, the path every record takes) unless
  *  ctx.policy re-executes nothing (sample = 0: replay of the node's own
  *  chain) or the record's step is below ctx.assume_valid_below_step (a

@@ -90,16 +90,6 @@ Amount RoutePrice(const std::vector<RouteHop>& hops) {
   return price;
 }
 
-// A receipt's running input or output hash after one more step's data:
-// SaltedDataHash(salt, previous ‖ data), from a zero previous
-// (doc/inference.md "Receipts"). Client and holder both compute it.
-Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous,
-                        std::span<const uint8_t> data) {
-  std::vector<uint8_t> bytes(previous.begin(), previous.end());
-  bytes.insert(bytes.end(), data.begin(), data.end());
-  return SaltedDataHash(salt, bytes);
-}
-
 // A line of the receipts file: the channel and a receipt of its list.
 struct KeptReceipt {
   OutPoint funding;

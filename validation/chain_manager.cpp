@@ -239,6 +239,29 @@ Status ChainManager::MakeSectionServer(uint32_t begin, uint32_t end,
   return s;
 }
 
+Status ChainManager::StateProof(const Uint256& state_root, uint32_t begin, uint32_t end,
+                                std::vector<SectionProof>* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (tip_.StateRoot() != state_root)
+    return Status::NotFound("state root " + state_root.ToHex() + " is not the tip's");
+  if (begin >= end || end > tip_.sections.size())
+    return Status::InvalidArgument("sections [" + std::to_string(begin) + ", " +
+                                   std::to_string(end) + ") are not a range of the model's " +
+                                   std::to_string(tip_.sections.size()));
+  std::vector<Uint256> leaves;
+  for (uint32_t s = 0; s < tip_.sections.size(); ++s)
+    leaves.push_back(
+        compute::StateLeaf(s, tip_.sections[s].weights, tip_.sections[s].optimizer_state));
+  out->clear();
+  for (uint32_t s = begin; s < end; ++s) {
+    SectionProof proof{tip_.sections[s].weights, tip_.sections[s].optimizer_state, {}};
+    const Status st = MakeMerkleProof(leaves, s, &proof.path);
+    if (!st.ok()) return st;
+    out->push_back(std::move(proof));
+  }
+  return Status::OK();
+}
+
 Status ChainManager::Evaluate(uint64_t count, uint64_t seed, compute::Evaluation* out) {
   if (params_.dataset.kind != compute::DatasetKind::kAddition)
     return Status::NotSupported("evaluation needs an addition dataset");
@@ -706,6 +729,7 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const B
 }
 
 std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToCheck(const Transaction& tx) {
+  std::lock_guard<std::mutex> lock(mu_);
   std::map<Uint256, uint64_t> want;
   AddEvidenceTensors(tx, 0, &want);  // the mempool re-executes every evidence (CheckSlash)
   return Missing(want);
@@ -714,9 +738,14 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToCheck(const Tra
 void ChainManager::AddEvidenceTensors(const Transaction& tx, uint64_t line,
                                       std::map<Uint256, uint64_t>* want) const {
   Evidence evidence;
-  if (!tx.IsSlash() || !Deserialize(tx.evidence, &evidence).ok() ||
-      evidence.kind != EvidenceKind::kWrongWork || evidence.record.unit.step < line)
+  if (!tx.IsSlash() || !Deserialize(tx.evidence, &evidence).ok()) return;
+  if (evidence.kind == EvidenceKind::kWrongInference) {
+    // Judged in the block's parent state (near the tip): on trust below the line.
+    if (line > 0 && tip_.step < line) return;
+    for (const SectionProof& s : evidence.inference.sections) want->emplace(s.weights, tip_.step);
     return;
+  }
+  if (evidence.kind != EvidenceKind::kWrongWork || evidence.record.unit.step < line) return;
   for (const Uint256& h : EvidenceTensors(evidence.record, *engine_))
     want->emplace(h, evidence.record.unit.step);
 }

@@ -272,6 +272,13 @@ class ChainManager {
   /// the engine's errors (InvalidArgument for a range of partial atoms).
   Status MakeSectionServer(uint32_t begin, uint32_t end, const compute::ServeLimits& limits,
                            std::unique_ptr<compute::SectionServer>* out, Uint256* state_root);
+  /// The leaves of sections [begin, end) under the tip's state root, each
+  /// with its Merkle path: what evidence of a holder's wrong answer on the
+  /// weights of that root carries (chain/evidence.h). Returns NotFound if
+  /// `state_root` is not the tip's, InvalidArgument for a range outside the
+  /// partition.
+  Status StateProof(const Uint256& state_root, uint32_t begin, uint32_t end,
+                    std::vector<SectionProof>* out) const;
   /// Exact-match accuracy of the tip's model on `count` held-out problems
   /// drawn by `seed` (compute/evaluate.h), for an addition dataset.
   /// Returns NotSupported for another dataset, and EvaluateAddition's errors.
@@ -386,7 +393,9 @@ class ChainManager {
   // NotFound while the model is not loaded; OK otherwise. REQUIRES: mu_ held.
   Status CheckModelLoaded() const;
   // Adds to *want the tensors that `tx`'s wrong-work evidence re-executes
-  // when its record's step is not below `line` (nothing for other txs).
+  // when its record's step is not below `line`, or the weights its
+  // wrong-inference evidence recomputes when the tip's step is not below it
+  // (nothing for other txs). REQUIRES: mu_ held.
   void AddEvidenceTensors(const Transaction& tx, uint64_t line,
                           std::map<Uint256, uint64_t>* want) const;
   // The (hash, step) of `tensors` that the store does not hold.

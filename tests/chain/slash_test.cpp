@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -121,7 +122,7 @@ TEST_F(SlashTest, EvidenceRoundTripsAndNamesItsOffence) {
   EXPECT_EQ(Serialize(equivocation).size(), 1 + 2 * Serialize(equivocation.first).size());
   EXPECT_EQ(Serialize(wrong).size(), 1 + Serialize(record).size());
   std::vector<uint8_t> bad = Serialize(wrong);
-  bad[0] = 3;
+  bad[0] = 4;
   Evidence out;
   EXPECT_EQ(Deserialize(bad, &out).ToString(), "Corruption: bad-evidence-kind");
 
@@ -201,6 +202,83 @@ TEST_F(SlashTest, WrongWorkNeedsTheWorkersSignature) {
   EXPECT_EQ(Decode(WrongWorkEvidence(record)), "OK");
   record.loss = 1.0f;  // not what the worker signed
   EXPECT_EQ(Decode(WrongWorkEvidence(record)), "bad-evidence-sig");
+}
+
+// A holder's wrong answer under offender_'s bond: two steps (positions 0–1,
+// then 2) and the answer to the second.
+WrongInference SignedWrongInference(const PrivateKey& worker, const PrivateKey& holder) {
+  WrongInference ev;
+  ev.salt = SampleHash(40);
+  ev.steps = {{0, 2, {'a', 'b'}}, {2, 1, {'c'}}};
+  ev.output = {1, 2, 3, 4};
+  ev.prior_output_hash = ChainedDataHash(ev.salt, Uint256{}, std::vector<uint8_t>{9, 9});
+  ev.sections.resize(1);
+  ev.sections[0].weights = SampleHash(41);
+  Receipt& r = ev.receipt;
+  r.request_id = SampleHash(42);
+  r.state_root = SampleHash(43);
+  r.section_begin = 0;
+  r.section_end = 1;
+  for (const InferenceStep& step : ev.steps)
+    r.input_hash = ChainedDataHash(ev.salt, r.input_hash, step.input);
+  r.output_hash = ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output);
+  r.tokens = 3;
+  r.amount = 30;
+  r.holder = holder.PublicKey();
+  r.signature = holder.Sign(r.SigningHash());
+  ev.bond.worker = worker.PublicKey();
+  ev.bond.signature = worker.Sign(HolderBondSigningHash(holder.PublicKey()));
+  return ev;
+}
+
+TEST_F(SlashTest, WrongInferenceNeedsBothSignaturesAndTheReceiptsHashes) {
+  const PrivateKey holder = PrivateKey::Generate();
+  const WrongInference good = SignedWrongInference(offender_, holder);
+  const Evidence ev = WrongInferenceEvidence(good);
+  EXPECT_EQ(Decode(ev), "OK");
+  Evidence back;
+  ASSERT_TRUE(Deserialize(Serialize(ev), &back).ok());
+  EXPECT_EQ(back, ev);
+  EXPECT_EQ(Serialize(ev).size(), 1 + Serialize(good).size());
+  // The worker vouching for the payee answers for it, one offence per hop of a request.
+  EXPECT_EQ(ev.Offender(), offender_.PublicKey());
+  WrongInference other_request = good;
+  other_request.receipt.request_id = SampleHash(44);
+  EXPECT_NE(WrongInferenceEvidence(other_request).OffenceId(), ev.OffenceId());
+
+  auto reason = [&](const std::function<void(WrongInference*)>& change, bool resign = true) {
+    WrongInference bad = good;
+    change(&bad);
+    if (resign) bad.receipt.signature = holder.Sign(bad.receipt.SigningHash());
+    return Decode(WrongInferenceEvidence(bad));
+  };
+  // A transcript or answer other than the one the receipt hashes.
+  EXPECT_EQ(reason([](WrongInference* e) { e->output[0] ^= 1; }), "bad-evidence-hash");
+  EXPECT_EQ(reason([](WrongInference* e) { e->steps[1].input = {'d'}; }), "bad-evidence-hash");
+  EXPECT_EQ(reason([](WrongInference* e) { std::swap(e->steps[0], e->steps[1]); }),
+            "bad-evidence-hash");
+  EXPECT_EQ(reason([](WrongInference* e) { e->salt = SampleHash(45); }), "bad-evidence-hash");
+  EXPECT_EQ(reason([](WrongInference* e) { e->prior_output_hash = {}; }), "bad-evidence-hash");
+  // Rows that are not the receipt's tokens, an empty step, sections not its range.
+  EXPECT_EQ(reason([](WrongInference* e) { e->steps[1].rows = 2; }), "bad-evidence-transcript");
+  EXPECT_EQ(reason([](WrongInference* e) {
+              e->steps.push_back({3, 0, {}});
+            }),
+            "bad-evidence-transcript");
+  EXPECT_EQ(reason([](WrongInference* e) { e->steps.clear(); }), "bad-evidence-transcript");
+  EXPECT_EQ(reason([](WrongInference* e) { e->sections.resize(2); }), "bad-evidence-transcript");
+  EXPECT_EQ(reason([](WrongInference* e) { e->receipt.section_end = 0; }),
+            "bad-evidence-transcript");
+  // A receipt its holder did not sign; a bond for another payee or by another key.
+  EXPECT_EQ(reason([](WrongInference* e) { e->receipt.amount = 1; }, /*resign=*/false),
+            "bad-evidence-sig");
+  const PrivateKey stranger = PrivateKey::Generate();
+  EXPECT_EQ(reason([&](WrongInference* e) {
+              e->bond.signature = offender_.Sign(HolderBondSigningHash(stranger.PublicKey()));
+            }),
+            "bad-evidence-sig");
+  EXPECT_EQ(reason([&](WrongInference* e) { e->bond.worker = stranger.PublicKey(); }),
+            "bad-evidence-sig");
 }
 
 TEST_F(SlashTest, SlashTransactionRules) {

@@ -20,6 +20,7 @@
 #include "consensus/connect.h"
 #include "consensus/evidence.h"
 #include "consensus/genesis.h"
+#include "tests/chain/primitives_samples.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
 #include "validation/chain_manager.h"
@@ -281,6 +282,134 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_TRUE(manager_.Tip().slashed.empty());
   EXPECT_EQ(manager_.Tip().FindWorker(liar().PublicKey())->bonds, 2u);
   EXPECT_EQ(CheckSlash(slash), "OK");
+}
+
+// What a client that caught a holder puts on chain: the holder's running
+// receipt after its answer to `steps`' last step, the steps, the answer,
+// and the served sections' leaves under the tip's root; the liar's worker
+// key vouches for the holder's payee key.
+WrongInference CaughtAnswer(ChainManager& manager, const PrivateKey& worker,
+                            const PrivateKey& holder, uint32_t begin, uint32_t end,
+                            std::vector<InferenceStep> steps,
+                            const compute::EncodedTensor& answer) {
+  WrongInference ev;
+  ev.salt = test::SampleHash(60);
+  ev.steps = std::move(steps);
+  ev.output = answer.payload;
+  ev.prior_output_hash = test::SampleHash(61);
+  Receipt& r = ev.receipt;
+  r.request_id = test::SampleHash(62);
+  r.state_root = manager.Tip().StateRoot();
+  r.section_begin = begin;
+  r.section_end = end;
+  for (const InferenceStep& step : ev.steps) {
+    r.input_hash = ChainedDataHash(ev.salt, r.input_hash, step.input);
+    r.tokens += step.rows;
+  }
+  r.output_hash = ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output);
+  r.amount = 10 * r.tokens;
+  r.holder = holder.PublicKey();
+  r.signature = holder.Sign(r.SigningHash());
+  ev.bond = {worker.PublicKey(), worker.Sign(HolderBondSigningHash(holder.PublicKey()))};
+  EXPECT_TRUE(manager.StateProof(r.state_root, begin, end, &ev.sections).ok());
+  return ev;
+}
+
+// A holder's answer scaled by `factor`, as -perturbserve serves it.
+compute::EncodedTensor Scaled(const compute::EncodedTensor& t, float factor) {
+  std::vector<float> values;
+  EXPECT_TRUE(compute::DecodeFloats(t, &values).ok());
+  for (float& v : values) v *= factor;
+  return compute::EncodeFloats(values, t.shape, t.codec);
+}
+
+// A holder whose payee key a registered worker vouched for answers wrongly:
+// the evidence (its receipt, the session's steps, the answer, the served
+// sections' leaves) forfeits the worker's bonds. The libtorch server's
+// honest answer is not evidence, whatever hop; nor is a transcript that is
+// not one session, or leaves not under the receipt's root.
+TEST_F(SlashChainTest, AWrongInferenceAnswerForfeitsTheVouchingWorkersBond) {
+  Start();
+  const PrivateKey holder = test::TestKey(3, 0x51);
+  const std::vector<std::pair<OutPoint, TxOut>> bonds = {{free_bond_, FreeBond()}};
+  auto slash_of = [&](const WrongInference& ev) {
+    return MakeSlashTransaction(WrongInferenceEvidence(ev), bonds, KeyHash(reporter().PublicKey()));
+  };
+  // The whole model, a prompt in two steps (5 + 2 positions): the last answer is logits.
+  const std::string prompt = "12+34=5";
+  std::unique_ptr<compute::SectionServer> whole, middle;
+  Uint256 root;
+  ASSERT_TRUE(manager_.MakeSectionServer(0, 3, {}, &whole, &root).ok());
+  ASSERT_EQ(root, manager_.Tip().StateRoot());
+  const std::vector<InferenceStep> steps = {
+      {0, 5, std::vector<uint8_t>(prompt.begin(), prompt.begin() + 5)},
+      {5, 2, std::vector<uint8_t>(prompt.begin() + 5, prompt.end())}};
+  compute::EncodedTensor logits;
+  for (const InferenceStep& step : steps)
+    ASSERT_TRUE(whole
+                    ->Step(test::SampleHash(1), step.position,
+                           compute::EncodeBytes(step.input, std::vector<uint64_t>{step.rows}),
+                           &logits)
+                    .ok());
+  const WrongInference honest = CaughtAnswer(manager_, liar(), holder, 0, 3, steps, logits);
+  EXPECT_EQ(CheckSlash(slash_of(honest)), "bad-evidence-inference-correct");
+  const WrongInference lie =
+      CaughtAnswer(manager_, liar(), holder, 0, 3, steps, Scaled(logits, 1.05f));
+  EXPECT_EQ(CheckSlash(slash_of(lie)), "OK");
+
+  // A middle hop's honest stream answer (its input: the first hop's output).
+  ASSERT_TRUE(manager_.MakeSectionServer(1, 2, {}, &middle, &root).ok());
+  std::unique_ptr<compute::SectionServer> first;
+  ASSERT_TRUE(manager_.MakeSectionServer(0, 1, {}, &first, &root).ok());
+  compute::EncodedTensor stream, streamed;
+  const std::vector<uint8_t> bytes(prompt.begin(), prompt.end());
+  ASSERT_TRUE(first
+                  ->Step(test::SampleHash(2), 0,
+                         compute::EncodeBytes(bytes, std::vector<uint64_t>{bytes.size()}), &stream)
+                  .ok());
+  ASSERT_TRUE(middle->Step(test::SampleHash(2), 0, stream, &streamed).ok());
+  const WrongInference honest_middle = CaughtAnswer(
+      manager_, liar(), holder, 1, 2,
+      {{0, static_cast<uint32_t>(bytes.size()), stream.payload}}, streamed);
+  EXPECT_EQ(CheckSlash(slash_of(honest_middle)), "bad-evidence-inference-correct");
+  EXPECT_EQ(CheckSlash(slash_of(CaughtAnswer(manager_, liar(), holder, 1, 2,
+                                             {{0, static_cast<uint32_t>(bytes.size()),
+                                               stream.payload}},
+                                             Scaled(streamed, 1.05f)))),
+            "OK");
+
+  // What the evidence must show, beyond the hashes DecodeEvidence checks.
+  WrongInference bad = lie;
+  bad.sections[1].weights = test::SampleHash(63);
+  EXPECT_EQ(CheckSlash(slash_of(bad)), "bad-evidence-state");
+  bad = lie;
+  std::swap(bad.sections[0], bad.sections[1]);
+  EXPECT_EQ(CheckSlash(slash_of(bad)), "bad-evidence-state");
+  // Steps that are not one session: a gap at position 6, none at position 0.
+  std::vector<InferenceStep> gap = steps;
+  gap[1].position = 6;
+  EXPECT_EQ(CheckSlash(slash_of(CaughtAnswer(manager_, liar(), holder, 0, 3, gap,
+                                             Scaled(logits, 1.05f)))),
+            "bad-evidence-transcript");
+  std::vector<InferenceStep> late = {steps[1]};
+  EXPECT_EQ(CheckSlash(slash_of(CaughtAnswer(manager_, liar(), holder, 0, 3, late,
+                                             Scaled(logits, 1.05f)))),
+            "bad-evidence-transcript");
+  // A range of partial atoms cannot be a hop.
+  bad = lie;
+  bad.receipt.section_begin = 5;
+  bad.receipt.section_end = 6;
+  bad.receipt.signature = holder.Sign(bad.receipt.SigningHash());
+  EXPECT_EQ(CheckSlash(slash_of(bad)), "bad-evidence-sections");
+
+  // Mined: the vouching worker's bond is forfeited and the worker leaves the registry.
+  const Transaction slash = slash_of(lie);
+  MustProcess(Build(manager_.Tip(), {}, {slash}));
+  const ConsensusState after = manager_.Tip();
+  EXPECT_EQ(after.FindWorker(liar().PublicKey()), nullptr);
+  EXPECT_EQ(after.slashed, std::vector<XOnlyPubKeyBytes>{liar().PublicKey()});
+  EXPECT_FALSE(HaveCoin(free_bond_));
+  EXPECT_EQ(CheckSlash(slash), "bad-slash-duplicate");
 }
 
 // A block refused because a record's re-execution disagrees leaves evidence
