@@ -173,7 +173,8 @@ constexpr std::string_view kServeInfoTag = "Computecoin/ServeInfo";
 
 void PutUnsignedServeInfo(Writer& w, const ServeInfoMsg& m) {
   w(m.state_root, m.section_begin, m.section_end, m.price, m.max_sessions, m.sessions, m.payee,
-    m.onion_key, m.time, m.links);
+    m.onion_key, m.time, m.links, m.bond.has_value());
+  if (m.bond) w(*m.bond);
 }
 
 }  // namespace
@@ -190,6 +191,10 @@ void Get(Reader& r, ServeInfoMsg& m) {
   const uint64_t links = ReadBoundedCount(r, kMaxServeLinks, "oversized-serve-links");
   m.links.resize(links);
   for (XOnlyPubKeyBytes& key : m.links) r(key);
+  bool has_bond = false;
+  r(has_bond);
+  m.bond.reset();
+  if (has_bond) r(m.bond.emplace());
   r(m.signature);
 }
 

@@ -25,7 +25,8 @@
 //   regworker   key:bytes32 signature:bytes64
 //   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
 //               max_sessions:u32 sessions:u32 payee:bytes32 onion_key:bytes32 time:i64
-//               links:vector<bytes32>(<= kMaxServeLinks) signature:bytes64
+//               links:vector<bytes32>(<= kMaxServeLinks) has_bond:bool [bond:HolderBond]
+//               signature:bytes64
 //               (doc/inference.md; signed by onion_key: ServeInfoSigningHash)
 //   serverelay  the same payload: another holder's announcement, relayed
 //   inferstep   request_id:u64 session:Uint256 state_root:Uint256 section_begin:u32
@@ -400,7 +401,7 @@ inline constexpr size_t kMaxServeLinks = 16;
 struct ServeInfoMsg {
   static constexpr std::string_view kCommand = msgtype::kServeInfo;
   static constexpr uint32_t kMaxPayload =
-      32 + 4 + 4 + 8 + 4 + 4 + 32 + 32 + 8 + (1 + 32 * kMaxServeLinks) + 64;
+      32 + 4 + 4 + 8 + 4 + 4 + 32 + 32 + 8 + (1 + 32 * kMaxServeLinks) + (1 + 32 + 64) + 64;
   Uint256 state_root;          //!< the model state whose weights it serves
   uint32_t section_begin = 0;  //!< sections [begin, end) of the partition; begin < end
   uint32_t section_end = 0;    //!<   ("bad-serve-range")
@@ -422,6 +423,11 @@ struct ServeInfoMsg {
    *  forward an onion to (a routing hint). At most kMaxServeLinks
    *  ("oversized-serve-links"). */
   std::vector<XOnlyPubKeyBytes> links;
+  /** A registered worker's pledge of its bonds behind the payee's receipts
+   *  (chain/receipt.h): what makes a wrong answer slashable. None on a
+   *  holder that is not a worker, or charges nothing. A client checks it
+   *  against the payee before it counts on it. */
+  std::optional<HolderBond> bond;
   SchnorrSigBytes signature{};  //!< BIP340 by onion_key over ServeInfoSigningHash
   bool operator==(const ServeInfoMsg&) const = default;
 };

@@ -1675,10 +1675,12 @@ void PeerManager::SendMessages(const PeerRef& peer) {
     InvMsg inv;
     for (const Uint256& h : state.txs_to_announce) {
       if (inv.items.size() >= kMaxInvSize || !state.relay_txs) break;
-      // BIP133: nothing below the peer's filter (it would refuse it anyway).
+      // BIP133: nothing below the peer's filter (it would refuse it anyway),
+      // except a slashing transaction, which pays no fee and every mempool
+      // takes (chain/mempool.h).
       MempoolEntryInfo entry;
       if (!m.mempool_->GetEntry(h, &entry)) continue;  // gone since (mined, replaced)
-      if (entry.fee < FeeAtRate(state.fee_filter, entry.size)) continue;
+      if (!entry.tx.IsSlash() && entry.fee < FeeAtRate(state.fee_filter, entry.size)) continue;
       inv.items.push_back(Inv{InvType::kTx, h});
     }
     if (!inv.items.empty()) m.connman_->PushMessage(peer->id(), inv);

@@ -13,6 +13,7 @@
 #include "chain/hash.h"
 #include "chain/hex.h"
 #include "chain/logging.h"
+#include "chain/tx_check.h"
 #include "compute/reference_backend.h"
 #include "compute/tensor.h"
 #include "net/serve_relay.h"
@@ -20,6 +21,7 @@
 #include "node/common/config.h"
 #include "node/context.h"
 #include "node/rpc_wallet_util.h"
+#include "node/transaction.h"
 
 namespace cc {
 namespace {
@@ -372,6 +374,12 @@ class InferenceService::Route final : public compute::LogitsSource {
     // Spot check (ServeOptions::spot_check): our own session of the hop's sections.
     bool checked = false;
     Uint256 check_session;
+    // Evidence, when a checked hop charges and a worker vouched for it:
+    // every step its running receipt counts, and the output hash before the last.
+    std::vector<InferenceStep> transcript;
+    uint64_t transcript_bytes = 0;
+    bool provable = false;  // the transcript is whole (cleared once too large for a transaction)
+    Uint256 prior_output_hash;
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
@@ -386,6 +394,7 @@ class InferenceService::Route final : public compute::LogitsSource {
     h.checked = !onion_ && static_cast<double>(bits >> 11) * 0x1.0p-53 <
                                service_.options_.spot_check;
     h.channel = std::move(channel);
+    h.provable = h.checked && h.channel && h.hop.bond;
     h.salt = RandomSessionId();  // as unguessable as a session id
     h.expected.request_id = h.session;
     h.expected.state_root = root_;
@@ -457,6 +466,22 @@ class InferenceService::Route final : public compute::LogitsSource {
     return Status::OK();
   }
 
+  // Adds a step the receipt now counts to the hop's transcript, while the
+  // evidence it could become still fits in a transaction.
+  void Keep(Hop& hop, uint32_t position, const compute::EncodedTensor& x,
+            const Uint256& prior_output_hash) {
+    if (!hop.provable) return;
+    hop.transcript_bytes += x.payload.size();
+    if (hop.transcript_bytes > kMaxTxSize / 2) {
+      hop.provable = false;
+      hop.transcript.clear();
+      return;
+    }
+    hop.transcript.push_back(
+        InferenceStep{position, static_cast<uint32_t>(x.shape[0]), x.payload});
+    hop.prior_output_hash = prior_output_hash;
+  }
+
   // Runs the hop's step again on our own server of its sections and
   // compares (ServeOptions::spot_check). IOError, the holder remembered as
   // caught, when its output is farther than ε from ours. A hop whose root is
@@ -498,6 +523,17 @@ class InferenceService::Route final : public compute::LogitsSource {
               RangeText(hop.hop.begin, hop.hop.end) + " at position " + std::to_string(position) +
               ": distance " + std::to_string(distance) + " from ours, above the tolerance " +
               std::to_string(service_.config_.tolerance) + "; it is not used again");
+    if (hop.provable && hop.receipt) {
+      WrongInference evidence;
+      evidence.receipt = *hop.receipt;
+      evidence.bond = *hop.hop.bond;
+      evidence.salt = hop.salt;
+      evidence.steps = std::move(hop.transcript);
+      evidence.prior_output_hash = hop.prior_output_hash;
+      evidence.output = output.payload;
+      hop.provable = false;
+      service_.ReportWrongAnswer(std::move(evidence), payer_.get());
+    }
     return Status::IOError("wrong output (spot check)");
   }
 
@@ -547,8 +583,10 @@ class InferenceService::Route final : public compute::LogitsSource {
              : std::vector<uint64_t>{x.shape[0], service_.config_.d_model};
     if (result.output.shape != want) return Status::IOError("answer of the wrong shape");
     if (hop.channel) {
+      const Uint256 prior_output_hash = hop.expected.output_hash;
       s = CheckReceipt(hop, rows, charge, &x.payload, &result.output.payload, result.receipt);
       if (!s.ok()) return s;
+      Keep(hop, position, x, prior_output_hash);
     }
     if (hop.checked) {
       s = SpotCheck(hop, position, x, last, result.output);
@@ -813,6 +851,12 @@ Status InferenceService::Start() {
     if (s.ok()) s = serve_wallet_->GetAddressInfo(address, &info);
     if (!s.ok()) return s;
     payee_ = info.pubkey;
+    // A worker node pledges its first worker key's bonds behind the
+    // receipts its payee signs: a wrong answer then forfeits them.
+    if (!node_->workers.empty()) {
+      const PrivateKey& worker = node_->workers.front();
+      bond_ = HolderBond{worker.PublicKey(), worker.Sign(HolderBondSigningHash(payee_))};
+    }
   }
   Status s = RefreshServer();
   if (!s.ok()) return s;
@@ -895,6 +939,7 @@ net::ServeInfoMsg InferenceService::SignedServeInfoLocked() {
                              .count();
   last_serve_time_ = info.time = std::max(now_ms, last_serve_time_ + 1);
   info.links = LinksLocked();
+  info.bond = bond_;
   info.signature = onion_key_->Sign(net::ServeInfoSigningHash(info));
   next_serve_refresh_ = std::chrono::steady_clock::now() + net::kServeRefreshInterval;
   return info;
@@ -1596,8 +1641,10 @@ Status InferenceService::BuildRoute(uint32_t from, const Uint256& root, bool oni
   out->clear();
   for (size_t i = last; i != n; i = prev[i]) {
     const HolderInfo& h = candidates[i];
+    std::optional<HolderBond> bond;
+    if (h.info.bond && VerifyHolderBond(*h.info.bond, h.info.payee)) bond = h.info.bond;
     out->push_back(RouteHop{h.peer, h.addr, h.info.section_begin, h.info.section_end, h.info.price,
-                            h.info.payee, h.info.onion_key});
+                            h.info.payee, h.info.onion_key, bond});
   }
   std::reverse(out->begin(), out->end());
   return Status::OK();
@@ -1782,6 +1829,31 @@ std::vector<ChannelReceipts> InferenceService::Receipts() const {
   return out;
 }
 
+void InferenceService::ReportWrongAnswer(WrongInference evidence, wallet::Wallet* wallet) {
+  const std::string worker = HexStr(evidence.bond.worker);
+  const Receipt& receipt = evidence.receipt;
+  Status s = chainman_->StateProof(receipt.state_root, receipt.section_begin, receipt.section_end,
+                                   &evidence.sections);
+  std::string address;
+  wallet::AddressInfo info;
+  if (s.ok()) s = wallet->GetNewAddress("slashing reward", &address);
+  if (s.ok()) s = wallet->GetAddressInfo(address, &info);
+  Uint256 txid;
+  if (s.ok())
+    s = SubmitSlash(*node_, WrongInferenceEvidence(std::move(evidence)), KeyHash(info.pubkey),
+                    &txid);
+  if (!s.ok()) {
+    LogPrintf("infer: cannot slash worker " + worker + " behind the holder: " + s.ToString());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++holders_slashed_;
+  }
+  LogPrintf("infer: slashing worker " + worker + ", which vouched for the holder, in " +
+            txid.ToHex() + " (reward to " + address + ")");
+}
+
 Status InferenceService::SpotChecker(const Uint256& root, uint32_t begin, uint32_t end,
                                      std::shared_ptr<compute::SectionServer>* out) {
   // The tip is read outside mu_: chain callbacks take mu_.
@@ -1845,6 +1917,8 @@ InferenceInfo InferenceService::Info() const {
   info.spot_checked_steps = spot_checked_steps_;
   info.wrong_outputs = wrong_outputs_;
   info.caught_holders.assign(caught_.begin(), caught_.end());
+  info.holders_slashed = holders_slashed_;
+  if (bond_) info.bonded_by = bond_->worker;
   lock.unlock();
   // Earnings and spending, from the wallets' channels (outside mu_).
   if (serve_wallet_ != nullptr) {

@@ -191,6 +191,9 @@ struct RouteHop {
   Amount price = 0;
   XOnlyPubKeyBytes payee{};      //!< the key its channels name (serveinfo)
   XOnlyPubKeyBytes onion_key{};  //!< the key its onion layers are sealed to (serveinfo)
+  /// A registered worker's pledge behind the payee's receipts (serveinfo),
+  /// checked against the payee: what a wrong answer is slashed from.
+  std::optional<HolderBond> bond;
 };
 
 /// What one request paid one holder (a hop of the route, or one replaced).
@@ -247,6 +250,11 @@ struct InferenceInfo {
   uint64_t wrong_outputs = 0;       //!< of which farther than ε: the hop failed
   /// Onion keys of the holders caught: never routed through again by this process.
   std::vector<XOnlyPubKeyBytes> caught_holders;
+  /// Slashing transactions this node submitted against the workers that
+  /// vouched for caught holders (chain/evidence.h, wrong inference).
+  uint64_t holders_slashed = 0;
+  // Holder: the worker key whose bonds stand behind our receipts, if any.
+  std::optional<XOnlyPubKeyBytes> bonded_by;
 };
 
 /// A client channel's receipts in the order its updates commit them.
@@ -445,6 +453,12 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  a recent root) or the model is not loaded. */
   Status SpotChecker(const Uint256& root, uint32_t begin, uint32_t end,
                      std::shared_ptr<compute::SectionServer>* out);
+  /** Puts `evidence` of a caught holder's wrong answer on chain: adds the
+   *  served sections' state proofs, and submits the slashing transaction
+   *  of the worker that vouched for the holder, its reward paid to a new
+   *  key of `wallet`. Logs the outcome; nothing is returned to the request,
+   *  which reroutes whatever happens here. */
+  void ReportWrongAnswer(WrongInference evidence, wallet::Wallet* wallet);
 
   NodeContext* const node_;
   ChainManager* const chainman_;
@@ -479,6 +493,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
   // Payment.
   std::shared_ptr<wallet::Wallet> serve_wallet_;        // set by Start when the price is above 0
   XOnlyPubKeyBytes payee_{};                            // its key that channels must name
+  std::optional<HolderBond> bond_;  // set by Start on a worker node that charges; then read-only
   std::atomic<bool> settle_due_{false};                 // a block arrived: SettleDue
   std::map<OutPoint, HolderChannel> holder_channels_;   // serving thread only
   std::map<Uint256, SessionReceipt> session_receipts_;  // serving thread only; by SessionKey
@@ -492,6 +507,7 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
       checkers_;                                       // GUARDED_BY(mu_): by section range
   std::set<XOnlyPubKeyBytes> caught_;                  // GUARDED_BY(mu_): payee keys
   uint64_t spot_checked_steps_ = 0, wrong_outputs_ = 0;  // GUARDED_BY(mu_)
+  uint64_t holders_slashed_ = 0;                         // GUARDED_BY(mu_)
 };
 
 }  // namespace cc

@@ -144,25 +144,14 @@ void Miner::ReportOffences() {
         }))
       continue;
     const std::string offender = HexStr(evidence.Offender());
-    const Uint256 lock(evidence.Offender());
-    // A scan of the UTXO set: rare (once per offender), and no index by lock exists.
-    std::vector<std::pair<OutPoint, TxOut>> bonds;
-    const Status s = node_->chain->utxo().ForEachCoin([&](const OutPoint& op, const Coin& coin) {
-      if ((coin.out.kind == OutputKind::kWorkerBond || coin.out.kind == OutputKind::kUnbonding) &&
-          coin.out.lock == lock)
-        bonds.emplace_back(op, coin.out);
-      return Status::OK();
-    });
-    if (!s.ok() || bonds.empty()) {
-      LogPrintf("Miner: nothing to slash for " + offender + (s.ok() ? "" : ": " + s.ToString()));
-      continue;
-    }
-    const Transaction tx = MakeSlashTransaction(evidence, bonds, reward);
-    ValidationState state;
-    if (AcceptToMempool(*node_, tx, /*test_only=*/false, &state)) {
-      LogPrintf("Miner: slashing " + offender + " in " + tx.Txid().ToHex());
+    Uint256 txid;
+    const Status s = SubmitSlash(*node_, evidence, reward, &txid);
+    if (s.ok()) {
+      LogPrintf("Miner: slashing " + offender + " in " + txid.ToHex());
+    } else if (s.IsNotFound()) {
+      LogPrintf("Miner: " + s.message());
     } else {
-      LogPrintf("Miner: slashing " + offender + " refused: " + state.ToString());
+      LogPrintf("Miner: slashing " + offender + " refused: " + s.ToString());
     }
   }
 }

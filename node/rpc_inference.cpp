@@ -220,7 +220,8 @@ RpcMethod getinferenceinfo(NodeContext& node) {
             {RpcType::kArray, "holders",
              "announcements of connected peers: peer, addr, sections, state_root, price, "
              "sessions, max_sessions, onion_key, time (ms, the holder's clock), links (the "
-             "onion keys of the holders it is connected to)"},
+             "onion keys of the holders it is connected to), bonded (a registered worker's "
+             "bonds stand behind its receipts)"},
             {RpcType::kArray, "relayed_holders",
              "announcements relayed to this node of holders that are not its peers, the same "
              "fields but peer and addr; onion routing reaches them"},
@@ -240,6 +241,12 @@ RpcMethod getinferenceinfo(NodeContext& node) {
              "caught_holders",
              "onion keys of the holders that served a wrong output; not routed through again",
              {{RpcType::kHex, "onion_key", ""}}},
+            {RpcType::kNumber, "holders_slashed",
+             "slashing transactions this node submitted against the workers that vouched for "
+             "caught holders"},
+            {RpcType::kHex, "bonded_by",
+             "the worker key whose bonds stand behind this holder's receipts (serving with a "
+             "price on a worker node)"},
         }}},
       ExampleCli("getinferenceinfo", "") + ExampleRpc("getinferenceinfo", ""),
       [&node](const RpcMethod&, const RpcRequest&) -> json {
@@ -253,6 +260,7 @@ RpcMethod getinferenceinfo(NodeContext& node) {
                    {"sessions", h.info.sessions},
                    {"max_sessions", h.info.max_sessions},
                    {"onion_key", HexStr(h.info.onion_key)},
+                   {"bonded", h.info.bond && VerifyHolderBond(*h.info.bond, h.info.payee)},
                    {"time", h.info.time},
                    {"links", links}};
           if (h.peer >= 0) {
@@ -294,6 +302,8 @@ RpcMethod getinferenceinfo(NodeContext& node) {
         json caught = json::array();
         for (const XOnlyPubKeyBytes& key : info.caught_holders) caught.push_back(HexStr(key));
         out["caught_holders"] = std::move(caught);
+        out["holders_slashed"] = info.holders_slashed;
+        if (info.bonded_by) out["bonded_by"] = HexStr(*info.bonded_by);
         return out;
       }};
 }

@@ -468,8 +468,11 @@ TEST(MessagesTest, ServeInfoCarriesLinksAndASignatureThatCoversThem) {
   info.onion_key = key.PublicKey();
   info.time = 1'700'000'000'123;
   info.links.assign(kMaxServeLinks, XOnlyPubKeyBytes{5});
+  const PrivateKey worker = PrivateKey::Generate();
+  info.bond = HolderBond{worker.PublicKey(), worker.Sign(HolderBondSigningHash(info.payee))};
   info.signature = key.Sign(ServeInfoSigningHash(info));
   EXPECT_TRUE(IsSignedServeInfo(info));
+  EXPECT_TRUE(VerifyHolderBond(*info.bond, info.payee));
   // At the cap the payload is exactly the maximum the frame header is checked against.
   EXPECT_EQ(EncodePayload(info).size(), ServeInfoMsg::kMaxPayload);
   ExpectRoundTrip(info);
@@ -486,6 +489,7 @@ TEST(MessagesTest, ServeInfoCarriesLinksAndASignatureThatCoversThem) {
   EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.time += 1; }));
   EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.payee[0] ^= 1; }));
   EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.links.pop_back(); }));
+  EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.bond.reset(); }));
   EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.signature[0] ^= 1; }));
   EXPECT_FALSE(altered([](ServeInfoMsg& m) { m.onion_key = PrivateKey::Generate().PublicKey(); }));
 
