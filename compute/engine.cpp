@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -409,9 +410,9 @@ class StepEngine final : public Engine {
     return Status::OK();
   }
 
-  Status ReferenceServe(uint32_t begin, uint32_t end, std::span<const EncodedTensor> weights,
-                        const EncodedTensor& input, uint32_t rows,
-                        EncodedTensor* out) const override {
+  Status JudgeAnswer(uint32_t begin, uint32_t end, std::span<const EncodedTensor> weights,
+                     const EncodedTensor& input, uint32_t rows, std::span<const uint8_t> answer,
+                     bool* wrong, double* distance) override {
     Status s = CheckServeRange(partition_, begin, end);
     if (!s.ok()) return s;
     if (weights.size() != end - begin)
@@ -446,7 +447,41 @@ class StepEngine final : public Engine {
       return Status::InvalidArgument("input: " + std::to_string(positions) +
                                      " positions and a last step of " + std::to_string(rows) +
                                      " rows, for a context of " + std::to_string(config_.context));
-    return reference_.Serve(params, begin, end, input, rows, out);
+    // The backend first, the whole session as one step from position 0.
+    std::unique_ptr<SectionServer> server =
+        backend_->MakeSectionServer(params, begin, end, ServeLimits{});
+    EncodedTensor honest;
+    s = server->Step(Uint256{}, 0, input, &honest);
+    if (s.IsInvalidArgument()) return Status::InvalidArgument("input: " + s.message());
+    if (!s.ok()) return s;
+    if (end < partition_.sections.size()) {  // a stream: its last `rows` rows
+      const size_t row_bytes = honest.payload.size() / positions;
+      honest.payload.erase(honest.payload.begin(),
+                           honest.payload.end() - static_cast<ptrdiff_t>(rows * row_bytes));
+      honest.shape[0] = rows;
+    }
+    if (!CheckEncoding(honest).ok()) return Status::InvalidArgument("non-finite output");
+    *wrong = true;
+    *distance = std::numeric_limits<double>::infinity();
+    if (answer.size() != honest.payload.size()) return Status::OK();
+    EncodedTensor claimed = honest;
+    claimed.payload.assign(answer.begin(), answer.end());
+    // As Decide: outside the band ε(1 ± δ) the backend's distance decides;
+    // inside it, the reference's (a NaN lands there too).
+    const double eps = config_.tolerance;
+    *distance = RelativeL2(honest, claimed);
+    if (*distance <= eps * (1.0 - arbiter_band_)) {
+      *wrong = false;
+      return Status::OK();
+    }
+    if (*distance > eps * (1.0 + arbiter_band_)) return Status::OK();
+    arbiter_runs_.fetch_add(1, std::memory_order_relaxed);
+    EncodedTensor reference;
+    s = reference_.Serve(params, begin, end, input, rows, &reference);
+    if (!s.ok()) return s;
+    *distance = RelativeL2(reference, claimed);
+    *wrong = !(*distance <= eps);
+    return Status::OK();
   }
 
  private:

@@ -233,21 +233,25 @@ class Engine {
   virtual Status MakeSectionServer(uint32_t begin, uint32_t end, const ServeLimits& limits,
                                    std::unique_ptr<SectionServer>* out) = 0;
 
-  /// What an honest holder of sections [begin, end) with weights `weights`
+  /// Judges a holder's answer (evidence of a wrong inference output,
+  /// consensus/evidence.h): *wrong is set when `answer` (a payload) is not
+  /// what an honest holder of sections [begin, end) with weights `weights`
   /// (section begin + i's flat fp32 vector (P_s), as ExportSection gives)
-  /// answers at the last step, of `rows` rows, of a session whose inputs at
+  /// returns at the last step, of `rows` rows, of a session whose inputs at
   /// positions [0, P) are `input` (compute/serve.h's hop input for P
-  /// positions), computed by the reference arithmetic
-  /// (ReferenceBackend::Serve): the same bits on every machine, so that
-  /// every node judges a holder's answer alike. Uses none of the engine's
-  /// own weights.
+  /// positions): its relative L2 distance to the honest answer is above the
+  /// model's ε (or NaN), or it has another size. Decided as Verify decides
+  /// claims: against this engine's backend, and within ε(1 ± δ) of it
+  /// against the reference arithmetic (ReferenceBackend::Serve, counted in
+  /// ArbiterRuns), so that every node reaches the same verdict. Uses none of
+  /// the engine's own weights. *distance gets the distance decided on.
   /// Returns InvalidArgument for a range that is not whole atoms, weights of
   /// the wrong count, codec or length, an input of the wrong codec or shape,
-  /// P outside [1, T], rows outside [1, P], or a non-finite result; *out is
-  /// unspecified unless OK.
-  virtual Status ReferenceServe(uint32_t begin, uint32_t end,
-                                std::span<const EncodedTensor> weights, const EncodedTensor& input,
-                                uint32_t rows, EncodedTensor* out) const = 0;
+  /// P outside [1, T], rows outside [1, P], or a non-finite honest answer;
+  /// IOError for the backend's failure. Outputs unspecified unless OK.
+  virtual Status JudgeAnswer(uint32_t begin, uint32_t end, std::span<const EncodedTensor> weights,
+                             const EncodedTensor& input, uint32_t rows,
+                             std::span<const uint8_t> answer, bool* wrong, double* distance) = 0;
 };
 
 /// The leaf of section s in the state root (file comment).

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "compute/local_step.h"
-#include "compute/reference_backend.h"
 #include "compute/serve.h"
 
 namespace cc {
@@ -123,17 +122,13 @@ bool CheckWrongInference(const WrongInference& ev, const ConsensusState& judged_
       return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
                             "evidence weights " + ev.sections[i].weights.ToHex());
   }
-  compute::EncodedTensor honest;
-  const Status s = ctx.engine->ReferenceServe(begin, end, weights, input, ev.steps.back().rows,
-                                              &honest);
+  bool wrong = false;
+  double distance = 0;
+  const Status s = ctx.engine->JudgeAnswer(begin, end, weights, input, ev.steps.back().rows,
+                                           ev.output, &wrong, &distance);
   if (s.IsInvalidArgument()) return Fail(state, "bad-evidence-transcript", s.message());
   if (!s.ok()) return state->Error("evidence-serve: " + s.ToString());
-  // An answer that is not even of the right size is wrong; so is a NaN.
-  if (ev.output.size() != honest.payload.size()) return true;
-  compute::EncodedTensor answer = honest;
-  answer.payload = ev.output;
-  const double distance = compute::RelativeL2(honest, answer);
-  if (distance <= config.tolerance)
+  if (!wrong)
     return Fail(state, "bad-evidence-inference-correct",
                 "relative L2 " + std::to_string(distance));
   return true;

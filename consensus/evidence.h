@@ -53,11 +53,12 @@ namespace cc {
  *                               model's tolerance ε (relative L2) of the
  *                               reference recomputation
  *  Double production needs nothing beyond DecodeEvidence. Wrong inference
- *  is recomputed with ctx.engine->ReferenceServe from the weights the
- *  sections' leaves name (ctx.fetch; work-tensor-missing when absent): the
- *  reference arithmetic gives every node the same bits, so no honest nodes
- *  disagree on a verdict near ε (an honest holder's libtorch answer lies
- *  within ~1e-6 of it). It is taken on trust where wrong work would be:
+ *  is recomputed with ctx.engine->JudgeAnswer from the weights the
+ *  sections' leaves name (ctx.fetch; work-tensor-missing when absent): by
+ *  libtorch, and near ε by the reference arithmetic, which gives every node
+ *  the same bits, so no honest nodes disagree on a verdict near ε (an
+ *  honest holder's libtorch answer lies within ~1e-6 of it). It is taken on
+ *  trust where wrong work would be:
  *  ctx.policy samples nothing, or `state`'s step is below
  *  ctx.assume_valid_below_step. Wrong work is
  *  re-executed with ctx.engine (Verify, the path every record takes) unless

@@ -222,11 +222,11 @@ TEST_F(ServeTest, EngineServesItsCurrentWeights) {
   EXPECT_EQ(result.text + (result.stopped ? "\n" : ""), expected[0]);
 }
 
-// The arbiter of a holder's answer (Engine::ReferenceServe, for evidence of
-// a wrong output): recomputing a session from scratch in the reference
-// arithmetic gives what a cached libtorch server answered at its last step,
-// within rounding, for every hop shape — embedding, middle, head, the whole
-// model, and a finer cut whose atoms are sharded across sections.
+// The arbiter of a holder's answer (ReferenceBackend::Serve, for evidence of
+// a wrong inference output): recomputing a session from scratch in the
+// reference arithmetic gives what a cached libtorch server answered at its
+// last step, within rounding, for every hop shape — embedding, middle, head,
+// the whole model, and a finer cut whose atoms are sharded across sections.
 TEST_F(ServeTest, ReferenceServeMatchesTheCachedServer) {
   const std::string text = "12+345=6789";  // 11 positions, stepped as 5 + 3 + 3
   const std::vector<uint8_t> bytes(text.begin(), text.end());
@@ -235,18 +235,13 @@ TEST_F(ServeTest, ReferenceServeMatchesTheCachedServer) {
     config.sections = sections;
     Partition partition;
     ASSERT_TRUE(PartitionModel(config, sections, &partition).ok());
-    std::unique_ptr<Engine> engine;
-    ASSERT_TRUE(MakeTorchEngine(config, EngineOptions{}, &engine).ok());
-    std::vector<EncodedTensor> weights;
-    for (const Section& section : partition.sections)
-      weights.push_back(EncodeFloats(GatherSection(config, section, params_),
-                                     std::vector<uint64_t>{section.num_params}, Codec::kFloat32));
+    const ReferenceBackend reference(config, partition);
     std::vector<std::pair<uint32_t, uint32_t>> hops = {{0, sections}};
     if (sections == config_.sections) hops.insert(hops.end(), {{0, 1}, {1, 2}, {2, 3}});
     for (const auto& [begin, end] : hops) {
       auto server = MakeTorchSectionServer(config, partition, params_, "cpu", begin, end, {});
       // The hop's input: token ids for the first hop, else a stream with
-      // structure (the first hop's own output).
+      // structure (the first hops' own output).
       EncodedTensor input = EncodeBytes(bytes, std::vector<uint64_t>{bytes.size()});
       if (begin > 0) {
         auto embed = MakeTorchSectionServer(config, partition, params_, "cpu", 0, begin, {});
@@ -263,44 +258,111 @@ TEST_F(ServeTest, ReferenceServeMatchesTheCachedServer) {
         ASSERT_TRUE(server->Step(SessionId(1), position, step, &cached).ok());
         position += rows;
       }
-      const std::span<const EncodedTensor> hop_weights(weights.data() + begin, end - begin);
-      EncodedTensor reference, again;
-      ASSERT_TRUE(engine->ReferenceServe(begin, end, hop_weights, input, 3, &reference).ok());
-      ASSERT_EQ(reference.shape, cached.shape) << begin << ".." << end;
+      EncodedTensor served, again;
+      ASSERT_TRUE(reference.Serve(params_, begin, end, input, 3, &served).ok());
+      ASSERT_EQ(served.shape, cached.shape) << begin << ".." << end;
       // Measured 3.5e-7 at worst (libtorch's summation order against ours).
-      EXPECT_LT(RelativeL2(reference, cached), 1e-6) << begin << ".." << end << " of " << sections;
-      ASSERT_TRUE(engine->ReferenceServe(begin, end, hop_weights, input, 3, &again).ok());
-      EXPECT_EQ(again, reference);
+      EXPECT_LT(RelativeL2(served, cached), 1e-6) << begin << ".." << end << " of " << sections;
+      ASSERT_TRUE(reference.Serve(params_, begin, end, input, 3, &again).ok());
+      EXPECT_EQ(again, served);
     }
   }
 }
 
-TEST_F(ServeTest, ReferenceServeRefusesMalformedEvidence) {
-  std::unique_ptr<Engine> engine;
-  ASSERT_TRUE(MakeTorchEngine(config_, EngineOptions{}, &engine).ok());
-  std::vector<EncodedTensor> weights;
-  for (const Section& section : partition_.sections)
-    weights.push_back(EncodeFloats(GatherSection(config_, section, params_),
-                                   std::vector<uint64_t>{section.num_params}, Codec::kFloat32));
+class JudgeAnswerTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    ServeTest::SetUp();
+    ASSERT_TRUE(MakeTorchEngine(config_, EngineOptions{}, &engine_).ok());
+    for (const Section& section : partition_.sections)
+      weights_.push_back(EncodeFloats(GatherSection(config_, section, params_),
+                                      std::vector<uint64_t>{section.num_params},
+                                      Codec::kFloat32));
+  }
+  // `t` scaled by 1 + a: at relative L2 a / (1 + a) from it.
+  static std::vector<uint8_t> AtDistance(const EncodedTensor& t, double d) {
+    std::vector<float> values;
+    EXPECT_TRUE(DecodeFloats(t, &values).ok());
+    const double a = d / (1 - d);
+    for (float& v : values) v = static_cast<float>(v * (1 + a));
+    return EncodeFloats(values, t.shape, t.codec).payload;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::vector<EncodedTensor> weights_;
+};
+
+// The verdict every node reaches on a holder's answer: an honest cached
+// answer is right, one 5% off is wrong without the arbiter, and within the
+// band ε(1 ± δ) the reference arithmetic decides, on either side of ε.
+TEST_F(JudgeAnswerTest, DecidesLikeVerifyWithTheArbiterNearEpsilon) {
+  const std::string text = "12+34=5";
+  const std::vector<uint8_t> bytes(text.begin(), text.end());
+  const EncodedTensor tokens = EncodeBytes(bytes, std::vector<uint64_t>{bytes.size()});
+  for (const auto& [begin, end] : {std::pair{0u, 3u}, std::pair{0u, 2u}}) {
+    auto server = Server(begin, end);
+    EncodedTensor step_one = EncodeBytes({bytes.data(), 4}, std::vector<uint64_t>{4}), answer;
+    EncodedTensor step_two = EncodeBytes({bytes.data() + 4, 3}, std::vector<uint64_t>{3});
+    ASSERT_TRUE(server->Step(SessionId(1), 0, step_one, &answer).ok());
+    ASSERT_TRUE(server->Step(SessionId(1), 4, step_two, &answer).ok());
+    const std::span<const EncodedTensor> hop(weights_.data() + begin, end - begin);
+    const double eps = config_.tolerance;
+    const uint64_t arbiter_runs = engine_->ArbiterRuns();
+    bool wrong = true;
+    double distance = 1;
+    ASSERT_TRUE(
+        engine_->JudgeAnswer(begin, end, hop, tokens, 3, answer.payload, &wrong, &distance).ok());
+    EXPECT_FALSE(wrong);
+    EXPECT_LT(distance, 1e-6);
+    ASSERT_TRUE(engine_
+                    ->JudgeAnswer(begin, end, hop, tokens, 3, AtDistance(answer, 0.05), &wrong,
+                                  &distance)
+                    .ok());
+    EXPECT_TRUE(wrong);
+    EXPECT_NEAR(distance, 0.05, 1e-6);
+    EXPECT_EQ(engine_->ArbiterRuns(), arbiter_runs);
+    for (const double at : {0.95, 1.05}) {
+      ASSERT_TRUE(engine_
+                      ->JudgeAnswer(begin, end, hop, tokens, 3, AtDistance(answer, at * eps),
+                                    &wrong, &distance)
+                      .ok());
+      EXPECT_EQ(wrong, at > 1) << at;
+      EXPECT_NEAR(distance, at * eps, 1e-6) << at;
+    }
+    EXPECT_EQ(engine_->ArbiterRuns(), arbiter_runs + 2);
+    // An answer of another size is wrong.
+    std::vector<uint8_t> short_answer = answer.payload;
+    short_answer.resize(short_answer.size() - 4);
+    ASSERT_TRUE(
+        engine_->JudgeAnswer(begin, end, hop, tokens, 3, short_answer, &wrong, &distance).ok());
+    EXPECT_TRUE(wrong);
+  }
+}
+
+TEST_F(JudgeAnswerTest, RefusesMalformedEvidence) {
   const std::vector<uint8_t> two = {'a', 'b'};
   const EncodedTensor tokens = EncodeBytes(two, std::vector<uint64_t>{2});
-  EncodedTensor out;
-  EXPECT_EQ(engine->ReferenceServe(0, 3, weights, tokens, 2, &out).ToString(), "OK");
-  EXPECT_EQ(engine->ReferenceServe(0, 3, std::span(weights).first(2), tokens, 1, &out).message(),
+  const std::vector<uint8_t> answer(4 * kVocab, 0);
+  bool wrong = false;
+  double distance = 0;
+  auto judge = [&](uint32_t begin, uint32_t end, std::span<const EncodedTensor> weights,
+                   const EncodedTensor& input, uint32_t rows) {
+    return engine_->JudgeAnswer(begin, end, weights, input, rows, answer, &wrong, &distance);
+  };
+  EXPECT_EQ(judge(0, 3, weights_, tokens, 2).ToString(), "OK");
+  EXPECT_EQ(judge(0, 3, std::span(weights_).first(2), tokens, 1).message(),
             "expected the weights of 3 sections, got 2");
-  std::vector<EncodedTensor> swapped = {weights[1], weights[0], weights[2]};
-  EXPECT_TRUE(engine->ReferenceServe(0, 3, swapped, tokens, 1, &out).IsInvalidArgument());
-  EXPECT_TRUE(engine->ReferenceServe(0, 4, weights, tokens, 1, &out).IsInvalidArgument());
-  EXPECT_EQ(engine->ReferenceServe(0, 3, weights, tokens, 3, &out).message(),
+  const std::vector<EncodedTensor> swapped = {weights_[1], weights_[0], weights_[2]};
+  EXPECT_TRUE(judge(0, 3, swapped, tokens, 1).IsInvalidArgument());
+  EXPECT_TRUE(judge(0, 4, weights_, tokens, 1).IsInvalidArgument());
+  EXPECT_EQ(judge(0, 3, weights_, tokens, 3).message(),
             "input: 2 positions and a last step of 3 rows, for a context of 16");
-  EXPECT_TRUE(engine->ReferenceServe(0, 3, weights, tokens, 0, &out).IsInvalidArgument());
-  EXPECT_EQ(engine->ReferenceServe(1, 3, std::span(weights).subspan(1), tokens, 1, &out).message(),
+  EXPECT_TRUE(judge(0, 3, weights_, tokens, 0).IsInvalidArgument());
+  EXPECT_EQ(judge(1, 3, std::span(weights_).subspan(1), tokens, 1).message(),
             "input: expected a (P, C) fp32 stream");
   const std::vector<uint8_t> long_prompt(config_.context + 1, 'x');
-  EXPECT_TRUE(engine
-                  ->ReferenceServe(0, 3, weights,
-                                   EncodeBytes(long_prompt, std::vector<uint64_t>{long_prompt.size()}),
-                                   1, &out)
+  EXPECT_TRUE(judge(0, 3, weights_,
+                    EncodeBytes(long_prompt, std::vector<uint64_t>{long_prompt.size()}), 1)
                   .IsInvalidArgument());
 }
 
