@@ -112,6 +112,16 @@ void WriteEvidence(CorpusWriter& w) {
   w.WriteObject("evidence", "double_production",
                 DoubleProductionEvidence(test::SampleHeader(), second));
   w.WriteObject("evidence", "wrong_work", WrongWorkEvidence(test::SampleWorkRecord(3)));
+  WrongInference inference;
+  inference.receipt.section_end = 2;
+  inference.receipt.tokens = 3;
+  inference.sections.resize(2);
+  inference.sections[1].path.leaf_index = 1;
+  inference.sections[1].path.tree_size = 3;
+  inference.sections[1].path.path = {test::SampleHash(4), test::SampleHash(5)};
+  inference.steps = {{0, 2, {'a', 'b'}}, {2, 1, {'c'}}};
+  inference.output.assign(16, 7);
+  w.WriteObject("evidence", "wrong_inference", WrongInferenceEvidence(inference));
 }
 
 void WriteFraudProofs(CorpusWriter& w) {
