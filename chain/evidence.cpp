@@ -29,9 +29,9 @@ bool CheckWrongInferenceHashes(const WrongInference& ev, ValidationState* state)
     return Reject(state, "bad-evidence-transcript");
   Uint256 input_hash;
   for (const InferenceStep& step : ev.steps)
-    input_hash = ChainedDataHash(ev.salt, input_hash, step.input);
+    input_hash = ChainedInputHash(ev.salt, input_hash, step.position, step.input);
   if (input_hash != receipt.input_hash ||
-      ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output) != receipt.output_hash)
+      ChainedOutputHash(ev.salt, ev.prior_output_hash, ev.output) != receipt.output_hash)
     return Reject(state, "bad-evidence-hash");
   return true;
 }

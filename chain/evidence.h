@@ -159,7 +159,9 @@ Transaction MakeSlashTransaction(const Evidence& evidence,
  *                            a section count that is not the receipt's range
  *    bad-evidence-hash       wrong inference: the steps' inputs or the answer
  *                            do not chain to the receipt's input_hash or
- *                            output_hash (ChainedDataHash with the salt)
+ *                            output_hash (ChainedInputHash of each step's
+ *                            position and input, ChainedOutputHash of the
+ *                            answer, with the salt)
  *  Returns: true with *out set; false with *state Invalid.
  *  Out:     out, state: REQUIRES: not null.
  */

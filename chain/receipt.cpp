@@ -20,9 +20,18 @@ Uint256 SaltedDataHash(const Uint256& salt, ByteSpan data) {
   return TaggedHash(tags::kReceiptSalt, bytes);
 }
 
-Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous, ByteSpan data) {
+Uint256 ChainedInputHash(const Uint256& salt, const Uint256& previous, uint32_t position,
+                         ByteSpan input) {
+  std::vector<uint8_t> bytes;
+  Writer w(&bytes);
+  w(previous, position);
+  bytes.insert(bytes.end(), input.begin(), input.end());
+  return SaltedDataHash(salt, bytes);
+}
+
+Uint256 ChainedOutputHash(const Uint256& salt, const Uint256& previous, ByteSpan output) {
   std::vector<uint8_t> bytes(previous.begin(), previous.end());
-  bytes.insert(bytes.end(), data.begin(), data.end());
+  bytes.insert(bytes.end(), output.begin(), output.end());
   return SaltedDataHash(salt, bytes);
 }
 

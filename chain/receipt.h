@@ -80,10 +80,18 @@ struct Receipt {
 /// TaggedHash(tags::kReceiptSalt, salt32 || data): a receipt's input or output hash.
 Uint256 SaltedDataHash(const Uint256& salt, ByteSpan data);
 
-/// A running receipt's input or output hash after one more step's data:
-/// SaltedDataHash(salt, previous32 || data), from a zero `previous` before the
-/// first step. Holder, client and evidence (chain/evidence.h) all chain it.
-Uint256 ChainedDataHash(const Uint256& salt, const Uint256& previous, ByteSpan data);
+/// A running receipt's input hash after one more step: SaltedDataHash(salt,
+/// previous32 || position:u32le || input), from a zero `previous` before the
+/// first step. The position is committed with the input because the answer
+/// depends on it: a step at position 0 starts the session again, so the
+/// same inputs at other positions are another computation (and evidence of
+/// a wrong answer, chain/evidence.h, could otherwise describe a session the
+/// holder never ran). Holder, client and evidence all chain it.
+Uint256 ChainedInputHash(const Uint256& salt, const Uint256& previous, uint32_t position,
+                         ByteSpan input);
+/// A running receipt's output hash after one more step: SaltedDataHash(salt,
+/// previous32 || output), from a zero `previous`.
+Uint256 ChainedOutputHash(const Uint256& salt, const Uint256& previous, ByteSpan output);
 
 /// A registered worker key vouching for a holder's payee key: the worker's
 /// bonds stand behind the receipts the payee signs, so a proven wrong output

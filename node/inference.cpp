@@ -584,7 +584,8 @@ class InferenceService::Route final : public compute::LogitsSource {
     if (result.output.shape != want) return Status::IOError("answer of the wrong shape");
     if (hop.channel) {
       const Uint256 prior_output_hash = hop.expected.output_hash;
-      s = CheckReceipt(hop, rows, charge, &x.payload, &result.output.payload, result.receipt);
+      s = CheckReceipt(hop, position, rows, charge, &x.payload, &result.output.payload,
+                       result.receipt);
       if (!s.ok()) return s;
       Keep(hop, position, x, prior_output_hash);
     }
@@ -612,14 +613,16 @@ class InferenceService::Route final : public compute::LogitsSource {
   // Checks the hop's running receipt after a computed step of `rows` rows
   // against the one we compute. A null input or output is data this client
   // never saw (a middle hop of an onion route): its hash is the holder's word.
-  Status CheckReceipt(Hop& hop, uint64_t rows, Amount charge, const std::vector<uint8_t>* input,
+  Status CheckReceipt(Hop& hop, uint32_t position, uint64_t rows, Amount charge,
+                      const std::vector<uint8_t>* input,
                       const std::vector<uint8_t>* output, const std::optional<Receipt>& got) {
     Receipt& e = hop.expected;
     e.tokens += static_cast<uint32_t>(rows);
     e.amount += charge;
     if (!got || !VerifyReceiptSignature(*got)) return Status::IOError("no valid receipt");
-    e.input_hash = input ? ChainedDataHash(hop.salt, e.input_hash, *input) : got->input_hash;
-    e.output_hash = output ? ChainedDataHash(hop.salt, e.output_hash, *output) : got->output_hash;
+    e.input_hash =
+        input ? ChainedInputHash(hop.salt, e.input_hash, position, *input) : got->input_hash;
+    e.output_hash = output ? ChainedOutputHash(hop.salt, e.output_hash, *output) : got->output_hash;
     Receipt unsigned_copy = *got;
     unsigned_copy.signature = {};
     if (unsigned_copy != e) return Status::IOError("a receipt that does not match the step");
@@ -738,7 +741,7 @@ class InferenceService::Route final : public compute::LogitsSource {
           return Status::IOError("answer of the wrong shape");
       }
       if (hop.channel && rows > 0) {
-        s = CheckReceipt(hop, rows, charges[i], i == 0 ? &x.payload : nullptr,
+        s = CheckReceipt(hop, position, rows, charges[i], i == 0 ? &x.payload : nullptr,
                          last ? &out.payload : nullptr, r.receipt);
         if (!s.ok()) return s;
       }
@@ -1299,8 +1302,8 @@ void InferenceService::Answer(net::PeerId from, const net::InferStepMsg& step,
     Receipt& r = running.receipt;
     r.tokens += static_cast<uint32_t>(rows);
     r.amount += charge;
-    r.input_hash = ChainedDataHash(running.salt, r.input_hash, step.input.payload);
-    r.output_hash = ChainedDataHash(running.salt, r.output_hash, reply->output.payload);
+    r.input_hash = ChainedInputHash(running.salt, r.input_hash, step.position, step.input.payload);
+    r.output_hash = ChainedOutputHash(running.salt, r.output_hash, reply->output.payload);
     Receipt signed_receipt = r;
     if (serve_wallet_->SignHash(payee_, r.SigningHash(), &signed_receipt.signature).ok())
       reply->receipt = signed_receipt;

@@ -211,7 +211,7 @@ WrongInference SignedWrongInference(const PrivateKey& worker, const PrivateKey& 
   ev.salt = SampleHash(40);
   ev.steps = {{0, 2, {'a', 'b'}}, {2, 1, {'c'}}};
   ev.output = {1, 2, 3, 4};
-  ev.prior_output_hash = ChainedDataHash(ev.salt, Uint256{}, std::vector<uint8_t>{9, 9});
+  ev.prior_output_hash = ChainedOutputHash(ev.salt, Uint256{}, std::vector<uint8_t>{9, 9});
   ev.sections.resize(1);
   ev.sections[0].weights = SampleHash(41);
   Receipt& r = ev.receipt;
@@ -220,8 +220,8 @@ WrongInference SignedWrongInference(const PrivateKey& worker, const PrivateKey& 
   r.section_begin = 0;
   r.section_end = 1;
   for (const InferenceStep& step : ev.steps)
-    r.input_hash = ChainedDataHash(ev.salt, r.input_hash, step.input);
-  r.output_hash = ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output);
+    r.input_hash = ChainedInputHash(ev.salt, r.input_hash, step.position, step.input);
+  r.output_hash = ChainedOutputHash(ev.salt, ev.prior_output_hash, ev.output);
   r.tokens = 3;
   r.amount = 30;
   r.holder = holder.PublicKey();
@@ -258,6 +258,9 @@ TEST_F(SlashTest, WrongInferenceNeedsBothSignaturesAndTheReceiptsHashes) {
   EXPECT_EQ(reason([](WrongInference* e) { std::swap(e->steps[0], e->steps[1]); }),
             "bad-evidence-hash");
   EXPECT_EQ(reason([](WrongInference* e) { e->salt = SampleHash(45); }), "bad-evidence-hash");
+  // The positions are committed: a session restarted at position 0 cannot
+  // be passed off as one continued (nor the other way round).
+  EXPECT_EQ(reason([](WrongInference* e) { e->steps[1].position = 0; }), "bad-evidence-hash");
   EXPECT_EQ(reason([](WrongInference* e) { e->prior_output_hash = {}; }), "bad-evidence-hash");
   // Rows that are not the receipt's tokens, an empty step, sections not its range.
   EXPECT_EQ(reason([](WrongInference* e) { e->steps[1].rows = 2; }), "bad-evidence-transcript");

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Inference figures for doc/benchmarks.md (not run by CTest): greedy decoding
-of the regtest model (tiny) routed over loopback P2P through one holder of
+of the regtest model (tiny), or with --chain=devnet of the devnet model at
+its genesis weights, routed over loopback P2P through one holder of
 every section and through three holders of one section each (routed
 directly, and through onion layers: doc/inference.md "Onion routing"), against the
 same node's local decoding (completetext: GenerateGreedy, whole window per
 token, no cache) in the same run, and bench_compute's in-process KV-cached
 reference (BM_ServeDecode). Each figure is the median of --calls calls.
-Usage: bench_inference.py --bindir=build/bin [--calls=N]"""
+Usage: bench_inference.py --bindir=build/bin [--calls=N] [--chain=regtest|devnet]"""
 
 import json
 import os
@@ -23,7 +24,10 @@ for arg in list(sys.argv):
         CALLS = int(arg.split("=", 1)[1])
         sys.argv.remove(arg)
 
-TOKENS = 15  # a 1-byte prompt and 15 tokens fill tiny's 16-position context
+TOKENS = 15  # a 1-byte prompt and 15 tokens fill the 16-position context (tiny, devnet)
+# Three holders of whole atoms each, per chain: (begin, end) sections.
+THREE_HOPS = {"regtest": ((0, 1), (1, 2), (2, 3)), "devnet": ((0, 1), (1, 3), (3, 4))}
+PRESET = {"regtest": 0, "devnet": 1}  # bench_compute's preset index
 
 
 def median_seconds(fn):
@@ -36,6 +40,15 @@ def median_seconds(fn):
 
 
 class BenchInference(ComputecoinTestFramework):
+    def add_options(self, parser):
+        parser.add_argument("--chain", default="regtest", choices=sorted(THREE_HOPS),
+                            help="regtest (tiny) or devnet")
+
+    def add_node(self):
+        node = super().add_node()
+        node.chain = self.options.chain
+        return node
+
     def measure(self, client, label, onion=False):
         options = {"stop": [], "onion": onion}
         first = median_seconds(lambda: client.rpc("infer", "1", 1, 1, options))
@@ -61,7 +74,7 @@ class BenchInference(ComputecoinTestFramework):
         wait_until(lambda: len(client.rpc("getinferenceinfo")["holders"]) == 0)
 
         chain = []
-        for begin, end in ((0, 1), (1, 2), (2, 3)):
+        for begin, end in THREE_HOPS[self.options.chain]:
             node = self.add_node()
             node.start([f"-serve={begin}:{end}"])
             connect_nodes(client, node)
@@ -80,7 +93,8 @@ class BenchInference(ComputecoinTestFramework):
 
         bench = os.path.join(self.bindir, "bench_compute")
         if os.access(bench, os.X_OK):
-            out = subprocess.run([bench, "--benchmark_filter=BM_ServeDecode/preset:0",
+            preset = PRESET[self.options.chain]
+            out = subprocess.run([bench, f"--benchmark_filter=BM_ServeDecode/preset:{preset}/",
                                   "--benchmark_format=json"], capture_output=True, text=True,
                                  env=dict(os.environ, OMP_WAIT_POLICY="passive"))
             report = json.loads(out.stdout[out.stdout.index("{"):])  # after the BLAS line

@@ -303,10 +303,10 @@ WrongInference CaughtAnswer(ChainManager& manager, const PrivateKey& worker,
   r.section_begin = begin;
   r.section_end = end;
   for (const InferenceStep& step : ev.steps) {
-    r.input_hash = ChainedDataHash(ev.salt, r.input_hash, step.input);
+    r.input_hash = ChainedInputHash(ev.salt, r.input_hash, step.position, step.input);
     r.tokens += step.rows;
   }
-  r.output_hash = ChainedDataHash(ev.salt, ev.prior_output_hash, ev.output);
+  r.output_hash = ChainedOutputHash(ev.salt, ev.prior_output_hash, ev.output);
   r.amount = 10 * r.tokens;
   r.holder = holder.PublicKey();
   r.signature = holder.Sign(r.SigningHash());
