@@ -604,8 +604,10 @@ class StepEngine final : public Engine {
     return hasher.Finalize();
   }
 
-  // EngineOptions::perturb_outputs: the lie a cheating worker tells.
+  // EngineOptions::perturb_outputs: the lie a cheating worker tells, on
+  // every output and on the loss (a head FORWARD has no tensor output).
   Status Perturb(UnitResult* out) const {
+    out->loss = static_cast<float>(out->loss * (1.0 + perturb_outputs_));
     for (EncodedTensor& t : out->outputs) {
       if (t.codec == Codec::kUInt8) continue;
       std::vector<float> values;

@@ -99,9 +99,9 @@ struct EngineOptions {
   /// core to spare (e.g. 256 KiB); on a loaded one the hand-off costs more.
   size_t verify_hash_beside_bytes = 0;
   /// For tests of what verifiers do with a lying worker (-perturbwork, regtest
-  /// only): Execute scales every float output by (1 + this) before it is
-  /// encoded and hashed, as a worker that cheats would commit. Verify is
-  /// unaffected. 0: honest.
+  /// only): Execute scales every float output and the loss by (1 + this)
+  /// before they are encoded and hashed, as a worker that cheats would
+  /// commit, so that it lies on every unit. Verify is unaffected. 0: honest.
   double perturb_outputs = 0.0;
   /// A steered liar, for measuring what a worker can do within ε
   /// (-perturbwork=ascent:<a> or bias:<a>, regtest only; tests/bench

@@ -107,10 +107,10 @@ void AddTrainingArgs(Config* c) {
             "Run <n> in-process workers with their own keys (regtest only; default: 0)",
             Config::kInt, Config::kNone, kTraining);
   c->AddArg("-perturbwork=<f>",
-            "Lie: scale every output this node's workers compute by (1 + f) before committing "
-            "it, to test what verifiers do with a cheating worker; or ascent:<a> / bias:<a>, "
-            "a in (0, 1): move each output by a share a of the tolerance against the descent "
-            "step, or along a fixed direction (regtest only; default: 0)",
+            "Lie: scale every output and loss this node's workers compute by (1 + f) before "
+            "committing them, to test what verifiers do with a cheating worker; or ascent:<a> / "
+            "bias:<a>, a in (0, 1): move each output by a share a of the tolerance against the "
+            "descent step, or along a fixed direction (regtest only; default: 0)",
             Config::kString, Config::kNone, kTraining);
   c->AddArg("-computedevice=<dev>",
             "Where this node computes and re-executes work units: cpu, cuda, cuda:<n> (the n-th "

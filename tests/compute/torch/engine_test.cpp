@@ -265,6 +265,33 @@ TEST_F(EngineTest, SteeredLiesWithinToleranceAreAcceptedAndStretchedOnesRefused)
   }
 }
 
+// -perturbwork's liar (EngineOptions::perturb_outputs) lies on every unit
+// it computes, the loss included: a head FORWARD has no tensor output but
+// its loss, and a liar that left the loss honest was paid for those
+// (feature_lying_worker failed under load when the liar's block carried two).
+TEST_F(EngineTest, APerturbingWorkerIsRefusedOnEveryUnit) {
+  EngineOptions options;
+  options.perturb_outputs = 0.01;
+  std::unique_ptr<Engine> liar;
+  ASSERT_TRUE(MakeTorchEngine(config_, options, &liar).ok());
+  LocalStep step(liar.get(), &data_, 0);
+  ASSERT_TRUE(step.RunAll().ok());
+  size_t loss_only = 0;
+  for (const PlannedUnit& unit : step.plan().units) {
+    WorkClaim claim;
+    claim.unit = unit.id;
+    ASSERT_TRUE(step.Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
+    claim.outputs = step.Result(unit.id)->outputs;
+    claim.output_hashes = *step.OutputHashes(unit.id);
+    claim.loss = step.Result(unit.id)->loss;
+    if (claim.outputs.empty()) ++loss_only;
+    ValidationState verdict;
+    ASSERT_TRUE(verifier_->Verify(claim, claim.input_hashes, &verdict).ok());
+    EXPECT_TRUE(verdict.IsInvalid()) << UnitName(unit.id);
+  }
+  EXPECT_GT(loss_only, 0u);
+}
+
 TEST_F(EngineTest, RejectsWrongLoss) {
   WorkClaim claim = Claim(LossUnit());
   claim.loss *= 1.01f;
