@@ -182,7 +182,7 @@ class StepEngine final : public Engine {
       s = Run(unit, inputs, &digest, out);
     }
     if (s.ok() && perturb_outputs_ != 0.0) s = Perturb(out);
-    if (s.ok() && adversary_ != EngineOptions::Adversary::kNone) s = Steer(unit, inputs, out);
+    if (s.ok() && adversary_ != EngineOptions::Adversary::kNone) s = Steer(unit, out);
     return s;
   }
 
@@ -492,8 +492,10 @@ class StepEngine final : public Engine {
   //   every d ≤ ε(1 − δ)     accept
   //   otherwise              re-execute with the reference backend and
   //                          accept iff every distance to it is ≤ ε
-  // UPDATE's own execution is the reference (bit-exact), so its verdict is
-  // d ≤ ε directly.
+  // UPDATE is bit-exact on every machine (compute/update.h): its outputs
+  // must be ours byte for byte. Accepting them within ε would let a worker
+  // steer the weights by ε·‖w‖ every step, the largest lever within ε
+  // (doc/security.md, "Steered lies within ε").
   Status Decide(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
                 const WorkClaim& claim, const UnitResult& honest, ValidationState* verdict) {
     auto reject = [verdict](std::string reason, std::string detail) {
@@ -501,14 +503,18 @@ class StepEngine final : public Engine {
       return Status::OK();
     };
     const double eps = config_.tolerance;
-    const bool exact = unit.id.kind == UnitKind::kUpdate;
-    const double low = exact ? eps : eps * (1.0 - arbiter_band_);
-    const double high = exact ? eps : eps * (1.0 + arbiter_band_);
+    const double low = eps * (1.0 - arbiter_band_);
+    const double high = eps * (1.0 + arbiter_band_);
     bool in_band = false;
     for (size_t i = 0; i < unit.outputs.size(); ++i) {
       // The same bytes need no distance: the usual case on a like machine.
       if (honest.outputs[i].payload == claim.outputs[i].payload) continue;
       const double d = RelativeL2(honest.outputs[i], claim.outputs[i]);
+      if (unit.id.kind == UnitKind::kUpdate) {
+        return reject("bad-work-output-mismatch",
+                      "output " + std::to_string(i) + ": UPDATE is bit-exact, and this differs " +
+                          Format("(relative L2 %.1e, ε %.1e)", d, eps));
+      }
       if (!(d <= high)) {  // NaN too: a claim vouched for without a value scan may hold one
         return reject("bad-work-output-mismatch", "output " + std::to_string(i) + ": " +
                                                       Format("relative L2 %.1e > %.1e", d, eps));
@@ -620,27 +626,22 @@ class StepEngine final : public Engine {
   }
 
   // EngineOptions::adversary: the lie within ε a steering worker tells.
-  Status Steer(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
-               UnitResult* out) const {
+  Status Steer(const PlannedUnit& unit, UnitResult* out) const {
     using Adversary = EngineOptions::Adversary;
+    if (unit.id.kind == UnitKind::kUpdate) return Status::OK();  // judged bit-exact: no room
     for (size_t o = 0; o < out->outputs.size(); ++o) {
       EncodedTensor& t = out->outputs[o];
       const TensorRole role = unit.outputs[o].role;
-      if (t.codec == Codec::kUInt8 || role == TensorRole::kOptimizerState) continue;
+      if (t.codec == Codec::kUInt8) continue;
       const bool gradient = role == TensorRole::kParamGrad || role == TensorRole::kStreamGrad ||
                             role == TensorRole::kAttentionGrad;
-      if (adversary_ == Adversary::kBias && !gradient && role != TensorRole::kWeights) continue;
+      if (adversary_ == Adversary::kBias && !gradient) continue;
       std::vector<float> y;
       Status s = DecodeFloats(t, &y);
       if (!s.ok()) return s;
       std::vector<double> u(y.size(), 0.0);
       if (adversary_ == Adversary::kAscent && gradient) {
         for (size_t i = 0; i < y.size(); ++i) u[i] = -y[i];
-      } else if (adversary_ == Adversary::kAscent && role == TensorRole::kWeights) {
-        std::vector<float> w;
-        s = DecodeFloats(*inputs[0], &w);  // UPDATE's input 0: the weights before the step
-        if (!s.ok()) return s;
-        for (size_t i = 0; i < y.size(); ++i) u[i] = static_cast<double>(w[i]) - y[i];
       } else {
         // Seeded by the output's slot, not the step: the same direction every step.
         UnitId slot = unit.id;

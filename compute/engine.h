@@ -30,7 +30,9 @@
 //                         the loss, ŷ_ref from ReferenceBackend
 //                         (compute/reference_backend.h): the same bytes on
 //                         every node
-// UPDATE units are bit-exact already: their own ŷ is ŷ_ref. Honest nodes'
+// UPDATE units are bit-exact already (their own ŷ is ŷ_ref), so an
+// UPDATE's outputs must equal ŷ byte for byte: within ε, a worker could move
+// the weights by ε·‖w‖ every step. Honest nodes'
 // ŷ lie within s of one another and of ŷ_ref; as long as s < δε, a node
 // that decides without the arbiter decides as the arbiter would, so every
 // honest node reaches the verdict d(y, ŷ_ref) ≤ ε (doc/compute.md,
@@ -111,15 +113,15 @@ struct EngineOptions {
   ///   kAscent  u raises the loss as much as a step of that norm can, to
   ///            first order, from what the unit itself holds: for gradients
   ///            (BACKWARD's outputs) u = −y/‖y‖, shrinking the descent step;
-  ///            for UPDATE's weights u = (w − w')/‖w − w'‖, undoing part of
-  ///            the step (for SGD, w − w' ∝ the gradient: ascent); FORWARD
-  ///            and ATTENTION outputs, whose effect on the loss a unit cannot
-  ///            see, get a fixed pseudo-random sign pattern per output slot.
+  ///            FORWARD and ATTENTION outputs, whose effect on the loss a
+  ///            unit cannot see, get a fixed pseudo-random sign pattern per
+  ///            output slot.
   ///   kBias    u is a fixed pseudo-random unit sign vector per output slot
-  ///            (the same every step), for gradients and UPDATE's weights,
-  ///            so the lie accumulates in the weights along one direction;
-  ///            FORWARD and ATTENTION outputs are left honest.
-  /// The loss and the optimizer state stay honest. Verify is unaffected.
+  ///            (the same every step), for gradients, so the lie accumulates
+  ///            in the weights along one direction; FORWARD and ATTENTION
+  ///            outputs are left honest.
+  /// The loss and UPDATE stay honest: UPDATE is judged bit-exact (Verify),
+  /// so no lie fits there. Verify is unaffected.
   enum class Adversary : uint8_t { kNone, kAscent, kBias };
   Adversary adversary = Adversary::kNone;
   double adversary_share = 0.0;
