@@ -380,6 +380,7 @@ class InferenceService::Route final : public compute::LogitsSource {
     uint64_t transcript_bytes = 0;
     bool provable = false;  // the transcript is whole (cleared once too large for a transaction)
     Uint256 prior_output_hash;
+    std::vector<SectionProof> sections;  // the served sections' leaves under root_
   };
 
   void AddHop(RouteHop hop, std::optional<Channel> channel) {
@@ -394,7 +395,10 @@ class InferenceService::Route final : public compute::LogitsSource {
     h.checked = !onion_ && static_cast<double>(bits >> 11) * 0x1.0p-53 <
                                service_.options_.spot_check;
     h.channel = std::move(channel);
-    h.provable = h.checked && h.channel && h.hop.bond;
+    // The leaves are taken now, while root_ is most likely our tip's: the
+    // tip moves on as training does, and the evidence must name root_'s.
+    h.provable = h.checked && h.channel && h.hop.bond &&
+                 service_.chainman_->StateProof(root_, h.hop.begin, h.hop.end, &h.sections).ok();
     h.salt = RandomSessionId();  // as unguessable as a session id
     h.expected.request_id = h.session;
     h.expected.state_root = root_;
@@ -531,6 +535,7 @@ class InferenceService::Route final : public compute::LogitsSource {
       evidence.steps = std::move(hop.transcript);
       evidence.prior_output_hash = hop.prior_output_hash;
       evidence.output = output.payload;
+      evidence.sections = hop.sections;
       hop.provable = false;
       service_.ReportWrongAnswer(std::move(evidence), payer_.get());
     }
@@ -1834,12 +1839,9 @@ std::vector<ChannelReceipts> InferenceService::Receipts() const {
 
 void InferenceService::ReportWrongAnswer(WrongInference evidence, wallet::Wallet* wallet) {
   const std::string worker = HexStr(evidence.bond.worker);
-  const Receipt& receipt = evidence.receipt;
-  Status s = chainman_->StateProof(receipt.state_root, receipt.section_begin, receipt.section_end,
-                                   &evidence.sections);
   std::string address;
   wallet::AddressInfo info;
-  if (s.ok()) s = wallet->GetNewAddress("slashing reward", &address);
+  Status s = wallet->GetNewAddress("slashing reward", &address);
   if (s.ok()) s = wallet->GetAddressInfo(address, &info);
   Uint256 txid;
   if (s.ok())

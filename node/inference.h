@@ -453,11 +453,10 @@ class InferenceService final : public net::InferenceHandler, public ChainListene
    *  a recent root) or the model is not loaded. */
   Status SpotChecker(const Uint256& root, uint32_t begin, uint32_t end,
                      std::shared_ptr<compute::SectionServer>* out);
-  /** Puts `evidence` of a caught holder's wrong answer on chain: adds the
-   *  served sections' state proofs, and submits the slashing transaction
-   *  of the worker that vouched for the holder, its reward paid to a new
-   *  key of `wallet`. Logs the outcome; nothing is returned to the request,
-   *  which reroutes whatever happens here. */
+  /** Puts `evidence` of a caught holder's wrong answer on chain: submits
+   *  the slashing transaction of the worker that vouched for the holder,
+   *  its reward paid to a new key of `wallet`. Logs the outcome; nothing is
+   *  returned to the request, which reroutes whatever happens here. */
   void ReportWrongAnswer(WrongInference evidence, wallet::Wallet* wallet);
 
   NodeContext* const node_;
