@@ -32,7 +32,7 @@ def announcement(seckey, begin=0, end=3, price=0, links=(), signer=None, state_r
     """net/messages.h ServeInfoMsg, signed by `signer` (default: seckey, the key it names)."""
     unsigned = ((state_root or os.urandom(32)) + struct.pack("<IIqII", begin, end, price, 8, 0) +
                 bytes(32) + pubkey_gen(seckey) + struct.pack("<q", int(time.time() * 1000)) +
-                bytes([len(links)]) + b"".join(links))
+                bytes([len(links)]) + b"".join(links) + b"\x00")  # has_bond: no
     msg = tagged_hash("Computecoin/ServeInfo", unsigned)
     return unsigned + sign(msg, signer or seckey, os.urandom(32))
 
