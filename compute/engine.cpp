@@ -181,7 +181,7 @@ class StepEngine final : public Engine {
       const Uint256 digest = ForwardDigest(unit, input_hashes);
       s = Run(unit, inputs, &digest, out);
     }
-    if (s.ok() && perturb_outputs_ != 0.0) s = Perturb(out);
+    if (s.ok() && perturb_outputs_ != 0.0 && id.kind != UnitKind::kUpdate) s = Perturb(out);
     if (s.ok() && adversary_ != EngineOptions::Adversary::kNone) s = Steer(unit, out);
     return s;
   }
@@ -199,30 +199,8 @@ class StepEngine final : public Engine {
     const size_t n_in = unit.inputs.size(), n_out = unit.outputs.size();
     if (expected_inputs.size() != n_in)
       return Status::InvalidArgument("expected inputs do not match the plan");
-
-    // Context-free checks of the claim, cheapest first.
-    if (claim.inputs.size() != n_in || claim.input_hashes.size() != n_in) {
-      return reject("bad-work-input-count", "plan has " + std::to_string(n_in));
-    }
-    if (claim.outputs.size() != n_out || claim.output_hashes.size() != n_out) {
-      return reject("bad-work-output-count", "plan has " + std::to_string(n_out));
-    }
-    if (!std::isfinite(claim.loss) || (!unit.has_loss && claim.loss != 0.0f)) {
-      return reject("bad-work-loss", "loss on a unit that has none, or not finite");
-    }
-    for (size_t i = 0; i < n_in; ++i) {
-      if (claim.input_hashes[i] == expected_inputs[i]) continue;
-      const std::string detail =
-          "input " + std::to_string(i) + " is " + claim.input_hashes[i].ToHex();
-      switch (unit.inputs[i].source.kind) {
-        case Source::Kind::kState:
-          return reject("bad-work-weights", detail);
-        case Source::Kind::kBatch:
-          return reject("bad-work-batch", detail);
-        case Source::Kind::kUnit:
-          return reject("bad-work-input-hash", detail);
-      }
-    }
+    if (!CheckClaimHead(unit, claim, claim.outputs.size(), expected_inputs, verdict))
+      return Status::OK();
     // Each tensor's encoding (values included) and, unless the caller did
     // it, its hash. Re-execution needs only the layouts (codec, shape,
     // length): when every tensor has its slot's and there is much to hash,
@@ -313,6 +291,48 @@ class StepEngine final : public Engine {
     }
     if (!s.ok()) return s;
     return Decide(unit, inputs, claim, honest, verdict);
+  }
+
+  Status Recompute(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
+                   ValidationState* verdict, UnitResult* out) override {
+    *verdict = ValidationState{};
+    const PlannedUnit* planned = Find(claim.unit);
+    if (planned == nullptr || claim.unit.kind != UnitKind::kUpdate)
+      return Status::InvalidArgument("only UPDATE units are recomputed: " + UnitName(claim.unit));
+    const PlannedUnit unit = Stamped(*planned, claim.unit.step);
+    if (expected_inputs.size() != unit.inputs.size())
+      return Status::InvalidArgument("expected inputs do not match the plan");
+    if (!CheckClaimHead(unit, claim, unit.outputs.size(), expected_inputs, verdict))
+      return Status::OK();
+    auto reject = [verdict](std::string reason, std::string detail) {
+      verdict->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(detail));
+      return Status::OK();
+    };
+    for (size_t i = 0; i < unit.inputs.size(); ++i) {
+      const EncodedTensor& t = claim.inputs[i];
+      const Status s = claim.hashes_checked ? CheckLayout(t, unit.inputs[i].slot)
+                                            : CheckSlot(t, unit.inputs[i].slot);
+      if (!s.ok())
+        return reject("bad-work-malformed-tensor", "input " + std::to_string(i) + ": " + s.message());
+      if (!claim.hashes_checked && t.Hash() != claim.input_hashes[i])
+        return reject("bad-work-input-hash",
+                      "input " + std::to_string(i) + " does not hash to its id");
+    }
+    std::vector<const EncodedTensor*> inputs;
+    for (const EncodedTensor& t : claim.inputs) inputs.push_back(&t);
+    Status s = RunUpdate(config_, unit, inputs, out);
+    // The committed inputs lead to non-finite values: no output can be right.
+    if (s.IsInvalidArgument()) return reject("bad-work-output-mismatch", s.message());
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      const Uint256 hash = out->outputs[i].Hash();
+      if (hash != claim.output_hashes[i])
+        return reject("bad-work-output-mismatch", "output " + std::to_string(i) +
+                                                      ": UPDATE is bit-exact, and this "
+                                                      "recomputes to " +
+                                                      hash.ToHex());
+    }
+    return Status::OK();
   }
 
   uint64_t ArbiterRuns() const override { return arbiter_runs_.load(std::memory_order_relaxed); }
@@ -485,6 +505,38 @@ class StepEngine final : public Engine {
   }
 
  private:
+  // Verify's checks of a claim before its tensors, cheapest first: the
+  // counts (`outputs` tensors claimed; Recompute claims none but needs them
+  // all), the loss, and the input hashes against the chain's. Returns false
+  // with *verdict Invalid at the first that fails.
+  static bool CheckClaimHead(const PlannedUnit& unit, const WorkClaim& claim, size_t outputs,
+                             std::span<const Uint256> expected_inputs, ValidationState* verdict) {
+    auto reject = [verdict](std::string reason, std::string detail) {
+      return verdict->Invalid(ValidationResult::kConsensus, std::move(reason), std::move(detail));
+    };
+    const size_t n_in = unit.inputs.size(), n_out = unit.outputs.size();
+    if (claim.inputs.size() != n_in || claim.input_hashes.size() != n_in)
+      return reject("bad-work-input-count", "plan has " + std::to_string(n_in));
+    if (outputs != n_out || claim.output_hashes.size() != n_out)
+      return reject("bad-work-output-count", "plan has " + std::to_string(n_out));
+    if (!std::isfinite(claim.loss) || (!unit.has_loss && claim.loss != 0.0f))
+      return reject("bad-work-loss", "loss on a unit that has none, or not finite");
+    for (size_t i = 0; i < n_in; ++i) {
+      if (claim.input_hashes[i] == expected_inputs[i]) continue;
+      const std::string detail =
+          "input " + std::to_string(i) + " is " + claim.input_hashes[i].ToHex();
+      switch (unit.inputs[i].source.kind) {
+        case Source::Kind::kState:
+          return reject("bad-work-weights", detail);
+        case Source::Kind::kBatch:
+          return reject("bad-work-batch", detail);
+        case Source::Kind::kUnit:
+          return reject("bad-work-input-hash", detail);
+      }
+    }
+    return true;
+  }
+
   // The verdict on a claim whose tensors passed every check, from the
   // distances d of its outputs and loss to our own re-execution `honest`
   // (file comment in engine.h, "Verification"):

@@ -103,7 +103,11 @@ struct EngineOptions {
   /// For tests of what verifiers do with a lying worker (-perturbwork, regtest
   /// only): Execute scales every float output and the loss by (1 + this)
   /// before they are encoded and hashed, as a worker that cheats would
-  /// commit, so that it lies on every unit. Verify is unaffected. 0: honest.
+  /// commit, so that it lies on every unit but UPDATE. Every node recomputes
+  /// UPDATE whatever its -verify policy (consensus/connect.h:
+  /// OutputsAreRecomputed), so a lie there is refused at once by all and
+  /// tests nothing of sampling or fraud proofs; an honest UPDATE on the
+  /// liar's gradients is right. Verify is unaffected. 0: honest.
   double perturb_outputs = 0.0;
   /// A steered liar, for measuring what a worker can do within ε
   /// (-perturbwork=ascent:<a> or bias:<a>, regtest only; tests/bench
@@ -187,6 +191,23 @@ class Engine {
   /// wrong length: InvalidArgument), with *verdict unspecified.
   virtual Status Verify(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
                         ValidationState* verdict) = 0;
+
+  /// Checks an UPDATE claim by recomputing its outputs, without fetching
+  /// them: UPDATE is bit-exact on every machine (compute/update.h), so its
+  /// outputs are right exactly when the recomputed ones hash to
+  /// claim.output_hashes. claim.outputs are not read (leave them empty).
+  /// The verdict is Verify's, with its reasons in its order up to
+  /// bad-work-input-hash (inputs' encoding and hashes checked unless
+  /// claim.hashes_checked), then "bad-work-output-mismatch" when an output
+  /// does not hash to its id ("output i: UPDATE is bit-exact, and this
+  /// recomputes to <hash>") or when the committed inputs lead to non-finite
+  /// values. On a valid verdict *out holds the outputs, so that the caller
+  /// can store them (a holder brings its copy of the section up to date this
+  /// way, doc/consensus.md §7); otherwise *out is unspecified. Returns
+  /// InvalidArgument for a unit that is not an UPDATE or expected_inputs of
+  /// the wrong length.
+  virtual Status Recompute(const WorkClaim& claim, std::span<const Uint256> expected_inputs,
+                           ValidationState* verdict, UnitResult* out) = 0;
 
   /// How many claims Verify has judged by the reference execution (their
   /// distance to this node's own ŷ in the arbiter band) since the engine

@@ -8,8 +8,8 @@
 namespace cc {
 
 Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBytes>& order,
-                       uint32_t height, int64_t time, const BlockContext& ctx,
-                       const TensorSink& sink, size_t max, InputResolver* resolver,
+                       uint32_t height, int64_t time, const BlockContext& ctx, size_t max,
+                       InputResolver* resolver,
                        compute::StepPlan* plan, ConsensusState* working,
                        std::vector<WorkRecord>* out) {
   const XOnlyPubKeyBytes pub = worker.PublicKey();
@@ -27,7 +27,7 @@ Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBy
     if (!s.ok()) return s;
     for (const compute::EncodedTensor& t : result.outputs) {
       Uint256 hash;
-      s = sink(t, unit.id.step, &hash);
+      s = ctx.store(t, unit.id.step, &hash);
       if (!s.ok()) return s;
       record.outputs.push_back(hash);
     }
@@ -43,7 +43,7 @@ Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBy
   return Status::OK();
 }
 
-Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, const TensorSink& sink,
+Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
                      const AssemblyRequest& request, Block* out) {
   const ChainParams& params = *ctx.params;
   if (request.time < parent.time)
@@ -88,7 +88,7 @@ Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx, cons
       if (working.step != first_step) break;
       const size_t before = block.records.size();
       Status s =
-          ComputeAssigned(worker, order, height, request.time, ctx, sink,
+          ComputeAssigned(worker, order, height, request.time, ctx,
                           request.max_records - before, &resolver, &plan, &working, &block.records);
       if (!s.ok()) return s;
       progress = progress || block.records.size() > before;

@@ -32,21 +32,16 @@
 
 namespace cc {
 
-/// Stores a unit's output tensor (tagged with its step) so that verifiers
-/// can fetch it; sets *hash to its id. Returns the store's errors.
-using TensorSink =
-    std::function<Status(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash)>;
-
 /// One worker's turn: computes each unit that AssignedUnits gives `worker`
 /// in *working at `time` (`order`: the unit order of the block's parent),
-/// stores its outputs through `sink`, signs the record, accepts it into
+/// stores its outputs through ctx.store, signs the record, accepts it into
 /// *working and *plan (AcceptRecord at `height` and `time`) and appends it
 /// to *out. Stops after `max` records, or when the step completes (the
 /// assignment was the old plan's). Returns the resolver's, engine's and
-/// sink's errors. REQUIRES: *plan is working->step's plan.
+/// store's errors. REQUIRES: *plan is working->step's plan; ctx.store is set.
 Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBytes>& order,
-                       uint32_t height, int64_t time, const BlockContext& ctx,
-                       const TensorSink& sink, size_t max, InputResolver* resolver,
+                       uint32_t height, int64_t time, const BlockContext& ctx, size_t max,
+                       InputResolver* resolver,
                        compute::StepPlan* plan, ConsensusState* working,
                        std::vector<WorkRecord>* out);
 
@@ -76,9 +71,9 @@ struct AssemblyRequest {
 /// request.time (nothing is computed then), InvalidArgument if time is
 /// before the parent's or "assembled an invalid block: <reason>" (a
 /// transaction the parent's UTXO set refuses, say), and the engine's,
-/// fetcher's or sink's errors.
+/// fetcher's or store's errors.
 Status AssembleBlock(const ConsensusState& parent, const BlockContext& ctx,
-                     const TensorSink& sink, const AssemblyRequest& request, Block* out);
+                     const AssemblyRequest& request, Block* out);
 
 }  // namespace cc
 

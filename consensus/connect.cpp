@@ -368,26 +368,38 @@ bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
   if (!CheckRecordShape(record, *unit, expected, state)) return false;
 
   const Uint256 record_hash = record.Hash();
-  if (record.unit.step >= ctx.assume_valid_below_step && ctx.policy.ShouldVerify(record_hash) &&
-      !(ctx.verified && ctx.verified(record_hash))) {
-    compute::WorkClaim claim;
-    claim.unit = record.unit;
-    claim.input_hashes = record.inputs;
-    claim.output_hashes = record.outputs;
-    claim.loss = record.loss;
-    // Fetched tensors are hash-checked and decoded (TensorFetcher), batches
-    // derived here, and CheckRecordShape matched the record's hashes to the
-    // expected ones: Verify need not hash or scan them again.
-    claim.hashes_checked = true;
-    s = resolver->Tensors(working, *unit, &claim.inputs);
-    if (!s.ok())
-      return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
-                            name + ": " + s.ToString());
+  const bool recompute = OutputsAreRecomputed(record.unit.kind) && ctx.policy.sample > 0.0;
+  if (record.unit.step < ctx.assume_valid_below_step ||
+      !(recompute || ctx.policy.ShouldVerify(record_hash)) ||
+      (ctx.verified && ctx.verified(record_hash)))
+    return true;
+  compute::WorkClaim claim;
+  claim.unit = record.unit;
+  claim.input_hashes = record.inputs;
+  claim.output_hashes = record.outputs;
+  claim.loss = record.loss;
+  // Fetched tensors are hash-checked and decoded (TensorFetcher), batches
+  // derived here, and CheckRecordShape matched the record's hashes to the
+  // expected ones: the engine need not hash or scan them again.
+  claim.hashes_checked = true;
+  s = resolver->Tensors(working, *unit, &claim.inputs);
+  if (!s.ok())
+    return state->Invalid(ValidationResult::kMissingInputs, "work-tensor-missing",
+                          name + ": " + s.ToString());
+  ValidationState verdict;
+  compute::UnitResult recomputed;
+  if (recompute) {
+    s = ctx.engine->Recompute(claim, expected, &verdict, &recomputed);
+  } else {
     if (!FetchAll(ctx.fetch, record.outputs, &claim.outputs, state)) return false;
-    ValidationState verdict;
     s = ctx.engine->Verify(claim, expected, &verdict);
-    if (!s.ok()) return state->Error("work-verify: " + s.ToString());
-    if (!verdict.IsValid()) return Fail(state, verdict.reason(), name + ": " + verdict.debug());
+  }
+  if (!s.ok()) return state->Error("work-verify: " + s.ToString());
+  if (!verdict.IsValid()) return Fail(state, verdict.reason(), name + ": " + verdict.debug());
+  for (size_t i = 0; ctx.store && i < recomputed.outputs.size(); ++i) {
+    Uint256 stored;
+    s = ctx.store(recomputed.outputs[i], record.unit.step, &stored);
+    if (!s.ok()) return state->Error("work-store: " + s.ToString());
   }
   return true;
 }

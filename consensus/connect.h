@@ -54,6 +54,9 @@ inline constexpr size_t kMaxBlockRecords = 1 << 16;
 /// where the salt is this node's secret: a worker cannot know which records
 /// a given node skips. Not consensus: nodes with different policies agree on
 /// every block whose records are honest.
+/// sample = 0 is not a -verify policy but trust, for blocks judged already
+/// (the assembler's own) or connected on trust (a reindex of pruned work):
+/// nothing is re-executed, nor recomputed (OutputsAreRecomputed).
 struct VerifyPolicy {
   double sample = 1.0;  //!< fraction of records re-executed; 1 = all
   Uint256 salt;         //!< local secret (random per node)
@@ -68,6 +71,20 @@ struct VerifyPolicy {
 /// Returns NotFound if it is not available.
 using TensorFetcher = std::function<Status(const Uint256& hash, compute::EncodedTensor* out)>;
 
+/// Stores a unit's output tensor (tagged with its step) so that verifiers
+/// can fetch it; sets *hash to its id. Returns the store's errors.
+using TensorSink =
+    std::function<Status(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash)>;
+
+/// Whether nodes recompute the outputs of units of this kind rather than
+/// fetch them: UPDATE's, which are bit-exact on every machine
+/// (compute/update.h) and cheap (elementwise over the section), so that a
+/// node brings its copy of the weights up to date from the lanes' gradients
+/// instead of downloading weights and optimizer state (doc/consensus.md §7).
+/// CheckRecord recomputes every such record it checks, whatever the -verify
+/// policy (but trust, sample = 0), and never fetches its outputs.
+[[nodiscard]] inline bool OutputsAreRecomputed(UnitKind kind) { return kind == UnitKind::kUpdate; }
+
 /// What ConnectBlock needs besides the parent state and the block. Every
 /// pointer must outlive the call.
 struct BlockContext {
@@ -76,6 +93,11 @@ struct BlockContext {
   const compute::Dataset* dataset = nullptr;  //!< params' training data (batches)
   const CoinsView* coins = nullptr;           //!< the UTXO set at the parent
   TensorFetcher fetch;
+  /// Where CheckRecord puts the outputs it recomputes (OutputsAreRecomputed),
+  /// as valid records' outputs, for later units and for peers; may be empty
+  /// (they are dropped). A content-addressed cache: storing outputs of a
+  /// block that turns out invalid changes no state.
+  TensorSink store;
   VerifyPolicy policy;
   /// Records this node re-executed already (its work pool's), by record
   /// hash: not re-executed again, as Bitcoin Core's script cache skips
@@ -155,9 +177,11 @@ class InputResolver {
 /// `time` whose parent's unit order is `order`: against `working` (the
 /// parent's state with the block's earlier records accepted) and `plan`
 /// (working.step's plan). Re-executes the record when its step is not below
-/// ctx.assume_valid_below_step, ctx.policy.ShouldVerify says so and
-/// ctx.verified does not know it; reads only ctx.params, ctx.engine,
-/// ctx.fetch, ctx.policy, ctx.verified and ctx.assume_valid_below_step.
+/// ctx.assume_valid_below_step, ctx.policy.ShouldVerify says so (or its
+/// outputs are recomputed: OutputsAreRecomputed) and ctx.verified does not
+/// know it; recomputed outputs go to ctx.store. Reads only ctx.params,
+/// ctx.engine, ctx.fetch, ctx.store, ctx.policy, ctx.verified and
+/// ctx.assume_valid_below_step.
 /// On success returns true; the caller then calls AcceptRecord.
 /// Failures as for ConnectBlock. The one home of these rules: blocks, the
 /// work pool and the assembler all judge records here.

@@ -86,7 +86,8 @@ namespace cc {
 
 /** The tensor ids CheckEvidence fetches (ctx.fetch) to judge wrong-work
  *  evidence on `record`: its inputs that `engine`'s plan does not derive from
- *  the training data, then its outputs; what a node lacking them asks its
+ *  the training data, then its outputs (none for a unit whose outputs are
+ *  recomputed, OutputsAreRecomputed); what a node lacking them asks its
  *  peers for. Empty when the record's unit is not in its step's plan or its
  *  input count is not the unit's (CheckEvidence refuses those without
  *  fetching anything).

@@ -794,8 +794,9 @@ class PeerManager::Impl {
       if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
       WaitingRecord w;
       w.from = peer->id();
-      for (const Uint256& out : record.outputs)
-        if (!chainman_->HaveTensor(out)) w.missing_tensors.insert(out);
+      if (!OutputsAreRecomputed(record.unit.kind))  // the pool recomputes those
+        for (const Uint256& out : record.outputs)
+          if (!chainman_->HaveTensor(out)) w.missing_tensors.insert(out);
       if (!w.missing_tensors.empty()) {
         if (waiting_records_.size() >= kMaxOrphanRecords) return;
         for (const Uint256& out : w.missing_tensors) WantTensor(out, record.unit.step, peer->id());

@@ -107,8 +107,8 @@ void AddTrainingArgs(Config* c) {
             "Run <n> in-process workers with their own keys (regtest only; default: 0)",
             Config::kInt, Config::kNone, kTraining);
   c->AddArg("-perturbwork=<f>",
-            "Lie: scale every output and loss this node's workers compute by (1 + f) before "
-            "committing them, to test what verifiers do with a cheating worker; or ascent:<a> / "
+            "Lie: scale every output and loss this node's workers compute (but UPDATE's, which "
+            "every node recomputes) by (1 + f) before committing them, to test what verifiers do with a cheating worker; or ascent:<a> / "
             "bias:<a>, a in (0, 1): move each output by a share a of the tolerance against the "
             "descent step, or along a fixed direction (regtest only; default: 0)",
             Config::kString, Config::kNone, kTraining);

@@ -296,6 +296,9 @@ BlockContext ChainManager::Context() {
   ctx.dataset = &dataset_;
   ctx.coins = chain_;
   ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) { return tensors_->Get(h, t); };
+  ctx.store = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
+    return PutTensor(t, step, h);
+  };
   ctx.policy = options_.policy;
   if (options_.verified != nullptr)
     ctx.verified = [v = options_.verified](const Uint256& h) { return v->Contains(h); };
@@ -706,7 +709,9 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const B
     const bool feeds_line =
         line != 0 && r.unit.kind == UnitKind::kUpdate && r.unit.step + 1 == line;
     if (r.unit.step >= line) executes = true;
-    if (r.unit.step >= line || feeds_line)
+    // Re-executed, an UPDATE's outputs are recomputed from its inputs.
+    const bool recomputed = r.unit.step >= line && OutputsAreRecomputed(r.unit.kind);
+    if ((r.unit.step >= line && !recomputed) || feeds_line)
       for (const Uint256& h : r.outputs) want.emplace(h, r.unit.step);
   }
   // For a child of the tip that re-executes, the inputs the tip's state
@@ -929,10 +934,14 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
 
 Status ChainManager::AssembleOn(const ConsensusState& parent, const AssemblyRequest& request,
                                 Block* out) {
-  const TensorSink sink = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
-    return tensors_->Put(t, step, h, /*sync=*/false);  // synced on connect: ConnectOnTip
-  };
-  return AssembleBlock(parent, Context(), sink, request, out);
+  const Status s = AssembleBlock(parent, Context(), request, out);
+  if (!s.ok() || options_.verified == nullptr) return s;
+  // Computed here: as good as re-executed (as WorkPool::Compute's records).
+  for (const WorkRecord& r : out->records)
+    if (std::any_of(request.workers.begin(), request.workers.end(),
+                    [&](const PrivateKey& k) { return k.PublicKey() == r.worker; }))
+      options_.verified->Add(r.Hash());
+  return s;
 }
 
 Status ChainManager::Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out) {

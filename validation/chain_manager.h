@@ -116,8 +116,9 @@ struct ChainManagerOptions {
   /// beyond its peers' retention waits for tensors nobody serves.
   bool assume_valid = true;
   /// Records re-executed already (the work pool's), not re-executed again
-  /// in blocks. Not owned; may be null; must outlive the manager.
-  const VerifiedRecords* verified = nullptr;
+  /// in blocks; the manager adds the records its assembler computes. Not
+  /// owned; may be null; must outlive the manager.
+  VerifiedRecords* verified = nullptr;
   /// Polled between blocks by the long operations — replay in Open,
   /// ActivateStoredBlocks (-reindex), VerifyChain: once it returns true they
   /// stop and return Status::Interrupted, keeping every block they finished
@@ -215,7 +216,8 @@ class ChainManager {
 
   /// The tensors to fetch before `block` is processed, that this node does
   /// not hold, each with the training step it belongs to (the tensor
-  /// store's retention key): the outputs of the records it will re-execute;
+  /// store's retention key): the outputs of the records it will re-execute
+  /// but UPDATE's, which CheckRecord recomputes (OutputsAreRecomputed);
   /// the outputs of the last assumed-valid step's UPDATE records (the first
   /// re-executed step reads them); and, for a child of the tip that
   /// re-executes, the tensors the tip's state names that assumed-valid

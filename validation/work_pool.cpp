@@ -52,6 +52,9 @@ BlockContext WorkPool::Context() const {
   ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) {
     return chainman_->GetTensor(h, t);
   };
+  ctx.store = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
+    return chainman_->PutTensor(t, step, h);
+  };
   ctx.policy = options_.policy;
   ctx.verified = [v = verified_](const Uint256& h) { return v->Contains(h); };
   ctx.now = UnixNow();
@@ -66,7 +69,8 @@ bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState*
       CheckRecord(record, extended_, tip_.unit_order, plan_, now, ctx, resolver_.get(), state);
   check_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!ok) return false;
-  if (options_.policy.ShouldVerify(hash) && !verified_->Contains(hash)) {
+  if ((OutputsAreRecomputed(record.unit.kind) || options_.policy.ShouldVerify(hash)) &&
+      !verified_->Contains(hash)) {
     verified_->Add(hash);
     ++verified_count_;
   }
@@ -107,15 +111,12 @@ Status WorkPool::Compute(const PrivateKey& worker, int64_t now, size_t max,
                          std::vector<WorkRecord>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   const BlockContext ctx = Context();
-  const TensorSink sink = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
-    return chainman_->PutTensor(t, step, h);
-  };
   const size_t first = out->size();
   for (size_t before = SIZE_MAX; out->size() != before && out->size() - first < max;) {
     before = out->size();
     if (records_.size() >= options_.max_records) break;
     Status s =
-        ComputeAssigned(worker, tip_.unit_order, tip_.height + 1, now, ctx, sink,
+        ComputeAssigned(worker, tip_.unit_order, tip_.height + 1, now, ctx,
                         max - (out->size() - first), resolver_.get(), &plan_, &extended_, out);
     step_ = extended_.step;
     if (!s.ok()) return s;

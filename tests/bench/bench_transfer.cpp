@@ -9,9 +9,10 @@
 //
 // Protocols, bytes a node receives per step:
 //   every-output   as built (doc/protocol.md): every node fetches every
-//                  record's outputs — weights and optimizer state included —
-//                  so a worker of W receives (1 − 1/W) of the step's outputs
-//                  and a verifying node all of them.
+//                  record's outputs but UPDATE's, which it recomputes from
+//                  the lanes' gradients (doc/consensus.md §7), so a worker
+//                  of W receives (1 − 1/W) of those outputs and a verifying
+//                  node all of them.
 //   on-demand      a worker fetches only what its own units read, units
 //                  assigned at random among W workers, and holds nothing
 //                  between steps: each unit's inputs from other workers'
@@ -190,8 +191,9 @@ Totals Account(const StepPlan& plan, uint32_t sections, uint32_t workers, double
       r->readers.push_back(home.at(u.id));
     }
   }
-  t.every_worker = t.outputs * (1 - 1 / w);
-  t.every_verifier = t.outputs;
+  const double fetched_outputs = t.outputs - t.by_kind[UnitKind::kUpdate];
+  t.every_worker = fetched_outputs * (1 - 1 / w);
+  t.every_verifier = fetched_outputs;
   // on-demand: units at random among the workers; a worker fetches a tensor
   // if it runs one of its readers and did not make it. A sampling verifier
   // fetches it if it samples one of its readers.

@@ -201,12 +201,21 @@ TEST_F(SlashChainTest, WrongWorkForfeitsTheBondAndAReorgRestoresIt) {
   EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(*honest), bonds,
                                             KeyHash(reporter().PublicKey()))),
             "bad-evidence-work-correct");
-  WorkRecord unknown = wrong;
-  unknown.outputs[0] = Uint256::FromHex(std::string(64, 'a')).value();
-  unknown.signature = liar().Sign(unknown.SigningHash());
-  EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(unknown), bonds,
+  const Uint256 nobodys = Uint256::FromHex(std::string(64, 'a')).value();
+  WorkRecord unknown_input = wrong;
+  unknown_input.inputs[0] = nobodys;
+  unknown_input.signature = liar().Sign(unknown_input.SigningHash());
+  EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(unknown_input), bonds,
                                             KeyHash(reporter().PublicKey()))),
             "work-tensor-missing");
+  // An output no one holds: an UPDATE's is recomputed, not fetched, so its
+  // hash alone proves the record wrong; any other unit's must be fetched.
+  WorkRecord unknown_output = wrong;
+  unknown_output.outputs[0] = nobodys;
+  unknown_output.signature = liar().Sign(unknown_output.SigningHash());
+  EXPECT_EQ(CheckSlash(MakeSlashTransaction(WrongWorkEvidence(unknown_output), bonds,
+                                            KeyHash(reporter().PublicKey()))),
+            wrong.unit.kind == UnitKind::kUpdate ? "OK" : "work-tensor-missing");
 
   // Evidence the plan contradicts: a unit not in its step, a record with
   // another output count, a data input that is not the (step, lane) batch.

@@ -260,9 +260,10 @@ TEST_F(EngineTest, SteeredLiesWithinToleranceAreAcceptedAndStretchedOnesRefused)
 }
 
 // -perturbwork's liar (EngineOptions::perturb_outputs) lies on every unit
-// it computes, the loss included: a head FORWARD has no tensor output but
-// its loss, and a liar that left the loss honest was paid for those
-// (feature_lying_worker failed under load when the liar's block carried two).
+// it computes but UPDATE (which every node recomputes), the loss included: a
+// head FORWARD has no tensor output but its loss, and a liar that left the
+// loss honest was paid for those (feature_lying_worker failed under load
+// when the liar's block carried two). Its UPDATEs are right on its inputs.
 TEST_F(EngineTest, APerturbingWorkerIsRefusedOnEveryUnit) {
   EngineOptions options;
   options.perturb_outputs = 0.01;
@@ -281,7 +282,7 @@ TEST_F(EngineTest, APerturbingWorkerIsRefusedOnEveryUnit) {
     if (claim.outputs.empty()) ++loss_only;
     ValidationState verdict;
     ASSERT_TRUE(verifier_->Verify(claim, claim.input_hashes, &verdict).ok());
-    EXPECT_TRUE(verdict.IsInvalid()) << UnitName(unit.id);
+    EXPECT_EQ(verdict.IsValid(), unit.id.kind == UnitKind::kUpdate) << UnitName(unit.id);
   }
   EXPECT_GT(loss_only, 0u);
 }
@@ -305,6 +306,57 @@ TEST_F(EngineTest, UpdateMustBeBitExact) {
     Rehash(&one_bit);
     EXPECT_EQ(Judge(one_bit).reason(), "bad-work-output-mismatch") << o;
   }
+}
+
+// A holder brings its section up to date by recomputing UPDATE from the
+// lanes' gradients, judging the claim by its output hashes alone: the
+// recomputed outputs are the worker's bytes, and a claim whose output
+// hashes are one bit off, or that reads other gradients, is refused.
+TEST_F(EngineTest, UpdateIsRecomputedWithoutItsOutputs) {
+  WorkClaim claim = Claim(Of(UnitKind::kUpdate));
+  const std::vector<EncodedTensor> outputs = std::move(claim.outputs);
+  claim.outputs.clear();
+  ValidationState verdict;
+  UnitResult recomputed;
+  ASSERT_TRUE(verifier_->Recompute(claim, claim.input_hashes, &verdict, &recomputed).ok());
+  ASSERT_TRUE(verdict.IsValid()) << verdict.ToString();
+  ASSERT_EQ(recomputed.outputs.size(), outputs.size());
+  for (size_t o = 0; o < outputs.size(); ++o)
+    EXPECT_EQ(recomputed.outputs[o].payload, outputs[o].payload) << o;
+
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (outputs[o].NumElements() == 0) continue;  // SGD's optimizer state
+    WorkClaim lie = claim;
+    EncodedTensor one_bit = outputs[o];
+    one_bit.payload[0] ^= 1;
+    lie.output_hashes[o] = one_bit.Hash();
+    ASSERT_TRUE(verifier_->Recompute(lie, lie.input_hashes, &verdict, &recomputed).ok());
+    EXPECT_EQ(verdict.reason(), "bad-work-output-mismatch") << o;
+    EXPECT_NE(verdict.debug().find("UPDATE is bit-exact"), std::string::npos) << verdict.debug();
+  }
+  // Gradients other than the chain's: refused by hash before anything runs.
+  const size_t gradient = claim.inputs.size() - 1;
+  std::vector<Uint256> expected = claim.input_hashes;
+  WorkClaim other = claim;
+  Scale(&other.inputs[gradient], 2.0f);
+  other.input_hashes[gradient] = other.inputs[gradient].Hash();
+  ASSERT_TRUE(verifier_->Recompute(other, expected, &verdict, &recomputed).ok());
+  EXPECT_EQ(verdict.reason(), "bad-work-input-hash");
+  // Bytes that do not hash to the named id, when the caller has not checked them.
+  WorkClaim tampered = claim;
+  Scale(&tampered.inputs[gradient], 2.0f);
+  ASSERT_TRUE(verifier_->Recompute(tampered, expected, &verdict, &recomputed).ok());
+  EXPECT_EQ(verdict.reason(), "bad-work-input-hash");
+  EXPECT_NE(verdict.debug().find("does not hash"), std::string::npos) << verdict.debug();
+  WorkClaim missing = claim;
+  missing.output_hashes.pop_back();
+  ASSERT_TRUE(verifier_->Recompute(missing, expected, &verdict, &recomputed).ok());
+  EXPECT_EQ(verdict.reason(), "bad-work-output-count");
+
+  // Only UPDATE is bit-exact: other units are judged within ε, by Verify.
+  const WorkClaim forward = Claim(EmbeddingUnit());
+  EXPECT_TRUE(verifier_->Recompute(forward, forward.input_hashes, &verdict, &recomputed)
+                  .IsInvalidArgument());
 }
 
 TEST_F(EngineTest, RejectsWrongLoss) {
