@@ -117,10 +117,23 @@ class Planner {
       PlanLane(lane, &plan);
     }
     PlanUpdates(&plan);
+    SetHomeSections(&plan);
     return plan;
   }
 
  private:
+  // PlannedUnit::home_section; the plan lists producers first.
+  static void SetHomeSections(StepPlan* plan) {
+    std::map<UnitId, uint32_t> home;
+    for (PlannedUnit& unit : plan->units) {
+      unit.home_section = unit.id.section;
+      if (unit.id.kind == UnitKind::kAttention && !unit.inputs.empty() &&
+          unit.inputs[0].source.kind == Source::Kind::kUnit)
+        unit.home_section = home.at(unit.inputs[0].source.unit);
+      home[unit.id] = unit.home_section;
+    }
+  }
+
   // Stages in forward order: by region, then by first atom, then by section.
   void MakeStages() {
     for (uint32_t s = 0; s < partition_.sections.size(); ++s) {

@@ -127,6 +127,11 @@ struct PlannedUnit {
   std::vector<UnitInput> inputs;
   std::vector<TensorSlot> outputs;
   bool has_loss = false;  //!< a FORWARD stage that ends in the loss
+  /// The section whose holder computes it (consensus/schedule.h, UNITS): its
+  /// own for FORWARD, BACKWARD and UPDATE; for ATTENTION (no section of its
+  /// own) that of the unit its first input comes from, the stage that made
+  /// its q, so attention stays with the layer's weights.
+  uint32_t home_section = 0;
 
   /// The distinct units this one reads outputs of, in input order.
   std::vector<UnitId> Dependencies() const;

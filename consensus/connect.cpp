@@ -357,9 +357,8 @@ bool CheckRecord(const WorkRecord& record, const ConsensusState& working,
   if (unit == nullptr) return Fail(state, "bad-work-unit", name);
   if (working.FindDone(record.unit) != nullptr) return Fail(state, "bad-work-duplicate", name);
   if (!IsReady(working, *unit)) return Fail(state, "bad-work-not-ready", name);
-  const uint64_t index = static_cast<uint64_t>(unit - plan.units.data());
   const uint64_t attempt = Attempt(ReadyTime(working, *unit), time, ctx.params->unit_timeout);
-  if (!MayCarry(order, index, attempt, record.worker))
+  if (!MayCarry(order, *unit, attempt, record.worker))
     return Fail(state, "bad-work-unassigned", name + " by " + HexStr(record.worker));
 
   std::vector<Uint256> expected;
@@ -487,7 +486,7 @@ bool ApplyCheckedBlock(const ConsensusState& parent, const Block& block, const B
   }
   // Producing shows the key alive, so an absent worker returns by its slot.
   if (WorkerEntry* w = next->FindWorker(h.producer)) w->active_step = next->step;
-  next->unit_order = NextUnitOrder(parent.step, *next, plan.units.size());
+  next->unit_order = NextUnitOrder(parent.step, *next, ctx.engine->partition().sections.size());
   return true;
 }
 

@@ -33,7 +33,7 @@ std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent) {
 }
 
 std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next,
-                                            size_t units_per_step) {
+                                            size_t sections) {
   const std::vector<XOnlyPubKeyBytes>& old_order = next.unit_order;
   if (next.step == parent_step) {
     std::vector<XOnlyPubKeyBytes> kept;
@@ -43,7 +43,7 @@ std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const Consensu
     return WorkerOrder(next);
   }
   std::set<XOnlyPubKeyBytes> absent;
-  for (size_t p = 0; p < std::min(old_order.size(), units_per_step); ++p) {
+  for (size_t p = 0; p < std::min(old_order.size(), sections); ++p) {
     const WorkerEntry* w = next.FindWorker(old_order[p]);
     if (w != nullptr && w->active_step + 1 < next.step) absent.insert(w->key);
   }
@@ -73,18 +73,18 @@ uint64_t Attempt(int64_t since, int64_t time, int64_t timeout) {
 }
 
 std::optional<XOnlyPubKeyBytes> AssignedWorker(const std::vector<XOnlyPubKeyBytes>& order,
-                                               uint64_t index, uint64_t attempt) {
+                                               uint64_t position, uint64_t attempt) {
   if (order.empty()) return std::nullopt;
-  return order[(index % order.size() + attempt % order.size()) % order.size()];
+  return order[(position % order.size() + attempt % order.size()) % order.size()];
 }
 
-bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order, uint64_t index, uint64_t attempt,
-              const XOnlyPubKeyBytes& worker) {
+bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order, const compute::PlannedUnit& unit,
+              uint64_t attempt, const XOnlyPubKeyBytes& worker) {
   if (order.empty()) return false;
   // Attempts cycle through the order, so past |order| − 1 every worker has had a turn.
   const uint64_t turns = std::min<uint64_t>(attempt, order.size() - 1);
   for (uint64_t earlier = 0; earlier <= turns; ++earlier)
-    if (*AssignedWorker(order, index, attempt - earlier) == worker) return true;
+    if (*AssignedWorker(order, unit.home_section, attempt - earlier) == worker) return true;
   return false;
 }
 
@@ -106,7 +106,8 @@ std::vector<size_t> AssignedUnits(const ChainParams& params, const ConsensusStat
     const compute::PlannedUnit& unit = plan.units[i];
     if (state.FindDone(unit.id) != nullptr || !IsReady(state, unit)) continue;
     const uint64_t attempt = Attempt(ReadyTime(state, unit), time, params.unit_timeout);
-    const std::optional<XOnlyPubKeyBytes> assigned = AssignedWorker(order, i, attempt);
+    const std::optional<XOnlyPubKeyBytes> assigned =
+        AssignedWorker(order, unit.home_section, attempt);
     if (assigned && *assigned == worker) mine.push_back(i);
   }
   return mine;

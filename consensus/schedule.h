@@ -13,8 +13,17 @@
 //           of the blocks that carried those units, or the step's start time
 //           (the block that completed the previous step) if it reads none.
 //           In a block of time t its attempt is a = ⌊(t − ready) / unit_timeout⌋
-//           and it is assigned to U[(i + a) mod |U|], where U is the parent's
-//           unit_order. The block may carry a record of it by the worker of
+//           and it is assigned to U[(s + a) mod |U|], where U is the parent's
+//           unit_order and s the unit's home section (PlannedUnit::
+//           home_section: its own section, or for ATTENTION the section that
+//           made its q). So at attempt 0 section s is held by U[s mod |U|]
+//           for the whole step: that worker computes every unit of it, in
+//           every lane — the whitepaper's holders — and a step crosses from
+//           one worker to another only at section boundaries, not at nearly
+//           every unit (a devnet lane runs ~20 units in a row). U is ranked
+//           by waiting time each step, so the longest-waiting worker holds
+//           section 0 and the load evens out over steps. The block may carry
+//           a record of it by the worker of
 //           attempt a or of any earlier attempt: a record made in its
 //           worker's turn stays valid after the unit passes on, so work
 //           relayed just before a timeout is not wasted and a late record
@@ -32,8 +41,8 @@
 //   ABSENCE. A worker is active in a step if it registered, had a record
 //           accepted or produced a block in it (WorkerEntry::active_step).
 //           When a block changes the step, the members of the old U at
-//           positions below the number of units of a step (so each was given
-//           a unit at attempt 0) that were not active in the step before the
+//           positions below the number of sections (so each held a section
+//           at attempt 0) that were not active in the step before the
 //           new one are left out of the new U: a worker that stopped costs
 //           one unit_timeout per unit for one step, not for every step. It
 //           stays in ORDER, so it returns by producing a block in its slot,
@@ -63,11 +72,11 @@ namespace cc {
 std::vector<XOnlyPubKeyBytes> WorkerOrder(const ConsensusState& parent);
 
 /// UNIT ORDER and ABSENCE (file comment): what `next`, the state after a
-/// block whose parent was at step `parent_step`, assigns units by, where a
-/// step has `units_per_step` units and next.unit_order still holds the
+/// block whose parent was at step `parent_step`, assigns units by, where the
+/// model has `sections` sections and next.unit_order still holds the
 /// parent's U. ConnectBlock stores it in next.unit_order.
 std::vector<XOnlyPubKeyBytes> NextUnitOrder(uint64_t parent_step, const ConsensusState& next,
-                                            size_t units_per_step);
+                                            size_t sections);
 
 /// True if every unit that `unit` reads from is in state.done.
 [[nodiscard]] bool IsReady(const ConsensusState& state, const compute::PlannedUnit& unit);
@@ -78,14 +87,17 @@ int64_t ReadyTime(const ConsensusState& state, const compute::PlannedUnit& unit)
 /// ⌊(time − since) / timeout⌋, 0 when time ≤ since. REQUIRES: timeout > 0.
 uint64_t Attempt(int64_t since, int64_t time, int64_t timeout);
 
-/// The worker unit `index` goes to at `attempt`; nullopt if order is empty.
+/// order[(position + attempt) mod |order|]: the worker of a unit whose home
+/// section is `position` (UNITS), or of the block slot at height `position`
+/// (SLOTS); nullopt if order is empty.
 std::optional<XOnlyPubKeyBytes> AssignedWorker(const std::vector<XOnlyPubKeyBytes>& order,
-                                               uint64_t index, uint64_t attempt);
+                                               uint64_t position, uint64_t attempt);
 
-/// True if a block whose unit `index` is at `attempt` may carry a record of
-/// it by `worker`: the worker of that attempt or of an earlier one (UNITS).
-[[nodiscard]] bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order, uint64_t index,
-                            uint64_t attempt, const XOnlyPubKeyBytes& worker);
+/// True if a block in which `unit` is at `attempt` may carry a record of it
+/// by `worker`: the worker of that attempt or of an earlier one (UNITS).
+[[nodiscard]] bool MayCarry(const std::vector<XOnlyPubKeyBytes>& order,
+                            const compute::PlannedUnit& unit, uint64_t attempt,
+                            const XOnlyPubKeyBytes& worker);
 
 /// The producer of a block at `height` and `time` on `parent` (SLOTS);
 /// nullopt if nobody is registered (anyone may produce).

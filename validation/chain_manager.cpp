@@ -26,7 +26,7 @@ namespace {
 // under, kept in the snapshot database under kFormatKey. Raised with every
 // change that makes stored snapshots undecodable or stored blocks invalid
 // (doc/consensus.md, "Rule versions"); 1 is every database without the key.
-constexpr uint32_t kRulesVersion = 3;  // 3: headers commit registry_root, accepted_work
+constexpr uint32_t kRulesVersion = 4;  // 4: units assigned by home section (doc/consensus.md §8a)
 const char kFormatKey[] = "v";
 
 // An assume-valid line below which every record lies: a checkpointed block's.

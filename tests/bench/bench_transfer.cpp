@@ -25,6 +25,8 @@
 //                  sections (activations forward, their gradients backward).
 //                  A verifier sampling a share P of the units fetches what
 //                  those units read, state included.
+// It also counts the worker-to-worker hops of a step under the schedule's
+// assignment by home section and under the earlier one by plan index.
 // Each payload is sized by the tensor codec itself (compute/tensor.h);
 // the wire's framing and chunk headers (a few dozen bytes a chunk) are left
 // out. Seconds are at the link speed given, one link per node, nothing
@@ -32,9 +34,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
+#include <algorithm>
 #include <vector>
 
 #include "compute/model_config.h"
@@ -158,17 +162,9 @@ Totals Account(const StepPlan& plan, uint32_t sections, uint32_t workers, double
   const double w = workers;
   std::map<std::pair<UnitId, uint32_t>, Read> reads;  // unit outputs read, by (unit, output)
   std::map<std::pair<uint32_t, int>, Read> state;     // state read, by (section, role)
-  // Whose holder runs a unit: its section; for an ATTENTION unit (no
-  // section of its own) the section whose stage made its qkv, its first
-  // input. The plan lists producers first.
+  // Whose holder runs a unit: its home section (the schedule's, plan.h).
   std::map<UnitId, uint32_t> home;
-  for (const PlannedUnit& u : plan.units) {
-    uint32_t section = u.id.section;
-    if (u.id.kind == UnitKind::kAttention && !u.inputs.empty() &&
-        u.inputs[0].source.kind == Source::Kind::kUnit)
-      section = home.at(u.inputs[0].source.unit);
-    home[u.id] = section;
-  }
+  for (const PlannedUnit& u : plan.units) home[u.id] = u.home_section;
   for (const PlannedUnit& u : plan.units) {
     ++t.units_by_kind[u.id.kind];
     for (const TensorSlot& out : u.outputs) {
@@ -220,6 +216,33 @@ Totals Account(const StepPlan& plan, uint32_t sections, uint32_t workers, double
   return t;
 }
 
+// Worker-to-worker hops of a step with W workers in unit order [0, W) at
+// attempt 0: dependency edges (a unit reading another's outputs) whose two
+// units go to different workers, and the most such hops on any one chain of
+// dependencies (what bounds a step's latency when each hop costs a relay).
+struct Hops {
+  size_t edges = 0, crossing = 0, longest_chain = 0;
+};
+
+Hops CountHops(const StepPlan& plan, uint32_t workers,
+               const std::function<uint64_t(size_t)>& position) {
+  std::map<UnitId, size_t> index;
+  for (size_t i = 0; i < plan.units.size(); ++i) index[plan.units[i].id] = i;
+  Hops h;
+  std::vector<size_t> chain(plan.units.size(), 0);  // hops on the longest chain ending here
+  for (size_t i = 0; i < plan.units.size(); ++i) {
+    for (const UnitId& dep : plan.units[i].Dependencies()) {
+      const size_t j = index.at(dep);  // the plan lists producers first
+      const bool crosses = position(i) % workers != position(j) % workers;
+      ++h.edges;
+      h.crossing += crosses;
+      chain[i] = std::max(chain[i], chain[j] + (crosses ? 1 : 0));
+    }
+    h.longest_chain = std::max(h.longest_chain, chain[i]);
+  }
+  return h;
+}
+
 double MB(double bytes) { return bytes / 1e6; }
 
 // TensorRole's comment names in compute/plan.h.
@@ -263,6 +286,19 @@ int Main(int argc, char** argv) {
   for (const auto& [kind, bytes] : base.by_kind)
     std::printf("| %s | %d | %.1f |\n", UnitKindName(kind), base.units_by_kind.at(kind), MB(bytes));
   std::printf("| all | %zu | %.1f |\n", plan.units.size(), MB(base.outputs));
+
+  const Hops by_index =
+      CountHops(plan, flags.workers, [](size_t i) { return static_cast<uint64_t>(i); });
+  const Hops by_home = CountHops(plan, flags.workers, [&](size_t i) {
+    return static_cast<uint64_t>(plan.units[i].home_section);
+  });
+  std::printf("\nworker-to-worker hops a step, %u workers (consensus/schedule.h, UNITS):\n"
+              "| assignment | dependency edges | crossing workers | on the longest chain |\n"
+              "|---|---|---|---|\n"
+              "| by plan index (rules version 3) | %zu | %zu | %zu |\n"
+              "| by home section (version 4) | %zu | %zu | %zu |\n",
+              flags.workers, by_index.edges, by_index.crossing, by_index.longest_chain,
+              by_home.edges, by_home.crossing, by_home.longest_chain);
 
   std::printf("\nwhat crosses into a holder's sections a step (fp32), MB:\n| role | MB |\n|---|---|\n");
   for (const auto& [role, bytes] : base.holder_by_role)

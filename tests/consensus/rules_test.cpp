@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,8 @@
 #include "consensus/consensus_state.h"
 #include "consensus/fork_choice.h"
 #include "consensus/schedule.h"
+#include "compute/partition.h"
+#include "compute/plan.h"
 
 namespace cc {
 namespace {
@@ -48,18 +52,60 @@ TEST(ScheduleTest, LongestWaitingFirstThenRotation) {
 
   // A record stays valid after its unit passes on: at attempt 1 the workers
   // of attempts 0 and 1 may be carried, not the third; from attempt 2 (every
-  // worker has had a turn) anyone in the order.
-  EXPECT_TRUE(MayCarry(order, 4, 0, c.key));
-  EXPECT_FALSE(MayCarry(order, 4, 0, a.key));
-  EXPECT_FALSE(MayCarry(order, 4, 0, b.key));
-  EXPECT_TRUE(MayCarry(order, 4, 1, c.key));
-  EXPECT_TRUE(MayCarry(order, 4, 1, a.key));
-  EXPECT_FALSE(MayCarry(order, 4, 1, b.key));
-  for (const WorkerEntry* w : {&a, &b, &c}) EXPECT_TRUE(MayCarry(order, 4, 7, w->key));
+  // worker has had a turn) anyone in the order. A unit goes by its home
+  // section, not its place in the plan.
+  compute::PlannedUnit unit;
+  unit.id.section = 0;
+  unit.home_section = 4;
+  EXPECT_TRUE(MayCarry(order, unit, 0, c.key));
+  EXPECT_FALSE(MayCarry(order, unit, 0, a.key));
+  EXPECT_FALSE(MayCarry(order, unit, 0, b.key));
+  EXPECT_TRUE(MayCarry(order, unit, 1, c.key));
+  EXPECT_TRUE(MayCarry(order, unit, 1, a.key));
+  EXPECT_FALSE(MayCarry(order, unit, 1, b.key));
+  for (const WorkerEntry* w : {&a, &b, &c}) EXPECT_TRUE(MayCarry(order, unit, 7, w->key));
   XOnlyPubKeyBytes stranger{};
   stranger[0] = 0xee;
-  EXPECT_FALSE(MayCarry(order, 4, 7, stranger));
-  EXPECT_FALSE(MayCarry({}, 0, 0, a.key));
+  EXPECT_FALSE(MayCarry(order, unit, 7, stranger));
+  EXPECT_FALSE(MayCarry({}, unit, 0, a.key));
+}
+
+// UNITS: every unit of a section goes to that section's holder at attempt 0,
+// ATTENTION with the section that made its q, so a step crosses between
+// workers only at section boundaries; with fewer workers than sections a
+// worker holds several.
+TEST(ScheduleTest, ASectionsUnitsGoToItsHolder) {
+  compute::ModelConfig config;
+  ASSERT_TRUE(compute::PresetConfig("devnet", &config).ok());
+  compute::Partition partition;
+  ASSERT_TRUE(compute::PartitionModel(config, config.sections, &partition).ok());
+  const compute::StepPlan plan = compute::BuildStepPlan(config, partition, 0);
+  ASSERT_EQ(config.sections, 4u);
+  std::vector<XOnlyPubKeyBytes> order(3);
+  for (size_t i = 0; i < order.size(); ++i) order[i][0] = static_cast<uint8_t>(i + 1);
+  ConsensusState state;  // nothing done: only the units that read no unit are ready
+  ChainParams params = RegtestParams();
+  std::map<XOnlyPubKeyBytes, std::set<uint32_t>> held;
+  size_t attention = 0;
+  for (const compute::PlannedUnit& unit : plan.units) {
+    if (unit.id.kind == UnitKind::kAttention) {
+      ++attention;
+      const compute::PlannedUnit* q = plan.Find(unit.inputs[0].source.unit);
+      ASSERT_NE(q, nullptr);
+      EXPECT_EQ(unit.home_section, q->id.section) << compute::UnitName(unit.id);
+    } else {
+      EXPECT_EQ(unit.home_section, unit.id.section) << compute::UnitName(unit.id);
+    }
+    held[*AssignedWorker(order, unit.home_section, 0)].insert(unit.home_section);
+  }
+  EXPECT_GT(attention, 0u);
+  EXPECT_EQ(held[order[0]], (std::set<uint32_t>{0, 3}));
+  EXPECT_EQ(held[order[1]], (std::set<uint32_t>{1}));
+  EXPECT_EQ(held[order[2]], (std::set<uint32_t>{2}));
+  // What AssignedUnits gives each worker: the ready units of its sections.
+  for (size_t w = 0; w < order.size(); ++w)
+    for (size_t index : AssignedUnits(params, state, order, plan, order[w], 0))
+      EXPECT_TRUE(held[order[w]].contains(plan.units[index].home_section));
 }
 
 // The unit order is taken once per step: blocks within a step keep it though
@@ -103,7 +149,7 @@ TEST(ScheduleTest, UnitOrderIsFixedForAStep) {
   EXPECT_EQ(NextUnitOrder(4, next, 8), WorkerOrder(next));
 }
 
-// ABSENCE: a member of the last step's unit order that was given a unit and
+// ABSENCE: a member of the last step's unit order that held a section and
 // did nothing in that step gets no units in the next; it returns once it is
 // active again (a block it produced).
 TEST(ScheduleTest, AbsentWorkersAreLeftOutOfTheNextStep) {
@@ -120,14 +166,14 @@ TEST(ScheduleTest, AbsentWorkersAreLeftOutOfTheNextStep) {
   next.workers = {live, dead, idle};
   next.unit_order = {dead.key, live.key, idle.key};  // step 6's order
 
-  // Two units a step: positions 0 and 1 were given one at attempt 0.
+  // Two sections: positions 0 and 1 held one at attempt 0.
   const std::vector<XOnlyPubKeyBytes> order = NextUnitOrder(6, next, 2);
   std::vector<XOnlyPubKeyBytes> expected = WorkerOrder(next);
   std::erase(expected, dead.key);
   EXPECT_EQ(order, expected);
   ASSERT_EQ(order.size(), 2u);
 
-  // With a unit for everyone, idle was given one too and is left out as well.
+  // With a section for everyone, idle held one too and is left out as well.
   EXPECT_EQ(NextUnitOrder(6, next, 3), std::vector<XOnlyPubKeyBytes>{live.key});
   // A step the block did not change keeps the order, absent or not.
   EXPECT_EQ(NextUnitOrder(7, next, 3), next.unit_order);

@@ -359,7 +359,7 @@ TEST_F(ChainManagerTest, ChainOfOtherRulesIsRefusedWithWhatToDo) {
   auto expected = [&](int version) {
     return "the chain in " + Dir("a").string() + " was made under consensus rules version " +
            std::to_string(version) +
-           ", and this program implements version 3 (doc/consensus.md, \"Rule versions\"): its "
+           ", and this program implements version 4 (doc/consensus.md, \"Rule versions\"): its "
            "blocks may not be valid under these rules. Test networks restart after such a "
            "change: move that directory away or use another -datadir";
   };
@@ -369,12 +369,17 @@ TEST_F(ChainManagerTest, ChainOfOtherRulesIsRefusedWithWhatToDo) {
   EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
   EXPECT_EQ(s.message(), expected(1));
   node.chain.reset();
-  const std::string later("\x04\x00\x00\x00", 4);
+  const std::string earlier("\x03\x00\x00\x00", 4);
+  set_version(&earlier);
+  s = open();
+  EXPECT_EQ(s.message(), expected(3));
+  node.chain.reset();
+  const std::string later("\x05\x00\x00\x00", 4);
   set_version(&later);
   s = open();
-  EXPECT_EQ(s.message(), expected(4));
+  EXPECT_EQ(s.message(), expected(5));
   node.chain.reset();
-  const std::string ours("\x03\x00\x00\x00", 4);
+  const std::string ours("\x04\x00\x00\x00", 4);
   set_version(&ours);
   ASSERT_TRUE(open().ok());
   EXPECT_EQ(node.manager->Tip(), tip);
