@@ -173,6 +173,11 @@ if echo "$reply" | grep -q '"completion"'; then
     "paid over its channels in all: $(cli 0 getinferenceinfo | json '"%.8f" % d["spent"]') coins;" \
     "the verifier has earned $(cli 3 getinferenceinfo | json '"%.8f" % d["earned"]') coins" \
     "(it settles on chain -servesettleafter blocks later)"
+elif echo "$reply" | grep -q "Insufficient funds"; then
+  # A short run: nothing matured to pay with. The model is still there to ask.
+  say "worker1 has no matured rewards to pay a holder yet (they mature after 100 blocks; height" \
+    "$(cli 0 getblockcount)); asked locally instead (completetext, free), the model answers" \
+    "123+456=$(cli 3 completetext "123+456=" 4 | json 'd["completion"]')"
 else
   say "infer failed: $reply"
 fi
