@@ -52,6 +52,10 @@
 //       cache) in the same run; counters give tokens/s of both, their ratio,
 //       and the time to the first token. The local reference for the P2P
 //       figures of tests/functional/bench_inference.py.
+//   BM_ServeMemory/<preset>        resident memory a served session adds at
+//       a full context (8 sessions through one server of every section, each
+//       filled to T positions: T − 1 at once, then one more, as a decoding
+//       session ends), against the KV cache's arithmetic 2·L·T·C·4 bytes.
 //   BM_TensorHash, BM_Sha256       committed-tensor hashing vs raw SHA-256.
 //   BM_Matmul1024/<threads>        fp32 1024² matmul GFLOP/s.
 
@@ -59,6 +63,7 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -387,6 +392,59 @@ void BM_ServeDecode(benchmark::State& state) {
 BENCHMARK(BM_ServeDecode)
     ->ArgsProduct({{0, 1, 2}, {1, 3}})
     ->ArgNames({"preset", "hops"})
+    ->Unit(benchmark::kMillisecond);
+
+// This process's resident memory, bytes, once freed heap is returned to the system.
+double ResidentBytes() {
+  malloc_trim(0);
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+void BM_ServeMemory(benchmark::State& state) {
+  const ModelConfig config = Preset(kPresets[state.range(0)]);
+  constexpr uint32_t kSessions = 8;
+  Partition partition;
+  Check(PartitionModel(config, config.sections, &partition), "partition");
+  const ParamValues params = InitialParams(config);
+  const uint32_t T = config.context;
+  const std::vector<uint8_t> prompt_bytes(T - 1, '1');
+  const EncodedTensor prompt = EncodeBytes(prompt_bytes, std::vector<uint64_t>{T - 1});
+  const uint8_t last_byte = '1';
+  const EncodedTensor last = EncodeBytes({&last_byte, 1}, std::vector<uint64_t>{1});
+  double per_session = 0;
+  for (auto _ : state) {
+    ServeLimits limits;
+    limits.max_sessions = kSessions + 1;
+    std::unique_ptr<SectionServer> server =
+        MakeTorchSectionServer(config, partition, params, "cpu", 0, config.sections, limits);
+    EncodedTensor out;
+    auto fill = [&](uint8_t n) {
+      Uint256 id;
+      id.data()[0] = n;
+      Check(server->Step(id, 0, prompt, &out), "serve");
+      Check(server->Step(id, T - 1, last, &out), "serve");
+    };
+    fill(0);  // libtorch's one-time allocations (thread pool, workspaces) are not a session's
+    const double before = ResidentBytes();
+    for (uint8_t n = 1; n <= kSessions; ++n) fill(n);
+    per_session += (ResidentBytes() - before) / kSessions;
+  }
+  const double mib = 1024.0 * 1024.0;
+  const double arithmetic = 2.0 * config.n_layer * T * config.d_model * 4;
+  state.counters["MiB/session"] = per_session / static_cast<double>(state.iterations()) / mib;
+  state.counters["kv_arith_MiB"] = arithmetic / mib;
+  state.counters["measured/arith"] =
+      per_session / static_cast<double>(state.iterations()) / arithmetic;
+}
+BENCHMARK(BM_ServeMemory)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("preset")
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
 void BM_TensorHash(benchmark::State& state) {
