@@ -50,9 +50,45 @@ std::string Format(const char* fmt, double a, double b) {
 Status CheckLayout(const EncodedTensor& t, const TensorSlot& slot) {
   if (t.codec != slot.codec) return Status::InvalidArgument("wrong codec");
   if (t.shape != slot.shape) return Status::InvalidArgument("wrong shape");
-  const uint64_t width = slot.codec == Codec::kUInt8 ? 1 : 4;  // the plan uses fp32 and u8 only
-  if (t.payload.size() != width * t.NumElements())
+  if (t.payload.size() != PayloadLength(t.codec, t.shape))
     return Status::InvalidArgument("wrong payload length");
+  return Status::OK();
+}
+
+bool IsNarrow(Codec codec) { return codec == Codec::kBFloat16 || codec == Codec::kInt8Rows; }
+
+// Backends compute in fp32 (Backend::Run): inputs committed in a narrower
+// codec (ModelConfig::stream_codec) are decoded to fp32 copies in *storage,
+// the others passed through as they are, into *wide. InvalidArgument for
+// one that does not decode (a non-finite value), as the backend refuses a
+// non-finite result.
+Status Widen(std::span<const EncodedTensor* const> inputs, std::vector<EncodedTensor>* storage,
+             std::vector<const EncodedTensor*>* wide) {
+  storage->clear();
+  storage->reserve(inputs.size());  // no reallocation: the pointers below stay valid
+  wide->assign(inputs.begin(), inputs.end());
+  for (size_t i = 0; i < wide->size(); ++i) {
+    const EncodedTensor*& t = (*wide)[i];
+    if (!IsNarrow(t->codec)) continue;
+    std::vector<float> values;
+    if (Status s = DecodeFloats(*t, &values); !s.ok())
+      return Status::InvalidArgument("input " + std::to_string(i) + ": " + s.message());
+    storage->push_back(EncodeFloats(values, t->shape, Codec::kFloat32));
+    t = &storage->back();
+  }
+  return Status::OK();
+}
+
+// Rounds a backend's fp32 outputs to the codecs their slots commit.
+Status Narrow(const PlannedUnit& unit, UnitResult* out) {
+  for (size_t i = 0; i < out->outputs.size() && i < unit.outputs.size(); ++i) {
+    EncodedTensor& t = out->outputs[i];
+    if (!IsNarrow(unit.outputs[i].codec) || t.codec != Codec::kFloat32) continue;
+    std::vector<float> values;
+    Status s = DecodeFloats(t, &values);
+    if (!s.ok()) return s;
+    t = EncodeFloats(values, t.shape, unit.outputs[i].codec);
+  }
   return Status::OK();
 }
 
@@ -585,7 +621,11 @@ class StepEngine final : public Engine {
     // Near ε: every honest node judges by the same bytes.
     arbiter_runs_.fetch_add(1, std::memory_order_relaxed);
     UnitResult reference;
-    Status s = reference_.Run(unit, inputs, &reference);
+    std::vector<EncodedTensor> storage;
+    std::vector<const EncodedTensor*> wide;
+    Status s = Widen(inputs, &storage, &wide);
+    if (s.ok()) s = reference_.Run(unit, wide, &reference);
+    if (s.ok()) s = Narrow(unit, &reference);
     if (s.IsInvalidArgument()) return reject("bad-work-output-mismatch", s.message());
     if (!s.ok()) return s;
     for (size_t i = 0; i < unit.outputs.size(); ++i) {
@@ -728,7 +768,11 @@ class StepEngine final : public Engine {
   Status Run(const PlannedUnit& unit, std::span<const EncodedTensor* const> inputs,
              const Uint256* digest, UnitResult* out) {
     if (unit.id.kind == UnitKind::kUpdate) return RunUpdate(config_, unit, inputs, out);
-    return backend_->Run(unit, inputs, digest, out);
+    std::vector<EncodedTensor> storage;
+    std::vector<const EncodedTensor*> wide;
+    Status s = Widen(inputs, &storage, &wide);
+    if (s.ok()) s = backend_->Run(unit, wide, digest, out);
+    return s.ok() ? Narrow(unit, out) : s;
   }
 
   const ModelConfig config_;

@@ -17,6 +17,15 @@ void Get(Reader& r, Optimizer& o) {
   o = static_cast<Optimizer>(v);
 }
 
+void Put(Writer& w, Codec c) { Put(w, static_cast<uint8_t>(c)); }
+
+void Get(Reader& r, Codec& c) {
+  uint8_t v = 0;
+  Get(r, v);
+  if (v >= static_cast<uint8_t>(Codec::kUInt8)) throw DecodeError("bad-stream-codec");
+  c = static_cast<Codec>(v);
+}
+
 uint64_t ModelConfig::NumParams() const {
   const uint64_t c = d_model, h = d_mlp, t = context, v = kVocab;
   const uint64_t embedding = v * c + t * c;     // wte, wpe
@@ -55,6 +64,9 @@ bool FinitePositive(float x) { return std::isfinite(x) && x > 0.0f; }
 
 Status ModelConfig::Validate() const {
   if (n_layer < 1 || n_layer > kMaxLayers) return Invalid("n_layer", "out of range");
+  if (stream_codec != Codec::kFloat32 && stream_codec != Codec::kBFloat16 &&
+      stream_codec != Codec::kInt8Rows)
+    return Invalid("stream_codec", "must be fp32, bf16 or int8 rows");
   if (d_model < 1 || d_model > kMaxWidth) return Invalid("d_model", "out of range");
   if (n_head < 1 || d_model % n_head != 0) return Invalid("n_head", "must divide d_model");
   if (d_mlp < 1 || d_mlp > 4 * kMaxWidth) return Invalid("d_mlp", "out of range");

@@ -35,6 +35,7 @@
 #include "chain/serialize.h"
 #include "chain/status.h"
 #include "chain/uint256.h"
+#include "compute/tensor.h"
 
 namespace cc::compute {
 
@@ -47,6 +48,10 @@ enum class Optimizer : uint8_t {
 };
 void Put(Writer& w, Optimizer o);
 void Get(Reader& r, Optimizer& o);
+/// ModelConfig::stream_codec: one byte; decoding rejects kUInt8 and unknown
+/// codecs ("bad-stream-codec").
+void Put(Writer& w, Codec c);
+void Get(Reader& r, Codec& c);
 
 struct ModelConfig {
   std::string name;             //!< preset name, e.g. "devnet"
@@ -71,12 +76,19 @@ struct ModelConfig {
   float weight_decay = 0.0f;  //!< AdamW only (decoupled)
   float tolerance = 1e-4f;    //!< ε: relative L2 distance a verifier accepts
   uint64_t seed = 0;          //!< initial weights are a pure function of this
+  /// The codec activations and their gradients are committed in — and so
+  /// stored and sent (compute/plan.h: the stream, q|k|v, attention outputs
+  /// and their gradients; weights, optimizer state and parameter gradients
+  /// stay fp32, so UPDATE stays bit-exact): kFloat32, kBFloat16 or kInt8Rows
+  /// (whitepaper §4.1, compressing activations). Units compute in fp32 and
+  /// round their outputs to it; a verifier rounds its re-execution alike.
+  Codec stream_codec = Codec::kFloat32;
 
   CC_SERIALIZE_METHODS(ModelConfig, obj) {
     ar(obj.name, obj.n_layer, obj.d_model, obj.n_head, obj.d_mlp, obj.context, obj.batch, obj.lanes,
        obj.sections, obj.head_groups, obj.query_segments, obj.optimizer, obj.lr, obj.lr_min,
        obj.warmup_steps, obj.decay_steps, obj.beta1, obj.beta2, obj.adam_eps, obj.weight_decay,
-       obj.tolerance, obj.seed);
+       obj.tolerance, obj.seed, obj.stream_codec);
   }
   bool operator==(const ModelConfig&) const = default;
 

@@ -170,7 +170,7 @@ class Planner {
                   Codec codec = Codec::kFloat32) const {
     TensorSlot slot;
     slot.role = role;
-    slot.codec = codec;
+    slot.codec = IsStream(role) ? config_.stream_codec : codec;
     slot.shape = std::move(shape);
     return slot;
   }

@@ -92,6 +92,14 @@ enum class TensorRole : uint8_t {
   kParamGrad = 10,      //!< (param_end − param_begin) over W_s[param_begin, param_end)
 };
 
+/// Activations and their gradients: the roles committed in
+/// ModelConfig::stream_codec (the others are fp32, or u8 for batches).
+[[nodiscard]] constexpr bool IsStream(TensorRole role) {
+  return role == TensorRole::kStream || role == TensorRole::kQkv ||
+         role == TensorRole::kAttention || role == TensorRole::kStreamGrad ||
+         role == TensorRole::kAttentionGrad;
+}
+
 struct TensorSlot {
   TensorRole role = TensorRole::kWeights;
   Codec codec = Codec::kFloat32;

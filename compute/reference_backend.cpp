@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "compute/exact_math.h"
 #include "compute/update.h"
@@ -188,6 +189,13 @@ HeadColumns Columns(const float* qkv, uint32_t begin, uint32_t end, uint32_t hea
 }  // namespace
 
 double RelativeL2(const EncodedTensor& a, const EncodedTensor& b) {
+  if (a.codec != Codec::kFloat32 || b.codec != Codec::kFloat32) {
+    std::vector<float> x, y;
+    if (!DecodeFloats(a, &x).ok() || !DecodeFloats(b, &y).ok() || x.size() != y.size())
+      return std::numeric_limits<double>::quiet_NaN();
+    return RelativeL2(EncodeFloats(x, a.shape, Codec::kFloat32),
+                      EncodeFloats(y, b.shape, Codec::kFloat32));
+  }
   double diff = 0, na = 0, nb = 0;
   for (size_t i = 0; i + 4 <= a.payload.size(); i += 4) {
     float x = 0, y = 0;

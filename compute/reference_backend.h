@@ -88,10 +88,11 @@ class ReferenceBackend {
   std::vector<std::vector<Op>> section_ops_;  // SectionOps of each section
 };
 
-/// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂) of two fp32 tensors of one shape, accumulated
-/// in binary64 in index order (the same bits on every machine, as above);
-/// 0 when both are zero, NaN if either holds a NaN.
-/// REQUIRES: a.payload.size() == b.payload.size(), a multiple of 4.
+/// ‖a − b‖₂ / max(‖a‖₂, ‖b‖₂) of two float tensors of one shape (decoded
+/// to fp32 first unless both are fp32), accumulated in binary64 in index
+/// order (the same bits on every machine, as above); 0 when both are zero,
+/// NaN if either holds a NaN or does not decode to as many values.
+/// REQUIRES: for fp32, a.payload.size() == b.payload.size(), a multiple of 4.
 double RelativeL2(const EncodedTensor& a, const EncodedTensor& b);
 
 /// |a − b| / max(|a|, |b|, 1e-30): the distance between two losses.

@@ -45,7 +45,10 @@ uint64_t RowCount(std::span<const uint64_t> shape) {
   return shape.empty() ? 1 : Product(shape.first(shape.size() - 1));
 }
 
-// Payload bytes for a shape whose NonZeroProduct is at most kMaxElements.
+bool KnownCodec(uint8_t c) { return c <= static_cast<uint8_t>(Codec::kUInt8); }
+
+}  // namespace
+
 uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape) {
   const uint64_t n = Product(shape);
   switch (codec) {
@@ -61,7 +64,7 @@ uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape) {
   return 0;
 }
 
-bool KnownCodec(uint8_t c) { return c <= static_cast<uint8_t>(Codec::kUInt8); }
+namespace {
 
 // ---------------------------------------------------------------------------
 // Element codecs. All arithmetic is single IEEE binary32 operations (no

@@ -83,6 +83,10 @@ void Get(Reader& r, EncodedTensor& t);
 /// For tensors built or received in memory before they are stored or committed.
 Status CheckEncoding(const EncodedTensor& t);
 
+/// The payload bytes of a tensor of `codec` and `shape`.
+/// REQUIRES: the product of shape's non-zero dims is at most kMaxElements.
+uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape);
+
 /// Encodes `values` (row-major, `shape`) with a float codec.
 /// REQUIRES: codec != kUInt8; values.size() == product(shape); values finite.
 EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape,

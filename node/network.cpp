@@ -70,6 +70,12 @@ void AddNetworkArgs(Config* c) {
             "(testing, regtest only) Training steps whose tensors are kept (default: the "
             "network's, 256 on regtest)",
             Config::kInt, Config::kNone, kConnection);
+  c->AddArg("-streamcodec=<codec>",
+            "(testing, regtest and devnet only) Commit activations and their gradients as fp32, "
+            "bf16 or int8 (rows): the model's stream codec (doc/compute.md). Another codec is "
+            "another network: its model hash and genesis block differ, so every node of it "
+            "needs the same value (default: fp32)",
+            Config::kString, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
@@ -81,12 +87,28 @@ Status ApplyTestChainParams(const Config& config, NodeContext* node) {
   const bool unit_timeout = config.IsSet("unittimeout");
   const bool slot_timeout = config.IsSet("slottimeout");
   const bool retention = config.IsSet("tensorretention");
-  if (values.empty() && !unit_timeout && !slot_timeout && !retention) return Status::OK();
-  if (node->params->network != Network::kRegtest) {
+  const bool stream_codec = config.IsSet("streamcodec");
+  if (values.empty() && !unit_timeout && !slot_timeout && !retention && !stream_codec)
+    return Status::OK();
+  const Network network = node->params->network;
+  if (stream_codec && network != Network::kRegtest && network != Network::kDevnet)
+    return Status::InvalidArgument("-streamcodec is for regtest and devnet only");
+  if ((!values.empty() || unit_timeout || slot_timeout || retention) &&
+      network != Network::kRegtest) {
     return Status::InvalidArgument(
         "-checkpoint, -unittimeout, -slottimeout and -tensorretention are for regtest only");
   }
   auto params = std::make_unique<ChainParams>(*node->params);
+  if (stream_codec) {
+    const std::string codec = config.GetArg("streamcodec", "fp32");
+    if (codec == "bf16") {
+      params->model.stream_codec = compute::Codec::kBFloat16;
+    } else if (codec == "int8") {
+      params->model.stream_codec = compute::Codec::kInt8Rows;
+    } else if (codec != "fp32") {
+      return Status::InvalidArgument("-streamcodec must be fp32, bf16 or int8");
+    }
+  }
   for (const std::string& value : values) {
     const size_t colon = value.find(':');
     const std::optional<Uint256> hash =

@@ -30,7 +30,9 @@ Status StartNetwork(const Config& config, NodeContext* node);
 /// (tests of the checkpoint rules), -unittimeout=<s> and -slottimeout=<s>
 /// (tests that wait for a dead worker's units and slots to pass on),
 /// -tensorretention=<steps> (tests of a node joining beyond its peers'
-/// retention). When any is given, node->params
+/// retention), and on regtest and devnet -streamcodec=fp32|bf16|int8 (the
+/// model's ModelConfig::stream_codec, which changes the model hash and so the
+/// genesis block: another network). When any is given, node->params
 /// becomes a copy of the network's parameters with them, owned by
 /// node->test_params; every node of a test must be given the same. Returns
 /// InvalidArgument for a malformed value or on another network. REQUIRES:

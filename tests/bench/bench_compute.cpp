@@ -13,6 +13,7 @@
 //       doc/security.md derives ε and the arbiter band δ from these.
 //   bench_compute --train=devnet [--threads=2] [--unit-threads=N] [--max-steps=8000]
 //                 [--eval-every=250] [--target=0.9] [--reference]
+//                 [--stream-codec=fp32|bf16|int8]
 //                 [--lr=X --lr-min=X --warmup=N --decay-steps=N]
 //       trains the preset on 3-digit addition, as work units through the
 //       Engine (or, with --reference, monolithically), printing the loss
@@ -514,6 +515,7 @@ struct TrainFlags {
   bool reference = false;
   float lr = 0, lr_min = -1;
   int64_t warmup = -1, decay_steps = -1;
+  Codec stream_codec = Codec::kFloat32;  // --stream-codec=fp32|bf16|int8 (ModelConfig)
 };
 
 // The reference trainer's weights, moved into `engine` for evaluation.
@@ -536,6 +538,7 @@ int Train(const TrainFlags& flags) {
   if (flags.lr_min >= 0) config.lr_min = flags.lr_min;
   if (flags.warmup >= 0) config.warmup_steps = static_cast<uint32_t>(flags.warmup);
   if (flags.decay_steps >= 0) config.decay_steps = static_cast<uint32_t>(flags.decay_steps);
+  config.stream_codec = flags.stream_codec;
   Check(config.Validate(), "config");
   const uint32_t digits = config.name == "tiny" ? 2 : 3;
   // 2-digit addition holds out fewer than 300 problems (tiny's dataset).
@@ -865,6 +868,16 @@ bool ParseTrain(int argc, char** argv, TrainFlags* flags) {
       flags->decay_steps = std::stoll(value("--decay-steps="));
     } else if (arg == "--reference") {
       flags->reference = true;
+    } else if (arg.rfind("--stream-codec=", 0) == 0) {
+      const std::string codec = value("--stream-codec=");
+      if (codec == "bf16") {
+        flags->stream_codec = Codec::kBFloat16;
+      } else if (codec == "int8") {
+        flags->stream_codec = Codec::kInt8Rows;
+      } else if (codec != "fp32") {
+        std::fprintf(stderr, "--stream-codec must be fp32, bf16 or int8\n");
+        std::exit(1);
+      }
     }
   }
   return train;

@@ -88,29 +88,13 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-// Activations and their gradients: what a configuration could put on the
-// wire compressed. Weights, optimizer state, parameter gradients and the
-// batches stay as planned.
-bool IsStreamLike(TensorRole role) {
-  switch (role) {
-    case TensorRole::kStream:
-    case TensorRole::kQkv:
-    case TensorRole::kAttention:
-    case TensorRole::kStreamGrad:
-    case TensorRole::kAttentionGrad:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // The payload bytes of a slot sent with `stream_codec` for stream-like
 // roles, sized by the codec's own encoder (memoised per codec and shape).
 class Sizer {
  public:
   explicit Sizer(Codec stream_codec) : stream_codec_(stream_codec) {}
   double Bytes(const TensorSlot& slot) {
-    const Codec codec = IsStreamLike(slot.role) ? stream_codec_ : slot.codec;
+    const Codec codec = IsStream(slot.role) ? stream_codec_ : slot.codec;
     auto key = std::make_pair(static_cast<int>(codec), slot.shape);
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;

@@ -15,19 +15,19 @@ namespace cc {
 namespace {
 
 TEST(GenesisTest, GoldenHashes) {
-  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "abb90bf50fc9397f066c45cd28fe26b91ed3b2f981336eb8872dda937775b54f");
-  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "515cab701b65d0e77c800abce1a55049d34e9ba286289dc23456bd3290f96765");
-  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "f6256e14ada894834efe32e4fe41f7b2e93a7a930332a033fe2e36eb91c0b9e3");
-  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "226010a66b6276fca68c50524f9f16a1285a8aed0888860b7672dc8c8697cf16");
+  EXPECT_EQ(BuildGenesisBlock(MainParams()).Hash().ToHex(), "18e5563fed79d8f85479be5e7d3da28220c169975c22a1017852087cfbda8f2f");
+  EXPECT_EQ(BuildGenesisBlock(TestParams()).Hash().ToHex(), "40db9b3a60d6b6bc77f54373f5a911b86d249784853f4d409291900654444422");
+  EXPECT_EQ(BuildGenesisBlock(DevnetParams()).Hash().ToHex(), "c7e44080b8354fccb4e5391cf15abeddbddfde7037b180053d52abf973f9cbc5");
+  EXPECT_EQ(BuildGenesisBlock(RegtestParams()).Hash().ToHex(), "ecd7580a6d02daa648d705ecdadc1fe19ccc60780eb6253ac42f71b59c2cb02f");
 }
 
 // The commitments doc/consensus.md §1.1 lists, so that the recipe written
 // there (and recomputed outside this code base) stays true.
 TEST(GenesisTest, CommitmentsMatchTheDocumentedRecipe) {
   EXPECT_EQ(MainParams().model.Hash().ToHex(),
-            "8080f843c0db85e2ca05c778196184adf6d3b248e92ef03348666848b9922d88");
+            "232e7e29f931052644f5f678fb45efd6ade2110427a7e8dfc9b60da8928bfcc0");
   EXPECT_EQ(RegtestParams().model.Hash().ToHex(),
-            "b39decebab794b2041176dcd1ace65a890a0dd9a8e2a34b0fe733a54c3b23864");
+            "f758403b0c06d8ccee8750be2e1c5495063af3225211782bb68e6b21b0820848");
   EXPECT_EQ(RegtestParams().dataset.Root().ToHex(),
             "ef12283eddeb7831db65620f1057e348533b7c623c6c1c060d57781d0c03b14d");
   const Block genesis = BuildGenesisBlock(RegtestParams());

@@ -11,7 +11,8 @@ entry (getworkpoolinfo check_seconds, re-execution under -verify) and the
 rest (transfer, hashing and storing tensors, blocks, scheduling, RPC); bytes
 sent and received per step (getnetworkinfo); worker utilisation (compute
 time / wall time). Usage:
-  bench_training_network.py --bindir=build/bin [--steps=10] [--chain=devnet]"""
+  bench_training_network.py --bindir=build/bin [--steps=10] [--chain=devnet]
+                            [--stream-codec=fp32|bf16|int8]"""
 
 import os
 import re
@@ -33,6 +34,8 @@ class BenchTrainingNetwork(ComputecoinTestFramework):
     def add_options(self, parser):
         parser.add_argument("--steps", type=int, default=10, help="steps to measure")
         parser.add_argument("--chain", default="devnet", help="devnet (as devnet.sh) or regtest (tiny)")
+        parser.add_argument("--stream-codec", default="fp32",
+                            help="fp32, bf16 or int8: the model's stream codec (-streamcodec)")
 
     def run_test(self):
         steps = self.options.steps
@@ -41,12 +44,13 @@ class BenchTrainingNetwork(ComputecoinTestFramework):
             n.chain = self.options.chain
         workers, verifier = nodes[:3], nodes[3]
         timed = ["-timedproduction"] if self.options.chain == "regtest" else []
+        timed.append(f"-streamcodec={self.options.stream_codec}")
         workers[0].start(["-worker", "-verify=sample=0.25"] + timed)
         wait_until(lambda: len(workers[0].rpc("gettraininginfo")["workers"]) == 1, 120, "first worker")
         for w in workers[1:]:
             w.start(["-worker", "-verify=sample=0.25"] + timed)
             connect_nodes(w, workers[0])
-        verifier.start(["-verify=all"])
+        verifier.start(["-verify=all", f"-streamcodec={self.options.stream_codec}"])
         connect_nodes(verifier, workers[0])
         connect_nodes(verifier, workers[2])
         connect_nodes(workers[1], workers[2])
@@ -72,7 +76,8 @@ class BenchTrainingNetwork(ComputecoinTestFramework):
 
         preset = "devnet" if self.options.chain == "devnet" else "tiny"
         run = subprocess.run([os.path.join(self.bindir, "bench_compute"), f"--train={preset}",
-                              "--threads=2", f"--max-steps={warm + steps}", f"--eval-every={10**6}"],
+                              "--threads=2", f"--max-steps={warm + steps}", f"--eval-every={10**6}",
+                              f"--stream-codec={self.options.stream_codec}"],
                              capture_output=True, text=True, timeout=3600,
                              env=dict(os.environ, OMP_WAIT_POLICY="passive"))
         m = re.search(r"([\d.]+) ms/step", run.stdout)
