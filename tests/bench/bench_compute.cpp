@@ -45,7 +45,9 @@
 //   BM_VerifyOverExecute/<kind>    Verify(unit) vs what its worker did
 //       (Execute + hashing the outputs) on devnet; stored_ratio for tensors
 //       already hash-checked by a TensorStore; beside_ratio for a verifier
-//       hashing on a second thread (EngineOptions::verify_hash_beside_bytes).
+//       hashing on a second thread (EngineOptions::verify_hash_beside_bytes);
+//       for UPDATE, recompute_ratio for Engine::Recompute, how nodes check
+//       it (its outputs judged by hash, never fetched).
 //   BM_ServeDecode/<preset>/<hops>  greedy decoding of min(T−1, 64) tokens from a
 //       1-byte prompt through section servers in this process (compute/
 //       serve.h: KV cache, one new position a step), the model cut into
@@ -292,6 +294,7 @@ void BM_VerifyOverExecute(benchmark::State& state) {
   stored.hashes_checked = true;
   double execute_s = 0, verify_s = 0, stored_s = 0, beside_s = 0;
   double execute_cpu = 0, verify_cpu = 0, stored_cpu = 0;  // this thread's CPU time
+  double recompute_s = 0, recompute_cpu = 0;                // UPDATE only
   uint64_t n = 0;
   for (auto _ : state) {
     Clock::time_point t0 = Clock::now();
@@ -317,7 +320,24 @@ void BM_VerifyOverExecute(benchmark::State& state) {
     Check(beside->Verify(claim, claim.input_hashes, &verdict), "verify");
     if (!verdict.IsValid()) state.SkipWithError(verdict.debug().c_str());
     beside_s += Seconds(t0);
+    if (claim.unit.kind == UnitKind::kUpdate) {
+      // How nodes check an UPDATE: recomputed from stored inputs, its
+      // outputs judged by their hashes, never fetched (Engine::Recompute).
+      WorkClaim recompute = stored;
+      recompute.outputs.clear();
+      t0 = Clock::now();
+      const double cpu1 = ThreadCpuSeconds();
+      UnitResult outputs;
+      Check(verifier->Recompute(recompute, claim.input_hashes, &verdict, &outputs), "recompute");
+      if (!verdict.IsValid()) state.SkipWithError(verdict.debug().c_str());
+      recompute_s += Seconds(t0);
+      recompute_cpu += ThreadCpuSeconds() - cpu1;
+    }
     ++n;
+  }
+  if (claim.unit.kind == UnitKind::kUpdate) {
+    state.counters["recompute_ratio"] = recompute_s / execute_s;
+    state.counters["recompute_cpu_ratio"] = recompute_cpu / execute_cpu;
   }
   state.counters["execute_us"] = 1e6 * execute_s / n;
   state.counters["beside_ratio"] = beside_s / execute_s;
