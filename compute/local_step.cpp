@@ -213,6 +213,23 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
   cv_.notify_all();
 }
 
+Status LocalStep::Claim(const UnitId& unit, WorkClaim* out) {
+  WorkClaim claim;
+  claim.unit = unit;
+  Status s = Inputs(unit, &claim.inputs, &claim.input_hashes);
+  if (!s.ok()) return s;
+  const UnitResult* result = Result(unit);
+  const std::vector<Uint256>* hashes = OutputHashes(unit);
+  if (result == nullptr || hashes == nullptr ||
+      result->outputs.size() != hashes->size())
+    return Status::NotFound(UnitName(unit) + " has not run, or its outputs were committed");
+  claim.outputs = result->outputs;
+  claim.output_hashes = *hashes;
+  claim.loss = result->loss;
+  *out = std::move(claim);
+  return Status::OK();
+}
+
 Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
                          std::vector<Uint256>* hashes) {
   std::unique_lock<std::mutex> lock(mu_);

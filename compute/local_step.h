@@ -106,6 +106,12 @@ class LocalStep {
   Status Inputs(const UnitId& unit, std::vector<EncodedTensor>* tensors,
                 std::vector<Uint256>* hashes);
 
+  /// The claim this step's worker makes for `unit` (engine.h): its inputs
+  /// with their hashes, its outputs with theirs, and its loss — what a
+  /// verifier is handed. Returns Inputs' errors, or NotFound if the unit
+  /// has not run (or its outputs were moved by Commit).
+  Status Claim(const UnitId& unit, WorkClaim* out);
+
   /// Executes one unit whose dependencies have run; keeps its outputs.
   Status Run(const UnitId& unit);
   /// Runs every unit not yet run: in plan order, or with options.threads > 1

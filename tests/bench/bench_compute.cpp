@@ -276,15 +276,11 @@ void BM_VerifyOverExecute(benchmark::State& state) {
   for (const PlannedUnit& unit : step.plan().units) {
     if (unit.id.kind != kKinds[state.range(0)]) continue;
     WorkClaim c;
-    c.unit = unit.id;
-    Check(step.Inputs(unit.id, &c.inputs, &c.input_hashes), "inputs");
+    Check(step.Claim(unit.id, &c), "claim");
     size_t bytes = 0;
     for (const EncodedTensor& t : c.inputs) bytes += t.payload.size();
     if (bytes <= most) continue;
     most = bytes;
-    c.outputs = step.Result(unit.id)->outputs;
-    c.output_hashes = *step.OutputHashes(unit.id);
-    c.loss = step.Result(unit.id)->loss;
     claim = std::move(c);
   }
   // A worker executes the unit and hashes its outputs for the record; a
@@ -793,11 +789,7 @@ int Adversarial(const AdversaryFlags& flags) {
     // liar's own upstream outputs and state) and the outputs it claims.
     for (const PlannedUnit& unit : bad.plan().units) {
       WorkClaim claim;
-      claim.unit = unit.id;
-      Check(bad.Inputs(unit.id, &claim.inputs, &claim.input_hashes), "inputs");
-      claim.outputs = bad.Result(unit.id)->outputs;
-      claim.output_hashes = *bad.OutputHashes(unit.id);
-      claim.loss = bad.Result(unit.id)->loss;
+      Check(bad.Claim(unit.id, &claim), "claim");
       claim.hashes_checked = true;
       ValidationState verdict;
       Check(verifier->Verify(claim, claim.input_hashes, &verdict), "verify");

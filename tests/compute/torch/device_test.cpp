@@ -103,11 +103,7 @@ TEST(CudaDeviceTest, CpuVerifierAcceptsGpuUnitsAndRejectsPerturbedOnes) {
     const std::string name = UnitName(unit.id);
     const std::string kind = name.substr(0, name.find('('));  // "FORWARD", ...
     WorkClaim claim;
-    claim.unit = unit.id;
-    ASSERT_TRUE(step.Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
-    claim.outputs = step.Result(unit.id)->outputs;
-    claim.output_hashes = *step.OutputHashes(unit.id);
-    claim.loss = step.Result(unit.id)->loss;
+    ASSERT_TRUE(step.Claim(unit.id, &claim).ok());
 
     UnitResult on_cpu;
     ASSERT_TRUE(cpu->Execute(unit.id, claim.inputs, {}, &on_cpu).ok()) << name;

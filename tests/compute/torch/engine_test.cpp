@@ -65,11 +65,7 @@ class EngineTest : public testing::Test {
   // The honest claim for `id` from the worker's step.
   WorkClaim Claim(const UnitId& id) {
     WorkClaim claim;
-    claim.unit = id;
-    EXPECT_TRUE(step_->Inputs(id, &claim.inputs, &claim.input_hashes).ok());
-    claim.outputs = step_->Result(id)->outputs;
-    claim.output_hashes = *step_->OutputHashes(id);
-    claim.loss = step_->Result(id)->loss;
+    EXPECT_TRUE(step_->Claim(id, &claim).ok());
     return claim;
   }
 
@@ -274,11 +270,7 @@ TEST_F(EngineTest, APerturbingWorkerIsRefusedOnEveryUnit) {
   size_t loss_only = 0;
   for (const PlannedUnit& unit : step.plan().units) {
     WorkClaim claim;
-    claim.unit = unit.id;
-    ASSERT_TRUE(step.Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
-    claim.outputs = step.Result(unit.id)->outputs;
-    claim.output_hashes = *step.OutputHashes(unit.id);
-    claim.loss = step.Result(unit.id)->loss;
+    ASSERT_TRUE(step.Claim(unit.id, &claim).ok());
     if (claim.outputs.empty()) ++loss_only;
     ValidationState verdict;
     ASSERT_TRUE(verifier_->Verify(claim, claim.input_hashes, &verdict).ok());
@@ -329,11 +321,7 @@ TEST(StreamCodecTest, HonestUnitsAreAcceptedAndLiesRefusedInEveryCodec) {
     size_t narrow = 0;
     for (const PlannedUnit& unit : step.plan().units) {
       WorkClaim claim;
-      claim.unit = unit.id;
-      ASSERT_TRUE(step.Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
-      claim.outputs = step.Result(unit.id)->outputs;
-      claim.output_hashes = *step.OutputHashes(unit.id);
-      claim.loss = step.Result(unit.id)->loss;
+      ASSERT_TRUE(step.Claim(unit.id, &claim).ok());
       for (size_t o = 0; o < claim.outputs.size(); ++o) {
         const bool stream = IsStream(unit.outputs[o].role);
         EXPECT_EQ(claim.outputs[o].codec, stream ? codec : Codec::kFloat32) << UnitName(unit.id);
@@ -689,11 +677,7 @@ TEST(EngineOrderTest, ValidOrdersAndThreadCountsAgree) {
     ThreadCount scope(b < 2 ? 1 : 2);
     for (const PlannedUnit& unit : steps[a]->plan().units) {
       WorkClaim claim;
-      claim.unit = unit.id;
-      ASSERT_TRUE(steps[a]->Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
-      claim.outputs = steps[a]->Result(unit.id)->outputs;
-      claim.output_hashes = *steps[a]->OutputHashes(unit.id);
-      claim.loss = steps[a]->Result(unit.id)->loss;
+      ASSERT_TRUE(steps[a]->Claim(unit.id, &claim).ok());
       ValidationState verdict;
       ASSERT_TRUE(engines[b]->Verify(claim, claim.input_hashes, &verdict).ok());
       EXPECT_TRUE(verdict.IsValid()) << UnitName(unit.id) << ": " << verdict.debug();

@@ -436,11 +436,7 @@ TEST(ArbiterHonestTest, HonestClaimsNeverReachTheArbiter) {
       ThreadCount scope(threads);
       for (const PlannedUnit& unit : step.plan().units) {
         WorkClaim claim;
-        claim.unit = unit.id;
-        ASSERT_TRUE(step.Inputs(unit.id, &claim.inputs, &claim.input_hashes).ok());
-        claim.outputs = step.Result(unit.id)->outputs;
-        claim.output_hashes = *step.OutputHashes(unit.id);
-        claim.loss = step.Result(unit.id)->loss;
+        ASSERT_TRUE(step.Claim(unit.id, &claim).ok());
         ValidationState verdict;
         ASSERT_TRUE(verifier->Verify(claim, claim.input_hashes, &verdict).ok());
         EXPECT_TRUE(verdict.IsValid()) << preset << " " << UnitName(unit.id);
