@@ -70,10 +70,13 @@ start_node() {  # index, extra options...
   local i=$1; shift
   mkdir -p "$root/${names[$i]}"
   "$bin/computecoind" $(node_args "$i") -port=$((29600 + 2 * i)) -listen=1 -bind=127.0.0.1 \
-    "$@" >/dev/null 2>&1 &
+    "$@" >/dev/null 2>"$root/${names[$i]}/stderr.log" &
   pids+=($!)
-  if ! cli "$i" -rpcwait -rpcwaittimeout=120 getblockcount >/dev/null; then
-    say "${names[$i]} did not start; see $root/${names[$i]}/devnet/debug.log"
+  if ! cli "$i" -rpcwait -rpcwaittimeout=120 getblockcount >/dev/null 2>&1; then
+    # Say why: a chain left by an older version (its consensus rules changed)
+    # is refused with what to do, which the node writes to stderr.
+    say "${names[$i]} did not start: $(tail -n 3 "$root/${names[$i]}/stderr.log")"
+    say "(its log: $root/${names[$i]}/devnet/debug.log)"
     stop_all 1
   fi
 }
