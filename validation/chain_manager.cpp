@@ -934,14 +934,7 @@ bool ChainManager::Reorganize(const Uint256& new_tip, ValidationState* state) {
 
 Status ChainManager::AssembleOn(const ConsensusState& parent, const AssemblyRequest& request,
                                 Block* out) {
-  const Status s = AssembleBlock(parent, Context(), request, out);
-  if (!s.ok() || options_.verified == nullptr) return s;
-  // Computed here: as good as re-executed (as WorkPool::Compute's records).
-  for (const WorkRecord& r : out->records)
-    if (std::any_of(request.workers.begin(), request.workers.end(),
-                    [&](const PrivateKey& k) { return k.PublicKey() == r.worker; }))
-      options_.verified->Add(r.Hash());
-  return s;
+  return AssembleBlock(parent, Context(), request, out);
 }
 
 Status ChainManager::Assemble(const Uint256& parent, const AssemblyRequest& request, Block* out) {

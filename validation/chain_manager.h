@@ -116,9 +116,8 @@ struct ChainManagerOptions {
   /// beyond its peers' retention waits for tensors nobody serves.
   bool assume_valid = true;
   /// Records re-executed already (the work pool's), not re-executed again
-  /// in blocks; the manager adds the records its assembler computes. Not
-  /// owned; may be null; must outlive the manager.
-  VerifiedRecords* verified = nullptr;
+  /// in blocks. Not owned; may be null; must outlive the manager.
+  const VerifiedRecords* verified = nullptr;
   /// Polled between blocks by the long operations — replay in Open,
   /// ActivateStoredBlocks (-reindex), VerifyChain: once it returns true they
   /// stop and return Status::Interrupted, keeping every block they finished
