@@ -217,7 +217,7 @@ class StepEngine final : public Engine {
       const Uint256 digest = ForwardDigest(unit, input_hashes);
       s = Run(unit, inputs, &digest, out);
     }
-    if (s.ok() && perturb_outputs_ != 0.0 && id.kind != UnitKind::kUpdate) s = Perturb(out);
+    if (s.ok() && perturb_outputs_ != 0.0) s = Perturb(unit, out);
     if (s.ok() && adversary_ != EngineOptions::Adversary::kNone) s = Steer(unit, out);
     return s;
   }
@@ -703,8 +703,10 @@ class StepEngine final : public Engine {
   }
 
   // EngineOptions::perturb_outputs: the lie a cheating worker tells, on
-  // every output and on the loss (a head FORWARD has no tensor output).
-  Status Perturb(UnitResult* out) const {
+  // every output and on the loss (a head FORWARD has no tensor output) of
+  // every unit but UPDATE, which every node recomputes.
+  Status Perturb(const PlannedUnit& unit, UnitResult* out) const {
+    if (unit.id.kind == UnitKind::kUpdate) return Status::OK();  // recomputed by every node
     out->loss = static_cast<float>(out->loss * (1.0 + perturb_outputs_));
     for (EncodedTensor& t : out->outputs) {
       if (t.codec == Codec::kUInt8) continue;
