@@ -90,6 +90,12 @@ class TensorStore {
   /// malformed, IOError if the write fails; the store is then unchanged.
   Status Put(const EncodedTensor& t, uint64_t step, Uint256* hash, bool sync = true);
 
+  /// As Put, for a tensor whose id the caller has just computed or matched
+  /// (a recomputed output compared with its record's hash), so that it is
+  /// not hashed twice. REQUIRES: hash == t.Hash(). A wrong hash is caught
+  /// on reading: Get reports Corruption and deletes the file.
+  Status PutHashed(const EncodedTensor& t, const Uint256& hash, uint64_t step, bool sync = true);
+
   /// Makes the stored tensor `hash` durable (fsyncs its file and directory;
   /// nothing with Options::sync off). Returns NotFound if it is not stored,
   /// IOError if the fsync fails.
@@ -126,6 +132,8 @@ class TensorStore {
   TensorStore(std::string dir, const TensorStoreOptions& options, int lock_fd);
 
   Status Scan();
+  // Put once t is known well-formed and id is its hash.
+  Status PutChecked(const EncodedTensor& t, const Uint256& id, uint64_t step, bool sync);
   std::string PathOf(const Uint256& hash) const;
   // REQUIRES: mu_ held.
   Status RemoveLocked(const Uint256& hash);

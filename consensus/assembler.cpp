@@ -26,8 +26,8 @@ Status ComputeAssigned(const PrivateKey& worker, const std::vector<XOnlyPubKeyBy
     if (s.ok()) s = ctx.engine->Execute(unit.id, inputs, record.inputs, &result);
     if (!s.ok()) return s;
     for (const compute::EncodedTensor& t : result.outputs) {
-      Uint256 hash;
-      s = ctx.store(t, unit.id.step, &hash);
+      const Uint256 hash = t.Hash();
+      s = ctx.store(t, hash, unit.id.step);
       if (!s.ok()) return s;
       record.outputs.push_back(hash);
     }

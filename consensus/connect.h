@@ -71,10 +71,11 @@ struct VerifyPolicy {
 /// Returns NotFound if it is not available.
 using TensorFetcher = std::function<Status(const Uint256& hash, compute::EncodedTensor* out)>;
 
-/// Stores a unit's output tensor (tagged with its step) so that verifiers
-/// can fetch it; sets *hash to its id. Returns the store's errors.
-using TensorSink =
-    std::function<Status(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash)>;
+/// Stores a unit's output tensor, whose id `hash` the caller has computed
+/// (REQUIRES: hash == tensor.Hash()), tagged with its step, so that
+/// verifiers can fetch it. Returns the store's errors.
+using TensorSink = std::function<Status(const compute::EncodedTensor& tensor, const Uint256& hash,
+                                        uint64_t step)>;
 
 /// Whether nodes recompute the outputs of units of this kind rather than
 /// fetch them: UPDATE's, which are bit-exact on every machine

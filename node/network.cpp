@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chain/logging.h"
+#include "compute/torch/torch_engine.h"
 #include "node/common/args.h"
 #include "node/common/version.h"
 #include "node/context.h"
@@ -76,6 +77,11 @@ void AddNetworkArgs(Config* c) {
             "another network: its model hash and genesis block differ, so every node of it "
             "needs the same value (default: fp32)",
             Config::kString, Config::kNone, kConnection);
+  c->AddArg("-model=<preset>",
+            "(testing, regtest only) Run the chain on the named model preset (tiny, devnet or "
+            "gpt2-small; doc/compute.md) instead of the network's: its genesis block differs, "
+            "so every node of it needs the same value (default: tiny)",
+            Config::kString, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
                 std::to_string(net::BanMan::kDefaultBanTime.count()) + ")",
@@ -88,17 +94,29 @@ Status ApplyTestChainParams(const Config& config, NodeContext* node) {
   const bool slot_timeout = config.IsSet("slottimeout");
   const bool retention = config.IsSet("tensorretention");
   const bool stream_codec = config.IsSet("streamcodec");
-  if (values.empty() && !unit_timeout && !slot_timeout && !retention && !stream_codec)
+  const bool model = config.IsSet("model");
+  if (values.empty() && !unit_timeout && !slot_timeout && !retention && !stream_codec && !model)
     return Status::OK();
   const Network network = node->params->network;
   if (stream_codec && network != Network::kRegtest && network != Network::kDevnet)
     return Status::InvalidArgument("-streamcodec is for regtest and devnet only");
-  if ((!values.empty() || unit_timeout || slot_timeout || retention) &&
+  if ((!values.empty() || unit_timeout || slot_timeout || retention || model) &&
       network != Network::kRegtest) {
     return Status::InvalidArgument(
-        "-checkpoint, -unittimeout, -slottimeout and -tensorretention are for regtest only");
+        "-checkpoint, -unittimeout, -slottimeout, -tensorretention and -model are for regtest "
+        "only");
   }
   auto params = std::make_unique<ChainParams>(*node->params);
+  if (model) {
+    const std::string name = config.GetArg("model", "tiny");
+    if (!compute::PresetConfig(name, &params->model).ok())
+      return Status::InvalidArgument("Unknown -model=" + name + " (tiny, devnet or gpt2-small)");
+    // Genesis commits to the model's initial state (doc/consensus.md §1.1).
+    std::unique_ptr<compute::Engine> engine;
+    Status s = compute::MakeTorchEngine(params->model, compute::EngineOptions{}, &engine);
+    if (!s.ok()) return s;
+    params->genesis_state_root = engine->StateRoot();
+  }
   if (stream_codec) {
     const std::string codec = config.GetArg("streamcodec", "fp32");
     if (codec == "bf16") {

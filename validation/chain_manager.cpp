@@ -213,6 +213,11 @@ Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t st
   return tensors_->Put(tensor, step, hash, /*sync=*/false);
 }
 
+Status ChainManager::PutTensorHashed(const compute::EncodedTensor& tensor, const Uint256& hash,
+                                     uint64_t step) {
+  return tensors_->PutHashed(tensor, hash, step, /*sync=*/false);
+}
+
 Status ChainManager::Complete(std::span<const std::string> prompts, uint32_t max_tokens,
                               std::vector<std::string>* out) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -296,8 +301,8 @@ BlockContext ChainManager::Context() {
   ctx.dataset = &dataset_;
   ctx.coins = chain_;
   ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) { return tensors_->Get(h, t); };
-  ctx.store = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
-    return PutTensor(t, step, h);
+  ctx.store = [this](const compute::EncodedTensor& t, const Uint256& hash, uint64_t step) {
+    return PutTensorHashed(t, hash, step);
   };
   ctx.policy = options_.policy;
   if (options_.verified != nullptr)

@@ -251,6 +251,9 @@ class ChainManager {
   /// commits them is connected, before its snapshot. Returns the store's
   /// errors.
   Status PutTensor(const compute::EncodedTensor& tensor, uint64_t step, Uint256* hash = nullptr);
+  /// As PutTensor, for a tensor whose id the caller has just computed or
+  /// matched (TensorStore::PutHashed). REQUIRES: hash == tensor.Hash().
+  Status PutTensorHashed(const compute::EncodedTensor& tensor, const Uint256& hash, uint64_t step);
 
   /// Whether the engine holds the tip's weights: false while an initial
   /// download connects assumed-valid history whose tensors no peer keeps.

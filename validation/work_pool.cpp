@@ -52,8 +52,8 @@ BlockContext WorkPool::Context() const {
   ctx.fetch = [this](const Uint256& h, compute::EncodedTensor* t) {
     return chainman_->GetTensor(h, t);
   };
-  ctx.store = [this](const compute::EncodedTensor& t, uint64_t step, Uint256* h) {
-    return chainman_->PutTensor(t, step, h);
+  ctx.store = [this](const compute::EncodedTensor& t, const Uint256& hash, uint64_t step) {
+    return chainman_->PutTensorHashed(t, hash, step);
   };
   ctx.policy = options_.policy;
   ctx.verified = [v = verified_](const Uint256& h) { return v->Contains(h); };

@@ -85,6 +85,31 @@ TEST_F(TensorStoreTest, PutGetHas) {
   EXPECT_EQ(step, 3u);
 }
 
+// PutHashed trusts the caller's id (a recomputed output already matched to
+// its record): the tensor is stored under it, and a wrong id is caught when
+// the tensor is read, never returned as data.
+TEST_F(TensorStoreTest, PutHashedStoresUnderTheGivenIdAndAWrongIdIsCaughtOnRead) {
+  const EncodedTensor t = Tensor(1);
+  ASSERT_TRUE(store_->PutHashed(t, t.Hash(), 4).ok());
+  EncodedTensor back;
+  ASSERT_TRUE(store_->Get(t.Hash(), &back).ok());
+  EXPECT_EQ(back, t);
+  uint64_t step = 0;
+  ASSERT_TRUE(store_->GetStep(t.Hash(), &step).ok());
+  EXPECT_EQ(step, 4u);
+
+  const Uint256 wrong = Tensor(2).Hash();
+  ASSERT_TRUE(store_->PutHashed(t, wrong, 4).ok());
+  const Status s = store_->Get(wrong, &back);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_FALSE(store_->Has(wrong));
+
+  EncodedTensor malformed = Tensor(3);
+  malformed.payload.pop_back();
+  EXPECT_EQ(store_->PutHashed(malformed, malformed.Hash(), 0).message(),
+            "bad-tensor-payload-length");
+}
+
 TEST_F(TensorStoreTest, MissingTensorIsNotFound) {
   EncodedTensor t;
   EXPECT_TRUE(store_->Get(Tensor(9).Hash(), &t).IsNotFound());
