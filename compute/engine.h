@@ -164,8 +164,11 @@ class Engine {
   virtual StepPlan Plan(uint64_t step) const = 0;
 
   /// Computes `unit` from `inputs` (in the plan's input order) into *out.
-  /// input_hashes: empty, or the hashes of `inputs`; given, a FORWARD keeps
-  /// its autograd state and the matching BACKWARD reuses it (EngineOptions).
+  /// input_hashes: empty, or ids of `inputs` — their hashes, or any ids a
+  /// caller holding the tensors assigns, as long as equal ids mean equal
+  /// bytes; given, a FORWARD keeps its autograd state and the matching
+  /// BACKWARD, whose leading inputs carry the same ids, reuses it
+  /// (EngineOptions).
   /// Returns InvalidArgument if the unit is not in its step's plan or an input
   /// is malformed or misshapen, or if the result is not finite; IOError if
   /// libtorch fails.

@@ -1,6 +1,9 @@
 #include "compute/local_step.h"
 
 #include <algorithm>
+#include <atomic>
+
+#include "chain/hash.h"
 
 namespace cc::compute {
 
@@ -67,37 +70,49 @@ LocalStep::~LocalStep() {
   if (hasher_.joinable()) hasher_.join();
 }
 
-// The background hasher: hashes queued outputs in order, publishing each
-// hash as it is done, so a unit waiting for one output's hash (a small
-// stream) does not wait for a large parameter gradient queued behind it.
-// An output a unit's thread has taken over (HashNow) is skipped.
+namespace {
+
+// Every unit run in the process gets the next number, so that an output
+// can be named before it is hashed (RunOutputId) and a unit run again
+// names its new outputs differently.
+std::atomic<uint64_t> next_run{1};
+
+// The id Execute gets for output `output` of run `run` before its hash is
+// known: Engine::Execute asks only that equal ids mean equal bytes, which
+// (run, output) gives within the process, and a saved forward graph never
+// leaves it.
+Uint256 RunOutputId(uint64_t run, size_t output) {
+  uint8_t bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(run >> (8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(static_cast<uint64_t>(output) >> (8 * i));
+  }
+  return TaggedHash("computecoin/local-step-output", ByteSpan(bytes, sizeof(bytes)));
+}
+
+}  // namespace
+
+// The background hasher: hashes queued units' outputs in order. No unit
+// waits for it (ExecuteIds); only claims and Commit do.
 void LocalStep::HashLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !hash_queue_.empty(); });
     if (stopping_) return;
     Done* done = hash_queue_.front();
-    for (size_t i = 0; i < done->result.outputs.size(); ++i) {
-      if (done->state[i] == HashState::kQueued) HashNow(done, i, lock);
-    }
+    lock.unlock();
+    std::vector<Uint256> hashes;  // the outputs stay put until hashed (Store, Commit wait)
+    for (const EncodedTensor& t : done->result.outputs) hashes.push_back(t.Hash());
+    lock.lock();
+    done->hashes = std::move(hashes);
+    done->hashed = true;
     hash_queue_.pop_front();
+    cv_.notify_all();
   }
 }
 
-void LocalStep::HashNow(Done* done, size_t output, std::unique_lock<std::mutex>& lock) {
-  done->state[output] = HashState::kHashing;
-  const EncodedTensor& tensor = done->result.outputs[output];  // immutable until hashed
-  lock.unlock();
-  const Uint256 hash = tensor.Hash();
-  lock.lock();
-  done->hashes[output] = hash;
-  done->state[output] = HashState::kHashed;
-  --done->unhashed;
-  cv_.notify_all();
-}
-
 void LocalStep::WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const {
-  cv_.wait(lock, [&] { return done.unhashed == 0; });
+  cv_.wait(lock, [&] { return done.hashed; });
 }
 
 Status LocalStep::FixedInput(const UnitId& id, const UnitInput& input, Fixed** out) {
@@ -152,39 +167,28 @@ Status LocalStep::Resolve(const UnitId& id, Resolved* out) {
   return Status::OK();
 }
 
-std::vector<Uint256> LocalStep::ExecuteHashes(const UnitId& id, const Resolved& in,
-                                              std::unique_lock<std::mutex>& lock) {
-  // Only FORWARD and BACKWARD use input hashes in Execute (the digest of a
-  // saved forward graph); the others run without them and need not wait.
+std::vector<Uint256> LocalStep::ExecuteIds(const UnitId& id, const Resolved& in) const {
+  // Only FORWARD and BACKWARD use input ids in Execute (the digest of a
+  // saved forward graph); the others run without them.
   if (id.kind != UnitKind::kForward && id.kind != UnitKind::kBackward) return {};
-  // Hash here what the hasher has not started: behind a large gradient in
-  // its queue, a small stream would keep this unit waiting.
-  for (const auto& [done, output] : in.pending) {
-    if (done != nullptr && done->state[output] == HashState::kQueued) HashNow(done, output, lock);
+  std::vector<Uint256> ids;
+  for (size_t i = 0; i < in.tensors.size(); ++i) {
+    const auto& [done, output] = in.pending[i];
+    ids.push_back(done == nullptr ? *in.hashes[i] : RunOutputId(done->run, output));
   }
-  cv_.wait(lock, [&] {
-    for (const auto& [done, output] : in.pending) {
-      if (done != nullptr && done->state[output] != HashState::kHashed) return false;
-    }
-    return true;
-  });
-  std::vector<Uint256> hashes;
-  for (const Uint256* h : in.hashes) hashes.push_back(*h);
-  return hashes;
+  return ids;
 }
 
-Status LocalStep::Execute(const UnitId& id, const Resolved& in, std::vector<Uint256> hashes) {
+Status LocalStep::Execute(const UnitId& id, const Resolved& in, std::vector<Uint256> ids) {
   UnitResult result;
-  Status s = engine_->Execute(id, in.tensors, hashes, &result);
+  Status s = engine_->Execute(id, in.tensors, ids, &result);
   if (!s.ok()) return Status::InvalidArgument(UnitName(id) + ": " + s.ToString());
   Store(id, std::move(result));
   return Status::OK();
 }
 
 void LocalStep::Store(const UnitId& id, UnitResult result) {
-  size_t bytes = 0;
-  for (const EncodedTensor& t : result.outputs) bytes += t.payload.size();
-  const bool background = options_.hash_in_background && bytes >= options_.background_hash_bytes;
+  const bool background = options_.hash_in_background;
   std::vector<Uint256> hashes;
   if (!background) {
     for (const EncodedTensor& t : result.outputs) hashes.push_back(t.Hash());
@@ -199,16 +203,14 @@ void LocalStep::Store(const UnitId& id, UnitResult result) {
   }
   Done& done = it->second;
   done.result = std::move(result);
+  done.run = next_run++;
   if (background) {
-    done.hashes.assign(done.result.outputs.size(), Uint256());
-    done.state.assign(done.result.outputs.size(), HashState::kQueued);
-    done.unhashed = done.result.outputs.size();
+    done.hashed = false;
     hash_queue_.push_back(&done);
     if (!hasher_.joinable()) hasher_ = std::thread([this] { HashLoop(); });  // on first use
   } else {
     done.hashes = std::move(hashes);
-    done.state.assign(done.hashes.size(), HashState::kHashed);
-    done.unhashed = 0;
+    done.hashed = true;
   }
   cv_.notify_all();
 }
@@ -254,9 +256,9 @@ Status LocalStep::Run(const UnitId& id) {
   Resolved in;
   Status s = Resolve(id, &in);
   if (!s.ok()) return s;
-  std::vector<Uint256> hashes = ExecuteHashes(id, in, lock);
+  std::vector<Uint256> ids = ExecuteIds(id, in);
   lock.unlock();
-  return Execute(id, in, std::move(hashes));
+  return Execute(id, in, std::move(ids));
 }
 
 Status LocalStep::RunAll() {
@@ -310,10 +312,10 @@ Status LocalStep::RunParallel() {
       ++running;
       Resolved in;
       Status s = Resolve(id, &in);
-      std::vector<Uint256> hashes;
-      if (s.ok()) hashes = ExecuteHashes(id, in, lock);
+      std::vector<Uint256> ids;
+      if (s.ok()) ids = ExecuteIds(id, in);
       lock.unlock();
-      if (s.ok()) s = Execute(id, in, std::move(hashes));
+      if (s.ok()) s = Execute(id, in, std::move(ids));
       lock.lock();
       --running;
       if (!s.ok() && error.ok()) error = s;

@@ -83,12 +83,10 @@ class LocalStep {
     /// Threads RunAll executes units on, side by side. 1: one unit at a
     /// time on the caller's thread, in plan order.
     int threads = 1;
-    /// Hash outputs on a background thread while the next units compute.
+    /// Hash outputs on a background thread while the next units compute
+    /// (no unit waits for it: ExecuteIds); off, each unit's thread hashes
+    /// its outputs before the next unit starts.
     bool hash_in_background = true;
-    /// A unit's outputs totalling fewer bytes are hashed in line all the
-    /// same: handing them over (and waking the unit that reads them) costs
-    /// more than hashing them (tiny). Tests set 0 to send every output over.
-    size_t background_hash_bytes = 64 << 10;
   };
 
   /// REQUIRES: engine and dataset outlive this object.
@@ -130,12 +128,11 @@ class LocalStep {
   float Loss() const;
 
  private:
-  enum class HashState : uint8_t { kQueued, kHashing, kHashed };
   struct Done {
     UnitResult result;
-    std::vector<Uint256> hashes;   // hashes[i] valid once state[i] is kHashed
-    std::vector<HashState> state;  // per output; GUARDED_BY(mu_)
-    size_t unhashed = 0;           // outputs not yet kHashed; GUARDED_BY(mu_)
+    std::vector<Uint256> hashes;  // valid once hashed
+    bool hashed = false;          // GUARDED_BY(mu_)
+    uint64_t run = 0;             // this run's number in the process (RunOutputId)
   };
   // A section's weights or optimizer state, read in place from the engine.
   struct Fixed {
@@ -147,26 +144,22 @@ class LocalStep {
   struct Resolved {
     std::vector<const EncodedTensor*> tensors;
     std::vector<const Uint256*> hashes;             // may still be in the hashing queue
-    std::vector<std::pair<Done*, size_t>> pending;  // (producer, output) per input
+    std::vector<std::pair<Done*, size_t>> pending;  // (producer, output) per input, or null
   };
 
   Status FixedInput(const UnitId& unit, const UnitInput& input, Fixed** out);
   /// The stored tensors `unit` reads and where their hashes are. REQUIRES: mu_ held.
   Status Resolve(const UnitId& unit, Resolved* out);
-  /// Input hashes for Execute: for a FORWARD or BACKWARD, which keep and
-  /// find saved forward state by them, hashes those the hasher has not
-  /// started and waits for the rest; other units get none.
-  /// REQUIRES: lock holds mu_.
-  std::vector<Uint256> ExecuteHashes(const UnitId& unit, const Resolved& in,
-                                     std::unique_lock<std::mutex>& lock);
+  /// Input ids for Execute: for a FORWARD or BACKWARD, which keep and find
+  /// saved forward state by them, each input's hash where it is known and
+  /// otherwise its RunOutputId, so that no unit waits for the hasher;
+  /// other units get none. REQUIRES: mu_ held.
+  std::vector<Uint256> ExecuteIds(const UnitId& unit, const Resolved& in) const;
   /// Executes `unit` (mu_ not held), then stores its result and queues its
   /// outputs for hashing.
-  Status Execute(const UnitId& unit, const Resolved& in, std::vector<Uint256> hashes);
+  Status Execute(const UnitId& unit, const Resolved& in, std::vector<Uint256> ids);
   void Store(const UnitId& unit, UnitResult result);
   void HashLoop();
-  /// Hashes output `output` of `done` (mu_ released meanwhile) and publishes
-  /// it. REQUIRES: lock holds mu_; that output is kQueued.
-  void HashNow(Done* done, size_t output, std::unique_lock<std::mutex>& lock);
   /// Waits until every output of `done` is hashed. REQUIRES: lock holds mu_.
   void WaitHashed(const Done& done, std::unique_lock<std::mutex>& lock) const;
   Status RunParallel();

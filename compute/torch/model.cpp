@@ -260,9 +260,10 @@ at::Tensor ByteTensor(const EncodedTensor& t, const at::Device& device) {
 }
 
 // Encodes float tensors, concatenated flat in order, for commitment as one
-// tensor of `shape`: each value is copied once, straight from libtorch's
-// memory (or the device's) into the payload. Fails on non-finite values,
-// which EncodedTensor cannot hold and no block should commit.
+// tensor of `shape`: each value is written once, straight from libtorch's
+// memory (or the device's) into the payload, which is never zero-filled
+// first. Fails on non-finite values, which EncodedTensor cannot hold and no
+// block should commit.
 // REQUIRES: the parts' element counts sum to product(shape).
 Status EncodeParts(std::span<const at::Tensor> parts, const std::vector<uint64_t>& shape,
                    EncodedTensor* out) {
@@ -271,18 +272,18 @@ Status EncodeParts(std::span<const at::Tensor> parts, const std::vector<uint64_t
   EncodedTensor t;
   t.codec = Codec::kFloat32;
   t.shape = shape;
-  t.payload.resize(4 * static_cast<size_t>(numel));
-  at::Tensor flat;  // a view of the payload, made only if a part needs libtorch to copy it
-  int64_t at = 0;
+  t.payload.reserve(4 * static_cast<size_t>(numel));  // no reallocation below
   for (const at::Tensor& part : parts) {
+    const size_t bytes = 4 * static_cast<size_t>(part.numel());
     if (part.device().is_cpu() && part.scalar_type() == at::kFloat && part.is_contiguous()) {
       // The common case, without a libtorch op: each costs a dispatch.
-      std::memcpy(t.payload.data() + 4 * at, part.data_ptr<float>(), 4 * part.numel());
+      const auto* begin = reinterpret_cast<const uint8_t*>(part.data_ptr<float>());
+      t.payload.insert(t.payload.end(), begin, begin + bytes);
     } else {
-      if (!flat.defined()) flat = at::from_blob(t.payload.data(), {numel}, at::kFloat);
-      flat.narrow(0, at, part.numel()).view(part.sizes()).copy_(part.detach());
+      const size_t at = t.payload.size();
+      t.payload.resize(at + bytes);
+      at::from_blob(t.payload.data() + at, part.sizes(), at::kFloat).copy_(part.detach());
     }
-    at += part.numel();
   }
   if (!CheckEncoding(t).ok()) return Status::InvalidArgument("non-finite output");
   *out = std::move(t);

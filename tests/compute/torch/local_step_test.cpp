@@ -86,23 +86,18 @@ TEST_P(LocalStepTest, BackgroundHashingGivesTheInlineHashes) {
   LocalStep::Options inline_hashing;
   inline_hashing.hash_in_background = false;
   const Records a = RunSteps(config_, data_, inline_hashing, 3);
-  // tiny's outputs are small: by default most are hashed in line. With no
-  // threshold every output goes to the hasher, and a FORWARD or BACKWARD
-  // hashes those of its inputs the hasher has not reached.
-  LocalStep::Options all_handed_over;
-  all_handed_over.background_hash_bytes = 0;
-  for (const LocalStep::Options& options : {LocalStep::Options{}, all_handed_over}) {
-    const Records b = RunSteps(config_, data_, options, 3);
-    ASSERT_EQ(a.hashes.size(), b.hashes.size());
-    for (size_t i = 0; i < a.hashes.size(); ++i) {
-      EXPECT_EQ(a.outputs[i], b.outputs[i]) << i;
-      EXPECT_EQ(a.hashes[i], b.hashes[i]) << i;
-      for (size_t j = 0; j < a.hashes[i].size(); ++j) {
-        EXPECT_EQ(a.hashes[i][j], a.outputs[i][j].Hash()) << i;  // and they are the tensors' ids
-      }
+  // Every output goes to the hasher, and a FORWARD or BACKWARD runs on ids
+  // of inputs the hasher has not reached (ExecuteIds): the same records.
+  const Records b = RunSteps(config_, data_, LocalStep::Options{}, 3);
+  ASSERT_EQ(a.hashes.size(), b.hashes.size());
+  for (size_t i = 0; i < a.hashes.size(); ++i) {
+    EXPECT_EQ(a.outputs[i], b.outputs[i]) << i;
+    EXPECT_EQ(a.hashes[i], b.hashes[i]) << i;
+    for (size_t j = 0; j < a.hashes[i].size(); ++j) {
+      EXPECT_EQ(a.hashes[i][j], a.outputs[i][j].Hash()) << i;  // and they are the tensors' ids
     }
-    EXPECT_EQ(a.roots, b.roots);
   }
+  EXPECT_EQ(a.roots, b.roots);
 }
 
 TEST_P(LocalStepTest, UnitsSideBySideGiveTheSequentialRecords) {
@@ -111,9 +106,6 @@ TEST_P(LocalStepTest, UnitsSideBySideGiveTheSequentialRecords) {
   for (int threads : {2, 3}) {
     LocalStep::Options options;
     options.threads = threads;
-    // Every output through the hasher: units on several threads then also
-    // hash, side by side, inputs the hasher has not reached.
-    if (threads == 3) options.background_hash_bytes = 0;
     const Records parallel = RunSteps(config_, data_, options, 3);
     ASSERT_EQ(parallel.hashes.size(), sequential.hashes.size());
     for (size_t i = 0; i < sequential.hashes.size(); ++i) {
