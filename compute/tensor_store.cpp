@@ -184,20 +184,14 @@ std::string TensorStore::PathOf(const Uint256& hash) const {
 }
 
 Status TensorStore::Put(const EncodedTensor& t, uint64_t step, Uint256* hash, bool sync) {
-  if (const Status s = CheckEncoding(t); !s.ok()) return Status::InvalidArgument(s.message());
   const Uint256 id = t.Hash();
   if (hash != nullptr) *hash = id;
-  return PutChecked(t, id, step, sync);
+  return PutHashed(t, id, step, sync);
 }
 
-Status TensorStore::PutHashed(const EncodedTensor& t, const Uint256& hash, uint64_t step,
+Status TensorStore::PutHashed(const EncodedTensor& t, const Uint256& id, uint64_t step,
                               bool sync) {
   if (const Status s = CheckEncoding(t); !s.ok()) return Status::InvalidArgument(s.message());
-  return PutChecked(t, hash, step, sync);
-}
-
-Status TensorStore::PutChecked(const EncodedTensor& t, const Uint256& id, uint64_t step,
-                               bool sync) {
   sync = sync && options_.sync;
   bool stored = false;
   {

@@ -132,8 +132,6 @@ class TensorStore {
   TensorStore(std::string dir, const TensorStoreOptions& options, int lock_fd);
 
   Status Scan();
-  // Put once t is known well-formed and id is its hash.
-  Status PutChecked(const EncodedTensor& t, const Uint256& id, uint64_t step, bool sync);
   std::string PathOf(const Uint256& hash) const;
   // REQUIRES: mu_ held.
   Status RemoveLocked(const Uint256& hash);

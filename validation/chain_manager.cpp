@@ -210,7 +210,9 @@ Status ChainManager::PutTensor(const compute::EncodedTensor& tensor, uint64_t st
                                Uint256* hash) {
   // Two fsyncs per output on every hop of a step were on the critical path
   // of training across processes (doc/benchmarks.md); see the header.
-  return tensors_->Put(tensor, step, hash, /*sync=*/false);
+  const Uint256 id = tensor.Hash();
+  if (hash != nullptr) *hash = id;
+  return PutTensorHashed(tensor, id, step);
 }
 
 Status ChainManager::PutTensorHashed(const compute::EncodedTensor& tensor, const Uint256& hash,

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Inference figures for doc/benchmarks.md (not run by CTest): greedy decoding
 of the regtest model (tiny), with --chain=devnet of the devnet model, or with
---model=gpt2-small of a regtest chain on GPT-2-small's shape, at genesis weights, routed over loopback P2P through one holder of
-every section and through three holders of one section each (routed
-directly, and through onion layers: doc/inference.md "Onion routing"), against the
+--model=gpt2-small of a regtest chain on GPT-2-small's shape, at genesis
+weights, routed over loopback P2P through one holder of every section and
+through three holders of one section each (routed directly, and through
+onion layers: doc/inference.md "Onion routing"), against the
 same node's local decoding (completetext: GenerateGreedy, whole window per
 token, no cache) in the same run, and bench_compute's in-process KV-cached
 reference (BM_ServeDecode). Each figure is the median of --calls calls.
