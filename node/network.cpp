@@ -1,10 +1,9 @@
 #include "node/network.h"
 
-#include "node/wallets.h"
-
 #include <string>
 
 #include "chain/logging.h"
+#include "compute/model_config.h"
 #include "compute/torch/torch_engine.h"
 #include "node/common/args.h"
 #include "node/common/version.h"
@@ -19,6 +18,17 @@ constexpr const char* kConnection = "Connection options";
 
 /// Bitcoin Core's default -maxconnections.
 constexpr int64_t kDefaultMaxConnections = 125;
+
+/// "tiny, devnet or gpt2-small": compute's presets, for help and errors.
+std::string PresetList() {
+  const std::vector<std::string_view> names = compute::PresetNames();
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) list += i + 1 == names.size() ? " or " : ", ";
+    list += names[i];
+  }
+  return list;
+}
 
 }  // namespace
 
@@ -78,9 +88,10 @@ void AddNetworkArgs(Config* c) {
             "needs the same value (default: fp32)",
             Config::kString, Config::kNone, kConnection);
   c->AddArg("-model=<preset>",
-            "(testing, regtest only) Run the chain on the named model preset (tiny, devnet or "
-            "gpt2-small; doc/compute.md) instead of the network's: its genesis block differs, "
-            "so every node of it needs the same value (default: tiny)",
+            "(testing, regtest only) Run the chain on the named model preset (" +
+                PresetList() +
+                "; doc/compute.md) instead of the network's: its genesis block differs, so every "
+                "node of it needs the same value (default: tiny)",
             Config::kString, Config::kNone, kConnection);
   c->AddArg("-bantime=<n>",
             "Default duration in seconds of manual bans (default: " +
@@ -110,7 +121,7 @@ Status ApplyTestChainParams(const Config& config, NodeContext* node) {
   if (model) {
     const std::string name = config.GetArg("model", "tiny");
     if (!compute::PresetConfig(name, &params->model).ok())
-      return Status::InvalidArgument("Unknown -model=" + name + " (tiny, devnet or gpt2-small)");
+      return Status::InvalidArgument("Unknown -model=" + name + " (" + PresetList() + ")");
     // Genesis commits to the model's initial state (doc/consensus.md §1.1).
     std::unique_ptr<compute::Engine> engine;
     Status s = compute::MakeTorchEngine(params->model, compute::EngineOptions{}, &engine);
