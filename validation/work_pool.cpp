@@ -68,6 +68,13 @@ bool WorkPool::AddLocked(const WorkRecord& record, int64_t now, ValidationState*
   const bool ok =
       CheckRecord(record, extended_, tip_.unit_order, plan_, now, ctx, resolver_.get(), state);
   check_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // A unit done only by a pool record is not settled: the next block may
+  // carry this record instead, or the pool's may leave on the next tip (its
+  // unit order replaced when a block completes a step). Both may then wait.
+  if (!ok && state->reason() == "bad-work-duplicate" && tip_.FindDone(record.unit) == nullptr) {
+    *state = ValidationState();
+    return Refuse(state, "work-pool-conflict");
+  }
   if (!ok) return false;
   if ((OutputsAreRecomputed(record.unit.kind) || options_.policy.ShouldVerify(hash)) &&
       !verified_->Contains(hash)) {
@@ -165,7 +172,7 @@ bool WorkPool::MayEnterLater(const WorkRecord& record, const ValidationState& st
   const std::string& reason = state.reason();
   if (reason == "bad-work-step") return record.unit.step > step_.load();
   if (reason == "bad-work-unassigned") return record.unit.step > tip_step_.load();
-  return reason == "bad-work-not-ready";
+  return reason == "bad-work-not-ready" || reason == "work-pool-conflict";
 }
 
 void WorkPool::SetListener(std::function<void()> listener) {

@@ -111,7 +111,9 @@ class WorkPool final : public ChainListener {
   /// Judges a record received from a peer at local time `now` and adds it.
   /// Returns true if it entered the pool; false with *state set otherwise:
   /// kPolicy "work-already-known" for a record held already (or carried by
-  /// the tip), "work-pool-full", "work-worker-penalised"; kMissingInputs
+  /// the tip), "work-pool-full", "work-worker-penalised",
+  /// "work-pool-conflict" for another record of a unit that only a pool
+  /// record has done (the first one seen stays); kMissingInputs
   /// "work-tensor-missing" when a tensor it needs is not stored (fetch it,
   /// then call again); CheckRecord's reasons (kConsensus) for a wrong
   /// record. REQUIRES: state is not null.
@@ -151,9 +153,12 @@ class WorkPool final : public ChainListener {
   /// for a step after the tip's: records are judged against the tip's unit
   /// order, which the block completing the tip's step replaces, so a record
   /// its worker made where that block had arrived may be assigned once it
-  /// arrives here. A record of a step before the pool's is late — its step
-  /// is over and it can never enter — and so is every other refusal. Does
-  /// not wait for a unit being computed.
+  /// arrives here; or "work-pool-conflict": its unit is done by another
+  /// pool record but not on the chain, and the next tip decides which of
+  /// the two stays. A record of a step before the pool's is late — its step
+  /// is over and it can never enter — and so is every other refusal
+  /// ("bad-work-duplicate" is a unit the chain has done). Does not wait for
+  /// a unit being computed.
   [[nodiscard]] bool MayEnterLater(const WorkRecord& record, const ValidationState& state) const;
   WorkPoolInfo Info() const;
 

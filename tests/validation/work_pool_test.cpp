@@ -241,6 +241,56 @@ TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
   EXPECT_FALSE(b_->pool->MayEnterLater(records[0], unassigned));  // the tip's order is final
 }
 
+// Two records of one unit, both valid: a node keeps the first it sees, and
+// the second waits (an orphan of the relay) until a tip decides, for the
+// chain may carry either. Before, the second was dropped as a duplicate: at
+// a step boundary, a node still on the old tip kept the old order's record
+// and dropped the new order's; connecting the block that changed the order
+// then dropped the old one too, and the unit waited 30 s for a slot timeout
+// (seen on the devnet at step 342).
+TEST_F(WorkPoolTest, ARecordConflictingWithAPoolRecordWaitsForTheTipThatDecides) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  b_->FetchTensors(*a_, records);
+  // Step 0's first unit reads nothing, and its ready time is genesis's, so
+  // long past that every worker may carry it: sign it as another worker.
+  const WorkRecord& first = records[0];
+  WorkRecord other = first;
+  for (const PrivateKey& k : workers_)
+    if (k.PublicKey() != first.worker) {
+      other.worker = k.PublicKey();
+      other.signature = k.Sign(other.SigningHash());
+      break;
+    }
+  ASSERT_NE(other.Hash(), first.Hash());
+
+  ValidationState state;
+  ASSERT_TRUE(b_->pool->Accept(first, now_, &state)) << state.ToString();
+  ValidationState conflict;
+  EXPECT_FALSE(b_->pool->Accept(other, now_, &conflict));
+  EXPECT_EQ(conflict.reason(), "work-pool-conflict");
+  EXPECT_EQ(conflict.result(), ValidationResult::kPolicy);
+  EXPECT_TRUE(b_->pool->MayEnterLater(other, conflict));
+  EXPECT_FALSE(IsWorkersFault(conflict));
+  EXPECT_TRUE(b_->pool->Info().penalised.empty());
+
+  // The next block carries the other record: the pool's leaves, and the
+  // other enters no more — the chain has done the unit.
+  AssemblyRequest request;
+  request.time = now_;
+  request.producers = workers_;
+  request.records = {other};
+  Block block;
+  ASSERT_TRUE(b_->chain.manager->Assemble(b_->chain.manager->Tip().block_hash, request, &block)
+                  .ok());
+  ASSERT_EQ(block.records.size(), 1u);
+  b_->MustProcess(block);
+  EXPECT_FALSE(b_->pool->Contains(first.Hash()));
+  ValidationState settled;
+  EXPECT_FALSE(b_->pool->Accept(first, now_, &settled));
+  EXPECT_EQ(settled.reason(), "bad-work-duplicate");
+  EXPECT_FALSE(b_->pool->MayEnterLater(first, settled));
+}
+
 TEST_F(WorkPoolTest, WrongOutputIsRefusedAndItsWorkerPenalised) {
   std::vector<WorkRecord> records = ComputeStep();
   b_->FetchTensors(*a_, records);
