@@ -19,10 +19,11 @@
 //   headers     vector<BlockHeader>(<=2000)
 //   feefilter   fee_rate:i64 (0..kMaxMoney, per 1000 bytes)
 //   block       Block;  tx  Transaction;  workrecord  WorkRecord
-//   getproof    kind:u8 (1 tx, 2 record) block_hash:Uint256 id:Uint256 (txid or record hash)
-//   proof       kind:u8 block_hash:Uint256 object:(Transaction|WorkRecord by kind)
-//               proof:MerkleProof (path <= 64)
-//   regworker   key:bytes32 signature:bytes64
+//   getproof    kind:u8 (1 tx, 2 record, 3 registry) block_hash:Uint256
+//               id:Uint256 (txid, record hash or worker key)
+//   proof       kind:u8 block_hash:Uint256
+//               object:(Transaction|WorkRecord|WorkerEntry by kind) proof:MerkleProof (path <= 64)
+//   regworker   key:bytes32 payout:Uint256 signature:bytes64
 //   serveinfo   state_root:Uint256 section_begin:u32 section_end:u32 price:i64 (0..kMaxMoney)
 //               max_sessions:u32 sessions:u32 payee:bytes32 onion_key:bytes32 time:i64
 //               links:vector<bytes32>(<= kMaxServeLinks) has_bond:bool [bond:HolderBond]

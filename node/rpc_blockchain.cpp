@@ -155,8 +155,12 @@ RpcMethod getblock(NodeContext& node) {
        {{RpcType::kObject, "", "txid, wtxid, version, size, lock_height, vin, vout"}}});
   verbosity2.push_back({RpcType::kArray,
                         "records",
-                        "the work records, decoded",
-                        {{RpcType::kObject, "", "hash, unit, inputs, outputs, loss, worker"}}});
+                        "the work records, decoded, in the block's order (each after the "
+                        "records it reads)",
+                        {{RpcType::kObject, "",
+                          "hash, unit {step, kind (forward, backward, attention or update), "
+                          "lane, section, layer, head_group, query_segment}, inputs, outputs, "
+                          "loss (number), worker"}}});
   return RpcMethod{
       "getblock",
       "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n"
