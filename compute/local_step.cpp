@@ -143,7 +143,7 @@ Status LocalStep::Resolve(const UnitId& id, Resolved* out) {
       auto it = done_.find(input.source.unit);
       if (it == done_.end()) return Status::NotFound(UnitName(input.source.unit) + " has not run");
       out->tensors.push_back(&it->second.result.outputs[input.source.output]);
-      out->hashes.push_back(&it->second.hashes[input.source.output]);
+      out->hashes.push_back(nullptr);  // the hasher may not have made it yet
       out->pending.emplace_back(&it->second, input.source.output);
       continue;
     }
@@ -238,15 +238,13 @@ Status LocalStep::Inputs(const UnitId& id, std::vector<EncodedTensor>* tensors,
   Resolved in;
   Status s = Resolve(id, &in);
   if (!s.ok()) return s;
-  for (const auto& [done, output] : in.pending) {
-    if (done == nullptr) continue;
-    WaitHashed(*done, lock);
-  }
   tensors->clear();
   hashes->clear();
   for (size_t i = 0; i < in.tensors.size(); ++i) {
+    const auto& [done, output] = in.pending[i];
+    if (done != nullptr) WaitHashed(*done, lock);
     tensors->push_back(*in.tensors[i]);
-    hashes->push_back(*in.hashes[i]);
+    hashes->push_back(done == nullptr ? *in.hashes[i] : done->hashes[output]);
   }
   return Status::OK();
 }

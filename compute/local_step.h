@@ -143,7 +143,9 @@ class LocalStep {
   // Input i of a unit: its tensor and where its hash comes from.
   struct Resolved {
     std::vector<const EncodedTensor*> tensors;
-    std::vector<const Uint256*> hashes;             // may still be in the hashing queue
+    // Null for a unit's output: read it from the producer once WaitHashed
+    // returns, for the hasher replaces Done::hashes when it is done.
+    std::vector<const Uint256*> hashes;
     std::vector<std::pair<Done*, size_t>> pending;  // (producer, output) per input, or null
   };
 

@@ -100,6 +100,36 @@ TEST_P(LocalStepTest, BackgroundHashingGivesTheInlineHashes) {
   EXPECT_EQ(a.roots, b.roots);
 }
 
+// The inputs of a unit whose producer's outputs are still in the hashing
+// queue: Inputs waits for the hasher and hands over the hashes it made.
+// Before, Resolve took the address of the producer's hash while its hash
+// vector was still empty, and the hasher then replaced that vector: the
+// claim read a stale address (a crash 1 run in ~15 of EngineTest's
+// claims, which ask right after running).
+TEST_P(LocalStepTest, InputsAskedWhileTheirProducerIsHashedGetItsHashes) {
+  ThreadCount one(1);
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(MakeTorchEngine(config_, EngineOptions{}, &engine).ok());
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    LocalStep step(engine.get(), &data_, 0, LocalStep::Options{});
+    const PlannedUnit& first = step.plan().units[0];
+    const PlannedUnit* reader = nullptr;
+    for (const PlannedUnit& unit : step.plan().units)
+      for (const UnitInput& input : unit.inputs)
+        if (reader == nullptr && input.source.kind == Source::Kind::kUnit &&
+            input.source.unit == first.id)
+          reader = &unit;
+    ASSERT_NE(reader, nullptr);
+    ASSERT_TRUE(step.Run(first.id).ok());
+    std::vector<EncodedTensor> tensors;
+    std::vector<Uint256> hashes;
+    ASSERT_TRUE(step.Inputs(reader->id, &tensors, &hashes).ok());  // at once: still queued
+    ASSERT_EQ(tensors.size(), hashes.size());
+    for (size_t i = 0; i < tensors.size(); ++i)
+      ASSERT_EQ(hashes[i], tensors[i].Hash()) << "attempt " << attempt << ", input " << i;
+  }
+}
+
 TEST_P(LocalStepTest, UnitsSideBySideGiveTheSequentialRecords) {
   ThreadCount one(1);  // the sequential run's units then use one thread, as the workers do
   const Records sequential = RunSteps(config_, data_, LocalStep::Options{}, 3);
