@@ -12,6 +12,7 @@
 #include "node/common/config.h"
 #include "node/common/datadir.h"
 #include "node/common/version.h"
+#include "node/daemon.h"
 #include "node/fee_estimation.h"
 #include "node/memory.h"
 #include "node/miner.h"
@@ -183,15 +184,16 @@ int NodeMain(int argc, const char* const argv[]) {
 
   NodeContext node;
   s = LoadConfiguration(&config, &node.params, &node.datadir);
+  StartupReport report;  // to a -daemonwait parent
+  if (s.ok()) s = Daemonize(config, &report);
   if (s.ok()) s = ApplyTestChainParams(config, &node);
-  if (!s.ok()) {
-    std::fprintf(stderr, "Error: %s\n", s.message().c_str());
-    return 1;
-  }
   std::unique_ptr<DirectoryLock> lock;
-  s = DirectoryLock::Acquire(node.datadir, &lock);
+  if (s.ok()) s = DirectoryLock::Acquire(node.datadir, &lock);
+  std::unique_ptr<PidFile> pid_file;  // removed before the lock is released
+  if (s.ok()) s = PidFile::Create(config, node.datadir, &pid_file);
   if (!s.ok()) {
     std::fprintf(stderr, "Error: %s\n", s.message().c_str());
+    report.Send(s);
     return 1;
   }
 
@@ -200,6 +202,7 @@ int NodeMain(int argc, const char* const argv[]) {
   s = logger.OpenFile(node.datadir / "debug.log");
   if (!s.ok()) {
     InitError(s.message());
+    report.Send(s);
     return 1;
   }
   LogPrintf("Computecoin version v" + FormatVersion());
@@ -248,14 +251,17 @@ int NodeMain(int argc, const char* const argv[]) {
   if (s.ok()) {
     table.SetWarmupFinished();
     LogPrintf("Done loading");
+    report.Send(Status::OK());
     // The main thread's only task while the node runs: handing freed tensor
     // memory back (node/memory.h says why it is not given back by itself).
     while (!WaitForShutdown(kHeapTrimInterval)) ReleaseFreeHeap();
   } else if (s.IsInterrupted()) {
     // Asked to stop before start-up finished: what was done is kept.
     LogPrintf("Shutdown requested during start-up: " + s.message());
+    report.Send(Status::Interrupted("shutdown requested during start-up"));
   } else {
     InitError(s.message());
+    report.Send(s);
     exit_status = 1;
   }
 

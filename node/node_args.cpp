@@ -5,6 +5,7 @@
 
 #include "node/api.h"
 #include "node/common/args.h"
+#include "node/daemon.h"
 #include "node/inference.h"
 #include "node/miner.h"
 #include "node/network.h"
@@ -23,6 +24,7 @@ void AddNodeOwnArgs(Config* c) {
   AddInferenceArgs(c);
   AddApiArgs(c);
   AddWalletArgs(c);
+  AddDaemonArgs(c);
   c->AddArg("-printtoconsole", "Send log lines to the console as well as to debug.log (default: 0)",
             Config::kBool, Config::kNone, kOptions);
   c->AddArg("-reindex",
