@@ -105,8 +105,10 @@ Status ServerOptionsFromConfig(const Config& config, const ChainParams& params,
 Status SetUpAuth(const Config& config, const std::filesystem::path& cookie_path,
                  rpc::RpcAuthenticator* auth, bool* cookie) {
   *cookie = false;
-  if (std::optional<std::string> password = config.Get("rpcpassword")) {
-    auth->AddUserPassword(config.GetArg("rpcuser", ""), *password);
+  std::optional<std::pair<std::string, std::string>> credentials;
+  if (Status s = RpcPasswordCredentials(config, &credentials); !s.ok()) return s;
+  if (credentials) {
+    auth->AddUserPassword(credentials->first, credentials->second);
   } else {
     std::string secret;
     Status s = rpc::GenerateAuthCookie(cookie_path, &secret);

@@ -1,6 +1,7 @@
 #include "node/common/args.h"
 
 #include <charconv>
+#include <tuple>
 
 #include "node/common/datadir.h"
 #include "rpc/auth.h"
@@ -179,9 +180,11 @@ Status ClientOptionsFromConfig(const Config& config, const ChainParams& params,
   if (timeout <= 0) return Status::InvalidArgument("-rpcclienttimeout must be positive");
   out.timeout = std::chrono::seconds(timeout);
 
-  if (std::optional<std::string> password = config.Get("rpcpassword")) {
-    out.user = config.GetArg("rpcuser", "");
-    out.password = *password;
+  std::optional<std::pair<std::string, std::string>> credentials;
+  Status s = RpcPasswordCredentials(config, &credentials);
+  if (!s.ok()) return s;
+  if (credentials) {
+    std::tie(out.user, out.password) = *credentials;
   } else {
     std::filesystem::path cookie =
         config.GetArg("rpccookiefile", std::string(rpc::kCookieFileName));
@@ -194,6 +197,17 @@ Status ClientOptionsFromConfig(const Config& config, const ChainParams& params,
     }
   }
   *options = std::move(out);
+  return Status::OK();
+}
+
+Status RpcPasswordCredentials(const Config& config,
+                              std::optional<std::pair<std::string, std::string>>* out) {
+  out->reset();
+  const std::string user = config.GetArg("rpcuser", "");
+  if (user.find(':') != std::string::npos)
+    return Status::InvalidArgument("-rpcuser must not contain ':'");
+  const std::string password = config.GetArg("rpcpassword", "");
+  if (!password.empty()) *out = std::make_pair(user, password);
   return Status::OK();
 }
 

@@ -9,7 +9,9 @@
 #define COMPUTECOIN_NODE_COMMON_ARGS_H
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "chain/status.h"
 #include "consensus/chainparams.h"
@@ -59,6 +61,14 @@ Status LoadConfiguration(Config* config, const ChainParams** params,
 Status ClientOptionsFromConfig(const Config& config, const ChainParams& params,
                                const std::filesystem::path& network_dir,
                                rpc::RpcClientOptions* options);
+
+/// -rpcuser and -rpcpassword, the credentials node and clients use instead
+/// of the cookie, as bitcoind takes them: none (nullopt: use the cookie)
+/// unless the password is set and not empty — an empty one would let in
+/// anyone who sends an empty password. Returns InvalidArgument for a user
+/// name with ':', which HTTP basic authentication could never carry.
+Status RpcPasswordCredentials(const Config& config,
+                              std::optional<std::pair<std::string, std::string>>* out);
 
 }  // namespace cc
 

@@ -56,6 +56,23 @@ class FeatureConfigTest(ComputecoinTestFramework):
         node.stop()
         node.auth = None
 
+        self.log("an empty rpcpassword is no password: the cookie guards RPC, as in bitcoind")
+        # Before, rpcpassword= set password authentication with an empty
+        # password: anyone sending ':' was let in, `stop` included.
+        write_conf(node, "[regtest]\nrpcpassword=\n")
+        node.start()
+        assert os.path.exists(node.cookie_path), "no cookie with an empty rpcpassword"
+        for user in ("", "__cookie__"):
+            status, _ = node.http_post(json.dumps({"method": "getblockcount", "id": 1}),
+                                       user=user, password="")
+            assert_equal(status, 401)
+        assert_equal(node.cli_ok("getblockcount"), "0")  # the cli falls back to the cookie too
+        node.stop()
+        write_conf(node, "[regtest]\nrpcuser=a:b\nrpcpassword=c\n")
+        result = node.run_program("computecoind")
+        assert_equal(result.returncode, 1)
+        assert_in("-rpcuser must not contain ':'", result.stderr)
+
         self.log("configuration errors stop the node with a clear message")
         for text, expected in [
             ("frobnicate=1\n", "unknown option 'frobnicate'"),
