@@ -45,7 +45,19 @@ void Logger::Log(std::string_view message) {
   if (!message.empty() && message.back() == '\n') message.remove_suffix(1);
   std::string line = LogTimestamp();
   line += ' ';
-  line += message;
+  // Messages quote what peers and users send (host names, user agents,
+  // reasons): a newline there would forge a line, a NUL end this one.
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      line += "\\x";
+      line += kHex[byte >> 4];
+      line += kHex[byte & 0xf];
+    } else {
+      line += c;
+    }
+  }
   line += '\n';
   std::lock_guard<std::mutex> lock(mu_);
   if (print_to_console_) {

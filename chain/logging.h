@@ -31,7 +31,9 @@ class Logger {
   Status OpenFile(const std::filesystem::path& path);
   /// Also writes every line to standard output.
   void SetPrintToConsole(bool print);
-  /// Writes one line (a trailing newline in `message` is not doubled).
+  /// Writes one line (a trailing newline in `message` is not doubled). A
+  /// control byte within it (newline, NUL, escape, ...) is written as
+  /// \xNN, so that no message can make or cut a line.
   void Log(std::string_view message);
   /// Flushes and closes the file; later lines go only to the console.
   void Close();

@@ -105,7 +105,9 @@ class ConnManImpl {
   void Stop();
 
   Status ConnectTo(const std::string& target, bool manual);
-  bool AddNode(const std::string& target);
+  Status AddNode(const std::string& target);
+  /** Whether `target` parses as host, host:port or [v6]:port. */
+  bool IsTarget(const std::string& target) const;
   bool RemoveAddedNode(const std::string& target);
   std::vector<std::string> GetAddedNodes() const;
   bool PushRaw(PeerId id, std::string_view command, ByteSpan payload);
@@ -445,6 +447,15 @@ ConnManImpl::ConnManImpl(ConnManOptions options, NetEventsInterface* events)
 }
 
 Status ConnManImpl::Start() {
+  // A target that cannot parse would be retried, and logged, on every tick.
+  for (const auto& [option, targets] :
+       {std::pair{"-connect", &opt_.connect}, std::pair{"-addnode", &opt_.addnode}}) {
+    for (const std::string& target : *targets) {
+      if (!IsTarget(target))
+        return Status::InvalidArgument(std::string("Invalid ") + option + "=" + target +
+                                       ": expected host, host:port or [v6]:port");
+    }
+  }
   if (opt_.listen) {
     auto bind = Service::ParseIp(opt_.bind_address, opt_.port);
     if (!bind) return Status::InvalidArgument("bad bind address: " + opt_.bind_address);
@@ -799,25 +810,28 @@ void ConnManImpl::OnFatalFrame(const PeerRef& peer, const std::string& reason) {
   }
 }
 
-Status ConnManImpl::ConnectTo(const std::string& target, bool manual) {
+bool ConnManImpl::IsTarget(const std::string& target) const {
   std::string host;
   uint16_t port;
-  if (!SplitHostPort(target, opt_.default_port, &host, &port)) {
-    return Status::InvalidArgument("cannot parse " + target);
-  }
+  return SplitHostPort(target, opt_.default_port, &host, &port);
+}
+
+Status ConnManImpl::ConnectTo(const std::string& target, bool manual) {
+  if (!IsTarget(target)) return Status::InvalidArgument("cannot parse " + target);
   asio::post(io_, [this, target, manual] {
     if (!interrupt_) StartConnect(target, manual);
   });
   return Status::OK();
 }
 
-bool ConnManImpl::AddNode(const std::string& target) {
+Status ConnManImpl::AddNode(const std::string& target) {
+  if (!IsTarget(target)) return Status::InvalidArgument("cannot parse " + target);
   std::lock_guard lock(mu_);
   if (std::find(added_nodes_.begin(), added_nodes_.end(), target) != added_nodes_.end()) {
-    return false;
+    return Status::NotSupported("already added");
   }
   added_nodes_.push_back(target);
-  return true;
+  return Status::OK();
 }
 
 bool ConnManImpl::RemoveAddedNode(const std::string& target) {
@@ -910,7 +924,7 @@ uint16_t ConnMan::GetListenPort() const { return impl_->listen_port_; }
 Status ConnMan::ConnectTo(const std::string& host_port, bool manual) {
   return impl_->ConnectTo(host_port, manual);
 }
-bool ConnMan::AddNode(const std::string& host_port) { return impl_->AddNode(host_port); }
+Status ConnMan::AddNode(const std::string& host_port) { return impl_->AddNode(host_port); }
 bool ConnMan::RemoveAddedNode(const std::string& host_port) {
   return impl_->RemoveAddedNode(host_port);
 }

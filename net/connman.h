@@ -175,9 +175,10 @@ class ConnMan {
    *  Returns: OK when the attempt has started (the result shows up as InitializePeer);
    *           InvalidArgument for an unparsable string. */
   Status ConnectTo(const std::string& host_port, bool manual = true);
-  /** Adds/removes a -addnode entry (kept connected). Returns false if already there /
-   *  not there. */
-  bool AddNode(const std::string& host_port);
+  /** Adds a -addnode entry (kept connected). Returns InvalidArgument for an
+   *  unparsable string, NotSupported if it is there already. */
+  Status AddNode(const std::string& host_port);
+  /** Removes one. Returns false if it is not there. */
   bool RemoveAddedNode(const std::string& host_port);
   std::vector<std::string> GetAddedNodes() const;
 

@@ -258,8 +258,9 @@ RpcMethod addnode(NodeContext& node) {
           return nullptr;
         }
         if (what == "add") {
-          if (!connman.AddNode(name))
-            throw RpcError(rpc::kRpcClientNodeAlreadyAdded, "Error: Node already added");
+          const Status s = connman.AddNode(name);
+          if (s.IsInvalidArgument()) throw RpcError(rpc::kRpcInvalidParameter, s.message());
+          if (!s.ok()) throw RpcError(rpc::kRpcClientNodeAlreadyAdded, "Error: Node already added");
           return nullptr;
         }
         if (what == "remove") {

@@ -193,15 +193,38 @@ TEST(ConnManTest, AddNodeAndUnreachableTargets) {
   Node b(opt);
   EXPECT_TRUE(b.connman->ConnectTo("not a target:x").IsInvalidArgument());
   EXPECT_TRUE(b.connman->ConnectTo("127.0.0.1:1").ok());  // refused: logged, nothing registered
+  // An unparsable target is refused, not retried (and logged) every tick.
+  EXPECT_TRUE(b.connman->AddNode("1.2.3.4:99999").IsInvalidArgument());
+  EXPECT_TRUE(b.connman->AddNode("[::1").IsInvalidArgument());
+  EXPECT_TRUE(b.connman->GetAddedNodes().empty());
   Node a;
-  EXPECT_TRUE(b.connman->AddNode(a.Address()));
-  EXPECT_FALSE(b.connman->AddNode(a.Address()));
+  EXPECT_TRUE(b.connman->AddNode(a.Address()).ok());
+  EXPECT_TRUE(b.connman->AddNode(a.Address()).IsNotSupported());
   EXPECT_EQ(b.connman->GetAddedNodes().size(), 1u);
   EXPECT_TRUE(WaitFor([&] { return b.events.TotalPongs() >= 1; }));
   EXPECT_EQ(b.connman->GetPeerCount(false, true), 1u);
   EXPECT_TRUE(b.connman->RemoveAddedNode(a.Address()));
   EXPECT_TRUE(b.connman->DisconnectPeer(*Service::Parse(a.Address(), 0)));
   EXPECT_TRUE(WaitFor([&] { return b.connman->GetPeerCount(true, true) == 0; }));
+}
+
+// -connect and -addnode targets that cannot parse stop the start with the
+// option named; before, the node started and logged each one twice a
+// second, forever.
+TEST(ConnManTest, UnparsableConfiguredTargetsAreRefusedAtStart) {
+  for (bool connect : {true, false}) {
+    ConnManOptions opt;
+    opt.magic = kMagic;
+    opt.listen = false;
+    (connect ? opt.connect : opt.addnode).push_back("1.2.3.4:99999");
+    TestNode events;
+    ConnMan connman(std::move(opt), &events);
+    const Status s = connman.Start();
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find(connect ? "Invalid -connect=1.2.3.4:99999" : "Invalid -addnode="),
+              std::string::npos)
+        << s.message();
+  }
 }
 
 TEST(ConnManTest, GarbageSenderIsDisconnectedOthersKeepWorking) {
