@@ -46,10 +46,14 @@ std::filesystem::path CookiePath(const Config& config, const std::filesystem::pa
   return cookie.is_relative() ? network_dir / cookie : cookie;
 }
 
-// Reads a positive integer option; InvalidArgument names it otherwise.
-Status PositiveArg(const Config& config, const std::string& name, int64_t fallback, int64_t* out) {
+// Reads an integer option in [1, max]; InvalidArgument names it and the
+// range otherwise (an unbounded -rpcthreads aborted the node when the
+// system would not make that many threads).
+Status BoundedArg(const Config& config, const std::string& name, int64_t fallback, int64_t max,
+                  int64_t* out) {
   const int64_t value = config.GetIntArg(name, fallback);
-  if (value <= 0) return Status::InvalidArgument("-" + name + " must be positive");
+  if (value <= 0 || value > max)
+    return Status::InvalidArgument("-" + name + " must be in [1, " + std::to_string(max) + "]");
   *out = value;
   return Status::OK();
 }
@@ -76,23 +80,24 @@ Status ServerOptionsFromConfig(const Config& config, const ChainParams& params,
   // text in node_args.cpp reads them too).
   const rpc::HttpServerOptions defaults;
   int64_t value = 0;
-  Status s = PositiveArg(config, "rpcthreads", static_cast<int64_t>(defaults.threads), &value);
+  Status s = BoundedArg(config, "rpcthreads", static_cast<int64_t>(defaults.threads), 1024, &value);
   out.threads = static_cast<size_t>(value);
   if (s.ok())
-    s = PositiveArg(config, "rpcworkqueue", static_cast<int64_t>(defaults.work_queue), &value);
+    s = BoundedArg(config, "rpcworkqueue", static_cast<int64_t>(defaults.work_queue), 1'000'000,
+                   &value);
   out.work_queue = static_cast<size_t>(value);
   if (s.ok())
-    s = PositiveArg(config, "rpcservertimeout",
-                    std::chrono::duration_cast<std::chrono::seconds>(defaults.idle_timeout).count(),
-                    &value);
+    s = BoundedArg(config, "rpcservertimeout",
+                   std::chrono::duration_cast<std::chrono::seconds>(defaults.idle_timeout).count(),
+                   86'400, &value);
   out.idle_timeout = std::chrono::seconds(value);
   if (s.ok())
-    s = PositiveArg(config, "rpcmaxconnections", static_cast<int64_t>(defaults.max_connections),
-                    &value);
+    s = BoundedArg(config, "rpcmaxconnections", static_cast<int64_t>(defaults.max_connections),
+                   65'536, &value);
   out.max_connections = static_cast<size_t>(value);
   if (s.ok())
-    s = PositiveArg(config, "rpcmaxbodysize", static_cast<int64_t>(defaults.max_body_bytes),
-                    &value);
+    s = BoundedArg(config, "rpcmaxbodysize", static_cast<int64_t>(defaults.max_body_bytes),
+                   int64_t{1} << 30, &value);
   out.max_body_bytes = static_cast<size_t>(value);
   if (!s.ok()) return s;
   out.log = [](const std::string& line) { LogPrintf(line); };

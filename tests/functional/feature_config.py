@@ -80,6 +80,8 @@ class FeatureConfigTest(ComputecoinTestFramework):
             ("[moon]\n", "unknown section [moon]"),
             ("noserver\n", "to negate an option write noserver=1"),
             ("rpcauth=broken\n", "rpcauth must be user:salt$hmac"),
+            # Unbounded, it aborted the node when the threads could not be made.
+            ("[regtest]\nrpcthreads=100000000\n", "-rpcthreads must be in [1, 1024]"),
         ]:
             write_conf(node, text)
             result = node.run_program("computecoind")
