@@ -1,12 +1,19 @@
 #include "rpc/protocol.h"
 
+#include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace cc::rpc {
 namespace {
 
 // Thrown by the parser callback to stop parsing at the first level too deep.
 struct TooDeep {};
+// Thrown by the parser callback at the first name an object repeats.
+struct DuplicateKey {
+  std::string name;
+};
 
 }  // namespace
 
@@ -14,11 +21,18 @@ Status ParseJsonBody(std::string_view text, json* out) {
   *out = nullptr;
   // `depth` counts the containers open around the event's value, so a
   // container that opens at depth d is level d + 1.
-  const json::parser_callback_t limit = [](int depth, json::parse_event_t event, json&) {
+  // The names of each object open around the parser, innermost last.
+  std::vector<std::set<std::string>> names;
+  const json::parser_callback_t limit = [&names](int depth, json::parse_event_t event,
+                                                 json& parsed) {
     if ((event == json::parse_event_t::array_start || event == json::parse_event_t::object_start) &&
         depth + 1 > kMaxJsonDepth) {
       throw TooDeep{};
     }
+    if (event == json::parse_event_t::object_start) names.emplace_back();
+    if (event == json::parse_event_t::object_end) names.pop_back();
+    if (event == json::parse_event_t::key && !names.back().insert(parsed.get<std::string>()).second)
+      throw DuplicateKey{parsed.get<std::string>()};
     return true;
   };
   json value;
@@ -27,6 +41,10 @@ Status ParseJsonBody(std::string_view text, json* out) {
   } catch (const TooDeep&) {
     return Status::InvalidArgument("Parse error: JSON nested deeper than " +
                                    std::to_string(kMaxJsonDepth) + " levels");
+  } catch (const DuplicateKey& duplicate) {
+    // nlohmann::json keeps the last value of a repeated name: sendmany
+    // {"A": 1, "A": 2} paid 2 to A once, without a word.
+    return Status::InvalidArgument("Parse error: duplicate key " + json(duplicate.name).dump());
   }
   // Bitcoin Core's text; only the depth limit says more.
   if (value.is_discarded()) return Status::InvalidArgument("Parse error");

@@ -89,8 +89,9 @@ class RpcError : public std::runtime_error {
 /// nested deeper than kMaxJsonDepth as soon as the parser opens it (so no
 /// deep value is ever built). Returns OK and sets *out on success; on failure
 /// returns InvalidArgument with the text of the kRpcParseError reply ("Parse
-/// error", or "Parse error: JSON nested deeper than 64 levels") and leaves
-/// *out null.
+/// error", "Parse error: JSON nested deeper than 64 levels", or "Parse
+/// error: duplicate key \"<name>\"" for an object that repeats a name, whose
+/// meaning JSON leaves open) and leaves *out null.
 [[nodiscard]] Status ParseJsonBody(std::string_view text, json* out);
 
 /// `object[key]` as a T if `object` is an object holding `key` with a value

@@ -107,6 +107,27 @@ TEST_F(DispatcherTest, DeepIdIsAParseError) {
   EXPECT_EQ(Body(Dispatch(body))["error"]["code"], -32700);
 }
 
+// nlohmann::json kept a repeated name's last value: sendmany with
+// {"A": 1, "A": 2} paid A once, 2 coins. A repeated name is now a parse
+// error wherever it is; the same name in sibling objects is not repeated.
+TEST_F(DispatcherTest, AnObjectThatRepeatsANameIsAParseError) {
+  for (const std::string body : {
+           R"({"method":"echo","params":[{"A":1,"A":2}],"id":1})",
+           R"({"method":"echo","method":"echo","id":1})",
+           R"({"method":"echo","params":[[{"x":{"y":1,"y":1}}]],"id":1})",
+       }) {
+    const HttpReply reply = Dispatch(body);
+    EXPECT_EQ(reply.status, 500u) << body;
+    EXPECT_EQ(Body(reply)["error"]["code"], -32700) << body;
+    EXPECT_NE(Body(reply)["error"]["message"].get<std::string>().find("duplicate key"),
+              std::string::npos)
+        << body;
+  }
+  const HttpReply siblings =
+      Dispatch(R"({"method":"echo","params":[[{"A":1},{"A":2,"B":{"A":3}}]],"id":1})");
+  EXPECT_EQ(siblings.status, 200u);
+}
+
 TEST_F(DispatcherTest, UnclosedBracketsAreAParseError) {
   const HttpReply reply = Dispatch(std::string(100'000, '['));
   EXPECT_EQ(reply.status, 500u);
