@@ -1,9 +1,11 @@
 #include "node/client/light_peer.h"
 
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio.hpp>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <random>
@@ -19,7 +21,8 @@ using asio::ip::tcp;
 
 class LightPeer::Impl {
  public:
-  explicit Impl(const ChainParams& params) : socket_(io_), transport_(Magic(params)) {}
+  Impl(const ChainParams& params, std::chrono::milliseconds reply_timeout)
+      : socket_(io_), transport_(Magic(params)), reply_timeout_(reply_timeout) {}
 
   static net::MessageStart Magic(const ChainParams& params) {
     net::MessageStart magic{};
@@ -38,10 +41,6 @@ class LightPeer::Impl {
     const auto endpoints = resolver.resolve(host, port, ec);
     if (!ec) asio::connect(socket_, endpoints, ec);
     if (ec) return Status::IOError("cannot connect to " + host_port + ": " + ec.message());
-    // A receive deadline, so that a silent peer is an error, not a hang.
-    timeval tv{};
-    tv.tv_sec = kReplyTimeout.count();
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     net::VersionMsg version;
     version.services = net::kNodeLight;
     version.time = static_cast<int64_t>(std::time(nullptr));
@@ -73,20 +72,43 @@ class LightPeer::Impl {
     return ec ? Status::IOError("send: " + ec.message()) : Status::OK();
   }
 
-  // The next message other than a ping (answered here).
+  // Up to 64 KiB from the socket by `deadline`. A deadline of our own
+  // (poll, then recv): Asio's blocking read polls again, without end, when a
+  // socket receive timeout expires, so a silent peer hung the client.
+  Status ReadSome(std::chrono::steady_clock::time_point deadline) {
+    const int fd = socket_.native_handle();
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return Status::IOError("the peer is silent (no reply within " +
+                               std::to_string(reply_timeout_.count()) + " ms)");
+      }
+      pollfd ready{fd, POLLIN, 0};
+      const int polled = ::poll(&ready, 1, static_cast<int>(left.count()));
+      if (polled < 0 && errno == EINTR) continue;
+      if (polled < 0) return Status::IOError(std::string("poll: ") + std::strerror(errno));
+      if (polled == 0) continue;  // the deadline, checked above
+      uint8_t buffer[64 * 1024];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) return Status::IOError(std::string("receive: ") + std::strerror(errno));
+      if (n == 0) return Status::IOError("receive: the peer closed the connection");
+      pending_.assign(buffer, buffer + n);
+      offset_ = 0;
+      return Status::OK();
+    }
+  }
+
+  // The next message other than a ping (answered here), within the reply
+  // timeout: a peer that trickles bytes is as silent as one that sends none.
   Status Receive(net::Message* out) {
+    const auto deadline = std::chrono::steady_clock::now() + reply_timeout_;
     while (true) {
       while (!transport_.HaveCompleteMessage()) {
         if (pending_.empty()) {
-          uint8_t buffer[64 * 1024];
-          boost::system::error_code ec;
-          const size_t n = socket_.read_some(asio::buffer(buffer), ec);
-          if (ec == asio::error::would_block || ec == asio::error::try_again)
-            return Status::IOError("the peer is silent (no reply within " +
-                                   std::to_string(kReplyTimeout.count()) + " s)");
-          if (ec) return Status::IOError("receive: " + ec.message());
-          pending_.assign(buffer, buffer + n);
-          offset_ = 0;
+          Status s = ReadSome(deadline);
+          if (!s.ok()) return s;
         }
         ByteSpan bytes(pending_.data() + offset_, pending_.size() - offset_);
         const size_t before = bytes.size();
@@ -114,14 +136,16 @@ class LightPeer::Impl {
   net::Transport transport_;
   std::vector<uint8_t> pending_;
   size_t offset_ = 0;
+  const std::chrono::milliseconds reply_timeout_;
 };
 
 LightPeer::LightPeer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LightPeer::~LightPeer() = default;
 
 Status LightPeer::Connect(const ChainParams& params, const std::string& host_port,
-                          std::unique_ptr<LightPeer>* out) {
-  auto impl = std::make_unique<Impl>(params);
+                          std::unique_ptr<LightPeer>* out,
+                          std::chrono::milliseconds reply_timeout) {
+  auto impl = std::make_unique<Impl>(params, reply_timeout);
   Status s = impl->Open(params, host_port);
   if (!s.ok()) return s;
   out->reset(new LightPeer(std::move(impl)));

@@ -1,5 +1,5 @@
 // LightPeer: computecoin-light's one P2P connection to a full node
-// (doc/protocol.md): a blocking TCP socket with a receive deadline, the
+// (doc/protocol.md): a blocking TCP socket with a deadline per reply, the
 // version/verack handshake as a light client (services kNodeLight, relay
 // off), then request/response: getheaders → headers, getproof → proof.
 // Pings are answered while waiting; every other message is skipped. A
@@ -28,11 +28,13 @@ class LightPeer {
   /// How long one reply may take before the peer counts as silent.
   static constexpr std::chrono::seconds kReplyTimeout{30};
 
-  /// Connects to "host:port" and completes the handshake. Returns IOError
-  /// if the peer cannot be reached or goes silent, Corruption if it breaks
-  /// the protocol.
+  /// Connects to "host:port" and completes the handshake. Every reply
+  /// (each message awaited, the handshake's included) must arrive whole
+  /// within `reply_timeout`. Returns IOError if the peer cannot be reached
+  /// or goes silent, Corruption if it breaks the protocol.
   static Status Connect(const ChainParams& params, const std::string& host_port,
-                        std::unique_ptr<LightPeer>* out);
+                        std::unique_ptr<LightPeer>* out,
+                        std::chrono::milliseconds reply_timeout = kReplyTimeout);
   ~LightPeer();
   LightPeer(const LightPeer&) = delete;
   LightPeer& operator=(const LightPeer&) = delete;
