@@ -499,6 +499,7 @@ Status ChainManager::ActivateBestChain() {
       for (;;) {
         if (GetStateLocked(walk.header.Hash(), &validated).ok()) break;
         if (walk.Has(kBlockFailed)) return Status::OK();
+        if (!walk.Has(kBlockHaveData)) return Status::OK();  // a lost block below: not yet
         const Uint256 prev = walk.header.prev;  // ReadIndex overwrites walk
         Status r = chain_->ReadIndex(prev, &walk);
         if (!r.ok()) return r;
@@ -827,6 +828,12 @@ bool ChainManager::ProcessNewBlockLocked(const Block& block, ValidationState* st
     if (!s.ok()) return state->Error("engine: " + s.ToString());
     s = MaybePrune();  // the block stays valid and connected either way
     if (!s.ok()) LogPrintf("Pruning the tensor store: " + s.ToString());
+    if (lost_below_stored_.erase(hash) != 0) {
+      // A block a reindex found lost is back: the stored ones above it follow.
+      s = ActivateBestChain();
+      if (!s.ok()) LogPrintf("Connecting the blocks stored above " + hash.ToHex() + ": " +
+                             s.ToString());
+    }
     return true;
   }
 

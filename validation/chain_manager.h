@@ -302,6 +302,7 @@ class ChainManager {
     uint32_t connected = 0;  //!< blocks validated now
     uint32_t trusted = 0;    //!< of which connected without re-executing their work
     uint32_t rejected = 0;   //!< blocks that failed validation
+    uint32_t waiting = 0;    //!< above a block whose data is lost: kept, not validated
   };
   Status ActivateStoredBlocks(ReindexStats* stats);
 
@@ -521,6 +522,10 @@ class ChainManager {
   std::map<std::pair<Uint256, XOnlyPubKeyBytes>, BlockHeader> slots_;
   std::deque<std::pair<Uint256, XOnlyPubKeyBytes>> slot_order_;
   std::vector<Evidence> evidence_;
+  // Blocks whose data a reindex found lost while blocks above them are
+  // stored (ActivateStoredBlocks): when one connects, so do those. Guarded
+  // by mu_; not kept across restarts.
+  std::set<Uint256> lost_below_stored_;
   std::vector<FraudProof> fraud_proofs_;  // not yet taken
   std::set<XOnlyPubKeyBytes> offenders_;
 };

@@ -188,6 +188,18 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
       ValidationState state;
       bool trusted = false;
       const bool on_tip = block.header.prev == tip_.block_hash;
+      // Above a block whose data is lost (a damaged record kept as a
+      // header, reindex.h): stored, it waits for a peer to serve that one.
+      if (!on_tip && !GetStateLocked(block.header.prev, &known).ok()) {
+        ++counts.waiting;
+        BlockIndexEntry walk;
+        for (Uint256 h = block.header.prev;
+             !GetStateLocked(h, &known).ok() && chain_->ReadIndex(h, &walk).ok();
+             h = walk.header.prev) {
+          if (!walk.Has(kBlockHaveData)) lost_below_stored_.insert(h);
+        }
+        continue;
+      }
       const bool valid = on_tip ? ConnectReverified(block, &trusted, &state)
                                 : ProcessNewBlockLocked(block, &state);
       if (valid) {
@@ -221,7 +233,8 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
   }
   LogPrintf("Reindex: " + std::to_string(counts.connected) + " blocks validated (" +
             std::to_string(counts.trusted) + " of them on trust, their work tensors pruned), " +
-            std::to_string(counts.rejected) + " invalid");
+            std::to_string(counts.rejected) + " invalid, " + std::to_string(counts.waiting) +
+            " waiting for an earlier block a peer must serve again");
   if (stats != nullptr) *stats = counts;
   return Status::OK();
 }

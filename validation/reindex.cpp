@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -49,8 +50,29 @@ Status RemoveAll(const fs::path& path) {
   return ec ? FsError("remove", path, ec) : Status::OK();
 }
 
+// Stores in `dest` the headers from its first known ancestor of `hash` down
+// to `hash`, taken from `headers` (the old block index). Returns false if
+// that chain of headers breaks before reaching a known one.
+bool StoreMissingAncestors(const Uint256& hash, const std::map<Uint256, BlockHeader>& headers,
+                           ChainState* dest) {
+  std::vector<const BlockHeader*> missing;  // child first
+  BlockIndexEntry known;
+  for (Uint256 h = hash; !dest->ReadIndex(h, &known).ok();) {
+    const auto it = headers.find(h);
+    if (it == headers.end() || missing.size() == headers.size()) return false;
+    missing.push_back(&it->second);
+    h = it->second.prev;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+    if (!dest->StoreHeader(**it).ok()) return false;
+  return true;
+}
+
 // -reindex: every block record ('d' table) that decodes and hashes to its
-// key, lowest height first so that parents are stored before children.
+// key, lowest height first so that parents are stored before children. A
+// block whose record is damaged keeps its place as a header from the old
+// index, where that survived, so that the blocks above it are kept too and
+// connect once a peer serves it again; before, they were all dropped.
 Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
   if (!HoldsLevelDbData(source)) return Status::OK();  // nothing stored yet
   leveldb::Options options;
@@ -81,9 +103,18 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
     blocks.emplace_back(block.header.height, key.ToString());
   }
   if (!it->status().ok()) LogPrintf("Reindex: reading the blocks: " + it->status().ToString());
+  std::map<Uint256, BlockHeader> index_headers;
+  const std::string index_prefix(1, store::kIndexPrefix);
+  for (it->Seek(index_prefix); it->Valid() && it->key().starts_with(index_prefix); it->Next()) {
+    BlockIndexEntry entry;
+    if (Deserialize(store::ToBytes(it->value()), &entry).ok() &&
+        store::HashKey(store::kIndexPrefix, entry.header.Hash()) == it->key().ToString())
+      index_headers.emplace(entry.header.Hash(), entry.header);
+  }
   it.reset();
   std::sort(blocks.begin(), blocks.end());
   uint32_t orphans = 0;
+  uint32_t kept_above_damage = 0;  // placed on a damaged block's header
   for (const auto& [height, key] : blocks) {
     std::string value;
     Block block;
@@ -91,8 +122,12 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
     if (!ls.ok()) return store::FromLevelDb(ls, "reindex: block");
     s = Deserialize(store::ToBytes(leveldb::Slice(value)), &block);
     if (s.ok()) s = dest->StoreBlock(block);
+    if (s.IsInvalidArgument() && StoreMissingAncestors(block.header.prev, index_headers, dest)) {
+      s = dest->StoreBlock(block);
+      if (s.ok()) ++kept_above_damage;
+    }
     if (s.IsInvalidArgument() || s.IsCorruption()) {
-      ++orphans;  // its parent was lost: it cannot be placed in the tree
+      ++orphans;  // its parent was lost, header too: it cannot be placed in the tree
       continue;
     }
     if (!s.ok()) return s;
@@ -100,6 +135,10 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
   LogPrintf("Reindex: found " + std::to_string(blocks.size() - orphans) + " stored blocks (" +
             std::to_string(damaged) + " damaged records and " + std::to_string(orphans) +
             " blocks without a parent skipped)");
+  if (kept_above_damage > 0)
+    LogPrintf("Reindex: " + std::to_string(kept_above_damage) +
+              " blocks kept above damaged records, whose blocks are kept as headers from the old "
+              "index and fetched again from peers");
   return Status::OK();
 }
 

@@ -307,6 +307,32 @@ TEST_F(ReindexTest, RebuildsTheChainFromTheBlockRecords) {
   EXPECT_FALSE(fs::exists(Dir("a") / "chainstate.reindex"));
 }
 
+// A damaged block record cost every block above it: -reindex could not
+// place them without their parent and dropped them with the old database.
+// The damaged block now keeps its place as a header from the old index, the
+// blocks above it are kept, and when a peer serves it again they connect.
+TEST_F(ReindexTest, BlocksAboveADamagedRecordAreKeptAndConnectWhenItComesBack) {
+  test::TestChain node(Dir("a"), options_), peer(Dir("b"), options_);
+  const std::vector<Uint256> blocks = Generate(&node, 5);
+  Relay(node, &peer, blocks);
+  const ConsensusState tip = node.manager->Tip();
+  const std::vector<uint8_t> utxo = node.Utxo();
+  node.Close();
+  Put(Dir("a") / "chainstate", Key('d', blocks[2]), "damaged");
+  const ChainManager::ReindexStats stats = Reindex(&node, ReindexMode::kFull);
+  EXPECT_EQ(stats.connected, 2u);  // up to the damaged one
+  EXPECT_EQ(stats.waiting, 2u);
+  EXPECT_EQ(TipHeight(*node.chain), 2u);
+  EXPECT_FALSE(node.chain->HaveBlock(blocks[2]));
+  BlockIndexEntry header;
+  EXPECT_TRUE(node.chain->ReadIndex(blocks[2], &header).ok());  // its place is kept
+  EXPECT_TRUE(node.chain->HaveBlock(blocks[3]));
+  EXPECT_TRUE(node.chain->HaveBlock(blocks[4]));
+  Relay(peer, &node, {blocks[2]});  // a peer serves it again
+  EXPECT_EQ(node.manager->Tip(), tip);
+  EXPECT_EQ(node.Utxo(), utxo);
+}
+
 TEST_F(ReindexTest, ChainstateModeKeepsSideBranchesAndFailedMarks) {
   test::TestChain a(Dir("a"), options_), b(Dir("b"), options_);
   Generate(&a, 4);
