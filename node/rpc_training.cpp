@@ -396,6 +396,10 @@ RpcMethod exportmodel(NodeContext& node) {
       ExampleCli("exportmodel", "\"model\"") + ExampleRpc("exportmodel", "\"model\""),
       [&node](const RpcMethod&, const RpcRequest& request) -> json {
         const std::filesystem::path stem = NodePath(node, request.Arg(0), "path");
+        // "/" or "dir/" would write "/.json" and "/.safetensors".
+        if (!stem.has_filename())
+          throw RpcError(rpc::kRpcInvalidParameter,
+                         "path must name a file, not a directory: " + stem.string());
         ChainManager& manager = ChainManagerOrThrow(node);
         ConsensusState tip;
         compute::ParamValues params;

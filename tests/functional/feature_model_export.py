@@ -137,6 +137,11 @@ class FeatureModelExportTest(ComputecoinTestFramework):
         self.log("an export never overwrites; bad paths are refused")
         assert_raises_rpc_error(-1, "exists already", node.rpc, "exportmodel", "model")
         assert_raises_rpc_error(-3, "path must be a non-empty string", node.rpc, "exportmodel", "")
+        # A directory was taken as a file name prefix: "/" wrote /.json and /.safetensors.
+        for directory in ("/", node.datadir + "/"):
+            assert_raises_rpc_error(-8, "path must name a file, not a directory", node.rpc,
+                                    "exportmodel", directory)
+        assert not os.path.exists(os.path.join(node.datadir, ".json"))
         assert_raises_rpc_error(-1, "cannot create", node.rpc, "exportmodel", "no/such/dir/m")
 
         self.log("tampering is caught: a flipped weight, a false state root, a missing file")
