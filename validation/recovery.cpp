@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,7 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
   LogPrintf("Reindex: validating " + std::to_string(entries.size()) + " stored blocks");
   ReindexStats counts;
   uint32_t last_logged = 0;
+  std::set<Uint256> waiting;  // stored above a block whose data is lost
   for (const BlockIndexEntry& entry : entries) {
     if (Interrupted())
       return Status::Interrupted("reindex stopped at height " + std::to_string(tip_.height) +
@@ -190,14 +192,21 @@ Status ChainManager::ActivateStoredBlocks(ReindexStats* stats) {
       const bool on_tip = block.header.prev == tip_.block_hash;
       // Above a block whose data is lost (a damaged record kept as a
       // header, reindex.h): stored, it waits for a peer to serve that one.
-      if (!on_tip && !GetStateLocked(block.header.prev, &known).ok()) {
-        ++counts.waiting;
-        BlockIndexEntry walk;
-        for (Uint256 h = block.header.prev;
-             !GetStateLocked(h, &known).ok() && chain_->ReadIndex(h, &walk).ok();
-             h = walk.header.prev) {
-          if (!walk.Has(kBlockHaveData)) lost_below_stored_.insert(h);
+      // (A side branch's blocks have no state either, but their data.)
+      bool above_lost = waiting.contains(block.header.prev);
+      BlockIndexEntry walk;
+      for (Uint256 h = block.header.prev; !on_tip && !above_lost && !GetStateLocked(h, &known).ok();
+           h = walk.header.prev) {
+        s = chain_->ReadIndex(h, &walk);
+        if (!s.ok()) return s;
+        if (!walk.Has(kBlockHaveData)) {
+          lost_below_stored_.insert(h);
+          above_lost = true;
         }
+      }
+      if (above_lost) {
+        ++counts.waiting;
+        waiting.insert(hash);
         continue;
       }
       const bool valid = on_tip ? ConnectReverified(block, &trusted, &state)
