@@ -333,6 +333,22 @@ TEST_F(ReindexTest, BlocksAboveADamagedRecordAreKeptAndConnectWhenItComesBack) {
   EXPECT_EQ(node.Utxo(), utxo);
 }
 
+// The branch a node had reorganised to is found again: its blocks come
+// after the old branch's, whose blocks then have no consensus state, and
+// must not be taken for blocks above a lost one (ActivateStoredBlocks).
+TEST_F(ReindexTest, RebuildsTheBranchTheNodeHadReorganisedTo) {
+  test::TestChain a(Dir("a"), options_), b(Dir("b"), options_);
+  Generate(&a, 2);
+  const std::vector<Uint256> heavier = Generate(&b, 4, 7);
+  Relay(b, &a, heavier);
+  const ConsensusState tip = a.manager->Tip();
+  ASSERT_EQ(tip.block_hash, heavier.back());
+  a.Close();
+  const ChainManager::ReindexStats stats = Reindex(&a, ReindexMode::kFull);
+  EXPECT_EQ(stats.waiting, 0u);
+  EXPECT_EQ(a.manager->Tip(), tip);
+}
+
 TEST_F(ReindexTest, ChainstateModeKeepsSideBranchesAndFailedMarks) {
   test::TestChain a(Dir("a"), options_), b(Dir("b"), options_);
   Generate(&a, 4);
