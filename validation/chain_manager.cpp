@@ -982,6 +982,9 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
       payouts.push_back(payout_of ? payout_of(k.PublicKey()) : KeyHash(k.PublicKey()));
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // Without the tip's weights no unit can run: say so, rather than let
+      // the failed assembly read as a slot held by another key.
+      if (Status s = CheckModelLoaded(); !s.ok()) return s;
       AssemblyRequest request;
       request.txs = std::move(txs);
       request.fees = fees;

@@ -255,6 +255,23 @@ TEST_F(RecoveryTest, VerifyChainFindsADamagedBlockAtLevelZero) {
   EXPECT_TRUE(node.manager->VerifyChain(0, 2).ok());
 }
 
+// A node whose tensor store was lost starts (it may catch up from peers),
+// but generate said "the slot ... is held by a worker key this node lacks"
+// although it held every key; it now names the missing weights.
+TEST_F(RecoveryTest, GenerateWithoutTheTipsWeightsSaysSo) {
+  test::TestChain node(Dir("a"), options_);
+  Generate(&node, 2);
+  node.Close();
+  fs::remove_all(Dir("a") / "tensors");
+  node.Open();
+  EXPECT_FALSE(node.manager->ModelLoaded());
+  std::vector<Uint256> hashes;
+  const Status s = node.manager->Generate(1, workers_, RegtestParams().genesis_time + 30, &hashes);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("no model is loaded"), std::string::npos) << s.message();
+  EXPECT_TRUE(hashes.empty());
+}
+
 // Issue 11: a chain database that lost its data (here: all of it) opened as
 // a new chain at height 0; the consensus database shows it had more.
 TEST_F(RecoveryTest, ChainDatabaseThatLostItsBlocksIsRefused) {
