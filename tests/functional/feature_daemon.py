@@ -42,7 +42,15 @@ class DaemonTest(ComputecoinTestFramework):
         try:
             self.run_daemons()
         finally:
-            for pid in self.daemons:  # a failed assertion must not leave one running
+            # A failed assertion must not leave a daemon running: those whose
+            # pid the test read, and any whose pid file is still there.
+            pids = set(self.daemons)
+            for node in self.nodes:
+                for path in (os.path.join(node.network_dir, "computecoind.pid"),
+                             os.path.join(node.datadir, "node.pid")):
+                    if os.path.exists(path):
+                        pids.add(self.read_pid(path))
+            for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
