@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <span>
+
+#include "chain/hex.h"
 
 namespace cc {
 
@@ -50,10 +53,8 @@ void Logger::Log(std::string_view message) {
   for (const char c : message) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
       line += "\\x";
-      line += kHex[byte >> 4];
-      line += kHex[byte & 0xf];
+      AppendHex(std::span<const uint8_t>(&byte, 1), &line);
     } else {
       line += c;
     }
