@@ -433,6 +433,14 @@ class PeerManager::Impl {
       connman_->DisconnectPeer(peer->id(), "self-connection");
       return;
     }
+    if (msg.version < kMinPeerProtocolVersion) {
+      // Not misbehaviour: an old or foreign client, as Bitcoin Core treats one.
+      Log("Peer " + std::to_string(peer->id()) + " speaks protocol version " +
+          std::to_string(msg.version) + ", below " + std::to_string(kMinPeerProtocolVersion) +
+          "; disconnecting");
+      connman_->DisconnectPeer(peer->id(), "obsolete-version");
+      return;
+    }
     peer->SetVersionInfo(msg.version, msg.services, msg.user_agent, msg.best_height);
     state.got_version = true;
     state.relay_txs = msg.relay;

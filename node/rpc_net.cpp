@@ -2,6 +2,7 @@
 // at the bottom. Shapes and error codes are Bitcoin Core's.
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 
 #include "net/netaddress.h"
@@ -289,14 +290,16 @@ RpcMethod disconnectnode(NodeContext& node) {
         const json& address = request.Arg(0);
         const json& id = request.Arg(1);
         const bool by_address = address.is_string() && !address.get<std::string>().empty();
-        const bool by_id = id.is_number_integer();
+        const bool by_id = !id.is_null();
         bool found = false;
         if (by_address && !by_id) {
           const std::optional<net::Service> addr =
               net::Service::Parse(address.get<std::string>(), node.params->p2p_port);
           found = addr && connman.DisconnectPeer(*addr);
         } else if (by_id && (address.is_null() || address == "")) {
-          found = connman.DisconnectPeer(id.get<int64_t>(), "disconnectnode");
+          const int64_t peer_id = rpc::ParseIntArg(id, "nodeid", 0, INT64_MAX,
+                                                   "nodeid must be a peer id from getpeerinfo");
+          found = connman.DisconnectPeer(peer_id, "disconnectnode");
         } else {
           throw RpcError(rpc::kRpcInvalidParameter,
                          "Only one of address and nodeid should be provided.");

@@ -23,7 +23,8 @@ import time
 
 from miniwallet import MiniWallet, Transaction, TxIn, read_worker_keys
 from p2p_raw import INV_BLOCK, INV_TX, RawPeer, addr_payload, inv_payload, parse_inv
-from test_framework import ComputecoinTestFramework, assert_equal, wait_until
+from test_framework import (ComputecoinTestFramework, assert_equal, assert_raises_rpc_error,
+                            wait_until)
 
 FEE = 10_000  # base units: well above the minimum relay fee for one input
 
@@ -119,6 +120,20 @@ class P2PRelayTest(ComputecoinTestFramework):
         high.sync()
         low.sync()  # both peers had turns after the announcement
         assert not announces(high, tx.txid())
+
+        self.log("disconnectnode takes a peer id from getpeerinfo, and nothing else")
+        assert_raises_rpc_error(-3, "nodeid must be an integer", a.rpc, "disconnectnode", "", 1.5)
+        assert_raises_rpc_error(-8, "nodeid must be a peer id from getpeerinfo", a.rpc,
+                                "disconnectnode", "", -1)
+        doomed = RawPeer(a.p2p_port)
+        doomed.handshake()
+        port = doomed.sock.getsockname()[1]
+        (entry,) = [p for p in a.rpc("getpeerinfo") if p["addr"].endswith(f":{port}")]
+        a.rpc("disconnectnode", "", entry["id"])
+        assert doomed.wait_closed()
+        doomed.close()
+        wait_until(lambda: all(not p["addr"].endswith(f":{port}") for p in a.rpc("getpeerinfo")),
+                   10, "the disconnected peer gone")
 
         self.log("addresses over the rate are ignored and counted, not punished")
         now = int(time.time())

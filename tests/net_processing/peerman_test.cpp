@@ -170,6 +170,23 @@ TEST(PeerManagerTest, BadChecksumCostsOnlyThatMessage) {
   EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
 }
 
+// kMinPeerProtocolVersion was declared but never checked: a version -1
+// peer was served. It is now disconnected, without being discouraged.
+TEST(PeerManagerTest, PeerBelowTheMinimumProtocolVersionIsDisconnected) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  VersionMsg version;
+  version.version = -1;
+  version.services = kNodeNone;
+  version.nonce = 0x5eed;
+  raw.SendMessage(version);
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_TRUE(a.LogHas("speaks protocol version -1, below 1; disconnecting"));
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.1", 0)));
+}
+
 TEST(PeerManagerTest, GarbageAndOversizeLengthDisconnectWhileAnHonestPeerStaysSynced) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"));
