@@ -971,8 +971,16 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
   if (params_.worker_bond != 0)
     return Status::InvalidArgument("generate registers workers with zero bonds: not on " +
                                    params_.name);
+  // Two generate calls would assemble on one tip and report blocks that
+  // one of them made stale.
+  std::lock_guard<std::mutex> generate_lock(generate_mu_);
   const Uint256 genesis = GenesisHash(params_);
-  for (uint32_t i = 0; i < count; ++i) {
+  // The tip may still move between assembly and connection (a peer's block,
+  // invalidateblock): the block is then made again on the new tip, a few
+  // times at most, so that every hash returned is of a block on the chain.
+  constexpr int kMaxTipMoves = 8;
+  int tip_moves = 0;
+  for (uint32_t i = 0; i < count;) {
     Block block;
     std::vector<Transaction> txs;
     Amount fees = 0;
@@ -1008,9 +1016,23 @@ Status ChainManager::Generate(uint32_t count, const std::vector<PrivateKey>& wor
       if (!s.ok()) return s;
     }
     ValidationState state;
-    if (!ProcessNewBlock(block, &state))
-      return Status::Corruption("generated block refused: " + state.ToString());
-    if (hashes != nullptr) hashes->push_back(block.Hash());
+    const bool accepted = ProcessNewBlock(block, &state);
+    bool on_tip = false;
+    bool tip_moved = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      on_tip = tip_.block_hash == block.Hash();
+      tip_moved = !on_tip && tip_.block_hash != block.header.prev;
+    }
+    if (on_tip) {
+      if (hashes != nullptr) hashes->push_back(block.Hash());
+      ++i;
+      continue;
+    }
+    if (tip_moved && ++tip_moves <= kMaxTipMoves) continue;
+    if (!accepted) return Status::Corruption("generated block refused: " + state.ToString());
+    return Status::Interrupted("generated block " + block.Hash().ToHex() +
+                           " did not become the tip: the chain kept moving under it");
   }
   return Status::OK();
 }

@@ -181,9 +181,12 @@ class ChainManager {
   /// Each block's time is max(now, tip time), moved forward a slot at a
   /// time when no local key holds the slot, but never past max_future_time
   /// ahead (peers would refuse it). Appends the new hashes to *hashes (if
-  /// not null). Returns InvalidArgument without workers or when the
-  /// network's bond is not 0, NotFound when no local key holds a slot within
-  /// reach, and assembly or validation errors.
+  /// not null), each of a block that became the tip: calls run one at a
+  /// time, and a block whose parent stopped being the tip before it was
+  /// connected (a peer's block, invalidateblock) is made again on the new
+  /// tip, up to 8 times (then Interrupted). Returns InvalidArgument without
+  /// workers or when the network's bond is not 0, NotFound when no local
+  /// key holds a slot within reach, and assembly or validation errors.
   Status Generate(uint32_t count, const std::vector<PrivateKey>& workers, int64_t now,
                   std::vector<Uint256>* hashes, const TxSelector& select_txs = {},
                   const PayoutFor& payout_of = {});
@@ -495,6 +498,8 @@ class ChainManager {
   std::unique_ptr<leveldb::DB> states_db_;
   compute::Dataset dataset_;
 
+  // Held across a whole Generate, before every other lock.
+  std::mutex generate_mu_;
   // Lock order: notify_mu_, then mu_. notify_mu_ is held across a change
   // and its delivery, so listeners see changes in order.
   std::mutex notify_mu_;
