@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chain/hash.h"
+#include "chain/logging.h"
 #include "chain/serialize.h"
 
 namespace cc::compute {
@@ -280,6 +281,9 @@ Status TensorStore::Get(const Uint256& hash, EncodedTensor* t) {
 
   const char* error = FileError(file, hash, t);
   if (error == nullptr) return Status::OK();
+  // Callers see only "not usable" and fetch the tensor again; the operator
+  // must learn that the disk returned bad bytes.
+  LogPrintf("TensorStore: " + path + " is damaged (" + error + "); removed, to be fetched again");
   {
     // Delete the damaged file unless a concurrent Put has already replaced it.
     std::lock_guard<std::mutex> lock(mu_);

@@ -5,10 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "chain/logging.h"
 
 namespace cc::compute {
 namespace {
@@ -177,6 +180,25 @@ TEST_F(TensorStoreTest, DetectsAFlippedPayloadByte) {
   EXPECT_FALSE(fs::exists(FileOf(hash)));
   Put(Tensor(1), 0);
   EXPECT_TRUE(store_->Get(hash, &t).ok());
+}
+
+// Callers treat a damaged file as missing and fetch the tensor again, so
+// only the log tells the operator that the disk returned bad bytes.
+TEST_F(TensorStoreTest, ADamagedFileIsReportedInTheLog) {
+  const fs::path log = fs::path(dir_).parent_path() / (fs::path(dir_).filename().string() + ".log");
+  ASSERT_TRUE(GetLogger().OpenFile(log).ok());
+  const Uint256 hash = Put(Tensor(1), 0);
+  FlipByte(hash, 1);
+  EncodedTensor t;
+  EXPECT_TRUE(store_->Get(hash, &t).IsCorruption());
+  GetLogger().Close();
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(log);
+  EXPECT_NE(text.find("TensorStore: " + FileOf(hash) +
+                      " is damaged (content does not match its hash); removed"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(TensorStoreTest, DetectsADamagedHeader) {
