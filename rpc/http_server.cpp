@@ -360,6 +360,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         server_.Log("connections", server_.options_.name + ": connection limit reached");
         return Refuse(http::status::service_unavailable, "Too many connections\n");
     }
+    // Only chunked is understood (RFC 9112 §6.1): a body in any other coding
+    // would be read as empty or as raw bytes and then fail as a parse error.
+    const auto coding = request.find(http::field::transfer_encoding);
+    if (coding != request.end() && !beast::iequals(coding->value(), "chunked")) {
+      // Without chunked last, where the body ends is unknown: 400, and close.
+      return Refuse(request.chunked() ? http::status::not_implemented : http::status::bad_request,
+                    "Unsupported Transfer-Encoding: only chunked is understood\n");
+    }
     // From here the whole request must be in by body_timeout after it began.
     stream_.expires_at(request_start_ + server_.options_.body_timeout);
 
@@ -390,7 +398,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec) {
     if (ec == http::error::body_limit)
       return Refuse(http::status::payload_too_large, "Request body too large\n");
-    if (ec) return Close();
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return Close();
+    }
+    // The client is still there, but its body broke the framing (a chunk
+    // size that is not hex, say): tell it so rather than hang up.
+    if (ec) return Refuse(http::status::bad_request, "Malformed HTTP request body\n");
 
     keep_alive_ = parser_->get().keep_alive();
     if (server_.queued_.fetch_add(1) >= server_.options_.work_queue) {

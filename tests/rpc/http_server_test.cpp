@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -415,6 +416,37 @@ TEST_F(HttpServerTest, OversizedChunkedBodyIsRefused) {
       connection.Send("POST / HTTP/1.1\r\nAuthorization: " + BasicAuthHeader(kUser, kPassword) +
                       "\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + chunk + "\r\n0\r\n\r\n"));
   EXPECT_EQ(connection.Read().status, 413);
+}
+
+// A body in a transfer coding other than chunked was read as empty and
+// answered 500 "Parse error"; a broken chunk got no reply at all.
+TEST_F(HttpServerTest, TransferCodingsOtherThanChunkedAreRefused) {
+  StartServer();
+  const std::string head = "POST / HTTP/1.1\r\nAuthorization: " +
+                           BasicAuthHeader(kUser, kPassword) + "\r\nTransfer-Encoding: ";
+  const std::string body = R"({"method":"add","params":[1],"id":1})";
+  {
+    RawConnection connection(port_);
+    ASSERT_TRUE(connection.Send(head + "gzip\r\n\r\n" + body));
+    EXPECT_EQ(connection.Read().status, 400);  // chunked not last: where the body ends is unknown
+  }
+  {
+    RawConnection connection(port_);
+    ASSERT_TRUE(connection.Send(head + "gzip, chunked\r\n\r\n0\r\n\r\n"));
+    EXPECT_EQ(connection.Read().status, 501);
+  }
+  {
+    RawConnection connection(port_);
+    ASSERT_TRUE(connection.Send(head + "chunked\r\n\r\nzz\r\n" + body + "\r\n0\r\n\r\n"));
+    EXPECT_EQ(connection.Read().status, 400);
+  }
+  // A well-formed chunked body is served.
+  char size[20];
+  std::snprintf(size, sizeof(size), "%zx", body.size());
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.Send(head + "chunked\r\n\r\n" + size + "\r\n" + body +
+                              "\r\n0\r\n\r\n"));
+  EXPECT_EQ(connection.Read().status, 200);
 }
 
 TEST_F(HttpServerTest, OnlyPost) {
