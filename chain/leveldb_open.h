@@ -37,7 +37,10 @@ namespace cc {
 /// returns Corruption: "<what> database <path> is damaged (<detail>); restart
 /// with -reindex to rebuild it from the stored blocks, or restore it from a
 /// backup" (validation/reindex.h: -reindex salvages what it can), where
-/// <detail> is "its CURRENT file is missing" or LevelDB's error. Lock and I/O
+/// <detail> is "its CURRENT file is missing", "its table <name> is missing",
+/// "its table <name> is truncated: <found> of <recorded> bytes" (checked at
+/// every open of existing data: LevelDB itself notices only when a read
+/// reaches the cut, as an unexplained I/O error) or LevelDB's error. Lock and I/O
 /// errors, and every error where the directory held no data (e.g. absent
 /// without create_if_missing), keep LevelDB's code: "<what> database <path>:
 /// <LevelDB's message>". `what` names the store (e.g. "chain").

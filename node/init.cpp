@@ -7,6 +7,7 @@
 #include <string>
 
 #include "chain/logging.h"
+#include "consensus/genesis.h"
 #include "node/api.h"
 #include "node/common/args.h"
 #include "node/common/config.h"
@@ -131,11 +132,11 @@ Status SetUpAuth(const Config& config, const std::filesystem::path& cookie_path,
 
 // -reindex / -reindex-chainstate: rebuilds the chain database before it is
 // opened; the blocks are re-validated once consensus is up (StartTraining).
-Status MaybeReindex(const Config& config, const std::filesystem::path& datadir) {
+Status MaybeReindex(const Config& config, const NodeContext& node) {
   const bool full = config.GetBoolArg("reindex", false);
   if (!full && !config.GetBoolArg("reindex-chainstate", false)) return Status::OK();
-  return RebuildChainDatabase(datadir, full ? ReindexMode::kFull : ReindexMode::kChainstate,
-                              BlockStoreOptions{});
+  return RebuildChainDatabase(node.datadir, full ? ReindexMode::kFull : ReindexMode::kChainstate,
+                              BuildGenesisBlock(*node.params), BlockStoreOptions{});
 }
 
 }  // namespace
@@ -241,7 +242,7 @@ int NodeMain(int argc, const char* const argv[]) {
     }
     if (!s.ok()) s = Status::IOError("Unable to start HTTP server: " + s.message());
   }
-  if (s.ok()) s = MaybeReindex(config, node.datadir);
+  if (s.ok()) s = MaybeReindex(config, node);
   if (s.ok()) {
     LogPrintf("Loading block index...");
     s = LoadChain(&node);

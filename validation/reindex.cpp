@@ -73,8 +73,9 @@ bool StoreMissingAncestors(const Uint256& hash, const std::map<Uint256, BlockHea
 // block whose record is damaged keeps its place as a header from the old
 // index, where that survived, so that the blocks above it are kept too and
 // connect once a peer serves it again; before, they were all dropped.
-Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
+Status CopyBlockRecords(const fs::path& source, const Block& genesis, ChainState* dest) {
   if (!HoldsLevelDbData(source)) return Status::OK();  // nothing stored yet
+  if (Status s = dest->StoreBlock(genesis); !s.ok()) return s;
   leveldb::Options options;
   options.create_if_missing = false;
   std::unique_ptr<leveldb::DB> db;
@@ -114,7 +115,7 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
   it.reset();
   std::sort(blocks.begin(), blocks.end());
   uint32_t orphans = 0;
-  uint32_t kept_above_damage = 0;  // placed on a damaged block's header
+  uint32_t on_old_headers = 0;  // children of blocks whose records were damaged
   for (const auto& [height, key] : blocks) {
     std::string value;
     Block block;
@@ -124,7 +125,7 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
     if (s.ok()) s = dest->StoreBlock(block);
     if (s.IsInvalidArgument() && StoreMissingAncestors(block.header.prev, index_headers, dest)) {
       s = dest->StoreBlock(block);
-      if (s.ok()) ++kept_above_damage;
+      if (s.ok()) ++on_old_headers;
     }
     if (s.IsInvalidArgument() || s.IsCorruption()) {
       ++orphans;  // its parent was lost, header too: it cannot be placed in the tree
@@ -135,10 +136,11 @@ Status CopyBlockRecords(const fs::path& source, ChainState* dest) {
   LogPrintf("Reindex: found " + std::to_string(blocks.size() - orphans) + " stored blocks (" +
             std::to_string(damaged) + " damaged records and " + std::to_string(orphans) +
             " blocks without a parent skipped)");
-  if (kept_above_damage > 0)
-    LogPrintf("Reindex: " + std::to_string(kept_above_damage) +
-              " blocks kept above damaged records, whose blocks are kept as headers from the old "
-              "index and fetched again from peers");
+  if (on_old_headers > 0)
+    LogPrintf("Reindex: " + std::to_string(on_old_headers) +
+              " blocks placed on headers from the old index (their parents' block records were "
+              "damaged: those blocks are fetched again from peers, and the blocks above them "
+              "connect once they are)");
   return Status::OK();
 }
 
@@ -176,7 +178,7 @@ Status CopyBlockIndex(const fs::path& source, ChainState* dest) {
 
 }  // namespace
 
-Status RebuildChainDatabase(const fs::path& datadir, ReindexMode mode,
+Status RebuildChainDatabase(const fs::path& datadir, ReindexMode mode, const Block& genesis,
                             const BlockStoreOptions& options) {
   Status s = RecoverInterruptedReindex(datadir);
   if (s.ok()) s = RemoveAll(Staged(datadir));  // a copy a crash cut short
@@ -190,7 +192,7 @@ Status RebuildChainDatabase(const fs::path& datadir, ReindexMode mode,
     std::unique_ptr<ChainState> dest;
     s = ChainState::Open(Staged(datadir).string(), dest_options, &dest);
     if (!s.ok()) return s;
-    s = mode == ReindexMode::kFull ? CopyBlockRecords(Live(datadir), dest.get())
+    s = mode == ReindexMode::kFull ? CopyBlockRecords(Live(datadir), genesis, dest.get())
                                    : CopyBlockIndex(Live(datadir), dest.get());
     if (!s.ok()) return s;
   }

@@ -32,6 +32,7 @@
 
 #include <filesystem>
 
+#include "chain/block.h"
 #include "chain/block_store.h"
 #include "chain/status.h"
 
@@ -43,14 +44,17 @@ enum class ReindexMode {
 };
 
 /// Phase 1 (see the file comment) for the network directory `datadir`.
-/// `options` are the new database's (sync, cache).
+/// `options` are the new database's (sync, cache). kFull stores `genesis`
+/// (the network's, BuildGenesisBlock) first: a constant of the network, so
+/// that a damaged record of it, or its index entry lost with it, does not
+/// orphan the whole chain.
 /// Returns OK with the flag written and the new database in place;
 /// Corruption if the old database cannot be read even after repair
 /// (kChainstate: cannot be opened at all, use kFull); the stores' I/O
 /// errors. On error the old database is still in place unless the flag
 /// was written (RecoverInterruptedReindex then completes the swap).
 Status RebuildChainDatabase(const std::filesystem::path& datadir, ReindexMode mode,
-                            const BlockStoreOptions& options);
+                            const Block& genesis, const BlockStoreOptions& options);
 
 /// Completes a swap that a crash interrupted (see the file comment) and
 /// discards an incomplete copy. Call at every start, before opening the

@@ -306,6 +306,43 @@ TEST(OpenLevelDbTest, DamagedDatabaseIsRefusedAnyStore) {
   EXPECT_FALSE(HoldsLevelDbData(dir));
 }
 
+// A table cut short was found only when a read reached the cut, and then
+// as "schema version: <dir>/000005.ldb: Invalid argument" at start-up.
+TEST(OpenLevelDbTest, TruncatedTableIsRefusedAtOpenAndNamed) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "cc_open_leveldb_truncated";
+  std::filesystem::remove_all(dir);
+  leveldb::Options options;
+  options.create_if_missing = true;
+  {
+    std::unique_ptr<leveldb::DB> db;
+    ASSERT_TRUE(OpenLevelDb(dir, options, "chain", &db).ok());
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(db->Put(leveldb::WriteOptions(), "key" + std::to_string(i), "value").ok());
+    db->CompactRange(nullptr, nullptr);  // into a table file
+  }
+  std::filesystem::path table;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".ldb") table = entry.path();
+  ASSERT_FALSE(table.empty());
+  const uintmax_t size = std::filesystem::file_size(table);
+  {
+    std::unique_ptr<leveldb::DB> db;
+    EXPECT_TRUE(OpenLevelDb(dir, options, "chain", &db).ok());  // whole: opens
+  }
+  std::filesystem::resize_file(table, size / 2);
+  std::unique_ptr<leveldb::DB> db;
+  const Status s = OpenLevelDb(dir, options, "chain", &db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(s.message(), "chain database " + dir.string() + " is damaged (its table " +
+                             table.filename().string() + " is truncated: " +
+                             std::to_string(size / 2) + " of " + std::to_string(size) +
+                             " bytes); restart with -reindex to rebuild it from the stored "
+                             "blocks, or restore it from a backup");
+  EXPECT_EQ(db, nullptr);
+  std::filesystem::remove_all(dir);
+}
+
 // ---- Corruption: bad bytes written straight into LevelDB.
 
 TEST_F(StoreTest, GarbageBlockDataIsCorruption) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compute/torch/torch_engine.h"
+#include "consensus/genesis.h"
 #include "tests/util/chain_harness.h"
 #include "tests/util/test_util.h"
 #include "validation/chain_manager.h"
@@ -294,7 +295,7 @@ class ReindexTest : public RecoveryTest {
   ChainManager::ReindexStats Reindex(test::TestChain* node, ReindexMode mode) {
     BlockStoreOptions store_options;
     store_options.sync = false;
-    Status s = RebuildChainDatabase(node->dir, mode, store_options);
+    Status s = RebuildChainDatabase(node->dir, mode, BuildGenesisBlock(node->params), store_options);
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_TRUE(ReindexPending(node->dir));
     node->Open();
@@ -346,6 +347,25 @@ TEST_F(ReindexTest, BlocksAboveADamagedRecordAreKeptAndConnectWhenItComesBack) {
   EXPECT_TRUE(node.chain->HaveBlock(blocks[3]));
   EXPECT_TRUE(node.chain->HaveBlock(blocks[4]));
   Relay(peer, &node, {blocks[2]});  // a peer serves it again
+  EXPECT_EQ(node.manager->Tip(), tip);
+  EXPECT_EQ(node.Utxo(), utxo);
+}
+
+// A table cut short can take the genesis record and its index entry with
+// it; every block above was then dropped as parentless ("found 0 stored
+// blocks"). Genesis is a constant of the network: -reindex stores it first.
+TEST_F(ReindexTest, LostGenesisRecordAndIndexEntryCostNothing) {
+  test::TestChain node(Dir("a"), options_);
+  Generate(&node, 3);
+  const ConsensusState tip = node.manager->Tip();
+  const std::vector<uint8_t> utxo = node.Utxo();
+  const Uint256 genesis = GenesisHash(node.params);
+  node.Close();
+  Put(Dir("a") / "chainstate", Key('d', genesis), "damaged");
+  Put(Dir("a") / "chainstate", Key('b', genesis), "damaged");
+  const ChainManager::ReindexStats stats = Reindex(&node, ReindexMode::kFull);
+  EXPECT_EQ(stats.connected, 3u);
+  EXPECT_EQ(stats.waiting, 0u);
   EXPECT_EQ(node.manager->Tip(), tip);
   EXPECT_EQ(node.Utxo(), utxo);
 }
