@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -50,21 +49,37 @@ Status RemoveAll(const fs::path& path) {
   return ec ? FsError("remove", path, ec) : Status::OK();
 }
 
+// The header of block `hash` in the old block index, if its entry survived
+// intact (decodes, and the header hashes to its key).
+bool ReadOldHeader(leveldb::DB& old_db, const Uint256& hash, BlockHeader* header) {
+  std::string value;
+  if (!old_db.Get(leveldb::ReadOptions(), store::HashKey(store::kIndexPrefix, hash), &value).ok())
+    return false;
+  BlockIndexEntry entry;
+  if (!Deserialize(store::ToBytes(leveldb::Slice(value)), &entry).ok() ||
+      entry.header.Hash() != hash)
+    return false;
+  *header = entry.header;
+  return true;
+}
+
 // Stores in `dest` the headers from its first known ancestor of `hash` down
-// to `hash`, taken from `headers` (the old block index). Returns false if
-// that chain of headers breaks before reaching a known one.
-bool StoreMissingAncestors(const Uint256& hash, const std::map<Uint256, BlockHeader>& headers,
-                           ChainState* dest) {
-  std::vector<const BlockHeader*> missing;  // child first
+// to `hash`, read from the old block index one at a time (a whole index in
+// memory would cost hundreds of MB on a long chain). Returns false if that
+// chain of headers breaks before reaching a known one.
+bool StoreMissingAncestors(const Uint256& hash, leveldb::DB& old_db, ChainState* dest) {
+  std::vector<BlockHeader> missing;  // child first
   BlockIndexEntry known;
   for (Uint256 h = hash; !dest->ReadIndex(h, &known).ok();) {
-    const auto it = headers.find(h);
-    if (it == headers.end() || missing.size() == headers.size()) return false;
-    missing.push_back(&it->second);
-    h = it->second.prev;
+    BlockHeader header;
+    if (!ReadOldHeader(old_db, h, &header)) return false;
+    // Heights fall by one per parent, so the walk ends.
+    if (!missing.empty() && header.height + 1 != missing.back().height) return false;
+    missing.push_back(header);
+    h = header.prev;
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it)
-    if (!dest->StoreHeader(**it).ok()) return false;
+    if (!dest->StoreHeader(*it).ok()) return false;
   return true;
 }
 
@@ -104,14 +119,6 @@ Status CopyBlockRecords(const fs::path& source, const Block& genesis, ChainState
     blocks.emplace_back(block.header.height, key.ToString());
   }
   if (!it->status().ok()) LogPrintf("Reindex: reading the blocks: " + it->status().ToString());
-  std::map<Uint256, BlockHeader> index_headers;
-  const std::string index_prefix(1, store::kIndexPrefix);
-  for (it->Seek(index_prefix); it->Valid() && it->key().starts_with(index_prefix); it->Next()) {
-    BlockIndexEntry entry;
-    if (Deserialize(store::ToBytes(it->value()), &entry).ok() &&
-        store::HashKey(store::kIndexPrefix, entry.header.Hash()) == it->key().ToString())
-      index_headers.emplace(entry.header.Hash(), entry.header);
-  }
   it.reset();
   std::sort(blocks.begin(), blocks.end());
   uint32_t orphans = 0;
@@ -123,7 +130,7 @@ Status CopyBlockRecords(const fs::path& source, const Block& genesis, ChainState
     if (!ls.ok()) return store::FromLevelDb(ls, "reindex: block");
     s = Deserialize(store::ToBytes(leveldb::Slice(value)), &block);
     if (s.ok()) s = dest->StoreBlock(block);
-    if (s.IsInvalidArgument() && StoreMissingAncestors(block.header.prev, index_headers, dest)) {
+    if (s.IsInvalidArgument() && StoreMissingAncestors(block.header.prev, *db, dest)) {
       s = dest->StoreBlock(block);
       if (s.ok()) ++on_old_headers;
     }
