@@ -164,6 +164,7 @@ struct WaitingRecord {
   WorkRecord record;
   PeerId from = 0;
   std::set<Uint256> missing_tensors;
+  Clock::time_point since;  // when it began to wait for its tensors
 };
 
 // A fraud proof that cannot be judged yet: its block has not arrived, or the
@@ -172,6 +173,7 @@ struct WaitingFraudProof {
   FraudProof proof;
   PeerId from = 0;
   std::set<Uint256> missing_tensors;  // empty: waits for its block
+  Clock::time_point since;            // when it first waited
 };
 
 }  // namespace
@@ -652,6 +654,22 @@ class PeerManager::Impl {
       it = waiting_.erase(it);
       ++dropped;
     }
+    // Records whose outputs never came, and proofs whose block or tensors
+    // never came (a made-up header), would otherwise keep their places for
+    // good: 64 proofs about nothing shut out every real one.
+    dropped += std::erase_if(waiting_records_, [&](const auto& entry) {
+      return now - entry.second.since >= expiry;
+    });
+    dropped += std::erase_if(waiting_fraud_proofs_, [&](const auto& entry) {
+      if (now - entry.second.since < expiry) return false;
+      Log("Fraud proof " + entry.first.ToHex() + " dropped after waiting " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - entry.second.since)
+                             .count()) +
+          " s for its block or " + std::to_string(entry.second.missing_tensors.size()) +
+          " tensors");
+      seen_fraud_proofs_.erase(entry.first);
+      return true;
+    });
     if (dropped == 0) return;
     std::set<Uint256> wanted;
     auto want = [&wanted](const auto& waiting) {
@@ -800,8 +818,26 @@ class PeerManager::Impl {
       if (!sender.records_asked.erase(hash) && !AllowUnsolicited(peer->id(), sender)) return;
       recent_records_.insert(hash);
       if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
+    }
+    // Before anything is fetched for it: one unsigned record naming a
+    // million output ids made the node open a download for each and hand
+    // them to every later peer, which the send queue then disconnected.
+    if (ValidationState early; !pool_->CheckBeforeFetch(record, &early)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (early.reason() == "bad-work-sig") {
+        Misbehaving(peer->id(), "record " + hash.ToHex() + ": bad-work-sig");
+      } else {
+        Log("Work record " + hash.ToHex() + " (" + compute::UnitName(record.unit) +
+            ") from peer=" + std::to_string(peer->id()) + " refused: " + early.ToString());
+      }
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
       WaitingRecord w;
       w.from = peer->id();
+      w.since = Clock::now();
       if (!OutputsAreRecomputed(record.unit.kind))  // the pool recomputes those
         for (const Uint256& out : record.outputs)
           if (!chainman_->HaveTensor(out)) w.missing_tensors.insert(out);
@@ -904,9 +940,19 @@ class PeerManager::Impl {
     switch (state.result()) {
       case ValidationResult::kMissingInputs:
       case ValidationResult::kMissingPrev: {
-        if (waiting_fraud_proofs_.size() >= kMaxWaitingFraudProofs) return;
         if (state.result() == ValidationResult::kMissingInputs && missing.empty()) return;
-        WaitingFraudProof& w = waiting_fraud_proofs_[proof.Id()];
+        if (waiting_fraud_proofs_.size() >= kMaxWaitingFraudProofs &&
+            !waiting_fraud_proofs_.contains(proof.Id())) {
+          // Not judged, so not "seen": the same proof sent again once a
+          // place is free (or its block is here) is judged then.
+          seen_fraud_proofs_.erase(proof.Id());
+          Log(what + " dropped: " + std::to_string(kMaxWaitingFraudProofs) +
+              " proofs wait already");
+          return;
+        }
+        auto [entry, added] = waiting_fraud_proofs_.try_emplace(proof.Id());
+        WaitingFraudProof& w = entry->second;
+        if (added) w.since = Clock::now();
         w.proof = proof;
         w.from = from;
         w.missing_tensors.insert(missing.begin(), missing.end());
@@ -1721,6 +1767,10 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   for (auto& [hash, d] : m.tensors_) {
     const bool stalled = d.outstanding && now - d.asked > kBlockStallTimeout;
     if ((d.peer == kNoPeer || stalled) && !d.lacking.contains(peer->id())) {
+      // From zero: bytes from the peer before (a lying total size, a wrong
+      // byte) would otherwise be finished by this one and blamed on it, or
+      // make us ask it for offsets beyond its tensor.
+      if (d.peer != peer->id()) d.assembler = TensorAssembler(hash, kMaxTensorSize);
       d.peer = peer->id();
       m.AskTensorChunk(hash, d);
     }

@@ -175,6 +175,21 @@ bool WorkPool::MayEnterLater(const WorkRecord& record, const ValidationState& st
   return reason == "bad-work-not-ready" || reason == "work-pool-conflict";
 }
 
+bool WorkPool::CheckBeforeFetch(const WorkRecord& record, ValidationState* state) const {
+  if (!CheckRecordSignature(record, state)) return false;
+  const std::string name = compute::UnitName(record.unit);
+  if (record.unit.step < tip_step_.load())
+    return state->Invalid(ValidationResult::kConsensus, "bad-work-step", name);
+  std::lock_guard<std::mutex> lock(mu_);
+  UnitId in_plan = record.unit;  // every step's plan lists the same units
+  in_plan.step = plan_.step;
+  const compute::PlannedUnit* unit = plan_.Find(in_plan);
+  if (unit == nullptr) return state->Invalid(ValidationResult::kConsensus, "bad-work-unit", name);
+  if (record.outputs.size() != unit->outputs.size())
+    return state->Invalid(ValidationResult::kConsensus, "bad-work-output-count", name);
+  return true;
+}
+
 void WorkPool::SetListener(std::function<void()> listener) {
   std::lock_guard<std::mutex> lock(mu_);
   listener_ = std::move(listener);

@@ -160,6 +160,15 @@ class WorkPool final : public ChainListener {
   /// ("bad-work-duplicate" is a unit the chain has done). Does not wait for
   /// a unit being computed.
   [[nodiscard]] bool MayEnterLater(const WorkRecord& record, const ValidationState& state) const;
+
+  /// What a relayed record must pass before anything is fetched for it (a
+  /// record can name millions of output ids in one message): its
+  /// signature ("bad-work-sig"), a step not yet over ("bad-work-step",
+  /// kConsensus like the others: it can never enter), a unit of the plan
+  /// ("bad-work-unit") and as many outputs as the unit has
+  /// ("bad-work-output-count"). Returns true, or false with *state set.
+  /// Accept checks all of it again, with the rest.
+  [[nodiscard]] bool CheckBeforeFetch(const WorkRecord& record, ValidationState* state) const;
   WorkPoolInfo Info() const;
 
   // ChainListener: rebuild against the new tip.

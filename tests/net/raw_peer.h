@@ -81,6 +81,13 @@ class RawPeer {
            CountMessages(command) >= count;
   }
   bool HasMessage(std::string_view command) const { return CountMessages(command) > 0; }
+  /** The payloads of the `command` messages received so far, in order. */
+  std::vector<std::vector<uint8_t>> Payloads(std::string_view command) const {
+    std::vector<std::vector<uint8_t>> out;
+    for (const auto& m : received_)
+      if (m.command == command) out.push_back(m.payload);
+    return out;
+  }
   size_t CountMessages(std::string_view command) const {
     size_t n = 0;
     for (const auto& m : received_) n += m.command == command ? 1 : 0;

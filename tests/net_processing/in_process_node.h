@@ -25,6 +25,8 @@
 #include "net/connman.h"
 #include "net/net_processing.h"
 #include "validation/chain_manager.h"
+#include "validation/verified_records.h"
+#include "validation/work_pool.h"
 
 namespace cc::test {
 
@@ -42,6 +44,7 @@ class InProcessNode {
     std::string user_agent = "/in_process_node/";
     std::function<void(const std::string&)> log;  //!< PeerManager's log sink; may be empty
     std::chrono::milliseconds pending_block_expiry = net::kPendingBlockExpiry;
+    bool work_pool = false;  //!< relay work records through a WorkPool, as computecoind does
   };
 
   /** Opens (creating) the stores under `dir` and starts listening. On success *out is
@@ -72,9 +75,17 @@ class InProcessNode {
     peer_options.user_agent = std::move(options.user_agent);
     peer_options.log = std::move(options.log);
     peer_options.pending_block_expiry = options.pending_block_expiry;
+    if (options.work_pool) {
+      WorkPoolOptions pool_options;
+      pool_options.engine_factory = compute::MakeTorchEngine;
+      s = WorkPool::Create(RegtestParams(), node->manager_.get(), &node->verified_, pool_options,
+                           &node->pool_);
+      if (!s.ok()) return s;
+      node->manager_->AddListener(node->pool_.get());
+    }
     node->peerman_ = std::make_unique<net::PeerManager>(
         RegtestParams(), node->chain_.get(), node->manager_.get(), node->mempool_.get(),
-        &node->banman_, nullptr, std::move(peer_options));
+        &node->banman_, nullptr, std::move(peer_options), node->pool_.get());
     net::ConnManOptions conn;
     conn.magic = RegtestMagic();
     conn.bind_address = "127.0.0.1";
@@ -92,9 +103,11 @@ class InProcessNode {
     return Status::OK();
   }
   ~InProcessNode() {
-    if (!listening_) return;
-    connman_->Stop();
-    manager_->RemoveListener(peerman_.get());
+    if (listening_) {
+      connman_->Stop();
+      manager_->RemoveListener(peerman_.get());
+    }
+    if (pool_ != nullptr) manager_->RemoveListener(pool_.get());
   }
   InProcessNode(const InProcessNode&) = delete;
   InProcessNode& operator=(const InProcessNode&) = delete;
@@ -115,6 +128,8 @@ class InProcessNode {
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<ChainManager> manager_;
   std::unique_ptr<Mempool> mempool_;
+  VerifiedRecords verified_;
+  std::unique_ptr<WorkPool> pool_;  // with Options::work_pool
   std::unique_ptr<net::PeerManager> peerman_;
   std::unique_ptr<net::ConnMan> connman_;
   bool listening_ = false;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "chain/evidence.h"
+#include "chain/fraud_proof.h"
 #include "consensus/genesis.h"
 #include "tests/net/raw_peer.h"
 #include "tests/net_processing/in_process_node.h"
@@ -33,10 +35,12 @@ using cc::test::WaitFor;
 class Node {
  public:
   explicit Node(const std::string& dir, std::vector<std::string> connect = {},
-                std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry) {
+                std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry,
+                bool work_pool = false) {
     cc::test::InProcessNode::Options options;
     options.connect = std::move(connect);
     options.pending_block_expiry = pending_block_expiry;
+    options.work_pool = work_pool;
     options.user_agent = "/peerman_test/";
     options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
@@ -82,6 +86,13 @@ class Node {
     return -1;
   }
   bool LogHas(const std::string& text) { return LogIndex(text) >= 0; }
+  /** How many log lines contain `text`. */
+  size_t LogCount(const std::string& text) {
+    std::lock_guard lock(log_mu_);
+    return static_cast<size_t>(std::count_if(log_.begin(), log_.end(), [&](const std::string& l) {
+      return l.find(text) != std::string::npos;
+    }));
+  }
   std::string Address() const { return node_->Address(); }
 
   ConsensusState Tip() const { return node_->manager().Tip(); }
@@ -328,6 +339,84 @@ TEST(PeerManagerTest, BlockWaitingForAWithheldTensorIsDroppedAfterTheExpiry) {
   raw.SendMessage(BlockMsg{.block = block});
   EXPECT_TRUE(raw.WaitMessage("gettensor", 2)) << "the download was dropped with the block";
   EXPECT_EQ(a.Tip().height, 0u);
+}
+
+// A download that moved to another peer went on from where the first left
+// off: a peer that sent one chunk with a made-up total size (or wrong
+// bytes) and then notfound got the next peer asked for the rest, and that
+// peer blamed (discouraged) for the mismatch, or asked for offsets beyond
+// its tensor. It now starts again from offset 0.
+TEST(PeerManagerTest, TensorDownloadMovingToAnotherPeerStartsFromZero) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));
+  const Uint256 tensor = UnservedTensor(0x44);
+  const Block block = BlockWithUnservedOutput(maker, 1, tensor);
+  RawPeer liar(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  RawPeer honest(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000003);
+  ASSERT_TRUE(liar.connected() && honest.connected());
+  Handshake(liar);
+  Handshake(honest);
+  liar.SendMessage(BlockMsg{.block = block});
+  ASSERT_TRUE(liar.WaitMessage("gettensor"));
+  liar.SendMessage(TensorMsg{
+      .hash = tensor, .total_size = 3000, .offset = 0, .data = std::vector<uint8_t>(1000, 7)});
+  ASSERT_TRUE(liar.WaitMessage("gettensor", 2));  // the rest of its made-up size
+  liar.SendMessage(NotFoundMsg{.items = {Inv{InvType::kTensor, tensor}}});
+  ASSERT_TRUE(honest.WaitMessage("gettensor"));
+  Message asked;
+  ASSERT_TRUE(DecodeMessage("gettensor", honest.Payloads("gettensor").front(), &asked).ok());
+  EXPECT_EQ(std::get<GetTensorMsg>(asked).offset, 0u);
+  EXPECT_EQ(std::get<GetTensorMsg>(asked).hash, tensor);
+}
+
+// A fraud proof about a block that never comes (a made-up header) kept one
+// of the 64 places for good, so 64 of them shut out every real proof, and a
+// proof turned away when they were full was remembered as judged. Waiting
+// proofs are now dropped after the pending expiry and forgotten, so the
+// same proof sent again is taken again.
+TEST(PeerManagerTest, FraudProofWaitingForABlockThatNeverComesIsDropped) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
+  Node maker(dir.Sub("maker"));
+  // The proof is checked alone first: its record signed, under the header's work root.
+  Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x45));
+  const PrivateKey worker = cc::test::TestKey(9);
+  WorkRecord& record = block.records.back();
+  record.worker = worker.PublicKey();
+  record.signature = worker.Sign(record.SigningHash());
+  block.header.work_root = block.ComputeWorkRoot();
+  FraudProof proof;
+  ASSERT_TRUE(MakeFraudProof(block, 0, &proof).ok());
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(FraudProofMsg{.proof = proof});
+  const std::string name = "Fraud proof " + proof.Id().ToHex();
+  EXPECT_TRUE(WaitFor([&] { return a.LogCount(name) > 0 && a.LogHas(" waits: "); }));
+  EXPECT_TRUE(WaitFor([&] { return a.LogHas(name + " dropped after waiting 0 s"); }));
+  raw.SendMessage(FraudProofMsg{.proof = proof});
+  EXPECT_TRUE(WaitFor([&] { return a.LogCount(" waits: ") == 2; }));
+}
+
+// One unsigned work record naming many output ids made the node open a
+// download for each (a million in the attack, with every later peer sent
+// a million gettensor and disconnected for its send queue). A record is now
+// checked before anything is fetched for it: this one marks its sender.
+TEST(PeerManagerTest, UnsignedWorkRecordIsRefusedBeforeAnyTensorIsFetched) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"), {}, kPendingBlockExpiry, /*work_pool=*/true);
+  WorkRecord record;
+  record.worker = cc::test::TestKey(9).PublicKey();
+  for (uint8_t i = 0; i < 200; ++i) record.outputs.push_back(UnservedTensor(i));
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(WorkRecordMsg{.record = record});
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_FALSE(raw.HasMessage("gettensor"));
+  EXPECT_TRUE(a.LogHas("bad-work-sig"));
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
 }
 
 // A slashing transaction whose wrong-work evidence names tensors the node

@@ -241,6 +241,38 @@ TEST_F(WorkPoolTest, OnlyEarlyRecordsMayEnterLater) {
   EXPECT_FALSE(b_->pool->MayEnterLater(records[0], unassigned));  // the tip's order is final
 }
 
+// A relayed record names its outputs, which the node would fetch before
+// Accept could judge it: one unsigned record naming a million ids opened a
+// million downloads. CheckBeforeFetch refuses what needs no tensor to refuse.
+TEST_F(WorkPoolTest, CheckBeforeFetchRefusesWhatNeedsNoTensorToRefuse) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  const WorkRecord& good = records[0];
+  const PrivateKey* signer = nullptr;
+  for (const PrivateKey& k : workers_)
+    if (k.PublicKey() == good.worker) signer = &k;
+  ASSERT_NE(signer, nullptr);
+  const auto check = [this](const WorkRecord& r) {
+    ValidationState state;
+    return b_->pool->CheckBeforeFetch(r, &state) ? std::string("ok") : state.reason();
+  };
+  EXPECT_EQ(check(good), "ok");
+  WorkRecord unsigned_copy = good;
+  unsigned_copy.outputs.resize(1'000'000);
+  EXPECT_EQ(check(unsigned_copy), "bad-work-sig");
+  WorkRecord more_outputs = good;
+  more_outputs.outputs.push_back(Uint256());
+  more_outputs.signature = signer->Sign(more_outputs.SigningHash());
+  EXPECT_EQ(check(more_outputs), "bad-work-output-count");
+  WorkRecord no_such_unit = good;
+  no_such_unit.unit.section = 1000;
+  no_such_unit.signature = signer->Sign(no_such_unit.SigningHash());
+  EXPECT_EQ(check(no_such_unit), "bad-work-unit");
+  WorkRecord next_step = good;  // a later step's unit passes: it may be an orphan
+  next_step.unit.step += 5;
+  next_step.signature = signer->Sign(next_step.SigningHash());
+  EXPECT_EQ(check(next_step), "ok");
+}
+
 // Two records of one unit, both valid: a node keeps the first it sees, and
 // the second waits (an orphan of the relay) until a tip decides, for the
 // chain may carry either. Before, the second was dropped as a duplicate: at
