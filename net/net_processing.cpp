@@ -149,6 +149,7 @@ struct WaitingBlock {
   PeerId from = 0;
   std::set<Uint256> missing_tensors;
   Clock::time_point since;  // when it first waited
+  size_t bytes = 0;         // its encoding's size, for kMaxPendingBlockBytes
 };
 
 // A slashing transaction whose evidence's tensors have not arrived yet.
@@ -687,10 +688,23 @@ class PeerManager::Impl {
   void Park(Block block, PeerId from, const std::vector<std::pair<Uint256, uint64_t>>& missing) {
     const Uint256 hash = block.Hash();
     if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
+    const size_t bytes = Serialize(block).size();
+    if (!waiting_.contains(hash)) {
+      // 256 blocks of up to 32 MiB each, unsigned junk on unknown parents
+      // included, would be 8 GiB.
+      size_t held = 0;
+      for (const auto& [id, w] : waiting_) held += w.bytes;
+      if (held + bytes > options_.max_pending_block_bytes) {
+        Log("Block " + hash.ToHex() + " from peer=" + std::to_string(from) +
+            " not kept: the blocks waiting already hold " + std::to_string(held) + " bytes");
+        return;
+      }
+    }
     const bool have_parent = chain_->HaveBlock(block.header.prev);
     auto [it, added] = waiting_.try_emplace(hash);
     WaitingBlock& w = it->second;
     if (added) w.since = Clock::now();
+    w.bytes = bytes;
     w.from = from;
     for (const auto& [tensor, step] : missing) {
       w.missing_tensors.insert(tensor);
@@ -826,7 +840,7 @@ class PeerManager::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       if (early.reason() == "bad-work-sig") {
         Misbehaving(peer->id(), "record " + hash.ToHex() + ": bad-work-sig");
-      } else {
+      } else if (early.result() != ValidationResult::kPolicy) {
         Log("Work record " + hash.ToHex() + " (" + compute::UnitName(record.unit) +
             ") from peer=" + std::to_string(peer->id()) + " refused: " + early.ToString());
       }
@@ -1067,8 +1081,15 @@ class PeerManager::Impl {
       Misbehaving(peer->id(), "bad-regworker-sig");
       return;
     }
-    if (registrations_.contains(msg.key) || registrations_.size() >= kMaxPendingRegistrations)
-      return;
+    if (registrations_.contains(msg.key)) return;
+    if (registrations_.size() >= kMaxPendingRegistrations) {
+      // Those a block has registered since are done with: before, they
+      // stayed, and 256 requests filled the table for good.
+      const ConsensusState tip = chainman_->Tip();
+      std::erase_if(registrations_,
+                    [&tip](const auto& entry) { return tip.FindWorker(entry.first) != nullptr; });
+      if (registrations_.size() >= kMaxPendingRegistrations) return;
+    }
     QueueRegistration(msg, peer->id());
   }
 

@@ -115,6 +115,8 @@ inline constexpr std::chrono::seconds kBlockStallTimeout = 10s;
 inline constexpr uint32_t kTensorChunk = 512 * 1024;
 /** Blocks received ahead of their parent or tensors kept waiting, over all peers. */
 inline constexpr size_t kMaxPendingBlocks = 256;
+/** And at most this many bytes of them: a devnet block is ~0.5 MB, the wire's cap 32 MiB. */
+inline constexpr size_t kMaxPendingBlockBytes = 128 * 1024 * 1024;
 /** A block that waits longer than this is dropped, with the downloads only it
  *  wanted: its tensors may be withheld, and the set is not to fill for good.
  *  Its header stays, so the download asks for it again while it is on the best
@@ -216,6 +218,8 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     std::chrono::seconds historical_block_age = kHistoricalBlockAge;
     //! How long a block waits for its parent or tensors (tests shorten it).
     std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry;
+    //! Bytes of blocks kept waiting (kMaxPendingBlockBytes; tests use less).
+    size_t max_pending_block_bytes = kMaxPendingBlockBytes;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan

@@ -44,6 +44,7 @@ class InProcessNode {
     std::string user_agent = "/in_process_node/";
     std::function<void(const std::string&)> log;  //!< PeerManager's log sink; may be empty
     std::chrono::milliseconds pending_block_expiry = net::kPendingBlockExpiry;
+    size_t max_pending_block_bytes = net::kMaxPendingBlockBytes;
     bool work_pool = false;  //!< relay work records through a WorkPool, as computecoind does
   };
 
@@ -75,6 +76,7 @@ class InProcessNode {
     peer_options.user_agent = std::move(options.user_agent);
     peer_options.log = std::move(options.log);
     peer_options.pending_block_expiry = options.pending_block_expiry;
+    peer_options.max_pending_block_bytes = options.max_pending_block_bytes;
     if (options.work_pool) {
       WorkPoolOptions pool_options;
       pool_options.engine_factory = compute::MakeTorchEngine;

@@ -36,8 +36,9 @@ class Node {
  public:
   explicit Node(const std::string& dir, std::vector<std::string> connect = {},
                 std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry,
-                bool work_pool = false) {
+                bool work_pool = false, size_t max_pending_block_bytes = kMaxPendingBlockBytes) {
     cc::test::InProcessNode::Options options;
+    options.max_pending_block_bytes = max_pending_block_bytes;
     options.connect = std::move(connect);
     options.pending_block_expiry = pending_block_expiry;
     options.work_pool = work_pool;
@@ -417,6 +418,64 @@ TEST(PeerManagerTest, UnsignedWorkRecordIsRefusedBeforeAnyTensorIsFetched) {
   EXPECT_FALSE(raw.HasMessage("gettensor"));
   EXPECT_TRUE(a.LogHas("bad-work-sig"));
   EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+}
+
+// Blocks waiting for their parent were bounded in number only: 256 of the
+// wire's 32 MiB, unsigned junk on made-up parents, would hold 8 GiB. They
+// are now bounded in bytes too (kMaxPendingBlockBytes, 128 MiB; here 4 MiB).
+TEST(PeerManagerTest, BlocksWaitingForTheirParentAreBoundedInBytes) {
+  cc::test::TempDir dir;
+  const size_t cap = 4u << 20;
+  Node a(dir.Sub("a"), {}, kPendingBlockExpiry, false, cap);
+  Node maker(dir.Sub("maker"));
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  const size_t per_block = 900u << 10;
+  const size_t fit = cap / per_block;  // 4
+  for (size_t i = 0; i <= fit; ++i) {
+    Block block = maker.Assemble(cc::test::TestKey(3));
+    block.header.prev = UnservedTensor(static_cast<uint8_t>(0x60 + i));  // a parent nobody has
+    WorkRecord record;
+    record.inputs.resize(per_block / Uint256::kSize);
+    block.records.push_back(record);
+    raw.SendMessage(BlockMsg{.block = block});
+    const std::string name = "Block " + block.Hash().ToHex();
+    EXPECT_TRUE(WaitFor([&] {
+      return i < fit ? a.LogHas(name + " (height 1) waits for its parent")
+                     : a.LogHas(name + " from peer=0 not kept: the blocks waiting already hold");
+    })) << i;
+  }
+}
+
+// The table of registration requests (regtest and devnet register
+// bond-free) kept keys a block had registered since, so 256 requests
+// filled it for good and later ones were dropped. Registered keys now make
+// room.
+TEST(PeerManagerTest, RegisteredKeysMakeRoomForNewRegistrationRequests) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  const Uint256 genesis = GenesisHash(RegtestParams());
+  std::vector<WorkerRegistration> first;
+  for (uint32_t i = 0; i < kMaxPendingRegistrations; ++i) {
+    const PrivateKey key = cc::test::TestKey(static_cast<uint8_t>(i), 0x55);
+    first.push_back(SignRegistration(key, genesis, KeyHash(key.PublicKey())));
+    raw.SendMessage(RegWorkerMsg{first.back().key, first.back().payout, first.back().signature});
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    return a.peerman().PendingRegistrations(a.Tip()).size() == kMaxPendingRegistrations;
+  }));
+  a.Connect(a.Assemble(cc::test::TestKey(3), first));  // a block registers them all
+  const PrivateKey late = cc::test::TestKey(0, 0x56);
+  const WorkerRegistration reg = SignRegistration(late, genesis, KeyHash(late.PublicKey()));
+  raw.SendMessage(RegWorkerMsg{reg.key, reg.payout, reg.signature});
+  EXPECT_TRUE(WaitFor([&] {
+    const std::vector<WorkerRegistration> pending = a.peerman().PendingRegistrations(a.Tip());
+    return pending.size() == 1 && pending[0].key == late.PublicKey();
+  }));
 }
 
 // A slashing transaction whose wrong-work evidence names tensors the node
