@@ -454,15 +454,7 @@ bool ApplyCheckedBlock(const ConsensusState& parent, const Block& block, const B
                        ConsensusState* next, ValidationState* state) {
   const ChainParams& params = *ctx.params;
   const BlockHeader& h = block.header;
-
-  // Linkage, time and the producer's slot.
-  if (h.prev != parent.block_hash) return Fail(state, "bad-prevblk");
-  if (!CheckHeightAndTime(h, parent.height, parent.time, state)) return false;
-  if (h.time > ctx.now + params.max_future_time)
-    return state->Invalid(ValidationResult::kTimeFuture, "time-too-new");
-  const std::optional<XOnlyPubKeyBytes> producer =
-      ScheduledProducer(params, parent, h.height, h.time);
-  if (producer && *producer != h.producer) return Fail(state, "bad-producer");
+  if (!CheckHeaderAgainstParent(parent, h, params, ctx.now, state)) return false;
 
   *next = parent;
   next->block_hash = block.Hash();
@@ -497,6 +489,18 @@ bool CheckBlock(const Block& block, ValidationState* state) {
   if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
     return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
   return CheckBlockContents(block, state);
+}
+
+bool CheckHeaderAgainstParent(const ConsensusState& parent, const BlockHeader& header,
+                              const ChainParams& params, int64_t now, ValidationState* state) {
+  if (header.prev != parent.block_hash) return Fail(state, "bad-prevblk");
+  if (!CheckHeightAndTime(header, parent.height, parent.time, state)) return false;
+  if (header.time > now + params.max_future_time)
+    return state->Invalid(ValidationResult::kTimeFuture, "time-too-new");
+  const std::optional<XOnlyPubKeyBytes> producer =
+      ScheduledProducer(params, parent, header.height, header.time);
+  if (producer && *producer != header.producer) return Fail(state, "bad-producer");
+  return true;
 }
 
 bool CheckHeaderContext(const BlockHeader& header, uint32_t parent_height, int64_t parent_time,

@@ -132,6 +132,19 @@ struct BlockContext {
                                       int64_t parent_time, uint64_t parent_work,
                                       ValidationState* state);
 
+/// The rules on a header that its parent's state decides, before any of
+/// the block's records is looked at: linkage ("bad-prevblk"), height and
+/// time (CheckHeightAndTime's "bad-height", "time-too-old"), not beyond
+/// `now` + max_future_time (kTimeFuture "time-too-new"), and the producer
+/// the schedule names for its slot ("bad-producer"). ConnectBlock applies
+/// them first; a node also applies them before fetching a block's tensors,
+/// so that a key without the slot cannot make it fetch anything.
+/// Returns true, or false with *state Invalid(...). REQUIRES: state not null.
+[[nodiscard]] bool CheckHeaderAgainstParent(const ConsensusState& parent,
+                                            const BlockHeader& header,
+                                            const ChainParams& params, int64_t now,
+                                            ValidationState* state);
+
 /// Checks `block` (CheckBlock, then the contextual rules) as the child of
 /// `parent` and on success stores the state after it in *next and returns
 /// true: the header's state_root ("bad-stateroot"), registry_root

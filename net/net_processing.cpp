@@ -727,6 +727,14 @@ class PeerManager::Impl {
       if (!IsInFlight(hash) && !AllowUnsolicited(peer->id(), peers_[peer->id()])) return;
       for (auto& [id, state] : peers_) state.blocks_in_flight.erase(hash);
     }
+    // Before anything is fetched for it: a block on our tip by a key without
+    // the slot, naming thousands of made-up outputs, had the node ask its
+    // sender for each (and hold up to 1 GiB of each until it expired).
+    if (ValidationState early; !chainman_->CheckBeforeFetch(block, &early)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      PunishForBlock(peer->id(), hash, early);
+      return;
+    }
     const std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(block);
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -741,6 +741,19 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const B
   return Missing(want);
 }
 
+bool ChainManager::CheckBeforeFetch(const Block& block, ValidationState* state) {
+  if (!CheckBlock(block, state)) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  ConsensusState parent;
+  if (block.header.prev == tip_.block_hash) {
+    parent = tip_;
+  } else if (!GetStateLocked(block.header.prev, &parent).ok()) {
+    return true;
+  }
+  return CheckHeaderAgainstParent(parent, block.header, params_,
+                                  static_cast<int64_t>(std::time(nullptr)), state);
+}
+
 std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToCheck(const Transaction& tx) {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<Uint256, uint64_t> want;

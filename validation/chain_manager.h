@@ -228,6 +228,14 @@ class ChainManager {
   /// or when `block` was validated already. Takes the manager's lock.
   std::vector<std::pair<Uint256, uint64_t>> TensorsToConnect(const Block& block);
 
+  /// What a block received from a peer must pass before anything is fetched
+  /// for it: CheckBlock (the producer's signature, the contents' roots and
+  /// caps) and, when its parent's state is known, CheckHeaderAgainstParent
+  /// at this node's clock (a key without the slot cannot make the node
+  /// fetch tensors). True with the parent unknown: the block waits for it.
+  /// Returns false with *state set otherwise. Takes the manager's lock.
+  [[nodiscard]] bool CheckBeforeFetch(const Block& block, ValidationState* state);
+
   /// The tensors this node lacks that judging slashing transaction `tx` in
   /// the mempool re-executes (its wrong-work evidence's EvidenceTensors),
   /// with their steps; empty for any other transaction. What a node fetches

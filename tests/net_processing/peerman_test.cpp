@@ -289,12 +289,20 @@ Uint256 UnservedTensor(uint8_t tag) {
   id.data()[0] = tag;
   return id;
 }
-Block BlockWithUnservedOutput(const Node& maker, uint64_t step, const Uint256& tensor) {
-  Block block = maker.Assemble(cc::test::TestKey(3));
+Block BlockWithUnservedOutput(const Node& maker, uint64_t step, const Uint256& tensor,
+                              const PrivateKey& producer = cc::test::TestKey(3)) {
+  Block block = maker.Assemble(producer);
+  const PrivateKey worker = cc::test::TestKey(9);
   WorkRecord record;
   record.unit.step = step;
   record.outputs = {tensor};
+  record.worker = worker.PublicKey();
+  record.signature = worker.Sign(record.SigningHash());
   block.records.push_back(record);
+  // Well-formed and signed (a node checks that before it fetches anything);
+  // on genesis any key may produce.
+  block.header.work_root = block.ComputeWorkRoot();
+  block.header.signature = producer.Sign(block.header.SigningHash());
   return block;
 }
 
@@ -342,6 +350,31 @@ TEST(PeerManagerTest, BlockWaitingForAWithheldTensorIsDroppedAfterTheExpiry) {
   EXPECT_EQ(a.Tip().height, 0u);
 }
 
+// A block on our tip by a key without the slot, naming outputs nobody
+// has, made the node ask its sender for each before judging anything. The
+// producer's slot is now checked first: nothing is fetched, and the sender
+// (a consensus-invalid block) is discouraged.
+TEST(PeerManagerTest, BlockByAKeyWithoutTheSlotFetchesNothing) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  const PrivateKey registered = cc::test::TestKey(4);
+  a.Connect(a.Assemble(registered, {SignRegistration(registered, GenesisHash(RegtestParams()),
+                                                     KeyHash(registered.PublicKey()))}));
+  ASSERT_EQ(a.Tip().workers.size(), 1u);
+  Block block = BlockWithUnservedOutput(a, 1, UnservedTensor(0x46), registered);
+  const PrivateKey impostor = cc::test::TestKey(3);  // not registered: the slot is not its
+  block.header.producer = impostor.PublicKey();
+  block.header.signature = impostor.Sign(block.header.SigningHash());
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = block});
+  EXPECT_TRUE(raw.WaitClosed());
+  EXPECT_FALSE(raw.HasMessage("gettensor"));
+  EXPECT_TRUE(a.LogHas("Block " + block.Hash().ToHex() + " from peer=0 refused: bad-producer"));
+  EXPECT_TRUE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+}
+
 // A download that moved to another peer went on from where the first left
 // off: a peer that sent one chunk with a made-up total size (or wrong
 // bytes) and then notfound got the next peer asked for the rest, and that
@@ -380,13 +413,7 @@ TEST(PeerManagerTest, FraudProofWaitingForABlockThatNeverComesIsDropped) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
   Node maker(dir.Sub("maker"));
-  // The proof is checked alone first: its record signed, under the header's work root.
-  Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x45));
-  const PrivateKey worker = cc::test::TestKey(9);
-  WorkRecord& record = block.records.back();
-  record.worker = worker.PublicKey();
-  record.signature = worker.Sign(record.SigningHash());
-  block.header.work_root = block.ComputeWorkRoot();
+  const Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x45));
   FraudProof proof;
   ASSERT_TRUE(MakeFraudProof(block, 0, &proof).ok());
   RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
@@ -438,7 +465,11 @@ TEST(PeerManagerTest, BlocksWaitingForTheirParentAreBoundedInBytes) {
     block.header.prev = UnservedTensor(static_cast<uint8_t>(0x60 + i));  // a parent nobody has
     WorkRecord record;
     record.inputs.resize(per_block / Uint256::kSize);
+    record.worker = cc::test::TestKey(9).PublicKey();
+    record.signature = cc::test::TestKey(9).Sign(record.SigningHash());
     block.records.push_back(record);
+    block.header.work_root = block.ComputeWorkRoot();
+    block.header.signature = cc::test::TestKey(3).Sign(block.header.SigningHash());
     raw.SendMessage(BlockMsg{.block = block});
     const std::string name = "Block " + block.Hash().ToHex();
     EXPECT_TRUE(WaitFor([&] {
