@@ -181,11 +181,6 @@ bool WorkPool::CheckBeforeFetch(const WorkRecord& record, ValidationState* state
   if (record.unit.step < tip_step_.load())
     return state->Invalid(ValidationResult::kConsensus, "bad-work-step", name);
   std::lock_guard<std::mutex> lock(mu_);
-  // A node this far behind gets the record with the block that carries it.
-  if (record.unit.step > extended_.step + 2) return Refuse(state, "work-too-far-ahead");
-  if (extended_.FindWorker(record.worker) == nullptr)
-    return state->Invalid(ValidationResult::kConsensus, "bad-work-unassigned",
-                          name + " by unregistered " + HexStr(record.worker));
   UnitId in_plan = record.unit;  // every step's plan lists the same units
   in_plan.step = plan_.step;
   const compute::PlannedUnit* unit = plan_.Find(in_plan);

@@ -164,13 +164,14 @@ class WorkPool final : public ChainListener {
   /// What a relayed record must pass before anything is fetched for it or
   /// it is kept as an orphan (a record can name millions of ids in one
   /// message): its signature ("bad-work-sig"), a step not yet over
-  /// ("bad-work-step", kConsensus like the others: it can never enter) and
-  /// at most two past the extended tip's (kPolicy "work-too-far-ahead": a
-  /// node that far behind gets it in a block), a worker registered at the
-  /// extended tip ("bad-work-unassigned"), a unit of the plan
-  /// ("bad-work-unit"), and as many inputs and outputs as the unit has
-  /// ("bad-work-input-count", "bad-work-output-count"). Returns true, or
-  /// false with *state set. Accept checks all of it again, with the rest.
+  /// ("bad-work-step", kConsensus like the others: it can never enter), a
+  /// unit of the plan ("bad-work-unit"), and as many inputs and outputs as
+  /// the unit has ("bad-work-input-count", "bad-work-output-count"). Not its
+  /// worker's registration nor how far ahead its step is: a fast network
+  /// relays records several steps past a node's pool, and a worker's
+  /// registration may be in a block not yet here, so those wait as orphans
+  /// (bounded in number, and each now small). Returns true, or false with
+  /// *state set. Accept checks all of it again, with the rest.
   [[nodiscard]] bool CheckBeforeFetch(const WorkRecord& record, ValidationState* state) const;
   WorkPoolInfo Info() const;
 
