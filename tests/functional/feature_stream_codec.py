@@ -10,7 +10,8 @@ nodes and one node that re-executes every record train on regtest.
   state root.
 """
 
-from test_framework import ComputecoinTestFramework, assert_equal, connect_nodes, sync_blocks, wait_until
+from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
+                            sync_state_roots, wait_until)
 
 
 class StreamCodecTest(ComputecoinTestFramework):
@@ -34,13 +35,11 @@ class StreamCodecTest(ComputecoinTestFramework):
 
         self.log("three steps in bf16, every record re-executed by the verifier")
         wait_until(lambda: verifier.rpc("gettraininginfo")["step"] >= 3, 180, "three steps")
-        sync_blocks(workers + [verifier], 60)
+        sync_state_roots(workers + [verifier], 60)
         # -verify=all: every record of those blocks was re-executed, in the
         # work pool or when its block connected.
         assert_equal(verifier.rpc("getworkpoolinfo")["rejected"], 0)
         assert "bad-work-output-mismatch" not in verifier.debug_log()
-        roots = {n.rpc("getblockchaininfo")["state_root"] for n in workers + [verifier]}
-        assert_equal(len(roots), 1)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@
 """
 
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
-                            sync_blocks, wait_until)
+                            sync_state_roots, wait_until)
 
 STEPS = 4
 
@@ -46,9 +46,7 @@ class TimedTrainingTest(ComputecoinTestFramework):
         self.log(f"train {STEPS} more steps from step {start['step']}")
         wait_until(lambda: all(training(n)["step"] >= start["step"] + STEPS
                                for n in workers + [verifier]), 240, f"{STEPS} more steps")
-        sync_blocks(workers + [verifier])
-        roots = {n.rpc("getblockchaininfo")["state_root"] for n in workers + [verifier]}
-        assert_equal(len(roots), 1)
+        sync_state_roots(workers + [verifier])
         info = training(verifier)
         earned = {w["key"]: w["paid"] for w in info["workers"]}
         gained = sorted(earned[w["key"]] - p for w, p in
@@ -75,9 +73,7 @@ class TimedTrainingTest(ComputecoinTestFramework):
         wait_until(lambda: any(w["key"] == late_key and w["paid"] > 0
                                for w in training(workers[0])["workers"]), 120,
                    "the late worker earns")
-        sync_blocks(workers + [verifier, late])
-        assert_equal(late.rpc("getblockchaininfo")["state_root"],
-                     verifier.rpc("getblockchaininfo")["state_root"])
+        sync_state_roots(workers + [verifier, late])
 
         for n in workers + [verifier, late]:
             n.stop()

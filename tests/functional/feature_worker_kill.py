@@ -15,7 +15,7 @@ production with a short unit timeout (-unittimeout and -slottimeout, regtest onl
 """
 
 from test_framework import (ComputecoinTestFramework, assert_equal, connect_nodes,
-                            sync_blocks, wait_until)
+                            sync_blocks, sync_state_roots, wait_until)
 
 TIMEOUTS = ["-unittimeout=4", "-slottimeout=4"]
 
@@ -77,9 +77,7 @@ class WorkerKillTest(ComputecoinTestFramework):
                    "the restarted worker computes")
         wait_until(lambda: paid(verifier, key) > before, 180, "the restarted worker is paid again")
         assert entry(verifier, key)["scheduled"]
-        sync_blocks(workers + [verifier])
-        roots = {n.rpc("getblockchaininfo")["state_root"] for n in workers + [verifier]}
-        assert_equal(len(roots), 1)
+        sync_state_roots(workers + [verifier])
         self.log(f"step {training(verifier)['step']}: all four on one state root; "
                  f"the restarted worker computed {victim.rpc('getmininginfo')['records_computed']} "
                  f"records and was paid for {paid(verifier, key) - before} more")

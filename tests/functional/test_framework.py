@@ -269,6 +269,16 @@ def sync_blocks(nodes, timeout=120):
     wait_until(lambda: len({n.rpc("getbestblockhash") for n in nodes}) == 1, timeout, "same tip")
 
 
+def sync_state_roots(nodes, timeout=120):
+    """Waits until every node reports the same tip with the same state root, each
+    pair read in one call: under timed production a block may arrive between
+    sync_blocks and a later read, so separate reads can straddle it."""
+    def tips():
+        return {(i["bestblockhash"], i["state_root"])
+                for i in (n.rpc("getblockchaininfo") for n in nodes)}
+    wait_until(lambda: len(tips()) == 1, timeout, "same tip and state root")
+
+
 class ComputecoinTestFramework:
     """Subclass and define run_test(self); call main()."""
 
