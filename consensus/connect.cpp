@@ -484,11 +484,13 @@ bool ApplyCheckedBlock(const ConsensusState& parent, const Block& block, const B
 
 }  // namespace
 
+bool CheckHeaderSignature(const BlockHeader& header, ValidationState* state) {
+  if (VerifySchnorr(header.producer, header.SigningHash(), header.signature)) return true;
+  return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
+}
+
 bool CheckBlock(const Block& block, ValidationState* state) {
-  const BlockHeader& h = block.header;
-  if (!VerifySchnorr(h.producer, h.SigningHash(), h.signature))
-    return state->Invalid(ValidationResult::kMutated, "bad-blk-sig");
-  return CheckBlockContents(block, state);
+  return CheckHeaderSignature(block.header, state) && CheckBlockContents(block, state);
 }
 
 bool CheckHeaderAgainstParent(const ConsensusState& parent, const BlockHeader& header,

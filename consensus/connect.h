@@ -113,6 +113,10 @@ struct BlockContext {
   int64_t now = 0;  //!< this node's clock (seconds since the epoch): time-too-new
 };
 
+/// The producer's BIP340 signature of the header ("bad-blk-sig", kMutated).
+/// REQUIRES: state is not null.
+[[nodiscard]] bool CheckHeaderSignature(const BlockHeader& header, ValidationState* state);
+
 /// The context-free rules. Returns true if `block` passes them; otherwise
 /// false with *state Invalid(...) naming the first rule it breaks.
 /// REQUIRES: state is not null.

@@ -229,8 +229,8 @@ class ChainManager {
   std::vector<std::pair<Uint256, uint64_t>> TensorsToConnect(const Block& block);
 
   /// What a block received from a peer must pass before anything is fetched
-  /// for it: CheckBlock (the producer's signature, the contents' roots and
-  /// caps) and, when its parent's state is known, CheckHeaderAgainstParent
+  /// for it: CheckHeaderSignature and, when its parent's state is known,
+  /// CheckHeaderAgainstParent
   /// at this node's clock (a key without the slot cannot make the node
   /// fetch tensors). True with the parent unknown: the block waits for it.
   /// Returns false with *state set otherwise. Takes the manager's lock.
