@@ -58,6 +58,11 @@ static_assert(std::endian::native == std::endian::little,
 /// Largest length or count a CompactSize may carry (32 MiB).
 inline constexpr uint64_t kMaxCompactSize = 0x02000000;
 
+/// Bytes Writer::WriteCompactSize(n) writes: 1, 3, 5 or 9.
+constexpr uint64_t CompactSizeLength(uint64_t n) {
+  return n < 0xfd ? 1 : n <= 0xffff ? 3 : n <= 0xffffffff ? 5 : 9;
+}
+
 /// Most bytes a vector decoder reserves ahead of its decoded elements.
 inline constexpr size_t kMaxReserveBytes = size_t{1} << 20;
 

@@ -24,6 +24,11 @@ const PlannedUnit* StepPlan::Find(const UnitId& id) const {
   return nullptr;
 }
 
+const PlannedUnit* StepPlan::FindIgnoringStep(UnitId id) const {
+  id.step = step;
+  return Find(id);
+}
+
 const char* UnitKindName(UnitKind kind) {
   switch (kind) {
     case UnitKind::kForward:

@@ -108,7 +108,22 @@ struct TensorSlot {
   uint32_t row_begin = 0, row_end = 0;      //!< kAttention: query rows
   uint64_t param_begin = 0, param_end = 0;  //!< kParamGrad
 
+  /// The bytes of the encoding of a tensor filling this slot.
+  uint64_t EncodingLength() const { return compute::EncodingLength(codec, shape); }
+
   bool operator==(const TensorSlot&) const = default;
+};
+
+/// A tensor a node fetches from its peers: its id, the training step whose
+/// retention keeps it (compute/tensor_store.h), and the length of its
+/// encoding, which the slot it fills fixes: a peer that claims more is not
+/// serving that tensor.
+struct TensorToFetch {
+  Uint256 hash;
+  uint64_t step = 0;
+  uint64_t length = 0;
+
+  bool operator==(const TensorToFetch&) const = default;
 };
 
 /// Where an input comes from.
@@ -151,6 +166,9 @@ struct StepPlan {
 
   /// The unit with this id, or nullptr if the step has none.
   const PlannedUnit* Find(const UnitId& id) const;
+  /// The unit at `id`'s place whatever id.step (every step's plan lists the
+  /// same units and slots, so one plan describes any step's), or nullptr.
+  const PlannedUnit* FindIgnoringStep(UnitId id) const;
 };
 
 /// The plan of `step` for a model cut as `partition`.

@@ -64,6 +64,12 @@ uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape) {
   return 0;
 }
 
+uint64_t EncodingLength(Codec codec, std::span<const uint64_t> shape) {
+  const uint64_t payload = PayloadLength(codec, shape);
+  return 1 + CompactSizeLength(shape.size()) + 8 * shape.size() + CompactSizeLength(payload) +
+         payload;
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------

@@ -87,6 +87,12 @@ Status CheckEncoding(const EncodedTensor& t);
 /// REQUIRES: the product of shape's non-zero dims is at most kMaxElements.
 uint64_t PayloadLength(Codec codec, std::span<const uint64_t> shape);
 
+/// The bytes of a whole encoding (Serialize(t).size()) of a tensor of
+/// `codec` and `shape`: what a node fetching one expects (net/ sizes its
+/// downloads by it, so a peer cannot make one longer than the tensor).
+/// REQUIRES: as PayloadLength.
+uint64_t EncodingLength(Codec codec, std::span<const uint64_t> shape);
+
 /// Encodes `values` (row-major, `shape`) with a float codec.
 /// REQUIRES: codec != kUInt8; values.size() == product(shape); values finite.
 EncodedTensor EncodeFloats(std::span<const float> values, std::span<const uint64_t> shape,

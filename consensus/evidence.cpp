@@ -150,16 +150,21 @@ bool IsWrongWorkVerdict(const ValidationState& state) {
          state.reason().rfind("bad-work-", 0) == 0;
 }
 
-std::vector<Uint256> EvidenceTensors(const WorkRecord& record, const compute::Engine& engine) {
+std::vector<compute::TensorToFetch> EvidenceTensors(const WorkRecord& record,
+                                                    const compute::Engine& engine) {
   const compute::StepPlan plan = engine.Plan(record.unit.step);
   const compute::PlannedUnit* unit = plan.Find(record.unit);
-  if (unit == nullptr || unit->inputs.size() != record.inputs.size()) return {};
-  std::vector<Uint256> out;
+  if (unit == nullptr || unit->inputs.size() != record.inputs.size() ||
+      unit->outputs.size() != record.outputs.size())
+    return {};
+  const uint64_t step = record.unit.step;
+  std::vector<compute::TensorToFetch> out;
   for (size_t i = 0; i < unit->inputs.size(); ++i)
     if (unit->inputs[i].source.kind != compute::Source::Kind::kBatch)
-      out.push_back(record.inputs[i]);
+      out.push_back({record.inputs[i], step, unit->inputs[i].slot.EncodingLength()});
   if (!OutputsAreRecomputed(record.unit.kind))
-    out.insert(out.end(), record.outputs.begin(), record.outputs.end());
+    for (size_t i = 0; i < unit->outputs.size(); ++i)
+      out.push_back({record.outputs[i], step, unit->outputs[i].EncodingLength()});
   return out;
 }
 

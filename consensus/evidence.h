@@ -84,15 +84,17 @@ namespace cc {
  */
 [[nodiscard]] bool IsWrongWorkVerdict(const ValidationState& state);
 
-/** The tensor ids CheckEvidence fetches (ctx.fetch) to judge wrong-work
+/** The tensors CheckEvidence fetches (ctx.fetch) to judge wrong-work
  *  evidence on `record`: its inputs that `engine`'s plan does not derive from
  *  the training data, then its outputs (none for a unit whose outputs are
  *  recomputed, OutputsAreRecomputed); what a node lacking them asks its
- *  peers for. Empty when the record's unit is not in its step's plan or its
- *  input count is not the unit's (CheckEvidence refuses those without
+ *  peers for, each of the record's step and with the length its slot fixes.
+ *  Empty when the record's unit is not in its step's plan or its input or
+ *  output count is not the unit's (CheckEvidence refuses those without
  *  fetching anything).
  */
-std::vector<Uint256> EvidenceTensors(const WorkRecord& record, const compute::Engine& engine);
+std::vector<compute::TensorToFetch> EvidenceTensors(const WorkRecord& record,
+                                                    const compute::Engine& engine);
 
 /** Whether fraud proof `proof` (CheckFraudProof passed) shows its block
  *  invalid: CheckEvidence on the record's wrong-work evidence, against

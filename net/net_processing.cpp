@@ -21,6 +21,7 @@
 #include "consensus/evidence.h"
 #include "consensus/genesis.h"
 #include "net/rate_limit.h"
+#include "net/request_tracker.h"
 #include "net/serve_relay.h"
 #include "net/tensor_transfer.h"
 #include "validation/mempool_accept.h"
@@ -67,10 +68,8 @@ struct PeerState {
   Clock::time_point ping_sent;
   Clock::time_point next_ping = Clock::now();
 
-  // Relay limits (net_processing.h). What we asked the peer for: an object
-  // not in here is unsolicited.
-  std::unordered_set<Uint256, Uint256Hasher> txs_asked;
-  std::unordered_set<Uint256, Uint256Hasher> records_asked;
+  // Relay limits (net_processing.h). What we asked the peer for is in
+  // Impl's request trackers: an object not asked of it is unsolicited.
   // One token is one address; we add kMaxAddrToSend when we send getaddr.
   TokenBucket addr_bucket{kAddrRatePerSecond, kMaxAddrToSend, 1, Clock::now()};
   TokenBucket inv_bucket{kTxAnnounceRatePerSecond, kMaxPeerTxAnnouncements,
@@ -136,6 +135,7 @@ constexpr PeerId kNoPeer = -1;
 struct TensorDownload {
   TensorAssembler assembler;
   uint64_t step = 0;        // for the tensor store's retention
+  uint64_t length = 0;      // the longest encoding a slot naming it gives it: the bound
   PeerId peer = kNoPeer;    // who is asked; kNoPeer: nobody (SendMessages reassigns)
   Clock::time_point asked;  // when the outstanding chunk was asked
   bool outstanding = false;
@@ -228,8 +228,13 @@ class PeerManager::Impl {
   std::map<PeerId, PeerState> peers_;
   std::map<Uint256, TensorDownload> tensors_;
   std::map<Uint256, WaitingBlock> waiting_;  // by block hash
+  // Transactions and records received (or sent) lately: announcements of
+  // them are ignored. Those announced but not yet received are in the
+  // trackers, asked of one announcer at a time.
   std::unordered_set<Uint256, Uint256Hasher> recent_txs_;
   std::unordered_set<Uint256, Uint256Hasher> recent_records_;
+  RequestTracker tx_requests_{options_.request_timeout};
+  RequestTracker record_requests_{options_.request_timeout};
   std::map<Uint256, WaitingRecord> waiting_records_;  // by record hash: tensors missing
   std::map<Uint256, WaitingRecord> orphan_records_;   // by record hash: too early
   std::map<XOnlyPubKeyBytes, RegWorkerMsg> registrations_;
@@ -347,25 +352,40 @@ class PeerManager::Impl {
     GetTensorMsg msg;
     msg.hash = hash;
     msg.offset = d.assembler.NextMissingOffset();
-    uint64_t length = kTensorChunk;
-    if (d.assembler.total_size())
-      length = std::min<uint64_t>(length, *d.assembler.total_size() - msg.offset);
+    // Up to the end the first chunk told, or else the end its slot gives it.
+    const uint64_t end = d.assembler.total_size().value_or(d.length);
+    const uint64_t length = std::min<uint64_t>(kTensorChunk, end - std::min(end, msg.offset));
     msg.length = static_cast<uint32_t>(std::max<uint64_t>(length, 1));
     d.asked = Clock::now();
     d.outstanding = true;
     connman_->PushMessage(d.peer, msg);
   }
 
-  // Starts fetching tensor `hash` (of training step `step`) from `peer`
-  // unless it is being fetched already. REQUIRES: mu_ held.
-  void WantTensor(const Uint256& hash, uint64_t step, PeerId peer) {
-    // Braces, not parentheses: clang 14 lacks C++20's aggregate init with ().
-    auto [it, added] =
-        tensors_.try_emplace(hash, TensorDownload{TensorAssembler(hash, kMaxTensorSize)});
-    if (!added) return;
-    it->second.step = step;
-    it->second.peer = peer;
-    AskTensorChunk(hash, it->second);
+  // A download of `hash` from nothing, bounded by d.length: a peer cannot
+  // make us hold more of a tensor than its slot's encoding.
+  static TensorAssembler FreshAssembler(const Uint256& hash, const TensorDownload& d) {
+    return TensorAssembler(hash, std::clamp<uint64_t>(d.length, 1, kMaxTensorSize));
+  }
+
+  // Starts fetching `tensor` from `peer` unless it is being fetched
+  // already; then a longer slot for it raises the bound (the shorter may
+  // have come from a record naming someone else's tensor). REQUIRES: mu_ held.
+  void WantTensor(const compute::TensorToFetch& tensor, PeerId peer) {
+    auto [it, added] = tensors_.try_emplace(tensor.hash, TensorDownload{TensorAssembler(
+                                                             tensor.hash, kMaxTensorSize)});
+    TensorDownload& d = it->second;
+    if (!added) {
+      if (tensor.length <= d.length) return;
+      d.length = tensor.length;
+      if (!d.assembler.total_size()) d.assembler = FreshAssembler(tensor.hash, d);
+      d.lacking.clear();  // those that served too much may serve it now
+      return;
+    }
+    d.step = tensor.step;
+    d.length = tensor.length;
+    d.assembler = FreshAssembler(tensor.hash, d);
+    d.peer = peer;
+    AskTensorChunk(tensor.hash, d);
   }
 
   // Says once, when every connected peer has answered notfound, which
@@ -585,7 +605,7 @@ class PeerManager::Impl {
       const Uint256 hash = b.Hash();
       // What it needs may have changed since it arrived: its parent is the
       // tip now, and the assume-valid line moves with the best header.
-      if (std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(b);
+      if (std::vector<compute::TensorToFetch> missing = chainman_->TensorsToConnect(b);
           !missing.empty()) {
         std::lock_guard<std::mutex> lock(mu_);
         Park(std::move(b), source, missing);
@@ -685,7 +705,7 @@ class PeerManager::Impl {
 
   // Keeps `block` until its parent and `missing` tensors are here, fetching
   // them from `from` (and its parent's headers). REQUIRES: mu_ held.
-  void Park(Block block, PeerId from, const std::vector<std::pair<Uint256, uint64_t>>& missing) {
+  void Park(Block block, PeerId from, const std::vector<compute::TensorToFetch>& missing) {
     const Uint256 hash = block.Hash();
     if (waiting_.size() >= kMaxPendingBlocks && !waiting_.contains(hash)) return;
     const size_t bytes = Serialize(block).size();
@@ -706,9 +726,9 @@ class PeerManager::Impl {
     if (added) w.since = Clock::now();
     w.bytes = bytes;
     w.from = from;
-    for (const auto& [tensor, step] : missing) {
-      w.missing_tensors.insert(tensor);
-      WantTensor(tensor, step, from);
+    for (const compute::TensorToFetch& tensor : missing) {
+      w.missing_tensors.insert(tensor.hash);
+      WantTensor(tensor, from);
     }
     w.block = std::move(block);
     Log("Block " + hash.ToHex() + " (height " + std::to_string(w.block.header.height) +
@@ -735,7 +755,7 @@ class PeerManager::Impl {
       PunishForBlock(peer->id(), hash, early);
       return;
     }
-    const std::vector<std::pair<Uint256, uint64_t>> missing = chainman_->TensorsToConnect(block);
+    const std::vector<compute::TensorToFetch> missing = chainman_->TensorsToConnect(block);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!chain_->HaveBlock(block.header.prev) || !missing.empty()) {
@@ -756,9 +776,22 @@ class PeerManager::Impl {
       TensorDownload& d = it->second;
       d.outstanding = false;
       Status s = d.assembler.AddChunk(msg);
+      if (!s.ok() && s.message() == "tensor-too-large") {
+        // Longer than any slot naming it here, so not what we want; yet an
+        // honest peer may hold a tensor by that id that a liar named in a
+        // shorter slot. Asked elsewhere, no one blamed.
+        Log("Tensor " + msg.hash.ToHex() + " from peer=" + std::to_string(peer->id()) + " is " +
+            std::to_string(msg.total_size) + " bytes, more than the " +
+            std::to_string(d.length) + " its slot gives it: not taken");
+        d.assembler = FreshAssembler(msg.hash, d);
+        d.lacking.insert(peer->id());
+        d.peer = kNoPeer;
+        ReportIfNobodyHas(msg.hash, d);
+        return;
+      }
       if (!s.ok()) {
         Misbehaving(peer->id(), "bad-tensor-chunk: " + s.message());
-        d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
+        d.assembler = FreshAssembler(msg.hash, d);
         d.peer = kNoPeer;
         return;
       }
@@ -773,7 +806,7 @@ class PeerManager::Impl {
       if (!s.ok()) {
         // Start over with another peer: this one served bytes that are not the tensor.
         Misbehaving(peer->id(), "bad-tensor: " + s.message());
-        d.assembler = TensorAssembler(msg.hash, kMaxTensorSize);
+        d.assembler = FreshAssembler(msg.hash, d);
         d.peer = kNoPeer;
         return;
       }
@@ -837,14 +870,17 @@ class PeerManager::Impl {
     {
       std::lock_guard<std::mutex> lock(mu_);
       PeerState& sender = peers_[peer->id()];
-      if (!sender.records_asked.erase(hash) && !AllowUnsolicited(peer->id(), sender)) return;
+      if (!record_requests_.IsAskedOf(hash, peer->id()) && !AllowUnsolicited(peer->id(), sender))
+        return;
+      record_requests_.Received(hash);
       recent_records_.insert(hash);
       if (waiting_records_.contains(hash) || orphan_records_.contains(hash)) return;
     }
     // Before anything is fetched for it: one unsigned record naming a
     // million output ids made the node open a download for each and hand
     // them to every later peer, which the send queue then disconnected.
-    if (ValidationState early; !pool_->CheckBeforeFetch(record, &early)) {
+    std::vector<compute::TensorToFetch> outputs;
+    if (ValidationState early; !pool_->CheckBeforeFetch(record, &early, &outputs)) {
       std::lock_guard<std::mutex> lock(mu_);
       if (early.reason() == "bad-work-sig") {
         Misbehaving(peer->id(), "record " + hash.ToHex() + ": bad-work-sig");
@@ -860,12 +896,15 @@ class PeerManager::Impl {
       WaitingRecord w;
       w.from = peer->id();
       w.since = Clock::now();
-      if (!OutputsAreRecomputed(record.unit.kind))  // the pool recomputes those
-        for (const Uint256& out : record.outputs)
-          if (!chainman_->HaveTensor(out)) w.missing_tensors.insert(out);
-      if (!w.missing_tensors.empty()) {
+      std::erase_if(outputs, [&](const compute::TensorToFetch& t) {
+        return chainman_->HaveTensor(t.hash);
+      });
+      if (!outputs.empty()) {
         if (waiting_records_.size() >= kMaxOrphanRecords) return;
-        for (const Uint256& out : w.missing_tensors) WantTensor(out, record.unit.step, peer->id());
+        for (const compute::TensorToFetch& out : outputs) {
+          w.missing_tensors.insert(out.hash);
+          WantTensor(out, peer->id());
+        }
         w.record = std::move(record);
         waiting_records_.emplace(hash, std::move(w));
         return;
@@ -948,7 +987,7 @@ class PeerManager::Impl {
   // sender if the proof is wrong. REQUIRES: mu_ not held.
   void JudgeFraudProof(const FraudProof& proof, PeerId from) {
     ValidationState state;
-    std::vector<Uint256> missing;
+    std::vector<compute::TensorToFetch> missing;
     const bool holds = chainman_->ProcessFraudProof(proof, &state, &missing);
     std::lock_guard<std::mutex> lock(mu_);
     const std::string what = "Fraud proof " + proof.Id().ToHex() + " for block " +
@@ -977,8 +1016,10 @@ class PeerManager::Impl {
         if (added) w.since = Clock::now();
         w.proof = proof;
         w.from = from;
-        w.missing_tensors.insert(missing.begin(), missing.end());
-        for (const Uint256& h : missing) WantTensor(h, proof.record.unit.step, from);
+        for (const compute::TensorToFetch& tensor : missing) {
+          w.missing_tensors.insert(tensor.hash);
+          WantTensor(tensor, from);
+        }
         Log(what + " waits: " + state.ToString());
         return;
       }
@@ -1137,31 +1178,33 @@ class PeerManager::Impl {
       const Clock::time_point now = Clock::now();
       // An announcement we would fetch takes a token; over the rate it is ignored.
       auto take = [&] {
-        const size_t outstanding = state.txs_asked.size() + state.records_asked.size();
+        const size_t outstanding =
+            tx_requests_.AskedOf(peer->id()) + record_requests_.AskedOf(peer->id());
         if (outstanding < kMaxPeerTxAnnouncements && state.inv_bucket.Consume(now)) return true;
         ++state.inv_rate_limited;
         return false;
+      };
+      // Asked of this peer now if nobody is being asked; else it is one
+      // more announcer to ask should that request fail (withholding).
+      auto announce = [&](RequestTracker& tracker, const Inv& inv) {
+        const bool preferred = !peer->inbound() || peer->manual();
+        if (take() && tracker.Announce(inv.hash, peer->id(), preferred, now))
+          want.items.push_back(inv);
       };
       for (const Inv& inv : msg.items) {
         switch (inv.type) {
           case InvType::kTx:
             if (!mempool_->Contains(inv.hash) && !orphanage_.Have(inv.hash) &&
-                !recent_txs_.contains(inv.hash) && take()) {
-              recent_txs_.insert(inv.hash);
-              state.txs_asked.insert(inv.hash);
-              want.items.push_back(inv);
-            }
+                !recent_txs_.contains(inv.hash))
+              announce(tx_requests_, inv);
             break;
           case InvType::kBlock:
             if (!chain_->HaveBlock(inv.hash)) new_block = true;
             break;
           case InvType::kWorkRecord:
             if (pool_ != nullptr && !pool_->Contains(inv.hash) &&
-                !recent_records_.contains(inv.hash) && take()) {
-              recent_records_.insert(inv.hash);
-              state.records_asked.insert(inv.hash);
-              want.items.push_back(inv);
-            }
+                !recent_records_.contains(inv.hash))
+              announce(record_requests_, inv);
             break;
           case InvType::kTensor:
             break;
@@ -1230,7 +1273,10 @@ class PeerManager::Impl {
     {
       std::lock_guard<std::mutex> lock(mu_);
       PeerState& sender = peers_[peer->id()];
-      if (!sender.txs_asked.erase(txid) && !AllowUnsolicited(peer->id(), sender)) return;
+      if (!tx_requests_.IsAskedOf(txid, peer->id()) && !AllowUnsolicited(peer->id(), sender))
+        return;
+      tx_requests_.Received(txid);
+      recent_txs_.insert(txid);
       if (orphanage_.Have(txid)) return;  // waiting for its parents already
     }
     peer->MarkTxReceived();
@@ -1250,7 +1296,7 @@ class PeerManager::Impl {
       RetryOrphans({txid});
       return;
     }
-    std::vector<std::pair<Uint256, uint64_t>> evidence_tensors;
+    std::vector<compute::TensorToFetch> evidence_tensors;
     if (state.reason() == "work-tensor-missing") evidence_tensors = chainman_->TensorsToCheck(tx);
     std::lock_guard<std::mutex> lock(mu_);
     if (!evidence_tensors.empty()) return WaitForEvidence(tx, from, evidence_tensors);
@@ -1262,15 +1308,15 @@ class PeerManager::Impl {
   // Keeps slashing transaction `tx` until `missing` (its evidence's tensors)
   // arrive, fetching them from `from`. REQUIRES: mu_ held.
   void WaitForEvidence(const Transaction& tx, PeerId from,
-                       const std::vector<std::pair<Uint256, uint64_t>>& missing) {
+                       const std::vector<compute::TensorToFetch>& missing) {
     const Uint256 txid = tx.Txid();
     if (waiting_slashes_.size() >= kMaxWaitingSlashes && !waiting_slashes_.contains(txid)) return;
     WaitingSlash& w = waiting_slashes_[txid];
     w.tx = tx;
     w.from = from;
-    for (const auto& [tensor, step] : missing) {
-      w.missing_tensors.insert(tensor);
-      WantTensor(tensor, step, from);
+    for (const compute::TensorToFetch& tensor : missing) {
+      w.missing_tensors.insert(tensor.hash);
+      WantTensor(tensor, from);
     }
     Log("Slashing tx " + txid.ToHex() + " from peer=" + std::to_string(from) + " waits for " +
         std::to_string(w.missing_tensors.size()) + " evidence tensors");
@@ -1282,14 +1328,12 @@ class PeerManager::Impl {
     const Uint256 txid = tx.Txid();
     if (!orphanage_.Add(tx, Serialize(tx).size(), from, Clock::now())) return;
     GetDataMsg want;
-    PeerState& state = peers_[from];
     for (const TxIn& in : tx.inputs) {
       const Uint256& parent = in.prevout.txid;
-      if (mempool_->Contains(parent) || orphanage_.Have(parent) || state.txs_asked.contains(parent))
-        continue;
-      state.txs_asked.insert(parent);
-      recent_txs_.insert(parent);
-      want.items.push_back(Inv{InvType::kTx, parent});
+      if (mempool_->Contains(parent) || orphanage_.Have(parent)) continue;
+      // As if `from` announced it: asked of it unless someone is being asked.
+      if (tx_requests_.Announce(parent, from, /*preferred=*/false, Clock::now()))
+        want.items.push_back(Inv{InvType::kTx, parent});
     }
     Log("Orphan tx " + txid.ToHex() + " from peer=" + std::to_string(from) + ", asking " +
         std::to_string(want.items.size()) + " parents (orphans: " +
@@ -1380,6 +1424,24 @@ class PeerManager::Impl {
                                                           : InvType::kBlock;  // the block's registry
     nf.items.push_back(Inv{type, msg.id});
     connman_->PushMessage(peer->id(), nf);
+  }
+
+  // Asks the next announcer for each transaction or record whose request
+  // failed or timed out (an announcer that withholds only delays it).
+  // REQUIRES: mu_ held.
+  void ReassignRequests() {
+    const Clock::time_point now = Clock::now();
+    std::map<PeerId, GetDataMsg> asks;
+    std::vector<Uint256> abandoned;
+    for (const auto& [id, peer] : tx_requests_.Reassign(now, &abandoned))
+      asks[peer].items.push_back(Inv{InvType::kTx, id});
+    for (const auto& [id, peer] : record_requests_.Reassign(now, &abandoned))
+      asks[peer].items.push_back(Inv{InvType::kWorkRecord, id});
+    for (const auto& [peer, msg] : asks) {
+      Log("Asking peer=" + std::to_string(peer) + " for " + std::to_string(msg.items.size()) +
+          " transactions or records another announcer did not deliver");
+      connman_->PushMessage(peer, msg);
+    }
   }
 
   // Queues an inv of `txid` for every handshaken peer but `except`.
@@ -1529,6 +1591,8 @@ void PeerManager::FinalizePeer(const PeerRef& peer) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   impl_->peers_.erase(peer->id());
   impl_->orphanage_.EraseForPeer(peer->id());
+  impl_->tx_requests_.PeerGone(peer->id());
+  impl_->record_requests_.PeerGone(peer->id());
   // Its tensor downloads go to whoever asks next (SendMessages).
   for (auto& [hash, d] : impl_->tensors_) {
     if (d.peer == peer->id()) {
@@ -1618,10 +1682,10 @@ void PeerManager::ProcessMessage(const PeerRef& peer, const ReceivedMessage& msg
         } else if constexpr (std::is_same_v<T, NotFoundMsg>) {
           // A tensor the peer does not have: ask another (SendMessages).
           std::lock_guard<std::mutex> lock(impl_->mu_);
-          PeerState& state = impl_->peers_[peer->id()];
           for (const Inv& inv : m.items) {
-            if (inv.type == InvType::kTx) state.txs_asked.erase(inv.hash);
-            if (inv.type == InvType::kWorkRecord) state.records_asked.erase(inv.hash);
+            if (inv.type == InvType::kTx) impl_->tx_requests_.NotFound(inv.hash, peer->id());
+            if (inv.type == InvType::kWorkRecord)
+              impl_->record_requests_.NotFound(inv.hash, peer->id());
             if (inv.type != InvType::kTensor) continue;
             auto it = impl_->tensors_.find(inv.hash);
             if (it == impl_->tensors_.end() || it->second.peer != peer->id()) continue;
@@ -1685,6 +1749,7 @@ void PeerManager::SendMessages(const PeerRef& peer) {
   if (!txs.empty()) m.RetryOrphans(txs);  // our own (sendrawtransaction) may be parents too
   const Amount min_fee_rate = m.MempoolMinFeeRate();
   std::lock_guard<std::mutex> lock(m.mu_);
+  m.ReassignRequests();
   for (auto& [id, state] : m.peers_) {
     if (!state.got_verack) continue;
     state.blocks_to_announce.insert(state.blocks_to_announce.end(), tips.begin(), tips.end());
@@ -1799,7 +1864,7 @@ void PeerManager::SendMessages(const PeerRef& peer) {
       // From zero: bytes from the peer before (a lying total size, a wrong
       // byte) would otherwise be finished by this one and blamed on it, or
       // make us ask it for offsets beyond its tensor.
-      if (d.peer != peer->id()) d.assembler = TensorAssembler(hash, kMaxTensorSize);
+      if (d.peer != peer->id()) d.assembler = Impl::FreshAssembler(hash, d);
       d.peer = peer->id();
       m.AskTensorChunk(hash, d);
     }

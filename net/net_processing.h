@@ -16,15 +16,18 @@
 //              validation every one its re-execution reads that the node
 //              lacks (ChainManager::TensorsToConnect: none for records
 //              assumed valid) is fetched by content hash (gettensor chunks
-//              of ≤ kTensorChunk, resumable), checked against the hash, and
-//              stored; so are the tensors a slashing transaction's evidence
+//              of ≤ kTensorChunk, resumable, no longer than the plan slot's
+//              encoding), checked against the hash, and stored; so are the tensors a slashing transaction's evidence
 //              re-executes, before the block or the mempool judges it
 //              (kMaxWaitingSlashes).
 //   relay      a new tip is announced by header to peers that sent
 //              sendheaders, by inv to the rest; a transaction accepted to
 //              the mempool and a work record accepted to the work pool are
 //              announced by inv; inv of unknown data is answered with
-//              getdata (blocks: getheaders). A record's output tensors are
+//              getdata (blocks: getheaders), a transaction or record asked
+//              of one announcer at a time (net/request_tracker.h: the next
+//              after kRequestTimeout, notfound or a disconnect). A record's
+//              output tensors are
 //              fetched before the pool judges it; a record that arrives
 //              before the records it builds on waits (kMaxOrphanRecords)
 //              and is tried again after each record accepted and each new
@@ -109,6 +112,11 @@ using namespace std::chrono_literals;
 
 /** Blocks requested from one peer at a time: Bitcoin Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER. */
 inline constexpr size_t kMaxBlocksInFlightPerPeer = 16;
+/** A transaction or work record asked of the peer that announced it first and not
+ *  delivered in this time is asked of the next announcer (net/request_tracker.h).
+ *  Bitcoin Core waits 60 s; records must move within a unit's timeout (60 s on every
+ *  network), and a second request costs only a duplicate. */
+inline constexpr std::chrono::seconds kRequestTimeout = 10s;
 /** A requested block (or tensor chunk) not delivered in this time is asked of another peer. */
 inline constexpr std::chrono::seconds kBlockStallTimeout = 10s;
 /** Bytes asked per gettensor: large enough that a devnet tensor is a few requests. */
@@ -220,6 +228,9 @@ class PeerManager final : public NetEventsInterface, public ChainListener {
     std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry;
     //! Bytes of blocks kept waiting (kMaxPendingBlockBytes; tests use less).
     size_t max_pending_block_bytes = kMaxPendingBlockBytes;
+    //! How long an announced transaction or record is awaited from one announcer
+    //! before the next is asked (kRequestTimeout; tests shorten it).
+    std::chrono::milliseconds request_timeout = kRequestTimeout;
   };
 
   /** REQUIRES: every pointer outlives the manager; connman is set with SetConnMan

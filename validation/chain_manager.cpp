@@ -148,7 +148,8 @@ Status ChainManager::Open(const ChainParams& params, ChainState* chain,
   if (!s.ok()) return s;
   s = options.engine_factory(params.model, options.engine, &m->engine_);
   if (!s.ok()) return s;
-  m->units_per_step_ = std::max<uint64_t>(1, m->engine_->Plan(0).units.size());
+  m->plan_ = m->engine_->Plan(0);
+  m->units_per_step_ = std::max<uint64_t>(1, m->plan_.units.size());
 
   std::lock_guard<std::mutex> lock(m->mu_);
   const Block genesis = BuildGenesisBlock(params);
@@ -367,12 +368,12 @@ std::vector<FraudProof> ChainManager::TakeFraudProofs() {
 }
 
 bool ChainManager::ProcessFraudProof(const FraudProof& proof, ValidationState* state,
-                                     std::vector<Uint256>* missing) {
+                                     std::vector<compute::TensorToFetch>* missing) {
   return ChangeAndNotify([&] { return ProcessFraudProofLocked(proof, state, missing); });
 }
 
 bool ChainManager::ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
-                                           std::vector<Uint256>* missing) {
+                                           std::vector<compute::TensorToFetch>* missing) {
   if (!CheckFraudProof(proof, state)) return false;
   const Uint256 hash = proof.header.Hash();
   // The id commits to work_root, so the stored header's root is the proof's.
@@ -387,8 +388,8 @@ bool ChainManager::ProcessFraudProofLocked(const FraudProof& proof, ValidationSt
                           "parent of " + hash.ToHex() + " not validated");
   if (!CheckFraudProofWork(proof, parent, Context(), state)) {
     if (state->result() == ValidationResult::kMissingInputs)
-      for (const Uint256& h : EvidenceTensors(proof.record, *engine_))
-        if (!tensors_->Has(h)) missing->push_back(h);
+      for (const compute::TensorToFetch& t : EvidenceTensors(proof.record, *engine_))
+        if (!tensors_->Has(t.hash)) missing->push_back(t);
     return false;
   }
   LogPrintf("Fraud proof: worker " + HexStr(proof.record.worker) + " signed a wrong " +
@@ -706,12 +707,20 @@ uint64_t ChainManager::AssumeValidBelowStep(const BlockHeader& header) {
   return best_step - margin;
 }
 
-std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const Block& block) {
+std::vector<compute::TensorToFetch> ChainManager::TensorsToConnect(const Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
   ConsensusState known;
   if (GetStateLocked(block.Hash(), &known).ok()) return {};  // connected already
   const uint64_t line = AssumeValidBelowStep(block.header);
-  std::map<Uint256, uint64_t> want;
+  TensorWants want;
+  // The outputs of `unit`, with their slots' lengths. A unit the plan has no
+  // place for makes its block invalid at connection, before any is read.
+  const auto want_outputs = [&](const UnitId& unit, const std::vector<Uint256>& outputs) {
+    const compute::PlannedUnit* planned = plan_.FindIgnoringStep(unit);
+    if (planned == nullptr || planned->outputs.size() != outputs.size()) return;
+    for (size_t i = 0; i < outputs.size(); ++i)
+      Want({outputs[i], unit.step, planned->outputs[i].EncodingLength()}, &want);
+  };
   bool executes = false;  // some record is re-executed
   for (const WorkRecord& r : block.records) {
     const bool feeds_line =
@@ -719,22 +728,23 @@ std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToConnect(const B
     if (r.unit.step >= line) executes = true;
     // Re-executed, an UPDATE's outputs are recomputed from its inputs.
     const bool recomputed = r.unit.step >= line && OutputsAreRecomputed(r.unit.kind);
-    if ((r.unit.step >= line && !recomputed) || feeds_line)
-      for (const Uint256& h : r.outputs) want.emplace(h, r.unit.step);
+    if ((r.unit.step >= line && !recomputed) || feeds_line) want_outputs(r.unit, r.outputs);
   }
   // For a child of the tip that re-executes, the inputs the tip's state
   // names that assumed-valid records made: the sections (the previous
   // step's UPDATE outputs) and the outputs of the step in progress.
   if (executes && block.header.prev == tip_.block_hash && tip_.step + 1 >= line) {
     if (tip_.step >= line && tip_.step > 0) {
-      for (const SectionState& s : tip_.sections) {
-        want.emplace(s.weights, tip_.step - 1);
-        want.emplace(s.optimizer_state, tip_.step - 1);
+      for (uint32_t i = 0; i < tip_.sections.size(); ++i) {
+        const compute::PlannedUnit* update = SectionUpdate(i);
+        if (update == nullptr) break;  // the state is ours: never
+        const SectionState& section = tip_.sections[i];
+        Want({section.weights, tip_.step - 1, update->outputs[0].EncodingLength()}, &want);
+        Want({section.optimizer_state, tip_.step - 1, update->outputs[1].EncodingLength()}, &want);
       }
     }
     for (const UnitDone& d : tip_.done)
-      if (tip_.step >= line || d.unit.kind == UnitKind::kUpdate)
-        for (const Uint256& h : d.outputs) want.emplace(h, tip_.step);
+      if (tip_.step >= line || d.unit.kind == UnitKind::kUpdate) want_outputs(d.unit, d.outputs);
   }
   if (options_.policy.sample > 0.0)
     for (const Transaction& tx : block.txs) AddEvidenceTensors(tx, line, &want);
@@ -756,33 +766,48 @@ bool ChainManager::CheckBeforeFetch(const Block& block, ValidationState* state) 
                                   static_cast<int64_t>(std::time(nullptr)), state);
 }
 
-std::vector<std::pair<Uint256, uint64_t>> ChainManager::TensorsToCheck(const Transaction& tx) {
+std::vector<compute::TensorToFetch> ChainManager::TensorsToCheck(const Transaction& tx) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::map<Uint256, uint64_t> want;
+  TensorWants want;
   AddEvidenceTensors(tx, 0, &want);  // the mempool re-executes every evidence (CheckSlash)
   return Missing(want);
 }
 
 void ChainManager::AddEvidenceTensors(const Transaction& tx, uint64_t line,
-                                      std::map<Uint256, uint64_t>* want) const {
+                                      TensorWants* want) const {
   Evidence evidence;
   if (!tx.IsSlash() || !Deserialize(tx.evidence, &evidence).ok()) return;
   if (evidence.kind == EvidenceKind::kWrongInference) {
     // Judged in the block's parent state (near the tip): on trust below the line.
     if (line > 0 && tip_.step < line) return;
-    for (const SectionProof& s : evidence.inference.sections) want->emplace(s.weights, tip_.step);
+    for (uint32_t i = 0; i < evidence.inference.sections.size(); ++i) {
+      const compute::PlannedUnit* update = SectionUpdate(i);
+      if (update == nullptr) return;  // more sections than the model: refused unfetched
+      Want({evidence.inference.sections[i].weights, tip_.step, update->outputs[0].EncodingLength()},
+           want);
+    }
     return;
   }
   if (evidence.kind != EvidenceKind::kWrongWork || evidence.record.unit.step < line) return;
-  for (const Uint256& h : EvidenceTensors(evidence.record, *engine_))
-    want->emplace(h, evidence.record.unit.step);
+  for (const compute::TensorToFetch& t : EvidenceTensors(evidence.record, *engine_)) Want(t, want);
 }
 
-std::vector<std::pair<Uint256, uint64_t>> ChainManager::Missing(
-    const std::map<Uint256, uint64_t>& tensors) const {
-  std::vector<std::pair<Uint256, uint64_t>> missing;
-  for (const auto& [hash, step] : tensors)
-    if (!tensors_->Has(hash)) missing.emplace_back(hash, step);
+void ChainManager::Want(const compute::TensorToFetch& tensor, TensorWants* want) {
+  auto [it, added] = want->try_emplace(tensor.hash, tensor);
+  if (!added) it->second.length = std::max(it->second.length, tensor.length);
+}
+
+const compute::PlannedUnit* ChainManager::SectionUpdate(uint32_t section) const {
+  UnitId id;
+  id.kind = UnitKind::kUpdate;
+  id.section = section;
+  return plan_.FindIgnoringStep(id);
+}
+
+std::vector<compute::TensorToFetch> ChainManager::Missing(const TensorWants& want) const {
+  std::vector<compute::TensorToFetch> missing;
+  for (const auto& [hash, tensor] : want)
+    if (!tensors_->Has(hash)) missing.push_back(tensor);
   return missing;
 }
 

@@ -218,7 +218,8 @@ class ChainManager {
 
   /// The tensors to fetch before `block` is processed, that this node does
   /// not hold, each with the training step it belongs to (the tensor
-  /// store's retention key): the outputs of the records it will re-execute
+  /// store's retention key) and the length its plan slot gives it (a record
+  /// the plan has no place for, refused at connection, adds none): the outputs of the records it will re-execute
   /// but UPDATE's, which CheckRecord recomputes (OutputsAreRecomputed);
   /// the outputs of the last assumed-valid step's UPDATE records (the first
   /// re-executed step reads them); and, for a child of the tip that
@@ -226,7 +227,7 @@ class ChainManager {
   /// records made; and the tensors its slashing transactions' wrong-work
   /// evidence re-executes (EvidenceTensors). Empty when every record is assumed valid (file comment),
   /// or when `block` was validated already. Takes the manager's lock.
-  std::vector<std::pair<Uint256, uint64_t>> TensorsToConnect(const Block& block);
+  std::vector<compute::TensorToFetch> TensorsToConnect(const Block& block);
 
   /// What a block received from a peer must pass before anything is fetched
   /// for it: CheckHeaderSignature and, when its parent's state is known,
@@ -238,10 +239,10 @@ class ChainManager {
 
   /// The tensors this node lacks that judging slashing transaction `tx` in
   /// the mempool re-executes (its wrong-work evidence's EvidenceTensors),
-  /// with their steps; empty for any other transaction. What a node fetches
+  /// with their steps and lengths; empty for any other transaction. What a node fetches
   /// from the peer that relayed `tx` when acceptance says
   /// work-tensor-missing.
-  std::vector<std::pair<Uint256, uint64_t>> TensorsToCheck(const Transaction& tx);
+  std::vector<compute::TensorToFetch> TensorsToCheck(const Transaction& tx);
 
   /// Adds a listener. REQUIRES: it outlives this manager or is removed
   /// first; not called from a listener's callback.
@@ -371,7 +372,7 @@ class ChainManager {
   ///   Error for the stores' and engine's failures.
   /// REQUIRES: state and missing not null.
   [[nodiscard]] bool ProcessFraudProof(const FraudProof& proof, ValidationState* state,
-                                       std::vector<Uint256>* missing);
+                                       std::vector<compute::TensorToFetch>* missing);
 
   /// Bitcoin Core's invalidateblock: disconnects block `hash` if it is on
   /// the main chain, marks it and every stored descendant failed (they are
@@ -395,6 +396,8 @@ class ChainManager {
   Status GetState(const Uint256& hash, ConsensusState* out) const;
 
  private:
+  // What TensorsToConnect and TensorsToCheck collect, by id.
+  using TensorWants = std::map<Uint256, compute::TensorToFetch>;
   ChainManager(const ChainParams& params, ChainState* chain, const ChainManagerOptions& options);
 
   BlockContext Context();  // REQUIRES: mu_ held.
@@ -412,11 +415,15 @@ class ChainManager {
   // when its record's step is not below `line`, or the weights its
   // wrong-inference evidence recomputes when the tip's step is not below it
   // (nothing for other txs). REQUIRES: mu_ held.
-  void AddEvidenceTensors(const Transaction& tx, uint64_t line,
-                          std::map<Uint256, uint64_t>* want) const;
-  // The (hash, step) of `tensors` that the store does not hold.
-  std::vector<std::pair<Uint256, uint64_t>> Missing(
-      const std::map<Uint256, uint64_t>& tensors) const;
+  void AddEvidenceTensors(const Transaction& tx, uint64_t line, TensorWants* want) const;
+  // Adds `tensor` to *want; one named in two slots is fetched up to the
+  // longer (the shorter may be a liar's).
+  static void Want(const compute::TensorToFetch& tensor, TensorWants* want);
+  // Section `section`'s UPDATE in plan_ (its outputs: the section's weights
+  // and optimizer state), or nullptr past the last section.
+  const compute::PlannedUnit* SectionUpdate(uint32_t section) const;
+  // Those of `want` that the store does not hold.
+  std::vector<compute::TensorToFetch> Missing(const TensorWants& want) const;
   // Records of steps below the result are assumed valid when `header`'s
   // block is connected on the tip (file comment): every step for a
   // checkpointed block; during the initial download, for an ancestor of the
@@ -454,7 +461,7 @@ class ChainManager {
   Status InvalidateLocked(const Uint256& hash);
   Status ReconsiderLocked(const Uint256& hash);  // REQUIRES: mu_ held.
   bool ProcessFraudProofLocked(const FraudProof& proof, ValidationState* state,
-                               std::vector<Uint256>* missing);
+                               std::vector<compute::TensorToFetch>* missing);
   // Switches to the stored branch that fork choice ranks above the tip, if
   // any validates; reloads the engine. REQUIRES: mu_ held.
   Status ActivateBestChain();
@@ -519,7 +526,9 @@ class ChainManager {
   uint64_t pruned_at_step_ = 0;              // GUARDED_BY(mu_): tip step of the last prune
   // The last checkpoint's chain by height, once its header is indexed.
   std::vector<Uint256> checkpointed_;  // GUARDED_BY(mu_)
-  uint64_t units_per_step_ = 1;        // a step's plan size: accepted work per step
+  // Step 0's plan: every step's lists the same units and slots.
+  compute::StepPlan plan_;
+  uint64_t units_per_step_ = 1;  // a step's plan size: accepted work per step
   // The engine holds these section states (when model_loaded_).
   std::vector<SectionState> loaded_sections_;  // GUARDED_BY(mu_)
   bool model_loaded_ = false;                  // GUARDED_BY(mu_)

@@ -175,20 +175,24 @@ bool WorkPool::MayEnterLater(const WorkRecord& record, const ValidationState& st
   return reason == "bad-work-not-ready" || reason == "work-pool-conflict";
 }
 
-bool WorkPool::CheckBeforeFetch(const WorkRecord& record, ValidationState* state) const {
+bool WorkPool::CheckBeforeFetch(const WorkRecord& record, ValidationState* state,
+                                std::vector<compute::TensorToFetch>* to_fetch) const {
   if (!CheckRecordSignature(record, state)) return false;
   const std::string name = compute::UnitName(record.unit);
   if (record.unit.step < tip_step_.load())
     return state->Invalid(ValidationResult::kConsensus, "bad-work-step", name);
   std::lock_guard<std::mutex> lock(mu_);
-  UnitId in_plan = record.unit;  // every step's plan lists the same units
-  in_plan.step = plan_.step;
-  const compute::PlannedUnit* unit = plan_.Find(in_plan);
+  const compute::PlannedUnit* unit = plan_.FindIgnoringStep(record.unit);
   if (unit == nullptr) return state->Invalid(ValidationResult::kConsensus, "bad-work-unit", name);
   if (record.inputs.size() != unit->inputs.size())
     return state->Invalid(ValidationResult::kConsensus, "bad-work-input-count", name);
   if (record.outputs.size() != unit->outputs.size())
     return state->Invalid(ValidationResult::kConsensus, "bad-work-output-count", name);
+  to_fetch->clear();
+  if (!OutputsAreRecomputed(record.unit.kind))
+    for (size_t i = 0; i < unit->outputs.size(); ++i)
+      to_fetch->push_back(
+          {record.outputs[i], record.unit.step, unit->outputs[i].EncodingLength()});
   return true;
 }
 

@@ -170,9 +170,13 @@ class WorkPool final : public ChainListener {
   /// worker's registration nor how far ahead its step is: a fast network
   /// relays records several steps past a node's pool, and a worker's
   /// registration may be in a block not yet here, so those wait as orphans
-  /// (bounded in number, and each now small). Returns true, or false with
-  /// *state set. Accept checks all of it again, with the rest.
-  [[nodiscard]] bool CheckBeforeFetch(const WorkRecord& record, ValidationState* state) const;
+  /// (bounded in number, and each now small). Returns true with *to_fetch
+  /// set to the outputs Accept reads from the tensor store (all but those
+  /// it recomputes, OutputsAreRecomputed), each with the length its slot
+  /// fixes; or false with *state set. Accept checks all of it again, with
+  /// the rest. REQUIRES: state and to_fetch not null.
+  [[nodiscard]] bool CheckBeforeFetch(const WorkRecord& record, ValidationState* state,
+                                      std::vector<compute::TensorToFetch>* to_fetch) const;
   WorkPoolInfo Info() const;
 
   // ChainListener: rebuild against the new tip.

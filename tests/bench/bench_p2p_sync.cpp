@@ -38,7 +38,7 @@ std::unique_ptr<InProcessNode> OpenNode(const std::filesystem::path& dir,
                                         std::vector<std::string> connect) {
   InProcessNode::Options options;
   options.connect = std::move(connect);
-  options.user_agent = "/bench_p2p_sync/";
+  options.peer.user_agent = "/bench_p2p_sync/";
   std::unique_ptr<InProcessNode> node;
   Check(InProcessNode::Open(dir, std::move(options), &node), "open node");
   return node;

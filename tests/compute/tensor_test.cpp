@@ -237,6 +237,23 @@ TEST_F(TensorTest, HashOfLargeTensorsMatchesTheEncodingForEveryHeaderLength) {
   }
 }
 
+// What a node bounds a download by (net/): it must be the encoding's
+// length exactly, for every codec and each size of the payload's prefix.
+TEST_F(TensorTest, EncodingLengthIsTheWireLength) {
+  for (const std::vector<uint64_t>& shape : std::vector<std::vector<uint64_t>>{
+           {}, {0}, {4}, {2, 0}, {2, 3, 4}, {1, 1, 1, 1, 1, 1, 1, 2}, {3, 10007}, {70000}}) {
+    uint64_t n = 1;
+    for (uint64_t d : shape) n *= d;
+    const std::vector<float> v = Values(n);
+    const std::vector<uint8_t> bytes(n, 7);
+    for (const EncodedTensor& t :
+         {EncodeFloats(v, shape, Codec::kFloat32), EncodeFloats(v, shape, Codec::kBFloat16),
+          EncodeFloats(v, shape, Codec::kInt8Rows), EncodeBytes(bytes, shape)})
+      EXPECT_EQ(EncodingLength(t.codec, t.shape), Wire(t).size())
+          << "codec " << static_cast<int>(t.codec) << " rank " << shape.size() << " n " << n;
+  }
+}
+
 TEST_F(TensorTest, UInt8TensorsDoNotDecodeAsFloats) {
   const std::vector<uint8_t> tokens = {'1', '+', '2'};
   const std::vector<uint64_t> shape = {1, 3};

@@ -41,10 +41,7 @@ class InProcessNode {
  public:
   struct Options {
     std::vector<std::string> connect;  //!< host:port to connect to (manual peers)
-    std::string user_agent = "/in_process_node/";
-    std::function<void(const std::string&)> log;  //!< PeerManager's log sink; may be empty
-    std::chrono::milliseconds pending_block_expiry = net::kPendingBlockExpiry;
-    size_t max_pending_block_bytes = net::kMaxPendingBlockBytes;
+    net::PeerManager::Options peer{.user_agent = "/in_process_node/"};
     bool work_pool = false;  //!< relay work records through a WorkPool, as computecoind does
   };
 
@@ -72,11 +69,6 @@ class InProcessNode {
       return manager->CheckSlash(tx, state);
     };
     node->mempool_ = std::make_unique<Mempool>(mempool_options);
-    net::PeerManager::Options peer_options;
-    peer_options.user_agent = std::move(options.user_agent);
-    peer_options.log = std::move(options.log);
-    peer_options.pending_block_expiry = options.pending_block_expiry;
-    peer_options.max_pending_block_bytes = options.max_pending_block_bytes;
     if (options.work_pool) {
       WorkPoolOptions pool_options;
       pool_options.engine_factory = compute::MakeTorchEngine;
@@ -87,7 +79,7 @@ class InProcessNode {
     }
     node->peerman_ = std::make_unique<net::PeerManager>(
         RegtestParams(), node->chain_.get(), node->manager_.get(), node->mempool_.get(),
-        &node->banman_, nullptr, std::move(peer_options), node->pool_.get());
+        &node->banman_, nullptr, std::move(options.peer), node->pool_.get());
     net::ConnManOptions conn;
     conn.magic = RegtestMagic();
     conn.bind_address = "127.0.0.1";

@@ -19,6 +19,8 @@
 
 #include "chain/evidence.h"
 #include "chain/fraud_proof.h"
+#include "compute/partition.h"
+#include "compute/plan.h"
 #include "consensus/genesis.h"
 #include "tests/net/raw_peer.h"
 #include "tests/net_processing/in_process_node.h"
@@ -34,16 +36,10 @@ using cc::test::WaitFor;
 /** An in-process node with its log kept, and short verbs for the tests. */
 class Node {
  public:
-  explicit Node(const std::string& dir, std::vector<std::string> connect = {},
-                std::chrono::milliseconds pending_block_expiry = kPendingBlockExpiry,
-                bool work_pool = false, size_t max_pending_block_bytes = kMaxPendingBlockBytes) {
-    cc::test::InProcessNode::Options options;
-    options.max_pending_block_bytes = max_pending_block_bytes;
-    options.connect = std::move(connect);
-    options.pending_block_expiry = pending_block_expiry;
-    options.work_pool = work_pool;
-    options.user_agent = "/peerman_test/";
-    options.log = [this](const std::string& line) {
+  /** `options`: the test's; the user agent and log sink are the Node's. */
+  explicit Node(const std::string& dir, cc::test::InProcessNode::Options options = {}) {
+    options.peer.user_agent = "/peerman_test/";
+    options.peer.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
       log_.push_back(line);
     };
@@ -107,6 +103,13 @@ class Node {
   std::unique_ptr<cc::test::InProcessNode> node_;  // last: stopped before the log goes
 };
 
+/** Options of a node whose waiting blocks, records and proofs expire after `expiry`. */
+cc::test::InProcessNode::Options Expiring(std::chrono::milliseconds expiry) {
+  cc::test::InProcessNode::Options options;
+  options.peer.pending_block_expiry = expiry;
+  return options;
+}
+
 /** True once `b`'s tip is `a`'s: same block and same model state root. */
 bool SameTip(const Node& a, const Node& b) {
   const ConsensusState ta = a.Tip(), tb = b.Tip();
@@ -131,7 +134,7 @@ TEST(PeerManagerTest, FreshNodeSyncsHeadersFirstToTheSameTipAndStateRoot) {
   Node a(dir.Sub("a"));
   a.Generate(kChainLength, cc::test::TestKey(1));
   ASSERT_EQ(a.Tip().height, kChainLength);
-  Node b(dir.Sub("b"), {a.Address()});
+  Node b(dir.Sub("b"), {.connect = {a.Address()}});
   ASSERT_TRUE(WaitFor([&] { return SameTip(a, b); }))
       << "b at height " << b.Tip().height << ", best header " << b.peerman().BestHeaderHeight();
   EXPECT_EQ(b.peerman().BestHeaderHeight(), kChainLength);
@@ -152,7 +155,7 @@ TEST(PeerManagerTest, BlockMadeAfterConnectionIsAnnouncedAndReachesThePeer) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"));
   a.Generate(3, cc::test::TestKey(1));
-  Node b(dir.Sub("b"), {a.Address()});
+  Node b(dir.Sub("b"), {.connect = {a.Address()}});
   ASSERT_TRUE(WaitFor([&] { return SameTip(a, b); }));
   a.Generate(1, cc::test::TestKey(1));
   EXPECT_EQ(a.Tip().height, 4u);
@@ -202,7 +205,7 @@ TEST(PeerManagerTest, PeerBelowTheMinimumProtocolVersionIsDisconnected) {
 TEST(PeerManagerTest, GarbageAndOversizeLengthDisconnectWhileAnHonestPeerStaysSynced) {
   cc::test::TempDir dir;
   Node a(dir.Sub("a"));
-  Node b(dir.Sub("b"), {a.Address()});
+  Node b(dir.Sub("b"), {.connect = {a.Address()}});
   ASSERT_TRUE(WaitFor([&] { return a.connman().GetPeerCount(true, false) == 1; }));
   // From 127.0.0.2, so that discouraging the sender's address spares the honest peer.
   RawPeer garbage(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
@@ -289,12 +292,25 @@ Uint256 UnservedTensor(uint8_t tag) {
   id.data()[0] = tag;
   return id;
 }
+// The regtest model's first unit of `step` with a single output (an
+// ATTENTION): a node fetches only outputs its plan has a slot for.
+compute::PlannedUnit OneOutputUnit(uint64_t step) {
+  const compute::ModelConfig& model = RegtestParams().model;
+  compute::Partition partition;
+  EXPECT_TRUE(compute::PartitionModel(model, model.sections, &partition).ok());
+  for (const compute::PlannedUnit& unit : compute::BuildStepPlan(model, partition, step).units)
+    if (unit.outputs.size() == 1) return unit;
+  ADD_FAILURE() << "no unit with one output";
+  return {};
+}
 Block BlockWithUnservedOutput(const Node& maker, uint64_t step, const Uint256& tensor,
                               const PrivateKey& producer = cc::test::TestKey(3)) {
   Block block = maker.Assemble(producer);
   const PrivateKey worker = cc::test::TestKey(9);
+  const compute::PlannedUnit unit = OneOutputUnit(step);
   WorkRecord record;
-  record.unit.step = step;
+  record.unit = unit.id;
+  record.inputs.resize(unit.inputs.size());
   record.outputs = {tensor};
   record.worker = worker.PublicKey();
   record.signature = worker.Sign(record.SigningHash());
@@ -333,7 +349,7 @@ TEST(PeerManagerTest, TensorNoPeerServesIsReportedWithTheBlocksWaitingForIt) {
 // asked for until the node stopped.
 TEST(PeerManagerTest, BlockWaitingForAWithheldTensorIsDroppedAfterTheExpiry) {
   cc::test::TempDir dir;
-  Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
+  Node a(dir.Sub("a"), Expiring(std::chrono::milliseconds(300)));
   Node maker(dir.Sub("maker"));
   const Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x43));
   RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
@@ -404,6 +420,79 @@ TEST(PeerManagerTest, TensorDownloadMovingToAnotherPeerStartsFromZero) {
   EXPECT_EQ(std::get<GetTensorMsg>(asked).hash, tensor);
 }
 
+// A download was bounded by 1 GiB whatever the tensor: a peer serving a
+// block (or record) that names its own made-up output could make the node
+// hold up to that much of it. The plan gives the output's encoding a
+// length; a peer that claims more is not serving it (and, since a liar may
+// have named an honest peer's tensor in a shorter slot, is not blamed).
+TEST(PeerManagerTest, TensorDownloadIsBoundedByTheLengthOfItsSlot) {
+  cc::test::TempDir dir;
+  Node a(dir.Sub("a"));
+  Node maker(dir.Sub("maker"));
+  const Uint256 tensor = UnservedTensor(0x47);
+  const Block block = BlockWithUnservedOutput(maker, 1, tensor);
+  const uint64_t length = OneOutputUnit(1).outputs[0].EncodingLength();
+  ASSERT_GT(length, 100u);
+  RawPeer raw(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  ASSERT_TRUE(raw.connected());
+  Handshake(raw);
+  raw.SendMessage(BlockMsg{.block = block});
+  ASSERT_TRUE(raw.WaitMessage("gettensor"));
+  Message asked;
+  ASSERT_TRUE(DecodeMessage("gettensor", raw.Payloads("gettensor").front(), &asked).ok());
+  EXPECT_EQ(std::get<GetTensorMsg>(asked).length, std::min<uint64_t>(length, kTensorChunk));
+  raw.SendMessage(TensorMsg{
+      .hash = tensor, .total_size = length + 1, .offset = 0, .data = std::vector<uint8_t>(100, 7)});
+  EXPECT_TRUE(WaitFor([&] {
+    return a.LogHas("Tensor " + tensor.ToHex() + " from peer=0 is " + std::to_string(length + 1) +
+                    " bytes, more than the " + std::to_string(length) +
+                    " its slot gives it: not taken");
+  }));
+  EXPECT_TRUE(WaitFor([&] { return a.LogHas("is not served by any of our 1 peers"); }));
+  EXPECT_EQ(raw.CountMessages("gettensor"), 1u) << "nothing more is asked of it";
+  EXPECT_FALSE(a.banman().IsDiscouraged(*Service::Parse("127.0.0.2", 0)));
+  // Its slot's length is taken, and the rest asked for.
+  RawPeer second(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000003);
+  ASSERT_TRUE(second.connected());
+  Handshake(second);
+  ASSERT_TRUE(second.WaitMessage("gettensor"));
+  second.SendMessage(TensorMsg{
+      .hash = tensor, .total_size = length, .offset = 0, .data = std::vector<uint8_t>(100, 7)});
+  ASSERT_TRUE(second.WaitMessage("gettensor", 2));
+  ASSERT_TRUE(DecodeMessage("gettensor", second.Payloads("gettensor").back(), &asked).ok());
+  EXPECT_EQ(std::get<GetTensorMsg>(asked).offset, 100u);
+}
+
+// Announce-and-withhold: a transaction or record was asked of its first
+// announcer only, once, so a peer that announced it and never delivered
+// kept it from the node (and the other announcers were ignored). After the
+// request timeout the next announcer is asked; the withholder's late
+// answer is then unasked.
+TEST(PeerManagerTest, AnAnnouncerThatWithholdsOnlyDelaysTheObject) {
+  cc::test::TempDir dir;
+  cc::test::InProcessNode::Options options;
+  options.work_pool = true;
+  options.peer.request_timeout = std::chrono::milliseconds(300);
+  Node a(dir.Sub("a"), std::move(options));
+  RawPeer withholder(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000002);
+  RawPeer honest(RegtestMagic(), a.connman().GetListenPort(), 0, 0x7f000003);
+  ASSERT_TRUE(withholder.connected() && honest.connected());
+  Handshake(withholder);
+  Handshake(honest);
+  const InvMsg inv{.items = {Inv{InvType::kTx, UnservedTensor(0x50)},
+                             Inv{InvType::kWorkRecord, UnservedTensor(0x51)}}};
+  withholder.SendMessage(inv);
+  ASSERT_TRUE(withholder.WaitMessage("getdata"));
+  honest.SendMessage(inv);
+  ASSERT_TRUE(honest.WaitMessage("getdata")) << "asked of the next announcer after the timeout";
+  Message asked;
+  ASSERT_TRUE(DecodeMessage("getdata", honest.Payloads("getdata").front(), &asked).ok());
+  EXPECT_EQ(std::get<GetDataMsg>(asked).items.size(), 2u);
+  EXPECT_TRUE(a.LogHas("Asking peer=1 for 2 transactions or records another announcer did not "
+                       "deliver"));
+  EXPECT_EQ(withholder.CountMessages("getdata"), 1u);
+}
+
 // A fraud proof about a block that never comes (a made-up header) kept one
 // of the 64 places for good, so 64 of them shut out every real proof, and a
 // proof turned away when they were full was remembered as judged. Waiting
@@ -411,7 +500,7 @@ TEST(PeerManagerTest, TensorDownloadMovingToAnotherPeerStartsFromZero) {
 // same proof sent again is taken again.
 TEST(PeerManagerTest, FraudProofWaitingForABlockThatNeverComesIsDropped) {
   cc::test::TempDir dir;
-  Node a(dir.Sub("a"), {}, std::chrono::milliseconds(300));
+  Node a(dir.Sub("a"), Expiring(std::chrono::milliseconds(300)));
   Node maker(dir.Sub("maker"));
   const Block block = BlockWithUnservedOutput(maker, 1, UnservedTensor(0x45));
   FraudProof proof;
@@ -433,7 +522,7 @@ TEST(PeerManagerTest, FraudProofWaitingForABlockThatNeverComesIsDropped) {
 // checked before anything is fetched for it: this one marks its sender.
 TEST(PeerManagerTest, UnsignedWorkRecordIsRefusedBeforeAnyTensorIsFetched) {
   cc::test::TempDir dir;
-  Node a(dir.Sub("a"), {}, kPendingBlockExpiry, /*work_pool=*/true);
+  Node a(dir.Sub("a"), {.work_pool = true});
   WorkRecord record;
   record.worker = cc::test::TestKey(9).PublicKey();
   for (uint8_t i = 0; i < 200; ++i) record.outputs.push_back(UnservedTensor(i));
@@ -453,7 +542,9 @@ TEST(PeerManagerTest, UnsignedWorkRecordIsRefusedBeforeAnyTensorIsFetched) {
 TEST(PeerManagerTest, BlocksWaitingForTheirParentAreBoundedInBytes) {
   cc::test::TempDir dir;
   const size_t cap = 4u << 20;
-  Node a(dir.Sub("a"), {}, kPendingBlockExpiry, false, cap);
+  cc::test::InProcessNode::Options options;
+  options.peer.max_pending_block_bytes = cap;
+  Node a(dir.Sub("a"), std::move(options));
   Node maker(dir.Sub("maker"));
   RawPeer raw(RegtestMagic(), a.connman().GetListenPort());
   ASSERT_TRUE(raw.connected());

@@ -161,13 +161,14 @@ TEST_F(ChainManagerTest, JoinsBeyondTheSourcesRetentionThroughAssumeValid) {
 
   size_t first_fetching = blocks.size();
   for (size_t i = 0; i < blocks.size(); ++i) {
-    const std::vector<std::pair<Uint256, uint64_t>> wanted =
-        joiner.manager->TensorsToConnect(blocks[i]);
+    const std::vector<compute::TensorToFetch> wanted = joiner.manager->TensorsToConnect(blocks[i]);
     if (!wanted.empty() && first_fetching == blocks.size()) first_fetching = i;
-    for (const auto& [hash, step] : wanted) {
-      ASSERT_TRUE(source.manager->GetTensor(hash, &tensor).ok())
-          << "block " << i + 1 << " wants a tensor of step " << step << " the source pruned";
-      ASSERT_TRUE(joiner.manager->PutTensor(tensor, step).ok());
+    for (const compute::TensorToFetch& want : wanted) {
+      ASSERT_TRUE(source.manager->GetTensor(want.hash, &tensor).ok())
+          << "block " << i + 1 << " wants a tensor of step " << want.step << " the source pruned";
+      // The download's bound is the tensor's own length: sections and outputs alike.
+      EXPECT_EQ(want.length, Serialize(tensor).size()) << "block " << i + 1;
+      ASSERT_TRUE(joiner.manager->PutTensor(tensor, want.step).ok());
     }
     ValidationState state;
     ASSERT_TRUE(joiner.manager->ProcessNewBlock(blocks[i], &state))
@@ -201,9 +202,11 @@ TEST_F(ChainManagerTest, JoinsBeyondTheSourcesRetentionThroughAssumeValid) {
     for (const Uint256& h : r.outputs)
       if (!joiner.manager->HaveTensor(h))
         (r.unit.kind == UnitKind::kUpdate ? recomputed : missing).insert(h);
-  for (const auto& [hash, step] : joiner.manager->TensorsToConnect(next)) {
-    wanted.insert(hash);
-    EXPECT_EQ(step, source_tip.step);  // the step in progress there
+  for (const compute::TensorToFetch& want : joiner.manager->TensorsToConnect(next)) {
+    wanted.insert(want.hash);
+    EXPECT_EQ(want.step, source_tip.step);  // the step in progress there
+    ASSERT_TRUE(source.manager->GetTensor(want.hash, &tensor).ok());
+    EXPECT_EQ(want.length, Serialize(tensor).size());
   }
   EXPECT_FALSE(missing.empty());
   EXPECT_EQ(wanted, missing);
@@ -239,11 +242,10 @@ TEST_F(ChainManagerTest, WithoutAssumeValidTheFirstRecordsWantPrunedTensors) {
   ValidationState state;
   // Block 1 has no records; block 2 carries step 0's.
   ASSERT_TRUE(joiner.manager->ProcessNewBlock(blocks[0], &state)) << state.ToString();
-  const std::vector<std::pair<Uint256, uint64_t>> wanted =
-      joiner.manager->TensorsToConnect(blocks[1]);
+  const std::vector<compute::TensorToFetch> wanted = joiner.manager->TensorsToConnect(blocks[1]);
   ASSERT_FALSE(wanted.empty());
   compute::EncodedTensor tensor;
-  EXPECT_TRUE(source.manager->GetTensor(wanted.front().first, &tensor).IsNotFound());
+  EXPECT_TRUE(source.manager->GetTensor(wanted.front().hash, &tensor).IsNotFound());
   EXPECT_FALSE(joiner.manager->ProcessNewBlock(blocks[1], &state));
   EXPECT_EQ(state.reason(), "work-tensor-missing");
 }

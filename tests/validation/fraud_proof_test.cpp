@@ -72,10 +72,10 @@ class FraudProofChainTest : public testing::Test {
   }
   // What ProcessFraudProof says: "OK" or the reason.
   static std::string Judge(test::TestChain& node, const FraudProof& proof,
-                           std::vector<Uint256>* missing = nullptr,
+                           std::vector<compute::TensorToFetch>* missing = nullptr,
                            ValidationResult* result = nullptr) {
     ValidationState state;
-    std::vector<Uint256> ignored;
+    std::vector<compute::TensorToFetch> ignored;
     const bool holds =
         node.manager->ProcessFraudProof(proof, &state, missing ? missing : &ignored);
     if (result != nullptr) *result = state.result();
@@ -131,15 +131,16 @@ TEST_F(FraudProofChainTest, SamplingNodeLeavesTheProvenBlockForTheBestValidBranc
   EXPECT_EQ(sampler_.manager->Tip().block_hash, hashes[2]);
 
   // The unit's tensors are needed first: the ones it lacks are named.
-  std::vector<Uint256> missing;
+  std::vector<compute::TensorToFetch> missing;
   EXPECT_EQ(Judge(sampler_, proof, &missing, &result), "work-tensor-missing");
   EXPECT_EQ(result, ValidationResult::kMissingInputs);
   ASSERT_FALSE(missing.empty());
-  for (const Uint256& h : missing) {
-    EXPECT_NE(std::find(proof.record.outputs.begin(), proof.record.outputs.end(), h),
+  for (const compute::TensorToFetch& t : missing) {
+    EXPECT_NE(std::find(proof.record.outputs.begin(), proof.record.outputs.end(), t.hash),
               proof.record.outputs.end())
         << "only outputs are missing: the inputs are genesis weights and data";
-    CopyTensor(cheater_, sampler_, h, proof.record.unit.step);
+    EXPECT_EQ(t.step, proof.record.unit.step);
+    CopyTensor(cheater_, sampler_, t.hash, proof.record.unit.step);
   }
 
   // Now it holds: blocks 2 and 3 are invalid, the honest branch is the tip.

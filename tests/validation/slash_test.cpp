@@ -448,9 +448,15 @@ TEST_F(SlashChainTest, ASyncedSlashingBlockNamesTheEvidenceTensorsUnlessAssumedV
     blocks.emplace_back();
     ASSERT_TRUE(chain_.chain->ReadBlock(hash, &blocks.back()).ok());
   }
-  const std::vector<Uint256> evidence_tensors = EvidenceTensors(wrong, *FreshEngine());
-  ASSERT_NE(std::find(evidence_tensors.begin(), evidence_tensors.end(), wrong.outputs[0]),
-            evidence_tensors.end());
+  const std::vector<compute::TensorToFetch> evidence_tensors =
+      EvidenceTensors(wrong, *FreshEngine());
+  ASSERT_TRUE(std::any_of(evidence_tensors.begin(), evidence_tensors.end(),
+                          [&](const compute::TensorToFetch& t) { return t.hash == wrong.outputs[0]; }));
+  for (const compute::TensorToFetch& t : evidence_tensors) {  // each as long as its encoding
+    compute::EncodedTensor tensor;
+    ASSERT_TRUE(manager_.GetTensor(t.hash, &tensor).ok());
+    EXPECT_EQ(t.length, Serialize(tensor).size());
+  }
 
   for (const bool beyond_retention : {false, true}) {
     ChainManagerOptions options = Options();
@@ -466,11 +472,11 @@ TEST_F(SlashChainTest, ASyncedSlashingBlockNamesTheEvidenceTensorsUnlessAssumedV
     }
     bool asked_for_the_wrong_output = false;
     for (const Block& b : blocks) {
-      for (const auto& [hash, step] : joiner.manager->TensorsToConnect(b)) {
-        asked_for_the_wrong_output = asked_for_the_wrong_output || hash == wrong.outputs[0];
+      for (const compute::TensorToFetch& want : joiner.manager->TensorsToConnect(b)) {
+        asked_for_the_wrong_output = asked_for_the_wrong_output || want.hash == wrong.outputs[0];
         compute::EncodedTensor t;
-        ASSERT_TRUE(manager_.GetTensor(hash, &t).ok());
-        ASSERT_TRUE(joiner.manager->PutTensor(t, step).ok());
+        ASSERT_TRUE(manager_.GetTensor(want.hash, &t).ok());
+        ASSERT_TRUE(joiner.manager->PutTensor(t, want.step).ok());
       }
       ValidationState state;
       ASSERT_TRUE(joiner.manager->ProcessNewBlock(b, &state))

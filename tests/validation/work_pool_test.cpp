@@ -253,7 +253,8 @@ TEST_F(WorkPoolTest, CheckBeforeFetchRefusesWhatNeedsNoTensorToRefuse) {
   ASSERT_NE(signer, nullptr);
   const auto check = [this](const WorkRecord& r) {
     ValidationState state;
-    return b_->pool->CheckBeforeFetch(r, &state) ? std::string("ok") : state.reason();
+    std::vector<compute::TensorToFetch> to_fetch;
+    return b_->pool->CheckBeforeFetch(r, &state, &to_fetch) ? std::string("ok") : state.reason();
   };
   EXPECT_EQ(check(good), "ok");
   WorkRecord unsigned_copy = good;
@@ -275,6 +276,35 @@ TEST_F(WorkPoolTest, CheckBeforeFetchRefusesWhatNeedsNoTensorToRefuse) {
   later_step.unit.step += 5;
   later_step.signature = signer->Sign(later_step.SigningHash());
   EXPECT_EQ(check(later_step), "ok");
+}
+
+// A relayed record's outputs were fetched up to 1 GiB each, whatever the
+// unit: a key naming made-up outputs could make a node hold that much per
+// output. Each now comes with the length of its slot's encoding, which is
+// the real tensor's, for every unit of a step; UPDATE's outputs, which the
+// pool recomputes, are not fetched at all.
+TEST_F(WorkPoolTest, CheckBeforeFetchSizesEachOutputFromItsSlot) {
+  const std::vector<WorkRecord> records = ComputeStep();
+  size_t updates = 0;
+  for (const WorkRecord& r : records) {
+    ValidationState state;
+    std::vector<compute::TensorToFetch> to_fetch;
+    ASSERT_TRUE(b_->pool->CheckBeforeFetch(r, &state, &to_fetch)) << state.ToString();
+    if (r.unit.kind == UnitKind::kUpdate) {
+      ++updates;
+      EXPECT_TRUE(to_fetch.empty()) << compute::UnitName(r.unit);
+      continue;
+    }
+    ASSERT_EQ(to_fetch.size(), r.outputs.size()) << compute::UnitName(r.unit);
+    for (size_t i = 0; i < r.outputs.size(); ++i) {
+      compute::EncodedTensor t;
+      ASSERT_TRUE(a_->chain.manager->GetTensor(r.outputs[i], &t).ok());
+      EXPECT_EQ(to_fetch[i].hash, r.outputs[i]);
+      EXPECT_EQ(to_fetch[i].step, r.unit.step);
+      EXPECT_EQ(to_fetch[i].length, Serialize(t).size()) << compute::UnitName(r.unit) << " " << i;
+    }
+  }
+  EXPECT_GT(updates, 0u);
 }
 
 // Two records of one unit, both valid: a node keeps the first it sees, and
