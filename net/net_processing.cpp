@@ -882,12 +882,7 @@ class PeerManager::Impl {
     std::vector<compute::TensorToFetch> outputs;
     if (ValidationState early; !pool_->CheckBeforeFetch(record, &early, &outputs)) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (early.reason() == "bad-work-sig") {
-        Misbehaving(peer->id(), "record " + hash.ToHex() + ": bad-work-sig");
-      } else if (early.result() != ValidationResult::kPolicy) {
-        Log("Work record " + hash.ToHex() + " (" + compute::UnitName(record.unit) +
-            ") from peer=" + std::to_string(peer->id()) + " refused: " + early.ToString());
-      }
+      RecordRefused(record, hash, peer->id(), early);
       return;
     }
     {
@@ -939,6 +934,20 @@ class PeerManager::Impl {
     SubmitRecords(std::move(queue));
   }
 
+  // A record's faults are its worker's, not the relaying peer's (the pool
+  // penalises a worker proven wrong): the refusal is logged, unless the
+  // record is known already. But a bad signature, which an honest relayer
+  // would have caught, marks `from`. REQUIRES: mu_ held.
+  void RecordRefused(const WorkRecord& record, const Uint256& hash, PeerId from,
+                     const ValidationState& state) {
+    if (state.reason() == "bad-work-sig") {
+      Misbehaving(from, "record " + hash.ToHex() + ": bad-work-sig");
+    } else if (state.reason() != "work-already-known") {
+      Log("Work record " + hash.ToHex() + " (" + compute::UnitName(record.unit) +
+          ") from peer=" + std::to_string(from) + " refused: " + state.ToString());
+    }
+  }
+
   // SubmitRecord's loop over `queue`. REQUIRES: mu_ not held.
   void SubmitRecords(std::vector<WaitingRecord> queue) {
     while (!queue.empty()) {
@@ -953,11 +962,8 @@ class PeerManager::Impl {
         // be tried again on every record accepted, and fill the bound.
         if (pool_->MayEnterLater(w.record, state) && orphan_records_.size() < kMaxOrphanRecords) {
           orphan_records_.emplace(hash, std::move(w));
-        } else if (state.reason() == "bad-work-sig") {
-          Misbehaving(w.from, "record " + hash.ToHex() + ": bad-work-sig");
-        } else if (state.reason() != "work-already-known") {
-          Log("Work record " + hash.ToHex() + " (" + compute::UnitName(w.record.unit) +
-              ") from peer=" + std::to_string(w.from) + " refused: " + state.ToString());
+        } else {
+          RecordRefused(w.record, hash, w.from, state);
         }
         continue;
       }
