@@ -109,6 +109,9 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
   if (!CheckTransaction(tx, state)) return false;
   if (tx.IsCoinbase()) return state->Invalid(ValidationResult::kConsensus, "coinbase");
   if (!CheckPayoutSignatures(tx, options_.genesis_hash, state)) return false;
+  if (tx.version < 1 || tx.version > kSlashTxVersion)
+    return state->Invalid(ValidationResult::kPolicy, "version", std::to_string(tx.version));
+
   if (tx.IsSlash() && !evidence_checked)
     return state->Invalid(ValidationResult::kPolicy, "slash-unchecked");
   const Uint256 txid = tx.Txid();
@@ -130,6 +133,10 @@ bool Mempool::CheckLocked(const Transaction& tx, const CoinsView& view, uint32_t
   Amount fee = 0;
   if (!CheckTxInputs(tx, coins, spend_height, options_.unbonding_delay, &spent, &fee, state))
     return false;
+  // After the inputs, so that a refund early names its own rule.
+  if (tx.lock_height > spend_height)
+    return state->Invalid(ValidationResult::kPremature, "non-final",
+                          std::to_string(tx.lock_height) + " > " + std::to_string(spend_height));
   const size_t size = Serialize(tx).size();
   const Int128 min_fee =
       static_cast<Int128>(options_.min_relay_fee_per_kb) * static_cast<Int128>(size) / 1000;

@@ -6,6 +6,12 @@
 //   bad-txns-payout-sig               kConsensus     a bond's payout not signed by its
 //                                                    worker key for this network
 //                                                    (options.genesis_hash)
+//   version                           kPolicy        version outside 1..kSlashTxVersion
+//   (Bitcoin Core's standardness: consensus takes any version and, outside
+//   the coinbase, any lock_height; relay takes only versions the rules give
+//   a meaning, so that a later version can give the others one without
+//   splitting nodes, and a lock_height no later than the spend height, which
+//   a refund's timeout height is, chain/channel.h)
 //   txn-already-in-mempool            kConflict      same txid already accepted
 //   bad-txns-inputs-missingorspent    kMissingInputs an input is neither an unspent
 //                                                    coin of the view nor an output
@@ -17,6 +23,8 @@
 //                                                    valid later)
 //   bad-txns-inputvalues-outofrange   kConsensus     spent values leave MoneyRange
 //   bad-txns-in-belowout              kConsensus     outputs exceed inputs
+//   non-final                         kPremature     lock_height above the height
+//                                                    it would confirm at (valid later)
 //   slash-unchecked                   kPolicy        a slashing transaction and no
 //                                                    evidence checker (options)
 //   (the evidence checker's reasons)                 a slashing transaction's evidence

@@ -16,6 +16,7 @@
 //   batch:u32 lanes:u32 sections:u32 head_groups:u32 query_segments:u32
 //   optimizer:u8 lr:f32 lr_min:f32 warmup_steps:u32 decay_steps:u32
 //   beta1:f32 beta2:f32 adam_eps:f32 weight_decay:f32 tolerance:f32 seed:u64
+//   stream_codec:u8
 // Hash() = TaggedHash(tags::kModelConfig, encoding). Decoding checks only the
 // optimizer byte; call Validate() before using a decoded config.
 //

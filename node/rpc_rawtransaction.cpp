@@ -182,7 +182,9 @@ std::vector<RpcResult> TxFields() {
       {RpcType::kHex, "wtxid", "the hash of the full encoding, signatures included"},
       {RpcType::kNumber, "version", "the version"},
       {RpcType::kNumber, "size", "the serialized transaction size in bytes"},
-      {RpcType::kNumber, "lock_height", "the coinbase's block height; 0 otherwise"},
+      {RpcType::kNumber, "lock_height",
+       "the coinbase's block height; for other transactions not checked by consensus, and\n"
+       "relayed only up to the height they would confirm at (a channel refund: its timeout)"},
       {RpcType::kArray,
        "vin",
        "the inputs",
@@ -358,8 +360,8 @@ RpcMethod createrawtransaction(NodeContext& node) {
       "Note that the transaction's inputs are not signed (their pubkeys and signatures are\n"
       "zero), and it is not stored in the wallet or transmitted to the network.\n"
       "Adapted to this transaction format: inputs have no sequence, there are no data outputs,\n"
-      "and there is no lock time (a transaction's lock_height is the coinbase's height; it\n"
-      "must be 0 here). Every unconfirmed transaction may be replaced by one paying a higher\n"
+      "and there is no lock time (a coinbase's lock_height is its height; other transactions'\n"
+      "are not checked by consensus; it must be 0 here). Every unconfirmed transaction may be replaced by one paying a higher\n"
       "fee (doc/wallet.md, \"Stuck payments\"), so \"replaceable\" can only be true.",
       {{"inputs", RpcType::kArray, RpcArg::kRequired, "",
         "The inputs: [{\"txid\": \"hex\", \"vout\": n}, ...]"},

@@ -163,9 +163,12 @@ Status Wallet::AcceptChannelUpdate(const Channel& channel, const ChannelUpdate& 
   Amount last_paid = 0;
   auto it = channels_.find(channel.funding);
   if (it != channels_.end()) {
-    if (it->second.role != ChannelRole::kHolder || it->second.channel != channel) {
+    // One record per funding outpoint: a wallet holding both keys is the
+    // channel's client, and cannot be its holder too.
+    if (it->second.role != ChannelRole::kHolder)
+      return Status::InvalidArgument("channel-update-own-channel");
+    if (it->second.channel != channel)
       return Status::InvalidArgument("channel-update-wrong-channel");
-    }
     const ChannelState s = MakeChannelInfo(it->second).state;
     if (s == ChannelState::kClosing || s == ChannelState::kClosed) {
       return Status::InvalidArgument("channel-closed");

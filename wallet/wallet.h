@@ -470,7 +470,9 @@ class Wallet {
    *  Returns: OK; InvalidArgument with the reason: CheckChannel's and
    *           CheckUpdate's, "channel-not-ours" (the holder key is not ours),
    *           "channel-update-wrong-channel" (other terms than the channel
-   *           kept for that outpoint), "channel-closed", or
+   *           kept for that outpoint), "channel-update-own-channel" (this
+   *           wallet opened it: one record per outpoint, and it is the
+   *           client's), "channel-closed", or
    *           "channel-update-expiring" (within kChannelExpiryMargin blocks
    *           of the timeout); IOError from the store.
    */

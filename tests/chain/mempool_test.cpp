@@ -196,6 +196,32 @@ TEST_F(MempoolTest, RejectsCoinbase) {
   EXPECT_EQ(pool_.size(), 0u);
 }
 
+// Consensus takes any version and any lock_height outside the coinbase (a
+// second implementation's report: a version-7 transaction with lock_height
+// 0xfffffff0 was relayed and mined). Relay now takes the versions the rules
+// give a meaning and a lock_height no later than the spend height.
+TEST_F(MempoolTest, RelayTakesKnownVersionsAndFinalLockHeightsOnly) {
+  const auto signed_with = [&](uint32_t version, uint32_t lock_height) {
+    Transaction tx = Pay(Funding(0), 5000);
+    tx.version = version;
+    tx.lock_height = lock_height;
+    EXPECT_TRUE(SignInput(&tx, 0, Funding(0).second, key_).ok());
+    return tx;
+  };
+  for (const uint32_t version : {0u, 5u, 7u, 0xffffffffu}) {
+    const ValidationState state = Accept(signed_with(version, 0));
+    EXPECT_EQ(state.reason(), "version") << version;
+    EXPECT_EQ(state.result(), ValidationResult::kPolicy);
+  }
+  const ValidationState late = Accept(signed_with(1, kMatureHeight + 1));
+  EXPECT_EQ(late.reason(), "non-final");
+  EXPECT_EQ(late.result(), ValidationResult::kPremature);  // valid later
+  EXPECT_EQ(late.debug(), std::to_string(kMatureHeight + 1) + " > " +
+                              std::to_string(kMatureHeight));
+  EXPECT_EQ(pool_.size(), 0u);
+  ExpectAccepted(signed_with(kSlashTxVersion, kMatureHeight));
+}
+
 // A bond whose payout the worker key did not sign for this network
 // (options.genesis_hash) is refused; signed, the same bond is accepted.
 TEST_F(MempoolTest, RejectsBondWithoutTheWorkersPayoutSignature) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "chain/hex.h"
 #include "chain/serialize.h"
 
 namespace cc::compute {
@@ -40,6 +41,27 @@ TEST(ModelConfigTest, DevnetIsTheShapeDesignMeasured) {
             256u * 128 + 16 * 128 +
                 4 * (3 * 128 * 128 + 2 * 128 + 128 * 128 + 128 + 2 * 512 * 128 + 512 + 128) +
                 256 * 128 + 256);
+}
+
+// Genesis commits to these bytes (doc/consensus.md §1.1 prints them, so a
+// second implementation can rebuild genesis without this source): a change
+// to a preset's values or to the encoding shows here first.
+TEST(ModelConfigTest, PresetEncodingsAreTheDocumentedBytes) {
+  const std::pair<const char*, const char*> golden[] = {
+      {"tiny",
+       "0474696e7902000000200000000400000080000000100000000800000002000000030000000200000002"
+       "000000000ad7a33c0ad7a33c00000000000000006666663f77be7f3f77cc2b320000000017b7d1380100"
+       "00000000000000"},
+      {"devnet",
+       "066465766e657404000000800000000400000000020000100000002000000002000000040000000200"
+       "000002000000016f12833a17b7513864000000941100006666663f77be7f3f77cc2b320000000017b7"
+       "d138d9d834010000000000"},
+  };
+  for (const auto& [name, hex] : golden) {
+    ModelConfig config;
+    ASSERT_TRUE(PresetConfig(name, &config).ok());
+    EXPECT_EQ(HexStr(Serialize(config)), hex) << name;
+  }
 }
 
 TEST(ModelConfigTest, SerializationRoundTrips) {

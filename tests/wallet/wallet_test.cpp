@@ -763,6 +763,24 @@ TEST_F(WalletChannelTest, ClientRefundsFromTheTimeoutOnly) {
   EXPECT_EQ(bob_->GetBalances().in_channels, 0);
 }
 
+// A wallet holds one record per funding outpoint: one that opened a
+// channel to a key of its own is its client and cannot accept its updates.
+// The reason said "wrong-channel", which sent a second implementation's
+// author looking for other terms.
+TEST_F(WalletChannelTest, AWalletCannotBeTheHolderOfItsOwnChannel) {
+  FundAlice();
+  ASSERT_TRUE(alice_->GetPubKey(NewAddress(*alice_), &bob_pk_).ok());  // alice's own key
+  CoinControl cc;
+  cc.fee_rate = FeeRate{1000};
+  const uint32_t timeout = static_cast<uint32_t>(chain_.size()) + kTimeoutBlocks;
+  ASSERT_TRUE(
+      alice_->CreateChannelFunding(bob_pk_, 10 * kCoin, timeout, cc, &funding_, &channel_).ok());
+  ASSERT_TRUE(alice_->CommitChannelOpen(funding_.tx, channel_).ok());
+  Mine({funding_.tx}, "", {alice_.get()});
+  EXPECT_EQ(alice_->AcceptChannelUpdate(channel_, Pay(kCoin)).message(),
+            "channel-update-own-channel");
+}
+
 TEST_F(WalletChannelTest, HolderRefusesChannelsToOtherKeys) {
   Open();
   Channel other = channel_;
