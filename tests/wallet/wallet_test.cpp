@@ -652,9 +652,11 @@ class WalletChannelTest : public WalletTest {
 
   /// Funds alice, then builds and commits a 10-coin channel from alice to a
   /// fresh key of bob's, mined in the next block.
-  void Open() {
+  /** Alice opens a 10-coin channel to bob, or to a key of her own. */
+  void Open(bool to_own_key = false) {
     FundAlice();
-    ASSERT_TRUE(bob_->GetPubKey(NewAddress(*bob_), &bob_pk_).ok());
+    Wallet& holder = to_own_key ? *alice_ : *bob_;
+    ASSERT_TRUE(holder.GetPubKey(NewAddress(holder), &bob_pk_).ok());
     CoinControl cc;
     cc.fee_rate = FeeRate{1000};
     const uint32_t timeout = static_cast<uint32_t>(chain_.size()) + kTimeoutBlocks;
@@ -768,15 +770,7 @@ TEST_F(WalletChannelTest, ClientRefundsFromTheTimeoutOnly) {
 // The reason said "wrong-channel", which sent a second implementation's
 // author looking for other terms.
 TEST_F(WalletChannelTest, AWalletCannotBeTheHolderOfItsOwnChannel) {
-  FundAlice();
-  ASSERT_TRUE(alice_->GetPubKey(NewAddress(*alice_), &bob_pk_).ok());  // alice's own key
-  CoinControl cc;
-  cc.fee_rate = FeeRate{1000};
-  const uint32_t timeout = static_cast<uint32_t>(chain_.size()) + kTimeoutBlocks;
-  ASSERT_TRUE(
-      alice_->CreateChannelFunding(bob_pk_, 10 * kCoin, timeout, cc, &funding_, &channel_).ok());
-  ASSERT_TRUE(alice_->CommitChannelOpen(funding_.tx, channel_).ok());
-  Mine({funding_.tx}, "", {alice_.get()});
+  Open(/*to_own_key=*/true);
   EXPECT_EQ(alice_->AcceptChannelUpdate(channel_, Pay(kCoin)).message(),
             "channel-update-own-channel");
 }
